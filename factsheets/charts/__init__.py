@@ -1,0 +1,30 @@
+"""The four charts of the sheet (spec section 4), as ReportLab Drawings with real text.
+
+Pure functions: indicators and settings in, a `reportlab.graphics.shapes.Drawing` out.
+Fonts must be registered first (factsheets.fonts.register_fonts). Each chart also exposes
+its geometry (`balance_rows`, `treemap_layout`, `sankey_layout`) for tests and checks.
+"""
+
+from .balance import BalanceLayout, BalanceRow, balance_chart, balance_rows, balance_text
+from .sankey import Ribbon, SankeyLayout, SankeyNode, highlighted_links, sankey_chart, sankey_layout
+from .treemap import Block, Cell, cell_label, squarified_cells, treemap_chart, treemap_layout
+
+__all__ = [
+    "BalanceLayout",
+    "BalanceRow",
+    "Block",
+    "Cell",
+    "Ribbon",
+    "SankeyLayout",
+    "SankeyNode",
+    "balance_chart",
+    "balance_rows",
+    "balance_text",
+    "cell_label",
+    "highlighted_links",
+    "sankey_chart",
+    "sankey_layout",
+    "squarified_cells",
+    "treemap_chart",
+    "treemap_layout",
+]

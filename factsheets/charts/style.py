@@ -1,0 +1,75 @@
+"""What the charts read from settings.yaml: colours, sizes and the few words they print.
+
+Every chart text (legend words, captions, units) comes from `charts.labels` in
+config/settings.yaml, never from Python. A missing key is a FactsheetsError naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reportlab.lib.colors import Color
+
+from ..errors import FactsheetsError
+from ..fonts import FontNames
+from .vector import color
+
+SOURCE = "config/settings.yaml"
+
+
+def setting(settings: dict, dotted: str) -> Any:
+    """settings["a"]["b"]["c"] for "a.b.c", or a FactsheetsError naming the missing key."""
+    node: Any = settings
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise FactsheetsError(f"{SOURCE}: missing key '{dotted}'; add it (see the shipped settings.yaml)")
+        node = node[part]
+    return node
+
+
+def number(settings: dict, dotted: str) -> float:
+    value = setting(settings, dotted)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise FactsheetsError(f"{SOURCE}: '{dotted}' must be a non-negative number, not {value!r}")
+    return float(value)
+
+
+def colour(settings: dict, key: str) -> Color:
+    value = setting(settings, f"colors.{key}")
+    try:
+        return color(str(value))
+    except ValueError:
+        raise FactsheetsError(f"{SOURCE}: 'colors.{key}' is not a colour ({value!r}); use \"#RRGGBB\"") from None
+
+
+def label(settings: dict, key: str) -> str:
+    return str(setting(settings, f"charts.labels.{key}"))
+
+
+@dataclass(frozen=True)
+class ChartFonts:
+    """Registered face names; charts refuse to draw with faces ReportLab does not know."""
+
+    names: FontNames
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "ChartFonts":
+        names = FontNames.from_settings(settings)
+        if not names.is_registered():
+            raise FactsheetsError(
+                f"fonts '{names.family}' are not registered; call factsheets.fonts.register_fonts(settings) first"
+            )
+        return cls(names)
+
+    @property
+    def regular(self) -> str:
+        return self.names.regular
+
+    @property
+    def semibold(self) -> str:
+        return self.names.semibold
+
+    @property
+    def bold(self) -> str:
+        return self.names.bold

@@ -1,0 +1,193 @@
+"""Vector primitives shared by the charts: colours, measured text, shapes of a ReportLab Drawing.
+
+Route choice: the charts are drawn directly as ReportLab graphics (`reportlab.graphics.shapes`),
+not through matplotlib -> SVG -> svglib.
+
+Both routes were built and measured here (Python 3.11, one core, the Oise sample sheet):
+
+- matplotlib figure -> SVG (`svg.fonttype = none`, so text stays `<text>`) -> `svg2rlg`:
+  a prototype Sankey (22 labels, 60 ribbons) took ~48 ms in `savefig(format="svg")` plus
+  ~60 ms in svglib, ~110 ms per chart. 101 departments x 4 charts is ~400 charts, ~44 s of
+  CPU: over the 20 s budget on two cores before a single page is laid out. It did work:
+  with the family mapped in svglib (factsheets.fonts) the text came out as real text in the
+  embedded Open Sans and the shapes stayed vector.
+- ReportLab shapes directly (this package): building the Drawing takes ~0.7 ms for the
+  balance bars, ~1.5 ms for the treemap, ~3.2 ms for a department Sankey and ~3.9 ms for a
+  region or France one; writing it into the PDF then takes ~1.6 / 2.2 / 6.1 / 7.3 ms, a cost
+  both routes pay. All the charts of the 101 sheets cost ~5.5 s of CPU in total.
+
+Other reasons, beyond speed:
+- Text is measured with `pdfmetrics.stringWidth` on the very TrueType face that is embedded
+  in the PDF, so the "does this label fit in its treemap cell" decisions are exact; there is
+  no second renderer's idea of the text extents to reconcile.
+- None of these charts uses what matplotlib is good at (axes, ticks, scales, legends): they
+  are rectangles, Bezier ribbons and labels positioned by our own layout functions.
+- Output is a pure function of the inputs: no figure state, no SVG ids or hash salts, no
+  global rcParams to keep deterministic.
+
+matplotlib stays configured with the same fonts (factsheets.fonts sets its family and
+`svg.fonttype`), so any future matplotlib-based figure can take the SVG route unchanged.
+
+Coordinates here are ReportLab's: points, origin bottom-left, y upwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reportlab.graphics.shapes import Drawing, Group, Line, Path, Rect, String
+from reportlab.lib.colors import Color, HexColor, white
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+ELLIPSIS = "\u2026"
+FIT_TOLERANCE = 1e-6  # points: widths computed from sums of the same widths must still "fit"
+# Ink extents in em, measured on the Open Sans faces (glyph bounding boxes of "É", "H", "g").
+ACCENT_TOP = 0.94
+CAP_HEIGHT = 0.72
+DESCENDER = 0.25
+
+
+def color(value: str) -> Color:
+    return HexColor(value)
+
+
+def mix(base: Color, other: Color, amount: float) -> Color:
+    """`base` moved `amount` (0-1) of the way towards `other` (e.g. white for a lighter shade)."""
+    return Color(
+        base.red + (other.red - base.red) * amount,
+        base.green + (other.green - base.green) * amount,
+        base.blue + (other.blue - base.blue) * amount,
+    )
+
+
+def tint(base: Color, amount: float) -> Color:
+    return mix(base, white, amount)
+
+
+def luminance(value: Color) -> float:
+    """WCAG relative luminance, to pick dark or light text on a filled cell."""
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(value.red) + 0.7152 * channel(value.green) + 0.0722 * channel(value.blue)
+
+
+def text_on(fill: Color, dark: Color) -> Color:
+    """White or `dark` text, whichever contrasts more with `fill`."""
+    fill_l = luminance(fill)
+    contrast_white = 1.05 / (fill_l + 0.05)
+    contrast_dark = (fill_l + 0.05) / (luminance(dark) + 0.05)
+    return white if contrast_white >= contrast_dark else dark
+
+
+@dataclass(frozen=True)
+class Font:
+    """A registered ReportLab face at a size, with its measurements."""
+
+    name: str
+    size: float
+
+    def width(self, text: str) -> float:
+        return stringWidth(text, self.name, self.size)
+
+    @property
+    def top(self) -> float:
+        """Highest ink above the baseline: accented capitals ("É" is 0.93 em in Open Sans)."""
+        return ACCENT_TOP * self.size
+
+    @property
+    def bottom(self) -> float:
+        """Lowest ink below the baseline, as a positive number (descenders: g, p, q)."""
+        return DESCENDER * self.size
+
+    @property
+    def cap_height(self) -> float:
+        """Height of unaccented capitals, used to centre a line on a point."""
+        return CAP_HEIGHT * self.size
+
+    @property
+    def line_height(self) -> float:
+        return 1.2 * self.size
+
+
+def truncate(text: str, font: Font, max_width: float) -> str | None:
+    """`text`, or its longest prefix + "…" that fits `max_width`; None when not even "x…" fits."""
+    max_width += FIT_TOLERANCE
+    if font.width(text) <= max_width:
+        return text
+    words = text.split()
+    # Prefer cutting at a word boundary when that keeps at least one whole word.
+    for count in range(len(words) - 1, 0, -1):
+        candidate = " ".join(words[:count]).rstrip(",;:-–") + ELLIPSIS
+        if font.width(candidate) <= max_width:
+            return candidate
+    for end in range(len(text) - 1, 0, -1):
+        candidate = text[:end].rstrip() + ELLIPSIS
+        if font.width(candidate) <= max_width:
+            return candidate
+    return None
+
+
+def wrap(text: str, font: Font, max_width: float, max_lines: int) -> list[str] | None:
+    """Greedy word wrap into at most `max_lines` lines of `max_width`; None when it cannot fit."""
+    max_width += FIT_TOLERANCE
+    words = text.split()
+    if not words:
+        return []
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        candidate = f"{current} {word}" if current else word
+        if font.width(candidate) <= max_width:
+            current = candidate
+            continue
+        if not current or font.width(word) > max_width:
+            return None
+        lines.append(current)
+        current = word
+    lines.append(current)
+    return lines if len(lines) <= max_lines else None
+
+
+def text(x: float, y: float, value: str, font: Font, fill: Color, anchor: str = "start") -> String:
+    return String(x, y, value, fontName=font.name, fontSize=font.size, fillColor=fill, textAnchor=anchor)
+
+
+def rect(x: float, y: float, width: float, height: float, fill: Color, stroke: Color | None = None,
+         stroke_width: float = 0.0, opacity: float | None = None) -> Rect:
+    shape = Rect(x, y, width, height, fillColor=fill, strokeColor=stroke, strokeWidth=stroke_width)
+    if opacity is not None:
+        shape.fillOpacity = opacity
+    return shape
+
+
+def line(x1: float, y1: float, x2: float, y2: float, stroke: Color, width: float = 0.5) -> Line:
+    return Line(x1, y1, x2, y2, strokeColor=stroke, strokeWidth=width)
+
+
+def ribbon(x0: float, x1: float, source: tuple[float, float], target: tuple[float, float],
+           fill: Color, opacity: float) -> Path:
+    """A filled band from the vertical span `source` at x0 to `target` at x1.
+
+    Both edges are cubic Beziers with horizontal tangents at the ends (control points at the
+    middle x), the usual smooth Sankey ribbon; spans are (low, high) in drawing coordinates.
+    """
+    mid = (x0 + x1) / 2
+    (s_low, s_high), (t_low, t_high) = source, target
+    path = Path(fillColor=fill, fillOpacity=opacity, strokeColor=None, strokeWidth=0)
+    path.moveTo(x0, s_high)
+    path.curveTo(mid, s_high, mid, t_high, x1, t_high)
+    path.lineTo(x1, t_low)
+    path.curveTo(mid, t_low, mid, s_low, x0, s_low)
+    path.closePath()
+    return path
+
+
+def drawing(width: float, height: float, shapes: Sequence, font: Font) -> Drawing:
+    """The chart. Its initial font is ours, so rendering it never pulls in Helvetica."""
+    result = Drawing(width, height, initialFontName=font.name, initialFontSize=font.size)
+    group = Group(*shapes)
+    result.add(group)
+    return result

@@ -1,0 +1,177 @@
+"""The `factsheets` command line: one typer command per function, help written for the user."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import FactsheetsError
+from .paths import DEFAULT_OUTPUT_DIR, SAMPLE_DATA
+
+SAMPLE_NOTE = (
+    "Sans --data, la commande utilise l'échantillon fourni, qui est SYNTHÉTIQUE : "
+    "chiffres illustratifs, calés sur les totaux publiés pour 2024 (France, Hauts-de-France, Aisne, Oise)."
+)
+
+app = typer.Typer(
+    help="Fiches « Les indicateurs clés : commerce extérieur », une par département, en PDF.\n\n" + SAMPLE_NOTE,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataOption = Annotated[
+    Path,
+    typer.Option("--data", help="Fichier canonique CSV ou Parquet. Par défaut : l'échantillon synthétique fourni."),
+]
+YearOption = Annotated[
+    Optional[int], typer.Option("--year", help="Année des données. Par défaut : la plus récente du fichier.")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Dossier où écrire les PDF.")]
+DeptOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--dept", help="Code INSEE du département (02, 2A, 971…). Répétable."),
+]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"factsheets: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _normalize_codes(codes: list[str] | None) -> list[str]:
+    from .reference import load_reference, normalize_department_code
+
+    reference = load_reference()
+    normalized = []
+    for text in codes or []:
+        code = normalize_department_code(text)
+        reference.department(code)  # unknown -> FactsheetsError naming it
+        if code not in normalized:
+            normalized.append(code)
+    return normalized
+
+
+@app.command()
+def indicators(
+    dept: Annotated[str, typer.Option("--dept", help="Code INSEE du département (ex. 60).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Écrire l'objet indicateurs en JSON sur la sortie standard.")] = False,
+    year: YearOption = None,
+    data: DataOption = SAMPLE_DATA,
+) -> None:
+    """Calcule les indicateurs d'un département (totaux, parts, classements, flux) et les affiche en JSON."""
+    from .config import settings
+    from .indicators import compute_indicators
+    from .reference import load_reference
+    from .validate import choose_year, load_trade_data
+
+    if not as_json:
+        _fail("only JSON output exists for now; add --json", 2)
+    (code,) = _normalize_codes([dept])
+    reference = load_reference()
+    trade = load_trade_data(data, reference)
+    chosen = choose_year(trade, year, data)
+    result = compute_indicators(trade, reference, settings(), code, chosen)
+    typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def render(
+    dept: DeptOption = None,
+    all_departments: Annotated[bool, typer.Option("--all", help="Tous les départements (101).")] = False,
+    year: YearOption = None,
+    data: DataOption = SAMPLE_DATA,
+    out: OutOption = DEFAULT_OUTPUT_DIR,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", min=1, help="Processus en parallèle. Par défaut : le nombre de cœurs.")
+    ] = None,
+) -> None:
+    """Produit la fiche PDF de chaque département demandé et écrit son chemin sur la sortie standard."""
+    from .reference import load_reference
+    from .render import render_departments
+
+    if all_departments == bool(dept):
+        _fail("give either --dept CODE (one or more) or --all", 2)
+    codes = load_reference().departments["code"].to_list() if all_departments else _normalize_codes(dept)
+    report = render_departments(
+        codes, year=year, data=data, out_dir=out, workers=workers or os.cpu_count() or 1, show_progress=True
+    )
+    for code in codes:
+        if code in report.written:
+            typer.echo(str(report.written[code]))
+    if report.failures:
+        for code, message in sorted(report.failures.items()):
+            typer.echo(f"factsheets: failed: {code}: {message}", err=True)
+        typer.echo(f"factsheets: {len(report.failures)} of {len(codes)} sheets failed", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    sources: Annotated[list[Path], typer.Argument(help="Fichiers bruts à convertir (plusieurs fichiers sont concaténés).")],
+    profile: Annotated[str, typer.Option("--profile", help="Nom d'un profil de config/profiles (dgddi, canonical) ou chemin d'un YAML.")],
+    out: Annotated[Path, typer.Option("--out", help="Fichier canonique à écrire (.csv ou .parquet).")],
+) -> None:
+    """Convertit des fichiers bruts (ex. téléchargements DGDDI) au format canonique, puis le vérifie."""
+    from .ingest import ingest as run_ingest
+    from .ingest import load_profile, write_canonical
+    from .reference import load_reference
+    from .validate import validate
+
+    frame = run_ingest(sources, load_profile(profile))
+    # Validate before writing, so a bad code never produces a canonical file.
+    from .load import CANONICAL_COLUMNS, LINE_COLUMN
+
+    validate(frame.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=1), Path(out), load_reference())
+    write_canonical(frame, out)
+    typer.echo(str(out))
+
+
+@app.command()
+def mail(
+    recipients: Annotated[Path, typer.Option("--recipients", help="Fichier YAML des destinataires par département.")],
+    dept: DeptOption = None,
+    year: YearOption = None,
+    out: OutOption = DEFAULT_OUTPUT_DIR,
+    data: DataOption = SAMPLE_DATA,
+    sender: Annotated[Optional[str], typer.Option("--from", help="Adresse d'expédition (sinon celle de config/mail.yaml).")] = None,
+    smtp_host: Annotated[str, typer.Option("--smtp-host", help="Serveur SMTP.")] = "127.0.0.1",
+    smtp_port: Annotated[int, typer.Option("--smtp-port", help="Port SMTP.")] = 25,
+    send: Annotated[bool, typer.Option("--send", help="Envoyer réellement. Sans cette option : simulation, rien n'est envoyé.")] = False,
+    resend: Annotated[bool, typer.Option("--resend", help="Renvoyer une fiche modifiée depuis son dernier envoi.")] = False,
+) -> None:
+    """Envoie à chaque département sa fiche en pièce jointe (simulation sauf --send ; jamais deux fois la même)."""
+    from .mail import run_mail
+
+    report = run_mail(
+        recipients=recipients,
+        codes=_normalize_codes(dept) or None,
+        year=year,
+        out_dir=out,
+        data=data,
+        sender=sender,
+        smtp_host=smtp_host,
+        smtp_port=smtp_port,
+        send=send,
+        resend=resend,
+        log=lambda line: typer.echo(line, err=True),
+    )
+    if report.failures:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: bad input ends with one line on stderr, never a traceback."""
+    try:
+        app()
+    except FactsheetsError as error:
+        print(f"factsheets: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("factsheets: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,165 @@
+"""Font registration: the Open Sans family for ReportLab, matplotlib and svglib, once per process.
+
+The sheet body, the charts and any SVG drawn through svglib (e.g. a logo dropped in
+`assets/`) all use the same embedded TrueType files from `fonts/`, so the PDF carries one
+font family only. Call `register_fonts(settings)` once before laying out or drawing; later
+calls with the same configuration return the same names without touching the disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+from . import paths
+from .errors import FactsheetsError
+
+# settings.yaml `fonts:` keys of the five faces, in registration order.
+FACES = ("regular", "bold", "italic", "bold_italic", "semibold")
+
+# CSS font-weight values an SVG may carry, and the face each one resolves to.
+_SVG_WEIGHTS = {
+    "normal": "regular",
+    "lighter": "regular",
+    "100": "regular",
+    "200": "regular",
+    "300": "regular",
+    "400": "regular",
+    "500": "regular",
+    "600": "semibold",
+    "bold": "bold",
+    "bolder": "bold",
+    "700": "bold",
+    "800": "bold",
+    "900": "bold",
+}
+_SVG_STYLES = ("normal", "italic", "oblique")
+
+
+@dataclass(frozen=True)
+class FontNames:
+    """ReportLab names of the registered faces, and the family name SVG and matplotlib use."""
+
+    family: str
+    regular: str
+    bold: str
+    italic: str
+    bold_italic: str
+    semibold: str
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "FontNames":
+        """The names `register_fonts` gives, derived from `fonts.family` (pure: no registration)."""
+        family = str(_fonts_section(settings).get("family", "Open Sans"))
+        base = family.replace(" ", "")
+        return cls(
+            family=family,
+            regular=base,
+            bold=f"{base}-Bold",
+            italic=f"{base}-Italic",
+            bold_italic=f"{base}-BoldItalic",
+            semibold=f"{base}-Semibold",
+        )
+
+    def face(self, key: str) -> str:
+        return getattr(self, key)
+
+    def is_registered(self) -> bool:
+        registered = set(pdfmetrics.getRegisteredFontNames())
+        return all(self.face(key) in registered for key in FACES)
+
+
+def _fonts_section(settings: dict) -> dict:
+    section = settings.get("fonts")
+    if not isinstance(section, dict):
+        raise FactsheetsError("config/settings.yaml: missing 'fonts:' section (family and the five TTF file names)")
+    return section
+
+
+def font_files(settings: dict, fonts_dir: Path | None = None) -> dict[str, Path]:
+    """Face key -> TTF path, from `fonts:` in settings.yaml, relative to paths.FONTS_DIR."""
+    section = _fonts_section(settings)
+    folder = Path(fonts_dir) if fonts_dir is not None else paths.FONTS_DIR
+    files = {}
+    for key in FACES:
+        name = section.get(key)
+        if not name:
+            raise FactsheetsError(f"config/settings.yaml: missing key 'fonts.{key}' (the TTF file name of that face)")
+        files[key] = folder / str(name)
+    return files
+
+
+_registered: dict[tuple, FontNames] = {}
+
+
+def register_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
+    """Register the font family for ReportLab, matplotlib and svglib; idempotent per process.
+
+    A missing or unreadable TTF file is a FactsheetsError naming the path.
+    """
+    names = FontNames.from_settings(settings)
+    files = font_files(settings, fonts_dir)
+    key = (names, tuple(str(files[face]) for face in FACES))
+    if key in _registered and names.is_registered():
+        return _registered[key]
+    for face in FACES:
+        path = files[face]
+        if not path.is_file():
+            raise FactsheetsError(
+                f"{path}: font file not found; put the {names.family} TTF files in {path.parent} "
+                f"or fix 'fonts.{face}' in config/settings.yaml"
+            )
+    for face in FACES:
+        _register_reportlab_face(names.face(face), files[face])
+    _register_svglib(names, files)
+    # Last: registering a TTF resets its bold/italic mapping to itself (svglib re-registers).
+    pdfmetrics.registerFontFamily(
+        names.regular, normal=names.regular, bold=names.bold, italic=names.italic, boldItalic=names.bold_italic
+    )
+    _register_matplotlib(names, files)
+    _registered[key] = names
+    return names
+
+
+def _register_reportlab_face(name: str, path: Path) -> None:
+    try:
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+    except (TTFError, OSError) as error:
+        raise FactsheetsError(f"{path}: not a usable TrueType font ({error}); replace the file") from None
+
+
+def _register_svglib(names: FontNames, files: dict[str, Path]) -> None:
+    """Map the SVG family (any case, any weight, italic or not) onto the registered faces.
+
+    Every CSS weight is mapped explicitly: an unmapped one would make svglib ask fontconfig
+    and silently pick some system font instead of the embedded one.
+    """
+    from svglib.fonts import get_global_font_map
+
+    font_map = get_global_font_map()
+    for weight, upright_face in _SVG_WEIGHTS.items():
+        for style in _SVG_STYLES:
+            face = upright_face if style == "normal" else ("bold_italic" if upright_face == "bold" else "italic")
+            # svglib (re)registers the file under `rlgFontName`: the same name, the same file.
+            registered, _ = font_map.register_font(
+                names.family, str(files[face]), weight, style, rlgFontName=names.face(face)
+            )
+            if registered is None:
+                raise FactsheetsError(f"{files[face]}: svglib could not load this font; replace the file")
+
+
+def _register_matplotlib(names: FontNames, files: dict[str, Path]) -> None:
+    """Make the family matplotlib's default, with SVG text kept as text and stable ids."""
+    from matplotlib import font_manager, rcParams
+
+    known = {Path(entry.fname).resolve() for entry in font_manager.fontManager.ttflist}
+    for face in FACES:
+        if files[face].resolve() not in known:
+            font_manager.fontManager.addfont(str(files[face]))
+    rcParams["font.family"] = names.family
+    rcParams["svg.fonttype"] = "none"
+    rcParams["svg.hashsalt"] = "factsheets"
+    rcParams["pdf.fonttype"] = 42

@@ -1,0 +1,263 @@
+"""The indicators: from a validated trade frame to one DepartmentIndicators per sheet.
+
+All arithmetic is Polars expressions over every area at once (departments, regions and the
+nation are three "levels" of the same computation); Python only turns the small aggregated
+frames into the model objects.
+
+Ranking rule everywhere: value descending, then code ascending (spec section 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from .model import (
+    NATION_CODE,
+    OTHER_CODE,
+    OTHER_LABEL,
+    AreaFlows,
+    BalanceCountry,
+    DepartmentIndicators,
+    FlowSummary,
+    Item,
+    Link,
+    Sankey,
+    Shares,
+    Territory,
+)
+from .reference import Reference
+
+NATION_NAME = "France entière"
+FLOWS = ("export", "import")
+GROUP = ["level", "area", "flow"]
+
+
+@dataclass(frozen=True)
+class TopSizes:
+    products: int = 10
+    countries: int = 10
+    balance: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "TopSizes":
+        section = settings.get("indicators", {})
+        return cls(
+            products=int(section.get("top_products", cls.products)),
+            countries=int(section.get("top_countries", cls.countries)),
+            balance=int(section.get("balance_top", cls.balance)),
+        )
+
+
+def _by_level(trade: pl.LazyFrame, reference: Reference, departments: Iterable[str] | None) -> pl.LazyFrame:
+    """The year's rows three times: per department, per region, and for the nation.
+
+    The nation counts every row (unallocated trade included); regions count only the rows of
+    their departments.
+    """
+    region_of = reference.departments.lazy().select(department="code", region="region")
+    allocated = trade.join(region_of, on="department", how="inner")
+    local = allocated if departments is None else allocated.filter(pl.col("department").is_in(list(departments)))
+    regions = None if departments is None else (
+        reference.departments.filter(pl.col("code").is_in(list(departments)))["region"].unique().to_list()
+    )
+    region_rows = allocated if regions is None else allocated.filter(pl.col("region").is_in(regions))
+    columns = ["level", "area", "flow", "product", "country", "value_eur"]
+    return pl.concat(
+        [
+            local.with_columns(level=pl.lit("department"), area=pl.col("department")).select(columns),
+            region_rows.with_columns(level=pl.lit("region"), area=pl.col("region")).select(columns),
+            trade.with_columns(level=pl.lit("nation"), area=pl.lit(NATION_CODE)).select(columns),
+        ]
+    )
+
+
+def _ranked(rows: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """Per level, area and flow: the totals of `key` with their rank (0 = largest)."""
+    return (
+        rows.group_by(*GROUP, key)
+        .agg(value_eur=pl.col("value_eur").sum())
+        .sort([*GROUP, "value_eur", key], descending=[False, False, False, True, False])
+        .with_columns(rank=pl.int_range(pl.len(), dtype=pl.UInt32).over(GROUP))
+    )
+
+
+def _bucket(column: str, size: int) -> pl.Expr:
+    return pl.when(pl.col(f"{column}_rank") < size).then(pl.col(column)).otherwise(pl.lit(OTHER_CODE)).alias(f"{column}_node")
+
+
+@dataclass(frozen=True)
+class _Aggregates:
+    products: pl.DataFrame  # level, area, flow, product, value_eur, rank
+    countries: pl.DataFrame  # level, area, flow, country, value_eur, rank
+    links: pl.DataFrame  # level, area, flow, product_node, country_node, value_eur
+    totals: pl.DataFrame  # level, area, flow, value_eur
+
+
+def _aggregate(rows: pl.LazyFrame, sizes: TopSizes) -> _Aggregates:
+    rows = rows.cache()
+    products = _ranked(rows, "product")
+    countries = _ranked(rows, "country")
+    links = (
+        rows.join(products.select(*GROUP, "product", product_rank="rank"), on=[*GROUP, "product"])
+        .join(countries.select(*GROUP, "country", country_rank="rank"), on=[*GROUP, "country"])
+        .with_columns(_bucket("product", sizes.products), _bucket("country", sizes.countries))
+        .group_by(*GROUP, "product_node", "country_node")
+        .agg(value_eur=pl.col("value_eur").sum())
+        .filter(pl.col("value_eur") > 0)
+        .sort([*GROUP, "value_eur", "product_node", "country_node"], descending=[False, False, False, True, False, False])
+    )
+    totals = rows.group_by(GROUP).agg(value_eur=pl.col("value_eur").sum())
+    collected = pl.collect_all([products, countries, links, totals])
+    return _Aggregates(*collected)
+
+
+class _Labels:
+    """Reference labels as plain dicts: built once, read for each of the few named items."""
+
+    def __init__(self, reference: Reference):
+        self.products = {
+            row["code"]: (row["label"], row["short_label"]) for row in reference.products.iter_rows(named=True)
+        }
+        self.countries = dict(zip(reference.countries["code"], reference.countries["name"]))
+
+    def product(self, code: str, value: float) -> Item:
+        if code == OTHER_CODE:
+            return Item(OTHER_CODE, OTHER_LABEL, OTHER_LABEL, value)
+        label, short = self.products.get(code, (code, code))
+        return Item(code, label, short, value)
+
+    def country(self, code: str, value: float) -> Item:
+        if code == OTHER_CODE:
+            return Item(OTHER_CODE, OTHER_LABEL, OTHER_LABEL, value)
+        name = self.countries.get(code, code)
+        return Item(code, name, name, value)
+
+
+def _group_rows(frame: pl.DataFrame, keys: list[str]) -> dict[tuple, list[dict]]:
+    groups: dict[tuple, list[dict]] = {}
+    for row in frame.iter_rows(named=True):
+        groups.setdefault(tuple(row[k] for k in keys), []).append(row)
+    return groups
+
+
+def _flow_summaries(aggregates: _Aggregates, sizes: TopSizes, labels: _Labels) -> dict[tuple[str, str, str], FlowSummary]:
+    """FlowSummary per (level, area, flow) present in the data."""
+    top_products = _group_rows(aggregates.products.filter(pl.col("rank") < sizes.products), GROUP)
+    top_countries = _group_rows(aggregates.countries.filter(pl.col("rank") < sizes.countries), GROUP)
+    links = _group_rows(aggregates.links, GROUP)
+    summaries = {}
+    for level, area, flow, total in aggregates.totals.iter_rows():
+        key = (level, area, flow)
+        products = tuple(labels.product(r["product"], r["value_eur"]) for r in top_products.get(key, []))
+        countries = tuple(labels.country(r["country"], r["value_eur"]) for r in top_countries.get(key, []))
+        flow_links = links.get(key, [])
+        other_products = sum(r["value_eur"] for r in flow_links if r["product_node"] == OTHER_CODE)
+        other_countries = sum(r["value_eur"] for r in flow_links if r["country_node"] == OTHER_CODE)
+        product_nodes = products + ((labels.product(OTHER_CODE, other_products),) if other_products > 0 else ())
+        country_nodes = countries + ((labels.country(OTHER_CODE, other_countries),) if other_countries > 0 else ())
+        if flow == "export":
+            left, right = product_nodes, country_nodes
+            sankey_links = tuple(Link(r["product_node"], r["country_node"], r["value_eur"]) for r in flow_links)
+        else:
+            left, right = country_nodes, product_nodes
+            sankey_links = tuple(Link(r["country_node"], r["product_node"], r["value_eur"]) for r in flow_links)
+        summaries[key] = FlowSummary(flow, total, products, countries, Sankey(flow, left, right, sankey_links))
+    return summaries
+
+
+def _empty_summary(flow: str) -> FlowSummary:
+    return FlowSummary(flow, 0.0, (), (), Sankey(flow, (), (), ()))
+
+
+def _balance_countries(aggregates: _Aggregates, department: str, size: int, labels: _Labels) -> tuple[BalanceCountry, ...]:
+    """Union of the top `size` countries by imports and by exports, with both values.
+
+    Ordered by total trade (imports + exports) descending, then code, so the biggest partners
+    come first on the chart.
+    """
+    local = aggregates.countries.filter((pl.col("level") == "department") & (pl.col("area") == department))
+    chosen = local.filter(pl.col("rank") < size)["country"].unique()
+    table = (
+        local.filter(pl.col("country").is_in(chosen))
+        .pivot(on="flow", index="country", values="value_eur")
+    )
+    for flow in FLOWS:
+        if flow not in table.columns:
+            table = table.with_columns(pl.lit(0.0).alias(flow))
+    table = (
+        table.with_columns(pl.col(list(FLOWS)).fill_null(0.0))
+        .with_columns(trade=pl.col("export") + pl.col("import"))
+        .sort(["trade", "country"], descending=[True, False])
+    )
+    return tuple(
+        BalanceCountry(code, labels.country(code, 0.0).label, imports, exports)
+        for code, exports, imports in table.select("country", "export", "import").iter_rows()
+    )
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else 0.0
+
+
+def compute_all(
+    trade: pl.DataFrame,
+    reference: Reference,
+    settings: dict,
+    year: int,
+    departments: Sequence[str] | None = None,
+) -> dict[str, DepartmentIndicators]:
+    """Indicators of the given departments (all when None) for one year, keyed by code.
+
+    Region and nation AreaFlows objects are built once and shared by every department of the
+    run, so that their charts can be drawn once too.
+    """
+    sizes = TopSizes.from_settings(settings)
+    labels = _Labels(reference)
+    codes = reference.departments["code"].to_list() if departments is None else list(departments)
+    for code in codes:
+        reference.department(code)  # unknown code -> FactsheetsError naming it
+    year_rows = trade.lazy().filter(pl.col("year") == year)
+    aggregates = _aggregate(_by_level(year_rows, reference, None if departments is None else codes), sizes)
+    summaries = _flow_summaries(aggregates, sizes, labels)
+
+    def area_flows(level: str, territory: Territory) -> AreaFlows:
+        exports, imports = (summaries.get((level, territory.code, flow)) or _empty_summary(flow) for flow in FLOWS)
+        return AreaFlows(territory, level, year, exports, imports)
+
+    nation = area_flows("nation", Territory(NATION_CODE, NATION_NAME))
+    regions: dict[str, AreaFlows] = {}
+    results = {}
+    for code in codes:
+        _, name, region_code = reference.department(code)
+        if region_code not in regions:
+            regions[region_code] = area_flows("region", Territory(region_code, reference.region_name(region_code)))
+        region = regions[region_code]
+        local = area_flows("department", Territory(code, name))
+
+        def shares(flow: str) -> Shares:
+            pick = (lambda a: a.exports) if flow == "export" else (lambda a: a.imports)
+            total, region_total, nation_total = pick(local).total_eur, pick(region).total_eur, pick(nation).total_eur
+            return Shares(total, region_total, nation_total, _share(total, region_total), _share(total, nation_total))
+
+        results[code] = DepartmentIndicators(
+            department=local.territory,
+            region=region.territory,
+            year=year,
+            territoires_industrie=tuple(reference.territoires_industrie.get(code, ())),
+            local=local,
+            region_flows=region,
+            nation_flows=nation,
+            export_shares=shares("export"),
+            import_shares=shares("import"),
+            balance_countries=_balance_countries(aggregates, code, sizes.balance, labels),
+        )
+    return results
+
+
+def compute_indicators(
+    trade: pl.DataFrame, reference: Reference, settings: dict, department: str, year: int
+) -> DepartmentIndicators:
+    return compute_all(trade, reference, settings, year, [department])[department]

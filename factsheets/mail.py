@@ -1,0 +1,795 @@
+"""Mail each department its sheet, safely re-runnable: `factsheets mail`.
+
+Flow of `run_mail`:
+1. Read the recipients file (YAML) and config/mail.yaml. A broken file or a wrong shape
+   raises FactsheetsError naming the file, the line and the key.
+2. Validate everything and collect every problem (bad address, unknown department code,
+   missing sheet that cannot be rendered, bad sender, half-set credentials); missing sheets
+   are rendered first. Any problem: they are all reported, one line each, nothing is sent.
+3. Decide per department from the send journal (`<out>/.mail-journal.json`): a sheet the
+   server accepted is never sent again for the same year and PDF content (sha256); a sheet
+   whose content changed since it was sent is held back unless `resend` is set.
+4. Dry run (the default): print the plan. With `send`: one message per department, built
+   with `email` and sent with `smtplib`, each failure retried with backoff; the journal is
+   rewritten atomically after EACH accepted message, so an interrupted run resumes where
+   it stopped.
+
+Output: plan/result lines (one per department) go to `show` (stdout by default, also kept
+in `MailReport.lines`); retries, failures and the summary go to `log` (stderr in the CLI).
+
+Delivery is at-least-once: if the process dies between the server's acceptance and the
+journal write, that one message is sent again on the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import smtplib
+import socket
+import ssl
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import load_mapping, load_yaml, require
+from .errors import FactsheetsError
+from .paths import CONFIG_DIR
+
+MAIL_CONFIG = CONFIG_DIR / "mail.yaml"
+USER_VARIABLE = "FACTSHEETS_SMTP_USER"
+PASSWORD_VARIABLE = "FACTSHEETS_SMTP_PASSWORD"
+PLACEHOLDERS = ("department", "code", "year")
+RECIPIENT_KEYS = ("to", "cc", "bcc")
+JOURNAL_FORMAT = 1
+
+Log = Callable[[str], None]
+
+
+# -- configuration ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MailConfig:
+    """config/mail.yaml. Tests shrink `backoff_seconds` with dataclasses.replace."""
+
+    sender: str
+    subject: str
+    body: str
+    timeout_seconds: float
+    retries: int
+    backoff_seconds: float
+    backoff_factor: float
+    journal: str = ".mail-journal.json"
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return self.backoff_seconds * self.backoff_factor ** (attempt - 1)
+
+
+def load_mail_config(path: Path = MAIL_CONFIG) -> MailConfig:
+    raw = load_mapping(path)
+    smtp = require(raw, "smtp", path)
+    if not isinstance(smtp, dict):
+        raise FactsheetsError(f"{path}: key 'smtp' must be a mapping (timeout_seconds, retries, backoff_seconds, backoff_factor)")
+
+    def text(key: str) -> str:
+        value = require(raw, key, path)
+        if not isinstance(value, str) or not value.strip():
+            raise FactsheetsError(f"{path}: key '{key}' must be a non-empty text")
+        return value
+
+    def number(key: str, minimum: float, integer: bool = False) -> float:
+        value = require(smtp, key, f"{path}: smtp")
+        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) or value < minimum:
+            kind = "a whole number" if integer else "a number"
+            raise FactsheetsError(f"{path}: key 'smtp.{key}' must be {kind} >= {minimum:g} (found {value!r})")
+        return value
+
+    subject, body = text("subject"), text("body")
+    for key, template in (("subject", subject), ("body", body)):
+        _check_template(template, path, key)
+    if "\n" in subject.strip():
+        raise FactsheetsError(f"{path}: key 'subject' must be a single line")
+    journal = raw.get("journal", ".mail-journal.json")
+    if not isinstance(journal, str) or not journal or Path(journal).name != journal:
+        raise FactsheetsError(f"{path}: key 'journal' must be a plain file name such as .mail-journal.json")
+    return MailConfig(
+        sender=text("sender").strip(),
+        subject=subject.strip(),
+        body=body,
+        timeout_seconds=float(number("timeout_seconds", 0.001)),
+        retries=int(number("retries", 0, integer=True)),
+        backoff_seconds=float(number("backoff_seconds", 0)),
+        backoff_factor=float(number("backoff_factor", 1)),
+        journal=journal,
+    )
+
+
+def _check_template(template: str, path: Path, key: str) -> None:
+    try:
+        template.format(department="Aisne", code="02", year=2024)
+    except KeyError as error:
+        allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+        raise FactsheetsError(f"{path}: key '{key}': unknown placeholder {{{error.args[0]}}}; use {allowed}") from None
+    except (ValueError, IndexError) as error:
+        raise FactsheetsError(f"{path}: key '{key}': malformed template ({error}); write literal braces as {{{{ and }}}}") from None
+
+
+# -- addresses ---------------------------------------------------------------------------------
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ADDRESS = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})+")
+NAMED_ADDRESS = re.compile(r"(?P<name>[^<>@\r\n\"]*?)\s*<(?P<address>[^<>\s]+)>")
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    address: str  # bare address, used in the SMTP envelope
+    name: str = ""  # display name, used in the headers only
+
+    def header(self) -> str:
+        return f"{self.name} <{self.address}>" if self.name else self.address
+
+
+def parse_mailbox(text: str) -> Mailbox | None:
+    """'a@b.fr' or 'Nom <a@b.fr>' (ASCII address, domain with a dot), or None if malformed."""
+    text = text.strip()
+    named = NAMED_ADDRESS.fullmatch(text)
+    name, address = (named["name"].strip(), named["address"]) if named else ("", text)
+    if ADDRESS.fullmatch(address) is None or len(address) > 254:
+        return None
+    return Mailbox(address=address, name=name)
+
+
+# -- recipients file ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recipients:
+    code: str
+    line: int  # line of the department's key in the recipients file
+    to: tuple[Mailbox, ...]
+    cc: tuple[Mailbox, ...] = ()
+    bcc: tuple[Mailbox, ...] = ()
+
+    def envelope(self) -> list[str]:
+        """Every address the server must deliver to (to + cc + bcc), each once."""
+        seen: dict[str, str] = {}
+        for box in (*self.to, *self.cc, *self.bcc):
+            seen.setdefault(box.address.lower(), box.address)
+        return list(seen.values())
+
+
+@dataclass
+class RecipientBook:
+    path: Path
+    entries: list[Recipients]
+    problems: list[str]  # content problems (addresses, codes), reported together later
+
+
+def load_recipients(path: Path) -> RecipientBook:
+    """Parse the recipients file; wrong shape raises at once, bad values are collected."""
+    path = Path(path)
+    if load_yaml(path) is None:  # also turns missing file / bad YAML into one clear line
+        raise FactsheetsError(f"{path}: empty file; expected a 'departments' mapping (see examples/recipients.example.yaml)")
+    # Walk the node tree rather than the loaded values: keys keep their written text (an
+    # unquoted 01 would load as the number 1) and every problem can name its line.
+    root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    where = lambda node: f"{path}:{node.start_mark.line + 1}"  # noqa: E731
+    if not isinstance(root, yaml.MappingNode):
+        raise FactsheetsError(f"{where(root)}: expected a mapping with the key 'departments' at the top level")
+    top = _mapping_items(root, path, "top level")
+    unknown = [key for key in top if key != "departments"]
+    if unknown:
+        raise FactsheetsError(f"{where(top[unknown[0]][0])}: unknown key '{unknown[0]}'; the file has one key, 'departments'")
+    if "departments" not in top:
+        raise FactsheetsError(f"{path}: missing key 'departments' (department code -> to/cc addresses)")
+    key_node, departments = top["departments"]
+    if not isinstance(departments, yaml.MappingNode) or not departments.value:
+        raise FactsheetsError(
+            f"{where(key_node)}: key 'departments' must map department codes to recipients, "
+            "e.g. \"02\": {to: [contact@example.org]}"
+        )
+
+    from .reference import load_reference, normalize_department_code
+
+    reference = load_reference()
+    entries: list[Recipients] = []
+    problems: list[str] = []
+    first_line: dict[str, int] = {}
+    for raw_code, (code_node, value) in _mapping_items(departments, path, "departments").items():
+        label = f"departments.{raw_code}"
+        if not isinstance(value, yaml.MappingNode):
+            raise FactsheetsError(f"{where(value)}: key '{label}' must be a mapping with 'to' (and optionally 'cc', 'bcc')")
+        fields = _mapping_items(value, path, label)
+        extra = [key for key in fields if key not in RECIPIENT_KEYS]
+        if extra:
+            raise FactsheetsError(
+                f"{where(fields[extra[0]][0])}: unknown key '{label}.{extra[0]}'; allowed keys: {', '.join(RECIPIENT_KEYS)}"
+            )
+        if "to" not in fields:
+            raise FactsheetsError(f"{where(code_node)}: missing key '{label}.to' (list of addresses)")
+        boxes = {key: _addresses(fields[key][1], path, f"{label}.{key}", problems) for key in fields}
+        if not fields["to"][1].value or (isinstance(fields["to"][1], yaml.ScalarNode) and not fields["to"][1].value.strip()):
+            problems.append(f"{where(fields['to'][1])}: key '{label}.to' is empty; give at least one address")
+        line = code_node.start_mark.line + 1
+        try:
+            code = normalize_department_code(raw_code)
+            reference.department(code)
+        except FactsheetsError:
+            problems.append(
+                f"{path}:{line}: '{raw_code}' under 'departments' is not a known department code; "
+                "use an INSEE code such as \"02\", \"2A\" or \"971\""
+            )
+            continue
+        if code in first_line:
+            problems.append(f"{path}:{line}: department {code} is listed twice (also line {first_line[code]}); keep one entry")
+            continue
+        first_line[code] = line
+        entries.append(Recipients(code, line, boxes["to"], boxes.get("cc", ()), boxes.get("bcc", ())))
+    return RecipientBook(path, entries, problems)
+
+
+def _mapping_items(node: yaml.MappingNode, path: Path, label: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """key text -> (key node, value node); keys must be plain scalars."""
+    items: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            raise FactsheetsError(f"{path}:{key.start_mark.line + 1}: keys under '{label}' must be plain text")
+        items[key.value] = (key, value)  # a repeated identical key: YAML keeps the last one
+    return items
+
+
+def _addresses(node: yaml.Node, path: Path, label: str, problems: list[str]) -> tuple[Mailbox, ...]:
+    where = f"{path}:{node.start_mark.line + 1}"
+    if isinstance(node, yaml.ScalarNode):
+        items = [node] if node.value.strip() else []  # one address written without brackets
+    elif isinstance(node, yaml.SequenceNode):
+        items = node.value
+    else:
+        raise FactsheetsError(f"{where}: key '{label}' must be a list of addresses, e.g. [contact@example.org]")
+    boxes = []
+    for item in items:
+        if not isinstance(item, yaml.ScalarNode):
+            raise FactsheetsError(f"{path}:{item.start_mark.line + 1}: key '{label}' must list addresses as text")
+        box = parse_mailbox(item.value)
+        if box is None:
+            problems.append(
+                f"{path}:{item.start_mark.line + 1}: key '{label}': '{item.value}' is not a valid e-mail address; "
+                "write it as name@domain.fr or \"Nom <name@domain.fr>\""
+            )
+        else:
+            boxes.append(box)
+    return tuple(boxes)
+
+
+# -- the send journal --------------------------------------------------------------------------
+class Journal:
+    """What the server accepted: one entry per accepted message, rewritten atomically."""
+
+    def __init__(self, path: Path, entries: list[dict[str, Any]]):
+        self.path = path
+        self.entries = entries
+
+    @classmethod
+    def load(cls, path: Path) -> "Journal":
+        fix = "restore it, or delete it to forget every past sending (everything would be sent again)"
+        if not path.exists():
+            return cls(path, [])
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise FactsheetsError(f"{path}: unreadable mail journal ({error}); {fix}") from None
+        entries = payload.get("sent") if isinstance(payload, dict) else None
+        if not isinstance(entries, list) or not all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("year"), int)
+            and isinstance(entry.get("department"), str)
+            and isinstance(entry.get("sha256"), str)
+            for entry in entries
+        ):
+            raise FactsheetsError(f"{path}: not a mail journal (expected 'sent': [{{year, department, sha256, …}}]); {fix}")
+        return cls(path, entries)
+
+    def hashes(self, year: int, code: str) -> list[str]:
+        return [entry["sha256"] for entry in self.entries if entry["year"] == year and entry["department"] == code]
+
+    def last(self, year: int, code: str) -> dict[str, Any] | None:
+        matching = [entry for entry in self.entries if entry["year"] == year and entry["department"] == code]
+        return matching[-1] if matching else None
+
+    def record(self, entry: dict[str, Any]) -> None:
+        from .render import write_atomically
+
+        self.entries.append(entry)
+        payload = {"format": JOURNAL_FORMAT, "sent": self.entries}
+        write_atomically(self.path, (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+
+
+@contextmanager
+def journal_lock(out_dir: Path) -> Iterator[None]:
+    """One sending run per output folder at a time (the lock dies with its process)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process lock
+        yield
+        return
+    lock_path = out_dir / ".mail-journal.lock"
+    with open(lock_path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FactsheetsError(
+                f"{lock_path}: another 'factsheets mail --send' is running on {out_dir}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# -- SMTP ----------------------------------------------------------------------------------------
+def is_loopback(host: str) -> bool:
+    """Only 'localhost' and loopback IP literals count: traffic to them never leaves the machine."""
+    if host.strip().lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Permanent(Exception):
+    """A failure that retrying cannot fix (policy refusal, bad credentials)."""
+
+
+def smtp_credentials(environ: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
+    """(user, password) from FACTSHEETS_SMTP_USER / FACTSHEETS_SMTP_PASSWORD, never from files."""
+    user, password = environ.get(USER_VARIABLE, ""), environ.get(PASSWORD_VARIABLE, "")
+    if bool(user) != bool(password):
+        missing = PASSWORD_VARIABLE if user else USER_VARIABLE
+        raise FactsheetsError(f"environment: {missing} is not set; set both {USER_VARIABLE} and {PASSWORD_VARIABLE}, or neither")
+    return (user, password) if user else None
+
+
+class SmtpSession:
+    """One SMTP connection, opened on first use and reused; closed after any error."""
+
+    def __init__(self, host: str, port: int, *, timeout: float, require_tls: bool,
+                 credentials: tuple[str, str] | None, tls_context: ssl.SSLContext | None = None):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.require_tls = require_tls
+        self.credentials = credentials
+        self.tls_context = tls_context
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            smtp.ehlo()
+            if self.require_tls:
+                if not smtp.has_extn("starttls"):
+                    raise Permanent(
+                        f"{self.host}:{self.port} does not offer STARTTLS; refusing to send in clear text "
+                        "to a host other than this machine"
+                    )
+                smtp.starttls(context=self.tls_context or ssl.create_default_context())
+                smtp.ehlo()
+            if self.credentials:
+                if not smtp.has_extn("auth"):
+                    raise Permanent(f"{self.host}:{self.port} does not accept logins (no AUTH) but {USER_VARIABLE} is set")
+                smtp.login(*self.credentials)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        """All or nothing: if any recipient is refused the message is not sent to the others."""
+        if self._smtp is None:
+            self._smtp = self._connect()
+        smtp = self._smtp
+        code, answer = smtp.mail(sender)
+        if code != 250:
+            self._reset()
+            raise smtplib.SMTPSenderRefused(code, answer, sender)
+        refused = {}
+        for recipient in recipients:
+            code, answer = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, answer)
+        if refused:
+            self._reset()
+            raise smtplib.SMTPRecipientsRefused(refused)
+        code, answer = smtp.data(message)
+        if code != 250:
+            self._reset()
+            raise smtplib.SMTPDataError(code, answer)
+
+    def _reset(self) -> None:
+        try:
+            self._smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            smtp, self._smtp = self._smtp, None
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+
+def describe_failure(error: BaseException, host: str, port: int, timeout: float) -> str:
+    """One line saying what went wrong with the server."""
+
+    def answer(code: int, text: bytes | str) -> str:
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        return f"{code} {' '.join(text.split())}".strip()
+
+    if isinstance(error, Permanent):
+        return str(error)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(f"{address} ({answer(*reply)})" for address, reply in error.recipients.items())
+        return f"recipient refused: {refused}"
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return f"sender {error.sender} refused ({answer(error.smtp_code, error.smtp_error)})"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return f"login refused by {host}:{port} ({answer(error.smtp_code, error.smtp_error)}); check {USER_VARIABLE} and {PASSWORD_VARIABLE}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{host}:{port} answered {answer(error.smtp_code, error.smtp_error)}"
+    # smtplib reports a read timeout as a disconnection caused by the TimeoutError.
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+        return f"no answer from {host}:{port} within {timeout:g} s"
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return f"{host}:{port} closed the connection"
+    if isinstance(error, ConnectionRefusedError):
+        return f"cannot connect to {host}:{port} (connection refused; is the server running?)"
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve SMTP host '{host}'"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS with {host}:{port} failed ({error.reason or error})"
+    if isinstance(error, OSError):
+        return f"{host}:{port}: {error.strerror or error}"
+    return f"{host}:{port}: {type(error).__name__}: {error}"
+
+
+def _is_permanent(error: BaseException) -> bool:
+    return isinstance(error, (Permanent, smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError,
+                              ssl.SSLCertVerificationError))
+
+
+# -- building and planning ---------------------------------------------------------------------
+@dataclass
+class Delivery:
+    """One department's message, fully built before anything is sent."""
+
+    code: str
+    name: str
+    recipients: Recipients
+    pdf: Path
+    content: bytes
+    subject: str
+    body: str
+    status: str = ""  # would-send | would-resend | already-sent | changed | sent | failed
+    note: str = ""
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    def summary(self) -> str:
+        boxes = self.recipients
+        parts = [f"to {', '.join(box.header() for box in boxes.to)}"]
+        if boxes.cc:
+            parts.append(f"cc {', '.join(box.header() for box in boxes.cc)}")
+        if boxes.bcc:
+            parts.append(f"bcc {', '.join(box.header() for box in boxes.bcc)}")
+        parts.append(f"subject \"{self.subject}\"")
+        parts.append(f"attachment {self.pdf.name} ({_size(len(self.content))})")
+        return "; ".join(parts)
+
+
+def _size(size: int) -> str:
+    return f"{size} bytes" if size < 1000 else f"{size / 1000:.1f} kB"
+
+
+def build_message(delivery: Delivery, sender: Mailbox, date: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender.header()
+    message["To"] = ", ".join(box.header() for box in delivery.recipients.to)
+    if delivery.recipients.cc:
+        message["Cc"] = ", ".join(box.header() for box in delivery.recipients.cc)
+    message["Subject"] = delivery.subject
+    message["Date"] = date or formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=sender.address.rpartition("@")[2])
+    message.set_content(delivery.body, charset="utf-8", cte="quoted-printable")
+    message.add_attachment(delivery.content, maintype="application", subtype="pdf", filename=delivery.pdf.name)
+    return message
+
+
+@dataclass
+class MailReport:
+    year: int
+    dry_run: bool
+    deliveries: list[Delivery] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)  # department codes accepted by the server in this run
+    already_sent: list[str] = field(default_factory=list)  # same year and content accepted before: skipped
+    changed: list[str] = field(default_factory=list)  # content changed since sent, held (no --resend)
+    failures: dict[str, str] = field(default_factory=dict)  # code -> one line; non-empty => exit 1
+    lines: list[str] = field(default_factory=list)  # the lines given to `show`
+
+
+class MailValidationError(FactsheetsError):
+    """Every problem found before sending, one line each; nothing was sent."""
+
+    def __init__(self, problems: list[str], source: Path):
+        self.problems = problems
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            super().__init__(f"{source}: {len(problems)} problems (listed above); nothing was sent; fix them and run again")
+
+
+def _stdout(line: str) -> None:
+    print(line, file=sys.stdout, flush=True)
+
+
+def run_mail(
+    recipients: Path,
+    codes: Sequence[str] | None,
+    year: int | None,
+    out_dir: Path,
+    data: Path,
+    sender: str | None,
+    smtp_host: str,
+    smtp_port: int,
+    send: bool,
+    resend: bool,
+    log: Log,
+    *,
+    show: Log | None = None,
+    config: MailConfig | None = None,
+    on_sent: Callable[[str], None] | None = None,
+) -> MailReport:
+    """Plan (default) or send one message per department; see the module docstring.
+
+    `show` receives one line per department (the plan in a dry run, the outcome with
+    `send`); it defaults to stdout. `log` receives retries, failures and the summary.
+    `on_sent(code)` is called after each accepted message, once the journal is saved.
+    Raises FactsheetsError (MailValidationError) when validation fails: nothing is sent.
+    """
+    show = show or _stdout
+    config = config or load_mail_config()
+    out_dir = Path(out_dir)
+    book = load_recipients(recipients)
+    problems = list(book.problems)
+
+    from_box = parse_mailbox(sender if sender is not None else config.sender)
+    if from_box is None:
+        origin = "--from" if sender is not None else f"{MAIL_CONFIG}: key 'sender'"
+        problems.append(f"{origin}: '{sender if sender is not None else config.sender}' is not a valid e-mail address")
+    credentials = None
+    try:
+        credentials = smtp_credentials()
+    except FactsheetsError as error:
+        problems.append(str(error))
+    if not 0 < smtp_port < 65536:
+        problems.append(f"--smtp-port: {smtp_port} is not a port number (1-65535)")
+
+    entries = _select(book, codes, problems)
+    deliveries, year = _prepare(entries, year, data, out_dir, config, problems, log)
+    if problems:
+        if len(problems) > 1:
+            for problem in problems:
+                log(f"factsheets: error: {problem}")
+        raise MailValidationError(problems, book.path)
+
+    report = MailReport(year=year, dry_run=not send, deliveries=deliveries)
+    journal_path = out_dir / config.journal
+
+    def emit(line: str) -> None:
+        report.lines.append(line)
+        show(line)
+
+    if not send:
+        _decide(deliveries, Journal.load(journal_path), year, resend, report)
+        for delivery in deliveries:
+            emit(_line(delivery))
+        log(f"factsheets: dry run: {_count(deliveries, 'would-send', 'would-resend')} message(s) would be sent; "
+            "nothing was sent; add --send to send them")
+        return report
+
+    session = SmtpSession(smtp_host, smtp_port, timeout=config.timeout_seconds,
+                          require_tls=not is_loopback(smtp_host), credentials=credentials)
+    with journal_lock(out_dir):
+        journal = Journal.load(journal_path)
+        _decide(deliveries, journal, year, resend, report)
+        try:
+            for delivery in deliveries:
+                if delivery.status in ("would-send", "would-resend"):
+                    _send_one(delivery, from_box, session, journal, year, config, log, report, smtp_host, smtp_port)
+                emit(_line(delivery))
+                if delivery.status == "sent" and on_sent is not None:
+                    on_sent(delivery.code)
+        finally:
+            session.close()
+    attempted = len(report.sent) + len(report.failures)
+    if report.failures:
+        log(f"factsheets: {len(report.failures)} of {attempted} message(s) failed; run again to retry them "
+            "(messages already accepted are not sent twice)")
+    log(f"factsheets: {len(report.sent)} message(s) sent, {len(report.already_sent)} already sent before, "
+        f"{len(report.changed)} held back (changed), {len(report.failures)} failed")
+    return report
+
+
+def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str]) -> list[Recipients]:
+    """The departments to mail, in the order asked (or the file's order)."""
+    if not codes:
+        return book.entries
+    from .reference import normalize_department_code
+
+    by_code = {entry.code: entry for entry in book.entries}
+    selected = []
+    for text in dict.fromkeys(codes):
+        try:
+            code = normalize_department_code(text)
+        except FactsheetsError as error:
+            problems.append(f"--dept: {error}")
+            continue
+        if code in by_code:
+            selected.append(by_code[code])
+        else:
+            problems.append(f"--dept {text}: department {code} has no entry in {book.path}; add it under 'departments'")
+    return selected
+
+
+def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: Path, config: MailConfig,
+             problems: list[str], log: Log) -> tuple[list[Delivery], int]:
+    """Find (or render) each sheet and build its message; collect what cannot be done."""
+    from .reference import load_reference
+    from .render import render_departments, sheet_filename
+
+    reference = load_reference()
+    try:
+        year = year if year is not None else _latest_year(data)
+    except FactsheetsError as error:
+        problems.append(f"cannot choose the year of the sheets: {error}")
+        return [], 0
+    names = {entry.code: reference.department(entry.code)[1] for entry in entries}
+    paths = {entry.code: out_dir / sheet_filename(year, entry.code, names[entry.code]) for entry in entries}
+    missing = [code for code, path in paths.items() if not path.is_file()]
+    if missing:
+        log(f"factsheets: rendering {len(missing)} missing sheet(s) for {year}: {', '.join(missing)}")
+        try:
+            rendered = render_departments(missing, year=year, data=data, out_dir=out_dir,
+                                          workers=min(len(missing), os.cpu_count() or 1))
+        except FactsheetsError as error:
+            problems.append(f"missing sheet(s) {', '.join(missing)} cannot be rendered: {error}")
+        else:
+            paths.update(rendered.written)
+            for code, message in rendered.failures.items():
+                problems.append(f"{paths[code]}: missing sheet of department {code} cannot be rendered: {message}")
+    deliveries = []
+    for entry in entries:
+        path = paths[entry.code]
+        if not path.is_file():
+            continue  # reported above
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            problems.append(f"{path}: cannot read the sheet ({error.strerror})")
+            continue
+        if not content.startswith(b"%PDF-"):
+            problems.append(f"{path}: not a PDF file; delete it so that it is rendered again")
+            continue
+        values = {"department": names[entry.code], "code": entry.code, "year": year}
+        deliveries.append(Delivery(
+            code=entry.code, name=names[entry.code], recipients=entry, pdf=path, content=content,
+            subject=config.subject.format(**values), body=config.body.format(**values),
+        ))
+    return deliveries, year
+
+
+def _latest_year(data: Path) -> int:
+    """The year `render` would choose: the latest one in the (validated) data."""
+    from .reference import load_reference
+    from .validate import choose_year, load_trade_data
+
+    return choose_year(load_trade_data(data, load_reference()), None, data)
+
+
+def _decide(deliveries: list[Delivery], journal: Journal, year: int, resend: bool, report: MailReport) -> None:
+    for delivery in deliveries:
+        sent_hashes = journal.hashes(year, delivery.code)
+        last = journal.last(year, delivery.code)
+        if delivery.sha256 in sent_hashes:
+            delivery.status = "already-sent"
+            delivery.note = f"already sent on {last['sent_at'] if last else '?'} with the same content; not sent again"
+            report.already_sent.append(delivery.code)
+        elif sent_hashes and not resend:
+            delivery.status = "changed"
+            delivery.note = f"{delivery.pdf.name} changed since last sent ({last.get('sent_at', '?')}), use --resend"
+            report.changed.append(delivery.code)
+        else:
+            delivery.status = "would-resend" if sent_hashes else "would-send"
+
+
+def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal: Journal, year: int,
+              config: MailConfig, log: Log, report: MailReport, host: str, port: int) -> None:
+    message = build_message(delivery, sender)
+    payload = message.as_bytes(policy=SMTP_POLICY)
+    recipients = delivery.recipients.envelope()
+    attempts = config.retries + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            session.send(sender.address, recipients, payload)
+        except (smtplib.SMTPException, OSError, Permanent) as error:
+            session.close()
+            reason = describe_failure(error, host, port, config.timeout_seconds)
+            if _is_permanent(error) or attempt == attempts:
+                tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+                delivery.status, delivery.note = "failed", reason + tries
+                report.failures[delivery.code] = reason + tries
+                log(f"factsheets: failed: {delivery.code}: {reason}{tries}")
+                return
+            delay = config.delay(attempt)
+            log(f"factsheets: {delivery.code}: attempt {attempt} of {attempts} failed ({reason}); retrying in {delay:g} s")
+            time.sleep(delay)
+        else:
+            _record(journal, {
+                "year": year,
+                "department": delivery.code,
+                "sha256": delivery.sha256,
+                "file": delivery.pdf.name,
+                "to": [box.address for box in delivery.recipients.to],
+                "cc": [box.address for box in delivery.recipients.cc],
+                "bcc": [box.address for box in delivery.recipients.bcc],
+                "message_id": message["Message-ID"],
+                "server": f"{host}:{port}",
+                "sent_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            })
+            delivery.status = "sent"
+            report.sent.append(delivery.code)
+            return
+
+
+def _record(journal: Journal, entry: dict[str, Any]) -> None:
+    """Save an accepted message; if that fails, stop: going on could send it twice later."""
+    try:
+        journal.record(entry)
+    except OSError as error:
+        raise FactsheetsError(
+            f"{journal.path}: the message of department {entry['department']} was accepted by the server but the "
+            f"journal could not be written ({error.strerror or error}); fix the folder before running again, "
+            "or that message will be sent a second time"
+        ) from None
+
+
+def _line(delivery: Delivery) -> str:
+    label = {
+        "would-send": "would send",
+        "would-resend": "would resend",
+        "already-sent": "already sent",
+        "changed": "changed",
+        "sent": "sent",
+        "failed": "failed",
+    }[delivery.status]
+    detail = delivery.summary() if delivery.status in ("would-send", "would-resend", "sent") else delivery.note
+    return f"{label}: {delivery.code} {delivery.name}: {detail}"
+
+
+def _count(deliveries: list[Delivery], *statuses: str) -> int:
+    return sum(delivery.status in statuses for delivery in deliveries)

@@ -1,0 +1,174 @@
+"""The indicator objects: what the indicators stage produces and charts and layout consume.
+
+Plain frozen dataclasses with no behaviour beyond derived views, so later stages depend on
+this module only, never on how the numbers were computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+OTHER_CODE = "AUTRES"
+OTHER_LABEL = "Autres"
+NATION_CODE = "FR"
+
+Flow = Literal["export", "import"]
+Level = Literal["department", "region", "nation"]
+
+
+@dataclass(frozen=True)
+class Territory:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """A product or a country with its value. `short_label` is the chart label."""
+
+    code: str
+    label: str
+    short_label: str
+    value_eur: float
+
+    @property
+    def is_other(self) -> bool:
+        return self.code == OTHER_CODE
+
+
+@dataclass(frozen=True)
+class Link:
+    """One ribbon of a Sankey: left node code -> right node code."""
+
+    source: str
+    target: str
+    value_eur: float
+
+
+@dataclass(frozen=True)
+class Sankey:
+    """Nodes in display order (top to bottom, "Autres" last when present) and ribbons.
+
+    Exports: left = products, right = countries. Imports: left = countries, right = products.
+    Links are sorted by value descending, then (source, target) ascending; none is zero.
+    """
+
+    flow: Flow
+    left: tuple[Item, ...]
+    right: tuple[Item, ...]
+    links: tuple[Link, ...]
+
+    @property
+    def total_eur(self) -> float:
+        return sum(link.value_eur for link in self.links)
+
+    @property
+    def products(self) -> tuple[Item, ...]:
+        return self.left if self.flow == "export" else self.right
+
+    @property
+    def countries(self) -> tuple[Item, ...]:
+        return self.right if self.flow == "export" else self.left
+
+
+@dataclass(frozen=True)
+class FlowSummary:
+    """One flow (exports or imports) of one area (department, region or France) in one year."""
+
+    flow: Flow
+    total_eur: float
+    top_products: tuple[Item, ...]  # top N by value, descending, no "Autres"
+    top_countries: tuple[Item, ...]
+    sankey: Sankey  # top N + "Autres" on each side
+
+    @property
+    def products_with_other(self) -> tuple[Item, ...]:
+        """Top products plus "Autres" (when non-empty): the treemap cells."""
+        return self.sankey.products
+
+
+@dataclass(frozen=True)
+class AreaFlows:
+    territory: Territory
+    level: Level
+    year: int
+    exports: FlowSummary
+    imports: FlowSummary
+
+
+@dataclass(frozen=True)
+class Shares:
+    total_eur: float
+    region_total_eur: float
+    nation_total_eur: float
+    share_of_region: float  # fraction 0-1
+    share_of_nation: float
+
+
+@dataclass(frozen=True)
+class BalanceCountry:
+    code: str
+    name: str
+    import_eur: float
+    export_eur: float
+
+    @property
+    def balance_eur(self) -> float:
+        return self.export_eur - self.import_eur
+
+
+@dataclass(frozen=True)
+class DepartmentIndicators:
+    """Everything one sheet shows. `region_flows` and `nation_flows` are shared between sheets."""
+
+    department: Territory
+    region: Territory
+    year: int
+    territoires_industrie: tuple[str, ...]
+    local: AreaFlows
+    region_flows: AreaFlows
+    nation_flows: AreaFlows
+    export_shares: Shares
+    import_shares: Shares
+    balance_countries: tuple[BalanceCountry, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        """The JSON contract of `factsheets indicators --json` (spec section 5)."""
+
+        def flow_json(summary: FlowSummary, shares: Shares) -> dict:
+            product_side = "left" if summary.flow == "export" else "right"
+            return {
+                "total_eur": shares.total_eur,
+                "region_total_eur": shares.region_total_eur,
+                "nation_total_eur": shares.nation_total_eur,
+                "share_of_region": shares.share_of_region,
+                "share_of_nation": shares.share_of_nation,
+                "top_products": [
+                    {"code": p.code, "label": p.label, "value_eur": p.value_eur} for p in summary.top_products
+                ],
+                "top_countries": [
+                    {"code": c.code, "name": c.label, "value_eur": c.value_eur} for c in summary.top_countries
+                ],
+                "flows": [
+                    {
+                        "product": link.source if product_side == "left" else link.target,
+                        "country": link.target if product_side == "left" else link.source,
+                        "value_eur": link.value_eur,
+                    }
+                    for link in summary.sankey.links
+                ],
+            }
+
+        return {
+            "department": asdict(self.department),
+            "region": asdict(self.region),
+            "year": self.year,
+            "territoires_industrie": list(self.territoires_industrie),
+            "exports": flow_json(self.local.exports, self.export_shares),
+            "imports": flow_json(self.local.imports, self.import_shares),
+            "balance_countries": [
+                {"code": b.code, "name": b.name, "import_eur": b.import_eur, "export_eur": b.export_eur}
+                for b in self.balance_countries
+            ],
+        }

@@ -1,0 +1,47 @@
+"""Number formats of the published sheets (spec section 2), used everywhere text shows a number."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+NO_BREAK_SPACE = "\u00a0"
+
+
+def round_half_away(value: float, decimals: int) -> Decimal:
+    """Round half away from zero on the decimal representation (not binary floats)."""
+    quantum = Decimal(1).scaleb(-decimals)
+    # repr() gives the shortest string that round-trips, so 0.125 stays 0.125, not 0.12499...
+    return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def _group_thousands(digits: str, separator: str) -> str:
+    groups = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return separator.join(groups)
+
+
+def format_millions(value_eur: float, separator: str = NO_BREAK_SPACE) -> str:
+    """Euros as millions, one decimal, thousands separated, trailing ".0" dropped: 3 517.5, 68 021."""
+    rounded = round_half_away(value_eur / 1_000_000, 1)
+    sign = "-" if rounded < 0 else ""
+    integer, _, fraction = f"{abs(rounded):.1f}".partition(".")
+    text = _group_thousands(integer, separator)
+    if fraction != "0":
+        text += "." + fraction
+    return sign + text
+
+
+def format_percent(fraction: float, decimals: int) -> str:
+    """A fraction (0-1) as a percentage with a fixed number of decimals: 0.052 -> "5.2%"."""
+    return f"{round_half_away(fraction * 100, decimals):.{decimals}f}%"
+
+
+def format_share_of_region(fraction: float) -> str:
+    return format_percent(fraction, 1)
+
+
+def format_share_of_nation(fraction: float) -> str:
+    return format_percent(fraction, 2)

@@ -1,0 +1,342 @@
+"""Reference tables: departments, regions, A129 products, partner countries, Territoires d'industrie.
+
+The tables are YAML files under config/reference/ (each names its source and version in its
+header); the country list is ISO 3166-1 read from pycountry with its French translation,
+corrected by config/reference/countries.yaml. Codes a user adds in config/settings.yaml
+(data.extra_products, data.extra_countries, data.unallocated_departments) are merged in.
+
+Every problem in these files is one FactsheetsError naming the file and the line: a YAML
+syntax error, a duplicate code, an unquoted code that YAML read as a number or a boolean, a
+department pointing to an unknown region.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pycountry
+import yaml
+
+from .config import settings
+from .errors import FactsheetsError
+from .paths import CONFIG_DIR, REFERENCE_DIR
+
+DEPARTMENT_CODE = re.compile(r"^(0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5]|2A|2B|97[12346])$")
+REGION_CODE = re.compile(r"^[0-9]{2}$")
+PRODUCT_CODE = re.compile(r"^[A-Z][0-9]{2}[A-Z]$")
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+SHORT_LABEL_MAX = 26
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, line: int, first_line: int):
+        super().__init__(key)
+        self.key, self.line, self.first_line = key, line, first_line
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML loader that refuses a key given twice in the same mapping.
+
+    Plain `yaml.safe_load` keeps the last of two equal keys silently, which would drop a
+    department or a product without a word.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # unhashable key: the base constructor reports it
+                break
+            line = key_node.start_mark.line + 1
+            if first is not None:
+                raise _DuplicateKey(key, line, first)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A parsed YAML file with the line of each mapping key (two levels deep)."""
+
+    path: Path
+    data: Any
+    lines: dict[tuple, int]
+
+    def where(self, *keys: Any) -> str:
+        line = self.lines.get(tuple(keys))
+        return f"{self.path}:{line}" if line is not None else str(self.path)
+
+
+def _index_lines(node: yaml.Node, data: Any, prefix: tuple, lines: dict[tuple, int], depth: int) -> None:
+    if depth == 0 or not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
+        return
+    for (key_node, value_node), key in zip(node.value, data):
+        lines[prefix + (key,)] = key_node.start_mark.line + 1
+        _index_lines(value_node, data[key], prefix + (key,), lines, depth - 1)
+
+
+def _read_source(path: Path) -> _Source:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FactsheetsError(
+            f"{path}: reference table not found; restore it from the factsheets repository"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise FactsheetsError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
+    except OSError as error:
+        raise FactsheetsError(f"{path}: cannot read ({error.strerror})") from None
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except _DuplicateKey as duplicate:
+        raise FactsheetsError(
+            f"{path}:{duplicate.line}: code '{duplicate.key}' is given twice (first at line "
+            f"{duplicate.first_line}); keep one entry per code"
+        ) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise FactsheetsError(f"{where}: invalid YAML ({problem}); fix the syntax at that line") from None
+    finally:
+        loader.dispose()
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _index_lines(node, data, (), lines, depth=2)
+    return _Source(path, data, lines)
+
+
+def _mapping(source: _Source, value: Any, *keys: Any, what: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FactsheetsError(f"{source.where(*keys)}: {what} must be a mapping of codes (code: value)")
+    return value
+
+
+def _checked_code(source: _Source, key: Any, pattern: re.Pattern, kind: str, example: str, *parents: Any) -> str:
+    where = source.where(*parents, key)
+    if not isinstance(key, str):
+        raise FactsheetsError(
+            f"{where}: {kind} code {key!r} was read as {type(key).__name__}, not text; "
+            f'write it in quotes, e.g. "{example}"'
+        )
+    if not pattern.match(key):
+        raise FactsheetsError(f"{where}: '{key}' is not a valid {kind} code (e.g. {example})")
+    return key
+
+
+def _text(source: _Source, value: Any, what: str, *keys: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise FactsheetsError(f"{source.where(*keys)}: {what} must be a non-empty text")
+    return value.strip()
+
+
+def _load_regions(path: Path) -> dict[str, str]:
+    source = _read_source(path)
+    entries = _mapping(source, source.data, what="the file")
+    if not entries:
+        raise FactsheetsError(f"{path}: no regions; the file must list the INSEE regions")
+    return {
+        _checked_code(source, code, REGION_CODE, "region", "32"): _text(source, name, f"the name of region {code}", code)
+        for code, name in entries.items()
+    }
+
+
+def _load_departments(path: Path, regions: dict[str, str]) -> list[tuple[str, str, str]]:
+    source = _read_source(path)
+    entries = _mapping(source, source.data, what="the file")
+    if not entries:
+        raise FactsheetsError(f"{path}: no departments; the file must list the INSEE departments")
+    rows = []
+    for code, entry in entries.items():
+        code = _checked_code(source, code, DEPARTMENT_CODE, "department", "02")
+        if not isinstance(entry, dict):
+            raise FactsheetsError(f"{source.where(code)}: department {code} must have 'name' and 'region'")
+        name = _text(source, entry.get("name"), f"the name of department {code}", code)
+        region = entry.get("region")
+        if not isinstance(region, str) or region not in regions:
+            raise FactsheetsError(
+                f"{source.where(code)}: department {code} points to region {region!r}, which is not in "
+                f"{path.parent / 'regions.yaml'}; use a quoted region code such as \"32\""
+            )
+        rows.append((code, name, region))
+    return rows
+
+
+def _load_products(path: Path) -> list[tuple[str, str, str]]:
+    source = _read_source(path)
+    entries = _mapping(source, source.data, what="the file")
+    if not entries:
+        raise FactsheetsError(f"{path}: no products; the file must list the A129 product codes")
+    rows = []
+    for code, entry in entries.items():
+        code = _checked_code(source, code, PRODUCT_CODE, "A129 product", "C30C")
+        if not isinstance(entry, dict):
+            raise FactsheetsError(f"{source.where(code)}: product {code} must have 'label' and 'short_label'")
+        label = _text(source, entry.get("label"), f"the label of product {code}", code)
+        short = _text(source, entry.get("short_label"), f"the short_label of product {code}", code)
+        rows.append((code, label, short))
+    return rows
+
+
+def _iso_country_names() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 codes with their French names (English where no translation)."""
+    try:
+        french = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"])
+        translate = french.gettext
+    except OSError:  # a pycountry build without translations: English names, still usable
+        translate = str
+    return {country.alpha_2: translate(country.name) for country in pycountry.countries}
+
+
+def _load_countries(path: Path) -> dict[str, str]:
+    source = _read_source(path)
+    sections = _mapping(source, source.data, what="the file")
+    unknown = sorted(set(map(str, sections)) - {"overrides", "extra", "special"})
+    if unknown:
+        raise FactsheetsError(
+            f"{source.where(unknown[0])}: unknown section '{unknown[0]}'; use overrides, extra or special"
+        )
+    names = _iso_country_names()
+    for section in ("overrides", "extra", "special"):
+        entries = _mapping(source, sections.get(section), section, what=f"section '{section}'")
+        for code, name in entries.items():
+            code = _checked_code(source, code, COUNTRY_CODE, "country", "DE", section)
+            names[code] = _text(source, name, f"the name of country {code}", section, code)
+    return names
+
+
+def _load_territoires(path: Path, departments: set[str]) -> dict[str, tuple[str, ...]]:
+    source = _read_source(path)
+    entries = _mapping(source, source.data, what="the file")
+    result = {}
+    for code, names in entries.items():
+        code = _checked_code(source, code, DEPARTMENT_CODE, "department", "02")
+        if code not in departments:
+            raise FactsheetsError(f"{source.where(code)}: department {code} is not in departments.yaml")
+        if not isinstance(names, list) or not names:
+            raise FactsheetsError(f"{source.where(code)}: department {code} needs a list of Territoires d'industrie")
+        result[code] = tuple(_text(source, name, f"a Territoire d'industrie of {code}", code) for name in names)
+    return result
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= SHORT_LABEL_MAX else name[: SHORT_LABEL_MAX - 1].rstrip() + "…"
+
+
+def _settings_codes(config_dir: Path, departments: set[str]) -> tuple[dict[str, str], dict, dict[str, str]]:
+    """data.unallocated_departments, data.extra_products, data.extra_countries from settings.yaml."""
+    where = Path(config_dir) / "settings.yaml"
+    data = settings(Path(config_dir)).get("data") or {}
+    if not isinstance(data, dict):
+        raise FactsheetsError(f"{where}: 'data' must be a mapping")
+
+    def section(key: str) -> dict:
+        value = data.get(key) or {}
+        if not isinstance(value, dict):
+            raise FactsheetsError(f"{where}: data.{key} must be a mapping of codes (code: name)")
+        for code in value:
+            if not isinstance(code, str) or not code.strip():
+                raise FactsheetsError(f'{where}: data.{key}: code {code!r} must be text; write it in quotes, e.g. "00"')
+        return value
+
+    unallocated = {code: str(label) for code, label in section("unallocated_departments").items()}
+    clash = sorted(set(unallocated) & departments)
+    if clash:
+        raise FactsheetsError(
+            f"{where}: data.unallocated_departments lists '{clash[0]}', which is a real department; remove it"
+        )
+    products = {}
+    for code, entry in section("extra_products").items():
+        if isinstance(entry, dict):
+            label = str(entry.get("label") or code)
+            products[code] = (label, str(entry.get("short_label") or _short(label)))
+        else:
+            label = str(entry) if entry else code
+            products[code] = (label, _short(label))
+    countries = {code: str(name) if name else code for code, name in section("extra_countries").items()}
+    return unallocated, products, countries
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """The reference tables, as small Polars frames plus dict lookups for single codes."""
+
+    departments: pl.DataFrame  # code, name, region (sorted by code)
+    regions: pl.DataFrame  # code, name
+    products: pl.DataFrame  # code, label, short_label
+    countries: pl.DataFrame  # code, name
+    territoires_industrie: dict[str, tuple[str, ...]]
+    unallocated_departments: dict[str, str]
+    _departments: dict[str, tuple[str, str, str]] = field(init=False, repr=False, compare=False)
+    _regions: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_departments", {row[0]: row for row in self.departments.iter_rows()})
+        object.__setattr__(self, "_regions", dict(self.regions.iter_rows()))
+
+    def department(self, code: str) -> tuple[str, str, str]:
+        """(code, name, region code) of an INSEE department code such as '02' or '2A'."""
+        try:
+            return self._departments[code]
+        except (KeyError, TypeError):
+            raise FactsheetsError(f"unknown department '{code}'; use an INSEE code such as 02 or 2A") from None
+
+    def region_name(self, code: str) -> str:
+        try:
+            return self._regions[code]
+        except (KeyError, TypeError):
+            raise FactsheetsError(f"unknown region '{code}'; use an INSEE region code such as 32") from None
+
+
+def normalize_department_code(text: str) -> str:
+    """What a user typed to an INSEE code: ' 2 ' -> '02', '2a' -> '2A', '971' unchanged.
+
+    Only the form is normalised; whether the code exists is `Reference.department`'s job.
+    """
+    code = str(text).strip().upper()
+    if code.isdigit() and len(code) == 1:
+        code = "0" + code
+    return code
+
+
+def _frame(rows: list[tuple], columns: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={name: pl.String for name in columns}, orient="row").sort("code")
+
+
+@lru_cache(maxsize=None)
+def load_reference(reference_dir: Path = REFERENCE_DIR, config_dir: Path = CONFIG_DIR) -> Reference:
+    """Read and check every reference table once per process."""
+    reference_dir, config_dir = Path(reference_dir), Path(config_dir)
+    regions = _load_regions(reference_dir / "regions.yaml")
+    departments = _load_departments(reference_dir / "departments.yaml", regions)
+    department_codes = {code for code, _, _ in departments}
+    products = _load_products(reference_dir / "products.yaml")
+    countries = _load_countries(reference_dir / "countries.yaml")
+    territoires = _load_territoires(reference_dir / "territoires_industrie.yaml", department_codes)
+    unallocated, extra_products, extra_countries = _settings_codes(config_dir, department_codes)
+
+    product_rows = {code: (code, label, short) for code, label, short in products}
+    product_rows.update({code: (code, label, short) for code, (label, short) in extra_products.items()})
+    countries.update(extra_countries)
+    return Reference(
+        departments=_frame(departments, ["code", "name", "region"]),
+        regions=_frame(list(regions.items()), ["code", "name"]),
+        products=_frame(list(product_rows.values()), ["code", "label", "short_label"]),
+        countries=_frame(list(countries.items()), ["code", "name"]),
+        territoires_industrie=territoires,
+        unallocated_departments=unallocated,
+    )

@@ -1,0 +1,120 @@
+"""Check and type a canonical frame: every rejection names the file, the line and the value.
+
+The checks run as Polars expressions over the whole frame; only the first offending row of
+each kind is reported (with how many more there are), so a large bad file still gives one
+clear line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from .errors import FactsheetsError
+from .load import LINE_COLUMN, read_canonical
+from .reference import Reference
+
+FLOWS = ("export", "import")
+
+CANONICAL_SCHEMA = {
+    "year": pl.Int32,
+    "flow": pl.String,
+    "department": pl.String,
+    "product": pl.String,
+    "country": pl.String,
+    "value_eur": pl.Float64,
+}
+
+
+def _location(path: Path, line: int) -> str:
+    """'file.csv:12' for a text file; Parquet has rows, not lines."""
+    return f"{path}:{line}" if path.suffix.lower() == ".csv" else f"{path} (row {line})"
+
+
+def _reject(path: Path, bad: pl.DataFrame, column: str, problem: str, fix: str) -> None:
+    """Raise for the first row of `bad` (which holds LINE_COLUMN and the raw value)."""
+    if bad.is_empty():
+        return
+    first = bad.row(0, named=True)
+    more = f" ({bad.height - 1} more such rows)" if bad.height > 1 else ""
+    value = first["__raw"]
+    shown = "empty" if value is None or str(value).strip() == "" else f"'{value}'"
+    raise FactsheetsError(f"{_location(path, first[LINE_COLUMN])}: column {column}: {shown} {problem}{more}; {fix}")
+
+
+def _text(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.String).str.strip_chars()
+
+
+def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFrame:
+    """The typed canonical frame, or FactsheetsError on the first bad value found."""
+    if raw.is_empty():
+        raise FactsheetsError(f"{path}: no data rows; the file has a header but nothing to report on")
+
+    frame = raw.with_columns(
+        year=_text("year").cast(pl.Int32, strict=False),
+        flow=_text("flow").str.to_lowercase(),
+        department=_text("department").str.to_uppercase(),
+        product=_text("product").str.to_uppercase(),
+        country=_text("country").str.to_uppercase(),
+        value_eur=_text("value_eur").cast(pl.Float64, strict=False),
+    )
+
+    def check(mask: pl.Expr, column: str, problem: str, fix: str) -> None:
+        bad = raw.with_columns(__raw=pl.col(column).cast(pl.String)).filter(mask).select(LINE_COLUMN, "__raw")
+        _reject(path, bad, column, problem, fix)
+
+    typed = frame  # expressions below look at the typed values, report the raw ones
+    masks = typed.select(
+        year_bad=pl.col("year").is_null(),
+        flow_bad=~pl.col("flow").is_in(FLOWS) | pl.col("flow").is_null(),
+        value_nan=pl.col("value_eur").is_null() | pl.col("value_eur").is_nan(),
+        value_inf=pl.col("value_eur").is_infinite(),
+        value_negative=pl.col("value_eur") < 0,
+    )
+    check(masks["year_bad"], "year", "is not a whole year", "write the year as a number such as 2024")
+    check(masks["flow_bad"], "flow", "is not a flow", "use 'export' or 'import'")
+    check(masks["value_nan"], "value_eur", "is not a number", "write values in euros with '.' as decimal mark")
+    check(masks["value_inf"], "value_eur", "is not a finite number", "write values in euros")
+    check(masks["value_negative"], "value_eur", "is negative", "values are amounts in euros, 0 or more")
+
+    department_codes = reference.departments["code"].to_list() + list(reference.unallocated_departments)
+    for column, known, kind, fix in (
+        (
+            "department",
+            department_codes,
+            "department",
+            "use an INSEE code (01…95, 2A, 2B, 971…976) or list it under data.unallocated_departments in config/settings.yaml",
+        ),
+        ("product", reference.products["code"], "product", "use an A129 code or list it under data.extra_products in config/settings.yaml"),
+        ("country", reference.countries["code"], "country", "use an ISO alpha-2 or customs code, or list it under data.extra_countries in config/settings.yaml"),
+    ):
+        unknown = typed[column].is_null() | ~typed[column].is_in(pl.Series(known, dtype=pl.String))
+        check(unknown, column, f"is not a known {kind} code", fix)
+
+    return typed.select(
+        [pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items()]
+    )
+
+
+def load_trade_data(path: Path, reference: Reference) -> pl.DataFrame:
+    """Read and validate a canonical file: the entry point of every command that reads data."""
+    path = Path(path)
+    return validate(read_canonical(path), path, reference)
+
+
+def available_years(frame: pl.DataFrame) -> list[int]:
+    return sorted(frame["year"].unique().to_list())
+
+
+def choose_year(frame: pl.DataFrame, year: int | None, source: Path | str) -> int:
+    """The requested year if the data has it, else the latest one in the data."""
+    years = available_years(frame)
+    if year is None:
+        return years[-1]
+    if year not in years:
+        raise FactsheetsError(
+            f"{source}: no data for year {year}; years in the file: {', '.join(map(str, years))}"
+        )
+    return year

@@ -1,0 +1,385 @@
+"""The four charts: geometry (treemap tiling, Sankey proportions, highlights, balance colours)
+and the PDF they produce (real text, embedded TrueType only, no raster images)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+
+import pytest
+from pypdf import PdfReader
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import String
+from reportlab.lib.colors import HexColor
+from reportlab.pdfgen.canvas import Canvas
+
+from factories import (
+    balance_countries,
+    big_department,
+    flow_summary,
+    random_matrix,
+    small_department,
+)
+from factsheets.charts import (
+    balance_chart,
+    balance_rows,
+    balance_text,
+    cell_label,
+    highlighted_links,
+    sankey_chart,
+    sankey_layout,
+    treemap_chart,
+    treemap_layout,
+)
+from factsheets.charts.sankey import spread_labels
+from factsheets.charts.treemap import PADDING, Cell
+from factsheets.charts.vector import Font
+from factsheets.config import settings as load_settings
+from factsheets.errors import FactsheetsError
+from factsheets.fonts import register_fonts
+from factsheets.model import OTHER_CODE, BalanceCountry, FlowSummary, Item, Link, Sankey
+
+
+@pytest.fixture(scope="module")
+def settings() -> dict:
+    loaded = load_settings()
+    register_fonts(loaded)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def big():
+    return big_department()
+
+
+def strings(node) -> list[String]:
+    """Every String of a drawing, depth first."""
+    if isinstance(node, String):
+        return [node]
+    found = []
+    for child in getattr(node, "contents", []):
+        found.extend(strings(child))
+    return found
+
+
+def overlap(a, b) -> float:
+    dx = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    dy = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    return max(dx, 0.0) * max(dy, 0.0)
+
+
+# -- treemap --------------------------------------------------------------------------------
+
+
+def test_treemap_cells_are_proportional_and_tile_each_block(settings, big):
+    exports, imports = big
+    for block, summary in zip(treemap_layout(imports, exports, settings), (imports, exports)):
+        items = summary.products_with_other
+        assert [c.item.code for c in sorted(block.cells, key=lambda c: c.item.code)] == sorted(i.code for i in items)
+        assert any(c.item.code == OTHER_CODE for c in block.cells)
+        total = sum(item.value_eur for item in items)
+        for cell in block.cells:
+            expected = block.rect.area * cell.item.value_eur / total
+            assert cell.area == pytest.approx(expected, rel=0.01)
+            assert cell.x >= block.rect.x - 1e-6 and cell.x + cell.w <= block.rect.x + block.rect.w + 1e-6
+            assert cell.y >= block.rect.y - 1e-6 and cell.y + cell.h <= block.rect.y + block.rect.h + 1e-6
+        assert sum(cell.area for cell in block.cells) == pytest.approx(block.rect.area, rel=1e-9)
+        for a, b in itertools.combinations(block.cells, 2):
+            assert overlap(a, b) < 1e-6
+
+
+def test_treemap_block_areas_follow_the_totals(settings, big):
+    exports, imports = big
+    import_block, export_block = treemap_layout(imports, exports, settings)
+    assert import_block.rect.h == export_block.rect.h
+    assert import_block.rect.area / export_block.rect.area == pytest.approx(imports.total_eur / exports.total_eur, rel=1e-9)
+    assert import_block.rect.x + import_block.rect.w < export_block.rect.x  # a gap, no overlap
+    assert export_block.rect.x + export_block.rect.w == pytest.approx(settings["charts"]["treemap"]["width"])
+
+
+def test_treemap_orders_named_products_largest_first_and_puts_autres_at_the_bottom(settings, big):
+    exports, imports = big
+    block = treemap_layout(imports, exports, settings)[1]
+    other = next(c for c in block.cells if c.item.is_other)
+    assert other.y == pytest.approx(block.rect.y) and other.w == pytest.approx(block.rect.w)
+    named = sorted((c for c in block.cells if not c.item.is_other), key=lambda c: c.rank)
+    assert [c.item.value_eur for c in named] == sorted((c.item.value_eur for c in named), reverse=True)
+    largest = named[0]
+    assert largest.x == pytest.approx(block.rect.x)
+    assert largest.y + largest.h == pytest.approx(block.rect.y + block.rect.h)
+
+
+def test_treemap_without_imports(settings):
+    exports, _ = small_department()
+    empty = FlowSummary("import", 0.0, (), (), Sankey("import", (), (), ()))
+    import_block, export_block = treemap_layout(empty, exports, settings)
+    assert import_block.rect.w == 0 and import_block.cells == ()
+    assert export_block.rect.w == pytest.approx(settings["charts"]["treemap"]["width"])
+    texts = [s.text for s in strings(treemap_chart(empty, exports, settings))]
+    assert "Importations : 0 M€" in texts
+    assert "Exportations : 24.4 M€" in texts
+
+
+@pytest.mark.parametrize("size", [(10, 10), (40, 18), (45, 40), (60, 20), (90, 30), (120, 60), (30, 200), (300, 14)])
+def test_treemap_labels_never_overflow_their_cell(settings, size):
+    name_font, value_font = Font("OpenSans-Semibold", 7), Font("OpenSans", 7)
+    width, height = size
+    for short in ("Pharmacie", "Composants électroniques", "Produits de la construction aéronautique et spatiale"):
+        cell = Cell(0.0, 0.0, width, height, Item("X", short, short, 1.0), 0)
+        found = cell_label(cell, name_font, value_font, "12 345.6 M€", 38, 16)
+        if found is None:
+            continue
+        room = width - 2 * PADDING
+        if found.inline:
+            assert name_font.width(found.name_lines[0] + "  ") + value_font.width(found.value) <= room + 1e-9
+        else:
+            assert all(name_font.width(line) <= room + 1e-9 for line in found.name_lines)
+            if found.value is not None:
+                assert value_font.width(found.value) <= room + 1e-9
+        lines = len(found.name_lines) + (found.value is not None and not found.inline)
+        assert (lines - 1) * name_font.line_height + name_font.top + name_font.bottom <= height - 2 * PADDING
+        assert width >= 38 and height >= 16
+
+
+def test_treemap_label_shortened_before_dropped(settings):
+    name_font, value_font = Font("OpenSans-Semibold", 7), Font("OpenSans", 7)
+    long_name = "Produits de la construction aéronautique et spatiale"
+    cell = Cell(0.0, 0.0, 60.0, 28.0, Item("X", long_name, long_name, 1.0), 0)
+    found = cell_label(cell, name_font, value_font, "1.5 M€", 38, 16)
+    assert found is not None and found.name_lines[0].endswith("…")
+    assert cell_label(Cell(0, 0, 30, 30, cell.item, 0), name_font, value_font, "1.5 M€", 38, 16) is None
+
+
+# -- Sankey ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flow_index", [0, 1])
+@pytest.mark.parametrize("size", ["department", "region"])
+def test_sankey_ribbons_and_nodes_are_proportional(settings, big, flow_index, size):
+    summary = big[flow_index]
+    layout = sankey_layout(summary, settings, size)
+    assert layout.scale > 0
+    for ribbon in layout.ribbons:
+        assert ribbon.width == pytest.approx(ribbon.link.value_eur * layout.scale, rel=1e-12)
+        assert ribbon.source[1] - ribbon.source[0] == pytest.approx(ribbon.width)
+        assert ribbon.target[1] - ribbon.target[0] == pytest.approx(ribbon.width)
+    for node in layout.nodes:
+        key = "source" if node.side == "left" else "target"
+        mine = [r for r in layout.ribbons if getattr(r.link, key) == node.item.code]
+        assert node.height == pytest.approx(sum(r.width for r in mine), rel=1e-9)
+        assert node.height == pytest.approx(node.item.value_eur * layout.scale, rel=1e-9)
+        # Ribbons stack exactly inside the node, without gaps or overlaps.
+        spans = sorted((r.source if key == "source" else r.target) for r in mine)
+        assert spans[0][0] == pytest.approx(node.y0) and spans[-1][1] == pytest.approx(node.y1)
+        for lower, upper in zip(spans, spans[1:]):
+            assert lower[1] == pytest.approx(upper[0])
+    for side in ("left", "right"):
+        nodes = [n for n in layout.nodes if n.side == side]
+        assert [n.item.code for n in nodes] == [
+            i.code for i in (summary.sankey.left if side == "left" else summary.sankey.right)
+        ]
+        assert nodes[-1].item.code == OTHER_CODE
+        for upper, lower in zip(nodes, nodes[1:]):
+            assert upper.y0 - lower.y1 == pytest.approx(settings["charts"]["sankey"]["node_gap"])
+        assert nodes[-1].y0 >= 0 and nodes[0].y1 <= layout.height
+
+
+def test_sankey_highlights_exactly_the_five_largest_named_links(settings, big):
+    exports, _ = big
+    # Make an "Autres" link the largest of all: it must not be red.
+    boosted = Link(exports.sankey.links[0].source, OTHER_CODE, 10 * exports.sankey.links[0].value_eur)
+    links = tuple(l for l in exports.sankey.links if (l.source, l.target) != (boosted.source, boosted.target)) + (boosted,)
+    sankey = Sankey("export", exports.sankey.left, exports.sankey.right, links)
+    left = tuple(
+        Item(i.code, i.label, i.short_label, sum(l.value_eur for l in links if l.source == i.code)) for i in sankey.left
+    )
+    right = tuple(
+        Item(i.code, i.label, i.short_label, sum(l.value_eur for l in links if l.target == i.code)) for i in sankey.right
+    )
+    summary = FlowSummary("export", exports.total_eur, exports.top_products, exports.top_countries,
+                          Sankey("export", left, right, links))
+    layout = sankey_layout(summary, settings)
+    red = {r.link for r in layout.ribbons if r.highlighted}
+    named = sorted((l for l in links if OTHER_CODE not in (l.source, l.target)), key=lambda l: -l.value_eur)
+    assert red == set(named[:5])
+    assert boosted not in red
+    assert settings["indicators"]["highlighted_flows"] == 5
+
+
+def test_highlight_ties_break_by_codes():
+    links = [Link("B", "X", 5.0), Link("A", "Y", 5.0), Link("A", "X", 5.0), Link(OTHER_CODE, "X", 9.0)]
+    assert highlighted_links(links, 2) == (Link("A", "X", 5.0), Link("A", "Y", 5.0))
+
+
+def test_sankey_with_few_nodes_has_no_autres(settings):
+    exports, imports = small_department()
+    for summary in (exports, imports):
+        layout = sankey_layout(summary, settings)
+        codes = [n.item.code for n in layout.nodes]
+        assert OTHER_CODE not in codes
+        assert len([n for n in layout.nodes if n.side == "left"]) == (3 if summary.flow == "export" else 4)
+        assert len([n for n in layout.nodes if n.side == "right"]) == (4 if summary.flow == "export" else 3)
+        texts = {s.text for s in strings(sankey_chart(summary, settings))}
+        assert "Autres" not in texts and "Pharmacie" in texts and "États-Unis" in texts
+
+
+@pytest.mark.parametrize("size", ["department", "region"])
+def test_sankey_labels_readable_and_never_overlapping(settings, size):
+    # A skewed matrix: one huge product and many tiny ones crowd the labels together.
+    matrix = random_matrix(3, 18, 20, 1e6)
+    matrix[("C21Z", "DE")] = 5e9
+    summary = flow_summary("import", matrix)
+    layout = sankey_layout(summary, settings, size)
+    assert layout.font_size >= 6.5
+    for side in ("left", "right"):
+        centres = sorted((l.centre_y for l in layout.labels if l.node.side == side), reverse=True)
+        assert all(a - b >= layout.font_size * 1.1 for a, b in zip(centres, centres[1:]))
+    assert any(label.moved for label in layout.labels)
+    drawing = sankey_chart(summary, settings, size)
+    for s in strings(drawing):
+        width = Font(s.fontName, s.fontSize).width(s.text)
+        left = s.x - (width if s.textAnchor == "end" else 0)
+        assert -1e-6 <= left and left + width <= drawing.width + 1e-6
+        font = Font(s.fontName, s.fontSize)
+        assert s.y - font.bottom >= 0 and s.y + font.top <= drawing.height
+        assert s.fontSize >= 6.5
+
+
+def test_spread_labels_keeps_wishes_when_there_is_room_and_order_always():
+    assert spread_labels([10, 30, 50], 8, 0, 100) == [10, 30, 50]
+    spread = spread_labels([10, 11, 12, 95, 99], 8, 0, 100)
+    assert spread == sorted(spread)
+    assert all(b - a >= 8 - 1e-9 for a, b in zip(spread, spread[1:]))
+    assert spread[0] >= 0 and spread[-1] <= 100
+    assert spread[1] == pytest.approx(11)  # a crowded group is centred on its wishes
+
+
+def test_sankey_without_links_draws_a_note(settings):
+    empty = FlowSummary("export", 0.0, (), (), Sankey("export", (), (), ()))
+    drawing = sankey_chart(empty, settings)
+    assert [s.text for s in strings(drawing)] == [settings["charts"]["labels"]["no_data"]]
+    assert drawing.height < 50  # a one-line note, not a tall empty frame
+
+
+def test_sankey_size_region_is_smaller(settings, big):
+    department = sankey_chart(big[0], settings)
+    region = sankey_chart(big[0], settings, size="region")
+    assert region.height < department.height
+    assert region.height == settings["charts"]["region_sankey"]["height"]
+
+
+# -- balance --------------------------------------------------------------------------------
+
+
+def test_balance_labels_and_colours_follow_the_sign(settings):
+    countries = (
+        BalanceCountry("DE", "Allemagne", 2_000_000_000.0, 3_234_500_000.0),
+        BalanceCountry("US", "États-Unis", 700_000_000.0, 132_800_000.0),
+        BalanceCountry("BE", "Belgique", 5_000_000.0, 5_000_000.0),
+    )
+    layout = balance_rows(countries, settings)
+    assert [row.country.code for row in layout.rows] == ["DE", "US", "BE"]
+    assert [row.balance_label for row in layout.rows] == ["+1\u00a0234.5", "\u2212567.2", "0"]
+    assert [row.balance_colour for row in layout.rows] == ["balance_positive", "balance_negative", "balance_positive"]
+    drawing = balance_chart(countries, settings)
+    by_text = {s.text: s for s in strings(drawing)}
+    assert by_text["+1\u00a0234.5"].fillColor == HexColor(settings["colors"]["balance_positive"])
+    assert by_text["\u2212567.2"].fillColor == HexColor(settings["colors"]["balance_negative"])
+    assert by_text["0"].fillColor == HexColor(settings["colors"]["balance_positive"])
+
+
+def test_balance_bars_share_one_scale_and_grow_outwards(settings, big):
+    exports, imports = big
+    countries = balance_countries(exports, imports)
+    layout = balance_rows(countries, settings)
+    for row in layout.rows:
+        assert row.import_width == pytest.approx(row.country.import_eur * layout.scale)
+        assert row.export_width == pytest.approx(row.country.export_eur * layout.scale)
+        assert row.import_x + row.import_width == pytest.approx(layout.centre_left)
+        assert row.export_x == pytest.approx(layout.centre_right)
+    drawing = balance_chart(countries, settings)
+    for s in strings(drawing):
+        width = Font(s.fontName, s.fontSize).width(s.text)
+        left = s.x - {"end": width, "middle": width / 2}.get(s.textAnchor, 0)
+        assert -1e-6 <= left and left + width <= drawing.width + 1e-6
+
+
+def test_balance_text_format():
+    assert balance_text(1_234_500_000) == "+1\u00a0234.5"
+    assert balance_text(-567_249_999) == "\u2212567.2"
+    assert balance_text(-40_000) == "0"
+
+
+def test_charts_refuse_unregistered_fonts(settings):
+    other = {**settings, "fonts": {**settings["fonts"], "family": "Not Registered Sans"}}
+    with pytest.raises(FactsheetsError, match="register_fonts"):
+        balance_chart((), other)
+
+
+def test_missing_chart_setting_is_named(settings):
+    broken = {**settings, "charts": {k: v for k, v in settings["charts"].items() if k != "treemap"}}
+    exports, imports = small_department()
+    with pytest.raises(FactsheetsError, match="charts.treemap"):
+        treemap_chart(imports, exports, broken)
+
+
+# -- PDF ------------------------------------------------------------------------------------
+
+
+def _pdf(drawings) -> bytes:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, invariant=1, initialFontName="OpenSans")
+    for drawing in drawings:
+        canvas.setPageSize((drawing.width, drawing.height))
+        renderPDF.draw(drawing, canvas, 0, 0)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _all_charts(settings, exports, imports):
+    return [
+        balance_chart(balance_countries(exports, imports), settings),
+        treemap_chart(imports, exports, settings),
+        sankey_chart(exports, settings),
+        sankey_chart(imports, settings),
+        sankey_chart(exports, settings, size="region"),
+    ]
+
+
+def test_pdf_has_real_text_truetype_fonts_and_no_images(settings):
+    exports, imports = small_department()
+    big_exports, big_imports = big_department()
+    data = _pdf(_all_charts(settings, exports, imports) + _all_charts(settings, big_exports, big_imports))
+    reader = PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for expected in ("États-Unis", "Autres", "Pharmacie", "Importations", "Exportations", "Émirats arabes unis"):
+        assert expected in text
+    fonts_seen = set()
+    for page in reader.pages:
+        resources = page["/Resources"]
+        for font in resources["/Font"].values():
+            font = font.get_object()
+            assert font["/Subtype"] == "/TrueType"
+            assert "/FontFile2" in font["/FontDescriptor"].get_object()
+            fonts_seen.add(str(font["/BaseFont"]).split("+")[-1])
+        for xobject in resources.get("/XObject", {}).values():
+            assert xobject.get_object()["/Subtype"] != "/Image"
+    assert fonts_seen == {"OpenSans", "OpenSans-Semibold"}
+
+
+def test_charts_are_deterministic(settings, big):
+    exports, imports = big
+    assert _pdf(_all_charts(settings, exports, imports)) == _pdf(_all_charts(settings, exports, imports))
+
+
+def test_zero_sized_inputs_draw(settings):
+    empty_e = FlowSummary("export", 0.0, (), (), Sankey("export", (), (), ()))
+    empty_i = FlowSummary("import", 0.0, (), (), Sankey("import", (), (), ()))
+    treemap = treemap_chart(empty_i, empty_e, settings)
+    assert treemap.height < 60
+    data = _pdf([balance_chart((), settings), treemap, sankey_chart(empty_e, settings)])
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "Aucun échange enregistré" in text
+    assert not math.isnan(balance_rows((), settings).scale)

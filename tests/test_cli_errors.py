@@ -1,0 +1,98 @@
+"""Every kind of bad input ends with one clear line, a non-zero exit and no file written."""
+
+import json
+
+import polars as pl
+import pytest
+
+from cli_helpers import one_error_line, run_cli
+
+HEADER = "year,flow,department,product,country,value_eur\n"
+GOOD = "2024,export,02,C10A,DE,1000\n2024,import,02,C21Z,CN,500\n"
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (HEADER + GOOD + "2024,export,02,C10A,DE,-5\n", ["data.csv:4", "value_eur", "'-5'", "negative"]),
+        (HEADER + GOOD + "2024,export,02,C10A,DE,abc\n", ["data.csv:4", "value_eur", "'abc'", "not a number"]),
+        (HEADER + "2024,export,02,C10A,DE,nan\n", ["data.csv:2", "value_eur"]),
+        (HEADER + GOOD + "2024,sortie,02,C10A,DE,5\n", ["data.csv:4", "flow", "'sortie'", "export"]),
+        (HEADER + GOOD + "20x4,export,02,C10A,DE,5\n", ["data.csv:4", "year", "'20x4'"]),
+        (HEADER + GOOD + "2024,export,99,C10A,DE,5\n", ["data.csv:4", "department", "'99'"]),
+        (HEADER + GOOD + "2024,export,02,C99Q,DE,5\n", ["data.csv:4", "product", "'C99Q'"]),
+        (HEADER + GOOD + "2024,export,02,C10A,ZZ,5\n", ["data.csv:4", "country", "'ZZ'"]),
+        ("year,flow,dept,product,country,value_eur\n2024,export,02,C10A,DE,5\n", ["missing column", "department"]),
+        (HEADER, ["no data rows"]),
+    ],
+)
+def test_bad_data_file_gives_one_line_naming_file_line_and_value(tmp_path, content, expected):
+    data = write(tmp_path, content)
+    result = run_cli("indicators", "--dept", "02", "--json", "--data", data)
+    line = one_error_line(result)
+    for fragment in expected:
+        assert fragment in line
+    assert result.stdout == ""
+
+
+def test_missing_and_malformed_files(tmp_path):
+    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", tmp_path / "absent.csv"))
+    assert "absent.csv" in line and "not found" in line
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"this is not parquet")
+    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", broken))
+    assert "broken.parquet" in line
+    odd = write(tmp_path, "x", "data.xlsx")
+    assert ".xlsx" in one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", odd))
+
+
+def test_unknown_department_and_year(tmp_path):
+    line = one_error_line(run_cli("indicators", "--dept", "99", "--json"))
+    assert "99" in line and "department" in line
+    data = write(tmp_path, HEADER + GOOD)
+    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", data, "--year", "2019"))
+    assert "2019" in line and "2024" in line
+
+
+def test_good_small_file_gives_json(tmp_path):
+    data = write(tmp_path, HEADER + GOOD + "2024,export,00,C10A,DE,3000\n")
+    result = run_cli("indicators", "--dept", "2", "--json", "--data", data)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["department"] == {"code": "02", "name": "Aisne"}
+    assert payload["exports"]["total_eur"] == 1000
+    assert payload["exports"]["nation_total_eur"] == 4000
+    assert payload["exports"]["share_of_nation"] == 0.25
+
+
+def test_parquet_rows_are_named_by_row(tmp_path):
+    path = tmp_path / "data.parquet"
+    pl.DataFrame({"year": [2024, 2024], "flow": ["export", "export"], "department": ["02", "02"],
+                  "product": ["C10A", "C10A"], "country": ["DE", "BE"], "value_eur": [1.0, -2.0]}).write_parquet(path)
+    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", path))
+    assert "row 2" in line and "negative" in line
+
+
+def test_broken_yaml_config_is_named_with_its_line(tmp_path):
+    import shutil
+
+    from cli_helpers import PROJECT_ROOT
+
+    home = tmp_path / "home"
+    shutil.copytree(PROJECT_ROOT / "config", home / "config")
+    shutil.copytree(PROJECT_ROOT / "data", home / "data")
+    (home / "config" / "settings.yaml").write_text("data:\n  unallocated: [\n", encoding="utf-8")
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "factsheets", "indicators", "--dept", "02", "--json"],
+                            capture_output=True, text=True, env={**os.environ, "FACTSHEETS_HOME": str(home)})
+    line = one_error_line(result)
+    assert "settings.yaml" in line and "invalid YAML" in line

@@ -1,0 +1,408 @@
+"""factsheets.ingest: raw customs files -> canonical layout through a YAML profile."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from factsheets import ingest as ingest_module
+from factsheets.errors import FactsheetsError
+from factsheets.ingest import LINE_COLUMN, SOURCE_COLUMN, Profile, ingest, load_profile, write_canonical
+
+DGDDI_HEADER = "Annee;Flux;Code département;Libellé produit;Code A129;Code Pays;Valeur"
+NBSP = "\u00a0"
+
+
+def write_latin1(path: Path, lines: list[str]) -> Path:
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    return path
+
+
+def dgddi_file(tmp_path: Path, rows: list[str], name: str = "dgddi.csv") -> Path:
+    return write_latin1(tmp_path / name, [DGDDI_HEADER, *rows])
+
+
+def canonical_frame(rows: list[tuple]) -> pl.DataFrame:
+    """An expected canonical frame, written out by hand."""
+    return pl.DataFrame(
+        rows,
+        schema={
+            "year": pl.Int32,
+            "flow": pl.String,
+            "department": pl.String,
+            "product": pl.String,
+            "country": pl.String,
+            "value_eur": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+def error_of(call, *args, **kwargs) -> str:
+    with pytest.raises(FactsheetsError) as caught:
+        call(*args, **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.fixture(scope="module")
+def dgddi() -> Profile:
+    return load_profile("dgddi")
+
+
+@pytest.fixture(scope="module")
+def canonical() -> Profile:
+    return load_profile("canonical")
+
+
+# --------------------------------------------------------------------------- DGDDI files
+
+
+def test_dgddi_latin1_files_are_converted_and_concatenated(tmp_path, dgddi):
+    first = dgddi_file(tmp_path, [
+        "2024;E;2;Véhicules automobiles;C29A;DE;1 234,567",
+        f"2024;I;60;Produits pharmaceutiques de base;C21Z;US;12{NBSP}345,5",
+        "2024;E;60;Céréales, légumineuses;A01Z;BE;0,001",
+    ], "export_import_1.csv")
+    second = dgddi_file(tmp_path, [
+        "2024;i;2A;Matériel ferroviaire roulant;c30c;it;7",
+        "2024;E;02;Véhicules automobiles;C29A;DE;0,5",
+        "2024;I;971;Pêche;A03Z;CN;0",
+    ], "export_import_2.csv")
+    assert "é".encode("latin-1") in first.read_bytes()  # really Latin-1, not UTF-8
+
+    frame = ingest([first, second], dgddi)
+
+    expected = canonical_frame([
+        (2024, "export", "02", "C29A", "DE", 500.0),
+        (2024, "export", "02", "C29A", "DE", 1_234_567.0),
+        (2024, "export", "60", "A01Z", "BE", 1.0),
+        (2024, "import", "2A", "C30C", "IT", 7_000.0),
+        (2024, "import", "60", "C21Z", "US", 12_345_500.0),
+        (2024, "import", "971", "A03Z", "CN", 0.0),
+    ])
+    assert_frame_equal(frame, expected, check_exact=True)
+    # The order of the files does not change the result.
+    assert_frame_equal(ingest([second, first], dgddi), expected, check_exact=True)
+
+
+def test_thousands_of_euros_become_exact_euros(tmp_path, dgddi):
+    # 3 decimals of thousands of euros are whole euros: no floating-point noise (0.1 * 3 style).
+    values = ["0,001", "1,005", "4,35", "8 219,433", "580 354 500,123"]
+    rows = [f"2024;E;02;x;C29A;DE;{value}" for value in values]
+    frame = ingest([dgddi_file(tmp_path, rows)], dgddi)
+    assert sorted(frame["value_eur"].to_list()) == [1.0, 1_005.0, 4_350.0, 8_219_433.0, 580_354_500_123.0]
+
+
+def test_keep_origin_gives_source_file_and_line(tmp_path, dgddi):
+    path = dgddi_file(tmp_path, ["2024;I;60;x;C21Z;US;2", "", "2024;E;02;x;C29A;DE;1"])
+    frame = ingest([path], dgddi, keep_origin=True)
+    assert frame.select(SOURCE_COLUMN, LINE_COLUMN, "flow").rows() == [
+        (str(path), 4, "export"),  # the blank line 3 is skipped, but still counted
+        (str(path), 2, "import"),
+    ]
+    assert ingest([path], dgddi).columns == ["year", "flow", "department", "product", "country", "value_eur"]
+
+
+def test_profile_without_header_year_from_file_name(tmp_path):
+    profile_path = tmp_path / "sans_entete.yaml"
+    profile_path.write_text(
+        "format: csv\nseparator: '|'\ndecimal: '.'\nencoding: utf-8\nunit: eur\nheader: false\n"
+        "columns: {flow: 1, department: 2, product: 3, country: 4, value: 5}\n"
+        "flow_codes: {X: export, M: import}\n"
+        "year_from_filename: 'douane_(\\d{4})'\n",
+        encoding="utf-8",
+    )
+    profile = load_profile(str(profile_path))
+    source = tmp_path / "douane_2023_t4.txt"
+    source.write_text("X|59|C20B|NL|10.25\nm|59|C20B|NL|3\n", encoding="utf-8")
+    expected = canonical_frame([
+        (2023, "export", "59", "C20B", "NL", 10.25),
+        (2023, "import", "59", "C20B", "NL", 3.0),
+    ])
+    assert_frame_equal(ingest([source], profile), expected, check_exact=True)
+
+    other = tmp_path / "sans_annee.txt"
+    other.write_text("X|59|C20B|NL|1\n", encoding="utf-8")
+    message = error_of(ingest, [other], profile)
+    assert message.startswith(f"{other}: no year found in the file name with pattern 'douane_(\\d{{4}})'")
+
+
+def test_fixed_year_value(tmp_path):
+    profile_path = tmp_path / "fixe.yml"
+    profile_path.write_text(
+        "format: csv\nseparator: ','\ndecimal: '.'\nencoding: utf-8\nunit: thousands_eur\n"
+        "columns: {flow: f, department: d, product: p, country: c, value: v}\n"
+        "flow_codes: {E: export}\nyear_value: 2022\n",
+        encoding="utf-8",
+    )
+    source = tmp_path / "raw.csv"
+    source.write_text("f,d,p,c,v\nE,75,C26A,JP,2.5\n", encoding="utf-8")
+    assert ingest([source], load_profile(str(profile_path))).row(0) == (2022, "export", "75", "C26A", "JP", 2500.0)
+
+
+# --------------------------------------------------------------------------- canonical profile
+
+
+AWKWARD_VALUES = [0.1 + 0.2, 1e-7, 1e20, 1_234_567.0, 0.0, 9_114_800_000.0]
+
+
+def awkward_frame() -> pl.DataFrame:
+    return canonical_frame([
+        (2024, "import", "60", "C21Z", "US", AWKWARD_VALUES[0]),
+        (2023, "export", "02", "C29A", "DE", AWKWARD_VALUES[1]),
+        (2024, "export", "2A", "C30C", "BE", AWKWARD_VALUES[2]),
+        (2024, "export", "00", "C30C", "QU", AWKWARD_VALUES[3]),
+        (2024, "export", "971", "A01Z", "XX", AWKWARD_VALUES[4]),
+        (2024, "import", "59", "C20B", "CN", AWKWARD_VALUES[5]),
+    ])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_canonical_round_trip(tmp_path, canonical, suffix):
+    original = awkward_frame()
+    out = write_canonical(original, tmp_path / f"canonique{suffix}")
+    assert out == tmp_path / f"canonique{suffix}"
+    assert sorted(os.listdir(tmp_path)) == [f"canonique{suffix}"]  # no temporary file left
+    back = ingest([out], canonical)
+    # Bit-exact values, rows in canonical order.
+    assert_frame_equal(back, original.sort(["year", "flow", "department", "product", "country"]), check_exact=True)
+
+
+def test_canonical_csv_and_parquet_files_mix(tmp_path, canonical):
+    frame = awkward_frame()
+    csv_part = write_canonical(frame.head(3), tmp_path / "a.csv")
+    parquet_part = write_canonical(frame.tail(3), tmp_path / "b.parquet")
+    assert_frame_equal(ingest([parquet_part, csv_part], canonical), ingest([write_canonical(frame, tmp_path / "all.parquet")], canonical))
+    assert csv_part.read_text(encoding="utf-8").splitlines()[0] == "year,flow,department,product,country,value_eur"
+
+
+def test_canonical_rejects_unknown_extension(tmp_path, canonical):
+    source = tmp_path / "data.xlsx"
+    source.write_bytes(b"PK")
+    assert error_of(ingest, [source], canonical).startswith(f"{source}: cannot tell the format from the extension '.xlsx'")
+
+
+# --------------------------------------------------------------------------- loading profiles
+
+
+def test_profiles_load_by_name_and_by_path(dgddi, canonical):
+    assert (dgddi.separator, dgddi.decimal, dgddi.encoding, dgddi.unit) == (";", ",", "latin-1", "thousands_eur")
+    assert dict(dgddi.flow_codes) == {"E": "export", "I": "import"}
+    assert dgddi.multiplier == 1000 and canonical.multiplier == 1
+    assert load_profile(str(dgddi.path)) == dgddi
+
+
+def test_unknown_profile_lists_the_available_ones():
+    message = error_of(load_profile, "dgdi")
+    assert message.startswith("unknown profile 'dgdi'; available profiles: canonical, dgddi")
+
+
+def test_profile_file_not_found(tmp_path):
+    missing = tmp_path / "absent.yaml"
+    assert error_of(load_profile, str(missing)) == f"{missing}: profile file not found; give an existing YAML profile or a profile name"
+
+
+def test_broken_yaml_profile_names_file_and_line(tmp_path):
+    path = tmp_path / "casse.yaml"
+    path.write_text("format: csv\ncolumns:\n  year: [Annee\n", encoding="utf-8")
+    message = error_of(load_profile, str(path))
+    assert message.startswith(f"{path}:") and "invalid YAML" in message
+
+
+def profile_text(**changes: str | None) -> str:
+    keys = {
+        "format": "csv", "separator": "';'", "decimal": "','", "encoding": "latin-1", "unit": "thousands_eur",
+        "columns": "{year: A, flow: F, department: D, product: P, country: C, value: V}",
+        "flow_codes": "{E: export, I: import}",
+    }
+    keys.update(changes)
+    return "".join(f"{key}: {value}\n" for key, value in keys.items() if value is not None)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"unit": None}, "missing key 'unit'"),
+        ({"separator": None}, "missing key 'separator'"),
+        ({"columns": "{year: A, flow: F, department: D, product: P, country: C}"}, "missing key 'columns.value'"),
+        ({"flow_codes": None}, "missing key 'flow_codes'"),
+        ({"unit": "millions_eur"}, "key 'unit': 'millions_eur' is not one of eur, thousands_eur"),
+        ({"encoding": "klingon"}, "key 'encoding': 'klingon' is not a known encoding"),
+        ({"decimal": "';'"}, "key 'decimal': ';' is not one of ., ,"),
+        ({"seperator": "';'"}, "key 'seperator': unknown key"),
+        ({"flow_codes": "{E: exports}"}, "key 'flow_codes.E': 'exports' is not export or import"),
+        ({"year_value": "2024"}, "key 'columns.year': the year comes from year_value or year_from_filename"),
+        ({"department_pad": "five"}, "key 'department_pad': 'five' is not a width between 1 and 3"),
+    ],
+)
+def test_bad_profile_names_file_and_key(tmp_path, changes, expected):
+    path = tmp_path / "profil.yaml"
+    path.write_text(profile_text(**changes), encoding="utf-8")
+    message = error_of(load_profile, str(path))
+    assert message.startswith(f"{path}: {expected}"), message
+
+
+# --------------------------------------------------------------------------- bad raw files
+
+
+def test_missing_source_file(tmp_path, dgddi):
+    missing = tmp_path / "nulle_part.csv"
+    assert error_of(ingest, [missing], dgddi) == f"{missing}: source file not found; check the path"
+
+
+def test_same_source_twice(tmp_path, dgddi):
+    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1"])
+    assert error_of(ingest, [path, path], dgddi).startswith(f"{path}: given twice")
+
+
+def test_missing_raw_column_lists_what_is_there(tmp_path, dgddi):
+    path = write_latin1(tmp_path / "court.csv", ["Annee;Flux;Code département;Code A129;Code Pays;Montant", "2024;E;02;C29A;DE;1"])
+    message = error_of(ingest, [path], dgddi)
+    assert message.startswith(
+        f"{path}:1: missing column(s) 'Valeur' (columns.value) required by profile dgddi; "
+        "found: 'Annee', 'Flux', 'Code département', 'Code A129', 'Code Pays', 'Montant'"
+    )
+
+
+def test_wrong_separator_hint(tmp_path, dgddi):
+    path = tmp_path / "virgules.csv"
+    path.write_text("Annee,Flux,Code département,Code A129,Code Pays,Valeur\n2024,E,02,C29A,DE,1\n", encoding="latin-1")
+    assert "check 'separator' (';')" in error_of(ingest, [path], dgddi)
+
+
+def test_value_not_a_number_names_file_line_and_value(tmp_path, dgddi):
+    rows = [f"2024;E;02;Véhicules;C29A;DE;{index},5" for index in range(10)]
+    rows.append("2024;E;02;Véhicules;C29A;DE;abc")  # line 12: the header is line 1
+    path = dgddi_file(tmp_path, rows)
+    assert error_of(ingest, [path], dgddi) == (
+        f"{path}:12: column Valeur: 'abc' is not a number; write a number with a decimal comma (','), "
+        f"as set by 'decimal' in {dgddi.path}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [("", "empty value"), ("1.234", "'1.234'"), ("1,2,3", "'1,2,3'"), ("inf", "'inf'"), ("12 kEUR", "'12 kEUR'")],
+)
+def test_other_values_that_are_not_numbers(tmp_path, dgddi, raw, shown):
+    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", f"2024;E;02;x;C29A;DE;{raw}", f"2024;I;02;x;C29A;DE;{raw}"])
+    message = error_of(ingest, [path], dgddi)
+    assert message.startswith(f"{path}:3: column Valeur: {shown} is not a number (1 more such rows);"), message
+
+
+def test_negative_value(tmp_path, dgddi):
+    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", "2024;I;60;x;C21Z;US;-3,5"])
+    assert error_of(ingest, [path], dgddi) == f"{path}:3: column Valeur: '-3,5' is negative; values are amounts, 0 or more"
+
+
+def test_unknown_flow_code(tmp_path, dgddi):
+    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", "2024;I;60;x;C21Z;US;2", "2024;X;60;x;C21Z;US;2"])
+    assert error_of(ingest, [path], dgddi) == (
+        f"{path}:4: column Flux: 'X' is not a known flow code; expected one of 'E', 'I' (flow_codes in {dgddi.path})"
+    )
+
+
+@pytest.mark.parametrize("raw", ["2024.0", "deux mille", "24", ""])
+def test_year_not_an_integer(tmp_path, dgddi, raw):
+    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", f"{raw};E;02;x;C29A;DE;1"])
+    shown = f"'{raw}'" if raw else "empty value"
+    assert error_of(ingest, [path], dgddi) == (
+        f"{path}:3: column Annee: {shown} is not a year; write the year as a whole number such as 2024"
+    )
+
+
+def test_missing_code(tmp_path, dgddi):
+    path = dgddi_file(tmp_path, ["2024;E; ;x;C29A;DE;1"])
+    assert error_of(ingest, [path], dgddi) == (
+        f"{path}:2: column Code département: empty value is not a department code; every row needs a department code"
+    )
+
+
+def test_empty_files(tmp_path, dgddi):
+    empty = tmp_path / "vide.csv"
+    empty.write_bytes(b"")
+    assert error_of(ingest, [empty], dgddi).startswith(f"{empty}:1: empty file")
+    header_only = write_latin1(tmp_path / "entete.csv", [DGDDI_HEADER])
+    assert error_of(ingest, [header_only], dgddi) == f"{header_only}:2: empty file, no data rows after the header"
+
+
+def test_wrong_encoding_names_the_line(tmp_path):
+    path = tmp_path / "profil.yaml"
+    path.write_text(profile_text(encoding="utf-8"), encoding="utf-8")
+    source = tmp_path / "latin.csv"
+    write_latin1(source, ["A;F;D;P;C;V", "2024;E;02;C29A;DE;1", "2024;E;02;C29A;DE;1 # Société"])
+    message = error_of(ingest, [source], load_profile(str(path)))
+    assert message.startswith(f"{source}:3: not valid utf-8 text (byte 0xe9)")
+
+
+def test_ragged_line_is_reported(tmp_path, dgddi):
+    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", "2024;E;02;x;C29A;DE;1;99"])
+    message = error_of(ingest, [path], dgddi)
+    assert message.startswith(f"{path}: cannot be read as CSV at line 3")
+
+
+# --------------------------------------------------------------------------- atomic write
+
+
+def test_write_into_a_path_under_a_file_creates_nothing(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("pas un dossier", encoding="utf-8")
+    out = blocker / "out.parquet"
+    assert error_of(write_canonical, awkward_frame(), out) == (
+        f"{blocker}: output folder is not a folder; create it or choose another --out"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["file.txt"]
+    assert blocker.read_text(encoding="utf-8") == "pas un dossier"
+
+
+def test_write_into_a_missing_folder(tmp_path):
+    out = tmp_path / "absent" / "out.csv"
+    assert error_of(write_canonical, awkward_frame(), out).startswith(f"{out.parent}: output folder does not exist")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch, suffix):
+    out = tmp_path / f"canonique{suffix}"
+    write_canonical(awkward_frame(), out)
+    before = out.read_bytes()
+
+    def broken(self, stream, *args, **kwargs):
+        stream.write(b"half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv" if suffix == ".csv" else "write_parquet", broken)
+    message = error_of(write_canonical, awkward_frame().head(1), out)
+    assert message.startswith(f"{out}: cannot write (No space left on device)")
+    assert out.read_bytes() == before
+    assert os.listdir(tmp_path) == [out.name]
+
+    out.unlink()
+    error_of(write_canonical, awkward_frame(), out)
+    assert os.listdir(tmp_path) == []
+
+
+def test_write_rejects_unknown_extension_and_folders(tmp_path):
+    assert error_of(write_canonical, awkward_frame(), tmp_path / "out.xlsx").endswith("name the output file .csv or .parquet")
+    folder = tmp_path / "dossier.csv"
+    folder.mkdir()
+    assert error_of(write_canonical, awkward_frame(), folder).startswith(f"{folder}: is a folder")
+    assert os.listdir(tmp_path) == ["dossier.csv"]
+
+
+def test_written_csv_is_plain_canonical(tmp_path):
+    out = write_canonical(awkward_frame().head(2), tmp_path / "x.csv")
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "year,flow,department,product,country,value_eur",
+        "2024,import,60,C21Z,US,0.30000000000000004",
+        "2023,export,02,C29A,DE,1e-7",
+    ]
+    assert math.isclose(float("1e-7"), AWKWARD_VALUES[1])
+    assert oct(out.stat().st_mode & 0o777) == oct(ingest_module._file_mode())

@@ -1,0 +1,562 @@
+"""`factsheets mail` against a real SMTP server on 127.0.0.1 (aiosmtpd), with pre-made sheets.
+
+Most tests put small fake PDFs (different bytes per department) where `render` would write
+the sheets, so nothing is rendered; one end-to-end test renders for real.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import ipaddress
+import json
+import socket
+import ssl
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from cli_helpers import run_cli
+from factsheets.errors import FactsheetsError
+from factsheets.mail import (
+    MAIL_CONFIG,
+    Journal,
+    MailValidationError,
+    SmtpSession,
+    is_loopback,
+    journal_lock,
+    load_mail_config,
+    load_recipients,
+    parse_mailbox,
+    run_mail,
+    smtp_credentials,
+)
+
+YEAR = 2024
+FAST = replace(load_mail_config(), retries=2, backoff_seconds=0.01, backoff_factor=1, timeout_seconds=5)
+RECIPIENTS = """\
+departments:
+  "02":
+    to: [contact-aisne@example.org]
+    cc: [copie@example.org]
+  "60":
+    to: ["Service développement économique <contact-oise@example.org>", second-oise@example.org]
+  "80":
+    to: [contact-somme@example.org]
+    bcc: [archive@example.org]
+"""
+ENVELOPES = {
+    "02": ["contact-aisne@example.org", "copie@example.org"],
+    "60": ["contact-oise@example.org", "second-oise@example.org"],
+    "80": ["contact-somme@example.org", "archive@example.org"],
+}
+
+
+# -- fixtures ------------------------------------------------------------------------------
+class Recorder:
+    """aiosmtpd handler: records accepted messages; can refuse recipients or fail DATA."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refused: set[str] = set()
+        self.rcpt_seen: list[str] = []
+        self.data_failures = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_seen.append(address)
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_failures > 0:
+            self.data_failures -= 1
+            return "451 4.3.0 Temporary failure, try again"
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        return "250 2.0.0 Accepted"
+
+    def parsed(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(raw, policy=email.policy.default) for _, _, raw in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server():
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    recorder.port = controller.port
+    yield recorder
+    controller.stop()
+
+
+def sheet_path(out: Path, code: str, year: int = YEAR) -> Path:
+    from factsheets.reference import load_reference
+    from factsheets.render import sheet_filename
+
+    return out / sheet_filename(year, code, load_reference().department(code)[1])
+
+
+def make_sheet(out: Path, code: str, extra: bytes = b"") -> Path:
+    path = sheet_path(out, code)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4\n% fake sheet of department " + code.encode() + b"\n" + bytes(range(256)) + extra)
+    return path
+
+
+@pytest.fixture
+def setup(tmp_path):
+    out = tmp_path / "out"
+    for code in ("02", "60", "80"):
+        make_sheet(out, code)
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(RECIPIENTS, encoding="utf-8")
+    return recipients, out
+
+
+def mail(recipients, out, port, *, send, resend=False, codes=None, on_sent=None, config=FAST,
+         year=YEAR, data=None, host="127.0.0.1", sender=None):
+    logs, shown = [], []
+    report = run_mail(
+        recipients=recipients, codes=codes, year=year, out_dir=out,
+        data=data or out.parent / "no-data-needed.csv", sender=sender, smtp_host=host, smtp_port=port,
+        send=send, resend=resend, log=logs.append, show=shown.append, config=config, on_sent=on_sent,
+    )
+    return report, shown, logs
+
+
+def journal_entries(out: Path) -> list[dict]:
+    path = out / ".mail-journal.json"
+    return json.loads(path.read_text(encoding="utf-8"))["sent"] if path.exists() else []
+
+
+def attachment(message) -> tuple[str, str, bytes]:
+    (part,) = list(message.iter_attachments())
+    return part.get_content_type(), part.get_filename(), part.get_content()
+
+
+# -- dry run ---------------------------------------------------------------------------------
+def test_dry_run_sends_nothing_and_shows_the_plan(setup, server):
+    recipients, out = setup
+    report, shown, logs = mail(recipients, out, server.port, send=False)
+    assert server.messages == [] and server.rcpt_seen == []
+    assert not (out / ".mail-journal.json").exists()
+    assert report.dry_run and report.sent == [] and report.failures == {}
+    assert len(shown) == 3 and shown == report.lines
+    aisne = next(line for line in shown if " 02 " in line)
+    assert aisne.startswith("would send: 02 Aisne")
+    assert "contact-aisne@example.org" in aisne and "cc copie@example.org" in aisne
+    assert "Aisne (02)" in aisne and str(YEAR) in aisne  # the subject
+    size = sheet_path(out, "02").stat().st_size
+    assert f"{sheet_path(out, '02').name} ({size} bytes)" in aisne
+    assert "bcc archive@example.org" in next(line for line in shown if " 80 " in line)
+    assert any("nothing was sent" in line and "--send" in line for line in logs)
+
+
+# -- sending ---------------------------------------------------------------------------------
+def test_send_delivers_one_message_per_department(setup, server):
+    recipients, out = setup
+    report, shown, logs = mail(recipients, out, server.port, send=True)
+    assert report.failures == {} and sorted(report.sent) == ["02", "60", "80"]
+    assert len(server.messages) == 3
+    by_code = {}
+    for (mail_from, rcpts, _), message in zip(server.messages, server.parsed()):
+        _, filename, content = attachment(message)
+        code = filename.split("-")[3]
+        by_code[code] = message
+        assert sorted(rcpts) == sorted(ENVELOPES[code])  # to + cc (+ bcc) in the envelope
+        assert mail_from == "no-reply@example.org"
+    assert sorted(by_code) == ["02", "60", "80"]
+
+    aisne = by_code["02"]
+    assert [a.addr_spec for a in aisne["To"].addresses] == ["contact-aisne@example.org"]
+    assert [a.addr_spec for a in aisne["Cc"].addresses] == ["copie@example.org"]
+    assert aisne["Subject"] == f"Les indicateurs clés : commerce extérieur – Aisne (02) – {YEAR}"
+    body = aisne.get_body(("plain",)).get_content()
+    assert "du département Aisne (02)" in body and str(YEAR) in body and "l’importation" in body
+    assert aisne["Message-ID"] and aisne["Date"]
+
+    oise = by_code["60"]
+    assert oise["To"].addresses[0].display_name == "Service développement économique"
+    assert oise["Cc"] is None
+    assert "Bcc" not in by_code["80"] and "archive@example.org" not in str(by_code["80"])
+    for code, message in by_code.items():
+        content_type, filename, content = attachment(message)
+        assert content_type == "application/pdf"
+        assert filename == sheet_path(out, code).name
+        assert content == sheet_path(out, code).read_bytes()  # byte-identical
+
+    entries = journal_entries(out)
+    assert [(e["year"], e["department"]) for e in entries] == [(YEAR, c) for c in report.sent]
+    for entry in entries:
+        assert entry["sha256"] == __import__("hashlib").sha256(sheet_path(out, entry["department"]).read_bytes()).hexdigest()
+    assert all(line.startswith("sent: ") for line in shown)
+
+
+def test_a_second_run_sends_nothing_again(setup, server):
+    recipients, out = setup
+    mail(recipients, out, server.port, send=True)
+    report, shown, _ = mail(recipients, out, server.port, send=True)
+    assert len(server.messages) == 3
+    assert report.sent == [] and sorted(report.already_sent) == ["02", "60", "80"]
+    assert all(line.startswith("already sent: ") and "not sent again" in line for line in shown)
+    assert len(journal_entries(out)) == 3
+
+
+def test_a_changed_sheet_is_sent_again_only_with_resend(setup, server):
+    recipients, out = setup
+    mail(recipients, out, server.port, send=True)
+    changed = make_sheet(out, "60", extra=b"re-rendered")
+
+    report, shown, _ = mail(recipients, out, server.port, send=True)
+    assert len(server.messages) == 3 and report.changed == ["60"] and report.failures == {}
+    assert any(line.startswith("changed: 60 Oise") and "use --resend" in line for line in shown)
+
+    dry, shown, _ = mail(recipients, out, server.port, send=False, resend=True)
+    assert any(line.startswith("would resend: 60 Oise") for line in shown) and len(server.messages) == 3
+
+    report, _, _ = mail(recipients, out, server.port, send=True, resend=True)
+    assert report.sent == ["60"] and sorted(report.already_sent) == ["02", "80"]
+    assert len(server.messages) == 4
+    assert attachment(server.parsed()[-1])[2] == changed.read_bytes()
+    # Back to content that was already accepted once: never sent twice.
+    make_sheet(out, "60")
+    report, _, _ = mail(recipients, out, server.port, send=True, resend=True)
+    assert report.sent == [] and len(server.messages) == 4
+
+
+def test_an_interrupted_run_sends_only_what_is_left(setup, server):
+    recipients, out = setup
+
+    def interrupt(code):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        mail(recipients, out, server.port, send=True, on_sent=interrupt)
+    assert len(server.messages) == 1 and len(journal_entries(out)) == 1
+
+    report, _, _ = mail(recipients, out, server.port, send=True)
+    assert len(report.sent) == 2 and len(report.already_sent) == 1
+    assert len(server.messages) == 3  # exactly three in total
+    names = sorted(attachment(message)[1] for message in server.parsed())
+    assert names == sorted(sheet_path(out, code).name for code in ("02", "60", "80"))
+
+
+def test_only_the_requested_departments(setup, server):
+    recipients, out = setup
+    report, shown, _ = mail(recipients, out, server.port, send=True, codes=["60"])
+    assert report.sent == ["60"] and len(shown) == 1 and len(server.messages) == 1
+    with pytest.raises(FactsheetsError, match="department 75 has no entry"):
+        mail(recipients, out, server.port, send=True, codes=["75"])
+
+
+# -- failures ----------------------------------------------------------------------------------
+def test_server_down_fails_every_department_after_retries(setup):
+    recipients, out = setup
+    port = free_port()  # nothing listens there
+    started = time.monotonic()
+    report, shown, logs = mail(recipients, out, port, send=True)
+    assert sorted(report.failures) == ["02", "60", "80"] and report.sent == []
+    for message in report.failures.values():
+        assert "connection refused" in message and "after 3 attempts" in message
+    assert sum("retrying" in line for line in logs) == 3 * 2
+    assert sum(line.startswith("factsheets: failed: ") for line in logs) == 3
+    assert journal_entries(out) == []
+    assert all(line.startswith("failed: ") for line in shown)
+    assert time.monotonic() - started < 5
+
+
+def test_a_refused_recipient_fails_that_department_only(setup, server):
+    recipients, out = setup
+    server.refused.add("second-oise@example.org")
+    report, _, logs = mail(recipients, out, server.port, send=True)
+    assert list(report.failures) == ["60"]
+    assert "second-oise@example.org" in report.failures["60"] and "550" in report.failures["60"]
+    assert server.rcpt_seen.count("second-oise@example.org") == FAST.retries + 1
+    assert sorted(report.sent) == ["02", "80"] and len(server.messages) == 2
+    # All or nothing: the accepted Oise recipient did not get it either.
+    assert all("contact-oise@example.org" not in rcpts for _, rcpts, _ in server.messages)
+    assert [e["department"] for e in journal_entries(out)] == report.sent
+
+    server.refused.clear()
+    report, _, _ = mail(recipients, out, server.port, send=True)
+    assert report.sent == ["60"] and len(server.messages) == 3
+
+
+def test_a_temporary_failure_is_retried(setup, server):
+    recipients, out = setup
+    server.data_failures = 2
+    report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"])
+    assert report.sent == ["02"] and report.failures == {} and len(server.messages) == 1
+    assert sum("451" in line and "retrying" in line for line in logs) == 2
+
+
+def test_a_timeout_is_reported(setup):
+    recipients, out = setup
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        config = replace(FAST, timeout_seconds=0.2, retries=1)
+        report, _, _ = mail(recipients, out, silent.getsockname()[1], send=True, codes=["02"], config=config)
+    assert "no answer" in report.failures["02"] and "0.2 s" in report.failures["02"]
+    assert journal_entries(out) == []
+
+
+# -- validation before sending ---------------------------------------------------------------------
+def test_every_problem_is_reported_together_and_nothing_is_sent(tmp_path, server):
+    out = tmp_path / "out"
+    make_sheet(out, "02")
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(
+        'departments:\n'
+        '  "02":\n'
+        '    to: [contact-aisne@example.org, "pas une adresse"]\n'
+        '  "99":\n'
+        '    to: [x@example.org]\n'
+        '  "60":\n'
+        '    to: [contact-oise@example]\n'
+        '  "80":\n'
+        '    to: [contact-somme@example.org]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(MailValidationError) as caught:
+        mail(recipients, out, server.port, send=True, data=tmp_path / "absent.csv", sender="pas-valide")
+    problems = caught.value.problems
+    assert len(problems) == 5, problems
+    assert any("recipients.yaml:3" in p and "'pas une adresse'" in p for p in problems)
+    assert any("recipients.yaml:4" in p and "'99'" in p and "department" in p for p in problems)
+    assert any("recipients.yaml:7" in p and "contact-oise@example" in p for p in problems)
+    assert any("--from" in p and "pas-valide" in p for p in problems)
+    # Oise and Somme have no sheet, and the data to render them is missing.
+    assert any("60" in p and "80" in p and "absent.csv" in p and "rendered" in p for p in problems)
+    assert "5 problems" in str(caught.value) and "nothing was sent" in str(caught.value)
+    assert server.rcpt_seen == [] and not (out / ".mail-journal.json").exists()
+
+
+def test_a_single_problem_is_the_error_line(setup, server, monkeypatch):
+    recipients, out = setup
+    monkeypatch.setenv("FACTSHEETS_SMTP_USER", "robot")
+    monkeypatch.delenv("FACTSHEETS_SMTP_PASSWORD", raising=False)
+    with pytest.raises(FactsheetsError) as caught:
+        mail(recipients, out, server.port, send=True)
+    assert "FACTSHEETS_SMTP_PASSWORD is not set" in str(caught.value)
+    assert server.rcpt_seen == []
+
+
+def test_a_sheet_that_is_not_a_pdf_is_refused(setup, server):
+    recipients, out = setup
+    sheet_path(out, "60").write_bytes(b"")
+    with pytest.raises(FactsheetsError, match="oise.pdf: not a PDF file; delete it"):
+        mail(recipients, out, server.port, send=True)
+    assert server.rcpt_seen == []
+
+
+def test_a_journal_that_cannot_be_written_stops_the_run(setup, server, monkeypatch):
+    recipients, out = setup
+
+    def disk_full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("factsheets.render.write_atomically", disk_full)
+    with pytest.raises(FactsheetsError, match="accepted by the server but the journal could not be written"):
+        mail(recipients, out, server.port, send=True)
+    assert len(server.messages) == 1  # stopped at once: nothing else sent without a record
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, ["recipients.yaml", "not found"]),
+        ("departments:\n  \"02\": [a@b.fr\n", ["recipients.yaml:", "invalid YAML"]),
+        ("", ["recipients.yaml", "empty"]),
+        ("- a@b.fr\n", ["recipients.yaml:1", "'departments'"]),
+        ("destinataires: {}\n", ["recipients.yaml:1", "unknown key 'destinataires'"]),
+        ("departments: [a@b.fr]\n", ["recipients.yaml:1", "'departments'", "department codes"]),
+        ("departments:\n  \"02\": a@b.fr\n", ["recipients.yaml:2", "'departments.02'", "'to'"]),
+        ("departments:\n  \"02\":\n    cc: [a@b.fr]\n", ["recipients.yaml:2", "missing key 'departments.02.to'"]),
+        ("departments:\n  \"02\":\n    to: [a@b.fr]\n    too: [c@d.fr]\n", ["recipients.yaml:4", "'departments.02.too'"]),
+        ("departments:\n  \"02\":\n    to: {a: b}\n", ["recipients.yaml:3", "'departments.02.to'", "list"]),
+    ],
+)
+def test_a_broken_recipients_file_names_file_and_key(tmp_path, content, expected):
+    path = tmp_path / "recipients.yaml"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(FactsheetsError) as caught:
+        load_recipients(path)
+    for fragment in expected:
+        assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_recipients_keys_keep_their_written_text(tmp_path):
+    path = tmp_path / "recipients.yaml"
+    path.write_text("departments:\n  02:\n    to: a@b.fr\n  2A:\n    to: [c@d.fr]\n  971:\n    to: [e@f.fr]\n", encoding="utf-8")
+    book = load_recipients(path)
+    assert book.problems == []
+    assert [entry.code for entry in book.entries] == ["02", "2A", "971"]
+    assert [box.address for box in book.entries[0].to] == ["a@b.fr"]
+
+
+def test_addresses_and_hosts():
+    assert parse_mailbox("contact@example.org").address == "contact@example.org"
+    named = parse_mailbox("Mairie d’Amiens <mairie@amiens.fr>")
+    assert (named.name, named.address) == ("Mairie d’Amiens", "mairie@amiens.fr")
+    for bad in ("contact", "contact@", "@example.org", "contact@example", "a b@example.org", "a@b@example.org",
+                "contact@example..org", "Nom <contact@example>", "a@example.org\nBcc: x@y.fr", ".a@example.org"):
+        assert parse_mailbox(bad) is None, bad
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and is_loopback("127.0.0.2")
+    assert not is_loopback("smtp.example.org") and not is_loopback("192.168.1.10") and not is_loopback("10.0.0.1")
+    assert smtp_credentials({}) is None
+    assert smtp_credentials({"FACTSHEETS_SMTP_USER": "u", "FACTSHEETS_SMTP_PASSWORD": "p"}) == ("u", "p")
+    with pytest.raises(FactsheetsError, match="FACTSHEETS_SMTP_USER is not set"):
+        smtp_credentials({"FACTSHEETS_SMTP_PASSWORD": "p"})
+
+
+def test_bad_templates_and_journal_are_reported(tmp_path, setup, server):
+    config = MAIL_CONFIG.read_text(encoding="utf-8")
+    broken = tmp_path / "mail.yaml"
+    broken.write_text(config.replace("({code})", "({departement})", 1), encoding="utf-8")
+    with pytest.raises(FactsheetsError, match=r"mail.yaml: key 'subject': unknown placeholder \{departement\}"):
+        load_mail_config(broken)
+    recipients, out = setup
+    (out / ".mail-journal.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(FactsheetsError, match="mail-journal.json: unreadable mail journal"):
+        mail(recipients, out, server.port, send=False)
+    assert Journal.load(tmp_path / "absent.json").entries == []
+
+
+def test_one_sending_run_per_folder(setup, server):
+    recipients, out = setup
+    with journal_lock(out):
+        with pytest.raises(FactsheetsError, match="another 'factsheets mail --send' is running"):
+            mail(recipients, out, server.port, send=True)
+    assert server.messages == []
+
+
+# -- TLS and login -------------------------------------------------------------------------------
+def test_a_remote_host_without_starttls_is_refused(setup, server, monkeypatch):
+    recipients, out = setup
+    monkeypatch.setattr("factsheets.mail.is_loopback", lambda host: False)  # as if the server were remote
+    report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"])
+    assert "does not offer STARTTLS" in report.failures["02"]
+    assert not any("retrying" in line for line in logs)  # a policy refusal is not retried
+    assert server.rcpt_seen == [] and journal_entries(out) == []
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "factsheets test SMTP")])
+    now = datetime.now(timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, False, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_starttls_then_login_with_environment_credentials(setup, tmp_path, monkeypatch):
+    recipients, out = setup
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password, session.ssl is not None))
+        return AuthResult(success=auth_data.password == b"s3cret", handled=False)
+
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), tls_context=server_context,
+                            require_starttls=True, authenticator=authenticator, auth_required=True)
+    controller.start()
+    try:
+        monkeypatch.setattr("factsheets.mail.is_loopback", lambda host: False)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the default context trusts our test certificate
+        monkeypatch.setenv("FACTSHEETS_SMTP_USER", "robot")
+        monkeypatch.setenv("FACTSHEETS_SMTP_PASSWORD", "s3cret")
+        report, _, _ = mail(recipients, out, controller.port, send=True)
+        assert report.failures == {} and len(recorder.messages) == 3
+        assert logins == [(b"robot", b"s3cret", True)]  # one connection, logged in over TLS
+
+        monkeypatch.setenv("FACTSHEETS_SMTP_PASSWORD", "wrong")
+        make_sheet(out, "02", extra=b"v2")
+        report, _, logs = mail(recipients, out, controller.port, send=True, resend=True)
+        assert "login refused" in report.failures["02"] and not any("retrying" in line for line in logs)
+
+        monkeypatch.delenv("SSL_CERT_FILE")  # system CAs only: the test certificate is not trusted
+        session = SmtpSession("127.0.0.1", controller.port, timeout=5, require_tls=True, credentials=None)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            session.send("a@b.fr", ["c@d.fr"], b"x")
+    finally:
+        controller.stop()
+    assert len(recorder.messages) == 3
+
+
+# -- command line ------------------------------------------------------------------------------------
+def test_command_line_dry_run_then_send(setup, server):
+    recipients, out = setup
+    common = ["mail", "--recipients", recipients, "--year", YEAR, "--out", out, "--smtp-port", server.port]
+    result = run_cli(*common, "--dept", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("would send: 02 Aisne") and len(result.stdout.splitlines()) == 1
+    assert "nothing was sent" in result.stderr and server.rcpt_seen == []
+
+    result = run_cli(*common, "--send", "--from", "Fiches <fiches@example.fr>")
+    assert result.returncode == 0, result.stderr
+    assert len(server.messages) == 3 and all(sender == "fiches@example.fr" for sender, _, _ in server.messages)
+    assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == ["sent"] * 3
+
+
+# -- end to end, with real rendering -------------------------------------------------------------------
+def test_missing_sheets_are_rendered_then_sent(tmp_path, server):
+    import factsheets.render as render
+
+    if not hasattr(render, "render_departments"):
+        pytest.skip("factsheets.render.render_departments does not exist yet")
+    data = tmp_path / "data.csv"
+    data.write_text(
+        "year,flow,department,product,country,value_eur\n"
+        "2024,export,02,C10A,DE,1000000\n2024,export,02,C21Z,BE,250000\n"
+        "2024,import,02,C21Z,CN,500000\n2024,import,02,C10A,ES,125000\n"
+        "2024,export,60,C30C,US,2000000\n2024,import,60,C10A,DE,750000\n",
+        encoding="utf-8",
+    )
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text('departments:\n  "02":\n    to: [contact-aisne@example.org]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    report, shown, _ = mail(recipients, out, server.port, send=False, data=data, year=None)
+    pdf = sheet_path(out, "02")
+    assert report.year == YEAR and pdf.is_file() and server.messages == []
+    assert shown[0].startswith("would send: 02 Aisne") and pdf.name in shown[0]
+
+    report, _, _ = mail(recipients, out, server.port, send=True, data=data, year=None)
+    assert report.sent == ["02"] and len(server.messages) == 1
+    content = attachment(server.parsed()[0])[2]
+    assert content.startswith(b"%PDF") and content == pdf.read_bytes()

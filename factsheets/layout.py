@@ -78,7 +78,7 @@ def _styles(fonts: FontNames, palette: dict[str, str]) -> dict[str, ParagraphSty
     title = colors.HexColor(palette["title"])
     muted = colors.HexColor(palette["muted"])
     body = ParagraphStyle(
-        "body", fontName=fonts.regular, fontSize=10, leading=14.2, textColor=text, alignment=TA_JUSTIFY, spaceAfter=7
+        "body", fontName=fonts.regular, bulletFontName=fonts.regular, fontSize=10, leading=14.2, textColor=text, alignment=TA_JUSTIFY, spaceAfter=7
     )
     return {
         "body": body,
@@ -188,7 +188,9 @@ class SheetBuilder:
             else [self.para("<br/>".join(escape(line) for line in t["agency"]), "agency")]
         )
         header = Table([[government, agency]], colWidths=[FRAME_WIDTH / 2] * 2)
-        header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        # FONTNAME: a table cell otherwise sets Helvetica, which would be a non-embedded font.
+        header.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), self.fonts.regular),
+                                    ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                     ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
         territoires = list(self.ind.territoires_industrie)
         story: list[Flowable] = [
@@ -347,6 +349,9 @@ def build_sheet(
         lang=pdf.get("language", "fr"),
         displayDocTitle=1,
         invariant=1,
+        # Without this the canvas declares Helvetica on every page: a non-embedded font.
+        initialFontName=fonts.regular,
+        initialFontSize=10,
     )
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, FRAME_WIDTH, PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM, id="body",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)

@@ -49,6 +49,9 @@ MARGIN_X = 20 * mm
 MARGIN_TOP = 18 * mm
 MARGIN_BOTTOM = 20 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
+# The treemap may shrink this far to stay on the balance page under a long balance chart;
+# below it its labels would be too small to read, so it moves to the next page instead.
+TREEMAP_MIN_SCALE = 0.7
 
 
 @dataclass(frozen=True)
@@ -107,16 +110,29 @@ def _styles(fonts: FontNames, palette: dict[str, str]) -> dict[str, ParagraphSty
 
 
 class FittedDrawing(Flowable):
-    """A chart drawing, scaled down (never up) to the frame width and centred."""
+    """A chart drawing, scaled down (never up) to the frame width and centred.
 
-    def __init__(self, drawing: Drawing, max_width: float = FRAME_WIDTH):
+    With `min_scale` below 1 it also shrinks, down to that scale, to fit the height left
+    on the page, so a long balance chart does not push the treemap onto a page of its own.
+    """
+
+    def __init__(self, drawing: Drawing, max_width: float = FRAME_WIDTH, min_scale: float = 1.0):
         super().__init__()
         self.drawing = drawing
-        self.scale = min(1.0, max_width / drawing.width)
-        self.width = drawing.width * self.scale
-        self.height = drawing.height * self.scale
+        self.width_scale = min(1.0, max_width / drawing.width)
+        self.min_scale = min_scale
+        self._set_scale(self.width_scale)
+
+    def _set_scale(self, scale: float) -> None:
+        self.scale = scale
+        self.width = self.drawing.width * scale
+        self.height = self.drawing.height * scale
 
     def wrap(self, available_width, available_height):
+        scale = self.width_scale
+        if self.drawing.height * scale > available_height:
+            scale = max(scale * self.min_scale, available_height / self.drawing.height)
+        self._set_scale(scale)
         self._offset = max(0.0, (available_width - self.width) / 2)
         return available_width, self.height
 
@@ -128,6 +144,34 @@ class FittedDrawing(Flowable):
         self.canv.scale(self.scale, self.scale)
         renderPDF.draw(self.drawing, self.canv, 0, 0, showBoundary=False)
         self.canv.restoreState()
+
+
+class TitledChart(Flowable):
+    """A chart title and its drawing as one block: never split, the drawing shrinking to fit.
+
+    keepWithNext would measure the drawing at full size and push both to the next page;
+    this block gives the drawing the height left under its title instead.
+    """
+
+    def __init__(self, title: Paragraph, chart: FittedDrawing):
+        super().__init__()
+        self.title = title
+        self.chart = chart
+        self.gap = title.style.spaceAfter
+
+    def wrap(self, available_width, available_height):
+        _, self._title_height = self.title.wrap(available_width, available_height)
+        _, chart_height = self.chart.wrap(available_width, available_height - self._title_height - self.gap)
+        self.width = available_width
+        self.height = self._title_height + self.gap + chart_height
+        return self.width, self.height
+
+    def getSpaceBefore(self):
+        return self.title.getSpaceBefore()
+
+    def draw(self):
+        self.chart.drawOn(self.canv, 0, 0)
+        self.title.drawOn(self.canv, 0, self.height - self._title_height)
 
 
 class SheetBuilder:
@@ -232,8 +276,8 @@ class SheetBuilder:
             Spacer(1, 4),
             self.para(t["reading_key"]),
             self.para(t["treemap_intro"]),
-            self.para(t["treemap_title"], "chart_title"),
-            FittedDrawing(self.charts.treemap),
+            TitledChart(self.para(t["treemap_title"], "chart_title"),
+                        FittedDrawing(self.charts.treemap, min_scale=TREEMAP_MIN_SCALE)),
         ]
 
     def flow_pages(self, key: str) -> list[Flowable]:

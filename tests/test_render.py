@@ -1,0 +1,283 @@
+"""`factsheets render` end to end: the PDFs read back as the published sheets, bytes are stable.
+
+The sheets are rendered by the real command line in a subprocess, then read back with pypdf
+(text, fonts, images, links, metadata); nothing here trusts the layout's own objects.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from cli_helpers import one_error_line, run_cli
+from test_texts import extraction_units, read_extraction
+
+SHEET_PAGES = 8
+NBSP = "\u00a0"
+
+
+@pytest.fixture(scope="module")
+def two_sheets(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("two")
+    result = run_cli("render", "--dept", "60", "--dept", "2", "--out", out)
+    assert result.returncode == 0, result.stderr
+    paths = [Path(line) for line in result.stdout.splitlines()]
+    assert [path.name for path in paths] == [
+        "commerce-exterieur-2024-60-oise.pdf", "commerce-exterieur-2024-02-aisne.pdf"]
+    return {"oise": paths[0], "aisne": paths[1]}
+
+
+@pytest.fixture(scope="module")
+def all_sheets(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("all")
+    result = run_cli("render", "--all", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 101
+    return out
+
+
+def pdf_text(path: Path) -> str:
+    """The whole document's text, on one line: no-break spaces and line breaks read as spaces."""
+    text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    return " ".join(text.replace(NBSP, " ").split())
+
+
+def font_problems(path: Path) -> list[str]:
+    """Every font used on a page that is not embedded (no font file in its descriptor)."""
+    problems = []
+    for number, page in enumerate(PdfReader(path).pages, start=1):
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for key, ref in fonts.items():
+            font = ref.get_object()
+            descriptor_owner = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = descriptor_owner.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
+            if not any(name in descriptor for name in ("/FontFile", "/FontFile2", "/FontFile3")):
+                problems.append(f"page {number}: {key} {font.get('/BaseFont')} is not embedded")
+    return problems
+
+
+def raster_images(path: Path) -> int:
+    """Image XObjects anywhere in the page resources (charts must be vector)."""
+    count = 0
+    for page in PdfReader(path).pages:
+        pending = [page["/Resources"].get_object()]
+        while pending:
+            resources = pending.pop()
+            for ref in resources.get("/XObject", {}).values():
+                xobject = ref.get_object()
+                if xobject.get("/Subtype") == "/Image":
+                    count += 1
+                elif "/Resources" in xobject:
+                    pending.append(xobject["/Resources"].get_object())
+    return count
+
+
+def link_targets(path: Path) -> set[str]:
+    targets = set()
+    for page in PdfReader(path).pages:
+        for ref in page.get("/Annots", []) or []:
+            action = ref.get_object().get("/A", {})
+            if "/URI" in action:
+                targets.add(str(action["/URI"]))
+    return targets
+
+
+@pytest.mark.parametrize("name", ["oise", "aisne"])
+def test_every_published_sentence_is_in_the_pdf(two_sheets, name):
+    text = pdf_text(two_sheets[name])
+    units = extraction_units(read_extraction(name))
+    assert len(units) > 60
+    missing = [unit for unit in units if unit not in text]
+    assert not missing, f"{name}: sentences of the published sheet absent from the PDF: {missing}"
+
+
+def test_oise_figures_and_list_as_printed(two_sheets):
+    text = pdf_text(two_sheets["oise"])
+    for sentence in [
+        "Territoires d'industrie - Oise",
+        "Total des exportations : 9 114.8 millions d'euros",
+        "soit 13.4% de la valeur exportée par la région Hauts-de-France",
+        "soit 1.57% de la valeur exportée au niveau national",
+        "Total des importations : 11 319 millions d'euros",
+        "soit 13.2% de la valeur importée par la région Hauts-de-France",
+        "soit 1.65% de la valeur importée au niveau national",
+        "Total des exportations : 68 021 millions d'euros",
+        "Total des importations : 684 776.3 millions d'euros",
+        "Territoires d'Industrie du département • Beauvaisis • Pays Compiégnois • Sud Oise",
+    ]:
+        assert sentence in text, sentence
+
+
+def test_the_order_of_sections_is_the_published_one(two_sheets):
+    text = pdf_text(two_sheets["aisne"])
+    headings = ["Les indicateurs clés : commerce extérieur", "Introduction", "Territoires d'Industrie du département",
+                "Contexte et méthodologie", "Précisions méthodologiques", "Balance commerciale territoriale",
+                "Clé de lecture", "Exportations Pour aller plus loin", "Flux à l'export, Hauts-de-France",
+                "Flux à l'export, France entière", "Importations De manière similaire", "Flux à l'import, Hauts-de-France",
+                "Flux à l'import, France entière",
+                "Informations pratiques", "Pour aller plus loin :"]
+    positions = [text.index(heading) for heading in headings]
+    assert positions == sorted(positions)
+
+
+def test_pages_start_where_the_published_sheet_turns_them(two_sheets):
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(two_sheets["oise"]).pages]
+    assert len(pages) == SHEET_PAGES
+    starts = ["Les indicateurs clés", "Contexte et méthodologie", "Balance commerciale territoriale", "Exportations",
+              "Flux à l'export, Hauts-de-France", "Importations", "Flux à l'import, Hauts-de-France",
+              "Informations pratiques"]
+    for number, (page, start) in enumerate(zip(pages, starts), start=1):
+        assert start in page, f"page {number} should hold {start!r}"
+
+
+def test_chart_labels_are_text_and_fonts_embedded_and_no_raster(two_sheets):
+    path = two_sheets["oise"]
+    text = pdf_text(path)
+    for label in ["Allemagne", "Belgique", "Pharmacie", "Importations", "Exportations", "Autres"]:
+        assert label in text
+    assert font_problems(path) == []
+    assert raster_images(path) == 0
+
+
+def test_links_are_live(two_sheets):
+    targets = link_targets(two_sheets["oise"])
+    assert {"https://anct.gouv.fr/actualites", "https://www.entreprises.gouv.fr/la-dge/actualites",
+            "mailto:territoires-industrie@anct.gouv.fr"} <= targets
+
+
+def test_metadata(two_sheets):
+    reader = PdfReader(two_sheets["oise"])
+    info = reader.metadata
+    assert info.title == "Les indicateurs clés : commerce extérieur — Oise (2024)"
+    assert info.subject == "Commerce extérieur du département Oise (60), année 2024"
+    assert info.author == "Agence nationale de la cohésion des territoires"
+    assert str(reader.trailer["/Root"].get("/Lang")) == "fr"
+
+
+def test_the_bundled_sample_is_labelled_synthetic_on_every_page(two_sheets):
+    for page in PdfReader(two_sheets["aisne"]).pages:
+        assert "Données synthétiques" in page.extract_text()
+
+
+def test_render_all_writes_101_valid_sheets(all_sheets):
+    paths = sorted(all_sheets.glob("*.pdf"))
+    assert len(paths) == 101
+    assert not list(all_sheets.glob(".*"))  # no temporary file left behind
+    names = [path.name for path in paths]
+    assert names[0] == "commerce-exterieur-2024-01-ain.pdf"
+    assert "commerce-exterieur-2024-2a-corse-du-sud.pdf" in names
+    assert names[-1] == "commerce-exterieur-2024-976-mayotte.pdf"
+    for path in paths:
+        reader = PdfReader(path)
+        assert len(reader.pages) == SHEET_PAGES, path.name
+        assert font_problems(path) == [], path.name
+        assert path.stat().st_mode & 0o044, f"{path.name} is not readable by others"
+
+
+def test_bytes_are_the_same_alone_in_bulk_and_with_one_worker(all_sheets, two_sheets, tmp_path):
+    for name, path in two_sheets.items():
+        assert path.read_bytes() == (all_sheets / path.name).read_bytes(), name
+    result = run_cli("render", "--dept", "2A", "--dept", "971", "--dept", "59", "--workers", "1", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    for line in result.stdout.splitlines():
+        assert Path(line).read_bytes() == (all_sheets / Path(line).name).read_bytes(), line
+
+
+def test_render_all_twice_gives_identical_bytes(all_sheets, tmp_path):
+    result = run_cli("render", "--all", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    different = [path.name for path in sorted(all_sheets.glob("*.pdf"))
+                 if path.read_bytes() != (tmp_path / path.name).read_bytes()]
+    assert different == []
+
+
+def test_year_option_selects_the_data_year(tmp_path):
+    result = run_cli("render", "--dept", "60", "--year", "2023", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path.name == "commerce-exterieur-2023-60-oise.pdf"
+    text = pdf_text(path)
+    assert "Flux à l'export par produit et par pays, Oise (en valeur, 2023)" in text
+    assert "Total des exportations : 9 114.8 millions d'euros" not in text  # 2023 is not calibrated
+
+
+# -- bad input: one line, non-zero exit, nothing on disk ------------------------------------
+
+def test_unknown_department_is_one_line_and_writes_nothing(tmp_path):
+    line = one_error_line(run_cli("render", "--dept", "02", "--dept", "99", "--out", tmp_path / "out"))
+    assert "99" in line and "department" in line.lower()
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_dept_and_all_are_exclusive(tmp_path):
+    line = one_error_line(run_cli("render", "--all", "--dept", "02", "--out", tmp_path))
+    assert "--dept" in line and "--all" in line
+    line = one_error_line(run_cli("render", "--out", tmp_path))
+    assert "--dept" in line
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    line = one_error_line(run_cli("render", "--dept", "02", "--out", blocker / "sheets"))
+    assert str(blocker / "sheets") in line and "--out" in line
+
+
+def test_broken_data_file_leaves_no_partial_pdf(tmp_path):
+    data = tmp_path / "broken.csv"
+    data.write_text("year,flow,department,product,country,value_eur\n2024,export,02,C10A,DE,abc\n", encoding="utf-8")
+    out = tmp_path / "out"
+    line = one_error_line(run_cli("render", "--dept", "02", "--data", data, "--out", out))
+    assert "broken.csv" in line and "abc" in line
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_missing_year_is_named(tmp_path):
+    line = one_error_line(run_cli("render", "--dept", "02", "--year", "1999", "--out", tmp_path))
+    assert "1999" in line
+    assert not list(tmp_path.iterdir())
+
+
+def test_one_failing_sheet_does_not_stop_the_others(tmp_path, monkeypatch):
+    from factsheets import render as render_module
+    from factsheets.cli import app
+
+    original = render_module.SheetRenderer.sheet_bytes
+
+    def fail_for_aisne(self, code):
+        if code == "02":
+            raise ValueError("chart exploded")
+        return original(self, code)
+
+    monkeypatch.setattr(render_module.SheetRenderer, "sheet_bytes", fail_for_aisne)
+    result = CliRunner().invoke(app, ["render", "--dept", "02", "--dept", "60", "--workers", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert [Path(line).name for line in result.stdout.splitlines() if line.endswith(".pdf")] == [
+        "commerce-exterieur-2024-60-oise.pdf"]
+    assert re.search(r"failed: 02: .*chart exploded", result.stderr)
+    assert "1 of 2 sheets failed" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["commerce-exterieur-2024-60-oise.pdf"]
+
+
+def test_configured_logos_replace_the_text_block(tmp_path):
+    from PIL import Image
+
+    from factsheets.paths import SAMPLE_DATA
+    from factsheets.render import SheetRenderer, _find_logos
+
+    government, agency = tmp_path / "government.png", tmp_path / "agency.png"
+    Image.new("RGB", (120, 90), "navy").save(government)
+    Image.new("RGB", (200, 90), "white").save(agency)
+    assert _find_logos({"logos": {"government": str(government), "agency": "assets/absent.png"}}).agency is None
+    renderer = SheetRenderer(SAMPLE_DATA, 2024, ["02"])
+    renderer.logos = _find_logos({"logos": {"government": str(government), "agency": str(agency)}})
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(renderer.sheet_bytes("02"))
+    cover = PdfReader(path).pages[0]
+    assert "GOUVERNEMENT" not in cover.extract_text()
+    assert raster_images(path) == 2

@@ -319,7 +319,7 @@ class SheetBuilder:
                 story.append(Paragraph(self.fill(block["paragraph"], email="{email}").replace("{email}", link), self.styles["body"]))
             elif "link" in block:
                 link = block["link"]
-                story.append(self.bullets([self._anchor(link["url"], link["text"])]))
+                story += [self.bullets([self._anchor(link["url"], link["text"])]), Spacer(1, 6)]
         f = self.texts["further"]
         story += [Spacer(1, 10), self.para(f["heading"], "h2")]
         story.append(self.bullets([escape(item["prefix"]) + self._anchor(item["url"], item["url"]) for item in f["links"]]))

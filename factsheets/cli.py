@@ -150,7 +150,7 @@ def mail(
 
     report = run_mail(
         recipients=recipients,
-        codes=_normalize_codes(dept) or None,
+        codes=dept or None,  # mail.py normalises them and reports unknown ones with the other problems
         year=year,
         out_dir=out,
         data=data,

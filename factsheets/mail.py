@@ -31,16 +31,17 @@ import re
 import smtplib
 import socket
 import ssl
+import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,10 @@ def load_recipients(path: Path) -> RecipientBook:
     # Walk the node tree rather than the loaded values: keys keep their written text (an
     # unquoted 01 would load as the number 1) and every problem can name its line.
     root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    where = lambda node: f"{path}:{node.start_mark.line + 1}"  # noqa: E731
+
+    def where(node: yaml.Node) -> str:
+        return f"{path}:{node.start_mark.line + 1}"
+
     if not isinstance(root, yaml.MappingNode):
         raise FactsheetsError(f"{where(root)}: expected a mapping with the key 'departments' at the top level")
     top = _mapping_items(root, path, "top level")
@@ -310,11 +314,46 @@ class Journal:
         return matching[-1] if matching else None
 
     def record(self, entry: dict[str, Any]) -> None:
-        from .render import write_atomically
-
         self.entries.append(entry)
         payload = {"format": JOURNAL_FORMAT, "sent": self.entries}
-        write_atomically(self.path, (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        replace_durably(self.path, (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+
+
+def replace_durably(path: Path, data: bytes) -> None:
+    """Write a temporary file, flush it to disk, then rename it over `path`.
+
+    A reader (or the next run after a kill or a power cut) sees the old journal or the new
+    one, never half of one; the fsyncs make an acknowledged message's record survive a crash
+    of the machine, not just of the process.
+    """
+    # Same folder, so the rename cannot cross file systems; O_EXCL with mode 0666 gives a
+    # fresh file with the usual permissions (umask applied), unlike mkstemp's private 0600.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Persist the rename itself (POSIX); where a folder cannot be opened, skip it."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems refuse fsync on a folder; the rename is still atomic
+    finally:
+        os.close(descriptor)
 
 
 @contextmanager
@@ -588,6 +627,9 @@ def run_mail(
         problems.append(str(error))
     if not 0 < smtp_port < 65536:
         problems.append(f"--smtp-port: {smtp_port} is not a port number (1-65535)")
+    if not smtp_host.strip() or any(char.isspace() for char in smtp_host):
+        # smtplib would silently skip connecting to an empty host and fail later, obscurely.
+        problems.append(f"--smtp-host: '{smtp_host}' is not a host name; give one such as smtp.example.org or 127.0.0.1")
 
     entries = _select(book, codes, problems)
     deliveries, year = _prepare(entries, year, data, out_dir, config, problems, log)
@@ -608,8 +650,8 @@ def run_mail(
         _decide(deliveries, Journal.load(journal_path), year, resend, report)
         for delivery in deliveries:
             emit(_line(delivery))
-        log(f"factsheets: dry run: {_count(deliveries, 'would-send', 'would-resend')} message(s) would be sent; "
-            "nothing was sent; add --send to send them")
+        log(f"factsheets: dry run: {_count(deliveries, 'would-send', 'would-resend')} message(s) would be sent "
+            f"through {_describe_server(smtp_host, smtp_port, credentials)}; nothing was sent; add --send to send them")
         return report
 
     session = SmtpSession(smtp_host, smtp_port, timeout=config.timeout_seconds,
@@ -639,13 +681,15 @@ def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str
     """The departments to mail, in the order asked (or the file's order)."""
     if not codes:
         return book.entries
-    from .reference import normalize_department_code
+    from .reference import load_reference, normalize_department_code
 
+    reference = load_reference()
     by_code = {entry.code: entry for entry in book.entries}
     selected = []
     for text in dict.fromkeys(codes):
         try:
             code = normalize_department_code(text)
+            reference.department(code)
         except FactsheetsError as error:
             problems.append(f"--dept: {error}")
             continue
@@ -789,6 +833,13 @@ def _line(delivery: Delivery) -> str:
     }[delivery.status]
     detail = delivery.summary() if delivery.status in ("would-send", "would-resend", "sent") else delivery.note
     return f"{label}: {delivery.code} {delivery.name}: {detail}"
+
+
+def _describe_server(host: str, port: int, credentials: tuple[str, str] | None) -> str:
+    """How --send would talk to the server, so a dry run shows it before anything leaves."""
+    security = "clear text, this machine only" if is_loopback(host) else "STARTTLS required"
+    login = f", login as {credentials[0]}" if credentials else ", no login"
+    return f"{host}:{port} ({security}{login})"
 
 
 def _count(deliveries: list[Delivery], *statuses: str) -> int:

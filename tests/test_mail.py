@@ -6,12 +6,14 @@ the sheets, so nothing is rendered; one end-to-end test renders for real.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import ipaddress
 import json
 import socket
 import ssl
+import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -21,7 +23,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from cli_helpers import run_cli
 from factsheets.errors import FactsheetsError
 from factsheets.mail import (
     MAIL_CONFIG,
@@ -59,13 +60,41 @@ ENVELOPES = {
 
 # -- fixtures ------------------------------------------------------------------------------
 class Recorder:
-    """aiosmtpd handler: records accepted messages; can refuse recipients or fail DATA."""
+    """aiosmtpd handler: records accepted messages; can refuse recipients, fail DATA, or hold.
+
+    `hold_after = n` makes the server stall the MAIL command that follows the n-th accepted
+    message (setting `holding`) until `release` is set, then refuse it: the client is then
+    caught between two departments, which is where the kill test kills it.
+    """
+
+    HOLD_LIMIT_SECONDS = 30
 
     def __init__(self):
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.refused: set[str] = set()
         self.rcpt_seen: list[str] = []
+        self.ehlo_seen = 0  # every client greets first: 0 means nobody talked to the server
         self.data_failures = 0
+        self.hold_after: int | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.ehlo_seen += 1
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.hold_after is not None and len(self.messages) == self.hold_after:
+            self.hold_after = None
+            self.holding.set()
+            deadline = time.monotonic() + self.HOLD_LIMIT_SECONDS
+            while not self.release.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)  # not time.sleep: other connections are served meanwhile
+            return "421 4.3.2 Service shutting down"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpt_seen.append(address)
@@ -98,6 +127,7 @@ def server():
     controller.start()
     recorder.port = controller.port
     yield recorder
+    recorder.release.set()  # a held command must not block the shutdown
     controller.stop()
 
 
@@ -150,7 +180,7 @@ def attachment(message) -> tuple[str, str, bytes]:
 def test_dry_run_sends_nothing_and_shows_the_plan(setup, server):
     recipients, out = setup
     report, shown, logs = mail(recipients, out, server.port, send=False)
-    assert server.messages == [] and server.rcpt_seen == []
+    assert server.messages == [] and server.rcpt_seen == [] and server.ehlo_seen == 0
     assert not (out / ".mail-journal.json").exists()
     assert report.dry_run and report.sent == [] and report.failures == {}
     assert len(shown) == 3 and shown == report.lines
@@ -162,6 +192,7 @@ def test_dry_run_sends_nothing_and_shows_the_plan(setup, server):
     assert f"{sheet_path(out, '02').name} ({size} bytes)" in aisne
     assert "bcc archive@example.org" in next(line for line in shown if " 80 " in line)
     assert any("nothing was sent" in line and "--send" in line for line in logs)
+    assert any(f"127.0.0.1:{server.port} (clear text, this machine only, no login)" in line for line in logs)
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -277,6 +308,23 @@ def test_server_down_fails_every_department_after_retries(setup):
     assert time.monotonic() - started < 5
 
 
+def test_retries_wait_longer_each_time(setup, monkeypatch):
+    recipients, out = setup
+    waits: list[float] = []
+    monkeypatch.setattr("factsheets.mail.time.sleep", waits.append)  # record the backoff, do not wait
+    config = replace(FAST, retries=3, backoff_seconds=0.5, backoff_factor=2)
+    report, _, logs = mail(recipients, out, free_port(), send=True, codes=["02", "60"], config=config)
+    assert sorted(report.failures) == ["02", "60"]
+    assert waits == [0.5, 1.0, 2.0] * 2  # bounded: retries + 1 attempts per department, then the next one
+    assert sum("retrying in 2 s" in line for line in logs) == 2
+
+
+def test_the_shipped_config_retries_with_backoff():
+    config = load_mail_config()
+    assert config.retries >= 1 and config.backoff_seconds > 0 and config.backoff_factor >= 1
+    assert "{department}" in config.subject and "{year}" in config.subject and "{department}" in config.body
+
+
 def test_a_refused_recipient_fails_that_department_only(setup, server):
     recipients, out = setup
     server.refused.add("second-oise@example.org")
@@ -368,7 +416,7 @@ def test_a_journal_that_cannot_be_written_stops_the_run(setup, server, monkeypat
     def disk_full(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("factsheets.render.write_atomically", disk_full)
+    monkeypatch.setattr("factsheets.mail.replace_durably", disk_full)
     with pytest.raises(FactsheetsError, match="accepted by the server but the journal could not be written"):
         mail(recipients, out, server.port, send=True)
     assert len(server.messages) == 1  # stopped at once: nothing else sent without a record
@@ -435,6 +483,43 @@ def test_bad_templates_and_journal_are_reported(tmp_path, setup, server):
     with pytest.raises(FactsheetsError, match="mail-journal.json: unreadable mail journal"):
         mail(recipients, out, server.port, send=False)
     assert Journal.load(tmp_path / "absent.json").entries == []
+
+
+def test_the_journal_is_replaced_atomically(tmp_path, monkeypatch):
+    import os
+
+    path = tmp_path / ".mail-journal.json"
+    journal = Journal(path, [])
+    first = {"year": YEAR, "department": "02", "sha256": "a" * 64}
+    renames = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda source, target: (renames.append((Path(source), Path(target))),
+                                                               real_replace(source, target)))
+    journal.record(first)
+    ((source, target),) = renames
+    assert target == path and source.parent == path.parent  # same folder: the rename is atomic
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # like any file the user creates, not private
+    before = path.read_bytes()
+
+    def crash(source, target):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        journal.record({"year": YEAR, "department": "60", "sha256": "b" * 64})
+    monkeypatch.undo()
+    assert path.read_bytes() == before  # the old journal, whole
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
+    assert Journal.load(path).entries == [first]
+
+
+def test_a_bad_smtp_host_is_a_validation_problem(setup, server):
+    recipients, out = setup
+    with pytest.raises(FactsheetsError, match="--smtp-host: '' is not a host name"):
+        mail(recipients, out, server.port, send=True, host="")
+    assert server.ehlo_seen == 0
 
 
 def test_one_sending_run_per_folder(setup, server):
@@ -517,21 +602,6 @@ def test_starttls_then_login_with_environment_credentials(setup, tmp_path, monke
     finally:
         controller.stop()
     assert len(recorder.messages) == 3
-
-
-# -- command line ------------------------------------------------------------------------------------
-def test_command_line_dry_run_then_send(setup, server):
-    recipients, out = setup
-    common = ["mail", "--recipients", recipients, "--year", YEAR, "--out", out, "--smtp-port", server.port]
-    result = run_cli(*common, "--dept", "2")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("would send: 02 Aisne") and len(result.stdout.splitlines()) == 1
-    assert "nothing was sent" in result.stderr and server.rcpt_seen == []
-
-    result = run_cli(*common, "--send", "--from", "Fiches <fiches@example.fr>")
-    assert result.returncode == 0, result.stderr
-    assert len(server.messages) == 3 and all(sender == "fiches@example.fr" for sender, _, _ in server.messages)
-    assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == ["sent"] * 3
 
 
 # -- end to end, with real rendering -------------------------------------------------------------------

@@ -1,17 +1,21 @@
-"""Render the charts of some departments from real indicators, one PDF per department, and time them.
+"""Render the charts of some departments from real indicators, as PDF and PNG, and time them.
 
-Run: python benchmarks/preview_charts.py 02 60 75 [--data PATH] [--year 2024] [--out DIR]
+Run: python benchmarks/preview_charts.py 59 48 [--data PATH] [--year 2024] [--out DIR] [--dpi 150]
 
-Each PDF has one page per chart, at print size: the balance bars, the treemap, the export
-and import Sankeys of the department, then those of its region and of France (the smaller
-"region" size). Look at them with e.g. `pdftoppm -r 100 -png DIR/02.pdf /tmp/chart`.
+Each department gets DIR/CODE.pdf with one page per chart at print size (1 pt = 1 pt on
+the sheet): the balance bars, the treemap, the export and import Sankeys of the department,
+then those of its region and of France (the smaller "region" size). When poppler's
+`pdftoppm` is on the PATH, every page is also written as DIR/CODE-N-KIND.png, e.g.
+59-1-balance.png, 59-5-region-export.png, 59-8-france-import.png, to look at.
 Prints, per chart kind, the median time to build the Drawing (ms) over all departments.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -33,6 +37,8 @@ from factsheets.reference import load_reference  # noqa: E402
 from factsheets.validate import choose_year, load_trade_data  # noqa: E402
 
 MARGIN = 24.0
+PAGE_KINDS = ("balance", "treemap", "export", "import", "region-export", "region-import", "france-export",
+              "france-import")
 
 
 def timed(times: dict[str, list[float]], kind: str, build: Callable[[], Drawing]) -> Drawing:
@@ -53,12 +59,27 @@ def write_pdf(path: Path, pages: list[tuple[str, Drawing]], fonts: FontNames) ->
     canvas.save()
 
 
+def write_pngs(pdf: Path, code: str, dpi: int) -> list[Path]:
+    """One PNG per page of `pdf`, named after the chart it shows; nothing when poppler is absent."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        return []
+    written = []
+    for number, kind in enumerate(PAGE_KINDS, start=1):
+        stem = pdf.parent / f"{code}-{number}-{kind}"
+        subprocess.run([pdftoppm, "-r", str(dpi), "-png", "-singlefile", "-f", str(number), "-l", str(number),
+                        str(pdf), str(stem)], check=True)
+        written.append(stem.with_suffix(".png"))
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("departments", nargs="+", help="INSEE department codes, e.g. 02 60 2A")
     parser.add_argument("--data", type=Path, default=SAMPLE_DATA)
     parser.add_argument("--year", type=int, default=None)
     parser.add_argument("--out", type=Path, default=Path("output/chart-previews"))
+    parser.add_argument("--dpi", type=int, default=150, help="PNG resolution (pdftoppm -r)")
     args = parser.parse_args()
 
     settings = load_settings()
@@ -86,6 +107,8 @@ def main() -> None:
         path = args.out / f"{code}.pdf"
         write_pdf(path, pages, fonts)
         print(path)
+        for png in write_pngs(path, code, args.dpi):
+            print(png)
 
     for kind, values in times.items():
         print(f"{kind:22s} median {statistics.median(values):6.2f} ms  max {max(values):6.2f} ms  (n={len(values)})",

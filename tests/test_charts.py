@@ -7,6 +7,7 @@ import io
 import itertools
 import math
 
+import polars as pl
 import pytest
 from pypdf import PdfReader
 from reportlab.graphics import renderPDF
@@ -33,12 +34,17 @@ from factsheets.charts import (
     treemap_layout,
 )
 from factsheets.charts.sankey import spread_labels
-from factsheets.charts.treemap import PADDING, Cell
-from factsheets.charts.vector import Font
+from factsheets.charts.treemap import PADDING, Cell, label_sizes
+from factsheets.charts.vector import Font, truncate, wrap
 from factsheets.config import settings as load_settings
 from factsheets.errors import FactsheetsError
-from factsheets.fonts import register_fonts
+from factsheets.fonts import FontNames, register_fonts
+from factsheets.indicators import compute_all
 from factsheets.model import OTHER_CODE, BalanceCountry, FlowSummary, Item, Link, Sankey
+from factsheets.paths import SAMPLE_DATA
+from factsheets.reference import load_reference
+from factsheets.render import SheetRenderer
+from factsheets.validate import choose_year, load_trade_data
 
 
 @pytest.fixture(scope="module")
@@ -121,15 +127,18 @@ def test_treemap_without_imports(settings):
     assert "Exportations : 24.4 M€" in texts
 
 
-@pytest.mark.parametrize("size", [(10, 10), (40, 18), (45, 40), (60, 20), (90, 30), (120, 60), (30, 200), (300, 14)])
+@pytest.mark.parametrize("size", [(10, 10), (22, 40), (40, 18), (45, 40), (60, 20), (90, 30), (120, 60), (30, 200),
+                                  (300, 14)])
 def test_treemap_labels_never_overflow_their_cell(settings, size):
-    name_font, value_font = Font("OpenSans-Semibold", 7), Font("OpenSans", 7)
+    sizes = label_sizes(settings)
     width, height = size
     for short in ("Pharmacie", "Composants électroniques", "Produits de la construction aéronautique et spatiale"):
         cell = Cell(0.0, 0.0, width, height, Item("X", short, short, 1.0), 0)
-        found = cell_label(cell, name_font, value_font, "12 345.6 M€", 38, 16)
+        found = cell_label(cell, sizes, "12 345.6 M€", 20, 16)
         if found is None:
             continue
+        name_font, value_font = found.fonts.name, found.fonts.value
+        assert found.fonts in sizes and name_font.size >= settings["charts"]["treemap"]["min_font_size"]
         room = width - 2 * PADDING
         if found.inline:
             assert name_font.width(found.name_lines[0] + "  ") + value_font.width(found.value) <= room + 1e-9
@@ -138,17 +147,62 @@ def test_treemap_labels_never_overflow_their_cell(settings, size):
             if found.value is not None:
                 assert value_font.width(found.value) <= room + 1e-9
         lines = len(found.name_lines) + (found.value is not None and not found.inline)
-        assert (lines - 1) * name_font.line_height + name_font.top + name_font.bottom <= height - 2 * PADDING
-        assert width >= 38 and height >= 16
+        assert found.fonts.ink_height(lines) <= height - 2 * PADDING + 1e-9
+        assert width >= 20 and height >= 16
 
 
-def test_treemap_label_shortened_before_dropped(settings):
-    name_font, value_font = Font("OpenSans-Semibold", 7), Font("OpenSans", 7)
+def test_treemap_label_prefers_a_smaller_font_to_a_cut_name(settings):
+    sizes = label_sizes(settings)
+    item = Item("C26D", "Produits électroniques grand public", "Électronique grand public", 1.0)
+    # 44 x 42 pt: at 7 pt "Électronique" does not fit the 38 pt line; at 6 pt it does.
+    found = cell_label(Cell(0, 0, 44, 42, item, 0), sizes, "3.4 M€", 20, 16)
+    assert found is not None and found.value == "3.4 M€"
+    assert " ".join(found.name_lines) == "Électronique grand public"
+    assert found.fonts.name.size < sizes[0].name.size
+
+
+def test_treemap_label_shortened_before_dropped_but_still_naming_its_product(settings):
+    sizes = label_sizes(settings)
     long_name = "Produits de la construction aéronautique et spatiale"
-    cell = Cell(0.0, 0.0, 60.0, 28.0, Item("X", long_name, long_name, 1.0), 0)
-    found = cell_label(cell, name_font, value_font, "1.5 M€", 38, 16)
-    assert found is not None and found.name_lines[0].endswith("…")
-    assert cell_label(Cell(0, 0, 30, 30, cell.item, 0), name_font, value_font, "1.5 M€", 38, 16) is None
+    rivals = ["Autres", "Produits pétroliers", "Autres produits chimiques"]
+    found = cell_label(Cell(0.0, 0.0, 60.0, 22.0, Item("X", long_name, long_name, 1.0), 0), sizes, "1.5 M€", 20, 16,
+                       rivals)
+    assert found is not None and found.name_lines[-1].endswith("…")
+    assert len(" ".join(found.name_lines)) > len("Produits…")
+    # A cut that also begins another name ("Autres…" next to "Autres", "Produits…" next to
+    # "Produits pétroliers") names nothing: no label rather than that.
+    for item in (Item("C28B", "Autres machines d'usage général", "Autres machines générales", 1.0),
+                 Item("C10E", "Produits laitiers et fromages", "Produits laitiers", 1.0)):
+        for width in range(20, 60):
+            for height in (18, 30):
+                found = cell_label(Cell(0, 0, width, height, item, 0), sizes, "1.5 M€", 20, 16, rivals)
+                if found is not None and found.name_lines[-1].endswith("…"):
+                    shown = " ".join(found.name_lines).rstrip("…")
+                    assert len(shown) >= 6 and not any(rival.startswith(shown) for rival in rivals), shown
+    other_machines = Item("C28B", "Autres machines d'usage général", "Autres machines générales", 1.0)
+    assert cell_label(Cell(0, 0, 19, 30, other_machines, 0), sizes, "1.5 M€", 20, 16, rivals) is None
+    # 32 pt: room for "Autres…" only, which is refused next to "Autres" but fine without it.
+    assert cell_label(Cell(0, 0, 32, 18, other_machines, 0), sizes, "1.5 M€", 20, 16, rivals) is None
+    alone = cell_label(Cell(0, 0, 32, 18, other_machines, 0), sizes, "1.5 M€", 20, 16, ["Boissons"])
+    assert alone is not None and alone.name_lines == ("Autres…",)
+
+
+def test_truncate_cuts_inside_words_and_wrap_shortens_the_last_line(settings):
+    font = Font("OpenSans-Semibold", 7)
+    name = "Produits sidérurgiques"
+    cut = truncate(name, font, 50)
+    assert cut.startswith("Produits sid") and cut.endswith("…") and font.width(cut) <= 50
+    assert truncate(name, font, font.width(name)) == name
+    assert truncate(name, font, 1) is None
+    # A cut that would keep one or two letters of a word goes back to the word boundary.
+    assert truncate(name, font, font.width("Produits si…")) == "Produits…"
+    assert wrap(name, font, 40, 1) is None
+    assert wrap(name, font, 40, 2) is None  # "sidérurgiques" alone is wider than 40 pt
+    lines = wrap(name, font, 40, 2, shorten=True)
+    assert lines[0] == "Produits" and lines[1].startswith("sidér") and lines[1].endswith("…")
+    assert all(font.width(line) <= 40 for line in lines)
+    assert wrap("Composants électroniques", font, 200, 2) == ["Composants électroniques"]
+    assert wrap(name, font, 200, 0) is None
 
 
 # -- Sankey ---------------------------------------------------------------------------------
@@ -383,3 +437,168 @@ def test_zero_sized_inputs_draw(settings):
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert "Aucun échange enregistré" in text
     assert not math.isnan(balance_rows((), settings).scale)
+
+
+# -- the bundled sample and whole sheets ------------------------------------------------------
+
+NBSP = "\u00a0"
+
+
+@pytest.fixture(scope="module")
+def sample(settings) -> dict:
+    """Indicators of all 101 departments of the bundled (synthetic) sample, for the latest year."""
+    reference = load_reference()
+    trade = load_trade_data(SAMPLE_DATA, reference)
+    return compute_all(trade, reference, settings, choose_year(trade, None, SAMPLE_DATA))
+
+
+def ink_box(s: String) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) of a string's ink, from the embedded face's metrics."""
+    font = Font(s.fontName, s.fontSize)
+    width = font.width(s.text)
+    left = s.x - {"end": width, "middle": width / 2}.get(s.textAnchor, 0.0)
+    return left, s.y - font.bottom, left + width, s.y + font.top
+
+
+def assert_inside_drawing(drawing) -> None:
+    for s in strings(drawing):
+        left, bottom, right, top = ink_box(s)
+        assert left >= -1e-6 and right <= drawing.width + 1e-6, s.text
+        assert bottom >= -1e-6 and top <= drawing.height + 1e-6, s.text
+
+
+def assert_treemap_labels_inside_cells(drawing, blocks) -> None:
+    """Every label below the captions lies wholly inside the cell its anchor is in."""
+    cells = [cell for block in blocks for cell in block.cells]
+    plot_top = max((block.rect.y + block.rect.h for block in blocks), default=0.0)
+    for s in strings(drawing):
+        if s.y > plot_top:  # the captions above the blocks
+            continue
+        left, bottom, right, top = ink_box(s)
+        anchor_x = left if s.textAnchor == "start" else right
+        home = [c for c in cells if c.x <= anchor_x <= c.x + c.w and c.y <= s.y <= c.y + c.h]
+        assert home, f"label {s.text!r} is in no cell"
+        cell = home[0]
+        assert cell.x - 1e-6 <= left and right <= cell.x + cell.w + 1e-6, s.text
+        assert cell.y - 1e-6 <= bottom and top <= cell.y + cell.h + 1e-6, s.text
+        assert s.text not in ("Autres…", "Produits…") and s.fontSize >= 6
+
+
+def assert_clean_sankey(summary: FlowSummary, settings: dict, size: str):
+    layout = sankey_layout(summary, settings, size)
+    drawing = sankey_chart(summary, settings, size)
+    assert_inside_drawing(drawing)
+    assert all(node.height > 0 and node.value_eur > 0 for node in layout.nodes)  # no empty "Autres"
+    for side in ("left", "right"):
+        nodes = [n for n in layout.nodes if n.side == side]
+        assert len(nodes) <= 11 and [n.item.is_other for n in nodes].count(True) <= 1
+        centres = sorted((l.centre_y for l in layout.labels if l.node.side == side), reverse=True)
+        assert all(a - b >= layout.font_size * 1.1 for a, b in zip(centres, centres[1:]))
+        assert all(l.name for l in layout.labels)
+    red = [r.link for r in layout.ribbons if r.highlighted]
+    assert set(red) == set(highlighted_links(summary.sankey.links, 5))
+    return drawing
+
+
+def test_every_chart_of_every_sample_department_draws_cleanly(settings, sample):
+    """All 101 departments x 4 charts, plus each region's and France's Sankeys, into one PDF."""
+    assert len(sample) == 101
+    canvas = Canvas(io.BytesIO(), invariant=1, initialFontName="OpenSans")
+    drawings = []
+    areas = {}
+    for code, ind in sample.items():
+        local = ind.local
+        balance = balance_chart(ind.balance_countries, settings)
+        assert len(balance_rows(ind.balance_countries, settings).rows) == len(ind.balance_countries) > 0
+        assert_inside_drawing(balance)
+        treemap = treemap_chart(local.imports, local.exports, settings)
+        assert_treemap_labels_inside_cells(treemap, treemap_layout(local.imports, local.exports, settings))
+        drawings += [balance, treemap] + [assert_clean_sankey(s, settings, "department") for s in (local.exports, local.imports)]
+        for area in (ind.region_flows, ind.nation_flows):
+            areas[(area.level, area.territory.code)] = area
+    assert len(areas) == 18 + 1  # 18 regions and France
+    for area in areas.values():
+        drawings += [assert_clean_sankey(s, settings, "region") for s in (area.exports, area.imports)]
+    for drawing in drawings:
+        canvas.setPageSize((drawing.width, drawing.height))
+        renderPDF.draw(drawing, canvas, 0, 0)
+        canvas.showPage()
+    canvas.save()
+
+
+def test_a_department_with_few_partners_draws_cleanly(settings, tmp_path):
+    """Real indicators of a department trading 2 products with 2 countries: 2 rows, no "Autres"."""
+    reference = load_reference()
+    products = ["A01Z", "C10A", "C11Z", "C13Z", "C14Z", "C15Z", "C16Z", "C17A", "C19Z", "C20A", "C21Z", "C22A"]
+    countries = ["DE", "BE", "ES", "IT", "GB", "NL", "US", "CN", "CH", "PL", "SE", "AT"]
+    rows = [("export", "48", "C21Z", "DE", 5e6), ("export", "48", "C11Z", "BE", 1.5e6),
+            ("export", "48", "C21Z", "BE", 0.5e6), ("import", "48", "C21Z", "DE", 2e6)]
+    rows += [(flow, "59", product, country, 1e6 * (i + 1) * (j + 1)) for flow in ("export", "import")
+             for i, product in enumerate(products) for j, country in enumerate(countries)]
+    data = tmp_path / "few.csv"
+    pl.DataFrame([(2024, *row) for row in rows], orient="row",
+                 schema=["year", "flow", "department", "product", "country", "value_eur"]).write_csv(data)
+    trade = load_trade_data(data, reference)
+    ind = compute_all(trade, reference, settings, 2024, ["48"])["48"]
+    assert sorted(c.code for c in ind.balance_countries) == ["BE", "DE"]
+    balance = balance_chart(ind.balance_countries, settings)
+    assert len(balance_rows(ind.balance_countries, settings).rows) == 2
+    treemap = treemap_chart(ind.local.imports, ind.local.exports, settings)
+    blocks = treemap_layout(ind.local.imports, ind.local.exports, settings)
+    assert [len(block.cells) for block in blocks] == [1, 2]
+    assert_treemap_labels_inside_cells(treemap, blocks)
+    texts = {s.text for drawing in (balance, treemap) for s in strings(drawing)}
+    for summary in (ind.local.exports, ind.local.imports):
+        drawing = assert_clean_sankey(summary, settings, "department")
+        texts |= {s.text for s in strings(drawing)}
+        assert OTHER_CODE not in {n.item.code for n in sankey_layout(summary, settings).nodes}
+    assert "Autres" not in texts and {"Allemagne", "Belgique", "Pharmacie", "Boissons"} <= texts
+    # The region (Occitanie: Lozère alone here) and France: 12 products and countries, so "Autres" appears.
+    nation = sankey_layout(ind.nation_flows.exports, settings, "region")
+    assert [n.item.code for n in nation.nodes if n.side == "left"][-1] == OTHER_CODE
+
+
+def test_the_sheet_keeps_chart_labels_as_text_in_embedded_fonts_without_images(settings):
+    """A whole sheet built in-process, read back with pypdf: no poppler needed."""
+    renderer = SheetRenderer(SAMPLE_DATA, None, ["59"])
+    reader = PdfReader(io.BytesIO(renderer.sheet_bytes("59")))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).replace(NBSP, " ").split())
+    ind = renderer.indicators["59"]
+    expected = {country.name for country in ind.balance_countries}
+    for summary, size in ((ind.local.exports, "department"), (ind.local.imports, "department"),
+                          (ind.region_flows.exports, "region"), (ind.nation_flows.imports, "region")):
+        layout = sankey_layout(summary, settings, size)
+        expected |= {label.name for label in layout.labels} | set(layout.headers)
+        expected |= {label.value.replace(NBSP, " ") for label in layout.labels}
+    missing = sorted(label for label in expected if label not in text)
+    assert not missing, f"chart labels not extractable as text: {missing}"
+    assert "Produits sidérurgiques" in text and "Belgique" in text
+
+    family = FontNames.from_settings(settings)
+    allowed = {family.regular, family.bold, family.italic, family.bold_italic, family.semibold}
+    for number, page in enumerate(reader.pages, start=1):
+        pending = [page["/Resources"].get_object()]
+        while pending:
+            resources = pending.pop()
+            for font in resources.get("/Font", {}).values():
+                font = font.get_object()
+                assert font["/Subtype"] == "/TrueType", f"page {number}: {font['/BaseFont']}"
+                assert "/FontFile2" in font["/FontDescriptor"].get_object(), f"page {number}: {font['/BaseFont']}"
+                assert str(font["/BaseFont"]).split("+")[-1] in allowed
+            for xobject in resources.get("/XObject", {}).values():
+                xobject = xobject.get_object()
+                assert xobject["/Subtype"] != "/Image", f"page {number} has a raster image"
+                if "/Resources" in xobject:
+                    pending.append(xobject["/Resources"].get_object())
+
+
+def test_sankey_column_headers_come_from_config(settings, big):
+    exports, imports = big
+    labels = settings["charts"]["labels"]
+    assert sankey_layout(exports, settings).headers == (labels["sankey_export_left"], labels["sankey_export_right"])
+    layout = sankey_layout(imports, settings)
+    assert layout.headers == (labels["sankey_import_left"], labels["sankey_import_right"])
+    # The nodes start below the headers' band.
+    assert max(node.y1 for node in layout.nodes) <= layout.height - layout.header_height
+    texts = [s.text for s in strings(sankey_chart(imports, settings))]
+    assert labels["sankey_import_left"] in texts and labels["sankey_import_right"] in texts

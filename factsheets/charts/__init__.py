@@ -1,8 +1,11 @@
 """The four charts of the sheet (spec section 4), as ReportLab Drawings with real text.
 
-Pure functions: indicators and settings in, a `reportlab.graphics.shapes.Drawing` out.
-Fonts must be registered first (factsheets.fonts.register_fonts). Each chart also exposes
-its geometry (`balance_rows`, `treemap_layout`, `sankey_layout`) for tests and checks.
+Pure functions: indicators and settings in, a `reportlab.graphics.shapes.Drawing` out,
+nothing read from disk. Fonts must be registered first (factsheets.fonts.register_fonts).
+Each chart also exposes its geometry (`balance_rows`, `treemap_layout`, `sankey_layout`)
+for tests and checks. Why ReportLab shapes rather than matplotlib -> SVG -> svglib: see
+the docstring of `factsheets.charts.vector`. A Drawing placed with `renderPDF.draw` stays
+vector, and its strings are real PDF text in the embedded TrueType faces.
 """
 
 from .balance import BalanceLayout, BalanceRow, balance_chart, balance_rows, balance_text

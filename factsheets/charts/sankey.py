@@ -6,7 +6,8 @@ nodes. Each ribbon leaves its source node and enters its target node in the orde
 nodes on the other side, so ribbons do not cross at the nodes. The `highlighted_flows`
 largest links between two named nodes (neither is "Autres") are red, all others grey.
 Labels (name and value) sit outside the nodes and are spread apart so they never overlap;
-a thin leader line joins a label to its node when it had to move.
+a thin leader line joins a label to its node when it had to move. A header above each
+column says what it holds and gives the unit of the values (charts.labels.sankey_*).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ Size = Literal["department", "region"]
 
 EMPTY_HEIGHT = 30.0  # the whole chart when there is no trade to draw
 MARGIN_Y = 3.0  # above the first node and below the last one
+HEADER_SPACE = 6.0  # between the column headers' descenders and the first node
 LABEL_GAP = 4.0  # between a node and its label
 LEADER_GAP = 10.0  # between a node and its label when the label had to move
 MOVED = 1.0  # a label farther than this (points) from its node gets a leader line
@@ -80,6 +82,8 @@ class SankeyLayout:
     left_x: float
     right_x: float
     font_size: float
+    header_height: float  # the column headers' band at the top
+    headers: tuple[str, str]  # what the left and right columns are, with the unit
     nodes: tuple[SankeyNode, ...]
     ribbons: tuple[Ribbon, ...]
     labels: tuple[NodeLabel, ...]
@@ -194,17 +198,22 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
         ]
 
     left_texts, right_texts = texts(left, "left"), texts(right, "right")
+    headers = (label(settings, f"sankey_{sankey.flow}_left"), label(settings, f"sankey_{sankey.flow}_right"))
+    header_font = v.Font(faces.semibold, dims.font_size)
+    header_height = header_font.top + header_font.bottom + HEADER_SPACE
     space = name_font.width(" ")
     cap = MAX_LABEL_SHARE * dims.width
 
-    def column_width(pairs: list[tuple[str, str]]) -> float:
-        return min(cap, max([name_font.width(n) + space + value_font.width(val) for n, val in pairs] + [0.0]))
+    def column_width(pairs: list[tuple[str, str]], header: str) -> float:
+        widths = [name_font.width(n) + space + value_font.width(val) for n, val in pairs] + [header_font.width(header)]
+        return min(cap, max(widths))
 
-    left_col, right_col = column_width(left_texts), column_width(right_texts)
+    left_col, right_col = column_width(left_texts, headers[0]), column_width(right_texts, headers[1])
     left_x = left_col + LEADER_GAP
     right_x = dims.width - right_col - LEADER_GAP - dims.node_width
 
-    usable = dims.height - 2 * MARGIN_Y
+    plot_top = dims.height - header_height  # nodes and their labels stay below the headers
+    usable = plot_top - 2 * MARGIN_Y
     counts = [len(left), len(right)]
     scale = 0.0
     if total > 0:
@@ -213,7 +222,7 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
 
     def stack(pairs: list[tuple[Item, float]], side: Side, x: float) -> list[SankeyNode]:
         span = sum(value for _, value in pairs) * scale + (len(pairs) - 1) * dims.node_gap
-        top = dims.height - MARGIN_Y - (usable - span) / 2
+        top = plot_top - MARGIN_Y - (usable - span) / 2
         nodes = []
         for item, value in pairs:
             height = value * scale
@@ -252,15 +261,15 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
     pitch = LINE_SPACING * dims.font_size
     half = value_font.cap_height / 2
     for nodes, pairs in ((left_nodes, left_texts), (right_nodes, right_texts)):
-        wishes = [dims.height - node.centre for node in nodes]  # top-down
-        positions = spread_labels(wishes, pitch, half + value_font.top - value_font.cap_height + 1,
-                                  dims.height - half - value_font.bottom - 1)
+        wishes = [plot_top - node.centre for node in nodes]  # top-down, from the headers' band
+        positions = spread_labels(wishes, pitch, half + value_font.top - value_font.cap_height,
+                                  plot_top - half - value_font.bottom - 1)
         moved = [abs(position - wish) > MOVED for position, wish in zip(positions, wishes)]
         gap = LEADER_GAP if any(moved) else LABEL_GAP
         for node, (name, value), position, is_moved in zip(nodes, pairs, positions, moved):
             name_room = (left_col if node.side == "left" else right_col) - space - value_font.width(value)
             shown = v.truncate(name, name_font, name_room) or ""
-            labels.append(NodeLabel(node, shown, value, dims.height - position, is_moved, gap))
+            labels.append(NodeLabel(node, shown, value, plot_top - position, is_moved, gap))
 
     return SankeyLayout(
         width=dims.width,
@@ -270,6 +279,8 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
         left_x=left_x,
         right_x=right_x,
         font_size=dims.font_size,
+        header_height=header_height,
+        headers=headers,
         nodes=tuple(left_nodes + right_nodes),
         ribbons=ribbons,
         labels=tuple(labels),
@@ -327,4 +338,17 @@ def sankey_chart(summary: FlowSummary, settings: dict, size: Size = "department"
             leader = (edge + 1.0, start - 1.0)
         if item.moved:
             shapes.append(v.line(leader[0], node.centre, leader[1], item.centre_y, muted, 0.4))
+    shapes.extend(_header_shapes(layout, v.Font(faces.semibold, layout.font_size), muted))
     return v.drawing(layout.width, layout.height, shapes, name_font)
+
+
+def _header_shapes(layout: SankeyLayout, font: v.Font, fill) -> list:
+    """What each column is, and the unit of its values, aligned with that column's labels."""
+    gaps = {label.node.side: label.gap for label in layout.labels}
+    baseline = layout.height - font.top
+    left_end = layout.left_x - gaps.get("left", LABEL_GAP)
+    right_start = layout.right_x + layout.node_width + gaps.get("right", LABEL_GAP)
+    return [
+        v.text(left_end, baseline, layout.headers[0], font, fill, "end"),
+        v.text(right_start, baseline, layout.headers[1], font, fill),
+    ]

@@ -4,13 +4,14 @@ Imports (blue) on the left, exports (violet) on the right, both blocks as tall a
 and as wide as their total, so block areas are proportional to the two totals. Inside a
 block, the top products are squarified (largest first, darkest shade), and "Autres", when
 present, is a lighter strip across the bottom of the block, so it never reads as a product.
-Labels (short product label and value in M€) are shown only where they fit whole inside
-their cell at the configured size; otherwise they are shortened with "…" or left out.
+Labels (short product label and value in M€) always fit whole inside their cell: at the
+configured size when possible, else at a smaller one down to `min_font_size`, else with the
+name shortened by "…" (never down to a bare first word), else the cell stays unlabelled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import squarify
@@ -27,7 +28,8 @@ EMPTY_HEIGHT = 30.0  # below the captions, when neither flow has any trade
 BLOCK_GAP = 6.0
 PADDING = 3.0  # between a cell edge and its label
 MAX_NAME_LINES = 3
-MIN_SHOWN_CHARS = 3  # a shortened name keeps at least this many characters before "…"
+INLINE_GAP = "  "  # between a name and its value when both share one line
+MIN_CUT_LETTERS = 6  # a shortened name keeps at least this many characters before "…"
 DARKEST_TINT, LIGHTEST_TINT, OTHER_TINT = 0.0, 0.55, 0.75
 
 
@@ -66,12 +68,33 @@ class Block:
 
 
 @dataclass(frozen=True)
-class CellLabel:
-    """Lines to print in a cell, top-down; `name_lines` in the name face, then the value line."""
+class LabelFonts:
+    """The name face (semibold) and value face (regular) of a cell label, at one size."""
 
+    name: v.Font
+    value: v.Font
+
+    @property
+    def line_height(self) -> float:
+        return max(self.name.line_height, self.value.line_height)
+
+    @property
+    def top(self) -> float:
+        return max(self.name.top, self.value.top)
+
+    def ink_height(self, lines: int) -> float:
+        """From the highest accent of the first line to the lowest descender of the last."""
+        return (lines - 1) * self.line_height + self.top + max(self.name.bottom, self.value.bottom)
+
+
+@dataclass(frozen=True)
+class CellLabel:
+    """Lines to print in a cell, top-down: `name_lines`, then the value on its own line or inline."""
+
+    fonts: LabelFonts
     name_lines: tuple[str, ...]
     value: str | None
-    inline: bool = False  # name and value on one line
+    inline: bool = False  # name and value on one line, INLINE_GAP apart
 
 
 def _ranked(items: Sequence[Item]) -> list[Item]:
@@ -128,53 +151,90 @@ def treemap_layout(imports: FlowSummary, exports: FlowSummary, settings: dict) -
     )
 
 
-@dataclass(frozen=True)
-class _Fonts:
-    name: v.Font
-    value: v.Font
-    caption: v.Font
+def _name(item: Item) -> str:
+    return item.short_label or item.label
 
 
-def _fonts(settings: dict) -> _Fonts:
+def label_sizes(settings: dict) -> tuple[LabelFonts, ...]:
+    """Cell label fonts from charts.treemap.font_size down to min_font_size, by half points."""
     faces = ChartFonts.from_settings(settings)
-    size = number(settings, "charts.treemap.font_size")
-    return _Fonts(v.Font(faces.semibold, size), v.Font(faces.regular, size), v.Font(faces.semibold, size + 1.5))
+    largest = number(settings, "charts.treemap.font_size")
+    smallest = min(number(settings, "charts.treemap.min_font_size"), largest)
+    sizes = []
+    size = largest
+    while size >= smallest - 1e-9:
+        sizes.append(LabelFonts(v.Font(faces.semibold, size), v.Font(faces.regular, size)))
+        size -= 0.5
+    return tuple(sizes)
 
 
-def _short(text: str, font: v.Font, room: float) -> str | None:
-    shortened = v.truncate(text, font, room)
-    if shortened is None or (shortened != text and len(shortened) - 1 < min(MIN_SHOWN_CHARS, len(text))):
-        return None
-    return shortened
+def _readable_cut(shown: Sequence[str], rivals: Collection[str]) -> bool:
+    """A shortened name must still say which product it is.
+
+    It keeps at least MIN_CUT_LETTERS characters, and what it keeps must not also begin
+    another name of the chart: "Produits…" next to "Produits pétroliers", or "Autres…"
+    next to the "Autres" cell, would name nothing.
+    """
+    visible = " ".join(shown).replace(v.ELLIPSIS, "").strip()
+    if len(visible) < MIN_CUT_LETTERS:
+        return False
+    return not any(rival.startswith(visible) for rival in rivals)
 
 
-def cell_label(cell: Cell, name_font: v.Font, value_font: v.Font, value_text: str,
-               min_width: float, min_height: float) -> CellLabel | None:
-    """The richest label that fits entirely inside the cell (padding included), or None."""
+def cell_label(cell: Cell, sizes: Sequence[LabelFonts], value_text: str,
+               min_width: float, min_height: float, rivals: Collection[str] = ()) -> CellLabel | None:
+    """The best label that fits entirely inside the cell (padding included), or None.
+
+    In order of preference, each tried from the largest size to the smallest: the whole name
+    (wrapped) above the value; the whole name and the value on one line; the whole name
+    alone; a shortened name above the value; a shortened name alone. A smaller font is
+    better than a cut name, a cut name better than none, as long as the cut still names
+    the product among `rivals`, the other names of the chart (see `_readable_cut`).
+    """
     room_w, room_h = cell.w - 2 * PADDING, cell.h - 2 * PADDING
     if cell.w < min_width or cell.h < min_height or room_w <= 0:
         return None
-    line = max(name_font.line_height, value_font.line_height)
-    name = cell.item.short_label or cell.item.label
+    name = _name(cell.item)
 
-    def fits(lines: int) -> bool:
-        ink = (lines - 1) * line + max(name_font.top, value_font.top) + max(name_font.bottom, value_font.bottom)
-        return ink <= room_h
+    def lines_that_fit(fonts: LabelFonts, extra: int) -> int:
+        """How many name lines fit with `extra` more lines below them (capped at MAX_NAME_LINES)."""
+        count = 0
+        while count < MAX_NAME_LINES and fonts.ink_height(count + 1 + extra) <= room_h + v.FIT_TOLERANCE:
+            count += 1
+        return count
 
-    wrapped = v.wrap(name, name_font, room_w, MAX_NAME_LINES)
-    value_fits = value_font.width(value_text) <= room_w
-    if wrapped and value_fits and fits(len(wrapped) + 1):
-        return CellLabel(tuple(wrapped), value_text)
-    short = _short(name, name_font, room_w)
-    if short and value_fits and fits(2):
-        return CellLabel((short,), value_text)
-    if fits(1):
-        gap = name_font.width("  ")
-        inline_short = _short(name, name_font, room_w - gap - value_font.width(value_text))
-        if inline_short:
-            return CellLabel((inline_short,), value_text, inline=True)
-        if short:
-            return CellLabel((short,), None)
+    def whole(fonts: LabelFonts) -> CellLabel | None:
+        if fonts.value.width(value_text) > room_w + v.FIT_TOLERANCE:
+            return None
+        wrapped = v.wrap(name, fonts.name, room_w, lines_that_fit(fonts, 1))
+        return CellLabel(fonts, tuple(wrapped), value_text) if wrapped else None
+
+    def inline(fonts: LabelFonts) -> CellLabel | None:
+        if lines_that_fit(fonts, 0) < 1:
+            return None
+        room = room_w - fonts.name.width(INLINE_GAP) - fonts.value.width(value_text)
+        if fonts.name.width(name) > room + v.FIT_TOLERANCE:
+            return None
+        return CellLabel(fonts, (name,), value_text, inline=True)
+
+    def name_only(fonts: LabelFonts) -> CellLabel | None:
+        wrapped = v.wrap(name, fonts.name, room_w, lines_that_fit(fonts, 0))
+        return CellLabel(fonts, tuple(wrapped), None) if wrapped else None
+
+    def cut(fonts: LabelFonts, with_value: bool) -> CellLabel | None:
+        if with_value and fonts.value.width(value_text) > room_w + v.FIT_TOLERANCE:
+            return None
+        shown = v.wrap(name, fonts.name, room_w, lines_that_fit(fonts, 1 if with_value else 0), shorten=True)
+        if not shown or (shown[-1].endswith(v.ELLIPSIS) and not _readable_cut(shown, rivals)):
+            return None
+        return CellLabel(fonts, tuple(shown), value_text if with_value else None)
+
+    attempts = (whole, inline, name_only, lambda f: cut(f, True), lambda f: cut(f, False))
+    for attempt in attempts:
+        for fonts in sizes:
+            found = attempt(fonts)
+            if found is not None:
+                return found
     return None
 
 
@@ -193,11 +253,13 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict) ->
         height = CAPTION_HEIGHT + EMPTY_HEIGHT
     min_w = number(settings, "charts.treemap.min_label_width")
     min_h = number(settings, "charts.treemap.min_label_height")
-    fonts = _fonts(settings)
+    sizes = label_sizes(settings)
+    caption_font = v.Font(ChartFonts.from_settings(settings).semibold, sizes[0].name.size + 1.5)
     text_colour = colour(settings, "text")
     unit = label(settings, "unit_millions")
     shapes: list = []
     blocks = treemap_layout(imports, exports, settings)
+    names = {cell.item.code: _name(cell.item) for block in blocks for cell in block.cells}
 
     for block in blocks:
         base = colour(settings, "imports" if block.flow == "import" else "exports")
@@ -205,23 +267,10 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict) ->
         for cell in block.cells:
             fill = _shade(base, cell, named_count)
             shapes.append(v.rect(cell.x, cell.y, cell.w, cell.h, fill, v.color("#FFFFFF"), 1.0))
-            value_text = f"{format_millions(cell.item.value_eur)} {unit}"
-            found = cell_label(cell, fonts.name, fonts.value, value_text, min_w, min_h)
-            if found is None:
-                continue
-            ink = v.text_on(fill, text_colour)
-            x = cell.x + PADDING
-            y = cell.y + cell.h - PADDING - max(fonts.name.top, fonts.value.top)
-            line = max(fonts.name.line_height, fonts.value.line_height)
-            for name_line in found.name_lines:
-                shapes.append(v.text(x, y, name_line, fonts.name, ink))
-                if not found.inline:
-                    y -= line
-            if found.value is not None:
-                if found.inline:
-                    shapes.append(v.text(cell.x + cell.w - PADDING, y, found.value, fonts.value, ink, "end"))
-                else:
-                    shapes.append(v.text(x, y, found.value, fonts.value, ink))
+            rivals = [name for code, name in names.items() if code != cell.item.code]
+            found = cell_label(cell, sizes, f"{format_millions(cell.item.value_eur)} {unit}", min_w, min_h, rivals)
+            if found is not None:
+                shapes.extend(_label_shapes(cell, found, v.text_on(fill, text_colour)))
 
     # Captions above the blocks: imports from the left edge, exports to the right edge.
     caption_y = height - CAPTION_HEIGHT + 6
@@ -233,11 +282,32 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict) ->
         flow=label(settings, "exports"), value=format_millions(exports.total_eur), unit=unit
     )
     shapes.append(v.rect(0, caption_y - 0.5, swatch, swatch, colour(settings, "imports")))
-    shapes.append(v.text(swatch + 4, caption_y, import_caption, fonts.caption, text_colour))
-    export_text_w = fonts.caption.width(export_caption)
+    shapes.append(v.text(swatch + 4, caption_y, import_caption, caption_font, text_colour))
+    export_text_w = caption_font.width(export_caption)
     shapes.append(v.rect(width - export_text_w - swatch - 4, caption_y - 0.5, swatch, swatch, colour(settings, "exports")))
-    shapes.append(v.text(width, caption_y, export_caption, fonts.caption, text_colour, "end"))
+    shapes.append(v.text(width, caption_y, export_caption, caption_font, text_colour, "end"))
     if nothing:
-        shapes.append(v.text(width / 2, EMPTY_HEIGHT / 2 - fonts.value.cap_height / 2, label(settings, "no_data"),
-                             fonts.value, colour(settings, "muted"), "middle"))
-    return v.drawing(width, height, shapes, fonts.value)
+        note_font = sizes[0].value
+        shapes.append(v.text(width / 2, EMPTY_HEIGHT / 2 - note_font.cap_height / 2, label(settings, "no_data"),
+                             note_font, colour(settings, "muted"), "middle"))
+    return v.drawing(width, height, shapes, sizes[0].value)
+
+
+def _label_shapes(cell: Cell, found: CellLabel, ink: Color) -> list:
+    """The label's strings, from the cell's top-left corner inwards."""
+    fonts = found.fonts
+    x = cell.x + PADDING
+    y = cell.y + cell.h - PADDING - fonts.top
+    shapes = []
+    for name_line in found.name_lines:
+        shapes.append(v.text(x, y, name_line, fonts.name, ink))
+        y -= fonts.line_height
+    if found.value is None:
+        return shapes
+    if found.inline:  # right after the name, so the pair reads as one label even in a wide strip
+        baseline = cell.y + cell.h - PADDING - fonts.top
+        shapes.append(v.text(x + fonts.name.width(found.name_lines[0] + INLINE_GAP), baseline, found.value,
+                             fonts.value, ink))
+    else:
+        shapes.append(v.text(x, y, found.value, fonts.value, ink))
+    return shapes

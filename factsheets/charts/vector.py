@@ -3,18 +3,19 @@
 Route choice: the charts are drawn directly as ReportLab graphics (`reportlab.graphics.shapes`),
 not through matplotlib -> SVG -> svglib.
 
-Both routes were built and measured here (Python 3.11, one core, the Oise sample sheet):
+Both routes were built and measured here (Python 3.11, one core, the bundled sample):
 
 - matplotlib figure -> SVG (`svg.fonttype = none`, so text stays `<text>`) -> `svg2rlg`:
-  a prototype Sankey (22 labels, 60 ribbons) took ~48 ms in `savefig(format="svg")` plus
-  ~60 ms in svglib, ~110 ms per chart. 101 departments x 4 charts is ~400 charts, ~44 s of
-  CPU: over the 20 s budget on two cores before a single page is laid out. It did work:
-  with the family mapped in svglib (factsheets.fonts) the text came out as real text in the
-  embedded Open Sans and the shapes stayed vector.
-- ReportLab shapes directly (this package): building the Drawing takes ~0.7 ms for the
-  balance bars, ~1.5 ms for the treemap, ~3.2 ms for a department Sankey and ~3.9 ms for a
-  region or France one; writing it into the PDF then takes ~1.6 / 2.2 / 6.1 / 7.3 ms, a cost
-  both routes pay. All the charts of the 101 sheets cost ~5.5 s of CPU in total.
+  a Sankey-like figure (60 Bezier ribbons, 22 labels, 480 x 420 pt) takes ~22 ms in
+  `savefig(format="svg")` plus ~40 ms in svglib, ~60 ms per chart (an earlier prototype
+  measured ~110 ms). The 442 charts of a full run (101 departments x 4, plus 2 per region
+  and for France) would cost ~27 s of CPU before a single page is laid out. It did work:
+  with the family mapped in svglib (factsheets.fonts) the text came out as real text in
+  the embedded Open Sans and the shapes stayed vector.
+- ReportLab shapes directly (this package): building the Drawing takes ~1.1 ms for the
+  balance bars, ~1.9 ms for the treemap, ~3.3 ms for a department Sankey and ~3.9 ms for a
+  region or France one (benchmarks/preview_charts.py); all 442 charts of a full run take
+  ~1.8 s to build and ~1.1 s more to draw into a PDF canvas.
 
 Other reasons, beyond speed:
 - Text is measured with `pdfmetrics.stringWidth` on the very TrueType face that is embedded
@@ -42,6 +43,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 ELLIPSIS = "\u2026"
 FIT_TOLERANCE = 1e-6  # points: widths computed from sums of the same widths must still "fit"
+MIN_FRAGMENT = 3  # letters of a cut word worth showing before "…"
 # Ink extents in em, measured on the Open Sans faces (glyph bounding boxes of "É", "H", "g").
 ACCENT_TOP = 0.94
 CAP_HEIGHT = 0.72
@@ -113,42 +115,51 @@ class Font:
 
 
 def truncate(text: str, font: Font, max_width: float) -> str | None:
-    """`text`, or its longest prefix + "…" that fits `max_width`; None when not even "x…" fits."""
+    """`text`, or its longest prefix + "…" that fits `max_width`; None when not even "x…" fits.
+
+    The cut is made between characters, so "Produits sidérurgiques" gives "Produits sidér…"
+    rather than a bare "Produits…" that would not tell two products apart. A cut leaving
+    fewer than MIN_FRAGMENT letters of a word falls back to the previous word boundary.
+    """
     max_width += FIT_TOLERANCE
     if font.width(text) <= max_width:
         return text
-    words = text.split()
-    # Prefer cutting at a word boundary when that keeps at least one whole word.
-    for count in range(len(words) - 1, 0, -1):
-        candidate = " ".join(words[:count]).rstrip(",;:-–") + ELLIPSIS
-        if font.width(candidate) <= max_width:
-            return candidate
     for end in range(len(text) - 1, 0, -1):
-        candidate = text[:end].rstrip() + ELLIPSIS
-        if font.width(candidate) <= max_width:
+        prefix = text[:end]
+        fragment = prefix.rsplit(" ", 1)[-1]
+        if " " in prefix and 0 < len(fragment) < MIN_FRAGMENT and not text[end].isspace():
+            continue  # "Produits s…": the lone letter says nothing; the boundary cut comes later
+        candidate = prefix.rstrip(" ,;:-–") + ELLIPSIS
+        if candidate != ELLIPSIS and font.width(candidate) <= max_width:
             return candidate
     return None
 
 
-def wrap(text: str, font: Font, max_width: float, max_lines: int) -> list[str] | None:
-    """Greedy word wrap into at most `max_lines` lines of `max_width`; None when it cannot fit."""
+def wrap(text: str, font: Font, max_width: float, max_lines: int, shorten: bool = False) -> list[str] | None:
+    """Greedy word wrap into at most `max_lines` lines of `max_width`.
+
+    Without `shorten`, None when the whole text cannot fit. With it, the text that does not
+    fit goes on the last line, cut with "…" (see `truncate`); None only when nothing fits.
+    """
     max_width += FIT_TOLERANCE
     words = text.split()
-    if not words:
-        return []
     lines: list[str] = []
-    current = ""
-    for word in words:
-        candidate = f"{current} {word}" if current else word
-        if font.width(candidate) <= max_width:
-            current = candidate
-            continue
-        if not current or font.width(word) > max_width:
-            return None
-        lines.append(current)
-        current = word
-    lines.append(current)
-    return lines if len(lines) <= max_lines else None
+    while words and max_lines > 0:
+        if len(lines) == max_lines - 1:  # the last line takes the rest, whole or cut
+            rest = " ".join(words)
+            if font.width(rest) <= max_width:
+                return lines + [rest]
+            last = truncate(rest, font, max_width - FIT_TOLERANCE) if shorten else None
+            return lines + [last] if last else None
+        count = 0
+        while count < len(words) and font.width(" ".join(words[: count + 1])) <= max_width:
+            count += 1
+        if count == 0:  # a word wider than the line: only a cut can show it
+            last = truncate(" ".join(words), font, max_width - FIT_TOLERANCE) if shorten else None
+            return lines + [last] if last else None
+        lines.append(" ".join(words[:count]))
+        words = words[count:]
+    return lines if not words else None
 
 
 def text(x: float, y: float, value: str, font: Font, fill: Color, anchor: str = "start") -> String:

@@ -181,7 +181,7 @@ def _balance_countries(aggregates: _Aggregates, department: str, size: int, labe
     local = aggregates.countries.filter((pl.col("level") == "department") & (pl.col("area") == department))
     chosen = local.filter(pl.col("rank") < size)["country"].unique()
     table = (
-        local.filter(pl.col("country").is_in(chosen))
+        local.filter(pl.col("country").is_in(chosen.to_list()))
         .pivot(on="flow", index="country", values="value_eur")
     )
     for flow in FLOWS:

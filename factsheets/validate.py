@@ -90,7 +90,7 @@ def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFram
         ("product", reference.products["code"], "product", "use an A129 code or list it under data.extra_products in config/settings.yaml"),
         ("country", reference.countries["code"], "country", "use an ISO alpha-2 or customs code, or list it under data.extra_countries in config/settings.yaml"),
     ):
-        unknown = typed[column].is_null() | ~typed[column].is_in(pl.Series(known, dtype=pl.String))
+        unknown = typed[column].is_null() | ~typed[column].is_in(pl.Series(known, dtype=pl.String).to_list())
         check(unknown, column, f"is not a known {kind} code", fix)
 
     return typed.select(

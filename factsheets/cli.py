@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -93,13 +92,13 @@ def render(
 ) -> None:
     """Produit la fiche PDF de chaque département demandé et écrit son chemin sur la sortie standard."""
     from .reference import load_reference
-    from .render import render_departments
+    from .render import default_workers, render_departments
 
     if all_departments == bool(dept):
         _fail("give either --dept CODE (one or more) or --all", 2)
     codes = load_reference().departments["code"].to_list() if all_departments else _normalize_codes(dept)
     report = render_departments(
-        codes, year=year, data=data, out_dir=out, workers=workers or os.cpu_count() or 1, show_progress=True
+        codes, year=year, data=data, out_dir=out, workers=workers or default_workers(), show_progress=True
     )
     for code in codes:
         if code in report.written:

@@ -93,18 +93,25 @@ def font_files(settings: dict, fonts_dir: Path | None = None) -> dict[str, Path]
 
 
 _registered: dict[tuple, FontNames] = {}
+_pdf_registered: dict[tuple, FontNames] = {}
 
 
-def register_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
-    """Register the font family for ReportLab, matplotlib and svglib; idempotent per process.
+def _registration_key(names: FontNames, files: dict[str, Path]) -> tuple:
+    return names, tuple(str(files[face]) for face in FACES)
 
+
+def register_pdf_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
+    """Register the font family for ReportLab only; idempotent per process.
+
+    All a sheet needs (its charts are ReportLab drawings): render processes call this and
+    skip matplotlib and svglib, whose set-up costs ~0.5 s per process.
     A missing or unreadable TTF file is a FactsheetsError naming the path.
     """
     names = FontNames.from_settings(settings)
     files = font_files(settings, fonts_dir)
-    key = (names, tuple(str(files[face]) for face in FACES))
-    if key in _registered and names.is_registered():
-        return _registered[key]
+    key = _registration_key(names, files)
+    if (key in _pdf_registered or key in _registered) and names.is_registered():
+        return names
     for face in FACES:
         path = files[face]
         if not path.is_file():
@@ -114,14 +121,33 @@ def register_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
             )
     for face in FACES:
         _register_reportlab_face(names.face(face), files[face])
+    _register_family(names)
+    _pdf_registered[key] = names
+    return names
+
+
+def register_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
+    """Register the font family for ReportLab, matplotlib and svglib; idempotent per process.
+
+    A missing or unreadable TTF file is a FactsheetsError naming the path.
+    """
+    names = register_pdf_fonts(settings, fonts_dir)
+    files = font_files(settings, fonts_dir)
+    key = _registration_key(names, files)
+    if key in _registered and names.is_registered():
+        return _registered[key]
     _register_svglib(names, files)
-    # Last: registering a TTF resets its bold/italic mapping to itself (svglib re-registers).
-    pdfmetrics.registerFontFamily(
-        names.regular, normal=names.regular, bold=names.bold, italic=names.italic, boldItalic=names.bold_italic
-    )
+    # Again: registering a TTF resets its bold/italic mapping to itself (svglib re-registers).
+    _register_family(names)
     _register_matplotlib(names, files)
     _registered[key] = names
     return names
+
+
+def _register_family(names: FontNames) -> None:
+    pdfmetrics.registerFontFamily(
+        names.regular, normal=names.regular, bold=names.bold, italic=names.italic, boldItalic=names.bold_italic
+    )
 
 
 def _register_reportlab_face(name: str, path: Path) -> None:

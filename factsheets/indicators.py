@@ -172,17 +172,19 @@ def _empty_summary(flow: str) -> FlowSummary:
     return FlowSummary(flow, 0.0, (), (), Sankey(flow, (), (), ()))
 
 
-def _balance_countries(aggregates: _Aggregates, department: str, size: int, labels: _Labels) -> tuple[BalanceCountry, ...]:
-    """Union of the top `size` countries by imports and by exports, with both values.
+def _balance_countries(
+    aggregates: _Aggregates, departments: Sequence[str], size: int, labels: _Labels
+) -> dict[str, tuple[BalanceCountry, ...]]:
+    """Per department: the union of the top `size` countries by imports and by exports, with both values.
 
     Ordered by total trade (imports + exports) descending, then code, so the biggest partners
-    come first on the chart.
+    come first on the chart. One Polars query for all the departments.
     """
-    local = aggregates.countries.filter((pl.col("level") == "department") & (pl.col("area") == department))
-    chosen = local.filter(pl.col("rank") < size)["country"].unique()
+    local = aggregates.countries.filter((pl.col("level") == "department") & pl.col("area").is_in(list(departments)))
+    chosen = local.filter(pl.col("rank") < size).select("area", "country").unique()
     table = (
-        local.filter(pl.col("country").is_in(chosen.to_list()))
-        .pivot(on="flow", index="country", values="value_eur")
+        local.join(chosen, on=["area", "country"], how="semi")
+        .pivot(on="flow", index=["area", "country"], values="value_eur")
     )
     for flow in FLOWS:
         if flow not in table.columns:
@@ -190,12 +192,12 @@ def _balance_countries(aggregates: _Aggregates, department: str, size: int, labe
     table = (
         table.with_columns(pl.col(list(FLOWS)).fill_null(0.0))
         .with_columns(trade=pl.col("export") + pl.col("import"))
-        .sort(["trade", "country"], descending=[True, False])
+        .sort(["area", "trade", "country"], descending=[False, True, False])
     )
-    return tuple(
-        BalanceCountry(code, labels.country(code, 0.0).label, imports, exports)
-        for code, exports, imports in table.select("country", "export", "import").iter_rows()
-    )
+    rows: dict[str, list[BalanceCountry]] = {code: [] for code in departments}
+    for area, code, exports, imports in table.select("area", "country", "export", "import").iter_rows():
+        rows[area].append(BalanceCountry(code, labels.country(code, 0.0).label, imports, exports))
+    return {code: tuple(countries) for code, countries in rows.items()}
 
 
 def _share(part: float, whole: float) -> float:
@@ -228,6 +230,7 @@ def compute_all(
         return AreaFlows(territory, level, year, exports, imports)
 
     nation = area_flows("nation", Territory(NATION_CODE, NATION_NAME))
+    balance = _balance_countries(aggregates, codes, sizes.balance, labels)
     regions: dict[str, AreaFlows] = {}
     results = {}
     for code in codes:
@@ -252,7 +255,7 @@ def compute_all(
             nation_flows=nation,
             export_shares=shares("export"),
             import_shares=shares("import"),
-            balance_countries=_balance_countries(aggregates, code, sizes.balance, labels),
+            balance_countries=balance[code],
         )
     return results
 

@@ -1,26 +1,40 @@
-"""Render sheets to files: load once, compute indicators, draw charts, lay out, write atomically.
+"""Render sheets to files: load once, compute indicators once, draw charts, lay out, write atomically.
 
-With several workers, departments are spread over processes that each load the data and
-compute the indicators once; region and France charts are drawn once per process and
-reused for every department of that region.
+Who does what with `--workers N` (benchmarks/bench_render.py measures it):
+
+- The main process reads and validates the data and computes the indicators of every
+  requested department, once (Polars). Bad input stops here, before any sheet is drawn.
+- It renders sheets itself, alongside N - 1 helper processes. The helpers are started
+  before the data is read, so their start-up overlaps the loading; they never import
+  Polars nor read the data: each sheet's task carries its DepartmentIndicators (~35 KB
+  pickled). A helper loads the config, texts and fonts once.
+- Departments are handed out in region order: helpers take them from the front of the
+  list, the main process from the back (it takes a task only while no helper has started
+  it), so the work balances itself and each process meets a region's departments in a row.
+- Region and France charts are drawn once per process and reused for every sheet.
+
+A sheet is a pure function of its indicators and the config: the same bytes whichever
+process renders it, alone or in bulk.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 
-import polars as pl
-
 from .errors import FactsheetsError
+
+# Nothing at module level imports Polars: helper processes import this module and must stay
+# light (Polars costs ~0.3 s of start-up and ~100 MB per process).
 
 
 @dataclass
@@ -77,31 +91,35 @@ def is_synthetic(data: Path) -> bool:
     """The bundled sample says it is synthetic in its Parquet metadata."""
     if Path(data).suffix.lower() != ".parquet":
         return False
+    import polars as pl
+
     try:
         return pl.read_parquet_metadata(data).get("factsheets.synthetic") == "true"
     except Exception:  # unreadable metadata: the loader reports the real problem
         return False
 
 
-class SheetRenderer:
-    """Everything one process needs to render sheets, loaded once: data, config, fonts."""
+def default_workers() -> int:
+    """The number of cores this process may run on (the default of `render --workers`)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
-    def __init__(self, data: Path, year: int | None, codes: Sequence[str]):
+
+class SheetDrawer:
+    """What drawing a sheet needs, loaded once per process: config, texts, fonts, logos.
+
+    No data and no Polars: helper processes hold only this and receive the indicators.
+    """
+
+    def __init__(self):
         from .config import settings, texts
-        from .fonts import register_fonts
-        from .indicators import compute_all
-        from .layout import Logos
-        from .reference import load_reference
-        from .validate import choose_year, load_trade_data
+        from .fonts import register_pdf_fonts
 
         self.settings = settings()
         self.texts = texts()
-        self.reference = load_reference()
-        self.fonts = register_fonts(self.settings)
-        trade = load_trade_data(data, self.reference)
-        self.year = choose_year(trade, year, data)
-        self.indicators = compute_all(trade, self.reference, self.settings, self.year, list(codes))
-        self.synthetic = is_synthetic(data)
+        self.fonts = register_pdf_fonts(self.settings)
         self.logos = _find_logos(self.settings)
         self._area_charts: dict[tuple[str, str], tuple] = {}
 
@@ -117,11 +135,11 @@ class SheetRenderer:
             )
         return self._area_charts[key]
 
-    def sheet_bytes(self, code: str) -> bytes:
+    def draw(self, ind, synthetic: bool) -> bytes:
+        """The PDF bytes of one sheet."""
         from .charts import balance_chart, sankey_chart, treemap_chart
         from .layout import SheetCharts, build_sheet
 
-        ind = self.indicators[code]
         region_export, region_import = self._shared_sankeys(ind.region_flows)
         nation_export, nation_import = self._shared_sankeys(ind.nation_flows)
         charts = SheetCharts(
@@ -134,7 +152,39 @@ class SheetRenderer:
             nation_export_sankey=nation_export,
             nation_import_sankey=nation_import,
         )
-        return build_sheet(ind, charts, self.texts, self.fonts, self.settings, self.logos, self.synthetic)
+        return build_sheet(ind, charts, self.texts, self.fonts, self.settings, self.logos, synthetic)
+
+    def write(self, ind, synthetic: bool, out_dir: Path) -> Path:
+        path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
+        write_atomically(path, self.draw(ind, synthetic))
+        return path
+
+
+class SheetRenderer(SheetDrawer):
+    """A SheetDrawer plus the data: loads and validates it and computes the indicators of `codes`."""
+
+    def __init__(self, data: Path, year: int | None, codes: Sequence[str]):
+        from .reference import load_reference
+        from .validate import choose_year, load_trade_data
+
+        super().__init__()
+        self.reference = load_reference()
+        self._trade = load_trade_data(data, self.reference)
+        self.year = choose_year(self._trade, year, data)
+        self.synthetic = is_synthetic(data)
+        self.indicators = {}
+        self.add(codes)
+
+    def add(self, codes: Sequence[str]) -> None:
+        """Compute the indicators of more departments (the same as if computed with the first)."""
+        from .indicators import compute_all
+
+        new = [code for code in dict.fromkeys(codes) if code not in self.indicators]
+        if new:
+            self.indicators.update(compute_all(self._trade, self.reference, self.settings, self.year, new))
+
+    def sheet_bytes(self, code: str) -> bytes:
+        return self.draw(self.indicators[code], self.synthetic)
 
     def render_to(self, code: str, out_dir: Path) -> Path:
         ind = self.indicators[code]
@@ -156,27 +206,50 @@ def _find_logos(settings: dict):
     return Logos(**found)
 
 
-# -- worker processes ---------------------------------------------------------------------
-_worker: SheetRenderer | None = None
-
-
-def _init_worker(data: Path, year: int, codes: Sequence[str]) -> None:
-    global _worker
-    _worker = SheetRenderer(data, year, codes)
-
-
-def _render_in_worker(code: str, out_dir: Path) -> tuple[str, str | None, str | None]:
-    return _render_one(_worker, code, out_dir)
-
-
-def _render_one(renderer: SheetRenderer, code: str, out_dir: Path) -> tuple[str, str | None, str | None]:
+def _outcome(code: str, attempt: Callable[[], Path]) -> tuple[str, str | None, str | None]:
     """(code, path, None) on success, (code, None, message) on failure: one sheet never stops the rest."""
     try:
-        return code, str(renderer.render_to(code, out_dir)), None
+        return code, str(attempt()), None
     except FactsheetsError as error:
         return code, None, str(error)
     except Exception as error:  # a bug in one sheet must not lose the others
         return code, None, f"{type(error).__name__}: {error}"
+
+
+def _render_one(renderer: SheetRenderer, code: str, out_dir: Path) -> tuple[str, str | None, str | None]:
+    return _outcome(code, lambda: renderer.render_to(code, out_dir))
+
+
+# -- helper processes ---------------------------------------------------------------------
+# Departments per helper whose indicators are computed (and handed out) before the others':
+# enough to keep a helper drawing while this process computes the rest (~0.1 s a sheet).
+FIRST_BATCH = 6
+_helper: SheetDrawer | None = None
+_helper_error: str | None = None
+
+
+def _init_helper() -> None:
+    """Load config, texts and fonts once. Never raises: a failure is reported with each sheet."""
+    global _helper, _helper_error
+    # Ctrl-C is the main process's to handle: it stops handing out work and waits for the
+    # sheets in progress (no traceback from the helpers).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _helper = SheetDrawer()
+    except Exception as error:
+        _helper_error = str(error) if isinstance(error, FactsheetsError) else f"{type(error).__name__}: {error}"
+
+
+def _helper_ready() -> int:
+    """A no-op task: submitting it starts a helper process right away."""
+    return os.getpid()
+
+
+def _render_in_helper(ind, synthetic: bool, out_dir: Path) -> tuple[str, str | None, str | None]:
+    code = ind.department.code
+    if _helper is None:
+        return code, None, f"worker process could not start: {_helper_error}"
+    return _outcome(code, lambda: _helper.write(ind, synthetic, out_dir))
 
 
 def _region_order(renderer_codes: Sequence[str]) -> list[str]:
@@ -197,27 +270,87 @@ def render_departments(
     show_progress: bool = False,
     on_done: Callable[[str], None] | None = None,
 ) -> RenderReport:
-    """Render the sheets of `codes`; failures are collected, not raised (bad input still raises)."""
+    """Render the sheets of `codes`; failures are collected, not raised (bad input still raises).
+
+    `workers` processes render: this one and `workers - 1` helpers.
+    """
     out_dir = prepare_output_dir(out_dir)
     codes = list(dict.fromkeys(codes))
+    ordered = _region_order(codes)  # also rejects an unknown code before anything starts
     workers = max(1, min(workers, len(codes)))
-    # Loading in this process validates the data and the year before any worker starts.
-    renderer = SheetRenderer(data, year, codes if workers == 1 else [])
-    report = RenderReport(year=renderer.year)
-    progress = _Progress(len(codes), show_progress)
-    with progress:
-        if workers == 1:
-            results = (_render_one(renderer, code, out_dir) for code in _region_order(codes))
-            for result in results:
-                _record(report, result, progress, on_done)
-        else:
-            context = get_context("spawn")  # fork is unsafe with Polars' thread pool
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                     initargs=(Path(data), renderer.year, codes)) as pool:
-                futures = [pool.submit(_render_in_worker, code, out_dir) for code in _region_order(codes)]
-                for future in as_completed(futures):
-                    _record(report, future.result(), progress, on_done)
+    pool = None
+    if workers > 1:
+        # Started first, so that their start-up overlaps the loading below.
+        # Spawn, not fork: fork is unsafe with Polars' thread pool.
+        pool = ProcessPoolExecutor(workers - 1, mp_context=get_context("spawn"), initializer=_init_helper)
+        try:
+            for _ in range(workers - 1):
+                pool.submit(_helper_ready)
+        except BrokenProcessPool:  # a helper died at once: this process renders everything
+            pass
+    try:
+        # Loading here validates the data and the year before any sheet is drawn. With
+        # helpers, the first departments' indicators are computed alone, so that the helpers
+        # start drawing while this process computes the others.
+        first = ordered[:FIRST_BATCH * (workers - 1)] if pool is not None else ordered
+        renderer = SheetRenderer(data, year, first)
+        report = RenderReport(year=renderer.year)
+        with _Progress(len(codes), show_progress) as progress:
+            if pool is None:
+                for code in ordered:
+                    _record(report, _render_one(renderer, code, out_dir), progress, on_done)
+            else:
+                _render_shared(renderer, pool, ordered, len(first), out_dir, report, progress, on_done)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return report
+
+
+def _render_shared(renderer: SheetRenderer, pool: ProcessPoolExecutor, ordered: list[str], ready: int,
+                   out_dir: Path, report: RenderReport, progress: "_Progress", on_done) -> None:
+    """Helpers take the departments from the front, this process from the back.
+
+    The indicators of the first `ready` departments are computed already; they are handed
+    out before the others are computed. A department whose helper died (killed, out of
+    memory) is rendered here instead.
+    """
+    futures: dict[Future, str] = {}
+    try:
+        for batch in (ordered[:ready], ordered[ready:]):
+            renderer.add(batch)
+            for code in batch:
+                futures[pool.submit(_render_in_helper, renderer.indicators[code], renderer.synthetic, out_dir)] = code
+    except BrokenProcessPool:  # a helper died already: the rest is not handed out
+        renderer.add(ordered)
+    handed_out = set(futures.values())
+    orphans = [code for code in ordered if code not in handed_out]
+    pending = set(futures)
+
+    def collect(done) -> None:
+        for future in done:
+            pending.discard(future)
+            code = futures[future]
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                orphans.append(code)
+                continue
+            except Exception as error:  # e.g. the indicators could not be sent to the helper
+                result = (code, None, f"{type(error).__name__}: {error}")
+            _record(report, result, progress, on_done)
+
+    for future in reversed(list(futures)):
+        if not future.cancel():  # a helper has it, so every department before it is taken too
+            break
+        pending.discard(future)
+        _record(report, _render_one(renderer, futures[future], out_dir), progress, on_done)
+        collect([f for f in pending if f.done()])
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        collect(done)
+    for code in orphans:
+        _record(report, _render_one(renderer, code, out_dir), progress, on_done)
 
 
 def _record(report: RenderReport, result, progress: "_Progress", on_done) -> None:

@@ -1,0 +1,113 @@
+"""Rendering with helper processes: same bytes, light helpers, failures kept per sheet.
+
+No timing here: benchmarks/bench_render.py measures the speed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from factsheets import render
+from factsheets.paths import SAMPLE_DATA
+
+# Two regions, overseas first in region order: helpers and this process both get work.
+CODES = ["971", "972", "02", "60", "80", "2A"]
+
+
+def rendered_bytes(report) -> dict[str, bytes]:
+    return {code: path.read_bytes() for code, path in report.written.items()}
+
+
+def test_two_workers_write_the_same_bytes_as_one(tmp_path):
+    one = render.render_departments(CODES, year=None, data=SAMPLE_DATA, out_dir=tmp_path / "one", workers=1)
+    two = render.render_departments(CODES, year=None, data=SAMPLE_DATA, out_dir=tmp_path / "two", workers=2)
+    alone = render.render_departments(["60"], year=None, data=SAMPLE_DATA, out_dir=tmp_path / "alone", workers=2)
+    assert not one.failures and not two.failures and not alone.failures
+    assert sorted(one.written) == sorted(two.written) == sorted(CODES)
+    assert rendered_bytes(one) == rendered_bytes(two)
+    assert rendered_bytes(alone)["60"] == rendered_bytes(one)["60"]
+    assert {path.name for path in (tmp_path / "two").iterdir()} == {path.name for path in one.written.values()}
+
+
+def test_progress_counts_every_sheet_once(tmp_path):
+    done: list[str] = []
+    report = render.render_departments(CODES, year=None, data=SAMPLE_DATA, out_dir=tmp_path, workers=2,
+                                       on_done=done.append)
+    assert sorted(done) == sorted(CODES) and len(report.written) == len(CODES)
+
+
+def test_a_helper_process_loads_no_data_library():
+    """Helpers start fast because they import neither Polars nor matplotlib, and read no data."""
+    script = (
+        "import sys\n"
+        "from factsheets import render\n"
+        "render._init_helper()\n"
+        "assert render._helper is not None, render._helper_error\n"
+        "print(sorted(m for m in ('polars', 'matplotlib', 'svglib') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_helper_that_could_not_start_reports_each_sheet(monkeypatch, tmp_path):
+    renderer = render.SheetRenderer(SAMPLE_DATA, None, ["02"])
+    monkeypatch.setattr(render, "_helper", None)
+    monkeypatch.setattr(render, "_helper_error", "fonts/OpenSans-Regular.ttf: font file not found")
+    code, path, message = render._render_in_helper(renderer.indicators["02"], True, tmp_path)
+    assert (code, path) == ("02", None)
+    assert message == "worker process could not start: fonts/OpenSans-Regular.ttf: font file not found"
+
+
+def test_a_failing_sheet_in_a_helper_is_one_failure(monkeypatch, tmp_path):
+    renderer = render.SheetRenderer(SAMPLE_DATA, None, ["02"])
+
+    class Exploding:
+        def write(self, ind, synthetic, out_dir):
+            raise ValueError("chart exploded")
+
+    monkeypatch.setattr(render, "_helper", Exploding())
+    assert render._render_in_helper(renderer.indicators["02"], True, tmp_path) == (
+        "02", None, "ValueError: chart exploded")
+
+
+class DeadPool:
+    """A pool whose helper died: every task it was given fails with BrokenProcessPool."""
+
+    def __init__(self, accept: int):
+        self.accept = accept
+        self.submitted: list[str] = []
+
+    def submit(self, function, ind, synthetic, out_dir):
+        if len(self.submitted) == self.accept:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        self.submitted.append(ind.department.code)
+        future = Future()
+        future.set_running_or_notify_cancel()  # taken by the helper: this process cannot cancel it
+        future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        return future
+
+
+@pytest.mark.parametrize("accept", [0, 2])
+def test_sheets_of_a_dead_helper_are_rendered_here(tmp_path, accept):
+    codes = ["02", "60", "80"]
+    renderer = render.SheetRenderer(SAMPLE_DATA, None, codes[:1])
+    report = render.RenderReport(year=renderer.year)
+    pool = DeadPool(accept)
+    with render._Progress(len(codes), enabled=False) as progress:
+        render._render_shared(renderer, pool, codes, 1, tmp_path, report, progress, None)
+    assert pool.submitted == codes[:accept]
+    assert not report.failures
+    assert sorted(report.written) == sorted(codes)
+    assert all(Path(path).is_file() for path in report.written.values())
+
+
+def test_default_workers_is_the_number_of_usable_cores():
+    assert render.default_workers() >= 1
+    if hasattr(render.os, "sched_getaffinity"):
+        assert render.default_workers() == len(render.os.sched_getaffinity(0))

@@ -84,10 +84,6 @@ def _ranked(rows: pl.LazyFrame, key: str) -> pl.LazyFrame:
     )
 
 
-def _bucket(column: str, size: int) -> pl.Expr:
-    return pl.when(pl.col(f"{column}_rank") < size).then(pl.col(column)).otherwise(pl.lit(OTHER_CODE)).alias(f"{column}_node")
-
-
 @dataclass(frozen=True)
 class _Aggregates:
     products: pl.DataFrame  # level, area, flow, product, value_eur, rank
@@ -97,13 +93,19 @@ class _Aggregates:
 
 
 def _aggregate(rows: pl.LazyFrame, sizes: TopSizes) -> _Aggregates:
-    rows = rows.cache()
+    # The three levels' rows are materialised once: every query below reads them, and
+    # Polars runs a cached lazy concat several times slower than a plain frame.
+    rows = rows.collect().lazy()
     products = _ranked(rows, "product")
     countries = _ranked(rows, "country")
+    # Each row's Sankey nodes: its product and country when in the area's top, else "Autres"
+    # (left joins on the small top tables, cheaper than joining every rank).
+    top_products = products.filter(pl.col("rank") < sizes.products).select(*GROUP, "product", product_node="product")
+    top_countries = countries.filter(pl.col("rank") < sizes.countries).select(*GROUP, "country", country_node="country")
     links = (
-        rows.join(products.select(*GROUP, "product", product_rank="rank"), on=[*GROUP, "product"])
-        .join(countries.select(*GROUP, "country", country_rank="rank"), on=[*GROUP, "country"])
-        .with_columns(_bucket("product", sizes.products), _bucket("country", sizes.countries))
+        rows.join(top_products, on=[*GROUP, "product"], how="left")
+        .join(top_countries, on=[*GROUP, "country"], how="left")
+        .with_columns(pl.col("product_node", "country_node").fill_null(OTHER_CODE))
         .group_by(*GROUP, "product_node", "country_node")
         .agg(value_eur=pl.col("value_eur").sum())
         .filter(pl.col("value_eur") > 0)
@@ -136,34 +138,36 @@ class _Labels:
         return Item(code, name, name, value)
 
 
-def _group_rows(frame: pl.DataFrame, keys: list[str]) -> dict[tuple, list[dict]]:
-    groups: dict[tuple, list[dict]] = {}
-    for row in frame.iter_rows(named=True):
-        groups.setdefault(tuple(row[k] for k in keys), []).append(row)
+def _group_rows(frame: pl.DataFrame, columns: list[str]) -> dict[tuple, list[tuple]]:
+    """The `columns` of each row (plain tuples, cheaper than named rows), grouped by GROUP,
+    in the frame's order (the rank order)."""
+    groups: dict[tuple, list[tuple]] = {}
+    for level, area, flow, *values in frame.select(*GROUP, *columns).iter_rows():
+        groups.setdefault((level, area, flow), []).append(values)
     return groups
 
 
 def _flow_summaries(aggregates: _Aggregates, sizes: TopSizes, labels: _Labels) -> dict[tuple[str, str, str], FlowSummary]:
     """FlowSummary per (level, area, flow) present in the data."""
-    top_products = _group_rows(aggregates.products.filter(pl.col("rank") < sizes.products), GROUP)
-    top_countries = _group_rows(aggregates.countries.filter(pl.col("rank") < sizes.countries), GROUP)
-    links = _group_rows(aggregates.links, GROUP)
+    top_products = _group_rows(aggregates.products.filter(pl.col("rank") < sizes.products), ["product", "value_eur"])
+    top_countries = _group_rows(aggregates.countries.filter(pl.col("rank") < sizes.countries), ["country", "value_eur"])
+    links = _group_rows(aggregates.links, ["product_node", "country_node", "value_eur"])
     summaries = {}
     for level, area, flow, total in aggregates.totals.iter_rows():
         key = (level, area, flow)
-        products = tuple(labels.product(r["product"], r["value_eur"]) for r in top_products.get(key, []))
-        countries = tuple(labels.country(r["country"], r["value_eur"]) for r in top_countries.get(key, []))
+        products = tuple(labels.product(code, value) for code, value in top_products.get(key, []))
+        countries = tuple(labels.country(code, value) for code, value in top_countries.get(key, []))
         flow_links = links.get(key, [])
-        other_products = sum(r["value_eur"] for r in flow_links if r["product_node"] == OTHER_CODE)
-        other_countries = sum(r["value_eur"] for r in flow_links if r["country_node"] == OTHER_CODE)
+        other_products = sum(value for product, _, value in flow_links if product == OTHER_CODE)
+        other_countries = sum(value for _, country, value in flow_links if country == OTHER_CODE)
         product_nodes = products + ((labels.product(OTHER_CODE, other_products),) if other_products > 0 else ())
         country_nodes = countries + ((labels.country(OTHER_CODE, other_countries),) if other_countries > 0 else ())
         if flow == "export":
             left, right = product_nodes, country_nodes
-            sankey_links = tuple(Link(r["product_node"], r["country_node"], r["value_eur"]) for r in flow_links)
+            sankey_links = tuple(Link(product, country, value) for product, country, value in flow_links)
         else:
             left, right = country_nodes, product_nodes
-            sankey_links = tuple(Link(r["country_node"], r["product_node"], r["value_eur"]) for r in flow_links)
+            sankey_links = tuple(Link(country, product, value) for product, country, value in flow_links)
         summaries[key] = FlowSummary(flow, total, products, countries, Sankey(flow, left, right, sankey_links))
     return summaries
 

@@ -6,8 +6,10 @@ Who does what with `--workers N` (benchmarks/bench_render.py measures it):
   requested department, once (Polars). Bad input stops here, before any sheet is drawn.
 - It renders sheets itself, alongside N - 1 helper processes. The helpers are started
   before the data is read, so their start-up overlaps the loading; they never import
-  Polars nor read the data: each sheet's task carries its DepartmentIndicators (~35 KB
-  pickled). A helper loads the config, texts and fonts once.
+  Polars nor read the data: each sheet's task carries its DepartmentIndicators. The
+  region's and the nation's flows, shared by many sheets, travel as bytes pickled once per
+  run and are unpickled once per helper (see _SharedAreas). A helper loads the config,
+  texts and fonts once.
 - Departments are handed out in region order: helpers take them from the front of the
   list, the main process from the back (it takes a task only while no helper has started
   it), so the work balances itself and each process meets a region's departments in a row.
@@ -19,7 +21,9 @@ process renders it, alone or in bulk.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
 import re
 import signal
 import tempfile
@@ -30,6 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import FactsheetsError
 
@@ -228,6 +233,51 @@ _helper: SheetDrawer | None = None
 _helper_error: str | None = None
 
 
+class _HelperTask(NamedTuple):
+    """One sheet for a helper: the department's indicators without the shared areas, which
+    come as pickled bytes (see _SharedAreas)."""
+
+    local: object  # DepartmentIndicators with region_flows and nation_flows set to None
+    region: bytes
+    nation: bytes
+
+
+class _SharedAreas:
+    """Region and nation flows sent to helpers as pickled bytes, pickled and unpickled once.
+
+    They are the larger part of a sheet's indicators (two thirds of the pickled size, most
+    of the unpickling time) and the same for every department of a region. This process
+    pickles each area once (`pack`); a helper unpickles each distinct payload once
+    (`unpack`, keyed by the bytes themselves, so equal bytes always mean the same area).
+    """
+
+    def __init__(self):
+        self._packed: dict[int, tuple[object, bytes]] = {}  # id(area) -> (area, its bytes)
+        self._unpacked: dict[bytes, object] = {}
+
+    def _bytes(self, area) -> bytes:
+        # The area is kept alongside its bytes so that its id cannot be reused meanwhile.
+        if id(area) not in self._packed:
+            self._packed[id(area)] = (area, pickle.dumps(area, protocol=pickle.HIGHEST_PROTOCOL))
+        return self._packed[id(area)][1]
+
+    def pack(self, ind) -> _HelperTask:
+        local = dataclasses.replace(ind, region_flows=None, nation_flows=None)
+        return _HelperTask(local, self._bytes(ind.region_flows), self._bytes(ind.nation_flows))
+
+    def unpack(self, task: _HelperTask):
+        """The full indicators again, equal to those `pack` was given."""
+        for payload in (task.region, task.nation):
+            if payload not in self._unpacked:
+                self._unpacked[payload] = pickle.loads(payload)
+        return dataclasses.replace(
+            task.local, region_flows=self._unpacked[task.region], nation_flows=self._unpacked[task.nation]
+        )
+
+
+_helper_areas = _SharedAreas()
+
+
 def _init_helper() -> None:
     """Load config, texts and fonts once. Never raises: a failure is reported with each sheet."""
     global _helper, _helper_error
@@ -236,6 +286,8 @@ def _init_helper() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         _helper = SheetDrawer()
+        # The drawing modules too: the helper is idle until the first indicators arrive.
+        from . import charts, layout  # noqa: F401
     except Exception as error:
         _helper_error = str(error) if isinstance(error, FactsheetsError) else f"{type(error).__name__}: {error}"
 
@@ -245,11 +297,11 @@ def _helper_ready() -> int:
     return os.getpid()
 
 
-def _render_in_helper(ind, synthetic: bool, out_dir: Path) -> tuple[str, str | None, str | None]:
-    code = ind.department.code
+def _render_in_helper(task: _HelperTask, synthetic: bool, out_dir: Path) -> tuple[str, str | None, str | None]:
+    code = task.local.department.code
     if _helper is None:
         return code, None, f"worker process could not start: {_helper_error}"
-    return _outcome(code, lambda: _helper.write(ind, synthetic, out_dir))
+    return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir))
 
 
 def _region_order(renderer_codes: Sequence[str]) -> list[str]:
@@ -316,11 +368,13 @@ def _render_shared(renderer: SheetRenderer, pool: ProcessPoolExecutor, ordered: 
     memory) is rendered here instead.
     """
     futures: dict[Future, str] = {}
+    shared = _SharedAreas()
     try:
         for batch in (ordered[:ready], ordered[ready:]):
             renderer.add(batch)
             for code in batch:
-                futures[pool.submit(_render_in_helper, renderer.indicators[code], renderer.synthetic, out_dir)] = code
+                task = shared.pack(renderer.indicators[code])
+                futures[pool.submit(_render_in_helper, task, renderer.synthetic, out_dir)] = code
     except BrokenProcessPool:  # a helper died already: the rest is not handed out
         renderer.add(ordered)
     handed_out = set(futures.values())

@@ -47,22 +47,34 @@ def _text(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String).str.strip_chars()
 
 
+def _typed(raw: pl.DataFrame, column: str, dtype: pl.DataType) -> pl.Expr:
+    """The column as `dtype`, read from its text (null where it is not one).
+
+    A column that has `dtype` already (a canonical Parquet file) is taken as it is: going
+    through text and back would give the same values, only slower.
+    """
+    if raw.schema[column] == dtype:
+        return pl.col(column)
+    return _text(column).cast(dtype, strict=False)
+
+
 def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFrame:
     """The typed canonical frame, or FactsheetsError on the first bad value found."""
     if raw.is_empty():
         raise FactsheetsError(f"{path}: no data rows; the file has a header but nothing to report on")
 
     frame = raw.with_columns(
-        year=_text("year").cast(pl.Int32, strict=False),
+        year=_typed(raw, "year", pl.Int32),
         flow=_text("flow").str.to_lowercase(),
         department=_text("department").str.to_uppercase(),
         product=_text("product").str.to_uppercase(),
         country=_text("country").str.to_uppercase(),
-        value_eur=_text("value_eur").cast(pl.Float64, strict=False),
+        value_eur=_typed(raw, "value_eur", pl.Float64),
     )
 
     def check(mask: pl.Expr, column: str, problem: str, fix: str) -> None:
-        bad = raw.with_columns(__raw=pl.col(column).cast(pl.String)).filter(mask).select(LINE_COLUMN, "__raw")
+        # Filtered first: only the offending rows are turned into text for the message.
+        bad = raw.filter(mask).select(LINE_COLUMN, __raw=pl.col(column).cast(pl.String))
         _reject(path, bad, column, problem, fix)
 
     typed = frame  # expressions below look at the typed values, report the raw ones

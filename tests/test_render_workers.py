@@ -5,6 +5,7 @@ No timing here: benchmarks/bench_render.py measures the speed.
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 from concurrent.futures import Future
@@ -59,7 +60,8 @@ def test_a_helper_that_could_not_start_reports_each_sheet(monkeypatch, tmp_path)
     renderer = render.SheetRenderer(SAMPLE_DATA, None, ["02"])
     monkeypatch.setattr(render, "_helper", None)
     monkeypatch.setattr(render, "_helper_error", "fonts/OpenSans-Regular.ttf: font file not found")
-    code, path, message = render._render_in_helper(renderer.indicators["02"], True, tmp_path)
+    task = render._SharedAreas().pack(renderer.indicators["02"])
+    code, path, message = render._render_in_helper(task, True, tmp_path)
     assert (code, path) == ("02", None)
     assert message == "worker process could not start: fonts/OpenSans-Regular.ttf: font file not found"
 
@@ -72,8 +74,20 @@ def test_a_failing_sheet_in_a_helper_is_one_failure(monkeypatch, tmp_path):
             raise ValueError("chart exploded")
 
     monkeypatch.setattr(render, "_helper", Exploding())
-    assert render._render_in_helper(renderer.indicators["02"], True, tmp_path) == (
+    task = render._SharedAreas().pack(renderer.indicators["02"])
+    assert render._render_in_helper(task, True, tmp_path) == (
         "02", None, "ValueError: chart exploded")
+
+
+def test_shared_areas_travel_once_and_come_back_equal():
+    codes = ["02", "60", "80"]  # one region
+    renderer = render.SheetRenderer(SAMPLE_DATA, None, codes)
+    sender, receiver = render._SharedAreas(), render._SharedAreas()
+    tasks = [pickle.loads(pickle.dumps(sender.pack(renderer.indicators[code]))) for code in codes]
+    assert len({task.region for task in tasks}) == 1 and tasks[0].local.region_flows is None
+    received = [receiver.unpack(task) for task in tasks]
+    assert received == [renderer.indicators[code] for code in codes]
+    assert received[0].region_flows is received[2].region_flows  # unpickled once
 
 
 class DeadPool:
@@ -83,10 +97,10 @@ class DeadPool:
         self.accept = accept
         self.submitted: list[str] = []
 
-    def submit(self, function, ind, synthetic, out_dir):
+    def submit(self, function, task, synthetic, out_dir):
         if len(self.submitted) == self.accept:
             raise BrokenProcessPool("a child process terminated abruptly")
-        self.submitted.append(ind.department.code)
+        self.submitted.append(task.local.department.code)
         future = Future()
         future.set_running_or_notify_cancel()  # taken by the helper: this process cannot cancel it
         future.set_exception(BrokenProcessPool("a child process terminated abruptly"))

@@ -39,7 +39,7 @@ DeptOption = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"factsheets: error: {message}", err=True)
+    typer.echo(f"factsheets : erreur : {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -70,7 +70,7 @@ def indicators(
     from .validate import choose_year, load_trade_data
 
     if not as_json:
-        _fail("only JSON output exists for now; add --json", 2)
+        _fail("seule la sortie JSON existe pour l'instant ; ajoutez --json", 2)
     (code,) = _normalize_codes([dept])
     reference = load_reference()
     trade = load_trade_data(data, reference)
@@ -95,7 +95,7 @@ def render(
     from .render import default_workers, render_departments
 
     if all_departments == bool(dept):
-        _fail("give either --dept CODE (one or more) or --all", 2)
+        _fail("indiquez soit --dept CODE (un ou plusieurs), soit --all", 2)
     codes = load_reference().departments["code"].to_list() if all_departments else _normalize_codes(dept)
     report = render_departments(
         codes, year=year, data=data, out_dir=out, workers=workers or default_workers(), show_progress=True
@@ -105,8 +105,8 @@ def render(
             typer.echo(str(report.written[code]))
     if report.failures:
         for code, message in sorted(report.failures.items()):
-            typer.echo(f"factsheets: failed: {code}: {message}", err=True)
-        typer.echo(f"factsheets: {len(report.failures)} of {len(codes)} sheets failed", err=True)
+            typer.echo(f"factsheets : échec : {code} : {message}", err=True)
+        typer.echo(f"factsheets : {len(report.failures)} fiche(s) sur {len(codes)} en échec", err=True)
         raise typer.Exit(1)
 
 
@@ -169,8 +169,8 @@ def main() -> None:
     try:
         app()
     except FactsheetsError as error:
-        print(f"factsheets: error: {error}", file=sys.stderr)
+        print(f"factsheets : erreur : {error}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("factsheets: interrupted", file=sys.stderr)
+        print("factsheets : interrompu", file=sys.stderr)
         sys.exit(130)

@@ -21,31 +21,31 @@ def load_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FactsheetsError(f"{path}: file not found") from None
+        raise FactsheetsError(f"{path} : fichier introuvable") from None
     except UnicodeDecodeError as error:
-        raise FactsheetsError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
+        raise FactsheetsError(f"{path} : texte non UTF-8 ({error.reason} à l'octet {error.start}) ; enregistrez-le en UTF-8") from None
     except OSError as error:
-        raise FactsheetsError(f"{path}: cannot read ({error.strerror})") from None
+        raise FactsheetsError(f"{path} : lecture impossible ({error.strerror})") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise FactsheetsError(f"{where}: invalid YAML ({problem}); fix the syntax at that line") from None
+        raise FactsheetsError(f"{where} : YAML invalide ({problem}) ; corrigez la syntaxe à cette ligne") from None
 
 
 def load_mapping(path: Path) -> dict[str, Any]:
     data = load_yaml(path)
     if not isinstance(data, dict):
-        raise FactsheetsError(f"{path}: expected a YAML mapping at the top level")
+        raise FactsheetsError(f"{path} : le premier niveau du YAML doit être une suite de paires clé: valeur")
     return data
 
 
 def require(mapping: dict[str, Any], key: str, source: Path | str) -> Any:
     """A key the program cannot do without: its absence is a config error naming file and key."""
     if key not in mapping:
-        raise FactsheetsError(f"{source}: missing key '{key}'")
+        raise FactsheetsError(f"{source} : clé « {key} » manquante")
     return mapping[key]
 
 

@@ -75,7 +75,7 @@ class FontNames:
 def _fonts_section(settings: dict) -> dict:
     section = settings.get("fonts")
     if not isinstance(section, dict):
-        raise FactsheetsError("config/settings.yaml: missing 'fonts:' section (family and the five TTF file names)")
+        raise FactsheetsError("config/settings.yaml : section « fonts: » manquante (family et les noms des cinq fichiers TTF)")
     return section
 
 
@@ -87,7 +87,7 @@ def font_files(settings: dict, fonts_dir: Path | None = None) -> dict[str, Path]
     for key in FACES:
         name = section.get(key)
         if not name:
-            raise FactsheetsError(f"config/settings.yaml: missing key 'fonts.{key}' (the TTF file name of that face)")
+            raise FactsheetsError(f"config/settings.yaml : clé « fonts.{key} » manquante (le nom du fichier TTF de ce style)")
         files[key] = folder / str(name)
     return files
 
@@ -116,8 +116,8 @@ def register_pdf_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNam
         path = files[face]
         if not path.is_file():
             raise FactsheetsError(
-                f"{path}: font file not found; put the {names.family} TTF files in {path.parent} "
-                f"or fix 'fonts.{face}' in config/settings.yaml"
+                f"{path} : fichier de police introuvable ; placez les fichiers TTF {names.family} dans {path.parent} "
+                f"ou corrigez « fonts.{face} » dans config/settings.yaml"
             )
     for face in FACES:
         _register_reportlab_face(names.face(face), files[face])
@@ -154,7 +154,7 @@ def _register_reportlab_face(name: str, path: Path) -> None:
     try:
         pdfmetrics.registerFont(TTFont(name, str(path)))
     except (TTFError, OSError) as error:
-        raise FactsheetsError(f"{path}: not a usable TrueType font ({error}); replace the file") from None
+        raise FactsheetsError(f"{path} : police TrueType inutilisable ({error}) ; remplacez le fichier") from None
 
 
 def _register_svglib(names: FontNames, files: dict[str, Path]) -> None:
@@ -174,7 +174,7 @@ def _register_svglib(names: FontNames, files: dict[str, Path]) -> None:
                 names.family, str(files[face]), weight, style, rlgFontName=names.face(face)
             )
             if registered is None:
-                raise FactsheetsError(f"{files[face]}: svglib could not load this font; replace the file")
+                raise FactsheetsError(f"{files[face]} : svglib n'a pas pu charger cette police ; remplacez le fichier")
 
 
 def _register_matplotlib(names: FontNames, files: dict[str, Path]) -> None:

@@ -102,53 +102,53 @@ def load_profile(name_or_path: str, profiles_dir: Path | None = None) -> Profile
     if _is_path(text):
         path = Path(text)
         if not path.is_file():
-            raise FactsheetsError(f"{path}: profile file not found; give an existing YAML profile or a profile name")
+            raise FactsheetsError(f"{path} : fichier de profil introuvable ; indiquez un profil YAML existant ou un nom de profil")
     else:
         folder = Path(profiles_dir or paths.PROFILES_DIR)
         path = folder / f"{text}.yaml"
         if not text or not path.is_file():
-            names = ", ".join(available_profiles(folder)) or "none"
+            names = ", ".join(available_profiles(folder)) or "aucun"
             raise FactsheetsError(
-                f"unknown profile '{text}'; available profiles: {names} (in {folder}), or give the path of a YAML file"
+                f"profil inconnu « {text} » ; profils disponibles : {names} (dans {folder}), ou indiquez le chemin d'un fichier YAML"
             )
     return _parse_profile(load_mapping(path), path)
 
 
 def _profile_error(path: Path, key: str, problem: str) -> FactsheetsError:
-    return FactsheetsError(f"{path}: key '{key}': {problem}")
+    return FactsheetsError(f"{path} : clé « {key} » : {problem}")
 
 
 def _required(data: Mapping[str, Any], key: str, path: Path) -> Any:
     if key not in data or data[key] is None:
-        raise FactsheetsError(f"{path}: missing key '{key}'; see config/profiles/dgddi.yaml for a complete profile")
+        raise FactsheetsError(f"{path} : clé « {key} » manquante ; voir config/profiles/dgddi.yaml pour un profil complet")
     return data[key]
 
 
 def _choice(data: Mapping[str, Any], key: str, path: Path, choices: Sequence[str]) -> str:
     value = _required(data, key, path)
     if value not in choices:
-        raise _profile_error(path, key, f"'{value}' is not one of {', '.join(choices)}")
+        raise _profile_error(path, key, f"« {value} » n'est pas l'une des valeurs {', '.join(choices)}")
     return value
 
 
 def _parse_columns(data: Mapping[str, Any], path: Path, header: bool, needs_year: bool) -> dict[str, str]:
     columns = _required(data, "columns", path)
     if not isinstance(columns, dict):
-        raise _profile_error(path, "columns", "expected a mapping of canonical field to raw column name")
+        raise _profile_error(path, "columns", "attendu : des paires champ canonique: nom de la colonne brute")
     unknown = sorted(set(map(str, columns)) - set(FIELDS))
     if unknown:
-        raise _profile_error(path, f"columns.{unknown[0]}", f"unknown field; the fields are {', '.join(FIELDS)}")
+        raise _profile_error(path, f"columns.{unknown[0]}", f"champ inconnu ; les champs sont {', '.join(FIELDS)}")
     parsed: dict[str, str] = {}
     for field in FIELDS:
         if field not in columns or columns[field] is None:
             if field == "year" and not needs_year:
                 continue
-            raise FactsheetsError(f"{path}: missing key 'columns.{field}'; name the raw column holding the {field}")
+            raise FactsheetsError(f"{path} : clé « columns.{field} » manquante ; indiquez la colonne brute qui contient le champ {field}")
         raw = columns[field]
         if header and not (isinstance(raw, str) and raw.strip()):
-            raise _profile_error(path, f"columns.{field}", f"{raw!r} is not a column name")
+            raise _profile_error(path, f"columns.{field}", f"« {raw} » n'est pas un nom de colonne")
         if not header and not (isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1):
-            raise _profile_error(path, f"columns.{field}", f"{raw!r}: without header, give the column position (1, 2, …)")
+            raise _profile_error(path, f"columns.{field}", f"« {raw} » : sans en-tête, indiquez la position de la colonne (1, 2, …)")
         parsed[field] = str(raw).strip()
     return parsed
 
@@ -156,14 +156,14 @@ def _parse_columns(data: Mapping[str, Any], path: Path, header: bool, needs_year
 def _parse_flow_codes(data: Mapping[str, Any], path: Path) -> dict[str, str]:
     codes = _required(data, "flow_codes", path)
     if not isinstance(codes, dict) or not codes:
-        raise _profile_error(path, "flow_codes", "expected a mapping of raw flow code to export or import, e.g. {E: export, I: import}")
+        raise _profile_error(path, "flow_codes", "attendu : des paires code de flux brut: export ou import, par ex. {E: export, I: import}")
     parsed: dict[str, str] = {}
     for raw, flow in codes.items():
         if flow not in FLOWS:
-            raise _profile_error(path, f"flow_codes.{raw}", f"'{flow}' is not export or import")
+            raise _profile_error(path, f"flow_codes.{raw}", f"« {flow} » n'est ni export ni import")
         code = str(raw).strip()
         if not code or code.lower() in {known.lower() for known in parsed}:
-            raise _profile_error(path, f"flow_codes.{raw}", "empty or repeated code (codes are compared ignoring case)")
+            raise _profile_error(path, f"flow_codes.{raw}", "code vide ou répété (les codes sont comparés sans tenir compte de la casse)")
         parsed[code] = flow
     return parsed
 
@@ -171,7 +171,7 @@ def _parse_flow_codes(data: Mapping[str, Any], path: Path) -> dict[str, str]:
 def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
     unknown = sorted(set(map(str, data)) - set(PROFILE_KEYS))
     if unknown:
-        raise _profile_error(path, unknown[0], f"unknown key; the keys are {', '.join(PROFILE_KEYS)}")
+        raise _profile_error(path, unknown[0], f"clé inconnue ; les clés sont {', '.join(PROFILE_KEYS)}")
     fmt = _choice(data, "format", path, FORMATS)
     unit = _choice(data, "unit", path, tuple(UNITS))
 
@@ -179,45 +179,45 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
     if fmt != "parquet":
         separator = _required(data, "separator", path)
         if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n\"":
-            raise _profile_error(path, "separator", f"{separator!r} is not a single character such as ';' or ','")
+            raise _profile_error(path, "separator", f"« {separator} » n'est pas un caractère unique comme « ; » ou « , »")
         decimal = _choice(data, "decimal", path, DECIMALS)
         if decimal == separator:
-            raise _profile_error(path, "decimal", f"'{decimal}' is also the separator")
+            raise _profile_error(path, "decimal", f"« {decimal} » est aussi le séparateur (separator)")
         encoding = _required(data, "encoding", path)
         try:
             codecs.lookup(str(encoding))
         except LookupError:
-            raise _profile_error(path, "encoding", f"'{encoding}' is not a known encoding (use latin-1, utf-8, cp1252…)") from None
+            raise _profile_error(path, "encoding", f"« {encoding} » n'est pas un encodage connu (utilisez latin-1, utf-8, cp1252…)") from None
         encoding = str(encoding)
 
     header = data.get("header", True)
     if not isinstance(header, bool):
-        raise _profile_error(path, "header", f"{header!r} is not true or false")
+        raise _profile_error(path, "header", f"« {header} » n'est ni true ni false")
     if fmt != "csv" and not header:
-        raise _profile_error(path, "header", "only CSV files can come without a header")
+        raise _profile_error(path, "header", "seuls les fichiers CSV peuvent être sans en-tête")
 
     year_value = data.get("year_value")
     year_from_filename = data.get("year_from_filename")
     if year_value is not None and year_from_filename is not None:
-        raise _profile_error(path, "year_value", "give year_value or year_from_filename, not both")
+        raise _profile_error(path, "year_value", "indiquez year_value ou year_from_filename, pas les deux")
     if year_value is not None and (isinstance(year_value, bool) or not isinstance(year_value, int)):
-        raise _profile_error(path, "year_value", f"{year_value!r} is not a year such as 2024")
+        raise _profile_error(path, "year_value", f"« {year_value} » n'est pas une année comme 2024")
     if year_from_filename is not None:
         try:
             pattern = re.compile(str(year_from_filename))
         except re.error as error:
-            raise _profile_error(path, "year_from_filename", f"invalid regular expression ({error})") from None
+            raise _profile_error(path, "year_from_filename", f"expression régulière invalide ({error})") from None
         if pattern.groups != 1:
-            raise _profile_error(path, "year_from_filename", "the regular expression needs exactly one group (…) around the year")
+            raise _profile_error(path, "year_from_filename", "l'expression régulière doit avoir exactement un groupe (…) autour de l'année")
         year_from_filename = str(year_from_filename)
     needs_year = year_value is None and year_from_filename is None
     columns = _parse_columns(data, path, header, needs_year)
     if not needs_year and "year" in columns:
-        raise _profile_error(path, "columns.year", "the year comes from year_value or year_from_filename; remove one of them")
+        raise _profile_error(path, "columns.year", "l'année vient de year_value ou de year_from_filename ; retirez l'un des deux")
 
     pad = data.get("department_pad")
     if pad is not None and (isinstance(pad, bool) or not isinstance(pad, int) or not 1 <= pad <= 3):
-        raise _profile_error(path, "department_pad", f"{pad!r} is not a width between 1 and 3")
+        raise _profile_error(path, "department_pad", f"« {pad} » n'est pas une largeur comprise entre 1 et 3")
 
     return Profile(
         name=path.stem,
@@ -246,8 +246,8 @@ def _file_format(path: Path, profile: Profile) -> str:
     if suffix in (".csv", ".parquet"):
         return suffix[1:]
     raise FactsheetsError(
-        f"{path}: cannot tell the format from the extension '{suffix or '(none)'}'; "
-        f"profile {profile.name} reads .csv or .parquet files"
+        f"{path} : impossible de déduire le format de l'extension « {suffix or '(aucune)'} » ; "
+        f"le profil {profile.name} lit les fichiers .csv ou .parquet"
     )
 
 
@@ -257,8 +257,8 @@ def _decode(path: Path, data: bytes, encoding: str, profile: Profile) -> str:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise FactsheetsError(
-            f"{path}:{line}: not valid {encoding} text (byte 0x{data[error.start]:02x}); "
-            f"set 'encoding' in profile {profile.path} to the file's encoding (e.g. latin-1)"
+            f"{path}:{line} : texte {encoding} invalide (octet 0x{data[error.start]:02x}) ; "
+            f"indiquez dans « encoding » du profil {profile.path} l'encodage du fichier (par ex. latin-1)"
         ) from None
     return text.removeprefix("\ufeff")
 
@@ -267,17 +267,17 @@ def _ragged_line_hint(text: str, separator: str, fields: int) -> str:
     """' (line N has too many fields)' for the first line with more separators than the header."""
     counts = pl.Series(text.splitlines()).str.count_matches(separator, literal=True)
     rows = pl.DataFrame({"count": counts}).with_row_index("line", offset=1).filter(pl.col("count") > fields - 1)
-    return f" at line {rows['line'][0]}" if rows.height else ""
+    return f" à la ligne {rows['line'][0]}" if rows.height else ""
 
 
 def _read_csv(path: Path, profile: Profile) -> pl.DataFrame:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise FactsheetsError(f"{path}: cannot read ({error.strerror})") from None
+        raise FactsheetsError(f"{path} : lecture impossible ({error.strerror})") from None
     text = _decode(path, data, profile.encoding, profile)
     if not text.strip():
-        raise FactsheetsError(f"{path}:1: empty file; give a file with {'a header line and ' if profile.header else ''}data rows")
+        raise FactsheetsError(f"{path}:1 : fichier vide ; indiquez un fichier avec {'une ligne d’en-tête et ' if profile.header else ''}des lignes de données")
     try:
         frame = pl.read_csv(
             io.BytesIO(text.encode("utf-8")),
@@ -292,8 +292,8 @@ def _read_csv(path: Path, profile: Profile) -> pl.DataFrame:
         fields = len(text.splitlines()[0].split(profile.separator))
         where = _ragged_line_hint(text, profile.separator, fields) if "more fields" in detail else ""
         raise FactsheetsError(
-            f"{path}: cannot be read as CSV{where} ({detail}); check the file and 'separator' "
-            f"('{profile.separator}') in profile {profile.path}"
+            f"{path} : illisible en tant que CSV{where} ({detail}) ; vérifiez le fichier et « separator » "
+            f"(« {profile.separator} ») dans le profil {profile.path}"
         ) from None
     if profile.header:
         frame = frame.rename({name: name.strip() for name in frame.columns})
@@ -304,7 +304,7 @@ def _read_csv(path: Path, profile: Profile) -> pl.DataFrame:
     # A blank line comes back as a row of nulls: drop it, keeping the line numbers of the rest.
     frame = frame.filter(~pl.all_horizontal(pl.exclude(LINE_COLUMN).is_null()))
     if frame.is_empty():
-        raise FactsheetsError(f"{path}:{first_line}: empty file, no data rows{' after the header' if profile.header else ''}")
+        raise FactsheetsError(f"{path}:{first_line} : fichier vide, aucune ligne de données{' après l’en-tête' if profile.header else ''}")
     return frame
 
 
@@ -313,33 +313,33 @@ def _read_parquet(path: Path) -> pl.DataFrame:
         frame = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise FactsheetsError(f"{path}: cannot be read as Parquet ({detail})") from None
+        raise FactsheetsError(f"{path} : illisible en tant que Parquet ({detail})") from None
     if frame.is_empty():
-        raise FactsheetsError(f"{path}: empty file, no data rows")
+        raise FactsheetsError(f"{path} : fichier vide, aucune ligne de données")
     try:
         text = frame.select(pl.all().cast(pl.String))
     except pl.exceptions.PolarsError:
         kinds = ", ".join(f"{name} ({dtype})" for name, dtype in frame.schema.items())
-        raise FactsheetsError(f"{path}: columns of unexpected types: {kinds}; expected text and numbers") from None
+        raise FactsheetsError(f"{path} : colonnes de types inattendus : {kinds} ; attendu : du texte et des nombres") from None
     return text.with_row_index(LINE_COLUMN, offset=1)
 
 
 def _read_raw(path: Path, profile: Profile) -> pl.DataFrame:
     """The file's columns as text, plus LINE_COLUMN (line for CSV, 1-based row for Parquet)."""
     if not path.exists():
-        raise FactsheetsError(f"{path}: source file not found; check the path")
+        raise FactsheetsError(f"{path} : fichier source introuvable ; vérifiez le chemin")
     if not path.is_file():
-        raise FactsheetsError(f"{path}: not a file; give the raw data files to convert")
+        raise FactsheetsError(f"{path} : ce n'est pas un fichier ; indiquez les fichiers de données brutes à convertir")
     frame = _read_parquet(path) if _file_format(path, profile) == "parquet" else _read_csv(path, profile)
     missing = [(field, raw) for field, raw in profile.columns.items() if raw not in frame.columns]
     if missing:
-        wanted = ", ".join(f"'{raw}' (columns.{field})" for field, raw in missing)
-        found = ", ".join(f"'{name}'" for name in frame.columns if name != LINE_COLUMN)
-        hint = f"; check 'separator' ('{profile.separator}')" if frame.width == 2 and profile.format != "parquet" else ""
+        wanted = ", ".join(f"« {raw} » (columns.{field})" for field, raw in missing)
+        found = ", ".join(f"« {name} »" for name in frame.columns if name != LINE_COLUMN)
+        hint = f" ; vérifiez « separator » (« {profile.separator} »)" if frame.width == 2 and profile.format != "parquet" else ""
         where = f"{path}:1" if profile.header and _file_format(path, profile) == "csv" else str(path)
         raise FactsheetsError(
-            f"{where}: missing column(s) {wanted} required by profile {profile.name}; found: {found}{hint}; "
-            f"fix the file or the 'columns' of {profile.path}"
+            f"{where} : colonne(s) manquante(s) {wanted} requise(s) par le profil {profile.name} ; trouvées : {found}{hint} ; "
+            f"corrigez le fichier ou les « columns » de {profile.path}"
         )
     return frame
 
@@ -348,7 +348,7 @@ def _read_raw(path: Path, profile: Profile) -> pl.DataFrame:
 
 
 def _location(path: Path, line: int, fmt: str) -> str:
-    return f"{path}:{line}" if fmt == "csv" else f"{path} (row {line})"
+    return f"{path}:{line}" if fmt == "csv" else f"{path} (ligne {line})"
 
 
 def _reject(frame: pl.DataFrame, mask: pl.Expr, raw_column: str, path: Path, fmt: str, problem: str, fix: str) -> None:
@@ -358,9 +358,9 @@ def _reject(frame: pl.DataFrame, mask: pl.Expr, raw_column: str, path: Path, fmt
         return
     line = bad[LINE_COLUMN][0]
     value = bad[raw_column][0]
-    shown = "empty value" if value is None or not value.strip() else f"'{value}'"
-    more = f" ({bad.height - 1} more such rows)" if bad.height > 1 else ""
-    raise FactsheetsError(f"{_location(path, line, fmt)}: column {raw_column}: {shown} {problem}{more}; {fix}")
+    shown = "valeur vide" if value is None or not value.strip() else f"« {value} »"
+    more = f" ({bad.height - 1} autre(s) ligne(s) dans ce cas)" if bad.height > 1 else ""
+    raise FactsheetsError(f"{_location(path, line, fmt)} : colonne {raw_column} : {shown} {problem}{more} ; {fix}")
 
 
 def _year_from_name(path: Path, profile: Profile) -> int:
@@ -368,8 +368,8 @@ def _year_from_name(path: Path, profile: Profile) -> int:
     match = re.search(profile.year_from_filename, path.name)
     if match is None or not re.fullmatch(r"\d{4}", match.group(1)):
         raise FactsheetsError(
-            f"{path}: no year found in the file name with pattern '{profile.year_from_filename}' "
-            f"(year_from_filename in {profile.path}); rename the file to contain the year, e.g. 2024"
+            f"{path} : aucune année trouvée dans le nom du fichier avec le motif « {profile.year_from_filename} » "
+            f"(year_from_filename dans {profile.path}) ; renommez le fichier pour qu'il contienne l'année, par ex. 2024"
         )
     return int(match.group(1))
 
@@ -395,7 +395,7 @@ def _convert(raw: pl.DataFrame, path: Path, profile: Profile) -> pl.DataFrame:
     fmt = _file_format(path, profile)
     col = profile.columns
     decimal = profile.decimal if fmt == "csv" else "."  # Parquet numbers come as text with '.'
-    decimal_name = "comma" if decimal == "," else "point"
+    decimal_name = "la virgule" if decimal == "," else "le point"
 
     def reject(mask: pl.Expr, field: str, problem: str, fix: str) -> None:
         _reject(raw, mask, col[field], path, fmt, problem, fix)
@@ -407,7 +407,7 @@ def _convert(raw: pl.DataFrame, path: Path, profile: Profile) -> pl.DataFrame:
     if "year" in col:
         year_text = pl.col(col["year"]).str.strip_chars()
         reject(year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), "year",
-               "is not a year", "write the year as a whole number such as 2024")
+               "n'est pas une année", "écrivez l'année en nombre entier, par ex. 2024")
         year = year_text.cast(pl.Int32)
     else:
         fixed = profile.year_value if profile.year_value is not None else _year_from_name(path, profile)
@@ -417,13 +417,13 @@ def _convert(raw: pl.DataFrame, path: Path, profile: Profile) -> pl.DataFrame:
     flow = pl.col(col["flow"]).str.strip_chars().str.to_lowercase().replace_strict(
         {code_.lower(): flow_ for code_, flow_ in profile.flow_codes.items()}, default=None, return_dtype=pl.String
     )
-    expected = ", ".join(f"'{code_}'" for code_ in profile.flow_codes)
-    reject(flow.is_null(), "flow", "is not a known flow code",
-           f"expected one of {expected} (flow_codes in {profile.path})")
+    expected = ", ".join(f"« {code_} »" for code_ in profile.flow_codes)
+    reject(flow.is_null(), "flow", "n'est pas un code de flux connu",
+           f"attendu : l'un de {expected} (flow_codes dans {profile.path})")
 
     # Codes: present on every row (whether they are known codes is checked by validation).
-    for field in ("department", "product", "country"):
-        reject(code(field).is_null() | (code(field) == ""), field, f"is not a {field} code", f"every row needs a {field} code")
+    for field, kind in (("department", "de département"), ("product", "produit"), ("country", "pays")):
+        reject(code(field).is_null() | (code(field) == ""), field, f"n'est pas un code {kind}", f"chaque ligne doit avoir un code {kind}")
     department = code("department")
     if profile.department_pad:
         department = pl.when(department.str.contains(r"^\d+$")).then(
@@ -432,11 +432,11 @@ def _convert(raw: pl.DataFrame, path: Path, profile: Profile) -> pl.DataFrame:
 
     # Value.
     number = _number_text(col["value"], decimal)
-    reject(number.is_null() | ~number.str.contains(NUMBER_PATTERN), "value", "is not a number",
-           f"write a number with a decimal {decimal_name} ('{decimal}'), as set by 'decimal' in {profile.path}")
+    reject(number.is_null() | ~number.str.contains(NUMBER_PATTERN), "value", "n'est pas un nombre",
+           f"écrivez un nombre avec {decimal_name} (« {decimal} ») comme séparateur décimal, comme le prévoit « decimal » dans {profile.path}")
     value = _euros(number, profile.multiplier)
-    reject(value.is_null() | value.is_infinite(), "value", "is out of range", "write a finite amount")
-    reject(value < 0, "value", "is negative", "values are amounts, 0 or more")
+    reject(value.is_null() | value.is_infinite(), "value", "est hors limites", "écrivez un montant fini")
+    reject(value < 0, "value", "est négatif", "les montants sont positifs ou nuls")
 
     return raw.select(
         year.alias("year"),
@@ -459,12 +459,12 @@ def ingest(sources: Sequence[Path], profile: Profile, *, keep_origin: bool = Fal
     later validation can point at the raw file.
     """
     if not sources:
-        raise FactsheetsError("no source file given; name one or more raw files to convert")
+        raise FactsheetsError("aucun fichier source indiqué ; indiquez un ou plusieurs fichiers bruts à convertir")
     seen: dict[Path, Path] = {}
     for source in map(Path, sources):
         key = source.resolve()
         if key in seen:
-            raise FactsheetsError(f"{source}: given twice (as {seen[key]}); name each source file once")
+            raise FactsheetsError(f"{source} : indiqué deux fois (aussi comme {seen[key]}) ; indiquez chaque fichier source une seule fois")
         seen[key] = source
     frames = [_convert(_read_raw(source, profile), source, profile) for source in seen.values()]
     frame = pl.concat(frames, how="vertical").sort(SORT_KEY, maintain_order=True)
@@ -491,21 +491,21 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise FactsheetsError(f"{out}: unknown output format '{suffix or '(none)'}'; name the output file .csv or .parquet")
+        raise FactsheetsError(f"{out} : format de sortie inconnu « {suffix or '(aucun)'} » ; nommez le fichier de sortie en .csv ou .parquet")
     missing = [name for name in CANONICAL_COLUMNS if name not in frame.columns]
     if missing:
-        raise FactsheetsError(f"{out}: nothing written, the frame lacks column(s) {', '.join(missing)}")
+        raise FactsheetsError(f"{out} : rien n'a été écrit, il manque la ou les colonnes {', '.join(missing)}")
     folder = out.parent
     if out.is_dir():
-        raise FactsheetsError(f"{out}: is a folder; give a file name ending in .csv or .parquet")
+        raise FactsheetsError(f"{out} : c'est un dossier ; indiquez un nom de fichier se terminant par .csv ou .parquet")
     if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
-        raise FactsheetsError(f"{folder}: output folder {what}; create it or choose another --out")
+        what = "n'est pas un dossier" if folder.exists() else "n'existe pas"
+        raise FactsheetsError(f"{folder} : le dossier de sortie {what} ; créez-le ou choisissez un autre --out")
     data = frame.select(CANONICAL_COLUMNS).cast(OUTPUT_SCHEMA)
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".part")
     except OSError as error:
-        raise FactsheetsError(f"{folder}: cannot write in the output folder ({error.strerror}); choose a writable folder") from None
+        raise FactsheetsError(f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             if suffix == ".csv":
@@ -522,8 +522,8 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
         except FileNotFoundError:
             pass
         if isinstance(error, OSError):
-            raise FactsheetsError(f"{out}: cannot write ({error.strerror or error}); check the free space and permissions of {folder}") from None
+            raise FactsheetsError(f"{out} : écriture impossible ({error.strerror or error}) ; vérifiez l'espace libre et les droits sur {folder}") from None
         if isinstance(error, pl.exceptions.PolarsError):
-            raise FactsheetsError(f"{out}: cannot write ({str(error).splitlines()[0]})") from None
+            raise FactsheetsError(f"{out} : écriture impossible ({str(error).splitlines()[0]})") from None
         raise
     return out

@@ -20,9 +20,9 @@ def read_canonical(path: Path) -> pl.DataFrame:
     """The file's canonical columns, plus `__line`, the 1-based line (CSV) or row (Parquet)."""
     path = Path(path)
     if not path.exists():
-        raise FactsheetsError(f"{path}: data file not found; give an existing CSV or Parquet file with --data")
+        raise FactsheetsError(f"{path} : fichier de données introuvable ; indiquez un fichier CSV ou Parquet existant avec --data")
     if path.is_dir():
-        raise FactsheetsError(f"{path}: is a folder, not a data file; give a CSV or Parquet file with --data")
+        raise FactsheetsError(f"{path} : c'est un dossier, pas un fichier de données ; indiquez un fichier CSV ou Parquet avec --data")
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -35,18 +35,18 @@ def read_canonical(path: Path) -> pl.DataFrame:
             first_line = 2  # line 1 is the header
         else:
             raise FactsheetsError(
-                f"{path}: unknown data format '{suffix or '(none)'}'; use a .csv or .parquet file "
-                "in the canonical layout, or convert raw files with 'factsheets ingest'"
+                f"{path} : format de données inconnu « {suffix or '(aucun)'} » ; utilisez un fichier .csv ou .parquet "
+                "au format canonique, ou convertissez les fichiers bruts avec « factsheets ingest »"
             )
     except FactsheetsError:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise FactsheetsError(f"{path}: cannot be read as {suffix[1:].upper()} ({detail})") from None
+        raise FactsheetsError(f"{path} : illisible en tant que {suffix[1:].upper()} ({detail})") from None
     missing = [column for column in CANONICAL_COLUMNS if column not in frame.columns]
     if missing:
         raise FactsheetsError(
-            f"{path}: missing column(s) {', '.join(missing)}; the canonical layout has columns "
-            f"{', '.join(CANONICAL_COLUMNS)} (found: {', '.join(frame.columns) or 'none'})"
+            f"{path} : colonne(s) manquante(s) {', '.join(missing)} ; le format canonique a les colonnes "
+            f"{', '.join(CANONICAL_COLUMNS)} (trouvées : {', '.join(frame.columns) or 'aucune'})"
         )
     return frame.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=first_line)

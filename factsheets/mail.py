@@ -84,29 +84,29 @@ def load_mail_config(path: Path = MAIL_CONFIG) -> MailConfig:
     raw = load_mapping(path)
     smtp = require(raw, "smtp", path)
     if not isinstance(smtp, dict):
-        raise FactsheetsError(f"{path}: key 'smtp' must be a mapping (timeout_seconds, retries, backoff_seconds, backoff_factor)")
+        raise FactsheetsError(f"{path} : la clé « smtp » doit contenir des paires clé: valeur (timeout_seconds, retries, backoff_seconds, backoff_factor)")
 
     def text(key: str) -> str:
         value = require(raw, key, path)
         if not isinstance(value, str) or not value.strip():
-            raise FactsheetsError(f"{path}: key '{key}' must be a non-empty text")
+            raise FactsheetsError(f"{path} : la clé « {key} » doit être un texte non vide")
         return value
 
     def number(key: str, minimum: float, integer: bool = False) -> float:
-        value = require(smtp, key, f"{path}: smtp")
+        value = require(smtp, key, f"{path} : smtp")
         if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) or value < minimum:
-            kind = "a whole number" if integer else "a number"
-            raise FactsheetsError(f"{path}: key 'smtp.{key}' must be {kind} >= {minimum:g} (found {value!r})")
+            kind = "un nombre entier" if integer else "un nombre"
+            raise FactsheetsError(f"{path} : la clé « smtp.{key} » doit être {kind} >= {minimum:g} (trouvé : « {value} »)")
         return value
 
     subject, body = text("subject"), text("body")
     for key, template in (("subject", subject), ("body", body)):
         _check_template(template, path, key)
     if "\n" in subject.strip():
-        raise FactsheetsError(f"{path}: key 'subject' must be a single line")
+        raise FactsheetsError(f"{path} : la clé « subject » doit tenir sur une seule ligne")
     journal = raw.get("journal", ".mail-journal.json")
     if not isinstance(journal, str) or not journal or Path(journal).name != journal:
-        raise FactsheetsError(f"{path}: key 'journal' must be a plain file name such as .mail-journal.json")
+        raise FactsheetsError(f"{path} : la clé « journal » doit être un simple nom de fichier, comme .mail-journal.json")
     return MailConfig(
         sender=text("sender").strip(),
         subject=subject.strip(),
@@ -124,9 +124,9 @@ def _check_template(template: str, path: Path, key: str) -> None:
         template.format(department="Aisne", code="02", year=2024)
     except KeyError as error:
         allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
-        raise FactsheetsError(f"{path}: key '{key}': unknown placeholder {{{error.args[0]}}}; use {allowed}") from None
+        raise FactsheetsError(f"{path} : clé « {key} » : variable inconnue {{{error.args[0]}}} ; utilisez {allowed}") from None
     except (ValueError, IndexError) as error:
-        raise FactsheetsError(f"{path}: key '{key}': malformed template ({error}); write literal braces as {{{{ and }}}}") from None
+        raise FactsheetsError(f"{path} : clé « {key} » : modèle mal formé ({error}) ; écrivez les accolades littérales {{{{ et }}}}") from None
 
 
 # -- addresses ---------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def load_recipients(path: Path) -> RecipientBook:
     """Parse the recipients file; wrong shape raises at once, bad values are collected."""
     path = Path(path)
     if load_yaml(path) is None:  # also turns missing file / bad YAML into one clear line
-        raise FactsheetsError(f"{path}: empty file; expected a 'departments' mapping (see examples/recipients.example.yaml)")
+        raise FactsheetsError(f"{path} : fichier vide ; attendu : une clé « departments » (voir examples/recipients.example.yaml)")
     # Walk the node tree rather than the loaded values: keys keep their written text (an
     # unquoted 01 would load as the number 1) and every problem can name its line.
     root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
@@ -192,18 +192,18 @@ def load_recipients(path: Path) -> RecipientBook:
         return f"{path}:{node.start_mark.line + 1}"
 
     if not isinstance(root, yaml.MappingNode):
-        raise FactsheetsError(f"{where(root)}: expected a mapping with the key 'departments' at the top level")
+        raise FactsheetsError(f"{where(root)} : attendu : la clé « departments » au premier niveau du fichier")
     top = _mapping_items(root, path, "top level")
     unknown = [key for key in top if key != "departments"]
     if unknown:
-        raise FactsheetsError(f"{where(top[unknown[0]][0])}: unknown key '{unknown[0]}'; the file has one key, 'departments'")
+        raise FactsheetsError(f"{where(top[unknown[0]][0])} : clé inconnue « {unknown[0]} » ; le fichier n'a qu'une clé, « departments »")
     if "departments" not in top:
-        raise FactsheetsError(f"{path}: missing key 'departments' (department code -> to/cc addresses)")
+        raise FactsheetsError(f"{path} : clé « departments » manquante (code du département -> adresses to/cc)")
     key_node, departments = top["departments"]
     if not isinstance(departments, yaml.MappingNode) or not departments.value:
         raise FactsheetsError(
-            f"{where(key_node)}: key 'departments' must map department codes to recipients, "
-            "e.g. \"02\": {to: [contact@example.org]}"
+            f"{where(key_node)} : la clé « departments » doit associer des codes de département à des destinataires, "
+            "par ex. \"02\": {to: [contact@example.org]}"
         )
 
     from .reference import load_reference, normalize_department_code
@@ -215,30 +215,30 @@ def load_recipients(path: Path) -> RecipientBook:
     for raw_code, (code_node, value) in _mapping_items(departments, path, "departments").items():
         label = f"departments.{raw_code}"
         if not isinstance(value, yaml.MappingNode):
-            raise FactsheetsError(f"{where(value)}: key '{label}' must be a mapping with 'to' (and optionally 'cc', 'bcc')")
+            raise FactsheetsError(f"{where(value)} : la clé « {label} » doit contenir « to » (et éventuellement « cc », « bcc »)")
         fields = _mapping_items(value, path, label)
         extra = [key for key in fields if key not in RECIPIENT_KEYS]
         if extra:
             raise FactsheetsError(
-                f"{where(fields[extra[0]][0])}: unknown key '{label}.{extra[0]}'; allowed keys: {', '.join(RECIPIENT_KEYS)}"
+                f"{where(fields[extra[0]][0])} : clé inconnue « {label}.{extra[0]} » ; clés autorisées : {', '.join(RECIPIENT_KEYS)}"
             )
         if "to" not in fields:
-            raise FactsheetsError(f"{where(code_node)}: missing key '{label}.to' (list of addresses)")
+            raise FactsheetsError(f"{where(code_node)} : clé « {label}.to » manquante (liste d'adresses)")
         boxes = {key: _addresses(fields[key][1], path, f"{label}.{key}", problems) for key in fields}
         if not fields["to"][1].value or (isinstance(fields["to"][1], yaml.ScalarNode) and not fields["to"][1].value.strip()):
-            problems.append(f"{where(fields['to'][1])}: key '{label}.to' is empty; give at least one address")
+            problems.append(f"{where(fields['to'][1])} : la clé « {label}.to » est vide ; indiquez au moins une adresse")
         line = code_node.start_mark.line + 1
         try:
             code = normalize_department_code(raw_code)
             reference.department(code)
         except FactsheetsError:
             problems.append(
-                f"{path}:{line}: '{raw_code}' under 'departments' is not a known department code; "
-                "use an INSEE code such as \"02\", \"2A\" or \"971\""
+                f"{path}:{line} : « {raw_code} » sous « departments » n'est pas un code de département connu ; "
+                "utilisez un code INSEE comme \"02\", \"2A\" ou \"971\""
             )
             continue
         if code in first_line:
-            problems.append(f"{path}:{line}: department {code} is listed twice (also line {first_line[code]}); keep one entry")
+            problems.append(f"{path}:{line} : le département {code} figure deux fois (aussi ligne {first_line[code]}) ; gardez une seule entrée")
             continue
         first_line[code] = line
         entries.append(Recipients(code, line, boxes["to"], boxes.get("cc", ()), boxes.get("bcc", ())))
@@ -250,7 +250,8 @@ def _mapping_items(node: yaml.MappingNode, path: Path, label: str) -> dict[str, 
     items: dict[str, tuple[yaml.Node, yaml.Node]] = {}
     for key, value in node.value:
         if not isinstance(key, yaml.ScalarNode):
-            raise FactsheetsError(f"{path}:{key.start_mark.line + 1}: keys under '{label}' must be plain text")
+            place = "du premier niveau" if label == "top level" else f"sous « {label} »"
+            raise FactsheetsError(f"{path}:{key.start_mark.line + 1} : les clés {place} doivent être du texte simple")
         items[key.value] = (key, value)  # a repeated identical key: YAML keeps the last one
     return items
 
@@ -262,16 +263,16 @@ def _addresses(node: yaml.Node, path: Path, label: str, problems: list[str]) -> 
     elif isinstance(node, yaml.SequenceNode):
         items = node.value
     else:
-        raise FactsheetsError(f"{where}: key '{label}' must be a list of addresses, e.g. [contact@example.org]")
+        raise FactsheetsError(f"{where} : la clé « {label} » doit être une liste d'adresses, par ex. [contact@example.org]")
     boxes = []
     for item in items:
         if not isinstance(item, yaml.ScalarNode):
-            raise FactsheetsError(f"{path}:{item.start_mark.line + 1}: key '{label}' must list addresses as text")
+            raise FactsheetsError(f"{path}:{item.start_mark.line + 1} : la clé « {label} » doit lister les adresses sous forme de texte")
         box = parse_mailbox(item.value)
         if box is None:
             problems.append(
-                f"{path}:{item.start_mark.line + 1}: key '{label}': '{item.value}' is not a valid e-mail address; "
-                "write it as name@domain.fr or \"Nom <name@domain.fr>\""
+                f"{path}:{item.start_mark.line + 1} : clé « {label} » : « {item.value} » n'est pas une adresse e-mail valide ; "
+                "écrivez-la sous la forme nom@domaine.fr ou \"Nom <nom@domaine.fr>\""
             )
         else:
             boxes.append(box)
@@ -288,13 +289,13 @@ class Journal:
 
     @classmethod
     def load(cls, path: Path) -> "Journal":
-        fix = "restore it, or delete it to forget every past sending (everything would be sent again)"
+        fix = "restaurez-le, ou supprimez-le pour oublier tous les envois passés (tout serait envoyé à nouveau)"
         if not path.exists():
             return cls(path, [])
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise FactsheetsError(f"{path}: unreadable mail journal ({error}); {fix}") from None
+            raise FactsheetsError(f"{path} : journal d'envoi illisible ({error}) ; {fix}") from None
         entries = payload.get("sent") if isinstance(payload, dict) else None
         if not isinstance(entries, list) or not all(
             isinstance(entry, dict)
@@ -303,7 +304,7 @@ class Journal:
             and isinstance(entry.get("sha256"), str)
             for entry in entries
         ):
-            raise FactsheetsError(f"{path}: not a mail journal (expected 'sent': [{{year, department, sha256, …}}]); {fix}")
+            raise FactsheetsError(f"{path} : ce n'est pas un journal d'envoi (attendu : \"sent\": [{{year, department, sha256, …}}]) ; {fix}")
         return cls(path, entries)
 
     def hashes(self, year: int, code: str) -> list[str]:
@@ -370,7 +371,7 @@ def journal_lock(out_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FactsheetsError(
-                f"{lock_path}: another 'factsheets mail --send' is running on {out_dir}; wait for it to finish"
+                f"{lock_path} : une autre commande « factsheets mail --send » est en cours sur {out_dir} ; attendez qu'elle se termine"
             ) from None
         try:
             yield
@@ -398,7 +399,7 @@ def smtp_credentials(environ: Mapping[str, str] = os.environ) -> tuple[str, str]
     user, password = environ.get(USER_VARIABLE, ""), environ.get(PASSWORD_VARIABLE, "")
     if bool(user) != bool(password):
         missing = PASSWORD_VARIABLE if user else USER_VARIABLE
-        raise FactsheetsError(f"environment: {missing} is not set; set both {USER_VARIABLE} and {PASSWORD_VARIABLE}, or neither")
+        raise FactsheetsError(f"environnement : {missing} n'est pas défini ; définissez à la fois {USER_VARIABLE} et {PASSWORD_VARIABLE}, ou aucun des deux")
     return (user, password) if user else None
 
 
@@ -420,14 +421,14 @@ class SmtpSession:
             if self.require_tls:
                 if not smtp.has_extn("starttls"):
                     raise Permanent(
-                        f"{self.host}:{self.port} does not offer STARTTLS; refusing to send in clear text "
-                        "to a host other than this machine"
+                        f"{self.host}:{self.port} ne propose pas STARTTLS ; envoi en clair refusé vers un serveur "
+                        "autre que cette machine"
                     )
                 smtp.starttls(context=self.tls_context or ssl.create_default_context())
                 smtp.ehlo()
             if self.credentials:
                 if not smtp.has_extn("auth"):
-                    raise Permanent(f"{self.host}:{self.port} does not accept logins (no AUTH) but {USER_VARIABLE} is set")
+                    raise Permanent(f"{self.host}:{self.port} n'accepte pas d'authentification (pas d'AUTH) alors que {USER_VARIABLE} est défini")
                 smtp.login(*self.credentials)
         except BaseException:
             smtp.close()
@@ -481,28 +482,28 @@ def describe_failure(error: BaseException, host: str, port: int, timeout: float)
     if isinstance(error, Permanent):
         return str(error)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        refused = "; ".join(f"{address} ({answer(*reply)})" for address, reply in error.recipients.items())
-        return f"recipient refused: {refused}"
+        refused = " ; ".join(f"{address} ({answer(*reply)})" for address, reply in error.recipients.items())
+        return f"destinataire refusé : {refused}"
     if isinstance(error, smtplib.SMTPSenderRefused):
-        return f"sender {error.sender} refused ({answer(error.smtp_code, error.smtp_error)})"
+        return f"expéditeur {error.sender} refusé ({answer(error.smtp_code, error.smtp_error)})"
     if isinstance(error, smtplib.SMTPAuthenticationError):
-        return f"login refused by {host}:{port} ({answer(error.smtp_code, error.smtp_error)}); check {USER_VARIABLE} and {PASSWORD_VARIABLE}"
+        return f"authentification refusée par {host}:{port} ({answer(error.smtp_code, error.smtp_error)}) ; vérifiez {USER_VARIABLE} et {PASSWORD_VARIABLE}"
     if isinstance(error, smtplib.SMTPResponseException):
-        return f"{host}:{port} answered {answer(error.smtp_code, error.smtp_error)}"
+        return f"{host}:{port} a répondu {answer(error.smtp_code, error.smtp_error)}"
     # smtplib reports a read timeout as a disconnection caused by the TimeoutError.
     if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
-        return f"no answer from {host}:{port} within {timeout:g} s"
+        return f"aucune réponse de {host}:{port} en {_decimal(timeout)} s"
     if isinstance(error, smtplib.SMTPServerDisconnected):
-        return f"{host}:{port} closed the connection"
+        return f"{host}:{port} a fermé la connexion"
     if isinstance(error, ConnectionRefusedError):
-        return f"cannot connect to {host}:{port} (connection refused; is the server running?)"
+        return f"connexion impossible à {host}:{port} (connexion refusée ; le serveur est-il démarré ?)"
     if isinstance(error, socket.gaierror):
-        return f"cannot resolve SMTP host '{host}'"
+        return f"serveur SMTP introuvable : « {host} » (nom non résolu)"
     if isinstance(error, ssl.SSLError):
-        return f"TLS with {host}:{port} failed ({error.reason or error})"
+        return f"échec de TLS avec {host}:{port} ({error.reason or error})"
     if isinstance(error, OSError):
-        return f"{host}:{port}: {error.strerror or error}"
-    return f"{host}:{port}: {type(error).__name__}: {error}"
+        return f"{host}:{port} : {error.strerror or error}"
+    return f"{host}:{port} : {type(error).__name__}: {error}"
 
 
 def _is_permanent(error: BaseException) -> bool:
@@ -531,18 +532,23 @@ class Delivery:
 
     def summary(self) -> str:
         boxes = self.recipients
-        parts = [f"to {', '.join(box.header() for box in boxes.to)}"]
+        parts = [f"à {', '.join(box.header() for box in boxes.to)}"]
         if boxes.cc:
             parts.append(f"cc {', '.join(box.header() for box in boxes.cc)}")
         if boxes.bcc:
-            parts.append(f"bcc {', '.join(box.header() for box in boxes.bcc)}")
-        parts.append(f"subject \"{self.subject}\"")
-        parts.append(f"attachment {self.pdf.name} ({_size(len(self.content))})")
-        return "; ".join(parts)
+            parts.append(f"cci {', '.join(box.header() for box in boxes.bcc)}")
+        parts.append(f"objet « {self.subject} »")
+        parts.append(f"pièce jointe {self.pdf.name} ({_size(len(self.content))})")
+        return " ; ".join(parts)
 
 
 def _size(size: int) -> str:
-    return f"{size} bytes" if size < 1000 else f"{size / 1000:.1f} kB"
+    return f"{size} octets" if size < 1000 else f"{_decimal(round(size / 1000, 1))} ko"
+
+
+def _decimal(number: float) -> str:
+    """A number as French text: decimal comma, no trailing zeros (0.2 -> '0,2')."""
+    return f"{number:g}".replace(".", ",")
 
 
 def build_message(delivery: Delivery, sender: Mailbox, date: str | None = None) -> EmailMessage:
@@ -579,7 +585,7 @@ class MailValidationError(FactsheetsError):
         if len(problems) == 1:
             super().__init__(problems[0])
         else:
-            super().__init__(f"{source}: {len(problems)} problems (listed above); nothing was sent; fix them and run again")
+            super().__init__(f"{source} : {len(problems)} problèmes (listés ci-dessus) ; rien n'a été envoyé ; corrigez-les et relancez")
 
 
 def _stdout(line: str) -> None:
@@ -618,25 +624,25 @@ def run_mail(
 
     from_box = parse_mailbox(sender if sender is not None else config.sender)
     if from_box is None:
-        origin = "--from" if sender is not None else f"{MAIL_CONFIG}: key 'sender'"
-        problems.append(f"{origin}: '{sender if sender is not None else config.sender}' is not a valid e-mail address")
+        origin = "--from" if sender is not None else f"{MAIL_CONFIG} : clé « sender »"
+        problems.append(f"{origin} : « {sender if sender is not None else config.sender} » n'est pas une adresse e-mail valide")
     credentials = None
     try:
         credentials = smtp_credentials()
     except FactsheetsError as error:
         problems.append(str(error))
     if not 0 < smtp_port < 65536:
-        problems.append(f"--smtp-port: {smtp_port} is not a port number (1-65535)")
+        problems.append(f"--smtp-port : {smtp_port} n'est pas un numéro de port (1-65535)")
     if not smtp_host.strip() or any(char.isspace() for char in smtp_host):
         # smtplib would silently skip connecting to an empty host and fail later, obscurely.
-        problems.append(f"--smtp-host: '{smtp_host}' is not a host name; give one such as smtp.example.org or 127.0.0.1")
+        problems.append(f"--smtp-host : « {smtp_host} » n'est pas un nom de serveur ; indiquez-en un comme smtp.example.org ou 127.0.0.1")
 
     entries = _select(book, codes, problems)
     deliveries, year = _prepare(entries, year, data, out_dir, config, problems, log)
     if problems:
         if len(problems) > 1:
             for problem in problems:
-                log(f"factsheets: error: {problem}")
+                log(f"factsheets : erreur : {problem}")
         raise MailValidationError(problems, book.path)
 
     report = MailReport(year=year, dry_run=not send, deliveries=deliveries)
@@ -650,8 +656,8 @@ def run_mail(
         _decide(deliveries, Journal.load(journal_path), year, resend, report)
         for delivery in deliveries:
             emit(_line(delivery))
-        log(f"factsheets: dry run: {_count(deliveries, 'would-send', 'would-resend')} message(s) would be sent "
-            f"through {_describe_server(smtp_host, smtp_port, credentials)}; nothing was sent; add --send to send them")
+        log(f"factsheets : simulation : {_count(deliveries, 'would-send', 'would-resend')} message(s) à envoyer "
+            f"via {_describe_server(smtp_host, smtp_port, credentials)} ; rien n'a été envoyé ; ajoutez --send pour les envoyer")
         return report
 
     session = SmtpSession(smtp_host, smtp_port, timeout=config.timeout_seconds,
@@ -670,10 +676,10 @@ def run_mail(
             session.close()
     attempted = len(report.sent) + len(report.failures)
     if report.failures:
-        log(f"factsheets: {len(report.failures)} of {attempted} message(s) failed; run again to retry them "
-            "(messages already accepted are not sent twice)")
-    log(f"factsheets: {len(report.sent)} message(s) sent, {len(report.already_sent)} already sent before, "
-        f"{len(report.changed)} held back (changed), {len(report.failures)} failed")
+        log(f"factsheets : {len(report.failures)} message(s) sur {attempted} en échec ; relancez la commande pour réessayer "
+            "(les messages déjà acceptés ne sont pas envoyés deux fois)")
+    log(f"factsheets : {len(report.sent)} message(s) envoyé(s), {len(report.already_sent)} déjà envoyé(s) auparavant, "
+        f"{len(report.changed)} retenu(s) (modifiés), {len(report.failures)} en échec")
     return report
 
 
@@ -691,12 +697,12 @@ def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str
             code = normalize_department_code(text)
             reference.department(code)
         except FactsheetsError as error:
-            problems.append(f"--dept: {error}")
+            problems.append(f"--dept : {error}")
             continue
         if code in by_code:
             selected.append(by_code[code])
         else:
-            problems.append(f"--dept {text}: department {code} has no entry in {book.path}; add it under 'departments'")
+            problems.append(f"--dept {text} : le département {code} n'a pas d'entrée dans {book.path} ; ajoutez-le sous « departments »")
     return selected
 
 
@@ -710,22 +716,22 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
     try:
         year = year if year is not None else _latest_year(data)
     except FactsheetsError as error:
-        problems.append(f"cannot choose the year of the sheets: {error}")
+        problems.append(f"impossible de choisir l'année des fiches : {error}")
         return [], 0
     names = {entry.code: reference.department(entry.code)[1] for entry in entries}
     paths = {entry.code: out_dir / sheet_filename(year, entry.code, names[entry.code]) for entry in entries}
     missing = [code for code, path in paths.items() if not path.is_file()]
     if missing:
-        log(f"factsheets: rendering {len(missing)} missing sheet(s) for {year}: {', '.join(missing)}")
+        log(f"factsheets : production de {len(missing)} fiche(s) manquante(s) pour {year} : {', '.join(missing)}")
         try:
             rendered = render_departments(missing, year=year, data=data, out_dir=out_dir,
                                           workers=min(len(missing), os.cpu_count() or 1))
         except FactsheetsError as error:
-            problems.append(f"missing sheet(s) {', '.join(missing)} cannot be rendered: {error}")
+            problems.append(f"impossible de produire la ou les fiches manquantes {', '.join(missing)} : {error}")
         else:
             paths.update(rendered.written)
             for code, message in rendered.failures.items():
-                problems.append(f"{paths[code]}: missing sheet of department {code} cannot be rendered: {message}")
+                problems.append(f"{paths[code]} : impossible de produire la fiche manquante du département {code} : {message}")
     deliveries = []
     for entry in entries:
         path = paths[entry.code]
@@ -734,10 +740,10 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
         try:
             content = path.read_bytes()
         except OSError as error:
-            problems.append(f"{path}: cannot read the sheet ({error.strerror})")
+            problems.append(f"{path} : lecture de la fiche impossible ({error.strerror})")
             continue
         if not content.startswith(b"%PDF-"):
-            problems.append(f"{path}: not a PDF file; delete it so that it is rendered again")
+            problems.append(f"{path} : ce n'est pas un fichier PDF ; supprimez-le pour qu'il soit produit à nouveau")
             continue
         values = {"department": names[entry.code], "code": entry.code, "year": year}
         deliveries.append(Delivery(
@@ -761,11 +767,11 @@ def _decide(deliveries: list[Delivery], journal: Journal, year: int, resend: boo
         last = journal.last(year, delivery.code)
         if delivery.sha256 in sent_hashes:
             delivery.status = "already-sent"
-            delivery.note = f"already sent on {last['sent_at'] if last else '?'} with the same content; not sent again"
+            delivery.note = f"déjà envoyé le {last['sent_at'] if last else '?'} avec le même contenu ; pas d'envoi en double"
             report.already_sent.append(delivery.code)
         elif sent_hashes and not resend:
             delivery.status = "changed"
-            delivery.note = f"{delivery.pdf.name} changed since last sent ({last.get('sent_at', '?')}), use --resend"
+            delivery.note = f"{delivery.pdf.name} modifié depuis le dernier envoi ({last.get('sent_at', '?')}) ; utilisez --resend"
             report.changed.append(delivery.code)
         else:
             delivery.status = "would-resend" if sent_hashes else "would-send"
@@ -784,13 +790,13 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
             session.close()
             reason = describe_failure(error, host, port, config.timeout_seconds)
             if _is_permanent(error) or attempt == attempts:
-                tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+                tries = f" (après {attempt} tentatives)" if attempt > 1 else ""
                 delivery.status, delivery.note = "failed", reason + tries
                 report.failures[delivery.code] = reason + tries
-                log(f"factsheets: failed: {delivery.code}: {reason}{tries}")
+                log(f"factsheets : échec : {delivery.code} : {reason}{tries}")
                 return
             delay = config.delay(attempt)
-            log(f"factsheets: {delivery.code}: attempt {attempt} of {attempts} failed ({reason}); retrying in {delay:g} s")
+            log(f"factsheets : {delivery.code} : tentative {attempt} sur {attempts} en échec ({reason}) ; nouvel essai dans {_decimal(delay)} s")
             time.sleep(delay)
         else:
             _record(journal, {
@@ -816,29 +822,29 @@ def _record(journal: Journal, entry: dict[str, Any]) -> None:
         journal.record(entry)
     except OSError as error:
         raise FactsheetsError(
-            f"{journal.path}: the message of department {entry['department']} was accepted by the server but the "
-            f"journal could not be written ({error.strerror or error}); fix the folder before running again, "
-            "or that message will be sent a second time"
+            f"{journal.path} : le message du département {entry['department']} a été accepté par le serveur mais le "
+            f"journal n'a pas pu être écrit ({error.strerror or error}) ; réparez le dossier avant de relancer, "
+            "sinon ce message sera envoyé une deuxième fois"
         ) from None
 
 
 def _line(delivery: Delivery) -> str:
     label = {
-        "would-send": "would send",
-        "would-resend": "would resend",
-        "already-sent": "already sent",
-        "changed": "changed",
-        "sent": "sent",
-        "failed": "failed",
+        "would-send": "à envoyer",
+        "would-resend": "à renvoyer",
+        "already-sent": "déjà envoyé",
+        "changed": "modifié",
+        "sent": "envoyé",
+        "failed": "échec",
     }[delivery.status]
     detail = delivery.summary() if delivery.status in ("would-send", "would-resend", "sent") else delivery.note
-    return f"{label}: {delivery.code} {delivery.name}: {detail}"
+    return f"{label} : {delivery.code} {delivery.name} : {detail}"
 
 
 def _describe_server(host: str, port: int, credentials: tuple[str, str] | None) -> str:
     """How --send would talk to the server, so a dry run shows it before anything leaves."""
-    security = "clear text, this machine only" if is_loopback(host) else "STARTTLS required"
-    login = f", login as {credentials[0]}" if credentials else ", no login"
+    security = "en clair, cette machine uniquement" if is_loopback(host) else "STARTTLS obligatoire"
+    login = f", authentification en tant que {credentials[0]}" if credentials else ", sans authentification"
     return f"{host}:{port} ({security}{login})"
 
 

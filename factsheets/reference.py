@@ -90,26 +90,26 @@ def _read_source(path: Path) -> _Source:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FactsheetsError(
-            f"{path}: reference table not found; restore it from the factsheets repository"
+            f"{path} : table de référence introuvable ; restaurez-la depuis le dépôt factsheets"
         ) from None
     except UnicodeDecodeError as error:
-        raise FactsheetsError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
+        raise FactsheetsError(f"{path} : texte non UTF-8 ({error.reason} à l'octet {error.start}) ; enregistrez-le en UTF-8") from None
     except OSError as error:
-        raise FactsheetsError(f"{path}: cannot read ({error.strerror})") from None
+        raise FactsheetsError(f"{path} : lecture impossible ({error.strerror})") from None
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except _DuplicateKey as duplicate:
         raise FactsheetsError(
-            f"{path}:{duplicate.line}: code '{duplicate.key}' is given twice (first at line "
-            f"{duplicate.first_line}); keep one entry per code"
+            f"{path}:{duplicate.line} : le code « {duplicate.key} » figure deux fois (d'abord à la ligne "
+            f"{duplicate.first_line}) ; gardez une seule entrée par code"
         ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise FactsheetsError(f"{where}: invalid YAML ({problem}); fix the syntax at that line") from None
+        raise FactsheetsError(f"{where} : YAML invalide ({problem}) ; corrigez la syntaxe à cette ligne") from None
     finally:
         loader.dispose()
     lines: dict[tuple, int] = {}
@@ -122,7 +122,7 @@ def _mapping(source: _Source, value: Any, *keys: Any, what: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise FactsheetsError(f"{source.where(*keys)}: {what} must be a mapping of codes (code: value)")
+        raise FactsheetsError(f"{source.where(*keys)} : {what} doit associer des codes à des valeurs (code: valeur)")
     return value
 
 
@@ -130,47 +130,47 @@ def _checked_code(source: _Source, key: Any, pattern: re.Pattern, kind: str, exa
     where = source.where(*parents, key)
     if not isinstance(key, str):
         raise FactsheetsError(
-            f"{where}: {kind} code {key!r} was read as {type(key).__name__}, not text; "
-            f'write it in quotes, e.g. "{example}"'
+            f"{where} : le code {kind} {key!r} a été lu comme {type(key).__name__} et non comme du texte ; "
+            f'écrivez-le entre guillemets, par ex. "{example}"'
         )
     if not pattern.match(key):
-        raise FactsheetsError(f"{where}: '{key}' is not a valid {kind} code (e.g. {example})")
+        raise FactsheetsError(f"{where} : « {key} » n'est pas un code {kind} valide (par ex. {example})")
     return key
 
 
 def _text(source: _Source, value: Any, what: str, *keys: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise FactsheetsError(f"{source.where(*keys)}: {what} must be a non-empty text")
+        raise FactsheetsError(f"{source.where(*keys)} : {what} doit être un texte non vide")
     return value.strip()
 
 
 def _load_regions(path: Path) -> dict[str, str]:
     source = _read_source(path)
-    entries = _mapping(source, source.data, what="the file")
+    entries = _mapping(source, source.data, what="le fichier")
     if not entries:
-        raise FactsheetsError(f"{path}: no regions; the file must list the INSEE regions")
+        raise FactsheetsError(f"{path} : aucune région ; le fichier doit lister les régions INSEE")
     return {
-        _checked_code(source, code, REGION_CODE, "region", "32"): _text(source, name, f"the name of region {code}", code)
+        _checked_code(source, code, REGION_CODE, "de région", "32"): _text(source, name, f"le nom de la région {code}", code)
         for code, name in entries.items()
     }
 
 
 def _load_departments(path: Path, regions: dict[str, str]) -> list[tuple[str, str, str]]:
     source = _read_source(path)
-    entries = _mapping(source, source.data, what="the file")
+    entries = _mapping(source, source.data, what="le fichier")
     if not entries:
-        raise FactsheetsError(f"{path}: no departments; the file must list the INSEE departments")
+        raise FactsheetsError(f"{path} : aucun département ; le fichier doit lister les départements INSEE")
     rows = []
     for code, entry in entries.items():
-        code = _checked_code(source, code, DEPARTMENT_CODE, "department", "02")
+        code = _checked_code(source, code, DEPARTMENT_CODE, "de département", "02")
         if not isinstance(entry, dict):
-            raise FactsheetsError(f"{source.where(code)}: department {code} must have 'name' and 'region'")
-        name = _text(source, entry.get("name"), f"the name of department {code}", code)
+            raise FactsheetsError(f"{source.where(code)} : le département {code} doit avoir « name » et « region »")
+        name = _text(source, entry.get("name"), f"le nom du département {code}", code)
         region = entry.get("region")
         if not isinstance(region, str) or region not in regions:
             raise FactsheetsError(
-                f"{source.where(code)}: department {code} points to region {region!r}, which is not in "
-                f"{path.parent / 'regions.yaml'}; use a quoted region code such as \"32\""
+                f"{source.where(code)} : le département {code} renvoie à la région « {region} », absente de "
+                f"{path.parent / 'regions.yaml'} ; utilisez un code de région entre guillemets, par ex. \"32\""
             )
         rows.append((code, name, region))
     return rows
@@ -178,16 +178,16 @@ def _load_departments(path: Path, regions: dict[str, str]) -> list[tuple[str, st
 
 def _load_products(path: Path) -> list[tuple[str, str, str]]:
     source = _read_source(path)
-    entries = _mapping(source, source.data, what="the file")
+    entries = _mapping(source, source.data, what="le fichier")
     if not entries:
-        raise FactsheetsError(f"{path}: no products; the file must list the A129 product codes")
+        raise FactsheetsError(f"{path} : aucun produit ; le fichier doit lister les codes produits A129")
     rows = []
     for code, entry in entries.items():
-        code = _checked_code(source, code, PRODUCT_CODE, "A129 product", "C30C")
+        code = _checked_code(source, code, PRODUCT_CODE, "produit A129", "C30C")
         if not isinstance(entry, dict):
-            raise FactsheetsError(f"{source.where(code)}: product {code} must have 'label' and 'short_label'")
-        label = _text(source, entry.get("label"), f"the label of product {code}", code)
-        short = _text(source, entry.get("short_label"), f"the short_label of product {code}", code)
+            raise FactsheetsError(f"{source.where(code)} : le produit {code} doit avoir « label » et « short_label »")
+        label = _text(source, entry.get("label"), f"le label du produit {code}", code)
+        short = _text(source, entry.get("short_label"), f"le short_label du produit {code}", code)
         rows.append((code, label, short))
     return rows
 
@@ -204,32 +204,32 @@ def _iso_country_names() -> dict[str, str]:
 
 def _load_countries(path: Path) -> dict[str, str]:
     source = _read_source(path)
-    sections = _mapping(source, source.data, what="the file")
+    sections = _mapping(source, source.data, what="le fichier")
     unknown = sorted(set(map(str, sections)) - {"overrides", "extra", "special"})
     if unknown:
         raise FactsheetsError(
-            f"{source.where(unknown[0])}: unknown section '{unknown[0]}'; use overrides, extra or special"
+            f"{source.where(unknown[0])} : section inconnue « {unknown[0]} » ; utilisez overrides, extra ou special"
         )
     names = _iso_country_names()
     for section in ("overrides", "extra", "special"):
-        entries = _mapping(source, sections.get(section), section, what=f"section '{section}'")
+        entries = _mapping(source, sections.get(section), section, what=f"la section « {section} »")
         for code, name in entries.items():
-            code = _checked_code(source, code, COUNTRY_CODE, "country", "DE", section)
-            names[code] = _text(source, name, f"the name of country {code}", section, code)
+            code = _checked_code(source, code, COUNTRY_CODE, "pays", "DE", section)
+            names[code] = _text(source, name, f"le nom du pays {code}", section, code)
     return names
 
 
 def _load_territoires(path: Path, departments: set[str]) -> dict[str, tuple[str, ...]]:
     source = _read_source(path)
-    entries = _mapping(source, source.data, what="the file")
+    entries = _mapping(source, source.data, what="le fichier")
     result = {}
     for code, names in entries.items():
-        code = _checked_code(source, code, DEPARTMENT_CODE, "department", "02")
+        code = _checked_code(source, code, DEPARTMENT_CODE, "de département", "02")
         if code not in departments:
-            raise FactsheetsError(f"{source.where(code)}: department {code} is not in departments.yaml")
+            raise FactsheetsError(f"{source.where(code)} : le département {code} ne figure pas dans departments.yaml")
         if not isinstance(names, list) or not names:
-            raise FactsheetsError(f"{source.where(code)}: department {code} needs a list of Territoires d'industrie")
-        result[code] = tuple(_text(source, name, f"a Territoire d'industrie of {code}", code) for name in names)
+            raise FactsheetsError(f"{source.where(code)} : le département {code} doit avoir une liste de Territoires d'industrie")
+        result[code] = tuple(_text(source, name, f"un Territoire d'industrie de {code}", code) for name in names)
     return result
 
 
@@ -242,22 +242,22 @@ def _settings_codes(config_dir: Path, departments: set[str]) -> tuple[dict[str, 
     where = Path(config_dir) / "settings.yaml"
     data = settings(Path(config_dir)).get("data") or {}
     if not isinstance(data, dict):
-        raise FactsheetsError(f"{where}: 'data' must be a mapping")
+        raise FactsheetsError(f"{where} : « data » doit contenir des paires clé: valeur")
 
     def section(key: str) -> dict:
         value = data.get(key) or {}
         if not isinstance(value, dict):
-            raise FactsheetsError(f"{where}: data.{key} must be a mapping of codes (code: name)")
+            raise FactsheetsError(f"{where} : data.{key} doit associer des codes à des noms (code: nom)")
         for code in value:
             if not isinstance(code, str) or not code.strip():
-                raise FactsheetsError(f'{where}: data.{key}: code {code!r} must be text; write it in quotes, e.g. "00"')
+                raise FactsheetsError(f'{where} : data.{key} : le code « {code} » doit être du texte ; écrivez-le entre guillemets, par ex. "00"')
         return value
 
     unallocated = {code: str(label) for code, label in section("unallocated_departments").items()}
     clash = sorted(set(unallocated) & departments)
     if clash:
         raise FactsheetsError(
-            f"{where}: data.unallocated_departments lists '{clash[0]}', which is a real department; remove it"
+            f"{where} : data.unallocated_departments contient « {clash[0]} », qui est un vrai département ; retirez-le"
         )
     products = {}
     for code, entry in section("extra_products").items():
@@ -293,13 +293,13 @@ class Reference:
         try:
             return self._departments[code]
         except (KeyError, TypeError):
-            raise FactsheetsError(f"unknown department '{code}'; use an INSEE code such as 02 or 2A") from None
+            raise FactsheetsError(f"département inconnu « {code} » ; utilisez un code INSEE comme 02 ou 2A") from None
 
     def region_name(self, code: str) -> str:
         try:
             return self._regions[code]
         except (KeyError, TypeError):
-            raise FactsheetsError(f"unknown region '{code}'; use an INSEE region code such as 32") from None
+            raise FactsheetsError(f"région inconnue « {code} » ; utilisez un code de région INSEE comme 32") from None
 
 
 def normalize_department_code(text: str) -> str:

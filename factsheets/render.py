@@ -88,7 +88,7 @@ def prepare_output_dir(out_dir: Path) -> Path:
         probe.close()
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise FactsheetsError(f"{out_dir}: output folder is not writable ({reason}); choose another with --out") from None
+        raise FactsheetsError(f"{out_dir} : impossible d'écrire dans le dossier de sortie ({reason}) ; choisissez-en un autre avec --out") from None
     return out_dir
 
 
@@ -300,7 +300,7 @@ def _helper_ready() -> int:
 def _render_in_helper(task: _HelperTask, synthetic: bool, out_dir: Path) -> tuple[str, str | None, str | None]:
     code = task.local.department.code
     if _helper is None:
-        return code, None, f"worker process could not start: {_helper_error}"
+        return code, None, f"le processus de rendu n'a pas pu démarrer : {_helper_error}"
     return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir))
 
 

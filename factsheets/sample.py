@@ -446,7 +446,7 @@ def _make_tie(products: np.ndarray, values: np.ndarray) -> None:
     values[largest_row(b)] += half
     values[largest_row(top)] += odd
     if values.min() < MIN_VALUE_EUR:
-        raise FactsheetsError("sample generation: the tie adjustment emptied a row; change TIE_DEPARTMENT")
+        raise FactsheetsError("génération de l'échantillon : l'ajustement de l'égalité a vidé une ligne ; changez TIE_DEPARTMENT")
 
 
 def generate_sample(reference: Reference) -> pl.DataFrame:
@@ -455,14 +455,14 @@ def generate_sample(reference: Reference) -> pl.DataFrame:
     regions = dict(zip(codes, reference.departments["region"].to_list()))
     unknown = sorted(set(codes) ^ set(DEPARTMENT_SIZES))
     if unknown:
-        raise FactsheetsError(f"sample generation: department sizes do not match the reference table ({unknown[0]})")
+        raise FactsheetsError(f"génération de l'échantillon : les tailles des départements ne correspondent pas à la table de référence ({unknown[0]})")
     special_codes = {partner for rows in SPECIAL_PARTNERS.values() for partner, _, _ in rows}
     missing = sorted(
         (set(PRODUCT_WEIGHTS) - set(reference.products["code"]))
         | ((set(PARTNERS) | special_codes) - set(reference.countries["code"]))
     )
     if missing:
-        raise FactsheetsError(f"sample generation: code '{missing[0]}' is not in the reference tables")
+        raise FactsheetsError(f"génération de l'échantillon : le code « {missing[0]} » ne figure pas dans les tables de référence")
     pools = _Pools.build()
     totals = {(year, flow): _department_totals(year, flow, codes, regions) for year in YEARS for flow in FLOWS}
 
@@ -532,11 +532,11 @@ def main(argv: list[str] | None = None) -> int:
         frame = generate_sample(load_reference())
         write_sample(frame, arguments.out)
     except FactsheetsError as error:
-        print(f"factsheets: error: {error}", file=sys.stderr)
+        print(f"factsheets : erreur : {error}", file=sys.stderr)
         return 2
     except (OSError, pl.exceptions.PolarsError) as error:
         reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0] or type(error).__name__
-        print(f"factsheets: error: {arguments.out}: cannot write ({reason}); choose another --out", file=sys.stderr)
+        print(f"factsheets : erreur : {arguments.out} : écriture impossible ({reason}) ; choisissez un autre --out", file=sys.stderr)
         return 2
     print(arguments.out)
     return 0

@@ -29,7 +29,7 @@ CANONICAL_SCHEMA = {
 
 def _location(path: Path, line: int) -> str:
     """'file.csv:12' for a text file; Parquet has rows, not lines."""
-    return f"{path}:{line}" if path.suffix.lower() == ".csv" else f"{path} (row {line})"
+    return f"{path}:{line}" if path.suffix.lower() == ".csv" else f"{path} (ligne {line})"
 
 
 def _reject(path: Path, bad: pl.DataFrame, column: str, problem: str, fix: str) -> None:
@@ -37,10 +37,10 @@ def _reject(path: Path, bad: pl.DataFrame, column: str, problem: str, fix: str) 
     if bad.is_empty():
         return
     first = bad.row(0, named=True)
-    more = f" ({bad.height - 1} more such rows)" if bad.height > 1 else ""
+    more = f" ({bad.height - 1} autre(s) ligne(s) dans ce cas)" if bad.height > 1 else ""
     value = first["__raw"]
-    shown = "empty" if value is None or str(value).strip() == "" else f"'{value}'"
-    raise FactsheetsError(f"{_location(path, first[LINE_COLUMN])}: column {column}: {shown} {problem}{more}; {fix}")
+    shown = "vide" if value is None or str(value).strip() == "" else f"« {value} »"
+    raise FactsheetsError(f"{_location(path, first[LINE_COLUMN])} : colonne {column} : {shown} {problem}{more} ; {fix}")
 
 
 def _text(column: str) -> pl.Expr:
@@ -61,7 +61,7 @@ def _typed(raw: pl.DataFrame, column: str, dtype: pl.DataType) -> pl.Expr:
 def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFrame:
     """The typed canonical frame, or FactsheetsError on the first bad value found."""
     if raw.is_empty():
-        raise FactsheetsError(f"{path}: no data rows; the file has a header but nothing to report on")
+        raise FactsheetsError(f"{path} : aucune ligne de données ; le fichier a un en-tête mais rien à présenter")
 
     frame = raw.with_columns(
         year=_typed(raw, "year", pl.Int32),
@@ -85,25 +85,25 @@ def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFram
         value_inf=pl.col("value_eur").is_infinite(),
         value_negative=pl.col("value_eur") < 0,
     )
-    check(masks["year_bad"], "year", "is not a whole year", "write the year as a number such as 2024")
-    check(masks["flow_bad"], "flow", "is not a flow", "use 'export' or 'import'")
-    check(masks["value_nan"], "value_eur", "is not a number", "write values in euros with '.' as decimal mark")
-    check(masks["value_inf"], "value_eur", "is not a finite number", "write values in euros")
-    check(masks["value_negative"], "value_eur", "is negative", "values are amounts in euros, 0 or more")
+    check(masks["year_bad"], "year", "n'est pas une année entière", "écrivez l'année en chiffres, par ex. 2024")
+    check(masks["flow_bad"], "flow", "n'est pas un flux", "utilisez « export » ou « import »")
+    check(masks["value_nan"], "value_eur", "n'est pas un nombre", "écrivez les montants en euros avec « . » comme séparateur décimal")
+    check(masks["value_inf"], "value_eur", "n'est pas un nombre fini", "écrivez les montants en euros")
+    check(masks["value_negative"], "value_eur", "est négatif", "les montants sont en euros, 0 ou plus")
 
     department_codes = reference.departments["code"].to_list() + list(reference.unallocated_departments)
     for column, known, kind, fix in (
         (
             "department",
             department_codes,
-            "department",
-            "use an INSEE code (01…95, 2A, 2B, 971…976) or list it under data.unallocated_departments in config/settings.yaml",
+            "de département",
+            "utilisez un code INSEE (01…95, 2A, 2B, 971…976) ou ajoutez-le sous data.unallocated_departments dans config/settings.yaml",
         ),
-        ("product", reference.products["code"], "product", "use an A129 code or list it under data.extra_products in config/settings.yaml"),
-        ("country", reference.countries["code"], "country", "use an ISO alpha-2 or customs code, or list it under data.extra_countries in config/settings.yaml"),
+        ("product", reference.products["code"], "produit", "utilisez un code A129 ou ajoutez-le sous data.extra_products dans config/settings.yaml"),
+        ("country", reference.countries["code"], "pays", "utilisez un code ISO alpha-2 ou douanier, ou ajoutez-le sous data.extra_countries dans config/settings.yaml"),
     ):
         unknown = typed[column].is_null() | ~typed[column].is_in(pl.Series(known, dtype=pl.String).to_list())
-        check(unknown, column, f"is not a known {kind} code", fix)
+        check(unknown, column, f"n'est pas un code {kind} connu", fix)
 
     return typed.select(
         [pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items()]
@@ -127,6 +127,6 @@ def choose_year(frame: pl.DataFrame, year: int | None, source: Path | str) -> in
         return years[-1]
     if year not in years:
         raise FactsheetsError(
-            f"{source}: no data for year {year}; years in the file: {', '.join(map(str, years))}"
+            f"{source} : aucune donnée pour l'année {year} ; années présentes dans le fichier : {', '.join(map(str, years))}"
         )
     return year

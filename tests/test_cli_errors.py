@@ -20,16 +20,16 @@ def write(tmp_path, text, name="data.csv"):
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (HEADER + GOOD + "2024,export,02,C10A,DE,-5\n", ["data.csv:4", "value_eur", "'-5'", "negative"]),
-        (HEADER + GOOD + "2024,export,02,C10A,DE,abc\n", ["data.csv:4", "value_eur", "'abc'", "not a number"]),
+        (HEADER + GOOD + "2024,export,02,C10A,DE,-5\n", ["data.csv:4", "value_eur", "« -5 »", "est négatif"]),
+        (HEADER + GOOD + "2024,export,02,C10A,DE,abc\n", ["data.csv:4", "value_eur", "« abc »", "n'est pas un nombre"]),
         (HEADER + "2024,export,02,C10A,DE,nan\n", ["data.csv:2", "value_eur"]),
-        (HEADER + GOOD + "2024,sortie,02,C10A,DE,5\n", ["data.csv:4", "flow", "'sortie'", "export"]),
-        (HEADER + GOOD + "20x4,export,02,C10A,DE,5\n", ["data.csv:4", "year", "'20x4'"]),
-        (HEADER + GOOD + "2024,export,99,C10A,DE,5\n", ["data.csv:4", "department", "'99'"]),
-        (HEADER + GOOD + "2024,export,02,C99Q,DE,5\n", ["data.csv:4", "product", "'C99Q'"]),
-        (HEADER + GOOD + "2024,export,02,C10A,ZZ,5\n", ["data.csv:4", "country", "'ZZ'"]),
-        ("year,flow,dept,product,country,value_eur\n2024,export,02,C10A,DE,5\n", ["missing column", "department"]),
-        (HEADER, ["no data rows"]),
+        (HEADER + GOOD + "2024,sortie,02,C10A,DE,5\n", ["data.csv:4", "flow", "« sortie »", "export"]),
+        (HEADER + GOOD + "20x4,export,02,C10A,DE,5\n", ["data.csv:4", "year", "« 20x4 »"]),
+        (HEADER + GOOD + "2024,export,99,C10A,DE,5\n", ["data.csv:4", "department", "« 99 »"]),
+        (HEADER + GOOD + "2024,export,02,C99Q,DE,5\n", ["data.csv:4", "product", "« C99Q »"]),
+        (HEADER + GOOD + "2024,export,02,C10A,ZZ,5\n", ["data.csv:4", "country", "« ZZ »"]),
+        ("year,flow,dept,product,country,value_eur\n2024,export,02,C10A,DE,5\n", ["colonne(s) manquante(s)", "department"]),
+        (HEADER, ["aucune ligne de données"]),
     ],
 )
 def test_bad_data_file_gives_one_line_naming_file_line_and_value(tmp_path, content, expected):
@@ -43,7 +43,7 @@ def test_bad_data_file_gives_one_line_naming_file_line_and_value(tmp_path, conte
 
 def test_missing_and_malformed_files(tmp_path):
     line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", tmp_path / "absent.csv"))
-    assert "absent.csv" in line and "not found" in line
+    assert "absent.csv" in line and "introuvable" in line
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"this is not parquet")
     line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", broken))
@@ -54,7 +54,7 @@ def test_missing_and_malformed_files(tmp_path):
 
 def test_unknown_department_and_year(tmp_path):
     line = one_error_line(run_cli("indicators", "--dept", "99", "--json"))
-    assert "99" in line and "department" in line
+    assert "99" in line and "département" in line
     data = write(tmp_path, HEADER + GOOD)
     line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", data, "--year", "2019"))
     assert "2019" in line and "2024" in line
@@ -76,7 +76,7 @@ def test_parquet_rows_are_named_by_row(tmp_path):
     pl.DataFrame({"year": [2024, 2024], "flow": ["export", "export"], "department": ["02", "02"],
                   "product": ["C10A", "C10A"], "country": ["DE", "BE"], "value_eur": [1.0, -2.0]}).write_parquet(path)
     line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", path))
-    assert "row 2" in line and "negative" in line
+    assert "ligne 2" in line and "négatif" in line
 
 
 def test_broken_yaml_config_is_named_with_its_line(tmp_path):
@@ -95,4 +95,4 @@ def test_broken_yaml_config_is_named_with_its_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "factsheets", "indicators", "--dept", "02", "--json"],
                             capture_output=True, text=True, env={**os.environ, "FACTSHEETS_HOME": str(home)})
     line = one_error_line(result)
-    assert "settings.yaml" in line and "invalid YAML" in line
+    assert "settings.yaml" in line and "YAML invalide" in line

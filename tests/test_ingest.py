@@ -131,7 +131,7 @@ def test_profile_without_header_year_from_file_name(tmp_path):
     other = tmp_path / "sans_annee.txt"
     other.write_text("X|59|C20B|NL|1\n", encoding="utf-8")
     message = error_of(ingest, [other], profile)
-    assert message.startswith(f"{other}: no year found in the file name with pattern 'douane_(\\d{{4}})'")
+    assert message.startswith(f"{other} : aucune année trouvée dans le nom du fichier avec le motif « douane_(\\d{{4}}) »")
 
 
 def test_fixed_year_value(tmp_path):
@@ -186,7 +186,7 @@ def test_canonical_csv_and_parquet_files_mix(tmp_path, canonical):
 def test_canonical_rejects_unknown_extension(tmp_path, canonical):
     source = tmp_path / "data.xlsx"
     source.write_bytes(b"PK")
-    assert error_of(ingest, [source], canonical).startswith(f"{source}: cannot tell the format from the extension '.xlsx'")
+    assert error_of(ingest, [source], canonical).startswith(f"{source} : impossible de déduire le format de l'extension « .xlsx »")
 
 
 # --------------------------------------------------------------------------- loading profiles
@@ -201,19 +201,19 @@ def test_profiles_load_by_name_and_by_path(dgddi, canonical):
 
 def test_unknown_profile_lists_the_available_ones():
     message = error_of(load_profile, "dgdi")
-    assert message.startswith("unknown profile 'dgdi'; available profiles: canonical, dgddi")
+    assert message.startswith("profil inconnu « dgdi » ; profils disponibles : canonical, dgddi")
 
 
 def test_profile_file_not_found(tmp_path):
     missing = tmp_path / "absent.yaml"
-    assert error_of(load_profile, str(missing)) == f"{missing}: profile file not found; give an existing YAML profile or a profile name"
+    assert error_of(load_profile, str(missing)) == f"{missing} : fichier de profil introuvable ; indiquez un profil YAML existant ou un nom de profil"
 
 
 def test_broken_yaml_profile_names_file_and_line(tmp_path):
     path = tmp_path / "casse.yaml"
     path.write_text("format: csv\ncolumns:\n  year: [Annee\n", encoding="utf-8")
     message = error_of(load_profile, str(path))
-    assert message.startswith(f"{path}:") and "invalid YAML" in message
+    assert message.startswith(f"{path}:") and "YAML invalide" in message
 
 
 def profile_text(**changes: str | None) -> str:
@@ -229,24 +229,24 @@ def profile_text(**changes: str | None) -> str:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"unit": None}, "missing key 'unit'"),
-        ({"separator": None}, "missing key 'separator'"),
-        ({"columns": "{year: A, flow: F, department: D, product: P, country: C}"}, "missing key 'columns.value'"),
-        ({"flow_codes": None}, "missing key 'flow_codes'"),
-        ({"unit": "millions_eur"}, "key 'unit': 'millions_eur' is not one of eur, thousands_eur"),
-        ({"encoding": "klingon"}, "key 'encoding': 'klingon' is not a known encoding"),
-        ({"decimal": "';'"}, "key 'decimal': ';' is not one of ., ,"),
-        ({"seperator": "';'"}, "key 'seperator': unknown key"),
-        ({"flow_codes": "{E: exports}"}, "key 'flow_codes.E': 'exports' is not export or import"),
-        ({"year_value": "2024"}, "key 'columns.year': the year comes from year_value or year_from_filename"),
-        ({"department_pad": "five"}, "key 'department_pad': 'five' is not a width between 1 and 3"),
+        ({"unit": None}, "clé « unit » manquante"),
+        ({"separator": None}, "clé « separator » manquante"),
+        ({"columns": "{year: A, flow: F, department: D, product: P, country: C}"}, "clé « columns.value » manquante"),
+        ({"flow_codes": None}, "clé « flow_codes » manquante"),
+        ({"unit": "millions_eur"}, "clé « unit » : « millions_eur » n'est pas l'une des valeurs eur, thousands_eur"),
+        ({"encoding": "klingon"}, "clé « encoding » : « klingon » n'est pas un encodage connu"),
+        ({"decimal": "';'"}, "clé « decimal » : « ; » n'est pas l'une des valeurs ., ,"),
+        ({"seperator": "';'"}, "clé « seperator » : clé inconnue"),
+        ({"flow_codes": "{E: exports}"}, "clé « flow_codes.E » : « exports » n'est ni export ni import"),
+        ({"year_value": "2024"}, "clé « columns.year » : l'année vient de year_value ou de year_from_filename"),
+        ({"department_pad": "five"}, "clé « department_pad » : « five » n'est pas une largeur comprise entre 1 et 3"),
     ],
 )
 def test_bad_profile_names_file_and_key(tmp_path, changes, expected):
     path = tmp_path / "profil.yaml"
     path.write_text(profile_text(**changes), encoding="utf-8")
     message = error_of(load_profile, str(path))
-    assert message.startswith(f"{path}: {expected}"), message
+    assert message.startswith(f"{path} : {expected}"), message
 
 
 # --------------------------------------------------------------------------- bad raw files
@@ -254,27 +254,27 @@ def test_bad_profile_names_file_and_key(tmp_path, changes, expected):
 
 def test_missing_source_file(tmp_path, dgddi):
     missing = tmp_path / "nulle_part.csv"
-    assert error_of(ingest, [missing], dgddi) == f"{missing}: source file not found; check the path"
+    assert error_of(ingest, [missing], dgddi) == f"{missing} : fichier source introuvable ; vérifiez le chemin"
 
 
 def test_same_source_twice(tmp_path, dgddi):
     path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1"])
-    assert error_of(ingest, [path, path], dgddi).startswith(f"{path}: given twice")
+    assert error_of(ingest, [path, path], dgddi).startswith(f"{path} : indiqué deux fois")
 
 
 def test_missing_raw_column_lists_what_is_there(tmp_path, dgddi):
     path = write_latin1(tmp_path / "court.csv", ["Annee;Flux;Code département;Code A129;Code Pays;Montant", "2024;E;02;C29A;DE;1"])
     message = error_of(ingest, [path], dgddi)
     assert message.startswith(
-        f"{path}:1: missing column(s) 'Valeur' (columns.value) required by profile dgddi; "
-        "found: 'Annee', 'Flux', 'Code département', 'Code A129', 'Code Pays', 'Montant'"
+        f"{path}:1 : colonne(s) manquante(s) « Valeur » (columns.value) requise(s) par le profil dgddi ; "
+        "trouvées : « Annee », « Flux », « Code département », « Code A129 », « Code Pays », « Montant »"
     )
 
 
 def test_wrong_separator_hint(tmp_path, dgddi):
     path = tmp_path / "virgules.csv"
     path.write_text("Annee,Flux,Code département,Code A129,Code Pays,Valeur\n2024,E,02,C29A,DE,1\n", encoding="latin-1")
-    assert "check 'separator' (';')" in error_of(ingest, [path], dgddi)
+    assert "vérifiez « separator » (« ; »)" in error_of(ingest, [path], dgddi)
 
 
 def test_value_not_a_number_names_file_line_and_value(tmp_path, dgddi):
@@ -282,55 +282,55 @@ def test_value_not_a_number_names_file_line_and_value(tmp_path, dgddi):
     rows.append("2024;E;02;Véhicules;C29A;DE;abc")  # line 12: the header is line 1
     path = dgddi_file(tmp_path, rows)
     assert error_of(ingest, [path], dgddi) == (
-        f"{path}:12: column Valeur: 'abc' is not a number; write a number with a decimal comma (','), "
-        f"as set by 'decimal' in {dgddi.path}"
+        f"{path}:12 : colonne Valeur : « abc » n'est pas un nombre ; écrivez un nombre avec la virgule (« , ») comme "
+        f"séparateur décimal, comme le prévoit « decimal » dans {dgddi.path}"
     )
 
 
 @pytest.mark.parametrize(
     ("raw", "shown"),
-    [("", "empty value"), ("1.234", "'1.234'"), ("1,2,3", "'1,2,3'"), ("inf", "'inf'"), ("12 kEUR", "'12 kEUR'")],
+    [("", "valeur vide"), ("1.234", "« 1.234 »"), ("1,2,3", "« 1,2,3 »"), ("inf", "« inf »"), ("12 kEUR", "« 12 kEUR »")],
 )
 def test_other_values_that_are_not_numbers(tmp_path, dgddi, raw, shown):
     path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", f"2024;E;02;x;C29A;DE;{raw}", f"2024;I;02;x;C29A;DE;{raw}"])
     message = error_of(ingest, [path], dgddi)
-    assert message.startswith(f"{path}:3: column Valeur: {shown} is not a number (1 more such rows);"), message
+    assert message.startswith(f"{path}:3 : colonne Valeur : {shown} n'est pas un nombre (1 autre(s) ligne(s) dans ce cas) ;"), message
 
 
 def test_negative_value(tmp_path, dgddi):
     path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", "2024;I;60;x;C21Z;US;-3,5"])
-    assert error_of(ingest, [path], dgddi) == f"{path}:3: column Valeur: '-3,5' is negative; values are amounts, 0 or more"
+    assert error_of(ingest, [path], dgddi) == f"{path}:3 : colonne Valeur : « -3,5 » est négatif ; les montants sont positifs ou nuls"
 
 
 def test_unknown_flow_code(tmp_path, dgddi):
     path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", "2024;I;60;x;C21Z;US;2", "2024;X;60;x;C21Z;US;2"])
     assert error_of(ingest, [path], dgddi) == (
-        f"{path}:4: column Flux: 'X' is not a known flow code; expected one of 'E', 'I' (flow_codes in {dgddi.path})"
+        f"{path}:4 : colonne Flux : « X » n'est pas un code de flux connu ; attendu : l'un de « E », « I » (flow_codes dans {dgddi.path})"
     )
 
 
 @pytest.mark.parametrize("raw", ["2024.0", "deux mille", "24", ""])
 def test_year_not_an_integer(tmp_path, dgddi, raw):
     path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", f"{raw};E;02;x;C29A;DE;1"])
-    shown = f"'{raw}'" if raw else "empty value"
+    shown = f"« {raw} »" if raw else "valeur vide"
     assert error_of(ingest, [path], dgddi) == (
-        f"{path}:3: column Annee: {shown} is not a year; write the year as a whole number such as 2024"
+        f"{path}:3 : colonne Annee : {shown} n'est pas une année ; écrivez l'année en nombre entier, par ex. 2024"
     )
 
 
 def test_missing_code(tmp_path, dgddi):
     path = dgddi_file(tmp_path, ["2024;E; ;x;C29A;DE;1"])
     assert error_of(ingest, [path], dgddi) == (
-        f"{path}:2: column Code département: empty value is not a department code; every row needs a department code"
+        f"{path}:2 : colonne Code département : valeur vide n'est pas un code de département ; chaque ligne doit avoir un code de département"
     )
 
 
 def test_empty_files(tmp_path, dgddi):
     empty = tmp_path / "vide.csv"
     empty.write_bytes(b"")
-    assert error_of(ingest, [empty], dgddi).startswith(f"{empty}:1: empty file")
+    assert error_of(ingest, [empty], dgddi).startswith(f"{empty}:1 : fichier vide")
     header_only = write_latin1(tmp_path / "entete.csv", [DGDDI_HEADER])
-    assert error_of(ingest, [header_only], dgddi) == f"{header_only}:2: empty file, no data rows after the header"
+    assert error_of(ingest, [header_only], dgddi) == f"{header_only}:2 : fichier vide, aucune ligne de données après l’en-tête"
 
 
 def test_wrong_encoding_names_the_line(tmp_path):
@@ -339,13 +339,13 @@ def test_wrong_encoding_names_the_line(tmp_path):
     source = tmp_path / "latin.csv"
     write_latin1(source, ["A;F;D;P;C;V", "2024;E;02;C29A;DE;1", "2024;E;02;C29A;DE;1 # Société"])
     message = error_of(ingest, [source], load_profile(str(path)))
-    assert message.startswith(f"{source}:3: not valid utf-8 text (byte 0xe9)")
+    assert message.startswith(f"{source}:3 : texte utf-8 invalide (octet 0xe9)")
 
 
 def test_ragged_line_is_reported(tmp_path, dgddi):
     path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", "2024;E;02;x;C29A;DE;1;99"])
     message = error_of(ingest, [path], dgddi)
-    assert message.startswith(f"{path}: cannot be read as CSV at line 3")
+    assert message.startswith(f"{path} : illisible en tant que CSV à la ligne 3")
 
 
 # --------------------------------------------------------------------------- atomic write
@@ -356,7 +356,7 @@ def test_write_into_a_path_under_a_file_creates_nothing(tmp_path):
     blocker.write_text("pas un dossier", encoding="utf-8")
     out = blocker / "out.parquet"
     assert error_of(write_canonical, awkward_frame(), out) == (
-        f"{blocker}: output folder is not a folder; create it or choose another --out"
+        f"{blocker} : le dossier de sortie n'est pas un dossier ; créez-le ou choisissez un autre --out"
     )
     assert sorted(os.listdir(tmp_path)) == ["file.txt"]
     assert blocker.read_text(encoding="utf-8") == "pas un dossier"
@@ -364,7 +364,7 @@ def test_write_into_a_path_under_a_file_creates_nothing(tmp_path):
 
 def test_write_into_a_missing_folder(tmp_path):
     out = tmp_path / "absent" / "out.csv"
-    assert error_of(write_canonical, awkward_frame(), out).startswith(f"{out.parent}: output folder does not exist")
+    assert error_of(write_canonical, awkward_frame(), out).startswith(f"{out.parent} : le dossier de sortie n'existe pas")
     assert os.listdir(tmp_path) == []
 
 
@@ -380,7 +380,7 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch
 
     monkeypatch.setattr(pl.DataFrame, "write_csv" if suffix == ".csv" else "write_parquet", broken)
     message = error_of(write_canonical, awkward_frame().head(1), out)
-    assert message.startswith(f"{out}: cannot write (No space left on device)")
+    assert message.startswith(f"{out} : écriture impossible (No space left on device)")
     assert out.read_bytes() == before
     assert os.listdir(tmp_path) == [out.name]
 
@@ -390,10 +390,10 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch
 
 
 def test_write_rejects_unknown_extension_and_folders(tmp_path):
-    assert error_of(write_canonical, awkward_frame(), tmp_path / "out.xlsx").endswith("name the output file .csv or .parquet")
+    assert error_of(write_canonical, awkward_frame(), tmp_path / "out.xlsx").endswith("nommez le fichier de sortie en .csv ou .parquet")
     folder = tmp_path / "dossier.csv"
     folder.mkdir()
-    assert error_of(write_canonical, awkward_frame(), folder).startswith(f"{folder}: is a folder")
+    assert error_of(write_canonical, awkward_frame(), folder).startswith(f"{folder} : c'est un dossier")
     assert os.listdir(tmp_path) == ["dossier.csv"]
 
 

@@ -185,14 +185,14 @@ def test_dry_run_sends_nothing_and_shows_the_plan(setup, server):
     assert report.dry_run and report.sent == [] and report.failures == {}
     assert len(shown) == 3 and shown == report.lines
     aisne = next(line for line in shown if " 02 " in line)
-    assert aisne.startswith("would send: 02 Aisne")
+    assert aisne.startswith("à envoyer : 02 Aisne")
     assert "contact-aisne@example.org" in aisne and "cc copie@example.org" in aisne
     assert "Aisne (02)" in aisne and str(YEAR) in aisne  # the subject
     size = sheet_path(out, "02").stat().st_size
-    assert f"{sheet_path(out, '02').name} ({size} bytes)" in aisne
-    assert "bcc archive@example.org" in next(line for line in shown if " 80 " in line)
-    assert any("nothing was sent" in line and "--send" in line for line in logs)
-    assert any(f"127.0.0.1:{server.port} (clear text, this machine only, no login)" in line for line in logs)
+    assert f"{sheet_path(out, '02').name} ({size} octets)" in aisne
+    assert "cci archive@example.org" in next(line for line in shown if " 80 " in line)
+    assert any("rien n'a été envoyé" in line and "--send" in line for line in logs)
+    assert any(f"127.0.0.1:{server.port} (en clair, cette machine uniquement, sans authentification)" in line for line in logs)
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -232,7 +232,7 @@ def test_send_delivers_one_message_per_department(setup, server):
     assert [(e["year"], e["department"]) for e in entries] == [(YEAR, c) for c in report.sent]
     for entry in entries:
         assert entry["sha256"] == __import__("hashlib").sha256(sheet_path(out, entry["department"]).read_bytes()).hexdigest()
-    assert all(line.startswith("sent: ") for line in shown)
+    assert all(line.startswith("envoyé : ") for line in shown)
 
 
 def test_a_second_run_sends_nothing_again(setup, server):
@@ -241,7 +241,7 @@ def test_a_second_run_sends_nothing_again(setup, server):
     report, shown, _ = mail(recipients, out, server.port, send=True)
     assert len(server.messages) == 3
     assert report.sent == [] and sorted(report.already_sent) == ["02", "60", "80"]
-    assert all(line.startswith("already sent: ") and "not sent again" in line for line in shown)
+    assert all(line.startswith("déjà envoyé : ") and "pas d'envoi en double" in line for line in shown)
     assert len(journal_entries(out)) == 3
 
 
@@ -252,10 +252,10 @@ def test_a_changed_sheet_is_sent_again_only_with_resend(setup, server):
 
     report, shown, _ = mail(recipients, out, server.port, send=True)
     assert len(server.messages) == 3 and report.changed == ["60"] and report.failures == {}
-    assert any(line.startswith("changed: 60 Oise") and "use --resend" in line for line in shown)
+    assert any(line.startswith("modifié : 60 Oise") and "utilisez --resend" in line for line in shown)
 
     dry, shown, _ = mail(recipients, out, server.port, send=False, resend=True)
-    assert any(line.startswith("would resend: 60 Oise") for line in shown) and len(server.messages) == 3
+    assert any(line.startswith("à renvoyer : 60 Oise") for line in shown) and len(server.messages) == 3
 
     report, _, _ = mail(recipients, out, server.port, send=True, resend=True)
     assert report.sent == ["60"] and sorted(report.already_sent) == ["02", "80"]
@@ -288,7 +288,7 @@ def test_only_the_requested_departments(setup, server):
     recipients, out = setup
     report, shown, _ = mail(recipients, out, server.port, send=True, codes=["60"])
     assert report.sent == ["60"] and len(shown) == 1 and len(server.messages) == 1
-    with pytest.raises(FactsheetsError, match="department 75 has no entry"):
+    with pytest.raises(FactsheetsError, match="le département 75 n'a pas d'entrée"):
         mail(recipients, out, server.port, send=True, codes=["75"])
 
 
@@ -300,11 +300,11 @@ def test_server_down_fails_every_department_after_retries(setup):
     report, shown, logs = mail(recipients, out, port, send=True)
     assert sorted(report.failures) == ["02", "60", "80"] and report.sent == []
     for message in report.failures.values():
-        assert "connection refused" in message and "after 3 attempts" in message
-    assert sum("retrying" in line for line in logs) == 3 * 2
-    assert sum(line.startswith("factsheets: failed: ") for line in logs) == 3
+        assert "connexion refusée" in message and "après 3 tentatives" in message
+    assert sum("nouvel essai" in line for line in logs) == 3 * 2
+    assert sum(line.startswith("factsheets : échec : ") for line in logs) == 3
     assert journal_entries(out) == []
-    assert all(line.startswith("failed: ") for line in shown)
+    assert all(line.startswith("échec : ") for line in shown)
     assert time.monotonic() - started < 5
 
 
@@ -316,7 +316,7 @@ def test_retries_wait_longer_each_time(setup, monkeypatch):
     report, _, logs = mail(recipients, out, free_port(), send=True, codes=["02", "60"], config=config)
     assert sorted(report.failures) == ["02", "60"]
     assert waits == [0.5, 1.0, 2.0] * 2  # bounded: retries + 1 attempts per department, then the next one
-    assert sum("retrying in 2 s" in line for line in logs) == 2
+    assert sum("nouvel essai dans 2 s" in line for line in logs) == 2
 
 
 def test_the_shipped_config_retries_with_backoff():
@@ -347,7 +347,7 @@ def test_a_temporary_failure_is_retried(setup, server):
     server.data_failures = 2
     report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"])
     assert report.sent == ["02"] and report.failures == {} and len(server.messages) == 1
-    assert sum("451" in line and "retrying" in line for line in logs) == 2
+    assert sum("451" in line and "nouvel essai" in line for line in logs) == 2
 
 
 def test_a_timeout_is_reported(setup):
@@ -357,7 +357,7 @@ def test_a_timeout_is_reported(setup):
         silent.listen(8)
         config = replace(FAST, timeout_seconds=0.2, retries=1)
         report, _, _ = mail(recipients, out, silent.getsockname()[1], send=True, codes=["02"], config=config)
-    assert "no answer" in report.failures["02"] and "0.2 s" in report.failures["02"]
+    assert "aucune réponse" in report.failures["02"] and "0,2 s" in report.failures["02"]
     assert journal_entries(out) == []
 
 
@@ -382,13 +382,13 @@ def test_every_problem_is_reported_together_and_nothing_is_sent(tmp_path, server
         mail(recipients, out, server.port, send=True, data=tmp_path / "absent.csv", sender="pas-valide")
     problems = caught.value.problems
     assert len(problems) == 5, problems
-    assert any("recipients.yaml:3" in p and "'pas une adresse'" in p for p in problems)
-    assert any("recipients.yaml:4" in p and "'99'" in p and "department" in p for p in problems)
+    assert any("recipients.yaml:3" in p and "« pas une adresse »" in p for p in problems)
+    assert any("recipients.yaml:4" in p and "« 99 »" in p and "département" in p for p in problems)
     assert any("recipients.yaml:7" in p and "contact-oise@example" in p for p in problems)
     assert any("--from" in p and "pas-valide" in p for p in problems)
     # Oise and Somme have no sheet, and the data to render them is missing.
-    assert any("60" in p and "80" in p and "absent.csv" in p and "rendered" in p for p in problems)
-    assert "5 problems" in str(caught.value) and "nothing was sent" in str(caught.value)
+    assert any("60" in p and "80" in p and "absent.csv" in p and "produire" in p for p in problems)
+    assert "5 problèmes" in str(caught.value) and "rien n'a été envoyé" in str(caught.value)
     assert server.rcpt_seen == [] and not (out / ".mail-journal.json").exists()
 
 
@@ -398,14 +398,14 @@ def test_a_single_problem_is_the_error_line(setup, server, monkeypatch):
     monkeypatch.delenv("FACTSHEETS_SMTP_PASSWORD", raising=False)
     with pytest.raises(FactsheetsError) as caught:
         mail(recipients, out, server.port, send=True)
-    assert "FACTSHEETS_SMTP_PASSWORD is not set" in str(caught.value)
+    assert "FACTSHEETS_SMTP_PASSWORD n'est pas défini" in str(caught.value)
     assert server.rcpt_seen == []
 
 
 def test_a_sheet_that_is_not_a_pdf_is_refused(setup, server):
     recipients, out = setup
     sheet_path(out, "60").write_bytes(b"")
-    with pytest.raises(FactsheetsError, match="oise.pdf: not a PDF file; delete it"):
+    with pytest.raises(FactsheetsError, match="oise.pdf : ce n'est pas un fichier PDF ; supprimez-le"):
         mail(recipients, out, server.port, send=True)
     assert server.rcpt_seen == []
 
@@ -417,7 +417,7 @@ def test_a_journal_that_cannot_be_written_stops_the_run(setup, server, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("factsheets.mail.replace_durably", disk_full)
-    with pytest.raises(FactsheetsError, match="accepted by the server but the journal could not be written"):
+    with pytest.raises(FactsheetsError, match="accepté par le serveur mais le journal n'a pas pu être écrit"):
         mail(recipients, out, server.port, send=True)
     assert len(server.messages) == 1  # stopped at once: nothing else sent without a record
 
@@ -425,16 +425,16 @@ def test_a_journal_that_cannot_be_written_stops_the_run(setup, server, monkeypat
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (None, ["recipients.yaml", "not found"]),
-        ("departments:\n  \"02\": [a@b.fr\n", ["recipients.yaml:", "invalid YAML"]),
-        ("", ["recipients.yaml", "empty"]),
-        ("- a@b.fr\n", ["recipients.yaml:1", "'departments'"]),
-        ("destinataires: {}\n", ["recipients.yaml:1", "unknown key 'destinataires'"]),
-        ("departments: [a@b.fr]\n", ["recipients.yaml:1", "'departments'", "department codes"]),
-        ("departments:\n  \"02\": a@b.fr\n", ["recipients.yaml:2", "'departments.02'", "'to'"]),
-        ("departments:\n  \"02\":\n    cc: [a@b.fr]\n", ["recipients.yaml:2", "missing key 'departments.02.to'"]),
-        ("departments:\n  \"02\":\n    to: [a@b.fr]\n    too: [c@d.fr]\n", ["recipients.yaml:4", "'departments.02.too'"]),
-        ("departments:\n  \"02\":\n    to: {a: b}\n", ["recipients.yaml:3", "'departments.02.to'", "list"]),
+        (None, ["recipients.yaml", "introuvable"]),
+        ("departments:\n  \"02\": [a@b.fr\n", ["recipients.yaml:", "YAML invalide"]),
+        ("", ["recipients.yaml", "fichier vide"]),
+        ("- a@b.fr\n", ["recipients.yaml:1", "« departments »"]),
+        ("destinataires: {}\n", ["recipients.yaml:1", "clé inconnue « destinataires »"]),
+        ("departments: [a@b.fr]\n", ["recipients.yaml:1", "« departments »", "codes de département"]),
+        ("departments:\n  \"02\": a@b.fr\n", ["recipients.yaml:2", "« departments.02 »", "« to »"]),
+        ("departments:\n  \"02\":\n    cc: [a@b.fr]\n", ["recipients.yaml:2", "clé « departments.02.to » manquante"]),
+        ("departments:\n  \"02\":\n    to: [a@b.fr]\n    too: [c@d.fr]\n", ["recipients.yaml:4", "« departments.02.too »"]),
+        ("departments:\n  \"02\":\n    to: {a: b}\n", ["recipients.yaml:3", "« departments.02.to »", "liste"]),
     ],
 )
 def test_a_broken_recipients_file_names_file_and_key(tmp_path, content, expected):
@@ -468,7 +468,7 @@ def test_addresses_and_hosts():
     assert not is_loopback("smtp.example.org") and not is_loopback("192.168.1.10") and not is_loopback("10.0.0.1")
     assert smtp_credentials({}) is None
     assert smtp_credentials({"FACTSHEETS_SMTP_USER": "u", "FACTSHEETS_SMTP_PASSWORD": "p"}) == ("u", "p")
-    with pytest.raises(FactsheetsError, match="FACTSHEETS_SMTP_USER is not set"):
+    with pytest.raises(FactsheetsError, match="FACTSHEETS_SMTP_USER n'est pas défini"):
         smtp_credentials({"FACTSHEETS_SMTP_PASSWORD": "p"})
 
 
@@ -476,11 +476,11 @@ def test_bad_templates_and_journal_are_reported(tmp_path, setup, server):
     config = MAIL_CONFIG.read_text(encoding="utf-8")
     broken = tmp_path / "mail.yaml"
     broken.write_text(config.replace("({code})", "({departement})", 1), encoding="utf-8")
-    with pytest.raises(FactsheetsError, match=r"mail.yaml: key 'subject': unknown placeholder \{departement\}"):
+    with pytest.raises(FactsheetsError, match=r"mail.yaml : clé « subject » : variable inconnue \{departement\}"):
         load_mail_config(broken)
     recipients, out = setup
     (out / ".mail-journal.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(FactsheetsError, match="mail-journal.json: unreadable mail journal"):
+    with pytest.raises(FactsheetsError, match="mail-journal.json : journal d'envoi illisible"):
         mail(recipients, out, server.port, send=False)
     assert Journal.load(tmp_path / "absent.json").entries == []
 
@@ -517,7 +517,7 @@ def test_the_journal_is_replaced_atomically(tmp_path, monkeypatch):
 
 def test_a_bad_smtp_host_is_a_validation_problem(setup, server):
     recipients, out = setup
-    with pytest.raises(FactsheetsError, match="--smtp-host: '' is not a host name"):
+    with pytest.raises(FactsheetsError, match="--smtp-host : «  » n'est pas un nom de serveur"):
         mail(recipients, out, server.port, send=True, host="")
     assert server.ehlo_seen == 0
 
@@ -525,7 +525,7 @@ def test_a_bad_smtp_host_is_a_validation_problem(setup, server):
 def test_one_sending_run_per_folder(setup, server):
     recipients, out = setup
     with journal_lock(out):
-        with pytest.raises(FactsheetsError, match="another 'factsheets mail --send' is running"):
+        with pytest.raises(FactsheetsError, match="une autre commande « factsheets mail --send » est en cours"):
             mail(recipients, out, server.port, send=True)
     assert server.messages == []
 
@@ -535,8 +535,8 @@ def test_a_remote_host_without_starttls_is_refused(setup, server, monkeypatch):
     recipients, out = setup
     monkeypatch.setattr("factsheets.mail.is_loopback", lambda host: False)  # as if the server were remote
     report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"])
-    assert "does not offer STARTTLS" in report.failures["02"]
-    assert not any("retrying" in line for line in logs)  # a policy refusal is not retried
+    assert "ne propose pas STARTTLS" in report.failures["02"]
+    assert not any("nouvel essai" in line for line in logs)  # a policy refusal is not retried
     assert server.rcpt_seen == [] and journal_entries(out) == []
 
 
@@ -593,7 +593,7 @@ def test_starttls_then_login_with_environment_credentials(setup, tmp_path, monke
         monkeypatch.setenv("FACTSHEETS_SMTP_PASSWORD", "wrong")
         make_sheet(out, "02", extra=b"v2")
         report, _, logs = mail(recipients, out, controller.port, send=True, resend=True)
-        assert "login refused" in report.failures["02"] and not any("retrying" in line for line in logs)
+        assert "authentification refusée" in report.failures["02"] and not any("nouvel essai" in line for line in logs)
 
         monkeypatch.delenv("SSL_CERT_FILE")  # system CAs only: the test certificate is not trusted
         session = SmtpSession("127.0.0.1", controller.port, timeout=5, require_tls=True, credentials=None)
@@ -624,7 +624,7 @@ def test_missing_sheets_are_rendered_then_sent(tmp_path, server):
     report, shown, _ = mail(recipients, out, server.port, send=False, data=data, year=None)
     pdf = sheet_path(out, "02")
     assert report.year == YEAR and pdf.is_file() and server.messages == []
-    assert shown[0].startswith("would send: 02 Aisne") and pdf.name in shown[0]
+    assert shown[0].startswith("à envoyer : 02 Aisne") and pdf.name in shown[0]
 
     report, _, _ = mail(recipients, out, server.port, send=True, data=data, year=None)
     assert report.sent == ["02"] and len(server.messages) == 1

@@ -38,8 +38,8 @@ def mail_args(recipients: Path, out: Path, port: int, *extra) -> list:
 
 
 def statuses(stdout: str) -> list[str]:
-    """'sent', 'already sent', 'failed'… : the status of each department line, in order."""
-    return [line.split(":")[0] for line in stdout.splitlines()]
+    """'envoyé', 'déjà envoyé', 'échec'… : the status of each department line, in order."""
+    return [line.split(" : ")[0] for line in stdout.splitlines()]
 
 
 def fast_retry_env(tmp_path: Path) -> dict[str, str]:
@@ -75,15 +75,15 @@ def test_dry_run_shows_the_plan_and_nothing_reaches_the_server(setup):
     assert result.returncode == 0, result.stderr
     no_traceback(result)
     lines = result.stdout.splitlines()
-    assert statuses(result.stdout) == ["would send"] * 3
+    assert statuses(result.stdout) == ["à envoyer"] * 3
     aisne, oise, somme = lines
-    assert aisne.startswith("would send: 02 Aisne: to contact-aisne@example.org; cc copie@example.org;")
-    assert f'subject "Les indicateurs clés : commerce extérieur – Aisne (02) – {YEAR}"' in aisne
+    assert aisne.startswith("à envoyer : 02 Aisne : à contact-aisne@example.org ; cc copie@example.org ;")
+    assert f'objet « Les indicateurs clés : commerce extérieur – Aisne (02) – {YEAR} »' in aisne
     pdf = sheet_path(out, "02")
-    assert f"attachment {pdf.name} ({pdf.stat().st_size} bytes)" in aisne
+    assert f"pièce jointe {pdf.name} ({pdf.stat().st_size} octets)" in aisne
     assert "Service développement économique <contact-oise@example.org>, second-oise@example.org" in oise
-    assert "bcc archive@example.org" in somme
-    assert "nothing was sent" in result.stderr and "--send" in result.stderr
+    assert "cci archive@example.org" in somme
+    assert "rien n'a été envoyé" in result.stderr and "--send" in result.stderr
     assert not (out / ".mail-journal.json").exists()
 
 
@@ -93,7 +93,7 @@ def test_send_then_run_again(setup, server):
     result = run_cli(*mail_args(recipients, out, server.port, "--send", "--from", "Fiches <fiches@example.fr>"))
     assert result.returncode == 0, result.stderr
     no_traceback(result)
-    assert statuses(result.stdout) == ["sent"] * 3
+    assert statuses(result.stdout) == ["envoyé"] * 3
     assert len(server.messages) == 3
     for (mail_from, rcpts, _), message in zip(server.messages, server.parsed()):
         content_type, filename, content = attachment(message)
@@ -109,8 +109,8 @@ def test_send_then_run_again(setup, server):
 
     again = run_cli(*mail_args(recipients, out, server.port, "--send"))
     assert again.returncode == 0, again.stderr
-    assert statuses(again.stdout) == ["already sent"] * 3 and len(server.messages) == 3
-    assert "0 message(s) sent, 3 already sent before" in again.stderr
+    assert statuses(again.stdout) == ["déjà envoyé"] * 3 and len(server.messages) == 3
+    assert "0 message(s) envoyé(s), 3 déjà envoyé(s) auparavant" in again.stderr
 
 
 def test_killed_after_the_first_of_three_then_run_again_delivers_three(setup, server):
@@ -130,12 +130,12 @@ def test_killed_after_the_first_of_three_then_run_again_delivers_three(setup, se
             process.wait()
         server.release.set()
     assert process.returncode == -signal.SIGKILL
-    assert statuses(stdout) == ["sent"]
+    assert statuses(stdout) == ["envoyé"]
     assert not list(out.glob(".mail-journal.json.*.tmp"))
 
     result = run_cli(*mail_args(recipients, out, server.port, "--send"))
     assert result.returncode == 0, result.stderr
-    assert statuses(result.stdout) == ["already sent", "sent", "sent"]
+    assert statuses(result.stdout) == ["déjà envoyé", "envoyé", "envoyé"]
     assert len(server.messages) == 3  # exactly three in total
     delivered = {attachment(message)[1]: attachment(message)[2] for message in server.parsed()}
     assert delivered == {sheet_path(out, code).name: sheet_path(out, code).read_bytes() for code in CODES}
@@ -151,12 +151,12 @@ def test_server_down_fails_every_department_and_records_nothing(setup, tmp_path)
                             env=fast_retry_env(tmp_path))
     assert result.returncode == 1
     no_traceback(result)
-    assert statuses(result.stdout) == ["failed"] * 3
+    assert statuses(result.stdout) == ["échec"] * 3
     for code in CODES:
-        (line,) = [line for line in result.stderr.splitlines() if line.startswith(f"factsheets: failed: {code}: ")]
-        assert "connection refused" in line and "(after 3 attempts)" in line
-    assert result.stderr.count("retrying") == 3 * 2
-    assert "3 of 3 message(s) failed" in result.stderr
+        (line,) = [line for line in result.stderr.splitlines() if line.startswith(f"factsheets : échec : {code} : ")]
+        assert "connexion refusée" in line and "(après 3 tentatives)" in line
+    assert result.stderr.count("nouvel essai") == 3 * 2
+    assert "3 message(s) sur 3 en échec" in result.stderr
     assert journal_entries(out) == [] and not (out / ".mail-journal.json").exists()
     assert time.monotonic() - started < 15
 
@@ -166,14 +166,14 @@ def test_server_down_fails_every_department_and_records_nothing(setup, tmp_path)
     ("content", "extra", "expected"),
     [
         ('departments:\n  "02":\n    to: [contact-aisne@example]\n', [],
-         ["recipients.yaml:3", "'contact-aisne@example' is not a valid e-mail address"]),
+         ["recipients.yaml:3", "« contact-aisne@example » n'est pas une adresse e-mail valide"]),
         ('departments:\n  "99":\n    to: [a@example.org]\n', [],
-         ["recipients.yaml:2", "'99'", "not a known department code"]),
-        ('departments:\n  "02": [a@example.org\n', [], ["recipients.yaml:", "invalid YAML"]),
-        (None, [], ["recipients.yaml", "file not found"]),
-        ('departments:\n  "02":\n    to: [a@example.org]\n', ["--dept", "60"], ["--dept 60", "no entry"]),
-        ('departments:\n  "02":\n    to: [a@example.org]\n', ["--from", "personne"], ["--from", "'personne'"]),
-        ('departments:\n  "02":\n    to: [a@example.org]\n', ["--dept", "99"], ["'99'", "department"]),
+         ["recipients.yaml:2", "« 99 »", "n'est pas un code de département connu"]),
+        ('departments:\n  "02": [a@example.org\n', [], ["recipients.yaml:", "YAML invalide"]),
+        (None, [], ["recipients.yaml", "fichier introuvable"]),
+        ('departments:\n  "02":\n    to: [a@example.org]\n', ["--dept", "60"], ["--dept 60", "n'a pas d'entrée"]),
+        ('departments:\n  "02":\n    to: [a@example.org]\n', ["--from", "personne"], ["--from", "« personne »"]),
+        ('departments:\n  "02":\n    to: [a@example.org]\n', ["--dept", "99"], ["« 99 »", "département"]),
     ],
     ids=["malformed-address", "unknown-department", "broken-yaml", "missing-file", "dept-not-in-file",
          "bad-sender", "unknown-dept-option"],
@@ -186,7 +186,7 @@ def test_bad_input_is_one_line_and_nothing_is_sent(setup, server, content, extra
         recipients.write_text(content, encoding="utf-8")
     result = run_cli(*mail_args(recipients, out, server.port, "--send", *extra))
     line = one_error_line(result)
-    assert line.startswith("factsheets: error: ")
+    assert line.startswith("factsheets : erreur : ")
     for fragment in expected:
         assert fragment in line
     assert result.stdout == ""
@@ -207,7 +207,7 @@ def test_several_problems_are_listed_together(setup, server):
     assert result.returncode == 2
     no_traceback(result)
     lines = result.stderr.splitlines()
-    assert len(lines) == 4 and all(line.startswith("factsheets: error: ") for line in lines)
+    assert len(lines) == 4 and all(line.startswith("factsheets : erreur : ") for line in lines)
     assert "recipients.yaml:3" in lines[0] and "recipients.yaml:4" in lines[1] and "recipients.yaml:8" in lines[2]
-    assert "3 problems" in lines[3] and "nothing was sent" in lines[3]
+    assert "3 problèmes" in lines[3] and "rien n'a été envoyé" in lines[3]
     assert server.ehlo_seen == 0 and result.stdout == ""

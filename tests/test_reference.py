@@ -60,11 +60,11 @@ def test_departments_and_regions(reference):
 
 
 def test_unknown_codes_are_clear_errors(reference):
-    with pytest.raises(FactsheetsError, match=r"^unknown department '20'; use an INSEE code such as 02 or 2A$"):
+    with pytest.raises(FactsheetsError, match=r"^département inconnu « 20 » ; utilisez un code INSEE comme 02 ou 2A$"):
         reference.department("20")
-    with pytest.raises(FactsheetsError, match="unknown department '2'"):
+    with pytest.raises(FactsheetsError, match="département inconnu « 2 »"):
         reference.department("2")  # codes are exact; the CLI normalises first
-    with pytest.raises(FactsheetsError, match="unknown region '99'"):
+    with pytest.raises(FactsheetsError, match="région inconnue « 99 »"):
         reference.region_name("99")
 
 
@@ -154,7 +154,7 @@ def test_unallocated_code_may_not_be_a_department(tmp_path):
     config = tmp_path / "config"
     config.mkdir()
     (config / "settings.yaml").write_text('data:\n  unallocated_departments: {"02": Aisne}\n', encoding="utf-8")
-    with pytest.raises(FactsheetsError, match=r"settings\.yaml: data\.unallocated_departments lists '02'"):
+    with pytest.raises(FactsheetsError, match=r"settings\.yaml : data\.unallocated_departments contient « 02 »"):
         load_reference(REFERENCE_DIR, config)
 
 
@@ -164,7 +164,7 @@ def test_broken_yaml_names_file_and_line(reference_copy):
     with pytest.raises(FactsheetsError) as caught:
         load_reference(reference_copy, CONFIG_DIR)
     message = str(caught.value)
-    assert re.match(rf"^{re.escape(str(path))}:({line}|{line + 1}): invalid YAML", message), message
+    assert re.match(rf"^{re.escape(str(path))}:({line}|{line + 1}) : YAML invalide", message), message
     assert "\n" not in message
 
 
@@ -172,7 +172,7 @@ def test_duplicate_code_names_both_lines(reference_copy):
     path = reference_copy / "regions.yaml"
     line = replace_line(path, '"94": Corse', '"32": Corse')
     first = path.read_text(encoding="utf-8").split("\n").index('"32": Hauts-de-France') + 1
-    expected = rf"^{re.escape(str(path))}:{line}: code '32' is given twice \(first at line {first}\)"
+    expected = rf"^{re.escape(str(path))}:{line} : le code « 32 » figure deux fois \(d'abord à la ligne {first}\)"
     with pytest.raises(FactsheetsError, match=expected):
         load_reference(reference_copy, CONFIG_DIR)
 
@@ -180,7 +180,7 @@ def test_duplicate_code_names_both_lines(reference_copy):
 def test_unquoted_code_is_explained(reference_copy):
     path = reference_copy / "departments.yaml"
     line = replace_line(path, '"01": {name: Ain, region: "84"}', '01: {name: Ain, region: "84"}')
-    expected = rf"^{re.escape(str(path))}:{line}: department code 1 was read as int, not text; write it in quotes"
+    expected = rf"^{re.escape(str(path))}:{line} : le code de département 1 a été lu comme int et non comme du texte ; écrivez-le entre guillemets"
     with pytest.raises(FactsheetsError, match=expected):
         load_reference(reference_copy, CONFIG_DIR)
 
@@ -188,27 +188,27 @@ def test_unquoted_code_is_explained(reference_copy):
 def test_department_with_unknown_region_names_the_line(reference_copy):
     path = reference_copy / "departments.yaml"
     line = replace_line(path, '"02": {name: Aisne, region: "32"}', '"02": {name: Aisne, region: "22"}')
-    with pytest.raises(FactsheetsError, match=rf"^{re.escape(str(path))}:{line}: department 02 points to region '22'"):
+    with pytest.raises(FactsheetsError, match=rf"^{re.escape(str(path))}:{line} : le département 02 renvoie à la région « 22 »"):
         load_reference(reference_copy, CONFIG_DIR)
 
 
 def test_country_section_errors_name_the_line(reference_copy):
     path = reference_copy / "countries.yaml"
     line = replace_line(path, '  "TW": "Taïwan"', '  "TWN": "Taïwan"')
-    with pytest.raises(FactsheetsError, match=rf"^{re.escape(str(path))}:{line}: 'TWN' is not a valid country code"):
+    with pytest.raises(FactsheetsError, match=rf"^{re.escape(str(path))}:{line} : « TWN » n'est pas un code pays valide"):
         load_reference(reference_copy, CONFIG_DIR)
 
 
 def test_missing_table_is_reported(reference_copy):
     (reference_copy / "products.yaml").unlink()
-    with pytest.raises(FactsheetsError, match=r"products\.yaml: reference table not found"):
+    with pytest.raises(FactsheetsError, match=r"products\.yaml : table de référence introuvable"):
         load_reference(reference_copy, CONFIG_DIR)
 
 
 def test_territoire_for_unknown_department(reference_copy):
     path = reference_copy / "territoires_industrie.yaml"
     line = replace_line(path, '"60":', '"20":')
-    with pytest.raises(FactsheetsError, match=rf"^{re.escape(str(path))}:{line}: '20' is not a valid department code"):
+    with pytest.raises(FactsheetsError, match=rf"^{re.escape(str(path))}:{line} : « 20 » n'est pas un code de département valide"):
         load_reference(reference_copy, CONFIG_DIR)
 
 

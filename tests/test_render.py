@@ -210,7 +210,7 @@ def test_year_option_selects_the_data_year(tmp_path):
 
 def test_unknown_department_is_one_line_and_writes_nothing(tmp_path):
     line = one_error_line(run_cli("render", "--dept", "02", "--dept", "99", "--out", tmp_path / "out"))
-    assert "99" in line and "department" in line.lower()
+    assert "99" in line and "département" in line.lower()
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
@@ -259,8 +259,8 @@ def test_one_failing_sheet_does_not_stop_the_others(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert [Path(line).name for line in result.stdout.splitlines() if line.endswith(".pdf")] == [
         "commerce-exterieur-2024-60-oise.pdf"]
-    assert re.search(r"failed: 02: .*chart exploded", result.stderr)
-    assert "1 of 2 sheets failed" in result.stderr
+    assert re.search(r"échec : 02 : .*chart exploded", result.stderr)
+    assert "1 fiche(s) sur 2 en échec" in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["commerce-exterieur-2024-60-oise.pdf"]
 
 

@@ -59,11 +59,11 @@ def test_a_helper_process_loads_no_data_library():
 def test_a_helper_that_could_not_start_reports_each_sheet(monkeypatch, tmp_path):
     renderer = render.SheetRenderer(SAMPLE_DATA, None, ["02"])
     monkeypatch.setattr(render, "_helper", None)
-    monkeypatch.setattr(render, "_helper_error", "fonts/OpenSans-Regular.ttf: font file not found")
+    monkeypatch.setattr(render, "_helper_error", "fonts/OpenSans-Regular.ttf : fichier de police introuvable")
     task = render._SharedAreas().pack(renderer.indicators["02"])
     code, path, message = render._render_in_helper(task, True, tmp_path)
     assert (code, path) == ("02", None)
-    assert message == "worker process could not start: fonts/OpenSans-Regular.ttf: font file not found"
+    assert message == "le processus de rendu n'a pas pu démarrer : fonts/OpenSans-Regular.ttf : fichier de police introuvable"
 
 
 def test_a_failing_sheet_in_a_helper_is_one_failure(monkeypatch, tmp_path):

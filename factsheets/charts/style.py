@@ -23,7 +23,7 @@ def setting(settings: dict, dotted: str) -> Any:
     node: Any = settings
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
-            raise FactsheetsError(f"{SOURCE}: missing key '{dotted}'; add it (see the shipped settings.yaml)")
+            raise FactsheetsError(f"{SOURCE} : clé « {dotted} » manquante ; ajoutez-la (voir le settings.yaml fourni)")
         node = node[part]
     return node
 
@@ -31,7 +31,7 @@ def setting(settings: dict, dotted: str) -> Any:
 def number(settings: dict, dotted: str) -> float:
     value = setting(settings, dotted)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise FactsheetsError(f"{SOURCE}: '{dotted}' must be a non-negative number, not {value!r}")
+        raise FactsheetsError(f"{SOURCE} : « {dotted} » doit être un nombre positif ou nul, pas « {value} »")
     return float(value)
 
 
@@ -40,7 +40,7 @@ def colour(settings: dict, key: str) -> Color:
     try:
         return color(str(value))
     except ValueError:
-        raise FactsheetsError(f"{SOURCE}: 'colors.{key}' is not a colour ({value!r}); use \"#RRGGBB\"") from None
+        raise FactsheetsError(f"{SOURCE} : « colors.{key} » n'est pas une couleur (« {value} ») ; utilisez \"#RRGGBB\"") from None
 
 
 def label(settings: dict, key: str) -> str:
@@ -58,7 +58,7 @@ class ChartFonts:
         names = FontNames.from_settings(settings)
         if not names.is_registered():
             raise FactsheetsError(
-                f"fonts '{names.family}' are not registered; call factsheets.fonts.register_fonts(settings) first"
+                f"les polices « {names.family} » ne sont pas enregistrées ; appelez d'abord factsheets.fonts.register_fonts(settings)"
             )
         return cls(names)
 

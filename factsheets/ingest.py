@@ -25,6 +25,7 @@ import polars as pl
 from . import paths
 from .config import load_mapping
 from .errors import FactsheetsError
+from .files import new_file_mode
 from .load import CANONICAL_COLUMNS, LINE_COLUMN
 
 SOURCE_COLUMN = "__source"
@@ -475,13 +476,6 @@ def ingest(sources: Sequence[Path], profile: Profile, *, keep_origin: bool = Fal
 # --------------------------------------------------------------------------- writing
 
 
-def _file_mode() -> int:
-    """Permissions a newly created file gets (0o666 minus the umask), unlike mkstemp's 0o600."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
     """Write `frame` as CSV or Parquet (by the extension of `out`), atomically.
 
@@ -514,7 +508,7 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
                 data.write_parquet(stream)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, _file_mode())
+        os.chmod(temporary, new_file_mode())
         os.replace(temporary, out)
     except BaseException as error:
         try:

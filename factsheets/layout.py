@@ -21,7 +21,6 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     BaseDocTemplate,
-    CondPageBreak,
     Flowable,
     Frame,
     Image,
@@ -81,7 +80,7 @@ def _styles(fonts: FontNames, palette: dict[str, str]) -> dict[str, ParagraphSty
     title = colors.HexColor(palette["title"])
     muted = colors.HexColor(palette["muted"])
     body = ParagraphStyle(
-        "body", fontName=fonts.regular, bulletFontName=fonts.regular, fontSize=10, leading=14.2, textColor=text, alignment=TA_JUSTIFY, spaceAfter=7
+        "body", fontName=fonts.regular, fontSize=10, leading=14.2, textColor=text, alignment=TA_JUSTIFY, spaceAfter=7
     )
     return {
         "body": body,

@@ -31,7 +31,6 @@ import re
 import smtplib
 import socket
 import ssl
-import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -49,6 +48,7 @@ import yaml
 
 from .config import load_mapping, load_yaml, require
 from .errors import FactsheetsError
+from .files import write_atomically
 from .paths import CONFIG_DIR
 
 MAIL_CONFIG = CONFIG_DIR / "mail.yaml"
@@ -317,44 +317,7 @@ class Journal:
     def record(self, entry: dict[str, Any]) -> None:
         self.entries.append(entry)
         payload = {"format": JOURNAL_FORMAT, "sent": self.entries}
-        replace_durably(self.path, (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-
-
-def replace_durably(path: Path, data: bytes) -> None:
-    """Write a temporary file, flush it to disk, then rename it over `path`.
-
-    A reader (or the next run after a kill or a power cut) sees the old journal or the new
-    one, never half of one; the fsyncs make an acknowledged message's record survive a crash
-    of the machine, not just of the process.
-    """
-    # Same folder, so the rename cannot cross file systems; O_EXCL with mode 0666 gives a
-    # fresh file with the usual permissions (umask applied), unlike mkstemp's private 0600.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Persist the rename itself (POSIX); where a folder cannot be opened, skip it."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass  # some file systems refuse fsync on a folder; the rename is still atomic
-    finally:
-        os.close(descriptor)
+        write_atomically(self.path, (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), durable=True)
 
 
 @contextmanager

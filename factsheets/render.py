@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import FactsheetsError
+from .files import write_atomically
 
 # Nothing at module level imports Polars: helper processes import this module and must stay
 # light (Polars costs ~0.3 s of start-up and ~100 MB per process).
@@ -57,27 +58,6 @@ def slugify(text: str) -> str:
 def sheet_filename(year: int, code: str, name: str) -> str:
     """File names sort by year then code and say what they are: commerce-exterieur-2024-02-aisne.pdf."""
     return f"commerce-exterieur-{year}-{code.lower()}-{slugify(name)}.pdf"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: never a partial file."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        # mkstemp makes the file private (0600); a sheet is meant to be shared like any file.
-        os.chmod(temporary, 0o666 & ~_current_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def prepare_output_dir(out_dir: Path) -> Path:
@@ -192,10 +172,7 @@ class SheetRenderer(SheetDrawer):
         return self.draw(self.indicators[code], self.synthetic)
 
     def render_to(self, code: str, out_dir: Path) -> Path:
-        ind = self.indicators[code]
-        path = Path(out_dir) / sheet_filename(self.year, code, ind.department.name)
-        write_atomically(path, self.sheet_bytes(code))
-        return path
+        return self.write(self.indicators[code], self.synthetic, out_dir)
 
 
 def _find_logos(settings: dict):

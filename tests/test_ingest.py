@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from factsheets import ingest as ingest_module
 from factsheets.errors import FactsheetsError
+from factsheets.files import new_file_mode
 from factsheets.ingest import LINE_COLUMN, SOURCE_COLUMN, Profile, ingest, load_profile, write_canonical
 
 DGDDI_HEADER = "Annee;Flux;Code département;Libellé produit;Code A129;Code Pays;Valeur"
@@ -405,4 +405,4 @@ def test_written_csv_is_plain_canonical(tmp_path):
         "2023,export,02,C29A,DE,1e-7",
     ]
     assert math.isclose(float("1e-7"), AWKWARD_VALUES[1])
-    assert oct(out.stat().st_mode & 0o777) == oct(ingest_module._file_mode())
+    assert oct(out.stat().st_mode & 0o777) == oct(new_file_mode())

@@ -413,10 +413,10 @@ def test_a_sheet_that_is_not_a_pdf_is_refused(setup, server):
 def test_a_journal_that_cannot_be_written_stops_the_run(setup, server, monkeypatch):
     recipients, out = setup
 
-    def disk_full(path, data):
+    def disk_full(path, data, **options):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("factsheets.mail.replace_durably", disk_full)
+    monkeypatch.setattr("factsheets.mail.write_atomically", disk_full)
     with pytest.raises(FactsheetsError, match="accepté par le serveur mais le journal n'a pas pu être écrit"):
         mail(recipients, out, server.port, send=True)
     assert len(server.messages) == 1  # stopped at once: nothing else sent without a record

@@ -1,0 +1,56 @@
+"""Files written whole or not at all: a temporary file beside the target, renamed over it.
+
+Used for the sheets (render), the send journal (mail) and, for its permissions, the
+canonical files (ingest).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def new_file_mode() -> int:
+    """Permissions a newly created file gets (0o666 minus the umask), unlike mkstemp's 0o600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Write `data` to a temporary file in the same folder, then rename it over `path`.
+
+    A reader sees the old file or the new one, never half of one. `durable` also flushes
+    the file and the rename to disk, so the new content survives a crash of the machine,
+    not just of the process (the mail journal needs that).
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
+        os.chmod(temporary, new_file_mode())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    if durable:
+        _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Persist a rename itself (POSIX); where a folder cannot be opened, skip it."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems refuse fsync on a folder; the rename is still atomic
+    finally:
+        os.close(descriptor)

@@ -12,7 +12,10 @@ Prints plain figures, each the median of the repetitions (the individual runs fo
    PDF operators, fonts, compression) given its charts.
 2. End to end, the real CLI in a subprocess (`python -m factsheets render ...`):
    `--all --workers 1`, `--all --workers 2` and `--dept 02` from a cold process: wall time
-   and memory, then the speed-up of 2 workers over 1.
+   and memory, then the speed-up of 2 workers over 1. Then the machine's ceiling for that
+   speed-up: two independent `--workers 1` runs started together, which share nothing;
+   their throughput over a run alone is the most any 2-process run can get from this
+   machine (on a VM whose cores slow each other down, less than 2x).
 3. The bytes of every sheet compared between the 1-worker and the 2-worker run, and the
    single `--dept 02` sheet against the same sheet from the bulk runs.
 
@@ -245,6 +248,19 @@ def run_cli(args: list[str], idle_wait: float) -> dict:
     }
 
 
+def run_two_at_once(args: list[str], outs: list[Path], idle_wait: float) -> float:
+    """Wall time of two independent runs of the CLI started together (the machine's ceiling)."""
+    wait_until_idle(idle_wait)
+    started = time.perf_counter()
+    processes = [subprocess.Popen([sys.executable, "-m", "factsheets", *args, "--out", str(out)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for out in outs]
+    for process in processes:
+        _, stderr = process.communicate()
+        if process.returncode != 0:
+            sys.exit(f"factsheets {' '.join(args)} failed ({process.returncode}):\n{stderr.decode()[-2000:]}")
+    return time.perf_counter() - started
+
+
 # -- reporting -----------------------------------------------------------------------------
 def median(values) -> float:
     return statistics.median(values)
@@ -265,6 +281,8 @@ def main() -> None:
     parser.add_argument("--idle-wait", type=float, default=60.0,
                         help="seconds to wait at most for an idle machine before each end-to-end run (default 60)")
     parser.add_argument("--skip-stages", action="store_true", help="only the end-to-end figures")
+    parser.add_argument("--skip-ceiling", action="store_true",
+                        help="do not measure two independent 1-worker runs at once (the machine's ceiling)")
     parser.add_argument("--stages-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stages_child:
@@ -307,12 +325,16 @@ def main() -> None:
             "dept": ["render", "--dept", "02"],
         }
         results = {name: [] for name in commands}
+        pairs_wall = []
         for index in range(repeat):  # interleaved, so that a slow spell of the machine hits all alike
             for name, command in commands.items():
                 out = Path(tmp) / f"{name}-{index}"
                 result = run_cli([*command, "--out", str(out)], args.idle_wait)
                 result["digests"] = {Path(p).name: digest(p) for p in result["paths"]}
                 results[name].append(result)
+            if not args.skip_ceiling:
+                outs = [Path(tmp) / f"pair-{index}-{side}" for side in "ab"]
+                pairs_wall.append(run_two_at_once(commands["all_1"], outs, args.idle_wait))
         labels = {"all_1": "--all --workers 1", "all_2": "--all --workers 2", "dept": "--dept 02 (cold)"}
         for name, label in labels.items():
             runs = results[name]
@@ -325,6 +347,14 @@ def main() -> None:
         pairs = [one["wall"] / two["wall"] for one, two in zip(results["all_1"], results["all_2"])]
         print(f"  speed-up of 2 workers over 1: {speedup:.2f}x (ratio of the medians; "
               f"run by run {runs_text(pairs, '{:.2f}x')})")
+        if pairs_wall:
+            # What two processes get from this machine at best: two independent 1-worker runs
+            # side by side share nothing, so their throughput over one run alone is the most a
+            # 2-worker run could reach (less than 2x on a VM whose cores slow each other down).
+            ceiling = 2 * median(r["wall"] for r in results["all_1"]) / median(pairs_wall)
+            print(f"  machine ceiling: two independent --workers 1 runs at once take {median(pairs_wall):.2f} s "
+                  f"(runs {runs_text(pairs_wall, '{:.2f}')}), a throughput of {ceiling:.2f}x one run; "
+                  f"2 workers reach {speedup / ceiling:.0%} of it")
 
     print("\n3. Output")
     one, two = results["all_1"][-1]["digests"], results["all_2"][-1]["digests"]

@@ -43,19 +43,6 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _normalize_codes(codes: list[str] | None) -> list[str]:
-    from .reference import load_reference, normalize_department_code
-
-    reference = load_reference()
-    normalized = []
-    for text in codes or []:
-        code = normalize_department_code(text)
-        reference.department(code)  # unknown -> FactsheetsError naming it
-        if code not in normalized:
-            normalized.append(code)
-    return normalized
-
-
 @app.command()
 def indicators(
     dept: Annotated[str, typer.Option("--dept", help="Code INSEE du département (ex. 60).")],
@@ -71,8 +58,8 @@ def indicators(
 
     if not as_json:
         _fail("seule la sortie JSON existe pour l'instant ; ajoutez --json", 2)
-    (code,) = _normalize_codes([dept])
     reference = load_reference()
+    (code,) = reference.department_codes([dept])
     trade = load_trade_data(data, reference)
     chosen = choose_year(trade, year, data)
     result = compute_indicators(trade, reference, settings(), code, chosen)
@@ -91,15 +78,16 @@ def render(
     ] = None,
 ) -> None:
     """Produit la fiche PDF de chaque département demandé et écrit son chemin sur la sortie standard."""
-    from .reference import load_reference
+    # Polars is not imported here: render_departments starts its helper processes first.
     from .render import default_workers, render_departments
 
     if all_departments == bool(dept):
         _fail("indiquez soit --dept CODE (un ou plusieurs), soit --all", 2)
-    codes = load_reference().departments["code"].to_list() if all_departments else _normalize_codes(dept)
     report = render_departments(
-        codes, year=year, data=data, out_dir=out, workers=workers or default_workers(), show_progress=True
+        None if all_departments else dept, year=year, data=data, out_dir=out,
+        workers=workers or default_workers(), show_progress=True,
     )
+    codes = report.codes
     for code in codes:
         if code in report.written:
             typer.echo(str(report.written[code]))
@@ -171,6 +159,10 @@ def main() -> None:
     except FactsheetsError as error:
         print(f"factsheets : erreur : {error}", file=sys.stderr)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # outside a command (typer handles it within one)
         print("factsheets : interrompu", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as exit:
+        if exit.code == 130:  # typer turns Ctrl-C into a silent exit 130
+            print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
+        raise

@@ -295,6 +295,16 @@ class Reference:
         except (KeyError, TypeError):
             raise FactsheetsError(f"département inconnu « {code} » ; utilisez un code INSEE comme 02 ou 2A") from None
 
+    def department_codes(self, typed: list[str] | None = None) -> list[str]:
+        """Codes as a user typed them, normalised and checked, duplicates dropped, in the order
+        given; None means every department, in code order. An unknown code raises, naming it."""
+        if typed is None:
+            return list(self._departments)
+        codes = [normalize_department_code(text) for text in typed]
+        for code in codes:
+            self.department(code)
+        return list(dict.fromkeys(codes))
+
     def region_name(self, code: str) -> str:
         try:
             return self._regions[code]

@@ -5,14 +5,19 @@ Who does what with `--workers N` (benchmarks/bench_render.py measures it):
 - The main process reads and validates the data and computes the indicators of every
   requested department, once (Polars). Bad input stops here, before any sheet is drawn.
 - It renders sheets itself, alongside N - 1 helper processes. The helpers are started
-  before the data is read, so their start-up overlaps the loading; they never import
-  Polars nor read the data: each sheet's task carries its DepartmentIndicators. The
+  first, before Polars is imported, so their start-up overlaps the loading; they never
+  import Polars nor read the data: each sheet's task carries its DepartmentIndicators. On
+  Linux they are forked at that moment (a single-threaded process without Polars, so fork
+  is safe), which spares each helper a new interpreter and the CLI's imports, and lets it
+  exit without a full interpreter shutdown; elsewhere, or once Polars is loaded (a process
+  calling render_departments twice, the tests), they are spawned. The
   region's and the nation's flows, shared by many sheets, travel as bytes pickled once per
   run and are unpickled once per helper (see _SharedAreas). A helper loads the config,
   texts and fonts once.
 - Departments are handed out in region order: helpers take them from the front of the
-  list, the main process from the back (it takes a task only while no helper has started
-  it), so the work balances itself and each process meets a region's departments in a row.
+  list, the main process from the back, each claiming a sheet just before drawing it (see
+  _Claims), so the work balances itself to within one sheet and each process meets a
+  region's departments in a row.
 - Region and France charts are drawn once per process and reused for every sheet.
 
 A sheet is a pure function of its indicators and the config: the same bytes whichever
@@ -26,7 +31,9 @@ import os
 import pickle
 import re
 import signal
+import sys
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -46,6 +53,7 @@ from .files import write_atomically
 @dataclass
 class RenderReport:
     year: int
+    codes: list[str] = field(default_factory=list)  # the requested departments, normalised, in the order asked
     written: dict[str, Path] = field(default_factory=dict)  # department code -> PDF path
     failures: dict[str, str] = field(default_factory=dict)  # department code -> one-line message
 
@@ -252,12 +260,50 @@ class _SharedAreas:
         )
 
 
+class _Claims:
+    """Which sheets are taken: helpers claim them from the front, this process from the back.
+
+    Every sheet is handed to the helpers in advance (a helper never waits for this busy
+    process to hand it the next one), but a sheet is drawn only by whoever claims it first,
+    just before drawing it. So both ends meet within one sheet and no sheet is drawn twice;
+    a pool's own queue would have committed the last sheets to a helper while this process
+    sat idle. Shared with the helpers when they start (a lock and two integers).
+    """
+
+    def __init__(self, context):
+        self._lock = context.Lock()
+        self._front = context.RawValue("q", 0)  # sheets before this index are the helpers'
+        self._back = context.RawValue("q", 0)  # sheets from this index on are this process's
+
+    def open(self, count: int) -> None:
+        with self._lock:
+            self._front.value, self._back.value = 0, count
+
+    def claim_front(self, index: int) -> bool:
+        """A helper takes sheet `index`, unless this process took it already."""
+        with self._lock:
+            if index >= self._back.value:
+                return False
+            self._front.value = max(self._front.value, index + 1)
+            return True
+
+    def claim_back(self) -> int | None:
+        """This process takes the last sheet no one has taken yet, if any."""
+        with self._lock:
+            if self._back.value <= self._front.value:
+                return None
+            self._back.value -= 1
+            return self._back.value
+
+
 _helper_areas = _SharedAreas()
+_helper_claims: _Claims | None = None
 
 
-def _init_helper() -> None:
+def _init_helper(claims: _Claims | None = None) -> None:
     """Load config, texts and fonts once. Never raises: a failure is reported with each sheet."""
-    global _helper, _helper_error
+    global _helper, _helper_error, _helper_claims
+    _helper_claims = claims
     # Ctrl-C is the main process's to handle: it stops handing out work and waits for the
     # sheets in progress (no traceback from the helpers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -274,23 +320,56 @@ def _helper_ready() -> int:
     return os.getpid()
 
 
-def _render_in_helper(task: _HelperTask, synthetic: bool, out_dir: Path) -> tuple[str, str | None, str | None]:
+def _render_in_helper(index: int, task: _HelperTask, synthetic: bool,
+                      out_dir: Path) -> tuple[str, str | None, str | None] | None:
+    """The outcome of sheet `index`, or None if the main process claimed it first."""
+    if _helper_claims is not None and not _helper_claims.claim_front(index):
+        return None
     code = task.local.department.code
     if _helper is None:
         return code, None, f"le processus de rendu n'a pas pu démarrer : {_helper_error}"
     return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir))
 
 
-def _region_order(renderer_codes: Sequence[str]) -> list[str]:
-    """Departments grouped by region so each worker meets a region's charts in a row."""
-    from .reference import load_reference
+def _load_reference():
+    from .reference import load_reference  # imports Polars: only after the helpers started
 
-    reference = load_reference()
-    return sorted(renderer_codes, key=lambda code: (reference.department(code)[2], code))
+    return load_reference()
+
+
+def _region_order(codes: Sequence[str]) -> list[str]:
+    """Departments grouped by region so each worker meets a region's charts in a row."""
+    reference = _load_reference()
+    return sorted(codes, key=lambda code: (reference.department(code)[2], code))
+
+
+def _helper_context():
+    """Fork when it is safe and cheap to: Linux, one thread, Polars not loaded yet; else spawn.
+
+    Fork is unsafe once Polars has started its thread pool (a forked child would inherit
+    locks held by threads that do not exist in it), hence the checks.
+    """
+    if sys.platform == "linux" and "polars" not in sys.modules and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
+
+
+def _start_helpers(count: int) -> tuple[ProcessPoolExecutor, _Claims] | tuple[None, None]:
+    if count < 1:
+        return None, None
+    context = _helper_context()
+    claims = _Claims(context)
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper, initargs=(claims,))
+    try:
+        for _ in range(count):
+            pool.submit(_helper_ready)
+    except BrokenProcessPool:  # a helper died at once: this process renders everything
+        pass
+    return pool, claims
 
 
 def render_departments(
-    codes: Sequence[str],
+    codes: Sequence[str] | None,
     *,
     year: int | None,
     data: Path,
@@ -299,89 +378,80 @@ def render_departments(
     show_progress: bool = False,
     on_done: Callable[[str], None] | None = None,
 ) -> RenderReport:
-    """Render the sheets of `codes`; failures are collected, not raised (bad input still raises).
+    """Render the sheets of `codes` (department codes as typed; None: all departments).
 
-    `workers` processes render: this one and `workers - 1` helpers.
+    Failures of single sheets are collected in the report, not raised; bad input (an
+    unknown code, unreadable data, an unwritable folder) raises FactsheetsError before any
+    sheet is written. `workers` processes render: this one and `workers - 1` helpers.
     """
     out_dir = prepare_output_dir(out_dir)
-    codes = list(dict.fromkeys(codes))
-    ordered = _region_order(codes)  # also rejects an unknown code before anything starts
-    workers = max(1, min(workers, len(codes)))
-    pool = None
-    if workers > 1:
-        # Started first, so that their start-up overlaps the loading below.
-        # Spawn, not fork: fork is unsafe with Polars' thread pool.
-        pool = ProcessPoolExecutor(workers - 1, mp_context=get_context("spawn"), initializer=_init_helper)
-        try:
-            for _ in range(workers - 1):
-                pool.submit(_helper_ready)
-        except BrokenProcessPool:  # a helper died at once: this process renders everything
-            pass
+    # Helpers are started before anything imports Polars (see _helper_context); there are
+    # never more processes than sheets.
+    helpers = max(0, min(workers, len(set(codes)) if codes is not None else workers) - 1)
+    pool, claims = _start_helpers(helpers)
     try:
+        codes = _load_reference().department_codes(None if codes is None else list(codes))
+        ordered = _region_order(codes)
         # Loading here validates the data and the year before any sheet is drawn. With
         # helpers, the first departments' indicators are computed alone, so that the helpers
         # start drawing while this process computes the others.
-        first = ordered[:FIRST_BATCH * (workers - 1)] if pool is not None else ordered
+        first = ordered[:FIRST_BATCH * helpers] if pool is not None else ordered
         renderer = SheetRenderer(data, year, first)
-        report = RenderReport(year=renderer.year)
+        report = RenderReport(year=renderer.year, codes=codes)
         with _Progress(len(codes), show_progress) as progress:
             if pool is None:
                 for code in ordered:
                     _record(report, _render_one(renderer, code, out_dir), progress, on_done)
             else:
-                _render_shared(renderer, pool, ordered, len(first), out_dir, report, progress, on_done)
+                _render_shared(renderer, pool, claims, ordered, len(first), out_dir, report, progress, on_done)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return report
 
 
-def _render_shared(renderer: SheetRenderer, pool: ProcessPoolExecutor, ordered: list[str], ready: int,
-                   out_dir: Path, report: RenderReport, progress: "_Progress", on_done) -> None:
-    """Helpers take the departments from the front, this process from the back.
+def _render_shared(renderer: SheetRenderer, pool: ProcessPoolExecutor, claims: _Claims, ordered: list[str],
+                   ready: int, out_dir: Path, report: RenderReport, progress: "_Progress", on_done) -> None:
+    """Helpers take the departments from the front, this process from the back (see _Claims).
 
     The indicators of the first `ready` departments are computed already; they are handed
-    out before the others are computed. A department whose helper died (killed, out of
-    memory) is rendered here instead.
+    out before the others are computed. A department left undone because its helper died
+    (killed, out of memory) is rendered here at the end.
     """
-    futures: dict[Future, str] = {}
+    futures: list[Future] = []
     shared = _SharedAreas()
+    claims.open(len(ordered))
     try:
-        for batch in (ordered[:ready], ordered[ready:]):
-            renderer.add(batch)
-            for code in batch:
-                task = shared.pack(renderer.indicators[code])
-                futures[pool.submit(_render_in_helper, task, renderer.synthetic, out_dir)] = code
-    except BrokenProcessPool:  # a helper died already: the rest is not handed out
+        for batch in (range(ready), range(ready, len(ordered))):
+            renderer.add([ordered[index] for index in batch])
+            for index in batch:
+                task = shared.pack(renderer.indicators[ordered[index]])
+                futures.append(pool.submit(_render_in_helper, index, task, renderer.synthetic, out_dir))
+    except BrokenProcessPool:  # a helper died already: what it did not take is drawn here
         renderer.add(ordered)
-    handed_out = set(futures.values())
-    orphans = [code for code in ordered if code not in handed_out]
     pending = set(futures)
 
     def collect(done) -> None:
         for future in done:
             pending.discard(future)
-            code = futures[future]
             try:
                 result = future.result()
-            except BrokenProcessPool:
-                orphans.append(code)
+            except Exception:  # the helper died, or the task could not reach it: drawn here at the end
                 continue
-            except Exception as error:  # e.g. the indicators could not be sent to the helper
-                result = (code, None, f"{type(error).__name__}: {error}")
-            _record(report, result, progress, on_done)
+            if result is not None:  # None: this process claimed that sheet
+                _record(report, result, progress, on_done)
 
-    for future in reversed(list(futures)):
-        if not future.cancel():  # a helper has it, so every department before it is taken too
-            break
-        pending.discard(future)
-        _record(report, _render_one(renderer, futures[future], out_dir), progress, on_done)
-        collect([f for f in pending if f.done()])
+    while (index := claims.claim_back()) is not None:
+        if index < len(futures) and futures[index].cancel():  # not yet sent: spare the helper the task
+            pending.discard(futures[index])
+        _record(report, _render_one(renderer, ordered[index], out_dir), progress, on_done)
+        collect([future for future in pending if future.done()])
     while pending:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         collect(done)
-    for code in orphans:
-        _record(report, _render_one(renderer, code, out_dir), progress, on_done)
+    for code in ordered:
+        if code not in report.written and code not in report.failures:
+            _record(report, _render_one(renderer, code, out_dir), progress, on_done)
 
 
 def _record(report: RenderReport, result, progress: "_Progress", on_done) -> None:

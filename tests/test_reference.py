@@ -75,6 +75,14 @@ def test_normalize_department_code(typed, code):
     assert normalize_department_code(typed) == code
 
 
+def test_department_codes_as_typed(reference):
+    every = reference.department_codes()
+    assert len(every) == 101 and every == sorted(every) and every[:2] == ["01", "02"] and every[-1] == "976"
+    assert reference.department_codes(["2a", " 1", "971", "2A", "01"]) == ["2A", "01", "971"]
+    with pytest.raises(FactsheetsError, match="« 20 »"):
+        reference.department_codes(["02", "20"])
+
+
 def test_country_names(reference):
     names = dict(zip(reference.countries["code"], reference.countries["name"]))
     assert names["US"] == "États-Unis"

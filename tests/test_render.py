@@ -7,6 +7,10 @@ The sheets are rendered by the real command line in a subprocess, then read back
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,7 +38,8 @@ def two_sheets(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def all_sheets(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("all")
-    result = run_cli("render", "--all", "--out", out)
+    # Two workers whatever the machine: the CLI forks a helper (see test_render_workers.py).
+    result = run_cli("render", "--all", "--workers", "2", "--out", out)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 101
     return out
@@ -281,3 +286,25 @@ def test_configured_logos_replace_the_text_block(tmp_path):
     cover = PdfReader(path).pages[0]
     assert "GOUVERNEMENT" not in cover.extract_text()
     assert raster_images(path) == 2
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_only_complete_sheets(tmp_path):
+    """Interrupted in the middle of `--all` with a helper: one line, exit 130, no partial file."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "factsheets", "render", "--all", "--workers", "2", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("*.pdf"))) < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1] == "factsheets : interrompu ; les fiches déjà écrites sont complètes"
+    written = sorted(tmp_path.iterdir())
+    assert 3 <= len(written) < 101
+    for path in written:
+        assert path.suffix == ".pdf", path.name  # no temporary file left behind
+        assert len(PdfReader(path).pages) == SHEET_PAGES, path.name

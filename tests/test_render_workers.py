@@ -5,6 +5,7 @@ No timing here: benchmarks/bench_render.py measures the speed.
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 import subprocess
 import sys
@@ -56,12 +57,48 @@ def test_a_helper_process_loads_no_data_library():
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="helpers are forked only on Linux")
+def test_helpers_are_forked_only_before_polars_is_loaded():
+    """The CLI forks its helpers (cheap start, quick exit); a process with Polars loaded spawns them."""
+    script = (
+        "from factsheets import render\n"
+        "print(render._helper_context().get_start_method())\n"
+        "import polars\n"
+        "print(render._helper_context().get_start_method())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["fork", "spawn"]
+
+
+def test_the_cli_starts_its_helpers_before_importing_polars(tmp_path):
+    """`render` hands the codes as typed to render_departments, which starts helpers first."""
+    script = (
+        "import sys\n"
+        "from factsheets import render\n"
+        "from factsheets.cli import app\n"
+        "seen = []\n"
+        "start = render._start_helpers\n"
+        "def spy(count):\n"
+        "    seen.append((count, 'polars' in sys.modules))\n"
+        "    return start(count)\n"
+        "render._start_helpers = spy\n"
+        f"app(['render', '--dept', '2a', '--dept', '971', '--workers', '2', '--out', {str(tmp_path)!r}],"
+        " standalone_mode=False)\n"
+        "print(seen)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[(1, False)]"
+    assert sorted(path.name for path in tmp_path.glob("*.pdf")) == [
+        "commerce-exterieur-2024-2a-corse-du-sud.pdf", "commerce-exterieur-2024-971-guadeloupe.pdf"]
+
+
 def test_a_helper_that_could_not_start_reports_each_sheet(monkeypatch, tmp_path):
     renderer = render.SheetRenderer(SAMPLE_DATA, None, ["02"])
     monkeypatch.setattr(render, "_helper", None)
     monkeypatch.setattr(render, "_helper_error", "fonts/OpenSans-Regular.ttf : fichier de police introuvable")
     task = render._SharedAreas().pack(renderer.indicators["02"])
-    code, path, message = render._render_in_helper(task, True, tmp_path)
+    code, path, message = render._render_in_helper(0, task, True, tmp_path)
     assert (code, path) == ("02", None)
     assert message == "le processus de rendu n'a pas pu démarrer : fonts/OpenSans-Regular.ttf : fichier de police introuvable"
 
@@ -75,7 +112,7 @@ def test_a_failing_sheet_in_a_helper_is_one_failure(monkeypatch, tmp_path):
 
     monkeypatch.setattr(render, "_helper", Exploding())
     task = render._SharedAreas().pack(renderer.indicators["02"])
-    assert render._render_in_helper(task, True, tmp_path) == (
+    assert render._render_in_helper(0, task, True, tmp_path) == (
         "02", None, "ValueError: chart exploded")
 
 
@@ -97,7 +134,7 @@ class DeadPool:
         self.accept = accept
         self.submitted: list[str] = []
 
-    def submit(self, function, task, synthetic, out_dir):
+    def submit(self, function, index, task, synthetic, out_dir):
         if len(self.submitted) == self.accept:
             raise BrokenProcessPool("a child process terminated abruptly")
         self.submitted.append(task.local.department.code)
@@ -114,11 +151,46 @@ def test_sheets_of_a_dead_helper_are_rendered_here(tmp_path, accept):
     report = render.RenderReport(year=renderer.year)
     pool = DeadPool(accept)
     with render._Progress(len(codes), enabled=False) as progress:
-        render._render_shared(renderer, pool, codes, 1, tmp_path, report, progress, None)
+        claims = render._Claims(multiprocessing.get_context("spawn"))
+        render._render_shared(renderer, pool, claims, codes, 1, tmp_path, report, progress, None)
     assert pool.submitted == codes[:accept]
     assert not report.failures
     assert sorted(report.written) == sorted(codes)
     assert all(Path(path).is_file() for path in report.written.values())
+
+
+def test_claims_give_each_sheet_to_one_side():
+    claims = render._Claims(multiprocessing.get_context("spawn"))
+    claims.open(5)
+    assert claims.claim_front(0) and claims.claim_back() == 4 and claims.claim_back() == 3
+    assert not claims.claim_front(3)  # this process has it
+    assert claims.claim_front(1) and claims.claim_front(2)
+    assert claims.claim_back() is None
+
+
+def _claim_fronts(claims, count, started, connection):
+    started.set()
+    connection.send([index for index in range(count) if claims.claim_front(index)])
+
+
+def test_claims_hold_between_two_processes():
+    """A helper claiming from the front while this process claims from the back: no sheet twice, none lost."""
+    count = 20_000
+    context = multiprocessing.get_context("spawn")
+    claims = render._Claims(context)
+    claims.open(count)
+    receiver, sender = context.Pipe(duplex=False)
+    started = context.Event()
+    helper = context.Process(target=_claim_fronts, args=(claims, count, started, sender))
+    helper.start()
+    started.wait(30)  # both sides claim at the same time
+    mine = []
+    while (index := claims.claim_back()) is not None:
+        mine.append(index)
+    theirs = receiver.recv()
+    helper.join()
+    assert not set(mine) & set(theirs)
+    assert sorted(mine + theirs) == list(range(count))
 
 
 def test_default_workers_is_the_number_of_usable_cores():

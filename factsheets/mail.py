@@ -12,7 +12,9 @@ Flow of `run_mail`:
 4. Dry run (the default): print the plan. With `send`: one message per department, built
    with `email` and sent with `smtplib`, each failure retried with backoff; the journal is
    rewritten atomically after EACH accepted message, so an interrupted run resumes where
-   it stopped.
+   it stopped. If even a session cannot be opened after the retries (server unreachable,
+   TLS or login refused), the remaining departments are not tried ("non tenté"): each
+   would wait through the same retries for nothing; a re-run sends them.
 
 Output: plan/result lines (one per department) go to `show` (stdout by default, also kept
 in `MailReport.lines`); retries, failures and the summary go to `log` (stderr in the CLI).
@@ -376,6 +378,9 @@ class SmtpSession:
         self.credentials = credentials
         self.tls_context = tls_context
         self._smtp: smtplib.SMTP | None = None
+        # Whether the last `send` failed before a session was open (unreachable server,
+        # TLS or login refused): then no other message can get through either.
+        self.failed_to_connect = False
 
     def _connect(self) -> smtplib.SMTP:
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
@@ -401,7 +406,9 @@ class SmtpSession:
     def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
         """All or nothing: if any recipient is refused the message is not sent to the others."""
         if self._smtp is None:
+            self.failed_to_connect = True
             self._smtp = self._connect()
+        self.failed_to_connect = False
         smtp = self._smtp
         code, answer = smtp.mail(sender)
         if code != 250:
@@ -486,7 +493,7 @@ class Delivery:
     content: bytes
     subject: str
     body: str
-    status: str = ""  # would-send | would-resend | already-sent | changed | sent | failed
+    status: str = ""  # would-send | would-resend | already-sent | changed | sent | failed | not-attempted
     note: str = ""
 
     @cached_property
@@ -628,21 +635,32 @@ def run_mail(
     with journal_lock(out_dir):
         journal = Journal.load(journal_path)
         _decide(deliveries, journal, year, resend, report)
+        unusable = ""  # why the server cannot be used, once it has failed even to open a session
         try:
             for delivery in deliveries:
                 if delivery.status in ("would-send", "would-resend"):
-                    _send_one(delivery, from_box, session, journal, year, config, log, report, smtp_host, smtp_port)
+                    if unusable:
+                        # Every department would wait through the same retries for nothing.
+                        delivery.status, delivery.note = "not-attempted", f"serveur inutilisable : {unusable}"
+                        report.failures[delivery.code] = delivery.note
+                    elif not _send_one(delivery, from_box, session, journal, year, config, log, report,
+                                       smtp_host, smtp_port):
+                        unusable = delivery.note
                 emit(_line(delivery))
                 if delivery.status == "sent" and on_sent is not None:
                     on_sent(delivery.code)
         finally:
             session.close()
-    attempted = len(report.sent) + len(report.failures)
-    if report.failures:
-        log(f"factsheets : {len(report.failures)} message(s) sur {attempted} en échec ; relancez la commande pour réessayer "
+    skipped = _count(deliveries, "not-attempted")
+    if skipped:
+        log(f"factsheets : {skipped} département(s) non tenté(s) : le serveur n'a pas pu ouvrir de session "
+            f"({unusable}) ; relancez la commande quand il répondra")
+    failed = len(report.failures) - skipped
+    if failed:
+        log(f"factsheets : {failed} message(s) sur {len(report.sent) + failed} en échec ; relancez la commande pour réessayer "
             "(les messages déjà acceptés ne sont pas envoyés deux fois)")
     log(f"factsheets : {len(report.sent)} message(s) envoyé(s), {len(report.already_sent)} déjà envoyé(s) auparavant, "
-        f"{len(report.changed)} retenu(s) (modifiés), {len(report.failures)} en échec")
+        f"{len(report.changed)} retenu(s) (modifiés), {failed} en échec" + (f", {skipped} non tenté(s)" if skipped else ""))
     return report
 
 
@@ -741,7 +759,8 @@ def _decide(deliveries: list[Delivery], journal: Journal, year: int, resend: boo
 
 
 def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal: Journal, year: int,
-              config: MailConfig, log: Log, report: MailReport, host: str, port: int) -> None:
+              config: MailConfig, log: Log, report: MailReport, host: str, port: int) -> bool:
+    """Send with retries. False if it finally failed because no session could be opened."""
     message = build_message(delivery, sender)
     payload = message.as_bytes(policy=SMTP_POLICY)
     recipients = delivery.recipients.envelope()
@@ -757,7 +776,7 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
                 delivery.status, delivery.note = "failed", reason + tries
                 report.failures[delivery.code] = reason + tries
                 log(f"factsheets : échec : {delivery.code} : {reason}{tries}")
-                return
+                return not session.failed_to_connect
             delay = config.delay(attempt)
             log(f"factsheets : {delivery.code} : tentative {attempt} sur {attempts} en échec ({reason}) ; nouvel essai dans {_decimal(delay)} s")
             time.sleep(delay)
@@ -776,7 +795,7 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
             })
             delivery.status = "sent"
             report.sent.append(delivery.code)
-            return
+            return True
 
 
 def _record(journal: Journal, entry: dict[str, Any]) -> None:
@@ -799,6 +818,7 @@ def _line(delivery: Delivery) -> str:
         "changed": "modifié",
         "sent": "envoyé",
         "failed": "échec",
+        "not-attempted": "non tenté",
     }[delivery.status]
     detail = delivery.summary() if delivery.status in ("would-send", "would-resend", "sent") else delivery.note
     return f"{label} : {delivery.code} {delivery.name} : {detail}"

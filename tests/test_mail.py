@@ -293,19 +293,34 @@ def test_only_the_requested_departments(setup, server):
 
 
 # -- failures ----------------------------------------------------------------------------------
-def test_server_down_fails_every_department_after_retries(setup):
+def test_server_down_fails_the_first_department_and_skips_the_others(setup, server):
     recipients, out = setup
     port = free_port()  # nothing listens there
     started = time.monotonic()
     report, shown, logs = mail(recipients, out, port, send=True)
     assert sorted(report.failures) == ["02", "60", "80"] and report.sent == []
-    for message in report.failures.values():
-        assert "connexion refusée" in message and "après 3 tentatives" in message
-    assert sum("nouvel essai" in line for line in logs) == 3 * 2
-    assert sum(line.startswith("factsheets : échec : ") for line in logs) == 3
+    assert "connexion refusée" in report.failures["02"] and "après 3 tentatives" in report.failures["02"]
+    for code in ("60", "80"):
+        assert report.failures[code] == "serveur inutilisable : " + report.failures["02"]
+    assert sum("nouvel essai" in line for line in logs) == 2
+    assert sum(line.startswith("factsheets : échec : ") for line in logs) == 1
     assert journal_entries(out) == []
-    assert all(line.startswith("échec : ") for line in shown)
+    assert [line.split(" : ")[0] for line in shown] == ["échec", "non tenté", "non tenté"]
     assert time.monotonic() - started < 5
+
+    # Once a server answers, a re-run sends all three.
+    report, _, _ = mail(recipients, out, server.port, send=True)
+    assert sorted(report.sent) == ["02", "60", "80"] and report.failures == {} and len(server.messages) == 3
+
+
+def test_a_refusal_after_the_session_opened_does_not_stop_the_others(setup, server):
+    """A department whose message fails after the session opened is not the server's fault."""
+    recipients, out = setup
+    server.data_failures = 99  # every DATA gets a temporary failure
+    report, shown, _ = mail(recipients, out, server.port, send=True)
+    assert sorted(report.failures) == ["02", "60", "80"]
+    assert all("451" in message for message in report.failures.values())
+    assert [line.split(" : ")[0] for line in shown] == ["échec"] * 3
 
 
 def test_retries_wait_longer_each_time(setup, monkeypatch):
@@ -315,8 +330,8 @@ def test_retries_wait_longer_each_time(setup, monkeypatch):
     config = replace(FAST, retries=3, backoff_seconds=0.5, backoff_factor=2)
     report, _, logs = mail(recipients, out, free_port(), send=True, codes=["02", "60"], config=config)
     assert sorted(report.failures) == ["02", "60"]
-    assert waits == [0.5, 1.0, 2.0] * 2  # bounded: retries + 1 attempts per department, then the next one
-    assert sum("nouvel essai dans 2 s" in line for line in logs) == 2
+    assert waits == [0.5, 1.0, 2.0]  # bounded: retries + 1 attempts, and the next department is not tried
+    assert sum("nouvel essai dans 2 s" in line for line in logs) == 1
 
 
 def test_the_shipped_config_retries_with_backoff():

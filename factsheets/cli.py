@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -155,14 +156,73 @@ def mail(
 def main() -> None:
     """Entry point: bad input ends with one line on stderr, never a traceback."""
     try:
-        app()
+        # Not standalone: usage errors come back here instead of being printed by click in
+        # English over several lines.
+        code = app(standalone_mode=False)
     except FactsheetsError as error:
         print(f"factsheets : erreur : {error}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:  # outside a command (typer handles it within one)
-        print("factsheets : interrompu", file=sys.stderr)
-        sys.exit(130)
-    except SystemExit as exit:
-        if exit.code == 130:  # typer turns Ctrl-C into a silent exit 130
-            print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
-        raise
+        code = 130
+    except Exception as error:
+        if not _is_click_error(error, "UsageError"):
+            raise
+        if _is_click_error(error, "NoArgsIsHelpError"):  # `factsheets` alone: the help
+            error.show()
+        else:
+            print(f"factsheets : erreur : {usage_error_line(error)}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    if code == 130:  # Ctrl-C; typer turns it into a silent exit 130
+        print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_click_error(error: BaseException, name: str) -> bool:
+    # By class name: recent typer versions carry their own copy of click's exceptions, older
+    # ones use click's, and neither exports UsageError.
+    return any(cls.__name__ == name for cls in type(error).__mro__)
+
+
+# Click's and typer's reasons for a bad value, in French (others are shown as they come).
+_VALUE_REASONS = [
+    (re.compile(r"^Input should be a valid integer\b.*"), "un nombre entier est attendu"),
+    (re.compile(r"^'(?P<value>.*)' is not a valid integer\.?$"), "« {value} » n'est pas un nombre entier"),
+    (re.compile(r"^Input should be greater than or equal to (?P<bound>\S+)$"), "un nombre supérieur ou égal à {bound} est attendu"),
+    (re.compile(r"^Input should be less than or equal to (?P<bound>\S+)$"), "un nombre inférieur ou égal à {bound} est attendu"),
+]
+
+
+def _parameter_name(param) -> str:
+    """'option --out' or 'argument SOURCES', as the help shows them."""
+    options = [name for name in getattr(param, "opts", []) if name.startswith("-")]
+    return f"option {' / '.join(options)}" if options else f"argument {param.name.upper()}"
+
+
+def usage_error_line(error: Exception) -> str:
+    """A click usage error as one French line, ending with where to find help."""
+    context = getattr(error, "ctx", None)
+    command = context.command_path if context is not None else "factsheets"
+    param = getattr(error, "param", None)
+    message = getattr(error, "message", "") or ""
+    if _is_click_error(error, "MissingParameter") and param is not None:
+        name = _parameter_name(param)
+        text = f"{name} manquante" if name.startswith("option") else f"{name} manquant"
+    elif _is_click_error(error, "NoSuchOption"):
+        text = f"option inconnue : {error.option_name}"
+        if error.possibilities:
+            text += f" (vouliez-vous dire {' ou '.join(error.possibilities)} ?)"
+    elif _is_click_error(error, "BadOptionUsage") and "requires an argument" in message:
+        text = f"l'option {error.option_name} attend une valeur"
+    elif _is_click_error(error, "BadParameter") and param is not None:
+        reason = next((french.format(**match.groupdict()) for pattern, french in _VALUE_REASONS
+                       if (match := pattern.match(message))), message)
+        text = f"valeur invalide pour l'{_parameter_name(param)} : {reason}"
+    elif match := re.match(r"^No such command '(?P<name>[^']*)'\.(?: Did you mean '(?P<guess>[^']*)'\?)?", message):
+        text = f"commande inconnue : {match['name']}"
+        if match["guess"]:
+            text += f" (vouliez-vous dire {match['guess']} ?)"
+    elif match := re.match(r"^Got unexpected extra argument(?:s|\(s\))? \((?P<extra>.*)\)$", message):
+        text = f"argument(s) en trop : {match['extra']}"
+    else:
+        text = error.format_message()
+    return f"{text} ; voir « {command} --help »"

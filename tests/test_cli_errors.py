@@ -96,3 +96,36 @@ def test_broken_yaml_config_is_named_with_its_line(tmp_path):
                             capture_output=True, text=True, env={**os.environ, "FACTSHEETS_HOME": str(home)})
     line = one_error_line(result)
     assert "settings.yaml" in line and "YAML invalide" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["render", "--dept", "02", "--workers", "abc"],
+         "valeur invalide pour l'option --workers : un nombre entier est attendu ; voir « factsheets render --help »"),
+        (["render", "--dept", "02", "--workers", "0"],
+         "valeur invalide pour l'option --workers : un nombre supérieur ou égal à 1 est attendu ; voir « factsheets render --help »"),
+        (["indicators", "--json", "--dept", "02", "--year", "2O24"],
+         "valeur invalide pour l'option --year : un nombre entier est attendu ; voir « factsheets indicators --help »"),
+        (["mail"], "option --recipients manquante ; voir « factsheets mail --help »"),
+        (["ingest", "--profile", "dgddi", "--out", "x.csv"], "argument SOURCES manquant ; voir « factsheets ingest --help »"),
+        (["render", "--dept", "02", "--outt", "x"],
+         "option inconnue : --outt (vouliez-vous dire --out ?) ; voir « factsheets render --help »"),
+        (["rendre"], "commande inconnue : rendre (vouliez-vous dire render ?) ; voir « factsheets --help »"),
+        (["render", "--dept", "02", "en-trop"], "argument(s) en trop : en-trop ; voir « factsheets render --help »"),
+        (["render", "--dept"], "l'option --dept attend une valeur"),
+    ],
+)
+def test_usage_errors_are_one_french_line(args, expected):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    line = one_error_line(result).replace("« python -m factsheets", "« factsheets")  # run_cli uses -m
+    assert line.startswith("factsheets : erreur : ") and expected in line
+    assert result.stdout == ""
+
+
+def test_help_still_shows():
+    result = run_cli("render", "--help")
+    assert result.returncode == 0 and "--workers" in result.stdout and result.stderr == ""
+    alone = run_cli()
+    assert "render" in alone.stdout + alone.stderr and "Traceback" not in alone.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import polars as pl
@@ -220,8 +219,8 @@ def test_territoire_for_unknown_department(reference_copy):
         load_reference(reference_copy, CONFIG_DIR)
 
 
-def test_loading_is_fast_and_cached():
-    started = time.perf_counter()
-    load_reference.__wrapped__(REFERENCE_DIR, CONFIG_DIR)  # uncached: the real cost
-    assert time.perf_counter() - started < 0.25
+def test_loading_is_cached_once_per_process():
+    # Its cost is measured by benchmarks/bench_render.py ("config, reference, fonts"), not here.
     assert load_reference() is load_reference()
+    fresh = load_reference.__wrapped__(REFERENCE_DIR, CONFIG_DIR)
+    assert fresh is not load_reference() and fresh.department_codes() == load_reference().department_codes()

@@ -1,14 +1,16 @@
 """Files written whole or not at all: a temporary file beside the target, renamed over it.
 
-Used for the sheets (render), the send journal (mail) and, for its permissions, the
-canonical files (ingest).
+Used for the sheets (render), the send journal (mail) and the canonical files (ingest).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 def new_file_mode() -> int:
@@ -18,18 +20,19 @@ def new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
-    """Write `data` to a temporary file in the same folder, then rename it over `path`.
+@contextmanager
+def atomic_file(path: Path, *, durable: bool = False, temporary_suffix: str = ".tmp") -> Iterator[BinaryIO]:
+    """A binary stream to a temporary file in `path`'s folder, renamed over `path` on success.
 
-    A reader sees the old file or the new one, never half of one. `durable` also flushes
-    the file and the rename to disk, so the new content survives a crash of the machine,
-    not just of the process (the mail journal needs that).
+    A reader sees the old file or the new one, never half of one; on any error the temporary
+    file is removed and `path` is untouched. `durable` also flushes the file and the rename
+    to disk, so the new content survives a crash of the machine, not just of the process.
     """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=temporary_suffix)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            yield stream
             if durable:
                 stream.flush()
                 os.fsync(stream.fileno())
@@ -40,6 +43,12 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
         raise
     if durable:
         _fsync_directory(path.parent)
+
+
+def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Write `data` through `atomic_file` (the mail journal asks for `durable`)."""
+    with atomic_file(path, durable=durable) as stream:
+        stream.write(data)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -110,7 +110,7 @@ def register_pdf_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNam
     names = FontNames.from_settings(settings)
     files = font_files(settings, fonts_dir)
     key = _registration_key(names, files)
-    if (key in _pdf_registered or key in _registered) and names.is_registered():
+    if key in _pdf_registered and names.is_registered():  # register_fonts passes here too
         return names
     for face in FACES:
         path = files[face]

@@ -14,7 +14,6 @@ import codecs
 import io
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ import polars as pl
 from . import paths
 from .config import load_mapping
 from .errors import FactsheetsError
-from .files import new_file_mode
+from .files import atomic_file
 from .load import CANONICAL_COLUMNS, LINE_COLUMN
 
 SOURCE_COLUMN = "__source"
@@ -496,28 +495,18 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
         what = "n'est pas un dossier" if folder.exists() else "n'existe pas"
         raise FactsheetsError(f"{folder} : le dossier de sortie {what} ; créez-le ou choisissez un autre --out")
     data = frame.select(CANONICAL_COLUMNS).cast(OUTPUT_SCHEMA)
+    opened = False  # a failure before that is the folder's, after it the writing's
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".part")
-    except OSError as error:
-        raise FactsheetsError(f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
+        with atomic_file(out, durable=True, temporary_suffix=".part") as stream:
+            opened = True
             if suffix == ".csv":
                 data.write_csv(stream)
             else:
                 data.write_parquet(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, new_file_mode())
-        os.replace(temporary, out)
-    except BaseException as error:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        if isinstance(error, OSError):
-            raise FactsheetsError(f"{out} : écriture impossible ({error.strerror or error}) ; vérifiez l'espace libre et les droits sur {folder}") from None
-        if isinstance(error, pl.exceptions.PolarsError):
-            raise FactsheetsError(f"{out} : écriture impossible ({str(error).splitlines()[0]})") from None
-        raise
+    except OSError as error:
+        if not opened:
+            raise FactsheetsError(f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture") from None
+        raise FactsheetsError(f"{out} : écriture impossible ({error.strerror or error}) ; vérifiez l'espace libre et les droits sur {folder}") from None
+    except pl.exceptions.PolarsError as error:
+        raise FactsheetsError(f"{out} : écriture impossible ({str(error).splitlines()[0]})") from None
     return out

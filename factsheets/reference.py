@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -295,7 +296,7 @@ class Reference:
         except (KeyError, TypeError):
             raise FactsheetsError(f"département inconnu « {code} » ; utilisez un code INSEE comme 02 ou 2A") from None
 
-    def department_codes(self, typed: list[str] | None = None) -> list[str]:
+    def department_codes(self, typed: Iterable[str] | None = None) -> list[str]:
         """Codes as a user typed them, normalised and checked, duplicates dropped, in the order
         given; None means every department, in code order. An unknown code raises, naming it."""
         if typed is None:

@@ -331,18 +331,6 @@ def _render_in_helper(index: int, task: _HelperTask, synthetic: bool,
     return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir))
 
 
-def _load_reference():
-    from .reference import load_reference  # imports Polars: only after the helpers started
-
-    return load_reference()
-
-
-def _region_order(codes: Sequence[str]) -> list[str]:
-    """Departments grouped by region so each worker meets a region's charts in a row."""
-    reference = _load_reference()
-    return sorted(codes, key=lambda code: (reference.department(code)[2], code))
-
-
 def _helper_context():
     """Fork when it is safe and cheap to: Linux, one thread, Polars not loaded yet; else spawn.
 
@@ -385,13 +373,18 @@ def render_departments(
     sheet is written. `workers` processes render: this one and `workers - 1` helpers.
     """
     out_dir = prepare_output_dir(out_dir)
-    # Helpers are started before anything imports Polars (see _helper_context); there are
-    # never more processes than sheets.
-    helpers = max(0, min(workers, len(set(codes)) if codes is not None else workers) - 1)
+    # Helpers are started before anything imports Polars (see _helper_context), never more
+    # processes than sheets (counted on the codes as typed: normalising needs the reference).
+    most_sheets = len(set(codes)) if codes is not None else workers
+    helpers = max(0, min(workers, most_sheets) - 1)
     pool, claims = _start_helpers(helpers)
     try:
-        codes = _load_reference().department_codes(None if codes is None else list(codes))
-        ordered = _region_order(codes)
+        from .reference import load_reference  # imports Polars
+
+        reference = load_reference()
+        codes = reference.department_codes(codes)
+        # By region, so that each process meets a region's charts in a row.
+        ordered = sorted(codes, key=lambda code: (reference.department(code)[2], code))
         # Loading here validates the data and the year before any sheet is drawn. With
         # helpers, the first departments' indicators are computed alone, so that the helpers
         # start drawing while this process computes the others.

@@ -102,7 +102,7 @@ def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFram
         ("product", reference.products["code"], "produit", "utilisez un code A129 ou ajoutez-le sous data.extra_products dans config/settings.yaml"),
         ("country", reference.countries["code"], "pays", "utilisez un code ISO alpha-2 ou douanier, ou ajoutez-le sous data.extra_countries dans config/settings.yaml"),
     ):
-        unknown = typed[column].is_null() | ~typed[column].is_in(pl.Series(known, dtype=pl.String).to_list())
+        unknown = typed[column].is_null() | ~typed[column].is_in(list(known))
         check(unknown, column, f"n'est pas un code {kind} connu", fix)
 
     return typed.select(

@@ -681,7 +681,8 @@ def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str
             problems.append(f"--dept : {error}")
             continue
         if code in by_code:
-            selected.append(by_code[code])
+            if by_code[code] not in selected:  # "2" and "02" are one department: one message
+                selected.append(by_code[code])
         else:
             problems.append(f"--dept {text} : le département {code} n'a pas d'entrée dans {book.path} ; ajoutez-le sous « departments »")
     return selected

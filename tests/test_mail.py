@@ -645,3 +645,9 @@ def test_missing_sheets_are_rendered_then_sent(tmp_path, server):
     assert report.sent == ["02"] and len(server.messages) == 1
     content = attachment(server.parsed()[0])[2]
     assert content.startswith(b"%PDF") and content == pdf.read_bytes()
+
+
+def test_one_department_typed_twice_is_mailed_once(setup, server):
+    recipients, out = setup
+    report, shown, _ = mail(recipients, out, server.port, send=True, codes=["2", "02", "60"])
+    assert report.sent == ["02", "60"] and len(shown) == 2 and len(server.messages) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -156,14 +157,35 @@ def mail(
 def main() -> None:
     """Entry point: bad input ends with one line on stderr, never a traceback."""
     try:
+        code = _run()
+    except KeyboardInterrupt:  # outside a command (typer turns it into exit code 130 within one)
+        code = 130
+    if code != 130:
+        sys.exit(code)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing now
+    print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
+    # End as an interrupted program does: killed by SIGINT once Python has shut down normally
+    # (a shell shows exit code 130). Python ends that way after an uncaught KeyboardInterrupt,
+    # and also whenever one was raised inside exec() (dataclasses do that while a module is
+    # imported), whatever the exit code asked: raising it here makes that the only ending.
+    sys.excepthook = _quiet_interrupt
+    raise KeyboardInterrupt
+
+
+def _quiet_interrupt(kind, value, traceback) -> None:
+    if not issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, traceback)
+
+
+def _run() -> int:
+    """The command's exit code; its bad input reported in one line."""
+    try:
         # Not standalone: usage errors come back here instead of being printed by click in
         # English over several lines.
         code = app(standalone_mode=False)
     except FactsheetsError as error:
         print(f"factsheets : erreur : {error}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:  # outside a command (typer handles it within one)
-        code = 130
+        return 2
     except Exception as error:
         if not _is_click_error(error, "UsageError"):
             raise
@@ -171,10 +193,8 @@ def main() -> None:
             error.show()
         else:
             print(f"factsheets : erreur : {usage_error_line(error)}", file=sys.stderr)
-        sys.exit(error.exit_code)
-    if code == 130:  # Ctrl-C; typer turns it into a silent exit 130
-        print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
-    sys.exit(code if isinstance(code, int) else 0)
+        return error.exit_code
+    return code if isinstance(code, int) else 0
 
 
 def _is_click_error(error: BaseException, name: str) -> bool:

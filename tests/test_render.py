@@ -300,7 +300,8 @@ def test_ctrl_c_stops_cleanly_and_leaves_only_complete_sheets(tmp_path):
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    # Killed by SIGINT after a clean shutdown, as interrupted programs end (a shell shows 130).
+    assert process.returncode == -signal.SIGINT, stderr
     assert "Traceback" not in stderr
     assert stderr.splitlines()[-1] == "factsheets : interrompu ; les fiches déjà écrites sont complètes"
     written = sorted(tmp_path.iterdir())

@@ -11,12 +11,16 @@ the same file):
 1. Totals. For each year and flow the national total is split into department totals in
    whole euros, in proportion to rough department sizes (DEPARTMENT_SIZES), with a share
    left unallocated (department "00"). In 2024 the published figures are imposed: the
-   nation, the Hauts-de-France region, Aisne exports, Oise exports and imports.
+   nation, the Hauts-de-France region, Aisne exports, Oise exports and imports. Earlier
+   years (2019-2023) follow national factors (the 2020 dip, the 2022 import surge), each
+   department's own drift and its product mix. No two departments print the same total
+   (0.1 M€) in a year and flow: clashes are nudged apart, keeping every sum exact.
 2. Structure. For each department and flow, a set of products and partner countries is
    drawn (more of both for bigger departments), weighted by a national product mix, the
    department's specialities, partner weights, neighbourhood effects and product-country
    affinities; a sparse set of product x country cells gets a base value.
-3. Years. Each year perturbs the base values a little and scales them to the department's
+3. Years. Each year perturbs the base values a little (and, before 2024, by product trends:
+   energy prices, aircraft) and scales them to the department's
    total; values are rounded down to whole euros (at least MIN_VALUE_EUR) and the rounding
    remainder goes on the largest row, so every total is exact.
 4. A tie. In Lozère's 2024 exports two products are given exactly the same total, so that
@@ -43,7 +47,8 @@ from .paths import SAMPLE_DATA
 from .reference import Reference, load_reference
 
 SEED = 20240517
-YEARS = (2023, 2024)
+YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
+LATEST = YEARS[-1]
 FLOWS = ("export", "import")
 UNALLOCATED = "00"
 MIN_VALUE_EUR = 250
@@ -56,8 +61,29 @@ DEPARTMENT_2024 = {
     ("60", "export"): 9_114_800_000,
     ("60", "import"): 11_319_000_000,
 }
-# 2023 national totals relative to 2024 (illustrative: imports fell more than exports).
-YEAR_FACTORS = {2023: {"export": 1.0143, "import": 1.0626}, 2024: {"export": 1.0, "import": 1.0}}
+# National totals relative to 2024 (illustrative, shaped like French trade: the 2020 dip,
+# the 2021 rebound, the 2022 import surge with energy prices, then imports easing).
+YEAR_FACTORS = {
+    2019: {"export": 0.8790, "import": 0.8310},
+    2020: {"export": 0.7420, "import": 0.7195},
+    2021: {"export": 0.8680, "import": 0.8560},
+    2022: {"export": 0.9920, "import": 1.0990},
+    2023: {"export": 1.0143, "import": 1.0626},
+    2024: {"export": 1.0, "import": 1.0},
+}
+# Product weights relative to 2024, per year (both flows): energy prices (crude oil, gas,
+# refined products, electricity) and the aircraft slump of 2020. 2024 is 1 for every product.
+PRODUCT_YEAR_FACTORS: dict[str, dict[int, float]] = {
+    "B06Z": {2019: 0.95, 2020: 0.50, 2021: 0.90, 2022: 2.00, 2023: 1.25},
+    "B05Z": {2019: 0.80, 2020: 0.60, 2021: 1.00, 2022: 2.20, 2023: 1.30},
+    "C19Z": {2019: 0.90, 2020: 0.55, 2021: 0.85, 2022: 1.70, 2023: 1.20},
+    "D35Z": {2019: 0.60, 2020: 0.50, 2021: 0.90, 2022: 3.00, 2023: 1.60},
+    "C30C": {2019: 1.10, 2020: 0.62, 2021: 0.68, 2022: 0.82, 2023: 0.93},
+    "C29A": {2019: 1.05, 2020: 0.80, 2021: 0.85, 2022: 0.92, 2023: 1.02},
+    "C21Z": {2019: 0.82, 2020: 0.86, 2021: 0.90, 2022: 0.95, 2023: 0.98},
+}
+# Year-to-year drift of each department's weight (log-normal sigma), on top of its product mix.
+DEPARTMENT_DRIFT = 0.045
 # Share of the national total not allocated to any department.
 UNALLOCATED_SHARE = {"export": 0.031, "import": 0.027}
 TIE_DEPARTMENT, TIE_FLOW, TIE_YEAR = "48", "export", 2024
@@ -275,22 +301,23 @@ def _split(total: int, weights: np.ndarray) -> np.ndarray:
     return parts
 
 
-def _department_totals(year: int, flow: str, codes: list[str], regions: dict[str, str]) -> dict[str, int]:
-    """Whole-euro total of every department (and of UNALLOCATED) for one year and flow."""
+def _department_totals(year: int, flow: str, codes: list[str], regions: dict[str, str],
+                       sizes: np.ndarray) -> dict[str, int]:
+    """Whole-euro total of every department (and of UNALLOCATED) for one year and flow.
+
+    `sizes` are the departments' weights that year (only their proportions matter).
+    """
     flow_index = FLOWS.index(flow)
-    sizes = np.array([DEPARTMENT_SIZES[code][flow_index] for code in codes])
-    if year != 2024:  # another year: same departments, slightly different weights
-        sizes = sizes * _rng(year, flow_index, 1).lognormal(0.0, 0.05, size=len(codes))
     factor = YEAR_FACTORS[year][flow]
     nation = round(NATION_2024[flow] * factor)
     unallocated = round(nation * UNALLOCATED_SHARE[flow])
     totals: dict[str, int] = {UNALLOCATED: unallocated}
-    fixed = {code: value for (code, fixed_flow), value in DEPARTMENT_2024.items() if fixed_flow == flow and year == 2024}
+    fixed = _fixed_totals(year, flow)
     region_codes = sorted({region for (region, region_flow) in REGION_2024 if region_flow == flow})
     # Calibrated regions: their total (scaled for other years) split among their departments.
     for region in region_codes:
         members = [i for i, code in enumerate(codes) if regions[code] == region]
-        drift = 1.0 if year == 2024 else float(_rng(year, flow_index, 2).lognormal(0.0, 0.02))
+        drift = 1.0 if year == LATEST else float(_rng(year, flow_index, 2).lognormal(0.0, 0.02))
         region_total = round(REGION_2024[(region, flow)] * factor * drift)
         free = [i for i in members if codes[i] not in fixed]
         parts = _split(region_total - sum(fixed.get(codes[i], 0) for i in members), sizes[free])
@@ -300,7 +327,63 @@ def _department_totals(year: int, flow: str, codes: list[str], regions: dict[str
     others = [i for i, code in enumerate(codes) if regions[code] not in region_codes]
     parts = _split(nation - sum(totals.values()), sizes[others])
     totals.update({codes[i]: int(part) for i, part in zip(others, parts)})
+    groups = [[codes[i] for i in others]] + [
+        [code for code in codes if regions[code] == region] for region in region_codes
+    ]
+    _make_printed_totals_distinct(totals, groups, set(fixed))
     return totals
+
+
+def _fixed_totals(year: int, flow: str) -> dict[str, int]:
+    """The published department totals imposed that year and flow (none outside 2024)."""
+    if year != LATEST:
+        return {}
+    return {code: value for (code, fixed_flow), value in DEPARTMENT_2024.items() if fixed_flow == flow}
+
+
+def printed_tenths(total_eur: int) -> int:
+    """A whole-euro total as printed on the sheet, in tenths of a million (half away from zero)."""
+    return (int(total_eur) + 50_000) // 100_000
+
+
+def _make_printed_totals_distinct(totals: dict[str, int], groups: list[list[str]], fixed: set[str]) -> None:
+    """Nudge departments so that no two print the same total (0.1 M€), keeping every sum.
+
+    A department sharing its printed total with an earlier one (in code order) gets 0.2 M€
+    more, taken from the largest free department of its group (a calibrated region or the
+    rest of France), so region and national totals stay exact. Published totals never move.
+    Repeated until all printed totals differ; the few moves are far below the illustrative
+    precision of the sample.
+    """
+    step = 200_000
+    for _ in range(1000):
+        seen: dict[int, str] = {}
+        clash = None
+        for code in sorted((code for group in groups for code in group), key=lambda c: (c not in fixed, c)):
+            printed = printed_tenths(totals[code])
+            if printed in seen:
+                clash = code
+                break
+            seen[printed] = code
+        if clash is None:
+            return
+        group = next(group for group in groups if clash in group)
+        donor = max((code for code in group if code not in fixed and code != clash), key=lambda c: (totals[c], c))
+        totals[clash] += step
+        totals[donor] -= step
+    raise FactsheetsError("génération de l'échantillon : impossible de rendre les totaux départementaux distincts")
+
+
+def _department_sizes(codes: list[str], flow: str) -> np.ndarray:
+    """LATEST-year weights: the rough sizes, each nudged a little so that no two are equal."""
+    flow_index = FLOWS.index(flow)
+    sizes = np.array([DEPARTMENT_SIZES[code][flow_index] for code in codes])
+    return sizes * _rng(0, flow_index, 5).lognormal(0.0, 0.03, size=len(codes))
+
+
+def _product_year_factors(products: np.ndarray, year: int) -> np.ndarray:
+    """Multiplier of each cell's product for `year` (1 where the product follows the trend)."""
+    return np.array([PRODUCT_YEAR_FACTORS.get(product, {}).get(year, 1.0) for product in products])
 
 
 @dataclass(frozen=True)
@@ -412,9 +495,11 @@ def _structure(code: str, flow: str, total_2024: int, index: int, pools: _Pools)
     return _Structure(products, partners, base)
 
 
-def _year_values(structure: _Structure, total: int, rng: np.random.Generator) -> np.ndarray:
+def _year_values(structure: _Structure, total: int, rng: np.random.Generator, year: int) -> np.ndarray:
     """Whole-euro values of the cells for one year, each >= MIN_VALUE_EUR, summing to `total`."""
     weights = structure.base * rng.lognormal(0.0, 0.12, size=structure.base.size)
+    if year != LATEST:
+        weights = weights * _product_year_factors(structure.products, year)
     values = np.maximum(np.floor(weights / weights.sum() * total), MIN_VALUE_EUR).astype(np.int64)
     values[np.argmax(values)] += total - int(values.sum())  # rounding remainder on the largest row
     return values
@@ -464,15 +549,32 @@ def generate_sample(reference: Reference) -> pl.DataFrame:
     if missing:
         raise FactsheetsError(f"génération de l'échantillon : le code « {missing[0]} » ne figure pas dans les tables de référence")
     pools = _Pools.build()
-    totals = {(year, flow): _department_totals(year, flow, codes, regions) for year in YEARS for flow in FLOWS}
+    latest_sizes = {flow: _department_sizes(codes, flow) for flow in FLOWS}
+    totals = {(LATEST, flow): _department_totals(LATEST, flow, codes, regions, latest_sizes[flow]) for flow in FLOWS}
+    structures = {
+        (code, flow): _structure(code, flow, totals[(LATEST, flow)][code], index, pools)
+        for index, code in enumerate([*codes, UNALLOCATED]) for flow in FLOWS
+    }
+    for flow_index, flow in enumerate(FLOWS):
+        # Earlier years: each department's weight follows its own drift (a random walk back
+        # from LATEST) and its product mix (an oil refiner's imports surge in 2022).
+        steps = _rng(0, flow_index, 6).lognormal(0.0, DEPARTMENT_DRIFT, size=(len(YEARS) - 1, len(codes)))
+        walk = np.cumprod(steps[::-1], axis=0)[::-1]  # walk[i]: from YEARS[i] to LATEST
+        for position, year in enumerate(YEARS[:-1]):
+            mix = np.array([
+                float((s.base * _product_year_factors(s.products, year)).sum() / s.base.sum())
+                for s in (structures[(code, flow)] for code in codes)
+            ])
+            sizes = latest_sizes[flow] * walk[position] * mix
+            totals[(year, flow)] = _department_totals(year, flow, codes, regions, sizes)
 
     names = ("year", "flow", "department", "product", "country", "value_eur")
     columns: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for index, code in enumerate([*codes, UNALLOCATED]):
         for flow_index, flow in enumerate(FLOWS):
-            structure = _structure(code, flow, totals[(2024, flow)][code], index, pools)
+            structure = structures[(code, flow)]
             for year in YEARS:
-                values = _year_values(structure, totals[(year, flow)][code], _rng(index, flow_index, year))
+                values = _year_values(structure, totals[(year, flow)][code], _rng(index, flow_index, year), year)
                 if (code, flow, year) == (TIE_DEPARTMENT, TIE_FLOW, TIE_YEAR):
                     _make_tie(structure.products, values)
                 size = values.size
@@ -514,7 +616,9 @@ def write_sample(frame: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        frame.write_parquet(temporary, compression="zstd", compression_level=10, metadata=SAMPLE_METADATA)
+        # One row group and the strongest zstd level: the repository ships this file (~3.6 MB).
+        frame.write_parquet(temporary, compression="zstd", compression_level=22, row_group_size=len(frame) + 1,
+                            metadata=SAMPLE_METADATA)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

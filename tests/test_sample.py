@@ -11,7 +11,8 @@ from polars.testing import assert_frame_equal
 
 from factsheets.paths import SAMPLE_DATA
 from factsheets.reference import load_reference
-from factsheets.sample import BIG_DEPARTMENTS, _split, main
+from factsheets.numbers import format_millions
+from factsheets.sample import BIG_DEPARTMENTS, YEARS, _split, main
 
 SPECIAL_PARTNERS = {"QP", "QQ", "QR", "QS", "QU", "QV", "QW", "QX", "QY", "QZ"}
 
@@ -61,7 +62,7 @@ def test_region_32_is_its_five_departments(totals):
 
 
 def test_unallocated_trade_counts_for_the_nation_only(totals, reference):
-    for year in (2023, 2024):
+    for year in YEARS:
         for flow in ("export", "import"):
             unallocated = totals[(year, flow, "00")]
             departments = sum(totals[(year, flow, code)] for code in reference.departments["code"])
@@ -75,12 +76,41 @@ def test_2023_differs_by_a_few_percent(totals):
         assert 0.005 < abs(change) < 0.08
 
 
+def test_national_paths_dip_in_2020_and_imports_surge_in_2022(totals):
+    exports = [totals[(year, "export", "FR")] for year in YEARS]
+    imports = [totals[(year, "import", "FR")] for year in YEARS]
+    for series in (exports, imports):
+        assert min(series) == series[YEARS.index(2020)]
+        assert series[YEARS.index(2020)] < 0.9 * series[YEARS.index(2019)]
+    assert max(imports) == imports[YEARS.index(2022)]
+    assert imports[YEARS.index(2022)] > 1.2 * imports[YEARS.index(2021)]
+
+
+def test_energy_imports_surge_in_2022(sample):
+    energy = (
+        sample.filter((pl.col("flow") == "import") & pl.col("product").is_in(["B06Z", "C19Z"]))
+        .group_by("year").agg(pl.col("value_eur").sum()).sort("year")
+    )
+    by_year = dict(zip(energy["year"], energy["value_eur"]))
+    assert by_year[2022] > 1.6 * by_year[2021]
+
+
+def test_every_department_prints_its_own_total_every_year(totals, reference):
+    """As printed (0.1 M€): no two departments show the same export, or import, total in a year."""
+    for year in YEARS:
+        for flow in ("export", "import"):
+            printed = [format_millions(totals[(year, flow, code)]) for code in reference.departments["code"]]
+            assert len(printed) == 101
+            duplicated = sorted({value for value in printed if printed.count(value) > 1})
+            assert not duplicated, (year, flow, duplicated)
+
+
 def test_shape_and_types(sample):
     assert sample.schema == pl.Schema(
         {"year": pl.Int32, "flow": pl.String, "department": pl.String, "product": pl.String,
          "country": pl.String, "value_eur": pl.Float64}
     )
-    assert sorted(sample["year"].unique().to_list()) == [2023, 2024]
+    assert sorted(sample["year"].unique().to_list()) == [2019, 2020, 2021, 2022, 2023, 2024]
     assert sorted(sample["flow"].unique().to_list()) == ["export", "import"]
     keys = ["year", "flow", "department", "product", "country"]
     assert sample.select(pl.struct(keys).is_unique().all()).item()
@@ -97,7 +127,7 @@ def test_breadth_of_every_department(sample, reference):
         .group_by("year", "flow", "department")
         .agg(countries=pl.col("country").n_unique(), products=pl.col("product").n_unique())
     )
-    expected = {(year, flow, code) for year in (2023, 2024) for flow in ("export", "import")
+    expected = {(year, flow, code) for year in YEARS for flow in ("export", "import")
                 for code in reference.departments["code"]}
     found = {(row["year"], row["flow"], row["department"]): row for row in breadth.iter_rows(named=True)}
     assert expected <= set(found)

@@ -78,21 +78,40 @@ def render(
     workers: Annotated[
         Optional[int], typer.Option("--workers", min=1, help="Processus en parallèle. Par défaut : le nombre de cœurs.")
     ] = None,
+    evolution: Annotated[
+        bool, typer.Option("--evolution", help="Ajouter la page « Évolution » (exportations et importations au fil des années).")
+    ] = False,
+    annex: Annotated[
+        Optional[str], typer.Option("--annexe", metavar="xlsx|csv",
+                                    help="Écrire à côté de chaque PDF l'annexe chiffrée de ses graphiques (xlsx ou csv).")
+    ] = None,
 ) -> None:
-    """Produit la fiche PDF de chaque département demandé et écrit son chemin sur la sortie standard."""
+    """Produit la fiche PDF de chaque département demandé et écrit son chemin sur la sortie standard dès qu'elle est écrite.
+
+    Avec plusieurs départements, écrit aussi la synthèse synthese-ANNÉE.csv et .xlsx dans le dossier de sortie.
+    """
     # Polars is not imported here: render_departments starts its helper processes first.
-    from .render import default_workers, render_departments
+    from .render import SheetOptions, default_workers, render_departments
 
     if all_departments == bool(dept):
         _fail("indiquez soit --dept CODE (un ou plusieurs), soit --all", 2)
+    if annex is not None and annex.lower() not in ("xlsx", "csv"):
+        _fail(f"valeur invalide pour l'option --annexe : « {annex} » ; utilisez xlsx ou csv", 2)
+
+    def announce(path: Path) -> None:
+        # Each path as soon as its PDF is on disk: a caller can start on it before the run ends.
+        print(path, flush=True)
+
     report = render_departments(
         None if all_departments else dept, year=year, data=data, out_dir=out,
-        workers=workers or default_workers(), show_progress=True,
+        workers=workers or default_workers(), show_progress=True, on_written=announce,
+        options=SheetOptions(evolution=evolution, annex=annex.lower() if annex else None),
     )
     codes = report.codes
-    for code in codes:
-        if code in report.written:
-            typer.echo(str(report.written[code]))
+    for note in report.notes:
+        typer.echo(f"factsheets : {note}", err=True)
+    for path in report.summaries:
+        typer.echo(f"factsheets : synthèse : {path}", err=True)
     if report.failures:
         for code, message in sorted(report.failures.items()):
             typer.echo(f"factsheets : échec : {code} : {message}", err=True)

@@ -9,6 +9,7 @@ Ranking rule everywhere: value descending, then code ascending (spec section 4).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -20,13 +21,17 @@ from .model import (
     OTHER_LABEL,
     AreaFlows,
     BalanceCountry,
+    Change,
     DepartmentIndicators,
+    Evolution,
+    FlowChanges,
     FlowSummary,
     Item,
     Link,
     Sankey,
     Shares,
     Territory,
+    YearTotals,
 )
 from .reference import Reference
 
@@ -204,6 +209,112 @@ def _balance_countries(
     return {code: tuple(countries) for code, countries in rows.items()}
 
 
+@dataclass(frozen=True)
+class _History:
+    """The aggregates behind the evolution of every requested department."""
+
+    years: tuple[int, ...]
+    totals: dict[tuple[str, str], dict[int, tuple[float, float]]]  # (level, area) -> year -> (exports, imports)
+    previous_year: int | None
+    # (department, flow) -> [(code, value N, value N-1)] in rank order, per item kind
+    previous_products: dict[tuple[str, str], list[tuple[str, float, float]]]
+    previous_countries: dict[tuple[str, str], list[tuple[str, float, float]]]
+
+
+def _history(trade: pl.DataFrame, reference: Reference, codes: Sequence[str], year: int,
+             aggregates: _Aggregates, sizes: TopSizes) -> _History:
+    """Yearly totals up to `year` per department, region and France, and the top items of
+    `year` with their value the year before. One pass of Polars queries for every department."""
+    upto = trade.lazy().filter(pl.col("year") <= year)
+    region_of = reference.departments.lazy().select(department="code", region="region")
+    regions = sorted({reference.department(code)[2] for code in codes})
+    per_department = upto.group_by("year", "flow", "department").agg(value_eur=pl.col("value_eur").sum())
+    allocated = per_department.join(region_of, on="department", how="inner")
+    columns = ["level", "area", "year", "flow", "value_eur"]
+    levels = pl.concat([
+        allocated.filter(pl.col("department").is_in(list(codes)))
+        .with_columns(level=pl.lit("department"), area=pl.col("department")).select(columns),
+        allocated.filter(pl.col("region").is_in(regions)).group_by("region", "year", "flow")
+        .agg(pl.col("value_eur").sum()).with_columns(level=pl.lit("region"), area=pl.col("region")).select(columns),
+        per_department.group_by("year", "flow").agg(pl.col("value_eur").sum())
+        .with_columns(level=pl.lit("nation"), area=pl.lit(NATION_CODE)).select(columns),
+    ])
+    previous_year = year - 1
+    previous = (
+        upto.filter((pl.col("year") == previous_year) & pl.col("department").is_in(list(codes)))
+        .rename({"department": "area"})
+    )
+
+    def with_previous(table: pl.DataFrame, key: str, size: int) -> pl.LazyFrame:
+        before = previous.group_by("area", "flow", key).agg(previous_eur=pl.col("value_eur").sum())
+        return (
+            table.lazy().filter((pl.col("level") == "department") & (pl.col("rank") < size))
+            .join(before, on=["area", "flow", key], how="left")
+            .with_columns(pl.col("previous_eur").fill_null(0.0))
+            .sort("area", "flow", "rank")
+            .select("area", "flow", key, "value_eur", "previous_eur")
+        )
+
+    level_totals, products, countries = pl.collect_all([
+        levels.sort(columns[:4]),
+        with_previous(aggregates.products, "product", sizes.products),
+        with_previous(aggregates.countries, "country", sizes.countries),
+    ])
+    years = tuple(sorted(set(level_totals["year"].to_list())))
+    totals: dict[tuple[str, str], dict[int, list[float]]] = {}
+    for level, area, row_year, flow, value in level_totals.iter_rows():
+        pair = totals.setdefault((level, area), {}).setdefault(row_year, [0.0, 0.0])
+        pair[FLOWS.index(flow)] = value
+
+    def grouped(frame: pl.DataFrame) -> dict[tuple[str, str], list[tuple[str, float, float]]]:
+        groups: dict[tuple[str, str], list[tuple[str, float, float]]] = {}
+        for area, flow, code, value, before in frame.iter_rows():
+            groups.setdefault((area, flow), []).append((code, value, before))
+        return groups
+
+    return _History(
+        years=years,
+        totals={key: {y: (pair[0], pair[1]) for y, pair in by_year.items()} for key, by_year in totals.items()},
+        previous_year=previous_year if previous_year in years else None,
+        previous_products=grouped(products),
+        previous_countries=grouped(countries),
+    )
+
+
+def _evolution(history: _History, code: str, region_code: str, labels: _Labels) -> Evolution:
+    def series(level: str, area: str) -> tuple[YearTotals, ...]:
+        by_year = history.totals.get((level, area), {})
+        return tuple(YearTotals(year, *by_year.get(year, (0.0, 0.0))) for year in history.years)
+
+    department = series("department", code)
+    evolution = Evolution(history.years, department, series("region", region_code), series("nation", NATION_CODE))
+    if history.previous_year is None:
+        return evolution
+    current, before = department[-1], department[history.years.index(history.previous_year)]
+
+    def changes(flow: str, current_eur: float, before_eur: float) -> FlowChanges:
+        def items(rows, name) -> tuple[Change, ...]:
+            result = []
+            for item_code, value, previous in rows.get((code, flow), []):
+                item = name(item_code, value)
+                result.append(Change(item_code, item.label, value, previous, item.short_label))
+            return tuple(result)
+
+        return FlowChanges(
+            total=Change(flow, flow, current_eur, before_eur),
+            top_products=items(history.previous_products, labels.product),
+            top_countries=items(history.previous_countries, labels.country),
+        )
+
+    return dataclasses.replace(
+        evolution,
+        previous_year=history.previous_year,
+        exports=changes("export", current.exports_eur, before.exports_eur),
+        imports=changes("import", current.imports_eur, before.imports_eur),
+        balance=Change("balance", "balance", current.balance_eur, before.balance_eur),
+    )
+
+
 def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
 
@@ -235,6 +346,7 @@ def compute_all(
 
     nation = area_flows("nation", Territory(NATION_CODE, NATION_NAME))
     balance = _balance_countries(aggregates, codes, sizes.balance, labels)
+    history = _history(trade, reference, codes, year, aggregates, sizes)
     regions: dict[str, AreaFlows] = {}
     results = {}
     for code in codes:
@@ -260,6 +372,7 @@ def compute_all(
             export_shares=shares("export"),
             import_shares=shares("import"),
             balance_countries=balance[code],
+            evolution=_evolution(history, code, region_code, labels),
         )
     return results
 

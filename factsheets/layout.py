@@ -65,6 +65,7 @@ class SheetCharts:
     region_import_sankey: Drawing
     nation_export_sankey: Drawing
     nation_import_sankey: Drawing
+    evolution: Drawing | None = None  # render --evolution: the page before "Informations pratiques"
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,14 @@ class SheetBuilder:
                           *self.totals(total_only, _TotalOnly(nation_flows.total_eur), with_shares=False)]),
         ]
 
+    def evolution(self) -> list[Flowable]:
+        """The evolution page and its page break, when its chart was drawn (see evolution_page)."""
+        if self.charts.evolution is None:
+            return []
+        from .evolution_page import evolution_story
+
+        return [*evolution_story(self, self.charts.evolution), PageBreak()]
+
     def practical(self) -> list[Flowable]:
         t = self.texts["practical"]
         story: list[Flowable] = [self.para(t["heading"], "h1")]
@@ -336,6 +345,7 @@ class SheetBuilder:
             *self.balance(), PageBreak(),
             *self.flow_pages("exports"), PageBreak(),
             *self.flow_pages("imports"), PageBreak(),
+            *self.evolution(),
             *self.practical(),
         ]
 

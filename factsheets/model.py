@@ -119,6 +119,101 @@ class BalanceCountry:
 
 
 @dataclass(frozen=True)
+class YearTotals:
+    """One area's exports and imports in one year."""
+
+    year: int
+    exports_eur: float
+    imports_eur: float
+
+    @property
+    def balance_eur(self) -> float:
+        return self.exports_eur - self.imports_eur
+
+
+@dataclass(frozen=True)
+class Change:
+    """A value in the sheet's year N and in N-1. `previous_eur` is 0 when absent in N-1."""
+
+    code: str
+    label: str
+    value_eur: float
+    previous_eur: float
+    short_label: str = ""  # the table label (products: the short label)
+
+    @property
+    def change_eur(self) -> float:
+        return self.value_eur - self.previous_eur
+
+    @property
+    def change_ratio(self) -> float | None:
+        """(N - (N-1)) / |N-1|; None when N-1 is zero (no meaningful percentage)."""
+        return self.change_eur / abs(self.previous_eur) if self.previous_eur else None
+
+    def to_json(self, name_key: str = "label") -> dict:
+        return {"code": self.code, name_key: self.label, "value_eur": self.value_eur,
+                "previous_eur": self.previous_eur, "change_eur": self.change_eur,
+                "change_ratio": self.change_ratio}
+
+
+@dataclass(frozen=True)
+class FlowChanges:
+    """One flow of the department, year N against N-1: the total and the top items of year N."""
+
+    total: Change
+    top_products: tuple[Change, ...]
+    top_countries: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class Evolution:
+    """The department over the years of the data up to the sheet's, with its region and France.
+
+    Series are in year order and share `years` (a year missing for an area counts 0).
+    `previous_year` is the sheet's year minus one when the data has it, else None and no
+    changes.
+    """
+
+    years: tuple[int, ...]
+    department: tuple[YearTotals, ...]
+    region: tuple[YearTotals, ...]
+    nation: tuple[YearTotals, ...]
+    previous_year: int | None = None
+    exports: FlowChanges | None = None
+    imports: FlowChanges | None = None
+    balance: Change | None = None
+
+    @property
+    def has_history(self) -> bool:
+        return len(self.years) > 1
+
+    def to_json(self) -> dict:
+        def series(rows: tuple[YearTotals, ...]) -> list[dict]:
+            return [{"year": r.year, "exports_eur": r.exports_eur, "imports_eur": r.imports_eur,
+                     "balance_eur": r.balance_eur} for r in rows]
+
+        def flow(changes: FlowChanges | None) -> dict | None:
+            if changes is None:
+                return None
+            return {"total": changes.total.to_json(),
+                    "top_products": [c.to_json("label") for c in changes.top_products],
+                    "top_countries": [c.to_json("name") for c in changes.top_countries]}
+
+        return {
+            "years": list(self.years),
+            "department": series(self.department),
+            "region": series(self.region),
+            "nation": series(self.nation),
+            "previous_year": self.previous_year,
+            "changes": None if self.previous_year is None else {
+                "exports": flow(self.exports),
+                "imports": flow(self.imports),
+                "balance": self.balance.to_json() if self.balance else None,
+            },
+        }
+
+
+@dataclass(frozen=True)
 class DepartmentIndicators:
     """Everything one sheet shows. `region_flows` and `nation_flows` are shared between sheets."""
 
@@ -132,6 +227,7 @@ class DepartmentIndicators:
     export_shares: Shares
     import_shares: Shares
     balance_countries: tuple[BalanceCountry, ...] = field(default=())
+    evolution: Evolution | None = None
 
     def to_json(self) -> dict:
         """The JSON contract of `factsheets indicators --json` (spec section 5)."""
@@ -171,4 +267,5 @@ class DepartmentIndicators:
                 {"code": b.code, "name": b.name, "import_eur": b.import_eur, "export_eur": b.export_eur}
                 for b in self.balance_countries
             ],
+            "evolution": self.evolution.to_json() if self.evolution is not None else None,
         }

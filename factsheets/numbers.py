@@ -45,3 +45,10 @@ def format_share_of_region(fraction: float) -> str:
 
 def format_share_of_nation(fraction: float) -> str:
     return format_percent(fraction, 2)
+
+
+def format_change(ratio: float) -> str:
+    """A change as a signed percentage with one decimal: 0.0324 -> "+3.2%", -0.069 -> "-6.9%"."""
+    rounded = round_half_away(ratio * 100, 1)
+    sign = "+" if rounded > 0 else ("-" if rounded < 0 else "")
+    return f"{sign}{abs(rounded):.1f}%"

@@ -50,12 +50,21 @@ from .files import write_atomically
 # light (Polars costs ~0.3 s of start-up and ~100 MB per process).
 
 
+class SheetOptions(NamedTuple):
+    """What goes beyond the published sheet (render --evolution, --annexe)."""
+
+    evolution: bool = False  # the evolution page, when the data has more than one year
+    annex: str | None = None  # "xlsx" or "csv": the figures next to each PDF
+
+
 @dataclass
 class RenderReport:
     year: int
     codes: list[str] = field(default_factory=list)  # the requested departments, normalised, in the order asked
     written: dict[str, Path] = field(default_factory=dict)  # department code -> PDF path
     failures: dict[str, str] = field(default_factory=dict)  # department code -> one-line message
+    notes: list[str] = field(default_factory=list)  # one-line remarks for stderr (said once per run)
+    summaries: list[Path] = field(default_factory=list)  # synthese-{year}.csv / .xlsx, several departments
 
 
 def slugify(text: str) -> str:
@@ -106,10 +115,11 @@ class SheetDrawer:
     No data and no Polars: helper processes hold only this and receive the indicators.
     """
 
-    def __init__(self):
+    def __init__(self, options: SheetOptions = SheetOptions()):
         from .config import settings, texts
         from .fonts import register_pdf_fonts
 
+        self.options = options
         self.settings = settings()
         self.texts = texts()
         self.fonts = register_pdf_fonts(self.settings)
@@ -144,11 +154,25 @@ class SheetDrawer:
             region_import_sankey=region_import,
             nation_export_sankey=nation_export,
             nation_import_sankey=nation_import,
+            evolution=self._evolution_chart(ind),
         )
         return build_sheet(ind, charts, self.texts, self.fonts, self.settings, self.logos, synthetic)
 
+    def _evolution_chart(self, ind):
+        """The evolution page's chart, or None when the page is not asked for or has one year."""
+        if not self.options.evolution or ind.evolution is None or not ind.evolution.has_history:
+            return None
+        from .charts.evolution import evolution_chart
+
+        return evolution_chart(ind.evolution, self.settings, self.fonts)
+
     def write(self, ind, synthetic: bool, out_dir: Path) -> Path:
+        """Write the sheet (and its annex when asked); the PDF's path."""
         path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
+        if self.options.annex:
+            from .annex import write_annex
+
+            write_annex(ind, self.texts, path, self.options.annex)
         write_atomically(path, self.draw(ind, synthetic))
         return path
 
@@ -156,11 +180,11 @@ class SheetDrawer:
 class SheetRenderer(SheetDrawer):
     """A SheetDrawer plus the data: loads and validates it and computes the indicators of `codes`."""
 
-    def __init__(self, data: Path, year: int | None, codes: Sequence[str]):
+    def __init__(self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions()):
         from .reference import load_reference
         from .validate import choose_year, load_trade_data
 
-        super().__init__()
+        super().__init__(options)
         self.reference = load_reference()
         self._trade = load_trade_data(data, self.reference)
         self.year = choose_year(self._trade, year, data)
@@ -300,7 +324,7 @@ _helper_areas = _SharedAreas()
 _helper_claims: _Claims | None = None
 
 
-def _init_helper(claims: _Claims | None = None) -> None:
+def _init_helper(claims: _Claims | None = None, options: SheetOptions = SheetOptions()) -> None:
     """Load config, texts and fonts once. Never raises: a failure is reported with each sheet."""
     global _helper, _helper_error, _helper_claims
     _helper_claims = claims
@@ -308,7 +332,7 @@ def _init_helper(claims: _Claims | None = None) -> None:
     # sheets in progress (no traceback from the helpers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        _helper = SheetDrawer()
+        _helper = SheetDrawer(options)
         # The drawing modules too: the helper is idle until the first indicators arrive.
         from . import charts, layout  # noqa: F401
     except Exception as error:
@@ -342,12 +366,12 @@ def _helper_context():
     return get_context("spawn")
 
 
-def _start_helpers(count: int) -> tuple[ProcessPoolExecutor, _Claims] | tuple[None, None]:
+def _start_helpers(count: int, options: SheetOptions) -> tuple[ProcessPoolExecutor, _Claims] | tuple[None, None]:
     if count < 1:
         return None, None
     context = _helper_context()
     claims = _Claims(context)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper, initargs=(claims,))
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper, initargs=(claims, options))
     try:
         for _ in range(count):
             pool.submit(_helper_ready)
@@ -365,19 +389,23 @@ def render_departments(
     workers: int = 1,
     show_progress: bool = False,
     on_done: Callable[[str], None] | None = None,
+    on_written: Callable[[Path], None] | None = None,
+    options: SheetOptions = SheetOptions(),
 ) -> RenderReport:
     """Render the sheets of `codes` (department codes as typed; None: all departments).
 
     Failures of single sheets are collected in the report, not raised; bad input (an
     unknown code, unreadable data, an unwritable folder) raises FactsheetsError before any
     sheet is written. `workers` processes render: this one and `workers - 1` helpers.
+    `on_written` gets each PDF's path as soon as it is on disk. With several departments,
+    the campaign summary (synthese-{year}.csv and .xlsx) is written at the end.
     """
     out_dir = prepare_output_dir(out_dir)
     # Helpers are started before anything imports Polars (see _helper_context), never more
     # processes than sheets (counted on the codes as typed: normalising needs the reference).
     most_sheets = len(set(codes)) if codes is not None else workers
     helpers = max(0, min(workers, most_sheets) - 1)
-    pool, claims = _start_helpers(helpers)
+    pool, claims = _start_helpers(helpers, options)
     try:
         from .reference import load_reference  # imports Polars
 
@@ -389,8 +417,11 @@ def render_departments(
         # helpers, the first departments' indicators are computed alone, so that the helpers
         # start drawing while this process computes the others.
         first = ordered[:FIRST_BATCH * helpers] if pool is not None else ordered
-        renderer = SheetRenderer(data, year, first)
+        renderer = SheetRenderer(data, year, first, options)
         report = RenderReport(year=renderer.year, codes=codes)
+        if options.evolution and ordered and not renderer.indicators[ordered[0]].evolution.has_history:
+            report.notes.append(f"une seule année ({renderer.year}) dans les données : la page « Évolution » est omise")
+        on_done = _announcing(report, on_done, on_written)
         with _Progress(len(codes), show_progress) as progress:
             if pool is None:
                 for code in ordered:
@@ -400,7 +431,25 @@ def render_departments(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    if len(codes) > 1:
+        from .annex import write_summary
+
+        report.summaries = write_summary(report, renderer.indicators, renderer.texts, out_dir)
     return report
+
+
+def _announcing(report: RenderReport, on_done, on_written):
+    """`on_done`, preceded by `on_written(path)` for a sheet that was written."""
+    if on_written is None:
+        return on_done
+
+    def done(code: str) -> None:
+        if code in report.written:
+            on_written(report.written[code])
+        if on_done:
+            on_done(code)
+
+    return done
 
 
 def _render_shared(renderer: SheetRenderer, pool: ProcessPoolExecutor, claims: _Claims, ordered: list[str],

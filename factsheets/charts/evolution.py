@@ -1,0 +1,84 @@
+"""The evolution chart: a department's exports and imports over the years, drawn with matplotlib.
+
+A time series with axes and ticks is what matplotlib is for; the figure is replayed into a
+ReportLab Drawing by `matplotlib_drawing.figure_drawing` (vector shapes, real text in the
+embedded body font), not through SVG. The axes are placed at fixed margins (no
+tight_layout, which would need a raster renderer), so the chart is a pure function of its
+inputs. Values on the axis are millions of euros in the sheet's format (numbers.py).
+"""
+
+from __future__ import annotations
+
+from reportlab.graphics.shapes import Drawing
+
+from ..fonts import FontNames
+from ..model import Evolution
+from ..numbers import format_millions
+from .style import colour, label, number, setting
+
+# Room around the axes, in points: tick labels on the left, years below, legend on top.
+LEFT, RIGHT, BOTTOM, TOP = 52, 38, 22, 26
+
+
+def _hex(settings: dict, key: str) -> str:
+    """A colour of settings.yaml as matplotlib takes it ("#RRGGBB"), checked like every colour."""
+    colour(settings, key)
+    return str(setting(settings, f"colors.{key}"))
+
+
+def evolution_series(evolution: Evolution) -> tuple[list[int], list[float], list[float]]:
+    """Years, exports and imports of the department, in millions of euros (what is plotted)."""
+    years = list(evolution.years)
+    exports = [row.exports_eur / 1e6 for row in evolution.department]
+    imports = [row.imports_eur / 1e6 for row in evolution.department]
+    return years, exports, imports
+
+
+def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> Drawing:
+    # matplotlib is imported here: a run without --evolution never pays for it.
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+    from .matplotlib_drawing import POINTS_PER_INCH, figure_drawing
+
+    width = number(settings, "charts.evolution.width")
+    height = number(settings, "charts.evolution.height")
+    size = number(settings, "charts.evolution.font_size")
+    line_width = number(settings, "charts.evolution.line_width")
+    text_colour = _hex(settings, "text")
+    muted = _hex(settings, "muted")
+    rule = _hex(settings, "rule")
+    years, exports, imports = evolution_series(evolution)
+
+    figure = Figure(figsize=(width / POINTS_PER_INCH, height / POINTS_PER_INCH), dpi=POINTS_PER_INCH)
+    figure.patch.set_visible(False)
+    axes = figure.add_axes((LEFT / width, BOTTOM / height, 1 - (LEFT + RIGHT) / width, 1 - (BOTTOM + TOP) / height))
+    axes.patch.set_visible(False)
+    for key, values in (("exports", exports), ("imports", imports)):
+        tint = _hex(settings, f"bar_{key}")
+        axes.plot(years, values, color=tint, linewidth=line_width, marker="o", markersize=3.2,
+                  label=label(settings, key), solid_joinstyle="round", solid_capstyle="round")
+    top = max([*exports, *imports, 0.0])
+    # From zero, so that the heights compare honestly; room above for the highest point.
+    axes.set_ylim(0, top * 1.08 if top > 0 else 1.0)
+    axes.set_xlim(years[0] - 0.3, years[-1] + 0.3)
+    axes.xaxis.set_major_locator(FixedLocator(years))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: str(int(round(value)))))
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], min_n_ticks=3))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_millions(value * 1e6)))
+    axes.tick_params(labelsize=size, colors=muted, labelcolor=text_colour, length=3, width=0.5)
+    axes.grid(axis="y", color=rule, linewidth=0.5)
+    axes.set_axisbelow(True)
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+    axes.spines["bottom"].set_color(muted)
+    axes.spines["bottom"].set_linewidth(0.5)
+    axes.set_ylabel(label(settings, "unit_millions"), fontsize=size, color=text_colour, labelpad=4)
+    axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False, fontsize=size,
+                borderaxespad=0.3, handlelength=1.8, labelcolor=text_colour)
+    # The last year's values next to their points: the figures the page's text talks about.
+    for values, key in ((exports, "exports"), (imports, "imports")):
+        axes.annotate(format_millions(values[-1] * 1e6), (years[-1], values[-1]), xytext=(5, 0),
+                      textcoords="offset points", va="center", ha="left", fontsize=size * 0.95,
+                      color=_hex(settings, f"bar_{key}"))
+    return figure_drawing(figure, fonts)

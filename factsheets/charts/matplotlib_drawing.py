@@ -1,0 +1,151 @@
+"""A matplotlib figure replayed as a ReportLab Drawing: vector shapes, real text, our fonts.
+
+Why a renderer of our own rather than matplotlib -> SVG -> svglib (see charts/vector.py for
+the cost of that route, ~60 ms a chart): matplotlib draws every figure through a small
+`RendererBase` interface (paths, text, text metrics). `DrawingRenderer` implements it by
+adding ReportLab shapes to a Drawing, so a figure goes straight into the PDF with no file
+format in between:
+
+- paths become `reportlab.graphics.shapes.Path` (lines, Beziers, fills, dashes), never
+  pixels (`draw_image` refuses: the sheets are vector only);
+- text becomes `String` in the registered TrueType faces (the body's Open Sans, embedded
+  and subset by ReportLab), and matplotlib lays it out with ReportLab's own measurements
+  of those faces, so ticks and labels are placed for the font that is printed.
+
+Coordinates: the figure is drawn at 72 dpi, so one matplotlib pixel is one PDF point, and
+both put the origin bottom-left (`flipy` is False). Clipping is not replayed: the charts
+that use this renderer keep their marks inside the axes.
+"""
+
+from __future__ import annotations
+
+from matplotlib.backend_bases import GraphicsContextBase, RendererBase
+from matplotlib.path import Path as MplPath
+from reportlab.graphics.shapes import Drawing, Group, Path, String
+from reportlab.lib.colors import Color
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+
+from ..errors import FactsheetsError
+from ..fonts import FontNames
+
+POINTS_PER_INCH = 72
+_CAPS = {"butt": 0, "round": 1, "projecting": 2}
+_JOINS = {"miter": 0, "round": 1, "bevel": 2}
+
+
+def _weight_number(weight) -> int:
+    names = {"ultralight": 200, "light": 300, "normal": 400, "regular": 400, "book": 400, "medium": 500,
+             "roman": 400, "semibold": 600, "demibold": 600, "demi": 600, "bold": 700, "heavy": 800,
+             "extra bold": 800, "black": 900}
+    return int(weight) if isinstance(weight, (int, float)) else names.get(str(weight).lower(), 400)
+
+
+class DrawingRenderer(RendererBase):
+    """Collects a figure's marks as ReportLab shapes (see the module docstring)."""
+
+    def __init__(self, width: float, height: float, fonts: FontNames):
+        super().__init__()
+        self.width = width
+        self.height = height
+        self.fonts = fonts
+        self.shapes: list = []
+
+    # -- what matplotlib asks of a renderer ---------------------------------------------
+    def flipy(self) -> bool:
+        return False
+
+    def get_canvas_width_height(self):
+        return self.width, self.height
+
+    def points_to_pixels(self, points):
+        return points
+
+    def new_gc(self):
+        return GraphicsContextBase()
+
+    def option_image_nocomposite(self) -> bool:
+        return True
+
+    def draw_image(self, gc, x, y, im, transform=None):
+        raise FactsheetsError("graphique matplotlib : une image matricielle n'a pas sa place dans une fiche vectorielle")
+
+    def face(self, prop) -> str:
+        """The registered face for a matplotlib FontProperties (weight and style)."""
+        weight = _weight_number(prop.get_weight())
+        italic = prop.get_style() in ("italic", "oblique")
+        if weight >= 700:
+            return self.fonts.bold_italic if italic else self.fonts.bold
+        if italic:
+            return self.fonts.italic
+        return self.fonts.semibold if weight >= 600 else self.fonts.regular
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        name = self.face(prop)
+        size = prop.get_size_in_points()
+        face = getFont(name).face
+        ascent, descent = face.ascent / 1000 * size, -face.descent / 1000 * size
+        return stringWidth(s, name, size), ascent + descent, descent
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if not s:
+            return
+        red, green, blue, alpha = gc.get_rgb()
+        string = String(0, 0, s, fontName=self.face(prop), fontSize=prop.get_size_in_points(),
+                        fillColor=Color(red, green, blue, alpha if gc.get_forced_alpha() else alpha))
+        group = Group(string)
+        group.translate(x, y)
+        if angle:
+            group.rotate(angle)
+        self.shapes.append(group)
+
+    def draw_path(self, gc, path, transform, rgbFace=None):
+        stroke_width = gc.get_linewidth()
+        stroke = None
+        if stroke_width > 0:
+            red, green, blue, alpha = gc.get_rgb()
+            if alpha > 0:
+                stroke = Color(red, green, blue, alpha)
+        fill = None
+        if rgbFace is not None:
+            red, green, blue, *rest = rgbFace
+            alpha = gc.get_alpha() if gc.get_forced_alpha() else (rest[0] if rest else 1.0)
+            if alpha > 0:
+                fill = Color(red, green, blue, alpha)
+        if stroke is None and fill is None:
+            return
+        shape = Path(fillColor=fill, strokeColor=stroke, strokeWidth=stroke_width if stroke else 0,
+                     strokeLineCap=_CAPS.get(gc.get_capstyle(), 0), strokeLineJoin=_JOINS.get(gc.get_joinstyle(), 0))
+        offset, dashes = gc.get_dashes()
+        if stroke is not None and dashes is not None and len(dashes):
+            shape.strokeDashArray = [offset or 0, [float(d) for d in dashes]]
+        last = (0.0, 0.0)
+        for vertices, code in path.iter_segments(transform, remove_nans=True, simplify=False):
+            if code == MplPath.MOVETO:
+                shape.moveTo(*vertices)
+            elif code == MplPath.LINETO:
+                shape.lineTo(*vertices)
+            elif code == MplPath.CURVE3:  # quadratic: the equivalent cubic
+                (cx, cy), (ex, ey) = vertices[:2], vertices[2:]
+                x0, y0 = last
+                shape.curveTo(x0 + 2 / 3 * (cx - x0), y0 + 2 / 3 * (cy - y0),
+                              ex + 2 / 3 * (cx - ex), ey + 2 / 3 * (cy - ey), ex, ey)
+            elif code == MplPath.CURVE4:
+                shape.curveTo(*vertices)
+            elif code == MplPath.CLOSEPOLY:
+                shape.closePath()
+                continue
+            last = (vertices[-2], vertices[-1])
+        if fill is None:
+            shape.fillColor = None
+        self.shapes.append(shape)
+
+
+def figure_drawing(figure, fonts: FontNames) -> Drawing:
+    """The figure as a Drawing of its size in points (the figure's dpi is set to 72)."""
+    figure.set_dpi(POINTS_PER_INCH)
+    width, height = (float(v) * POINTS_PER_INCH for v in figure.get_size_inches())
+    renderer = DrawingRenderer(width, height, fonts)
+    figure.draw(renderer)
+    result = Drawing(width, height, initialFontName=fonts.regular, initialFontSize=8)
+    result.add(Group(*renderer.shapes))
+    return result

@@ -1,0 +1,113 @@
+"""The evolution page (render --evolution): the chart over the years and the N / N-1 tables.
+
+Placed by layout.SheetBuilder before "Informations pratiques". Every word comes from the
+`evolution` section of config/texts.yaml; numbers use the sheet's formats (numbers.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+from .model import Change, Evolution
+from .numbers import format_change, format_millions
+
+if TYPE_CHECKING:
+    from .layout import SheetBuilder
+
+TABLE_FONT_SIZE = 8.5
+TOP_ROWS = 5
+
+
+def change_text(change: Change, new_word: str) -> str:
+    """"+3.2%", or the word for "new" when the year before had nothing to compare with."""
+    ratio = change.change_ratio
+    return new_word if ratio is None else format_change(ratio)
+
+
+def evolution_values(evolution: Evolution, texts: dict) -> dict[str, str]:
+    """The placeholders of the page's texts (years, totals and their changes)."""
+    first, last = evolution.years[0], evolution.years[-1]
+    values = {"first_year": str(first), "previous_year": str(evolution.previous_year or last)}
+    if evolution.exports is not None and evolution.imports is not None and evolution.balance is not None:
+        new = texts["new"]
+        values.update(
+            exports=format_millions(evolution.exports.total.value_eur),
+            imports=format_millions(evolution.imports.total.value_eur),
+            exports_change=change_text(evolution.exports.total, new),
+            imports_change=change_text(evolution.imports.total, new),
+            balance=format_millions(evolution.balance.value_eur),
+            balance_previous=format_millions(evolution.balance.previous_eur),
+        )
+    return values
+
+
+def evolution_story(builder: "SheetBuilder", chart) -> list[Flowable]:
+    """The page's flowables. `chart` is the Drawing of charts.evolution (already drawn)."""
+    from .layout import FittedDrawing
+
+    evolution = builder.ind.evolution
+    t = builder.texts["evolution"]
+    values = evolution_values(evolution, t)
+    styles = builder.styles
+    fonts = builder.fonts
+    palette = builder.settings["colors"]
+    cell = ParagraphStyle("evolution_cell", fontName=fonts.regular, fontSize=TABLE_FONT_SIZE,
+                          leading=TABLE_FONT_SIZE * 1.25, textColor=colors.HexColor(palette["text"]))
+    number = ParagraphStyle("evolution_number", parent=cell, alignment=TA_RIGHT)
+    header = ParagraphStyle("evolution_header", parent=cell, fontName=fonts.bold)
+    header_number = ParagraphStyle("evolution_header_number", parent=header, alignment=TA_RIGHT)
+
+    def text(value: str, style: ParagraphStyle) -> Paragraph:
+        return Paragraph(builder.fill("{value}", value=value), style)
+
+    def table(rows: list[list[Flowable]], widths: list[float]) -> Table:
+        result = Table(rows, colWidths=widths, hAlign="CENTER")
+        result.setStyle(TableStyle([
+            # FONTNAME: a table otherwise declares Helvetica, a font that would not be embedded.
+            ("FONTNAME", (0, 0), (-1, -1), fonts.regular),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor(palette["title"])),
+            ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor(palette["rule"])),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ]))
+        return result
+
+    from .layout import FRAME_WIDTH
+
+    # Yearly totals: the years as text (the chart's axis is text too), then the three rows.
+    label_width = 118
+    year_width = (FRAME_WIDTH - label_width) / len(evolution.years)
+    years_rows = [[text(t["years_header"], header)] + [text(str(y), header_number) for y in evolution.years]]
+    for label, pick in zip(t["years_rows"], (lambda r: r.exports_eur, lambda r: r.imports_eur, lambda r: r.balance_eur)):
+        years_rows.append([text(label, cell)] + [text(format_millions(pick(r)), number) for r in evolution.department])
+    story: list[Flowable] = [
+        builder.para(t["heading"], "h1"),
+        builder.para(t["intro"], **values),
+        builder.para(t["chart_title"], "chart_title", **values),
+        FittedDrawing(chart),
+        Spacer(1, 6),
+        table(years_rows, [label_width] + [year_width] * len(evolution.years)),
+        Spacer(1, 8),
+    ]
+    if evolution.previous_year is None:
+        return story
+    story.append(builder.para(t["summary"], **values))
+    value_header = [builder.fill(t["value_header"], year=y) for y in (builder.ind.year, evolution.previous_year)]
+    widths = [FRAME_WIDTH - 3 * 76, 76, 76, 76]
+    for title_key, label_key, items in (
+        ("products_title", "product_header", evolution.exports.top_products),
+        ("countries_title", "country_header", evolution.imports.top_countries),
+    ):
+        rows = [[text(t[label_key], header), text(value_header[0], header_number),
+                 text(value_header[1], header_number), text(t["change_header"], header_number)]]
+        for item in items[:TOP_ROWS]:
+            rows.append([text(item.short_label or item.label, cell), text(format_millions(item.value_eur), number),
+                         text(format_millions(item.previous_eur), number), text(change_text(item, t["new"]), number)])
+        story.append(KeepTogether([builder.para(t[title_key], "h2", **values), table(rows, widths)]))
+    return story

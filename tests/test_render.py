@@ -29,10 +29,11 @@ def two_sheets(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("two")
     result = run_cli("render", "--dept", "60", "--dept", "2", "--out", out)
     assert result.returncode == 0, result.stderr
-    paths = [Path(line) for line in result.stdout.splitlines()]
+    # Paths come as the sheets are written (whichever process finishes first).
+    paths = sorted(Path(line) for line in result.stdout.splitlines())
     assert [path.name for path in paths] == [
-        "commerce-exterieur-2024-60-oise.pdf", "commerce-exterieur-2024-02-aisne.pdf"]
-    return {"oise": paths[0], "aisne": paths[1]}
+        "commerce-exterieur-2024-02-aisne.pdf", "commerce-exterieur-2024-60-oise.pdf"]
+    return {"oise": paths[1], "aisne": paths[0]}
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +267,8 @@ def test_one_failing_sheet_does_not_stop_the_others(tmp_path, monkeypatch):
         "commerce-exterieur-2024-60-oise.pdf"]
     assert re.search(r"échec : 02 : .*chart exploded", result.stderr)
     assert "1 fiche(s) sur 2 en échec" in result.stderr
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["commerce-exterieur-2024-60-oise.pdf"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "commerce-exterieur-2024-60-oise.pdf", "synthese-2024.csv", "synthese-2024.xlsx"]
 
 
 def test_configured_logos_replace_the_text_block(tmp_path):

@@ -26,6 +26,15 @@ def _hex(settings: dict, key: str) -> str:
     return str(setting(settings, f"colors.{key}"))
 
 
+def _label_offsets(first: float, second: float, top: float, axes_height: float, gap: float) -> tuple[float, float]:
+    """Vertical offsets (points) of two labels at values `first` and `second`, at least `gap` apart."""
+    distance = (first - second) / top * axes_height if top > 0 else 0.0
+    if abs(distance) >= gap:
+        return 0.0, 0.0
+    push = (gap - abs(distance)) / 2
+    return (push, -push) if distance >= 0 else (-push, push)
+
+
 def evolution_series(evolution: Evolution) -> tuple[list[int], list[float], list[float]]:
     """Years, exports and imports of the department, in millions of euros (what is plotted)."""
     years = list(evolution.years)
@@ -76,9 +85,11 @@ def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> D
     axes.set_ylabel(label(settings, "unit_millions"), fontsize=size, color=text_colour, labelpad=4)
     axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False, fontsize=size,
                 borderaxespad=0.3, handlelength=1.8, labelcolor=text_colour)
-    # The last year's values next to their points: the figures the page's text talks about.
-    for values, key in ((exports, "exports"), (imports, "imports")):
-        axes.annotate(format_millions(values[-1] * 1e6), (years[-1], values[-1]), xytext=(5, 0),
+    # The last year's values next to their points: the figures the page's text talks about,
+    # moved apart vertically when the two points are closer than a line of text.
+    offsets = _label_offsets(exports[-1], imports[-1], axes.get_ylim()[1], height - BOTTOM - TOP, size * 1.15)
+    for values, key, offset in ((exports, "exports", offsets[0]), (imports, "imports", offsets[1])):
+        axes.annotate(format_millions(values[-1] * 1e6), (years[-1], values[-1]), xytext=(5, offset),
                       textcoords="offset points", va="center", ha="left", fontsize=size * 0.95,
                       color=_hex(settings, f"bar_{key}"))
     return figure_drawing(figure, fonts)

@@ -17,6 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 from cli_helpers import PROJECT_ROOT, run_cli
+from test_render import font_problems, raster_images
 from factsheets.paths import SAMPLE_DATA
 from factsheets.reference import load_reference
 
@@ -27,28 +28,6 @@ OISE = "commerce-exterieur-2024-60-oise"
 
 def page_texts(path: Path) -> list[str]:
     return [" ".join(page.extract_text().replace(NBSP, " ").split()) for page in PdfReader(path).pages]
-
-
-def image_xobjects(path: Path) -> int:
-    count = 0
-    for page in PdfReader(path).pages:
-        for ref in page["/Resources"].get_object().get("/XObject", {}).values():
-            count += ref.get_object().get("/Subtype") == "/Image"
-    return count
-
-
-def unembedded_fonts(path: Path) -> list[str]:
-    problems = []
-    for page in PdfReader(path).pages:
-        for ref in page["/Resources"].get_object().get("/Font", {}).values():
-            font = ref.get_object()
-            descriptor = font.get("/FontDescriptor")
-            if descriptor is None and "/DescendantFonts" in font:
-                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
-            descriptor = descriptor.get_object() if descriptor is not None else {}
-            if not any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
-                problems.append(str(font.get("/BaseFont")))
-    return problems
 
 
 def indicators_json(code: str) -> dict:
@@ -90,8 +69,8 @@ def test_oise_with_evolution_has_nine_pages_the_years_and_the_changes(oise):
 
 def test_oise_with_evolution_is_vector_with_embedded_fonts(oise):
     path = oise / f"{OISE}.pdf"
-    assert image_xobjects(path) == 0
-    assert unembedded_fonts(path) == []
+    assert raster_images(path) == 0
+    assert font_problems(path) == []
 
 
 def test_oise_annex_gives_the_json_totals_to_the_euro(oise):
@@ -236,3 +215,13 @@ def test_summary_has_every_department_and_the_json_totals(all_twice):
     rows = list(csv.DictReader(io.StringIO((first / "synthese-2024.csv").read_text(encoding="utf-8-sig")), delimiter=";"))
     assert [row["Code"] for row in rows] == summary["Code"].to_list()
     assert [float(row["Exportations (€)"].replace(",", ".")) for row in rows] == summary["Exportations (€)"].to_list()
+
+
+def test_annex_carries_no_date_of_the_run(oise):
+    import zipfile
+
+    with zipfile.ZipFile(oise / f"{OISE}.xlsx") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        core = archive.read("docProps/core.xml").decode("utf-8")
+    assert "<dcterms:created xsi:type=\"dcterms:W3CDTF\">1980-01-01T00:00:00Z" in core
+    assert "<dc:title>Oise (2024)</dc:title>" in core

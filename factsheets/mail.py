@@ -48,12 +48,15 @@ from typing import Any
 
 import yaml
 
+from .annex import ANNEX_FORMATS
 from .config import load_mapping, load_yaml, require
 from .errors import FactsheetsError
 from .files import write_atomically
 from .paths import CONFIG_DIR
 
 MAIL_CONFIG = CONFIG_DIR / "mail.yaml"
+# MIME types of the data annex attachments.
+ANNEX_TYPES = {"xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"), "csv": ("text", "csv")}
 USER_VARIABLE = "FACTSHEETS_SMTP_USER"
 PASSWORD_VARIABLE = "FACTSHEETS_SMTP_PASSWORD"
 PLACEHOLDERS = ("department", "code", "year")
@@ -76,6 +79,7 @@ class MailConfig:
     backoff_seconds: float
     backoff_factor: float
     journal: str = ".mail-journal.json"
+    annex: str | None = None  # "xlsx" (or "csv"): the sheet's data annex goes with it (render --annexe)
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
@@ -109,7 +113,12 @@ def load_mail_config(path: Path = MAIL_CONFIG) -> MailConfig:
     journal = raw.get("journal", ".mail-journal.json")
     if not isinstance(journal, str) or not journal or Path(journal).name != journal:
         raise FactsheetsError(f"{path} : la clé « journal » doit être un simple nom de fichier, comme .mail-journal.json")
+    annex = raw.get("annexe")
+    if annex is not None and annex is not False and annex not in ANNEX_FORMATS:
+        raise FactsheetsError(f"{path} : la clé « annexe » vaut « {annex} » ; indiquez xlsx (ou csv) pour joindre "
+                              "l'annexe chiffrée, ou supprimez la clé")
     return MailConfig(
+        annex=annex or None,
         sender=text("sender").strip(),
         subject=subject.strip(),
         body=body,
@@ -493,6 +502,8 @@ class Delivery:
     content: bytes
     subject: str
     body: str
+    annex: Path | None = None  # the data annex attached with the sheet (config/mail.yaml: annexe)
+    annex_content: bytes = b""
     status: str = ""  # would-send | would-resend | already-sent | changed | sent | failed | not-attempted
     note: str = ""
 
@@ -509,6 +520,8 @@ class Delivery:
             parts.append(f"cci {', '.join(box.header() for box in boxes.bcc)}")
         parts.append(f"objet « {self.subject} »")
         parts.append(f"pièce jointe {self.pdf.name} ({_size(len(self.content))})")
+        if self.annex is not None:
+            parts.append(f"annexe {self.annex.name} ({_size(len(self.annex_content))})")
         return " ; ".join(parts)
 
 
@@ -532,6 +545,9 @@ def build_message(delivery: Delivery, sender: Mailbox, date: str | None = None) 
     message["Message-ID"] = make_msgid(domain=sender.address.rpartition("@")[2])
     message.set_content(delivery.body, charset="utf-8", cte="quoted-printable")
     message.add_attachment(delivery.content, maintype="application", subtype="pdf", filename=delivery.pdf.name)
+    if delivery.annex is not None:
+        maintype, subtype = ANNEX_TYPES[delivery.annex.suffix.lstrip(".")]
+        message.add_attachment(delivery.annex_content, maintype=maintype, subtype=subtype, filename=delivery.annex.name)
     return message
 
 
@@ -691,8 +707,9 @@ def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str
 def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: Path, config: MailConfig,
              problems: list[str], log: Log) -> tuple[list[Delivery], int]:
     """Find (or render) each sheet and build its message; collect what cannot be done."""
+    from .annex import annex_path
     from .reference import load_reference
-    from .render import render_departments, sheet_filename
+    from .render import SheetOptions, render_departments, sheet_filename
 
     reference = load_reference()
     try:
@@ -702,12 +719,15 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
         return [], 0
     names = {entry.code: reference.department(entry.code)[1] for entry in entries}
     paths = {entry.code: out_dir / sheet_filename(year, entry.code, names[entry.code]) for entry in entries}
-    missing = [code for code, path in paths.items() if not path.is_file()]
+    # A sheet is (re)rendered when it, or the annex that goes with it, is not on disk.
+    missing = [code for code, path in paths.items()
+               if not path.is_file() or (config.annex and not annex_path(path, config.annex).is_file())]
     if missing:
         log(f"factsheets : production de {len(missing)} fiche(s) manquante(s) pour {year} : {', '.join(missing)}")
         try:
             rendered = render_departments(missing, year=year, data=data, out_dir=out_dir,
-                                          workers=min(len(missing), os.cpu_count() or 1))
+                                          workers=min(len(missing), os.cpu_count() or 1),
+                                          options=SheetOptions(annex=config.annex))
         except FactsheetsError as error:
             problems.append(f"impossible de produire la ou les fiches manquantes {', '.join(missing)} : {error}")
         else:
@@ -727,10 +747,19 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
         if not content.startswith(b"%PDF-"):
             problems.append(f"{path} : ce n'est pas un fichier PDF ; supprimez-le pour qu'il soit produit à nouveau")
             continue
+        annex, annex_content = None, b""
+        if config.annex:
+            annex = annex_path(path, config.annex)
+            try:
+                annex_content = annex.read_bytes()
+            except OSError as error:
+                problems.append(f"{annex} : lecture de l'annexe impossible ({error.strerror})")
+                continue
         values = {"department": names[entry.code], "code": entry.code, "year": year}
         deliveries.append(Delivery(
             code=entry.code, name=names[entry.code], recipients=entry, pdf=path, content=content,
             subject=config.subject.format(**values), body=config.body.format(**values),
+            annex=annex, annex_content=annex_content,
         ))
     return deliveries, year
 

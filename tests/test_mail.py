@@ -651,3 +651,36 @@ def test_one_department_typed_twice_is_mailed_once(setup, server):
     recipients, out = setup
     report, shown, _ = mail(recipients, out, server.port, send=True, codes=["2", "02", "60"])
     assert report.sent == ["02", "60"] and len(shown) == 2 and len(server.messages) == 2
+
+
+# -- the data annex (issue 14) ----------------------------------------------------------------
+def test_the_xlsx_annex_goes_with_the_sheet_when_mail_yaml_asks(tmp_path, server):
+    """`annexe: xlsx` in mail.yaml: each message carries the sheet and its annex, as rendered."""
+    import polars as pl
+
+    from factsheets.paths import SAMPLE_DATA
+
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(RECIPIENTS, encoding="utf-8")
+    out = tmp_path / "out"
+    config = replace(FAST, annex="xlsx")
+    report, shown, _ = mail(recipients, out, server.port, send=True, codes=["60", "02"], config=config,
+                            data=SAMPLE_DATA)
+    assert report.failures == {} and sorted(report.sent) == ["02", "60"]
+    assert all("annexe commerce-exterieur-2024-" in line for line in shown)
+    for message in server.parsed():
+        pdf, annex = list(message.iter_attachments())
+        assert pdf.get_content_type() == "application/pdf"
+        assert annex.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        on_disk = out / annex.get_filename()
+        assert annex.get_filename() == pdf.get_filename().replace(".pdf", ".xlsx")
+        assert annex.get_content() == on_disk.read_bytes()  # byte-identical to what render wrote
+        totals = pl.read_excel(on_disk, sheet_name="Totaux")
+        assert totals["Valeur (€)"][0] > 0
+
+
+def test_an_unknown_annex_format_in_mail_yaml_is_named(tmp_path):
+    broken = tmp_path / "mail.yaml"
+    broken.write_text(MAIL_CONFIG.read_text(encoding="utf-8") + "\nannexe: ods\n", encoding="utf-8")
+    with pytest.raises(FactsheetsError, match=r"mail.yaml : la clé « annexe » vaut « ods » ; indiquez xlsx"):
+        load_mail_config(broken)

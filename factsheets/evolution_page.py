@@ -88,7 +88,8 @@ def evolution_story(builder: "SheetBuilder", chart) -> list[Flowable]:
         years_rows.append([text(label, cell)] + [text(format_millions(pick(r)), number) for r in evolution.department])
     story: list[Flowable] = [
         builder.para(t["heading"], "h1"),
-        builder.para(t["intro"], **values),
+        # Without the year before in the data, the page has the chart but no N / N-1 tables.
+        builder.para(t["intro"] if evolution.previous_year is not None else t["intro_without_previous"], **values),
         builder.para(t["chart_title"], "chart_title", **values),
         FittedDrawing(chart),
         Spacer(1, 6),

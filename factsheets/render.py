@@ -200,6 +200,15 @@ class SheetRenderer(SheetDrawer):
         if new:
             self.indicators.update(compute_all(self._trade, self.reference, self.settings, self.year, new))
 
+    def no_history_note(self) -> str:
+        """Why the evolution page is left out: one year only, or none before the sheet's."""
+        from .validate import available_years
+
+        years = available_years(self._trade)
+        if len(years) == 1:
+            return f"une seule année ({self.year}) dans les données : la page « Évolution » est omise"
+        return f"aucune année avant {self.year} dans les données : la page « Évolution » est omise"
+
     def sheet_bytes(self, code: str) -> bytes:
         return self.draw(self.indicators[code], self.synthetic)
 
@@ -420,7 +429,7 @@ def render_departments(
         renderer = SheetRenderer(data, year, first, options)
         report = RenderReport(year=renderer.year, codes=codes)
         if options.evolution and ordered and not renderer.indicators[ordered[0]].evolution.has_history:
-            report.notes.append(f"une seule année ({renderer.year}) dans les données : la page « Évolution » est omise")
+            report.notes.append(renderer.no_history_note())
         on_done = _announcing(report, on_done, on_written)
         with _Progress(len(codes), show_progress) as progress:
             if pool is None:

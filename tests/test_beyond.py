@@ -225,3 +225,19 @@ def test_annex_carries_no_date_of_the_run(oise):
         core = archive.read("docProps/core.xml").decode("utf-8")
     assert "<dcterms:created xsi:type=\"dcterms:W3CDTF\">1980-01-01T00:00:00Z" in core
     assert "<dc:title>Oise (2024)</dc:title>" in core
+
+
+def test_years_with_a_gap_draw_the_chart_without_the_comparison(tmp_path):
+    """2019, 2020 and 2024 only: the page has the years but no N / N-1 tables; --year 2019 has no page."""
+    gapped = tmp_path / "gapped.parquet"
+    pl.read_parquet(SAMPLE_DATA).filter(pl.col("year").is_in([2019, 2020, 2024])).write_parquet(gapped)
+    result = run_cli("render", "--dept", "48", "--evolution", "--data", gapped, "--out", tmp_path / "a")
+    assert result.returncode == 0, result.stderr
+    pages = page_texts(Path(result.stdout.strip()))
+    assert len(pages) == 9
+    assert "de 2019 à 2024, en valeur." in pages[7] and "Cinq premiers" not in pages[7]
+    assert all(year in pages[7] for year in ("2019", "2020", "2024")) and "2022" not in pages[7]
+    earliest = run_cli("render", "--dept", "48", "--evolution", "--year", "2019", "--data", gapped, "--out", tmp_path / "b")
+    assert earliest.returncode == 0, earliest.stderr
+    assert "aucune année avant 2019 dans les données : la page « Évolution » est omise" in earliest.stderr
+    assert len(PdfReader(earliest.stdout.strip()).pages) == 8

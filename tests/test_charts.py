@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -33,6 +34,7 @@ from factsheets.charts import (
     treemap_chart,
     treemap_layout,
 )
+from factsheets.charts.balance import printed_balance
 from factsheets.charts.sankey import spread_labels
 from factsheets.charts.treemap import PADDING, Cell, label_sizes
 from factsheets.charts.vector import Font, truncate, wrap
@@ -360,9 +362,23 @@ def test_balance_bars_share_one_scale_and_grow_outwards(settings, big):
 
 
 def test_balance_text_format():
-    assert balance_text(1_234_500_000) == "+1\u00a0234.5"
-    assert balance_text(-567_249_999) == "\u2212567.2"
-    assert balance_text(-40_000) == "0"
+    assert balance_text(Decimal("1234.5")) == "+1\u00a0234.5"
+    assert balance_text(Decimal("-567.2")) == "\u2212567.2"
+    assert balance_text(Decimal("0.0")) == "0"
+
+
+def test_printed_balance_is_printed_exports_minus_printed_imports(settings):
+    # Exact: 322.249 - 875.55 = -553.301 (would print -553.3); printed: 322.2 - 875.6 = -553.4.
+    aisne_germany = BalanceCountry("DE", "Allemagne", 875_550_000.0, 322_249_000.0)
+    # Exact: 23.15 - 6.049 = 17.101 (would print +17.1); printed: 23.2 - 6 = +17.2.
+    lozere_belgium = BalanceCountry("BE", "Belgique", 6_049_000.0, 23_150_000.0)
+    # Exact -0.04 M€ shows as 0.1 - 0.1 = 0, in green like every balance >= 0.
+    nil = BalanceCountry("IT", "Italie", 140_000.0, 100_000.0)
+    assert printed_balance(aisne_germany) == Decimal("-553.4")
+    rows = balance_rows((aisne_germany, lozere_belgium, nil), settings).rows
+    assert [(row.export_label, row.import_label, row.balance_label) for row in rows] == [
+        ("322.2", "875.6", "\u2212553.4"), ("23.2", "6", "+17.2"), ("0.1", "0.1", "0")]
+    assert rows[2].balance_colour == "balance_positive"
 
 
 def test_charts_refuse_unregistered_fonts(settings):

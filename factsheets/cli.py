@@ -93,11 +93,24 @@ def render(
     for code in codes:
         if code in report.written:
             typer.echo(str(report.written[code]))
+    _warn_missing_territoires(report.without_territoires)
     if report.failures:
         for code, message in sorted(report.failures.items()):
             typer.echo(f"factsheets : échec : {code} : {message}", err=True)
         typer.echo(f"factsheets : {len(report.failures)} fiche(s) sur {len(codes)} en échec", err=True)
         raise typer.Exit(1)
+
+
+def _warn_missing_territoires(codes: list[str]) -> None:
+    """One line for the whole run: which covers have no Territoires d'industrie list, and where to add it."""
+    from .paths import TERRITOIRES_INDUSTRIE_FILE
+
+    if codes:
+        typer.echo(
+            f"factsheets : attention : {len(codes)} département(s) sans liste de Territoires d'industrie, "
+            f"couverture imprimée sans liste : {', '.join(codes)} ; complétez {TERRITOIRES_INDUSTRIE_FILE}",
+            err=True,
+        )
 
 
 @app.command()

@@ -56,6 +56,8 @@ class RenderReport:
     codes: list[str] = field(default_factory=list)  # the requested departments, normalised, in the order asked
     written: dict[str, Path] = field(default_factory=dict)  # department code -> PDF path
     failures: dict[str, str] = field(default_factory=dict)  # department code -> one-line message
+    # Requested departments with no configured Territoires d'industrie list (no list on their cover).
+    without_territoires: list[str] = field(default_factory=list)
 
 
 def slugify(text: str) -> str:
@@ -390,7 +392,8 @@ def render_departments(
         # start drawing while this process computes the others.
         first = ordered[:FIRST_BATCH * helpers] if pool is not None else ordered
         renderer = SheetRenderer(data, year, first)
-        report = RenderReport(year=renderer.year, codes=codes)
+        report = RenderReport(year=renderer.year, codes=codes,
+                              without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)])
         with _Progress(len(codes), show_progress) as progress:
             if pool is None:
                 for code in ordered:

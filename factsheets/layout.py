@@ -69,8 +69,10 @@ FOOTER_LOWEST_BASELINE = 11.5 * mm
 FOOTER_LINE_GAP = 3.8 * mm
 FOOTER_RULE_ABOVE = 3.2 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
-# The treemap may shrink this far to stay on the balance page under a long balance chart;
-# below it its labels would be too small to read, so it moves to the next page instead.
+# Under a long balance chart the treemap is drawn again shorter (its labels keep their
+# printed size), down to this share of its height; beyond, it is scaled, down to
+# TREEMAP_MIN_SCALE, below which its labels would be too small to read.
+TREEMAP_MIN_HEIGHT_SHARE = 0.6
 TREEMAP_MIN_SCALE = 0.7
 
 
@@ -86,6 +88,8 @@ class SheetCharts:
     region_import_sankey: Drawing
     nation_export_sankey: Drawing
     nation_import_sankey: Drawing
+    # The treemap drawn at a given height, when the page has less room than `treemap` needs.
+    treemap_at_height: Callable[[float], Drawing] | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,36 @@ class FittedDrawing(Flowable):
         self.canv.restoreState()
 
 
+class HeightFittedChart(Flowable):
+    """A chart drawn again at the height left on the page rather than scaled down, so its
+    text keeps its printed size; still too tall (or below `min_height`), it is scaled."""
+
+    def __init__(self, drawing: Drawing, redraw: Callable[[float], Drawing], min_height: float, min_scale: float):
+        super().__init__()
+        self.natural = drawing
+        self.redraw = redraw
+        self.min_height = min_height
+        self.min_scale = min_scale
+        self._redrawn: dict[float, Drawing] = {}
+        self.fitted = FittedDrawing(drawing, min_scale=min_scale)
+
+    def wrap(self, available_width, available_height):
+        drawing = self.natural
+        scale = min(1.0, FRAME_WIDTH / drawing.width)
+        if drawing.height * scale > available_height:
+            target = round(max(available_height / scale, self.min_height), 1)
+            if target not in self._redrawn:
+                self._redrawn[target] = self.redraw(target)
+            drawing = self._redrawn[target]
+        if drawing is not self.fitted.drawing:
+            self.fitted = FittedDrawing(drawing, min_scale=self.min_scale)
+        self.width, self.height = self.fitted.wrap(available_width, available_height)
+        return self.width, self.height
+
+    def draw(self):
+        self.fitted.drawOn(self.canv, 0, 0)
+
+
 class TitledChart(Flowable):
     """A chart title and its drawing as one block: never split, the drawing shrinking to fit.
 
@@ -175,7 +209,7 @@ class TitledChart(Flowable):
     this block gives the drawing the height left under its title instead.
     """
 
-    def __init__(self, title: Paragraph, chart: FittedDrawing):
+    def __init__(self, title: Paragraph, chart: Flowable):
         super().__init__()
         self.title = title
         self.chart = chart
@@ -361,9 +395,15 @@ class SheetBuilder:
             Spacer(1, 4),
             self.para(t["reading_key"]),
             self.para(t["treemap_intro"]),
-            TitledChart(self.para(t["treemap_title"], "chart_title"),
-                        FittedDrawing(self.charts.treemap, min_scale=TREEMAP_MIN_SCALE)),
+            TitledChart(self.para(t["treemap_title"], "chart_title"), self._treemap()),
         ]
+
+    def _treemap(self) -> Flowable:
+        charts = self.charts
+        if charts.treemap_at_height is None:
+            return FittedDrawing(charts.treemap, min_scale=TREEMAP_MIN_SCALE)
+        return HeightFittedChart(charts.treemap, charts.treemap_at_height,
+                                 charts.treemap.height * TREEMAP_MIN_HEIGHT_SHARE, TREEMAP_MIN_SCALE)
 
     def flow_pages(self, key: str) -> list[Flowable]:
         t = self.texts[key]

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import unicodedata
+from functools import partial
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -140,6 +141,7 @@ class SheetDrawer:
         charts = SheetCharts(
             balance=balance_chart(ind.balance_countries, self.settings),
             treemap=treemap_chart(ind.local.imports, ind.local.exports, self.settings),
+            treemap_at_height=partial(treemap_chart, ind.local.imports, ind.local.exports, self.settings),
             export_sankey=sankey_chart(ind.local.exports, self.settings),
             import_sankey=sankey_chart(ind.local.imports, self.settings),
             region_export_sankey=region_export,

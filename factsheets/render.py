@@ -117,17 +117,17 @@ class SheetDrawer:
         self.texts = texts()
         self.fonts = register_pdf_fonts(self.settings)
         self.logos = _find_logos(self.settings)
-        self._area_charts: dict[tuple[str, str], tuple] = {}
+        self._area_charts: dict[tuple[str, str, str], tuple] = {}
 
-    def _shared_sankeys(self, area) -> tuple:
-        """Export and import Sankeys of a region or the nation, drawn once per process."""
+    def _shared_sankeys(self, area, size: str = "region") -> tuple:
+        """Export and import Sankeys of a region or the nation, drawn once per process and size."""
         from .charts import sankey_chart
 
-        key = (area.level, area.territory.code)
+        key = (area.level, area.territory.code, size)
         if key not in self._area_charts:
             self._area_charts[key] = (
-                sankey_chart(area.exports, self.settings, size="region"),
-                sankey_chart(area.imports, self.settings, size="region"),
+                sankey_chart(area.exports, self.settings, size=size),
+                sankey_chart(area.imports, self.settings, size=size),
             )
         return self._area_charts[key]
 
@@ -137,7 +137,10 @@ class SheetDrawer:
         from .layout import SheetCharts, build_sheet
 
         region_export, region_import = self._shared_sankeys(ind.region_flows)
-        nation_export, nation_import = self._shared_sankeys(ind.nation_flows)
+        # Alone on its comparison page (a single-department region), France is drawn as large
+        # as the department's own chart.
+        nation_size = "department" if ind.single_department_region else "region"
+        nation_export, nation_import = self._shared_sankeys(ind.nation_flows, nation_size)
         charts = SheetCharts(
             balance=balance_chart(ind.balance_countries, self.settings),
             treemap=treemap_chart(ind.local.imports, ind.local.exports, self.settings),

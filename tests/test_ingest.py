@@ -43,6 +43,12 @@ def canonical_frame(rows: list[tuple]) -> pl.DataFrame:
     )
 
 
+def error_lines(call, *args, **kwargs) -> list[str]:
+    with pytest.raises(FactsheetsError) as caught:
+        call(*args, **kwargs)
+    return str(caught.value).splitlines()
+
+
 def error_of(call, *args, **kwargs) -> str:
     with pytest.raises(FactsheetsError) as caught:
         call(*args, **kwargs)
@@ -72,7 +78,7 @@ def test_dgddi_latin1_files_are_converted_and_concatenated(tmp_path, dgddi):
     ], "export_import_1.csv")
     second = dgddi_file(tmp_path, [
         "2024;i;2A;Matériel ferroviaire roulant;c30c;it;7",
-        "2024;E;02;Véhicules automobiles;C29A;DE;0,5",
+        "2024;E;02;Véhicules automobiles;C29A;BE;0,5",
         "2024;I;971;Pêche;A03Z;CN;0",
     ], "export_import_2.csv")
     assert "é".encode("latin-1") in first.read_bytes()  # really Latin-1, not UTF-8
@@ -80,7 +86,7 @@ def test_dgddi_latin1_files_are_converted_and_concatenated(tmp_path, dgddi):
     frame = ingest([first, second], dgddi)
 
     expected = canonical_frame([
-        (2024, "export", "02", "C29A", "DE", 500.0),
+        (2024, "export", "02", "C29A", "BE", 500.0),
         (2024, "export", "02", "C29A", "DE", 1_234_567.0),
         (2024, "export", "60", "A01Z", "BE", 1.0),
         (2024, "import", "2A", "C30C", "IT", 7_000.0),
@@ -95,7 +101,7 @@ def test_dgddi_latin1_files_are_converted_and_concatenated(tmp_path, dgddi):
 def test_thousands_of_euros_become_exact_euros(tmp_path, dgddi):
     # 3 decimals of thousands of euros are whole euros: no floating-point noise (0.1 * 3 style).
     values = ["0,001", "1,005", "4,35", "8 219,433", "580 354 500,123"]
-    rows = [f"2024;E;02;x;C29A;DE;{value}" for value in values]
+    rows = [f"2024;E;02;x;C29A;{country};{value}" for country, value in zip(["DE", "BE", "IT", "ES", "US"], values)]
     frame = ingest([dgddi_file(tmp_path, rows)], dgddi)
     assert sorted(frame["value_eur"].to_list()) == [1.0, 1_005.0, 4_350.0, 8_219_433.0, 580_354_500_123.0]
 
@@ -150,7 +156,7 @@ def test_fixed_year_value(tmp_path):
 # --------------------------------------------------------------------------- canonical profile
 
 
-AWKWARD_VALUES = [0.1 + 0.2, 1e-7, 1e20, 1_234_567.0, 0.0, 9_114_800_000.0]
+AWKWARD_VALUES = [0.1 + 0.2, 1e-7, 9.999e12, 1_234_567.0, 0.0, 9_114_800_000.0]
 
 
 def awkward_frame() -> pl.DataFrame:
@@ -184,9 +190,9 @@ def test_canonical_csv_and_parquet_files_mix(tmp_path, canonical):
 
 
 def test_canonical_rejects_unknown_extension(tmp_path, canonical):
-    source = tmp_path / "data.xlsx"
+    source = tmp_path / "data.ods"
     source.write_bytes(b"PK")
-    assert error_of(ingest, [source], canonical).startswith(f"{source} : impossible de déduire le format de l'extension « .xlsx »")
+    assert error_of(ingest, [source], canonical).startswith(f"{source} : impossible de déduire le format de l'extension « .ods »")
 
 
 # --------------------------------------------------------------------------- loading profiles
@@ -267,8 +273,8 @@ def test_missing_raw_column_lists_what_is_there(tmp_path, dgddi):
     message = error_of(ingest, [path], dgddi)
     assert message.startswith(
         f"{path}:1 : colonne(s) manquante(s) « Valeur » (columns.value) requise(s) par le profil dgddi ; "
-        "trouvées : « Annee », « Flux », « Code département », « Code A129 », « Code Pays », « Montant »"
-    )
+        "trouvées : « Annee », « Flux », « Code département », « Code A129 », « Code Pays », « Montant » ; "
+    ), message
 
 
 def test_wrong_separator_hint(tmp_path, dgddi):
@@ -278,7 +284,7 @@ def test_wrong_separator_hint(tmp_path, dgddi):
 
 
 def test_value_not_a_number_names_file_line_and_value(tmp_path, dgddi):
-    rows = [f"2024;E;02;Véhicules;C29A;DE;{index},5" for index in range(10)]
+    rows = [f"2024;E;02;Véhicules;C29A;P{index};{index},5" for index in range(10)]
     rows.append("2024;E;02;Véhicules;C29A;DE;abc")  # line 12: the header is line 1
     path = dgddi_file(tmp_path, rows)
     assert error_of(ingest, [path], dgddi) == (
@@ -292,9 +298,10 @@ def test_value_not_a_number_names_file_line_and_value(tmp_path, dgddi):
     [("", "valeur vide"), ("1.234", "« 1.234 »"), ("1,2,3", "« 1,2,3 »"), ("inf", "« inf »"), ("12 kEUR", "« 12 kEUR »")],
 )
 def test_other_values_that_are_not_numbers(tmp_path, dgddi, raw, shown):
-    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", f"2024;E;02;x;C29A;DE;{raw}", f"2024;I;02;x;C29A;DE;{raw}"])
-    message = error_of(ingest, [path], dgddi)
-    assert message.startswith(f"{path}:3 : colonne Valeur : {shown} n'est pas un nombre (1 autre(s) ligne(s) dans ce cas) ;"), message
+    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", f"2024;E;02;x;C29A;BE;{raw}", f"2024;I;02;x;C29A;DE;{raw}"])
+    first, second = error_lines(ingest, [path], dgddi)  # every problem, one line each
+    assert first.startswith(f"{path}:3 : colonne Valeur : {shown} n'est pas un nombre ;"), first
+    assert second.startswith(f"{path}:4 : colonne Valeur : {shown} n'est pas un nombre ;"), second
 
 
 def test_negative_value(tmp_path, dgddi):
@@ -345,7 +352,7 @@ def test_wrong_encoding_names_the_line(tmp_path):
 def test_ragged_line_is_reported(tmp_path, dgddi):
     path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", "2024;E;02;x;C29A;DE;1;99"])
     message = error_of(ingest, [path], dgddi)
-    assert message.startswith(f"{path} : illisible en tant que CSV à la ligne 3")
+    assert message.startswith(f"{path}:3 : plus de champs que l'en-tête (qui en a 7, séparés par « ; »)")
 
 
 # --------------------------------------------------------------------------- atomic write

@@ -101,6 +101,12 @@ def render(
     for code in codes:
         if code in report.written:
             typer.echo(str(report.written[code]))
+    if report.absent:
+        typer.echo(f"factsheets : attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
+                   f"aucune fiche : {', '.join(report.absent)}", err=True)
+    reasons = set(report.failures.values())
+    if len(report.failures) > 1 and len(reasons) == 1:  # e.g. a full disk: the same reason for every sheet
+        _fail(f"{len(report.failures)} fiche(s) sur {len(codes)} en échec : {reasons.pop()}", 1)
     if report.failures:
         for code, message in sorted(report.failures.items()):
             typer.echo(f"factsheets : échec : {code} : {message}", err=True)

@@ -109,7 +109,7 @@ class Profile:
     year_from_filename: str | None = None
     sheet: str | int = 1  # Excel: sheet name, or 1-based rank
     skip_rows: int = 0  # lines above the header line
-    members: str | None = None  # ZIP: glob of the member names to read (None: every readable one)
+    members: tuple[str, ...] | None = None  # ZIP: globs of the member names to read (None: every readable one)
     period_kind: str | None = None  # with columns.period: 'year', 'quarter' or 'month'
     period_pattern: str | None = None  # regex with groups (?P<year>) and (?P<part>)
     flow_from_filename: Mapping[str, str] | None = None  # flow -> regex on the file or member name
@@ -304,8 +304,11 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
     if isinstance(skip_rows, bool) or not isinstance(skip_rows, int) or skip_rows < 0:
         raise _profile_error(path, "skip_rows", f"« {skip_rows} » n'est pas un nombre de lignes (0, 1, 2…)")
     members = data.get("members")
-    if members is not None and not (isinstance(members, str) and members.strip()):
-        raise _profile_error(path, "members", f"« {members} » n'est pas un motif de noms comme « *.xls »")
+    member_globs = [members] if isinstance(members, str) else members
+    if members is not None and not (
+        isinstance(member_globs, list) and member_globs and all(isinstance(glob, str) and glob.strip() for glob in member_globs)
+    ):
+        raise _profile_error(path, "members", f"« {members} » n'est pas un motif de noms comme « *.xls » (ou une liste de motifs)")
 
     pad = data.get("department_pad")
     if pad is not None and (isinstance(pad, bool) or not isinstance(pad, int) or not 1 <= pad <= 3):
@@ -327,7 +330,7 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
         year_from_filename=year_from_filename,
         sheet=_parse_sheet(data, path),
         skip_rows=skip_rows,
-        members=members,
+        members=tuple(member_globs) if members is not None else None,
         period_kind=period_kind,
         period_pattern=period_pattern,
         flow_from_filename=flow_patterns,
@@ -429,14 +432,14 @@ def _zip_members(path: Path, data: bytes, profile: Profile) -> list[Source]:
 
     def wanted(name: str) -> bool:
         if profile.members:
-            pattern = profile.members.lower()
-            return fnmatch.fnmatch(name.lower(), pattern) or fnmatch.fnmatch(PurePosixPath(name).name.lower(), pattern)
+            names = (name.lower(), PurePosixPath(name).name.lower())
+            return any(fnmatch.fnmatch(candidate, glob.lower()) for glob in profile.members for candidate in names)
         return PurePosixPath(name).suffix.lower() in EXTENSIONS and not name.lower().endswith(".zip")
 
     chosen = sorted(name for name in names if wanted(name))
     if not chosen:
         listed = ", ".join(printable(name) for name in names[:8]) + (" …" if len(names) > 8 else "")
-        rule = f"au motif « {profile.members} » (members)" if profile.members else "aux formats lus (.csv, .parquet, .xlsx, .xls)"
+        rule = f"aux motifs {', '.join(f'« {glob} »' for glob in profile.members)} (members)" if profile.members else "aux formats lus (.csv, .parquet, .xlsx, .xls)"
         raise FactsheetsError(f"{path} : aucun fichier de l'archive ne correspond {rule} ; elle contient : {listed or 'rien'} ; corrigez « members » dans {profile.path}")
     sources = []
     for name in chosen:
@@ -791,7 +794,7 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
         )
     if "period" in profile.columns:
         origin = [pl.col(name).first() for name in (SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN)]
-        frame = frame.sort(KEY, PERIOD_COLUMN, maintain_order=True).group_by(KEY, maintain_order=True).agg(
+        frame = frame.sort([*KEY, PERIOD_COLUMN], maintain_order=True).group_by(KEY, maintain_order=True).agg(
             pl.col("value_eur").sum(), *origin
         )
     frame = frame.sort(SORT_KEY, maintain_order=True).with_columns(pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items())

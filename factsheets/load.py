@@ -112,7 +112,7 @@ def nested_column_problem(label: str, frame: pl.DataFrame, columns: tuple[str, .
             present = frame.select(pl.col(name).is_not_null().arg_true().first()).item()
             row = (present or 0) + row_offset
             return (
-                f"{label} (ligne {row}) : colonne {name} : type {dtype} (liste ou structure) au lieu d'une valeur simple ; "
+                f"{label} (ligne {row}) : colonne {name} : une liste ou une structure (type {dtype}) au lieu d'une valeur simple ; "
                 "écrivez une seule valeur par cellule (un nombre pour les montants, du texte pour les codes)"
             )
     return None

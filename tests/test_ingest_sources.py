@@ -430,3 +430,13 @@ def test_render_all_renders_only_the_departments_in_the_data(tmp_path):
     line = one_error_line(run_cli("render", "--dept", "48", "--data", data, "--out", tmp_path / "autre"))
     assert line == f"factsheets : erreur : 48 : aucune donnée pour ce département en 2024 dans {data} ; vérifiez le code, --year ou --data"
     assert not (tmp_path / "autre").exists() or not list((tmp_path / "autre").iterdir())
+
+
+@pytest.mark.parametrize("value", ["1e300", "1234567890123456789012345678901234567890", "10 000 000 001"])
+def test_ingest_refuses_implausible_thousands(value, tmp_path):
+    source = tmp_path / "dgddi.csv"
+    source.write_bytes(("Annee;Flux;Code département;Code A129;Code Pays;Valeur\r\n"
+                        f"2024;E;02;C10A;DE;1,5\r\n2024;E;02;C10A;BE;{value}\r\n").encode("latin-1"))
+    line = one_error_line(run_cli("ingest", source, "--profile", "dgddi", "--out", tmp_path / "out.parquet"))
+    assert line.startswith(f"factsheets : erreur : {source}:3 : colonne Valeur : « {value} » dépasse 10^13 € (10 000 milliards d'euros)")
+    assert os.listdir(tmp_path) == ["dgddi.csv"]

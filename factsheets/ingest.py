@@ -556,7 +556,8 @@ def _check_columns(frame: pl.DataFrame, source: Source, profile: Profile) -> Non
     wanted = []
     for field_, raw in missing:
         close = closest_columns(raw, found)
-        hint = f" (la plus proche : {', '.join(f'« {printable(name)} »' for name in close)})" if close else ""
+        nearest = "la plus proche" if len(close) == 1 else "les plus proches"
+        hint = f" ({nearest} : {', '.join(f'« {printable(name)} »' for name in close)})" if close else ""
         wanted.append(f"« {raw} » (columns.{field_}){hint}")
     listed = ", ".join(f"« {printable(name)} »" for name in found[:12]) + (" …" if len(found) > 12 else "")
     hint = f" ; vérifiez « separator » (« {profile.separator} »)" if len(found) == 1 and source.fmt == "csv" else ""

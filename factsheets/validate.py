@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from .errors import FactsheetsError, Problems
-from .load import LINE_COLUMN, WHERE_COLUMN, read_canonical, where_expression
+from .load import WHERE_COLUMN, read_canonical, where_expression
 from .reference import Reference
 
 FLOWS = ("export", "import")

@@ -222,6 +222,9 @@ def test_broken_yaml_profile_names_file_and_line(tmp_path):
     assert message.startswith(f"{path}:") and "YAML invalide" in message
 
 
+PERIOD_COLUMNS = "{period: T, flow: F, department: D, product: P, country: C, value: V}"
+
+
 def profile_text(**changes: str | None) -> str:
     keys = {
         "format": "csv", "separator": "';'", "decimal": "','", "encoding": "latin-1", "unit": "thousands_eur",
@@ -246,6 +249,17 @@ def profile_text(**changes: str | None) -> str:
         ({"flow_codes": "{E: exports}"}, "clé « flow_codes.E » : « exports » n'est ni export ni import"),
         ({"year_value": "2024"}, "clé « columns.year » : l'année vient de year_value ou de year_from_filename"),
         ({"department_pad": "five"}, "clé « department_pad » : « five » n'est pas une largeur comprise entre 1 et 3"),
+        ({"columns": PERIOD_COLUMNS, "period": "{kind: week}"}, "clé « period.kind » : « week » n'est pas l'une des valeurs year, quarter, month"),
+        ({"columns": PERIOD_COLUMNS, "period": "{kind: quarter, pattern: '(\\d{4})'}"},
+         "clé « period.pattern » : l'expression doit nommer ses groupes (?P<year>…) et (?P<part>…)"),
+        ({"columns": PERIOD_COLUMNS, "period": "{kind: month, pattern: '(?P<year>[0-9'}"}, "clé « period.pattern » : expression régulière invalide"),
+        ({"period": "{kind: quarter}"}, "clé « period » : indiquez aussi la colonne de la période dans columns.period"),
+        ({"columns": "{period: T, year: A, flow: F, department: D, product: P, country: C, value: V}"}, "clé « columns.year » : l'année vient de columns.period"),
+        ({"flow_from_filename": "{export: exp}"}, "clé « columns.flow » : le flux vient de flow_from_filename"),
+        ({"flow_from_filename": "{sortie: exp}"}, "clé « flow_from_filename » : attendu : une expression régulière par flux"),
+        ({"members": "[]"}, "clé « members » : « [] » n'est pas un motif de noms"),
+        ({"sheet": "0"}, "clé « sheet » : « 0 » : indiquez le nom de la feuille ou son rang"),
+        ({"skip_rows": "-1"}, "clé « skip_rows » : « -1 » n'est pas un nombre de lignes"),
     ],
 )
 def test_bad_profile_names_file_and_key(tmp_path, changes, expected):
@@ -413,3 +427,40 @@ def test_written_csv_is_plain_canonical(tmp_path):
     ]
     assert math.isclose(float("1e-7"), AWKWARD_VALUES[1])
     assert oct(out.stat().st_mode & 0o777) == oct(new_file_mode())
+
+
+# --------------------------------------------------------------------------- Excel sheets
+
+
+def excel_profile(tmp_path: Path, sheet: str) -> Profile:
+    path = tmp_path / "classeur.yaml"
+    path.write_text(
+        f"format: excel\nsheet: {sheet}\nunit: eur\ncolumns: {{year: A, flow: F, department: D, product: P, country: C, value: V}}\n"
+        "flow_codes: {E: export, I: import}\n",
+        encoding="utf-8",
+    )
+    return load_profile(str(path))
+
+
+@pytest.fixture
+def two_sheets(tmp_path) -> Path:
+    import xlsxwriter
+
+    path = tmp_path / "classeur.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    for name, value in (("Notes", 1.0), ("Données", 2.0)):
+        pl.DataFrame({"A": ["2024"], "F": ["E"], "D": ["2"], "P": ["C10A"], "C": ["DE"], "V": [value]}).write_excel(workbook, worksheet=name)
+    workbook.close()
+    return path
+
+
+@pytest.mark.parametrize("sheet", ["2", "données", "'Données'"])
+def test_excel_sheet_by_rank_or_name(two_sheets, tmp_path, sheet):
+    frame = ingest([two_sheets], excel_profile(tmp_path, sheet))
+    assert frame.row(0) == (2024, "export", "2", "C10A", "DE", 2.0)
+
+
+@pytest.mark.parametrize(("sheet", "expected"), [("3", "pas de feuille n° 3, le classeur en a 2 (Notes, Données)"),
+                                                 ("Export", "feuille « Export » introuvable ; feuilles du classeur : Notes, Données")])
+def test_excel_missing_sheet_lists_the_sheets(two_sheets, tmp_path, sheet, expected):
+    assert error_of(ingest, [two_sheets], excel_profile(tmp_path, sheet)).startswith(f"{two_sheets} : {expected} ; corrigez « sheet »")

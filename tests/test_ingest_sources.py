@@ -372,20 +372,22 @@ def test_empty_out_is_refused(command, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("value", ["1e30", "1e300", "10000000000001"])
-def test_implausible_values_are_refused_at_validation(value, tmp_path):
-    path = tmp_path / "enorme.csv"
-    path.write_text(HEADER + "2024,export,02,C10A,DE,5\n" + f"2024,export,02,C10A,BE,{value}\n", encoding="utf-8")
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", path))
-    assert f"{path}:3 : colonne value_eur : « {value} » dépasse 10^13 €" in line
-
-
-@pytest.mark.parametrize("year", ["24", "-2024", "20245"])
-def test_years_are_four_digits(year, tmp_path):
-    path = tmp_path / "annee.csv"
-    path.write_text(HEADER + "2024,export,02,C10A,DE,5\n" + f"{year},export,02,C10A,BE,5\n", encoding="utf-8")
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", path))
-    assert f"{path}:3 : colonne year : « {year} » n'est pas une année de quatre chiffres" in line
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("2024,export,02,C10A,BE,1e30", "colonne value_eur : « 1e30 » dépasse 10^13 €"),
+        ("2024,export,02,C10A,BE,1e300", "colonne value_eur : « 1e300 » dépasse 10^13 €"),
+        ("2024,export,02,C10A,BE,10000000000001", "colonne value_eur : « 10000000000001 » dépasse 10^13 €"),
+        ("24,export,02,C10A,BE,5", "colonne year : « 24 » n'est pas une année de quatre chiffres"),
+        ("-2024,export,02,C10A,BE,5", "colonne year : « -2024 » n'est pas une année de quatre chiffres"),
+        ("20245,export,02,C10A,BE,5", "colonne year : « 20245 » n'est pas une année de quatre chiffres"),
+    ],
+)
+def test_implausible_values_and_years_are_refused_at_validation(row, expected, tmp_path):
+    path = tmp_path / "donnees.csv"
+    path.write_text(HEADER + "2024,export,02,C10A,DE,5\n" + row + "\n", encoding="utf-8")
+    result = run_cli("indicators", "--dept", "02", "--json", "--data", path)
+    assert f"{path}:3 : {expected}" in one_error_line(result) and result.returncode == 2 and result.stdout == ""
 
 
 def test_ingest_errors_name_the_source_line_never_the_output(tmp_path):

@@ -777,12 +777,12 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
             frames.append(_convert(raw, source, profile, problems))
         except FactsheetsError as error:
             problems.add(str(error))
-    if not frames:
+    if not frames:  # every source failed, and each one said why in `problems`
         problems.raise_if_any()
     frame = pl.concat(frames, how="vertical")
     where = pl.col(WHERE_COLUMN)
     if reference is not None:
-        check_rows(frame.select(*CANONICAL_COLUMNS[:-1], pl.col("value_eur"), WHERE_COLUMN), reference, problems, where)
+        check_rows(frame, reference, problems, where)
     key = [*KEY[:1], PERIOD_COLUMN, *KEY[1:]] if profile.period_kind not in (None, "year") else KEY
     check_duplicates(frame, key, problems, where, DUPLICATE_FIX)
     problems.raise_if_any()
@@ -795,9 +795,10 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
         )
     if "period" in profile.columns:
         origin = [pl.col(name).first() for name in (SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN)]
-        frame = frame.sort([*KEY, PERIOD_COLUMN], maintain_order=True).group_by(KEY, maintain_order=True).agg(
-            pl.col("value_eur").sum(), *origin
-        )
+        total = pl.col("value_eur").sum()
+        # Thousands of euros have three decimals: the sum of the periods is rounded like its terms.
+        total = total.round(3) if profile.multiplier != 1 else total
+        frame = frame.sort([*KEY, PERIOD_COLUMN], maintain_order=True).group_by(KEY, maintain_order=True).agg(total, *origin)
     frame = frame.sort(SORT_KEY, maintain_order=True).with_columns(pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items())
     columns = [*CANONICAL_COLUMNS, SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN] if keep_origin else list(CANONICAL_COLUMNS)
     return IngestResult(frame.select(columns), rows_per_source, warnings, left_out)

@@ -78,7 +78,7 @@ DEFAULT_PERIOD_PATTERNS = {
 PROFILE_KEYS = (
     "format", "separator", "decimal", "encoding", "unit", "header", "columns", "flow_codes",
     "department_pad", "year_value", "year_from_filename",
-    "sheet", "skip_rows", "members", "period", "flow_from_filename",
+    "sheet", "skip_rows", "members", "period", "flow_from_filename", "department_from_filename",
 )
 CSV_KEYS = ("separator", "decimal", "encoding")
 
@@ -113,6 +113,7 @@ class Profile:
     period_kind: str | None = None  # with columns.period: 'year', 'quarter' or 'month'
     period_pattern: str | None = None  # regex with groups (?P<year>) and (?P<part>)
     flow_from_filename: Mapping[str, str] | None = None  # flow -> regex on the file or member name
+    department_from_filename: str | None = None  # regex with one group around the department code
 
     @property
     def multiplier(self) -> int:
@@ -288,8 +289,20 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
     has_period = columns_given.get("period") is not None
     needs_year = year_value is None and year_from_filename is None and not has_period
     flow_patterns = _parse_flow_patterns(data, path) if data.get("flow_from_filename") is not None else None
-    optional = {"period"} | ({"year"} if not needs_year else set()) | ({"flow"} if flow_patterns else set())
+    department_pattern = data.get("department_from_filename")
+    if department_pattern is not None:
+        try:
+            compiled = re.compile(str(department_pattern))
+        except re.error as error:
+            raise _profile_error(path, "department_from_filename", f"expression régulière invalide ({error})") from None
+        if compiled.groups != 1:
+            raise _profile_error(path, "department_from_filename", "l'expression régulière doit avoir exactement un groupe (…) autour du code")
+        department_pattern = str(department_pattern)
+    optional = ({"period"} | ({"year"} if not needs_year else set()) | ({"flow"} if flow_patterns else set())
+                | ({"department"} if department_pattern else set()))
     columns = _parse_columns(data, path, header, optional)
+    if department_pattern and "department" in columns:
+        raise _profile_error(path, "columns.department", "le département vient de department_from_filename ; retirez l'un des deux")
     if not needs_year and "year" in columns:
         source = "columns.period" if has_period else "year_value ou de year_from_filename"
         raise _profile_error(path, "columns.year", f"l'année vient de {source} ; retirez l'un des deux")
@@ -334,6 +347,7 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
         period_kind=period_kind,
         period_pattern=period_pattern,
         flow_from_filename=flow_patterns,
+        department_from_filename=department_pattern,
     )
 
 
@@ -594,6 +608,17 @@ def _year_from_name(source: Source, profile: Profile) -> int:
     return int(match.group(1))
 
 
+def _department_from_name(source: Source, profile: Profile) -> str:
+    assert profile.department_from_filename is not None
+    match = re.search(profile.department_from_filename, source.name)
+    if match is None or not match.group(1):
+        raise FactsheetsError(
+            f"{source.label} : aucun code de département dans le nom « {source.name} » avec le motif « {profile.department_from_filename} » "
+            f"(department_from_filename dans {profile.path}) ; renommez le fichier ou corrigez le motif"
+        )
+    return match.group(1).upper()
+
+
 def _number_text(raw: str, decimal: str) -> pl.Expr:
     """The raw value without thousands spaces, with '.' as decimal mark (null if ambiguous)."""
     text = pl.col(raw).str.strip_chars().str.replace_all(THOUSANDS_SPACES, "")
@@ -670,9 +695,13 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
 
     # Codes: present on every row (whether they are known codes is checked by validation).
     for field_, kind in (("department", "de département"), ("product", "produit"), ("country", "pays")):
-        checks.append((code(field_).is_null() | (code(field_) == ""), col[field_], f"n'est pas un code {kind}",
-                       f"chaque ligne doit avoir un code {kind}"))
-    department = code("department")
+        if field_ in col:
+            checks.append((code(field_).is_null() | (code(field_) == ""), col[field_], f"n'est pas un code {kind}",
+                           f"chaque ligne doit avoir un code {kind}"))
+    if profile.department_from_filename:
+        department = pl.lit(_department_from_name(source, profile), dtype=pl.String)
+    else:
+        department = code("department")
     if profile.department_pad:
         department = pl.when(department.str.contains(r"^\d+$")).then(department.str.zfill(profile.department_pad)).otherwise(department)
 
@@ -821,6 +850,11 @@ def _mapping_lines(frame: pl.DataFrame, source: Source, profile: Profile) -> lis
             if field_ == "year" and "period" not in profile.columns:
                 origin = f"{profile.year_value} (year_value)" if profile.year_value is not None else "tirée du nom du fichier (year_from_filename)"
                 lines.append(f"  year       ← {origin}")
+            elif field_ == "department" and profile.department_from_filename:
+                try:
+                    lines.append(f"  department ← {_department_from_name(source, profile)} (d'après le nom « {source.name} »)")
+                except FactsheetsError:
+                    lines.append(f"  department ← introuvable : le nom « {source.name} » ne correspond pas à department_from_filename")
             elif field_ == "flow" and profile.flow_from_filename:
                 try:
                     lines.append(f"  flow       ← {_flow_from_name(source, profile)} (d'après le nom « {source.name} »)")

@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 from factsheets.errors import FactsheetsError
 from factsheets.files import new_file_mode
 from factsheets.ingest import LINE_COLUMN, SOURCE_COLUMN, Profile, ingest, load_profile, write_canonical
+from factsheets.load import CANONICAL_COLUMNS as CANONICAL
 
 DGDDI_HEADER = "Annee;Flux;Code département;Libellé produit;Code A129;Code Pays;Valeur"
 NBSP = "\u00a0"
@@ -464,3 +465,38 @@ def test_excel_sheet_by_rank_or_name(two_sheets, tmp_path, sheet):
                                                  ("Export", "feuille « Export » introuvable ; feuilles du classeur : Notes, Données")])
 def test_excel_missing_sheet_lists_the_sheets(two_sheets, tmp_path, sheet, expected):
     assert error_of(ingest, [two_sheets], excel_profile(tmp_path, sheet)).startswith(f"{two_sheets} : {expected} ; corrigez « sheet »")
+
+
+def test_zip_of_csv_members_with_flow_and_department_in_their_names(tmp_path):
+    import zipfile
+
+    profile_path = tmp_path / "par_departement.yaml"
+    profile_path.write_text(
+        "format: auto\nseparator: ';'\ndecimal: ','\nencoding: latin-1\nunit: thousands_eur\nyear_value: 2024\n"
+        "members: ['*export*', '*import*']\n"
+        "flow_from_filename: {export: 'export', import: 'import'}\n"
+        "department_from_filename: '^dep_(\\w+?)_'\ndepartment_pad: 2\n"
+        "columns: {product: Produit, country: Pays, value: Valeur}\n",
+        encoding="utf-8",
+    )
+    archive = tmp_path / "departements.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("dep_2A_export.csv", "Produit;Pays;Valeur\nC10A;IT;1,5\n".encode("latin-1"))
+        zipped.writestr("sous/dep_2_import.csv", "Produit;Pays;Valeur\nC21Z;CN;2\nC21Z;DE;0,25\n".encode("latin-1"))
+        zipped.writestr("libellés.csv", "Code;Libellé\n".encode("latin-1"))  # not a member to read
+    frame = ingest([archive], load_profile(str(profile_path)), keep_origin=True)
+    assert frame.select(*CANONICAL, SOURCE_COLUMN, LINE_COLUMN).rows() == [
+        (2024, "export", "2A", "C10A", "IT", 1500.0, f"{archive} › dep_2A_export.csv", 2),
+        (2024, "import", "02", "C21Z", "CN", 2000.0, f"{archive} › sous/dep_2_import.csv", 2),
+        (2024, "import", "02", "C21Z", "DE", 250.0, f"{archive} › sous/dep_2_import.csv", 3),
+    ]
+
+    bad = tmp_path / "mauvais.zip"
+    with zipfile.ZipFile(bad, "w") as zipped:
+        zipped.writestr("dep_60_export.csv", "Produit;Pays;Valeur\nC10A;IT;x\nC10A;DE;1\nC10A;DE;2\n")
+        zipped.writestr("autre_import.csv", "Produit;Pays;Valeur\nC10A;IT;1\n")
+    lines = error_lines(ingest, [bad], load_profile(str(profile_path)))
+    assert lines[0].startswith(f"{bad} › autre_import.csv : aucun code de département dans le nom « autre_import.csv »")
+    assert lines[1].startswith(f"{bad} › dep_60_export.csv:2 : colonne Valeur : « x » n'est pas un nombre")
+    assert lines[2].startswith(f"{bad} › dep_60_export.csv:4 : ligne en double de {bad} › dep_60_export.csv:3 ")
+    assert len(lines) == 3

@@ -21,7 +21,7 @@ import os
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -404,7 +404,7 @@ def _format_of(name: str, profile: Profile, data: bytes, label: str) -> str:
     )
 
 
-def _excel_source(path: Path, data: bytes, profile: Profile, member: str | None) -> Source:
+def _excel_source(path: Path, data: bytes, profile: Profile, member: str | None, any_sheet: bool = False) -> Source:
     import fastexcel
 
     label = f"{path} › {member}" if member else str(path)
@@ -415,29 +415,27 @@ def _excel_source(path: Path, data: bytes, profile: Profile, member: str | None)
         sheets = tuple(fastexcel.read_excel(data).sheet_names)
     except (fastexcel.FastExcelError, ValueError, OSError) as error:
         raise FactsheetsError(f"{label} : classeur Excel illisible ({printable(str(error).splitlines()[0] if str(error) else type(error).__name__, 120)})") from None
-    wanted = profile.sheet
-    if isinstance(wanted, int):
-        if wanted > len(sheets):
-            raise FactsheetsError(f"{label} : pas de feuille n° {wanted}, le classeur en a {len(sheets)} ({', '.join(sheets)}) ; corrigez « sheet » dans {profile.path}")
-        sheet = sheets[wanted - 1]
-    else:
-        matches = [name for name in sheets if name.strip().lower() == wanted.strip().lower()]
-        if not matches:
-            raise FactsheetsError(f"{label} : feuille « {wanted} » introuvable ; feuilles du classeur : {', '.join(sheets)} ; corrigez « sheet » dans {profile.path}")
-        sheet = matches[0]
-    return Source(path, "excel", data, member, sheet, sheets)
+    source = Source(path, "excel", data, member, None, sheets)
+    sheet = _chosen_sheet(source, profile)
+    if any_sheet:  # inspecting: every sheet is shown, found or not
+        return source
+    if sheet is None and isinstance(profile.sheet, int):
+        raise FactsheetsError(f"{label} : pas de feuille n° {profile.sheet}, le classeur en a {len(sheets)} ({', '.join(sheets)}) ; corrigez « sheet » dans {profile.path}")
+    if sheet is None:
+        raise FactsheetsError(f"{label} : feuille « {profile.sheet} » introuvable ; feuilles du classeur : {', '.join(sheets)} ; corrigez « sheet » dans {profile.path}")
+    return replace(source, sheet=sheet)
 
 
-def _table_source(path: Path, name: str, data: bytes, profile: Profile, member: str | None) -> Source:
+def _table_source(path: Path, name: str, data: bytes, profile: Profile, member: str | None, any_sheet: bool = False) -> Source:
     fmt = _format_of(name, profile, data, f"{path} › {member}" if member else str(path))
     if fmt == "zip":
         raise FactsheetsError(f"{path} › {member} : archive dans l'archive, non prise en charge ; décompressez-la d'abord")
     if fmt == "excel":
-        return _excel_source(path, data, profile, member)
+        return _excel_source(path, data, profile, member, any_sheet)
     return Source(path, fmt, data, member)
 
 
-def _zip_members(path: Path, data: bytes, profile: Profile) -> list[Source]:
+def _zip_members(path: Path, data: bytes, profile: Profile, any_sheet: bool = False) -> list[Source]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = [info.filename for info in archive.infolist() if not info.is_dir()]
@@ -461,12 +459,15 @@ def _zip_members(path: Path, data: bytes, profile: Profile) -> list[Source]:
             member_data = archive.read(name)
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as error:
             raise FactsheetsError(f"{path} › {name} : illisible dans l'archive ({printable(error, 120)})") from None
-        sources.append(_table_source(path, name, member_data, profile, name))
+        sources.append(_table_source(path, name, member_data, profile, name, any_sheet))
     return sources
 
 
-def expand_sources(paths_given: Sequence[Path], profile: Profile, problems: Problems) -> list[Source]:
-    """Every table to read (files, archive members), in order; unreadable ones go to `problems`."""
+def expand_sources(paths_given: Sequence[Path], profile: Profile, problems: Problems, any_sheet: bool = False) -> list[Source]:
+    """Every table to read (files, archive members), in order; unreadable ones go to `problems`.
+
+    With any_sheet (inspecting), a workbook without the profile's sheet is kept too.
+    """
     if not paths_given:
         raise FactsheetsError("aucun fichier source indiqué ; indiquez un ou plusieurs fichiers bruts à convertir")
     seen: dict[Path, Path] = {}
@@ -484,9 +485,9 @@ def expand_sources(paths_given: Sequence[Path], profile: Profile, problems: Prob
                 raise FactsheetsError(f"{path} : ce n'est pas un fichier ; indiquez les fichiers de données brutes à convertir")
             data = read_bytes(path, "fichier source", "indiquez un autre fichier")
             if _format_of(path.name, profile, data, str(path)) == "zip":
-                sources.extend(_zip_members(path, data, profile))
+                sources.extend(_zip_members(path, data, profile, any_sheet))
             else:
-                sources.append(_table_source(path, path.name, data, profile, None))
+                sources.append(_table_source(path, path.name, data, profile, None, any_sheet))
         except FactsheetsError as error:
             problems.add(str(error))
     return sources
@@ -870,20 +871,32 @@ def _mapping_lines(frame: pl.DataFrame, source: Source, profile: Profile) -> lis
     return lines
 
 
+def _chosen_sheet(source: Source, profile: Profile) -> str | None:
+    """The sheet of `source`'s workbook that `profile` reads."""
+    if isinstance(profile.sheet, int):
+        return source.sheets[profile.sheet - 1] if profile.sheet <= len(source.sheets) else None
+    return next((name for name in source.sheets if name.strip().lower() == profile.sheet.strip().lower()), None)
+
+
 def inspect_sources(sources: Sequence[Path], profile: Profile) -> tuple[list[str], Problems]:
     """For each file, member and sheet: header, sample rows, the profile's mapping. Reads only."""
     problems = Problems()
     out: list[str] = []
-    for source in expand_sources(sources, profile, problems):
+    tables = []
+    for source in expand_sources(sources, profile, problems, any_sheet=True):
+        if source.sheets and _chosen_sheet(source, profile) is None:
+            out.append(f"{source.label} : la feuille « {profile.sheet} » du profil n'existe pas ; feuilles : {', '.join(source.sheets)}")
+        # Every sheet of a workbook: the data may be on another one than the profile says.
+        tables += [replace(source, sheet=sheet) for sheet in source.sheets] if source.sheets else [source]
+    for source in tables:
         try:
             frame = read_table(source, profile)
         except FactsheetsError as error:
             problems.add(str(error))
             continue
         header = [name for name in frame.columns if name != LINE_COLUMN]
-        out.append(f"== {source.where()} : {frame.height} ligne(s) de données ==")
-        if len(source.sheets) > 1:
-            out.append(f"feuilles du classeur : {', '.join(source.sheets)}")
+        chosen = " (la feuille que lit le profil)" if len(source.sheets) > 1 and source.sheet == _chosen_sheet(source, profile) else ""
+        out.append(f"== {source.where()} : {frame.height} ligne(s) de données{chosen} ==")
         out.append(f"en-tête ({_header_where(source, profile)}) : " + " | ".join(printable(name) for name in header))
         for row in frame.head(SAMPLE_ROWS).iter_rows(named=True):
             values = " | ".join("" if row[name] is None else printable(row[name], 30) for name in header)

@@ -500,3 +500,17 @@ def test_zip_of_csv_members_with_flow_and_department_in_their_names(tmp_path):
     assert lines[1].startswith(f"{bad} › dep_60_export.csv:2 : colonne Valeur : « x » n'est pas un nombre")
     assert lines[2].startswith(f"{bad} › dep_60_export.csv:4 : ligne en double de {bad} › dep_60_export.csv:3 ")
     assert len(lines) == 3
+
+
+def test_inspect_shows_every_sheet_even_without_the_profiles_one(two_sheets, tmp_path):
+    from factsheets.ingest import inspect_sources
+
+    lines, problems = inspect_sources([two_sheets], excel_profile(tmp_path, "Export"))
+    assert not problems
+    assert lines[0] == f"{two_sheets} : la feuille « Export » du profil n'existe pas ; feuilles : Notes, Données"
+    assert [line for line in lines if line.startswith("==")] == [
+        f"== {two_sheets} (feuille « Notes ») : 1 ligne(s) de données ==",
+        f"== {two_sheets} (feuille « Données ») : 1 ligne(s) de données ==",
+    ]
+    lines, _ = inspect_sources([two_sheets], excel_profile(tmp_path, "2"))
+    assert f"== {two_sheets} (feuille « Données ») : 1 ligne(s) de données (la feuille que lit le profil) ==" in lines

@@ -42,6 +42,7 @@ from .load import (
     read_bytes,
     read_csv_text,
 )
+from .validate import DUPLICATE_FIX, MAX_ROW_VALUE_EUR, MAX_ROW_VALUE_TEXT, check_duplicates, check_rows
 
 SOURCE_COLUMN = "__source"
 """With keep_origin=True, the source of each row (LINE_COLUMN holds its line, WHERE_COLUMN both)."""
@@ -80,13 +81,11 @@ PROFILE_KEYS = (
     "department_pad", "year_value", "year_from_filename",
     "sheet", "skip_rows", "members", "period", "flow_from_filename", "department_from_filename",
 )
-CSV_KEYS = ("separator", "decimal", "encoding")
 
 # Spaces used as thousands separators: space, no-break space, narrow no-break space.
 THOUSANDS_SPACES = r"[ \t\u00a0\u202f]"
 NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 YEAR_PATTERN = r"^\d{4}$"
-MAX_ROW_VALUE_EUR = 1e13  # the same plausibility bound as validate.MAX_ROW_VALUE_EUR
 SAMPLE_ROWS = 3
 
 
@@ -716,7 +715,7 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
     checks.append((is_number & ~finite, col["value"], "est hors limites", "écrivez un montant fini"))
     checks.append((finite & (value < 0), col["value"], "est négatif", "les montants sont positifs ou nuls"))
     checks.append((finite & (value > MAX_ROW_VALUE_EUR), col["value"],
-                   "dépasse 10^13 € (10 000 milliards d'euros), le plafond plausible d'une ligne",
+                   f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
                    f"vérifiez la valeur et l'unité (« unit » : {profile.unit} dans {profile.path})"))
 
     masks = raw.select([mask.fill_null(True).alias(f"check{index}") for index, (mask, *_rest) in enumerate(checks)])
@@ -791,8 +790,6 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
     checked too, and every problem (of every file) is raised together. With keep_origin,
     the first source row of each output row is kept (SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN).
     """
-    from .validate import DUPLICATE_FIX, check_duplicates, check_rows
-
     problems = Problems()
     tables = expand_sources(sources, profile, problems)
     frames, rows_per_source = [], {}

@@ -242,6 +242,20 @@ def _parse_sheet(data: Mapping[str, Any], path: Path) -> str | int:
     return sheet
 
 
+def _one_group_pattern(data: Mapping[str, Any], key: str, around: str, path: Path) -> str | None:
+    """A regular expression on file names, with exactly one group (around what it reads)."""
+    pattern = data.get(key)
+    if pattern is None:
+        return None
+    try:
+        compiled = re.compile(str(pattern))
+    except re.error as error:
+        raise _profile_error(path, key, f"expression régulière invalide ({error})") from None
+    if compiled.groups != 1:
+        raise _profile_error(path, key, f"l'expression régulière doit avoir exactement un groupe (…) autour {around}")
+    return str(pattern)
+
+
 def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
     unknown = sorted(set(map(str, data)) - set(PROFILE_KEYS))
     if unknown:
@@ -276,27 +290,12 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
         raise _profile_error(path, "year_value", "indiquez year_value ou year_from_filename, pas les deux")
     if year_value is not None and (isinstance(year_value, bool) or not isinstance(year_value, int)):
         raise _profile_error(path, "year_value", f"« {year_value} » n'est pas une année comme 2024")
-    if year_from_filename is not None:
-        try:
-            pattern = re.compile(str(year_from_filename))
-        except re.error as error:
-            raise _profile_error(path, "year_from_filename", f"expression régulière invalide ({error})") from None
-        if pattern.groups != 1:
-            raise _profile_error(path, "year_from_filename", "l'expression régulière doit avoir exactement un groupe (…) autour de l'année")
-        year_from_filename = str(year_from_filename)
+    year_from_filename = _one_group_pattern(data, "year_from_filename", "de l'année", path)
     columns_given = data.get("columns") if isinstance(data.get("columns"), dict) else {}
     has_period = columns_given.get("period") is not None
     needs_year = year_value is None and year_from_filename is None and not has_period
     flow_patterns = _parse_flow_patterns(data, path) if data.get("flow_from_filename") is not None else None
-    department_pattern = data.get("department_from_filename")
-    if department_pattern is not None:
-        try:
-            compiled = re.compile(str(department_pattern))
-        except re.error as error:
-            raise _profile_error(path, "department_from_filename", f"expression régulière invalide ({error})") from None
-        if compiled.groups != 1:
-            raise _profile_error(path, "department_from_filename", "l'expression régulière doit avoir exactement un groupe (…) autour du code")
-        department_pattern = str(department_pattern)
+    department_pattern = _one_group_pattern(data, "department_from_filename", "du code", path)
     optional = ({"period"} | ({"year"} if not needs_year else set()) | ({"flow"} if flow_patterns else set())
                 | ({"department"} if department_pattern else set()))
     columns = _parse_columns(data, path, header, optional)

@@ -84,8 +84,12 @@ def annex_rows(ind: DepartmentIndicators, texts: dict) -> list[Row]:
     t = _section(texts, "annex")
     flows, levels = t["flows"], t["levels"]
     year = ind.year
+    # A region of one department (971-976) has no chart or share of its own on the sheet.
+    single = ind.single_department_region
     areas: list[tuple[str, AreaFlows]] = [("department", ind.local), ("region", ind.region_flows),
                                           ("nation", ind.nation_flows)]
+    if single:
+        areas = [area for area in areas if area[0] != "region"]
 
     def summary(area: AreaFlows, flow: str) -> FlowSummary:
         return area.exports if flow == "export" else area.imports
@@ -97,7 +101,7 @@ def annex_rows(ind: DepartmentIndicators, texts: dict) -> list[Row]:
         for flow, shares in (("export", ind.export_shares), ("import", ind.import_shares)):
             local = level == "department"
             rows.append(Row("totals", levels[level], name, flows[flow], year, value_eur=summary(area, flow).total_eur,
-                            share_region=shares.share_of_region * 100 if local else None,
+                            share_region=shares.share_of_region * 100 if local and not single else None,
                             share_nation=shares.share_of_nation * 100 if local else None))
         rows.append(Row("totals", levels[level], name, flows["balance"], year,
                         value_eur=area.exports.total_eur - area.imports.total_eur))
@@ -134,7 +138,7 @@ def annex_rows(ind: DepartmentIndicators, texts: dict) -> list[Row]:
     evolution = ind.evolution
     if evolution is not None:
         for level, series, name in (("department", evolution.department, ind.department.name),
-                                    ("region", evolution.region, ind.region.name),
+                                    ("region", () if single else evolution.region, ind.region.name),
                                     ("nation", evolution.nation, ind.nation_flows.territory.name)):
             for totals in series:
                 for flow, value in (("export", totals.exports_eur), ("import", totals.imports_eur),

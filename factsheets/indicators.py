@@ -348,6 +348,7 @@ def compute_all(
     balance = _balance_countries(aggregates, codes, sizes.balance, labels)
     history = _history(trade, reference, codes, year, aggregates, sizes)
     regions: dict[str, AreaFlows] = {}
+    region_sizes = dict(reference.departments.group_by("region").len().iter_rows())
     results = {}
     for code in codes:
         _, name, region_code = reference.department(code)
@@ -372,6 +373,7 @@ def compute_all(
             export_shares=shares("export"),
             import_shares=shares("import"),
             balance_countries=balance[code],
+            single_department_region=region_sizes[region_code] == 1,
             evolution=_evolution(history, code, region_code, labels),
         )
     return results

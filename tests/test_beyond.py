@@ -241,3 +241,13 @@ def test_years_with_a_gap_draw_the_chart_without_the_comparison(tmp_path):
     assert earliest.returncode == 0, earliest.stderr
     assert "aucune année avant 2019 dans les données : la page « Évolution » est omise" in earliest.stderr
     assert len(PdfReader(earliest.stdout.strip()).pages) == 8
+
+
+def test_annex_of_an_overseas_department_has_no_region_of_its_own(tmp_path):
+    result = run_cli("render", "--dept", "976", "--annexe", "xlsx", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    sheets = pl.read_excel(tmp_path / "commerce-exterieur-2024-976-mayotte.xlsx", sheet_id=0)
+    for name, table in sheets.items():
+        assert "Région" not in table["Niveau"].to_list(), name
+    assert "Part de la région (%)" not in sheets["Totaux"].columns  # no share of itself
+    assert "Part de la France (%)" in sheets["Totaux"].columns

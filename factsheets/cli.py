@@ -119,8 +119,6 @@ def render(
     # The paths went to stdout as the sheets were written (announce).
     for note in report.notes:
         typer.echo(f"factsheets : {note}", err=True)
-    for path in report.summaries:
-        typer.echo(f"factsheets : synthèse : {path}", err=True)
     _warn_missing_territoires(report.without_territoires)
     if report.absent:
         typer.echo(f"factsheets : attention : {len(report.absent)} département(s) sans donnée en {report.year}, "

@@ -454,10 +454,14 @@ def render_departments(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    if len(report.codes) > 1:
+    if len(report.codes) > 1 and report.written:  # a run that wrote nothing has nothing to sum up
         from .annex import write_summary
 
-        report.summaries = write_summary(report, renderer.indicators, renderer.texts, out_dir)
+        try:
+            report.summaries = write_summary(report, renderer.indicators, renderer.texts, out_dir)
+        except OSError as error:
+            report.notes.append(f"{out_dir} : synthèse non écrite ({error.strerror or type(error).__name__}) ; "
+                                "les fiches écrites sont complètes")
     return report
 
 

@@ -76,6 +76,8 @@ class Recorder:
         self.ehlo_seen = 0  # every client greets first: 0 means nobody talked to the server
         self.data_failures = 0
         self.hold_after: int | None = None
+        self.data_delay = 0.0  # seconds the server takes over each message's data
+        self.drop_after_store = 0  # the next n messages are stored, then the connection is cut unanswered
         self.holding = threading.Event()
         self.release = threading.Event()
 
@@ -107,7 +109,12 @@ class Recorder:
         if self.data_failures > 0:
             self.data_failures -= 1
             return "451 4.3.0 Temporary failure, try again"
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        if self.drop_after_store > 0:
+            self.drop_after_store -= 1
+            server.transport.abort()  # stored, but the client never hears "250"
         return "250 2.0.0 Accepted"
 
     def parsed(self) -> list[email.message.EmailMessage]:

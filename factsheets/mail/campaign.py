@@ -371,15 +371,22 @@ def _message(delivery: Delivery, sender: Mailbox):
 
 @contextmanager
 def _interrupts_held() -> Iterator[None]:
-    """Ctrl-C waits until the block ends (then raises KeyboardInterrupt as usual)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    """Ctrl-C waits until the block ends, then stops the run as usual (KeyboardInterrupt).
+
+    A Python-level handler, not a blocked signal mask: SIGINT can be delivered to any
+    thread of the process (Polars has its own), and Python acts on it whichever one gets it.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: interrupted.append(number))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal: Journal, year: int,

@@ -86,8 +86,9 @@ def _trial(number: int, kill: signal.Signals, delay: float, template: Path, data
     """One campaign over CODES interrupted by `kill` `delay` s after its first message began, then run again."""
     out = root / f"trial-{number}"
     out.mkdir()
-    for pdf in template.glob("*.pdf"):  # rendered once up front; each run still renders and compares
-        (out / pdf.name).write_bytes(pdf.read_bytes())
+    for sheet in template.iterdir():  # rendered and checked once up front (the PDFs and their record)
+        if sheet.is_file() and not sheet.name.startswith(".mail-journal"):
+            (out / sheet.name).write_bytes(sheet.read_bytes())
     addresses = {code: {"to": [f"d{code}-t{number}@example.org"]} for code in CODES}
     for code in CODES[::4]:
         addresses[code]["cc"] = [f"c{code}-t{number}@example.org"]
@@ -123,8 +124,9 @@ def test_interrupted_campaigns_never_send_twice(tmp_path, server):
     server.data_delay = 0.05  # interruptions land in the middle of the sending
     data = canonical_csv(tmp_path / "data.csv")
     template = tmp_path / "template"
-    result = run_cli("render", *[arg for code in CODES for arg in ("--dept", code)], "--data", data, "--out", template)
-    assert result.returncode == 0, result.stderr
+    recipients = recipients_yaml(tmp_path / "all.yaml", {code: {"to": [f"d{code}@example.org"]} for code in CODES})
+    result = run_cli(*mail_args(recipients, template, server.port, data))  # a dry run renders and checks every sheet
+    assert result.returncode == 0 and (template / ".mail-sheets.json").is_file(), result.stderr
     rng = random.Random(20241129)
     plan = [(number, signal.SIGINT if number % 2 else signal.SIGKILL, rng.uniform(0, len(CODES) * 0.06))
             for number in range(20)]
@@ -237,6 +239,46 @@ def test_the_attachment_is_a_fresh_render_of_the_given_data(tmp_path, server):
         assert attachment(message)[2] == expected
         assert next(out.glob(f"*-{code}-*.pdf")).read_bytes() == expected
     assert fresh_render(tmp_path, "02", old) != fresh_render(tmp_path, "02", new)  # the data did matter
+
+
+def test_a_sheet_checked_earlier_is_drawn_again_when_the_configuration_changes(tmp_path, server):
+    """Sheets rendered and checked by a run are not drawn again for the same inputs; any
+    change of configuration makes them stale: rendered again, and the attachment follows."""
+    import shutil
+
+    home = tmp_path / "home"
+    for folder in ("config", "fonts", "assets"):
+        if (PROJECT_ROOT / folder).is_dir():
+            shutil.copytree(PROJECT_ROOT / folder, home / folder)
+    env = {**os.environ, "FACTSHEETS_HOME": str(home)}
+    data = canonical_csv(tmp_path / "data.csv", ("02",))
+    out = tmp_path / "out"
+    path = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"]}})
+
+    def mail(*extra):
+        return subprocess.run([sys.executable, "-m", "factsheets", *mail_args(path, out, server.port, data, *extra)],
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=env)
+
+    assert "fiche produite" in mail().stdout
+    assert "fiche" not in mail().stdout.split("pièce jointe")[1]  # checked already: nothing to say
+    texts = home / "config" / "texts.yaml"
+    texts.write_text(texts.read_text(encoding="utf-8").replace(
+        'title: "Les indicateurs clés : commerce extérieur"', 'title: "Les indicateurs clés du commerce extérieur"'),
+        encoding="utf-8")
+    dry = mail()
+    assert "fiche recalculée" in dry.stdout, dry.stdout + dry.stderr
+    sent = mail("--send")
+    assert sent.returncode == 0, sent.stderr
+    (message,) = received(server, "d02@example.org")
+    rendered = subprocess.run([sys.executable, "-m", "factsheets", "render", "--dept", "02", "--data", str(data),
+                               "--out", str(tmp_path / "render")], cwd=PROJECT_ROOT, capture_output=True, text=True, env=env)
+    assert attachment(message)[2] == Path(rendered.stdout.strip()).read_bytes()
+    import io
+
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(attachment(message)[2])).pages)
+    assert "indicateurs clés du commerce extérieur" in " ".join(text.split())
 
 
 def test_the_synthetic_sample_is_not_sent_without_consent(tmp_path, server):

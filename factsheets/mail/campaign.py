@@ -37,7 +37,7 @@ from .config import MAIL_CONFIG, MailConfig, load_mail_config
 from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
 from .recipients import ROLES, Mailbox, RecipientBook, Recipients, load_recipients, parse_mailbox, printable
-from .sheets import FreshSheets, Sheet, refresh
+from .sheets import Sheet, fresh_sheets, refresh
 from .smtp import OutcomeUnknown, Permanent, SmtpSession, decimal, describe_failure, is_loopback, is_permanent, smtp_credentials
 
 Log = Callable[[str], None]
@@ -297,25 +297,26 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
 
     reference = load_reference()
     codes = [entry.code for entry in entries]
+    names = {code: reference.department(code)[1] for code in codes}
     if sheets is None:
         try:
-            sheets = FreshSheets(data, year, codes)
+            fresh, year, _ = fresh_sheets(data, year, codes, names, out_dir, problems)
         except FactsheetsError as error:
             problems.append(f"impossible de produire les fiches : {error}")
             return [], 0
-    names = {code: reference.department(code)[1] for code in codes}
-    fresh = refresh(sheets, codes, names, out_dir, problems)
+    else:
+        fresh, year = refresh(sheets, codes, names, out_dir, problems), sheets.year
     deliveries = []
     for entry in entries:
         if entry.code not in fresh:
             continue  # reported by refresh
         values = {"department": names[entry.code], "de_department": reference.department_after_de(entry.code),
-                  "code": entry.code, "year": sheets.year}
+                  "code": entry.code, "year": year}
         deliveries.append(Delivery(
             code=entry.code, name=names[entry.code], recipients=entry, sheet=fresh[entry.code],
             subject=config.subject.format(**values), body=config.body.format(**values), synthetic=synthetic,
         ))
-    return deliveries, sheets.year
+    return deliveries, year
 
 
 def _plan(deliveries: list[Delivery], journal: Journal, year: int, resend: bool, resend_uncertain: bool,

@@ -395,7 +395,8 @@ def test_bad_spreadsheet_rows_are_listed_together(tmp_path, server):
                                   ("80", "somme@example.org", "copie")]):
         sheet.write_row(row, 0, values)
     workbook.close()
-    result = run_cli(*mail_args(xlsx_path, tmp_path / "out", server.port, tmp_path / "absent.csv", "--send"))
+    data = canonical_csv(tmp_path / "data.csv", ("02", "60", "80"))
+    result = run_cli(*mail_args(xlsx_path, tmp_path / "out", server.port, data, "--send"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 4, result.stderr  # three rows, one line each, and the summary

@@ -175,7 +175,7 @@ def run_mail(
             "indiquez vos données réelles avec --data, ou ajoutez --allow-synthetic pour un envoi d'essai"
         )
     deliveries: list[Delivery] = []
-    if not problems:
+    if not (synthetic and send and not allow_synthetic):  # refused anyway: spare the rendering
         deliveries, year = _prepare(entries, year, data, out_dir, config, sheets, synthetic, problems)
     if problems:
         if len(problems) > 1:
@@ -402,10 +402,15 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
                for address, role in roles.items()]
     attempts = config.retries + 1
     for attempt in range(1, attempts + 1):
-        with _interrupts_held():  # the intent, the transaction and its outcome go together
+        began = []
+
+        def begin() -> None:  # recipients accepted: the intent is made durable before the data goes
             _journal_write(delivery.code, False, lambda: journal.begin(intents))
+            began.append(True)
+
+        with _interrupts_held():  # the intent, the transaction and its outcome go together
             try:
-                session.send(sender.address, list(roles), payload)
+                session.send(sender.address, list(roles), payload, before_data=begin)
             except OutcomeUnknown as error:
                 # Maybe stored: never retried in this run; the intent entries stay "incertain".
                 reason = describe_failure(error, host, port, config.timeout_seconds)
@@ -420,9 +425,10 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
             except (OSError, Permanent, smtplib.SMTPException) as error:
                 session.close()
                 reason = describe_failure(error, host, port, config.timeout_seconds)
-                _journal_write(delivery.code, False, lambda: journal.finish(message_id, "failed", failed_at=now(), reason=reason))
-                last = is_permanent(error) or attempt == attempts
-                if last:
+                if began:  # refused after the intent: not delivered
+                    _journal_write(delivery.code, False,
+                                   lambda: journal.finish(message_id, "failed", failed_at=now(), reason=reason))
+                if is_permanent(error) or attempt == attempts:
                     tries = f" (après {attempt} tentatives)" if attempt > 1 else ""
                     delivery.status, delivery.note = "failed", reason + tries
                     report.failures[delivery.code] = reason + tries

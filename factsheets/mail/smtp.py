@@ -16,7 +16,7 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import FactsheetsError
 
@@ -93,11 +93,14 @@ class SmtpSession:
             raise
         return smtp
 
-    def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+    def send(self, sender: str, recipients: Sequence[str], message: bytes,
+             before_data: Callable[[], None] | None = None) -> None:
         """All or nothing: if any recipient is refused the message is not sent to the others.
 
-        Raises OutcomeUnknown when the connection fails after the whole message data went
-        out (the server may have stored it); any other exception means it was not stored.
+        `before_data` is called once the recipients are accepted, just before the message
+        data (the only step after which the server can store it). Raises OutcomeUnknown when
+        the connection fails after the whole data went out (the server may have stored it);
+        any other exception means it was not stored.
         """
         if self._smtp is None:
             self.failed_to_connect = True
@@ -116,6 +119,8 @@ class SmtpSession:
         if refused:
             self._reset()
             raise smtplib.SMTPRecipientsRefused(refused)
+        if before_data is not None:
+            before_data()
         # smtplib.SMTP.data, split so that we know whether the final "." has left: only then
         # can the server have stored the message.
         smtp.putcmd("data")

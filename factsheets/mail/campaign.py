@@ -6,15 +6,18 @@ Flow of `run_mail`:
    without `--allow-synthetic`. Every problem is collected and reported together, one line
    each, and nothing is sent.
 2. Render every sheet afresh in memory (sheets.py) and make the file on disk equal to it:
-   the attachment is always what `render` makes now from `--data` and the configuration.
+   the attachment is always what `render` makes now from `--data` and the configuration
+   (a sheet checked by an earlier run for exactly the same inputs is not drawn again).
 3. Plan each department from the journal (journal.py), address by address: an address
    that has this content never gets it again; a new address gets it, alone in its message;
    an older content goes again only with `resend`; an unknown outcome ("incertain") only
    with `resend_uncertain`.
 4. Dry run (default): print the plan. `preview`: write each message as an .eml file.
-   `send`: for each message, a durable "intent" entry, the SMTP transaction (smtp.py), then
-   the entry settled ("sent"/"failed"); Ctrl-C is held back during those three steps, so
-   the message in flight is finished and journalled before the run stops.
+   `send`: for each message, the SMTP transaction (smtp.py) with a durable "intent" entry
+   made once the recipients are accepted, just before the message data, then the entry
+   settled ("sent"/"failed"). Ctrl-C is held back during the whole transaction, so the
+   message in flight is finished and journalled before the run stops. An answer lost after
+   the data went out leaves the intent: "incertain", never retried in the same run.
 
 Output: one line per department to `show` (stdout by default, kept in `MailReport.lines`);
 retries, failures and the summary go to `log` (stderr in the CLI).
@@ -140,7 +143,7 @@ def run_mail(
 ) -> MailReport:
     """Plan (default), preview or send one message per department; see the module docstring.
 
-    `sheets` renders the sheets (default: FreshSheets from `data` and `year`); tests give
+    `sheets` renders the sheets (default: sheets.fresh_sheets from `data` and `year`); tests give
     a stand-in with `year`, `synthetic` and `sheet_bytes(code)`. `on_sent(code)` is called
     after each accepted message, once the journal is saved. Raises MailValidationError
     when validation fails: nothing is sent.

@@ -211,7 +211,7 @@ def _load_table(path: Path) -> RecipientBook:
             separator = ";" if head and head[0].count(";") > head[0].count(",") else ","
             frame = pl.read_csv(path, separator=separator, infer_schema=False, encoding="utf8-lossy")
         else:
-            frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
+            frame = pl.read_excel(path, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
     except Exception as error:  # polars and fastexcel raise many kinds for an unreadable file
         reason = " ".join(str(error).split())[:200]
         raise FactsheetsError(f"{path} : fichier de destinataires illisible ({reason}) ; enregistrez-le en CSV UTF-8 ou en XLSX") from None

@@ -364,7 +364,7 @@ def _held_note(delivery: Delivery) -> str:
         elif kind == "changed":
             parts.append(f"{delivery.pdf.name} modifié depuis l'envoi du {date} à {addresses} ; utilisez --resend pour l'envoyer à nouveau")
         else:
-            parts.append(f"incertain : envoi à {addresses} commencé le {date} sans confirmation du serveur (le message a pu "
+            parts.append(f"envoi à {addresses} commencé le {date} sans confirmation du serveur (incertain : le message a pu "
                          "arriver) ; vérifiez auprès des destinataires, puis relancez avec --resend-uncertain pour l'envoyer à nouveau")
     return " ; ".join(parts)
 
@@ -418,7 +418,7 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
                 # Maybe stored: never retried in this run; the intent entries stay "incertain".
                 reason = describe_failure(error, host, port, config.timeout_seconds)
                 delivery.status = "uncertain"
-                delivery.note = (f"incertain : {reason} ; le serveur a pu enregistrer le message : pas de nouvel essai ; "
+                delivery.note = (f"{reason} ; le serveur a pu enregistrer le message : pas de nouvel essai ; "
                                  "vérifiez auprès des destinataires, puis relancez avec --resend-uncertain pour l'envoyer à nouveau")
                 report.uncertain.append(delivery.code)
                 report.uncertain_now.append(delivery.code)

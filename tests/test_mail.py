@@ -778,3 +778,13 @@ def test_one_department_typed_twice_is_mailed_once(setup, server):
     recipients, out = setup
     report, shown, _ = mail(recipients, out, server.port, send=True, codes=["2", "02", "60"])
     assert report.sent == ["02", "60"] and len(shown) == 2 and len(server.messages) == 2
+
+
+def test_the_yaml_and_csv_examples_say_the_same():
+    from factsheets.paths import PROJECT_ROOT
+
+    books = [load_recipients(PROJECT_ROOT / "examples" / f"recipients.example.{kind}") for kind in ("yaml", "csv")]
+    assert all(book.problems == [] for book in books)
+    yaml_book, csv_book = ([(entry.code, entry.to, entry.cc, entry.bcc) for entry in book.entries] for book in books)
+    assert yaml_book == csv_book
+    assert yaml_book[1][1][0].name == "Service développement économique"

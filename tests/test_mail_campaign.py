@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from email.parser import BytesParser
 from pathlib import Path
 
-import pytest
 
 from cli_helpers import PROJECT_ROOT, one_error_line, run_cli
 from test_mail import attachment, server  # noqa: F401  (server is a fixture)

@@ -432,3 +432,11 @@ def test_preview_writes_one_eml_per_message_and_connects_nowhere(tmp_path, serve
     again = run_cli(*mail_args(path, out, server.port, data, "--preview", tmp_path / "apercu-2"))
     assert not list((tmp_path / "apercu-2").glob("*.eml"))  # nothing would go out any more
     assert Counter(status(line) for line in again.stdout.splitlines()) == {"déjà envoyé": 2}
+
+
+def test_a_department_without_data_is_not_mailed_an_empty_sheet(tmp_path, server):
+    data = canonical_csv(tmp_path / "data.csv", ("02",))
+    path = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"]}, "75": {"to": ["p@example.org"]}})
+    line = one_error_line(run_cli(*mail_args(path, tmp_path / "out", server.port, data, "--send")))
+    assert "département 75" in line and "aucune donnée" in line and "data.csv" in line
+    assert server.ehlo_seen == 0 and not list((tmp_path / "out").glob("*-75-*.pdf"))

@@ -47,12 +47,20 @@ class FreshSheets:
 
     def __init__(self, data: Path, year: int | None, codes: Sequence[str]):
         from ..render import SheetRenderer
+        from ..validate import departments_present
 
+        self.data = data
         self._renderer = SheetRenderer(data, year, codes)
         self.year: int = self._renderer.year
         self.synthetic: bool = self._renderer.synthetic
+        # `render --dept` refuses a department without any row in the year (it would be an
+        # empty sheet): so does mail. (render.py asks the renderer's data the same way.)
+        self._present = departments_present(self._renderer._trade, self.year)
 
     def sheet_bytes(self, code: str) -> bytes:
+        if code not in self._present:
+            raise FactsheetsError(f"aucune donnée pour ce département en {self.year} dans {self.data} ; "
+                                  "vérifiez --data et --year, ou retirez-le du fichier des destinataires")
         return self._renderer.sheet_bytes(code)
 
 

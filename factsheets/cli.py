@@ -101,7 +101,7 @@ def render(
     for code in codes:
         if code in report.written:
             typer.echo(str(report.written[code]))
-    _warn_missing_territoires(report.without_territoires)
+    _warn_missing_territoires([code for code in report.without_territoires if code in report.written])
     if report.absent:
         typer.echo(f"factsheets : attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
                    f"aucune fiche : {', '.join(report.absent)}", err=True)

@@ -1,8 +1,9 @@
 """The data annex next to each sheet (render --annexe xlsx|csv) and the campaign summary.
 
-The annex holds the figures behind every chart of the sheet: totals and shares, products
-and countries (top 10 + "Autres", for the department, its region and France), the Sankey
-flows, the balance countries, the years of the evolution and the N / N-1 changes. Values
+The annex holds the figures behind the charts of the sheet: totals and shares, products
+and countries (top 10 + "Autres", for the department, its region and France), the
+department's Sankey flows (not the region's and France's ribbons: see annex_rows), the
+balance countries, the years of the evolution and the N / N-1 changes. Values
 in euros (exact, as `indicators --json`) and in millions of euros (as printed).
 
 Formats, and why:
@@ -117,8 +118,12 @@ def annex_rows(ind: DepartmentIndicators, texts: dict) -> list[Row]:
                               else {"country_code": code, "country": label})
                     rows.append(Row(table, levels[level], area.territory.name, flows[flow], year,
                                     None if item.is_other else rank, value_eur=item.value_eur, **fields))
-    # Sankey ribbons: product -> country (exports), country -> product (imports).
-    for level, area in areas:
+    # Sankey ribbons: product -> country (exports), country -> product (imports), of the
+    # department. The region's and France's ribbons are left out: they would be five sixths
+    # of the annex, the same in every annex of a region, and would make writing it cost more
+    # than the sheet itself (issue 14 caps --annexe at half a sheet); their totals, products
+    # and countries (the Sankeys' nodes) are above.
+    for level, area in areas[:1]:
         for flow in ("export", "import"):
             sankey = summary(area, flow).sankey
             names = {item.code: (("", t["other"]) if item.is_other else (item.code, item.label))

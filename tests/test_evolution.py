@@ -171,3 +171,30 @@ def test_renderer_refuses_raster_images():
     figure.add_axes((0, 0, 1, 1)).imshow(np.zeros((4, 4)))
     with pytest.raises(FactsheetsError, match="image matricielle"):
         figure_drawing(figure, register_pdf_fonts(settings()))
+
+
+def test_a_chart_does_not_depend_on_the_one_drawn_before():
+    """The figure is reused within a process: 60 drawn after 976 is 60 drawn first."""
+    import factsheets.layout  # noqa: F401  (invariant PDF output)
+    from reportlab.graphics import renderPDF
+
+    from factsheets.charts import evolution as module
+    from factsheets.config import settings
+    from factsheets.fonts import register_pdf_fonts
+    from factsheets.indicators import compute_all
+    from factsheets.validate import load_trade_data
+
+    reference = load_reference()
+    config = settings()
+    fonts = register_pdf_fonts(config)
+    indicators = compute_all(load_trade_data(SAMPLE_DATA, reference), reference, config, 2024, ["60", "976"])
+
+    def pdf(code: str) -> bytes:
+        return renderPDF.drawToString(module.evolution_chart(indicators[code].evolution, config, fonts))
+
+    module._CHARTS.clear()
+    first = pdf("60")
+    module._CHARTS.clear()
+    pdf("976")
+    assert pdf("60") == first
+    assert pdf("976") != first

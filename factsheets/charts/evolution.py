@@ -44,52 +44,87 @@ def evolution_series(evolution: Evolution) -> tuple[list[int], list[float], list
 
 
 def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> Drawing:
-    # matplotlib is imported here: a run without --evolution never pays for it.
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+    from .matplotlib_drawing import figure_drawing
 
-    from .matplotlib_drawing import POINTS_PER_INCH, figure_drawing
-
-    width = number(settings, "charts.evolution.width")
-    height = number(settings, "charts.evolution.height")
-    size = number(settings, "charts.evolution.font_size")
-    line_width = number(settings, "charts.evolution.line_width")
-    text_colour = _hex(settings, "text")
-    muted = _hex(settings, "muted")
-    rule = _hex(settings, "rule")
     years, exports, imports = evolution_series(evolution)
+    chart = _chart(settings, tuple(years))
+    chart.show(exports, imports)
+    return figure_drawing(chart.figure, fonts)
 
-    figure = Figure(figsize=(width / POINTS_PER_INCH, height / POINTS_PER_INCH), dpi=POINTS_PER_INCH)
-    figure.patch.set_visible(False)
-    axes = figure.add_axes((LEFT / width, BOTTOM / height, 1 - (LEFT + RIGHT) / width, 1 - (BOTTOM + TOP) / height))
-    axes.patch.set_visible(False)
-    for key, values in (("exports", exports), ("imports", imports)):
-        tint = _hex(settings, f"bar_{key}")
-        axes.plot(years, values, color=tint, linewidth=line_width, marker="o", markersize=3.2,
-                  label=label(settings, key), solid_joinstyle="round", solid_capstyle="round")
-    top = max([*exports, *imports, 0.0])
-    # From zero, so that the heights compare honestly; room above for the highest point.
-    axes.set_ylim(0, top * 1.08 if top > 0 else 1.0)
-    axes.set_xlim(years[0] - 0.3, years[-1] + 0.3)
-    axes.xaxis.set_major_locator(FixedLocator(years))
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: str(int(round(value)))))
-    axes.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], min_n_ticks=3))
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_millions(value * 1e6)))
-    axes.tick_params(labelsize=size, colors=muted, labelcolor=text_colour, length=3, width=0.5)
-    axes.grid(axis="y", color=rule, linewidth=0.5)
-    axes.set_axisbelow(True)
-    for side in ("top", "right", "left"):
-        axes.spines[side].set_visible(False)
-    axes.spines["bottom"].set_color(muted)
-    axes.spines["bottom"].set_linewidth(0.5)
-    axes.set_ylabel(label(settings, "unit_millions"), fontsize=size, color=text_colour, labelpad=4)
-    axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False, fontsize=size,
-                borderaxespad=0.3, handlelength=1.8, labelcolor=text_colour)
-    # The last year's values next to their points: the figures the page's text talks about,
-    # moved apart vertically when the two points are closer than a line of text.
-    offsets = _label_offsets(exports[-1], imports[-1], axes.get_ylim()[1], height - BOTTOM - TOP, size * 1.15)
-    for values, key, offset in ((exports, "exports", offsets[0]), (imports, "imports", offsets[1])):
-        axes.annotate(format_millions(values[-1] * 1e6), (years[-1], values[-1]), xytext=(5, offset),
-                      textcoords="offset points", va="center", ha="left", fontsize=size * 0.95,
-                      color=_hex(settings, f"bar_{key}"))
-    return figure_drawing(figure, fonts)
+
+# Building a figure (axes, ticks, legend) costs more than drawing it: one is built per
+# process and per set of years, then only its data changes from sheet to sheet. Every
+# data-dependent artist is reset by `show`, so a chart never depends on the one before
+# (tests/test_evolution.py draws one after another and compares).
+_CHARTS: dict[tuple, "_EvolutionFigure"] = {}
+
+
+def _chart(settings: dict, years: tuple[int, ...]) -> "_EvolutionFigure":
+    values = tuple(number(settings, f"charts.evolution.{key}") for key in ("width", "height", "font_size", "line_width"))
+    colours = tuple(_hex(settings, key) for key in ("text", "muted", "rule", "bar_exports", "bar_imports"))
+    words = tuple(label(settings, key) for key in ("exports", "imports", "unit_millions"))
+    key = (values, colours, words, years)
+    if key not in _CHARTS:
+        _CHARTS[key] = _EvolutionFigure(*values, colours, words, years)
+    return _CHARTS[key]
+
+
+class _EvolutionFigure:
+    def __init__(self, width: float, height: float, size: float, line_width: float,
+                 colours: tuple[str, ...], words: tuple[str, ...], years: tuple[int, ...]):
+        # matplotlib is imported here: a run without --evolution never pays for it.
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+        from .matplotlib_drawing import POINTS_PER_INCH
+
+        text_colour, muted, rule, export_colour, import_colour = colours
+        self.years = list(years)
+        self.size = size
+        self.axes_height = height - BOTTOM - TOP
+        self.figure = Figure(figsize=(width / POINTS_PER_INCH, height / POINTS_PER_INCH), dpi=POINTS_PER_INCH)
+        self.figure.patch.set_visible(False)
+        axes = self.figure.add_axes((LEFT / width, BOTTOM / height, 1 - (LEFT + RIGHT) / width,
+                                     1 - (BOTTOM + TOP) / height))
+        axes.patch.set_visible(False)
+        self.lines = [
+            axes.plot(self.years, [0.0] * len(years), color=tint, linewidth=line_width, marker="o", markersize=3.2,
+                      label=word, solid_joinstyle="round", solid_capstyle="round")[0]
+            for tint, word in ((export_colour, words[0]), (import_colour, words[1]))
+        ]
+        axes.set_xlim(years[0] - 0.3, years[-1] + 0.3)
+        axes.xaxis.set_major_locator(FixedLocator(self.years))
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: str(int(round(value)))))
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], min_n_ticks=3))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_millions(value * 1e6)))
+        axes.tick_params(labelsize=size, colors=muted, labelcolor=text_colour, length=3, width=0.5)
+        axes.grid(axis="y", color=rule, linewidth=0.5)
+        axes.set_axisbelow(True)
+        for side in ("top", "right", "left"):
+            axes.spines[side].set_visible(False)
+        axes.spines["bottom"].set_color(muted)
+        axes.spines["bottom"].set_linewidth(0.5)
+        axes.set_ylabel(words[2], fontsize=size, color=text_colour, labelpad=4)
+        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False, fontsize=size,
+                    borderaxespad=0.3, handlelength=1.8, labelcolor=text_colour)
+        # The last year's values next to their points: the figures the page's text talks about.
+        self.labels = [
+            axes.annotate("", (years[-1], 0.0), xytext=(5, 0), textcoords="offset points", va="center", ha="left",
+                          fontsize=size * 0.95, color=tint)
+            for tint in (export_colour, import_colour)
+        ]
+        self.axes = axes
+
+    def show(self, exports: list[float], imports: list[float]) -> None:
+        """Put this department's series in the figure (every data-dependent artist is set)."""
+        for line, values in zip(self.lines, (exports, imports)):
+            line.set_data(self.years, values)
+        top = max([*exports, *imports, 0.0])
+        # From zero, so that the heights compare honestly; room above for the highest point.
+        self.axes.set_ylim(0, top * 1.08 if top > 0 else 1.0)
+        # Labels moved apart vertically when the two points are closer than a line of text.
+        offsets = _label_offsets(exports[-1], imports[-1], self.axes.get_ylim()[1], self.axes_height, self.size * 1.15)
+        for text, values, offset in zip(self.labels, (exports, imports), offsets):
+            text.set_text(format_millions(values[-1] * 1e6))
+            text.xy = (self.years[-1], values[-1])
+            text.xyann = (5, offset)

@@ -98,6 +98,22 @@ class DrawingRenderer(RendererBase):
             group.rotate(angle)
         self.shapes.append(group)
 
+    def draw_markers(self, gc, marker_path, marker_trans, path, trans, rgbFace=None):
+        """All the markers of a line as one path (one shape, not one per point: cheaper to draw)."""
+        import numpy as np
+        from matplotlib.transforms import IdentityTransform
+
+        marker = marker_trans.transform_path(marker_path)
+        points = trans.transform(path.vertices)
+        points = points[np.isfinite(points).all(axis=1)]
+        if not len(points) or not len(marker.vertices):
+            return
+        codes = marker.codes if marker.codes is not None else np.full(len(marker.vertices), MplPath.LINETO)
+        codes = codes.copy()
+        codes[0] = MplPath.MOVETO
+        vertices = np.concatenate([marker.vertices + point for point in points])
+        self.draw_path(gc, MplPath(vertices, np.tile(codes, len(points))), IdentityTransform(), rgbFace)
+
     def draw_path(self, gc, path, transform, rgbFace=None):
         stroke_width = gc.get_linewidth()
         stroke = None

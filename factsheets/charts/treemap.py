@@ -35,6 +35,9 @@ SWATCH = 8.0  # the coloured square before a caption
 SWATCH_GAP = 4.0
 PADDING = 3.0  # between a cell edge and its label
 NUMBER_PADDING = 1.5  # between a cell edge and its key number
+# Ink of the figures 0-9 in em, measured on the Open Sans faces (glyph bounding boxes): a key
+# number needs this much height, not the accents and descenders a name line allows for.
+FIGURE_TOP, FIGURE_BOTTOM = 0.725, 0.01
 MAX_NAME_LINES = 3
 INLINE_GAP = "  "  # between a name and its value when both share one line
 # Below this width (as a share of the plot height) a block of the same height as the other
@@ -259,8 +262,17 @@ def cell_label(cell: Cell, fonts: LabelFonts, value_text: str) -> CellLabel | No
 
 
 def number_fits(cell: Cell, fonts: LabelFonts, text: str) -> bool:
+    """A key number fits by its figures' ink: no accent above, no descender below."""
     return (fonts.name.width(text) <= cell.w - 2 * NUMBER_PADDING + v.FIT_TOLERANCE
-            and fonts.name.top + fonts.name.bottom <= cell.h - 2 * NUMBER_PADDING + v.FIT_TOLERANCE)
+            and _figure_height(fonts) <= cell.h - 2 * NUMBER_PADDING + v.FIT_TOLERANCE)
+
+
+def _figure_top(fonts: LabelFonts) -> float:
+    return FIGURE_TOP * fonts.name.size
+
+
+def _figure_height(fonts: LabelFonts) -> float:
+    return (FIGURE_TOP + FIGURE_BOTTOM) * fonts.name.size
 
 
 def _value_text(item: Item, unit: str) -> str:
@@ -457,7 +469,7 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, he
         if tile.label is not None:
             shapes.extend(_label_shapes(cell, tile.label, ink))
         elif tile.number_fits:
-            shapes.append(v.text(cell.x + NUMBER_PADDING, cell.y + cell.h - NUMBER_PADDING - fonts.name.top,
+            shapes.append(v.text(cell.x + NUMBER_PADDING, cell.y + cell.h - NUMBER_PADDING - _figure_top(fonts),
                                  str(tile.number), fonts.name, ink))
     shapes.extend(_key_shapes(plan, bases, text_colour))
 

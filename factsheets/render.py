@@ -59,6 +59,7 @@ class RenderReport:
     failures: dict[str, str] = field(default_factory=dict)  # department code -> one-line message
     # Requested departments with no configured Territoires d'industrie list (no list on their cover).
     without_territoires: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # --all: departments without data in the year, not rendered
 
 
 def slugify(text: str) -> str:
@@ -209,6 +210,8 @@ def _outcome(code: str, attempt: Callable[[], Path]) -> tuple[str, str | None, s
         return code, str(attempt()), None
     except FactsheetsError as error:
         return code, None, str(error)
+    except OSError as error:  # a full disk fails every sheet the same way: one message for all
+        return code, None, f"écriture impossible ({error.strerror or error}) ; libérez de la place ou choisissez un autre dossier avec --out"
     except Exception as error:  # a bug in one sheet must not lose the others
         return code, None, f"{type(error).__name__}: {error}"
 
@@ -389,15 +392,18 @@ def render_departments(
         from .reference import load_reference  # imports Polars
 
         reference = load_reference()
+        every_department = codes is None
         codes = reference.department_codes(codes)
+        # Loading here validates the data and the year before any sheet is drawn.
+        renderer = SheetRenderer(data, year, [])
+        codes, absent, failures = _with_data(codes, every_department, renderer, data)
         # By region, so that each process meets a region's charts in a row.
         ordered = sorted(codes, key=lambda code: (reference.department(code)[2], code))
-        # Loading here validates the data and the year before any sheet is drawn. With
-        # helpers, the first departments' indicators are computed alone, so that the helpers
-        # start drawing while this process computes the others.
+        # With helpers, the first departments' indicators are computed alone, so that the
+        # helpers start drawing while this process computes the others.
         first = ordered[:FIRST_BATCH * helpers] if pool is not None else ordered
-        renderer = SheetRenderer(data, year, first)
-        report = RenderReport(year=renderer.year, codes=codes,
+        renderer.add(first)
+        report = RenderReport(year=renderer.year, codes=codes + list(failures), failures=failures, absent=absent,
                               without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)])
         with _Progress(len(codes), show_progress) as progress:
             if pool is None:
@@ -409,6 +415,29 @@ def render_departments(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return report
+
+
+def _with_data(codes: list[str], every_department: bool, renderer: SheetRenderer, data: Path) -> tuple[list[str], list[str], dict[str, str]]:
+    """(departments to render, absent ones left out of --all, failures of absent ones asked for).
+
+    A department without any row in the year would get an empty sheet: with --all it is
+    skipped (and listed in one warning), asked for by name it is a failure.
+    """
+    from .validate import departments_present
+
+    present = departments_present(renderer._trade, renderer.year)
+    absent = [code for code in codes if code not in present]
+    if not absent:
+        return codes, [], {}
+    kept = [code for code in codes if code in present]
+    if every_department:
+        return kept, absent, {}
+    message = f"aucune donnée pour ce département en {renderer.year} dans {data} ; vérifiez le code, --year ou --data"
+    if not kept:
+        names = ", ".join(absent)
+        raise FactsheetsError(f"{names} : aucune donnée pour {'ce département' if len(absent) == 1 else 'ces départements'} "
+                              f"en {renderer.year} dans {data} ; vérifiez le code, --year ou --data")
+    return kept, [], {code: message for code in absent}
 
 
 def _render_shared(renderer: SheetRenderer, pool: ProcessPoolExecutor, claims: _Claims, ordered: list[str],

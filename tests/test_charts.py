@@ -690,6 +690,30 @@ def test_every_chart_of_every_sample_department_draws_cleanly(settings, sample):
     canvas.save()
 
 
+@pytest.mark.parametrize("tiny_flow", ["import", "export", "both"])
+def test_tiles_too_small_for_their_number_are_called_out_in_either_block(settings, tiny_flow):
+    """One dominant product and a tail of tiny ones: their numbers stand outside the block
+    (between the blocks for imports, before the key for exports), each leader in its tile."""
+    codes = [f"P{index:02d}" for index in range(14)]
+    skewed = {(code, "DE"): 5e9 if index == 0 else 2e6 * (14 - index) for index, code in enumerate(codes)}
+    even = {(code, "DE"): 1e8 * (14 - index) for index, code in enumerate(codes)}
+    imports = flow_summary("import", skewed if tiny_flow in ("import", "both") else even)
+    exports = flow_summary("export", skewed if tiny_flow in ("export", "both") else even)
+    plan = treemap_plan(imports, exports, settings)
+    drawing = treemap_chart(imports, exports, settings)
+    called_out = {callout.flow for callout in plan.callouts}
+    assert called_out == ({"import", "export"} if tiny_flow == "both" else {tiny_flow})
+    assert_inside_drawing(drawing)
+    assert_treemap_labels_inside_cells(drawing, plan)
+    assert_every_number_is_attached_to_its_tile(drawing, plan)
+    assert_blocks_tiled_in_proportion(plan, imports, exports)
+    import_block, export_block = plan.blocks
+    for callout in plan.callouts:  # right of its own block, before the next block or the key
+        block = import_block if callout.flow == "import" else export_block
+        assert callout.baseline[0] > block.rect.x + block.rect.w
+        assert callout.baseline[0] < (export_block.rect.x if callout.flow == "import" else plan.key_x)
+
+
 def test_a_department_with_few_partners_draws_cleanly(settings, tmp_path):
     """Real indicators of a department trading 2 products with 2 countries: 2 rows, no "Autres"."""
     reference = load_reference()

@@ -9,7 +9,10 @@ its caption), top-aligned with the other. Inside a block the top products are sq
 Every product and "Autres" is named in full with its value, at ONE label size for the
 whole chart: in its tile when the whole name and the value fit there, otherwise by a
 number in the tile and an entry of the key beside the chart (a chip in the block's
-colour with that number, the name and the value). Names are never cut.
+colour with that number, the name and the value). Names are never cut. A tile too small
+even for its number gets it just outside its block's right edge, joined to the tile by a
+thin leader (a callout); the smallest products are then sliced against that edge so that
+no leader crosses another tile.
 """
 
 from __future__ import annotations

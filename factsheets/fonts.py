@@ -80,15 +80,17 @@ def _fonts_section(settings: dict) -> dict:
 
 
 def font_files(settings: dict, fonts_dir: Path | None = None) -> dict[str, Path]:
-    """Face key -> TTF path, from `fonts:` in settings.yaml, relative to paths.FONTS_DIR."""
+    """Face key -> TTF path, from `fonts:` in settings.yaml: absolute, or a name looked up in
+    the user's `fonts/` folder then the shipped fonts (paths.font_dirs), or in `fonts_dir`."""
     section = _fonts_section(settings)
-    folder = Path(fonts_dir) if fonts_dir is not None else paths.FONTS_DIR
+    folders = (Path(fonts_dir),) if fonts_dir is not None else paths.font_dirs()
     files = {}
     for key in FACES:
         name = section.get(key)
         if not name:
             raise FactsheetsError(f"config/settings.yaml : clé « fonts.{key} » manquante (le nom du fichier TTF de ce style)")
-        files[key] = folder / str(name)
+        candidates = [folder / str(name) for folder in folders]
+        files[key] = next((path for path in candidates if path.is_file()), candidates[-1])
     return files
 
 

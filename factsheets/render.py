@@ -115,6 +115,15 @@ class SheetDrawer:
         self.fonts = register_pdf_fonts(self.settings)
         self.logos = _find_logos(self.settings)
         self._area_charts: dict[tuple[str, str], tuple] = {}
+        self._editions: dict[int, tuple] = {}
+
+    def edition(self, year: int) -> tuple[dict, object]:
+        """The texts of `year`'s sheets and their PDF creation date (see config.sheet_texts)."""
+        if year not in self._editions:
+            from .config import edition_of, pdf_timestamp, sheet_texts
+
+            self._editions[year] = (sheet_texts(year, self.texts), pdf_timestamp(edition_of(self.texts, year)))
+        return self._editions[year]
 
     def _shared_sankeys(self, area) -> tuple:
         """Export and import Sankeys of a region or the nation, drawn once per process."""
@@ -145,7 +154,8 @@ class SheetDrawer:
             nation_export_sankey=nation_export,
             nation_import_sankey=nation_import,
         )
-        return build_sheet(ind, charts, self.texts, self.fonts, self.settings, self.logos, synthetic)
+        year_texts, created = self.edition(ind.year)
+        return build_sheet(ind, charts, year_texts, self.fonts, self.settings, self.logos, synthetic, created)
 
     def write(self, ind, synthetic: bool, out_dir: Path) -> Path:
         path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
@@ -184,14 +194,14 @@ class SheetRenderer(SheetDrawer):
 
 
 def _find_logos(settings: dict):
+    """The logo files of settings.yaml `logos:` (`factsheets check` has made sure they exist)."""
     from .layout import Logos
-    from .paths import PROJECT_ROOT
+    from .paths import logo_path
 
     configured = settings.get("logos") or {}
     found = {}
     for key in ("government", "agency"):
-        name = configured.get(key)
-        path = (PROJECT_ROOT / name) if name else None
+        path = logo_path(configured.get(key))
         found[key] = path if path is not None and path.is_file() else None
     return Logos(**found)
 

@@ -16,7 +16,7 @@ import pytest
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 
-from factsheets.config import load_mapping
+from factsheets.config import load_mapping, sheet_texts
 from factsheets.paths import CONFIG_DIR
 
 TEXTS_PATH = CONFIG_DIR / "texts.yaml"
@@ -56,7 +56,8 @@ PLAIN_KEYS = {"government", "motto", "agency", "text", "prefix", "url", "email",
 
 @pytest.fixture(scope="module")
 def texts() -> dict[str, Any]:
-    return load_mapping(TEXTS_PATH)
+    """The texts of the 2024 sheets: the year-neutral texts with the 2024 edition laid over."""
+    return sheet_texts(2024, load_mapping(TEXTS_PATH))
 
 
 def walk(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
@@ -136,6 +137,12 @@ def test_only_documented_placeholders_and_every_template_formats(texts):
         template.format(**{name: "x" for name in DOCUMENTED_PLACEHOLDERS})
 
 
+def test_year_neutral_texts_say_nothing_of_a_given_year():
+    neutral = sheet_texts(2023, load_mapping(TEXTS_PATH))
+    assert len(neutral["context"]["context"]) == 3
+    assert not any("surtaxes" in paragraph or "2025" in paragraph for paragraph in neutral["context"]["context"])
+
+
 def test_header_comment_lists_every_placeholder():
     header = TEXTS_PATH.read_text(encoding="utf-8").split("\ncover:")[0]
     assert all(line.startswith("#") for line in header.splitlines() if line.strip())
@@ -188,5 +195,5 @@ def test_rendered_oise_texts_read_as_published(texts):
     assert rendered[("exports", "share_region")] == "soit 13.4% de la valeur exportée par la région Hauts-de-France"
     assert rendered[("imports", "share_nation")] == "soit 1.65% de la valeur importée au niveau national"
     assert rendered[("metadata", "subject")] == "Commerce extérieur du département Oise (60), année 2024"
-    assert texts["context"]["context"][1].startswith("Depuis le début de l'année {next_year}, ")
+    assert texts["context"]["context"][1].startswith("Depuis le début de l'année 2025, ")
     assert "{year}" in texts["context"]["context"][2] and "{year}" in texts["context"]["method_source"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import gettext
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -226,16 +227,34 @@ class Reference:
         given; None means every department, in code order. An unknown code raises, naming it."""
         if typed is None:
             return list(self._departments)
-        codes = [normalize_department_code(text) for text in typed]
-        for code in codes:
-            self.department(code)
-        return list(dict.fromkeys(codes))
+        return list(dict.fromkeys(self.resolve_department(text) for text in typed))
+
+    def resolve_department(self, typed: str) -> str:
+        """The INSEE code of a department typed as a code ('2', '02', '2a') or as its name,
+        case, accents and punctuation ignored ('aisne', 'Côtes-d'Armor', 'cotes d armor')."""
+        code = normalize_department_code(typed)
+        if code in self._departments:
+            return code
+        by_name = {name_key(name): row[0] for row in self._departments.values() for name in (row[1],)}
+        found = by_name.get(name_key(str(typed)))
+        if found is None:
+            raise FactsheetsError(
+                f"département inconnu « {str(typed).strip()} » ; indiquez un code INSEE (02, 2A, 971) ou un nom "
+                "(Aisne, Côtes-d'Armor) ; la liste : factsheets departements"
+            )
+        return found
 
     def region_name(self, code: str) -> str:
         try:
             return self._regions[code]
         except (KeyError, TypeError):
             raise FactsheetsError(f"région inconnue « {code} » ; utilisez un code de région INSEE comme 32") from None
+
+
+def name_key(text: str) -> str:
+    """A name reduced for matching: no accents, lower case, words only ('cotes d armor')."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(re.findall(r"[a-z0-9]+", plain))
 
 
 def normalize_department_code(text: str) -> str:

@@ -34,6 +34,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -310,10 +311,52 @@ _helper_areas = _SharedAreas()
 _helper_claims: _Claims | None = None
 
 
-def _init_helper(claims: _Claims | None = None) -> None:
+class _ParentGone(BaseException):
+    """Raised in a helper drawing a sheet when the main process has ended: unwinds the
+    sheet's temporary file (files.atomic_file), then the helper exits."""
+
+
+_helper_busy = False
+
+
+def _end_with_parent(parent_pid: int) -> None:
+    """Make this helper end when the main process ends, however it ends (even SIGKILL).
+
+    On Linux the kernel sends SIGTERM when the parent dies (PR_SET_PDEATHSIG); a thread
+    watching the parent's pid does the same elsewhere, and covers a parent gone already.
+    """
+    def on_term(signum, frame):
+        if _helper_busy:
+            raise _ParentGone()
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, on_term)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watch thread below still ends the helper
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=watch, name="factsheets-parent-watch", daemon=True).start()
+
+
+def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None) -> None:
     """Load config, texts and fonts once. Never raises: a failure is reported with each sheet."""
     global _helper, _helper_error, _helper_claims
     _helper_claims = claims
+    if parent_pid is not None:
+        _end_with_parent(parent_pid)
     # Ctrl-C is the main process's to handle: it stops handing out work and waits for the
     # sheets in progress (no traceback from the helpers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -338,7 +381,14 @@ def _render_in_helper(index: int, task: _HelperTask, synthetic: bool,
     code = task.local.department.code
     if _helper is None:
         return code, None, f"le processus de rendu n'a pas pu démarrer : {_helper_error}"
-    return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir))
+    global _helper_busy
+    _helper_busy = True
+    try:
+        return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir))
+    except _ParentGone:
+        os._exit(1)
+    finally:
+        _helper_busy = False
 
 
 def _helper_context():
@@ -357,7 +407,7 @@ def _start_helpers(count: int) -> tuple[ProcessPoolExecutor, _Claims] | tuple[No
         return None, None
     context = _helper_context()
     claims = _Claims(context)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper, initargs=(claims,))
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper, initargs=(claims, os.getpid()))
     try:
         for _ in range(count):
             pool.submit(_helper_ready)
@@ -384,11 +434,15 @@ def render_departments(
     """
     out_dir = prepare_output_dir(out_dir)
     # Helpers are started before anything imports Polars (see _helper_context), never more
-    # processes than sheets (counted on the codes as typed: normalising needs the reference).
+    # processes than cores nor than sheets (counted on the codes as typed: normalising needs
+    # the reference): more would only compete for the same cores and memory.
     most_sheets = len(set(codes)) if codes is not None else workers
-    helpers = max(0, min(workers, most_sheets) - 1)
+    helpers = max(0, min(workers, most_sheets, default_workers()) - 1)
     pool, claims = _start_helpers(helpers)
     try:
+        from .check import preflight
+
+        preflight()  # a configuration mistake: one line, before any sheet (helpers start meanwhile)
         from .reference import load_reference  # imports Polars
 
         reference = load_reference()

@@ -82,8 +82,25 @@ def _collect(action: Callable[[], Any], problems: list[Problem]) -> Any:
     try:
         return action()
     except FactsheetsError as error:
-        problems.extend(getattr(error, "problems", None) or [Problem(line) for line in _lines(error)])
+        problems.extend(getattr(error, "problems", None) or [Problem(_with_line(line)) for line in _lines(error)])
         return None
+
+
+_FILE_AND_KEY = re.compile(r"^(?P<path>[^:]+\.ya?ml) : (?:la )?clé « (?P<key>[^»]+) »")
+
+
+def _with_line(text: str) -> str:
+    """'file : clé « a.b » …' from a loader that names the key but not its line: add the line."""
+    match = _FILE_AND_KEY.match(text)
+    if match is None:
+        return text
+    try:
+        source = read_source(Path(match["path"]), depth=_DEEP)
+    except (FactsheetsError, OSError):
+        return text
+    keys = tuple(int(key) if key.isdigit() else key for key in match["key"].split("."))
+    where = source.where(*keys)
+    return text if where == match["path"] else where + text[len(match["path"]):]
 
 
 def _lines(error: FactsheetsError) -> list[str]:

@@ -278,7 +278,7 @@ def mail(
     from .check import preflight
     from .mail import run_mail
 
-    preflight()
+    preflight(recipients=recipients)
     report = run_mail(
         recipients=recipients,
         codes=_codes_for_mail(dept),

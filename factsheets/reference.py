@@ -235,8 +235,14 @@ class Reference:
         code = normalize_department_code(typed)
         if code in self._departments:
             return code
-        by_name = {name_key(name): row[0] for row in self._departments.values() for name in (row[1],)}
-        found = by_name.get(name_key(str(typed)))
+        if not hasattr(self, "_by_name"):
+            by_name = {}
+            for code, name, _ in self._departments.values():
+                key = name_key(name)
+                by_name[key] = code
+                by_name.setdefault(re.sub(r"^(la|le|les|l) ", "", key), code)  # "Réunion" for "La Réunion"
+            object.__setattr__(self, "_by_name", by_name)
+        found = self._by_name.get(name_key(str(typed)))
         if found is None:
             raise FactsheetsError(
                 f"département inconnu « {str(typed).strip()} » ; indiquez un code INSEE (02, 2A, 971) ou un nom "

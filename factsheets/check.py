@@ -51,10 +51,7 @@ class Problem:
     warning: bool = False
 
     def line(self) -> str:
-        if not self.warning:
-            return self.text
-        where, _, rest = self.text.partition(" : ")
-        return f"{where} : avertissement : {rest}"
+        return f"attention : {self.text}" if self.warning else self.text
 
 
 class ConfigurationError(FactsheetsError):

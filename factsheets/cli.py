@@ -147,15 +147,23 @@ def _global_options(
     set_verbosity(-1 if quiet else 1 if verbose else 0)
 
 
+def _non_empty_path(value: str) -> Path:
+    """A path option: an empty one ("") would silently mean the current folder."""
+    if not str(value).strip():
+        raise typer.BadParameter("chemin vide ; indiquez un fichier ou un dossier")
+    return Path(value)
+
+
 DataOption = Annotated[
     Path,
-    typer.Option("--data", metavar="FICHIER",
+    # A plain path: the data loader checks it and says in French what is wrong with it.
+    typer.Option("--data", metavar="FICHIER", parser=_non_empty_path,
                  help="Fichier canonique CSV ou Parquet. Par défaut : l'échantillon synthétique fourni."),
 ]
 YearOption = Annotated[
     Optional[int], typer.Option("--year", metavar="ANNÉE", help="Année des données. Par défaut : la plus récente du fichier.")
 ]
-OutOption = Annotated[Path, typer.Option("--out", metavar="DOSSIER",
+OutOption = Annotated[Path, typer.Option("--out", metavar="DOSSIER", parser=_non_empty_path,
                                          help="Dossier où écrire les PDF. Par défaut : output/ dans le dossier courant.")]
 DeptOption = Annotated[
     Optional[list[str]],
@@ -230,6 +238,13 @@ def render(
     for code in codes:
         if code in report.written:
             typer.echo(str(report.written[code]))
+    _warn_missing_territoires(report.without_territoires)
+    if report.absent:
+        warn(f"attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
+             f"aucune fiche : {', '.join(report.absent)}")
+    reasons = set(report.failures.values())
+    if len(report.failures) > 1 and len(reasons) == 1:  # e.g. a full disk: the same reason for every sheet
+        _fail(f"{len(report.failures)} fiche(s) sur {len(codes)} en échec : {reasons.pop()}", 1)
     if report.failures:
         for code, message in sorted(report.failures.items()):
             typer.echo(f"factsheets : échec : {code} : {message}", err=True)
@@ -237,28 +252,50 @@ def render(
         raise typer.Exit(1)
 
 
+def _warn_missing_territoires(codes: list[str]) -> None:
+    """One line for the whole run: which covers have no Territoires d'industrie list, and where to add it."""
+    from .paths import TERRITOIRES_INDUSTRIE_FILE
+
+    if codes:
+        warn(f"attention : {len(codes)} département(s) sans liste de Territoires d'industrie, "
+             f"couverture imprimée sans liste : {', '.join(codes)} ; complétez {TERRITOIRES_INDUSTRIE_FILE}")
+
+
 @_command()
 def ingest(
-    sources: Annotated[list[Path], typer.Argument(metavar="SOURCE...", help="Fichiers bruts à convertir (plusieurs fichiers sont concaténés).")],
-    profile: Annotated[str, typer.Option("--profile", metavar="PROFIL",
-                                         help="Nom d'un profil du dossier profiles/ de la configuration (dgddi, canonical) ou chemin d'un YAML. Obligatoire.")],
-    out: Annotated[Path, typer.Option("--out", metavar="FICHIER", help="Fichier canonique à écrire (.csv ou .parquet). Obligatoire.")],
+    sources: Annotated[list[Path], typer.Argument(
+        metavar="SOURCE...", help="Fichiers bruts à convertir : CSV, Parquet, Excel (.xlsx, .xls) ou archives ZIP de ces fichiers.")],
+    profile: Annotated[str, typer.Option(
+        "--profile", metavar="PROFIL",
+        help="Nom d'un profil du dossier profiles/ de la configuration (kiosque, dgddi, canonical) ou chemin d'un YAML. Obligatoire.")],
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FICHIER", parser=_non_empty_path,
+                                                help="Fichier canonique à écrire (.csv ou .parquet). Obligatoire sauf avec --inspect.")] = None,
+    inspect: Annotated[bool, typer.Option("--inspect", help="Montrer l'en-tête, trois lignes et la correspondance des colonnes de chaque fichier, feuille ou membre, sans rien écrire.")] = False,
 ) -> None:
-    """Convertit des fichiers bruts (ex. téléchargements DGDDI) au format canonique, puis le vérifie."""
+    """Convertit des fichiers bruts (ex. téléchargements DGDDI) au format canonique, les vérifie, puis résume ce qui a été lu."""
     from .check import preflight
-    from .ingest import ingest as run_ingest
-    from .ingest import load_profile, write_canonical
+    from .ingest import ingest_sources, inspect_sources, load_profile, summary_lines, write_canonical
     from .reference import load_reference
-    from .validate import validate
 
     preflight()
-    frame = run_ingest(sources, load_profile(profile))
-    # Validate before writing, so a bad code never produces a canonical file.
-    from .load import CANONICAL_COLUMNS, LINE_COLUMN
-
-    validate(frame.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=1), Path(out), load_reference())
-    write_canonical(frame, out)
+    chosen = load_profile(profile)
+    if inspect:
+        lines, problems = inspect_sources(sources, chosen)
+        for line in lines:
+            typer.echo(line)
+        problems.raise_if_any()
+        return
+    if out is None:
+        _fail("option --out manquante : indiquez le fichier canonique à écrire (.csv ou .parquet) ; voir « factsheets ingest --help »")
+    reference = load_reference()
+    # Checked in full (codes included) before writing, so a bad file never produces output.
+    result = ingest_sources(sources, chosen, reference)
+    write_canonical(result.frame, out)
     typer.echo(str(out))
+    for warning in result.warnings:
+        typer.echo(f"factsheets : attention : {warning}", err=True)
+    for line in summary_lines(result, reference, out):
+        typer.echo(f"factsheets : {line}", err=True)
 
 
 @_command()
@@ -456,7 +493,7 @@ def _run() -> int:
         # English over several lines.
         code = app(standalone_mode=False)
     except FactsheetsError as error:
-        for line in str(error).splitlines() or [""]:  # check.ConfigurationError: one line per problem
+        for line in str(error).splitlines() or [""]:  # several problems reported together: one line each
             print(f"factsheets : erreur : {line}", file=sys.stderr)
         return 2
     except Exception as error:

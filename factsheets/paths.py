@@ -13,7 +13,7 @@ same layout as the shipped one: settings.yaml, texts.yaml, mail.yaml, reference/
 profiles/, assets/.
 
 The upper-case names below (CONFIG_DIR, REFERENCE_DIR, PROFILES_DIR, ASSETS_DIR,
-MAIL_CONFIG) are computed on each access (`paths.CONFIG_DIR`), so they always name the
+MAIL_CONFIG, TERRITOIRES_INDUSTRIE_FILE) are computed on each access (`paths.CONFIG_DIR`), so they always name the
 folder in use; `from .paths import CONFIG_DIR` takes the value at import time. Code that
 may run after the configuration changes calls the functions instead.
 """
@@ -83,6 +83,10 @@ def assets_dir() -> Path:
     return user / "assets" if user is not None else DEFAULT_ASSETS_DIR
 
 
+def territoires_industrie_file() -> Path:
+    return reference_dir() / "territoires_industrie.yaml"
+
+
 def mail_config() -> Path:
     return config_dir() / "mail.yaml"
 
@@ -106,6 +110,7 @@ _DYNAMIC = {
     "PROFILES_DIR": profiles_dir,
     "ASSETS_DIR": assets_dir,
     "MAIL_CONFIG": mail_config,
+    "TERRITOIRES_INDUSTRIE_FILE": territoires_industrie_file,
 }
 
 

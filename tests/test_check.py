@@ -177,7 +177,7 @@ def test_pristine_configuration_passes_and_a_year_without_edition_is_a_warning(c
     result = run_cli("--config", config, "check", "--year", "2023")
     assert result.returncode == 0
     (line,) = result.stdout.splitlines()
-    assert "texts.yaml" in line and "avertissement" in line and "2023" in line and "editions" in line
+    assert line.startswith("attention : ") and "texts.yaml" in line and "2023" in line and "editions" in line
 
 
 def test_ingest_runs_the_checks_first(config, tmp_path):

@@ -36,7 +36,7 @@ def test_a_year_without_edition_gets_the_neutral_text_and_a_warning(tmp_path):
     result, _, text = render_one(tmp_path, "--year", "2023")
     assert TARIFF_SENTENCE not in text and "Depuis le début de l'année" not in text
     assert "fondée sur les données douanières de 2023" in text
-    warnings = [line for line in result.stderr.splitlines() if "avertissement" in line]
+    warnings = [line for line in result.stderr.splitlines() if "édition" in line]
     assert len(warnings) == 1 and "pas d'édition 2023" in warnings[0] and "texts.yaml" in warnings[0]
 
 

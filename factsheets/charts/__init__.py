@@ -10,7 +10,7 @@ vector, and its strings are real PDF text in the embedded TrueType faces.
 
 from .balance import BalanceLayout, BalanceRow, balance_chart, balance_rows, balance_text
 from .sankey import Ribbon, SankeyLayout, SankeyNode, highlighted_links, sankey_chart, sankey_layout
-from .treemap import Block, Cell, cell_label, squarified_cells, treemap_chart, treemap_layout
+from .treemap import Block, Cell, cell_label, squarified_cells, treemap_chart, treemap_layout, treemap_plan
 
 __all__ = [
     "BalanceLayout",
@@ -30,4 +30,5 @@ __all__ = [
     "squarified_cells",
     "treemap_chart",
     "treemap_layout",
+    "treemap_plan",
 ]

@@ -238,7 +238,7 @@ def render(
     for code in codes:
         if code in report.written:
             typer.echo(str(report.written[code]))
-    _warn_missing_territoires(report.without_territoires)
+    _warn_missing_territoires([code for code in report.without_territoires if code in report.written])
     if report.absent:
         warn(f"attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
              f"aucune fiche : {', '.join(report.absent)}")
@@ -300,7 +300,9 @@ def ingest(
 
 @_command()
 def mail(
-    recipients: Annotated[Path, typer.Option("--recipients", metavar="FICHIER", help="Fichier YAML des destinataires par département. Obligatoire.")],
+    recipients: Annotated[Path, typer.Option(
+        "--recipients", metavar="FICHIER",
+        help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes departement, email, role, nom). Obligatoire.")],
     dept: DeptOption = None,
     year: YearOption = None,
     out: OutOption = DEFAULT_OUTPUT_DIR,
@@ -310,6 +312,12 @@ def mail(
     smtp_port: Annotated[int, typer.Option("--smtp-port", metavar="PORT", help="Port SMTP. Par défaut : 25.")] = 25,
     send: Annotated[bool, typer.Option("--send", help="Envoyer réellement. Sans cette option : simulation, rien n'est envoyé.")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="Renvoyer une fiche modifiée depuis son dernier envoi.")] = False,
+    resend_uncertain: Annotated[bool, typer.Option(
+        "--resend-uncertain", help="Renvoyer aussi les envois « incertains » (interrompus sans confirmation du serveur).")] = False,
+    allow_synthetic: Annotated[bool, typer.Option(
+        "--allow-synthetic", help="Autoriser --send avec des fiches faites à partir de l'échantillon synthétique.")] = False,
+    preview: Annotated[Optional[Path], typer.Option(
+        "--preview", metavar="DOSSIER", help="Écrire dans ce dossier un fichier .eml par message à envoyer, sans rien envoyer.")] = None,
 ) -> None:
     """Envoie à chaque département sa fiche en pièce jointe (simulation sauf --send ; jamais deux fois la même)."""
     from .check import preflight
@@ -318,7 +326,7 @@ def mail(
     preflight(recipients=recipients)
     report = run_mail(
         recipients=recipients,
-        codes=_codes_for_mail(dept),
+        codes=_codes_for_mail(dept),  # names to codes; the mail package reports unknown ones with the other problems
         year=year,
         out_dir=out,
         data=data,
@@ -327,9 +335,12 @@ def mail(
         smtp_port=smtp_port,
         send=send,
         resend=resend,
+        resend_uncertain=resend_uncertain,
+        allow_synthetic=allow_synthetic,
+        preview=preview,
         log=lambda line: typer.echo(line, err=True),
     )
-    if report.failures:
+    if report.failures or report.uncertain_now:
         raise typer.Exit(1)
 
 

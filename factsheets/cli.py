@@ -323,7 +323,7 @@ def mail(
     from .check import preflight
     from .mail import run_mail
 
-    preflight(recipients=recipients)
+    preflight()  # the recipients are checked by run_mail, every problem listed with a summary line
     report = run_mail(
         recipients=recipients,
         codes=_codes_for_mail(dept),  # names to codes; the mail package reports unknown ones with the other problems

@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
-from .console import info, set_verbosity, warn
+from .console import info, notice, set_verbosity, warn
 from .errors import FactsheetsError
 from .paths import DEFAULT_OUTPUT_DIR, SAMPLE_DATA
 
@@ -400,9 +400,7 @@ def check(
     if errors:
         typer.echo(f"factsheets : {errors} erreur(s), {warnings} avertissement(s) dans {config_dir()}", err=True)
         raise typer.Exit(2)
-    info(f"configuration vérifiée : {config_dir()}")
-    if warnings:
-        warn(f"{warnings} avertissement(s), aucune erreur")
+    notice(f"configuration vérifiée, aucune erreur, {warnings} avertissement(s) : {config_dir()}")
 
 
 @_command()

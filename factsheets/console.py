@@ -22,6 +22,11 @@ def verbosity() -> int:
 
 
 def warn(line: str) -> None:
+    notice(line)
+
+
+def notice(line: str) -> None:
+    """An outcome the user asked for (not a warning), shown unless -q."""
     if verbosity() >= 0:
         print(f"factsheets : {line}", file=sys.stderr, flush=True)
 

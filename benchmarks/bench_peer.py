@@ -25,7 +25,8 @@ Runs are interleaved (one of each per repetition) so that a slow spell of this s
 machine hits them all alike; "other load" says how busy other processes kept the CPUs.
 `--render-args` are added to every `factsheets render` command (e.g. the evolution page
 and the annex once they exist); the peer does not draw what those add.
-Needs the `bench` extra (svglib): pip install -e '.[bench]'.
+Needs the `bench` extra (svglib): pip install -e '.[bench]'. To measure another checkout
+(e.g. an older commit exported with `git archive`), set PYTHONPATH to it.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions (default 3)")
     parser.add_argument("--idle-wait", type=float, default=5.0,
                         help="seconds to wait at most for idle CPUs before each run (default 5)")
+    parser.add_argument("--per-sheet-only", action="store_true",
+                        help="only the marginal cost of a sheet (no render --all runs)")
     parser.add_argument("--render-args", default="", help='extra flags for every factsheets render, e.g. "--evolution"')
     args = parser.parse_args()
     extra = shlex.split(args.render_args)
@@ -92,6 +95,9 @@ def main() -> None:
     first = DEPARTMENTS[:1]
     runs: dict[str, list] = {key: [] for key in ("fs_1", "fs_10", "peer_1", "peer_10", "all_1", "all_2")}
     with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
+        # Commands run from an empty folder: `python -m` puts the working folder first on
+        # sys.path, which would shadow a checkout given by PYTHONPATH.
+        os.chdir(tmp)
         for index in range(repeat):
             out = Path(tmp) / str(index)
             for key, codes in (("fs_1", first), ("fs_10", DEPARTMENTS)):
@@ -101,14 +107,15 @@ def main() -> None:
                 runs[key].append(result)
             for key, codes in (("peer_1", first), ("peer_10", DEPARTMENTS)):
                 runs[key].append(run_peer(codes, out / key, args.idle_wait))
-            for key, workers in (("all_1", "1"), ("all_2", "2")):
+            for key, workers in () if args.per_sheet_only else (("all_1", "1"), ("all_2", "2")):
                 result = run_cli(["render", "--all", "--workers", workers, *extra, "--out", str(out / key)],
                                  args.idle_wait)
                 result["digests"] = {Path(p).name: digest(p) for p in result["paths"] if p.endswith(".pdf")}
                 runs[key].append(result)
             print(f"  repetition {index + 1}: factsheets {runs['fs_1'][-1]['wall']:.2f} / {runs['fs_10'][-1]['wall']:.2f} s, "
                   f"peer {runs['peer_1'][-1]['wall']:.2f} / {runs['peer_10'][-1]['wall']:.2f} s (1 / 10 sheets); "
-                  f"--all {runs['all_1'][-1]['wall']:.2f} s (1 worker), {runs['all_2'][-1]['wall']:.2f} s (2)",
+                  + ("" if args.per_sheet_only else
+                     f"--all {runs['all_1'][-1]['wall']:.2f} s (1 worker), {runs['all_2'][-1]['wall']:.2f} s (2)"),
                   flush=True)
 
     count = len(DEPARTMENTS) - 1
@@ -132,6 +139,8 @@ def main() -> None:
         print(f"    ratio peer / factsheets          {ratios[measure]:6.1f}x   run by run "
               f"{runs_text([p / o for p, o in zip(peer, ours)], '{:.1f}x')}")
     ratio = ratios["wall"]
+    if args.per_sheet_only:
+        return
 
     print("\n2. render --all (101 sheets)")
     for key, label in (("all_1", "--workers 1"), ("all_2", "--workers 2")):

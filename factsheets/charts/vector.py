@@ -1,4 +1,4 @@
-"""Vector primitives shared by the charts: colours, measured text, shapes of a ReportLab Drawing.
+"""Vector primitives shared by the charts: colours, measured text, shapes, marks on the canvas.
 
 Route choice: the charts are drawn directly as ReportLab graphics (`reportlab.graphics.shapes`),
 not through matplotlib -> SVG -> svglib.
@@ -9,13 +9,16 @@ Both routes were built and measured here (Python 3.11, one core, the bundled sam
   a Sankey-like figure (60 Bezier ribbons, 22 labels, 480 x 420 pt) takes ~22 ms in
   `savefig(format="svg")` plus ~40 ms in svglib, ~60 ms per chart (an earlier prototype
   measured ~110 ms). The 442 charts of a full run (101 departments x 4, plus 2 per region
-  and for France) would cost ~27 s of CPU before a single page is laid out. It did work:
-  with the family mapped in svglib (factsheets.fonts) the text came out as real text in
-  the embedded Open Sans and the shapes stayed vector.
+  and for France) would cost ~27 s of CPU before a single page is laid out. It works (text
+  as real text in the embedded Open Sans, shapes vector): benchmarks/peer_matplotlib.py
+  keeps it, done plainly, as the peer benchmarks/bench_peer.py measures each sheet against.
 - ReportLab shapes directly (this package): building the Drawing takes ~1.1 ms for the
   balance bars, ~1.9 ms for the treemap, ~3.3 ms for a department Sankey and ~3.9 ms for a
   region or France one (benchmarks/preview_charts.py); all 442 charts of a full run take
   ~1.8 s to build and ~1.1 s more to draw into a PDF canvas.
+- The Sankeys, the heaviest charts, go one step further: marks (plain tuples, see
+  `CanvasChart` below) written straight onto the pdfgen canvas, without shape objects nor
+  renderPDF's walk. Same pixels, about half of the cost of a whole sheet saved.
 
 Other reasons, beyond speed:
 - Text is measured with `pdfmetrics.stringWidth` on the very TrueType face that is embedded

@@ -53,7 +53,7 @@ def register_peer_fonts(settings: dict):
     from svglib.fonts import get_global_font_map
 
     from factsheets.errors import FactsheetsError
-    from factsheets.fonts import FACES, font_files, register_pdf_fonts
+    from factsheets.fonts import FACES, TaggedTTFont, font_files, register_pdf_fonts
 
     names = register_pdf_fonts(settings)
     files = font_files(settings)
@@ -65,7 +65,10 @@ def register_peer_fonts(settings: dict):
                                                    rlgFontName=names.face(face))
             if registered is None:
                 raise FactsheetsError(f"{files[face]} : svglib n'a pas pu charger cette police")
-    # svglib re-registered the TTFs, which resets the bold/italic mapping of <b> and <i>.
+    # svglib re-registered the files as plain TTFonts: the project's faces (distinct subset
+    # tags) go back, and so does the bold/italic mapping of <b> and <i>.
+    for face in FACES:
+        pdfmetrics.registerFont(TaggedTTFont(names.face(face), str(files[face])))
     pdfmetrics.registerFontFamily(names.regular, normal=names.regular, bold=names.bold, italic=names.italic,
                                   boldItalic=names.bold_italic)
     known = {Path(entry.fname).resolve() for entry in font_manager.fontManager.ttflist}
@@ -225,17 +228,19 @@ class PeerRenderer:
         self.charts = PeerCharts(settings)
         self._areas: dict[tuple[str, str], tuple] = {}
 
-    def _area(self, area) -> tuple:
-        key = (area.level, area.territory.code)
-        if key not in self._areas:  # once per region, once for France: as the project does
-            self._areas[key] = (self.charts.sankey(area.exports, "region"), self.charts.sankey(area.imports, "region"))
+    def _area(self, area, size: str = "region") -> tuple:
+        key = (area.level, area.territory.code, size)
+        if key not in self._areas:  # once per region, once for France (per size): as the project does
+            self._areas[key] = (self.charts.sankey(area.exports, size), self.charts.sankey(area.imports, size))
         return self._areas[key]
 
     def sheet(self, ind, synthetic: bool) -> bytes:
         from factsheets.layout import Logos, SheetCharts, build_sheet
 
         region_export, region_import = self._area(ind.region_flows)
-        nation_export, nation_import = self._area(ind.nation_flows)
+        # As the project: alone on its comparison page, France is as large as the department's chart.
+        nation_size = "department" if ind.single_department_region else "region"
+        nation_export, nation_import = self._area(ind.nation_flows, nation_size)
         charts = SheetCharts(
             balance=self.charts.balance(ind.balance_countries),
             treemap=self.charts.treemap(ind.local.imports, ind.local.exports),

@@ -26,14 +26,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+def _non_empty_path(value: str) -> Path:
+    """A path option: an empty one ("") would silently mean the current folder."""
+    if not str(value).strip():
+        raise typer.BadParameter("chemin vide ; indiquez un fichier ou un dossier")
+    return Path(value)
+
+
 DataOption = Annotated[
     Path,
-    typer.Option("--data", help="Fichier canonique CSV ou Parquet. Par défaut : l'échantillon synthétique fourni."),
+    # A plain path: the data loader checks it and says in French what is wrong with it.
+    typer.Option("--data", help="Fichier canonique CSV ou Parquet. Par défaut : l'échantillon synthétique fourni.", parser=_non_empty_path),
 ]
 YearOption = Annotated[
     Optional[int], typer.Option("--year", help="Année des données. Par défaut : la plus récente du fichier.")
 ]
-OutOption = Annotated[Path, typer.Option("--out", help="Dossier où écrire les PDF.")]
+OutOption = Annotated[Path, typer.Option("--out", help="Dossier où écrire les PDF.", parser=_non_empty_path)]
 DeptOption = Annotated[
     Optional[list[str]],
     typer.Option("--dept", help="Code INSEE du département (02, 2A, 971…). Répétable."),
@@ -93,6 +101,13 @@ def render(
     for code in codes:
         if code in report.written:
             typer.echo(str(report.written[code]))
+    _warn_missing_territoires(report.without_territoires)
+    if report.absent:
+        typer.echo(f"factsheets : attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
+                   f"aucune fiche : {', '.join(report.absent)}", err=True)
+    reasons = set(report.failures.values())
+    if len(report.failures) > 1 and len(reasons) == 1:  # e.g. a full disk: the same reason for every sheet
+        _fail(f"{len(report.failures)} fiche(s) sur {len(codes)} en échec : {reasons.pop()}", 1)
     if report.failures:
         for code, message in sorted(report.failures.items()):
             typer.echo(f"factsheets : échec : {code} : {message}", err=True)
@@ -100,25 +115,47 @@ def render(
         raise typer.Exit(1)
 
 
+def _warn_missing_territoires(codes: list[str]) -> None:
+    """One line for the whole run: which covers have no Territoires d'industrie list, and where to add it."""
+    from .paths import TERRITOIRES_INDUSTRIE_FILE
+
+    if codes:
+        typer.echo(
+            f"factsheets : attention : {len(codes)} département(s) sans liste de Territoires d'industrie, "
+            f"couverture imprimée sans liste : {', '.join(codes)} ; complétez {TERRITOIRES_INDUSTRIE_FILE}",
+            err=True,
+        )
+
+
 @app.command()
 def ingest(
-    sources: Annotated[list[Path], typer.Argument(help="Fichiers bruts à convertir (plusieurs fichiers sont concaténés).")],
-    profile: Annotated[str, typer.Option("--profile", help="Nom d'un profil de config/profiles (dgddi, canonical) ou chemin d'un YAML.")],
-    out: Annotated[Path, typer.Option("--out", help="Fichier canonique à écrire (.csv ou .parquet).")],
+    sources: Annotated[list[Path], typer.Argument(help="Fichiers bruts à convertir : CSV, Parquet, Excel (.xlsx, .xls) ou archives ZIP de ces fichiers.")],
+    profile: Annotated[str, typer.Option("--profile", help="Nom d'un profil de config/profiles (kiosque, dgddi, canonical) ou chemin d'un YAML.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Fichier canonique à écrire (.csv ou .parquet).", parser=_non_empty_path)] = None,
+    inspect: Annotated[bool, typer.Option("--inspect", help="Montrer l'en-tête, trois lignes et la correspondance des colonnes de chaque fichier, feuille ou membre, sans rien écrire.")] = False,
 ) -> None:
-    """Convertit des fichiers bruts (ex. téléchargements DGDDI) au format canonique, puis le vérifie."""
-    from .ingest import ingest as run_ingest
-    from .ingest import load_profile, write_canonical
+    """Convertit des fichiers bruts (ex. téléchargements DGDDI) au format canonique, les vérifie, puis résume ce qui a été lu."""
+    from .ingest import ingest_sources, inspect_sources, load_profile, summary_lines, write_canonical
     from .reference import load_reference
-    from .validate import validate
 
-    frame = run_ingest(sources, load_profile(profile))
-    # Validate before writing, so a bad code never produces a canonical file.
-    from .load import CANONICAL_COLUMNS, LINE_COLUMN
-
-    validate(frame.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=1), Path(out), load_reference())
-    write_canonical(frame, out)
+    chosen = load_profile(profile)
+    if inspect:
+        lines, problems = inspect_sources(sources, chosen)
+        for line in lines:
+            typer.echo(line)
+        problems.raise_if_any()
+        return
+    if out is None:
+        _fail("option --out manquante : indiquez le fichier canonique à écrire (.csv ou .parquet) ; voir « factsheets ingest --help »")
+    reference = load_reference()
+    # Checked in full (codes included) before writing, so a bad file never produces output.
+    result = ingest_sources(sources, chosen, reference)
+    write_canonical(result.frame, out)
     typer.echo(str(out))
+    for warning in result.warnings:
+        typer.echo(f"factsheets : attention : {warning}", err=True)
+    for line in summary_lines(result, reference, out):
+        typer.echo(f"factsheets : {line}", err=True)
 
 
 @app.command()
@@ -184,7 +221,8 @@ def _run() -> int:
         # English over several lines.
         code = app(standalone_mode=False)
     except FactsheetsError as error:
-        print(f"factsheets : erreur : {error}", file=sys.stderr)
+        for line in str(error).splitlines():  # several problems reported together: one line each
+            print(f"factsheets : erreur : {line}", file=sys.stderr)
         return 2
     except Exception as error:
         if not _is_click_error(error, "UsageError"):

@@ -1,7 +1,49 @@
-"""The one exception type the CLI turns into a single clear line on stderr."""
+"""The one exception type the CLI turns into clear lines on stderr, and a collector of problems."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 
 class FactsheetsError(Exception):
-    """Bad input or environment: the message says what, where and how to fix it."""
+    """Bad input or environment: the message says what, where and how to fix it.
+
+    Usually one line; when several problems are reported together (Problems), one line each.
+    """
+
+
+SHOWN_PER_KIND = 3
+"""How many problems of one kind are written out; the others are counted."""
+
+
+class Problems:
+    """Problems found in input files, collected so that all of them are reported together.
+
+    Each kind of problem (a bad value in one column of one file, a duplicate…) shows its
+    first few occurrences, one line each, the last one saying how many more there are.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def add_kind(self, count: int, occurrences: Sequence[tuple[str, str]], describe: Callable[[str], tuple[str, str]]) -> None:
+        """`occurrences`: (where, value) of the first rows of a kind; `count`: how many in all.
+
+        `describe(value)` gives (what is wrong, how to fix it).
+        """
+        shown = list(occurrences)[:SHOWN_PER_KIND]
+        for index, (where, value) in enumerate(shown):
+            more = count - len(shown)
+            suffix = f" (et {more} autre(s) ligne(s) dans ce cas)" if more > 0 and index == len(shown) - 1 else ""
+            problem, fix = describe(value)
+            self.lines.append(f"{where} : {problem}{suffix} ; {fix}")
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise FactsheetsError("\n".join(self.lines))

@@ -10,10 +10,12 @@ svglib route is only measured, in benchmarks/peer_matplotlib.py, which maps svgl
 
 from __future__ import annotations
 
+import hashlib
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from . import paths
@@ -125,6 +127,33 @@ def register_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
     return names
 
 
+def subset_tag(font_name: str, index: int, code_points: list[int]) -> bytes:
+    """Six capital letters naming one embedded subset: a hash of the face, the subset's number
+    and its characters, so each subset has its own tag and the same sheet the same bytes.
+
+    ReportLab tags every subset by its number alone ("AAAAAA+" for the first subset of
+    every face), which PDF tools read as one font embedded several times.
+    """
+    digest = hashlib.sha256(f"{font_name}|{index}|{','.join(map(str, code_points))}".encode()).digest()
+    return "".join(string.ascii_uppercase[byte % 26] for byte in digest[:6]).encode("ascii")
+
+
+class TaggedTTFont(TTFont):
+    """A TrueType face whose embedded subsets carry distinct, deterministic tags (`subset_tag`)."""
+
+    def addObjects(self, doc):
+        subsets = self.state[doc].subsets if doc in self.state else []
+        tags = [subset_tag(self.fontName, index, subset) for index, subset in enumerate(subsets)]
+        # ReportLab builds the tag with the module function SUBSETN(n) inside addObjects; it is
+        # swapped for the time of this call only (rendering is single-threaded per process).
+        numbered = ttfonts.SUBSETN
+        ttfonts.SUBSETN = lambda index: tags[index]
+        try:
+            super().addObjects(doc)
+        finally:
+            ttfonts.SUBSETN = numbered
+
+
 def _register_family(names: FontNames) -> None:
     pdfmetrics.registerFontFamily(
         names.regular, normal=names.regular, bold=names.bold, italic=names.italic, boldItalic=names.bold_italic
@@ -133,7 +162,7 @@ def _register_family(names: FontNames) -> None:
 
 def _register_reportlab_face(name: str, path: Path) -> None:
     try:
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+        pdfmetrics.registerFont(TaggedTTFont(name, str(path)))
     except (TTFError, OSError) as error:
         raise FactsheetsError(f"{path} : police TrueType inutilisable ({error}) ; remplacez le fichier") from None
 

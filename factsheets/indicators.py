@@ -236,6 +236,7 @@ def compute_all(
     nation = area_flows("nation", Territory(NATION_CODE, NATION_NAME))
     balance = _balance_countries(aggregates, codes, sizes.balance, labels)
     regions: dict[str, AreaFlows] = {}
+    region_sizes = dict(reference.departments.group_by("region").len().iter_rows())
     results = {}
     for code in codes:
         _, name, region_code = reference.department(code)
@@ -260,6 +261,7 @@ def compute_all(
             export_shares=shares("export"),
             import_shares=shares("import"),
             balance_countries=balance[code],
+            single_department_region=region_sizes[region_code] == 1,
         )
     return results
 

@@ -1,34 +1,52 @@
 """Raw customs files -> the canonical layout, through a YAML source profile.
 
-A profile (config/profiles/NAME.yaml) says how a raw file is laid out: format, separator,
-decimal mark, encoding, unit of the values, which raw column holds each canonical field and
-how flows are coded. `ingest` parses one or more raw files with it; `write_canonical` writes
-the result atomically. Codes are not checked against the reference tables here: that is
-`validate`'s job. Every parsing problem is one FactsheetsError line naming the file, the
-line (1-based, the header is line 1), the column, the value and how to fix it.
+A profile (config/profiles/NAME.yaml) says how a raw file is laid out: format (CSV,
+Parquet, Excel, or ZIP archives of those), separator, decimal mark, encoding, sheet, lines
+above the header, unit of the values, which raw column holds each canonical field, how
+flows are coded (or which file names hold which flow) and, for quarterly or monthly data,
+how to read the period. `ingest` reads every source with it, sums periods to calendar
+years, and checks every row (values here, codes through `validate`): all problems are
+reported together, each naming the source file (sheet, member) and its own line.
+`write_canonical` writes the result atomically; `inspect_sources` shows how a profile sees
+files without converting them.
 """
 
 from __future__ import annotations
 
 import codecs
+import difflib
+import fnmatch
 import io
 import os
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import polars as pl
 
 from . import paths
 from .config import load_mapping
-from .errors import FactsheetsError
+from .errors import FactsheetsError, Problems
 from .files import atomic_file
-from .load import CANONICAL_COLUMNS, LINE_COLUMN
+from .load import (
+    CANONICAL_COLUMNS,
+    LINE_COLUMN,
+    WHERE_COLUMN,
+    binary_kind,
+    decode_text,
+    nested_column_problem,
+    printable,
+    read_bytes,
+    read_csv_text,
+)
+from .validate import DUPLICATE_FIX, MAX_ROW_VALUE_EUR, MAX_ROW_VALUE_TEXT, check_duplicates, check_rows
 
 SOURCE_COLUMN = "__source"
-"""With keep_origin=True, the source file of each row (LINE_COLUMN holds its line)."""
+"""With keep_origin=True, the source of each row (LINE_COLUMN holds its line, WHERE_COLUMN both)."""
+PERIOD_COLUMN = "__period"
 
 OUTPUT_SCHEMA: dict[str, pl.DataType] = {
     "year": pl.Int32(),
@@ -41,23 +59,34 @@ OUTPUT_SCHEMA: dict[str, pl.DataType] = {
 assert tuple(OUTPUT_SCHEMA) == CANONICAL_COLUMNS
 
 SORT_KEY = ["year", "flow", "department", "product", "country", "value_eur"]
+KEY = ["year", "flow", "department", "product", "country"]
 
-# Profile fields: the canonical field each raw column feeds (`value` is in `unit`).
-FIELDS = ("year", "flow", "department", "product", "country", "value")
-FORMATS = ("csv", "parquet", "auto")
+# Profile fields: the canonical field each raw column feeds (`value` is in `unit`; `period`
+# replaces `year` for quarterly or monthly data).
+FIELDS = ("year", "period", "flow", "department", "product", "country", "value")
+FORMATS = ("csv", "parquet", "excel", "auto")
+EXTENSIONS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".zip": "zip"}
 UNITS = {"eur": 1, "thousands_eur": 1000}
 FLOWS = ("export", "import")
 DECIMALS = (".", ",")
+PERIOD_PARTS = {"year": 1, "quarter": 4, "month": 12}
+PERIOD_NAMES = {"quarter": ("trimestre", "T"), "month": ("mois", "M")}
+DEFAULT_PERIOD_PATTERNS = {
+    "year": r"(?P<year>\d{4})",
+    "quarter": r"(?P<year>\d{4})\D*(?P<part>\d{1,2})",
+    "month": r"(?P<year>\d{4})\D*(?P<part>\d{1,2})",
+}
 PROFILE_KEYS = (
     "format", "separator", "decimal", "encoding", "unit", "header", "columns", "flow_codes",
     "department_pad", "year_value", "year_from_filename",
+    "sheet", "skip_rows", "members", "period", "flow_from_filename", "department_from_filename",
 )
-CSV_KEYS = ("separator", "decimal", "encoding")
 
 # Spaces used as thousands separators: space, no-break space, narrow no-break space.
 THOUSANDS_SPACES = r"[ \t\u00a0\u202f]"
 NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 YEAR_PATTERN = r"^\d{4}$"
+SAMPLE_ROWS = 3
 
 
 @dataclass(frozen=True)
@@ -66,7 +95,7 @@ class Profile:
 
     name: str
     path: Path
-    format: str  # 'csv', 'parquet' or 'auto' (by the file's extension)
+    format: str  # 'csv', 'parquet', 'excel' or 'auto' (by the file's extension)
     separator: str
     decimal: str
     encoding: str
@@ -77,6 +106,13 @@ class Profile:
     department_pad: int | None = None
     year_value: int | None = None
     year_from_filename: str | None = None
+    sheet: str | int = 1  # Excel: sheet name, or 1-based rank
+    skip_rows: int = 0  # lines above the header line
+    members: tuple[str, ...] | None = None  # ZIP: globs of the member names to read (None: every readable one)
+    period_kind: str | None = None  # with columns.period: 'year', 'quarter' or 'month'
+    period_pattern: str | None = None  # regex with groups (?P<year>) and (?P<part>)
+    flow_from_filename: Mapping[str, str] | None = None  # flow -> regex on the file or member name
+    department_from_filename: str | None = None  # regex with one group around the department code
 
     @property
     def multiplier(self) -> int:
@@ -131,7 +167,7 @@ def _choice(data: Mapping[str, Any], key: str, path: Path, choices: Sequence[str
     return value
 
 
-def _parse_columns(data: Mapping[str, Any], path: Path, header: bool, needs_year: bool) -> dict[str, str]:
+def _parse_columns(data: Mapping[str, Any], path: Path, header: bool, optional: set[str]) -> dict[str, str]:
     columns = _required(data, "columns", path)
     if not isinstance(columns, dict):
         raise _profile_error(path, "columns", "attendu : des paires champ canonique: nom de la colonne brute")
@@ -141,7 +177,7 @@ def _parse_columns(data: Mapping[str, Any], path: Path, header: bool, needs_year
     parsed: dict[str, str] = {}
     for field in FIELDS:
         if field not in columns or columns[field] is None:
-            if field == "year" and not needs_year:
+            if field in optional:
                 continue
             raise FactsheetsError(f"{path} : clé « columns.{field} » manquante ; indiquez la colonne brute qui contient le champ {field}")
         raw = columns[field]
@@ -168,6 +204,58 @@ def _parse_flow_codes(data: Mapping[str, Any], path: Path) -> dict[str, str]:
     return parsed
 
 
+def _parse_period(data: Mapping[str, Any], path: Path) -> tuple[str, str]:
+    period = data.get("period") or {}
+    if not isinstance(period, dict) or set(map(str, period)) - {"kind", "pattern"}:
+        raise _profile_error(path, "period", "attendu : {kind: year | quarter | month, pattern: expression régulière}")
+    kind = period.get("kind", "quarter")
+    if kind not in PERIOD_PARTS:
+        raise _profile_error(path, "period.kind", f"« {kind} » n'est pas l'une des valeurs {', '.join(PERIOD_PARTS)}")
+    pattern = str(period.get("pattern") or DEFAULT_PERIOD_PATTERNS[kind])
+    try:
+        groups = re.compile(pattern).groupindex
+    except re.error as error:
+        raise _profile_error(path, "period.pattern", f"expression régulière invalide ({error})") from None
+    wanted = {"year"} | ({"part"} if kind != "year" else set())
+    if not wanted <= set(groups):
+        names = " et ".join(f"(?P<{name}>…)" for name in sorted(wanted, reverse=True))
+        raise _profile_error(path, "period.pattern", f"l'expression doit nommer ses groupes {names}")
+    return kind, pattern
+
+
+def _parse_flow_patterns(data: Mapping[str, Any], path: Path) -> dict[str, str]:
+    patterns = data["flow_from_filename"]
+    if not isinstance(patterns, dict) or not patterns or set(map(str, patterns)) - set(FLOWS):
+        raise _profile_error(path, "flow_from_filename", "attendu : une expression régulière par flux, par ex. {export: '(?i)exp', import: '(?i)imp'}")
+    for flow, pattern in patterns.items():
+        try:
+            re.compile(str(pattern))
+        except re.error as error:
+            raise _profile_error(path, f"flow_from_filename.{flow}", f"expression régulière invalide ({error})") from None
+    return {str(flow): str(pattern) for flow, pattern in patterns.items()}
+
+
+def _parse_sheet(data: Mapping[str, Any], path: Path) -> str | int:
+    sheet = data.get("sheet", 1)
+    if isinstance(sheet, bool) or not (isinstance(sheet, int) and sheet >= 1 or isinstance(sheet, str) and sheet.strip()):
+        raise _profile_error(path, "sheet", f"« {sheet} » : indiquez le nom de la feuille ou son rang (1 pour la première)")
+    return sheet
+
+
+def _one_group_pattern(data: Mapping[str, Any], key: str, around: str, path: Path) -> str | None:
+    """A regular expression on file names, with exactly one group (around what it reads)."""
+    pattern = data.get(key)
+    if pattern is None:
+        return None
+    try:
+        compiled = re.compile(str(pattern))
+    except re.error as error:
+        raise _profile_error(path, key, f"expression régulière invalide ({error})") from None
+    if compiled.groups != 1:
+        raise _profile_error(path, key, f"l'expression régulière doit avoir exactement un groupe (…) autour {around}")
+    return str(pattern)
+
+
 def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
     unknown = sorted(set(map(str, data)) - set(PROFILE_KEYS))
     if unknown:
@@ -176,7 +264,7 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
     unit = _choice(data, "unit", path, tuple(UNITS))
 
     separator, decimal, encoding = ",", ".", "utf-8"
-    if fmt != "parquet":
+    if fmt in ("csv", "auto"):
         separator = _required(data, "separator", path)
         if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n\"":
             raise _profile_error(path, "separator", f"« {separator} » n'est pas un caractère unique comme « ; » ou « , »")
@@ -202,18 +290,36 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
         raise _profile_error(path, "year_value", "indiquez year_value ou year_from_filename, pas les deux")
     if year_value is not None and (isinstance(year_value, bool) or not isinstance(year_value, int)):
         raise _profile_error(path, "year_value", f"« {year_value} » n'est pas une année comme 2024")
-    if year_from_filename is not None:
-        try:
-            pattern = re.compile(str(year_from_filename))
-        except re.error as error:
-            raise _profile_error(path, "year_from_filename", f"expression régulière invalide ({error})") from None
-        if pattern.groups != 1:
-            raise _profile_error(path, "year_from_filename", "l'expression régulière doit avoir exactement un groupe (…) autour de l'année")
-        year_from_filename = str(year_from_filename)
-    needs_year = year_value is None and year_from_filename is None
-    columns = _parse_columns(data, path, header, needs_year)
+    year_from_filename = _one_group_pattern(data, "year_from_filename", "de l'année", path)
+    columns_given = data.get("columns") if isinstance(data.get("columns"), dict) else {}
+    has_period = columns_given.get("period") is not None
+    needs_year = year_value is None and year_from_filename is None and not has_period
+    flow_patterns = _parse_flow_patterns(data, path) if data.get("flow_from_filename") is not None else None
+    department_pattern = _one_group_pattern(data, "department_from_filename", "du code", path)
+    optional = ({"period"} | ({"year"} if not needs_year else set()) | ({"flow"} if flow_patterns else set())
+                | ({"department"} if department_pattern else set()))
+    columns = _parse_columns(data, path, header, optional)
+    if department_pattern and "department" in columns:
+        raise _profile_error(path, "columns.department", "le département vient de department_from_filename ; retirez l'un des deux")
     if not needs_year and "year" in columns:
-        raise _profile_error(path, "columns.year", "l'année vient de year_value ou de year_from_filename ; retirez l'un des deux")
+        source = "columns.period" if has_period else "year_value ou de year_from_filename"
+        raise _profile_error(path, "columns.year", f"l'année vient de {source} ; retirez l'un des deux")
+    if has_period and (year_value is not None or year_from_filename is not None):
+        raise _profile_error(path, "columns.period", "l'année vient de la période ; retirez year_value / year_from_filename")
+    if flow_patterns and "flow" in columns:
+        raise _profile_error(path, "columns.flow", "le flux vient de flow_from_filename ; retirez l'un des deux")
+    if data.get("period") is not None and not has_period:
+        raise _profile_error(path, "period", "indiquez aussi la colonne de la période dans columns.period")
+    period_kind, period_pattern = _parse_period(data, path) if has_period else (None, None)
+    skip_rows = data.get("skip_rows", 0)
+    if isinstance(skip_rows, bool) or not isinstance(skip_rows, int) or skip_rows < 0:
+        raise _profile_error(path, "skip_rows", f"« {skip_rows} » n'est pas un nombre de lignes (0, 1, 2…)")
+    members = data.get("members")
+    member_globs = [members] if isinstance(members, str) else members
+    if members is not None and not (
+        isinstance(member_globs, list) and member_globs and all(isinstance(glob, str) and glob.strip() for glob in member_globs)
+    ):
+        raise _profile_error(path, "members", f"« {members} » n'est pas un motif de noms comme « *.xls » (ou une liste de motifs)")
 
     pad = data.get("department_pad")
     if pad is not None and (isinstance(pad, bool) or not isinstance(pad, int) or not 1 <= pad <= 3):
@@ -229,149 +335,287 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
         unit=unit,
         header=header,
         columns=columns,
-        flow_codes=_parse_flow_codes(data, path),
+        flow_codes=_parse_flow_codes(data, path) if not flow_patterns or data.get("flow_codes") is not None else {},
         department_pad=pad,
         year_value=year_value,
         year_from_filename=year_from_filename,
+        sheet=_parse_sheet(data, path),
+        skip_rows=skip_rows,
+        members=tuple(member_globs) if members is not None else None,
+        period_kind=period_kind,
+        period_pattern=period_pattern,
+        flow_from_filename=flow_patterns,
+        department_from_filename=department_pattern,
     )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class Source:
+    """One table to read: a file, or a member of a ZIP archive (and, for Excel, one sheet)."""
+
+    path: Path  # the file given on the command line
+    fmt: str  # 'csv', 'parquet' or 'excel'
+    data: bytes = field(repr=False)
+    member: str | None = None  # the member's name inside the archive `path`
+    sheet: str | None = None  # Excel: the sheet read
+    sheets: tuple[str, ...] = ()  # Excel: every sheet of the workbook
+
+    @property
+    def name(self) -> str:
+        """The file or member name, where flow_from_filename and year_from_filename look."""
+        return PurePosixPath(self.member).name if self.member else self.path.name
+
+    @property
+    def label(self) -> str:
+        """The file, and the member of an archive: 'kiosque.zip › 02_export.xls'."""
+        return f"{self.path} › {self.member}" if self.member else str(self.path)
+
+    def where(self, line: int | None = None) -> str:
+        """A place in this source as messages show it (line: of the file, header included)."""
+        if self.fmt == "csv":
+            return f"{self.label}:{line}" if line is not None else self.label
+        inside = [f"feuille « {self.sheet} »"] if self.sheet is not None else []
+        inside += [f"ligne {line}"] if line is not None else []
+        return f"{self.label} ({', '.join(inside)})" if inside else self.label
+
+    def where_expression(self) -> pl.Expr:
+        """`where(line)` for every row of a frame with LINE_COLUMN."""
+        prefix, _, suffix = self.where(-1).rpartition("-1")
+        return pl.concat_str(pl.lit(prefix), pl.col(LINE_COLUMN).cast(pl.String), pl.lit(suffix))
+
+
+def _format_of(name: str, profile: Profile, data: bytes, label: str) -> str:
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix == ".zip" or (data.startswith(b"PK\x03\x04") and suffix not in (".xlsx", ".xlsm") and profile.members):
+        return "zip"
+    if profile.format != "auto":
+        return profile.format
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    known = ", ".join(sorted(EXTENSIONS))
+    raise FactsheetsError(
+        f"{label} : impossible de déduire le format de l'extension « {printable(suffix) or '(aucune)'} » ; "
+        f"le profil {profile.name} lit les fichiers {known} (ou indiquez « format » dans {profile.path})"
+    )
+
+
+def _excel_source(path: Path, data: bytes, profile: Profile, member: str | None, any_sheet: bool = False) -> Source:
+    import fastexcel
+
+    label = f"{path} › {member}" if member else str(path)
+    kind = binary_kind(data)
+    if kind is None or kind == "un fichier Parquet":
+        raise FactsheetsError(f"{label} : ce n'est pas un classeur Excel (.xlsx ou .xls) ; vérifiez le fichier ou « format » dans {profile.path}")
+    try:
+        sheets = tuple(fastexcel.read_excel(data).sheet_names)
+    except (fastexcel.FastExcelError, ValueError, OSError) as error:
+        raise FactsheetsError(f"{label} : classeur Excel illisible ({printable(str(error).splitlines()[0] if str(error) else type(error).__name__, 120)})") from None
+    source = Source(path, "excel", data, member, None, sheets)
+    sheet = _chosen_sheet(source, profile)
+    if any_sheet:  # inspecting: every sheet is shown, found or not
+        return source
+    if sheet is None and isinstance(profile.sheet, int):
+        raise FactsheetsError(f"{label} : pas de feuille n° {profile.sheet}, le classeur en a {len(sheets)} ({', '.join(sheets)}) ; corrigez « sheet » dans {profile.path}")
+    if sheet is None:
+        raise FactsheetsError(f"{label} : feuille « {profile.sheet} » introuvable ; feuilles du classeur : {', '.join(sheets)} ; corrigez « sheet » dans {profile.path}")
+    return replace(source, sheet=sheet)
+
+
+def _table_source(path: Path, name: str, data: bytes, profile: Profile, member: str | None, any_sheet: bool = False) -> Source:
+    fmt = _format_of(name, profile, data, f"{path} › {member}" if member else str(path))
+    if fmt == "zip":
+        raise FactsheetsError(f"{path} › {member} : archive dans l'archive, non prise en charge ; décompressez-la d'abord")
+    if fmt == "excel":
+        return _excel_source(path, data, profile, member, any_sheet)
+    return Source(path, fmt, data, member)
+
+
+def _zip_members(path: Path, data: bytes, profile: Profile, any_sheet: bool = False) -> list[Source]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise FactsheetsError(f"{path} : archive ZIP illisible ({printable(error, 120)}) ; téléchargez-la de nouveau") from None
+
+    def wanted(name: str) -> bool:
+        if profile.members:
+            names = (name.lower(), PurePosixPath(name).name.lower())
+            return any(fnmatch.fnmatch(candidate, glob.lower()) for glob in profile.members for candidate in names)
+        return PurePosixPath(name).suffix.lower() in EXTENSIONS and not name.lower().endswith(".zip")
+
+    chosen = sorted(name for name in names if wanted(name))
+    if not chosen:
+        listed = ", ".join(printable(name) for name in names[:8]) + (" …" if len(names) > 8 else "")
+        rule = f"aux motifs {', '.join(f'« {glob} »' for glob in profile.members)} (members)" if profile.members else "aux formats lus (.csv, .parquet, .xlsx, .xls)"
+        raise FactsheetsError(f"{path} : aucun fichier de l'archive ne correspond {rule} ; elle contient : {listed or 'rien'} ; corrigez « members » dans {profile.path}")
+    sources = []
+    for name in chosen:
+        try:
+            member_data = archive.read(name)
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as error:
+            raise FactsheetsError(f"{path} › {name} : illisible dans l'archive ({printable(error, 120)})") from None
+        sources.append(_table_source(path, name, member_data, profile, name, any_sheet))
+    return sources
+
+
+def expand_sources(paths_given: Sequence[Path], profile: Profile, problems: Problems, any_sheet: bool = False) -> list[Source]:
+    """Every table to read (files, archive members), in order; unreadable ones go to `problems`.
+
+    With any_sheet (inspecting), a workbook without the profile's sheet is kept too.
+    """
+    if not paths_given:
+        raise FactsheetsError("aucun fichier source indiqué ; indiquez un ou plusieurs fichiers bruts à convertir")
+    seen: dict[Path, Path] = {}
+    for source in map(Path, paths_given):
+        key = source.resolve()
+        if key in seen:
+            raise FactsheetsError(f"{source} : indiqué deux fois (aussi comme {seen[key]}) ; indiquez chaque fichier source une seule fois")
+        seen[key] = source
+    sources: list[Source] = []
+    for path in seen.values():
+        try:
+            if not path.exists():
+                raise FactsheetsError(f"{path} : fichier source introuvable ; vérifiez le chemin")
+            if not path.is_file():
+                raise FactsheetsError(f"{path} : ce n'est pas un fichier ; indiquez les fichiers de données brutes à convertir")
+            data = read_bytes(path, "fichier source", "indiquez un autre fichier")
+            if _format_of(path.name, profile, data, str(path)) == "zip":
+                sources.extend(_zip_members(path, data, profile, any_sheet))
+            else:
+                sources.append(_table_source(path, path.name, data, profile, None, any_sheet))
+        except FactsheetsError as error:
+            problems.add(str(error))
+    return sources
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def _file_format(path: Path, profile: Profile) -> str:
-    if profile.format != "auto":
-        return profile.format
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".parquet"):
-        return suffix[1:]
-    raise FactsheetsError(
-        f"{path} : impossible de déduire le format de l'extension « {suffix or '(aucune)'} » ; "
-        f"le profil {profile.name} lit les fichiers .csv ou .parquet"
-    )
-
-
-def _decode(path: Path, data: bytes, encoding: str, profile: Profile) -> str:
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
+def _read_csv(source: Source, profile: Profile) -> pl.DataFrame:
+    kind = binary_kind(source.data)
+    if kind is not None:
         raise FactsheetsError(
-            f"{path}:{line} : texte {encoding} invalide (octet 0x{data[error.start]:02x}) ; "
-            f"indiquez dans « encoding » du profil {profile.path} l'encodage du fichier (par ex. latin-1)"
-        ) from None
-    return text.removeprefix("\ufeff")
-
-
-def _ragged_line_hint(text: str, separator: str, fields: int) -> str:
-    """' (line N has too many fields)' for the first line with more separators than the header."""
-    counts = pl.Series(text.splitlines()).str.count_matches(separator, literal=True)
-    rows = pl.DataFrame({"count": counts}).with_row_index("line", offset=1).filter(pl.col("count") > fields - 1)
-    return f" à la ligne {rows['line'][0]}" if rows.height else ""
-
-
-def _read_csv(path: Path, profile: Profile) -> pl.DataFrame:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise FactsheetsError(f"{path} : lecture impossible ({error.strerror})") from None
-    text = _decode(path, data, profile.encoding, profile)
-    if not text.strip():
-        raise FactsheetsError(f"{path}:1 : fichier vide ; indiquez un fichier avec {'une ligne d’en-tête et ' if profile.header else ''}des lignes de données")
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            separator=profile.separator,
-            has_header=profile.header,
-            infer_schema=False,
-            quote_char='"',
-            encoding="utf8",
+            f"{source.label} : ce fichier est en réalité {kind}, pas du texte CSV ; renommez-le avec la bonne extension "
+            f"ou corrigez « format » dans {profile.path}"
         )
-    except pl.exceptions.PolarsError as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        fields = len(text.splitlines()[0].split(profile.separator))
-        where = _ragged_line_hint(text, profile.separator, fields) if "more fields" in detail else ""
-        raise FactsheetsError(
-            f"{path} : illisible en tant que CSV{where} ({detail}) ; vérifiez le fichier et « separator » "
-            f"(« {profile.separator} ») dans le profil {profile.path}"
-        ) from None
-    if profile.header:
-        frame = frame.rename({name: name.strip() for name in frame.columns})
-    else:
-        frame = frame.rename({name: str(index) for index, name in enumerate(frame.columns, start=1)})
-    first_line = 2 if profile.header else 1
-    frame = frame.with_row_index(LINE_COLUMN, offset=first_line)
-    # A blank line comes back as a row of nulls: drop it, keeping the line numbers of the rest.
-    frame = frame.filter(~pl.all_horizontal(pl.exclude(LINE_COLUMN).is_null()))
-    if frame.is_empty():
-        raise FactsheetsError(f"{path}:{first_line} : fichier vide, aucune ligne de données{' après l’en-tête' if profile.header else ''}")
-    return frame
-
-
-def _read_parquet(path: Path) -> pl.DataFrame:
+    text = decode_text(source.label, source.data, profile.encoding,
+                       f"indiquez dans « encoding » du profil {profile.path} l'encodage du fichier (par ex. latin-1)")
+    if not text.strip():
+        raise FactsheetsError(f"{source.label}:1 : fichier vide ; indiquez un fichier avec {'une ligne d’en-tête et ' if profile.header else ''}des lignes de données")
     try:
-        frame = pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as error:
+        return read_csv_text(source.label, text, separator=profile.separator, header=profile.header, skip_rows=profile.skip_rows)
+    except FactsheetsError as error:
+        raise FactsheetsError(f"{error} (« separator » : « {profile.separator} » dans {profile.path})") from None
+
+
+def _read_parquet(source: Source, profile: Profile) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(io.BytesIO(source.data))
+    except (pl.exceptions.PolarsError, OSError, ValueError) as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise FactsheetsError(f"{path} : illisible en tant que Parquet ({detail})") from None
-    if frame.is_empty():
-        raise FactsheetsError(f"{path} : fichier vide, aucune ligne de données")
+        raise FactsheetsError(f"{source.label} : illisible en tant que Parquet ({printable(detail, 120)})") from None
+    nested = nested_column_problem(source.label, frame, list(profile.columns.values()))
+    if nested:
+        raise FactsheetsError(nested)
     try:
         text = frame.select(pl.all().cast(pl.String))
     except pl.exceptions.PolarsError:
         kinds = ", ".join(f"{name} ({dtype})" for name, dtype in frame.schema.items())
-        raise FactsheetsError(f"{path} : colonnes de types inattendus : {kinds} ; attendu : du texte et des nombres") from None
+        raise FactsheetsError(f"{source.label} : colonnes de types inattendus : {kinds} ; attendu : du texte et des nombres") from None
     return text.with_row_index(LINE_COLUMN, offset=1)
 
 
-def _read_raw(path: Path, profile: Profile) -> pl.DataFrame:
-    """The file's columns as text, plus LINE_COLUMN (line for CSV, 1-based row for Parquet)."""
-    if not path.exists():
-        raise FactsheetsError(f"{path} : fichier source introuvable ; vérifiez le chemin")
-    if not path.is_file():
-        raise FactsheetsError(f"{path} : ce n'est pas un fichier ; indiquez les fichiers de données brutes à convertir")
-    frame = _read_parquet(path) if _file_format(path, profile) == "parquet" else _read_csv(path, profile)
-    missing = [(field, raw) for field, raw in profile.columns.items() if raw not in frame.columns]
-    if missing:
-        wanted = ", ".join(f"« {raw} » (columns.{field})" for field, raw in missing)
-        found = ", ".join(f"« {name} »" for name in frame.columns if name != LINE_COLUMN)
-        hint = f" ; vérifiez « separator » (« {profile.separator} »)" if frame.width == 2 and profile.format != "parquet" else ""
-        where = f"{path}:1" if profile.header and _file_format(path, profile) == "csv" else str(path)
-        raise FactsheetsError(
-            f"{where} : colonne(s) manquante(s) {wanted} requise(s) par le profil {profile.name} ; trouvées : {found}{hint} ; "
-            f"corrigez le fichier ou les « columns » de {profile.path}"
+def _read_excel(source: Source, profile: Profile) -> pl.DataFrame:
+    import fastexcel
+
+    try:
+        frame = pl.read_excel(
+            source.data, sheet_name=source.sheet, engine="calamine", infer_schema_length=0,
+            drop_empty_rows=False, read_options={"header_row": profile.skip_rows},
         )
-    return frame
+    except (fastexcel.FastExcelError, pl.exceptions.PolarsError, ValueError, OSError) as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise FactsheetsError(f"{source.where()} : feuille illisible ({printable(detail, 120)}) ; vérifiez « skip_rows » dans {profile.path}") from None
+    frame = frame.rename({name: str(name).strip() for name in frame.columns})
+    # Line numbers as the spreadsheet shows them: the header is on line skip_rows + 1.
+    frame = frame.with_row_index(LINE_COLUMN, offset=profile.skip_rows + 2)
+    return frame.filter(~pl.all_horizontal(pl.exclude(LINE_COLUMN).is_null()))
+
+
+def read_table(source: Source, profile: Profile) -> pl.DataFrame:
+    """The source's columns as text, plus LINE_COLUMN (its line, header included)."""
+    reader = {"csv": _read_csv, "parquet": _read_parquet, "excel": _read_excel}[source.fmt]
+    return reader(source, profile)
+
+
+def closest_columns(wanted: str, found: Sequence[str]) -> list[str]:
+    """The header names nearest to `wanted` (ignoring case), best first."""
+    lowered = {name.lower(): name for name in found}
+    return [lowered[name] for name in difflib.get_close_matches(wanted.lower(), list(lowered), n=3, cutoff=0.5)]
+
+
+def _header_where(source: Source, profile: Profile) -> str:
+    return source.where(profile.skip_rows + 1) if profile.header and source.fmt != "parquet" else source.where()
+
+
+def _check_columns(frame: pl.DataFrame, source: Source, profile: Profile) -> None:
+    found = [name for name in frame.columns if name != LINE_COLUMN]
+    missing = [(field_, raw) for field_, raw in profile.columns.items() if raw not in frame.columns]
+    if not missing:
+        return
+    wanted = []
+    for field_, raw in missing:
+        close = closest_columns(raw, found)
+        nearest = "la plus proche" if len(close) == 1 else "les plus proches"
+        hint = f" ({nearest} : {', '.join(f'« {printable(name)} »' for name in close)})" if close else ""
+        wanted.append(f"« {raw} » (columns.{field_}){hint}")
+    listed = ", ".join(f"« {printable(name)} »" for name in found[:12]) + (" …" if len(found) > 12 else "")
+    hint = f" ; vérifiez « separator » (« {profile.separator} »)" if len(found) == 1 and source.fmt == "csv" else ""
+    raise FactsheetsError(
+        f"{_header_where(source, profile)} : colonne(s) manquante(s) {', '.join(wanted)} requise(s) par le profil {profile.name} ; "
+        f"trouvées : {listed}{hint} ; corrigez le fichier ou les « columns » de {profile.path} (factsheets ingest --inspect aide à les trouver)"
+    )
 
 
 # --------------------------------------------------------------------------- converting
 
 
-def _location(path: Path, line: int, fmt: str) -> str:
-    return f"{path}:{line}" if fmt == "csv" else f"{path} (ligne {line})"
+def _flow_from_name(source: Source, profile: Profile) -> str:
+    assert profile.flow_from_filename is not None
+    flows = [flow for flow, pattern in profile.flow_from_filename.items() if re.search(pattern, source.name)]
+    if len(flows) != 1:
+        rules = ", ".join(f"{flow} : « {pattern} »" for flow, pattern in profile.flow_from_filename.items())
+        problem = "ne correspond à aucun" if not flows else "correspond à plusieurs"
+        raise FactsheetsError(
+            f"{source.label} : le nom « {source.name} » {problem} des motifs de flow_from_filename ({rules}) ; "
+            f"renommez le fichier ou corrigez flow_from_filename dans {profile.path}"
+        )
+    return flows[0]
 
 
-def _reject(frame: pl.DataFrame, mask: pl.Expr, raw_column: str, path: Path, fmt: str, problem: str, fix: str) -> None:
-    """FactsheetsError for the first row where `mask` holds, naming line, column and raw value."""
-    bad = frame.filter(mask)
-    if bad.is_empty():
-        return
-    line = bad[LINE_COLUMN][0]
-    value = bad[raw_column][0]
-    shown = "valeur vide" if value is None or not value.strip() else f"« {value} »"
-    more = f" ({bad.height - 1} autre(s) ligne(s) dans ce cas)" if bad.height > 1 else ""
-    raise FactsheetsError(f"{_location(path, line, fmt)} : colonne {raw_column} : {shown} {problem}{more} ; {fix}")
-
-
-def _year_from_name(path: Path, profile: Profile) -> int:
+def _year_from_name(source: Source, profile: Profile) -> int:
     assert profile.year_from_filename is not None
-    match = re.search(profile.year_from_filename, path.name)
+    match = re.search(profile.year_from_filename, source.name)
     if match is None or not re.fullmatch(r"\d{4}", match.group(1)):
         raise FactsheetsError(
-            f"{path} : aucune année trouvée dans le nom du fichier avec le motif « {profile.year_from_filename} » "
+            f"{source.label} : aucune année trouvée dans le nom du fichier avec le motif « {profile.year_from_filename} » "
             f"(year_from_filename dans {profile.path}) ; renommez le fichier pour qu'il contienne l'année, par ex. 2024"
         )
     return int(match.group(1))
+
+
+def _department_from_name(source: Source, profile: Profile) -> str:
+    assert profile.department_from_filename is not None
+    match = re.search(profile.department_from_filename, source.name)
+    if match is None or not match.group(1):
+        raise FactsheetsError(
+            f"{source.label} : aucun code de département dans le nom « {source.name} » avec le motif « {profile.department_from_filename} » "
+            f"(department_from_filename dans {profile.path}) ; renommez le fichier ou corrigez le motif"
+        )
+    return match.group(1).upper()
 
 
 def _number_text(raw: str, decimal: str) -> pl.Expr:
@@ -384,92 +628,308 @@ def _number_text(raw: str, decimal: str) -> pl.Expr:
 
 
 def _euros(number: pl.Expr, multiplier: int) -> pl.Expr:
-    """The value in euros. Thousands go through a decimal so that 1234,567 k€ is exactly 1234567 €."""
+    """The value in euros. Thousands go through a decimal so that 1234,567 k€ is exactly 1234567 €.
+
+    Thousands of euros have three decimals at most (precision to the euro): rounding to the
+    thousandth of a euro removes the binary noise of spreadsheet numbers (580354500.123000026).
+    """
     if multiplier == 1:
         return number.cast(pl.Float64, strict=False)
     exact = (number.cast(pl.Decimal(38, 9), strict=False) * multiplier).cast(pl.Float64)
-    return exact.fill_null(number.cast(pl.Float64, strict=False) * multiplier)
+    return exact.fill_null(number.cast(pl.Float64, strict=False) * multiplier).round(3)
 
 
-def _convert(raw: pl.DataFrame, path: Path, profile: Profile) -> pl.DataFrame:
-    fmt = _file_format(path, profile)
+def _shown(value: str | None) -> str:
+    return "valeur vide" if value is None or not str(value).strip() else f"« {printable(value)} »"
+
+
+def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Problems) -> pl.DataFrame:
+    """The source's good rows in the canonical layout (+ period, origin); bad rows to `problems`."""
     col = profile.columns
-    decimal = profile.decimal if fmt == "csv" else "."  # Parquet numbers come as text with '.'
+    decimal = profile.decimal if source.fmt == "csv" else "."  # Parquet and Excel numbers come as text with '.'
     decimal_name = "la virgule" if decimal == "," else "le point"
+    checks: list[tuple[pl.Expr, str, str, str]] = []  # (bad row, raw column, problem, fix)
 
-    def reject(mask: pl.Expr, field: str, problem: str, fix: str) -> None:
-        _reject(raw, mask, col[field], path, fmt, problem, fix)
+    def code(field_: str) -> pl.Expr:
+        text = pl.col(col[field_]).str.strip_chars().str.to_uppercase()
+        # A spreadsheet may hold a numeric code as a number: 2.0 is the code 2.
+        return text.str.replace(r"^(\d+)\.0+$", "$1") if source.fmt != "csv" else text
 
-    def code(field: str) -> pl.Expr:
-        return pl.col(col[field]).str.strip_chars().str.to_uppercase()
-
-    # Year.
-    if "year" in col:
+    # Year, and the part of the year (quarter or month) with a period column.
+    part = pl.lit(0, dtype=pl.Int32)
+    if "period" in col:
+        assert profile.period_kind is not None and profile.period_pattern is not None
+        groups = pl.col(col["period"]).str.strip_chars().str.extract_groups(profile.period_pattern)
+        year_text = groups.struct.field("year")
+        checks.append((year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), col["period"],
+                       f"n'est pas une période reconnue (année de quatre chiffres) par le motif « {profile.period_pattern} »",
+                       f"corrigez la valeur ou « period.pattern » dans {profile.path}"))
+        if profile.period_kind != "year":
+            parts = PERIOD_PARTS[profile.period_kind]
+            part = groups.struct.field("part").cast(pl.Int32, strict=False)
+            checks.append(((~year_text.is_null()) & (part.is_null() | (part < 1) | (part > parts)), col["period"],
+                           f"n'a pas de {PERIOD_NAMES[profile.period_kind][0]} entre 1 et {parts}",
+                           f"corrigez la valeur ou « period » dans {profile.path}"))
+        year = year_text.cast(pl.Int32, strict=False)
+    elif "year" in col:
         year_text = pl.col(col["year"]).str.strip_chars()
-        reject(year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), "year",
-               "n'est pas une année", "écrivez l'année en nombre entier, par ex. 2024")
-        year = year_text.cast(pl.Int32)
+        if source.fmt != "csv":
+            year_text = year_text.str.replace(r"^(\d{4})\.0+$", "$1")
+        checks.append((year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), col["year"],
+                       "n'est pas une année", "écrivez l'année en nombre entier, par ex. 2024"))
+        year = year_text.cast(pl.Int32, strict=False)
     else:
-        fixed = profile.year_value if profile.year_value is not None else _year_from_name(path, profile)
-        year = pl.lit(fixed, dtype=pl.Int32)
+        year = pl.lit(profile.year_value if profile.year_value is not None else _year_from_name(source, profile), dtype=pl.Int32)
 
     # Flow.
-    flow = pl.col(col["flow"]).str.strip_chars().str.to_lowercase().replace_strict(
-        {code_.lower(): flow_ for code_, flow_ in profile.flow_codes.items()}, default=None, return_dtype=pl.String
-    )
-    expected = ", ".join(f"« {code_} »" for code_ in profile.flow_codes)
-    reject(flow.is_null(), "flow", "n'est pas un code de flux connu",
-           f"attendu : l'un de {expected} (flow_codes dans {profile.path})")
+    if profile.flow_from_filename:
+        flow = pl.lit(_flow_from_name(source, profile), dtype=pl.String)
+    else:
+        flow = pl.col(col["flow"]).str.strip_chars().str.to_lowercase().replace_strict(
+            {code_.lower(): flow_ for code_, flow_ in profile.flow_codes.items()}, default=None, return_dtype=pl.String
+        )
+        expected = ", ".join(f"« {code_} »" for code_ in profile.flow_codes)
+        checks.append((flow.is_null(), col["flow"], "n'est pas un code de flux connu",
+                       f"attendu : l'un de {expected} (flow_codes dans {profile.path})"))
 
     # Codes: present on every row (whether they are known codes is checked by validation).
-    for field, kind in (("department", "de département"), ("product", "produit"), ("country", "pays")):
-        reject(code(field).is_null() | (code(field) == ""), field, f"n'est pas un code {kind}", f"chaque ligne doit avoir un code {kind}")
-    department = code("department")
+    for field_, kind in (("department", "de département"), ("product", "produit"), ("country", "pays")):
+        if field_ in col:
+            checks.append((code(field_).is_null() | (code(field_) == ""), col[field_], f"n'est pas un code {kind}",
+                           f"chaque ligne doit avoir un code {kind}"))
+    if profile.department_from_filename:
+        department = pl.lit(_department_from_name(source, profile), dtype=pl.String)
+    else:
+        department = code("department")
     if profile.department_pad:
-        department = pl.when(department.str.contains(r"^\d+$")).then(
-            department.str.zfill(profile.department_pad)
-        ).otherwise(department)
+        department = pl.when(department.str.contains(r"^\d+$")).then(department.str.zfill(profile.department_pad)).otherwise(department)
 
-    # Value.
+    # Value: a number, finite, not negative, below the plausibility bound (disjoint checks).
     number = _number_text(col["value"], decimal)
-    reject(number.is_null() | ~number.str.contains(NUMBER_PATTERN), "value", "n'est pas un nombre",
-           f"écrivez un nombre avec {decimal_name} (« {decimal} ») comme séparateur décimal, comme le prévoit « decimal » dans {profile.path}")
     value = _euros(number, profile.multiplier)
-    reject(value.is_null() | value.is_infinite(), "value", "est hors limites", "écrivez un montant fini")
-    reject(value < 0, "value", "est négatif", "les montants sont positifs ou nuls")
+    is_number = number.is_not_null() & number.str.contains(NUMBER_PATTERN)
+    checks.append((~is_number.fill_null(False), col["value"], "n'est pas un nombre",
+                   f"écrivez un nombre avec {decimal_name} (« {decimal} ») comme séparateur décimal, comme le prévoit « decimal » dans {profile.path}"))
+    finite = value.is_finite().fill_null(False)
+    checks.append((is_number & ~finite, col["value"], "est hors limites", "écrivez un montant fini"))
+    checks.append((finite & (value < 0), col["value"], "est négatif", "les montants sont positifs ou nuls"))
+    checks.append((finite & (value > MAX_ROW_VALUE_EUR), col["value"],
+                   f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
+                   f"vérifiez la valeur et l'unité (« unit » : {profile.unit} dans {profile.path})"))
 
-    return raw.select(
+    masks = raw.select([mask.fill_null(True).alias(f"check{index}") for index, (mask, *_rest) in enumerate(checks)])
+    bad_rows = pl.Series("bad", [False] * raw.height)
+    for index, (_mask, column, problem, fix) in enumerate(checks):
+        mask = masks[f"check{index}"]
+        if not mask.any():
+            continue
+        bad_rows = bad_rows | mask
+        bad = raw.filter(mask)
+        shown = bad.head(3).select(source.where_expression().alias("where"), pl.col(column).alias("raw")).rows()
+        problems.add_kind(bad.height, shown, lambda value, column=column, problem=problem, fix=fix: (f"colonne {column} : {_shown(value)} {problem}", fix))
+
+    return raw.filter(~bad_rows).select(
         year.alias("year"),
         flow.alias("flow"),
         department.alias("department"),
         code("product").alias("product"),
         code("country").alias("country"),
         pl.when(value == 0).then(0.0).otherwise(value).alias("value_eur"),  # no -0.0
-        pl.lit(str(path)).alias(SOURCE_COLUMN),
+        part.alias(PERIOD_COLUMN),
+        pl.lit(source.label).alias(SOURCE_COLUMN),
         pl.col(LINE_COLUMN),
+        source.where_expression().alias(WHERE_COLUMN),
     )
 
 
-def ingest(sources: Sequence[Path], profile: Profile, *, keep_origin: bool = False) -> pl.DataFrame:
-    """Every source file read with `profile`, concatenated, in the canonical layout.
+# --------------------------------------------------------------------------- periods
+
+
+def _period_name(kind: str, year: int, part: int) -> str:
+    return f"{year}{PERIOD_NAMES[kind][1]}{part}"
+
+
+def complete_years(frame: pl.DataFrame, profile: Profile) -> tuple[pl.DataFrame, list[str], list[int]]:
+    """Rows of the years whose every quarter (month) is present; a warning per year left out."""
+    if profile.period_kind in (None, "year"):
+        return frame, [], []
+    kind = profile.period_kind
+    parts = PERIOD_PARTS[kind]
+    found = frame.group_by("year").agg(pl.col(PERIOD_COLUMN).unique().sort().alias("parts")).sort("year")
+    warnings, left_out = [], []
+    for year, present in found.iter_rows():
+        if len(present) < parts:
+            missing = [part for part in range(1, parts + 1) if part not in present]
+            warnings.append(
+                f"année {year} écartée, incomplète : {PERIOD_NAMES[kind][0]}s présents {', '.join(_period_name(kind, year, p) for p in present)} ; "
+                f"il manque {', '.join(_period_name(kind, year, p) for p in missing)}"
+            )
+            left_out.append(year)
+    return frame.filter(~pl.col("year").is_in(left_out)), warnings, left_out
+
+
+# --------------------------------------------------------------------------- ingesting
+
+
+@dataclass
+class IngestResult:
+    """The canonical frame and what the summary says about it."""
+
+    frame: pl.DataFrame
+    rows_per_source: dict[str, int]
+    warnings: list[str]
+    years_left_out: list[int]
+
+
+def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *, keep_origin: bool = False) -> IngestResult:
+    """Every source read with `profile`, checked, periods summed to years, in the canonical layout.
 
     Rows are sorted by year, flow, department, product, country and value (then file order),
-    so the output does not depend on the order of the files. With keep_origin, two more
-    columns give each row's source file (SOURCE_COLUMN) and line (LINE_COLUMN), so that a
-    later validation can point at the raw file.
+    so the output does not depend on the order of the files. With a `reference`, codes are
+    checked too, and every problem (of every file) is raised together. With keep_origin,
+    the first source row of each output row is kept (SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN).
     """
-    if not sources:
-        raise FactsheetsError("aucun fichier source indiqué ; indiquez un ou plusieurs fichiers bruts à convertir")
-    seen: dict[Path, Path] = {}
-    for source in map(Path, sources):
-        key = source.resolve()
-        if key in seen:
-            raise FactsheetsError(f"{source} : indiqué deux fois (aussi comme {seen[key]}) ; indiquez chaque fichier source une seule fois")
-        seen[key] = source
-    frames = [_convert(_read_raw(source, profile), source, profile) for source in seen.values()]
-    frame = pl.concat(frames, how="vertical").sort(SORT_KEY, maintain_order=True)
-    frame = frame.cast(OUTPUT_SCHEMA)
-    return frame if keep_origin else frame.select(CANONICAL_COLUMNS)
+    problems = Problems()
+    tables = expand_sources(sources, profile, problems)
+    frames, rows_per_source = [], {}
+    for source in tables:
+        try:
+            raw = read_table(source, profile)
+            if raw.is_empty():
+                after = " après l’en-tête" if profile.header else ""
+                raise FactsheetsError(f"{source.where(profile.skip_rows + (2 if profile.header else 1))} : fichier vide, aucune ligne de données{after}")
+            _check_columns(raw, source, profile)
+            rows_per_source[source.where()] = raw.height
+            frames.append(_convert(raw, source, profile, problems))
+        except FactsheetsError as error:
+            problems.add(str(error))
+    if not frames:  # every source failed, and each one said why in `problems`
+        problems.raise_if_any()
+    frame = pl.concat(frames, how="vertical")
+    where = pl.col(WHERE_COLUMN)
+    if reference is not None:
+        check_rows(frame, reference, problems, where)
+    key = [*KEY[:1], PERIOD_COLUMN, *KEY[1:]] if profile.period_kind not in (None, "year") else KEY
+    check_duplicates(frame, key, problems, where, DUPLICATE_FIX)
+    problems.raise_if_any()
+
+    frame, warnings, left_out = complete_years(frame, profile)
+    if frame.is_empty():
+        raise FactsheetsError(
+            "aucune année complète dans les fichiers : " + " ; ".join(warnings)
+            + " ; ajoutez les périodes manquantes ou vérifiez « period » dans " + str(profile.path)
+        )
+    if "period" in profile.columns:
+        origin = [pl.col(name).first() for name in (SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN)]
+        total = pl.col("value_eur").sum()
+        # Thousands of euros have three decimals: the sum of the periods is rounded like its terms.
+        total = total.round(3) if profile.multiplier != 1 else total
+        frame = frame.sort([*KEY, PERIOD_COLUMN], maintain_order=True).group_by(KEY, maintain_order=True).agg(total, *origin)
+    frame = frame.sort(SORT_KEY, maintain_order=True).with_columns(pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items())
+    columns = [*CANONICAL_COLUMNS, SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN] if keep_origin else list(CANONICAL_COLUMNS)
+    return IngestResult(frame.select(columns), rows_per_source, warnings, left_out)
+
+
+def ingest(sources: Sequence[Path], profile: Profile, *, keep_origin: bool = False) -> pl.DataFrame:
+    """The canonical frame of `sources` (values checked; codes are checked by `validate`)."""
+    return ingest_sources(sources, profile, keep_origin=keep_origin).frame
+
+
+# --------------------------------------------------------------------------- inspecting
+
+
+def _mapping_lines(frame: pl.DataFrame, source: Source, profile: Profile) -> list[str]:
+    found = [name for name in frame.columns if name != LINE_COLUMN]
+    lines = []
+    for field_ in ("year", "period", "flow", "department", "product", "country", "value"):
+        raw = profile.columns.get(field_)
+        if raw is None:
+            if field_ == "year" and "period" not in profile.columns:
+                origin = f"{profile.year_value} (year_value)" if profile.year_value is not None else "tirée du nom du fichier (year_from_filename)"
+                lines.append(f"  year       ← {origin}")
+            elif field_ == "department" and profile.department_from_filename:
+                try:
+                    lines.append(f"  department ← {_department_from_name(source, profile)} (d'après le nom « {source.name} »)")
+                except FactsheetsError:
+                    lines.append(f"  department ← introuvable : le nom « {source.name} » ne correspond pas à department_from_filename")
+            elif field_ == "flow" and profile.flow_from_filename:
+                try:
+                    lines.append(f"  flow       ← {_flow_from_name(source, profile)} (d'après le nom « {source.name} »)")
+                except FactsheetsError:
+                    lines.append(f"  flow       ← introuvable : le nom « {source.name} » ne correspond pas à flow_from_filename")
+            continue
+        if raw in found:
+            lines.append(f"  {field_:<10} ← « {raw} »")
+        else:
+            close = closest_columns(raw, found)
+            nearest = ", ".join(f"« {printable(name)} »" for name in close) if close else "aucune"
+            lines.append(f"  {field_:<10} ← « {raw} » introuvable ; colonnes les plus proches : {nearest}")
+    return lines
+
+
+def _chosen_sheet(source: Source, profile: Profile) -> str | None:
+    """The sheet of `source`'s workbook that `profile` reads."""
+    if isinstance(profile.sheet, int):
+        return source.sheets[profile.sheet - 1] if profile.sheet <= len(source.sheets) else None
+    return next((name for name in source.sheets if name.strip().lower() == profile.sheet.strip().lower()), None)
+
+
+def inspect_sources(sources: Sequence[Path], profile: Profile) -> tuple[list[str], Problems]:
+    """For each file, member and sheet: header, sample rows, the profile's mapping. Reads only."""
+    problems = Problems()
+    out: list[str] = []
+    tables = []
+    for source in expand_sources(sources, profile, problems, any_sheet=True):
+        if source.sheets and _chosen_sheet(source, profile) is None:
+            out.append(f"{source.label} : la feuille « {profile.sheet} » du profil n'existe pas ; feuilles : {', '.join(source.sheets)}")
+        # Every sheet of a workbook: the data may be on another one than the profile says.
+        tables += [replace(source, sheet=sheet) for sheet in source.sheets] if source.sheets else [source]
+    for source in tables:
+        try:
+            frame = read_table(source, profile)
+        except FactsheetsError as error:
+            problems.add(str(error))
+            continue
+        header = [name for name in frame.columns if name != LINE_COLUMN]
+        chosen = " (la feuille que lit le profil)" if len(source.sheets) > 1 and source.sheet == _chosen_sheet(source, profile) else ""
+        out.append(f"== {source.where()} : {frame.height} ligne(s) de données{chosen} ==")
+        out.append(f"en-tête ({_header_where(source, profile)}) : " + " | ".join(printable(name) for name in header))
+        for row in frame.head(SAMPLE_ROWS).iter_rows(named=True):
+            values = " | ".join("" if row[name] is None else printable(row[name], 30) for name in header)
+            out.append(f"  {source.where(row[LINE_COLUMN])} : {values}")
+        out.append(f"correspondance (profil {profile.name}, {profile.path}) :")
+        out.extend(_mapping_lines(frame, source, profile))
+    return out, problems
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summary_lines(result: IngestResult, reference, out: Path) -> list[str]:
+    """What was read and written, for stderr: rows per file, years, departments, totals."""
+    from .numbers import format_millions, format_percent
+
+    frame = result.frame
+    lines = [f"{out} : {frame.height} ligne(s) écrite(s)"]
+    lines += [f"lu : {where} : {count} ligne(s)" for where, count in result.rows_per_source.items()]
+    years = sorted(frame["year"].unique().to_list())
+    kept = ", ".join(map(str, years))
+    left = ", ".join(map(str, result.years_left_out)) or "aucune"
+    lines.append(f"années retenues : {kept} ; écartées : {left}")
+    all_codes = reference.departments["code"].to_list()
+    present = set(frame["department"].unique().to_list())
+    missing = [code for code in all_codes if code not in present]
+    shown = ", ".join(missing[:30]) + (" …" if len(missing) > 30 else "")
+    lines.append(f"départements présents : {len(all_codes) - len(missing)} sur {len(all_codes)}" + (f" ; absents : {shown}" if missing else ""))
+    unallocated = list(reference.unallocated_departments)
+    totals = frame.group_by("year", "flow").agg(
+        total=pl.col("value_eur").sum(),
+        unallocated=pl.col("value_eur").filter(pl.col("department").is_in(unallocated)).sum(),
+    ).sort("year", "flow")
+    for year, flow, total, not_allocated in totals.iter_rows():
+        share = format_percent(not_allocated / total, 1) if total else "—"
+        lines.append(f"{year} {flow} : {format_millions(total)} M€, dont non ventilé par département : {share}")
+    return lines
 
 
 # --------------------------------------------------------------------------- writing

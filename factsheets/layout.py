@@ -7,7 +7,9 @@ the PDF bytes. Nothing here computes a number or draws a chart: it places them.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -24,7 +26,6 @@ from reportlab.platypus import (
     Flowable,
     Frame,
     Image,
-    KeepTogether,
     ListFlowable,
     ListItem,
     NextPageTemplate,
@@ -43,13 +44,35 @@ from .numbers import format_millions, format_share_of_nation, format_share_of_re
 # Fixed bytes for the same input: no creation date, no random document id.
 rl_config.invariant = 1
 
+# French rules: at least 2 letters before the break and 3 after it, words of 6 letters or more.
+HYPHENATION_LEFT, HYPHENATION_RIGHT, HYPHENATION_MIN_WORD = 2, 3, 6
+
+
+@lru_cache(maxsize=1)
+def french_hyphenator() -> Callable[[str], Any]:
+    """pyphen's iterator of (head, tail) break points for a French word, built once per process.
+
+    Given to ReportLab as a callable rather than a language code, which ReportLab would
+    turn into a new pyphen object for every paragraph.
+    """
+    import pyphen
+
+    return pyphen.Pyphen(lang="fr_FR", left=HYPHENATION_LEFT, right=HYPHENATION_RIGHT).iterate
+
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 20 * mm
 MARGIN_TOP = 18 * mm
-MARGIN_BOTTOM = 20 * mm
+MARGIN_BOTTOM = 22 * mm
+# Footer baselines and rule, from the bottom edge: the lowest ink (descenders of the last
+# line) stays at least 10 mm from the edge, where trimming and printers' margins are safe.
+FOOTER_LOWEST_BASELINE = 11.5 * mm
+FOOTER_LINE_GAP = 3.8 * mm
+FOOTER_RULE_ABOVE = 3.2 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
-# The treemap may shrink this far to stay on the balance page under a long balance chart;
-# below it its labels would be too small to read, so it moves to the next page instead.
+# Under a long balance chart the treemap is drawn again shorter (its labels keep their
+# printed size), down to this share of its height; beyond, it is scaled, down to
+# TREEMAP_MIN_SCALE, below which its labels would be too small to read.
+TREEMAP_MIN_HEIGHT_SHARE = 0.6
 TREEMAP_MIN_SCALE = 0.7
 
 
@@ -65,6 +88,8 @@ class SheetCharts:
     region_import_sankey: Drawing
     nation_export_sankey: Drawing
     nation_import_sankey: Drawing
+    # The treemap drawn at a given height, when the page has less room than `treemap` needs.
+    treemap_at_height: Callable[[float], Drawing] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +105,9 @@ def _styles(fonts: FontNames, palette: dict[str, str]) -> dict[str, ParagraphSty
     title = colors.HexColor(palette["title"])
     muted = colors.HexColor(palette["muted"])
     body = ParagraphStyle(
-        "body", fontName=fonts.regular, fontSize=10, leading=14.2, textColor=text, alignment=TA_JUSTIFY, spaceAfter=7
+        "body", fontName=fonts.regular, fontSize=10, leading=14.2, textColor=text, alignment=TA_JUSTIFY, spaceAfter=7,
+        # French hyphenation of justified text, so lines do not stretch (ReportLab asks pyphen).
+        hyphenationLang=french_hyphenator(), hyphenationMinWordLength=HYPHENATION_MIN_WORD,
     )
     return {
         "body": body,
@@ -148,6 +175,36 @@ class FittedDrawing(Flowable):
         self.canv.restoreState()
 
 
+class HeightFittedChart(Flowable):
+    """A chart drawn again at the height left on the page rather than scaled down, so its
+    text keeps its printed size; still too tall (or below `min_height`), it is scaled."""
+
+    def __init__(self, drawing: Drawing, redraw: Callable[[float], Drawing], min_height: float, min_scale: float):
+        super().__init__()
+        self.natural = drawing
+        self.redraw = redraw
+        self.min_height = min_height
+        self.min_scale = min_scale
+        self._redrawn: dict[float, Drawing] = {}
+        self.fitted = FittedDrawing(drawing, min_scale=min_scale)
+
+    def wrap(self, available_width, available_height):
+        drawing = self.natural
+        scale = min(1.0, FRAME_WIDTH / drawing.width)
+        if drawing.height * scale > available_height:
+            target = round(max(available_height / scale, self.min_height), 1)
+            if target not in self._redrawn:
+                self._redrawn[target] = self.redraw(target)
+            drawing = self._redrawn[target]
+        if drawing is not self.fitted.drawing:
+            self.fitted = FittedDrawing(drawing, min_scale=self.min_scale)
+        self.width, self.height = self.fitted.wrap(available_width, available_height)
+        return self.width, self.height
+
+    def draw(self):
+        self.fitted.drawOn(self.canv, 0, 0)
+
+
 class TitledChart(Flowable):
     """A chart title and its drawing as one block: never split, the drawing shrinking to fit.
 
@@ -155,7 +212,7 @@ class TitledChart(Flowable):
     this block gives the drawing the height left under its title instead.
     """
 
-    def __init__(self, title: Paragraph, chart: FittedDrawing):
+    def __init__(self, title: Paragraph, chart: Flowable):
         super().__init__()
         self.title = title
         self.chart = chart
@@ -174,6 +231,68 @@ class TitledChart(Flowable):
     def draw(self):
         self.chart.drawOn(self.canv, 0, 0)
         self.title.drawOn(self.canv, 0, self.height - self._title_height)
+
+
+class BalancedParagraph(Paragraph):
+    """A left-aligned paragraph whose lines are as even as possible (a title, not body text).
+
+    It keeps the number of lines it would take at the full width, but wraps at the narrowest
+    width that still gives that number, so "Les indicateurs clés : commerce extérieur" reads
+    "Les indicateurs clés : / commerce extérieur" rather than leaving one word alone.
+    """
+
+    def wrap(self, available_width, available_height):
+        lines = self._line_count(available_width)
+        low, high = available_width / max(lines, 1), available_width
+        while high - low > 1.0:  # a point is finer than any visible difference
+            middle = (low + high) / 2
+            if self._line_count(middle) <= lines:
+                high = middle
+            else:
+                low = middle
+        _, height = super().wrap(high, available_height)
+        return available_width, height
+
+    def _line_count(self, width: float) -> int:
+        super().wrap(width, PAGE_HEIGHT)
+        return len(self.blPara.lines)
+
+
+class FittedStack(Flowable):
+    """Flowables stacked on one page; its charts (FittedDrawing) shrink alike until all fit.
+
+    A comparison page holds a sentence and two charts with their titles and totals: together
+    a little taller than the frame, they stay on their page at a slightly smaller scale
+    instead of spilling onto a ninth one.
+    """
+
+    def __init__(self, items: list[Flowable]):
+        super().__init__()
+        self.items = items
+
+    def wrap(self, available_width, available_height):
+        charts = [item for item in self.items if isinstance(item, FittedDrawing)]
+        fixed = 0.0
+        for index, item in enumerate(self.items):
+            if not isinstance(item, FittedDrawing):
+                fixed += item.wrap(available_width, available_height)[1]
+            fixed += (item.getSpaceBefore() if index else 0.0) + item.getSpaceAfter()
+        natural = sum(chart.drawing.height * chart.width_scale for chart in charts)
+        shrink = min(1.0, (available_height - fixed) / natural) if natural > 0 else 1.0
+        for chart in charts:
+            chart._set_scale(chart.width_scale * shrink)
+            chart._offset = max(0.0, (available_width - chart.width) / 2)
+        self.width = available_width
+        self.height = fixed + natural * shrink
+        return self.width, self.height
+
+    def draw(self):
+        top = self.height
+        for index, item in enumerate(self.items):
+            top -= item.getSpaceBefore() if index else 0.0
+            top -= item.height
+            item.drawOn(self.canv, 0, top)
+            top -= item.getSpaceAfter()
 
 
 class SheetBuilder:
@@ -215,7 +334,9 @@ class SheetBuilder:
     def totals(self, section: dict[str, Any], flow_shares, with_shares: bool) -> list[Flowable]:
         story = [self.para(section["total"], "total", total=format_millions(flow_shares.total_eur))]
         if with_shares:
-            story.append(self.para(section["share_region"], "share", share_region=format_share_of_region(flow_shares.share_of_region)))
+            if not self.ind.single_department_region:  # a single department is 100% of its region
+                story.append(self.para(section["share_region"], "share",
+                                       share_region=format_share_of_region(flow_shares.share_of_region)))
             story.append(self.para(section["share_nation"], "share", share_nation=format_share_of_nation(flow_shares.share_of_nation)))
         return story
 
@@ -242,17 +363,16 @@ class SheetBuilder:
         story: list[Flowable] = [
             header,
             Spacer(1, 40 * mm),
-            self.para(t["title"], "title"),
+            BalancedParagraph(self.fill(t["title"]), self.styles["title"]),
             self.para(t["subtitle"], "subtitle"),
             self.para(t["introduction_heading"], "h2"),
             *[self.para(p) for p in t["introduction"]],
-            Spacer(1, 8),
-            self.para(t["territoires_heading"], "h2"),
         ]
+        # No list configured: no block at all (never a placeholder); `render` names the
+        # departments concerned once, with the file to fill.
         if territoires:
-            story.append(self.bullets([escape(name).replace("{", "{{").replace("}", "}}") for name in territoires]))
-        else:
-            story.append(self.para(t["territoires_unknown"]))
+            story += [Spacer(1, 8), self.para(t["territoires_heading"], "h2"),
+                      self.bullets([escape(name).replace("{", "{{").replace("}", "}}") for name in territoires])]
         return story
 
     def context(self) -> list[Flowable]:
@@ -278,9 +398,15 @@ class SheetBuilder:
             Spacer(1, 4),
             self.para(t["reading_key"]),
             self.para(t["treemap_intro"]),
-            TitledChart(self.para(t["treemap_title"], "chart_title"),
-                        FittedDrawing(self.charts.treemap, min_scale=TREEMAP_MIN_SCALE)),
+            TitledChart(self.para(t["treemap_title"], "chart_title"), self._treemap()),
         ]
+
+    def _treemap(self) -> Flowable:
+        charts = self.charts
+        if charts.treemap_at_height is None:
+            return FittedDrawing(charts.treemap, min_scale=TREEMAP_MIN_SCALE)
+        return HeightFittedChart(charts.treemap, charts.treemap_at_height,
+                                 charts.treemap.height * TREEMAP_MIN_HEIGHT_SHARE, TREEMAP_MIN_SCALE)
 
     def flow_pages(self, key: str) -> list[Flowable]:
         t = self.texts[key]
@@ -293,6 +419,16 @@ class SheetBuilder:
         region_chart = charts.region_export_sankey if exports else charts.region_import_sankey
         nation_chart = charts.nation_export_sankey if exports else charts.nation_import_sankey
         total_only = {"total": t["total"]}
+        single = self.ind.single_department_region
+        # The comparison sentence introduces the next page's charts, so it opens that page.
+        comparison = self.texts["single_department_region"][f"{key}_comparison"] if single else t["comparison"]
+        compared: list[Flowable] = [self.para(comparison)]
+        if not single:  # a region of one department would show this department's chart again
+            compared += [self.para(t["region_title"], "h2"), FittedDrawing(region_chart),
+                         *self.totals(total_only, _TotalOnly(region_flows.total_eur), with_shares=False),
+                         Spacer(1, 14)]
+        compared += [self.para(t["nation_title"], "h2"), FittedDrawing(nation_chart),
+                     *self.totals(total_only, _TotalOnly(nation_flows.total_eur), with_shares=False)]
         return [
             self.para(t["heading"], "h1"),
             self.para(t["intro"]),
@@ -302,18 +438,14 @@ class SheetBuilder:
             *self.totals(t, shares, with_shares=True),
             Spacer(1, 10),
             self.para(t["reading"]),
-            self.para(t["comparison"]),
             PageBreak(),
-            KeepTogether([self.para(t["region_title"], "h2"), FittedDrawing(region_chart),
-                          *self.totals(total_only, _TotalOnly(region_flows.total_eur), with_shares=False)]),
-            Spacer(1, 14),
-            KeepTogether([self.para(t["nation_title"], "h2"), FittedDrawing(nation_chart),
-                          *self.totals(total_only, _TotalOnly(nation_flows.total_eur), with_shares=False)]),
+            FittedStack(compared),
         ]
 
     def practical(self) -> list[Flowable]:
         t = self.texts["practical"]
         story: list[Flowable] = [self.para(t["heading"], "h1")]
+        shown: set[str] = set()
         for block in t["blocks"]:
             if "paragraph" in block:
                 email = block.get("email")
@@ -321,11 +453,22 @@ class SheetBuilder:
                 story.append(Paragraph(self.fill(block["paragraph"], email="{email}").replace("{email}", link), self.styles["body"]))
             elif "link" in block:
                 link = block["link"]
-                story += [self.bullets([self._anchor(link["url"], link["text"])]), Spacer(1, 6)]
+                if self._new_address(link.get("url"), shown):
+                    story += [self.bullets([self._anchor(link["url"], link["text"])]), Spacer(1, 6)]
         f = self.texts["further"]
-        story += [Spacer(1, 10), self.para(f["heading"], "h2")]
-        story.append(self.bullets([escape(item["prefix"]) + self._anchor(item["url"], item["url"]) for item in f["links"]]))
+        further = [escape(item["prefix"]) + self._anchor(item["url"], item["url"])
+                   for item in f["links"] if self._new_address(item.get("url"), shown)]
+        if further:
+            story += [Spacer(1, 10), self.para(f["heading"], "h2"), self.bullets(further)]
         return story
+
+    @staticmethod
+    def _new_address(url: str | None, shown: set[str]) -> bool:
+        """A link is printed only with a configured address, and never twice to the same one."""
+        if not url or url in shown:
+            return False
+        shown.add(url)
+        return True
 
     def _anchor(self, url: str, text: str) -> str:
         # Braces doubled: the result goes through fill() again inside bullets().
@@ -349,15 +492,18 @@ class SheetBuilder:
         muted = colors.HexColor(self.settings["colors"]["muted"])
         canvas.setStrokeColor(colors.HexColor(self.settings["colors"]["rule"]))
         canvas.setLineWidth(0.5)
-        canvas.line(MARGIN_X, MARGIN_BOTTOM - 6 * mm, PAGE_WIDTH - MARGIN_X, MARGIN_BOTTOM - 6 * mm)
+        # Lines from the bottom up, the lowest at FOOTER_LOWEST_BASELINE whatever their number.
+        source_y = FOOTER_LOWEST_BASELINE + (FOOTER_LINE_GAP if self.synthetic else 0.0)
+        rule_y = source_y + FOOTER_RULE_ABOVE
+        canvas.line(MARGIN_X, rule_y, PAGE_WIDTH - MARGIN_X, rule_y)
         canvas.setFillColor(muted)
         canvas.setFont(self.fonts.regular, 7.5)
-        canvas.drawString(MARGIN_X, MARGIN_BOTTOM - 10 * mm, footer["source"].format(**self.values))
-        canvas.drawRightString(PAGE_WIDTH - MARGIN_X, MARGIN_BOTTOM - 10 * mm,
+        canvas.drawString(MARGIN_X, source_y, footer["source"].format(**self.values))
+        canvas.drawRightString(PAGE_WIDTH - MARGIN_X, source_y,
                                footer["page"].format(page=canvas.getPageNumber(), **self.values))
         if self.synthetic:
             canvas.setFillColor(colors.HexColor(self.settings["colors"]["accent"]))
-            canvas.drawString(MARGIN_X, MARGIN_BOTTOM - 13.5 * mm, footer["synthetic"].format(**self.values))
+            canvas.drawString(MARGIN_X, FOOTER_LOWEST_BASELINE, footer["synthetic"].format(**self.values))
         canvas.restoreState()
 
 

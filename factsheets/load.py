@@ -1,11 +1,14 @@
 """Read a canonical trade file (CSV or Parquet) into a frame of text columns.
 
 Nothing is interpreted here beyond the file format: `validate` checks and types the values,
-so that every error can name the file and line of the offending value.
+so that every error can name the file and line of the offending value. The helpers that
+turn raw bytes into a frame (decoding, binary files, ragged CSV lines) are shared with
+`ingest`, which reads the raw customs files.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import polars as pl
@@ -14,39 +17,157 @@ from .errors import FactsheetsError
 
 CANONICAL_COLUMNS = ("year", "flow", "department", "product", "country", "value_eur")
 LINE_COLUMN = "__line"
+WHERE_COLUMN = "__where"
+"""Optional: each row's place in its source file, as messages show it ("a.csv:12")."""
+
+# The first bytes of the binary formats a text file is most often confused with.
+MAGIC_NUMBERS = {
+    b"PK\x03\x04": "une archive ZIP (ou un classeur Excel .xlsx)",
+    b"PAR1": "un fichier Parquet",
+    b"\xd0\xcf\x11\xe0": "un classeur Excel .xls",
+}
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What binary file `data` starts like ("une archive ZIP…"), or None for text."""
+    for magic, kind in MAGIC_NUMBERS.items():
+        if data.startswith(magic):
+            return kind
+    return "un fichier binaire" if b"\x00" in data[:4096] else None
+
+
+def printable(text: object, limit: int = 40) -> str:
+    """`text` safe to show in a one-line message: control characters escaped, long text cut."""
+    shown = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def read_bytes(path: Path, what: str, fix: str) -> bytes:
+    """The file's bytes, or one French line saying why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise FactsheetsError(f"{path} : {what} illisible (permission refusée) ; donnez le droit de lecture sur ce fichier ou {fix}") from None
+    except IsADirectoryError:
+        raise FactsheetsError(f"{path} : c'est un dossier, pas un fichier ; {fix}") from None
+    except OSError as error:
+        raise FactsheetsError(f"{path} : {what} illisible ({error.strerror or error}) ; {fix}") from None
+
+
+def decode_text(label: str, data: bytes, encoding: str, fix: str) -> str:
+    """`data` as text; an undecodable byte is reported with its line ("label:3")."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise FactsheetsError(f"{label}:{line} : texte {encoding} invalide (octet 0x{data[error.start]:02x}) ; {fix}") from None
+    return text.removeprefix("\ufeff")
+
+
+def ragged_line(text: str, separator: str, fields: int, first_line: int = 1) -> int | None:
+    """The first line with more separators than the header has (fields - 1), if any."""
+    counts = pl.Series(text.splitlines()).str.count_matches(separator, literal=True)
+    rows = pl.DataFrame({"count": counts}).with_row_index("line", offset=1).filter(
+        (pl.col("count") > fields - 1) & (pl.col("line") >= first_line)
+    )
+    return rows["line"][0] if rows.height else None
+
+
+def read_csv_text(label: str, text: str, *, separator: str = ",", header: bool = True, skip_rows: int = 0) -> pl.DataFrame:
+    """Every column as text, plus LINE_COLUMN (the line in the file); blank lines dropped.
+
+    A line with more fields than the header is reported with its number.
+    """
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")), separator=separator, has_header=header, infer_schema=False,
+            quote_char='"', encoding="utf8", skip_rows=skip_rows,
+        )
+    except pl.exceptions.PolarsError as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        lines = text.splitlines()
+        fields = len(lines[skip_rows].split(separator)) if len(lines) > skip_rows else 1
+        line = ragged_line(text, separator, fields, skip_rows + 1) if "field" in detail else None
+        if line is not None:
+            raise FactsheetsError(
+                f"{label}:{line} : plus de champs que l'en-tête (qui en a {fields}, séparés par « {separator} ») ; "
+                "retirez le champ en trop ou mettez entre guillemets la valeur qui contient le séparateur"
+            ) from None
+        raise FactsheetsError(f"{label} : illisible en tant que CSV ({printable(detail, 120)}) ; vérifiez le fichier et son séparateur") from None
+    if header:
+        frame = frame.rename({name: name.strip() for name in frame.columns})
+    else:
+        frame = frame.rename({name: str(index) for index, name in enumerate(frame.columns, start=1)})
+    first_line = skip_rows + (2 if header else 1)
+    frame = frame.with_row_index(LINE_COLUMN, offset=first_line)
+    # A blank line comes back as a row of nulls: drop it, keeping the line numbers of the rest.
+    return frame.filter(~pl.all_horizontal(pl.exclude(LINE_COLUMN).is_null()))
+
+
+def nested_column_problem(label: str, frame: pl.DataFrame, columns: tuple[str, ...] | list[str], row_offset: int = 1) -> str | None:
+    """A line for the first column holding lists or structures instead of plain values."""
+    for name in columns:
+        dtype = frame.schema.get(name)
+        if dtype is not None and (dtype.is_nested() or dtype == pl.Binary or dtype == pl.Object):
+            present = frame.select(pl.col(name).is_not_null().arg_true().first()).item()
+            row = (present or 0) + row_offset
+            return (
+                f"{label} (ligne {row}) : colonne {name} : une liste ou une structure (type {dtype}) au lieu d'une valeur simple ; "
+                "écrivez une seule valeur par cellule (un nombre pour les montants, du texte pour les codes)"
+            )
+    return None
+
+
+def where_expression(path: Path) -> pl.Expr:
+    """Each row's place in the canonical file `path`: 'file.csv:12', or 'file.parquet (ligne 3)'."""
+    if path.suffix.lower() == ".csv":
+        return pl.concat_str(pl.lit(f"{path}:"), pl.col(LINE_COLUMN).cast(pl.String))
+    return pl.concat_str(pl.lit(f"{path} (ligne "), pl.col(LINE_COLUMN).cast(pl.String), pl.lit(")"))
 
 
 def read_canonical(path: Path) -> pl.DataFrame:
     """The file's canonical columns, plus `__line`, the 1-based line (CSV) or row (Parquet)."""
     path = Path(path)
+    fix = "indiquez un fichier CSV ou Parquet lisible avec --data"
     if not path.exists():
         raise FactsheetsError(f"{path} : fichier de données introuvable ; indiquez un fichier CSV ou Parquet existant avec --data")
     if path.is_dir():
         raise FactsheetsError(f"{path} : c'est un dossier, pas un fichier de données ; indiquez un fichier CSV ou Parquet avec --data")
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise FactsheetsError(
+            f"{path} : format de données inconnu « {printable(suffix) or '(aucun)'} » ; utilisez un fichier .csv ou .parquet "
+            "au format canonique, ou convertissez les fichiers bruts avec « factsheets ingest »"
+        )
+    data = read_bytes(path, "fichier de données", fix)
     try:
         if suffix == ".parquet":
-            frame = pl.read_parquet(path)
+            frame = pl.read_parquet(io.BytesIO(data))
             first_line = 1  # rows are counted from 1
-        elif suffix == ".csv":
+        else:
+            kind = binary_kind(data)
+            if kind is not None:
+                raise FactsheetsError(f"{path} : ce fichier .csv est en réalité {kind}, pas du texte CSV ; {fix}")
+            text = decode_text(str(path), data, "utf-8", "le format canonique est en UTF-8 : réenregistrez le fichier en UTF-8")
             # Everything as text: validation reports bad values with their line instead of
             # Polars failing on the whole column.
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+            frame = read_csv_text(str(path), text)
             first_line = 2  # line 1 is the header
-        else:
-            raise FactsheetsError(
-                f"{path} : format de données inconnu « {suffix or '(aucun)'} » ; utilisez un fichier .csv ou .parquet "
-                "au format canonique, ou convertissez les fichiers bruts avec « factsheets ingest »"
-            )
     except FactsheetsError:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise FactsheetsError(f"{path} : illisible en tant que {suffix[1:].upper()} ({detail})") from None
+        raise FactsheetsError(f"{path} : illisible en tant que {suffix[1:].upper()} ({printable(detail, 120)}) ; {fix}") from None
     missing = [column for column in CANONICAL_COLUMNS if column not in frame.columns]
     if missing:
+        found = ", ".join(printable(name) for name in frame.columns if name != LINE_COLUMN) or "aucune"
         raise FactsheetsError(
             f"{path} : colonne(s) manquante(s) {', '.join(missing)} ; le format canonique a les colonnes "
-            f"{', '.join(CANONICAL_COLUMNS)} (trouvées : {', '.join(frame.columns) or 'aucune'})"
+            f"{', '.join(CANONICAL_COLUMNS)} (trouvées : {found})"
         )
+    nested = nested_column_problem(str(path), frame, CANONICAL_COLUMNS)
+    if nested:
+        raise FactsheetsError(nested)
+    if LINE_COLUMN in frame.columns:  # CSV: the line numbers are there already
+        return frame.select(LINE_COLUMN, *CANONICAL_COLUMNS)
     return frame.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=first_line)

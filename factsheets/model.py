@@ -132,6 +132,9 @@ class DepartmentIndicators:
     export_shares: Shares
     import_shares: Shares
     balance_countries: tuple[BalanceCountry, ...] = field(default=())
+    # The region has this department only (971-976): a share of the region or a region
+    # chart would compare the department with itself, so the sheet leaves them out.
+    single_department_region: bool = False
 
     def to_json(self) -> dict:
         """The JSON contract of `factsheets indicators --json` (spec section 5)."""

@@ -23,9 +23,18 @@ def _group_thousands(digits: str, separator: str) -> str:
     return separator.join(groups)
 
 
+def rounded_millions(value_eur: float) -> Decimal:
+    """Euros as the millions a sheet prints: one decimal, half away from zero (exact Decimal)."""
+    return round_half_away(value_eur / 1_000_000, 1)
+
+
 def format_millions(value_eur: float, separator: str = NO_BREAK_SPACE) -> str:
     """Euros as millions, one decimal, thousands separated, trailing ".0" dropped: 3 517.5, 68 021."""
-    rounded = round_half_away(value_eur / 1_000_000, 1)
+    return format_rounded_millions(rounded_millions(value_eur), separator)
+
+
+def format_rounded_millions(rounded: Decimal, separator: str = NO_BREAK_SPACE) -> str:
+    """Millions already rounded to one decimal (see `rounded_millions`), formatted as printed."""
     sign = "-" if rounded < 0 else ""
     integer, _, fraction = f"{abs(rounded):.1f}".partition(".")
     text = _group_thousands(integer, separator)

@@ -13,6 +13,7 @@ PROJECT_ROOT = Path(os.environ.get("FACTSHEETS_HOME", Path(__file__).resolve().p
 CONFIG_DIR = PROJECT_ROOT / "config"
 REFERENCE_DIR = CONFIG_DIR / "reference"
 PROFILES_DIR = CONFIG_DIR / "profiles"
+TERRITOIRES_INDUSTRIE_FILE = REFERENCE_DIR / "territoires_industrie.yaml"
 FONTS_DIR = PROJECT_ROOT / "fonts"
 ASSETS_DIR = PROJECT_ROOT / "assets"
 SAMPLE_DATA = PROJECT_ROOT / "data" / "sample" / "commerce-exterieur-synthetique.parquet"

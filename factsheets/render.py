@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import unicodedata
+from functools import partial
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -57,6 +58,9 @@ class RenderReport:
     codes: list[str] = field(default_factory=list)  # the requested departments, normalised, in the order asked
     written: dict[str, Path] = field(default_factory=dict)  # department code -> PDF path
     failures: dict[str, str] = field(default_factory=dict)  # department code -> one-line message
+    # Requested departments with no configured Territoires d'industrie list (no list on their cover).
+    without_territoires: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # --all: departments without data in the year, not rendered
 
 
 def slugify(text: str) -> str:
@@ -115,17 +119,17 @@ class SheetDrawer:
         self.texts = texts()
         self.fonts = register_pdf_fonts(self.settings)
         self.logos = _find_logos(self.settings)
-        self._area_charts: dict[tuple[str, str], tuple] = {}
+        self._area_charts: dict[tuple[str, str, str], tuple] = {}
 
-    def _shared_sankeys(self, area) -> tuple:
-        """Export and import Sankeys of a region or the nation, drawn once per process."""
+    def _shared_sankeys(self, area, size: str = "region") -> tuple:
+        """Export and import Sankeys of a region or the nation, drawn once per process and size."""
         from .charts import sankey_marks
 
-        key = (area.level, area.territory.code)
+        key = (area.level, area.territory.code, size)
         if key not in self._area_charts:
             self._area_charts[key] = (
-                sankey_marks(area.exports, self.settings, size="region"),
-                sankey_marks(area.imports, self.settings, size="region"),
+                sankey_marks(area.exports, self.settings, size=size),
+                sankey_marks(area.imports, self.settings, size=size),
             )
         return self._area_charts[key]
 
@@ -135,10 +139,14 @@ class SheetDrawer:
         from .layout import SheetCharts, build_sheet
 
         region_export, region_import = self._shared_sankeys(ind.region_flows)
-        nation_export, nation_import = self._shared_sankeys(ind.nation_flows)
+        # Alone on its comparison page (a single-department region), France is drawn as large
+        # as the department's own chart.
+        nation_size = "department" if ind.single_department_region else "region"
+        nation_export, nation_import = self._shared_sankeys(ind.nation_flows, nation_size)
         charts = SheetCharts(
             balance=balance_chart(ind.balance_countries, self.settings),
             treemap=treemap_chart(ind.local.imports, ind.local.exports, self.settings),
+            treemap_at_height=partial(treemap_chart, ind.local.imports, ind.local.exports, self.settings),
             export_sankey=sankey_marks(ind.local.exports, self.settings),
             import_sankey=sankey_marks(ind.local.imports, self.settings),
             region_export_sankey=region_export,
@@ -203,6 +211,8 @@ def _outcome(code: str, attempt: Callable[[], Path]) -> tuple[str, str | None, s
         return code, str(attempt()), None
     except FactsheetsError as error:
         return code, None, str(error)
+    except OSError as error:  # a full disk fails every sheet the same way: one message for all
+        return code, None, f"écriture impossible ({error.strerror or error}) ; libérez de la place ou choisissez un autre dossier avec --out"
     except Exception as error:  # a bug in one sheet must not lose the others
         return code, None, f"{type(error).__name__}: {error}"
 
@@ -383,15 +393,19 @@ def render_departments(
         from .reference import load_reference  # imports Polars
 
         reference = load_reference()
+        every_department = codes is None
         codes = reference.department_codes(codes)
+        # Loading here validates the data and the year before any sheet is drawn.
+        renderer = SheetRenderer(data, year, [])
+        codes, absent, failures = _with_data(codes, every_department, renderer, data)
         # By region, so that each process meets a region's charts in a row.
         ordered = sorted(codes, key=lambda code: (reference.department(code)[2], code))
-        # Loading here validates the data and the year before any sheet is drawn. With
-        # helpers, the first departments' indicators are computed alone, so that the helpers
-        # start drawing while this process computes the others.
+        # With helpers, the first departments' indicators are computed alone, so that the
+        # helpers start drawing while this process computes the others.
         first = ordered[:FIRST_BATCH * helpers] if pool is not None else ordered
-        renderer = SheetRenderer(data, year, first)
-        report = RenderReport(year=renderer.year, codes=codes)
+        renderer.add(first)
+        report = RenderReport(year=renderer.year, codes=codes + list(failures), failures=failures, absent=absent,
+                              without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)])
         with _Progress(len(codes), show_progress) as progress:
             if pool is None:
                 for code in ordered:
@@ -402,6 +416,29 @@ def render_departments(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return report
+
+
+def _with_data(codes: list[str], every_department: bool, renderer: SheetRenderer, data: Path) -> tuple[list[str], list[str], dict[str, str]]:
+    """(departments to render, absent ones left out of --all, failures of absent ones asked for).
+
+    A department without any row in the year would get an empty sheet: with --all it is
+    skipped (and listed in one warning), asked for by name it is a failure.
+    """
+    from .validate import departments_present
+
+    present = departments_present(renderer._trade, renderer.year)
+    absent = [code for code in codes if code not in present]
+    if not absent:
+        return codes, [], {}
+    kept = [code for code in codes if code in present]
+    if every_department:
+        return kept, absent, {}
+    message = f"aucune donnée pour ce département en {renderer.year} dans {data} ; vérifiez le code, --year ou --data"
+    if not kept:
+        names = ", ".join(absent)
+        raise FactsheetsError(f"{names} : aucune donnée pour {'ce département' if len(absent) == 1 else 'ces départements'} "
+                              f"en {renderer.year} dans {data} ; vérifiez le code, --year ou --data")
+    return kept, [], {code: message for code in absent}
 
 
 def _render_shared(renderer: SheetRenderer, pool: ProcessPoolExecutor, claims: _Claims, ordered: list[str],

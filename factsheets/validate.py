@@ -1,8 +1,9 @@
 """Check and type a canonical frame: every rejection names the file, the line and the value.
 
-The checks run as Polars expressions over the whole frame; only the first offending row of
-each kind is reported (with how many more there are), so a large bad file still gives one
-clear line.
+The checks run as Polars expressions over the whole frame. All problems are reported
+together, the first few of each kind one line each (see errors.Problems), so a large bad
+file still gives a short, complete answer. Rows read by `ingest` carry their own place in
+their raw source (WHERE_COLUMN), so that messages point at the raw file, not the output.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from pathlib import Path
 
 import polars as pl
 
-from .errors import FactsheetsError
-from .load import LINE_COLUMN, read_canonical
+from .errors import FactsheetsError, Problems
+from .load import WHERE_COLUMN, read_canonical, where_expression
 from .reference import Reference
 
 FLOWS = ("export", "import")
+KEY_COLUMNS = ["year", "flow", "department", "product", "country"]
+MAX_ROW_VALUE_EUR = 1e13
+"""Plausibility bound of one row: 10^13 € (10 000 milliards d'euros), above France's yearly trade."""
+MAX_ROW_VALUE_TEXT = "10^13 € (10 000 milliards d'euros)"
 
 CANONICAL_SCHEMA = {
     "year": pl.Int32,
@@ -27,20 +32,8 @@ CANONICAL_SCHEMA = {
 }
 
 
-def _location(path: Path, line: int) -> str:
-    """'file.csv:12' for a text file; Parquet has rows, not lines."""
-    return f"{path}:{line}" if path.suffix.lower() == ".csv" else f"{path} (ligne {line})"
-
-
-def _reject(path: Path, bad: pl.DataFrame, column: str, problem: str, fix: str) -> None:
-    """Raise for the first row of `bad` (which holds LINE_COLUMN and the raw value)."""
-    if bad.is_empty():
-        return
-    first = bad.row(0, named=True)
-    more = f" ({bad.height - 1} autre(s) ligne(s) dans ce cas)" if bad.height > 1 else ""
-    value = first["__raw"]
-    shown = "vide" if value is None or str(value).strip() == "" else f"« {value} »"
-    raise FactsheetsError(f"{_location(path, first[LINE_COLUMN])} : colonne {column} : {shown} {problem}{more} ; {fix}")
+def shown_value(value: object) -> str:
+    return "vide" if value is None or str(value).strip() == "" else f"« {value} »"
 
 
 def _text(column: str) -> pl.Expr:
@@ -58,11 +51,16 @@ def _typed(raw: pl.DataFrame, column: str, dtype: pl.DataType) -> pl.Expr:
     return _text(column).cast(dtype, strict=False)
 
 
-def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFrame:
-    """The typed canonical frame, or FactsheetsError on the first bad value found."""
-    if raw.is_empty():
-        raise FactsheetsError(f"{path} : aucune ligne de données ; le fichier a un en-tête mais rien à présenter")
+def _year_is_bad(raw: pl.DataFrame) -> pl.Expr:
+    """Not exactly four digits ("24", "-2024" and "2024.0" are refused)."""
+    dtype = raw.schema["year"]
+    if dtype.is_integer():
+        return pl.col("year").is_null() | (pl.col("year") < 1000) | (pl.col("year") > 9999)
+    return ~_text("year").str.contains(r"^\d{4}$").fill_null(False)
 
+
+def check_rows(raw: pl.DataFrame, reference: Reference, problems: Problems, where: pl.Expr) -> pl.DataFrame:
+    """The typed frame; each bad row is added to `problems`, placed by `where` (a string expression)."""
     frame = raw.with_columns(
         year=_typed(raw, "year", pl.Int32),
         flow=_text("flow").str.to_lowercase(),
@@ -72,24 +70,30 @@ def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFram
         value_eur=_typed(raw, "value_eur", pl.Float64),
     )
 
-    def check(mask: pl.Expr, column: str, problem: str, fix: str) -> None:
+    def check(mask: pl.Series, column: str, problem: str, fix: str) -> None:
+        if not mask.any():
+            return
         # Filtered first: only the offending rows are turned into text for the message.
-        bad = raw.filter(mask).select(LINE_COLUMN, __raw=pl.col(column).cast(pl.String))
-        _reject(path, bad, column, problem, fix)
+        bad = raw.filter(mask)
+        shown = bad.head(3).select(where.alias("where"), pl.col(column).cast(pl.String).alias("raw"))
+        problems.add_kind(bad.height, shown.rows(), lambda value: (f"colonne {column} : {shown_value(value)} {problem}", fix))
 
-    typed = frame  # expressions below look at the typed values, report the raw ones
-    masks = typed.select(
-        year_bad=pl.col("year").is_null(),
-        flow_bad=~pl.col("flow").is_in(FLOWS) | pl.col("flow").is_null(),
-        value_nan=pl.col("value_eur").is_null() | pl.col("value_eur").is_nan(),
-        value_inf=pl.col("value_eur").is_infinite(),
-        value_negative=pl.col("value_eur") < 0,
+    value = pl.col("value_eur")
+    masks = frame.select(
+        year_bad=_year_is_bad(raw).fill_null(True),
+        flow_bad=~pl.col("flow").is_in(FLOWS).fill_null(False),
+        value_nan=value.is_null() | value.is_nan(),
+        value_inf=value.is_infinite(),
+        value_negative=value < 0,
+        value_huge=value.is_finite() & (value > MAX_ROW_VALUE_EUR),
     )
-    check(masks["year_bad"], "year", "n'est pas une année entière", "écrivez l'année en chiffres, par ex. 2024")
+    check(masks["year_bad"], "year", "n'est pas une année de quatre chiffres", "écrivez l'année en chiffres, par ex. 2024")
     check(masks["flow_bad"], "flow", "n'est pas un flux", "utilisez « export » ou « import »")
     check(masks["value_nan"], "value_eur", "n'est pas un nombre", "écrivez les montants en euros avec « . » comme séparateur décimal")
     check(masks["value_inf"], "value_eur", "n'est pas un nombre fini", "écrivez les montants en euros")
     check(masks["value_negative"], "value_eur", "est négatif", "les montants sont en euros, 0 ou plus")
+    check(masks["value_huge"].fill_null(False), "value_eur", f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
+          "vérifiez l'unité (euros, pas centimes) et la valeur")
 
     department_codes = reference.departments["code"].to_list() + list(reference.unallocated_departments)
     for column, known, kind, fix in (
@@ -102,12 +106,51 @@ def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFram
         ("product", reference.products["code"], "produit", "utilisez un code A129 ou ajoutez-le sous data.extra_products dans config/settings.yaml"),
         ("country", reference.countries["code"], "pays", "utilisez un code ISO alpha-2 ou douanier, ou ajoutez-le sous data.extra_countries dans config/settings.yaml"),
     ):
-        unknown = typed[column].is_null() | ~typed[column].is_in(list(known))
+        unknown = frame.select(pl.col(column).is_null() | ~pl.col(column).is_in(list(known))).to_series()
         check(unknown, column, f"n'est pas un code {kind} connu", fix)
+    return frame
 
-    return typed.select(
-        [pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items()]
+
+def check_duplicates(frame: pl.DataFrame, key: list[str], problems: Problems, where: pl.Expr, fix: str) -> None:
+    """Rows repeating the key of an earlier row: each one named with the first row of its key."""
+    if not frame.select(pl.struct(key).is_duplicated().any()).item():
+        return
+    order = [*key, "__order"]
+    repeated = (
+        frame.with_columns(where.alias("__where_of"), pl.int_range(pl.len()).alias("__order"))
+        .filter(pl.len().over(key) > 1)
+        .sort(order)
+        .with_columns(pl.col("__where_of").first().over(key).alias("__first"), pl.int_range(pl.len()).over(key).alias("__rank"))
+        .filter(pl.col("__rank") > 0)
     )
+    occurrences = [
+        (row["__where_of"], f"{row['__first']}\x00" + ", ".join(str(row[name]) for name in key))
+        for row in repeated.head(3).iter_rows(named=True)
+    ]
+
+    def describe(value: str) -> tuple[str, str]:
+        first, _, keys = value.partition("\x00")
+        return (f"ligne en double de {first} (même {', '.join(_KEY_NAMES.get(name, name) for name in key)} : {keys})", fix)
+
+    problems.add_kind(repeated.height, occurrences, describe)
+
+
+_KEY_NAMES = {"year": "année", "flow": "flux", "department": "département", "product": "produit", "country": "pays", "period": "période"}
+
+DUPLICATE_FIX = "gardez une seule ligne par clé ; un même fichier ou un même extrait a-t-il été donné deux fois ?"
+
+
+def validate(raw: pl.DataFrame, path: Path, reference: Reference) -> pl.DataFrame:
+    """The typed canonical frame, or FactsheetsError listing every problem found."""
+    if raw.is_empty():
+        raise FactsheetsError(f"{path} : aucune ligne de données ; le fichier a un en-tête mais rien à présenter")
+    where = pl.col(WHERE_COLUMN) if WHERE_COLUMN in raw.columns else where_expression(Path(path))
+    problems = Problems()
+    typed = check_rows(raw, reference, problems, where)
+    problems.raise_if_any()  # a bad row is not reported again as a duplicate
+    check_duplicates(typed, KEY_COLUMNS, problems, where, DUPLICATE_FIX)
+    problems.raise_if_any()
+    return typed.select([pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items()])
 
 
 def load_trade_data(path: Path, reference: Reference) -> pl.DataFrame:
@@ -130,3 +173,8 @@ def choose_year(frame: pl.DataFrame, year: int | None, source: Path | str) -> in
             f"{source} : aucune donnée pour l'année {year} ; années présentes dans le fichier : {', '.join(map(str, years))}"
         )
     return year
+
+
+def departments_present(frame: pl.DataFrame, year: int) -> set[str]:
+    """The departments with at least one row in `year`."""
+    return set(frame.filter(pl.col("year") == year)["department"].unique().to_list())

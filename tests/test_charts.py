@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -33,13 +34,15 @@ from factsheets.charts import (
     treemap_chart,
     treemap_layout,
 )
+from factsheets.charts.balance import printed_balance
 from factsheets.charts.sankey import spread_labels
-from factsheets.charts.treemap import PADDING, Cell, label_sizes
+from factsheets.charts.treemap import BLOCK_GAP, PADDING, Cell, block_rects, label_fonts, treemap_plan
 from factsheets.charts.vector import Font, truncate, wrap
 from factsheets.config import settings as load_settings
 from factsheets.errors import FactsheetsError
 from factsheets.fonts import FontNames, register_fonts
 from factsheets.indicators import compute_all
+from factsheets.numbers import format_millions
 from factsheets.model import OTHER_CODE, BalanceCountry, FlowSummary, Item, Link, Sankey
 from factsheets.paths import SAMPLE_DATA
 from factsheets.reference import load_reference
@@ -101,7 +104,10 @@ def test_treemap_block_areas_follow_the_totals(settings, big):
     assert import_block.rect.h == export_block.rect.h
     assert import_block.rect.area / export_block.rect.area == pytest.approx(imports.total_eur / exports.total_eur, rel=1e-9)
     assert import_block.rect.x + import_block.rect.w < export_block.rect.x  # a gap, no overlap
-    assert export_block.rect.x + export_block.rect.w == pytest.approx(settings["charts"]["treemap"]["width"])
+    # Up to the chart's right edge, or up to the key when some product is named there.
+    plan = treemap_plan(imports, exports, settings)
+    right = plan.key_x - 10.0 if plan.key else settings["charts"]["treemap"]["width"]
+    assert export_block.rect.x + export_block.rect.w == pytest.approx(right)
 
 
 def test_treemap_orders_named_products_largest_first_and_puts_autres_at_the_bottom(settings, big):
@@ -129,62 +135,56 @@ def test_treemap_without_imports(settings):
 
 @pytest.mark.parametrize("size", [(10, 10), (22, 40), (40, 18), (45, 40), (60, 20), (90, 30), (120, 60), (30, 200),
                                   (300, 14)])
-def test_treemap_labels_never_overflow_their_cell(settings, size):
-    sizes = label_sizes(settings)
+def test_treemap_labels_never_overflow_their_cell_and_name_in_full(settings, size):
+    fonts = label_fonts(settings)
     width, height = size
     for short in ("Pharmacie", "Composants électroniques", "Produits de la construction aéronautique et spatiale"):
         cell = Cell(0.0, 0.0, width, height, Item("X", short, short, 1.0), 0)
-        found = cell_label(cell, sizes, "12 345.6 M€", 20, 16)
+        found = cell_label(cell, fonts, "12 345.6 M€")
         if found is None:
             continue
-        name_font, value_font = found.fonts.name, found.fonts.value
-        assert found.fonts in sizes and name_font.size >= settings["charts"]["treemap"]["min_font_size"]
+        assert found.fonts == fonts  # one size, never smaller
+        assert " ".join(found.name_lines) == short and found.value == "12 345.6 M€"  # never cut
         room = width - 2 * PADDING
         if found.inline:
-            assert name_font.width(found.name_lines[0] + "  ") + value_font.width(found.value) <= room + 1e-9
+            assert fonts.name.width(found.name_lines[0] + "  ") + fonts.value.width(found.value) <= room + 1e-9
         else:
-            assert all(name_font.width(line) <= room + 1e-9 for line in found.name_lines)
-            if found.value is not None:
-                assert value_font.width(found.value) <= room + 1e-9
-        lines = len(found.name_lines) + (found.value is not None and not found.inline)
-        assert found.fonts.ink_height(lines) <= height - 2 * PADDING + 1e-9
-        assert width >= 20 and height >= 16
+            assert all(fonts.name.width(line) <= room + 1e-9 for line in found.name_lines)
+            assert fonts.value.width(found.value) <= room + 1e-9
+        lines = len(found.name_lines) + (not found.inline)
+        assert fonts.ink_height(lines) <= height - 2 * PADDING + 1e-9
+    assert cell_label(Cell(0, 0, 120, 60, Item("X", "Pharmacie", "Pharmacie", 1.0), 0), fonts, "1 M€") is not None
+    assert cell_label(Cell(0, 0, 10, 10, Item("X", "Pharmacie", "Pharmacie", 1.0), 0), fonts, "1 M€") is None
 
 
-def test_treemap_label_prefers_a_smaller_font_to_a_cut_name(settings):
-    sizes = label_sizes(settings)
-    item = Item("C26D", "Produits électroniques grand public", "Électronique grand public", 1.0)
-    # 44 x 42 pt: at 7 pt "Électronique" does not fit the 38 pt line; at 6 pt it does.
-    found = cell_label(Cell(0, 0, 44, 42, item, 0), sizes, "3.4 M€", 20, 16)
-    assert found is not None and found.value == "3.4 M€"
-    assert " ".join(found.name_lines) == "Électronique grand public"
-    assert found.fonts.name.size < sizes[0].name.size
+def test_treemap_names_every_product_in_its_tile_or_in_the_key(settings, big):
+    exports, imports = big
+    plan = treemap_plan(imports, exports, settings)
+    unit = settings["charts"]["labels"]["unit_millions"]
+    shown = []
+    for tile in plan.tiles:
+        if tile.label is not None:
+            shown.append((tile.cell.item.code, " ".join(tile.label.name_lines), tile.label.value))
+    for entry in plan.key:
+        shown.append((entry.item.code, " ".join(entry.lines), entry.value))
+    expected = [(item.code, item.short_label, f"{format_millions(item.value_eur)} {unit}")
+                for summary in (imports, exports) for item in summary.products_with_other]
+    assert sorted(shown) == sorted(expected)
+    numbers = [tile.number for tile in plan.tiles if tile.number is not None]
+    assert numbers == [entry.number for entry in plan.key] == list(range(1, len(plan.key) + 1))
+    assert all(entry.flow == tile.flow for entry, tile in zip(plan.key, (t for t in plan.tiles if t.number)))
 
 
-def test_treemap_label_shortened_before_dropped_but_still_naming_its_product(settings):
-    sizes = label_sizes(settings)
-    long_name = "Produits de la construction aéronautique et spatiale"
-    rivals = ["Autres", "Produits pétroliers", "Autres produits chimiques"]
-    found = cell_label(Cell(0.0, 0.0, 60.0, 22.0, Item("X", long_name, long_name, 1.0), 0), sizes, "1.5 M€", 20, 16,
-                       rivals)
-    assert found is not None and found.name_lines[-1].endswith("…")
-    assert len(" ".join(found.name_lines)) > len("Produits…")
-    # A cut that also begins another name ("Autres…" next to "Autres", "Produits…" next to
-    # "Produits pétroliers") names nothing: no label rather than that.
-    for item in (Item("C28B", "Autres machines d'usage général", "Autres machines générales", 1.0),
-                 Item("C10E", "Produits laitiers et fromages", "Produits laitiers", 1.0)):
-        for width in range(20, 60):
-            for height in (18, 30):
-                found = cell_label(Cell(0, 0, width, height, item, 0), sizes, "1.5 M€", 20, 16, rivals)
-                if found is not None and found.name_lines[-1].endswith("…"):
-                    shown = " ".join(found.name_lines).rstrip("…")
-                    assert len(shown) >= 6 and not any(rival.startswith(shown) for rival in rivals), shown
-    other_machines = Item("C28B", "Autres machines d'usage général", "Autres machines générales", 1.0)
-    assert cell_label(Cell(0, 0, 19, 30, other_machines, 0), sizes, "1.5 M€", 20, 16, rivals) is None
-    # 32 pt: room for "Autres…" only, which is refused next to "Autres" but fine without it.
-    assert cell_label(Cell(0, 0, 32, 18, other_machines, 0), sizes, "1.5 M€", 20, 16, rivals) is None
-    alone = cell_label(Cell(0, 0, 32, 18, other_machines, 0), sizes, "1.5 M€", 20, 16, ["Boissons"])
-    assert alone is not None and alone.name_lines == ("Autres…",)
+def test_a_tiny_block_stays_proportional_wide_enough_for_its_caption(settings):
+    for ratio in (0.3, 0.05, 0.002):
+        imports_rect, exports_rect = block_rects(1000.0, 1000.0 * ratio, 400.0, 250.0, min_width=70.0)
+        assert exports_rect.area / imports_rect.area == pytest.approx(ratio, rel=1e-9)
+        assert exports_rect.w >= 70.0 - 1e-9 and exports_rect.h <= 250.0 + 1e-9
+        assert imports_rect.y + imports_rect.h == pytest.approx(250.0) == exports_rect.y + exports_rect.h
+        assert imports_rect.x + imports_rect.w + BLOCK_GAP == pytest.approx(exports_rect.x)
+        assert exports_rect.x + exports_rect.w == pytest.approx(400.0)
+    wide, narrow = block_rects(1000.0, 500.0, 400.0, 250.0)
+    assert wide.h == narrow.h == 250.0  # not a sliver: same height
 
 
 def test_truncate_cuts_inside_words_and_wrap_shortens_the_last_line(settings):
@@ -360,9 +360,23 @@ def test_balance_bars_share_one_scale_and_grow_outwards(settings, big):
 
 
 def test_balance_text_format():
-    assert balance_text(1_234_500_000) == "+1\u00a0234.5"
-    assert balance_text(-567_249_999) == "\u2212567.2"
-    assert balance_text(-40_000) == "0"
+    assert balance_text(Decimal("1234.5")) == "+1\u00a0234.5"
+    assert balance_text(Decimal("-567.2")) == "\u2212567.2"
+    assert balance_text(Decimal("0.0")) == "0"
+
+
+def test_printed_balance_is_printed_exports_minus_printed_imports(settings):
+    # Exact: 322.249 - 875.55 = -553.301 (would print -553.3); printed: 322.2 - 875.6 = -553.4.
+    aisne_germany = BalanceCountry("DE", "Allemagne", 875_550_000.0, 322_249_000.0)
+    # Exact: 23.15 - 6.049 = 17.101 (would print +17.1); printed: 23.2 - 6 = +17.2.
+    lozere_belgium = BalanceCountry("BE", "Belgique", 6_049_000.0, 23_150_000.0)
+    # Exact -0.04 M€ shows as 0.1 - 0.1 = 0, in green like every balance >= 0.
+    nil = BalanceCountry("IT", "Italie", 140_000.0, 100_000.0)
+    assert printed_balance(aisne_germany) == Decimal("-553.4")
+    rows = balance_rows((aisne_germany, lozere_belgium, nil), settings).rows
+    assert [(row.export_label, row.import_label, row.balance_label) for row in rows] == [
+        ("322.2", "875.6", "\u2212553.4"), ("23.2", "6", "+17.2"), ("0.1", "0.1", "0")]
+    assert rows[2].balance_colour == "balance_positive"
 
 
 def test_charts_refuse_unregistered_fonts(settings):
@@ -467,21 +481,32 @@ def assert_inside_drawing(drawing) -> None:
         assert bottom >= -1e-6 and top <= drawing.height + 1e-6, s.text
 
 
-def assert_treemap_labels_inside_cells(drawing, blocks) -> None:
-    """Every label below the captions lies wholly inside the cell its anchor is in."""
-    cells = [cell for block in blocks for cell in block.cells]
-    plot_top = max((block.rect.y + block.rect.h for block in blocks), default=0.0)
+def assert_treemap_labels_inside_cells(drawing, plan) -> None:
+    """Every tile label and number lies wholly inside its cell, at the chart's one label size;
+    the key sits right of the blocks; each caption over its own block."""
+    cells = [cell for block in plan.blocks for cell in block.cells]
+    plot_top = max((block.rect.y + block.rect.h for block in plan.blocks), default=0.0)
     for s in strings(drawing):
         if s.y > plot_top:  # the captions above the blocks
             continue
         left, bottom, right, top = ink_box(s)
+        assert s.fontSize == plan.fonts.name.size, s.text
+        if left >= plan.key_x - 1e-6:  # the key
+            assert right <= drawing.width + 1e-6, s.text
+            continue
         anchor_x = left if s.textAnchor == "start" else right
         home = [c for c in cells if c.x <= anchor_x <= c.x + c.w and c.y <= s.y <= c.y + c.h]
         assert home, f"label {s.text!r} is in no cell"
         cell = home[0]
         assert cell.x - 1e-6 <= left and right <= cell.x + cell.w + 1e-6, s.text
         assert cell.y - 1e-6 <= bottom and top <= cell.y + cell.h + 1e-6, s.text
-        assert s.text not in ("Autres…", "Produits…") and s.fontSize >= 6
+        assert "…" not in s.text
+    blocks = {block.flow: block for block in plan.blocks}
+    if all(block.rect.w > 0 for block in plan.blocks):
+        for caption in plan.captions:
+            rect = blocks[caption.flow].rect
+            width = 12 + max(plan.caption_font.width(line) for line in caption.lines)
+            assert rect.x - 1e-6 <= caption.x and caption.x + width <= rect.x + rect.w + 1e-6, caption
 
 
 def assert_clean_sankey(summary: FlowSummary, settings: dict, size: str):
@@ -512,7 +537,7 @@ def test_every_chart_of_every_sample_department_draws_cleanly(settings, sample):
         assert len(balance_rows(ind.balance_countries, settings).rows) == len(ind.balance_countries) > 0
         assert_inside_drawing(balance)
         treemap = treemap_chart(local.imports, local.exports, settings)
-        assert_treemap_labels_inside_cells(treemap, treemap_layout(local.imports, local.exports, settings))
+        assert_treemap_labels_inside_cells(treemap, treemap_plan(local.imports, local.exports, settings))
         drawings += [balance, treemap] + [assert_clean_sankey(s, settings, "department") for s in (local.exports, local.imports)]
         for area in (ind.region_flows, ind.nation_flows):
             areas[(area.level, area.territory.code)] = area
@@ -544,9 +569,9 @@ def test_a_department_with_few_partners_draws_cleanly(settings, tmp_path):
     balance = balance_chart(ind.balance_countries, settings)
     assert len(balance_rows(ind.balance_countries, settings).rows) == 2
     treemap = treemap_chart(ind.local.imports, ind.local.exports, settings)
-    blocks = treemap_layout(ind.local.imports, ind.local.exports, settings)
-    assert [len(block.cells) for block in blocks] == [1, 2]
-    assert_treemap_labels_inside_cells(treemap, blocks)
+    plan = treemap_plan(ind.local.imports, ind.local.exports, settings)
+    assert [len(block.cells) for block in plan.blocks] == [1, 2]
+    assert_treemap_labels_inside_cells(treemap, plan)
     texts = {s.text for drawing in (balance, treemap) for s in strings(drawing)}
     for summary in (ind.local.exports, ind.local.imports):
         drawing = assert_clean_sankey(summary, settings, "department")

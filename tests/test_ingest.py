@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 from factsheets.errors import FactsheetsError
 from factsheets.files import new_file_mode
 from factsheets.ingest import LINE_COLUMN, SOURCE_COLUMN, Profile, ingest, load_profile, write_canonical
+from factsheets.load import CANONICAL_COLUMNS as CANONICAL
 
 DGDDI_HEADER = "Annee;Flux;Code département;Libellé produit;Code A129;Code Pays;Valeur"
 NBSP = "\u00a0"
@@ -41,6 +42,12 @@ def canonical_frame(rows: list[tuple]) -> pl.DataFrame:
         },
         orient="row",
     )
+
+
+def error_lines(call, *args, **kwargs) -> list[str]:
+    with pytest.raises(FactsheetsError) as caught:
+        call(*args, **kwargs)
+    return str(caught.value).splitlines()
 
 
 def error_of(call, *args, **kwargs) -> str:
@@ -72,7 +79,7 @@ def test_dgddi_latin1_files_are_converted_and_concatenated(tmp_path, dgddi):
     ], "export_import_1.csv")
     second = dgddi_file(tmp_path, [
         "2024;i;2A;Matériel ferroviaire roulant;c30c;it;7",
-        "2024;E;02;Véhicules automobiles;C29A;DE;0,5",
+        "2024;E;02;Véhicules automobiles;C29A;BE;0,5",
         "2024;I;971;Pêche;A03Z;CN;0",
     ], "export_import_2.csv")
     assert "é".encode("latin-1") in first.read_bytes()  # really Latin-1, not UTF-8
@@ -80,7 +87,7 @@ def test_dgddi_latin1_files_are_converted_and_concatenated(tmp_path, dgddi):
     frame = ingest([first, second], dgddi)
 
     expected = canonical_frame([
-        (2024, "export", "02", "C29A", "DE", 500.0),
+        (2024, "export", "02", "C29A", "BE", 500.0),
         (2024, "export", "02", "C29A", "DE", 1_234_567.0),
         (2024, "export", "60", "A01Z", "BE", 1.0),
         (2024, "import", "2A", "C30C", "IT", 7_000.0),
@@ -95,7 +102,7 @@ def test_dgddi_latin1_files_are_converted_and_concatenated(tmp_path, dgddi):
 def test_thousands_of_euros_become_exact_euros(tmp_path, dgddi):
     # 3 decimals of thousands of euros are whole euros: no floating-point noise (0.1 * 3 style).
     values = ["0,001", "1,005", "4,35", "8 219,433", "580 354 500,123"]
-    rows = [f"2024;E;02;x;C29A;DE;{value}" for value in values]
+    rows = [f"2024;E;02;x;C29A;{country};{value}" for country, value in zip(["DE", "BE", "IT", "ES", "US"], values)]
     frame = ingest([dgddi_file(tmp_path, rows)], dgddi)
     assert sorted(frame["value_eur"].to_list()) == [1.0, 1_005.0, 4_350.0, 8_219_433.0, 580_354_500_123.0]
 
@@ -150,7 +157,7 @@ def test_fixed_year_value(tmp_path):
 # --------------------------------------------------------------------------- canonical profile
 
 
-AWKWARD_VALUES = [0.1 + 0.2, 1e-7, 1e20, 1_234_567.0, 0.0, 9_114_800_000.0]
+AWKWARD_VALUES = [0.1 + 0.2, 1e-7, 9.999e12, 1_234_567.0, 0.0, 9_114_800_000.0]
 
 
 def awkward_frame() -> pl.DataFrame:
@@ -184,9 +191,9 @@ def test_canonical_csv_and_parquet_files_mix(tmp_path, canonical):
 
 
 def test_canonical_rejects_unknown_extension(tmp_path, canonical):
-    source = tmp_path / "data.xlsx"
+    source = tmp_path / "data.ods"
     source.write_bytes(b"PK")
-    assert error_of(ingest, [source], canonical).startswith(f"{source} : impossible de déduire le format de l'extension « .xlsx »")
+    assert error_of(ingest, [source], canonical).startswith(f"{source} : impossible de déduire le format de l'extension « .ods »")
 
 
 # --------------------------------------------------------------------------- loading profiles
@@ -216,6 +223,9 @@ def test_broken_yaml_profile_names_file_and_line(tmp_path):
     assert message.startswith(f"{path}:") and "YAML invalide" in message
 
 
+PERIOD_COLUMNS = "{period: T, flow: F, department: D, product: P, country: C, value: V}"
+
+
 def profile_text(**changes: str | None) -> str:
     keys = {
         "format": "csv", "separator": "';'", "decimal": "','", "encoding": "latin-1", "unit": "thousands_eur",
@@ -240,6 +250,17 @@ def profile_text(**changes: str | None) -> str:
         ({"flow_codes": "{E: exports}"}, "clé « flow_codes.E » : « exports » n'est ni export ni import"),
         ({"year_value": "2024"}, "clé « columns.year » : l'année vient de year_value ou de year_from_filename"),
         ({"department_pad": "five"}, "clé « department_pad » : « five » n'est pas une largeur comprise entre 1 et 3"),
+        ({"columns": PERIOD_COLUMNS, "period": "{kind: week}"}, "clé « period.kind » : « week » n'est pas l'une des valeurs year, quarter, month"),
+        ({"columns": PERIOD_COLUMNS, "period": "{kind: quarter, pattern: '(\\d{4})'}"},
+         "clé « period.pattern » : l'expression doit nommer ses groupes (?P<year>…) et (?P<part>…)"),
+        ({"columns": PERIOD_COLUMNS, "period": "{kind: month, pattern: '(?P<year>[0-9'}"}, "clé « period.pattern » : expression régulière invalide"),
+        ({"period": "{kind: quarter}"}, "clé « period » : indiquez aussi la colonne de la période dans columns.period"),
+        ({"columns": "{period: T, year: A, flow: F, department: D, product: P, country: C, value: V}"}, "clé « columns.year » : l'année vient de columns.period"),
+        ({"flow_from_filename": "{export: exp}"}, "clé « columns.flow » : le flux vient de flow_from_filename"),
+        ({"flow_from_filename": "{sortie: exp}"}, "clé « flow_from_filename » : attendu : une expression régulière par flux"),
+        ({"members": "[]"}, "clé « members » : « [] » n'est pas un motif de noms"),
+        ({"sheet": "0"}, "clé « sheet » : « 0 » : indiquez le nom de la feuille ou son rang"),
+        ({"skip_rows": "-1"}, "clé « skip_rows » : « -1 » n'est pas un nombre de lignes"),
     ],
 )
 def test_bad_profile_names_file_and_key(tmp_path, changes, expected):
@@ -267,8 +288,8 @@ def test_missing_raw_column_lists_what_is_there(tmp_path, dgddi):
     message = error_of(ingest, [path], dgddi)
     assert message.startswith(
         f"{path}:1 : colonne(s) manquante(s) « Valeur » (columns.value) requise(s) par le profil dgddi ; "
-        "trouvées : « Annee », « Flux », « Code département », « Code A129 », « Code Pays », « Montant »"
-    )
+        "trouvées : « Annee », « Flux », « Code département », « Code A129 », « Code Pays », « Montant » ; "
+    ), message
 
 
 def test_wrong_separator_hint(tmp_path, dgddi):
@@ -278,7 +299,7 @@ def test_wrong_separator_hint(tmp_path, dgddi):
 
 
 def test_value_not_a_number_names_file_line_and_value(tmp_path, dgddi):
-    rows = [f"2024;E;02;Véhicules;C29A;DE;{index},5" for index in range(10)]
+    rows = [f"2024;E;02;Véhicules;C29A;P{index};{index},5" for index in range(10)]
     rows.append("2024;E;02;Véhicules;C29A;DE;abc")  # line 12: the header is line 1
     path = dgddi_file(tmp_path, rows)
     assert error_of(ingest, [path], dgddi) == (
@@ -292,9 +313,10 @@ def test_value_not_a_number_names_file_line_and_value(tmp_path, dgddi):
     [("", "valeur vide"), ("1.234", "« 1.234 »"), ("1,2,3", "« 1,2,3 »"), ("inf", "« inf »"), ("12 kEUR", "« 12 kEUR »")],
 )
 def test_other_values_that_are_not_numbers(tmp_path, dgddi, raw, shown):
-    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", f"2024;E;02;x;C29A;DE;{raw}", f"2024;I;02;x;C29A;DE;{raw}"])
-    message = error_of(ingest, [path], dgddi)
-    assert message.startswith(f"{path}:3 : colonne Valeur : {shown} n'est pas un nombre (1 autre(s) ligne(s) dans ce cas) ;"), message
+    path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", f"2024;E;02;x;C29A;BE;{raw}", f"2024;I;02;x;C29A;DE;{raw}"])
+    first, second = error_lines(ingest, [path], dgddi)  # every problem, one line each
+    assert first.startswith(f"{path}:3 : colonne Valeur : {shown} n'est pas un nombre ;"), first
+    assert second.startswith(f"{path}:4 : colonne Valeur : {shown} n'est pas un nombre ;"), second
 
 
 def test_negative_value(tmp_path, dgddi):
@@ -345,7 +367,7 @@ def test_wrong_encoding_names_the_line(tmp_path):
 def test_ragged_line_is_reported(tmp_path, dgddi):
     path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", "2024;E;02;x;C29A;DE;1;99"])
     message = error_of(ingest, [path], dgddi)
-    assert message.startswith(f"{path} : illisible en tant que CSV à la ligne 3")
+    assert message.startswith(f"{path}:3 : plus de champs que l'en-tête (qui en a 7, séparés par « ; »)")
 
 
 # --------------------------------------------------------------------------- atomic write
@@ -406,3 +428,89 @@ def test_written_csv_is_plain_canonical(tmp_path):
     ]
     assert math.isclose(float("1e-7"), AWKWARD_VALUES[1])
     assert oct(out.stat().st_mode & 0o777) == oct(new_file_mode())
+
+
+# --------------------------------------------------------------------------- Excel sheets
+
+
+def excel_profile(tmp_path: Path, sheet: str) -> Profile:
+    path = tmp_path / "classeur.yaml"
+    path.write_text(
+        f"format: excel\nsheet: {sheet}\nunit: eur\ncolumns: {{year: A, flow: F, department: D, product: P, country: C, value: V}}\n"
+        "flow_codes: {E: export, I: import}\n",
+        encoding="utf-8",
+    )
+    return load_profile(str(path))
+
+
+@pytest.fixture
+def two_sheets(tmp_path) -> Path:
+    import xlsxwriter
+
+    path = tmp_path / "classeur.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    for name, value in (("Notes", 1.0), ("Données", 2.0)):
+        pl.DataFrame({"A": ["2024"], "F": ["E"], "D": ["2"], "P": ["C10A"], "C": ["DE"], "V": [value]}).write_excel(workbook, worksheet=name)
+    workbook.close()
+    return path
+
+
+@pytest.mark.parametrize("sheet", ["2", "données", "'Données'"])
+def test_excel_sheet_by_rank_or_name(two_sheets, tmp_path, sheet):
+    frame = ingest([two_sheets], excel_profile(tmp_path, sheet))
+    assert frame.row(0) == (2024, "export", "2", "C10A", "DE", 2.0)
+
+
+@pytest.mark.parametrize(("sheet", "expected"), [("3", "pas de feuille n° 3, le classeur en a 2 (Notes, Données)"),
+                                                 ("Export", "feuille « Export » introuvable ; feuilles du classeur : Notes, Données")])
+def test_excel_missing_sheet_lists_the_sheets(two_sheets, tmp_path, sheet, expected):
+    assert error_of(ingest, [two_sheets], excel_profile(tmp_path, sheet)).startswith(f"{two_sheets} : {expected} ; corrigez « sheet »")
+
+
+def test_zip_of_csv_members_with_flow_and_department_in_their_names(tmp_path):
+    import zipfile
+
+    profile_path = tmp_path / "par_departement.yaml"
+    profile_path.write_text(
+        "format: auto\nseparator: ';'\ndecimal: ','\nencoding: latin-1\nunit: thousands_eur\nyear_value: 2024\n"
+        "members: ['*export*', '*import*']\n"
+        "flow_from_filename: {export: 'export', import: 'import'}\n"
+        "department_from_filename: '^dep_(\\w+?)_'\ndepartment_pad: 2\n"
+        "columns: {product: Produit, country: Pays, value: Valeur}\n",
+        encoding="utf-8",
+    )
+    archive = tmp_path / "departements.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("dep_2A_export.csv", "Produit;Pays;Valeur\nC10A;IT;1,5\n".encode("latin-1"))
+        zipped.writestr("sous/dep_2_import.csv", "Produit;Pays;Valeur\nC21Z;CN;2\nC21Z;DE;0,25\n".encode("latin-1"))
+        zipped.writestr("libellés.csv", "Code;Libellé\n".encode("latin-1"))  # not a member to read
+    frame = ingest([archive], load_profile(str(profile_path)), keep_origin=True)
+    assert frame.select(*CANONICAL, SOURCE_COLUMN, LINE_COLUMN).rows() == [
+        (2024, "export", "2A", "C10A", "IT", 1500.0, f"{archive} › dep_2A_export.csv", 2),
+        (2024, "import", "02", "C21Z", "CN", 2000.0, f"{archive} › sous/dep_2_import.csv", 2),
+        (2024, "import", "02", "C21Z", "DE", 250.0, f"{archive} › sous/dep_2_import.csv", 3),
+    ]
+
+    bad = tmp_path / "mauvais.zip"
+    with zipfile.ZipFile(bad, "w") as zipped:
+        zipped.writestr("dep_60_export.csv", "Produit;Pays;Valeur\nC10A;IT;x\nC10A;DE;1\nC10A;DE;2\n")
+        zipped.writestr("autre_import.csv", "Produit;Pays;Valeur\nC10A;IT;1\n")
+    lines = error_lines(ingest, [bad], load_profile(str(profile_path)))
+    assert lines[0].startswith(f"{bad} › autre_import.csv : aucun code de département dans le nom « autre_import.csv »")
+    assert lines[1].startswith(f"{bad} › dep_60_export.csv:2 : colonne Valeur : « x » n'est pas un nombre")
+    assert lines[2].startswith(f"{bad} › dep_60_export.csv:4 : ligne en double de {bad} › dep_60_export.csv:3 ")
+    assert len(lines) == 3
+
+
+def test_inspect_shows_every_sheet_even_without_the_profiles_one(two_sheets, tmp_path):
+    from factsheets.ingest import inspect_sources
+
+    lines, problems = inspect_sources([two_sheets], excel_profile(tmp_path, "Export"))
+    assert not problems
+    assert lines[0] == f"{two_sheets} : la feuille « Export » du profil n'existe pas ; feuilles : Notes, Données"
+    assert [line for line in lines if line.startswith("==")] == [
+        f"== {two_sheets} (feuille « Notes ») : 1 ligne(s) de données ==",
+        f"== {two_sheets} (feuille « Données ») : 1 ligne(s) de données ==",
+    ]
+    lines, _ = inspect_sources([two_sheets], excel_profile(tmp_path, "2"))
+    assert f"== {two_sheets} (feuille « Données ») : 1 ligne(s) de données (la feuille que lit le profil) ==" in lines

@@ -45,10 +45,27 @@ def all_sheets(tmp_path_factory) -> Path:
     return out
 
 
+# A word the layout hyphenated at a line end ("in-" / "ternationaux"): ReportLab breaks
+# words only there (embeddedHyphenation is off), never at a compound's own hyphen.
+HYPHENATED = re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?=[^\W\d_])")
+
+
+def page_text(page) -> str:
+    """A page's text on one line: hyphenated words joined, no-break spaces and line breaks as spaces."""
+    return " ".join(HYPHENATED.sub("", page.extract_text()).replace(NBSP, " ").split())
+
+
 def pdf_text(path: Path) -> str:
-    """The whole document's text, on one line: no-break spaces and line breaks read as spaces."""
-    text = " ".join(page.extract_text() for page in PdfReader(path).pages)
-    return " ".join(text.replace(NBSP, " ").split())
+    """The whole document's text, on one line (see page_text)."""
+    return " ".join(page_text(page) for page in PdfReader(path).pages)
+
+
+def unlinked_link_texts() -> set[str]:
+    """Link bullets of texts.yaml with no address: left out of the sheet (spec section 6)."""
+    from factsheets.config import texts
+
+    return {block["link"]["text"] for block in texts()["practical"]["blocks"]
+            if "link" in block and not block["link"].get("url")}
 
 
 def font_problems(path: Path) -> list[str]:
@@ -97,7 +114,8 @@ def test_every_published_sentence_is_in_the_pdf(two_sheets, name):
     text = pdf_text(two_sheets[name])
     units = extraction_units(read_extraction(name))
     assert len(units) > 60
-    missing = [unit for unit in units if unit not in text]
+    # The published sheet's two link bullets have no known address: printed once configured.
+    missing = [unit for unit in units if unit not in text and unit not in unlinked_link_texts()]
     assert not missing, f"{name}: sentences of the published sheet absent from the PDF: {missing}"
 
 

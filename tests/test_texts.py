@@ -25,7 +25,8 @@ PUBLISHED_DIR = Path(__file__).parent / "published"  # copies of shared/spec/pub
 DOCUMENTED_PLACEHOLDERS = {
     "department", "code", "region", "year", "next_year", "total", "share_region", "share_nation", "email", "page",
 }
-TOP_LEVEL_KEYS = {"cover", "context", "balance", "exports", "imports", "practical", "further", "footer", "metadata"}
+TOP_LEVEL_KEYS = {"cover", "context", "balance", "exports", "imports", "single_department_region", "practical", "further",
+                  "footer", "metadata"}
 FLOW_KEYS = {"heading", "intro", "chart_title", "total", "share_region", "share_nation", "reading", "comparison",
              "region_title", "nation_title"}
 
@@ -48,7 +49,7 @@ SHEETS: dict[str, dict[str, Any]] = {
 }
 
 # Keys whose text is not on the published sheets (our additions) or is not text (URLs).
-NOT_FROM_SHEET = {"territoires_unknown", "footer", "metadata", "url", "page"}
+NOT_FROM_SHEET = {"single_department_region", "footer", "metadata", "url", "page"}
 
 # Keys written verbatim (escaped by the layout or drawn with drawString): no markup allowed.
 PLAIN_KEYS = {"government", "motto", "agency", "text", "prefix", "url", "email", "footer", "metadata"}

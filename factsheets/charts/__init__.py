@@ -12,7 +12,7 @@ of the cost: see `factsheets.charts.vector.CanvasChart`).
 
 from .balance import BalanceLayout, BalanceRow, balance_chart, balance_rows, balance_text
 from .sankey import Ribbon, SankeyLayout, SankeyNode, highlighted_links, sankey_chart, sankey_layout, sankey_marks
-from .treemap import Block, Cell, cell_label, squarified_cells, treemap_chart, treemap_layout
+from .treemap import Block, Cell, cell_label, squarified_cells, treemap_chart, treemap_layout, treemap_plan
 
 __all__ = [
     "BalanceLayout",
@@ -33,4 +33,5 @@ __all__ = [
     "squarified_cells",
     "treemap_chart",
     "treemap_layout",
+    "treemap_plan",
 ]

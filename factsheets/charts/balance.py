@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from reportlab.graphics.shapes import Drawing
 
 from ..model import BalanceCountry
-from ..numbers import format_millions, round_half_away
+from ..numbers import format_millions, format_rounded_millions, rounded_millions
 from . import vector as v
 from .style import ChartFonts, colour, label, number
 
@@ -27,16 +28,22 @@ LABEL_GAP = 3.0  # between a bar end and its value
 SWATCH = 7.0
 
 
-def balance_text(balance_eur: float) -> str:
-    """"+1 234.5", "−567.2" (U+2212), or "0" when it rounds to zero."""
-    magnitude = format_millions(abs(balance_eur))
-    if round_half_away(abs(balance_eur) / 1_000_000, 1) == 0:
+def printed_balance(country: BalanceCountry) -> Decimal:
+    """The balance a reader can check: printed exports minus printed imports (each in M€, rounded first)."""
+    return rounded_millions(country.export_eur) - rounded_millions(country.import_eur)
+
+
+def balance_text(balance_millions: Decimal) -> str:
+    """"+1 234.5", "−567.2" (U+2212), or "0", from the printed balance in M€."""
+    magnitude = format_rounded_millions(abs(balance_millions))
+    if balance_millions == 0:
         return magnitude
-    return ("+" if balance_eur >= 0 else MINUS) + magnitude
+    return ("+" if balance_millions > 0 else MINUS) + magnitude
 
 
-def balance_colour_key(balance_eur: float) -> str:
-    return "balance_positive" if balance_eur >= 0 else "balance_negative"
+def balance_colour_key(balance_millions: Decimal) -> str:
+    """Green when the printed balance is >= 0, red when < 0: the colour agrees with the sign shown."""
+    return "balance_positive" if balance_millions >= 0 else "balance_negative"
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,8 @@ def balance_rows(countries: Sequence[BalanceCountry], settings: dict) -> Balance
     row_height = number(settings, "charts.balance.row_height")
     height = HEADER_HEIGHT + row_height * max(len(countries), 1) + BOTTOM_PAD
 
-    balances = [balance_text(c.balance_eur) for c in countries]
+    printed = [printed_balance(c) for c in countries]
+    balances = [balance_text(b) for b in printed]
     headers = [label(settings, "balance_header")]
     column = max(
         [fonts.name.width(c.name) for c in countries]
@@ -110,7 +118,8 @@ def balance_rows(countries: Sequence[BalanceCountry], settings: dict) -> Balance
     scale = bar_room / largest if largest > 0 else 0.0
 
     rows = []
-    for index, (country, balance, (import_label, export_label)) in enumerate(zip(countries, balances, value_labels)):
+    for index, (country, balance, shown, (import_label, export_label)) in enumerate(
+            zip(countries, balances, printed, value_labels)):
         centre_y = height - HEADER_HEIGHT - (index + 0.5) * row_height
         import_width = country.import_eur * scale
         export_width = country.export_eur * scale
@@ -127,7 +136,7 @@ def balance_rows(countries: Sequence[BalanceCountry], settings: dict) -> Balance
                 import_label=import_label,
                 export_label=export_label,
                 balance_label=balance,
-                balance_colour=balance_colour_key(country.balance_eur),
+                balance_colour=balance_colour_key(shown),
             )
         )
     return BalanceLayout(width, height, row_height, centre_left, centre_right, scale, tuple(rows))

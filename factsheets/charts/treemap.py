@@ -1,17 +1,21 @@
 """Chart 2, "Principales activités à l'import et à l'export": two treemaps side by side.
 
-Imports (blue) on the left, exports (violet) on the right, both blocks as tall as each other
-and as wide as their total, so block areas are proportional to the two totals. Inside a
-block, the top products are squarified (largest first, darkest shade), and "Autres", when
-present, is a lighter strip across the bottom of the block, so it never reads as a product.
-Labels (short product label and value in M€) always fit whole inside their cell: at the
-configured size when possible, else at a smaller one down to `min_font_size`, else with the
-name shortened by "…" (never down to a bare first word), else the cell stays unlabelled.
+Imports (blue) on the left, exports (violet) on the right; block areas are proportional to
+the two totals. Both blocks are as tall as each other, unless that would make the smaller
+one a sliver: it then becomes a square-ish block of the same area (never narrower than
+its caption), top-aligned with the other. Inside a block the top products are squarified
+(largest first, darkest shade) and "Autres" is a lighter strip across the bottom.
+
+Every product and "Autres" is named in full with its value, at ONE label size for the
+whole chart: in its tile when the whole name and the value fit there, otherwise by a
+number in the tile and an entry of the key beside the chart (a chip in the block's
+colour with that number, the name and the value). Names are never cut.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import squarify
@@ -21,15 +25,25 @@ from reportlab.lib.colors import Color
 from ..model import FlowSummary, Item
 from ..numbers import format_millions
 from . import vector as v
-from .style import ChartFonts, colour, label, number
+from .style import ChartFonts, colour, label, number, setting
 
-CAPTION_HEIGHT = 18.0
+CAPTION_LINE = 11.0  # caption line height
+CAPTION_BELOW = 7.0  # from the caption's last baseline down to the blocks
 EMPTY_HEIGHT = 30.0  # below the captions, when neither flow has any trade
 BLOCK_GAP = 6.0
+SWATCH = 8.0  # the coloured square before a caption
+SWATCH_GAP = 4.0
 PADDING = 3.0  # between a cell edge and its label
+NUMBER_PADDING = 1.5  # between a cell edge and its key number
 MAX_NAME_LINES = 3
 INLINE_GAP = "  "  # between a name and its value when both share one line
-MIN_CUT_LETTERS = 6  # a shortened name keeps at least this many characters before "…"
+# Below this width (as a share of the plot height) a block of the same height as the other
+# would be a sliver; it takes a square-ish shape of the same area instead.
+SLIVER = 0.4
+KEY_GAP = 10.0  # between the blocks and the key
+KEY_CHIP_GAP = 4.0  # between a key chip and its text
+KEY_ENTRY_GAP = 2.5
+KEY_GROUP_GAP = 6.0  # between the import entries and the export entries
 DARKEST_TINT, LIGHTEST_TINT, OTHER_TINT = 0.0, 0.55, 0.75
 
 
@@ -69,7 +83,7 @@ class Block:
 
 @dataclass(frozen=True)
 class LabelFonts:
-    """The name face (semibold) and value face (regular) of a cell label, at one size."""
+    """The name face (semibold) and value face (regular) of the chart's labels, at one size."""
 
     name: v.Font
     value: v.Font
@@ -93,8 +107,54 @@ class CellLabel:
 
     fonts: LabelFonts
     name_lines: tuple[str, ...]
-    value: str | None
+    value: str
     inline: bool = False  # name and value on one line, INLINE_GAP apart
+
+
+@dataclass(frozen=True)
+class Tile:
+    """What one cell shows: its full label, or the number of its key entry (None: too small)."""
+
+    cell: Cell
+    flow: str
+    label: CellLabel | None
+    number: int | None = None
+    number_fits: bool = False
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    number: int
+    flow: str
+    item: Item
+    lines: tuple[str, ...]  # the name, wrapped; the value ends the last line or follows it
+    value: str
+    value_inline: bool
+    top: float  # y of the entry's top edge
+
+
+@dataclass(frozen=True)
+class Caption:
+    flow: str
+    lines: tuple[str, ...]
+    x: float
+    anchor: str  # "start": swatch then text from x; "end": text ending at x
+
+
+@dataclass(frozen=True)
+class TreemapPlan:
+    """Everything the drawing places, computed before drawing (and checked by the tests)."""
+
+    width: float
+    height: float
+    plot_height: float  # the blocks' area, below the captions
+    blocks: tuple[Block, Block]
+    tiles: tuple[Tile, ...]
+    key: tuple[KeyEntry, ...]
+    key_x: float
+    captions: tuple[Caption, ...]
+    fonts: LabelFonts
+    caption_font: v.Font
 
 
 def _ranked(items: Sequence[Item]) -> list[Item]:
@@ -129,113 +189,249 @@ def squarified_cells(items: Sequence[Item], area: Rect) -> list[Cell]:
     return cells
 
 
-def block_rects(import_total: float, export_total: float, width: float, height: float) -> tuple[Rect, Rect]:
-    """The import block (left) and export block (right): same height, widths proportional to totals."""
+def block_rects(import_total: float, export_total: float, width: float, height: float,
+                min_width: float = 0.0) -> tuple[Rect, Rect]:
+    """The import block (left) and export block (right), tops at `height`, areas in the totals' ratio.
+
+    Same height and widths in proportion, unless the smaller block would then be narrower
+    than SLIVER x height: it then gets the side of a square of its area (at least
+    `min_width`, the room its caption needs) and the height its area leaves.
+    """
     import_total, export_total = max(import_total, 0.0), max(export_total, 0.0)
-    both = import_total > 0 and export_total > 0
-    usable = width - (BLOCK_GAP if both else 0.0)
-    total = import_total + export_total
-    import_w = usable * import_total / total if total > 0 else 0.0
-    export_w = usable * export_total / total if total > 0 else 0.0
-    return Rect(0.0, 0.0, import_w, height), Rect(width - export_w, 0.0, export_w, height)
-
-
-def treemap_layout(imports: FlowSummary, exports: FlowSummary, settings: dict) -> tuple[Block, Block]:
-    """Both blocks with their cells (the items of `products_with_other`)."""
-    width = number(settings, "charts.treemap.width")
-    height = number(settings, "charts.treemap.height") - CAPTION_HEIGHT
-    import_rect, export_rect = block_rects(imports.total_eur, exports.total_eur, width, height)
-    return (
-        Block("import", import_rect, imports.total_eur, tuple(squarified_cells(imports.products_with_other, import_rect))),
-        Block("export", export_rect, exports.total_eur, tuple(squarified_cells(exports.products_with_other, export_rect))),
-    )
+    if import_total <= 0 or export_total <= 0:
+        full = Rect(0.0, 0.0, width, height)
+        empty_import, empty_export = Rect(0.0, height, 0.0, 0.0), Rect(width, height, 0.0, 0.0)
+        if import_total <= 0 and export_total <= 0:
+            return empty_import, empty_export
+        return (full, empty_export) if import_total > 0 else (empty_import, full)
+    usable = width - BLOCK_GAP
+    small_total, large_total = sorted((import_total, export_total))
+    ratio = small_total / large_total
+    small_w = usable * ratio / (1 + ratio)
+    small_h = height
+    if small_w < SLIVER * height:
+        # Square: s^2 = ratio * (usable - s) * height.
+        rh = ratio * height
+        small_w = max((-rh + math.sqrt(rh * rh + 4 * rh * usable)) / 2, min(min_width, usable / 2))
+        small_h = ratio * (usable - small_w) * height / small_w
+    large_w = usable - small_w
+    small = (small_w, small_h)
+    large = (large_w, height)
+    import_w, import_h = small if import_total <= export_total else large
+    export_w, export_h = large if import_total <= export_total else small
+    return (Rect(0.0, height - import_h, import_w, import_h),
+            Rect(width - export_w, height - export_h, export_w, export_h))
 
 
 def _name(item: Item) -> str:
     return item.short_label or item.label
 
 
-def label_sizes(settings: dict) -> tuple[LabelFonts, ...]:
-    """Cell label fonts from charts.treemap.font_size down to min_font_size, by half points."""
+def label_fonts(settings: dict) -> LabelFonts:
+    """The chart's single label size (charts.treemap.font_size): tiles, numbers and key."""
     faces = ChartFonts.from_settings(settings)
-    largest = number(settings, "charts.treemap.font_size")
-    smallest = min(number(settings, "charts.treemap.min_font_size"), largest)
-    sizes = []
-    size = largest
-    while size >= smallest - 1e-9:
-        sizes.append(LabelFonts(v.Font(faces.semibold, size), v.Font(faces.regular, size)))
-        size -= 0.5
-    return tuple(sizes)
+    size = number(settings, "charts.treemap.font_size")
+    return LabelFonts(v.Font(faces.semibold, size), v.Font(faces.regular, size))
 
 
-def _readable_cut(shown: Sequence[str], rivals: Collection[str]) -> bool:
-    """A shortened name must still say which product it is.
+def cell_label(cell: Cell, fonts: LabelFonts, value_text: str) -> CellLabel | None:
+    """The whole name and the value inside the cell (padding included), or None.
 
-    It keeps at least MIN_CUT_LETTERS characters, and what it keeps must not also begin
-    another name of the chart: "Produits…" next to "Produits pétroliers", or "Autres…"
-    next to the "Autres" cell, would name nothing.
-    """
-    visible = " ".join(shown).replace(v.ELLIPSIS, "").strip()
-    if len(visible) < MIN_CUT_LETTERS:
-        return False
-    return not any(rival.startswith(visible) for rival in rivals)
-
-
-def cell_label(cell: Cell, sizes: Sequence[LabelFonts], value_text: str,
-               min_width: float, min_height: float, rivals: Collection[str] = ()) -> CellLabel | None:
-    """The best label that fits entirely inside the cell (padding included), or None.
-
-    In order of preference, each tried from the largest size to the smallest: the whole name
-    (wrapped) above the value; the whole name and the value on one line; the whole name
-    alone; a shortened name above the value; a shortened name alone. A smaller font is
-    better than a cut name, a cut name better than none, as long as the cut still names
-    the product among `rivals`, the other names of the chart (see `_readable_cut`).
+    First the name wrapped on up to MAX_NAME_LINES lines above the value, then name and value
+    on one line (a wide flat strip). Never a cut name and never a smaller size: a cell
+    where neither fits is named by the key.
     """
     room_w, room_h = cell.w - 2 * PADDING, cell.h - 2 * PADDING
-    if cell.w < min_width or cell.h < min_height or room_w <= 0:
+    if room_w <= 0 or room_h <= 0:
         return None
     name = _name(cell.item)
-
-    def lines_that_fit(fonts: LabelFonts, extra: int) -> int:
-        """How many name lines fit with `extra` more lines below them (capped at MAX_NAME_LINES)."""
-        count = 0
-        while count < MAX_NAME_LINES and fonts.ink_height(count + 1 + extra) <= room_h + v.FIT_TOLERANCE:
-            count += 1
-        return count
-
-    def whole(fonts: LabelFonts) -> CellLabel | None:
-        if fonts.value.width(value_text) > room_w + v.FIT_TOLERANCE:
-            return None
-        wrapped = v.wrap(name, fonts.name, room_w, lines_that_fit(fonts, 1))
-        return CellLabel(fonts, tuple(wrapped), value_text) if wrapped else None
-
-    def inline(fonts: LabelFonts) -> CellLabel | None:
-        if lines_that_fit(fonts, 0) < 1:
-            return None
-        room = room_w - fonts.name.width(INLINE_GAP) - fonts.value.width(value_text)
-        if fonts.name.width(name) > room + v.FIT_TOLERANCE:
-            return None
-        return CellLabel(fonts, (name,), value_text, inline=True)
-
-    def name_only(fonts: LabelFonts) -> CellLabel | None:
-        wrapped = v.wrap(name, fonts.name, room_w, lines_that_fit(fonts, 0))
-        return CellLabel(fonts, tuple(wrapped), None) if wrapped else None
-
-    def cut(fonts: LabelFonts, with_value: bool) -> CellLabel | None:
-        if with_value and fonts.value.width(value_text) > room_w + v.FIT_TOLERANCE:
-            return None
-        shown = v.wrap(name, fonts.name, room_w, lines_that_fit(fonts, 1 if with_value else 0), shorten=True)
-        if not shown or (shown[-1].endswith(v.ELLIPSIS) and not _readable_cut(shown, rivals)):
-            return None
-        return CellLabel(fonts, tuple(shown), value_text if with_value else None)
-
-    attempts = (whole, inline, name_only, lambda f: cut(f, True), lambda f: cut(f, False))
-    for attempt in attempts:
-        for fonts in sizes:
-            found = attempt(fonts)
-            if found is not None:
-                return found
+    if fonts.value.width(value_text) <= room_w + v.FIT_TOLERANCE:
+        lines = 0
+        while lines < MAX_NAME_LINES and fonts.ink_height(lines + 2) <= room_h + v.FIT_TOLERANCE:
+            lines += 1
+        wrapped = v.wrap(name, fonts.name, room_w, lines) if lines else None
+        if wrapped:
+            return CellLabel(fonts, tuple(wrapped), value_text)
+    if fonts.ink_height(1) <= room_h + v.FIT_TOLERANCE:
+        if fonts.name.width(name + INLINE_GAP) + fonts.value.width(value_text) <= room_w + v.FIT_TOLERANCE:
+            return CellLabel(fonts, (name,), value_text, inline=True)
     return None
+
+
+def number_fits(cell: Cell, fonts: LabelFonts, text: str) -> bool:
+    return (fonts.name.width(text) <= cell.w - 2 * NUMBER_PADDING + v.FIT_TOLERANCE
+            and fonts.name.top + fonts.name.bottom <= cell.h - 2 * NUMBER_PADDING + v.FIT_TOLERANCE)
+
+
+def _value_text(item: Item, unit: str) -> str:
+    return f"{format_millions(item.value_eur)} {unit}"
+
+
+def _caption_lines(settings: dict, flow_word: str, total_eur: float, unit: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The caption on one line, and on two lines for a narrow block."""
+    value = format_millions(total_eur)
+    one = label(settings, "treemap_caption").format(flow=flow_word, value=value, unit=unit)
+    two = tuple(str(line).format(flow=flow_word, value=value, unit=unit)
+                for line in _setting_list(settings, "treemap_caption_narrow"))
+    return (one,), two
+
+
+def _setting_list(settings: dict, key: str) -> list:
+    value = setting(settings, f"charts.labels.{key}")
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _caption_width(font: v.Font, lines: Sequence[str]) -> float:
+    return SWATCH + SWATCH_GAP + max(font.width(line) for line in lines)
+
+
+def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, height: float | None = None) -> TreemapPlan:
+    """Blocks, tiles, captions and key of the chart (see the module docstring).
+
+    `height` (default charts.treemap.height) is the chart's height; a key longer than the
+    blocks makes it taller.
+    """
+    width = number(settings, "charts.treemap.width")
+    height = number(settings, "charts.treemap.height") if height is None else height
+    key_width = number(settings, "charts.treemap.key_width")
+    fonts = label_fonts(settings)
+    caption_font = v.Font(fonts.name.name, fonts.name.size + 1.5)
+    unit = label(settings, "unit_millions")
+    summaries = {"import": imports, "export": exports}
+    words = {"import": label(settings, "imports"), "export": label(settings, "exports")}
+    caption_options = {flow: _caption_lines(settings, words[flow], summaries[flow].total_eur, unit) for flow in summaries}
+    narrowest = max(_caption_width(caption_font, options[1]) for options in caption_options.values())
+
+    if imports.total_eur <= 0 and exports.total_eur <= 0:  # captions and a one-line note
+        plot_h = EMPTY_HEIGHT
+        blocks = (Block("import", Rect(0, plot_h, 0, 0), 0.0, ()), Block("export", Rect(width, plot_h, 0, 0), 0.0, ()))
+        captions = _captions(blocks, caption_options, caption_font, width)
+        return TreemapPlan(width, plot_h + _caption_height(captions), plot_h, blocks, (), (), width, captions, fonts,
+                           caption_font)
+
+    def attempt(blocks_width: float):
+        plot_h = height - CAPTION_LINE - CAPTION_BELOW
+        for _ in range(2):  # a two-line caption takes room from the blocks: lay them out again
+            rects = block_rects(imports.total_eur, exports.total_eur, blocks_width, plot_h, narrowest)
+            blocks = tuple(Block(flow, rect, summaries[flow].total_eur,
+                                 tuple(squarified_cells(summaries[flow].products_with_other, rect)))
+                           for flow, rect in zip(("import", "export"), rects))
+            captions = _captions(blocks, caption_options, caption_font, width)
+            if height - _caption_height(captions) == plot_h:
+                break
+            plot_h = height - _caption_height(captions)
+        tiles = tuple(Tile(cell, block.flow, cell_label(cell, fonts, _value_text(cell.item, unit)))
+                      for block in blocks for cell in _reading_order(block.cells))
+        return plot_h, blocks, captions, tiles
+
+    plot_h, blocks, captions, tiles = attempt(width)
+    key: tuple[KeyEntry, ...] = ()
+    key_x = width
+    if any(tile.label is None for tile in tiles):
+        key_x = width - key_width
+        plot_h, blocks, captions, tiles = attempt(key_x - KEY_GAP)
+        tiles = _numbered(tiles, fonts)
+        key = _key_entries(tiles, fonts, key_width - _chip_size(fonts) - KEY_CHIP_GAP, plot_h, unit)
+    key_bottom = min((entry.top - _entry_height(entry, fonts) for entry in key), default=0.0)
+    # A key taller than the blocks lengthens the chart downwards; everything moves up.
+    lift = max(0.0, -key_bottom)
+    if lift:
+        blocks, tiles, key = _lifted(blocks, tiles, key, lift)
+        plot_h += lift
+    total_h = plot_h + _caption_height(captions)
+    return TreemapPlan(width, total_h, plot_h, blocks, tiles, key, key_x, captions, fonts, caption_font)
+
+
+def _reading_order(cells: Sequence[Cell]) -> list[Cell]:
+    """Named products by rank, then "Autres": the order of the key numbers."""
+    return sorted(cells, key=lambda cell: (cell.rank < 0, cell.rank))
+
+
+def _captions(blocks: Sequence[Block], options: dict, font: v.Font, width: float) -> tuple[Caption, ...]:
+    """Each caption over its own block, on one line when it fits the block's width, else two.
+
+    With one flow empty the other block spans the chart: imports' caption at the left edge,
+    exports' ending at the right edge, as both stand over the one block drawn.
+    """
+    import_block, export_block = blocks
+    if import_block.rect.w <= 0 or export_block.rect.w <= 0:
+        return (Caption("import", options["import"][0], 0.0, "start"),
+                Caption("export", options["export"][0], width, "end"))
+    captions = []
+    for block in blocks:
+        one, two = options[block.flow]
+        lines = one if _caption_width(font, one) <= block.rect.w + v.FIT_TOLERANCE else two
+        captions.append(Caption(block.flow, lines, block.rect.x, "start"))
+    return tuple(captions)
+
+
+def _caption_height(captions: Sequence[Caption]) -> float:
+    return CAPTION_LINE * max(len(caption.lines) for caption in captions) + CAPTION_BELOW
+
+
+def _numbered(tiles: Sequence[Tile], fonts: LabelFonts) -> tuple[Tile, ...]:
+    """Key numbers, 1, 2, ... in reading order (imports then exports), for the unlabelled tiles."""
+    numbered = []
+    count = 0
+    for tile in tiles:
+        if tile.label is None:
+            count += 1
+            numbered.append(Tile(tile.cell, tile.flow, None, count, number_fits(tile.cell, fonts, str(count))))
+        else:
+            numbered.append(tile)
+    return tuple(numbered)
+
+
+def _chip_size(fonts: LabelFonts) -> float:
+    return fonts.name.size + 3.0
+
+
+def _first_baseline(fonts: LabelFonts) -> float:
+    """From a key entry's top to its first baseline: the capitals centred on the chip."""
+    return _chip_size(fonts) / 2 + fonts.name.cap_height / 2
+
+
+def _entry_height(entry: KeyEntry, fonts: LabelFonts) -> float:
+    lines = len(entry.lines) + (0 if entry.value_inline else 1)
+    return max(_chip_size(fonts), _first_baseline(fonts) + (lines - 1) * fonts.line_height + fonts.name.bottom)
+
+
+def _key_entries(tiles: Sequence[Tile], fonts: LabelFonts, text_width: float, top: float,
+                 unit: str) -> tuple[KeyEntry, ...]:
+    entries = []
+    previous_flow = None
+    for tile in tiles:
+        if tile.number is None:
+            continue
+        if previous_flow is not None and tile.flow != previous_flow:
+            top -= KEY_GROUP_GAP
+        previous_flow = tile.flow
+        name = _name(tile.cell.item)
+        value = _value_text(tile.cell.item, unit)
+        lines = v.wrap(name, fonts.name, text_width, MAX_NAME_LINES) or [name]
+        inline = fonts.name.width(lines[-1] + INLINE_GAP) + fonts.value.width(value) <= text_width + v.FIT_TOLERANCE
+        entry = KeyEntry(tile.number, tile.flow, tile.cell.item, tuple(lines), value, inline, top)
+        entries.append(entry)
+        top -= _entry_height(entry, fonts) + KEY_ENTRY_GAP
+    return tuple(entries)
+
+
+def _lifted(blocks, tiles, key, lift: float):
+    """Everything moved up by `lift` (the chart grows downwards to hold a long key)."""
+
+    def cell_up(cell: Cell) -> Cell:
+        return Cell(cell.x, cell.y + lift, cell.w, cell.h, cell.item, cell.rank)
+
+    blocks = tuple(Block(b.flow, Rect(b.rect.x, b.rect.y + lift, b.rect.w, b.rect.h), b.total_eur,
+                         tuple(cell_up(c) for c in b.cells)) for b in blocks)
+    tiles = tuple(Tile(cell_up(t.cell), t.flow, t.label, t.number, t.number_fits) for t in tiles)
+    key = tuple(KeyEntry(e.number, e.flow, e.item, e.lines, e.value, e.value_inline, e.top + lift) for e in key)
+    return blocks, tiles, key
+
+
+def treemap_layout(imports: FlowSummary, exports: FlowSummary, settings: dict) -> tuple[Block, Block]:
+    """Both blocks with their cells (the items of `products_with_other`), as drawn."""
+    return treemap_plan(imports, exports, settings).blocks
 
 
 def _shade(base: Color, cell: Cell, named_count: int) -> Color:
@@ -245,52 +441,64 @@ def _shade(base: Color, cell: Cell, named_count: int) -> Color:
     return v.tint(base, DARKEST_TINT + (LIGHTEST_TINT - DARKEST_TINT) * spread)
 
 
-def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict) -> Drawing:
-    width = number(settings, "charts.treemap.width")
-    height = number(settings, "charts.treemap.height")
-    nothing = imports.total_eur <= 0 and exports.total_eur <= 0
-    if nothing:  # captions and a one-line note instead of a tall empty frame
-        height = CAPTION_HEIGHT + EMPTY_HEIGHT
-    min_w = number(settings, "charts.treemap.min_label_width")
-    min_h = number(settings, "charts.treemap.min_label_height")
-    sizes = label_sizes(settings)
-    caption_font = v.Font(ChartFonts.from_settings(settings).semibold, sizes[0].name.size + 1.5)
+def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, height: float | None = None) -> Drawing:
+    """The chart at its configured height, or at `height` (the layout's room left on the page)."""
+    plan = treemap_plan(imports, exports, settings, height)
+    fonts = plan.fonts
     text_colour = colour(settings, "text")
-    unit = label(settings, "unit_millions")
+    bases = {"import": colour(settings, "imports"), "export": colour(settings, "exports")}
+    named_counts = {block.flow: sum(1 for cell in block.cells if cell.rank >= 0) for block in plan.blocks}
     shapes: list = []
-    blocks = treemap_layout(imports, exports, settings)
-    names = {cell.item.code: _name(cell.item) for block in blocks for cell in block.cells}
+    for tile in plan.tiles:
+        cell = tile.cell
+        fill = _shade(bases[tile.flow], cell, named_counts[tile.flow])
+        shapes.append(v.rect(cell.x, cell.y, cell.w, cell.h, fill, v.color("#FFFFFF"), 1.0))
+        ink = v.text_on(fill, text_colour)
+        if tile.label is not None:
+            shapes.extend(_label_shapes(cell, tile.label, ink))
+        elif tile.number_fits:
+            shapes.append(v.text(cell.x + NUMBER_PADDING, cell.y + cell.h - NUMBER_PADDING - fonts.name.top,
+                                 str(tile.number), fonts.name, ink))
+    shapes.extend(_key_shapes(plan, bases, text_colour))
 
-    for block in blocks:
-        base = colour(settings, "imports" if block.flow == "import" else "exports")
-        named_count = sum(1 for cell in block.cells if cell.rank >= 0)
-        for cell in block.cells:
-            fill = _shade(base, cell, named_count)
-            shapes.append(v.rect(cell.x, cell.y, cell.w, cell.h, fill, v.color("#FFFFFF"), 1.0))
-            rivals = [name for code, name in names.items() if code != cell.item.code]
-            found = cell_label(cell, sizes, f"{format_millions(cell.item.value_eur)} {unit}", min_w, min_h, rivals)
-            if found is not None:
-                shapes.extend(_label_shapes(cell, found, v.text_on(fill, text_colour)))
-
-    # Captions above the blocks: imports from the left edge, exports to the right edge.
-    caption_y = height - CAPTION_HEIGHT + 6
-    swatch = 8.0
-    import_caption = label(settings, "treemap_caption").format(
-        flow=label(settings, "imports"), value=format_millions(imports.total_eur), unit=unit
-    )
-    export_caption = label(settings, "treemap_caption").format(
-        flow=label(settings, "exports"), value=format_millions(exports.total_eur), unit=unit
-    )
-    shapes.append(v.rect(0, caption_y - 0.5, swatch, swatch, colour(settings, "imports")))
-    shapes.append(v.text(swatch + 4, caption_y, import_caption, caption_font, text_colour))
-    export_text_w = caption_font.width(export_caption)
-    shapes.append(v.rect(width - export_text_w - swatch - 4, caption_y - 0.5, swatch, swatch, colour(settings, "exports")))
-    shapes.append(v.text(width, caption_y, export_caption, caption_font, text_colour, "end"))
-    if nothing:
-        note_font = sizes[0].value
-        shapes.append(v.text(width / 2, EMPTY_HEIGHT / 2 - note_font.cap_height / 2, label(settings, "no_data"),
+    baseline = plan.height - CAPTION_LINE + 2.5
+    for caption in plan.captions:
+        swatch_colour = bases[caption.flow]
+        text_w = max(plan.caption_font.width(line) for line in caption.lines)
+        left = caption.x if caption.anchor == "start" else caption.x - text_w - SWATCH - SWATCH_GAP
+        shapes.append(v.rect(left, baseline - 0.5, SWATCH, SWATCH, swatch_colour))
+        for index, line in enumerate(caption.lines):
+            shapes.append(v.text(left + SWATCH + SWATCH_GAP, baseline - index * CAPTION_LINE, line, plan.caption_font,
+                                 text_colour))
+    if not plan.tiles:
+        note_font = fonts.value
+        shapes.append(v.text(plan.width / 2, EMPTY_HEIGHT / 2 - note_font.cap_height / 2, label(settings, "no_data"),
                              note_font, colour(settings, "muted"), "middle"))
-    return v.drawing(width, height, shapes, sizes[0].value)
+    return v.drawing(plan.width, plan.height, shapes, fonts.value)
+
+
+def _key_shapes(plan: TreemapPlan, bases: dict[str, Color], text_colour: Color) -> list:
+    """Each entry: a chip in its block's colour with the number, then the name and the value."""
+    fonts = plan.fonts
+    chip = _chip_size(fonts)
+    text_x = plan.key_x + chip + KEY_CHIP_GAP
+    shapes = []
+    for entry in plan.key:
+        base = bases[entry.flow]
+        shapes.append(v.rect(plan.key_x, entry.top - chip, chip, chip, base))
+        y = entry.top - _first_baseline(fonts)  # the number and the first line, centred on the chip
+        shapes.append(v.text(plan.key_x + chip / 2, y, str(entry.number), fonts.name, v.text_on(base, text_colour),
+                             "middle"))
+        for line in entry.lines:
+            shapes.append(v.text(text_x, y, line, fonts.name, text_colour))
+            y -= fonts.line_height
+        if entry.value_inline:
+            last = y + fonts.line_height
+            shapes.append(v.text(text_x + fonts.name.width(entry.lines[-1] + INLINE_GAP), last, entry.value,
+                                 fonts.value, text_colour))
+        else:
+            shapes.append(v.text(text_x, y, entry.value, fonts.value, text_colour))
+    return shapes
 
 
 def _label_shapes(cell: Cell, found: CellLabel, ink: Color) -> list:
@@ -302,8 +510,6 @@ def _label_shapes(cell: Cell, found: CellLabel, ink: Color) -> list:
     for name_line in found.name_lines:
         shapes.append(v.text(x, y, name_line, fonts.name, ink))
         y -= fonts.line_height
-    if found.value is None:
-        return shapes
     if found.inline:  # right after the name, so the pair reads as one label even in a wide strip
         baseline = cell.y + cell.h - PADDING - fonts.top
         shapes.append(v.text(x + fonts.name.width(found.name_lines[0] + INLINE_GAP), baseline, found.value,

@@ -101,7 +101,7 @@ def render(
     for code in codes:
         if code in report.written:
             typer.echo(str(report.written[code]))
-    _warn_missing_territoires(report.without_territoires)
+    _warn_missing_territoires([code for code in report.without_territoires if code in report.written])
     if report.absent:
         typer.echo(f"factsheets : attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
                    f"aucune fiche : {', '.join(report.absent)}", err=True)
@@ -160,7 +160,7 @@ def ingest(
 
 @app.command()
 def mail(
-    recipients: Annotated[Path, typer.Option("--recipients", help="Fichier YAML des destinataires par département.")],
+    recipients: Annotated[Path, typer.Option("--recipients", help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes departement, email, role, nom).")],
     dept: DeptOption = None,
     year: YearOption = None,
     out: OutOption = DEFAULT_OUTPUT_DIR,
@@ -170,13 +170,19 @@ def mail(
     smtp_port: Annotated[int, typer.Option("--smtp-port", help="Port SMTP.")] = 25,
     send: Annotated[bool, typer.Option("--send", help="Envoyer réellement. Sans cette option : simulation, rien n'est envoyé.")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="Renvoyer une fiche modifiée depuis son dernier envoi.")] = False,
+    resend_uncertain: Annotated[bool, typer.Option(
+        "--resend-uncertain", help="Renvoyer aussi les envois « incertains » (interrompus sans confirmation du serveur).")] = False,
+    allow_synthetic: Annotated[bool, typer.Option(
+        "--allow-synthetic", help="Autoriser --send avec des fiches faites à partir de l'échantillon synthétique.")] = False,
+    preview: Annotated[Optional[Path], typer.Option(
+        "--preview", help="Écrire dans ce dossier un fichier .eml par message à envoyer, sans rien envoyer.")] = None,
 ) -> None:
     """Envoie à chaque département sa fiche en pièce jointe (simulation sauf --send ; jamais deux fois la même)."""
     from .mail import run_mail
 
     report = run_mail(
         recipients=recipients,
-        codes=dept or None,  # mail.py normalises them and reports unknown ones with the other problems
+        codes=dept or None,  # the mail package normalises them and reports unknown ones with the other problems
         year=year,
         out_dir=out,
         data=data,
@@ -185,9 +191,12 @@ def mail(
         smtp_port=smtp_port,
         send=send,
         resend=resend,
+        resend_uncertain=resend_uncertain,
+        allow_synthetic=allow_synthetic,
+        preview=preview,
         log=lambda line: typer.echo(line, err=True),
     )
-    if report.failures:
+    if report.failures or report.uncertain_now:
         raise typer.Exit(1)
 
 

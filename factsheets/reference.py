@@ -156,7 +156,7 @@ def _load_regions(path: Path) -> dict[str, str]:
     }
 
 
-def _load_departments(path: Path, regions: dict[str, str]) -> list[tuple[str, str, str]]:
+def _load_departments(path: Path, regions: dict[str, str]) -> list[tuple[str, str, str, int]]:
     source = _read_source(path)
     entries = _mapping(source, source.data, what="le fichier")
     if not entries:
@@ -173,8 +173,25 @@ def _load_departments(path: Path, regions: dict[str, str]) -> list[tuple[str, st
                 f"{source.where(code)} : le département {code} renvoie à la région « {region} », absente de "
                 f"{path.parent / 'regions.yaml'} ; utilisez un code de région entre guillemets, par ex. \"32\""
             )
-        rows.append((code, name, region))
+        tncc = entry.get("tncc")
+        if isinstance(tncc, bool) or tncc not in TNCC_ARTICLES:
+            raise FactsheetsError(
+                f"{source.where(code)} : le département {code} doit avoir « tncc », le type de nom en clair du COG "
+                f"(un entier de 0 à 8, ex. 5 pour « l'Aisne ») ; trouvé : « {tncc} »"
+            )
+        rows.append((code, name, region, tncc))
     return rows
+
+
+# INSEE COG "type de nom en clair" -> (article, the name's form after "de"): 0 no article,
+# consonant ("de Paris"); 1 no article, vowel or mute h ("d'"); 2 le ("du"); 3 la ("de la");
+# 4 les ("des"); 5 l' ("de l'"); 6 aux ("des"); 7 las ("de las"); 8 los ("de los").
+TNCC_ARTICLES = {0: "de ", 1: "d'", 2: "du ", 3: "de la ", 4: "des ", 5: "de l'", 6: "des ", 7: "de las ", 8: "de los "}
+
+
+def name_after_de(name: str, tncc: int) -> str:
+    """A place name after "de", with its article: "de l'Aisne", "du Nord", "des Bouches-du-Rhône"."""
+    return TNCC_ARTICLES[tncc] + name
 
 
 def _load_products(path: Path) -> list[tuple[str, str, str]]:
@@ -282,6 +299,7 @@ class Reference:
     countries: pl.DataFrame  # code, name
     territoires_industrie: dict[str, tuple[str, ...]]
     unallocated_departments: dict[str, str]
+    department_tncc: dict[str, int] = field(default_factory=dict)  # code -> COG "type de nom en clair"
     _departments: dict[str, tuple[str, str, str]] = field(init=False, repr=False, compare=False)
     _regions: dict[str, str] = field(init=False, repr=False, compare=False)
 
@@ -295,6 +313,11 @@ class Reference:
             return self._departments[code]
         except (KeyError, TypeError):
             raise FactsheetsError(f"département inconnu « {code} » ; utilisez un code INSEE comme 02 ou 2A") from None
+
+    def department_after_de(self, code: str) -> str:
+        """The department's name after "de", with its article: "de l'Aisne", "du Nord"."""
+        _, name, _ = self.department(code)
+        return name_after_de(name, self.department_tncc[code])
 
     def department_codes(self, typed: Iterable[str] | None = None) -> list[str]:
         """Codes as a user typed them, normalised and checked, duplicates dropped, in the order
@@ -334,7 +357,7 @@ def load_reference(reference_dir: Path = REFERENCE_DIR, config_dir: Path = CONFI
     reference_dir, config_dir = Path(reference_dir), Path(config_dir)
     regions = _load_regions(reference_dir / "regions.yaml")
     departments = _load_departments(reference_dir / "departments.yaml", regions)
-    department_codes = {code for code, _, _ in departments}
+    department_codes = {code for code, *_ in departments}
     products = _load_products(reference_dir / "products.yaml")
     countries = _load_countries(reference_dir / "countries.yaml")
     territoires = _load_territoires(reference_dir / "territoires_industrie.yaml", department_codes)
@@ -344,10 +367,11 @@ def load_reference(reference_dir: Path = REFERENCE_DIR, config_dir: Path = CONFI
     product_rows.update({code: (code, label, short) for code, (label, short) in extra_products.items()})
     countries.update(extra_countries)
     return Reference(
-        departments=_frame(departments, ["code", "name", "region"]),
+        departments=_frame([row[:3] for row in departments], ["code", "name", "region"]),
         regions=_frame(list(regions.items()), ["code", "name"]),
         products=_frame(list(product_rows.values()), ["code", "label", "short_label"]),
         countries=_frame(list(countries.items()), ["code", "name"]),
         territoires_industrie=territoires,
         unallocated_departments=unallocated,
+        department_tncc={code: tncc for code, _, _, tncc in departments},
     )

@@ -425,7 +425,7 @@ def test_render_all_renders_only_the_departments_in_the_data(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(path.name.split("-")[3] for path in out.iterdir()) == ["02", "2a", "60"]
     assert len(result.stdout.splitlines()) == 3
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("factsheets")]
+    warnings = [line for line in result.stderr.splitlines() if "sans donnée" in line]
     assert len(warnings) == 1 and warnings[0].startswith("factsheets : attention : 98 département(s) sans donnée en 2024, aucune fiche : 01, 03,")
     assert "976" in warnings[0] and ", 02," not in warnings[0]
 

@@ -76,6 +76,8 @@ class Recorder:
         self.ehlo_seen = 0  # every client greets first: 0 means nobody talked to the server
         self.data_failures = 0
         self.hold_after: int | None = None
+        self.data_delay = 0.0  # seconds the server takes over each message's data
+        self.drop_after_store = 0  # the next n messages are stored, then the connection is cut unanswered
         self.holding = threading.Event()
         self.release = threading.Event()
 
@@ -107,7 +109,12 @@ class Recorder:
         if self.data_failures > 0:
             self.data_failures -= 1
             return "451 4.3.0 Temporary failure, try again"
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        if self.drop_after_store > 0:
+            self.drop_after_store -= 1
+            server.transport.abort()  # stored, but the client never hears "250"
         return "250 2.0.0 Accepted"
 
     def parsed(self) -> list[email.message.EmailMessage]:
@@ -155,20 +162,46 @@ def setup(tmp_path):
     return recipients, out
 
 
+class PremadeSheets:
+    """Stands for the renderer: the "fresh" sheet of a department is the file made by
+    make_sheet, so these tests exercise the journal and SMTP logic without drawing sheets
+    (test_mail_campaign.py renders for real)."""
+
+    year = YEAR
+    synthetic = False
+
+    def __init__(self, out: Path):
+        self.out = out
+
+    def sheet_bytes(self, code: str) -> bytes:
+        path = sheet_path(self.out, code)
+        if not path.is_file():
+            raise FactsheetsError(f"pas de fiche {path.name}")
+        return path.read_bytes()
+
+
 def mail(recipients, out, port, *, send, resend=False, codes=None, on_sent=None, config=FAST,
-         year=YEAR, data=None, host="127.0.0.1", sender=None):
+         year=YEAR, data=None, host="127.0.0.1", sender=None, **options):
     logs, shown = [], []
     report = run_mail(
         recipients=recipients, codes=codes, year=year, out_dir=out,
         data=data or out.parent / "no-data-needed.csv", sender=sender, smtp_host=host, smtp_port=port,
         send=send, resend=resend, log=logs.append, show=shown.append, config=config, on_sent=on_sent,
+        **{"sheets": None if data else PremadeSheets(out), **options},
     )
     return report, shown, logs
 
 
 def journal_entries(out: Path) -> list[dict]:
+    """One dict per message the server accepted (the journal keeps one entry per address)."""
     path = out / ".mail-journal.json"
-    return json.loads(path.read_text(encoding="utf-8"))["sent"] if path.exists() else []
+    if not path.exists():
+        return []
+    messages: dict[str, dict] = {}
+    for entry in json.loads(path.read_text(encoding="utf-8"))["entries"]:
+        if entry["state"] == "sent":
+            messages.setdefault(entry["message_id"], {**entry, "addresses": []})["addresses"].append(entry["address"])
+    return list(messages.values())
 
 
 def attachment(message) -> tuple[str, str, bytes]:
@@ -215,7 +248,7 @@ def test_send_delivers_one_message_per_department(setup, server):
     assert [a.addr_spec for a in aisne["Cc"].addresses] == ["copie@example.org"]
     assert aisne["Subject"] == f"Les indicateurs clés : commerce extérieur – Aisne (02) – {YEAR}"
     body = aisne.get_body(("plain",)).get_content()
-    assert "du département Aisne (02)" in body and str(YEAR) in body and "l’importation" in body
+    assert "du département de l'Aisne (02)" in body and str(YEAR) in body and "l’importation" in body
     assert aisne["Message-ID"] and aisne["Date"]
 
     oise = by_code["60"]
@@ -326,7 +359,7 @@ def test_a_refusal_after_the_session_opened_does_not_stop_the_others(setup, serv
 def test_retries_wait_longer_each_time(setup, monkeypatch):
     recipients, out = setup
     waits: list[float] = []
-    monkeypatch.setattr("factsheets.mail.time.sleep", waits.append)  # record the backoff, do not wait
+    monkeypatch.setattr("factsheets.mail.campaign.time.sleep", waits.append)  # record the backoff, do not wait
     config = replace(FAST, retries=3, backoff_seconds=0.5, backoff_factor=2)
     report, _, logs = mail(recipients, out, free_port(), send=True, codes=["02", "60"], config=config)
     assert sorted(report.failures) == ["02", "60"]
@@ -337,7 +370,7 @@ def test_retries_wait_longer_each_time(setup, monkeypatch):
 def test_the_shipped_config_retries_with_backoff():
     config = load_mail_config()
     assert config.retries >= 1 and config.backoff_seconds > 0 and config.backoff_factor >= 1
-    assert "{department}" in config.subject and "{year}" in config.subject and "{department}" in config.body
+    assert "{department}" in config.subject and "{year}" in config.subject and "{de_department}" in config.body
 
 
 def test_a_refused_recipient_fails_that_department_only(setup, server):
@@ -346,7 +379,7 @@ def test_a_refused_recipient_fails_that_department_only(setup, server):
     report, _, logs = mail(recipients, out, server.port, send=True)
     assert list(report.failures) == ["60"]
     assert "second-oise@example.org" in report.failures["60"] and "550" in report.failures["60"]
-    assert server.rcpt_seen.count("second-oise@example.org") == FAST.retries + 1
+    assert server.rcpt_seen.count("second-oise@example.org") == 1  # a permanent refusal (5xx) is not retried
     assert sorted(report.sent) == ["02", "80"] and len(server.messages) == 2
     # All or nothing: the accepted Oise recipient did not get it either.
     assert all("contact-oise@example.org" not in rcpts for _, rcpts, _ in server.messages)
@@ -401,8 +434,8 @@ def test_every_problem_is_reported_together_and_nothing_is_sent(tmp_path, server
     assert any("recipients.yaml:4" in p and "« 99 »" in p and "département" in p for p in problems)
     assert any("recipients.yaml:7" in p and "contact-oise@example" in p for p in problems)
     assert any("--from" in p and "pas-valide" in p for p in problems)
-    # Oise and Somme have no sheet, and the data to render them is missing.
-    assert any("60" in p and "80" in p and "absent.csv" in p and "produire" in p for p in problems)
+    # The data to render the sheets is missing.
+    assert any("absent.csv" in p and "produire" in p for p in problems)
     assert "5 problèmes" in str(caught.value) and "rien n'a été envoyé" in str(caught.value)
     assert server.rcpt_seen == [] and not (out / ".mail-journal.json").exists()
 
@@ -417,24 +450,62 @@ def test_a_single_problem_is_the_error_line(setup, server, monkeypatch):
     assert server.rcpt_seen == []
 
 
-def test_a_sheet_that_is_not_a_pdf_is_refused(setup, server):
+class FixedSheets(PremadeSheets):
+    """A renderer whose fresh sheets are fixed bytes, whatever is on disk."""
+
+    def __init__(self, content: dict[str, bytes]):
+        self.content = content
+
+    def sheet_bytes(self, code: str) -> bytes:
+        return self.content[code]
+
+
+def test_a_damaged_sheet_on_disk_is_replaced_by_the_fresh_one(setup, server):
     recipients, out = setup
-    sheet_path(out, "60").write_bytes(b"")
-    with pytest.raises(FactsheetsError, match="oise.pdf : ce n'est pas un fichier PDF ; supprimez-le"):
-        mail(recipients, out, server.port, send=True)
-    assert server.rcpt_seen == []
+    fresh = {code: b"%PDF-1.4\n% fresh sheet " + code.encode() + bytes(range(256)) for code in ("02", "60", "80")}
+    sheet_path(out, "60").write_bytes(b"%PDF-1.4\n% trunc")
+    sheet_path(out, "80").unlink()
+    report, shown, logs = mail(recipients, out, server.port, send=True, sheets=FixedSheets(fresh))
+    assert sorted(report.sent) == ["02", "60", "80"]
+    by_code = {attachment(message)[1].split("-")[3]: attachment(message)[2] for message in server.parsed()}
+    assert by_code == fresh and all(sheet_path(out, code).read_bytes() == fresh[code] for code in fresh)
+    notes = {line.split(" : ")[1].split()[0]: line for line in shown}
+    assert all("fiche recalculée" in notes[code] for code in ("02", "60")) and "fiche produite" in notes["80"]
+    assert any("fiche recalculée" in line and sheet_path(out, "60").name in line for line in logs)
 
 
 def test_a_journal_that_cannot_be_written_stops_the_run(setup, server, monkeypatch):
+    from factsheets.files import write_atomically
+
+    recipients, out = setup
+    writes = []
+
+    def disk_full_after_the_intent(path, data, **options):
+        writes.append(path)
+        if len(writes) > 1:
+            raise OSError(28, "No space left on device")
+        write_atomically(path, data, **options)
+
+    monkeypatch.setattr("factsheets.mail.journal.write_atomically", disk_full_after_the_intent)
+    with pytest.raises(FactsheetsError, match="accepté par le serveur mais le journal n'a pas pu être écrit.*« incertain »"):
+        mail(recipients, out, server.port, send=True)
+    assert len(server.messages) == 1  # stopped at once: nothing else sent without a record
+    monkeypatch.undo()
+    report, shown, _ = mail(recipients, out, server.port, send=True)
+    assert report.uncertain == ["02"] and shown[0].startswith("incertain : 02 Aisne")
+    assert len(server.messages) == 3  # the unknown one is not sent again
+
+
+def test_a_journal_that_cannot_be_written_before_sending_sends_nothing(setup, server, monkeypatch):
     recipients, out = setup
 
     def disk_full(path, data, **options):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("factsheets.mail.write_atomically", disk_full)
-    with pytest.raises(FactsheetsError, match="accepté par le serveur mais le journal n'a pas pu être écrit"):
+    monkeypatch.setattr("factsheets.mail.journal.write_atomically", disk_full)
+    with pytest.raises(FactsheetsError, match="rien n'a été envoyé pour le département 02"):
         mail(recipients, out, server.port, send=True)
-    assert len(server.messages) == 1  # stopped at once: nothing else sent without a record
+    assert server.messages == []  # the recipients were accepted, the data never sent
 
 
 @pytest.mark.parametrize(
@@ -505,14 +576,16 @@ def test_the_journal_is_replaced_atomically(tmp_path, monkeypatch):
 
     path = tmp_path / ".mail-journal.json"
     journal = Journal(path, [])
-    first = {"year": YEAR, "department": "02", "sha256": "a" * 64}
-    renames = []
-    real_replace = os.replace
+    first = {"year": YEAR, "department": "02", "address": "a@example.org", "sha256": "a" * 64, "message_id": "<1@x>"}
+    renames, syncs = [], []
+    real_replace, real_fsync = os.replace, os.fsync
     monkeypatch.setattr(os, "replace", lambda source, target: (renames.append((Path(source), Path(target))),
                                                                real_replace(source, target)))
-    journal.record(first)
+    monkeypatch.setattr(os, "fsync", lambda descriptor: (syncs.append(descriptor), real_fsync(descriptor)))
+    journal.begin([first])
     ((source, target),) = renames
     assert target == path and source.parent == path.parent  # same folder: the rename is atomic
+    assert len(syncs) == 2  # durable: the file, then the folder holding the rename
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # like any file the user creates, not private
@@ -523,11 +596,65 @@ def test_the_journal_is_replaced_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError):
-        journal.record({"year": YEAR, "department": "60", "sha256": "b" * 64})
+        journal.finish("<1@x>", "sent", sent_at="2024-01-01T00:00:00+00:00")
     monkeypatch.undo()
     assert path.read_bytes() == before  # the old journal, whole
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
-    assert Journal.load(path).entries == [first]
+    (entry,) = Journal.load(path).entries
+    assert entry["state"] == "intent" and entry["address"] == "a@example.org"
+    assert Journal.load(path).state(YEAR, "02", "A@example.org", "a" * 64).kind == "uncertain"
+
+
+def test_journal_states_per_address_and_matching_dates(tmp_path):
+    path = tmp_path / ".mail-journal.json"
+    old, new = "a" * 64, "b" * 64
+    entry = {"year": YEAR, "department": "02", "role": "to"}
+    path.write_text(json.dumps({"format": 2, "entries": [
+        {**entry, "address": "x@example.org", "sha256": old, "state": "sent", "intent_at": "2024-01-01", "sent_at": "2024-01-01"},
+        {**entry, "address": "x@example.org", "sha256": new, "state": "sent", "intent_at": "2024-02-01", "sent_at": "2024-02-01"},
+        {**entry, "address": "y@example.org", "sha256": old, "state": "sent", "intent_at": "2024-01-01", "sent_at": "2024-01-01"},
+        {**entry, "address": "z@example.org", "sha256": new, "state": "failed", "intent_at": "2024-02-01"},
+    ]}), encoding="utf-8")
+    journal = Journal.load(path)
+    # "déjà envoyé le …" is the date of the entry with this content, not of the latest one.
+    assert journal.state(YEAR, "02", "x@example.org", old).date == "2024-01-01"
+    assert journal.state(YEAR, "02", "x@example.org", new).date == "2024-02-01"
+    assert journal.state(YEAR, "02", "y@example.org", new).kind == "changed"
+    assert journal.state(YEAR, "02", "z@example.org", new).kind == "new"  # refused: never delivered
+    assert journal.state(YEAR, "60", "x@example.org", new).kind == "new"
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"state": "sent"}, "champ « sent_at » manquant"),
+        ({"state": "intent", "intent_at": 3}, "champ « intent_at » invalide"),
+        ({"state": "lost", "sent_at": "x"}, "état « lost » inconnu"),
+        ({"state": "sent", "sent_at": "x", "sha256": "zz"}, "champ « sha256 » invalide"),
+    ],
+)
+def test_a_malformed_journal_entry_names_the_file_and_the_entry(tmp_path, entry, expected):
+    path = tmp_path / ".mail-journal.json"
+    good = {"year": YEAR, "department": "02", "address": "x@example.org", "sha256": "a" * 64, "state": "sent", "sent_at": "x"}
+    bad = {key: value for key, value in {**good, **entry}.items() if key != "sent_at" or "sent_at" in entry}
+    path.write_text(json.dumps({"format": 2, "entries": [good, bad]}), encoding="utf-8")
+    with pytest.raises(FactsheetsError) as caught:
+        Journal.load(path)
+    assert str(caught.value).startswith(f"{path} : entrée n° 2 du journal") and expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_journal_of_the_previous_format_is_read_per_address(tmp_path):
+    path = tmp_path / ".mail-journal.json"
+    path.write_text(json.dumps({"format": 1, "sent": [{"year": YEAR, "department": "02", "sha256": "a" * 64,
+                                                        "to": ["x@example.org"], "cc": ["y@example.org"], "bcc": [],
+                                                        "sent_at": "2024-05-01T10:00:00+00:00"}]}), encoding="utf-8")
+    journal = Journal.load(path)
+    assert [(e["address"], e["state"]) for e in journal.entries] == [("x@example.org", "sent"), ("y@example.org", "sent")]
+    path.write_text(json.dumps({"sent": [{"year": YEAR, "department": "02", "sha256": "a" * 64, "to": ["x@example.org"]}]}),
+                    encoding="utf-8")
+    with pytest.raises(FactsheetsError, match="entrée n° 1 du journal : champ « sent_at » manquant"):
+        Journal.load(path)
 
 
 def test_a_bad_smtp_host_is_a_validation_problem(setup, server):
@@ -548,7 +675,7 @@ def test_one_sending_run_per_folder(setup, server):
 # -- TLS and login -------------------------------------------------------------------------------
 def test_a_remote_host_without_starttls_is_refused(setup, server, monkeypatch):
     recipients, out = setup
-    monkeypatch.setattr("factsheets.mail.is_loopback", lambda host: False)  # as if the server were remote
+    monkeypatch.setattr("factsheets.mail.campaign.is_loopback", lambda host: False)  # as if the server were remote
     report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"])
     assert "ne propose pas STARTTLS" in report.failures["02"]
     assert not any("nouvel essai" in line for line in logs)  # a policy refusal is not retried
@@ -597,7 +724,7 @@ def test_starttls_then_login_with_environment_credentials(setup, tmp_path, monke
                             require_starttls=True, authenticator=authenticator, auth_required=True)
     controller.start()
     try:
-        monkeypatch.setattr("factsheets.mail.is_loopback", lambda host: False)
+        monkeypatch.setattr("factsheets.mail.campaign.is_loopback", lambda host: False)
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the default context trusts our test certificate
         monkeypatch.setenv("FACTSHEETS_SMTP_USER", "robot")
         monkeypatch.setenv("FACTSHEETS_SMTP_PASSWORD", "s3cret")
@@ -651,3 +778,13 @@ def test_one_department_typed_twice_is_mailed_once(setup, server):
     recipients, out = setup
     report, shown, _ = mail(recipients, out, server.port, send=True, codes=["2", "02", "60"])
     assert report.sent == ["02", "60"] and len(shown) == 2 and len(server.messages) == 2
+
+
+def test_the_yaml_and_csv_examples_say_the_same():
+    from factsheets.paths import PROJECT_ROOT
+
+    books = [load_recipients(PROJECT_ROOT / "examples" / f"recipients.example.{kind}") for kind in ("yaml", "csv")]
+    assert all(book.problems == [] for book in books)
+    yaml_book, csv_book = ([(entry.code, entry.to, entry.cc, entry.bcc) for entry in book.entries] for book in books)
+    assert yaml_book == csv_book
+    assert yaml_book[1][1][0].name == "Service développement économique"

@@ -1,7 +1,8 @@
 """`factsheets mail` driven as a user would: the real command in a subprocess, a real SMTP
-server on 127.0.0.1 (aiosmtpd), and pre-made sheets so that nothing has to be rendered.
+server on 127.0.0.1 (aiosmtpd), and a small canonical data file: the sheets are rendered
+(the fake ones test_mail.py puts on disk are replaced by fresh renders).
 
-The server, the fake sheets and the helpers are those of test_mail.py.
+The server and the helpers are those of test_mail.py.
 """
 
 from __future__ import annotations
@@ -19,22 +20,37 @@ import pytest
 import yaml
 
 from cli_helpers import PROJECT_ROOT, one_error_line, run_cli
-from test_mail import (  # noqa: F401  (server and setup are fixtures)
+from test_mail import (  # noqa: F401  (server is a fixture)
     ENVELOPES,
+    RECIPIENTS,
     YEAR,
     attachment,
     free_port,
     journal_entries,
+    make_sheet,
     server,
-    setup,
     sheet_path,
 )
+from test_mail_campaign import canonical_csv
 
 CODES = ("02", "60", "80")
 
 
+@pytest.fixture
+def setup(tmp_path):
+    """Recipients for 02, 60 and 80, stale fake sheets in the output folder, and the data."""
+    out = tmp_path / "out"
+    for code in CODES:
+        make_sheet(out, code)
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(RECIPIENTS, encoding="utf-8")
+    canonical_csv(tmp_path / "data.csv", CODES)
+    return recipients, out
+
+
 def mail_args(recipients: Path, out: Path, port: int, *extra) -> list:
-    return ["mail", "--recipients", recipients, "--year", YEAR, "--out", out, "--smtp-port", port, *extra]
+    data = Path(recipients).parent / "data.csv"
+    return ["mail", "--recipients", recipients, "--data", data, "--year", YEAR, "--out", out, "--smtp-port", port, *extra]
 
 
 def statuses(stdout: str) -> list[str]:
@@ -45,11 +61,12 @@ def statuses(stdout: str) -> list[str]:
 def fast_retry_env(tmp_path: Path) -> dict[str, str]:
     """An environment whose config/mail.yaml retries at once, so a failing run stays fast.
 
-    FACTSHEETS_HOME points at a copy of config/ (the sheets exist and --year is given, so
-    neither the data nor the fonts are needed).
+    FACTSHEETS_HOME points at a copy of config/, fonts/ and assets/ (sheets are rendered).
     """
     home = tmp_path / "home"
-    shutil.copytree(PROJECT_ROOT / "config", home / "config")
+    for folder in ("config", "fonts", "assets"):
+        if (PROJECT_ROOT / folder).is_dir():
+            shutil.copytree(PROJECT_ROOT / folder, home / folder)
     path = home / "config" / "mail.yaml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     config["smtp"].update(retries=2, backoff_seconds=0, timeout_seconds=5)
@@ -80,7 +97,9 @@ def test_dry_run_shows_the_plan_and_nothing_reaches_the_server(setup):
     assert aisne.startswith("à envoyer : 02 Aisne : à contact-aisne@example.org ; cc copie@example.org ;")
     assert f'objet « Les indicateurs clés : commerce extérieur – Aisne (02) – {YEAR} »' in aisne
     pdf = sheet_path(out, "02")
-    assert f"pièce jointe {pdf.name} ({pdf.stat().st_size} octets)" in aisne
+    size = f"{round(pdf.stat().st_size / 1000, 1):g}".replace(".", ",")
+    assert f"pièce jointe {pdf.name} ({size} ko)" in aisne
+    assert all("fiche recalculée" in line for line in lines)  # the fake sheets on disk were stale
     assert "Service développement économique <contact-oise@example.org>, second-oise@example.org" in oise
     assert "cci archive@example.org" in somme
     assert "rien n'a été envoyé" in result.stderr and "--send" in result.stderr
@@ -104,7 +123,8 @@ def test_send_then_run_again(setup, server):
         assert content == sheet_path(out, code).read_bytes()
         name = {"02": "Aisne", "60": "Oise", "80": "Somme"}[code]
         assert message["Subject"] == f"Les indicateurs clés : commerce extérieur – {name} ({code}) – {YEAR}"
-        assert f"du département {name} ({code})" in message.get_body(("plain",)).get_content()
+        of = {"02": "de l'Aisne", "60": "de l'Oise", "80": "de la Somme"}[code]
+        assert f"du département {of} ({code})" in message.get_body(("plain",)).get_content()
     assert sorted(entry["department"] for entry in journal_entries(out)) == list(CODES)
 
     again = run_cli(*mail_args(recipients, out, server.port, "--send"))

@@ -167,7 +167,7 @@ def test_unallocated_code_may_not_be_a_department(tmp_path):
 
 def test_broken_yaml_names_file_and_line(reference_copy):
     path = reference_copy / "departments.yaml"
-    line = replace_line(path, '"60": {name: Oise, region: "32"}', '"60": {name: Oise, region: "32"')
+    line = replace_line(path, '"60": {name: Oise, region: "32", tncc: 5}', '"60": {name: Oise, region: "32", tncc: 5')
     with pytest.raises(FactsheetsError) as caught:
         load_reference(reference_copy, CONFIG_DIR)
     message = str(caught.value)
@@ -186,7 +186,7 @@ def test_duplicate_code_names_both_lines(reference_copy):
 
 def test_unquoted_code_is_explained(reference_copy):
     path = reference_copy / "departments.yaml"
-    line = replace_line(path, '"01": {name: Ain, region: "84"}', '01: {name: Ain, region: "84"}')
+    line = replace_line(path, '"01": {name: Ain, region: "84", tncc: 5}', '01: {name: Ain, region: "84", tncc: 5}')
     expected = rf"^{re.escape(str(path))}:{line} : le code de département 1 a été lu comme int et non comme du texte ; écrivez-le entre guillemets"
     with pytest.raises(FactsheetsError, match=expected):
         load_reference(reference_copy, CONFIG_DIR)
@@ -194,7 +194,7 @@ def test_unquoted_code_is_explained(reference_copy):
 
 def test_department_with_unknown_region_names_the_line(reference_copy):
     path = reference_copy / "departments.yaml"
-    line = replace_line(path, '"02": {name: Aisne, region: "32"}', '"02": {name: Aisne, region: "22"}')
+    line = replace_line(path, '"02": {name: Aisne, region: "32", tncc: 5}', '"02": {name: Aisne, region: "22", tncc: 5}')
     with pytest.raises(FactsheetsError, match=rf"^{re.escape(str(path))}:{line} : le département 02 renvoie à la région « 22 »"):
         load_reference(reference_copy, CONFIG_DIR)
 

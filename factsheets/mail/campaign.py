@@ -1,0 +1,511 @@
+"""`factsheets mail`: plan, preview or send one message per department, exactly once.
+
+Flow of `run_mail`:
+1. Read the recipients file (recipients.py) and config/mail.yaml (config.py), check the
+   sender, the server options and the credentials; refuse `--send` on the synthetic sample
+   without `--allow-synthetic`. Every problem is collected and reported together, one line
+   each, and nothing is sent.
+2. Render every sheet afresh in memory (sheets.py) and make the file on disk equal to it:
+   the attachment is always what `render` makes now from `--data` and the configuration
+   (a sheet checked by an earlier run for exactly the same inputs is not drawn again).
+3. Plan each department from the journal (journal.py), address by address: an address
+   that has this content never gets it again; a new address gets it, alone in its message;
+   an older content goes again only with `resend`; an unknown outcome ("incertain") only
+   with `resend_uncertain`.
+4. Dry run (default): print the plan. `preview`: write each message as an .eml file.
+   `send`: for each message, the SMTP transaction (smtp.py) with a durable "intent" entry
+   made once the recipients are accepted, just before the message data, then the entry
+   settled ("sent"/"failed"). Ctrl-C is held back during the whole transaction, so the
+   message in flight is finished and journalled before the run stops. An answer lost after
+   the data went out leaves the intent: "incertain", never retried in the same run.
+
+Output: one line per department to `show` (stdout by default, kept in `MailReport.lines`);
+retries, failures and the summary go to `log` (stderr in the CLI).
+"""
+
+from __future__ import annotations
+
+import signal
+import smtplib
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import FactsheetsError
+from .config import MAIL_CONFIG, MailConfig, load_mail_config
+from .journal import Journal, journal_lock, now
+from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
+from .recipients import ROLES, Mailbox, RecipientBook, Recipients, load_recipients, parse_mailbox, printable
+from .sheets import Sheet, fresh_sheets, refresh
+from .smtp import OutcomeUnknown, Permanent, SmtpSession, decimal, describe_failure, is_loopback, is_permanent, smtp_credentials
+
+Log = Callable[[str], None]
+SENDABLE = ("would-send", "would-resend")
+
+
+@dataclass
+class Delivery:
+    """One department: its fresh sheet, its message text, and who gets it now."""
+
+    code: str
+    name: str
+    recipients: Recipients
+    sheet: Sheet
+    subject: str
+    body: str
+    send_to: Addressees = field(default_factory=lambda: Addressees(()))
+    held: dict[str, list[tuple[Mailbox, str]]] = field(default_factory=dict)  # kind -> [(mailbox, date)]
+    status: str = ""  # would-send | would-resend | already-sent | changed | uncertain | sent | failed | not-attempted
+    note: str = ""
+    synthetic: bool = False
+
+    @property
+    def pdf(self) -> Path:
+        return self.sheet.path
+
+    @property
+    def content(self) -> bytes:
+        return self.sheet.content
+
+    @property
+    def sha256(self) -> str:
+        return self.sheet.sha256
+
+    def attachments(self) -> list[Attachment]:
+        return [Attachment(self.sheet.path.name, self.sheet.content)]
+
+    def summary(self) -> str:
+        boxes = self.send_to
+        parts = [f"à {', '.join(box.header() for box in boxes.to)}" if boxes.to else "sans destinataire principal"]
+        if boxes.cc:
+            parts.append(f"cc {', '.join(box.header() for box in boxes.cc)}")
+        if boxes.bcc:
+            parts.append(f"cci {', '.join(box.header() for box in boxes.bcc)}")
+        parts.append(f"objet « {self.subject} »")
+        parts.append(f"pièce jointe {self.sheet.path.name} ({_size(len(self.sheet.content))})")
+        return " ; ".join(parts)
+
+
+@dataclass
+class MailReport:
+    year: int
+    dry_run: bool
+    deliveries: list[Delivery] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)  # department codes accepted by the server in this run
+    already_sent: list[str] = field(default_factory=list)  # every address has this content: skipped
+    changed: list[str] = field(default_factory=list)  # content changed since sent, held (no --resend)
+    uncertain: list[str] = field(default_factory=list)  # outcome unknown (this run or an earlier one), held
+    uncertain_now: list[str] = field(default_factory=list)  # outcome became unknown in this run => exit 1
+    failures: dict[str, str] = field(default_factory=dict)  # code -> one line; non-empty => exit 1
+    previews: list[Path] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # the lines given to `show`
+
+
+class MailValidationError(FactsheetsError):
+    """Every problem found before sending, one line each; nothing was sent."""
+
+    def __init__(self, problems: list[str], source: Path):
+        self.problems = problems
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            super().__init__(f"{source} : {len(problems)} problèmes (listés ci-dessus) ; rien n'a été envoyé ; corrigez-les et relancez")
+
+
+def _stdout(line: str) -> None:
+    print(line, file=sys.stdout, flush=True)
+
+
+def run_mail(
+    recipients: Path,
+    codes: Sequence[str] | None,
+    year: int | None,
+    out_dir: Path,
+    data: Path,
+    sender: str | None,
+    smtp_host: str,
+    smtp_port: int,
+    send: bool,
+    resend: bool,
+    log: Log,
+    *,
+    resend_uncertain: bool = False,
+    allow_synthetic: bool = False,
+    preview: Path | None = None,
+    show: Log | None = None,
+    config: MailConfig | None = None,
+    sheets=None,
+    on_sent: Callable[[str], None] | None = None,
+) -> MailReport:
+    """Plan (default), preview or send one message per department; see the module docstring.
+
+    `sheets` renders the sheets (default: sheets.fresh_sheets from `data` and `year`); tests give
+    a stand-in with `year`, `synthetic` and `sheet_bytes(code)`. `on_sent(code)` is called
+    after each accepted message, once the journal is saved. Raises MailValidationError
+    when validation fails: nothing is sent.
+    """
+    show = show or _stdout
+    config = config or load_mail_config()
+    out_dir = Path(out_dir)
+    book = load_recipients(recipients)
+    problems = list(book.problems)
+
+    from_box = parse_mailbox(sender if sender is not None else config.sender)
+    if from_box is None:
+        origin = "--from" if sender is not None else f"{MAIL_CONFIG} : clé « sender »"
+        problems.append(f"{origin} : « {printable(sender if sender is not None else config.sender)} » n'est pas une adresse e-mail valide")
+    credentials = None
+    try:
+        credentials = smtp_credentials()
+    except FactsheetsError as error:
+        problems.append(str(error))
+    if not 0 < smtp_port < 65536:
+        problems.append(f"--smtp-port : {smtp_port} n'est pas un numéro de port (1-65535)")
+    if not smtp_host.strip() or any(char.isspace() for char in smtp_host):
+        # smtplib would silently skip connecting to an empty host and fail later, obscurely.
+        problems.append(f"--smtp-host : « {printable(smtp_host)} » n'est pas un nom de serveur ; indiquez-en un comme smtp.example.org ou 127.0.0.1")
+    if send and preview is not None:
+        problems.append("--preview écrit les messages sans les envoyer : ne le combinez pas avec --send")
+    entries = _select(book, codes, problems)
+    synthetic = sheets.synthetic if sheets is not None else _is_synthetic(data)
+    if synthetic and send and not allow_synthetic:
+        problems.append(
+            f"--data : les fiches seraient faites avec l'échantillon SYNTHÉTIQUE fourni ({data}), à ne pas diffuser ; "
+            "indiquez vos données réelles avec --data, ou ajoutez --allow-synthetic pour un envoi d'essai"
+        )
+    deliveries: list[Delivery] = []
+    if not (synthetic and send and not allow_synthetic):  # refused anyway: spare the rendering
+        deliveries, year = _prepare(entries, year, data, out_dir, config, sheets, synthetic, problems)
+    if problems:
+        if len(problems) > 1:
+            for problem in problems:
+                log(f"factsheets : erreur : {problem}")
+        raise MailValidationError(problems, book.path)
+    for delivery in deliveries:
+        if delivery.sheet.disk_note():
+            log(f"factsheets : {delivery.code} : {delivery.sheet.disk_note()} : {delivery.pdf}")
+    if synthetic:
+        log("factsheets : attention : fiches faites avec l'échantillon SYNTHÉTIQUE fourni (chiffres illustratifs, à ne pas diffuser)"
+            + ("" if allow_synthetic else " ; --send les refusera sans --allow-synthetic"))
+
+    report = MailReport(year=year, dry_run=not send, deliveries=deliveries)
+    journal_path = out_dir / config.journal
+
+    def emit(delivery: Delivery) -> None:
+        line = _line(delivery)
+        report.lines.append(line)
+        show(line)
+
+    if not send:
+        _plan(deliveries, Journal.load(journal_path), year, resend, resend_uncertain, report)
+        for delivery in deliveries:
+            if preview is not None and delivery.status in SENDABLE:
+                message = _message(delivery, from_box)
+                if delivery.send_to.bcc:  # the preview shows every address the message would reach
+                    message["Bcc"] = ", ".join(box.header() for box in delivery.send_to.bcc)
+                Path(preview).mkdir(parents=True, exist_ok=True)
+                path = write_preview(preview, delivery.pdf.stem, message)
+                report.previews.append(path)
+                delivery.note = " ; ".join(filter(None, [delivery.note, f"aperçu {path}"]))
+            emit(delivery)
+        count = _count(deliveries, *SENDABLE)
+        if preview is not None:
+            log(f"factsheets : aperçu : {len(report.previews)} message(s) écrit(s) dans {preview} ; rien n'a été envoyé")
+        else:
+            log(f"factsheets : simulation : {count} message(s) à envoyer via {_describe_server(smtp_host, smtp_port, credentials)} ; "
+                "rien n'a été envoyé ; ajoutez --send pour les envoyer")
+        _log_uncertain(report, log)
+        return report
+
+    session = SmtpSession(smtp_host, smtp_port, timeout=config.timeout_seconds,
+                          require_tls=not is_loopback(smtp_host), credentials=credentials)
+    with journal_lock(out_dir):
+        journal = Journal.load(journal_path)
+        _plan(deliveries, journal, year, resend, resend_uncertain, report)
+        unusable = ""  # why the server cannot be used, once it has failed even to open a session
+        try:
+            for delivery in deliveries:
+                if delivery.status not in SENDABLE:
+                    emit(delivery)
+                elif unusable:
+                    # Every department would wait through the same retries for nothing.
+                    delivery.status, delivery.note = "not-attempted", f"serveur inutilisable : {unusable}"
+                    report.failures[delivery.code] = delivery.note
+                    emit(delivery)
+                elif not _send_one(delivery, from_box, session, journal, year, config, log, report,
+                                   smtp_host, smtp_port, emit):
+                    unusable = delivery.note
+                if delivery.status == "sent" and on_sent is not None:
+                    on_sent(delivery.code)
+        except KeyboardInterrupt:
+            log(f"factsheets : envoi interrompu après le message en cours ; {len(report.sent)} message(s) envoyé(s) "
+                "et inscrit(s) au journal ; relancez la commande pour envoyer les autres")
+            raise
+        finally:
+            session.close()
+    skipped = _count(deliveries, "not-attempted")
+    if skipped:
+        log(f"factsheets : {skipped} département(s) non tenté(s) : le serveur n'a pas pu ouvrir de session "
+            f"({unusable}) ; relancez la commande quand il répondra")
+    failed = _count(deliveries, "failed")
+    if failed:
+        log(f"factsheets : {failed} message(s) sur {len(report.sent) + failed} en échec ; relancez la commande pour réessayer "
+            "(les messages déjà acceptés ne sont pas envoyés deux fois)")
+    _log_uncertain(report, log)
+    uncertain = len(report.uncertain)
+    log(f"factsheets : {len(report.sent)} message(s) envoyé(s), {len(report.already_sent)} déjà envoyé(s) auparavant, "
+        f"{len(report.changed)} retenu(s) (modifiés), {failed} en échec" + (f", {skipped} non tenté(s)" if skipped else "")
+        + (f", {uncertain} incertain(s)" if uncertain else ""))
+    return report
+
+
+def _is_synthetic(data: Path) -> bool:
+    from ..render import is_synthetic
+
+    return is_synthetic(data)
+
+
+def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str]) -> list[Recipients]:
+    """The departments to mail, in the order asked (or the file's order)."""
+    if not codes:
+        return book.entries
+    from ..reference import load_reference, normalize_department_code
+
+    reference = load_reference()
+    by_code = {entry.code: entry for entry in book.entries}
+    selected = []
+    for text in dict.fromkeys(codes):
+        try:
+            code = normalize_department_code(text)
+            reference.department(code)
+        except FactsheetsError as error:
+            problems.append(f"--dept : {error}")
+            continue
+        if code in by_code:
+            if by_code[code] not in selected:  # "2" and "02" are one department: one message
+                selected.append(by_code[code])
+        else:
+            problems.append(f"--dept {printable(text)} : le département {code} n'a pas d'entrée dans {book.path} ; ajoutez-le")
+    return selected
+
+
+def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: Path, config: MailConfig,
+             sheets, synthetic: bool, problems: list[str]) -> tuple[list[Delivery], int]:
+    """Render each sheet afresh and build its message text; collect what cannot be done."""
+    from ..reference import load_reference
+
+    reference = load_reference()
+    codes = [entry.code for entry in entries]
+    names = {code: reference.department(code)[1] for code in codes}
+    if sheets is None:
+        try:
+            fresh, year, _ = fresh_sheets(data, year, codes, names, out_dir, problems)
+        except FactsheetsError as error:
+            problems.append(f"impossible de produire les fiches : {error}")
+            return [], 0
+    else:
+        fresh, year = refresh(sheets, codes, names, out_dir, problems), sheets.year
+    deliveries = []
+    for entry in entries:
+        if entry.code not in fresh:
+            continue  # reported by refresh
+        values = {"department": names[entry.code], "de_department": reference.department_after_de(entry.code),
+                  "code": entry.code, "year": year}
+        deliveries.append(Delivery(
+            code=entry.code, name=names[entry.code], recipients=entry, sheet=fresh[entry.code],
+            subject=config.subject.format(**values), body=config.body.format(**values), synthetic=synthetic,
+        ))
+    return deliveries, year
+
+
+def _plan(deliveries: list[Delivery], journal: Journal, year: int, resend: bool, resend_uncertain: bool,
+          report: MailReport) -> None:
+    """Who gets each department's sheet now, address by address."""
+    for delivery in deliveries:
+        chosen: dict[str, list[Mailbox]] = {role: [] for role in ROLES}
+        held: dict[str, list[tuple[Mailbox, str]]] = {}
+        resending = False
+        for role, box in delivery.recipients.roles():
+            state = journal.state(year, delivery.code, box.address, delivery.sha256)
+            if state.kind == "new" or (state.kind == "changed" and resend) or (state.kind == "uncertain" and resend_uncertain):
+                chosen[role].append(box)
+                resending |= state.kind != "new"
+            else:
+                held.setdefault(state.kind, []).append((box, state.date))
+        delivery.send_to = Addressees(*(tuple(chosen[role]) for role in ROLES))
+        delivery.held = held
+        if "uncertain" in held:
+            report.uncertain.append(delivery.code)
+        if delivery.send_to.envelope():
+            delivery.status = "would-resend" if resending else "would-send"
+        elif "uncertain" in held:
+            delivery.status = "uncertain"
+        elif "changed" in held:
+            delivery.status = "changed"
+            report.changed.append(delivery.code)
+        else:
+            delivery.status = "already-sent"
+            report.already_sent.append(delivery.code)
+        delivery.note = _held_note(delivery)
+
+
+def _held_note(delivery: Delivery) -> str:
+    """Why the addresses not in this message are left out (empty if none is)."""
+    parts = []
+    for kind, boxes in delivery.held.items():
+        addresses = ", ".join(box.address for box, _ in boxes)
+        date = max(date for _, date in boxes)
+        if kind == "sent":
+            parts.append(f"déjà envoyé le {date} avec le même contenu à {addresses} ; pas d'envoi en double")
+        elif kind == "changed":
+            parts.append(f"{delivery.pdf.name} modifié depuis l'envoi du {date} à {addresses} ; utilisez --resend pour l'envoyer à nouveau")
+        else:
+            parts.append(f"envoi à {addresses} commencé le {date} sans confirmation du serveur (incertain : le message a pu "
+                         "arriver) ; vérifiez auprès des destinataires, puis relancez avec --resend-uncertain pour l'envoyer à nouveau")
+    return " ; ".join(parts)
+
+
+def _message(delivery: Delivery, sender: Mailbox):
+    return build_message(sender, delivery.send_to, delivery.subject, delivery.body, delivery.attachments())
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C waits until the block ends, then stops the run as usual (KeyboardInterrupt).
+
+    A Python-level handler, not a blocked signal mask: SIGINT can be delivered to any
+    thread of the process (Polars has its own), and Python acts on it whichever one gets it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: interrupted.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal: Journal, year: int,
+              config: MailConfig, log: Log, report: MailReport, host: str, port: int, emit: Log) -> bool:
+    """Send with retries, journalled. False if it finally failed because no session could be opened."""
+    message = _message(delivery, sender)
+    payload = message_bytes(message)
+    message_id = message["Message-ID"]
+    roles = {box.address: role for role in ROLES for box in getattr(delivery.send_to, role)}
+    intents = [{"year": year, "department": delivery.code, "address": address, "role": role, "sha256": delivery.sha256,
+                "file": delivery.pdf.name, "message_id": message_id, "server": f"{host}:{port}"}
+               for address, role in roles.items()]
+    attempts = config.retries + 1
+    for attempt in range(1, attempts + 1):
+        began = []
+
+        def begin() -> None:  # recipients accepted: the intent is made durable before the data goes
+            _journal_write(delivery.code, False, lambda: journal.begin(intents))
+            began.append(True)
+
+        with _interrupts_held():  # the intent, the transaction and its outcome go together
+            try:
+                session.send(sender.address, list(roles), payload, before_data=begin)
+            except OutcomeUnknown as error:
+                # Maybe stored: never retried in this run; the intent entries stay "incertain".
+                reason = describe_failure(error, host, port, config.timeout_seconds)
+                delivery.status = "uncertain"
+                delivery.note = (f"{reason} ; le serveur a pu enregistrer le message : pas de nouvel essai ; "
+                                 "vérifiez auprès des destinataires, puis relancez avec --resend-uncertain pour l'envoyer à nouveau")
+                report.uncertain.append(delivery.code)
+                report.uncertain_now.append(delivery.code)
+                log(f"factsheets : incertain : {delivery.code} : {reason}")
+                emit(delivery)
+                return True
+            except (OSError, Permanent, smtplib.SMTPException) as error:
+                session.close()
+                reason = describe_failure(error, host, port, config.timeout_seconds)
+                if began:  # refused after the intent: not delivered
+                    _journal_write(delivery.code, False,
+                                   lambda: journal.finish(message_id, "failed", failed_at=now(), reason=reason))
+                if is_permanent(error) or attempt == attempts:
+                    tries = f" (après {attempt} tentatives)" if attempt > 1 else ""
+                    delivery.status, delivery.note = "failed", reason + tries
+                    report.failures[delivery.code] = reason + tries
+                    log(f"factsheets : échec : {delivery.code} : {reason}{tries}")
+                    emit(delivery)
+                    return not session.failed_to_connect
+            else:
+                _journal_write(delivery.code, True, lambda: journal.finish(message_id, "sent", sent_at=now()))
+                delivery.status = "sent"
+                report.sent.append(delivery.code)
+                emit(delivery)
+                return True
+        delay = config.delay(attempt)
+        log(f"factsheets : {delivery.code} : tentative {attempt} sur {attempts} en échec ({reason}) ; nouvel essai dans {decimal(delay)} s")
+        time.sleep(delay)
+    return True
+
+
+def _journal_write(code: str, sent: bool, write: Callable[[], None]) -> None:
+    """A journal write; if it fails, stop the run: going on could send a message twice later."""
+    try:
+        write()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if sent:
+            raise FactsheetsError(
+                f"le message du département {code} a été accepté par le serveur mais le journal n'a pas pu être écrit "
+                f"({reason}) ; il sera signalé « incertain » à la prochaine exécution ; réparez le dossier avant de relancer"
+            ) from None
+        raise FactsheetsError(
+            f"le journal d'envoi n'a pas pu être écrit ({reason}) ; rien n'a été envoyé pour le département {code} ; "
+            "réparez le dossier (place, droits) avant de relancer"
+        ) from None
+
+
+def _log_uncertain(report: MailReport, log: Log) -> None:
+    if report.uncertain:
+        log(f"factsheets : {len(report.uncertain)} envoi(s) incertain(s) ({', '.join(report.uncertain)}) : le serveur a pu les "
+            "recevoir ; ils ne sont pas renvoyés ; vérifiez auprès des destinataires, puis relancez avec --resend-uncertain "
+            "pour les envoyer à nouveau")
+
+
+STATUS_LABELS = {
+    "would-send": "à envoyer",
+    "would-resend": "à renvoyer",
+    "already-sent": "déjà envoyé",
+    "changed": "modifié",
+    "uncertain": "incertain",
+    "sent": "envoyé",
+    "failed": "échec",
+    "not-attempted": "non tenté",
+}
+
+
+def _line(delivery: Delivery) -> str:
+    if delivery.status in (*SENDABLE, "sent"):
+        details = [delivery.summary(), delivery.sheet.disk_note(), delivery.note]
+        if delivery.synthetic:
+            details.append("fiche SYNTHÉTIQUE (échantillon fourni)")
+    else:
+        details = [delivery.note]
+    return f"{STATUS_LABELS[delivery.status]} : {delivery.code} {delivery.name} : {' ; '.join(d for d in details if d)}"
+
+
+def _describe_server(host: str, port: int, credentials: tuple[str, str] | None) -> str:
+    """How --send would talk to the server, so a dry run shows it before anything leaves."""
+    security = "en clair, cette machine uniquement" if is_loopback(host) else "STARTTLS obligatoire"
+    login = f", authentification en tant que {credentials[0]}" if credentials else ", sans authentification"
+    return f"{host}:{port} ({security}{login})"
+
+
+def _size(size: int) -> str:
+    return f"{size} octets" if size < 1000 else f"{decimal(round(size / 1000, 1))} ko"
+
+
+def _count(deliveries: list[Delivery], *statuses: str) -> int:
+    return sum(delivery.status in statuses for delivery in deliveries)

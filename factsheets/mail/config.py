@@ -1,0 +1,82 @@
+"""config/mail.yaml: sender, subject and body templates, SMTP timeouts and retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import load_mapping, require
+from ..errors import FactsheetsError
+from ..paths import CONFIG_DIR
+
+MAIL_CONFIG = CONFIG_DIR / "mail.yaml"
+# Template fields: the department's name, its name after "de" with the right article
+# ("de l'Aisne", "du Nord"), its code and the data year.
+PLACEHOLDERS = ("department", "de_department", "code", "year")
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    """config/mail.yaml. Tests shrink `backoff_seconds` with dataclasses.replace."""
+
+    sender: str
+    subject: str
+    body: str
+    timeout_seconds: float
+    retries: int
+    backoff_seconds: float
+    backoff_factor: float
+    journal: str = ".mail-journal.json"
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return self.backoff_seconds * self.backoff_factor ** (attempt - 1)
+
+
+def load_mail_config(path: Path = MAIL_CONFIG) -> MailConfig:
+    raw = load_mapping(path)
+    smtp = require(raw, "smtp", path)
+    if not isinstance(smtp, dict):
+        raise FactsheetsError(f"{path} : la clé « smtp » doit contenir des paires clé: valeur (timeout_seconds, retries, backoff_seconds, backoff_factor)")
+
+    def text(key: str) -> str:
+        value = require(raw, key, path)
+        if not isinstance(value, str) or not value.strip():
+            raise FactsheetsError(f"{path} : la clé « {key} » doit être un texte non vide")
+        return value
+
+    def number(key: str, minimum: float, integer: bool = False) -> float:
+        value = require(smtp, key, f"{path} : smtp")
+        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) or value < minimum:
+            kind = "un nombre entier" if integer else "un nombre"
+            raise FactsheetsError(f"{path} : la clé « smtp.{key} » doit être {kind} >= {minimum:g} (trouvé : « {value} »)")
+        return value
+
+    subject, body = text("subject"), text("body")
+    for key, template in (("subject", subject), ("body", body)):
+        _check_template(template, path, key)
+    if "\n" in subject.strip():
+        raise FactsheetsError(f"{path} : la clé « subject » doit tenir sur une seule ligne")
+    journal = raw.get("journal", ".mail-journal.json")
+    if not isinstance(journal, str) or not journal or Path(journal).name != journal:
+        raise FactsheetsError(f"{path} : la clé « journal » doit être un simple nom de fichier, comme .mail-journal.json")
+    return MailConfig(
+        sender=text("sender").strip(),
+        subject=subject.strip(),
+        body=body,
+        timeout_seconds=float(number("timeout_seconds", 0.001)),
+        retries=int(number("retries", 0, integer=True)),
+        backoff_seconds=float(number("backoff_seconds", 0)),
+        backoff_factor=float(number("backoff_factor", 1)),
+        journal=journal,
+    )
+
+
+def _check_template(template: str, path: Path, key: str) -> None:
+    try:
+        template.format(department="Aisne", de_department="de l'Aisne", code="02", year=2024)
+    except KeyError as error:
+        allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+        raise FactsheetsError(f"{path} : clé « {key} » : variable inconnue {{{error.args[0]}}} ; utilisez {allowed}") from None
+    except (ValueError, IndexError) as error:
+        raise FactsheetsError(f"{path} : clé « {key} » : modèle mal formé ({error}) ; écrivez les accolades littérales {{{{ et }}}}") from None

@@ -1,0 +1,161 @@
+"""The send journal (`<out>/.mail-journal.json`): one entry per message and address.
+
+An entry is (year, department, address, sheet sha256, state, timestamps). Its state:
+- "intent": made durable just BEFORE the message goes out. An entry still in this state
+  on the next run means the run died (Ctrl-C too late, SIGKILL, power cut) or the answer
+  was lost after the message data went out: the outcome is unknown ("incertain");
+- "sent": the server accepted the message;
+- "failed": the server refused it, or the connection failed before the end of the message
+  data: it was not delivered, and a later run may send it.
+
+Every write replaces the whole file atomically and durably (fsync of the file and of its
+folder), so a crash leaves the old journal or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import FactsheetsError
+from ..files import write_atomically
+
+JOURNAL_FORMAT = 2
+STATES = ("intent", "sent", "failed")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_FIX = "restaurez-le, ou supprimez-le pour oublier tous les envois passés (tout serait envoyé à nouveau)"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class AddressState:
+    """Where one address stands for one sheet content."""
+
+    kind: str  # "new" | "sent" (this content) | "uncertain" (this content) | "changed" (an older content)
+    date: str = ""  # when the matching entry was made (sent_at, or intent_at for "uncertain")
+
+
+class Journal:
+    def __init__(self, path: Path, entries: list[dict[str, Any]]):
+        self.path = path
+        self.entries = entries
+
+    @classmethod
+    def load(cls, path: Path) -> "Journal":
+        if not path.exists():
+            return cls(path, [])
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise FactsheetsError(f"{path} : journal d'envoi illisible ({error}) ; {_FIX}") from None
+        if isinstance(payload, dict) and payload.get("format") == JOURNAL_FORMAT and isinstance(payload.get("entries"), list):
+            entries = payload["entries"]
+        elif isinstance(payload, dict) and isinstance(payload.get("sent"), list):
+            entries = _from_format_1(path, payload["sent"])
+        else:
+            raise FactsheetsError(
+                f"{path} : ce n'est pas un journal d'envoi (attendu : \"format\": {JOURNAL_FORMAT}, \"entries\": [...]) ; {_FIX}"
+            )
+        for number, entry in enumerate(entries, start=1):
+            _check_entry(path, number, entry)
+        return cls(path, entries)
+
+    def state(self, year: int, code: str, address: str, sha256: str) -> AddressState:
+        mine = [entry for entry in self.entries
+                if entry["year"] == year and entry["department"] == code and entry["address"].lower() == address.lower()
+                and entry["state"] != "failed"]
+        same = [entry for entry in mine if entry["sha256"] == sha256]
+        sent = [entry["sent_at"] for entry in same if entry["state"] == "sent"]
+        if sent:
+            return AddressState("sent", max(sent))
+        if same:
+            return AddressState("uncertain", max(entry["intent_at"] for entry in same))
+        if mine:
+            return AddressState("changed", max(entry.get("sent_at") or entry["intent_at"] for entry in mine))
+        return AddressState("new")
+
+    def begin(self, entries: list[dict[str, Any]]) -> None:
+        """Record that a message is about to go out (state "intent"), durably."""
+        self.entries.extend({**entry, "state": "intent", "intent_at": now()} for entry in entries)
+        self._save()
+
+    def finish(self, message_id: str, state: str, **fields: Any) -> None:
+        """Settle the intent entries of one message: "sent" or "failed"."""
+        for entry in self.entries:
+            if entry.get("message_id") == message_id and entry["state"] == "intent":
+                entry.update(state=state, **fields)
+        self._save()
+
+    def _save(self) -> None:
+        payload = {"format": JOURNAL_FORMAT, "entries": self.entries}
+        write_atomically(self.path, (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), durable=True)
+
+
+def _from_format_1(path: Path, entries: list) -> list[dict[str, Any]]:
+    """The journal of earlier versions (one entry per accepted message): one "sent" entry per address."""
+    converted = []
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("to"), list):
+            raise FactsheetsError(f"{path} : entrée n° {number} du journal : liste « to » manquante ; {_FIX}")
+        for role in ("to", "cc", "bcc"):
+            for address in entry.get(role) or []:
+                converted.append({
+                    "year": entry.get("year"), "department": entry.get("department"), "address": address,
+                    "role": role, "sha256": entry.get("sha256"), "state": "sent", "file": entry.get("file"),
+                    "message_id": entry.get("message_id"), "intent_at": entry.get("sent_at"), "sent_at": entry.get("sent_at"),
+                })
+        if not isinstance(entry.get("sent_at"), str):  # a converted entry without addresses is still checked
+            raise FactsheetsError(f"{path} : entrée n° {number} du journal : champ « sent_at » manquant ; {_FIX}")
+    return converted
+
+
+def _check_entry(path: Path, number: int, entry: Any) -> None:
+    """One line naming the journal and the entry, instead of a KeyError later."""
+    where = f"{path} : entrée n° {number} du journal"
+    if not isinstance(entry, dict):
+        raise FactsheetsError(f"{where} : attendu un objet {{year, department, address, sha256, state…}} ; {_FIX}")
+    kinds = {"year": int, "department": str, "address": str, "sha256": str, "state": str}
+    if entry.get("state") == "sent":
+        kinds["sent_at"] = str
+    if entry.get("state") == "intent":
+        kinds["intent_at"] = str
+    for key, kind in kinds.items():
+        if key not in entry:
+            raise FactsheetsError(f"{where} : champ « {key} » manquant ; {_FIX}")
+        if not isinstance(entry[key], kind) or isinstance(entry[key], bool):
+            raise FactsheetsError(f"{where} : champ « {key} » invalide (« {entry[key]} ») ; {_FIX}")
+    if entry["state"] not in STATES:
+        raise FactsheetsError(f"{where} : état « {entry['state']} » inconnu (attendu : {', '.join(STATES)}) ; {_FIX}")
+    if not _SHA256.fullmatch(entry["sha256"]):
+        raise FactsheetsError(f"{where} : champ « sha256 » invalide ; {_FIX}")
+
+
+@contextmanager
+def journal_lock(out_dir: Path) -> Iterator[None]:
+    """One sending run per output folder at a time (the lock dies with its process)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process lock
+        yield
+        return
+    lock_path = out_dir / ".mail-journal.lock"
+    with open(lock_path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FactsheetsError(
+                f"{lock_path} : une autre commande « factsheets mail --send » est en cours sur {out_dir} ; attendez qu'elle se termine"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

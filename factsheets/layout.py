@@ -448,12 +448,13 @@ class SheetBuilder:
         shown: set[str] = set()
         for block in t["blocks"]:
             if "paragraph" in block:
-                email = block.get("email")
-                link = f'<a href="mailto:{escape(email)}" color="{self.settings["colors"]["title"]}"><u>{escape(email)}</u></a>' if email else ""
-                story.append(Paragraph(self.fill(block["paragraph"], email="{email}").replace("{email}", link), self.styles["body"]))
+                story.append(self._practical_paragraph(block["paragraph"], block.get("email")))
             elif "link" in block:
+                # The paragraph introducing a link ends with "… :": printed with its bullet or not at all.
                 link = block["link"]
                 if self._new_address(link.get("url"), shown):
+                    if link.get("paragraph"):
+                        story.append(self._practical_paragraph(link["paragraph"]))
                     story += [self.bullets([self._anchor(link["url"], link["text"])]), Spacer(1, 6)]
         f = self.texts["further"]
         further = [escape(item["prefix"]) + self._anchor(item["url"], item["url"])
@@ -461,6 +462,11 @@ class SheetBuilder:
         if further:
             story += [Spacer(1, 10), self.para(f["heading"], "h2"), self.bullets(further)]
         return story
+
+    def _practical_paragraph(self, text: str, email: str | None = None) -> Paragraph:
+        """A body paragraph of page 8; {email} becomes a mailto link to `email`."""
+        link = f'<a href="mailto:{escape(email)}" color="{self.settings["colors"]["title"]}"><u>{escape(email)}</u></a>' if email else ""
+        return Paragraph(self.fill(text, email="{email}").replace("{email}", link), self.styles["body"])
 
     @staticmethod
     def _new_address(url: str | None, shown: set[str]) -> bool:

@@ -3,6 +3,7 @@ and the PDF they produce (real text, embedded TrueType only, no raster images)."
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import math
@@ -12,7 +13,7 @@ import polars as pl
 import pytest
 from pypdf import PdfReader
 from reportlab.graphics import renderPDF
-from reportlab.graphics.shapes import String
+from reportlab.graphics.shapes import Line, String
 from reportlab.lib.colors import HexColor
 from reportlab.pdfgen.canvas import Canvas
 
@@ -36,7 +37,17 @@ from factsheets.charts import (
 )
 from factsheets.charts.balance import printed_balance
 from factsheets.charts.sankey import spread_labels
-from factsheets.charts.treemap import BLOCK_GAP, PADDING, Cell, block_rects, label_fonts, treemap_plan
+from factsheets.charts.treemap import (
+    BLOCK_GAP,
+    KEY_GAP,
+    PADDING,
+    Cell,
+    Rect,
+    block_rects,
+    label_fonts,
+    squarified_cells,
+    treemap_plan,
+)
 from factsheets.charts.vector import Font, truncate, wrap
 from factsheets.config import settings as load_settings
 from factsheets.errors import FactsheetsError
@@ -64,11 +75,16 @@ def big():
 
 def strings(node) -> list[String]:
     """Every String of a drawing, depth first."""
-    if isinstance(node, String):
+    return shapes_of(node, String)
+
+
+def shapes_of(node, kind) -> list:
+    """Every shape of type `kind` in a drawing, depth first."""
+    if isinstance(node, kind):
         return [node]
     found = []
     for child in getattr(node, "contents", []):
-        found.extend(strings(child))
+        found.extend(shapes_of(child, kind))
     return found
 
 
@@ -96,6 +112,25 @@ def test_treemap_cells_are_proportional_and_tile_each_block(settings, big):
         assert sum(cell.area for cell in block.cells) == pytest.approx(block.rect.area, rel=1e-9)
         for a, b in itertools.combinations(block.cells, 2):
             assert overlap(a, b) < 1e-6
+
+
+def test_the_smallest_products_sliced_in_the_corner_touch_the_right_edge_in_proportion():
+    """corner_count: the smallest named items stacked in the bottom-right corner, largest on
+    top, every one against the block's right edge; areas still proportional, no overlap."""
+    values = [400.0, 200.0, 120.0, 60.0, 9.0, 5.0, 3.0, 2.0]
+    items = [Item(f"P{i}", f"P{i}", f"P{i}", v) for i, v in enumerate(values)] + [Item(OTHER_CODE, "Autres", "Autres", 50.0)]
+    area = Rect(10.0, 20.0, 200.0, 150.0)
+    for corner in (0, 2, 4, 8):
+        cells = squarified_cells(items, area, corner)
+        assert sum(cell.area for cell in cells) == pytest.approx(area.area, rel=1e-9)
+        for cell in cells:
+            assert cell.area == pytest.approx(area.area * cell.item.value_eur / sum(values + [50.0]), rel=1e-9)
+        for a, b in itertools.combinations(cells, 2):
+            assert overlap(a, b) < 1e-6
+        sliced = sorted((c for c in cells if c.rank >= len(values) - corner), key=lambda c: c.rank) if corner else []
+        assert all(c.x + c.w == pytest.approx(area.x + area.w) for c in sliced)
+        assert [c.y for c in sliced] == sorted((c.y for c in sliced), reverse=True)  # largest on top
+        assert len({round(c.w, 9) for c in sliced}) <= 1  # one column of slices
 
 
 def test_treemap_block_areas_follow_the_totals(settings, big):
@@ -466,11 +501,27 @@ def sample(settings) -> dict:
     return compute_all(trade, reference, settings, choose_year(trade, None, SAMPLE_DATA))
 
 
+@functools.lru_cache(maxsize=None)
+def figure_ink(font_name: str) -> tuple[float, float]:
+    """(lowest, highest) ink of the figures 0-9 in em, read from the embedded face's glyphs."""
+    from fontTools.ttLib import TTFont
+    from reportlab.pdfbase import pdfmetrics
+
+    face = TTFont(pdfmetrics.getFont(font_name).face.filename)
+    glyphs, cmap, units = face["glyf"], face.getBestCmap(), face["head"].unitsPerEm
+    boxes = [glyphs[cmap[ord(digit)]] for digit in "0123456789"]
+    return min(box.yMin for box in boxes) / units, max(box.yMax for box in boxes) / units
+
+
 def ink_box(s: String) -> tuple[float, float, float, float]:
-    """(left, bottom, right, top) of a string's ink, from the embedded face's metrics."""
+    """(left, bottom, right, top) of a string's ink, from the embedded face's metrics (a
+    number's from its figures' glyphs: no accent above, no descender below)."""
     font = Font(s.fontName, s.fontSize)
     width = font.width(s.text)
     left = s.x - {"end": width, "middle": width / 2}.get(s.textAnchor, 0.0)
+    if s.text.isdigit():
+        low, high = figure_ink(s.fontName)
+        return left, s.y + low * s.fontSize, left + width, s.y + high * s.fontSize
     return left, s.y - font.bottom, left + width, s.y + font.top
 
 
@@ -481,11 +532,73 @@ def assert_inside_drawing(drawing) -> None:
         assert bottom >= -1e-6 and top <= drawing.height + 1e-6, s.text
 
 
-def assert_treemap_labels_inside_cells(drawing, plan) -> None:
-    """Every tile label and number lies wholly inside its cell, at the chart's one label size;
-    the key sits right of the blocks; each caption over its own block."""
+def inside(point, cell, margin: float = 0.0) -> bool:
+    x, y = point
+    return cell.x + margin < x < cell.x + cell.w - margin and cell.y + margin < y < cell.y + cell.h - margin
+
+
+def callout_leaders(drawing) -> dict[tuple[float, float], list[tuple[float, float]]]:
+    """Leader polylines of the drawing, read from its Line shapes: outer end -> its points,
+    from the inner end to the outer end.
+
+    A leader is two joined segments: the inner end lies in the tile it names, the outer end
+    beside the number it carries."""
+    segments = [((line.x1, line.y1), (line.x2, line.y2)) for line in shapes_of(drawing, Line)]
+    leaders = {}
+    for a, b in segments:
+        for c, d in segments:
+            if (a, b) != (c, d) and b == c:
+                leaders[d] = [a, b, d]
+    return leaders
+
+
+def assert_every_number_is_attached_to_its_tile(drawing, plan) -> None:
+    """Each numbered tile's number is drawn once left of the key: inside the tile, or outside
+    every block with a leader from beside it to a point inside the tile (spec section 6)."""
     cells = [cell for block in plan.blocks for cell in block.cells]
-    plot_top = max((block.rect.y + block.rect.h for block in plan.blocks), default=0.0)
+    leaders = callout_leaders(drawing)
+    numbered = [tile for tile in plan.tiles if tile.number is not None]
+    assert sorted(tile.number for tile in numbered) == [entry.number for entry in plan.key]
+    for tile in numbered:
+        drawn = [s for s in strings(drawing) if s.text == str(tile.number) and ink_box(s)[0] < plan.key_x - 1e-6]
+        assert len(drawn) == 1, (tile.number, [(s.x, s.y) for s in drawn])
+        left, bottom, right, top = ink_box(drawn[0])
+        cell = tile.cell
+        if cell.x - 1e-6 <= left and right <= cell.x + cell.w + 1e-6 and cell.y - 1e-6 <= bottom and top <= cell.y + cell.h + 1e-6:
+            continue
+        assert not any(overlap(_Box(left, bottom, right - left, top - bottom), c) > 1e-6 for c in cells), tile.number
+        beside = [outer for outer in leaders if left - 4.0 <= outer[0] <= left and bottom - 1 <= outer[1] <= top + 1]
+        assert len(beside) == 1, f"number {tile.number} has no leader ending beside it"
+        path = leaders[beside[0]]
+        assert inside(path[0], cell), f"number {tile.number}'s leader does not end in its tile"
+        assert right <= plan.key_x - 2.0, f"number {tile.number} runs into the key"
+        # The leader crosses no other tile: sampled along its length, it is in its own tile or in no tile.
+        for (x0, y0), (x1, y1) in zip(path, path[1:]):
+            for step in range(101):
+                point = (x0 + (x1 - x0) * step / 100, y0 + (y1 - y0) * step / 100)
+                assert all(c == cell or not inside(point, c) for c in cells), f"number {tile.number}'s leader crosses a tile"
+    outside = [ink_box(s) for s in strings(drawing) if s.y <= plot_top_of(plan) and ink_box(s)[0] < plan.key_x - 1e-6
+               and not any(c.x <= ink_box(s)[0] <= c.x + c.w and c.y <= s.y <= c.y + c.h for c in cells)]
+    for a, b in itertools.combinations(outside, 2):  # callout numbers never overlap
+        assert min(a[2], b[2]) <= max(a[0], b[0]) + 1e-6 or min(a[3], b[3]) <= max(a[1], b[1]) + 1e-6, (a, b)
+
+
+class _Box:
+    def __init__(self, x, y, w, h):
+        self.x, self.y, self.w, self.h = x, y, w, h
+
+
+def plot_top_of(plan) -> float:
+    return max((block.rect.y + block.rect.h for block in plan.blocks), default=0.0)
+
+
+def assert_treemap_labels_inside_cells(drawing, plan) -> None:
+    """Every tile label and number lies wholly inside its cell, at the chart's one label size,
+    except the callout numbers, right of their block; the key sits right of the blocks; each
+    caption over its own block (running on over its callout gutter at most)."""
+    cells = [cell for block in plan.blocks for cell in block.cells]
+    plot_top = plot_top_of(plan)
+    callouts = {(callout.baseline, str(callout.number)) for callout in plan.callouts}
     for s in strings(drawing):
         if s.y > plot_top:  # the captions above the blocks
             continue
@@ -493,6 +606,8 @@ def assert_treemap_labels_inside_cells(drawing, plan) -> None:
         assert s.fontSize == plan.fonts.name.size, s.text
         if left >= plan.key_x - 1e-6:  # the key
             assert right <= drawing.width + 1e-6, s.text
+            continue
+        if ((s.x, s.y), s.text) in callouts:  # checked by assert_every_number_is_attached_to_its_tile
             continue
         anchor_x = left if s.textAnchor == "start" else right
         home = [c for c in cells if c.x <= anchor_x <= c.x + c.w and c.y <= s.y <= c.y + c.h]
@@ -503,10 +618,28 @@ def assert_treemap_labels_inside_cells(drawing, plan) -> None:
         assert "…" not in s.text
     blocks = {block.flow: block for block in plan.blocks}
     if all(block.rect.w > 0 for block in plan.blocks):
+        import_block, export_block = plan.blocks
         for caption in plan.captions:
             rect = blocks[caption.flow].rect
             width = 12 + max(plan.caption_font.width(line) for line in caption.lines)
-            assert rect.x - 1e-6 <= caption.x and caption.x + width <= rect.x + rect.w + 1e-6, caption
+            # Up to the next block's caption, or up to the key column.
+            limit = export_block.rect.x - BLOCK_GAP if caption.flow == "import" else plan.key_x - KEY_GAP
+            assert rect.x - 1e-6 <= caption.x and caption.x + width <= max(rect.x + rect.w, limit) + 1e-6, caption
+            if not any(callout.flow == caption.flow for callout in plan.callouts):
+                assert caption.x + width <= rect.x + rect.w + 1e-6, caption
+
+
+def assert_blocks_tiled_in_proportion(plan, imports: FlowSummary, exports: FlowSummary) -> None:
+    """Each block is tiled by its cells without overlap, each cell's area in proportion to its value."""
+    for block, summary in zip(plan.blocks, (imports, exports)):
+        if not block.cells:
+            continue
+        total = sum(item.value_eur for item in summary.products_with_other if item.value_eur > 0)
+        for cell in block.cells:
+            assert cell.area == pytest.approx(block.rect.area * cell.item.value_eur / total, rel=1e-6)
+        assert sum(cell.area for cell in block.cells) == pytest.approx(block.rect.area, rel=1e-9)
+        for a, b in itertools.combinations(block.cells, 2):
+            assert overlap(a, b) < 1e-6
 
 
 def assert_clean_sankey(summary: FlowSummary, settings: dict, size: str):
@@ -531,17 +664,23 @@ def test_every_chart_of_every_sample_department_draws_cleanly(settings, sample):
     canvas = Canvas(io.BytesIO(), invariant=1, initialFontName="OpenSans")
     drawings = []
     areas = {}
+    called_out = 0
     for code, ind in sample.items():
         local = ind.local
         balance = balance_chart(ind.balance_countries, settings)
         assert len(balance_rows(ind.balance_countries, settings).rows) == len(ind.balance_countries) > 0
         assert_inside_drawing(balance)
         treemap = treemap_chart(local.imports, local.exports, settings)
-        assert_treemap_labels_inside_cells(treemap, treemap_plan(local.imports, local.exports, settings))
+        plan = treemap_plan(local.imports, local.exports, settings)
+        assert_treemap_labels_inside_cells(treemap, plan)
+        assert_every_number_is_attached_to_its_tile(treemap, plan)
+        assert_blocks_tiled_in_proportion(plan, local.imports, local.exports)
+        called_out += len(plan.callouts)
         drawings += [balance, treemap] + [assert_clean_sankey(s, settings, "department") for s in (local.exports, local.imports)]
         for area in (ind.region_flows, ind.nation_flows):
             areas[(area.level, area.territory.code)] = area
     assert len(areas) == 18 + 1  # 18 regions and France
+    assert called_out > 0  # the sample has tiles too small for their number (Guyane, Mayotte…)
     for area in areas.values():
         drawings += [assert_clean_sankey(s, settings, "region") for s in (area.exports, area.imports)]
     for drawing in drawings:
@@ -549,6 +688,30 @@ def test_every_chart_of_every_sample_department_draws_cleanly(settings, sample):
         renderPDF.draw(drawing, canvas, 0, 0)
         canvas.showPage()
     canvas.save()
+
+
+@pytest.mark.parametrize("tiny_flow", ["import", "export", "both"])
+def test_tiles_too_small_for_their_number_are_called_out_in_either_block(settings, tiny_flow):
+    """One dominant product and a tail of tiny ones: their numbers stand outside the block
+    (between the blocks for imports, before the key for exports), each leader in its tile."""
+    codes = [f"P{index:02d}" for index in range(14)]
+    skewed = {(code, "DE"): 5e9 if index == 0 else 2e6 * (14 - index) for index, code in enumerate(codes)}
+    even = {(code, "DE"): 1e8 * (14 - index) for index, code in enumerate(codes)}
+    imports = flow_summary("import", skewed if tiny_flow in ("import", "both") else even)
+    exports = flow_summary("export", skewed if tiny_flow in ("export", "both") else even)
+    plan = treemap_plan(imports, exports, settings)
+    drawing = treemap_chart(imports, exports, settings)
+    called_out = {callout.flow for callout in plan.callouts}
+    assert called_out == ({"import", "export"} if tiny_flow == "both" else {tiny_flow})
+    assert_inside_drawing(drawing)
+    assert_treemap_labels_inside_cells(drawing, plan)
+    assert_every_number_is_attached_to_its_tile(drawing, plan)
+    assert_blocks_tiled_in_proportion(plan, imports, exports)
+    import_block, export_block = plan.blocks
+    for callout in plan.callouts:  # right of its own block, before the next block or the key
+        block = import_block if callout.flow == "import" else export_block
+        assert callout.baseline[0] > block.rect.x + block.rect.w
+        assert callout.baseline[0] < (export_block.rect.x if callout.flow == "import" else plan.key_x)
 
 
 def test_a_department_with_few_partners_draws_cleanly(settings, tmp_path):

@@ -209,3 +209,10 @@ def test_links_without_address_are_left_out(sheets):
     practical = sheets["60"][1][7]
     assert "Portraits socio-économiques des Territoires d'Industrie" not in practical
     assert "Dossier de presse de la dernière Assemblée générale" not in practical
+    # Nor the paragraphs introducing them: no sentence on page 8 announces a link that is not there.
+    assert "à l'adresse suivante" not in practical and "pour l'année 2025" not in practical
+    for code, (_, _, reader, _) in sheets.items():
+        lines = [line.strip() for line in reader.pages[7].extract_text().splitlines()]
+        for number, line in enumerate(lines):
+            if line.endswith(":"):
+                assert number + 1 < len(lines) and lines[number + 1] == "•", (code, line)

@@ -61,11 +61,13 @@ def pdf_text(path: Path) -> str:
 
 
 def unlinked_link_texts() -> set[str]:
-    """Link bullets of texts.yaml with no address: left out of the sheet (spec section 6)."""
+    """Sentences of the link blocks of texts.yaml with no address: each block, its introducing
+    paragraph and its bullet, is left out of the sheet (spec section 6)."""
     from factsheets.config import texts
 
-    return {block["link"]["text"] for block in texts()["practical"]["blocks"]
-            if "link" in block and not block["link"].get("url")}
+    links = [block["link"] for block in texts()["practical"]["blocks"] if "link" in block and not block["link"].get("url")]
+    return {sentence for link in links
+            for sentence in [*re.split(r"(?<=[.!?])\s+", link.get("paragraph", "")), link["text"]] if sentence}
 
 
 def font_problems(path: Path) -> list[str]:
@@ -117,6 +119,31 @@ def test_every_published_sentence_is_in_the_pdf(two_sheets, name):
     # The published sheet's two link bullets have no known address: printed once configured.
     missing = [unit for unit in units if unit not in text and unit not in unlinked_link_texts()]
     assert not missing, f"{name}: sentences of the published sheet absent from the PDF: {missing}"
+
+
+def test_link_blocks_print_as_published_once_their_address_is_configured(tmp_path):
+    """With the two link addresses set (a copy of the texts, as a user would fill them), each
+    introducing paragraph is printed, then its bullet linking to that address."""
+    import copy
+
+    from factsheets.paths import SAMPLE_DATA
+    from factsheets.render import SheetRenderer
+
+    renderer = SheetRenderer(SAMPLE_DATA, 2024, ["60"])
+    renderer.texts = copy.deepcopy(renderer.texts)
+    links = [block["link"] for block in renderer.texts["practical"]["blocks"] if "link" in block]
+    assert len(links) == 2 and not any(link.get("url") for link in links)  # the shipped config: no address
+    for number, link in enumerate(links, start=1):
+        link["url"] = f"https://example.org/lien-{number}"
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(renderer.sheet_bytes("60"))
+    text = pdf_text(path)
+    units = extraction_units(read_extraction("oise"))
+    assert [unit for unit in units if unit not in text] == []
+    assert {"https://example.org/lien-1", "https://example.org/lien-2"} <= link_targets(path)
+    practical = page_text(PdfReader(path).pages[7])
+    for link in links:  # the paragraph, then right after it its bullet
+        assert f"{link['paragraph']} • {link['text']}" in practical
 
 
 def test_oise_figures_and_list_as_printed(two_sheets):

@@ -126,7 +126,10 @@ def test_top_level_structure(texts):
     assert len(texts["context"]["method_bullets"]) == 3
     assert texts["cover"]["motto"] == ["Liberté", "Égalité", "Fraternité"]
     assert [list(block)[0] for block in texts["practical"]["blocks"]] == [
-        "paragraph", "paragraph", "link", "paragraph", "link", "paragraph"]
+        "paragraph", "link", "link", "paragraph"]
+    # A link block carries the paragraph introducing it: both are printed, or neither.
+    assert all(set(block["link"]) == {"paragraph", "text", "url"} for block in texts["practical"]["blocks"]
+               if "link" in block)
     assert texts["practical"]["blocks"][-1]["email"] == "territoires-industrie@anct.gouv.fr"
 
 

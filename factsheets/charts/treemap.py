@@ -9,7 +9,10 @@ its caption), top-aligned with the other. Inside a block the top products are sq
 Every product and "Autres" is named in full with its value, at ONE label size for the
 whole chart: in its tile when the whole name and the value fit there, otherwise by a
 number in the tile and an entry of the key beside the chart (a chip in the block's
-colour with that number, the name and the value). Names are never cut.
+colour with that number, the name and the value). Names are never cut. A tile too small
+even for its number gets it just outside its block's right edge, joined to the tile by a
+thin leader (a callout); the smallest products are then sliced against that edge so that
+no leader crosses another tile.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import squarify
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.shapes import Circle, Drawing
 from reportlab.lib.colors import Color
 
 from ..model import FlowSummary, Item
 from ..numbers import format_millions
 from . import vector as v
+from .sankey import spread_labels
 from .style import ChartFonts, colour, label, number, setting
 
 CAPTION_LINE = 11.0  # caption line height
@@ -35,12 +39,28 @@ SWATCH = 8.0  # the coloured square before a caption
 SWATCH_GAP = 4.0
 PADDING = 3.0  # between a cell edge and its label
 NUMBER_PADDING = 1.5  # between a cell edge and its key number
+# Ink of the figures 0-9 in em, measured on the Open Sans faces (glyph bounding boxes): a key
+# number needs this much height, not the accents and descenders a name line allows for.
+FIGURE_TOP, FIGURE_BOTTOM = 0.725, 0.01
 MAX_NAME_LINES = 3
 INLINE_GAP = "  "  # between a name and its value when both share one line
 # Below this width (as a share of the plot height) a block of the same height as the other
 # would be a sliver; it takes a square-ish shape of the same area instead.
 SLIVER = 0.4
 KEY_GAP = 10.0  # between the blocks and the key
+# A callout: a number outside the block's right edge, joined by a leader to a tile too small
+# to hold it. The leader leaves the tile level, bends CALLOUT_ELBOW past the edge and ends
+# CALLOUT_TEXT_GAP before the number, which starts CALLOUT_RUN past the edge.
+CALLOUT_ELBOW = 3.0
+CALLOUT_RUN = 9.0
+CALLOUT_TEXT_GAP = 1.5
+CALLOUT_AFTER = 6.0  # after the widest number, before the next block or the key
+CALLOUT_INSET = 4.0  # in a wide strip, the leader starts this far in from the edge
+CALLOUT_SPACING = 1.5  # between two callout numbers, beyond their figures' height
+LEADER_WIDTH = 0.5
+DOT_RADIUS = 0.9
+EDGE_TOLERANCE = 1e-6
+MAX_LAYOUT_PASSES = 12  # up to every product of a block sliced in its corner
 KEY_CHIP_GAP = 4.0  # between a key chip and its text
 KEY_ENTRY_GAP = 2.5
 KEY_GROUP_GAP = 6.0  # between the import entries and the export entries
@@ -134,6 +154,18 @@ class KeyEntry:
 
 
 @dataclass(frozen=True)
+class Callout:
+    """A key number drawn outside its block: the leader anchor -> elbow -> end, then the number."""
+
+    number: int
+    flow: str
+    anchor: tuple[float, float]  # inside the tile (a dot marks it)
+    elbow: tuple[float, float]  # just past the block's right edge, level with the anchor
+    end: tuple[float, float]  # just before the number, level with its figures' middle
+    baseline: tuple[float, float]  # where the number's text starts
+
+
+@dataclass(frozen=True)
 class Caption:
     flow: str
     lines: tuple[str, ...]
@@ -155,6 +187,7 @@ class TreemapPlan:
     captions: tuple[Caption, ...]
     fonts: LabelFonts
     caption_font: v.Font
+    callouts: tuple[Callout, ...] = ()
 
 
 def _ranked(items: Sequence[Item]) -> list[Item]:
@@ -162,11 +195,15 @@ def _ranked(items: Sequence[Item]) -> list[Item]:
     return sorted((item for item in items if item.value_eur > 0), key=lambda item: (-item.value_eur, item.code))
 
 
-def squarified_cells(items: Sequence[Item], area: Rect) -> list[Cell]:
+def squarified_cells(items: Sequence[Item], area: Rect, corner_count: int = 0) -> list[Cell]:
     """Tile `area` with one cell per positive item, cell areas proportional to values.
 
     Named items are squarified (largest top-left); "Autres" takes a full-width strip at the
-    bottom, so the named products keep the squarified part to themselves.
+    bottom, so the named products keep the squarified part to themselves. With
+    `corner_count` >= 2, the smallest named items share the last squarified rectangle, which
+    holds the named area's bottom-right corner, as slices stacked top-down (largest on top):
+    each then touches the block's right edge, so a tile too small for its number is numbered
+    just outside that edge (see _callouts) without its leader crossing another tile.
     """
     ranked = _ranked(items)
     if not ranked or area.w <= 0 or area.h <= 0:
@@ -180,17 +217,29 @@ def squarified_cells(items: Sequence[Item], area: Rect) -> list[Cell]:
         strip_h = area.h * sum(item.value_eur for item in others) / total
         cells.append(Cell(area.x, area.y, area.w, strip_h, others[0], -1))
         named_area = Rect(area.x, area.y + strip_h, area.w, area.h - strip_h)
-    if named and named_area.h > 0:
-        sizes = squarify.normalize_sizes([item.value_eur for item in named], named_area.w, named_area.h)
-        # squarify works top-down from (0, 0); flip each rectangle into ReportLab coordinates.
-        top = named_area.y + named_area.h
-        for rank, (item, r) in enumerate(zip(named, squarify.squarify(sizes, 0.0, 0.0, named_area.w, named_area.h))):
-            cells.append(Cell(named_area.x + r["x"], top - r["y"] - r["dy"], r["dx"], r["dy"], item, rank))
+    if not named or named_area.h <= 0:
+        return cells
+    corner_count = min(corner_count, len(named)) if corner_count >= 2 else 0
+    squared, corner = named[:len(named) - corner_count], named[len(named) - corner_count:]
+    values = [item.value_eur for item in squared] + ([sum(item.value_eur for item in corner)] if corner else [])
+    sizes = squarify.normalize_sizes(values, named_area.w, named_area.h)
+    # squarify works top-down from (0, 0); flip each rectangle into ReportLab coordinates.
+    top = named_area.y + named_area.h
+    rects = [Rect(named_area.x + r["x"], top - r["y"] - r["dy"], r["dx"], r["dy"])
+             for r in squarify.squarify(sizes, 0.0, 0.0, named_area.w, named_area.h)]
+    cells += [Cell(r.x, r.y, r.w, r.h, item, rank) for rank, (item, r) in enumerate(zip(squared, rects))]
+    if corner:  # squarify leaves its last rectangle in the bottom-right corner
+        last = rects[-1]
+        slice_top = last.y + last.h
+        for rank, item in enumerate(corner, start=len(squared)):
+            h = last.h * item.value_eur / values[-1]
+            slice_top -= h
+            cells.append(Cell(last.x, slice_top, last.w, h, item, rank))
     return cells
 
 
 def block_rects(import_total: float, export_total: float, width: float, height: float,
-                min_width: float = 0.0) -> tuple[Rect, Rect]:
+                min_width: float = 0.0, gap: float = BLOCK_GAP) -> tuple[Rect, Rect]:
     """The import block (left) and export block (right), tops at `height`, areas in the totals' ratio.
 
     Same height and widths in proportion, unless the smaller block would then be narrower
@@ -204,7 +253,7 @@ def block_rects(import_total: float, export_total: float, width: float, height: 
         if import_total <= 0 and export_total <= 0:
             return empty_import, empty_export
         return (full, empty_export) if import_total > 0 else (empty_import, full)
-    usable = width - BLOCK_GAP
+    usable = width - gap
     small_total, large_total = sorted((import_total, export_total))
     ratio = small_total / large_total
     small_w = usable * ratio / (1 + ratio)
@@ -259,8 +308,17 @@ def cell_label(cell: Cell, fonts: LabelFonts, value_text: str) -> CellLabel | No
 
 
 def number_fits(cell: Cell, fonts: LabelFonts, text: str) -> bool:
+    """A key number fits by its figures' ink: no accent above, no descender below."""
     return (fonts.name.width(text) <= cell.w - 2 * NUMBER_PADDING + v.FIT_TOLERANCE
-            and fonts.name.top + fonts.name.bottom <= cell.h - 2 * NUMBER_PADDING + v.FIT_TOLERANCE)
+            and _figure_height(fonts) <= cell.h - 2 * NUMBER_PADDING + v.FIT_TOLERANCE)
+
+
+def _figure_top(fonts: LabelFonts) -> float:
+    return FIGURE_TOP * fonts.name.size
+
+
+def _figure_height(fonts: LabelFonts) -> float:
+    return (FIGURE_TOP + FIGURE_BOTTOM) * fonts.name.size
 
 
 def _value_text(item: Item, unit: str) -> str:
@@ -309,14 +367,17 @@ def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, hei
         return TreemapPlan(width, plot_h + _caption_height(captions), plot_h, blocks, (), (), width, captions, fonts,
                            caption_font)
 
-    def attempt(blocks_width: float):
+    gutter = _callout_gutter(fonts, sum(len(summary.products_with_other) for summary in summaries.values()))
+
+    def layout(blocks_width: float, gap: float, corner_counts: dict[str, int], overhang: dict[str, float]):
         plot_h = height - CAPTION_LINE - CAPTION_BELOW
         for _ in range(2):  # a two-line caption takes room from the blocks: lay them out again
-            rects = block_rects(imports.total_eur, exports.total_eur, blocks_width, plot_h, narrowest)
+            rects = block_rects(imports.total_eur, exports.total_eur, blocks_width, plot_h, narrowest, gap)
             blocks = tuple(Block(flow, rect, summaries[flow].total_eur,
-                                 tuple(squarified_cells(summaries[flow].products_with_other, rect)))
+                                 tuple(squarified_cells(summaries[flow].products_with_other, rect,
+                                                        corner_counts.get(flow, 0))))
                            for flow, rect in zip(("import", "export"), rects))
-            captions = _captions(blocks, caption_options, caption_font, width)
+            captions = _captions(blocks, caption_options, caption_font, width, overhang)
             if height - _caption_height(captions) == plot_h:
                 break
             plot_h = height - _caption_height(captions)
@@ -324,14 +385,62 @@ def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, hei
                       for block in blocks for cell in _reading_order(block.cells))
         return plot_h, blocks, captions, tiles
 
-    plot_h, blocks, captions, tiles = attempt(width)
+    def attempt(blocks_width: float, gutters: frozenset[str] = frozenset(), corner_counts: dict[str, int] | None = None):
+        """The layout in `blocks_width`, with a callout gutter right of the blocks of `gutters`
+        and each block's `corner_counts` smallest products sliced in its corner; and how far
+        the key moves right to leave room for the callouts of the rightmost block.
+
+        Between the blocks the gap widens. Right of the rightmost block, the gutter comes out
+        of the blocks' width, unless that would break a caption on two lines (shorter blocks,
+        other tiles) while a narrower key would still end above the blocks' bottom: then out
+        of the key's width. Never a key that lengthens the chart (scaled down on the page).
+        """
+        corner_counts = corner_counts or {}
+        both = imports.total_eur > 0 and exports.total_eur > 0
+        gap = max(BLOCK_GAP, gutter) if both and "import" in gutters else BLOCK_GAP
+        rightmost = "export" if exports.total_eur > 0 else "import"
+        extra = max(0.0, gutter - KEY_GAP) if rightmost in gutters else 0.0
+        overhang = {"import": gap - BLOCK_GAP}
+        if not extra:
+            return (*layout(blocks_width, gap, corner_counts, overhang), 0.0)
+        narrower = layout(blocks_width - extra, gap, corner_counts,
+                          {**overhang, rightmost: gutter - CALLOUT_AFTER})
+        full = layout(blocks_width, gap, corner_counts, overhang)
+        if narrower[0] < full[0]:
+            key_text_width = width - (blocks_width + KEY_GAP + extra) - _chip_size(fonts) - KEY_CHIP_GAP
+            key = _key_entries(_numbered(full[3], fonts), fonts, key_text_width, full[0], unit)
+            if min((entry.top - _entry_height(entry, fonts) for entry in key), default=0.0) >= 0.0:
+                return (*full, extra)
+        return (*narrower, 0.0)
+
+    plot_h, blocks, captions, tiles, _ = attempt(width)
     key: tuple[KeyEntry, ...] = ()
     key_x = width
     if any(tile.label is None for tile in tiles):
         key_x = width - key_width
-        plot_h, blocks, captions, tiles = attempt(key_x - KEY_GAP)
+        plot_h, blocks, captions, tiles, key_shift = attempt(key_x - KEY_GAP)
         tiles = _numbered(tiles, fonts)
-        key = _key_entries(tiles, fonts, key_width - _chip_size(fonts) - KEY_CHIP_GAP, plot_h, unit)
+        # Tiles too small even for their number are numbered just outside their block's right
+        # edge (a gutter opens there); if one does not touch that edge, the smallest products
+        # are sliced in the block's bottom-right corner instead (see squarified_cells).
+        gutters: frozenset[str] = frozenset()
+        corner_counts = {"import": 0, "export": 0}
+        for _ in range(MAX_LAYOUT_PASSES):
+            wanted, counts = gutters, dict(corner_counts)
+            for block in blocks:
+                outside = [tile for tile in tiles if tile.flow == block.flow and _needs_callout(tile)]
+                if outside:
+                    wanted |= {block.flow}
+                if any(not _touches_right_edge(tile.cell, block.rect) for tile in outside):
+                    named = [tile for tile in outside if tile.cell.rank >= 0]
+                    counts[block.flow] = max(counts[block.flow] + 1, len(named), 2)
+            if (wanted, counts) == (gutters, corner_counts):
+                break
+            gutters, corner_counts = wanted, counts
+            plot_h, blocks, captions, tiles, key_shift = attempt(key_x - KEY_GAP, gutters, corner_counts)
+            tiles = _numbered(tiles, fonts)
+        key_x += key_shift
+        key = _key_entries(tiles, fonts, width - key_x - _chip_size(fonts) - KEY_CHIP_GAP, plot_h, unit)
     key_bottom = min((entry.top - _entry_height(entry, fonts) for entry in key), default=0.0)
     # A key taller than the blocks lengthens the chart downwards; everything moves up.
     lift = max(0.0, -key_bottom)
@@ -339,7 +448,51 @@ def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, hei
         blocks, tiles, key = _lifted(blocks, tiles, key, lift)
         plot_h += lift
     total_h = plot_h + _caption_height(captions)
-    return TreemapPlan(width, total_h, plot_h, blocks, tiles, key, key_x, captions, fonts, caption_font)
+    callouts = _callouts(blocks, tiles, fonts, plot_h)
+    return TreemapPlan(width, total_h, plot_h, blocks, tiles, key, key_x, captions, fonts, caption_font, callouts)
+
+
+def _needs_callout(tile: Tile) -> bool:
+    return tile.number is not None and not tile.number_fits
+
+
+def _touches_right_edge(cell: Cell, rect: Rect) -> bool:
+    return cell.x + cell.w >= rect.x + rect.w - EDGE_TOLERANCE
+
+
+def _callout_gutter(fonts: LabelFonts, tile_count: int) -> float:
+    """Room right of a block for callout numbers: the leader's run, then the widest number."""
+    return CALLOUT_RUN + fonts.name.width(str(max(tile_count, 1))) + CALLOUT_AFTER
+
+
+def _callouts(blocks: Sequence[Block], tiles: Sequence[Tile], fonts: LabelFonts, plot_h: float) -> tuple[Callout, ...]:
+    """Numbers of the tiles too small to hold them, right of their block, each joined to its tile.
+
+    The leader starts inside the tile (its centre, or a few points in from the block's edge
+    for a wide strip), runs level to just past the edge, then to its number. Numbers keep the
+    tiles' top-down order and are spread at least a figure's height apart within the plot.
+    """
+    callouts: list[Callout] = []
+    figure_h = _figure_height(fonts)
+    for block in blocks:
+        outside = [tile for tile in tiles if tile.flow == block.flow and _needs_callout(tile)]
+        if not outside:
+            continue
+        edge = block.rect.x + block.rect.w
+        anchors = [(max(tile.cell.x + tile.cell.w / 2, tile.cell.x + tile.cell.w - CALLOUT_INSET),
+                    tile.cell.y + tile.cell.h / 2) for tile in outside]
+        order = sorted(range(len(outside)), key=lambda i: (-anchors[i][1], outside[i].number))
+        # spread_labels works top-down: distance from the plot's top to each number's centre.
+        wishes = [plot_h - anchors[i][1] for i in order]
+        centres = spread_labels(wishes, figure_h + CALLOUT_SPACING, figure_h / 2, plot_h - figure_h / 2)
+        for i, centre in zip(order, centres):
+            tile, anchor = outside[i], anchors[i]
+            label_y = plot_h - centre
+            callouts.append(Callout(
+                number=tile.number, flow=tile.flow, anchor=anchor, elbow=(edge + CALLOUT_ELBOW, anchor[1]),
+                end=(edge + CALLOUT_RUN - CALLOUT_TEXT_GAP, label_y),
+                baseline=(edge + CALLOUT_RUN, label_y - figure_h / 2 + FIGURE_BOTTOM * fonts.name.size)))
+    return tuple(sorted(callouts, key=lambda callout: callout.number))
 
 
 def _reading_order(cells: Sequence[Cell]) -> list[Cell]:
@@ -347,8 +500,10 @@ def _reading_order(cells: Sequence[Cell]) -> list[Cell]:
     return sorted(cells, key=lambda cell: (cell.rank < 0, cell.rank))
 
 
-def _captions(blocks: Sequence[Block], options: dict, font: v.Font, width: float) -> tuple[Caption, ...]:
-    """Each caption over its own block, on one line when it fits the block's width, else two.
+def _captions(blocks: Sequence[Block], options: dict, font: v.Font, width: float,
+              overhang: dict[str, float] | None = None) -> tuple[Caption, ...]:
+    """Each caption over its own block, on one line when it fits the block's width (plus its
+    `overhang`: the callout gutter right of the block, empty at the caption's height), else two.
 
     With one flow empty the other block spans the chart: imports' caption at the left edge,
     exports' ending at the right edge, as both stand over the one block drawn.
@@ -360,7 +515,8 @@ def _captions(blocks: Sequence[Block], options: dict, font: v.Font, width: float
     captions = []
     for block in blocks:
         one, two = options[block.flow]
-        lines = one if _caption_width(font, one) <= block.rect.w + v.FIT_TOLERANCE else two
+        room = block.rect.w + (overhang or {}).get(block.flow, 0.0)
+        lines = one if _caption_width(font, one) <= room + v.FIT_TOLERANCE else two
         captions.append(Caption(block.flow, lines, block.rect.x, "start"))
     return tuple(captions)
 
@@ -457,8 +613,10 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, he
         if tile.label is not None:
             shapes.extend(_label_shapes(cell, tile.label, ink))
         elif tile.number_fits:
-            shapes.append(v.text(cell.x + NUMBER_PADDING, cell.y + cell.h - NUMBER_PADDING - fonts.name.top,
+            shapes.append(v.text(cell.x + NUMBER_PADDING, cell.y + cell.h - NUMBER_PADDING - _figure_top(fonts),
                                  str(tile.number), fonts.name, ink))
+    for callout in plan.callouts:
+        shapes.extend(_callout_shapes(callout, fonts, text_colour))
     shapes.extend(_key_shapes(plan, bases, text_colour))
 
     baseline = plan.height - CAPTION_LINE + 2.5
@@ -475,6 +633,17 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, he
         shapes.append(v.text(plan.width / 2, EMPTY_HEIGHT / 2 - note_font.cap_height / 2, label(settings, "no_data"),
                              note_font, colour(settings, "muted"), "middle"))
     return v.drawing(plan.width, plan.height, shapes, fonts.value)
+
+
+def _callout_shapes(callout: Callout, fonts: LabelFonts, ink: Color) -> list:
+    """A dot in the tile, a thin leader out of the block, and the number in the text colour."""
+    (ax, ay), (bx, by), (ex, ey) = callout.anchor, callout.elbow, callout.end
+    return [
+        Circle(ax, ay, DOT_RADIUS, fillColor=ink, strokeColor=None, strokeWidth=0),
+        v.line(ax, ay, bx, by, ink, LEADER_WIDTH),
+        v.line(bx, by, ex, ey, ink, LEADER_WIDTH),
+        v.text(*callout.baseline, str(callout.number), fonts.name, ink),
+    ]
 
 
 def _key_shapes(plan: TreemapPlan, bases: dict[str, Color], text_colour: Color) -> list:

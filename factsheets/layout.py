@@ -170,7 +170,10 @@ class FittedDrawing(Flowable):
         self.canv.saveState()
         self.canv.translate(self._offset, 0)
         self.canv.scale(self.scale, self.scale)
-        renderPDF.draw(self.drawing, self.canv, 0, 0, showBoundary=False)
+        if hasattr(self.drawing, "draw_on"):  # a CanvasChart writes itself onto the canvas
+            self.drawing.draw_on(self.canv)
+        else:
+            renderPDF.draw(self.drawing, self.canv, 0, 0, showBoundary=False)
         self.canv.restoreState()
 
 

@@ -18,7 +18,8 @@ Who does what with `--workers N` (benchmarks/bench_render.py measures it):
   list, the main process from the back, each claiming a sheet just before drawing it (see
   _Claims), so the work balances itself to within one sheet and each process meets a
   region's departments in a row.
-- Region and France charts are drawn once per process and reused for every sheet.
+- Region and France charts are built once per process and reused for every sheet; their
+  shapes' PDF operators are formatted once too (charts.vector.CanvasChart).
 
 A sheet is a pure function of its indicators and the config: the same bytes whichever
 process renders it, alone or in bulk.
@@ -132,19 +133,19 @@ class SheetDrawer:
 
     def _shared_sankeys(self, area, size: str = "region") -> tuple:
         """Export and import Sankeys of a region or the nation, drawn once per process and size."""
-        from .charts import sankey_chart
+        from .charts import sankey_marks
 
         key = (area.level, area.territory.code, size)
         if key not in self._area_charts:
             self._area_charts[key] = (
-                sankey_chart(area.exports, self.settings, size=size),
-                sankey_chart(area.imports, self.settings, size=size),
+                sankey_marks(area.exports, self.settings, size=size),
+                sankey_marks(area.imports, self.settings, size=size),
             )
         return self._area_charts[key]
 
     def draw(self, ind, synthetic: bool) -> bytes:
         """The PDF bytes of one sheet."""
-        from .charts import balance_chart, sankey_chart, treemap_chart
+        from .charts import balance_chart, sankey_marks, treemap_chart
         from .layout import SheetCharts, build_sheet
 
         region_export, region_import = self._shared_sankeys(ind.region_flows)
@@ -156,8 +157,8 @@ class SheetDrawer:
             balance=balance_chart(ind.balance_countries, self.settings),
             treemap=treemap_chart(ind.local.imports, ind.local.exports, self.settings),
             treemap_at_height=partial(treemap_chart, ind.local.imports, ind.local.exports, self.settings),
-            export_sankey=sankey_chart(ind.local.exports, self.settings),
-            import_sankey=sankey_chart(ind.local.imports, self.settings),
+            export_sankey=sankey_marks(ind.local.exports, self.settings),
+            import_sankey=sankey_marks(ind.local.imports, self.settings),
             region_export_sankey=region_export,
             region_import_sankey=region_import,
             nation_export_sankey=nation_export,

@@ -1,30 +1,151 @@
-"""The `factsheets` command line: one typer command per function, help written for the user."""
+"""The `factsheets` command line: one typer command per function, help written for the user.
+
+All of it is French, help included: the help pages are laid out here (FrenchGroup,
+FrenchCommand) instead of by click, whose headings, default and type hints are English.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
+from . import __version__
+from .console import info, notice, set_verbosity, warn
 from .errors import FactsheetsError
 from .paths import DEFAULT_OUTPUT_DIR, SAMPLE_DATA
 
 SAMPLE_NOTE = (
-    "Sans --data, la commande utilise l'échantillon fourni, qui est SYNTHÉTIQUE : "
+    "Sans --data, les commandes utilisent l'échantillon fourni, qui est SYNTHÉTIQUE : "
     "chiffres illustratifs, calés sur les totaux publiés pour 2024 (France, Hauts-de-France, Aisne, Oise)."
 )
+HELP_OPTION_TEXT = "Afficher cette aide et quitter."
+
+
+class _FrenchHelp:
+    """Help pages in French: usage line, description, arguments, options (defaults are
+    written in each option's text), commands."""
+
+    def format_usage(self, ctx, formatter) -> None:
+        pieces = ["[OPTIONS]"]
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(_argument_metavar(param))
+        if isinstance(self, TyperGroup):
+            pieces.append("COMMANDE [ARGUMENTS]...")
+        formatter.write(f"Utilisation : {ctx.command_path} {' '.join(pieces)}\n")
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION_TEXT
+        return option
+
+    def format_help(self, ctx, formatter) -> None:
+        self.format_usage(ctx, formatter)
+        if self.help:
+            self.help = _typography(self.help)
+        self.format_help_text(ctx, formatter)
+        params = [param for param in self.get_params(ctx) if not getattr(param, "hidden", False)]
+        arguments = [(_argument_metavar(param), _typography(param.help or "")) for param in params
+                     if param.param_type_name == "argument"]
+        options = [(_option_names(param), _typography(param.help or "")) for param in params
+                   if param.param_type_name == "option"]
+        _section(formatter, "Arguments", arguments)
+        _section(formatter, "Options", options)
+        if isinstance(self, TyperGroup):
+            commands = [(name, _first_sentence(self.commands[name].help or "")) for name in self.list_commands(ctx)
+                        if not self.commands[name].hidden]
+            _section(formatter, "Commandes", commands)
+        self.format_epilog(ctx, formatter)
+
+
+class FrenchCommand(_FrenchHelp, TyperCommand):
+    pass
+
+
+class FrenchGroup(_FrenchHelp, TyperGroup):
+    pass
+
+
+def _argument_metavar(param) -> str:
+    metavar = param.metavar or param.name.upper()
+    return f"{metavar}..." if param.nargs == -1 and not metavar.endswith("...") else metavar
+
+
+def _option_names(param) -> str:
+    names = ", ".join(sorted([*param.opts, *param.secondary_opts], key=lambda name: (name.startswith("--"), name)))
+    return names if param.is_flag else f"{names} {param.metavar or 'VALEUR'}"
+
+
+def _first_sentence(text: str) -> str:
+    """A command's summary: the first paragraph of its help, without the final full stop."""
+    return _typography(" ".join(text.strip().split("\n\n")[0].split()).rstrip("."))
+
+
+def _typography(text: str) -> str:
+    """No-break spaces inside « » and before : ; so that wrapping never strands them."""
+    return re.sub(r"\s+([:;»?!])", "\u00a0\\1", re.sub(r"«\s+", "«\u00a0", text))
+
+
+def _section(formatter, heading: str, rows: list[tuple[str, str]]) -> None:
+    if rows:
+        formatter.write_paragraph()
+        formatter.write(f"{heading} :\n")
+        with formatter.indentation():
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
+    cls=FrenchGroup,
     help="Fiches « Les indicateurs clés : commerce extérieur », une par département, en PDF.\n\n" + SAMPLE_NOTE,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _command(**kwargs):
+    return app.command(cls=FrenchCommand, **kwargs)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"factsheets {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global_options(
+    config: Annotated[Optional[Path], typer.Option(
+        "--config", metavar="DOSSIER",
+        help="Dossier de configuration à utiliser (créé par « factsheets init DOSSIER »), pour toutes les commandes. "
+             "Par défaut : la variable d'environnement FACTSHEETS_CONFIG, sinon la configuration fournie.")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="N'écrire que les erreurs (ni progression, ni avertissements).")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Écrire aussi le détail du travail (dossier de configuration, processus).")] = False,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                          help="Afficher la version et quitter.")] = False,
+) -> None:
+    """Options communes, à placer avant la commande : factsheets --config DOSSIER render …"""
+    if config is not None:
+        if not config.is_dir():
+            raise FactsheetsError(f"{config} : dossier de configuration introuvable ; créez-le avec « factsheets init {config} »")
+        from .paths import use_config_dir
+
+        use_config_dir(config)  # through the environment: helper processes see it too
+    set_verbosity(-1 if quiet else 1 if verbose else 0)
+
 
 def _non_empty_path(value: str) -> Path:
     """A path option: an empty one ("") would silently mean the current folder."""
@@ -36,15 +157,19 @@ def _non_empty_path(value: str) -> Path:
 DataOption = Annotated[
     Path,
     # A plain path: the data loader checks it and says in French what is wrong with it.
-    typer.Option("--data", help="Fichier canonique CSV ou Parquet. Par défaut : l'échantillon synthétique fourni.", parser=_non_empty_path),
+    typer.Option("--data", metavar="FICHIER", parser=_non_empty_path,
+                 help="Fichier canonique CSV ou Parquet. Par défaut : l'échantillon synthétique fourni."),
 ]
 YearOption = Annotated[
-    Optional[int], typer.Option("--year", help="Année des données. Par défaut : la plus récente du fichier.")
+    Optional[int], typer.Option("--year", metavar="ANNÉE", help="Année des données. Par défaut : la plus récente du fichier.")
 ]
-OutOption = Annotated[Path, typer.Option("--out", help="Dossier où écrire les PDF.", parser=_non_empty_path)]
+OutOption = Annotated[Path, typer.Option("--out", metavar="DOSSIER", parser=_non_empty_path,
+                                         help="Dossier où écrire les PDF. Par défaut : output/ dans le dossier courant.")]
 DeptOption = Annotated[
     Optional[list[str]],
-    typer.Option("--dept", help="Code INSEE du département (02, 2A, 971…). Répétable."),
+    typer.Option("--dept", metavar="DÉPARTEMENT",
+                 help="Code INSEE (02, 2A, 971) ou nom du département (aisne, « Côtes-d'Armor »), "
+                      "sans tenir compte des majuscules ni des accents. Répétable."),
 ]
 
 
@@ -53,9 +178,9 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-@app.command()
+@_command()
 def indicators(
-    dept: Annotated[str, typer.Option("--dept", help="Code INSEE du département (ex. 60).")],
+    dept: Annotated[str, typer.Option("--dept", metavar="DÉPARTEMENT", help="Code INSEE ou nom du département (ex. 60, oise). Obligatoire.")],
     as_json: Annotated[bool, typer.Option("--json", help="Écrire l'objet indicateurs en JSON sur la sortie standard.")] = False,
     year: YearOption = None,
     data: DataOption = SAMPLE_DATA,
@@ -76,15 +201,17 @@ def indicators(
     typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
 
 
-@app.command()
+@_command()
 def render(
     dept: DeptOption = None,
-    all_departments: Annotated[bool, typer.Option("--all", help="Tous les départements (101).")] = False,
+    all_departments: Annotated[bool, typer.Option("--all", help="Tous les départements présents dans les données.")] = False,
     year: YearOption = None,
     data: DataOption = SAMPLE_DATA,
     out: OutOption = DEFAULT_OUTPUT_DIR,
     workers: Annotated[
-        Optional[int], typer.Option("--workers", min=1, help="Processus en parallèle. Par défaut : le nombre de cœurs.")
+        Optional[int], typer.Option("--workers", min=1, metavar="N",
+                                    help="Processus en parallèle (au moins 1). Par défaut : le nombre de cœurs ; "
+                                         "jamais plus que les cœurs ni que les fiches à produire.")
     ] = None,
     evolution: Annotated[
         bool, typer.Option("--evolution", help="Ajouter la page « Évolution » (exportations et importations au fil des années).")
@@ -97,12 +224,15 @@ def render(
     """Produit la fiche PDF de chaque département demandé et écrit son chemin sur la sortie standard dès qu'elle est écrite.
 
     Avec plusieurs départements, écrit aussi la synthèse synthese-ANNÉE.csv et .xlsx dans le dossier de sortie.
+    La configuration est vérifiée d'abord (comme « factsheets check ») : une erreur de
+    configuration arrête tout avant la première fiche.
     """
     # Polars is not imported here: render_departments starts its helper processes first.
+    from .console import verbosity
     from .render import SheetOptions, default_workers, render_departments
 
     if all_departments == bool(dept):
-        _fail("indiquez soit --dept CODE (un ou plusieurs), soit --all", 2)
+        _fail("indiquez soit --dept DÉPARTEMENT (un ou plusieurs), soit --all", 2)
     if annex is not None and annex.lower() not in ("xlsx", "csv"):
         _fail(f"valeur invalide pour l'option --annexe : « {annex} » ; utilisez xlsx ou csv", 2)
 
@@ -110,19 +240,24 @@ def render(
         # Each path as soon as its PDF is on disk: a caller can start on it before the run ends.
         print(path, flush=True)
 
+    info(f"processus : au plus {min(workers or default_workers(), default_workers())}")
     report = render_departments(
         None if all_departments else dept, year=year, data=data, out_dir=out,
-        workers=workers or default_workers(), show_progress=True, on_written=announce,
+        workers=workers or default_workers(), show_progress=verbosity() >= 0, on_written=announce,
         options=SheetOptions(evolution=evolution, annex=annex.lower() if annex else None),
     )
+    from .check import edition_warning
+
+    if (line := edition_warning(report.year)) is not None:
+        warn(line)
     codes = report.codes
     # The paths went to stdout as the sheets were written (announce).
     for note in report.notes:
         typer.echo(f"factsheets : {note}", err=True)
     _warn_missing_territoires([code for code in report.without_territoires if code in report.written])
     if report.absent:
-        typer.echo(f"factsheets : attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
-                   f"aucune fiche : {', '.join(report.absent)}", err=True)
+        warn(f"attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
+             f"aucune fiche : {', '.join(report.absent)}")
     reasons = set(report.failures.values())
     if len(report.failures) > 1 and len(reasons) == 1:  # e.g. a full disk: the same reason for every sheet
         _fail(f"{len(report.failures)} fiche(s) sur {len(codes)} en échec : {reasons.pop()}", 1)
@@ -138,24 +273,27 @@ def _warn_missing_territoires(codes: list[str]) -> None:
     from .paths import TERRITOIRES_INDUSTRIE_FILE
 
     if codes:
-        typer.echo(
-            f"factsheets : attention : {len(codes)} département(s) sans liste de Territoires d'industrie, "
-            f"couverture imprimée sans liste : {', '.join(codes)} ; complétez {TERRITOIRES_INDUSTRIE_FILE}",
-            err=True,
-        )
+        warn(f"attention : {len(codes)} département(s) sans liste de Territoires d'industrie, "
+             f"couverture imprimée sans liste : {', '.join(codes)} ; complétez {TERRITOIRES_INDUSTRIE_FILE}")
 
 
-@app.command()
+@_command()
 def ingest(
-    sources: Annotated[list[Path], typer.Argument(help="Fichiers bruts à convertir : CSV, Parquet, Excel (.xlsx, .xls) ou archives ZIP de ces fichiers.")],
-    profile: Annotated[str, typer.Option("--profile", help="Nom d'un profil de config/profiles (kiosque, dgddi, canonical) ou chemin d'un YAML.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Fichier canonique à écrire (.csv ou .parquet).", parser=_non_empty_path)] = None,
+    sources: Annotated[list[Path], typer.Argument(
+        metavar="SOURCE...", help="Fichiers bruts à convertir : CSV, Parquet, Excel (.xlsx, .xls) ou archives ZIP de ces fichiers.")],
+    profile: Annotated[str, typer.Option(
+        "--profile", metavar="PROFIL",
+        help="Nom d'un profil du dossier profiles/ de la configuration (kiosque, dgddi, canonical) ou chemin d'un YAML. Obligatoire.")],
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FICHIER", parser=_non_empty_path,
+                                                help="Fichier canonique à écrire (.csv ou .parquet). Obligatoire sauf avec --inspect.")] = None,
     inspect: Annotated[bool, typer.Option("--inspect", help="Montrer l'en-tête, trois lignes et la correspondance des colonnes de chaque fichier, feuille ou membre, sans rien écrire.")] = False,
 ) -> None:
     """Convertit des fichiers bruts (ex. téléchargements DGDDI) au format canonique, les vérifie, puis résume ce qui a été lu."""
+    from .check import preflight
     from .ingest import ingest_sources, inspect_sources, load_profile, summary_lines, write_canonical
     from .reference import load_reference
 
+    preflight()
     chosen = load_profile(profile)
     if inspect:
         lines, problems = inspect_sources(sources, chosen)
@@ -176,16 +314,18 @@ def ingest(
         typer.echo(f"factsheets : {line}", err=True)
 
 
-@app.command()
+@_command()
 def mail(
-    recipients: Annotated[Path, typer.Option("--recipients", help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes departement, email, role, nom).")],
+    recipients: Annotated[Path, typer.Option(
+        "--recipients", metavar="FICHIER",
+        help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes departement, email, role, nom). Obligatoire.")],
     dept: DeptOption = None,
     year: YearOption = None,
     out: OutOption = DEFAULT_OUTPUT_DIR,
     data: DataOption = SAMPLE_DATA,
-    sender: Annotated[Optional[str], typer.Option("--from", help="Adresse d'expédition (sinon celle de config/mail.yaml).")] = None,
-    smtp_host: Annotated[str, typer.Option("--smtp-host", help="Serveur SMTP.")] = "127.0.0.1",
-    smtp_port: Annotated[int, typer.Option("--smtp-port", help="Port SMTP.")] = 25,
+    sender: Annotated[Optional[str], typer.Option("--from", metavar="ADRESSE", help="Adresse d'expédition. Par défaut : celle de mail.yaml.")] = None,
+    smtp_host: Annotated[str, typer.Option("--smtp-host", metavar="SERVEUR", help="Serveur SMTP. Par défaut : 127.0.0.1.")] = "127.0.0.1",
+    smtp_port: Annotated[int, typer.Option("--smtp-port", metavar="PORT", help="Port SMTP. Par défaut : 25.")] = 25,
     send: Annotated[bool, typer.Option("--send", help="Envoyer réellement. Sans cette option : simulation, rien n'est envoyé.")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="Renvoyer une fiche modifiée depuis son dernier envoi.")] = False,
     resend_uncertain: Annotated[bool, typer.Option(
@@ -193,14 +333,16 @@ def mail(
     allow_synthetic: Annotated[bool, typer.Option(
         "--allow-synthetic", help="Autoriser --send avec des fiches faites à partir de l'échantillon synthétique.")] = False,
     preview: Annotated[Optional[Path], typer.Option(
-        "--preview", help="Écrire dans ce dossier un fichier .eml par message à envoyer, sans rien envoyer.")] = None,
+        "--preview", metavar="DOSSIER", help="Écrire dans ce dossier un fichier .eml par message à envoyer, sans rien envoyer.")] = None,
 ) -> None:
     """Envoie à chaque département sa fiche en pièce jointe (simulation sauf --send ; jamais deux fois la même)."""
+    from .check import preflight
     from .mail import run_mail
 
+    preflight()  # the recipients are checked by run_mail, every problem listed with a summary line
     report = run_mail(
         recipients=recipients,
-        codes=dept or None,  # the mail package normalises them and reports unknown ones with the other problems
+        codes=_codes_for_mail(dept),  # names to codes; the mail package reports unknown ones with the other problems
         year=year,
         out_dir=out,
         data=data,
@@ -216,6 +358,134 @@ def mail(
     )
     if report.failures or report.uncertain_now:
         raise typer.Exit(1)
+
+
+def _codes_for_mail(typed: list[str] | None) -> list[str] | None:
+    """Names turned into codes; anything else as typed (mail reports unknown ones with its
+    other problems)."""
+    if not typed:
+        return None
+    from .reference import load_reference
+
+    reference = load_reference()
+    codes = []
+    for text in typed:
+        try:
+            codes.append(reference.resolve_department(text))
+        except FactsheetsError:
+            codes.append(text)
+    return codes
+
+
+@_command()
+def check(
+    data: DataOption = SAMPLE_DATA,
+    year: Annotated[Optional[int], typer.Option("--year", metavar="ANNÉE",
+                                                help="Année des fiches à vérifier (son édition dans texts.yaml). "
+                                                     "Par défaut : la plus récente des données.")] = None,
+    recipients: Annotated[Optional[Path], typer.Option("--recipients", metavar="FICHIER",
+                                                       help="Vérifier aussi ce fichier de destinataires.")] = None,
+) -> None:
+    """Vérifie toute la configuration et écrit un problème par ligne : « fichier:ligne : quoi ; comment corriger ».
+
+    Vérifie les réglages (couleurs, tailles, polices, logos, clés inconnues), les textes et
+    leurs variables, les éditions, les tables de référence, les profils d'import, mail.yaml
+    et, si indiqués, les données et les destinataires. Code de sortie 2 s'il y a au moins une
+    erreur, 0 s'il n'y a que des avertissements.
+    """
+    from .check import check_configuration
+
+    problems = []
+    try:
+        from .reference import load_reference
+        from .validate import choose_year, load_trade_data
+
+        trade = load_trade_data(data, load_reference())
+        year = choose_year(trade, year, data)
+    except FactsheetsError as error:
+        from .check import Problem
+
+        problems.append(Problem(str(error)))
+    problems = list(dict.fromkeys(check_configuration(year=year, recipients=recipients) + problems))
+    for problem in problems:
+        typer.echo(problem.line())
+    errors = sum(not problem.warning for problem in problems)
+    warnings = len(problems) - errors
+    from .paths import config_dir
+
+    if errors:
+        typer.echo(f"factsheets : {errors} erreur(s), {warnings} avertissement(s) dans {config_dir()}", err=True)
+        raise typer.Exit(2)
+    notice(f"configuration vérifiée, aucune erreur, {warnings} avertissement(s) : {config_dir()}")
+
+
+@_command()
+def init(
+    folder: Annotated[Path, typer.Argument(metavar="DOSSIER", help="Dossier à créer (il ne doit pas exister, ou être vide).")],
+) -> None:
+    """Écrit dans DOSSIER une copie de la configuration par défaut, à modifier puis à utiliser avec --config DOSSIER.
+
+    La copie contient settings.yaml, texts.yaml, mail.yaml, reference/, profiles/ et assets/
+    (y déposer ses logos). Un dossier existant non vide est refusé.
+    """
+    from .paths import DEFAULT_ASSETS_DIR, DEFAULT_CONFIG_DIR
+
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise FactsheetsError(f"{folder} : existe déjà et n'est pas un dossier vide ; choisissez un nouveau dossier")
+    parent = folder.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}."))
+    except OSError as error:
+        raise FactsheetsError(f"{parent} : impossible d'y créer le dossier ({error.strerror}) ; choisissez un autre emplacement") from None
+    try:
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(DEFAULT_CONFIG_DIR, staging / "config", ignore=ignore)
+        for item in (staging / "config").iterdir():
+            item.rename(staging / item.name)
+        (staging / "config").rmdir()
+        shutil.copytree(DEFAULT_ASSETS_DIR, staging / "assets", ignore=ignore, dirs_exist_ok=True)
+        os.chmod(staging, 0o777 & ~_umask())
+        if folder.is_dir():
+            folder.rmdir()  # empty: replaced whole, so the copy appears complete or not at all
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    typer.echo(str(folder))
+    warn(f"configuration copiée dans {folder} ; modifiez-la, puis : factsheets --config {folder} check")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@_command()
+def departements(
+    data: DataOption = SAMPLE_DATA,
+    year: YearOption = None,
+) -> None:
+    """Liste les départements : code, nom, région, présence dans les données, liste de Territoires d'industrie."""
+    import polars as pl
+
+    from .reference import load_reference
+    from .validate import choose_year, load_trade_data
+
+    reference = load_reference()
+    trade = load_trade_data(data, reference)
+    chosen = choose_year(trade, year, data)
+    present = set(trade.filter(pl.col("year") == chosen)["department"].unique().to_list())
+    rows = [("code", "nom", "région", f"données {chosen}", "Territoires d'industrie")]
+    for code, name, region in reference.departments.iter_rows():
+        listed = reference.territoires_industrie.get(code, ())
+        rows.append((code, name, reference.region_name(region), "oui" if code in present else "non",
+                     f"oui ({len(listed)})" if listed else "non"))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
 
 
 def main() -> None:
@@ -248,7 +518,7 @@ def _run() -> int:
         # English over several lines.
         code = app(standalone_mode=False)
     except FactsheetsError as error:
-        for line in str(error).splitlines():  # several problems reported together: one line each
+        for line in str(error).splitlines() or [""]:  # several problems reported together: one line each
             print(f"factsheets : erreur : {line}", file=sys.stderr)
         return 2
     except Exception as error:

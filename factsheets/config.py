@@ -1,38 +1,60 @@
-"""YAML configuration: settings (colours, sizes, top-N, fonts, allowed codes) and texts.
+"""YAML configuration: settings (colours, sizes, top-N, fonts, allowed codes), texts, editions.
 
-Every YAML file is read through `load_yaml`, which turns a missing file or a syntax error
-into one FactsheetsError line naming the file and the line.
+Every YAML file is read through `load_yaml` (or `read_source`, which also records the line
+of every key), which turns a missing file or a syntax error into one FactsheetsError line
+naming the file and the line. The folder read is the configuration in use
+(`paths.config_dir()`: `--config DIR`, FACTSHEETS_CONFIG, or the shipped defaults).
+
+Texts: `texts.yaml` holds the year-neutral texts; its `editions:` section holds, per year of
+the data, the texts bound to that edition (the context paragraphs…) and its publication
+date. `sheet_texts(year)` gives the texts of one year's sheets. Which `{placeholders}` a text
+may use is declared once, in PLACEHOLDERS (checked by `factsheets check`).
 """
 
 from __future__ import annotations
 
+import datetime
+import fnmatch
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import paths
 from .errors import FactsheetsError
-from .paths import CONFIG_DIR
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read_text(path: Path, missing: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FactsheetsError(f"{path} : {missing}") from None
+    except UnicodeDecodeError as error:
+        raise FactsheetsError(f"{path} : texte non UTF-8 ({error.reason} à l'octet {error.start}) ; enregistrez-le en UTF-8") from None
+    except IsADirectoryError:
+        raise FactsheetsError(f"{path} : c'est un dossier, un fichier YAML est attendu") from None
+    except OSError as error:
+        raise FactsheetsError(f"{path} : lecture impossible ({error.strerror})") from None
+
+
+def _syntax_error(path: Path, error: yaml.YAMLError) -> FactsheetsError:
+    mark = getattr(error, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return FactsheetsError(f"{where} : YAML invalide ({problem}) ; corrigez la syntaxe à cette ligne")
 
 
 def load_yaml(path: Path) -> Any:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FactsheetsError(f"{path} : fichier introuvable") from None
-    except UnicodeDecodeError as error:
-        raise FactsheetsError(f"{path} : texte non UTF-8 ({error.reason} à l'octet {error.start}) ; enregistrez-le en UTF-8") from None
-    except OSError as error:
-        raise FactsheetsError(f"{path} : lecture impossible ({error.strerror})") from None
+    text = _read_text(path, "fichier introuvable")
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise FactsheetsError(f"{where} : YAML invalide ({problem}) ; corrigez la syntaxe à cette ligne") from None
+        raise _syntax_error(path, error) from None
 
 
 def load_mapping(path: Path) -> dict[str, Any]:
@@ -49,13 +71,188 @@ def require(mapping: dict[str, Any], key: str, source: Path | str) -> Any:
     return mapping[key]
 
 
-@lru_cache(maxsize=None)
-def settings(config_dir: Path = CONFIG_DIR) -> dict[str, Any]:
-    """config/settings.yaml: colours, sizes, top-N, fonts, metadata, allowed extra codes."""
-    return load_mapping(Path(config_dir) / "settings.yaml")
+# -- YAML with the line of every key ----------------------------------------------------------
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, line: int, first_line: int):
+        super().__init__(key)
+        self.key, self.line, self.first_line = key, line, first_line
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML loader that refuses a key given twice in the same mapping.
+
+    Plain `yaml.safe_load` keeps the last of two equal keys silently, which would drop a
+    department or a product without a word.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # unhashable key: the base constructor reports it
+                break
+            line = key_node.start_mark.line + 1
+            if first is not None:
+                raise _DuplicateKey(key, line, first)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed YAML file with the line of each key (list items by their index)."""
+
+    path: Path
+    data: Any
+    lines: dict[tuple, int]
+
+    def where(self, *keys: Any) -> str:
+        """'file:line' of the deepest of `keys` whose line is known, else 'file'."""
+        for depth in range(len(keys), 0, -1):
+            line = self.lines.get(tuple(keys[:depth]))
+            if line is not None:
+                return f"{self.path}:{line}"
+        return str(self.path)
+
+
+def _index_lines(node: yaml.Node, data: Any, prefix: tuple, lines: dict[tuple, int], depth: int) -> None:
+    if depth == 0:
+        return
+    if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
+        for (key_node, value_node), key in zip(node.value, data):
+            lines[prefix + (key,)] = key_node.start_mark.line + 1
+            _index_lines(value_node, data[key], prefix + (key,), lines, depth - 1)
+    elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
+        for index, (item_node, item) in enumerate(zip(node.value, data)):
+            lines[prefix + (index,)] = item_node.start_mark.line + 1
+            _index_lines(item_node, item, prefix + (index,), lines, depth - 1)
+
+
+def read_source(path: Path, *, depth: int = 2, missing: str = "fichier introuvable",
+                duplicate_what: str = "la clé") -> Source:
+    """Parse `path` strictly (duplicate keys refused), recording key lines `depth` levels deep."""
+    path = Path(path)
+    text = _read_text(path, missing)
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except _DuplicateKey as duplicate:
+        raise FactsheetsError(
+            f"{path}:{duplicate.line} : {duplicate_what} « {duplicate.key} » figure deux fois (d'abord à la ligne "
+            f"{duplicate.first_line}) ; gardez une seule entrée{' par code' if duplicate_what == 'le code' else ''}"
+        ) from None
+    except yaml.YAMLError as error:
+        raise _syntax_error(path, error) from None
+    finally:
+        loader.dispose()
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _index_lines(node, data, (), lines, depth)
+    return Source(path, data, lines)
+
+
+# -- settings and texts ------------------------------------------------------------------------
+def _folder(config_dir: Path | None) -> Path:
+    return Path(config_dir) if config_dir is not None else paths.config_dir()
+
+
+def settings(config_dir: Path | None = None) -> dict[str, Any]:
+    """settings.yaml of the configuration in use: colours, sizes, top-N, fonts, metadata, codes."""
+    return _cached_mapping(_folder(config_dir) / "settings.yaml")
+
+
+def texts(config_dir: Path | None = None) -> dict[str, Any]:
+    """texts.yaml of the configuration in use: every fixed French text of the sheet."""
+    return _cached_mapping(_folder(config_dir) / "texts.yaml")
 
 
 @lru_cache(maxsize=None)
-def texts(config_dir: Path = CONFIG_DIR) -> dict[str, Any]:
-    """config/texts.yaml: every fixed French text of the sheet, with {placeholders}."""
-    return load_mapping(Path(config_dir) / "texts.yaml")
+def _cached_mapping(path: Path) -> dict[str, Any]:
+    return load_mapping(path)
+
+
+# -- editions ----------------------------------------------------------------------------------
+EDITIONS_KEY = "editions"
+PUBLICATION_DATE_KEY = "publication_date"
+
+
+@dataclass(frozen=True)
+class Edition:
+    year: int
+    publication_date: datetime.date | None  # None: no edition for that year (year-neutral texts)
+
+
+def edition_of(all_texts: dict[str, Any], year: int) -> Edition:
+    entry = (all_texts.get(EDITIONS_KEY) or {}).get(year)
+    date = entry.get(PUBLICATION_DATE_KEY) if isinstance(entry, dict) else None
+    if isinstance(date, str):
+        date = datetime.date.fromisoformat(date)
+    return Edition(year, date if isinstance(date, datetime.date) else None)
+
+
+def _overlay(base: Any, override: Any) -> Any:
+    """`override` laid over `base`: mappings merged key by key, anything else replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _overlay(base.get(key), value)
+        return merged
+    return override
+
+
+def sheet_texts(year: int, all_texts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The texts of the sheets of `year`: the year-neutral texts with that year's edition laid
+    over them (its texts replace the neutral ones key by key). Without an edition for `year`,
+    the year-neutral texts (`factsheets check` warns)."""
+    all_texts = texts() if all_texts is None else all_texts
+    edition = (all_texts.get(EDITIONS_KEY) or {}).get(year)
+    neutral = {key: value for key, value in all_texts.items() if key != EDITIONS_KEY}
+    if not isinstance(edition, dict):
+        return neutral
+    overrides = {key: value for key, value in edition.items() if key != PUBLICATION_DATE_KEY}
+    return _overlay(neutral, overrides)
+
+
+def pdf_timestamp(edition: Edition) -> datetime.datetime | None:
+    """The PDF creation date: the edition's publication date (noon UTC, so that the date
+    reads the same in every time zone); None leaves it to ReportLab (SOURCE_DATE_EPOCH or its
+    fixed date)."""
+    import os
+
+    if os.environ.get("SOURCE_DATE_EPOCH", "").strip() or edition.publication_date is None:
+        return None
+    day = edition.publication_date
+    return datetime.datetime(day.year, day.month, day.day, 12, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+# -- placeholders ------------------------------------------------------------------------------
+# Placeholders every sheet text may use (filled by layout.SheetBuilder for every sheet).
+SHEET_PLACEHOLDERS = frozenset({"department", "code", "region", "year", "next_year"})
+
+# Further placeholders by text key: a dotted path in texts.yaml, list items as `*`, shell-style
+# patterns allowed. A module that fills more values into its texts adds its entry here with
+# `allow_placeholders` (and `factsheets check` then accepts them).
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "*.total": frozenset({"total"}),
+    "*.share_region": frozenset({"share_region"}),
+    "*.share_nation": frozenset({"share_nation"}),
+    "practical.blocks.*.paragraph": frozenset({"email"}),
+    "footer.page": frozenset({"page"}),
+}
+
+
+def allow_placeholders(pattern: str, names: set[str] | frozenset[str]) -> None:
+    """Declare that the texts matching `pattern` (e.g. 'evolution.*') may use `names`."""
+    PLACEHOLDERS[pattern] = PLACEHOLDERS.get(pattern, frozenset()) | frozenset(names)
+
+
+def allowed_placeholders(key_path: str) -> frozenset[str]:
+    """Placeholders the text at `key_path` ('exports.total', 'practical.blocks.*.paragraph') may use."""
+    allowed = set(SHEET_PLACEHOLDERS)
+    for pattern, names in PLACEHOLDERS.items():
+        if fnmatch.fnmatchcase(key_path, pattern):
+            allowed |= names
+    return frozenset(allowed)

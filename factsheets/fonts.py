@@ -1,9 +1,11 @@
-"""Font registration: the Open Sans family for ReportLab, matplotlib and svglib, once per process.
+"""Font registration: the Open Sans family for ReportLab and matplotlib, once per process.
 
-The sheet body, the charts and any SVG drawn through svglib (e.g. a logo dropped in
-`assets/`) all use the same embedded TrueType files from `fonts/`, so the PDF carries one
-font family only. Call `register_fonts(settings)` once before laying out or drawing; later
-calls with the same configuration return the same names without touching the disk.
+The sheet body and the charts use the same embedded TrueType files from `fonts/`, so the
+PDF carries one font family only; matplotlib is pointed at the same files for figures
+with axes. Call `register_pdf_fonts(settings)` (a sheet needs nothing else) or
+`register_fonts(settings)` once before laying out or drawing; later calls with the same
+configuration return the same names without touching the disk. (The matplotlib -> SVG ->
+svglib route is only measured, in benchmarks/peer_matplotlib.py, which maps svglib's fonts.)
 """
 
 from __future__ import annotations
@@ -22,28 +24,10 @@ from .errors import FactsheetsError
 # settings.yaml `fonts:` keys of the five faces, in registration order.
 FACES = ("regular", "bold", "italic", "bold_italic", "semibold")
 
-# CSS font-weight values an SVG may carry, and the face each one resolves to.
-_SVG_WEIGHTS = {
-    "normal": "regular",
-    "lighter": "regular",
-    "100": "regular",
-    "200": "regular",
-    "300": "regular",
-    "400": "regular",
-    "500": "regular",
-    "600": "semibold",
-    "bold": "bold",
-    "bolder": "bold",
-    "700": "bold",
-    "800": "bold",
-    "900": "bold",
-}
-_SVG_STYLES = ("normal", "italic", "oblique")
-
 
 @dataclass(frozen=True)
 class FontNames:
-    """ReportLab names of the registered faces, and the family name SVG and matplotlib use."""
+    """ReportLab names of the registered faces, and the family name matplotlib uses."""
 
     family: str
     regular: str
@@ -82,15 +66,17 @@ def _fonts_section(settings: dict) -> dict:
 
 
 def font_files(settings: dict, fonts_dir: Path | None = None) -> dict[str, Path]:
-    """Face key -> TTF path, from `fonts:` in settings.yaml, relative to paths.FONTS_DIR."""
+    """Face key -> TTF path, from `fonts:` in settings.yaml: absolute, or a name looked up in
+    the user's `fonts/` folder then the shipped fonts (paths.font_dirs), or in `fonts_dir`."""
     section = _fonts_section(settings)
-    folder = Path(fonts_dir) if fonts_dir is not None else paths.FONTS_DIR
+    folders = (Path(fonts_dir),) if fonts_dir is not None else paths.font_dirs()
     files = {}
     for key in FACES:
         name = section.get(key)
         if not name:
             raise FactsheetsError(f"config/settings.yaml : clé « fonts.{key} » manquante (le nom du fichier TTF de ce style)")
-        files[key] = folder / str(name)
+        candidates = [folder / str(name) for folder in folders]
+        files[key] = next((path for path in candidates if path.is_file()), candidates[-1])
     return files
 
 
@@ -106,7 +92,7 @@ def register_pdf_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNam
     """Register the font family for ReportLab only; idempotent per process.
 
     All a sheet needs (its charts are ReportLab drawings): render processes call this and
-    skip matplotlib and svglib, whose set-up costs ~0.5 s per process.
+    skip matplotlib, whose set-up costs ~0.5 s per process.
     A missing or unreadable TTF file is a FactsheetsError naming the path.
     """
     names = FontNames.from_settings(settings)
@@ -129,7 +115,7 @@ def register_pdf_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNam
 
 
 def register_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
-    """Register the font family for ReportLab, matplotlib and svglib; idempotent per process.
+    """Register the font family for ReportLab and matplotlib; idempotent per process.
 
     A missing or unreadable TTF file is a FactsheetsError naming the path.
     """
@@ -138,13 +124,6 @@ def register_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
     key = _registration_key(names, files)
     if key in _registered and names.is_registered():
         return _registered[key]
-    _register_svglib(names, files)
-    # svglib re-registers the files as plain TTFonts: put the subset-tagging faces back.
-    for face in FACES:
-        if not isinstance(pdfmetrics.getFont(names.face(face)), TaggedTTFont):
-            _register_reportlab_face(names.face(face), files[face])
-    # Again: registering a TTF resets its bold/italic mapping to itself (svglib re-registers).
-    _register_family(names)
     _register_matplotlib(names, files)
     _registered[key] = names
     return names
@@ -188,26 +167,6 @@ def _register_reportlab_face(name: str, path: Path) -> None:
         pdfmetrics.registerFont(TaggedTTFont(name, str(path)))
     except (TTFError, OSError) as error:
         raise FactsheetsError(f"{path} : police TrueType inutilisable ({error}) ; remplacez le fichier") from None
-
-
-def _register_svglib(names: FontNames, files: dict[str, Path]) -> None:
-    """Map the SVG family (any case, any weight, italic or not) onto the registered faces.
-
-    Every CSS weight is mapped explicitly: an unmapped one would make svglib ask fontconfig
-    and silently pick some system font instead of the embedded one.
-    """
-    from svglib.fonts import get_global_font_map
-
-    font_map = get_global_font_map()
-    for weight, upright_face in _SVG_WEIGHTS.items():
-        for style in _SVG_STYLES:
-            face = upright_face if style == "normal" else ("bold_italic" if upright_face == "bold" else "italic")
-            # svglib (re)registers the file under `rlgFontName`: the same name, the same file.
-            registered, _ = font_map.register_font(
-                names.family, str(files[face]), weight, style, rlgFontName=names.face(face)
-            )
-            if registered is None:
-                raise FactsheetsError(f"{files[face]} : svglib n'a pas pu charger cette police ; remplacez le fichier")
 
 
 def _register_matplotlib(names: FontNames, files: dict[str, Path]) -> None:

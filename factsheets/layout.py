@@ -6,6 +6,7 @@ the PDF bytes. Nothing here computes a number or draws a chart: it places them.
 
 from __future__ import annotations
 
+import datetime
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from reportlab.platypus import (
 from .fonts import FontNames
 from .model import DepartmentIndicators
 from .numbers import format_millions, format_share_of_nation, format_share_of_region
+from .pdfdate import dated_canvas
 
 # Fixed bytes for the same input: no creation date, no random document id.
 rl_config.invariant = 1
@@ -169,7 +171,10 @@ class FittedDrawing(Flowable):
         self.canv.saveState()
         self.canv.translate(self._offset, 0)
         self.canv.scale(self.scale, self.scale)
-        renderPDF.draw(self.drawing, self.canv, 0, 0, showBoundary=False)
+        if hasattr(self.drawing, "draw_on"):  # a CanvasChart writes itself onto the canvas
+            self.drawing.draw_on(self.canv)
+        else:
+            renderPDF.draw(self.drawing, self.canv, 0, 0, showBoundary=False)
         self.canv.restoreState()
 
 
@@ -533,8 +538,10 @@ def build_sheet(
     settings: dict[str, Any],
     logos: Logos = Logos(),
     synthetic: bool = False,
+    created: datetime.datetime | None = None,
 ) -> bytes:
-    """The whole sheet as PDF bytes (deterministic for the same arguments)."""
+    """The whole sheet as PDF bytes (deterministic for the same arguments); `created` is the
+    date the PDF says it was made (the edition's publication date)."""
     builder = SheetBuilder(indicators, charts, texts, fonts, settings, logos, synthetic)
     metadata = texts["metadata"]
     buffer = io.BytesIO()
@@ -564,5 +571,5 @@ def build_sheet(
         PageTemplate(id="cover", frames=[frame], onPage=builder.draw_footer),
         PageTemplate(id="body", frames=[frame], onPage=builder.draw_footer),
     ])
-    doc.build(builder.story())
+    doc.build(builder.story(), canvasmaker=dated_canvas(created))
     return buffer.getvalue()

@@ -1,20 +1,130 @@
-"""Where the project's shipped files live (config, fonts, assets, bundled sample).
+"""Where the shipped files live (default config, fonts, assets, bundled sample), and which
+configuration folder is in use.
 
-The tool is installed in editable mode from its repository (see README), so every shipped
-file is found relative to the repository root. FACTSHEETS_HOME overrides that root.
+Shipped files: an installed package (`pip install .`, `pipx install .`) carries them inside
+itself (pyproject.toml maps the repository's `config/`, `fonts/`, `assets/` and
+`data/sample/` to `factsheets/_config`, `_fonts`, `_assets`, `_sample`); a source checkout
+(editable install, `python -m factsheets` from the clone) reads them from the repository.
+
+Configuration in use: the folder given by `--config DIR` or the FACTSHEETS_CONFIG
+environment variable (the CLI sets the variable for `--config`, so helper processes see the
+same folder), else the shipped defaults. A user folder made by `factsheets init DIR` has the
+same layout as the shipped one: settings.yaml, texts.yaml, mail.yaml, reference/,
+profiles/, assets/.
+
+The upper-case names below (CONFIG_DIR, REFERENCE_DIR, PROFILES_DIR, ASSETS_DIR,
+MAIL_CONFIG, TERRITOIRES_INDUSTRIE_FILE) are computed on each access (`paths.CONFIG_DIR`), so they always name the
+folder in use; `from .paths import CONFIG_DIR` takes the value at import time. Code that
+may run after the configuration changes calls the functions instead.
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
-PROJECT_ROOT = Path(os.environ.get("FACTSHEETS_HOME", Path(__file__).resolve().parent.parent))
-CONFIG_DIR = PROJECT_ROOT / "config"
-REFERENCE_DIR = CONFIG_DIR / "reference"
-PROFILES_DIR = CONFIG_DIR / "profiles"
-TERRITOIRES_INDUSTRIE_FILE = REFERENCE_DIR / "territoires_industrie.yaml"
-FONTS_DIR = PROJECT_ROOT / "fonts"
-ASSETS_DIR = PROJECT_ROOT / "assets"
-SAMPLE_DATA = PROJECT_ROOT / "data" / "sample" / "commerce-exterieur-synthetique.parquet"
+CONFIG_VARIABLE = "FACTSHEETS_CONFIG"
+# Older override, kept for existing set-ups: FACTSHEETS_HOME=DIR means FACTSHEETS_CONFIG=DIR/config.
+HOME_VARIABLE = "FACTSHEETS_HOME"
+
+_PACKAGE_DIR = Path(str(resources.files("factsheets")))
+# Installed: factsheets/_config exists. Source checkout: the repository root holds config/.
+_INSTALLED = (_PACKAGE_DIR / "_config").is_dir()
+
+
+def _shipped(installed_name: str, repository_path: str) -> Path:
+    return _PACKAGE_DIR / installed_name if _INSTALLED else _PACKAGE_DIR.parent / repository_path
+
+
+DEFAULT_CONFIG_DIR = _shipped("_config", "config")
+DEFAULT_ASSETS_DIR = _shipped("_assets", "assets")
+FONTS_DIR = _shipped("_fonts", "fonts")
+SAMPLE_DATA = _shipped("_sample", "data/sample") / "commerce-exterieur-synthetique.parquet"
+# Relative to the current folder (documented in `factsheets render --help`).
 DEFAULT_OUTPUT_DIR = Path("output")
+
+# Files of a configuration folder, relative to it (what `check` and `init` go through).
+CONFIG_FILES = ("settings.yaml", "texts.yaml", "mail.yaml")
+CONFIG_SUBFOLDERS = ("reference", "profiles", "assets")
+
+
+def user_config_dir() -> Path | None:
+    """The folder from --config / FACTSHEETS_CONFIG, or None for the shipped defaults."""
+    value = os.environ.get(CONFIG_VARIABLE, "").strip()
+    if value:
+        return Path(value).expanduser().resolve()
+    home = os.environ.get(HOME_VARIABLE, "").strip()
+    return Path(home).expanduser().resolve() / "config" if home else None
+
+
+def use_config_dir(folder: Path | None) -> None:
+    """Make `folder` the configuration in use, for this process and the processes it starts."""
+    if folder is None:
+        os.environ.pop(CONFIG_VARIABLE, None)
+    else:
+        os.environ[CONFIG_VARIABLE] = str(Path(folder).expanduser().resolve())
+
+
+def config_dir() -> Path:
+    return user_config_dir() or DEFAULT_CONFIG_DIR
+
+
+def reference_dir() -> Path:
+    return config_dir() / "reference"
+
+
+def profiles_dir() -> Path:
+    return config_dir() / "profiles"
+
+
+def assets_dir() -> Path:
+    user = user_config_dir()
+    return user / "assets" if user is not None else DEFAULT_ASSETS_DIR
+
+
+def territoires_industrie_file() -> Path:
+    return reference_dir() / "territoires_industrie.yaml"
+
+
+def mail_config() -> Path:
+    return config_dir() / "mail.yaml"
+
+
+def settings_base_dir() -> Path:
+    """The folder relative paths in settings.yaml start from (logos: `assets/logo.png`):
+    the user's configuration folder, or the folder holding the shipped config/ and assets/."""
+    return user_config_dir() or DEFAULT_ASSETS_DIR.parent
+
+
+def font_dirs() -> tuple[Path, ...]:
+    """Where font files named in settings.yaml are looked for: the user's `fonts/`, then the
+    shipped fonts."""
+    user = user_config_dir()
+    return (user / "fonts", FONTS_DIR) if user is not None else (FONTS_DIR,)
+
+
+_DYNAMIC = {
+    "CONFIG_DIR": config_dir,
+    "REFERENCE_DIR": reference_dir,
+    "PROFILES_DIR": profiles_dir,
+    "ASSETS_DIR": assets_dir,
+    "MAIL_CONFIG": mail_config,
+    "TERRITOIRES_INDUSTRIE_FILE": territoires_industrie_file,
+}
+
+
+def __getattr__(name: str) -> Path:
+    try:
+        return _DYNAMIC[name]()
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def logo_path(value: object) -> Path | None:
+    """A logo named in settings.yaml `logos:`: absolute, or relative to `settings_base_dir()`
+    (`assets/logo.png`); None when none is configured."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    path = Path(str(value)).expanduser()
+    return path if path.is_absolute() else settings_base_dir() / path

@@ -12,21 +12,25 @@ department pointing to an unknown region.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import pycountry
-import yaml
 
-from .config import settings
+from . import paths
+from .config import Source as _Source
+from .config import read_source, settings
 from .errors import FactsheetsError
-from .paths import CONFIG_DIR, REFERENCE_DIR
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEPARTMENT_CODE = re.compile(r"^(0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5]|2A|2B|97[12346])$")
 REGION_CODE = re.compile(r"^[0-9]{2}$")
@@ -34,89 +38,11 @@ PRODUCT_CODE = re.compile(r"^[A-Z][0-9]{2}[A-Z]$")
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 SHORT_LABEL_MAX = 26
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: Any, line: int, first_line: int):
-        super().__init__(key)
-        self.key, self.line, self.first_line = key, line, first_line
-
-
-class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe YAML loader that refuses a key given twice in the same mapping.
-
-    Plain `yaml.safe_load` keeps the last of two equal keys silently, which would drop a
-    department or a product without a word.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                first = seen.get(key)
-            except TypeError:  # unhashable key: the base constructor reports it
-                break
-            line = key_node.start_mark.line + 1
-            if first is not None:
-                raise _DuplicateKey(key, line, first)
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-@dataclass(frozen=True)
-class _Source:
-    """A parsed YAML file with the line of each mapping key (two levels deep)."""
-
-    path: Path
-    data: Any
-    lines: dict[tuple, int]
-
-    def where(self, *keys: Any) -> str:
-        line = self.lines.get(tuple(keys))
-        return f"{self.path}:{line}" if line is not None else str(self.path)
-
-
-def _index_lines(node: yaml.Node, data: Any, prefix: tuple, lines: dict[tuple, int], depth: int) -> None:
-    if depth == 0 or not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
-        return
-    for (key_node, value_node), key in zip(node.value, data):
-        lines[prefix + (key,)] = key_node.start_mark.line + 1
-        _index_lines(value_node, data[key], prefix + (key,), lines, depth - 1)
+_MISSING_TABLE = "table de référence introuvable ; restaurez-la (factsheets init DIR en écrit une copie)"
 
 
 def _read_source(path: Path) -> _Source:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FactsheetsError(
-            f"{path} : table de référence introuvable ; restaurez-la depuis le dépôt factsheets"
-        ) from None
-    except UnicodeDecodeError as error:
-        raise FactsheetsError(f"{path} : texte non UTF-8 ({error.reason} à l'octet {error.start}) ; enregistrez-le en UTF-8") from None
-    except OSError as error:
-        raise FactsheetsError(f"{path} : lecture impossible ({error.strerror})") from None
-    loader = _StrictLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except _DuplicateKey as duplicate:
-        raise FactsheetsError(
-            f"{path}:{duplicate.line} : le code « {duplicate.key} » figure deux fois (d'abord à la ligne "
-            f"{duplicate.first_line}) ; gardez une seule entrée par code"
-        ) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise FactsheetsError(f"{where} : YAML invalide ({problem}) ; corrigez la syntaxe à cette ligne") from None
-    finally:
-        loader.dispose()
-    lines: dict[tuple, int] = {}
-    if node is not None:
-        _index_lines(node, data, (), lines, depth=2)
-    return _Source(path, data, lines)
+    return read_source(path, depth=2, missing=_MISSING_TABLE, duplicate_what="le code")
 
 
 def _mapping(source: _Source, value: Any, *keys: Any, what: str) -> dict:
@@ -324,16 +250,40 @@ class Reference:
         given; None means every department, in code order. An unknown code raises, naming it."""
         if typed is None:
             return list(self._departments)
-        codes = [normalize_department_code(text) for text in typed]
-        for code in codes:
-            self.department(code)
-        return list(dict.fromkeys(codes))
+        return list(dict.fromkeys(self.resolve_department(text) for text in typed))
+
+    def resolve_department(self, typed: str) -> str:
+        """The INSEE code of a department typed as a code ('2', '02', '2a') or as its name,
+        case, accents and punctuation ignored ('aisne', 'Côtes-d'Armor', 'cotes d armor')."""
+        code = normalize_department_code(typed)
+        if code in self._departments:
+            return code
+        if not hasattr(self, "_by_name"):
+            by_name = {}
+            for code, name, _ in self._departments.values():
+                key = name_key(name)
+                by_name[key] = code
+                by_name.setdefault(re.sub(r"^(la|le|les|l) ", "", key), code)  # "Réunion" for "La Réunion"
+            object.__setattr__(self, "_by_name", by_name)
+        found = self._by_name.get(name_key(str(typed)))
+        if found is None:
+            raise FactsheetsError(
+                f"département inconnu « {str(typed).strip()} » ; indiquez un code INSEE (02, 2A, 971) ou un nom "
+                "(Aisne, Côtes-d'Armor) ; la liste : factsheets departements"
+            )
+        return found
 
     def region_name(self, code: str) -> str:
         try:
             return self._regions[code]
         except (KeyError, TypeError):
             raise FactsheetsError(f"région inconnue « {code} » ; utilisez un code de région INSEE comme 32") from None
+
+
+def name_key(text: str) -> str:
+    """A name reduced for matching: no accents, lower case, words only ('cotes d armor')."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(re.findall(r"[a-z0-9]+", plain))
 
 
 def normalize_department_code(text: str) -> str:
@@ -348,19 +298,42 @@ def normalize_department_code(text: str) -> str:
 
 
 def _frame(rows: list[tuple], columns: list[str]) -> pl.DataFrame:
+    import polars as pl  # here only: `factsheets check` reads the tables without Polars
+
     return pl.DataFrame(rows, schema={name: pl.String for name in columns}, orient="row").sort("code")
 
 
-@lru_cache(maxsize=None)
-def load_reference(reference_dir: Path = REFERENCE_DIR, config_dir: Path = CONFIG_DIR) -> Reference:
-    """Read and check every reference table once per process."""
-    reference_dir, config_dir = Path(reference_dir), Path(config_dir)
+@dataclass(frozen=True)
+class ReferenceTables:
+    """The reference tables as read and checked, before any Polars frame is built."""
+
+    regions: dict[str, str]
+    departments: list[tuple[str, str, str, str]]  # code, name, region, INSEE "type de nom en clair"
+    products: list[tuple[str, str, str]]
+    countries: dict[str, str]
+    territoires: dict[str, tuple[str, ...]]
+
+
+def read_tables(reference_dir: Path | None = None) -> ReferenceTables:
+    """Read and check the reference tables (no Polars: `factsheets check` uses this)."""
+    reference_dir = Path(reference_dir) if reference_dir is not None else paths.reference_dir()
     regions = _load_regions(reference_dir / "regions.yaml")
     departments = _load_departments(reference_dir / "departments.yaml", regions)
     department_codes = {code for code, *_ in departments}
-    products = _load_products(reference_dir / "products.yaml")
-    countries = _load_countries(reference_dir / "countries.yaml")
-    territoires = _load_territoires(reference_dir / "territoires_industrie.yaml", department_codes)
+    return ReferenceTables(
+        regions=regions,
+        departments=departments,
+        products=_load_products(reference_dir / "products.yaml"),
+        countries=_load_countries(reference_dir / "countries.yaml"),
+        territoires=_load_territoires(reference_dir / "territoires_industrie.yaml", department_codes),
+    )
+
+
+def _read_reference(reference_dir: Path, config_dir: Path) -> Reference:
+    tables = read_tables(reference_dir)
+    regions, departments, products, countries, territoires = (
+        tables.regions, tables.departments, tables.products, dict(tables.countries), tables.territoires)
+    department_codes = {code for code, *_ in departments}
     unallocated, extra_products, extra_countries = _settings_codes(config_dir, department_codes)
 
     product_rows = {code: (code, label, short) for code, label, short in products}
@@ -375,3 +348,14 @@ def load_reference(reference_dir: Path = REFERENCE_DIR, config_dir: Path = CONFI
         unallocated_departments=unallocated,
         department_tncc={code: tncc for code, _, _, tncc in departments},
     )
+
+
+_cached_reference = lru_cache(maxsize=None)(_read_reference)
+
+
+@functools.wraps(_read_reference)
+def load_reference(reference_dir: Path | None = None, config_dir: Path | None = None) -> Reference:
+    """Read and check every reference table once per process (per configuration folder)."""
+    reference_dir = Path(reference_dir) if reference_dir is not None else paths.reference_dir()
+    config_dir = Path(config_dir) if config_dir is not None else paths.config_dir()
+    return _cached_reference(reference_dir, config_dir)

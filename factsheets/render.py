@@ -18,7 +18,8 @@ Who does what with `--workers N` (benchmarks/bench_render.py measures it):
   list, the main process from the back, each claiming a sheet just before drawing it (see
   _Claims), so the work balances itself to within one sheet and each process meets a
   region's departments in a row.
-- Region and France charts are drawn once per process and reused for every sheet.
+- Region and France charts are built once per process and reused for every sheet; their
+  shapes' PDF operators are formatted once too (charts.vector.CanvasChart).
 
 A sheet is a pure function of its indicators and the config: the same bytes whichever
 process renders it, alone or in bulk.
@@ -34,6 +35,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import unicodedata
 from functools import partial
 from collections.abc import Callable, Sequence
@@ -129,22 +131,31 @@ class SheetDrawer:
         self.fonts = register_pdf_fonts(self.settings)
         self.logos = _find_logos(self.settings)
         self._area_charts: dict[tuple[str, str, str], tuple] = {}
+        self._editions: dict[int, tuple] = {}
+
+    def edition(self, year: int) -> tuple[dict, object]:
+        """The texts of `year`'s sheets and their PDF creation date (see config.sheet_texts)."""
+        if year not in self._editions:
+            from .config import edition_of, pdf_timestamp, sheet_texts
+
+            self._editions[year] = (sheet_texts(year, self.texts), pdf_timestamp(edition_of(self.texts, year)))
+        return self._editions[year]
 
     def _shared_sankeys(self, area, size: str = "region") -> tuple:
         """Export and import Sankeys of a region or the nation, drawn once per process and size."""
-        from .charts import sankey_chart
+        from .charts import sankey_marks
 
         key = (area.level, area.territory.code, size)
         if key not in self._area_charts:
             self._area_charts[key] = (
-                sankey_chart(area.exports, self.settings, size=size),
-                sankey_chart(area.imports, self.settings, size=size),
+                sankey_marks(area.exports, self.settings, size=size),
+                sankey_marks(area.imports, self.settings, size=size),
             )
         return self._area_charts[key]
 
     def draw(self, ind, synthetic: bool) -> bytes:
         """The PDF bytes of one sheet."""
-        from .charts import balance_chart, sankey_chart, treemap_chart
+        from .charts import balance_chart, sankey_marks, treemap_chart
         from .layout import SheetCharts, build_sheet
 
         region_export, region_import = self._shared_sankeys(ind.region_flows)
@@ -156,15 +167,16 @@ class SheetDrawer:
             balance=balance_chart(ind.balance_countries, self.settings),
             treemap=treemap_chart(ind.local.imports, ind.local.exports, self.settings),
             treemap_at_height=partial(treemap_chart, ind.local.imports, ind.local.exports, self.settings),
-            export_sankey=sankey_chart(ind.local.exports, self.settings),
-            import_sankey=sankey_chart(ind.local.imports, self.settings),
+            export_sankey=sankey_marks(ind.local.exports, self.settings),
+            import_sankey=sankey_marks(ind.local.imports, self.settings),
             region_export_sankey=region_export,
             region_import_sankey=region_import,
             nation_export_sankey=nation_export,
             nation_import_sankey=nation_import,
             evolution=self._evolution_chart(ind),
         )
-        return build_sheet(ind, charts, self.texts, self.fonts, self.settings, self.logos, synthetic)
+        year_texts, created = self.edition(ind.year)
+        return build_sheet(ind, charts, year_texts, self.fonts, self.settings, self.logos, synthetic, created)
 
     def _evolution_chart(self, ind):
         """The evolution page's chart, or None when the page is not asked for or has one year."""
@@ -225,14 +237,14 @@ class SheetRenderer(SheetDrawer):
 
 
 def _find_logos(settings: dict):
+    """The logo files of settings.yaml `logos:` (`factsheets check` has made sure they exist)."""
     from .layout import Logos
-    from .paths import PROJECT_ROOT
+    from .paths import logo_path
 
     configured = settings.get("logos") or {}
     found = {}
     for key in ("government", "agency"):
-        name = configured.get(key)
-        path = (PROJECT_ROOT / name) if name else None
+        path = logo_path(configured.get(key))
         found[key] = path if path is not None and path.is_file() else None
     return Logos(**found)
 
@@ -343,10 +355,53 @@ _helper_areas = _SharedAreas()
 _helper_claims: _Claims | None = None
 
 
-def _init_helper(claims: _Claims | None = None, options: SheetOptions = SheetOptions()) -> None:
+class _ParentGone(BaseException):
+    """Raised in a helper drawing a sheet when the main process has ended: unwinds the
+    sheet's temporary file (files.atomic_file), then the helper exits."""
+
+
+_helper_busy = False
+
+
+def _end_with_parent(parent_pid: int) -> None:
+    """Make this helper end when the main process ends, however it ends (even SIGKILL).
+
+    On Linux the kernel sends SIGTERM when the parent dies (PR_SET_PDEATHSIG); a thread
+    watching the parent's pid does the same elsewhere, and covers a parent gone already.
+    """
+    def on_term(signum, frame):
+        if _helper_busy:
+            raise _ParentGone()
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, on_term)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watch thread below still ends the helper
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=watch, name="factsheets-parent-watch", daemon=True).start()
+
+
+def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None,
+                 options: SheetOptions = SheetOptions()) -> None:
     """Load config, texts and fonts once. Never raises: a failure is reported with each sheet."""
     global _helper, _helper_error, _helper_claims
     _helper_claims = claims
+    if parent_pid is not None:
+        _end_with_parent(parent_pid)
     # Ctrl-C is the main process's to handle: it stops handing out work and waits for the
     # sheets in progress (no traceback from the helpers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -371,7 +426,14 @@ def _render_in_helper(index: int, task: _HelperTask, synthetic: bool,
     code = task.local.department.code
     if _helper is None:
         return code, None, f"le processus de rendu n'a pas pu démarrer : {_helper_error}"
-    return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir))
+    global _helper_busy
+    _helper_busy = True
+    try:
+        return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir))
+    except _ParentGone:
+        os._exit(1)
+    finally:
+        _helper_busy = False
 
 
 def _helper_context():
@@ -390,7 +452,8 @@ def _start_helpers(count: int, options: SheetOptions) -> tuple[ProcessPoolExecut
         return None, None
     context = _helper_context()
     claims = _Claims(context)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper, initargs=(claims, options))
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper,
+                               initargs=(claims, os.getpid(), options))
     try:
         for _ in range(count):
             pool.submit(_helper_ready)
@@ -421,11 +484,15 @@ def render_departments(
     """
     out_dir = prepare_output_dir(out_dir)
     # Helpers are started before anything imports Polars (see _helper_context), never more
-    # processes than sheets (counted on the codes as typed: normalising needs the reference).
+    # processes than cores nor than sheets (counted on the codes as typed: normalising needs
+    # the reference): more would only compete for the same cores and memory.
     most_sheets = len(set(codes)) if codes is not None else workers
-    helpers = max(0, min(workers, most_sheets) - 1)
+    helpers = max(0, min(workers, most_sheets, default_workers()) - 1)
     pool, claims = _start_helpers(helpers, options)
     try:
+        from .check import preflight
+
+        preflight()  # a configuration mistake: one line, before any sheet (helpers start meanwhile)
         from .reference import load_reference  # imports Polars
 
         reference = load_reference()

@@ -1,13 +1,10 @@
-"""Font registration: ReportLab, svglib and matplotlib all resolve "Open Sans" to the shipped TTFs."""
+"""Font registration: ReportLab and matplotlib both resolve "Open Sans" to the shipped TTFs."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
-from reportlab.graphics import renderPDF
 from reportlab.lib.fonts import tt2ps
 from reportlab.pdfbase import pdfmetrics
 
@@ -50,46 +47,6 @@ def test_missing_fonts_key_is_named():
     broken = {"fonts": {key: value for key, value in settings()["fonts"].items() if key != "semibold"}}
     with pytest.raises(FactsheetsError, match="fonts.semibold"):
         register_fonts(broken)
-
-
-@pytest.mark.parametrize(
-    ("weight", "style", "face"),
-    [
-        ("normal", "normal", "regular"),
-        ("bold", "normal", "bold"),
-        ("700", "normal", "bold"),
-        ("600", "normal", "semibold"),
-        ("400", "italic", "italic"),
-        ("bold", "italic", "bold_italic"),
-    ],
-)
-def test_svglib_maps_the_family_to_the_registered_faces(fonts, weight, style, face):
-    from svglib.fonts import find_font
-
-    assert find_font("Open Sans", weight, style) == (fonts.face(face), True)
-    assert find_font("open sans", weight, style) == (fonts.face(face), True)
-
-
-def test_svg_text_becomes_embedded_open_sans(fonts):
-    """An SVG with text in 'Open Sans' (regular and bold) renders with the embedded TTFs only."""
-    from svglib.svglib import svg2rlg
-
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60">'
-        '<text x="5" y="20" style="font-family: \'Open Sans\'; font-size: 10px">États-Unis</text>'
-        '<text x="5" y="40" style="font-family: \'Open Sans\'; font-size: 10px; font-weight: 700">Autres</text>'
-        "</svg>"
-    )
-    drawing = svg2rlg(io.BytesIO(svg.encode()))
-    drawing.initialFontName = fonts.regular
-    buffer = io.BytesIO()
-    renderPDF.drawToFile(drawing, buffer)
-    reader = PdfReader(io.BytesIO(buffer.getvalue()))
-    text = reader.pages[0].extract_text()
-    assert "États-Unis" in text and "Autres" in text
-    fonts_used = reader.pages[0]["/Resources"]["/Font"]
-    base_names = sorted(str(font.get_object()["/BaseFont"]).split("+")[-1] for font in fonts_used.values())
-    assert base_names == [fonts.regular, fonts.bold]
 
 
 def test_matplotlib_uses_the_same_files(fonts):

@@ -782,7 +782,7 @@ def test_one_department_typed_twice_is_mailed_once(setup, server):
 
 
 def test_the_yaml_and_csv_examples_say_the_same():
-    from factsheets.paths import PROJECT_ROOT
+    from cli_helpers import PROJECT_ROOT
 
     books = [load_recipients(PROJECT_ROOT / "examples" / f"recipients.example.{kind}") for kind in ("yaml", "csv")]
     assert all(book.problems == [] for book in books)

@@ -16,7 +16,7 @@ import pytest
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 
-from factsheets.config import load_mapping
+from factsheets.config import load_mapping, sheet_texts
 from factsheets.paths import CONFIG_DIR
 
 TEXTS_PATH = CONFIG_DIR / "texts.yaml"
@@ -65,10 +65,11 @@ PLAIN_KEYS = {"government", "motto", "agency", "text", "prefix", "url", "email",
 
 @pytest.fixture(scope="module")
 def texts() -> dict[str, Any]:
-    return load_mapping(TEXTS_PATH)
+    """The texts of the 2024 sheets: the year-neutral texts with the 2024 edition laid over."""
+    return sheet_texts(2024, load_mapping(TEXTS_PATH))
 
 
-def sheet_texts(texts: dict[str, Any]) -> dict[str, Any]:
+def published_texts(texts: dict[str, Any]) -> dict[str, Any]:
     """The texts of the published sheet's pages (without the sections beyond it)."""
     return {key: value for key, value in texts.items() if key not in EXTRA_SECTIONS}
 
@@ -162,6 +163,12 @@ def test_extra_sections_document_their_placeholders():
             assert "{" + name + "}" in comment, (section, name)
 
 
+def test_year_neutral_texts_say_nothing_of_a_given_year():
+    neutral = sheet_texts(2023, load_mapping(TEXTS_PATH))
+    assert len(neutral["context"]["context"]) == 3
+    assert not any("surtaxes" in paragraph or "2025" in paragraph for paragraph in neutral["context"]["context"])
+
+
 def test_header_comment_lists_every_placeholder():
     header = TEXTS_PATH.read_text(encoding="utf-8").split("\ncover:")[0]
     assert all(line.startswith("#") for line in header.splitlines() if line.strip())
@@ -187,7 +194,7 @@ def test_markup_is_bold_only_and_parses(texts):
 @pytest.mark.parametrize("name", sorted(SHEETS))
 def test_every_sentence_of_the_published_sheet_is_in_the_texts(texts, name):
     sheet = SHEETS[name]
-    corpus = "\n".join(text for _, text in render(sheet_texts(texts), sheet))
+    corpus = "\n".join(text for _, text in render(published_texts(texts), sheet))
     units = extraction_units(read_extraction(name))
     assert len(units) > 60
     missing = [unit for unit in units if unit not in corpus and unit not in sheet["data"]]
@@ -198,7 +205,7 @@ def test_every_sentence_of_the_published_sheet_is_in_the_texts(texts, name):
 def test_every_text_taken_from_the_sheet_is_in_the_published_sheet(texts, name):
     sheet = SHEETS[name]
     published = extraction_text(read_extraction(name))
-    for path, text in render(sheet_texts(texts), sheet):
+    for path, text in render(published_texts(texts), sheet):
         if set(path) & NOT_FROM_SHEET:
             continue
         if name == "aisne" and path[0] == "imports" and path[-1] in ("share_region", "share_nation"):
@@ -210,10 +217,10 @@ def test_every_text_taken_from_the_sheet_is_in_the_published_sheet(texts, name):
 
 
 def test_rendered_oise_texts_read_as_published(texts):
-    rendered = dict((path, text) for path, text in render(sheet_texts(texts), SHEETS["oise"]) if path[-1] != "total")
+    rendered = dict((path, text) for path, text in render(published_texts(texts), SHEETS["oise"]) if path[-1] != "total")
     assert rendered[("balance", "chart_title")] == "Principaux pays à l'import et à l'export, Oise (2024)"
     assert rendered[("exports", "share_region")] == "soit 13.4% de la valeur exportée par la région Hauts-de-France"
     assert rendered[("imports", "share_nation")] == "soit 1.65% de la valeur importée au niveau national"
     assert rendered[("metadata", "subject")] == "Commerce extérieur du département Oise (60), année 2024"
-    assert texts["context"]["context"][1].startswith("Depuis le début de l'année {next_year}, ")
+    assert texts["context"]["context"][1].startswith("Depuis le début de l'année 2025, ")
     assert "{year}" in texts["context"]["context"][2] and "{year}" in texts["context"]["method_source"]

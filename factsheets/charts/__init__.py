@@ -5,11 +5,13 @@ nothing read from disk. Fonts must be registered first (factsheets.fonts.registe
 Each chart also exposes its geometry (`balance_rows`, `treemap_layout`, `sankey_layout`)
 for tests and checks. Why ReportLab shapes rather than matplotlib -> SVG -> svglib: see
 the docstring of `factsheets.charts.vector`. A Drawing placed with `renderPDF.draw` stays
-vector, and its strings are real PDF text in the embedded TrueType faces.
+vector, and its strings are real PDF text in the embedded TrueType faces. The sheet draws
+its Sankeys from `sankey_marks` instead, straight onto the canvas (same marks, a fraction
+of the cost: see `factsheets.charts.vector.CanvasChart`).
 """
 
 from .balance import BalanceLayout, BalanceRow, balance_chart, balance_rows, balance_text
-from .sankey import Ribbon, SankeyLayout, SankeyNode, highlighted_links, sankey_chart, sankey_layout
+from .sankey import Ribbon, SankeyLayout, SankeyNode, highlighted_links, sankey_chart, sankey_layout, sankey_marks
 from .treemap import Block, Cell, cell_label, squarified_cells, treemap_chart, treemap_layout, treemap_plan
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "highlighted_links",
     "sankey_chart",
     "sankey_layout",
+    "sankey_marks",
     "squarified_cells",
     "treemap_chart",
     "treemap_layout",

@@ -287,7 +287,8 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
     )
 
 
-def sankey_chart(summary: FlowSummary, settings: dict, size: Size = "department") -> Drawing:
+def sankey_marks(summary: FlowSummary, settings: dict, size: Size = "department") -> v.CanvasChart:
+    """The chart as marks, ready to be written onto a canvas (what the sheet draws)."""
     layout = sankey_layout(summary, settings, size)
     dims = sankey_size(settings, size)
     faces = ChartFonts.from_settings(settings)
@@ -295,13 +296,13 @@ def sankey_chart(summary: FlowSummary, settings: dict, size: Size = "department"
     value_font = v.Font(faces.semibold, layout.font_size)
     text_colour = colour(settings, "text")
     muted = colour(settings, "muted")
-    shapes: list = []
+    marks: list = []
 
     if not layout.ribbons:
         # Nothing traded: a one-line note instead of a tall empty frame.
-        shapes.append(v.text(layout.width / 2, EMPTY_HEIGHT / 2 - name_font.cap_height / 2, label(settings, "no_data"),
-                             name_font, muted, "middle"))
-        return v.drawing(layout.width, EMPTY_HEIGHT, shapes, name_font)
+        marks.append(v.text_mark(layout.width / 2, EMPTY_HEIGHT / 2 - name_font.cap_height / 2,
+                                 label(settings, "no_data"), name_font, muted, "middle"))
+        return v.CanvasChart(layout.width, EMPTY_HEIGHT, marks, name_font)
 
     link_fill = colour(settings, "sankey_link")
     highlight_fill = colour(settings, "sankey_highlight")
@@ -310,12 +311,13 @@ def sankey_chart(summary: FlowSummary, settings: dict, size: Size = "department"
     ordered = sorted(layout.ribbons, key=lambda r: (r.highlighted, -r.width))
     for ribbon in ordered:
         fill, alpha = (highlight_fill, dims.highlight_alpha) if ribbon.highlighted else (link_fill, dims.link_alpha)
-        shapes.append(v.ribbon(x0, x1, ribbon.source, ribbon.target, fill, alpha))
+        marks.append(v.RibbonMark(x0, x1, ribbon.source, ribbon.target, fill, alpha))
 
     node_fill = colour(settings, "sankey_node")
     other_fill = colour(settings, "sankey_other_node")
     for node in layout.nodes:
-        shapes.append(v.rect(node.x, node.y0, layout.node_width, node.height, other_fill if node.item.is_other else node_fill))
+        marks.append(v.RectMark(node.x, node.y0, layout.node_width, node.height,
+                                other_fill if node.item.is_other else node_fill))
 
     space = name_font.width(" ")
     for item in layout.labels:
@@ -325,30 +327,35 @@ def sankey_chart(summary: FlowSummary, settings: dict, size: Size = "department"
         if node.side == "left":
             edge = node.x
             end = edge - gap
-            shapes.append(v.text(end, baseline, item.value, value_font, text_colour, "end"))
-            shapes.append(v.text(end - value_font.width(item.value) - space, baseline, item.name, name_font,
-                                 text_colour, "end"))
+            marks.append(v.text_mark(end, baseline, item.value, value_font, text_colour, "end"))
+            marks.append(v.text_mark(end - value_font.width(item.value) - space, baseline, item.name, name_font,
+                                     text_colour, "end"))
             leader = (edge - 1.0, end + 1.0)
         else:
             edge = node.x + layout.node_width
             start = edge + gap
-            shapes.append(v.text(start, baseline, item.name, name_font, text_colour))
-            shapes.append(v.text(start + name_font.width(item.name) + space, baseline, item.value, value_font,
-                                 text_colour))
+            marks.append(v.text_mark(start, baseline, item.name, name_font, text_colour))
+            marks.append(v.text_mark(start + name_font.width(item.name) + space, baseline, item.value, value_font,
+                                     text_colour))
             leader = (edge + 1.0, start - 1.0)
         if item.moved:
-            shapes.append(v.line(leader[0], node.centre, leader[1], item.centre_y, muted, 0.4))
-    shapes.extend(_header_shapes(layout, v.Font(faces.semibold, layout.font_size), muted))
-    return v.drawing(layout.width, layout.height, shapes, name_font)
+            marks.append(v.LineMark(leader[0], node.centre, leader[1], item.centre_y, muted, 0.4))
+    marks.extend(_header_marks(layout, v.Font(faces.semibold, layout.font_size), muted))
+    return v.CanvasChart(layout.width, layout.height, marks, name_font)
 
 
-def _header_shapes(layout: SankeyLayout, font: v.Font, fill) -> list:
+def sankey_chart(summary: FlowSummary, settings: dict, size: Size = "department") -> Drawing:
+    """The same chart as a ReportLab Drawing (tests, previews): the shapes of `sankey_marks`."""
+    return sankey_marks(summary, settings, size).to_drawing()
+
+
+def _header_marks(layout: SankeyLayout, font: v.Font, fill) -> list:
     """What each column is, and the unit of its values, aligned with that column's labels."""
     gaps = {label.node.side: label.gap for label in layout.labels}
     baseline = layout.height - font.top
     left_end = layout.left_x - gaps.get("left", LABEL_GAP)
     right_start = layout.right_x + layout.node_width + gaps.get("right", LABEL_GAP)
     return [
-        v.text(left_end, baseline, layout.headers[0], font, fill, "end"),
-        v.text(right_start, baseline, layout.headers[1], font, fill),
+        v.text_mark(left_end, baseline, layout.headers[0], font, fill, "end"),
+        v.text_mark(right_start, baseline, layout.headers[1], font, fill),
     ]

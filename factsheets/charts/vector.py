@@ -1,4 +1,4 @@
-"""Vector primitives shared by the charts: colours, measured text, shapes of a ReportLab Drawing.
+"""Vector primitives shared by the charts: colours, measured text, shapes, marks on the canvas.
 
 Route choice: the charts are drawn directly as ReportLab graphics (`reportlab.graphics.shapes`),
 not through matplotlib -> SVG -> svglib.
@@ -9,13 +9,16 @@ Both routes were built and measured here (Python 3.11, one core, the bundled sam
   a Sankey-like figure (60 Bezier ribbons, 22 labels, 480 x 420 pt) takes ~22 ms in
   `savefig(format="svg")` plus ~40 ms in svglib, ~60 ms per chart (an earlier prototype
   measured ~110 ms). The 442 charts of a full run (101 departments x 4, plus 2 per region
-  and for France) would cost ~27 s of CPU before a single page is laid out. It did work:
-  with the family mapped in svglib (factsheets.fonts) the text came out as real text in
-  the embedded Open Sans and the shapes stayed vector.
+  and for France) would cost ~27 s of CPU before a single page is laid out. It works (text
+  as real text in the embedded Open Sans, shapes vector): benchmarks/peer_matplotlib.py
+  keeps it, done plainly, as the peer benchmarks/bench_peer.py measures each sheet against.
 - ReportLab shapes directly (this package): building the Drawing takes ~1.1 ms for the
   balance bars, ~1.9 ms for the treemap, ~3.3 ms for a department Sankey and ~3.9 ms for a
   region or France one (benchmarks/preview_charts.py); all 442 charts of a full run take
   ~1.8 s to build and ~1.1 s more to draw into a PDF canvas.
+- The Sankeys, the heaviest charts, go one step further: marks (plain tuples, see
+  `CanvasChart` below) written straight onto the pdfgen canvas, without shape objects nor
+  renderPDF's walk. Same pixels, about half of the cost of a whole sheet saved.
 
 Other reasons, beyond speed:
 - Text is measured with `pdfmetrics.stringWidth` on the very TrueType face that is embedded
@@ -36,9 +39,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from reportlab.graphics.shapes import Drawing, Group, Line, Path, Rect, String
 from reportlab.lib.colors import Color, HexColor, white
+from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 ELLIPSIS = "\u2026"
@@ -202,3 +207,146 @@ def drawing(width: float, height: float, shapes: Sequence, font: Font) -> Drawin
     group = Group(*shapes)
     result.add(group)
     return result
+
+
+# -- marks: one description of a chart, two ways to draw it --------------------------------
+# A Sankey is a few hundred marks. As `reportlab.graphics.shapes` objects, each one is an
+# object with validated attributes that renderPDF then walks node by node, saving and
+# restoring the graphics state around every shape: that walk was most of a sheet's cost.
+# Marks are plain tuples; `CanvasChart` writes them straight onto the pdfgen canvas (each
+# fill colour and opacity set once per run of marks), and `to_drawing` turns the same marks
+# into a Drawing for the tests and previews that inspect shapes.
+class TextMark(NamedTuple):
+    x: float  # where the text starts: the anchor is already applied
+    y: float  # baseline
+    text: str
+    font: Font
+    fill: Color
+
+
+class RectMark(NamedTuple):
+    x: float
+    y: float
+    width: float
+    height: float
+    fill: Color
+
+
+class RibbonMark(NamedTuple):
+    x0: float
+    x1: float
+    source: tuple[float, float]
+    target: tuple[float, float]
+    fill: Color
+    opacity: float
+
+
+class LineMark(NamedTuple):
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    stroke: Color
+    width: float
+
+
+def text_mark(x: float, y: float, value: str, font: Font, fill: Color, anchor: str = "start") -> TextMark:
+    """A text placed as `text()` places it: `anchor` start, middle or end at x."""
+    if anchor == "end":
+        x -= font.width(value)
+    elif anchor == "middle":
+        x -= font.width(value) / 2
+    elif anchor != "start":
+        raise ValueError(f"unknown text anchor {anchor!r}")
+    return TextMark(x, y, value, font, fill)
+
+
+def to_drawing(width: float, height: float, marks: Sequence, font: Font) -> Drawing:
+    """The marks as ReportLab shapes, in the same order: what `CanvasChart` draws, inspectable."""
+    shapes = []
+    for mark in marks:
+        if isinstance(mark, TextMark):
+            shapes.append(text(mark.x, mark.y, mark.text, mark.font, mark.fill))
+        elif isinstance(mark, RectMark):
+            shapes.append(rect(mark.x, mark.y, mark.width, mark.height, mark.fill))
+        elif isinstance(mark, RibbonMark):
+            shapes.append(ribbon(mark.x0, mark.x1, mark.source, mark.target, mark.fill, mark.opacity))
+        else:
+            shapes.append(line(mark.x1, mark.y1, mark.x2, mark.y2, mark.stroke, mark.width))
+    return drawing(width, height, shapes, font)
+
+
+def _ribbon_ops(mark: RibbonMark) -> str:
+    mid = (mark.x0 + mark.x1) / 2
+    (s_low, s_high), (t_low, t_high) = mark.source, mark.target
+    return (f"{fp_str(mark.x0, s_high)} m {fp_str(mid, s_high, mid, t_high, mark.x1, t_high)} c "
+            f"{fp_str(mark.x1, t_low)} l {fp_str(mid, t_low, mid, s_low, mark.x0, s_low)} c h f*")
+
+
+class CanvasChart:
+    """A chart written straight onto a pdfgen canvas: `width`, `height` and `draw_on(canvas)`.
+
+    Shapes first (ribbons, rectangles, lines, in their order), then the texts. The shapes' PDF operators depend on nothing but the marks, so they are
+    formatted once per chart and reused each time it is drawn (a region's charts are drawn
+    on every sheet of the region); colours and opacities are set through the canvas, which
+    names the opacity states of its own document, and texts always go through the canvas,
+    whose font subsets number the glyphs per document. So the bytes are those of a fresh
+    chart on every page.
+    """
+
+    def __init__(self, width: float, height: float, marks: Sequence, font: Font):
+        self.width = width
+        self.height = height
+        self.marks = tuple(marks)
+        self.font = font  # the Drawing's initial font, for `to_drawing`
+        self._runs: list[tuple[tuple, str]] | None = None
+        self._texts = [mark for mark in self.marks if isinstance(mark, TextMark)]
+
+    def to_drawing(self) -> Drawing:
+        return to_drawing(self.width, self.height, self.marks, self.font)
+
+    def _shape_runs(self) -> list[tuple[tuple, str]]:
+        """(graphics state, operators) for each run of shapes drawn with the same state."""
+        if self._runs is None:
+            runs: list[tuple[tuple, list[str]]] = []
+            for mark in self.marks:
+                if isinstance(mark, RibbonMark):
+                    state, ops = ("fill", mark.fill, mark.opacity), _ribbon_ops(mark)
+                elif isinstance(mark, RectMark):
+                    state, ops = ("fill", mark.fill, 1.0), f"{fp_str(mark.x, mark.y, mark.width, mark.height)} re f*"
+                elif isinstance(mark, LineMark):
+                    state, ops = ("stroke", mark.stroke, mark.width), f"{fp_str(mark.x1, mark.y1)} m {fp_str(mark.x2, mark.y2)} l S"
+                else:
+                    continue
+                if runs and runs[-1][0] == state:
+                    runs[-1][1].append(ops)
+                else:
+                    runs.append((state, [ops]))
+            self._runs = [(state, "\n".join(ops)) for state, ops in runs]
+        return self._runs
+
+    def draw_on(self, canvas) -> None:
+        canvas.saveState()
+        for (kind, paint, amount), ops in self._shape_runs():
+            if kind == "fill":
+                canvas.setFillColor(paint)
+                canvas.setFillAlpha(amount)
+            else:
+                canvas.setStrokeColor(paint)
+                canvas.setLineWidth(amount)
+            canvas.addLiteral(ops)
+        canvas.restoreState()
+        if self._texts:
+            # One text object per string, as renderPDF writes them: text extraction then
+            # sees each label as its own line.
+            canvas.saveState()
+            font = fill = None
+            for mark in self._texts:
+                if mark.font != font:
+                    font = mark.font
+                    canvas.setFont(font.name, font.size)
+                if mark.fill != fill:
+                    fill = mark.fill
+                    canvas.setFillColor(fill)
+                canvas.drawString(mark.x, mark.y, mark.text)
+            canvas.restoreState()

@@ -99,7 +99,7 @@ def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path,
 # this module rendered and checked before, for the very same inputs, need not be drawn again
 # while the file still has the bytes recorded for it. Anything else is rendered afresh.
 MANIFEST = ".mail-sheets.json"
-_LIBRARIES = ("reportlab", "matplotlib", "polars", "pyphen", "svglib", "squarify", "rl-accel", "pycountry")
+_LIBRARIES = ("reportlab", "matplotlib", "polars", "pyphen", "squarify", "rl-accel", "pycountry")
 
 
 def render_inputs(data: Path, year: int | None) -> str:

@@ -1,0 +1,459 @@
+"""`factsheets check`: every configuration file checked before any work, one line per problem.
+
+A problem reads `file:line : what ; how to fix`. Errors stop `render`, `mail` and `ingest`
+before anything is written (`preflight`); warnings (a year without its edition…) do not.
+
+What is checked, in the configuration folder in use (paths.config_dir()):
+- settings.yaml: YAML syntax, unknown keys (with the nearest known key), missing keys, colours
+  (#RRGGBB), sizes (positive numbers, opacities between 0 and 1), font files, logo files,
+  the codes of the `data` section;
+- texts.yaml: YAML syntax, missing keys, placeholders each text may use (config.PLACEHOLDERS),
+  editions (year, publication date, keys that exist in the texts);
+- reference tables, ingest profiles, mail.yaml, and a recipients file when given.
+
+The shipped defaults are the schema of a user's folder: a key the defaults have and the
+user's file lacks is missing; a key the defaults lack is unknown.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+import string
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .config import (
+    EDITIONS_KEY,
+    PUBLICATION_DATE_KEY,
+    Source,
+    allowed_placeholders,
+    read_source,
+)
+from .errors import FactsheetsError
+
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# settings.yaml sections whose keys are free (codes), not names from the defaults.
+FREE_SECTIONS = {("data", "unallocated_departments"), ("data", "extra_products"), ("data", "extra_countries")}
+LOGO_KEYS = ("government", "agency")
+_FONT_MAGIC = (b"\x00\x01\x00\x00", b"true", b"OTTO", b"ttcf")
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+_DEEP = 12  # key lines recorded this deep
+
+
+@dataclass(frozen=True)
+class Problem:
+    text: str  # `file:line : what ; how to fix`
+    warning: bool = False
+
+    def line(self) -> str:
+        return f"attention : {self.text}" if self.warning else self.text
+
+
+class ConfigurationError(FactsheetsError):
+    """The configuration has errors: every one of them, one line each."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(problem.line() for problem in problems))
+
+
+def _error(where: str, what: str, fix: str) -> Problem:
+    return Problem(f"{where} : {what} ; {fix}")
+
+
+def _warning(where: str, what: str, fix: str) -> Problem:
+    return Problem(f"{where} : {what} ; {fix}", warning=True)
+
+
+def _dotted(keys: tuple) -> str:
+    return ".".join(str(key) for key in keys)
+
+
+def _collect(action: Callable[[], Any], problems: list[Problem]) -> Any:
+    """Run a loader; a FactsheetsError it raises becomes one problem (None returned)."""
+    try:
+        return action()
+    except FactsheetsError as error:
+        problems.extend(getattr(error, "problems", None) or [Problem(_with_line(line)) for line in _lines(error)])
+        return None
+
+
+_FILE_AND_KEY = re.compile(r"^(?P<path>[^:]+\.ya?ml) : (?:la )?clé « (?P<key>[^»]+) »")
+
+
+def _with_line(text: str) -> str:
+    """'file : clé « a.b » …' from a loader that names the key but not its line: add the line."""
+    match = _FILE_AND_KEY.match(text)
+    if match is None:
+        return text
+    try:
+        source = read_source(Path(match["path"]), depth=_DEEP)
+    except (FactsheetsError, OSError):
+        return text
+    keys = tuple(int(key) if key.isdigit() else key for key in match["key"].split("."))
+    where = source.where(*keys)
+    return text if where == match["path"] else where + text[len(match["path"]):]
+
+
+def _lines(error: FactsheetsError) -> list[str]:
+    listed = getattr(error, "problems", None)  # mail.MailValidationError: one line per problem
+    if listed and all(isinstance(item, str) for item in listed):
+        return list(listed)
+    return [str(error)]
+
+
+def _source(path: Path, problems: list[Problem]) -> Source | None:
+    source = _collect(lambda: read_source(path, depth=_DEEP), problems)
+    if source is not None and not isinstance(source.data, dict):
+        problems.append(_error(str(path), "le fichier doit être une suite de paires clé: valeur",
+                               "repartez de la copie écrite par « factsheets init »"))
+        return None
+    return source
+
+
+def _is_user_folder(folder: Path) -> bool:
+    return folder.resolve() != paths.DEFAULT_CONFIG_DIR.resolve()
+
+
+# -- against the defaults -------------------------------------------------------------------------
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return "scalar"
+
+
+_KIND_WORDS = {"mapping": "des paires clé: valeur", "list": "une liste", "scalar": "une valeur simple"}
+
+
+def _compare(source: Source, value: Any, default: Any, keys: tuple, problems: list[Problem], *,
+             unknown_is_error: bool, free: set[tuple] = frozenset(), skip: set[tuple] = frozenset()) -> None:
+    """Keys of `value` against the defaults: missing, unknown (nearest known key), wrong kind."""
+    if keys in free or keys in skip:
+        return
+    if _kind(value) != _kind(default) and not (default is None or value is None):
+        problems.append(_error(source.where(*keys), f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(default)]}",
+                               "reprenez la forme du fichier par défaut (factsheets init)"))
+        return
+    if not isinstance(default, dict) or not isinstance(value, dict):
+        return
+    known = [str(key) for key in default]
+    missing = [key for key in default if key not in value and keys + (key,) not in skip]
+    nearest = {key: difflib.get_close_matches(str(key), [str(name) for name in missing] or known, n=1, cutoff=0.6)
+               for key in value if key not in default}
+    misspelt = {near[0] for near in nearest.values() if near}
+    for key in missing:
+        if str(key) not in misspelt:  # a misspelt key is reported once, as unknown with its right name
+            problems.append(_error(source.where(*keys), f"clé « {_dotted(keys + (key,))} » manquante",
+                                   "copiez-la depuis le fichier par défaut (factsheets init DOSSIER en écrit une copie)"))
+    for key in value:
+        if key in default:
+            _compare(source, value[key], default[key], keys + (key,), problems,
+                     unknown_is_error=unknown_is_error, free=free, skip=skip)
+            continue
+        if keys + (key,) in skip:
+            continue
+        near = nearest[key] or difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        fix = f"vouliez-vous dire « {near[0]} » ?" if near else f"clés possibles ici : {', '.join(known)}"
+        make = _error if unknown_is_error else _warning
+        what = f"clé inconnue « {_dotted(keys + (key,))} »" + ("" if unknown_is_error else " (ignorée)")
+        problems.append(make(source.where(*keys, key), what, fix))
+
+
+# -- settings.yaml ---------------------------------------------------------------------------------
+def check_settings(folder: Path, problems: list[Problem]) -> dict | None:
+    path = folder / "settings.yaml"
+    source = _source(path, problems)
+    if source is None:
+        return None
+    data = source.data
+    if _is_user_folder(folder):
+        defaults = _collect(lambda: read_source(paths.DEFAULT_CONFIG_DIR / "settings.yaml", depth=1).data, problems)
+        if isinstance(defaults, dict):
+            _compare(source, data, defaults, (), problems, unknown_is_error=True, free=FREE_SECTIONS)
+    _check_colours(source, problems)
+    _check_sizes(source, problems)
+    _check_fonts(source, problems)
+    _check_logos(source, problems)
+    return data
+
+
+def _section(source: Source, key: str) -> dict:
+    value = source.data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _check_colours(source: Source, problems: list[Problem]) -> None:
+    for key, value in _section(source, "colors").items():
+        if not isinstance(value, str) or not HEX_COLOUR.match(value.strip()):
+            problems.append(_error(source.where("colors", key), f"couleur « colors.{key} » invalide : « {value} »",
+                                   'écrivez-la en hexadécimal entre guillemets, par ex. "#18753C"'))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_sizes(source: Source, problems: list[Problem]) -> None:
+    for key, value in _section(source, "indicators").items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(_error(source.where("indicators", key), f"« indicators.{key} » vaut « {value} »",
+                                   "indiquez un nombre entier supérieur ou égal à 1, par ex. 10"))
+    for chart, sizes in _section(source, "charts").items():
+        if chart == "labels" or not isinstance(sizes, dict):
+            continue
+        for key, value in sizes.items():
+            keys = ("charts", chart, key)
+            if key.endswith("alpha"):
+                if not _number(value) or not 0 < value <= 1:
+                    problems.append(_error(source.where(*keys), f"opacité « {_dotted(keys)} » invalide : « {value} »",
+                                           "indiquez un nombre entre 0 et 1, par ex. 0.55"))
+            elif not _number(value) or value <= 0:
+                problems.append(_error(source.where(*keys), f"taille « {_dotted(keys)} » invalide : « {value} »",
+                                       "indiquez un nombre positif de points (1/72 de pouce), par ex. 480"))
+
+
+def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(8)
+    except OSError:
+        return False
+    return head.startswith(magics)
+
+
+def _check_fonts(source: Source, problems: list[Problem]) -> None:
+    from .fonts import FACES
+
+    fonts = _section(source, "fonts")
+    for face in FACES:
+        name = fonts.get(face)
+        if not isinstance(name, str) or not name.strip():
+            continue  # reported as a missing key
+        path = Path(name).expanduser()
+        candidates = [path] if path.is_absolute() else [folder / name for folder in paths.font_dirs()]
+        found = next((candidate for candidate in candidates if candidate.is_file()), None)
+        folders = " ou ".join(str(candidate.parent) for candidate in candidates)
+        if found is None:
+            problems.append(_error(source.where("fonts", face), f"fichier de police « {name} » (fonts.{face}) introuvable dans {folders}",
+                                   "corrigez le nom ou placez le fichier TTF dans le dossier fonts/ de la configuration"))
+        elif not _has_magic(found, _FONT_MAGIC):
+            problems.append(_error(source.where("fonts", face), f"« {found} » (fonts.{face}) n'est pas une police TrueType",
+                                   "indiquez un fichier .ttf"))
+
+
+def _check_logos(source: Source, problems: list[Problem]) -> None:
+    logos = source.data.get("logos")
+    if logos is None:
+        return
+    if not isinstance(logos, dict):
+        problems.append(_error(source.where("logos"), "« logos » doit contenir government et agency",
+                               "écrivez par ex. « government: null »"))
+        return
+    for key, value in logos.items():
+        if value is None or key not in LOGO_KEYS:
+            continue  # an unknown key is reported with the other unknown settings
+        path = paths.logo_path(value)
+        if path is None:
+            continue
+        where = source.where("logos", key)
+        if not path.is_file():
+            problems.append(_error(where, f"logo « logos.{key} » introuvable : {path}",
+                                   f"déposez le fichier dans {paths.assets_dir()} ou corrigez le chemin (null : pas de logo)"))
+        elif not _has_magic(path, _IMAGE_MAGIC):
+            problems.append(_error(where, f"logo « logos.{key} » : {path} n'est ni un PNG ni un JPEG", "convertissez-le en PNG"))
+
+
+# -- texts.yaml ------------------------------------------------------------------------------------
+def _strings(value: Any, keys: tuple) -> Iterator[tuple[tuple, str]]:
+    if isinstance(value, str):
+        yield keys, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, keys + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, keys + (index,))
+
+
+def _pattern_path(keys: tuple) -> str:
+    """'practical.blocks.*.paragraph' for ('practical', 'blocks', 3, 'paragraph')."""
+    return ".".join("*" if isinstance(key, int) else str(key) for key in keys)
+
+
+def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple, problems: list[Problem]) -> None:
+    """`keys`: where the text is in the file; `text_keys`: which sheet text it is (an edition's
+    text is the text it replaces)."""
+    where = source.where(*keys)
+    name = _dotted(keys)
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError:
+        problems.append(_error(where, f"accolade seule dans « {name} »",
+                               "les accolades entourent une variable ({department}) ; retirez l'accolade isolée"))
+        return
+    allowed = allowed_placeholders(_pattern_path(text_keys))
+    for field in fields:
+        base = re.split(r"[.\[!:]", field, maxsplit=1)[0]
+        if base not in allowed or base != field:
+            listed = ", ".join("{" + item + "}" for item in sorted(allowed))
+            problems.append(_error(where, f"variable inconnue {{{field}}} dans « {name} »", f"variables possibles ici : {listed}"))
+
+
+def check_texts(folder: Path, problems: list[Problem], year: int | None = None) -> dict | None:
+    path = folder / "texts.yaml"
+    source = _source(path, problems)
+    if source is None:
+        return None
+    data = source.data
+    neutral = {key: value for key, value in data.items() if key != EDITIONS_KEY}
+    if _is_user_folder(folder):
+        defaults = _collect(lambda: read_source(paths.DEFAULT_CONFIG_DIR / "texts.yaml", depth=1).data, problems)
+        if isinstance(defaults, dict):
+            defaults = {key: value for key, value in defaults.items() if key != EDITIONS_KEY}
+            # Lists of texts (paragraphs, blocks) may have any length: only their kind is compared.
+            _compare(source, neutral, defaults, (), problems, unknown_is_error=False)
+    for keys, text in _strings(neutral, ()):
+        _check_placeholders(source, keys, text, keys, problems)
+    _check_editions(source, neutral, problems, year)
+    return data
+
+
+def _check_editions(source: Source, neutral: dict, problems: list[Problem], year: int | None) -> None:
+    editions = source.data.get(EDITIONS_KEY)
+    if editions is None:
+        editions = {}
+    if not isinstance(editions, dict):
+        problems.append(_error(source.where(EDITIONS_KEY), "« editions » doit associer des années à leurs textes",
+                               "écrivez par ex. « 2024: {publication_date: 2025-07-01, …} »"))
+        return
+    for edition_year, edition in editions.items():
+        keys = (EDITIONS_KEY, edition_year)
+        where = source.where(*keys)
+        if not isinstance(edition_year, int) or isinstance(edition_year, bool) or not 1900 <= edition_year <= 2200:
+            problems.append(_error(where, f"édition « {edition_year} » : une année est attendue", "écrivez l'année sans guillemets, par ex. 2024"))
+            continue
+        if not isinstance(edition, dict):
+            problems.append(_error(where, f"l'édition {edition_year} doit contenir publication_date et ses textes",
+                                   "écrivez par ex. « publication_date: 2025-07-01 »"))
+            continue
+        date = edition.get(PUBLICATION_DATE_KEY)
+        valid = isinstance(date, datetime.date) and not isinstance(date, datetime.datetime)
+        if isinstance(date, str):
+            try:
+                datetime.date.fromisoformat(date)
+                valid = True
+            except ValueError:
+                valid = False
+        if not valid:
+            problems.append(_error(source.where(*keys, PUBLICATION_DATE_KEY),
+                                   f"« editions.{edition_year}.publication_date » manquante ou invalide : « {date} »",
+                                   "indiquez la date de publication sous la forme AAAA-MM-JJ, par ex. 2025-07-01"))
+        texts_part = {key: value for key, value in edition.items() if key != PUBLICATION_DATE_KEY}
+        _compare_edition(source, texts_part, neutral, keys, (), problems)
+    if year is not None and year not in editions:
+        known = ", ".join(str(key) for key in editions) or "aucune"
+        problems.append(_warning(
+            source.where(EDITIONS_KEY) if editions else str(source.path),
+            f"pas d'édition {year} (éditions : {known}) : les fiches {year} prennent les textes neutres et la date par défaut",
+            f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année"))
+
+
+def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple,
+                     problems: list[Problem]) -> None:
+    """An edition's texts replace existing texts: same keys, same kind; placeholders as theirs."""
+    if isinstance(value, dict) and isinstance(neutral, dict):
+        for key, item in value.items():
+            if key not in neutral:
+                near = difflib.get_close_matches(str(key), [str(k) for k in neutral], n=1, cutoff=0.6)
+                fix = f"vouliez-vous dire « {near[0]} » ?" if near else "une édition ne remplace que des textes existants"
+                problems.append(_error(source.where(*keys, key), f"clé inconnue « {_dotted(keys + (key,))} »", fix))
+            else:
+                _compare_edition(source, item, neutral[key], keys + (key,), text_keys + (key,), problems)
+        return
+    if _kind(value) != _kind(neutral):
+        problems.append(_error(source.where(*keys), f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(neutral)]}, comme le texte qu'elle remplace",
+                               "reprenez la forme du texte neutre"))
+        return
+    for inner, text in _strings(value, ()):
+        _check_placeholders(source, keys + inner, text, text_keys + inner, problems)
+
+
+# -- the other files -------------------------------------------------------------------------------
+def check_reference(folder: Path, problems: list[Problem]) -> None:
+    from .reference import load_reference
+
+    _collect(lambda: load_reference(folder / "reference", folder), problems)
+
+
+def check_profiles(folder: Path, problems: list[Problem]) -> None:
+    from .ingest import load_profile
+
+    for path in sorted((folder / "profiles").glob("*.yaml")):
+        _collect(lambda: load_profile(str(path)), problems)
+
+
+def check_mail(folder: Path, problems: list[Problem], recipients: Path | None) -> None:
+    from .mail import load_mail_config, load_recipients
+
+    _collect(lambda: load_mail_config(folder / "mail.yaml"), problems)
+    if recipients is not None:
+        book = _collect(lambda: load_recipients(recipients), problems)
+        if book is not None:
+            problems.extend(Problem(line) for line in book.problems)
+
+
+def check_configuration(*, year: int | None = None, recipients: Path | None = None) -> list[Problem]:
+    """Every problem of the configuration in use, errors and warnings, in file order."""
+    folder = paths.config_dir()
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return [_error(str(folder), "dossier de configuration introuvable",
+                       "indiquez un dossier existant à --config, ou créez-le avec « factsheets init DOSSIER »")]
+    settings_ok = check_settings(folder, problems) is not None
+    check_texts(folder, problems, year)
+    if settings_ok:  # the reference tables read data codes from settings.yaml
+        check_reference(folder, problems)
+    check_profiles(folder, problems)
+    check_mail(folder, problems, recipients)
+    return list(dict.fromkeys(problems))
+
+
+_checked: set[Path] = set()
+
+
+def preflight(*, recipients: Path | None = None, log: Callable[[str], None] | None = None) -> None:
+    """The checks `render`, `mail` and `ingest` run first: errors raise ConfigurationError (one
+    line each, nothing written yet); warnings go to `log` (stderr). Once per process and folder."""
+    folder = paths.config_dir()
+    if folder in _checked and recipients is None:
+        return
+    problems = check_configuration(recipients=recipients)
+    errors = [problem for problem in problems if not problem.warning]
+    if errors:
+        raise ConfigurationError(errors)
+    from .console import info, warn
+
+    info(f"configuration : {folder}")
+    write = log or warn
+    for problem in problems:
+        write(problem.line())
+    _checked.add(folder)
+
+
+def edition_warning(year: int) -> str | None:
+    """The warning line for sheets of a year without its edition in texts.yaml, or None."""
+    folder = paths.config_dir()
+    problems: list[Problem] = []
+    source = _source(folder / "texts.yaml", problems)
+    if source is None:
+        return None
+    found: list[Problem] = []
+    _check_editions(source, {}, found, year)
+    return next((problem.line() for problem in found if problem.warning), None)

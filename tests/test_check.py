@@ -1,0 +1,220 @@
+"""`factsheets check` and the same checks run first by render, mail and ingest.
+
+Each case breaks one thing in a copy of the configuration made by `factsheets init`; `check`
+must print exactly one line naming the file and the key (exit 2), and `render --all` with the
+same mistake must print that same line as its only line and write no PDF.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cli_helpers import one_error_line, run_cli
+
+ERROR_PREFIX = "factsheets : erreur : "
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    """One copy of the defaults written by the real `init`, copied again for each test."""
+    folder = tmp_path_factory.mktemp("init") / "config"
+    result = run_cli("init", folder)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(folder)
+    return folder
+
+
+@pytest.fixture
+def config(pristine, tmp_path) -> Path:
+    import shutil
+
+    folder = tmp_path / "config"
+    shutil.copytree(pristine, folder)
+    return folder
+
+
+def replace_in(path: Path, old: str, new: str, count: int = 1) -> int:
+    """Replace `old` (which must be there) and return the 1-based line where it was."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return line
+
+
+def delete_line(path: Path, start: str) -> None:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    index = next(i for i, line in enumerate(lines) if line.startswith(start))
+    del lines[index]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def colour(c: Path):
+    line = replace_in(c / "settings.yaml", 'balance_positive: "#18753C"', "balance_positive: vert")
+    return f"settings.yaml:{line}", ["colors.balance_positive", "vert", "#"]
+
+
+def size(c: Path):
+    line = replace_in(c / "settings.yaml", "    height: 420", "    height: -420")
+    return f"settings.yaml:{line}", ["charts.sankey.height", "-420"]
+
+
+def font_file(c: Path):
+    line = replace_in(c / "settings.yaml", "bold: OpenSans-Bold.ttf", "bold: OpenSans-Gras.ttf")
+    return f"settings.yaml:{line}", ["fonts.bold", "OpenSans-Gras.ttf", "introuvable"]
+
+
+def logo_path(c: Path):
+    line = replace_in(c / "settings.yaml", "government: null", "government: assets/logo-gouvernemnt.png")
+    return f"settings.yaml:{line}", ["logos.government", "logo-gouvernemnt.png", "introuvable"]
+
+
+def unknown_placeholder(c: Path):
+    line = replace_in(c / "texts.yaml", 'subtitle: "Territoires d\'industrie - {department}"',
+                      'subtitle: "Territoires d\'industrie - {departement}"')
+    return f"texts.yaml:{line}", ["cover.subtitle", "{departement}", "{department}"]
+
+
+def missing_text_key(c: Path):
+    delete_line(c / "texts.yaml", "  reading_key:")
+    return "texts.yaml:", ["balance.reading_key", "manquante"]
+
+
+def broken_yaml(c: Path):
+    line = replace_in(c / "texts.yaml", '  heading: "Balance commerciale territoriale"',
+                      '  heading: "Balance commerciale territoriale')
+    return "texts.yaml:", ["YAML invalide"]
+
+
+def unknown_setting(c: Path):
+    line = replace_in(c / "settings.yaml", "  balance_top: 5", "  balance_topp: 5")
+    return f"settings.yaml:{line}", ["indicators.balance_topp", "balance_top"]
+
+
+def reference_row(c: Path):
+    text = (c / "reference" / "departments.yaml").read_text(encoding="utf-8")
+    match = re.search(r'"02":.*\n(?:.*\n)*?.*region: "32"', text)
+    assert match, "department 02 not found in the expected form"
+    (c / "reference" / "departments.yaml").write_text(
+        text[: match.start()] + match.group(0).replace('region: "32"', 'region: "99"') + text[match.end():], encoding="utf-8")
+    return "departments.yaml:", ["02", "« 99 »"]
+
+
+def profile(c: Path):
+    replace_in(c / "profiles" / "dgddi.yaml", "unit: thousands_eur", "unit: milliers")
+    return "dgddi.yaml:", ["unit", "milliers"]
+
+
+def edition(c: Path):
+    line = replace_in(c / "texts.yaml", "publication_date: 2025-07-01", "publication_date: juillet 2025")
+    return f"texts.yaml:{line}", ["editions.2024.publication_date", "AAAA-MM-JJ"]
+
+
+def edition_key(c: Path):
+    line = replace_in(c / "texts.yaml", "    context:\n      context:\n", "    contexte:\n      context:\n")
+    return f"texts.yaml:{line}", ["editions.2024.contexte", "context"]
+
+
+def mail_template(c: Path):
+    replace_in(c / "mail.yaml", "– {year}", "– {annee}")
+    return "mail.yaml:", ["subject", "{annee}"]
+
+
+BREAKAGES = [colour, size, font_file, logo_path, unknown_placeholder, missing_text_key, broken_yaml,
+             unknown_setting, reference_row, profile, edition, edition_key, mail_template]
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda f: f.__name__)
+def test_one_mistake_is_one_line_in_check_and_stops_render_before_any_sheet(config, tmp_path, breakage):
+    where, words = breakage(config)
+    checked = run_cli("--config", config, "check")
+    assert checked.returncode == 2, checked.stdout + checked.stderr
+    lines = checked.stdout.splitlines()
+    assert len(lines) == 1, checked.stdout
+    line = lines[0]
+    assert where in line and re.match(r"^\S+:\d+ : ", line), line
+    assert line.startswith(str(config)), line  # the full path of the file
+    for word in words:
+        assert word in line, (word, line)
+    assert "Traceback" not in checked.stderr
+
+    out = tmp_path / "out"
+    rendered = run_cli("--config", config, "render", "--all", "--out", out)
+    assert rendered.returncode == 2
+    assert one_error_line(rendered) == ERROR_PREFIX + line
+    assert rendered.stdout == ""
+    assert not list(out.glob("*.pdf")) and not list(out.glob(".*"))
+
+
+def test_recipients_problems_in_check_and_mail(config, tmp_path):
+    recipients = tmp_path / "destinataires.yaml"
+    recipients.write_text('departments:\n  "02":\n    to: [pas-une-adresse]\n', encoding="utf-8")
+    checked = run_cli("--config", config, "check", "--recipients", recipients)
+    assert checked.returncode == 2
+    (line,) = checked.stdout.splitlines()
+    assert line.startswith(f"{recipients}:3 : ") and "departments.02.to" in line and "pas-une-adresse" in line
+    mailed = run_cli("--config", config, "mail", "--recipients", recipients, "--out", tmp_path / "out")
+    assert one_error_line(mailed) == ERROR_PREFIX + line
+
+
+def test_several_mistakes_are_listed_together(config):
+    colour(config)
+    unknown_placeholder(config)
+    reference_row(config)
+    checked = run_cli("--config", config, "check")
+    assert checked.returncode == 2
+    lines = checked.stdout.splitlines()
+    assert len(lines) == 3 and [("settings.yaml" in lines[0]), ("texts.yaml" in lines[1]), ("departments.yaml" in lines[2])] == [True] * 3
+
+
+def test_pristine_configuration_passes_and_a_year_without_edition_is_a_warning(config):
+    assert run_cli("--config", config, "check").returncode == 0
+    result = run_cli("--config", config, "check", "--year", "2023")
+    assert result.returncode == 0
+    (line,) = result.stdout.splitlines()
+    assert line.startswith("attention : ") and "texts.yaml" in line and "2023" in line and "editions" in line
+
+
+def test_ingest_runs_the_checks_first(config, tmp_path):
+    colour(config)
+    source = tmp_path / "brut.csv"
+    source.write_text("Annee;Flux;Code département;Code A129;Code Pays;Valeur\n2024;E;02;C30C;DE;1,5\n", encoding="latin-1")
+    result = run_cli("--config", config, "ingest", source, "--profile", "dgddi", "--out", tmp_path / "out.csv")
+    assert "colors.balance_positive" in one_error_line(result)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("à garder", encoding="utf-8")
+    line = one_error_line(run_cli("init", folder))
+    assert str(folder) in line and "vide" in line
+    assert [path.name for path in folder.iterdir()] == ["notes.txt"]
+
+
+def test_placeholders_are_declared_once_and_extensible():
+    from factsheets import config
+
+    assert "total" not in config.allowed_placeholders("cover.subtitle")
+    assert "total" in config.allowed_placeholders("exports.total")
+    assert "email" in config.allowed_placeholders("practical.blocks.*.paragraph")
+    config.allow_placeholders("evolution_test.*", {"change"})
+    try:
+        assert "change" in config.allowed_placeholders("evolution_test.table.title")
+    finally:
+        del config.PLACEHOLDERS["evolution_test.*"]
+
+
+def test_every_shipped_text_passes_the_placeholder_check():
+    from factsheets import paths
+    from factsheets.check import check_texts
+
+    problems = []
+    check_texts(paths.DEFAULT_CONFIG_DIR, problems, 2024)
+    assert problems == []
+    assert yaml.safe_load((paths.DEFAULT_CONFIG_DIR / "texts.yaml").read_text(encoding="utf-8"))["editions"][2024]

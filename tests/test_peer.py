@@ -1,0 +1,54 @@
+"""The benchmark's peer (benchmarks/peer_matplotlib.py) is a real sheet, not a strawman.
+
+It must draw the same charts on the same pages with the same fonts as `render`, through
+matplotlib -> SVG -> svglib: otherwise the speed ratio of benchmarks/bench_peer.py would
+compare unlike work. No timing here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from cli_helpers import PROJECT_ROOT, run_cli
+from pypdf import PdfReader
+
+from factsheets.config import settings
+from factsheets.fonts import FontNames
+
+
+def test_the_peer_draws_the_sheet_with_its_charts_as_text_in_the_embedded_fonts(tmp_path):
+    peer = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "peer_matplotlib.py"), "--dept", "60", "--out", str(tmp_path / "peer")],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+    )
+    assert peer.returncode == 0, peer.stderr
+    report = json.loads(peer.stdout.strip().splitlines()[-1])
+    assert report["sheets"] == 1 and report["render_seconds"] > 0
+    ours = run_cli("render", "--dept", "60", "--out", tmp_path / "ours")
+    assert ours.returncode == 0, ours.stderr
+
+    (peer_pdf,) = (tmp_path / "peer").glob("*.pdf")
+    (our_pdf,) = (tmp_path / "ours").glob("*.pdf")
+    assert peer_pdf.name == our_pdf.name
+    peer_pages, our_pages = PdfReader(peer_pdf).pages, PdfReader(our_pdf).pages
+    assert len(peer_pages) == len(our_pages) == 8
+
+    names = FontNames.from_settings(settings())
+    for page in peer_pages:
+        assert "/XObject" not in page["/Resources"]  # charts are vector, not pictures
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            assert str(font["/BaseFont"]).split("+")[-1].startswith(names.regular)  # Open Sans, no Helvetica
+            assert "/FontFile2" in font["/FontDescriptor"].get_object()  # embedded TrueType
+
+    # The Sankey pages name the same column headers and the same top partners as ours.
+    labels = settings()["charts"]["labels"]
+    for page_index in (3, 4, 5, 6):
+        peer_text = peer_pages[page_index].extract_text()
+        our_text = our_pages[page_index].extract_text()
+        for key in ("sankey_export_left", "sankey_import_left"):
+            if labels[key] in our_text:
+                assert labels[key] in peer_text
+        assert peer_text.count("Allemagne") >= 1 and our_text.count("Allemagne") >= 1

@@ -1,0 +1,115 @@
+"""Helper processes of `render`, through the real CLI: never more than the cores allow, and
+gone as soon as the main process is, however it ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import PROJECT_ROOT
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def children(pid: int) -> set[int]:
+    """Live processes whose parent is `pid` (zombies excluded)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+
+
+def is_helper(pid: int) -> bool:
+    """A render helper (forked or spawned), not multiprocessing's resource tracker."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return b"resource_tracker" not in command
+
+
+def start_render(out: Path, workers: int, output=subprocess.PIPE) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "factsheets", "-q", "render", "--all", "--workers", str(workers), "--out", str(out)],
+        cwd=PROJECT_ROOT, stdout=output, stderr=output, text=True,
+    )
+
+
+def run_watching_helpers(out: Path, workers: int) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall time, most helpers seen at once, and the result of a whole `render --all`."""
+    start = time.monotonic()
+    process = start_render(out, workers)
+    most = 0
+    while process.poll() is None:
+        most = max(most, len([pid for pid in children(process.pid) if is_helper(pid)]))
+        time.sleep(0.05)
+    stdout, stderr = process.communicate()
+    return time.monotonic() - start, most, subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def test_a_thousand_workers_start_no_more_helpers_than_cores(tmp_path):
+    many_time, many_helpers, many = run_watching_helpers(tmp_path / "many", 1000)
+    assert many.returncode == 0, many.stderr
+    assert len(many.stdout.splitlines()) == 101
+    assert many_helpers <= cores() - 1
+    two_time, _, two = run_watching_helpers(tmp_path / "two", 2)
+    assert two.returncode == 0, two.stderr
+    # Same work with the same processes: about the same time (loose bound: a shared machine).
+    assert many_time < 2 * two_time + 5, (many_time, two_time)
+    assert sorted(path.name for path in (tmp_path / "many").iterdir()) == sorted(path.name for path in (tmp_path / "two").iterdir())
+
+
+@pytest.mark.parametrize("ending", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_helpers_end_when_the_main_process_is_killed(tmp_path, ending):
+    if cores() < 2:
+        pytest.skip("one core: render starts no helper")
+    # Output to a file, not a pipe: a helper left behind would keep a pipe open.
+    log = (tmp_path / "render.log").open("w")
+    process = start_render(tmp_path / "out", 2, output=log)
+    helpers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            helpers = {pid for pid in children(process.pid) if is_helper(pid)}
+            if helpers and list((tmp_path / "out").glob("*.pdf")):
+                break
+            time.sleep(0.02)
+        assert helpers, "no helper process was seen"
+        process.send_signal(ending)
+        process.wait(timeout=10)
+        gone_by = time.monotonic() + 2
+        while time.monotonic() < gone_by and any(alive(pid) for pid in helpers):
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in helpers), "a helper outlived the main process by 2 s"
+    finally:
+        for pid in [process.pid, *helpers]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        log.close()

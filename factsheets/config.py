@@ -241,6 +241,10 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "*.share_nation": frozenset({"share_nation"}),
     "practical.blocks.*.paragraph": frozenset({"email"}),
     "footer.page": frozenset({"page"}),
+    # render --evolution (evolution_page.py) and the campaign summary (annex.py).
+    "evolution.*": frozenset({"first_year", "previous_year", "exports", "imports", "exports_change",
+                              "imports_change", "balance", "balance_previous"}),
+    "summary.failed": frozenset({"message"}),
 }
 
 

@@ -409,6 +409,14 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None,
         _helper = SheetDrawer(options)
         # The drawing modules too: the helper is idle until the first indicators arrive.
         from . import charts, layout  # noqa: F401
+
+        if options.evolution:  # matplotlib takes ~0.7 s to import: better now than at the first sheet
+            import matplotlib.figure  # noqa: F401
+            import matplotlib.ticker  # noqa: F401
+
+            from .charts import matplotlib_drawing  # noqa: F401
+        if options.annex:
+            from . import annex  # noqa: F401
     except Exception as error:
         _helper_error = str(error) if isinstance(error, FactsheetsError) else f"{type(error).__name__}: {error}"
 

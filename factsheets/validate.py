@@ -8,6 +8,7 @@ their raw source (WHERE_COLUMN), so that messages point at the raw file, not the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -59,16 +60,43 @@ def _year_is_bad(raw: pl.DataFrame) -> pl.Expr:
     return ~_text("year").str.contains(r"^\d{4}$").fill_null(False)
 
 
+def _cleaned(raw: pl.DataFrame, column: str, clean: Callable[[pl.Expr], pl.Expr]) -> tuple[pl.Series, pl.Series]:
+    """(the column as cleaned text, its distinct cleaned values).
+
+    The clean-up runs on the distinct values only (a few hundred codes for ~10^6 rows), and
+    the column is rewritten only when a value changes: a clean file costs one pass.
+    """
+    values = raw.get_column(column).cast(pl.String)
+    distinct = pl.DataFrame({"raw": values.unique()}).with_columns(clean=clean(pl.col("raw")))
+    if distinct["raw"].equals(distinct["clean"], null_equal=True):
+        return values, distinct["clean"]
+    changed = distinct.filter(pl.col("raw").is_not_null() & pl.col("raw").ne_missing(pl.col("clean")))
+    return values.replace(changed["raw"], changed["clean"]), distinct["clean"].unique()
+
+
 def check_rows(raw: pl.DataFrame, reference: Reference, problems: Problems, where: pl.Expr) -> pl.DataFrame:
     """The typed frame; each bad row is added to `problems`, placed by `where` (a string expression)."""
+    department_codes = reference.departments["code"].to_list() + list(reference.unallocated_departments)
+    codes = {
+        "flow": (lambda text: text.str.strip_chars().str.to_lowercase(), FLOWS),
+        "department": (lambda text: text.str.strip_chars().str.to_uppercase(), department_codes),
+        "product": (lambda text: text.str.strip_chars().str.to_uppercase(), reference.products["code"].to_list()),
+        "country": (lambda text: text.str.strip_chars().str.to_uppercase(), reference.countries["code"].to_list()),
+    }
+    cleaned = {column: _cleaned(raw, column, clean) for column, (clean, _) in codes.items()}
     frame = raw.with_columns(
         year=_typed(raw, "year", pl.Int32),
-        flow=_text("flow").str.to_lowercase(),
-        department=_text("department").str.to_uppercase(),
-        product=_text("product").str.to_uppercase(),
-        country=_text("country").str.to_uppercase(),
         value_eur=_typed(raw, "value_eur", pl.Float64),
+        **{column: values for column, (values, _) in cleaned.items()},
     )
+
+    def unknown(column: str) -> pl.Series:
+        """Rows whose code is missing or not in the reference (looked for among distinct values first)."""
+        known = codes[column][1]
+        distinct = cleaned[column][1]
+        if not (distinct.is_null() | ~distinct.is_in(known)).any():
+            return pl.Series([False])
+        return frame.select(pl.col(column).is_null() | ~pl.col(column).is_in(known)).to_series()
 
     def check(mask: pl.Series, column: str, problem: str, fix: str) -> None:
         if not mask.any():
@@ -81,39 +109,37 @@ def check_rows(raw: pl.DataFrame, reference: Reference, problems: Problems, wher
     value = pl.col("value_eur")
     masks = frame.select(
         year_bad=_year_is_bad(raw).fill_null(True),
-        flow_bad=~pl.col("flow").is_in(FLOWS).fill_null(False),
         value_nan=value.is_null() | value.is_nan(),
         value_inf=value.is_infinite(),
         value_negative=value < 0,
         value_huge=value.is_finite() & (value > MAX_ROW_VALUE_EUR),
     )
     check(masks["year_bad"], "year", "n'est pas une année de quatre chiffres", "écrivez l'année en chiffres, par ex. 2024")
-    check(masks["flow_bad"], "flow", "n'est pas un flux", "utilisez « export » ou « import »")
+    check(unknown("flow"), "flow", "n'est pas un flux", "utilisez « export » ou « import »")
     check(masks["value_nan"], "value_eur", "n'est pas un nombre", "écrivez les montants en euros avec « . » comme séparateur décimal")
     check(masks["value_inf"], "value_eur", "n'est pas un nombre fini", "écrivez les montants en euros")
     check(masks["value_negative"], "value_eur", "est négatif", "les montants sont en euros, 0 ou plus")
     check(masks["value_huge"].fill_null(False), "value_eur", f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
           "vérifiez l'unité (euros, pas centimes) et la valeur")
 
-    department_codes = reference.departments["code"].to_list() + list(reference.unallocated_departments)
-    for column, known, kind, fix in (
+    for column, kind, fix in (
         (
             "department",
-            department_codes,
             "de département",
             "utilisez un code INSEE (01…95, 2A, 2B, 971…976) ou ajoutez-le sous data.unallocated_departments dans config/settings.yaml",
         ),
-        ("product", reference.products["code"], "produit", "utilisez un code A129 ou ajoutez-le sous data.extra_products dans config/settings.yaml"),
-        ("country", reference.countries["code"], "pays", "utilisez un code ISO alpha-2 ou douanier, ou ajoutez-le sous data.extra_countries dans config/settings.yaml"),
+        ("product", "produit", "utilisez un code A129 ou ajoutez-le sous data.extra_products dans config/settings.yaml"),
+        ("country", "pays", "utilisez un code ISO alpha-2 ou douanier, ou ajoutez-le sous data.extra_countries dans config/settings.yaml"),
     ):
-        unknown = frame.select(pl.col(column).is_null() | ~pl.col(column).is_in(list(known))).to_series()
-        check(unknown, column, f"n'est pas un code {kind} connu", fix)
+        check(unknown(column), column, f"n'est pas un code {kind} connu", fix)
     return frame
 
 
 def check_duplicates(frame: pl.DataFrame, key: list[str], problems: Problems, where: pl.Expr, fix: str) -> None:
     """Rows repeating the key of an earlier row: each one named with the first row of its key."""
-    if not frame.select(pl.struct(key).is_duplicated().any()).item():
+    # Distinct row hashes prove distinct keys, in one cheap pass; equal hashes (a repeat, or
+    # rarely a collision) lead to the exact search below.
+    if frame.select(key).hash_rows().n_unique() == frame.height:
         return
     order = [*key, "__order"]
     repeated = (
@@ -123,6 +149,8 @@ def check_duplicates(frame: pl.DataFrame, key: list[str], problems: Problems, wh
         .with_columns(pl.col("__where_of").first().over(key).alias("__first"), pl.int_range(pl.len()).over(key).alias("__rank"))
         .filter(pl.col("__rank") > 0)
     )
+    if repeated.is_empty():  # a hash collision, not a repeat
+        return
     occurrences = [
         (row["__where_of"], f"{row['__first']}\x00" + ", ".join(str(row[name]) for name in key))
         for row in repeated.head(3).iter_rows(named=True)

@@ -191,14 +191,11 @@ def xlsx_bytes(sheets: Iterable[tuple[str, list[str], list[str], list[list[Any]]
         for column, key in enumerate(keys):
             width = 16 if key in number_formats or key in NUMERIC else 24
             sheet.set_column(column, column, width, formats.get(key))
+        # One call a row: xlsxwriter types each value (str, int, float) and leaves None and
+        # "" cells empty, as the spreadsheet should show them.
+        write_row = sheet.write_row
         for index, row in enumerate(rows, start=1):
-            for column, value in enumerate(row):
-                if value is None or value == "":
-                    continue
-                if isinstance(value, (int, float)):
-                    sheet.write_number(index, column, value)
-                else:
-                    sheet.write_string(index, column, value)
+            write_row(index, 0, row)
     workbook.close()
     return buffer.getvalue()
 
@@ -225,6 +222,15 @@ def _used_columns(rows: list[Row]) -> list[str]:
     return [column for column in COLUMNS[1:] if any(row.get(column) not in (None, "") for row in rows)]
 
 
+def _cells(rows: list[Row], keys: list[str]) -> list[list[Any]]:
+    """The rows' values in the columns `keys` (fields by position: ~4 000 cells an annex)."""
+    positions = [_FIELD_INDEX.get(key) for key in keys]
+    return [[row.value_millions if position is None else row[position] for position in positions] for row in rows]
+
+
+_FIELD_INDEX = {name: index for index, name in enumerate(Row._fields)}  # value_millions: computed
+
+
 def annex_bytes(ind: DepartmentIndicators, texts: dict, kind: str) -> bytes:
     if kind not in ANNEX_FORMATS:
         raise FactsheetsError(f"format d'annexe inconnu « {kind} » ; utilisez --annexe xlsx ou --annexe csv")
@@ -240,8 +246,7 @@ def annex_bytes(ind: DepartmentIndicators, texts: dict, kind: str) -> bytes:
         if not table_rows:
             continue
         keys = _used_columns(table_rows)
-        sheets.append((t["tables"][table], keys, [headers[k] for k in keys],
-                       [[row.get(k) for k in keys] for row in table_rows]))
+        sheets.append((t["tables"][table], keys, [headers[k] for k in keys], _cells(table_rows, keys)))
     return xlsx_bytes(sheets, f"{ind.department.name} ({ind.year})", EXCEL_FORMATS)
 
 

@@ -49,7 +49,7 @@ def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> D
     years, exports, imports = evolution_series(evolution)
     chart = _chart(settings, tuple(years))
     chart.show(exports, imports)
-    return figure_drawing(chart.figure, fonts)
+    return figure_drawing(chart.figure, fonts, chart.static)
 
 
 # Building a figure (axes, ticks, legend) costs more than drawing it: one is built per
@@ -114,6 +114,11 @@ class _EvolutionFigure:
             for tint in (export_colour, import_colour)
         ]
         self.axes = axes
+        # What no data changes: the years' axis, the frame, the legend (not the y axis and
+        # its grid, which follow the values).
+        from .matplotlib_drawing import StaticMarks
+
+        self.static = StaticMarks([axes.xaxis, *axes.spines.values(), axes.get_legend()])
 
     def show(self, exports: list[float], imports: list[float]) -> None:
         """Put this department's series in the figure (every data-dependent artist is set)."""

@@ -19,6 +19,8 @@ that use this renderer keep their marks inside the axes.
 
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
+
 from matplotlib.backend_bases import GraphicsContextBase, RendererBase
 from matplotlib.path import Path as MplPath
 from reportlab.graphics.shapes import Drawing, Group, Path, String
@@ -156,12 +158,51 @@ class DrawingRenderer(RendererBase):
         self.shapes.append(shape)
 
 
-def figure_drawing(figure, fonts: FontNames) -> Drawing:
-    """The figure as a Drawing of its size in points (the figure's dpi is set to 72)."""
+class StaticMarks:
+    """The marks of artists that look the same in every draw of a figure, made once.
+
+    A figure reused from sheet to sheet (charts/evolution.py) keeps its x axis, frame and
+    legend; only its data moves. Their draw, a good third of the figure's, is recorded the
+    first time and replayed afterwards, in the same place of the drawing order. Keyed by the
+    fonts, since the marks carry the face names.
+    """
+
+    def __init__(self, artists):
+        self.artists = list(artists)
+        self._marks: dict[tuple, list] = {}
+
+    @contextmanager
+    def replayed(self, renderer: DrawingRenderer):
+        def replay(index: int, draw):
+            def draw_or_replay(draw_renderer, *args, **kwargs):
+                key = (index, renderer.fonts)
+                if key not in self._marks:
+                    start = len(renderer.shapes)
+                    draw(draw_renderer, *args, **kwargs)
+                    self._marks[key] = renderer.shapes[start:]
+                else:
+                    renderer.shapes.extend(self._marks[key])
+            return draw_or_replay
+
+        for index, artist in enumerate(self.artists):
+            artist.draw = replay(index, artist.draw)  # an instance attribute hides the method
+        try:
+            yield
+        finally:
+            for artist in self.artists:
+                del artist.draw
+
+
+def figure_drawing(figure, fonts: FontNames, static: StaticMarks | None = None) -> Drawing:
+    """The figure as a Drawing of its size in points (the figure's dpi is set to 72).
+
+    `static`: artists whose marks are replayed from the figure's first draw (see StaticMarks).
+    """
     figure.set_dpi(POINTS_PER_INCH)
     width, height = (float(v) * POINTS_PER_INCH for v in figure.get_size_inches())
     renderer = DrawingRenderer(width, height, fonts)
-    figure.draw(renderer)
+    with static.replayed(renderer) if static is not None else nullcontext():
+        figure.draw(renderer)
     result = Drawing(width, height, initialFontName=fonts.regular, initialFontSize=8)
     result.add(Group(*renderer.shapes))
     return result

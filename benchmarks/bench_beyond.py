@@ -9,7 +9,9 @@ alternating which goes first so that a warming or a neighbour's load does not al
 favour the same one. Prints the wall time of each run, the median of each, and their
 ratio (target <= 1.5). Wall times on a shared machine vary: the ratio of runs made side by
 side is the figure to read, and the "other load" column shows how busy the rest of the
-machine was (share of all cores used by other processes during the run).
+machine was (share of all cores used by other processes during the run). The CPU seconds
+of each run (the CLI and its helper processes) are printed too: their ratio moves much
+less than the wall times' when neighbours come and go.
 
 The figures are for whatever `factsheets` package Python imports (printed first).
 """
@@ -39,8 +41,8 @@ def _busy_ticks() -> int:
     return sum(values) - values[3] - values[4]  # minus idle and iowait
 
 
-def run(extra: list[str], workers: int) -> tuple[float, float]:
-    """(wall seconds, other processes' load as a share of all cores) of one CLI run."""
+def run(extra: list[str], workers: int) -> tuple[float, float, float]:
+    """(wall seconds, other processes' load as a share of all cores, CPU seconds) of one CLI run."""
     with tempfile.TemporaryDirectory(prefix="bench-beyond-") as out:
         command = [sys.executable, "-m", "factsheets", "render", "--all", "--workers", str(workers),
                    "--out", out, *extra]
@@ -59,7 +61,7 @@ def run(extra: list[str], workers: int) -> tuple[float, float]:
             - children_before.children_user - children_before.children_system)
     total = (ticks_after - ticks_before) / hertz
     cores = os.cpu_count() or 1
-    return wall, max(0.0, total - ours) / (wall * cores)
+    return wall, max(0.0, total - ours) / (wall * cores), ours
 
 
 def main() -> None:
@@ -72,20 +74,24 @@ def main() -> None:
     print(f"package: {Path(factsheets.__file__).parent}")
     print(f"render --all --workers {arguments.workers}, with and without {' '.join(EXTRA)}")
     plain, extended = [], []
+    cpu = {"plain": [], "extended": []}
     for round_number in range(arguments.rounds):
         order = [([], plain), (EXTRA, extended)]
         if round_number % 2:
             order.reverse()
         for extra, times in order:
-            wall, other = run(extra, arguments.workers)
+            wall, other, seconds = run(extra, arguments.workers)
             times.append(wall)
+            cpu["extended" if extra else "plain"].append(seconds)
             label = " ".join(extra) or "(plain)"
-            print(f"  round {round_number + 1}: {label:<30} {wall:6.2f} s   other load {other:4.0%}")
+            print(f"  round {round_number + 1}: {label:<30} {wall:6.2f} s   other load {other:4.0%}   CPU {seconds:6.2f} s")
     ratio = statistics.median(extended) / statistics.median(plain)
     print(f"median plain     {statistics.median(plain):6.2f} s")
     print(f"median extended  {statistics.median(extended):6.2f} s")
     verdict = "ok" if ratio <= TARGET_RATIO else "ABOVE TARGET"
     print(f"ratio            {ratio:6.2f}x  (target <= {TARGET_RATIO}x: {verdict})")
+    cpu_ratio = statistics.median(cpu["extended"]) / statistics.median(cpu["plain"])
+    print(f"CPU ratio        {cpu_ratio:6.2f}x  (CPU seconds, medians: less sensitive to other load)")
 
 
 if __name__ == "__main__":

@@ -129,3 +129,27 @@ def test_help_still_shows():
     assert result.returncode == 0 and "--workers" in result.stdout and result.stderr == ""
     alone = run_cli()
     assert "render" in alone.stdout + alone.stderr and "Traceback" not in alone.stderr
+
+
+# -- codes cleaned on their distinct values (validate._cleaned) ---------------------------
+def test_codes_with_spaces_and_other_case_are_read_as_the_clean_codes(tmp_path):
+    """" Export ", " 02 ", "c10a", "de " are the same rows as the clean ones: same indicators."""
+    clean = write(tmp_path, HEADER + GOOD + "2024,export,02,C21Z,FR,250\n", name="clean.csv")
+    messy = write(tmp_path, HEADER + "2024, Export , 02 ,c10a,de ,1000\n2024,IMPORT,02,C21Z, cn,500\n2024,export,02 ,c21z,FR,250\n",
+                  name="messy.csv")
+    results = [run_cli("indicators", "--dept", "02", "--json", "--data", path) for path in (clean, messy)]
+    assert all(result.returncode == 0 for result in results), results[1].stderr
+    first, second = (json.loads(result.stdout) for result in results)
+    assert first["exports"]["total_eur"] == 1250 and first == second
+
+
+def test_an_unknown_code_among_cleaned_ones_is_shown_as_written_on_its_line(tmp_path):
+    data = write(tmp_path, HEADER + " 2024,export, 02 ,c10a,de,5\n2024,export, 2a ,c10a,DE,5\n2024,export, 02x ,C10A,DE,5\n")
+    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", data))
+    assert "data.csv:4" in line and "colonne department : «  02x  » n'est pas un code de département connu" in line
+
+
+def test_rows_equal_once_cleaned_are_duplicates(tmp_path):
+    data = write(tmp_path, HEADER + GOOD + "2024, EXPORT ,02,c10a,de,7\n")
+    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", data))
+    assert "data.csv:4" in line and "ligne en double de" in line and "data.csv:2" in line

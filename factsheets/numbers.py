@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 NO_BREAK_SPACE = "\u00a0"
+MINUS = "\u2212"  # typographic minus sign, as the balance chart prints it
 
 
 def round_half_away(value: float, decimals: int) -> Decimal:
@@ -35,7 +36,7 @@ def format_millions(value_eur: float, separator: str = NO_BREAK_SPACE) -> str:
 
 def format_rounded_millions(rounded: Decimal, separator: str = NO_BREAK_SPACE) -> str:
     """Millions already rounded to one decimal (see `rounded_millions`), formatted as printed."""
-    sign = "-" if rounded < 0 else ""
+    sign = MINUS if rounded < 0 else ""
     integer, _, fraction = f"{abs(rounded):.1f}".partition(".")
     text = _group_thousands(integer, separator)
     if fraction != "0":
@@ -57,7 +58,7 @@ def format_share_of_nation(fraction: float) -> str:
 
 
 def format_change(ratio: float) -> str:
-    """A change as a signed percentage with one decimal: 0.0324 -> "+3.2%", -0.069 -> "-6.9%"."""
+    """A change as a signed percentage with one decimal: 0.0324 -> "+3.2%", -0.069 -> "−6.9%"."""
     rounded = round_half_away(ratio * 100, 1)
-    sign = "+" if rounded > 0 else ("-" if rounded < 0 else "")
+    sign = "+" if rounded > 0 else (MINUS if rounded < 0 else "")
     return f"{sign}{abs(rounded):.1f}%"

@@ -15,11 +15,10 @@ from decimal import Decimal
 from reportlab.graphics.shapes import Drawing
 
 from ..model import BalanceCountry
-from ..numbers import format_millions, format_rounded_millions, rounded_millions
+from ..numbers import MINUS, format_millions, format_rounded_millions, rounded_millions
 from . import vector as v
 from .style import ChartFonts, colour, label, number
 
-MINUS = "\u2212"  # typographic minus sign for negative balances
 HEADER_HEIGHT = 20.0
 BOTTOM_PAD = 2.0
 BAR_FILL = 0.62  # bar thickness as a share of the row height

@@ -217,18 +217,24 @@ def csv_bytes(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+_FIELD_INDEX = {name: index for index, name in enumerate(Row._fields)}  # value_millions: computed
+
+
 def _used_columns(rows: list[Row]) -> list[str]:
-    """The columns a table fills, in COLUMNS order ("table" is the sheet's name in xlsx)."""
-    return [column for column in COLUMNS[1:] if any(row.get(column) not in (None, "") for row in rows)]
+    """The columns a table fills, in COLUMNS order ("table" is the sheet's name in xlsx).
+
+    Millions are filled exactly where euros are (one is computed from the other).
+    """
+    used = {name for name, index in _FIELD_INDEX.items() if any(row[index] not in (None, "") for row in rows)}
+    if "value_eur" in used:
+        used.add("value_millions")
+    return [column for column in COLUMNS[1:] if column in used]
 
 
 def _cells(rows: list[Row], keys: list[str]) -> list[list[Any]]:
     """The rows' values in the columns `keys` (fields by position: ~4 000 cells an annex)."""
     positions = [_FIELD_INDEX.get(key) for key in keys]
     return [[row.value_millions if position is None else row[position] for position in positions] for row in rows]
-
-
-_FIELD_INDEX = {name: index for index, name in enumerate(Row._fields)}  # value_millions: computed
 
 
 def annex_bytes(ind: DepartmentIndicators, texts: dict, kind: str) -> bytes:

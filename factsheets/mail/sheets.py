@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -119,10 +120,12 @@ def render_inputs(data: Path, year: int | None) -> str:
     add("data", Path(data).read_bytes())
     add("year", str(year).encode())
     package = Path(str(importlib.resources.files("factsheets")))
-    for root in (paths.CONFIG_DIR, paths.FONTS_DIR, paths.ASSETS_DIR, package):
+    # The fonts of a user's configuration (--config DIR/fonts) come first, as fonts.py looks them up.
+    for index, root in enumerate((paths.CONFIG_DIR, *paths.font_dirs(), paths.ASSETS_DIR, package)):
         for path in sorted(Path(root).rglob("*")) if Path(root).is_dir() else []:
             if path.is_file() and "__pycache__" not in path.parts:
-                add(str(path.relative_to(root)), path.read_bytes())
+                add(f"{index}:{path.relative_to(root)}", path.read_bytes())
+    add("SOURCE_DATE_EPOCH", os.environ.get("SOURCE_DATE_EPOCH", "").encode())  # the PDF's creation date
     for name in _LIBRARIES:
         try:
             add(name, importlib.metadata.version(name).encode())

@@ -23,8 +23,10 @@ Prints, each figure the median of the repetitions (the runs follow):
 
 Runs are interleaved (one of each per repetition) so that a slow spell of this shared
 machine hits them all alike; "other load" says how busy other processes kept the CPUs.
-`--render-args` are added to every `factsheets render` command (e.g. the evolution page
-and the annex once they exist); the peer does not draw what those add.
+`--render-args` are added to every `factsheets render` command; the peer does the same
+extra work for `--evolution` (the project's matplotlib figure, built afresh per sheet and
+taken through SVG and svglib, as its other charts) and `--annexe KIND` (the project's own
+annex writer: data, not drawing).
 Needs the `bench` extra (svglib): pip install -e '.[bench]'. To measure another checkout
 (e.g. an older commit exported with `git archive`), set PYTHONPATH to it.
 """
@@ -55,10 +57,23 @@ def dept_args(codes: list[str]) -> list[str]:
     return [arg for code in codes for arg in ("--dept", code)]
 
 
-def run_peer(codes: list[str], out: Path, idle_wait: float) -> dict:
+def peer_args(render_args: list[str]) -> list[str]:
+    """The flags of `render` that add work to a sheet (--evolution, --annexe KIND), for the peer to do too."""
+    flags = []
+    for index, arg in enumerate(render_args):
+        if arg == "--evolution":
+            flags.append(arg)
+        elif arg == "--annexe" and index + 1 < len(render_args):
+            flags += [arg, render_args[index + 1]]
+        elif arg.startswith("--annexe="):
+            flags.append(arg)
+    return flags
+
+
+def run_peer(codes: list[str], out: Path, idle_wait: float, extra: list[str] = ()) -> dict:
     """Rendering wall and CPU seconds of the peer for `codes`, in a fresh process (indicators excluded)."""
     wait_until_idle(idle_wait)
-    result = subprocess.run([sys.executable, str(PEER), *dept_args(codes), "--out", str(out)],
+    result = subprocess.run([sys.executable, str(PEER), *dept_args(codes), *peer_args(list(extra)), "--out", str(out)],
                             capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"peer failed ({result.returncode}):\n{result.stderr[-2000:]}")
@@ -106,7 +121,7 @@ def main() -> None:
                 result["digests"] = {Path(p).name: digest(p) for p in result["paths"] if p.endswith(".pdf")}
                 runs[key].append(result)
             for key, codes in (("peer_1", first), ("peer_10", DEPARTMENTS)):
-                runs[key].append(run_peer(codes, out / key, args.idle_wait))
+                runs[key].append(run_peer(codes, out / key, args.idle_wait, extra))
             for key, workers in () if args.per_sheet_only else (("all_1", "1"), ("all_2", "2")):
                 result = run_cli(["render", "--all", "--workers", workers, *extra, "--out", str(out / key)],
                                  args.idle_wait)

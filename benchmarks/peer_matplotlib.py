@@ -234,7 +234,19 @@ class PeerRenderer:
             self._areas[key] = (self.charts.sankey(area.exports, size), self.charts.sankey(area.imports, size))
         return self._areas[key]
 
-    def sheet(self, ind, synthetic: bool) -> bytes:
+    def evolution(self, ind):
+        """render --evolution: the project's matplotlib figure, built afresh and taken through SVG and svglib."""
+        from factsheets.charts import evolution as chart_module
+
+        if ind.evolution is None or not ind.evolution.has_history:
+            return None
+        years, exports, imports = chart_module.evolution_series(ind.evolution)
+        chart_module._CHARTS.clear()  # the obvious route: one figure per chart
+        chart = chart_module._chart(self.settings, tuple(years))
+        chart.show(exports, imports)
+        return self.charts.to_drawing(chart.figure)
+
+    def sheet(self, ind, synthetic: bool, evolution: bool = False) -> bytes:
         from factsheets.layout import Logos, SheetCharts, build_sheet
 
         region_export, region_import = self._area(ind.region_flows)
@@ -250,6 +262,7 @@ class PeerRenderer:
             region_import_sankey=region_import,
             nation_export_sankey=nation_export,
             nation_import_sankey=nation_import,
+            evolution=self.evolution(ind) if evolution else None,
         )
         return build_sheet(ind, charts, self.texts, self.fonts, self.settings, Logos(), synthetic)
 
@@ -258,6 +271,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="matplotlib -> SVG -> svglib -> ReportLab: the peer of render")
     parser.add_argument("--dept", action="append", required=True, help="department code (repeatable)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the PDFs")
+    parser.add_argument("--evolution", action="store_true", help="add the evolution page, as render --evolution")
+    parser.add_argument("--annexe", choices=("xlsx", "csv"), help="write the annex next to each PDF, as render --annexe")
     args = parser.parse_args(argv)
 
     from factsheets.config import settings, texts
@@ -278,7 +293,11 @@ def main(argv: list[str] | None = None) -> None:
     for code in ordered:
         ind = data.indicators[code]
         path = args.out / sheet_filename(ind.year, ind.department.code, ind.department.name)
-        path.write_bytes(renderer.sheet(ind, data.synthetic))
+        path.write_bytes(renderer.sheet(ind, data.synthetic, args.evolution))
+        if args.annexe:  # the annex is data, not drawing: the peer writes it with the project's own code
+            from factsheets.annex import write_annex
+
+            write_annex(ind, words, path, args.annexe)
     render_seconds, render_cpu = time.perf_counter() - clock, time.process_time() - cpu
     print(json.dumps({"sheets": len(ordered), "render_seconds": render_seconds, "render_cpu_seconds": render_cpu,
                       "indicator_seconds": indicator_seconds}))

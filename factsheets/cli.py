@@ -253,7 +253,7 @@ def render(
     codes = report.codes
     # The paths went to stdout as the sheets were written (announce).
     for note in report.notes:
-        typer.echo(f"factsheets : {note}", err=True)
+        warn(note)
     _warn_missing_territoires([code for code in report.without_territoires if code in report.written])
     if report.absent:
         warn(f"attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
@@ -309,9 +309,9 @@ def ingest(
     write_canonical(result.frame, out)
     typer.echo(str(out))
     for warning in result.warnings:
-        typer.echo(f"factsheets : attention : {warning}", err=True)
+        warn(f"attention : {warning}")
     for line in summary_lines(result, reference, out):
-        typer.echo(f"factsheets : {line}", err=True)
+        notice(line)
 
 
 @_command()

@@ -189,11 +189,12 @@ class SheetDrawer:
     def write(self, ind, synthetic: bool, out_dir: Path) -> Path:
         """Write the sheet (and its annex when asked); the PDF's path."""
         path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
+        sheet = self.draw(ind, synthetic)  # first: a sheet that cannot be drawn leaves no annex behind
         if self.options.annex:
             from .annex import write_annex
 
             write_annex(ind, self.texts, path, self.options.annex)
-        write_atomically(path, self.draw(ind, synthetic))
+        write_atomically(path, sheet)
         return path
 
 

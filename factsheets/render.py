@@ -131,6 +131,7 @@ class SheetDrawer:
         self.fonts = register_pdf_fonts(self.settings)
         self.logos = _find_logos(self.settings)
         self._area_charts: dict[tuple[str, str, str], tuple] = {}
+        self._annexes = None  # annex.Annexes of this run, made at the first annex
         self._editions: dict[int, tuple] = {}
 
     def edition(self, year: int) -> tuple[dict, object]:
@@ -182,6 +183,7 @@ class SheetDrawer:
         """The evolution page's chart, or None when the page is not asked for or has one year."""
         if not self.options.evolution or ind.evolution is None or not ind.evolution.has_history:
             return None
+        _imports_done()
         from .charts.evolution import evolution_chart
 
         return evolution_chart(ind.evolution, self.settings, self.fonts)
@@ -191,9 +193,11 @@ class SheetDrawer:
         path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
         sheet = self.draw(ind, synthetic)  # first: a sheet that cannot be drawn leaves no annex behind
         if self.options.annex:
-            from .annex import write_annex
+            if self._annexes is None:
+                from .annex import Annexes
 
-            write_annex(ind, self.texts, path, self.options.annex)
+                self._annexes = Annexes(self.texts, self.options.annex)
+            self._annexes.write(ind, path)
         write_atomically(path, sheet)
         return path
 
@@ -411,15 +415,51 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None,
         # The drawing modules too: the helper is idle until the first indicators arrive.
         from . import charts, layout  # noqa: F401
 
-        if options.evolution:  # matplotlib takes ~0.7 s to import: better now than at the first sheet
-            import matplotlib.figure  # noqa: F401
-            import matplotlib.ticker  # noqa: F401
+        if options.evolution:  # matplotlib takes ~0.5 s to import: better now than at the first sheet
+            import importlib
 
-            from .charts import matplotlib_drawing  # noqa: F401
+            for name in _EVOLUTION_MODULES:
+                importlib.import_module(name)
         if options.annex:
             from . import annex  # noqa: F401
     except Exception as error:
         _helper_error = str(error) if isinstance(error, FactsheetsError) else f"{type(error).__name__}: {error}"
+
+
+# What drawing an evolution chart imports: matplotlib costs ~0.5 s of start-up per process.
+_EVOLUTION_MODULES = ("matplotlib.figure", "matplotlib.ticker", "matplotlib.backend_bases", "matplotlib.path")
+
+
+def _import_in_background(modules: Sequence[str]) -> None:
+    """Import `modules` in a thread while this process loads the data.
+
+    Polars releases the interpreter lock while it reads and aggregates, so the import runs
+    meanwhile instead of delaying this process's first sheet. Started after the helpers
+    (fork needs a single thread). Drawing waits for the thread first (_imports_done): two
+    threads importing the same modules at once could deadlock. A failed import is left for
+    the sheet that needs the module to report.
+    """
+    global _imports
+    import importlib
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the sheet that needs it raises the real error
+                return
+
+    _imports = threading.Thread(target=load, name="factsheets-imports", daemon=True)
+    _imports.start()
+
+
+_imports: threading.Thread | None = None
+
+
+def _imports_done() -> None:
+    """Wait for the background imports, if any (see _import_in_background)."""
+    if _imports is not None:
+        _imports.join()
 
 
 def _helper_ready() -> int:
@@ -498,6 +538,8 @@ def render_departments(
     most_sheets = len(set(codes)) if codes is not None else workers
     helpers = max(0, min(workers, most_sheets, default_workers()) - 1)
     pool, claims = _start_helpers(helpers, options)
+    if options.evolution:
+        _import_in_background(_EVOLUTION_MODULES)
     try:
         from .check import preflight
 

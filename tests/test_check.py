@@ -97,11 +97,13 @@ def unknown_setting(c: Path):
 
 def reference_row(c: Path):
     text = (c / "reference" / "departments.yaml").read_text(encoding="utf-8")
-    match = re.search(r'"02":.*\n(?:.*\n)*?.*region: "32"', text)
+    # Department 02's entry only (flow style, or indented lines below its code): one mistake.
+    match = re.search(r'^"02":(?:[^\n]*\n[ \t]+)*?[^\n]*region: "32"', text, re.MULTILINE)
     assert match, "department 02 not found in the expected form"
+    line = text[: match.start()].count("\n") + 1
     (c / "reference" / "departments.yaml").write_text(
         text[: match.start()] + match.group(0).replace('region: "32"', 'region: "99"') + text[match.end():], encoding="utf-8")
-    return "departments.yaml:", ["02", "« 99 »"]
+    return f"departments.yaml:{line}", ["02", "« 99 »"]
 
 
 def profile(c: Path):

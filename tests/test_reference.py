@@ -161,7 +161,7 @@ def test_unallocated_code_may_not_be_a_department(tmp_path):
     config = tmp_path / "config"
     config.mkdir()
     (config / "settings.yaml").write_text('data:\n  unallocated_departments: {"02": Aisne}\n', encoding="utf-8")
-    with pytest.raises(FactsheetsError, match=r"settings\.yaml : data\.unallocated_departments contient « 02 »"):
+    with pytest.raises(FactsheetsError, match=r"settings\.yaml:2 : data\.unallocated_departments contient « 02 »"):
         load_reference(REFERENCE_DIR, config)
 
 

@@ -52,7 +52,8 @@ def load_yaml(path: Path) -> Any:
     path = Path(path)
     text = _read_text(path, "fichier introuvable")
     try:
-        return yaml.safe_load(text)
+        # The loader of read_source too: the same syntax error reads the same whichever reads it.
+        return yaml.load(text, Loader=_BaseLoader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as error:
         raise _syntax_error(path, error) from None
 

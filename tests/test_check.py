@@ -220,3 +220,83 @@ def test_every_shipped_text_passes_the_placeholder_check():
     check_texts(paths.DEFAULT_CONFIG_DIR, problems, 2024)
     assert problems == []
     assert yaml.safe_load((paths.DEFAULT_CONFIG_DIR / "texts.yaml").read_text(encoding="utf-8"))["editions"][2024]
+
+
+# -- reference tables: every problem of every table, not the first one ----------------------------
+def replace_line(path: Path, old: str, new: str | None) -> None:
+    """Replace the one line equal to `old` (None: delete it)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    index = lines.index(old)
+    lines[index: index + 1] = [] if new is None else [new]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based number of the one line equal to `text`, read after every edit."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert lines.count(text) == 1, text
+    return lines.index(text) + 1
+
+
+def break_reference_tables(config: Path) -> list[str]:
+    """Five mistakes in departments.yaml, one in products.yaml, one cross-table in
+    territoires_industrie.yaml; the exact lines `check` must print, in that order."""
+    reference = config / "reference"
+    departments, products, territoires = (reference / name for name in
+                                          ("departments.yaml", "products.yaml", "territoires_industrie.yaml"))
+    replace_line(departments, '"02": {name: Aisne, region: "32", tncc: 5}', '"02": {name: Aisne, region: "99", tncc: 5}')
+    replace_line(departments, '"03": {name: Allier, region: "84", tncc: 5}', '"03": {name: Allier, regoin: "84", tncc: 5}')
+    replace_line(departments, '"05": {name: Hautes-Alpes, region: "93", tncc: 4}', '05: {name: Hautes-Alpes, region: "93", tncc: 4}')
+    replace_line(departments, '"08": {name: Ardennes, region: "44", tncc: 4}', '"01": {name: Ardennes, region: "44", tncc: 4}')
+    replace_line(departments, '"60": {name: Oise, region: "32", tncc: 5}', None)  # its Territoires d'industrie remain
+    replace_line(departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 2}', '"62": {name: Pas-de-Calais, region: "32", tncc: 9}')
+    replace_line(products, "  label: \"Produits de l'agriculture et de la chasse\"",
+                 "  lable: \"Produits de l'agriculture et de la chasse\"")
+
+    def at(path: Path, text: str) -> str:
+        return f"{path}:{line_of(path, text)} : "
+
+    regions = reference / "regions.yaml"
+    return [
+        at(departments, '"02": {name: Aisne, region: "99", tncc: 5}')
+        + f'le département 02 renvoie à la région « 99 », absente de {regions} ; utilisez un code de région entre guillemets, par ex. "32"',
+        at(departments, '"03": {name: Allier, regoin: "84", tncc: 5}')
+        + "clé inconnue « regoin » pour le département 03 ; vouliez-vous dire « region » ?",
+        at(departments, '05: {name: Hautes-Alpes, region: "93", tncc: 4}')
+        + 'le code de département 5 a été lu comme int et non comme du texte ; écrivez-le entre guillemets, par ex. "02"',
+        at(departments, '"01": {name: Ardennes, region: "44", tncc: 4}')
+        + f"le code « 01 » figure deux fois (d'abord à la ligne {line_of(departments, chr(34) + '01' + chr(34) + ': {name: Ain, region: ' + chr(34) + '84' + chr(34) + ', tncc: 5}')}) ; gardez une seule entrée par code",
+        at(departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 9}')
+        + "le département 62 doit avoir « tncc », le type de nom en clair du COG (un entier de 0 à 8, ex. 5 pour « l'Aisne ») ; trouvé : « 9 »",
+        at(products, "  lable: \"Produits de l'agriculture et de la chasse\"")
+        + "clé inconnue « lable » pour le produit A01Z ; vouliez-vous dire « label » ?",
+        at(territoires, '"60":') + "le département 60 ne figure pas dans departments.yaml",
+    ]
+
+
+def test_every_reference_problem_is_one_line_in_check_and_render_writes_nothing(config, tmp_path):
+    expected = break_reference_tables(config)
+    checked = run_cli("--config", config, "check")
+    assert checked.returncode == 2, checked.stderr
+    assert checked.stdout.splitlines() == expected
+    assert "Traceback" not in checked.stderr
+
+    out = tmp_path / "out"
+    rendered = run_cli("--config", config, "render", "--dept", "02", "--out", out)
+    assert rendered.returncode == 2
+    assert "Traceback" not in rendered.stderr
+    assert rendered.stderr.splitlines() == [ERROR_PREFIX + line for line in expected]
+    assert rendered.stdout == ""
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_reference_tables_are_checked_even_when_settings_yaml_is_broken(config):
+    replace_in(config / "settings.yaml", "colors:", "colors: [")
+    replace_line(config / "reference" / "regions.yaml", '"32": Hauts-de-France', '"32": ""')
+    checked = run_cli("--config", config, "check")
+    assert checked.returncode == 2
+    lines = checked.stdout.splitlines()
+    assert len(lines) == 2, checked.stdout
+    assert lines[0].startswith(f"{config / 'settings.yaml'}:") and "YAML invalide" in lines[0]
+    regions = config / "reference" / "regions.yaml"
+    assert lines[1] == f"{regions}:{line_of(regions, chr(34) + '32' + chr(34) + ': ' + chr(34) * 2)} : le nom de la région 32 doit être un texte non vide"

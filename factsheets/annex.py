@@ -110,11 +110,8 @@ class Annexes:
         self._columns: dict[tuple, set[str]] = {}  # columns filled by a shared block
 
     # -- rows ---------------------------------------------------------------------------
-    def rows(self, ind: DepartmentIndicators) -> list[Row]:
-        """Every row of the annex, table after table, in the order of the sheet's charts."""
-        return [row for block in self.blocks(ind) for row in block.rows]
-
     def blocks(self, ind: DepartmentIndicators) -> list[Block]:
+        """Every row of the annex in blocks, table after table, in the order of the sheet's charts."""
         year = ind.year
         # A region of one department (971-976) has no chart or share of its own on the sheet.
         areas: list[tuple[str, AreaFlows]] = [("department", ind.local), ("region", ind.region_flows),
@@ -238,7 +235,8 @@ class Annexes:
         return rows
 
     # -- files --------------------------------------------------------------------------
-    def bytes(self, ind: DepartmentIndicators) -> bytes:
+    def content(self, ind: DepartmentIndicators) -> bytes:
+        """The annex file's bytes."""
         t = self.t
         headers = t["columns"]
         blocks = self.blocks(ind)
@@ -271,7 +269,7 @@ class Annexes:
     def write(self, ind: DepartmentIndicators, pdf_path: Path) -> Path:
         """The annex next to the sheet `pdf_path`, written whole or not at all."""
         path = annex_path(pdf_path, self.kind)
-        write_atomically(path, self.bytes(ind))
+        write_atomically(path, self.content(ind))
         return path
 
 

@@ -337,7 +337,7 @@ def _prepared_rows_worksheet():
         return _WORKSHEET_CLASS
     import math
 
-    from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
+    from xlsxwriter.utility import xl_col_to_name
     from xlsxwriter.worksheet import Worksheet
 
     class PreparedRowsWorksheet(Worksheet):
@@ -383,7 +383,7 @@ def _prepared_rows_worksheet():
                         tail = texts.get(value)
                         if tail is None:
                             escaped = self._escape_data(self._escape_control_characters(value))
-                            space = ' xml:space="preserve"' if _preserve_whitespace(value) else ""
+                            space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
                             tail = texts[value] = f' t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
                         cells.append(f'<c r="{reference}"{style}{tail}')
                     elif isfinite(value):

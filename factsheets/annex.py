@@ -110,11 +110,8 @@ class Annexes:
         self._columns: dict[tuple, set[str]] = {}  # columns filled by a shared block
 
     # -- rows ---------------------------------------------------------------------------
-    def rows(self, ind: DepartmentIndicators) -> list[Row]:
-        """Every row of the annex, table after table, in the order of the sheet's charts."""
-        return [row for block in self.blocks(ind) for row in block.rows]
-
     def blocks(self, ind: DepartmentIndicators) -> list[Block]:
+        """Every row of the annex in blocks, table after table, in the order of the sheet's charts."""
         year = ind.year
         # A region of one department (971-976) has no chart or share of its own on the sheet.
         areas: list[tuple[str, AreaFlows]] = [("department", ind.local), ("region", ind.region_flows),
@@ -238,7 +235,8 @@ class Annexes:
         return rows
 
     # -- files --------------------------------------------------------------------------
-    def bytes(self, ind: DepartmentIndicators) -> bytes:
+    def content(self, ind: DepartmentIndicators) -> bytes:
+        """The annex file's bytes."""
         t = self.t
         headers = t["columns"]
         blocks = self.blocks(ind)
@@ -271,7 +269,7 @@ class Annexes:
     def write(self, ind: DepartmentIndicators, pdf_path: Path) -> Path:
         """The annex next to the sheet `pdf_path`, written whole or not at all."""
         path = annex_path(pdf_path, self.kind)
-        write_atomically(path, self.bytes(ind))
+        write_atomically(path, self.content(ind))
         return path
 
 
@@ -339,7 +337,7 @@ def _prepared_rows_worksheet():
         return _WORKSHEET_CLASS
     import math
 
-    from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
+    from xlsxwriter.utility import xl_col_to_name
     from xlsxwriter.worksheet import Worksheet
 
     class PreparedRowsWorksheet(Worksheet):
@@ -385,7 +383,7 @@ def _prepared_rows_worksheet():
                         tail = texts.get(value)
                         if tail is None:
                             escaped = self._escape_data(self._escape_control_characters(value))
-                            space = ' xml:space="preserve"' if _preserve_whitespace(value) else ""
+                            space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
                             tail = texts[value] = f' t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
                         cells.append(f'<c r="{reference}"{style}{tail}')
                     elif isfinite(value):

@@ -183,7 +183,6 @@ class SheetDrawer:
         """The evolution page's chart, or None when the page is not asked for or has one year."""
         if not self.options.evolution or ind.evolution is None or not ind.evolution.has_history:
             return None
-        _imports_done()
         from .charts.evolution import evolution_chart
 
         return evolution_chart(ind.evolution, self.settings, self.fonts)
@@ -412,54 +411,35 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None,
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         _helper = SheetDrawer(options)
-        # The drawing modules too: the helper is idle until the first indicators arrive.
-        from . import charts, layout  # noqa: F401
-
-        if options.evolution:  # matplotlib takes ~0.5 s to import: better now than at the first sheet
-            import importlib
-
-            for name in _EVOLUTION_MODULES:
-                importlib.import_module(name)
-        if options.annex:
-            from . import annex  # noqa: F401
+        # The drawing modules too (already there when forked): the helper is idle until the
+        # first indicators arrive.
+        _import_drawing_modules(options)
     except Exception as error:
         _helper_error = str(error) if isinstance(error, FactsheetsError) else f"{type(error).__name__}: {error}"
 
 
 # What drawing an evolution chart imports: matplotlib costs ~0.5 s of start-up per process.
-_EVOLUTION_MODULES = ("matplotlib.figure", "matplotlib.ticker", "matplotlib.backend_bases", "matplotlib.path")
+_EVOLUTION_MODULES = ("matplotlib.figure", "matplotlib.ticker", "factsheets.charts.matplotlib_drawing",
+                      "factsheets.charts.evolution")
 
 
-def _import_in_background(modules: Sequence[str]) -> None:
-    """Import `modules` in a thread while this process loads the data.
+def _import_drawing_modules(options: SheetOptions) -> None:
+    """Import what drawing a sheet needs, matplotlib included with --evolution.
 
-    Polars releases the interpreter lock while it reads and aggregates, so the import runs
-    meanwhile instead of delaying this process's first sheet. Started after the helpers
-    (fork needs a single thread). Drawing waits for the thread first (_imports_done): two
-    threads importing the same modules at once could deadlock. A failed import is left for
-    the sheet that needs the module to report.
+    Called before the helpers are forked, so that they inherit the modules instead of
+    importing them again (matplotlib alone is ~0.5 s of CPU a process); this process needs
+    them for its own sheets anyway. numpy's BLAS is kept to one thread: a process with
+    threads is not safe to fork, and a chart's small arrays gain nothing from threads.
     """
-    global _imports
     import importlib
 
-    def load() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # the sheet that needs it raises the real error
-                return
-
-    _imports = threading.Thread(target=load, name="factsheets-imports", daemon=True)
-    _imports.start()
-
-
-_imports: threading.Thread | None = None
-
-
-def _imports_done() -> None:
-    """Wait for the background imports, if any (see _import_in_background)."""
-    if _imports is not None:
-        _imports.join()
+    importlib.import_module("factsheets.layout")
+    if options.evolution:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        for name in _EVOLUTION_MODULES:
+            importlib.import_module(name)
+    if options.annex:
+        importlib.import_module("factsheets.annex")
 
 
 def _helper_ready() -> int:
@@ -537,9 +517,8 @@ def render_departments(
     # the reference): more would only compete for the same cores and memory.
     most_sheets = len(set(codes)) if codes is not None else workers
     helpers = max(0, min(workers, most_sheets, default_workers()) - 1)
+    _import_drawing_modules(options)
     pool, claims = _start_helpers(helpers, options)
-    if options.evolution:
-        _import_in_background(_EVOLUTION_MODULES)
     try:
         from .check import preflight
 

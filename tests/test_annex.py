@@ -84,9 +84,9 @@ def through_write_row(monkeypatch, make_bytes):
 def test_annex_cells_equal_those_written_by_xlsxwriter(renderer, monkeypatch, code):
     writer = annex.Annexes(renderer.texts, "xlsx")
     for other in ("59", "02"):  # region blocks made for other departments first: reused as they are
-        writer.bytes(renderer.indicators[other])
-    prepared = writer.bytes(renderer.indicators[code])
-    plain = through_write_row(monkeypatch, lambda: annex.Annexes(renderer.texts, "xlsx").bytes(renderer.indicators[code]))
+        writer.content(renderer.indicators[other])
+    prepared = writer.content(renderer.indicators[code])
+    plain = through_write_row(monkeypatch, lambda: annex.Annexes(renderer.texts, "xlsx").content(renderer.indicators[code]))
     ours, theirs = cells(prepared), cells(plain)
     assert list(ours) == list(theirs)
     for name in ours:
@@ -147,3 +147,25 @@ def test_region_and_france_sankey_flows_add_up_to_their_totals(tmp_path):
             nodes = products.filter((pl.col("Niveau") == level) & (pl.col("Flux") == flow))["Produit"]
             assert set(ribbons["Produit"]) <= set(nodes)
     assert set(flows["Territoire"]) == {"Oise", "Hauts-de-France", "France entière"}
+
+
+def test_openpyxl_reads_the_annex_as_calamine_does(renderer, tmp_path):
+    """A second, independent reader: the same values, and the number formats of the sheet."""
+    import openpyxl
+
+    path = tmp_path / "oise.xlsx"
+    path.write_bytes(annex.Annexes(renderer.texts, "xlsx").content(renderer.indicators["60"]))
+    workbook = openpyxl.load_workbook(path)
+    frames = pl.read_excel(path, sheet_id=0)
+    assert workbook.sheetnames == list(frames)
+    for name, frame in frames.items():
+        sheet = workbook[name]
+        header = [cell.value for cell in sheet[1]]
+        assert header == frame.columns
+        rows = [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+        assert len(rows) == frame.height
+        assert rows == [list(row) for row in frame.rows()], name
+        if "Valeur (€)" in header:
+            column = header.index("Valeur (€)") + 1
+            assert sheet.cell(row=2, column=column).number_format == "#,##0"
+            assert sheet.cell(row=2, column=column + 1).number_format == "#,##0.0"

@@ -103,7 +103,8 @@ def _checked_code(source: _Source, key: Any, pattern: re.Pattern, kind: str, exa
 
 def _text(source: _Source, value: Any, what: str, *keys: Any, problems: list[str]) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        problems.append(f"{source.where(*keys)} : {what} doit être un texte non vide")
+        problems.append(f"{source.where(*keys)} : {what} doit être un texte non vide ; "
+                        "écrivez-le, entre guillemets s'il contient « : » ou « # »")
         return None
     return value.strip()
 
@@ -155,7 +156,8 @@ def _load_departments(path: Path, regions: set[str] | None,
         if code is not None:
             codes.add(code)
         if not isinstance(entry, dict):
-            problems.append(f"{source.where(key)} : le département {key} doit avoir « name » et « region »")
+            problems.append(f"{source.where(key)} : le département {key} doit avoir « name », « region » et « tncc » ; "
+                            'écrivez par ex. {name: Aisne, region: "32", tncc: 5}')
             continue
         misspelt = _unknown_keys(source, key, entry, DEPARTMENT_KEYS, f"le département {key}", problems)
         name = entry.get("name")
@@ -199,7 +201,8 @@ def _load_products(path: Path, problems: list[str]) -> list[tuple[str, str, str]
     for key, entry in entries.items():
         code = _checked_code(source, key, PRODUCT_CODE, "produit A129", "C30C", problems=problems)
         if not isinstance(entry, dict):
-            problems.append(f"{source.where(key)} : le produit {key} doit avoir « label » et « short_label »")
+            problems.append(f"{source.where(key)} : le produit {key} doit avoir « label » et « short_label » ; "
+                            "écrivez-les en retrait sous le code, une ligne chacun")
             continue
         misspelt = _unknown_keys(source, key, entry, PRODUCT_KEYS, f"le produit {key}", problems)
         label, short = (
@@ -249,10 +252,12 @@ def _load_territoires(path: Path, departments: set[str] | None, problems: list[s
     for key, names in entries.items():
         code = _checked_code(source, key, DEPARTMENT_CODE, "de département", "02", problems=problems)
         if code is not None and departments is not None and code not in departments:
-            problems.append(f"{source.where(key)} : le département {key} ne figure pas dans departments.yaml")
+            problems.append(f"{source.where(key)} : le département {key} ne figure pas dans departments.yaml ; "
+                            "corrigez le code, ou ajoutez le département à departments.yaml")
             code = None
         if not isinstance(names, list) or not names:
-            problems.append(f"{source.where(key)} : le département {key} doit avoir une liste de Territoires d'industrie")
+            problems.append(f"{source.where(key)} : le département {key} doit avoir une liste de Territoires d'industrie ; "
+                            "écrivez un nom par ligne sous le code, précédé de « - »")
             continue
         texts = [_text(source, name, f"un Territoire d'industrie de {key}", key, index, problems=problems)
                  for index, name in enumerate(names)]

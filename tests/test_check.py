@@ -257,6 +257,7 @@ def break_reference_tables(config: Path) -> list[str]:
         return f"{path}:{line_of(path, text)} : "
 
     regions = reference / "regions.yaml"
+    first_01 = line_of(departments, '"01": {name: Ain, region: "84", tncc: 5}')
     return [
         at(departments, '"02": {name: Aisne, region: "99", tncc: 5}')
         + f'le département 02 renvoie à la région « 99 », absente de {regions} ; utilisez un code de région entre guillemets, par ex. "32"',
@@ -265,12 +266,13 @@ def break_reference_tables(config: Path) -> list[str]:
         at(departments, '05: {name: Hautes-Alpes, region: "93", tncc: 4}')
         + 'le code de département 5 a été lu comme int et non comme du texte ; écrivez-le entre guillemets, par ex. "02"',
         at(departments, '"01": {name: Ardennes, region: "44", tncc: 4}')
-        + f"le code « 01 » figure deux fois (d'abord à la ligne {line_of(departments, chr(34) + '01' + chr(34) + ': {name: Ain, region: ' + chr(34) + '84' + chr(34) + ', tncc: 5}')}) ; gardez une seule entrée par code",
+        + f"le code « 01 » figure deux fois (d'abord à la ligne {first_01}) ; gardez une seule entrée par code",
         at(departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 9}')
         + "le département 62 doit avoir « tncc », le type de nom en clair du COG (un entier de 0 à 8, ex. 5 pour « l'Aisne ») ; trouvé : « 9 »",
         at(products, "  lable: \"Produits de l'agriculture et de la chasse\"")
         + "clé inconnue « lable » pour le produit A01Z ; vouliez-vous dire « label » ?",
-        at(territoires, '"60":') + "le département 60 ne figure pas dans departments.yaml",
+        at(territoires, '"60":') + "le département 60 ne figure pas dans departments.yaml ; "
+        "corrigez le code, ou ajoutez le département à departments.yaml",
     ]
 
 
@@ -299,4 +301,6 @@ def test_reference_tables_are_checked_even_when_settings_yaml_is_broken(config):
     assert len(lines) == 2, checked.stdout
     assert lines[0].startswith(f"{config / 'settings.yaml'}:") and "YAML invalide" in lines[0]
     regions = config / "reference" / "regions.yaml"
-    assert lines[1] == f"{regions}:{line_of(regions, chr(34) + '32' + chr(34) + ': ' + chr(34) * 2)} : le nom de la région 32 doit être un texte non vide"
+    line = line_of(regions, '"32": ""')
+    assert lines[1] == (f"{regions}:{line} : le nom de la région 32 doit être un texte non vide ; "
+                        "écrivez-le, entre guillemets s'il contient « : » ou « # »")

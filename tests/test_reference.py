@@ -226,6 +226,9 @@ def test_loading_is_cached_once_per_process():
     assert fresh is not load_reference() and fresh.department_codes() == load_reference().department_codes()
 
 
+TEXT_FIX = "écrivez-le, entre guillemets s'il contient « : » ou « # »"
+
+
 def problem_lines(reference_copy: Path) -> list[str]:
     with pytest.raises(ConfigurationError) as caught:
         load_reference(reference_copy, CONFIG_DIR)
@@ -245,7 +248,7 @@ def test_every_duplicate_code_is_listed_and_later_lines_stay_right(reference_cop
     assert problem_lines(reference_copy) == [
         f"{path}:{again_32} : le code « 32 » figure deux fois (d'abord à la ligne {first_32}) ; gardez une seule entrée par code",
         f"{path}:{again_44} : le code « 44 » figure deux fois (d'abord à la ligne {first_44}) ; gardez une seule entrée par code",
-        f"{path}:{empty} : le nom de la région 75 doit être un texte non vide",
+        f"{path}:{empty} : le nom de la région 75 doit être un texte non vide ; {TEXT_FIX}",
     ] + [  # the departments of the regions now missing (52, 53), each on its line
         f"{departments}:{number + 1} : le département {match[1]} renvoie à la région « {match[2]} », absente de {path} ; "
         'utilisez un code de région entre guillemets, par ex. "32"'
@@ -274,6 +277,7 @@ def test_a_territoire_of_a_department_missing_from_departments_yaml(reference_co
     line = territoires.read_text(encoding="utf-8").split("\n").index('"60":') + 1
     empty = replace_line(territoires, "  - Sud Aisne", '  - ""')
     assert problem_lines(reference_copy) == [
-        f"{territoires}:{empty} : un Territoire d'industrie de 02 doit être un texte non vide",
-        f"{territoires}:{line} : le département 60 ne figure pas dans departments.yaml",
+        f"{territoires}:{empty} : un Territoire d'industrie de 02 doit être un texte non vide ; {TEXT_FIX}",
+        f"{territoires}:{line} : le département 60 ne figure pas dans departments.yaml ; "
+        "corrigez le code, ou ajoutez le département à departments.yaml",
     ]

@@ -153,7 +153,7 @@ def read_source(path: Path, *, depth: int = 2, missing: str = "fichier introuvab
     """Parse `path` strictly, recording key lines `depth` levels deep.
 
     A key given twice in one mapping raises, unless `duplicates` is a list: then one line per
-    duplicate is appended to it and the file is read to its end (the last value kept).
+    duplicate is appended to it and the file is read to its end (the first value kept).
     """
     path = Path(path)
     text = _read_text(path, missing)

@@ -275,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--annexe", choices=("xlsx", "csv"), help="write the annex next to each PDF, as render --annexe")
     args = parser.parse_args(argv)
 
+    from factsheets.annex import Annexes
     from factsheets.config import settings, texts
     from factsheets.paths import SAMPLE_DATA
     from factsheets.render import SheetRenderer, sheet_filename
@@ -285,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     config, words = settings(), texts()
     fonts = register_peer_fonts(config)
     renderer = PeerRenderer(config, words, fonts)
+    annexes = Annexes(words, args.annexe) if args.annexe else None
     ordered = sorted(data.indicators, key=lambda code: (data.reference.department(code)[2], code))
     indicator_seconds = time.perf_counter() - started
 
@@ -295,9 +297,7 @@ def main(argv: list[str] | None = None) -> None:
         path = args.out / sheet_filename(ind.year, ind.department.code, ind.department.name)
         path.write_bytes(renderer.sheet(ind, data.synthetic, args.evolution))
         if args.annexe:  # the annex is data, not drawing: the peer writes it with the project's own code
-            from factsheets.annex import write_annex
-
-            write_annex(ind, words, path, args.annexe)
+            annexes.write(ind, path)
     render_seconds, render_cpu = time.perf_counter() - clock, time.process_time() - cpu
     print(json.dumps({"sheets": len(ordered), "render_seconds": render_seconds, "render_cpu_seconds": render_cpu,
                       "indicator_seconds": indicator_seconds}))

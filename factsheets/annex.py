@@ -1,9 +1,8 @@
 """The data annex next to each sheet (render --annexe xlsx|csv) and the campaign summary.
 
 The annex holds the figures behind the charts of the sheet: totals and shares, products
-and countries (top 10 + "Autres", for the department, its region and France), the
-department's Sankey flows (not the region's and France's ribbons: see annex_rows), the
-balance countries, the years of the evolution and the N / N-1 changes. Values
+and countries (top 10 + "Autres") and the Sankey flows of the department, its region and
+France, the balance countries, the years of the evolution and the N / N-1 changes. Values
 in euros (exact, as `indicators --json`) and in millions of euros (as printed).
 
 Formats, and why:
@@ -27,7 +26,8 @@ import datetime as dt
 import hashlib
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -80,85 +80,197 @@ def _section(texts: dict, key: str) -> dict:
     return section
 
 
-def annex_rows(ind: DepartmentIndicators, texts: dict) -> list[Row]:
-    """Every row of the annex, table after table, in the order of the sheet's charts."""
-    t = _section(texts, "annex")
-    flows, levels = t["flows"], t["levels"]
-    year = ind.year
-    # A region of one department (971-976) has no chart or share of its own on the sheet.
-    single = ind.single_department_region
-    areas: list[tuple[str, AreaFlows]] = [("department", ind.local), ("region", ind.region_flows),
-                                          ("nation", ind.nation_flows)]
-    if single:
-        areas = [area for area in areas if area[0] != "region"]
+class Block(NamedTuple):
+    """Consecutive rows of one table. `shared` is set when the rows are the same in every
+    annex of the run that shows this region (or France): then they are built, and their
+    XML written, once per process (see Annexes)."""
 
-    def summary(area: AreaFlows, flow: str) -> FlowSummary:
+    table: str
+    rows: list[Row]
+    shared: tuple | None = None
+
+
+class Annexes:
+    """The annexes of one run: one set of texts, one format.
+
+    A region's and France's tables (totals, products, countries, Sankey flows, years) are
+    the same in the annex of every department they show: a third of the rows, and with the
+    flows of the three Sankeys about two thirds of the cells. They are built once per
+    process and run and reused, so an annex costs what its department's own rows cost.
+    The cache lives as long as this object: a new run (other data) starts a new one.
+    """
+
+    def __init__(self, texts: dict, kind: str):
+        if kind not in ANNEX_FORMATS:
+            raise FactsheetsError(f"format d'annexe inconnu « {kind} » ; utilisez --annexe xlsx ou --annexe csv")
+        self.kind = kind
+        self.t = _section(texts, "annex")
+        self._blocks: dict[tuple, Block] = {}
+        self._xml: dict[tuple, list[str]] = {}  # row templates of shared blocks (see xlsx_bytes)
+        self._columns: dict[tuple, set[str]] = {}  # columns filled by a shared block
+
+    # -- rows ---------------------------------------------------------------------------
+    def blocks(self, ind: DepartmentIndicators) -> list[Block]:
+        """Every row of the annex in blocks, table after table, in the order of the sheet's charts."""
+        year = ind.year
+        # A region of one department (971-976) has no chart or share of its own on the sheet.
+        areas: list[tuple[str, AreaFlows]] = [("department", ind.local), ("region", ind.region_flows),
+                                              ("nation", ind.nation_flows)]
+        if ind.single_department_region:
+            areas = [area for area in areas if area[0] != "region"]
+        # Totals and shares (pages 4 to 7), the balance of each area.
+        blocks = [Block("totals", self._department_totals(ind))]
+        blocks += [self._shared("totals", level, area.territory.code, year, partial(self._totals, level, area, year))
+                   for level, area in areas[1:]]
+        # Products and countries (treemap cells and Sankey nodes, top 10 + "Autres"), then
+        # the Sankey ribbons: product -> country (exports), country -> product (imports).
+        for table, build in (("products", self._items), ("countries", self._items), ("flows", self._flows)):
+            for level, area in areas:
+                make = partial(build, table, level, area, year)
+                blocks.append(Block(table, make()) if level == "department"
+                              else self._shared(table, level, area.territory.code, year, make))
+        blocks.append(Block("balance", self._balance(ind)))
+        evolution = ind.evolution
+        if evolution is not None:
+            blocks.append(Block("evolution", self._years("department", ind.department.name, evolution.department)))
+            for level, series, territory in (("region", evolution.region, ind.region.name),
+                                             ("nation", evolution.nation, ind.nation_flows.territory.name)):
+                if level == "region" and ind.single_department_region:
+                    continue
+                blocks.append(self._shared("evolution", level, territory, year,
+                                           partial(self._years, level, territory, series)))
+            blocks.append(Block("changes", self._changes(ind)))
+        return blocks
+
+    def _shared(self, table: str, level: str, code: str, year: int, build: Callable[[], list[Row]]) -> Block:
+        key = (table, level, code, year)
+        if key not in self._blocks:
+            self._blocks[key] = Block(table, build(), key)
+        return self._blocks[key]
+
+    @staticmethod
+    def _summary(area: AreaFlows, flow: str) -> FlowSummary:
         return area.exports if flow == "export" else area.imports
 
-    rows: list[Row] = []
-    # Totals and shares (pages 4 to 7), the balance of each area.
-    for level, area in areas:
-        name = area.territory.name
-        for flow, shares in (("export", ind.export_shares), ("import", ind.import_shares)):
-            local = level == "department"
-            rows.append(Row("totals", levels[level], name, flows[flow], year, value_eur=summary(area, flow).total_eur,
-                            share_region=shares.share_of_region * 100 if local and not single else None,
-                            share_nation=shares.share_of_nation * 100 if local else None))
-        rows.append(Row("totals", levels[level], name, flows["balance"], year,
+    def _department_totals(self, ind: DepartmentIndicators) -> list[Row]:
+        """The department's totals with its shares of the region (none for 971-976) and of France."""
+        t, area, single = self.t, ind.local, ind.single_department_region
+        rows = [Row("totals", t["levels"]["department"], area.territory.name, t["flows"][flow], ind.year,
+                    value_eur=self._summary(area, flow).total_eur,
+                    share_region=None if single else shares.share_of_region * 100,
+                    share_nation=shares.share_of_nation * 100)
+                for flow, shares in (("export", ind.export_shares), ("import", ind.import_shares))]
+        rows.append(Row("totals", t["levels"]["department"], area.territory.name, t["flows"]["balance"], ind.year,
                         value_eur=area.exports.total_eur - area.imports.total_eur))
-    # Products and countries: treemap cells and Sankey nodes (top 10 + "Autres").
-    for table, pick in (("products", lambda s: s.sankey.products), ("countries", lambda s: s.sankey.countries)):
-        for level, area in areas:
-            for flow in ("export", "import"):
-                rank = 0
-                for item in pick(summary(area, flow)):
-                    rank += 0 if item.is_other else 1
-                    code, label = ("", t["other"]) if item.is_other else (item.code, item.label)
-                    fields = ({"product_code": code, "product": label} if table == "products"
-                              else {"country_code": code, "country": label})
-                    rows.append(Row(table, levels[level], area.territory.name, flows[flow], year,
-                                    None if item.is_other else rank, value_eur=item.value_eur, **fields))
-    # Sankey ribbons: product -> country (exports), country -> product (imports), of the
-    # department. The region's and France's ribbons are left out: they would be five sixths
-    # of the annex, the same in every annex of a region, and would make writing it cost more
-    # than the sheet itself (issue 14 caps --annexe at half a sheet); their totals, products
-    # and countries (the Sankeys' nodes) are above.
-    for level, area in areas[:1]:
+        return rows
+
+    def _totals(self, level: str, area: AreaFlows, year: int) -> list[Row]:
+        t = self.t
+        rows = [Row("totals", t["levels"][level], area.territory.name, t["flows"][flow], year,
+                    value_eur=self._summary(area, flow).total_eur) for flow in ("export", "import")]
+        rows.append(Row("totals", t["levels"][level], area.territory.name, t["flows"]["balance"], year,
+                        value_eur=area.exports.total_eur - area.imports.total_eur))
+        return rows
+
+    def _items(self, table: str, level: str, area: AreaFlows, year: int) -> list[Row]:
+        t = self.t
+        rows = []
         for flow in ("export", "import"):
-            sankey = summary(area, flow).sankey
+            sankey = self._summary(area, flow).sankey
+            rank = 0
+            for item in (sankey.products if table == "products" else sankey.countries):
+                rank += 0 if item.is_other else 1
+                code, label = ("", t["other"]) if item.is_other else (item.code, item.label)
+                fields = ({"product_code": code, "product": label} if table == "products"
+                          else {"country_code": code, "country": label})
+                rows.append(Row(table, t["levels"][level], area.territory.name, t["flows"][flow], year,
+                                None if item.is_other else rank, value_eur=item.value_eur, **fields))
+        return rows
+
+    def _flows(self, table: str, level: str, area: AreaFlows, year: int) -> list[Row]:
+        t = self.t
+        rows = []
+        for flow in ("export", "import"):
+            sankey = self._summary(area, flow).sankey
             names = {item.code: (("", t["other"]) if item.is_other else (item.code, item.label))
                      for item in (*sankey.left, *sankey.right)}
             for link in sankey.links:
                 product, country = (link.source, link.target) if flow == "export" else (link.target, link.source)
                 (product_code, product_label), (country_code, country_label) = names[product], names[country]
-                rows.append(Row("flows", levels[level], area.territory.name, flows[flow], year,
+                rows.append(Row(table, t["levels"][level], area.territory.name, t["flows"][flow], year,
                                 product_code=product_code, product=product_label, country_code=country_code,
                                 country=country_label, value_eur=link.value_eur))
-    # Balance bars (page 3).
-    for country in ind.balance_countries:
-        for flow, value in (("import", country.import_eur), ("export", country.export_eur),
-                            ("balance", country.balance_eur)):
-            rows.append(Row("balance", levels["department"], ind.department.name, flows[flow], year,
-                            country_code=country.code, country=country.name, value_eur=value))
-    evolution = ind.evolution
-    if evolution is not None:
-        for level, series, name in (("department", evolution.department, ind.department.name),
-                                    ("region", () if single else evolution.region, ind.region.name),
-                                    ("nation", evolution.nation, ind.nation_flows.territory.name)):
-            for totals in series:
+        return rows
+
+    def _balance(self, ind: DepartmentIndicators) -> list[Row]:
+        """The balance bars of page 3."""
+        t = self.t
+        return [Row("balance", t["levels"]["department"], ind.department.name, t["flows"][flow], ind.year,
+                    country_code=country.code, country=country.name, value_eur=value)
+                for country in ind.balance_countries
+                for flow, value in (("import", country.import_eur), ("export", country.export_eur),
+                                    ("balance", country.balance_eur))]
+
+    def _years(self, level: str, territory: str, series) -> list[Row]:
+        t = self.t
+        return [Row("evolution", t["levels"][level], territory, t["flows"][flow], totals.year, value_eur=value)
+                for totals in series
                 for flow, value in (("export", totals.exports_eur), ("import", totals.imports_eur),
-                                    ("balance", totals.balance_eur)):
-                    rows.append(Row("evolution", levels[level], name, flows[flow], totals.year, value_eur=value))
-        if evolution.previous_year is not None:
-            for flow, changes in (("export", evolution.exports), ("import", evolution.imports)):
-                for kind, items in (("product", changes.top_products), ("country", changes.top_countries)):
-                    for rank, item in enumerate(items, start=1):
-                        fields = ({"product_code": item.code, "product": item.label} if kind == "product"
-                                  else {"country_code": item.code, "country": item.label})
-                        for row_year, value in ((year, item.value_eur), (evolution.previous_year, item.previous_eur)):
-                            rows.append(Row("changes", levels["department"], ind.department.name, flows[flow],
-                                            row_year, rank, value_eur=value, **fields))
-    return rows
+                                    ("balance", totals.balance_eur))]
+
+    def _changes(self, ind: DepartmentIndicators) -> list[Row]:
+        """The N / N-1 tables of the evolution page (none without the year before)."""
+        t, evolution, year = self.t, ind.evolution, ind.year
+        if evolution.previous_year is None:
+            return []
+        rows = []
+        for flow, changes in (("export", evolution.exports), ("import", evolution.imports)):
+            for kind, items in (("product", changes.top_products), ("country", changes.top_countries)):
+                for rank, item in enumerate(items, start=1):
+                    fields = ({"product_code": item.code, "product": item.label} if kind == "product"
+                              else {"country_code": item.code, "country": item.label})
+                    for row_year, value in ((year, item.value_eur), (evolution.previous_year, item.previous_eur)):
+                        rows.append(Row("changes", t["levels"]["department"], ind.department.name, t["flows"][flow],
+                                        row_year, rank, value_eur=value, **fields))
+        return rows
+
+    # -- files --------------------------------------------------------------------------
+    def content(self, ind: DepartmentIndicators) -> bytes:
+        """The annex file's bytes."""
+        t = self.t
+        headers = t["columns"]
+        blocks = self.blocks(ind)
+        if self.kind == "csv":
+            return csv_bytes([headers[c] for c in COLUMNS],
+                             ([t["tables"][row.table] if c == "table" else row.get(c) for c in COLUMNS]
+                              for block in blocks for row in block.rows))
+        sheets = []
+        for table in TABLES:
+            table_blocks = [block for block in blocks if block.table == table and block.rows]
+            if not table_blocks:
+                continue
+            keys = self._used_columns(table_blocks)
+            segments = [(block.shared, partial(_cells, block.rows, keys)) for block in table_blocks]
+            sheets.append((t["tables"][table], keys, [headers[k] for k in keys], segments))
+        return xlsx_bytes(sheets, f"{ind.department.name} ({ind.year})", EXCEL_FORMATS, self._xml)
+
+    def _used_columns(self, blocks: list[Block]) -> list[str]:
+        """The columns the blocks fill, in COLUMNS order ("table" is the sheet's name in xlsx)."""
+        used: set[str] = set()
+        for block in blocks:
+            if block.shared is None:
+                used |= _used_columns(block.rows)
+            else:
+                if block.shared not in self._columns:
+                    self._columns[block.shared] = _used_columns(block.rows)
+                used |= self._columns[block.shared]
+        return [column for column in COLUMNS[1:] if column in used]
+
+    def write(self, ind: DepartmentIndicators, pdf_path: Path) -> Path:
+        """The annex next to the sheet `pdf_path`, written whole or not at all."""
+        path = annex_path(pdf_path, self.kind)
+        write_atomically(path, self.content(ind))
+        return path
 
 
 # -- writers --------------------------------------------------------------------------
@@ -170,11 +282,18 @@ def _creation_date() -> dt.datetime:
     return dt.datetime(1980, 1, 1)
 
 
-def xlsx_bytes(sheets: Iterable[tuple[str, list[str], list[str], list[list[Any]]]], title: str,
-               number_formats: dict[str, str]) -> bytes:
-    """An .xlsx of (sheet name, column keys, headers, rows) tables; the same bytes for the same input.
+# A table's rows as (cache key or None, the rows' values): see xlsx_bytes.
+Segment = tuple[Any, Callable[[], list[list[Any]]]]
 
-    `number_formats` gives the Excel format of the columns (by key) that have one.
+
+def xlsx_bytes(sheets: Iterable[tuple[str, list[str], list[str], list[Segment]]], title: str,
+               number_formats: dict[str, str], templates: dict | None = None) -> bytes:
+    """An .xlsx of (sheet name, column keys, headers, row segments) tables; the same bytes for the same input.
+
+    `number_formats` gives the Excel format of the columns (by key) that have one. Values
+    are typed as xlsxwriter's write_row types them: numbers as numbers, text as text, None
+    and "" as empty cells. A segment with a key has its rows' XML kept in `templates`
+    under that key (and the columns), and reused by the next workbook that has it.
     """
     import xlsxwriter
 
@@ -184,20 +303,101 @@ def xlsx_bytes(sheets: Iterable[tuple[str, list[str], list[str], list[list[Any]]
     workbook.set_properties({"title": title, "author": "factsheets", "company": "", "created": _creation_date()})
     header_format = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
     formats = {key: workbook.add_format({"num_format": fmt}) for key, fmt in number_formats.items()}
-    for name, keys, headers, rows in sheets:
-        sheet = workbook.add_worksheet(name[:31])
+    for name, keys, headers, segments in sheets:
+        sheet = workbook.add_worksheet(name[:31], worksheet_class=_prepared_rows_worksheet())
         sheet.write_row(0, 0, headers, header_format)
         sheet.freeze_panes(1, 0)
         for column, key in enumerate(keys):
             width = 16 if key in number_formats or key in NUMERIC else 24
             sheet.set_column(column, column, width, formats.get(key))
-        # One call a row: xlsxwriter types each value (str, int, float) and leaves None and
-        # "" cells empty, as the spreadsheet should show them.
-        write_row = sheet.write_row
-        for index, row in enumerate(rows, start=1):
-            write_row(index, 0, row)
+        sheet.add_segments(segments, [formats.get(key) for key in keys], tuple(keys),
+                           templates if templates is not None else {})
     workbook.close()
     return buffer.getvalue()
+
+
+_WORKSHEET_CLASS = None
+_ROW = "\0"  # stands for the row number in a row's XML template (never in the text: see _escape_control_characters)
+
+
+def _prepared_rows_worksheet():
+    """xlsxwriter's Worksheet, writing the data rows below the header straight to XML.
+
+    Why: xlsxwriter spends ~5 µs a cell (typing each value, a cell object, a shared string,
+    then the XML), which made the annex cost half a sheet; here a cell is one f-string,
+    and the rows of a region or of France are formatted once per run. The XML is the one
+    xlsxwriter itself writes in its constant_memory mode: the same cell references, the
+    column's number format as the cell's style, text as inline strings escaped by
+    xlsxwriter's own functions. tests/test_annex.py reads both routes back and compares
+    them cell by cell. Built on first use: processes that write no spreadsheet never
+    import xlsxwriter.
+    """
+    global _WORKSHEET_CLASS
+    if _WORKSHEET_CLASS is not None:
+        return _WORKSHEET_CLASS
+    import math
+
+    from xlsxwriter.utility import xl_col_to_name
+    from xlsxwriter.worksheet import Worksheet
+
+    class PreparedRowsWorksheet(Worksheet):
+        def add_segments(self, segments: list[Segment], column_formats: list, keys: tuple, templates: dict) -> None:
+            """Rows written under the header (row 2 on), each value in the column of its position."""
+            self._segments, self._column_formats, self._keys, self._templates = segments, column_formats, keys, templates
+            self._data_rows: list[str] | None = None
+
+        def _rows_xml(self) -> list[str]:
+            """Each data row's XML, its row number left as _ROW. Made while the workbook closes,
+            when the formats' style indexes are known, and asked twice (dimension, then rows)."""
+            if getattr(self, "_data_rows", None) is None:
+                self._data_rows = [template for segment in getattr(self, "_segments", ())
+                                   for template in self._row_templates(*segment)]
+            return self._data_rows
+
+        def _write_dimension(self) -> None:
+            if self._rows_xml():
+                self._check_dimensions(len(self._rows_xml()), 0)
+            super()._write_dimension()
+
+        def _write_rows(self) -> None:
+            super()._write_rows()  # the header, written through xlsxwriter's API
+            self.fh.write("".join(template.replace(_ROW, str(number))
+                                  for number, template in enumerate(self._rows_xml(), start=2)))
+
+        def _row_templates(self, key, values: Callable[[], list[list[Any]]]) -> list[str]:
+            styles = tuple(None if fmt is None else fmt._get_xf_index() for fmt in self._column_formats)
+            cache_key = None if key is None else (key, self._keys, styles)
+            if cache_key is not None and cache_key in self._templates:
+                return self._templates[cache_key]
+            columns = [(f"{xl_col_to_name(column)}{_ROW}", "" if style is None else f' s="{style}"')
+                       for column, style in enumerate(styles)]
+            texts: dict[str, str] = self._templates.setdefault("texts", {})  # each text's cell tail, escaped once
+            isfinite = math.isfinite
+            result = []
+            for row in values():
+                cells = [f'<row r="{_ROW}">']
+                for (reference, style), value in zip(columns, row):
+                    if value is None or value == "":
+                        continue
+                    if isinstance(value, str):
+                        tail = texts.get(value)
+                        if tail is None:
+                            escaped = self._escape_data(self._escape_control_characters(value))
+                            space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+                            tail = texts[value] = f' t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+                        cells.append(f'<c r="{reference}"{style}{tail}')
+                    elif isfinite(value):
+                        cells.append(f'<c r="{reference}"{style}><v>{value:.16G}</v></c>')
+                    else:
+                        raise FactsheetsError(f"valeur non finie ({value}) dans un tableau de l'annexe")
+                cells.append("</row>")
+                result.append("".join(cells))
+            if cache_key is not None:
+                self._templates[cache_key] = result
+            return result
+
+    _WORKSHEET_CLASS = PreparedRowsWorksheet
+    return _WORKSHEET_CLASS
 
 
 def _csv_number(value: float) -> str:
@@ -220,46 +420,18 @@ def csv_bytes(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
 _FIELD_INDEX = {name: index for index, name in enumerate(Row._fields)}  # value_millions: computed
 
 
-def _used_columns(rows: list[Row]) -> list[str]:
-    """The columns a table fills, in COLUMNS order ("table" is the sheet's name in xlsx).
-
-    Millions are filled exactly where euros are (one is computed from the other).
-    """
+def _used_columns(rows: list[Row]) -> set[str]:
+    """The columns that rows fill. Millions are filled exactly where euros are (one is computed from the other)."""
     used = {name for name, index in _FIELD_INDEX.items() if any(row[index] not in (None, "") for row in rows)}
     if "value_eur" in used:
         used.add("value_millions")
-    return [column for column in COLUMNS[1:] if column in used]
+    return used
 
 
 def _cells(rows: list[Row], keys: list[str]) -> list[list[Any]]:
     """The rows' values in the columns `keys` (fields by position: ~4 000 cells an annex)."""
     positions = [_FIELD_INDEX.get(key) for key in keys]
     return [[row.value_millions if position is None else row[position] for position in positions] for row in rows]
-
-
-def annex_bytes(ind: DepartmentIndicators, texts: dict, kind: str) -> bytes:
-    if kind not in ANNEX_FORMATS:
-        raise FactsheetsError(f"format d'annexe inconnu « {kind} » ; utilisez --annexe xlsx ou --annexe csv")
-    t = _section(texts, "annex")
-    headers = t["columns"]
-    rows = annex_rows(ind, texts)
-    if kind == "csv":
-        return csv_bytes([headers[c] for c in COLUMNS],
-                         ([t["tables"][row.table] if c == "table" else row.get(c) for c in COLUMNS] for row in rows))
-    sheets = []
-    for table in TABLES:
-        table_rows = [row for row in rows if row.table == table]
-        if not table_rows:
-            continue
-        keys = _used_columns(table_rows)
-        sheets.append((t["tables"][table], keys, [headers[k] for k in keys], _cells(table_rows, keys)))
-    return xlsx_bytes(sheets, f"{ind.department.name} ({ind.year})", EXCEL_FORMATS)
-
-
-def write_annex(ind: DepartmentIndicators, texts: dict, pdf_path: Path, kind: str) -> Path:
-    path = annex_path(pdf_path, kind)
-    write_atomically(path, annex_bytes(ind, texts, kind))
-    return path
 
 
 # -- campaign summary -----------------------------------------------------------------
@@ -314,6 +486,6 @@ def write_summary(report, indicators: dict[str, DepartmentIndicators], texts: di
     rows = list(summary_rows(report, indicators, texts))
     csv_path, xlsx_path = summary_paths(out_dir, report.year)
     write_atomically(csv_path, csv_bytes(headers, rows))
-    write_atomically(xlsx_path, xlsx_bytes([(t["sheet"], list(SUMMARY_COLUMNS), headers, rows)],
+    write_atomically(xlsx_path, xlsx_bytes([(t["sheet"], list(SUMMARY_COLUMNS), headers, [(None, lambda: rows)])],
                                            f"{t['sheet']} {report.year}", SUMMARY_FORMATS))
     return [csv_path, xlsx_path]

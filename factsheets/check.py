@@ -22,7 +22,6 @@ import difflib
 import re
 import string
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from .config import (
     allowed_placeholders,
     read_source,
 )
-from .errors import FactsheetsError
+from .errors import ConfigurationError, FactsheetsError, Problem
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # settings.yaml sections whose keys are free (codes), not names from the defaults.
@@ -43,23 +42,6 @@ LOGO_KEYS = ("government", "agency")
 _FONT_MAGIC = (b"\x00\x01\x00\x00", b"true", b"OTTO", b"ttcf")
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _DEEP = 12  # key lines recorded this deep
-
-
-@dataclass(frozen=True)
-class Problem:
-    text: str  # `file:line : what ; how to fix`
-    warning: bool = False
-
-    def line(self) -> str:
-        return f"attention : {self.text}" if self.warning else self.text
-
-
-class ConfigurationError(FactsheetsError):
-    """The configuration has errors: every one of them, one line each."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(problem.line() for problem in problems))
 
 
 def _error(where: str, what: str, fix: str) -> Problem:
@@ -75,12 +57,20 @@ def _dotted(keys: tuple) -> str:
 
 
 def _collect(action: Callable[[], Any], problems: list[Problem]) -> Any:
-    """Run a loader; a FactsheetsError it raises becomes one problem (None returned)."""
+    """Run a loader; the FactsheetsError it raises becomes its problems, one per line (None returned)."""
     try:
         return action()
     except FactsheetsError as error:
-        problems.extend(getattr(error, "problems", None) or [Problem(_with_line(line)) for line in _lines(error)])
+        problems.extend(problems_of(error))
         return None
+
+
+def problems_of(error: FactsheetsError) -> list[Problem]:
+    """The problems an error carries: its Problems, else one per line of its message."""
+    listed = getattr(error, "problems", None)
+    if listed and all(isinstance(item, Problem) for item in listed):
+        return list(listed)
+    return [Problem(_with_line(line)) for line in _lines(error)]
 
 
 _FILE_AND_KEY = re.compile(r"^(?P<path>[^:]+\.ya?ml) : (?:la )?clé « (?P<key>[^»]+) »")
@@ -104,7 +94,7 @@ def _lines(error: FactsheetsError) -> list[str]:
     listed = getattr(error, "problems", None)  # mail.MailValidationError: one line per problem
     if listed and all(isinstance(item, str) for item in listed):
         return list(listed)
-    return [str(error)]
+    return str(error).splitlines() or [""]  # several problems reported together: one line each
 
 
 def _source(path: Path, problems: list[Problem]) -> Source | None:
@@ -386,10 +376,14 @@ def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text
 
 
 # -- the other files -------------------------------------------------------------------------------
-def check_reference(folder: Path, problems: list[Problem]) -> None:
-    from .reference import load_reference
+def check_reference(folder: Path, problems: list[Problem], *, with_settings: bool = True) -> None:
+    """The reference tables; with the codes of settings.yaml `data` only when that file is readable."""
+    from .reference import load_reference, read_tables
 
-    _collect(lambda: load_reference(folder / "reference", folder), problems)
+    if with_settings:
+        _collect(lambda: load_reference(folder / "reference", folder), problems)
+    else:
+        _collect(lambda: read_tables(folder / "reference"), problems)
 
 
 def check_profiles(folder: Path, problems: list[Problem]) -> None:
@@ -418,8 +412,8 @@ def check_configuration(*, year: int | None = None, recipients: Path | None = No
                        "indiquez un dossier existant à --config, ou créez-le avec « factsheets init DOSSIER »")]
     settings_ok = check_settings(folder, problems) is not None
     check_texts(folder, problems, year)
-    if settings_ok:  # the reference tables read data codes from settings.yaml
-        check_reference(folder, problems)
+    # The reference tables also read the data codes of settings.yaml: without them when it is broken.
+    check_reference(folder, problems, with_settings=settings_ok)
     check_profiles(folder, problems)
     check_mail(folder, problems, recipients)
     return list(dict.fromkeys(problems))

@@ -403,9 +403,9 @@ def check(
         trade = load_trade_data(data, load_reference())
         year = choose_year(trade, year, data)
     except FactsheetsError as error:
-        from .check import Problem
+        from .check import problems_of
 
-        problems.append(Problem(str(error)))
+        problems.extend(problems_of(error))  # several problems reported together: one each
     problems = list(dict.fromkeys(check_configuration(year=year, recipients=recipients) + problems))
     for problem in problems:
         typer.echo(problem.line())

@@ -52,7 +52,8 @@ def load_yaml(path: Path) -> Any:
     path = Path(path)
     text = _read_text(path, "fichier introuvable")
     try:
-        return yaml.safe_load(text)
+        # The loader of read_source too: the same syntax error reads the same whichever reads it.
+        return yaml.load(text, Loader=_BaseLoader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as error:
         raise _syntax_error(path, error) from None
 
@@ -82,12 +83,18 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe YAML loader that refuses a key given twice in the same mapping.
 
     Plain `yaml.safe_load` keeps the last of two equal keys silently, which would drop a
-    department or a product without a word.
+    department or a product without a word. With `duplicates` set to a list, every duplicate
+    is recorded there and reading goes on with the first value (the later pairs are dropped
+    from the node, so that key lines still pair with the keys of the mapping).
     """
+
+    duplicates: list[_DuplicateKey] | None = None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        kept = []
+        for pair in node.value:
+            key_node = pair[0]
             key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
@@ -95,8 +102,14 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                 break
             line = key_node.start_mark.line + 1
             if first is not None:
-                raise _DuplicateKey(key, line, first)
+                if self.duplicates is None:
+                    raise _DuplicateKey(key, line, first)
+                self.duplicates.append(_DuplicateKey(key, line, first))
+                continue
             seen[key] = line
+            kept.append(pair)
+        else:
+            node.value = kept
         return super().construct_mapping(node, deep=deep)
 
 
@@ -130,24 +143,34 @@ def _index_lines(node: yaml.Node, data: Any, prefix: tuple, lines: dict[tuple, i
             _index_lines(item_node, item, prefix + (index,), lines, depth - 1)
 
 
+def _duplicate_line(path: Path, duplicate: _DuplicateKey, what: str) -> str:
+    return (f"{path}:{duplicate.line} : {what} « {duplicate.key} » figure deux fois (d'abord à la ligne "
+            f"{duplicate.first_line}) ; gardez une seule entrée{' par code' if what == 'le code' else ''}")
+
+
 def read_source(path: Path, *, depth: int = 2, missing: str = "fichier introuvable",
-                duplicate_what: str = "la clé") -> Source:
-    """Parse `path` strictly (duplicate keys refused), recording key lines `depth` levels deep."""
+                duplicate_what: str = "la clé", duplicates: list[str] | None = None) -> Source:
+    """Parse `path` strictly, recording key lines `depth` levels deep.
+
+    A key given twice in one mapping raises, unless `duplicates` is a list: then one line per
+    duplicate is appended to it and the file is read to its end (the first value kept).
+    """
     path = Path(path)
     text = _read_text(path, missing)
     loader = _StrictLoader(text)
+    if duplicates is not None:
+        loader.duplicates = []
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except _DuplicateKey as duplicate:
-        raise FactsheetsError(
-            f"{path}:{duplicate.line} : {duplicate_what} « {duplicate.key} » figure deux fois (d'abord à la ligne "
-            f"{duplicate.first_line}) ; gardez une seule entrée{' par code' if duplicate_what == 'le code' else ''}"
-        ) from None
+        raise FactsheetsError(_duplicate_line(path, duplicate, duplicate_what)) from None
     except yaml.YAMLError as error:
         raise _syntax_error(path, error) from None
     finally:
         loader.dispose()
+    if duplicates is not None:
+        duplicates.extend(_duplicate_line(path, duplicate, duplicate_what) for duplicate in loader.duplicates)
     lines: dict[tuple, int] = {}
     if node is not None:
         _index_lines(node, data, (), lines, depth)

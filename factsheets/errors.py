@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 
 class FactsheetsError(Exception):
@@ -10,6 +11,25 @@ class FactsheetsError(Exception):
 
     Usually one line; when several problems are reported together (Problems), one line each.
     """
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One configuration problem: `file:line : what ; how to fix`."""
+
+    text: str
+    warning: bool = False
+
+    def line(self) -> str:
+        return f"attention : {self.text}" if self.warning else self.text
+
+
+class ConfigurationError(FactsheetsError):
+    """The configuration has errors: every one of them, one line each."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(problem.line() for problem in problems))
 
 
 SHOWN_PER_KIND = 3

@@ -45,7 +45,7 @@ def evolution_values(evolution: Evolution, texts: dict) -> dict[str, str]:
 
 
 def evolution_story(builder: "SheetBuilder", chart) -> list[Flowable]:
-    """The page's flowables. `chart` is the Drawing of charts.evolution (already drawn)."""
+    """The page's flowables. `chart` is the FigureChart of charts.evolution (already drawn)."""
     from .layout import FittedDrawing
 
     evolution = builder.ind.evolution

@@ -5,13 +5,16 @@ header); the country list is ISO 3166-1 read from pycountry with its French tran
 corrected by config/reference/countries.yaml. Codes a user adds in config/settings.yaml
 (data.extra_products, data.extra_countries, data.unallocated_departments) are merged in.
 
-Every problem in these files is one FactsheetsError naming the file and the line: a YAML
-syntax error, a duplicate code, an unquoted code that YAML read as a number or a boolean, a
-department pointing to an unknown region.
+Every problem in these files is one line naming the file and the line: a YAML syntax error,
+a duplicate code, an unquoted code that YAML read as a number or a boolean, a key a table
+does not have, a department pointing to an unknown region, a Territoire d'industrie of an
+unknown department. All the problems of all the tables are raised together, as one
+ConfigurationError (one line each), so that a user fixes them in one go.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import gettext
 import re
@@ -27,7 +30,7 @@ import pycountry
 from . import paths
 from .config import Source as _Source
 from .config import read_source, settings
-from .errors import FactsheetsError
+from .errors import ConfigurationError, FactsheetsError, Problem
 
 if TYPE_CHECKING:
     import polars as pl
@@ -39,74 +42,144 @@ COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 SHORT_LABEL_MAX = 26
 
 _MISSING_TABLE = "table de référence introuvable ; restaurez-la (factsheets init DIR en écrit une copie)"
+DEPARTMENT_KEYS = ("name", "region", "tncc")
+PRODUCT_KEYS = ("label", "short_label")
+COUNTRY_SECTIONS = ("overrides", "extra", "special")
+
+# Every loader below appends each problem it finds to `problems` (one line: `file:line : what ;
+# how to fix`) and goes on with the next entry, so that one run lists all of them; an entry
+# with a problem is left out of the result. Only a file that cannot be read as a whole
+# (missing, YAML syntax, not `code: value` pairs) is a single problem.
 
 
-def _read_source(path: Path) -> _Source:
-    return read_source(path, depth=2, missing=_MISSING_TABLE, duplicate_what="le code")
+def _read_table(path: Path, problems: list[str]) -> _Source | None:
+    """The parsed table, its duplicate codes listed; None when the file cannot be read."""
+    duplicates: list[str] = []
+    try:
+        source = read_source(path, depth=2, missing=_MISSING_TABLE, duplicate_what="le code", duplicates=duplicates)
+    except FactsheetsError as error:
+        problems.append(str(error))
+        return None
+    problems.extend(duplicates)
+    return source
 
 
-def _mapping(source: _Source, value: Any, *keys: Any, what: str) -> dict:
+def _mapping(source: _Source, value: Any, *keys: Any, what: str, problems: list[str]) -> dict | None:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise FactsheetsError(f"{source.where(*keys)} : {what} doit associer des codes à des valeurs (code: valeur)")
+        problems.append(f"{source.where(*keys)} : {what} doit associer des codes à des valeurs (code: valeur)")
+        return None
     return value
 
 
-def _checked_code(source: _Source, key: Any, pattern: re.Pattern, kind: str, example: str, *parents: Any) -> str:
+def _table(path: Path, problems: list[str], empty: str | None = None) -> tuple[_Source, dict] | tuple[None, None]:
+    """A table's source and its `code: value` entries, or (None, None) when the file is unusable
+    (`empty`, when given, is the problem of a file without entries)."""
+    source = _read_table(path, problems)
+    entries = None if source is None else _mapping(source, source.data, what="le fichier", problems=problems)
+    if entries is None:
+        return None, None
+    if not entries and empty is not None:
+        problems.append(f"{path} : {empty}")
+        return None, None
+    return source, entries
+
+
+def _checked_code(source: _Source, key: Any, pattern: re.Pattern, kind: str, example: str, *parents: Any,
+                  problems: list[str]) -> str | None:
     where = source.where(*parents, key)
     if not isinstance(key, str):
-        raise FactsheetsError(
+        problems.append(
             f"{where} : le code {kind} {key!r} a été lu comme {type(key).__name__} et non comme du texte ; "
             f'écrivez-le entre guillemets, par ex. "{example}"'
         )
+        return None
     if not pattern.match(key):
-        raise FactsheetsError(f"{where} : « {key} » n'est pas un code {kind} valide (par ex. {example})")
+        problems.append(f"{where} : « {key} » n'est pas un code {kind} valide (par ex. {example})")
+        return None
     return key
 
 
-def _text(source: _Source, value: Any, what: str, *keys: Any) -> str:
+def _text(source: _Source, value: Any, what: str, *keys: Any, problems: list[str]) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        raise FactsheetsError(f"{source.where(*keys)} : {what} doit être un texte non vide")
+        problems.append(f"{source.where(*keys)} : {what} doit être un texte non vide ; "
+                        "écrivez-le, entre guillemets s'il contient « : » ou « # »")
+        return None
     return value.strip()
 
 
-def _load_regions(path: Path) -> dict[str, str]:
-    source = _read_source(path)
-    entries = _mapping(source, source.data, what="le fichier")
-    if not entries:
-        raise FactsheetsError(f"{path} : aucune région ; le fichier doit lister les régions INSEE")
-    return {
-        _checked_code(source, code, REGION_CODE, "de région", "32"): _text(source, name, f"le nom de la région {code}", code)
-        for code, name in entries.items()
-    }
+def _unknown_keys(source: _Source, key: Any, entry: dict, known: tuple[str, ...], what: str,
+                  problems: list[str]) -> set[str]:
+    """Each key of an entry that the table does not have is a problem, with the known key it
+    probably stands for; those known keys are returned, so that their absence is not reported
+    a second time."""
+    stands_for: set[str] = set()
+    for name in entry:
+        if name in known:
+            continue
+        absent = [item for item in known if item not in entry]
+        near = difflib.get_close_matches(str(name), absent or list(known), n=1, cutoff=0.6)
+        fix = f"vouliez-vous dire « {near[0]} » ?" if near else f"clés possibles : {', '.join(known)}"
+        problems.append(f"{source.where(key, name)} : clé inconnue « {name} » pour {what} ; {fix}")
+        if near and near[0] not in entry:
+            stands_for.add(near[0])
+    return stands_for
 
 
-def _load_departments(path: Path, regions: dict[str, str]) -> list[tuple[str, str, str, int]]:
-    source = _read_source(path)
-    entries = _mapping(source, source.data, what="le fichier")
-    if not entries:
-        raise FactsheetsError(f"{path} : aucun département ; le fichier doit lister les départements INSEE")
-    rows = []
-    for code, entry in entries.items():
-        code = _checked_code(source, code, DEPARTMENT_CODE, "de département", "02")
+def _load_regions(path: Path, problems: list[str]) -> tuple[dict[str, str], set[str] | None]:
+    """Region names by code, and every valid code (None when the file is unusable: nothing can
+    then be said of the regions the departments point to)."""
+    source, entries = _table(path, problems, "aucune région ; le fichier doit lister les régions INSEE")
+    if entries is None:
+        return {}, None
+    names, codes = {}, set()
+    for key, value in entries.items():
+        code = _checked_code(source, key, REGION_CODE, "de région", "32", problems=problems)
+        name = _text(source, value, f"le nom de la région {key}", key, problems=problems)
+        if code is not None:
+            codes.add(code)
+            if name is not None:
+                names[code] = name
+    return names, codes
+
+
+def _load_departments(path: Path, regions: set[str] | None,
+                      problems: list[str]) -> tuple[list[tuple[str, str, str, int]], set[str] | None]:
+    """Department rows, and every valid code (None when the file is unusable)."""
+    source, entries = _table(path, problems, "aucun département ; le fichier doit lister les départements INSEE")
+    if entries is None:
+        return [], None
+    rows, codes = [], set()
+    for key, entry in entries.items():
+        code = _checked_code(source, key, DEPARTMENT_CODE, "de département", "02", problems=problems)
+        if code is not None:
+            codes.add(code)
         if not isinstance(entry, dict):
-            raise FactsheetsError(f"{source.where(code)} : le département {code} doit avoir « name » et « region »")
-        name = _text(source, entry.get("name"), f"le nom du département {code}", code)
+            problems.append(f"{source.where(key)} : le département {key} doit avoir « name », « region » et « tncc » ; "
+                            'écrivez par ex. {name: Aisne, region: "32", tncc: 5}')
+            continue
+        misspelt = _unknown_keys(source, key, entry, DEPARTMENT_KEYS, f"le département {key}", problems)
+        name = entry.get("name")
+        if "name" not in misspelt:
+            name = _text(source, name, f"le nom du département {key}", key, problems=problems)
         region = entry.get("region")
-        if not isinstance(region, str) or region not in regions:
-            raise FactsheetsError(
-                f"{source.where(code)} : le département {code} renvoie à la région « {region} », absente de "
+        region_ok = isinstance(region, str) and (regions is None or region in regions)
+        if not region_ok and "region" not in misspelt:
+            problems.append(
+                f"{source.where(key)} : le département {key} renvoie à la région « {region} », absente de "
                 f"{path.parent / 'regions.yaml'} ; utilisez un code de région entre guillemets, par ex. \"32\""
             )
         tncc = entry.get("tncc")
-        if isinstance(tncc, bool) or tncc not in TNCC_ARTICLES:
-            raise FactsheetsError(
-                f"{source.where(code)} : le département {code} doit avoir « tncc », le type de nom en clair du COG "
+        tncc_ok = not isinstance(tncc, bool) and tncc in TNCC_ARTICLES
+        if not tncc_ok and "tncc" not in misspelt:
+            problems.append(
+                f"{source.where(key)} : le département {key} doit avoir « tncc », le type de nom en clair du COG "
                 f"(un entier de 0 à 8, ex. 5 pour « l'Aisne ») ; trouvé : « {tncc} »"
             )
-        rows.append((code, name, region, tncc))
-    return rows
+        if code is not None and isinstance(name, str) and region_ok and tncc_ok:
+            rows.append((code, name, region, tncc))
+    return rows, codes
 
 
 # INSEE COG "type de nom en clair" -> (article, the name's form after "de"): 0 no article,
@@ -120,19 +193,24 @@ def name_after_de(name: str, tncc: int) -> str:
     return TNCC_ARTICLES[tncc] + name
 
 
-def _load_products(path: Path) -> list[tuple[str, str, str]]:
-    source = _read_source(path)
-    entries = _mapping(source, source.data, what="le fichier")
-    if not entries:
-        raise FactsheetsError(f"{path} : aucun produit ; le fichier doit lister les codes produits A129")
+def _load_products(path: Path, problems: list[str]) -> list[tuple[str, str, str]]:
+    source, entries = _table(path, problems, "aucun produit ; le fichier doit lister les codes produits A129")
+    if entries is None:
+        return []
     rows = []
-    for code, entry in entries.items():
-        code = _checked_code(source, code, PRODUCT_CODE, "produit A129", "C30C")
+    for key, entry in entries.items():
+        code = _checked_code(source, key, PRODUCT_CODE, "produit A129", "C30C", problems=problems)
         if not isinstance(entry, dict):
-            raise FactsheetsError(f"{source.where(code)} : le produit {code} doit avoir « label » et « short_label »")
-        label = _text(source, entry.get("label"), f"le label du produit {code}", code)
-        short = _text(source, entry.get("short_label"), f"le short_label du produit {code}", code)
-        rows.append((code, label, short))
+            problems.append(f"{source.where(key)} : le produit {key} doit avoir « label » et « short_label » ; "
+                            "écrivez-les en retrait sous le code, une ligne chacun")
+            continue
+        misspelt = _unknown_keys(source, key, entry, PRODUCT_KEYS, f"le produit {key}", problems)
+        label, short = (
+            None if field in misspelt else _text(source, entry.get(field), f"le {field} du produit {key}", key, problems=problems)
+            for field in PRODUCT_KEYS
+        )
+        if code is not None and label is not None and short is not None:
+            rows.append((code, label, short))
     return rows
 
 
@@ -146,34 +224,45 @@ def _iso_country_names() -> dict[str, str]:
     return {country.alpha_2: translate(country.name) for country in pycountry.countries}
 
 
-def _load_countries(path: Path) -> dict[str, str]:
-    source = _read_source(path)
-    sections = _mapping(source, source.data, what="le fichier")
-    unknown = sorted(set(map(str, sections)) - {"overrides", "extra", "special"})
-    if unknown:
-        raise FactsheetsError(
-            f"{source.where(unknown[0])} : section inconnue « {unknown[0]} » ; utilisez overrides, extra ou special"
-        )
+def _load_countries(path: Path, problems: list[str]) -> dict[str, str]:
+    source, sections = _table(path, problems)
+    if sections is None:
+        return {}
+    for section in sections:
+        if section not in COUNTRY_SECTIONS:
+            problems.append(f"{source.where(section)} : section inconnue « {section} » ; utilisez overrides, extra ou special")
     names = _iso_country_names()
-    for section in ("overrides", "extra", "special"):
-        entries = _mapping(source, sections.get(section), section, what=f"la section « {section} »")
-        for code, name in entries.items():
-            code = _checked_code(source, code, COUNTRY_CODE, "pays", "DE", section)
-            names[code] = _text(source, name, f"le nom du pays {code}", section, code)
+    for section in COUNTRY_SECTIONS:
+        entries = _mapping(source, sections.get(section), section, what=f"la section « {section} »", problems=problems)
+        for key, value in (entries or {}).items():
+            code = _checked_code(source, key, COUNTRY_CODE, "pays", "DE", section, problems=problems)
+            name = _text(source, value, f"le nom du pays {key}", section, key, problems=problems)
+            if code is not None and name is not None:
+                names[code] = name
     return names
 
 
-def _load_territoires(path: Path, departments: set[str]) -> dict[str, tuple[str, ...]]:
-    source = _read_source(path)
-    entries = _mapping(source, source.data, what="le fichier")
+def _load_territoires(path: Path, departments: set[str] | None, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """Territoires d'industrie by department; `departments`: the valid codes of departments.yaml
+    (None when that file is unusable: the codes are then only checked for their form)."""
+    source, entries = _table(path, problems)
+    if entries is None:
+        return {}
     result = {}
-    for code, names in entries.items():
-        code = _checked_code(source, code, DEPARTMENT_CODE, "de département", "02")
-        if code not in departments:
-            raise FactsheetsError(f"{source.where(code)} : le département {code} ne figure pas dans departments.yaml")
+    for key, names in entries.items():
+        code = _checked_code(source, key, DEPARTMENT_CODE, "de département", "02", problems=problems)
+        if code is not None and departments is not None and code not in departments:
+            problems.append(f"{source.where(key)} : le département {key} ne figure pas dans departments.yaml ; "
+                            "corrigez le code, ou ajoutez le département à departments.yaml")
+            code = None
         if not isinstance(names, list) or not names:
-            raise FactsheetsError(f"{source.where(code)} : le département {code} doit avoir une liste de Territoires d'industrie")
-        result[code] = tuple(_text(source, name, f"un Territoire d'industrie de {code}", code) for name in names)
+            problems.append(f"{source.where(key)} : le département {key} doit avoir une liste de Territoires d'industrie ; "
+                            "écrivez un nom par ligne sous le code, précédé de « - »")
+            continue
+        texts = [_text(source, name, f"un Territoire d'industrie de {key}", key, index, problems=problems)
+                 for index, name in enumerate(names)]
+        if code is not None and None not in texts:
+            result[code] = tuple(texts)
     return result
 
 
@@ -181,28 +270,43 @@ def _short(name: str) -> str:
     return name if len(name) <= SHORT_LABEL_MAX else name[: SHORT_LABEL_MAX - 1].rstrip() + "…"
 
 
-def _settings_codes(config_dir: Path, departments: set[str]) -> tuple[dict[str, str], dict, dict[str, str]]:
+def _settings_where(path: Path, *keys: Any) -> str:
+    """'settings.yaml:line' of a key: the file is read again with its lines only to report a problem."""
+    try:
+        return read_source(path, depth=len(keys)).where(*keys)
+    except FactsheetsError:
+        return str(path)
+
+
+def _settings_codes(config_dir: Path, departments: set[str],
+                    problems: list[str]) -> tuple[dict[str, str], dict, dict[str, str]]:
     """data.unallocated_departments, data.extra_products, data.extra_countries from settings.yaml."""
-    where = Path(config_dir) / "settings.yaml"
-    data = settings(Path(config_dir)).get("data") or {}
+    path = Path(config_dir) / "settings.yaml"
+    try:
+        data = settings(Path(config_dir)).get("data") or {}
+    except FactsheetsError as error:
+        problems.extend(str(error).splitlines())
+        return {}, {}, {}
     if not isinstance(data, dict):
-        raise FactsheetsError(f"{where} : « data » doit contenir des paires clé: valeur")
+        problems.append(f"{_settings_where(path, 'data')} : « data » doit contenir des paires clé: valeur")
+        return {}, {}, {}
 
     def section(key: str) -> dict:
         value = data.get(key) or {}
         if not isinstance(value, dict):
-            raise FactsheetsError(f"{where} : data.{key} doit associer des codes à des noms (code: nom)")
+            problems.append(f"{_settings_where(path, 'data', key)} : data.{key} doit associer des codes à des noms (code: nom)")
+            return {}
         for code in value:
             if not isinstance(code, str) or not code.strip():
-                raise FactsheetsError(f'{where} : data.{key} : le code « {code} » doit être du texte ; écrivez-le entre guillemets, par ex. "00"')
-        return value
+                problems.append(f"{_settings_where(path, 'data', key, code)} : data.{key} : le code « {code} » doit être "
+                                'du texte ; écrivez-le entre guillemets, par ex. "00"')
+        return {code: entry for code, entry in value.items() if isinstance(code, str) and code.strip()}
 
     unallocated = {code: str(label) for code, label in section("unallocated_departments").items()}
-    clash = sorted(set(unallocated) & departments)
-    if clash:
-        raise FactsheetsError(
-            f"{where} : data.unallocated_departments contient « {clash[0]} », qui est un vrai département ; retirez-le"
-        )
+    for code in unallocated:
+        if code in departments:
+            problems.append(f"{_settings_where(path, 'data', 'unallocated_departments', code)} : "
+                            f"data.unallocated_departments contient « {code} », qui est un vrai département ; retirez-le")
     products = {}
     for code, entry in section("extra_products").items():
         if isinstance(entry, dict):
@@ -314,27 +418,54 @@ class ReferenceTables:
     territoires: dict[str, tuple[str, ...]]
 
 
-def read_tables(reference_dir: Path | None = None) -> ReferenceTables:
-    """Read and check the reference tables (no Polars: `factsheets check` uses this)."""
-    reference_dir = Path(reference_dir) if reference_dir is not None else paths.reference_dir()
-    regions = _load_regions(reference_dir / "regions.yaml")
-    departments = _load_departments(reference_dir / "departments.yaml", regions)
-    department_codes = {code for code, *_ in departments}
+_WHERE = re.compile(r"^(?P<path>.+?)(?::(?P<line>\d+))? : ")
+
+
+def _raise_if_any(problems: list[str]) -> None:
+    """One ConfigurationError listing every problem, file by file, each file's in line order."""
+    if not problems:
+        return
+    files: dict[str, int] = {}
+
+    def place(line: str) -> tuple[int, int]:
+        match = _WHERE.match(line)
+        path, number = (match["path"], int(match["line"] or 0)) if match else (line, 0)
+        return files.setdefault(path, len(files)), number
+
+    ordered = sorted(dict.fromkeys(problems), key=place)
+    raise ConfigurationError([Problem(line) for line in ordered])
+
+
+def _read_tables(reference_dir: Path, problems: list[str]) -> ReferenceTables:
+    regions, region_codes = _load_regions(reference_dir / "regions.yaml", problems)
+    departments, department_codes = _load_departments(reference_dir / "departments.yaml", region_codes, problems)
     return ReferenceTables(
         regions=regions,
         departments=departments,
-        products=_load_products(reference_dir / "products.yaml"),
-        countries=_load_countries(reference_dir / "countries.yaml"),
-        territoires=_load_territoires(reference_dir / "territoires_industrie.yaml", department_codes),
+        products=_load_products(reference_dir / "products.yaml", problems),
+        countries=_load_countries(reference_dir / "countries.yaml", problems),
+        territoires=_load_territoires(reference_dir / "territoires_industrie.yaml", department_codes, problems),
     )
 
 
+def read_tables(reference_dir: Path | None = None) -> ReferenceTables:
+    """Read and check the reference tables (no Polars: `factsheets check` uses this); every
+    problem of every table is raised together, one line each."""
+    reference_dir = Path(reference_dir) if reference_dir is not None else paths.reference_dir()
+    problems: list[str] = []
+    tables = _read_tables(reference_dir, problems)
+    _raise_if_any(problems)
+    return tables
+
+
 def _read_reference(reference_dir: Path, config_dir: Path) -> Reference:
-    tables = read_tables(reference_dir)
+    problems: list[str] = []
+    tables = _read_tables(reference_dir, problems)
     regions, departments, products, countries, territoires = (
         tables.regions, tables.departments, tables.products, dict(tables.countries), tables.territoires)
     department_codes = {code for code, *_ in departments}
-    unallocated, extra_products, extra_countries = _settings_codes(config_dir, department_codes)
+    unallocated, extra_products, extra_countries = _settings_codes(config_dir, department_codes, problems)
+    _raise_if_any(problems)
 
     product_rows = {code: (code, label, short) for code, label, short in products}
     product_rows.update({code: (code, label, short) for code, (label, short) in extra_products.items()})

@@ -131,6 +131,7 @@ class SheetDrawer:
         self.fonts = register_pdf_fonts(self.settings)
         self.logos = _find_logos(self.settings)
         self._area_charts: dict[tuple[str, str, str], tuple] = {}
+        self._annexes = None  # annex.Annexes of this run, made at the first annex
         self._editions: dict[int, tuple] = {}
 
     def edition(self, year: int) -> tuple[dict, object]:
@@ -191,9 +192,11 @@ class SheetDrawer:
         path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
         sheet = self.draw(ind, synthetic)  # first: a sheet that cannot be drawn leaves no annex behind
         if self.options.annex:
-            from .annex import write_annex
+            if self._annexes is None:
+                from .annex import Annexes
 
-            write_annex(ind, self.texts, path, self.options.annex)
+                self._annexes = Annexes(self.texts, self.options.annex)
+            self._annexes.write(ind, path)
         write_atomically(path, sheet)
         return path
 
@@ -408,18 +411,35 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None,
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         _helper = SheetDrawer(options)
-        # The drawing modules too: the helper is idle until the first indicators arrive.
-        from . import charts, layout  # noqa: F401
-
-        if options.evolution:  # matplotlib takes ~0.7 s to import: better now than at the first sheet
-            import matplotlib.figure  # noqa: F401
-            import matplotlib.ticker  # noqa: F401
-
-            from .charts import matplotlib_drawing  # noqa: F401
-        if options.annex:
-            from . import annex  # noqa: F401
+        # The drawing modules too (already there when forked): the helper is idle until the
+        # first indicators arrive.
+        _import_drawing_modules(options)
     except Exception as error:
         _helper_error = str(error) if isinstance(error, FactsheetsError) else f"{type(error).__name__}: {error}"
+
+
+# What drawing an evolution chart imports: matplotlib costs ~0.5 s of start-up per process.
+_EVOLUTION_MODULES = ("matplotlib.figure", "matplotlib.ticker", "factsheets.charts.matplotlib_drawing",
+                      "factsheets.charts.evolution")
+
+
+def _import_drawing_modules(options: SheetOptions) -> None:
+    """Import what drawing a sheet needs, matplotlib included with --evolution.
+
+    Called before the helpers are forked, so that they inherit the modules instead of
+    importing them again (matplotlib alone is ~0.5 s of CPU a process); this process needs
+    them for its own sheets anyway. numpy's BLAS is kept to one thread: a process with
+    threads is not safe to fork, and a chart's small arrays gain nothing from threads.
+    """
+    import importlib
+
+    importlib.import_module("factsheets.layout")
+    if options.evolution:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        for name in _EVOLUTION_MODULES:
+            importlib.import_module(name)
+    if options.annex:
+        importlib.import_module("factsheets.annex")
 
 
 def _helper_ready() -> int:
@@ -497,6 +517,7 @@ def render_departments(
     # the reference): more would only compete for the same cores and memory.
     most_sheets = len(set(codes)) if codes is not None else workers
     helpers = max(0, min(workers, most_sheets, default_workers()) - 1)
+    _import_drawing_modules(options)
     pool, claims = _start_helpers(helpers, options)
     try:
         from .check import preflight

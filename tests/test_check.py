@@ -97,11 +97,13 @@ def unknown_setting(c: Path):
 
 def reference_row(c: Path):
     text = (c / "reference" / "departments.yaml").read_text(encoding="utf-8")
-    match = re.search(r'"02":.*\n(?:.*\n)*?.*region: "32"', text)
+    # Department 02's entry only (flow style, or indented lines below its code): one mistake.
+    match = re.search(r'^"02":(?:[^\n]*\n[ \t]+)*?[^\n]*region: "32"', text, re.MULTILINE)
     assert match, "department 02 not found in the expected form"
+    line = text[: match.start()].count("\n") + 1
     (c / "reference" / "departments.yaml").write_text(
         text[: match.start()] + match.group(0).replace('region: "32"', 'region: "99"') + text[match.end():], encoding="utf-8")
-    return "departments.yaml:", ["02", "« 99 »"]
+    return f"departments.yaml:{line}", ["02", "« 99 »"]
 
 
 def profile(c: Path):
@@ -218,3 +220,87 @@ def test_every_shipped_text_passes_the_placeholder_check():
     check_texts(paths.DEFAULT_CONFIG_DIR, problems, 2024)
     assert problems == []
     assert yaml.safe_load((paths.DEFAULT_CONFIG_DIR / "texts.yaml").read_text(encoding="utf-8"))["editions"][2024]
+
+
+# -- reference tables: every problem of every table, not the first one ----------------------------
+def replace_line(path: Path, old: str, new: str | None) -> None:
+    """Replace the one line equal to `old` (None: delete it)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    index = lines.index(old)
+    lines[index: index + 1] = [] if new is None else [new]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based number of the one line equal to `text`, read after every edit."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert lines.count(text) == 1, text
+    return lines.index(text) + 1
+
+
+def break_reference_tables(config: Path) -> list[str]:
+    """Five mistakes in departments.yaml, one in products.yaml, one cross-table in
+    territoires_industrie.yaml; the exact lines `check` must print, in that order."""
+    reference = config / "reference"
+    departments, products, territoires = (reference / name for name in
+                                          ("departments.yaml", "products.yaml", "territoires_industrie.yaml"))
+    replace_line(departments, '"02": {name: Aisne, region: "32", tncc: 5}', '"02": {name: Aisne, region: "99", tncc: 5}')
+    replace_line(departments, '"03": {name: Allier, region: "84", tncc: 5}', '"03": {name: Allier, regoin: "84", tncc: 5}')
+    replace_line(departments, '"05": {name: Hautes-Alpes, region: "93", tncc: 4}', '05: {name: Hautes-Alpes, region: "93", tncc: 4}')
+    replace_line(departments, '"08": {name: Ardennes, region: "44", tncc: 4}', '"01": {name: Ardennes, region: "44", tncc: 4}')
+    replace_line(departments, '"60": {name: Oise, region: "32", tncc: 5}', None)  # its Territoires d'industrie remain
+    replace_line(departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 2}', '"62": {name: Pas-de-Calais, region: "32", tncc: 9}')
+    replace_line(products, "  label: \"Produits de l'agriculture et de la chasse\"",
+                 "  lable: \"Produits de l'agriculture et de la chasse\"")
+
+    def at(path: Path, text: str) -> str:
+        return f"{path}:{line_of(path, text)} : "
+
+    regions = reference / "regions.yaml"
+    first_01 = line_of(departments, '"01": {name: Ain, region: "84", tncc: 5}')
+    return [
+        at(departments, '"02": {name: Aisne, region: "99", tncc: 5}')
+        + f'le département 02 renvoie à la région « 99 », absente de {regions} ; utilisez un code de région entre guillemets, par ex. "32"',
+        at(departments, '"03": {name: Allier, regoin: "84", tncc: 5}')
+        + "clé inconnue « regoin » pour le département 03 ; vouliez-vous dire « region » ?",
+        at(departments, '05: {name: Hautes-Alpes, region: "93", tncc: 4}')
+        + 'le code de département 5 a été lu comme int et non comme du texte ; écrivez-le entre guillemets, par ex. "02"',
+        at(departments, '"01": {name: Ardennes, region: "44", tncc: 4}')
+        + f"le code « 01 » figure deux fois (d'abord à la ligne {first_01}) ; gardez une seule entrée par code",
+        at(departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 9}')
+        + "le département 62 doit avoir « tncc », le type de nom en clair du COG (un entier de 0 à 8, ex. 5 pour « l'Aisne ») ; trouvé : « 9 »",
+        at(products, "  lable: \"Produits de l'agriculture et de la chasse\"")
+        + "clé inconnue « lable » pour le produit A01Z ; vouliez-vous dire « label » ?",
+        at(territoires, '"60":') + "le département 60 ne figure pas dans departments.yaml ; "
+        "corrigez le code, ou ajoutez le département à departments.yaml",
+    ]
+
+
+def test_every_reference_problem_is_one_line_in_check_and_render_writes_nothing(config, tmp_path):
+    expected = break_reference_tables(config)
+    checked = run_cli("--config", config, "check")
+    assert checked.returncode == 2, checked.stderr
+    assert checked.stdout.splitlines() == expected
+    assert "Traceback" not in checked.stderr
+
+    out = tmp_path / "out"
+    rendered = run_cli("--config", config, "render", "--dept", "02", "--out", out)
+    assert rendered.returncode == 2
+    assert "Traceback" not in rendered.stderr
+    assert rendered.stderr.splitlines() == [ERROR_PREFIX + line for line in expected]
+    assert rendered.stdout == ""
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_reference_tables_are_checked_even_when_settings_yaml_is_broken(config):
+    replace_in(config / "settings.yaml", "colors:", "colors: [")
+    replace_line(config / "reference" / "regions.yaml", '"32": Hauts-de-France', '"32": ""')
+    checked = run_cli("--config", config, "check")
+    assert checked.returncode == 2
+    lines = checked.stdout.splitlines()
+    assert len(lines) == 2, checked.stdout
+    assert lines[0].startswith(f"{config / 'settings.yaml'}:") and "YAML invalide" in lines[0]
+    regions = config / "reference" / "regions.yaml"
+    line = line_of(regions, '"32": ""')
+    assert lines[1] == (f"{regions}:{line} : le nom de la région 32 doit être un texte non vide ; "
+                        "écrivez-le, entre guillemets s'il contient « : » ou « # »")

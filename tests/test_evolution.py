@@ -101,7 +101,7 @@ def test_the_first_year_has_no_changes():
     assert evolution["previous_year"] is None and evolution["changes"] is None
 
 
-# -- the chart: matplotlib replayed onto a ReportLab Drawing ------------------------------
+# -- the chart: matplotlib replayed onto the ReportLab canvas ------------------------------
 @pytest.fixture(scope="module")
 def oise_chart():
     from factsheets.charts.evolution import evolution_chart, evolution_series
@@ -129,9 +129,19 @@ def strings(node) -> list:
     return found
 
 
+def chart_pdf(chart, path) -> None:
+    """The chart alone on a page, drawn as the sheet draws it (FigureChart.draw_on)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(path), pagesize=(chart.width, chart.height), initialFontName=chart.font)
+    chart.draw_on(canvas)
+    canvas.showPage()
+    canvas.save()
+
+
 def test_chart_text_is_real_text_in_the_body_font(oise_chart):
-    drawing, (years, exports, imports), fonts = oise_chart
-    texts = strings(drawing)
+    chart, (years, exports, imports), fonts = oise_chart
+    texts = strings(chart.to_drawing())
     shown = [s.text for s in texts]
     assert all(str(year) in shown for year in years)  # the x axis
     assert "15\u00a0000" in shown and "10\u00a0000" in shown  # French thousands on the y axis
@@ -142,11 +152,10 @@ def test_chart_text_is_real_text_in_the_body_font(oise_chart):
 
 def test_chart_pdf_is_vector_with_embedded_fonts(oise_chart, tmp_path):
     from pypdf import PdfReader
-    from reportlab.graphics import renderPDF
 
-    drawing, _, _ = oise_chart
+    chart, _, _ = oise_chart
     path = tmp_path / "chart.pdf"
-    renderPDF.drawToFile(drawing, str(path))
+    chart_pdf(chart, path)
     page = PdfReader(path).pages[0]
     resources = page["/Resources"].get_object()
     xobjects = resources.get("/XObject", {})
@@ -162,7 +171,7 @@ def test_renderer_refuses_raster_images():
     import numpy as np
     from matplotlib.figure import Figure
 
-    from factsheets.charts.matplotlib_drawing import figure_drawing
+    from factsheets.charts.matplotlib_drawing import figure_chart
     from factsheets.config import settings
     from factsheets.errors import FactsheetsError
     from factsheets.fonts import register_pdf_fonts
@@ -170,13 +179,12 @@ def test_renderer_refuses_raster_images():
     figure = Figure(figsize=(2, 2))
     figure.add_axes((0, 0, 1, 1)).imshow(np.zeros((4, 4)))
     with pytest.raises(FactsheetsError, match="image matricielle"):
-        figure_drawing(figure, register_pdf_fonts(settings()))
+        figure_chart(figure, register_pdf_fonts(settings()))
 
 
-def test_a_chart_does_not_depend_on_the_one_drawn_before():
+def test_a_chart_does_not_depend_on_the_one_drawn_before(tmp_path):
     """The figure is reused within a process: 60 drawn after 976 is 60 drawn first."""
     import factsheets.layout  # noqa: F401  (invariant PDF output)
-    from reportlab.graphics import renderPDF
 
     from factsheets.charts import evolution as module
     from factsheets.config import settings
@@ -190,7 +198,9 @@ def test_a_chart_does_not_depend_on_the_one_drawn_before():
     indicators = compute_all(load_trade_data(SAMPLE_DATA, reference), reference, config, 2024, ["60", "976"])
 
     def pdf(code: str) -> bytes:
-        return renderPDF.drawToString(module.evolution_chart(indicators[code].evolution, config, fonts))
+        path = tmp_path / f"{code}.pdf"
+        chart_pdf(module.evolution_chart(indicators[code].evolution, config, fonts), path)
+        return path.read_bytes()
 
     module._CHARTS.clear()
     first = pdf("60")

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from factsheets.errors import FactsheetsError
+from factsheets.errors import ConfigurationError, FactsheetsError
 from factsheets.paths import CONFIG_DIR, REFERENCE_DIR
 from factsheets.reference import load_reference, normalize_department_code
 
@@ -161,7 +161,7 @@ def test_unallocated_code_may_not_be_a_department(tmp_path):
     config = tmp_path / "config"
     config.mkdir()
     (config / "settings.yaml").write_text('data:\n  unallocated_departments: {"02": Aisne}\n', encoding="utf-8")
-    with pytest.raises(FactsheetsError, match=r"settings\.yaml : data\.unallocated_departments contient « 02 »"):
+    with pytest.raises(FactsheetsError, match=r"settings\.yaml:2 : data\.unallocated_departments contient « 02 »"):
         load_reference(REFERENCE_DIR, config)
 
 
@@ -224,3 +224,60 @@ def test_loading_is_cached_once_per_process():
     assert load_reference() is load_reference()
     fresh = load_reference.__wrapped__(REFERENCE_DIR, CONFIG_DIR)
     assert fresh is not load_reference() and fresh.department_codes() == load_reference().department_codes()
+
+
+TEXT_FIX = "écrivez-le, entre guillemets s'il contient « : » ou « # »"
+
+
+def problem_lines(reference_copy: Path) -> list[str]:
+    with pytest.raises(ConfigurationError) as caught:
+        load_reference(reference_copy, CONFIG_DIR)
+    lines = str(caught.value).split("\n")
+    assert lines == [problem.line() for problem in caught.value.problems]
+    return lines
+
+
+def test_every_duplicate_code_is_listed_and_later_lines_stay_right(reference_copy):
+    path = reference_copy / "regions.yaml"
+    first_32 = replace_line(path, '"32": Hauts-de-France', '"32": Hauts-de-France')
+    first_44 = replace_line(path, '"44": Grand Est', '"44": Grand Est')
+    again_32 = replace_line(path, '"52": Pays de la Loire', '"32": Pays de la Loire')
+    again_44 = replace_line(path, '"53": Bretagne', '"44": Bretagne')
+    empty = replace_line(path, '"75": Nouvelle-Aquitaine', '"75": ""')  # after the duplicates: its own line
+    departments = reference_copy / "departments.yaml"
+    assert problem_lines(reference_copy) == [
+        f"{path}:{again_32} : le code « 32 » figure deux fois (d'abord à la ligne {first_32}) ; gardez une seule entrée par code",
+        f"{path}:{again_44} : le code « 44 » figure deux fois (d'abord à la ligne {first_44}) ; gardez une seule entrée par code",
+        f"{path}:{empty} : le nom de la région 75 doit être un texte non vide ; {TEXT_FIX}",
+    ] + [  # the departments of the regions now missing (52, 53), each on its line
+        f"{departments}:{number + 1} : le département {match[1]} renvoie à la région « {match[2]} », absente de {path} ; "
+        'utilisez un code de région entre guillemets, par ex. "32"'
+        for number, line in enumerate(departments.read_text(encoding="utf-8").split("\n"))
+        if (match := re.match(r'^"(\w+)": .*region: "(5[23])"', line))
+    ]
+
+
+def test_an_unreadable_table_is_one_line_and_the_others_are_still_checked(reference_copy):
+    regions = reference_copy / "regions.yaml"
+    replace_line(regions, '"32": Hauts-de-France', '"32": Hauts-de-France: Nord')
+    departments = reference_copy / "departments.yaml"
+    line = replace_line(departments, '"02": {name: Aisne, region: "32", tncc: 5}', '"02": {nmae: Aisne, region: "99", tncc: 5}')
+    lines = problem_lines(reference_copy)
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"{regions}:") and "YAML invalide" in lines[0]
+    # A misspelt key is reported once, with its right name; the unknown region 99 is not
+    # reported while regions.yaml cannot be read (every department would be).
+    assert lines[1] == f"{departments}:{line} : clé inconnue « nmae » pour le département 02 ; vouliez-vous dire « name » ?"
+
+
+def test_a_territoire_of_a_department_missing_from_departments_yaml(reference_copy):
+    departments = reference_copy / "departments.yaml"
+    replace_line(departments, '"60": {name: Oise, region: "32", tncc: 5}', "")
+    territoires = reference_copy / "territoires_industrie.yaml"
+    line = territoires.read_text(encoding="utf-8").split("\n").index('"60":') + 1
+    empty = replace_line(territoires, "  - Sud Aisne", '  - ""')
+    assert problem_lines(reference_copy) == [
+        f"{territoires}:{empty} : un Territoire d'industrie de 02 doit être un texte non vide ; {TEXT_FIX}",
+        f"{territoires}:{line} : le département 60 ne figure pas dans departments.yaml ; "
+        "corrigez le code, ou ajoutez le département à departments.yaml",
+    ]

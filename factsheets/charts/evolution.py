@@ -1,23 +1,30 @@
 """The evolution chart: a department's exports and imports over the years, drawn with matplotlib.
 
-A time series with axes and ticks is what matplotlib is for; the figure is replayed into a
-ReportLab Drawing by `matplotlib_drawing.figure_drawing` (vector shapes, real text in the
-embedded body font), not through SVG. The axes are placed at fixed margins (no
+A time series with axes and ticks is what matplotlib is for; the figure is replayed onto the
+sheet's canvas by `matplotlib_drawing.figure_chart` (vector paths, real text in the embedded
+body font), not through SVG. The axes are placed at fixed margins (no
 tight_layout, which would need a raster renderer), so the chart is a pure function of its
 inputs. Values on the axis are millions of euros in the sheet's format (numbers.py).
 """
 
 from __future__ import annotations
 
-from reportlab.graphics.shapes import Drawing
+from typing import TYPE_CHECKING
 
 from ..fonts import FontNames
 from ..model import Evolution
 from ..numbers import format_millions
 from .style import colour, label, number, setting
 
+if TYPE_CHECKING:
+    from .matplotlib_drawing import FigureChart
+
 # Room around the axes, in points: tick labels on the left, years below, legend on top.
 LEFT, RIGHT, BOTTOM, TOP = 52, 38, 22, 26
+# Where the unit's label stands, left of the axes (its right edge, in points): clear of
+# tick labels up to "100 000". A fixed place spares matplotlib measuring every tick label
+# of every sheet to put it there.
+UNIT_LABEL_X = -40
 
 
 def _hex(settings: dict, key: str) -> str:
@@ -43,13 +50,13 @@ def evolution_series(evolution: Evolution) -> tuple[list[int], list[float], list
     return years, exports, imports
 
 
-def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> Drawing:
-    from .matplotlib_drawing import figure_drawing
+def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> "FigureChart":
+    from .matplotlib_drawing import figure_chart
 
     years, exports, imports = evolution_series(evolution)
     chart = _chart(settings, tuple(years))
     chart.show(exports, imports)
-    return figure_drawing(chart.figure, fonts, chart.static)
+    return figure_chart(chart.figure, fonts, chart.static)
 
 
 # Building a figure (axes, ticks, legend) costs more than drawing it: one is built per
@@ -104,7 +111,8 @@ class _EvolutionFigure:
             axes.spines[side].set_visible(False)
         axes.spines["bottom"].set_color(muted)
         axes.spines["bottom"].set_linewidth(0.5)
-        axes.set_ylabel(words[2], fontsize=size, color=text_colour, labelpad=4)
+        axes.set_ylabel(words[2], fontsize=size, color=text_colour)
+        axes.yaxis.set_label_coords(UNIT_LABEL_X / (width - LEFT - RIGHT), 0.5)
         axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False, fontsize=size,
                     borderaxespad=0.3, handlelength=1.8, labelcolor=text_colour)
         # The last year's values next to their points: the figures the page's text talks about.

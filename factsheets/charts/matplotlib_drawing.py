@@ -1,30 +1,34 @@
-"""A matplotlib figure replayed as a ReportLab Drawing: vector shapes, real text, our fonts.
+"""A matplotlib figure replayed onto a ReportLab canvas: vector shapes, real text, our fonts.
 
 Why a renderer of our own rather than matplotlib -> SVG -> svglib (see charts/vector.py for
 the cost of that route, ~60 ms a chart): matplotlib draws every figure through a small
-`RendererBase` interface (paths, text, text metrics). `DrawingRenderer` implements it by
-adding ReportLab shapes to a Drawing, so a figure goes straight into the PDF with no file
-format in between:
+`RendererBase` interface (paths, text, text metrics). `MarksRenderer` implements it by
+collecting marks, plain tuples like the Sankeys' (charts/vector.py), that `FigureChart`
+writes straight onto the pdfgen canvas, so a figure goes into the PDF with no file format,
+no shape objects and no renderPDF walk in between:
 
-- paths become `reportlab.graphics.shapes.Path` (lines, Beziers, fills, dashes), never
-  pixels (`draw_image` refuses: the sheets are vector only);
-- text becomes `String` in the registered TrueType faces (the body's Open Sans, embedded
-  and subset by ReportLab), and matplotlib lays it out with ReportLab's own measurements
-  of those faces, so ticks and labels are placed for the font that is printed.
+- paths become PDF path operators (lines, Beziers, fills, dashes), never pixels
+  (`draw_image` refuses: the sheets are vector only);
+- text is drawn by the canvas in the registered TrueType faces (the body's Open Sans,
+  embedded and subset by ReportLab), and matplotlib lays it out with ReportLab's own
+  measurements of those faces, so ticks and labels are placed for the font that is printed.
 
-Coordinates: the figure is drawn at 72 dpi, so one matplotlib pixel is one PDF point, and
-both put the origin bottom-left (`flipy` is False). Clipping is not replayed: the charts
-that use this renderer keep their marks inside the axes.
+`FigureChart.to_drawing()` gives the same marks as a ReportLab Drawing, for the tests that
+inspect shapes and strings. Coordinates: the figure is drawn at 72 dpi, so one matplotlib
+pixel is one PDF point, and both put the origin bottom-left (`flipy` is False). Clipping
+is not replayed: the charts that use this renderer keep their marks inside the axes.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
+from typing import NamedTuple
 
 from matplotlib.backend_bases import GraphicsContextBase, RendererBase
 from matplotlib.path import Path as MplPath
 from reportlab.graphics.shapes import Drawing, Group, Path, String
 from reportlab.lib.colors import Color
+from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 
 from ..errors import FactsheetsError
@@ -35,6 +39,32 @@ _CAPS = {"butt": 0, "round": 1, "projecting": 2}
 _JOINS = {"miter": 0, "round": 1, "bevel": 2}
 
 
+class PathMark(NamedTuple):
+    segments: tuple  # ("m" | "l" | "c" | "h", coordinates) in order
+    fill: Color | None
+    stroke: Color | None
+    width: float
+    cap: int
+    join: int
+    dashes: tuple | None  # (phase, lengths) of a dashed stroke
+
+    def operators(self) -> str:
+        """The path's PDF operators, painted as its fill and stroke ask."""
+        parts = [f"{fp_str(*coordinates)} {op}" if coordinates else op for op, coordinates in self.segments]
+        paint = "B" if self.fill is not None and self.stroke is not None else "f" if self.fill is not None else "S"
+        return " ".join(parts) + f" {paint}"
+
+
+class TextMark(NamedTuple):
+    x: float
+    y: float
+    angle: float  # degrees, counter-clockwise, about (x, y)
+    text: str
+    font: str
+    size: float
+    fill: Color
+
+
 def _weight_number(weight) -> int:
     names = {"ultralight": 200, "light": 300, "normal": 400, "regular": 400, "book": 400, "medium": 500,
              "roman": 400, "semibold": 600, "demibold": 600, "demi": 600, "bold": 700, "heavy": 800,
@@ -42,15 +72,15 @@ def _weight_number(weight) -> int:
     return int(weight) if isinstance(weight, (int, float)) else names.get(str(weight).lower(), 400)
 
 
-class DrawingRenderer(RendererBase):
-    """Collects a figure's marks as ReportLab shapes (see the module docstring)."""
+class MarksRenderer(RendererBase):
+    """Collects a figure's marks (see the module docstring)."""
 
     def __init__(self, width: float, height: float, fonts: FontNames):
         super().__init__()
         self.width = width
         self.height = height
         self.fonts = fonts
-        self.shapes: list = []
+        self.marks: list[PathMark | TextMark] = []
 
     # -- what matplotlib asks of a renderer ---------------------------------------------
     def flipy(self) -> bool:
@@ -92,16 +122,11 @@ class DrawingRenderer(RendererBase):
         if not s:
             return
         red, green, blue, alpha = gc.get_rgb()
-        string = String(0, 0, s, fontName=self.face(prop), fontSize=prop.get_size_in_points(),
-                        fillColor=Color(red, green, blue, alpha if gc.get_forced_alpha() else alpha))
-        group = Group(string)
-        group.translate(x, y)
-        if angle:
-            group.rotate(angle)
-        self.shapes.append(group)
+        self.marks.append(TextMark(float(x), float(y), float(angle or 0.0), s, self.face(prop),
+                                   prop.get_size_in_points(), Color(red, green, blue, alpha)))
 
     def draw_markers(self, gc, marker_path, marker_trans, path, trans, rgbFace=None):
-        """All the markers of a line as one path (one shape, not one per point: cheaper to draw)."""
+        """All the markers of a line as one path (one mark, not one per point: cheaper to draw)."""
         import numpy as np
         from matplotlib.transforms import IdentityTransform
 
@@ -131,31 +156,94 @@ class DrawingRenderer(RendererBase):
                 fill = Color(red, green, blue, alpha)
         if stroke is None and fill is None:
             return
-        shape = Path(fillColor=fill, strokeColor=stroke, strokeWidth=stroke_width if stroke else 0,
-                     strokeLineCap=_CAPS.get(gc.get_capstyle(), 0), strokeLineJoin=_JOINS.get(gc.get_joinstyle(), 0))
         offset, dashes = gc.get_dashes()
-        if stroke is not None and dashes is not None and len(dashes):
-            shape.strokeDashArray = [offset or 0, [float(d) for d in dashes]]
+        dashed = (offset or 0, tuple(float(d) for d in dashes)) if stroke is not None and dashes is not None and len(dashes) else None
+        segments = []
         last = (0.0, 0.0)
         for vertices, code in path.iter_segments(transform, remove_nans=True, simplify=False):
             if code == MplPath.MOVETO:
-                shape.moveTo(*vertices)
+                segments.append(("m", tuple(vertices[:2])))
             elif code == MplPath.LINETO:
-                shape.lineTo(*vertices)
+                segments.append(("l", tuple(vertices[:2])))
             elif code == MplPath.CURVE3:  # quadratic: the equivalent cubic
                 (cx, cy), (ex, ey) = vertices[:2], vertices[2:]
                 x0, y0 = last
-                shape.curveTo(x0 + 2 / 3 * (cx - x0), y0 + 2 / 3 * (cy - y0),
-                              ex + 2 / 3 * (cx - ex), ey + 2 / 3 * (cy - ey), ex, ey)
+                segments.append(("c", (x0 + 2 / 3 * (cx - x0), y0 + 2 / 3 * (cy - y0),
+                                       ex + 2 / 3 * (cx - ex), ey + 2 / 3 * (cy - ey), ex, ey)))
             elif code == MplPath.CURVE4:
-                shape.curveTo(*vertices)
+                segments.append(("c", tuple(vertices[:6])))
             elif code == MplPath.CLOSEPOLY:
-                shape.closePath()
+                segments.append(("h", ()))
                 continue
             last = (vertices[-2], vertices[-1])
-        if fill is None:
-            shape.fillColor = None
-        self.shapes.append(shape)
+        self.marks.append(PathMark(tuple((op, tuple(float(v) for v in coordinates)) for op, coordinates in segments),
+                                   fill, stroke, stroke_width if stroke else 0.0, _CAPS.get(gc.get_capstyle(), 0),
+                                   _JOINS.get(gc.get_joinstyle(), 0), dashed))
+
+
+class FigureChart:
+    """A figure's marks, written straight onto a pdfgen canvas: `width`, `height`, `draw_on`.
+
+    Marks are drawn in matplotlib's order (grid under lines, labels over them). Texts always
+    go through the canvas, whose font subsets number the glyphs per document.
+    """
+
+    def __init__(self, width: float, height: float, marks, font: str):
+        self.width = width
+        self.height = height
+        self.marks = tuple(marks)
+        self.font = font  # the Drawing's initial font, for `to_drawing`
+
+    def draw_on(self, canvas) -> None:
+        for mark in self.marks:
+            canvas.saveState()
+            if isinstance(mark, TextMark):
+                canvas.setFont(mark.font, mark.size)
+                canvas.setFillColor(mark.fill)
+                if mark.angle:
+                    canvas.translate(mark.x, mark.y)
+                    canvas.rotate(mark.angle)
+                    canvas.drawString(0, 0, mark.text)
+                else:
+                    canvas.drawString(mark.x, mark.y, mark.text)
+            else:
+                if mark.fill is not None:
+                    canvas.setFillColor(mark.fill)
+                if mark.stroke is not None:
+                    canvas.setStrokeColor(mark.stroke)
+                    canvas.setLineWidth(mark.width)
+                    canvas.setLineCap(mark.cap)
+                    canvas.setLineJoin(mark.join)
+                    if mark.dashes is not None:
+                        canvas.setDash(list(mark.dashes[1]), mark.dashes[0])
+                canvas.addLiteral(mark.operators())
+            canvas.restoreState()
+
+    def to_drawing(self) -> Drawing:
+        """The same marks as ReportLab shapes (for inspection: the sheet uses draw_on)."""
+        shapes = []
+        for mark in self.marks:
+            if isinstance(mark, TextMark):
+                group = Group(String(0, 0, mark.text, fontName=mark.font, fontSize=mark.size, fillColor=mark.fill))
+                group.translate(mark.x, mark.y)
+                if mark.angle:
+                    group.rotate(mark.angle)
+                shapes.append(group)
+                continue
+            shape = Path(fillColor=mark.fill, strokeColor=mark.stroke, strokeWidth=mark.width,
+                         strokeLineCap=mark.cap, strokeLineJoin=mark.join)
+            if mark.dashes is not None:
+                shape.strokeDashArray = [mark.dashes[0], list(mark.dashes[1])]
+            draw = {"m": shape.moveTo, "l": shape.lineTo, "c": shape.curveTo}
+            for op, coordinates in mark.segments:
+                if op == "h":
+                    shape.closePath()
+                else:
+                    draw[op](*coordinates)
+            shapes.append(shape)
+        result = Drawing(self.width, self.height, initialFontName=self.font, initialFontSize=8)
+        result.add(Group(*shapes))
+        return result
 
 
 class StaticMarks:
@@ -172,16 +260,16 @@ class StaticMarks:
         self._marks: dict[tuple, list] = {}
 
     @contextmanager
-    def replayed(self, renderer: DrawingRenderer):
+    def replayed(self, renderer: MarksRenderer):
         def replay(index: int, draw):
             def draw_or_replay(draw_renderer, *args, **kwargs):
                 key = (index, renderer.fonts)
                 if key not in self._marks:
-                    start = len(renderer.shapes)
+                    start = len(renderer.marks)
                     draw(draw_renderer, *args, **kwargs)
-                    self._marks[key] = renderer.shapes[start:]
+                    self._marks[key] = renderer.marks[start:]
                 else:
-                    renderer.shapes.extend(self._marks[key])
+                    renderer.marks.extend(self._marks[key])
             return draw_or_replay
 
         for index, artist in enumerate(self.artists):
@@ -193,16 +281,23 @@ class StaticMarks:
                 del artist.draw
 
 
-def figure_drawing(figure, fonts: FontNames, static: StaticMarks | None = None) -> Drawing:
-    """The figure as a Drawing of its size in points (the figure's dpi is set to 72).
+def figure_chart(figure, fonts: FontNames, static: StaticMarks | None = None) -> FigureChart:
+    """The figure as a FigureChart of its size in points (the figure's dpi is set to 72).
 
     `static`: artists whose marks are replayed from the figure's first draw (see StaticMarks).
     """
     figure.set_dpi(POINTS_PER_INCH)
     width, height = (float(v) * POINTS_PER_INCH for v in figure.get_size_inches())
-    renderer = DrawingRenderer(width, height, fonts)
+    # One renderer per size and fonts, reused: matplotlib caches text measurements per
+    # renderer, and the same tick labels, years and legend come back on every sheet.
+    key = (width, height, fonts)
+    renderer = _RENDERERS.get(key)
+    if renderer is None:
+        renderer = _RENDERERS[key] = MarksRenderer(width, height, fonts)
+    renderer.marks = []
     with static.replayed(renderer) if static is not None else nullcontext():
         figure.draw(renderer)
-    result = Drawing(width, height, initialFontName=fonts.regular, initialFontSize=8)
-    result.add(Group(*renderer.shapes))
-    return result
+    return FigureChart(width, height, renderer.marks, fonts.regular)
+
+
+_RENDERERS: dict[tuple, MarksRenderer] = {}

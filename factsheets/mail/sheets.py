@@ -211,14 +211,15 @@ def fresh_annexes(data: Path, year: int, codes: Sequence[str], names: dict[str, 
                   problems: list[str]) -> dict[str, tuple[Path, bytes]]:
     """(path, bytes) of each department's data annex, computed now from `data` as `render
     --annexe` makes it; the file next to the sheet is (re)written when it differs."""
-    from ..annex import annex_bytes, annex_path
+    from ..annex import Annexes, annex_path
     from ..render import SheetRenderer, sheet_filename
 
     renderer = SheetRenderer(data, year, codes)
+    writer = Annexes(renderer.texts, kind)
     annexes = {}
     for code in codes:
         path = annex_path(Path(out_dir) / sheet_filename(renderer.year, code, names[code]), kind)
-        content = annex_bytes(renderer.indicators[code], renderer.texts, kind)
+        content = writer.content(renderer.indicators[code])
         try:
             if not path.is_file() or path.read_bytes() != content:
                 write_atomically(path, content)

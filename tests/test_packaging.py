@@ -2,7 +2,11 @@
 fresh venv, then used from another folder, with the shipped configuration and with a user's
 own (`factsheets init` + `--config`).
 
-One install per test session (about 20 s); the venv is shared by the tests of this module.
+One install per test session; the venv is shared by the tests of this module. The install is
+the real build (`pip install <copy>`, build isolation, non-editable, sources removed after),
+but without downloading and unpacking the dependencies again: the fresh venv sees the test
+environment's own installed dependencies (factsheets itself left out), and `pip check`
+proves the package's declared requirements are met there. About 5 s instead of 20 s.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -28,13 +33,32 @@ def installed(tmp_path_factory) -> Path:
     source = root / "factsheets-src"
     shutil.copytree(PROJECT_ROOT, source, ignore=IGNORED)
     environment = root / "venv"
-    venv.EnvBuilder(with_pip=True).create(environment)
+    venv.EnvBuilder(with_pip=False).create(environment)
     bin_dir = environment / "bin"
-    result = subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(source)],
-                            capture_output=True, text=True, timeout=900)
+    python = bin_dir / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    (site / "_test_dependencies.pth").write_text(f"{installed_dependencies(root / 'dependencies')}\n", encoding="utf-8")
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]  # this environment's pip, acting on the new venv
+    result = subprocess.run([*pip, "install", "-q", "--no-deps", str(source)], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     shutil.rmtree(source)  # the installed package must not need the sources
+    checked = subprocess.run([*pip, "check"], capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr  # every declared dependency is there
     return bin_dir
+
+
+def installed_dependencies(folder: Path) -> Path:
+    """A folder of links to what the running environment has installed, except factsheets
+    itself (its editable install would otherwise shadow the package under test)."""
+    folder.mkdir()
+    for site in dict.fromkeys(sysconfig.get_paths()[kind] for kind in ("purelib", "platlib")):
+        for entry in Path(site).iterdir():
+            if entry.suffix == ".pth" or entry.name.lower().startswith(("factsheets", "__editable__")):
+                continue  # .pth files are read only in a site folder: none is needed by a dependency
+            if not (folder / entry.name).exists():
+                (folder / entry.name).symlink_to(entry)
+    return folder
 
 
 def run(bin_dir: Path, *args, cwd: Path) -> subprocess.CompletedProcess:

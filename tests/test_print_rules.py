@@ -1,7 +1,7 @@
 """Print rules of spec section 6, on every sheet of the bundled sample, read back from the PDFs.
 
-`render --all` runs once for the module (real CLI, subprocess); each PDF is read once with
-pypdf. The expected figures come from the indicators computed independently in-process and
+`render --all` runs once (real CLI, subprocess; shared with test_render.py, see conftest.py);
+each PDF is read once with pypdf. The expected figures come from the indicators computed independently in-process and
 formatted here with the test's own rounding, never from the layout's objects.
 """
 
@@ -27,9 +27,8 @@ MM = 72 / 25.4
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    out = tmp_path_factory.mktemp("print-rules")
-    result = run_cli("render", "--all", "--workers", "2", "--out", out)
+def rendered(plain_render_all):
+    result, _ = plain_render_all
     assert result.returncode == 0, result.stderr
     paths = [Path(line) for line in result.stdout.splitlines()]
     assert len(paths) == 101
@@ -96,7 +95,7 @@ def test_cover_lists_territoires_only_when_configured(sheets):
             assert "Territoires d'Industrie du département" not in cover, code
 
 
-def test_render_names_once_the_departments_without_a_list(rendered, sheets):
+def test_render_names_once_the_departments_without_a_list(rendered, sheets, tmp_path):
     result, _ = rendered
     lines = [line for line in result.stderr.splitlines() if "Territoires d'industrie" in line]
     assert len(lines) == 1
@@ -106,9 +105,9 @@ def test_render_names_once_the_departments_without_a_list(rendered, sheets):
     assert sorted(listed) == missing
     assert str(TERRITOIRES_INDUSTRIE_FILE) in lines[0]
     # Only the departments rendered, and no line when every one has its list.
-    two = run_cli("render", "--dept", "02", "--dept", "60", "--out", Path(sheets["02"][3]).parent / "with-lists")
+    two = run_cli("render", "--dept", "02", "--dept", "60", "--out", tmp_path / "with-lists")
     assert two.returncode == 0 and "Territoires d'industrie" not in two.stderr
-    one = run_cli("render", "--dept", "02", "--dept", "48", "--out", Path(sheets["02"][3]).parent / "one-missing")
+    one = run_cli("render", "--dept", "02", "--dept", "48", "--out", tmp_path / "one-missing")
     assert [line for line in one.stderr.splitlines() if "Territoires" in line][0].count("48") == 1
     assert "02," not in one.stderr and ": 48 ;" in one.stderr
 

@@ -37,10 +37,8 @@ def two_sheets(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def all_sheets(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("all")
-    # Two workers whatever the machine: the CLI forks a helper (see test_render_workers.py).
-    result = run_cli("render", "--all", "--workers", "2", "--out", out)
+def all_sheets(plain_render_all) -> Path:
+    result, out = plain_render_all  # `render --all --workers 2`, shared with test_print_rules.py
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 101
     return out

@@ -1,0 +1,45 @@
+"""Fixtures shared by several test files.
+
+`render --all` of the bundled sample takes the longest of any single command here; the
+plain sheets (8 pages, no evolution page, no annex) are rendered once per test run and read
+by every test that only needs them (test_print_rules.py, test_render.py). Tests that render
+again on purpose (same bytes twice, other workers, --evolution) still run their own command.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import run_cli
+
+
+def run_once_per_test_run(tmp_path_factory, name: str, *args) -> tuple[subprocess.CompletedProcess, Path]:
+    """`factsheets *args --out <folder>` run once for the whole test run, pytest-xdist workers
+    included (the first to ask runs it under a lock, the others wait and read its result).
+
+    Returns the finished command (exit code, stdout, stderr) and its output folder."""
+    base = tmp_path_factory.getbasetemp()
+    # Under pytest-xdist each worker has its own base folder inside the run's one.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out, record = shared / name, shared / f"{name}.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.is_file():
+            result = run_cli(*args, "--out", out, timeout=900)
+            record.write_text(json.dumps([result.args, result.returncode, result.stdout, result.stderr]), encoding="utf-8")
+        command, code, stdout, stderr = json.loads(record.read_text(encoding="utf-8"))
+    return subprocess.CompletedProcess(command, code, stdout, stderr), out
+
+
+@pytest.fixture(scope="session")
+def plain_render_all(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`render --all --workers 2` of the sample: the plain sheets of the 101 departments.
+    Two workers whatever the machine: the CLI forks a helper (see test_render_workers.py).
+    Tests must not write into its folder (others read it)."""
+    return run_once_per_test_run(tmp_path_factory, "render-all-plain", "render", "--all", "--workers", "2")

@@ -394,7 +394,8 @@ def check_profiles(folder: Path, problems: list[Problem]) -> None:
 
 
 def check_mail(folder: Path, problems: list[Problem], recipients: Path | None) -> None:
-    from .mail import load_mail_config, load_recipients
+    from .mail.config import load_mail_config
+    from .mail.recipients import load_recipients
 
     _collect(lambda: load_mail_config(folder / "mail.yaml"), problems)
     if recipients is not None:

@@ -411,16 +411,17 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None,
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         _helper = SheetDrawer(options)
-        # The drawing modules too (already there when forked): the helper is idle until the
-        # first indicators arrive. matplotlib is imported here rather than before the fork:
-        # the helper has the time while the main process loads the data, and the main
-        # process imports it at its first chart, while the helper draws
-        # (benchmarks/bench_beyond.py: ~0.3 s sooner for 101 sheets than importing it once
-        # before the fork, although that is one import fewer).
-        _import_drawing_modules(options)
-        if options.evolution:
-            import importlib
+        # The drawing modules too, matplotlib included: the helper has the time while the
+        # main process loads the data, and the main process imports them at its first sheet,
+        # while the helper draws. (Imported once before the fork instead, they delayed both
+        # processes: benchmarks/bench_beyond.py and bench_peer.py measured it.)
+        import importlib
 
+        from . import layout  # noqa: F401
+
+        if options.annex:
+            from . import annex  # noqa: F401
+        if options.evolution:
             for name in _EVOLUTION_MODULES:
                 importlib.import_module(name)
     except Exception as error:
@@ -430,19 +431,6 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None,
 # What drawing an evolution chart imports: matplotlib costs ~0.5 s of start-up per process.
 _EVOLUTION_MODULES = ("matplotlib.figure", "matplotlib.ticker", "factsheets.charts.matplotlib_drawing",
                       "factsheets.charts.evolution")
-
-
-def _import_drawing_modules(options: SheetOptions) -> None:
-    """Import the modules that draw and write a sheet (not matplotlib: see _init_helper).
-
-    Called before the helpers are forked, so that they inherit them instead of importing
-    them again; this process needs them for its own sheets anyway.
-    """
-    import importlib
-
-    importlib.import_module("factsheets.layout")
-    if options.annex:
-        importlib.import_module("factsheets.annex")
 
 
 def _helper_ready() -> int:
@@ -520,7 +508,6 @@ def render_departments(
     # the reference): more would only compete for the same cores and memory.
     most_sheets = len(set(codes)) if codes is not None else workers
     helpers = max(0, min(workers, most_sheets, default_workers()) - 1)
-    _import_drawing_modules(options)
     pool, claims = _start_helpers(helpers, options)
     try:
         from .check import preflight

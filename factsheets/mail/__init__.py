@@ -6,14 +6,22 @@ sheets (fresh rendering), journal (who got which sheet), messages (e-mail buildi
 the sending loop).
 """
 
-from .campaign import Delivery, MailReport, MailValidationError, run_mail
-from .config import MAIL_CONFIG, MailConfig, load_mail_config
-from .journal import Journal, journal_lock
-from .recipients import Mailbox, Recipients, load_recipients, parse_mailbox
-from .smtp import Permanent, SmtpSession, describe_failure, is_loopback, smtp_credentials
+import importlib
 
-__all__ = [
-    "MAIL_CONFIG", "Delivery", "Journal", "MailConfig", "MailReport", "MailValidationError", "Mailbox", "Permanent",
-    "Recipients", "SmtpSession", "describe_failure", "is_loopback", "journal_lock", "load_mail_config",
-    "load_recipients", "parse_mailbox", "run_mail", "smtp_credentials",
-]
+# Loaded on first use: `check`, which every render runs first, needs only the config and
+# recipients modules, not the SMTP and e-mail machinery of a campaign.
+_MODULE_OF = {
+    "Delivery": "campaign", "MailReport": "campaign", "MailValidationError": "campaign", "run_mail": "campaign",
+    "MAIL_CONFIG": "config", "MailConfig": "config", "load_mail_config": "config",
+    "Journal": "journal", "journal_lock": "journal",
+    "Mailbox": "recipients", "Recipients": "recipients", "load_recipients": "recipients", "parse_mailbox": "recipients",
+    "Permanent": "smtp", "SmtpSession": "smtp", "describe_failure": "smtp", "is_loopback": "smtp",
+    "smtp_credentials": "smtp",
+}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_MODULE_OF[name]}", __name__), name)

@@ -29,6 +29,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from .errors import FactsheetsError
@@ -59,10 +60,13 @@ class Row(NamedTuple):
     value_eur: float | None = None
     share_region: float | None = None  # percent
     share_nation: float | None = None
+    printed_millions: Decimal | None = None  # when the sheet prints other than value_eur rounded
 
     @property
     def value_millions(self) -> float | None:
         """The value in M€ as the sheet prints it (one decimal, half away from zero)."""
+        if self.printed_millions is not None:
+            return float(self.printed_millions)
         return None if self.value_eur is None else float(rounded_millions(self.value_eur))
 
     def get(self, column: str):
@@ -200,13 +204,13 @@ class Annexes:
         return rows
 
     def _balance(self, ind: DepartmentIndicators) -> list[Row]:
-        """The balance bars of page 3."""
+        """The balance bars of page 3; in M€ the balance printed there (printed exports minus imports)."""
         t = self.t
         return [Row("balance", t["levels"]["department"], ind.department.name, t["flows"][flow], ind.year,
-                    country_code=country.code, country=country.name, value_eur=value)
+                    country_code=country.code, country=country.name, value_eur=value, printed_millions=printed)
                 for country in ind.balance_countries
-                for flow, value in (("import", country.import_eur), ("export", country.export_eur),
-                                    ("balance", country.balance_eur))]
+                for flow, value, printed in (("import", country.import_eur, None), ("export", country.export_eur, None),
+                                             ("balance", country.balance_eur, country.printed_balance_millions))]
 
     def _years(self, level: str, territory: str, series) -> list[Row]:
         t = self.t

@@ -219,16 +219,14 @@ def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:
 
 
 def _check_fonts(source: Source, problems: list[Problem]) -> None:
-    from .fonts import FACES
+    from .fonts import FACES, find_font
 
     fonts = _section(source, "fonts")
     for face in FACES:
         name = fonts.get(face)
         if not isinstance(name, str) or not name.strip():
             continue  # reported as a missing key
-        path = Path(name).expanduser()
-        candidates = [path] if path.is_absolute() else [folder / name for folder in paths.font_dirs()]
-        found = next((candidate for candidate in candidates if candidate.is_file()), None)
+        found, candidates = find_font(name)
         folders = " ou ".join(str(candidate.parent) for candidate in candidates)
         if found is None:
             problems.append(_error(source.where("fonts", face), f"fichier de police « {name} » (fonts.{face}) introuvable dans {folders}",

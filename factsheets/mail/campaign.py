@@ -304,9 +304,10 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
     reference = load_reference()
     codes = [entry.code for entry in entries]
     names = {code: reference.department(code)[1] for code in codes}
+    renderer = None
     if sheets is None:
         try:
-            fresh, year, _ = fresh_sheets(data, year, codes, names, out_dir, problems)
+            fresh, year, renderer = fresh_sheets(data, year, codes, names, out_dir, problems)
         except FactsheetsError as error:
             problems.append(f"impossible de produire les fiches : {error}")
             return [], 0
@@ -316,7 +317,7 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
     if config.annex and fresh:
         try:
             annexes = fresh_annexes(data, year, [code for code in codes if code in fresh], names, out_dir,
-                                    config.annex, problems)
+                                    config.annex, problems, renderer)
         except FactsheetsError as error:
             problems.append(f"impossible de produire les annexes chiffrées : {error}")
     deliveries = []

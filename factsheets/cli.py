@@ -469,15 +469,13 @@ def departements(
     year: YearOption = None,
 ) -> None:
     """Liste les départements : code, nom, région, présence dans les données, liste de Territoires d'industrie."""
-    import polars as pl
-
     from .reference import load_reference
-    from .validate import choose_year, load_trade_data
+    from .validate import choose_year, departments_present, load_trade_data
 
     reference = load_reference()
     trade = load_trade_data(data, reference)
     chosen = choose_year(trade, year, data)
-    present = set(trade.filter(pl.col("year") == chosen)["department"].unique().to_list())
+    present = departments_present(trade, chosen)
     rows = [("code", "nom", "région", f"données {chosen}", "Territoires d'industrie")]
     for code, name, region in reference.departments.iter_rows():
         listed = reference.territoires_industrie.get(code, ())

@@ -428,6 +428,7 @@ def init(
     La copie contient settings.yaml, texts.yaml, mail.yaml, reference/, profiles/ et assets/
     (y déposer ses logos). Un dossier existant non vide est refusé.
     """
+    from .files import umask
     from .paths import DEFAULT_ASSETS_DIR, DEFAULT_CONFIG_DIR
 
     folder = Path(folder)
@@ -441,12 +442,9 @@ def init(
         raise FactsheetsError(f"{parent} : impossible d'y créer le dossier ({error.strerror}) ; choisissez un autre emplacement") from None
     try:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        shutil.copytree(DEFAULT_CONFIG_DIR, staging / "config", ignore=ignore)
-        for item in (staging / "config").iterdir():
-            item.rename(staging / item.name)
-        (staging / "config").rmdir()
+        shutil.copytree(DEFAULT_CONFIG_DIR, staging, ignore=ignore, dirs_exist_ok=True)
         shutil.copytree(DEFAULT_ASSETS_DIR, staging / "assets", ignore=ignore, dirs_exist_ok=True)
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~umask())  # mkdtemp made it 0o700
         if folder.is_dir():
             folder.rmdir()  # empty: replaced whole, so the copy appears complete or not at all
         staging.rename(folder)
@@ -455,12 +453,6 @@ def init(
         raise
     typer.echo(str(folder))
     warn(f"configuration copiée dans {folder} ; modifiez-la, puis : factsheets --config {folder} check")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @_command()

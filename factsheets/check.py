@@ -345,12 +345,20 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
                                    "indiquez la date de publication sous la forme AAAA-MM-JJ, par ex. 2025-07-01"))
         texts_part = {key: value for key, value in edition.items() if key != PUBLICATION_DATE_KEY}
         _compare_edition(source, texts_part, neutral, keys, (), problems)
-    if year is not None and year not in editions:
-        known = ", ".join(str(key) for key in editions) or "aucune"
-        problems.append(_warning(
-            source.where(EDITIONS_KEY) if editions else str(source.path),
-            f"pas d'édition {year} (éditions : {known}) : les fiches {year} prennent les textes neutres et la date par défaut",
-            f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année"))
+    missing = _missing_edition(source, editions, year)
+    if missing is not None:
+        problems.append(missing)
+
+
+def _missing_edition(source: Source, editions: dict, year: int | None) -> Problem | None:
+    """The warning for sheets of `year` when texts.yaml has no edition for it, else None."""
+    if year is None or year in editions:
+        return None
+    known = ", ".join(str(key) for key in editions) or "aucune"
+    return _warning(
+        source.where(EDITIONS_KEY) if editions else str(source.path),
+        f"pas d'édition {year} (éditions : {known}) : les fiches {year} prennent les textes neutres et la date par défaut",
+        f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année")
 
 
 def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple,
@@ -447,6 +455,10 @@ def edition_warning(year: int) -> str | None:
     source = _source(folder / "texts.yaml", problems)
     if source is None:
         return None
-    found: list[Problem] = []
-    _check_editions(source, {}, found, year)
-    return next((problem.line() for problem in found if problem.warning), None)
+    editions = source.data.get(EDITIONS_KEY)
+    if editions is None:
+        editions = {}
+    if not isinstance(editions, dict):
+        return None  # an error `check` reports
+    missing = _missing_edition(source, editions, year)
+    return missing.line() if missing is not None else None

@@ -31,6 +31,7 @@ from .config import (
     PUBLICATION_DATE_KEY,
     Source,
     allowed_placeholders,
+    neutral_texts,
     read_source,
 )
 from .errors import ConfigurationError, FactsheetsError, Problem
@@ -300,11 +301,11 @@ def check_texts(folder: Path, problems: list[Problem], year: int | None = None) 
     if source is None:
         return None
     data = source.data
-    neutral = {key: value for key, value in data.items() if key != EDITIONS_KEY}
+    neutral = neutral_texts(data)
     if _is_user_folder(folder):
         defaults = _collect(lambda: read_source(paths.DEFAULT_CONFIG_DIR / "texts.yaml", depth=1).data, problems)
         if isinstance(defaults, dict):
-            defaults = {key: value for key, value in defaults.items() if key != EDITIONS_KEY}
+            defaults = neutral_texts(defaults)
             # Lists of texts (paragraphs, blocks) may have any length: only their kind is compared.
             _compare(source, neutral, defaults, (), problems, unknown_is_error=False)
     for keys, text in _strings(neutral, ()):

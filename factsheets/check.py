@@ -18,7 +18,6 @@ user's file lacks is missing; a key the defaults lack is unknown.
 from __future__ import annotations
 
 import datetime
-import difflib
 import re
 import string
 from collections.abc import Callable, Iterator
@@ -34,7 +33,7 @@ from .config import (
     neutral_texts,
     read_source,
 )
-from .errors import ConfigurationError, FactsheetsError, Problem
+from .errors import ConfigurationError, FactsheetsError, Problem, did_you_mean, near_key
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # settings.yaml sections whose keys are free (codes), not names from the defaults.
@@ -136,9 +135,8 @@ def _compare(source: Source, value: Any, default: Any, keys: tuple, problems: li
         return
     known = [str(key) for key in default]
     missing = [key for key in default if key not in value and keys + (key,) not in skip]
-    nearest = {key: difflib.get_close_matches(str(key), [str(name) for name in missing] or known, n=1, cutoff=0.6)
-               for key in value if key not in default}
-    misspelt = {near[0] for near in nearest.values() if near}
+    nearest = {key: near_key(key, missing or known) for key in value if key not in default}
+    misspelt = {near for near in nearest.values() if near is not None}
     for key in missing:
         if str(key) not in misspelt:  # a misspelt key is reported once, as unknown with its right name
             problems.append(_error(source.where(*keys), f"clé « {_dotted(keys + (key,))} » manquante",
@@ -150,8 +148,8 @@ def _compare(source: Source, value: Any, default: Any, keys: tuple, problems: li
             continue
         if keys + (key,) in skip:
             continue
-        near = nearest[key] or difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-        fix = f"vouliez-vous dire « {near[0]} » ?" if near else f"clés possibles ici : {', '.join(known)}"
+        near = nearest[key] if nearest[key] is not None else near_key(key, known)
+        fix = did_you_mean(near) if near is not None else f"clés possibles ici : {', '.join(known)}"
         make = _error if unknown_is_error else _warning
         what = f"clé inconnue « {_dotted(keys + (key,))} »" + ("" if unknown_is_error else " (ignorée)")
         problems.append(make(source.where(*keys, key), what, fix))
@@ -368,8 +366,8 @@ def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text
     if isinstance(value, dict) and isinstance(neutral, dict):
         for key, item in value.items():
             if key not in neutral:
-                near = difflib.get_close_matches(str(key), [str(k) for k in neutral], n=1, cutoff=0.6)
-                fix = f"vouliez-vous dire « {near[0]} » ?" if near else "une édition ne remplace que des textes existants"
+                near = near_key(key, list(neutral))
+                fix = did_you_mean(near) if near is not None else "une édition ne remplace que des textes existants"
                 problems.append(_error(source.where(*keys, key), f"clé inconnue « {_dotted(keys + (key,))} »", fix))
             else:
                 _compare_edition(source, item, neutral[key], keys + (key,), text_keys + (key,), problems)

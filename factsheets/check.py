@@ -18,7 +18,6 @@ user's file lacks is missing; a key the defaults lack is unknown.
 from __future__ import annotations
 
 import datetime
-import difflib
 import re
 import string
 from collections.abc import Callable, Iterator
@@ -31,9 +30,10 @@ from .config import (
     PUBLICATION_DATE_KEY,
     Source,
     allowed_placeholders,
+    neutral_texts,
     read_source,
 )
-from .errors import ConfigurationError, FactsheetsError, Problem
+from .errors import ConfigurationError, FactsheetsError, Problem, did_you_mean, near_key
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # settings.yaml sections whose keys are free (codes), not names from the defaults.
@@ -135,9 +135,8 @@ def _compare(source: Source, value: Any, default: Any, keys: tuple, problems: li
         return
     known = [str(key) for key in default]
     missing = [key for key in default if key not in value and keys + (key,) not in skip]
-    nearest = {key: difflib.get_close_matches(str(key), [str(name) for name in missing] or known, n=1, cutoff=0.6)
-               for key in value if key not in default}
-    misspelt = {near[0] for near in nearest.values() if near}
+    nearest = {key: near_key(key, missing or known) for key in value if key not in default}
+    misspelt = {near for near in nearest.values() if near is not None}
     for key in missing:
         if str(key) not in misspelt:  # a misspelt key is reported once, as unknown with its right name
             problems.append(_error(source.where(*keys), f"clé « {_dotted(keys + (key,))} » manquante",
@@ -149,8 +148,8 @@ def _compare(source: Source, value: Any, default: Any, keys: tuple, problems: li
             continue
         if keys + (key,) in skip:
             continue
-        near = nearest[key] or difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-        fix = f"vouliez-vous dire « {near[0]} » ?" if near else f"clés possibles ici : {', '.join(known)}"
+        near = nearest[key] if nearest[key] is not None else near_key(key, known)
+        fix = did_you_mean(near) if near is not None else f"clés possibles ici : {', '.join(known)}"
         make = _error if unknown_is_error else _warning
         what = f"clé inconnue « {_dotted(keys + (key,))} »" + ("" if unknown_is_error else " (ignorée)")
         problems.append(make(source.where(*keys, key), what, fix))
@@ -219,16 +218,14 @@ def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:
 
 
 def _check_fonts(source: Source, problems: list[Problem]) -> None:
-    from .fonts import FACES
+    from .fonts import FACES, find_font
 
     fonts = _section(source, "fonts")
     for face in FACES:
         name = fonts.get(face)
         if not isinstance(name, str) or not name.strip():
             continue  # reported as a missing key
-        path = Path(name).expanduser()
-        candidates = [path] if path.is_absolute() else [folder / name for folder in paths.font_dirs()]
-        found = next((candidate for candidate in candidates if candidate.is_file()), None)
+        found, candidates = find_font(name)
         folders = " ou ".join(str(candidate.parent) for candidate in candidates)
         if found is None:
             problems.append(_error(source.where("fonts", face), f"fichier de police « {name} » (fonts.{face}) introuvable dans {folders}",
@@ -302,11 +299,11 @@ def check_texts(folder: Path, problems: list[Problem], year: int | None = None) 
     if source is None:
         return None
     data = source.data
-    neutral = {key: value for key, value in data.items() if key != EDITIONS_KEY}
+    neutral = neutral_texts(data)
     if _is_user_folder(folder):
         defaults = _collect(lambda: read_source(paths.DEFAULT_CONFIG_DIR / "texts.yaml", depth=1).data, problems)
         if isinstance(defaults, dict):
-            defaults = {key: value for key, value in defaults.items() if key != EDITIONS_KEY}
+            defaults = neutral_texts(defaults)
             # Lists of texts (paragraphs, blocks) may have any length: only their kind is compared.
             _compare(source, neutral, defaults, (), problems, unknown_is_error=False)
     for keys, text in _strings(neutral, ()):
@@ -347,12 +344,20 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
                                    "indiquez la date de publication sous la forme AAAA-MM-JJ, par ex. 2025-07-01"))
         texts_part = {key: value for key, value in edition.items() if key != PUBLICATION_DATE_KEY}
         _compare_edition(source, texts_part, neutral, keys, (), problems)
-    if year is not None and year not in editions:
-        known = ", ".join(str(key) for key in editions) or "aucune"
-        problems.append(_warning(
-            source.where(EDITIONS_KEY) if editions else str(source.path),
-            f"pas d'édition {year} (éditions : {known}) : les fiches {year} prennent les textes neutres et la date par défaut",
-            f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année"))
+    missing = _missing_edition(source, editions, year)
+    if missing is not None:
+        problems.append(missing)
+
+
+def _missing_edition(source: Source, editions: dict, year: int | None) -> Problem | None:
+    """The warning for sheets of `year` when texts.yaml has no edition for it, else None."""
+    if year is None or year in editions:
+        return None
+    known = ", ".join(str(key) for key in editions) or "aucune"
+    return _warning(
+        source.where(EDITIONS_KEY) if editions else str(source.path),
+        f"pas d'édition {year} (éditions : {known}) : les fiches {year} prennent les textes neutres et la date par défaut",
+        f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année")
 
 
 def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple,
@@ -361,8 +366,8 @@ def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text
     if isinstance(value, dict) and isinstance(neutral, dict):
         for key, item in value.items():
             if key not in neutral:
-                near = difflib.get_close_matches(str(key), [str(k) for k in neutral], n=1, cutoff=0.6)
-                fix = f"vouliez-vous dire « {near[0]} » ?" if near else "une édition ne remplace que des textes existants"
+                near = near_key(key, list(neutral))
+                fix = did_you_mean(near) if near is not None else "une édition ne remplace que des textes existants"
                 problems.append(_error(source.where(*keys, key), f"clé inconnue « {_dotted(keys + (key,))} »", fix))
             else:
                 _compare_edition(source, item, neutral[key], keys + (key,), text_keys + (key,), problems)
@@ -449,6 +454,10 @@ def edition_warning(year: int) -> str | None:
     source = _source(folder / "texts.yaml", problems)
     if source is None:
         return None
-    found: list[Problem] = []
-    _check_editions(source, {}, found, year)
-    return next((problem.line() for problem in found if problem.warning), None)
+    editions = source.data.get(EDITIONS_KEY)
+    if editions is None:
+        editions = {}
+    if not isinstance(editions, dict):
+        return None  # an error `check` reports
+    missing = _missing_edition(source, editions, year)
+    return missing.line() if missing is not None else None

@@ -428,6 +428,7 @@ def init(
     La copie contient settings.yaml, texts.yaml, mail.yaml, reference/, profiles/ et assets/
     (y déposer ses logos). Un dossier existant non vide est refusé.
     """
+    from .files import umask
     from .paths import DEFAULT_ASSETS_DIR, DEFAULT_CONFIG_DIR
 
     folder = Path(folder)
@@ -441,12 +442,9 @@ def init(
         raise FactsheetsError(f"{parent} : impossible d'y créer le dossier ({error.strerror}) ; choisissez un autre emplacement") from None
     try:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        shutil.copytree(DEFAULT_CONFIG_DIR, staging / "config", ignore=ignore)
-        for item in (staging / "config").iterdir():
-            item.rename(staging / item.name)
-        (staging / "config").rmdir()
+        shutil.copytree(DEFAULT_CONFIG_DIR, staging, ignore=ignore, dirs_exist_ok=True)
         shutil.copytree(DEFAULT_ASSETS_DIR, staging / "assets", ignore=ignore, dirs_exist_ok=True)
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~umask())  # mkdtemp made it 0o700
         if folder.is_dir():
             folder.rmdir()  # empty: replaced whole, so the copy appears complete or not at all
         staging.rename(folder)
@@ -457,27 +455,19 @@ def init(
     warn(f"configuration copiée dans {folder} ; modifiez-la, puis : factsheets --config {folder} check")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @_command()
 def departements(
     data: DataOption = SAMPLE_DATA,
     year: YearOption = None,
 ) -> None:
     """Liste les départements : code, nom, région, présence dans les données, liste de Territoires d'industrie."""
-    import polars as pl
-
     from .reference import load_reference
-    from .validate import choose_year, load_trade_data
+    from .validate import choose_year, departments_present, load_trade_data
 
     reference = load_reference()
     trade = load_trade_data(data, reference)
     chosen = choose_year(trade, year, data)
-    present = set(trade.filter(pl.col("year") == chosen)["department"].unique().to_list())
+    present = departments_present(trade, chosen)
     rows = [("code", "nom", "région", f"données {chosen}", "Territoires d'industrie")]
     for code, name, region in reference.departments.iter_rows():
         listed = reference.territoires_industrie.get(code, ())

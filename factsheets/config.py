@@ -226,13 +226,18 @@ def _overlay(base: Any, override: Any) -> Any:
     return override
 
 
+def neutral_texts(all_texts: dict[str, Any]) -> dict[str, Any]:
+    """The year-neutral texts of texts.yaml: everything but `editions:`."""
+    return {key: value for key, value in all_texts.items() if key != EDITIONS_KEY}
+
+
 def sheet_texts(year: int, all_texts: dict[str, Any] | None = None) -> dict[str, Any]:
     """The texts of the sheets of `year`: the year-neutral texts with that year's edition laid
     over them (its texts replace the neutral ones key by key). Without an edition for `year`,
     the year-neutral texts (`factsheets check` warns)."""
     all_texts = texts() if all_texts is None else all_texts
     edition = (all_texts.get(EDITIONS_KEY) or {}).get(year)
-    neutral = {key: value for key, value in all_texts.items() if key != EDITIONS_KEY}
+    neutral = neutral_texts(all_texts)
     if not isinstance(edition, dict):
         return neutral
     overrides = {key: value for key, value in edition.items() if key != PUBLICATION_DATE_KEY}

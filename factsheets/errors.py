@@ -67,3 +67,19 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.lines:
             raise FactsheetsError("\n".join(self.lines))
+
+
+# -- "vouliez-vous dire ?" for a misspelt key (check, reference) --------------------------------
+
+
+def near_key(key: object, candidates: Sequence[object]) -> str | None:
+    """The candidate (as text) that `key` is probably a misspelling of, or None."""
+    import difflib
+
+    near = difflib.get_close_matches(str(key), [str(candidate) for candidate in candidates], n=1, cutoff=0.6)
+    return near[0] if near else None
+
+
+def did_you_mean(near: str) -> str:
+    """The fix offered for a misspelt key whose right name is `near`."""
+    return f"vouliez-vous dire « {near} » ?"

@@ -13,11 +13,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 
+def umask() -> int:
+    """The process's umask (read by setting it and putting it back: there is no getter)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def new_file_mode() -> int:
     """Permissions a newly created file gets (0o666 minus the umask), unlike mkstemp's 0o600."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    return 0o666 & ~umask()
 
 
 @contextmanager

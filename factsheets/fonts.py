@@ -75,9 +75,27 @@ def font_files(settings: dict, fonts_dir: Path | None = None) -> dict[str, Path]
         name = section.get(key)
         if not name:
             raise FactsheetsError(f"config/settings.yaml : clé « fonts.{key} » manquante (le nom du fichier TTF de ce style)")
-        candidates = [folder / str(name) for folder in folders]
-        files[key] = next((path for path in candidates if path.is_file()), candidates[-1])
+        found, candidates = find_font(str(name), folders)
+        files[key] = found if found is not None else candidates[-1]
     return files
+
+
+def find_font(name: str, folders: tuple[Path, ...] | None = None) -> tuple[Path | None, list[Path]]:
+    """The first existing file for a `fonts:` value, and every place it was looked for.
+
+    "~" is expanded; an absolute path is its own only candidate, a bare name is looked up in
+    `folders` (default: paths.font_dirs(), the user's `fonts/` then the shipped fonts).
+    """
+    path = Path(name)
+    try:
+        path = path.expanduser()
+    except RuntimeError:  # "~user" of an unknown user: looked up as written, and not found
+        pass
+    if path.is_absolute():
+        candidates = [path]
+    else:
+        candidates = [Path(folder) / path for folder in (folders if folders is not None else paths.font_dirs())]
+    return next((candidate for candidate in candidates if candidate.is_file()), None), candidates
 
 
 _registered: dict[tuple, FontNames] = {}

@@ -44,10 +44,6 @@ SAMPLE_DATA = _shipped("_sample", "data/sample") / "commerce-exterieur-synthetiq
 # Relative to the current folder (documented in `factsheets render --help`).
 DEFAULT_OUTPUT_DIR = Path("output")
 
-# Files of a configuration folder, relative to it (what `check` and `init` go through).
-CONFIG_FILES = ("settings.yaml", "texts.yaml", "mail.yaml")
-CONFIG_SUBFOLDERS = ("reference", "profiles", "assets")
-
 
 def user_config_dir() -> Path | None:
     """The folder from --config / FACTSHEETS_CONFIG, or None for the shipped defaults."""

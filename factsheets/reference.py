@@ -14,7 +14,6 @@ ConfigurationError (one line each), so that a user fixes them in one go.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import gettext
 import re
@@ -114,16 +113,18 @@ def _unknown_keys(source: _Source, key: Any, entry: dict, known: tuple[str, ...]
     """Each key of an entry that the table does not have is a problem, with the known key it
     probably stands for; those known keys are returned, so that their absence is not reported
     a second time."""
+    from .errors import did_you_mean, near_key
+
     stands_for: set[str] = set()
     for name in entry:
         if name in known:
             continue
         absent = [item for item in known if item not in entry]
-        near = difflib.get_close_matches(str(name), absent or list(known), n=1, cutoff=0.6)
-        fix = f"vouliez-vous dire « {near[0]} » ?" if near else f"clés possibles : {', '.join(known)}"
+        near = near_key(name, absent or list(known))
+        fix = did_you_mean(near) if near is not None else f"clés possibles : {', '.join(known)}"
         problems.append(f"{source.where(key, name)} : clé inconnue « {name} » pour {what} ; {fix}")
-        if near and near[0] not in entry:
-            stands_for.add(near[0])
+        if near is not None and near not in entry:
+            stands_for.add(near)
     return stands_for
 
 

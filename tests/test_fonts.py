@@ -11,7 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from factsheets import paths
 from factsheets.config import settings
 from factsheets.errors import FactsheetsError
-from factsheets.fonts import FontNames, register_fonts
+from factsheets.fonts import FontNames, find_font, font_files, register_fonts
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +56,15 @@ def test_matplotlib_uses_the_same_files(fonts):
     assert Path(found).resolve() == (paths.FONTS_DIR / "OpenSans-Bold.ttf").resolve()
     assert rcParams["font.family"] == ["Open Sans"]
     assert rcParams["svg.fonttype"] == "none"
+
+
+def test_font_given_from_home_is_found_by_check_and_render(tmp_path, monkeypatch):
+    # "~/..." in fonts: was expanded by `check` only, so the sheet failed where check passed.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    shipped = paths.FONTS_DIR / "OpenSans-Regular.ttf"
+    (tmp_path / "r.ttf").write_bytes(shipped.read_bytes())
+    custom = {"fonts": {**settings()["fonts"], "regular": "~/r.ttf"}}
+    assert font_files(custom)["regular"] == tmp_path / "r.ttf"
+    assert find_font("~/r.ttf") == (tmp_path / "r.ttf", [tmp_path / "r.ttf"])
+    found, candidates = find_font("OpenSans-Bold.ttf")
+    assert found is not None and found.name == "OpenSans-Bold.ttf" and found in candidates

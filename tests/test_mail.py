@@ -827,3 +827,29 @@ def test_an_unknown_annex_format_in_mail_yaml_is_named(tmp_path):
     broken.write_text(MAIL_CONFIG.read_text(encoding="utf-8") + "\nannexe: ods\n", encoding="utf-8")
     with pytest.raises(FactsheetsError, match=r"mail.yaml : la clé « annexe » vaut « ods » ; indiquez xlsx"):
         load_mail_config(broken)
+
+
+def test_annexes_reuse_the_renderer_that_drew_the_sheets(tmp_path, monkeypatch):
+    """The data is loaded and the indicators computed once for sheets and annexes; a second
+    run, whose sheets all come from the manifest, builds one renderer for the annexes only."""
+    from factsheets import render
+    from factsheets.mail.sheets import fresh_annexes, fresh_sheets
+    from factsheets.paths import SAMPLE_DATA
+
+    built = []
+    original = render.SheetRenderer.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(args)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(render.SheetRenderer, "__init__", counting)
+    names = {"02": "Aisne", "60": "Oise"}
+    for run, expected in ((1, 1), (2, 1)):
+        built.clear()
+        problems: list[str] = []
+        sheets, year, renderer = fresh_sheets(SAMPLE_DATA, None, ["02", "60"], names, tmp_path, problems)
+        assert (renderer is None) == (run == 2)
+        annexes = fresh_annexes(SAMPLE_DATA, year, ["02", "60"], names, tmp_path, "csv", problems, renderer)
+        assert problems == [] and sorted(sheets) == sorted(annexes) == ["02", "60"]
+        assert len(built) == expected

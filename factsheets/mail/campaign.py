@@ -35,8 +35,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import paths
 from ..errors import FactsheetsError
-from .config import MAIL_CONFIG, MailConfig, load_mail_config
+from .config import MailConfig, load_mail_config
 from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
 from .recipients import ROLES, Mailbox, RecipientBook, Recipients, load_recipients, parse_mailbox, printable
@@ -159,7 +160,7 @@ def run_mail(
 
     from_box = parse_mailbox(sender if sender is not None else config.sender)
     if from_box is None:
-        origin = "--from" if sender is not None else f"{MAIL_CONFIG} : clé « sender »"
+        origin = "--from" if sender is not None else f"{paths.mail_config()} : clé « sender »"
         problems.append(f"{origin} : « {printable(sender if sender is not None else config.sender)} » n'est pas une adresse e-mail valide")
     credentials = None
     try:
@@ -304,9 +305,10 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
     reference = load_reference()
     codes = [entry.code for entry in entries]
     names = {code: reference.department(code)[1] for code in codes}
+    renderer = None
     if sheets is None:
         try:
-            fresh, year, _ = fresh_sheets(data, year, codes, names, out_dir, problems)
+            fresh, year, renderer = fresh_sheets(data, year, codes, names, out_dir, problems)
         except FactsheetsError as error:
             problems.append(f"impossible de produire les fiches : {error}")
             return [], 0
@@ -316,7 +318,7 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
     if config.annex and fresh:
         try:
             annexes = fresh_annexes(data, year, [code for code in codes if code in fresh], names, out_dir,
-                                    config.annex, problems)
+                                    config.annex, problems, renderer)
         except FactsheetsError as error:
             problems.append(f"impossible de produire les annexes chiffrées : {error}")
     deliveries = []

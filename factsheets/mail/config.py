@@ -7,10 +7,12 @@ from pathlib import Path
 
 from ..annex import ANNEX_FORMATS
 from ..config import load_mapping, require
+from .. import paths
 from ..errors import FactsheetsError
-from ..paths import CONFIG_DIR
 
-MAIL_CONFIG = CONFIG_DIR / "mail.yaml"
+# The file at import time (tests read the shipped one through it); load_mail_config() and
+# messages use paths.mail_config(), which follows --config even when set after import.
+MAIL_CONFIG = paths.mail_config()
 # Template fields: the department's name, its name after "de" with the right article
 # ("de l'Aisne", "du Nord"), its code and the data year.
 PLACEHOLDERS = ("department", "de_department", "code", "year")
@@ -35,7 +37,9 @@ class MailConfig:
         return self.backoff_seconds * self.backoff_factor ** (attempt - 1)
 
 
-def load_mail_config(path: Path = MAIL_CONFIG) -> MailConfig:
+def load_mail_config(path: Path | None = None) -> MailConfig:
+    """config/mail.yaml of the configuration in use (paths.mail_config()), or `path`."""
+    path = path or paths.mail_config()
     raw = load_mapping(path)
     smtp = require(raw, "smtp", path)
     if not isinstance(smtp, dict):

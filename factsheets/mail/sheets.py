@@ -16,9 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import FactsheetsError
 from ..files import write_atomically
+
+if TYPE_CHECKING:
+    from ..render import SheetRenderer
 
 # What happened to the file on disk.
 UP_TO_DATE, REWRITTEN, WRITTEN = "up-to-date", "rewritten", "written"
@@ -51,18 +55,18 @@ class FreshSheets:
         from ..validate import departments_present
 
         self.data = data
-        self._renderer = SheetRenderer(data, year, codes)
-        self.year: int = self._renderer.year
-        self.synthetic: bool = self._renderer.synthetic
+        self.renderer = SheetRenderer(data, year, codes)  # fresh_annexes reuses it
+        self.year: int = self.renderer.year
+        self.synthetic: bool = self.renderer.synthetic
         # `render --dept` refuses a department without any row in the year (it would be an
         # empty sheet): so does mail. (render.py asks the renderer's data the same way.)
-        self._present = departments_present(self._renderer._trade, self.year)
+        self._present = departments_present(self.renderer._trade, self.year)
 
     def sheet_bytes(self, code: str) -> bytes:
         if code not in self._present:
             raise FactsheetsError(f"aucune donnée pour ce département en {self.year} dans {self.data} ; "
                                   "vérifiez --data et --year, ou retirez-le du fichier des destinataires")
-        return self._renderer.sheet_bytes(code)
+        return self.renderer.sheet_bytes(code)
 
 
 def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path,
@@ -176,9 +180,10 @@ class CheckedSheets:
 
 
 def fresh_sheets(data: Path, year: int | None, codes: Sequence[str], names: dict[str, str], out_dir: Path,
-                 problems: list[str]) -> tuple[dict[str, Sheet], int, bool]:
-    """(code -> sheet, year, synthetic): each sheet checked for these very inputs, or rendered now."""
-    from ..render import is_synthetic, sheet_filename
+                 problems: list[str]) -> tuple[dict[str, Sheet], int, SheetRenderer | None]:
+    """(code -> sheet, year, renderer): each sheet checked for these very inputs, or rendered
+    now by `renderer` (None when every sheet was the checked one: nothing was loaded)."""
+    from ..render import sheet_filename
 
     try:
         inputs = render_inputs(data, year)
@@ -193,13 +198,13 @@ def fresh_sheets(data: Path, year: int | None, codes: Sequence[str], names: dict
                 sheets[code] = sheet
     missing = [code for code in codes if code not in sheets]
     if not missing:
-        return sheets, checked.year, is_synthetic(data)
+        return sheets, checked.year, None
     source = FreshSheets(data, year, missing)  # raises FactsheetsError on bad data
     rendered = refresh(source, missing, names, out_dir, problems)
     if checked is not None:
         checked.save(source.year, rendered)
     sheets.update(rendered)
-    return sheets, source.year, source.synthetic
+    return sheets, source.year, source.renderer
 
 
 # -- data annexes (config/mail.yaml: annexe) ------------------------------------------------------
@@ -208,13 +213,20 @@ ANNEX_TYPES = {"xlsx": ("application", "vnd.openxmlformats-officedocument.spread
 
 
 def fresh_annexes(data: Path, year: int, codes: Sequence[str], names: dict[str, str], out_dir: Path, kind: str,
-                  problems: list[str]) -> dict[str, tuple[Path, bytes]]:
+                  problems: list[str], renderer: SheetRenderer | None = None) -> dict[str, tuple[Path, bytes]]:
     """(path, bytes) of each department's data annex, computed now from `data` as `render
-    --annexe` makes it; the file next to the sheet is (re)written when it differs."""
+    --annexe` makes it; the file next to the sheet is (re)written when it differs.
+
+    `renderer` is the one fresh_sheets rendered with (same data and year): its loaded data
+    and indicators are reused; without it (every sheet was already checked) one is built.
+    """
     from ..annex import Annexes, annex_path
     from ..render import SheetRenderer, sheet_filename
 
-    renderer = SheetRenderer(data, year, codes)
+    if renderer is None:
+        renderer = SheetRenderer(data, year, codes)
+    else:
+        renderer.add(codes)
     writer = Annexes(renderer.texts, kind)
     annexes = {}
     for code in codes:

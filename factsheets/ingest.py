@@ -649,6 +649,10 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
     decimal = profile.decimal if source.fmt == "csv" else "."  # Parquet and Excel numbers come as text with '.'
     decimal_name = "la virgule" if decimal == "," else "le point"
     checks: list[tuple[pl.Expr, str, str, str]] = []  # (bad row, raw column, problem, fix)
+    # Every derived value (year text, flow, codes, number, value) is computed once, as a
+    # temporary column: the checks and the output then only read it. The final select
+    # leaves the temporaries out.
+    derived: dict[str, pl.Expr] = {}
 
     def code(field_: str) -> pl.Expr:
         text = pl.col(col[field_]).str.strip_chars().str.to_uppercase()
@@ -657,24 +661,25 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
 
     # Year, and the part of the year (quarter or month) with a period column.
     part = pl.lit(0, dtype=pl.Int32)
+    year_text = pl.col("__year_text")
     if "period" in col:
         assert profile.period_kind is not None and profile.period_pattern is not None
         groups = pl.col(col["period"]).str.strip_chars().str.extract_groups(profile.period_pattern)
-        year_text = groups.struct.field("year")
+        derived["__year_text"] = groups.struct.field("year")
         checks.append((year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), col["period"],
                        f"n'est pas une période reconnue (année de quatre chiffres) par le motif « {profile.period_pattern} »",
                        f"corrigez la valeur ou « period.pattern » dans {profile.path}"))
         if profile.period_kind != "year":
             parts = PERIOD_PARTS[profile.period_kind]
-            part = groups.struct.field("part").cast(pl.Int32, strict=False)
+            derived["__part"] = groups.struct.field("part").cast(pl.Int32, strict=False)
+            part = pl.col("__part")
             checks.append(((~year_text.is_null()) & (part.is_null() | (part < 1) | (part > parts)), col["period"],
                            f"n'a pas de {PERIOD_NAMES[profile.period_kind][0]} entre 1 et {parts}",
                            f"corrigez la valeur ou « period » dans {profile.path}"))
         year = year_text.cast(pl.Int32, strict=False)
     elif "year" in col:
-        year_text = pl.col(col["year"]).str.strip_chars()
-        if source.fmt != "csv":
-            year_text = year_text.str.replace(r"^(\d{4})\.0+$", "$1")
+        raw_year = pl.col(col["year"]).str.strip_chars()
+        derived["__year_text"] = raw_year.str.replace(r"^(\d{4})\.0+$", "$1") if source.fmt != "csv" else raw_year
         checks.append((year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), col["year"],
                        "n'est pas une année", "écrivez l'année en nombre entier, par ex. 2024"))
         year = year_text.cast(pl.Int32, strict=False)
@@ -685,28 +690,33 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
     if profile.flow_from_filename:
         flow = pl.lit(_flow_from_name(source, profile), dtype=pl.String)
     else:
-        flow = pl.col(col["flow"]).str.strip_chars().str.to_lowercase().replace_strict(
+        derived["__flow"] = pl.col(col["flow"]).str.strip_chars().str.to_lowercase().replace_strict(
             {code_.lower(): flow_ for code_, flow_ in profile.flow_codes.items()}, default=None, return_dtype=pl.String
         )
+        flow = pl.col("__flow")
         expected = ", ".join(f"« {code_} »" for code_ in profile.flow_codes)
         checks.append((flow.is_null(), col["flow"], "n'est pas un code de flux connu",
                        f"attendu : l'un de {expected} (flow_codes dans {profile.path})"))
 
     # Codes: present on every row (whether they are known codes is checked by validation).
+    codes: dict[str, pl.Expr] = {}
     for field_, kind in (("department", "de département"), ("product", "produit"), ("country", "pays")):
         if field_ in col:
-            checks.append((code(field_).is_null() | (code(field_) == ""), col[field_], f"n'est pas un code {kind}",
+            derived[f"__{field_}"] = code(field_)
+            codes[field_] = pl.col(f"__{field_}")
+            checks.append((codes[field_].is_null() | (codes[field_] == ""), col[field_], f"n'est pas un code {kind}",
                            f"chaque ligne doit avoir un code {kind}"))
     if profile.department_from_filename:
         department = pl.lit(_department_from_name(source, profile), dtype=pl.String)
     else:
-        department = code("department")
+        department = codes["department"]
     if profile.department_pad:
         department = pl.when(department.str.contains(r"^\d+$")).then(department.str.zfill(profile.department_pad)).otherwise(department)
 
     # Value: a number, finite, not negative, below the plausibility bound (disjoint checks).
-    number = _number_text(col["value"], decimal)
-    value = _euros(number, profile.multiplier)
+    derived["__number"] = _number_text(col["value"], decimal)
+    number = pl.col("__number")
+    value = pl.col("__value")
     is_number = number.is_not_null() & number.str.contains(NUMBER_PATTERN)
     checks.append((~is_number.fill_null(False), col["value"], "n'est pas un nombre",
                    f"écrivez un nombre avec {decimal_name} (« {decimal} ») comme séparateur décimal, comme le prévoit « decimal » dans {profile.path}"))
@@ -717,7 +727,8 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
                    f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
                    f"vérifiez la valeur et l'unité (« unit » : {profile.unit} dans {profile.path})"))
 
-    masks = raw.select([mask.fill_null(True).alias(f"check{index}") for index, (mask, *_rest) in enumerate(checks)])
+    frame = raw.with_columns(**derived).with_columns(_euros(number, profile.multiplier).alias("__value"))
+    masks = frame.select([mask.fill_null(True).alias(f"check{index}") for index, (mask, *_rest) in enumerate(checks)])
     bad_rows = pl.Series("bad", [False] * raw.height)
     for index, (_mask, column, problem, fix) in enumerate(checks):
         mask = masks[f"check{index}"]
@@ -728,12 +739,12 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
         shown = bad.head(3).select(source.where_expression().alias("where"), pl.col(column).alias("raw")).rows()
         problems.add_kind(bad.height, shown, lambda value, column=column, problem=problem, fix=fix: (f"colonne {column} : {_shown(value)} {problem}", fix))
 
-    return raw.filter(~bad_rows).select(
+    return frame.filter(~bad_rows).select(
         year.alias("year"),
         flow.alias("flow"),
         department.alias("department"),
-        code("product").alias("product"),
-        code("country").alias("country"),
+        codes["product"].alias("product"),
+        codes["country"].alias("country"),
         pl.when(value == 0).then(0.0).otherwise(value).alias("value_eur"),  # no -0.0
         part.alias(PERIOD_COLUMN),
         pl.lit(source.label).alias(SOURCE_COLUMN),

@@ -34,6 +34,7 @@ from .files import atomic_file
 from .load import (
     CANONICAL_COLUMNS,
     LINE_COLUMN,
+    PERIOD_COLUMN,
     WHERE_COLUMN,
     binary_kind,
     decode_text,
@@ -46,7 +47,6 @@ from .validate import DUPLICATE_FIX, MAX_ROW_VALUE_EUR, MAX_ROW_VALUE_TEXT, chec
 
 SOURCE_COLUMN = "__source"
 """With keep_origin=True, the source of each row (LINE_COLUMN holds its line, WHERE_COLUMN both)."""
-PERIOD_COLUMN = "__period"
 
 OUTPUT_SCHEMA: dict[str, pl.DataType] = {
     "year": pl.Int32(),

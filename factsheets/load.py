@@ -19,6 +19,8 @@ CANONICAL_COLUMNS = ("year", "flow", "department", "product", "country", "value_
 LINE_COLUMN = "__line"
 WHERE_COLUMN = "__where"
 """Optional: each row's place in its source file, as messages show it ("a.csv:12")."""
+PERIOD_COLUMN = "__period"
+"""Ingest: the quarter or month of a row (0 for yearly data), part of the duplicate key."""
 
 # The first bytes of the binary formats a text file is most often confused with.
 MAGIC_NUMBERS = {

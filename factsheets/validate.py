@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from .errors import FactsheetsError, Problems
-from .load import WHERE_COLUMN, read_canonical, where_expression
+from .load import PERIOD_COLUMN, WHERE_COLUMN, read_canonical, where_expression
 from .reference import Reference
 
 FLOWS = ("export", "import")
@@ -163,7 +163,7 @@ def check_duplicates(frame: pl.DataFrame, key: list[str], problems: Problems, wh
     problems.add_kind(repeated.height, occurrences, describe)
 
 
-_KEY_NAMES = {"year": "année", "flow": "flux", "department": "département", "product": "produit", "country": "pays", "period": "période"}
+_KEY_NAMES = {"year": "année", "flow": "flux", "department": "département", "product": "produit", "country": "pays", PERIOD_COLUMN: "période"}
 
 DUPLICATE_FIX = "gardez une seule ligne par clé ; un même fichier ou un même extrait a-t-il été donné deux fois ?"
 

@@ -43,7 +43,7 @@ from .load import (
     read_bytes,
     read_csv_text,
 )
-from .validate import DUPLICATE_FIX, MAX_ROW_VALUE_EUR, MAX_ROW_VALUE_TEXT, check_duplicates, check_rows
+from .validate import DUPLICATE_FIX, MAX_ROW_VALUE_EUR, MAX_ROW_VALUE_TEXT, check_duplicates, check_rows, report_bad_rows
 
 SOURCE_COLUMN = "__source"
 """With keep_origin=True, the source of each row (LINE_COLUMN holds its line, WHERE_COLUMN both)."""
@@ -729,16 +729,12 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
 
     frame = raw.with_columns(**derived).with_columns(_euros(number, profile.multiplier).alias("__value"))
     masks = frame.select([mask.fill_null(True).alias(f"check{index}") for index, (mask, *_rest) in enumerate(checks)])
-    bad_rows = pl.Series("bad", [False] * raw.height)
     for index, (_mask, column, problem, fix) in enumerate(checks):
         mask = masks[f"check{index}"]
-        if not mask.any():
-            continue
-        bad_rows = bad_rows | mask
-        bad = raw.filter(mask)
-        shown = bad.head(3).select(source.where_expression().alias("where"), pl.col(column).alias("raw")).rows()
-        problems.add_kind(bad.height, shown, lambda value, column=column, problem=problem, fix=fix: (f"colonne {column} : {_shown(value)} {problem}", fix))
+        if mask.any():
+            report_bad_rows(problems, raw, mask, source.where_expression(), column, problem, fix, _shown)
 
+    bad_rows = masks.select(pl.any_horizontal(pl.all())).to_series()
     return frame.filter(~bad_rows).select(
         year.alias("year"),
         flow.alias("flow"),

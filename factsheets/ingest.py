@@ -43,23 +43,21 @@ from .load import (
     read_bytes,
     read_csv_text,
 )
-from .validate import DUPLICATE_FIX, MAX_ROW_VALUE_EUR, MAX_ROW_VALUE_TEXT, check_duplicates, check_rows, report_bad_rows
+from .validate import (
+    CANONICAL_SCHEMA,
+    DUPLICATE_FIX,
+    FLOWS,
+    KEY_COLUMNS,
+    MAX_ROW_VALUE_EUR,
+    MAX_ROW_VALUE_TEXT,
+    check_duplicates,
+    check_rows,
+    report_bad_rows,
+)
 
 SOURCE_COLUMN = "__source"
 """With keep_origin=True, the source of each row (LINE_COLUMN holds its line, WHERE_COLUMN both)."""
 
-OUTPUT_SCHEMA: dict[str, pl.DataType] = {
-    "year": pl.Int32(),
-    "flow": pl.String(),
-    "department": pl.String(),
-    "product": pl.String(),
-    "country": pl.String(),
-    "value_eur": pl.Float64(),
-}
-assert tuple(OUTPUT_SCHEMA) == CANONICAL_COLUMNS
-
-SORT_KEY = ["year", "flow", "department", "product", "country", "value_eur"]
-KEY = ["year", "flow", "department", "product", "country"]
 
 # Profile fields: the canonical field each raw column feeds (`value` is in `unit`; `period`
 # replaces `year` for quarterly or monthly data).
@@ -67,7 +65,6 @@ FIELDS = ("year", "period", "flow", "department", "product", "country", "value")
 FORMATS = ("csv", "parquet", "excel", "auto")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".zip": "zip"}
 UNITS = {"eur": 1, "thousands_eur": 1000}
-FLOWS = ("export", "import")
 DECIMALS = (".", ",")
 PERIOD_PARTS = {"year": 1, "quarter": 4, "month": 12}
 PERIOD_NAMES = {"quarter": ("trimestre", "T"), "month": ("mois", "M")}
@@ -816,7 +813,7 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
     where = pl.col(WHERE_COLUMN)
     if reference is not None:
         check_rows(frame, reference, problems, where)
-    key = [*KEY[:1], PERIOD_COLUMN, *KEY[1:]] if profile.period_kind not in (None, "year") else KEY
+    key = [*KEY_COLUMNS[:1], PERIOD_COLUMN, *KEY_COLUMNS[1:]] if profile.period_kind not in (None, "year") else KEY_COLUMNS
     check_duplicates(frame, key, problems, where, DUPLICATE_FIX)
     problems.raise_if_any()
 
@@ -831,8 +828,8 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
         total = pl.col("value_eur").sum()
         # Thousands of euros have three decimals: the sum of the periods is rounded like its terms.
         total = total.round(3) if profile.multiplier != 1 else total
-        frame = frame.sort([*KEY, PERIOD_COLUMN], maintain_order=True).group_by(KEY, maintain_order=True).agg(total, *origin)
-    frame = frame.sort(SORT_KEY, maintain_order=True).with_columns(pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items())
+        frame = frame.sort([*KEY_COLUMNS, PERIOD_COLUMN], maintain_order=True).group_by(KEY_COLUMNS, maintain_order=True).agg(total, *origin)
+    frame = frame.sort(list(CANONICAL_COLUMNS), maintain_order=True).with_columns(pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items())
     columns = [*CANONICAL_COLUMNS, SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN] if keep_origin else list(CANONICAL_COLUMNS)
     return IngestResult(frame.select(columns), rows_per_source, warnings, left_out)
 
@@ -961,7 +958,7 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
     if not folder.is_dir():
         what = "n'est pas un dossier" if folder.exists() else "n'existe pas"
         raise FactsheetsError(f"{folder} : le dossier de sortie {what} ; créez-le ou choisissez un autre --out")
-    data = frame.select(CANONICAL_COLUMNS).cast(OUTPUT_SCHEMA)
+    data = frame.select(CANONICAL_COLUMNS).cast(CANONICAL_SCHEMA)
     opened = False  # a failure before that is the folder's, after it the writing's
     try:
         with atomic_file(out, durable=True, temporary_suffix=".part") as stream:

@@ -6,6 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
+def printable(text: object, limit: int | None = 40) -> str:
+    """`text` safe to show in a one-line message: control characters escaped, text longer than `limit` cut."""
+    shown = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
+    return shown if limit is None or len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 class FactsheetsError(Exception):
     """Bad input or environment: the message says what, where and how to fix it.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .errors import FactsheetsError
+from .errors import FactsheetsError, printable
 
 CANONICAL_COLUMNS = ("year", "flow", "department", "product", "country", "value_eur")
 LINE_COLUMN = "__line"
@@ -36,12 +36,6 @@ def binary_kind(data: bytes) -> str | None:
         if data.startswith(magic):
             return kind
     return "un fichier binaire" if b"\x00" in data[:4096] else None
-
-
-def printable(text: object, limit: int = 40) -> str:
-    """`text` safe to show in a one-line message: control characters escaped, long text cut."""
-    shown = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def read_bytes(path: Path, what: str, fix: str) -> bytes:

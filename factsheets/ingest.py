@@ -29,7 +29,7 @@ import polars as pl
 
 from . import paths
 from .config import load_mapping
-from .errors import FactsheetsError, Problems
+from .errors import FactsheetsError, Problems, error_detail
 from .files import atomic_file
 from .load import (
     CANONICAL_COLUMNS,
@@ -409,7 +409,7 @@ def _excel_source(path: Path, data: bytes, profile: Profile, member: str | None,
     try:
         sheets = tuple(fastexcel.read_excel(data).sheet_names)
     except (fastexcel.FastExcelError, ValueError, OSError) as error:
-        raise FactsheetsError(f"{label} : classeur Excel illisible ({printable(str(error).splitlines()[0] if str(error) else type(error).__name__, 120)})") from None
+        raise FactsheetsError(f"{label} : classeur Excel illisible ({printable(error_detail(error), 120)})") from None
     source = Source(path, "excel", data, member, None, sheets)
     sheet = _chosen_sheet(source, profile)
     if any_sheet:  # inspecting: every sheet is shown, found or not
@@ -512,7 +512,7 @@ def _read_parquet(source: Source, profile: Profile) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(io.BytesIO(source.data))
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        detail = error_detail(error)
         raise FactsheetsError(f"{source.label} : illisible en tant que Parquet ({printable(detail, 120)})") from None
     nested = nested_column_problem(source.label, frame, list(profile.columns.values()))
     if nested:
@@ -534,7 +534,7 @@ def _read_excel(source: Source, profile: Profile) -> pl.DataFrame:
             drop_empty_rows=False, read_options={"header_row": profile.skip_rows},
         )
     except (fastexcel.FastExcelError, pl.exceptions.PolarsError, ValueError, OSError) as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        detail = error_detail(error)
         raise FactsheetsError(f"{source.where()} : feuille illisible ({printable(detail, 120)}) ; vérifiez « skip_rows » dans {profile.path}") from None
     frame = frame.rename({name: str(name).strip() for name in frame.columns})
     # Line numbers as the spreadsheet shows them: the header is on line skip_rows + 1.

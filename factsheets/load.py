@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .errors import FactsheetsError, printable
+from .errors import FactsheetsError, error_detail, printable
 
 CANONICAL_COLUMNS = ("year", "flow", "department", "product", "country", "value_eur")
 LINE_COLUMN = "__line"
@@ -80,7 +80,7 @@ def read_csv_text(label: str, text: str, *, separator: str = ",", header: bool =
             quote_char='"', encoding="utf8", skip_rows=skip_rows,
         )
     except pl.exceptions.PolarsError as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        detail = error_detail(error)
         lines = text.splitlines()
         fields = len(lines[skip_rows].split(separator)) if len(lines) > skip_rows else 1
         line = ragged_line(text, separator, fields, skip_rows + 1) if "field" in detail else None
@@ -152,7 +152,7 @@ def read_canonical(path: Path) -> pl.DataFrame:
     except FactsheetsError:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        detail = error_detail(error)
         raise FactsheetsError(f"{path} : illisible en tant que {suffix[1:].upper()} ({printable(detail, 120)}) ; {fix}") from None
     missing = [column for column in CANONICAL_COLUMNS if column not in frame.columns]
     if missing:

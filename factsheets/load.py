@@ -39,13 +39,11 @@ def binary_kind(data: bytes) -> str | None:
 
 
 def read_bytes(path: Path, what: str, fix: str) -> bytes:
-    """The file's bytes, or one French line saying why it cannot be read."""
+    """The file's bytes, or one French line saying why it cannot be read (callers refuse a folder first)."""
     try:
         return path.read_bytes()
     except PermissionError:
         raise FactsheetsError(f"{path} : {what} illisible (permission refusée) ; donnez le droit de lecture sur ce fichier ou {fix}") from None
-    except IsADirectoryError:
-        raise FactsheetsError(f"{path} : c'est un dossier, pas un fichier ; {fix}") from None
     except OSError as error:
         raise FactsheetsError(f"{path} : {what} illisible ({error.strerror or error}) ; {fix}") from None
 
@@ -139,7 +137,6 @@ def read_canonical(path: Path) -> pl.DataFrame:
     try:
         if suffix == ".parquet":
             frame = pl.read_parquet(io.BytesIO(data))
-            first_line = 1  # rows are counted from 1
         else:
             kind = binary_kind(data)
             if kind is not None:
@@ -148,7 +145,6 @@ def read_canonical(path: Path) -> pl.DataFrame:
             # Everything as text: validation reports bad values with their line instead of
             # Polars failing on the whole column.
             frame = read_csv_text(str(path), text)
-            first_line = 2  # line 1 is the header
     except FactsheetsError:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
@@ -166,4 +162,4 @@ def read_canonical(path: Path) -> pl.DataFrame:
         raise FactsheetsError(nested)
     if LINE_COLUMN in frame.columns:  # CSV: the line numbers are there already
         return frame.select(LINE_COLUMN, *CANONICAL_COLUMNS)
-    return frame.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=first_line)
+    return frame.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=1)  # Parquet: rows counted from 1

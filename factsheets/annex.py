@@ -29,12 +29,13 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from .errors import FactsheetsError
 from .files import write_atomically
 from .model import AreaFlows, DepartmentIndicators, FlowSummary
-from .numbers import round_half_away
+from .numbers import rounded_millions
 
 ANNEX_FORMATS = ("xlsx", "csv")
 COLUMNS = ("table", "level", "territory", "flow", "year", "rank", "product_code", "product", "country_code",
@@ -59,11 +60,14 @@ class Row(NamedTuple):
     value_eur: float | None = None
     share_region: float | None = None  # percent
     share_nation: float | None = None
+    printed_millions: Decimal | None = None  # when the sheet prints other than value_eur rounded
 
     @property
     def value_millions(self) -> float | None:
         """The value in M€ as the sheet prints it (one decimal, half away from zero)."""
-        return None if self.value_eur is None else float(round_half_away(self.value_eur / 1e6, 1))
+        if self.printed_millions is not None:
+            return float(self.printed_millions)
+        return None if self.value_eur is None else float(rounded_millions(self.value_eur))
 
     def get(self, column: str):
         return getattr(self, column)
@@ -88,6 +92,7 @@ class Block(NamedTuple):
     table: str
     rows: list[Row]
     shared: tuple | None = None
+    columns: frozenset[str] = frozenset()  # the columns a shared block fills (found once)
 
 
 class Annexes:
@@ -107,7 +112,6 @@ class Annexes:
         self.t = _section(texts, "annex")
         self._blocks: dict[tuple, Block] = {}
         self._xml: dict[tuple, list[str]] = {}  # row templates of shared blocks (see xlsx_bytes)
-        self._columns: dict[tuple, set[str]] = {}  # columns filled by a shared block
 
     # -- rows ---------------------------------------------------------------------------
     def blocks(self, ind: DepartmentIndicators) -> list[Block]:
@@ -145,7 +149,8 @@ class Annexes:
     def _shared(self, table: str, level: str, code: str, year: int, build: Callable[[], list[Row]]) -> Block:
         key = (table, level, code, year)
         if key not in self._blocks:
-            self._blocks[key] = Block(table, build(), key)
+            rows = build()
+            self._blocks[key] = Block(table, rows, key, frozenset(_used_columns(rows)))
         return self._blocks[key]
 
     @staticmethod
@@ -154,15 +159,11 @@ class Annexes:
 
     def _department_totals(self, ind: DepartmentIndicators) -> list[Row]:
         """The department's totals with its shares of the region (none for 971-976) and of France."""
-        t, area, single = self.t, ind.local, ind.single_department_region
-        rows = [Row("totals", t["levels"]["department"], area.territory.name, t["flows"][flow], ind.year,
-                    value_eur=self._summary(area, flow).total_eur,
-                    share_region=None if single else shares.share_of_region * 100,
-                    share_nation=shares.share_of_nation * 100)
-                for flow, shares in (("export", ind.export_shares), ("import", ind.import_shares))]
-        rows.append(Row("totals", t["levels"]["department"], area.territory.name, t["flows"]["balance"], ind.year,
-                        value_eur=area.exports.total_eur - area.imports.total_eur))
-        return rows
+        exports, imports, balance = self._totals("department", ind.local, ind.year)
+        single = ind.single_department_region
+        return [row._replace(share_region=None if single else shares.share_of_region * 100,
+                             share_nation=shares.share_of_nation * 100)
+                for row, shares in ((exports, ind.export_shares), (imports, ind.import_shares))] + [balance]
 
     def _totals(self, level: str, area: AreaFlows, year: int) -> list[Row]:
         t = self.t
@@ -203,13 +204,13 @@ class Annexes:
         return rows
 
     def _balance(self, ind: DepartmentIndicators) -> list[Row]:
-        """The balance bars of page 3."""
+        """The balance bars of page 3; in M€ the balance printed there (printed exports minus imports)."""
         t = self.t
         return [Row("balance", t["levels"]["department"], ind.department.name, t["flows"][flow], ind.year,
-                    country_code=country.code, country=country.name, value_eur=value)
+                    country_code=country.code, country=country.name, value_eur=value, printed_millions=printed)
                 for country in ind.balance_countries
-                for flow, value in (("import", country.import_eur), ("export", country.export_eur),
-                                    ("balance", country.balance_eur))]
+                for flow, value, printed in (("import", country.import_eur, None), ("export", country.export_eur, None),
+                                             ("balance", country.balance_eur, country.printed_balance_millions))]
 
     def _years(self, level: str, territory: str, series) -> list[Row]:
         t = self.t
@@ -249,21 +250,16 @@ class Annexes:
             table_blocks = [block for block in blocks if block.table == table and block.rows]
             if not table_blocks:
                 continue
-            keys = self._used_columns(table_blocks)
+            keys = self._table_columns(table_blocks)
             segments = [(block.shared, partial(_cells, block.rows, keys)) for block in table_blocks]
             sheets.append((t["tables"][table], keys, [headers[k] for k in keys], segments))
         return xlsx_bytes(sheets, f"{ind.department.name} ({ind.year})", EXCEL_FORMATS, self._xml)
 
-    def _used_columns(self, blocks: list[Block]) -> list[str]:
+    @staticmethod
+    def _table_columns(blocks: list[Block]) -> list[str]:
         """The columns the blocks fill, in COLUMNS order ("table" is the sheet's name in xlsx)."""
-        used: set[str] = set()
-        for block in blocks:
-            if block.shared is None:
-                used |= _used_columns(block.rows)
-            else:
-                if block.shared not in self._columns:
-                    self._columns[block.shared] = _used_columns(block.rows)
-                used |= self._columns[block.shared]
+        used = set().union(*(block.columns if block.shared is not None else _used_columns(block.rows)
+                             for block in blocks))
         return [column for column in COLUMNS[1:] if column in used]
 
     def write(self, ind: DepartmentIndicators, pdf_path: Path) -> Path:

@@ -7,7 +7,10 @@ this module only, never on how the numbers were computed.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Literal
+
+from .numbers import rounded_millions
 
 OTHER_CODE = "AUTRES"
 OTHER_LABEL = "Autres"
@@ -116,6 +119,12 @@ class BalanceCountry:
     @property
     def balance_eur(self) -> float:
         return self.export_eur - self.import_eur
+
+    @property
+    def printed_balance_millions(self) -> Decimal:
+        """The balance a reader can check: printed exports minus printed imports (each in M€,
+        rounded first), as the balance chart prints it and the annex gives it."""
+        return rounded_millions(self.export_eur) - rounded_millions(self.import_eur)
 
 
 @dataclass(frozen=True)

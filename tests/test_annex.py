@@ -7,6 +7,7 @@ workbooks cell by cell: value, type and number format, read from the files' XML.
 
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
@@ -169,3 +170,18 @@ def test_openpyxl_reads_the_annex_as_calamine_does(renderer, tmp_path):
             column = header.index("Valeur (€)") + 1
             assert sheet.cell(row=2, column=column).number_format == "#,##0"
             assert sheet.cell(row=2, column=column + 1).number_format == "#,##0.0"
+
+
+@pytest.mark.parametrize("code", ["02", "60", "59", "976", "2A"])
+def test_balance_millions_are_those_the_chart_prints(renderer, code):
+    """Page 3 prints printed exports minus printed imports; the annex's M€ column says the same."""
+    from factsheets.charts.balance import printed_balance
+    from factsheets.numbers import rounded_millions
+
+    ind = renderer.indicators[code]
+    workbook = pl.read_excel(io.BytesIO(annex.Annexes(renderer.texts, "xlsx").content(ind)), sheet_name="Balance")
+    for country in ind.balance_countries:
+        rows = {row["Flux"]: row for row in workbook.filter(pl.col("Code pays") == country.code).iter_rows(named=True)}
+        assert rows["Solde"]["Valeur (M€)"] == float(printed_balance(country)), (code, country.code)
+        assert rows["Solde"]["Valeur (€)"] == country.balance_eur
+        assert rows["Exportations"]["Valeur (M€)"] == float(rounded_millions(country.export_eur))

@@ -15,7 +15,7 @@ from decimal import Decimal
 from reportlab.graphics.shapes import Drawing
 
 from ..model import BalanceCountry
-from ..numbers import MINUS, format_millions, format_rounded_millions, rounded_millions
+from ..numbers import format_millions, format_rounded_millions
 from . import vector as v
 from .style import ChartFonts, colour, label, number
 
@@ -28,16 +28,13 @@ SWATCH = 7.0
 
 
 def printed_balance(country: BalanceCountry) -> Decimal:
-    """The balance a reader can check: printed exports minus printed imports (each in M€, rounded first)."""
-    return rounded_millions(country.export_eur) - rounded_millions(country.import_eur)
+    """The balance the chart prints (see BalanceCountry.printed_balance_millions)."""
+    return country.printed_balance_millions
 
 
 def balance_text(balance_millions: Decimal) -> str:
     """"+1 234.5", "−567.2" (U+2212), or "0", from the printed balance in M€."""
-    magnitude = format_rounded_millions(abs(balance_millions))
-    if balance_millions == 0:
-        return magnitude
-    return ("+" if balance_millions > 0 else MINUS) + magnitude
+    return ("+" if balance_millions > 0 else "") + format_rounded_millions(balance_millions)
 
 
 def balance_colour_key(balance_millions: Decimal) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import squarify
 from reportlab.graphics.shapes import Circle, Drawing
@@ -179,7 +179,6 @@ class TreemapPlan:
 
     width: float
     height: float
-    plot_height: float  # the blocks' area, below the captions
     blocks: tuple[Block, Block]
     tiles: tuple[Tile, ...]
     key: tuple[KeyEntry, ...]
@@ -364,7 +363,7 @@ def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, hei
         plot_h = EMPTY_HEIGHT
         blocks = (Block("import", Rect(0, plot_h, 0, 0), 0.0, ()), Block("export", Rect(width, plot_h, 0, 0), 0.0, ()))
         captions = _captions(blocks, caption_options, caption_font, width)
-        return TreemapPlan(width, plot_h + _caption_height(captions), plot_h, blocks, (), (), width, captions, fonts,
+        return TreemapPlan(width, plot_h + _caption_height(captions), blocks, (), (), width, captions, fonts,
                            caption_font)
 
     gutter = _callout_gutter(fonts, sum(len(summary.products_with_other) for summary in summaries.values()))
@@ -449,7 +448,7 @@ def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, hei
         plot_h += lift
     total_h = plot_h + _caption_height(captions)
     callouts = _callouts(blocks, tiles, fonts, plot_h)
-    return TreemapPlan(width, total_h, plot_h, blocks, tiles, key, key_x, captions, fonts, caption_font, callouts)
+    return TreemapPlan(width, total_h, blocks, tiles, key, key_x, captions, fonts, caption_font, callouts)
 
 
 def _needs_callout(tile: Tile) -> bool:
@@ -576,12 +575,12 @@ def _lifted(blocks, tiles, key, lift: float):
     """Everything moved up by `lift` (the chart grows downwards to hold a long key)."""
 
     def cell_up(cell: Cell) -> Cell:
-        return Cell(cell.x, cell.y + lift, cell.w, cell.h, cell.item, cell.rank)
+        return replace(cell, y=cell.y + lift)
 
-    blocks = tuple(Block(b.flow, Rect(b.rect.x, b.rect.y + lift, b.rect.w, b.rect.h), b.total_eur,
-                         tuple(cell_up(c) for c in b.cells)) for b in blocks)
-    tiles = tuple(Tile(cell_up(t.cell), t.flow, t.label, t.number, t.number_fits) for t in tiles)
-    key = tuple(KeyEntry(e.number, e.flow, e.item, e.lines, e.value, e.value_inline, e.top + lift) for e in key)
+    blocks = tuple(replace(b, rect=replace(b.rect, y=b.rect.y + lift), cells=tuple(cell_up(c) for c in b.cells))
+                   for b in blocks)
+    tiles = tuple(replace(t, cell=cell_up(t.cell)) for t in tiles)
+    key = tuple(replace(e, top=e.top + lift) for e in key)
     return blocks, tiles, key
 
 

@@ -6,6 +6,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
+def printable(text: object, limit: int | None = 40) -> str:
+    """`text` safe to show in a one-line message: control characters escaped, text longer than `limit` cut."""
+    shown = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
+    return shown if limit is None or len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def error_detail(error: BaseException) -> str:
+    """The first non-blank line of a library's error message, or the error's type name if it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 class FactsheetsError(Exception):
     """Bad input or environment: the message says what, where and how to fix it.
 

@@ -29,11 +29,12 @@ import polars as pl
 
 from . import paths
 from .config import load_mapping
-from .errors import FactsheetsError, Problems
+from .errors import FactsheetsError, Problems, error_detail
 from .files import atomic_file
 from .load import (
     CANONICAL_COLUMNS,
     LINE_COLUMN,
+    PERIOD_COLUMN,
     WHERE_COLUMN,
     binary_kind,
     decode_text,
@@ -42,24 +43,21 @@ from .load import (
     read_bytes,
     read_csv_text,
 )
-from .validate import DUPLICATE_FIX, MAX_ROW_VALUE_EUR, MAX_ROW_VALUE_TEXT, check_duplicates, check_rows
+from .validate import (
+    CANONICAL_SCHEMA,
+    DUPLICATE_FIX,
+    FLOWS,
+    KEY_COLUMNS,
+    MAX_ROW_VALUE_EUR,
+    MAX_ROW_VALUE_TEXT,
+    check_duplicates,
+    check_rows,
+    report_bad_rows,
+)
 
 SOURCE_COLUMN = "__source"
 """With keep_origin=True, the source of each row (LINE_COLUMN holds its line, WHERE_COLUMN both)."""
-PERIOD_COLUMN = "__period"
 
-OUTPUT_SCHEMA: dict[str, pl.DataType] = {
-    "year": pl.Int32(),
-    "flow": pl.String(),
-    "department": pl.String(),
-    "product": pl.String(),
-    "country": pl.String(),
-    "value_eur": pl.Float64(),
-}
-assert tuple(OUTPUT_SCHEMA) == CANONICAL_COLUMNS
-
-SORT_KEY = ["year", "flow", "department", "product", "country", "value_eur"]
-KEY = ["year", "flow", "department", "product", "country"]
 
 # Profile fields: the canonical field each raw column feeds (`value` is in `unit`; `period`
 # replaces `year` for quarterly or monthly data).
@@ -67,7 +65,6 @@ FIELDS = ("year", "period", "flow", "department", "product", "country", "value")
 FORMATS = ("csv", "parquet", "excel", "auto")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".zip": "zip"}
 UNITS = {"eur": 1, "thousands_eur": 1000}
-FLOWS = ("export", "import")
 DECIMALS = (".", ",")
 PERIOD_PARTS = {"year": 1, "quarter": 4, "month": 12}
 PERIOD_NAMES = {"quarter": ("trimestre", "T"), "month": ("mois", "M")}
@@ -412,7 +409,7 @@ def _excel_source(path: Path, data: bytes, profile: Profile, member: str | None,
     try:
         sheets = tuple(fastexcel.read_excel(data).sheet_names)
     except (fastexcel.FastExcelError, ValueError, OSError) as error:
-        raise FactsheetsError(f"{label} : classeur Excel illisible ({printable(str(error).splitlines()[0] if str(error) else type(error).__name__, 120)})") from None
+        raise FactsheetsError(f"{label} : classeur Excel illisible ({printable(error_detail(error), 120)})") from None
     source = Source(path, "excel", data, member, None, sheets)
     sheet = _chosen_sheet(source, profile)
     if any_sheet:  # inspecting: every sheet is shown, found or not
@@ -515,7 +512,7 @@ def _read_parquet(source: Source, profile: Profile) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(io.BytesIO(source.data))
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        detail = error_detail(error)
         raise FactsheetsError(f"{source.label} : illisible en tant que Parquet ({printable(detail, 120)})") from None
     nested = nested_column_problem(source.label, frame, list(profile.columns.values()))
     if nested:
@@ -537,7 +534,7 @@ def _read_excel(source: Source, profile: Profile) -> pl.DataFrame:
             drop_empty_rows=False, read_options={"header_row": profile.skip_rows},
         )
     except (fastexcel.FastExcelError, pl.exceptions.PolarsError, ValueError, OSError) as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        detail = error_detail(error)
         raise FactsheetsError(f"{source.where()} : feuille illisible ({printable(detail, 120)}) ; vérifiez « skip_rows » dans {profile.path}") from None
     frame = frame.rename({name: str(name).strip() for name in frame.columns})
     # Line numbers as the spreadsheet shows them: the header is on line skip_rows + 1.
@@ -649,6 +646,10 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
     decimal = profile.decimal if source.fmt == "csv" else "."  # Parquet and Excel numbers come as text with '.'
     decimal_name = "la virgule" if decimal == "," else "le point"
     checks: list[tuple[pl.Expr, str, str, str]] = []  # (bad row, raw column, problem, fix)
+    # Every derived value (year text, flow, codes, number, value) is computed once, as a
+    # temporary column: the checks and the output then only read it. The final select
+    # leaves the temporaries out.
+    derived: dict[str, pl.Expr] = {}
 
     def code(field_: str) -> pl.Expr:
         text = pl.col(col[field_]).str.strip_chars().str.to_uppercase()
@@ -657,24 +658,25 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
 
     # Year, and the part of the year (quarter or month) with a period column.
     part = pl.lit(0, dtype=pl.Int32)
+    year_text = pl.col("__year_text")
     if "period" in col:
         assert profile.period_kind is not None and profile.period_pattern is not None
         groups = pl.col(col["period"]).str.strip_chars().str.extract_groups(profile.period_pattern)
-        year_text = groups.struct.field("year")
+        derived["__year_text"] = groups.struct.field("year")
         checks.append((year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), col["period"],
                        f"n'est pas une période reconnue (année de quatre chiffres) par le motif « {profile.period_pattern} »",
                        f"corrigez la valeur ou « period.pattern » dans {profile.path}"))
         if profile.period_kind != "year":
             parts = PERIOD_PARTS[profile.period_kind]
-            part = groups.struct.field("part").cast(pl.Int32, strict=False)
+            derived["__part"] = groups.struct.field("part").cast(pl.Int32, strict=False)
+            part = pl.col("__part")
             checks.append(((~year_text.is_null()) & (part.is_null() | (part < 1) | (part > parts)), col["period"],
                            f"n'a pas de {PERIOD_NAMES[profile.period_kind][0]} entre 1 et {parts}",
                            f"corrigez la valeur ou « period » dans {profile.path}"))
         year = year_text.cast(pl.Int32, strict=False)
     elif "year" in col:
-        year_text = pl.col(col["year"]).str.strip_chars()
-        if source.fmt != "csv":
-            year_text = year_text.str.replace(r"^(\d{4})\.0+$", "$1")
+        raw_year = pl.col(col["year"]).str.strip_chars()
+        derived["__year_text"] = raw_year.str.replace(r"^(\d{4})\.0+$", "$1") if source.fmt != "csv" else raw_year
         checks.append((year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), col["year"],
                        "n'est pas une année", "écrivez l'année en nombre entier, par ex. 2024"))
         year = year_text.cast(pl.Int32, strict=False)
@@ -685,28 +687,33 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
     if profile.flow_from_filename:
         flow = pl.lit(_flow_from_name(source, profile), dtype=pl.String)
     else:
-        flow = pl.col(col["flow"]).str.strip_chars().str.to_lowercase().replace_strict(
+        derived["__flow"] = pl.col(col["flow"]).str.strip_chars().str.to_lowercase().replace_strict(
             {code_.lower(): flow_ for code_, flow_ in profile.flow_codes.items()}, default=None, return_dtype=pl.String
         )
+        flow = pl.col("__flow")
         expected = ", ".join(f"« {code_} »" for code_ in profile.flow_codes)
         checks.append((flow.is_null(), col["flow"], "n'est pas un code de flux connu",
                        f"attendu : l'un de {expected} (flow_codes dans {profile.path})"))
 
     # Codes: present on every row (whether they are known codes is checked by validation).
+    codes: dict[str, pl.Expr] = {}
     for field_, kind in (("department", "de département"), ("product", "produit"), ("country", "pays")):
         if field_ in col:
-            checks.append((code(field_).is_null() | (code(field_) == ""), col[field_], f"n'est pas un code {kind}",
+            derived[f"__{field_}"] = code(field_)
+            codes[field_] = pl.col(f"__{field_}")
+            checks.append((codes[field_].is_null() | (codes[field_] == ""), col[field_], f"n'est pas un code {kind}",
                            f"chaque ligne doit avoir un code {kind}"))
     if profile.department_from_filename:
         department = pl.lit(_department_from_name(source, profile), dtype=pl.String)
     else:
-        department = code("department")
+        department = codes["department"]
     if profile.department_pad:
         department = pl.when(department.str.contains(r"^\d+$")).then(department.str.zfill(profile.department_pad)).otherwise(department)
 
     # Value: a number, finite, not negative, below the plausibility bound (disjoint checks).
-    number = _number_text(col["value"], decimal)
-    value = _euros(number, profile.multiplier)
+    derived["__number"] = _number_text(col["value"], decimal)
+    number = pl.col("__number")
+    value = pl.col("__value")
     is_number = number.is_not_null() & number.str.contains(NUMBER_PATTERN)
     checks.append((~is_number.fill_null(False), col["value"], "n'est pas un nombre",
                    f"écrivez un nombre avec {decimal_name} (« {decimal} ») comme séparateur décimal, comme le prévoit « decimal » dans {profile.path}"))
@@ -717,23 +724,20 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
                    f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
                    f"vérifiez la valeur et l'unité (« unit » : {profile.unit} dans {profile.path})"))
 
-    masks = raw.select([mask.fill_null(True).alias(f"check{index}") for index, (mask, *_rest) in enumerate(checks)])
-    bad_rows = pl.Series("bad", [False] * raw.height)
+    frame = raw.with_columns(**derived).with_columns(_euros(number, profile.multiplier).alias("__value"))
+    masks = frame.select([mask.fill_null(True).alias(f"check{index}") for index, (mask, *_rest) in enumerate(checks)])
     for index, (_mask, column, problem, fix) in enumerate(checks):
         mask = masks[f"check{index}"]
-        if not mask.any():
-            continue
-        bad_rows = bad_rows | mask
-        bad = raw.filter(mask)
-        shown = bad.head(3).select(source.where_expression().alias("where"), pl.col(column).alias("raw")).rows()
-        problems.add_kind(bad.height, shown, lambda value, column=column, problem=problem, fix=fix: (f"colonne {column} : {_shown(value)} {problem}", fix))
+        if mask.any():
+            report_bad_rows(problems, raw, mask, source.where_expression(), column, problem, fix, _shown)
 
-    return raw.filter(~bad_rows).select(
+    bad_rows = masks.select(pl.any_horizontal(pl.all())).to_series()
+    return frame.filter(~bad_rows).select(
         year.alias("year"),
         flow.alias("flow"),
         department.alias("department"),
-        code("product").alias("product"),
-        code("country").alias("country"),
+        codes["product"].alias("product"),
+        codes["country"].alias("country"),
         pl.when(value == 0).then(0.0).otherwise(value).alias("value_eur"),  # no -0.0
         part.alias(PERIOD_COLUMN),
         pl.lit(source.label).alias(SOURCE_COLUMN),
@@ -809,7 +813,7 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
     where = pl.col(WHERE_COLUMN)
     if reference is not None:
         check_rows(frame, reference, problems, where)
-    key = [*KEY[:1], PERIOD_COLUMN, *KEY[1:]] if profile.period_kind not in (None, "year") else KEY
+    key = [*KEY_COLUMNS[:1], PERIOD_COLUMN, *KEY_COLUMNS[1:]] if profile.period_kind not in (None, "year") else KEY_COLUMNS
     check_duplicates(frame, key, problems, where, DUPLICATE_FIX)
     problems.raise_if_any()
 
@@ -824,8 +828,8 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
         total = pl.col("value_eur").sum()
         # Thousands of euros have three decimals: the sum of the periods is rounded like its terms.
         total = total.round(3) if profile.multiplier != 1 else total
-        frame = frame.sort([*KEY, PERIOD_COLUMN], maintain_order=True).group_by(KEY, maintain_order=True).agg(total, *origin)
-    frame = frame.sort(SORT_KEY, maintain_order=True).with_columns(pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items())
+        frame = frame.sort([*KEY_COLUMNS, PERIOD_COLUMN], maintain_order=True).group_by(KEY_COLUMNS, maintain_order=True).agg(total, *origin)
+    frame = frame.sort(list(CANONICAL_COLUMNS), maintain_order=True).with_columns(pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items())
     columns = [*CANONICAL_COLUMNS, SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN] if keep_origin else list(CANONICAL_COLUMNS)
     return IngestResult(frame.select(columns), rows_per_source, warnings, left_out)
 
@@ -954,7 +958,7 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
     if not folder.is_dir():
         what = "n'est pas un dossier" if folder.exists() else "n'existe pas"
         raise FactsheetsError(f"{folder} : le dossier de sortie {what} ; créez-le ou choisissez un autre --out")
-    data = frame.select(CANONICAL_COLUMNS).cast(OUTPUT_SCHEMA)
+    data = frame.select(CANONICAL_COLUMNS).cast(CANONICAL_SCHEMA)
     opened = False  # a failure before that is the folder's, after it the writing's
     try:
         with atomic_file(out, durable=True, temporary_suffix=".part") as stream:

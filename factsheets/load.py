@@ -13,12 +13,14 @@ from pathlib import Path
 
 import polars as pl
 
-from .errors import FactsheetsError
+from .errors import FactsheetsError, error_detail, printable
 
 CANONICAL_COLUMNS = ("year", "flow", "department", "product", "country", "value_eur")
 LINE_COLUMN = "__line"
 WHERE_COLUMN = "__where"
 """Optional: each row's place in its source file, as messages show it ("a.csv:12")."""
+PERIOD_COLUMN = "__period"
+"""Ingest: the quarter or month of a row (0 for yearly data), part of the duplicate key."""
 
 # The first bytes of the binary formats a text file is most often confused with.
 MAGIC_NUMBERS = {
@@ -36,20 +38,12 @@ def binary_kind(data: bytes) -> str | None:
     return "un fichier binaire" if b"\x00" in data[:4096] else None
 
 
-def printable(text: object, limit: int = 40) -> str:
-    """`text` safe to show in a one-line message: control characters escaped, long text cut."""
-    shown = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
-
-
 def read_bytes(path: Path, what: str, fix: str) -> bytes:
-    """The file's bytes, or one French line saying why it cannot be read."""
+    """The file's bytes, or one French line saying why it cannot be read (callers refuse a folder first)."""
     try:
         return path.read_bytes()
     except PermissionError:
         raise FactsheetsError(f"{path} : {what} illisible (permission refusée) ; donnez le droit de lecture sur ce fichier ou {fix}") from None
-    except IsADirectoryError:
-        raise FactsheetsError(f"{path} : c'est un dossier, pas un fichier ; {fix}") from None
     except OSError as error:
         raise FactsheetsError(f"{path} : {what} illisible ({error.strerror or error}) ; {fix}") from None
 
@@ -84,7 +78,7 @@ def read_csv_text(label: str, text: str, *, separator: str = ",", header: bool =
             quote_char='"', encoding="utf8", skip_rows=skip_rows,
         )
     except pl.exceptions.PolarsError as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        detail = error_detail(error)
         lines = text.splitlines()
         fields = len(lines[skip_rows].split(separator)) if len(lines) > skip_rows else 1
         line = ragged_line(text, separator, fields, skip_rows + 1) if "field" in detail else None
@@ -143,7 +137,6 @@ def read_canonical(path: Path) -> pl.DataFrame:
     try:
         if suffix == ".parquet":
             frame = pl.read_parquet(io.BytesIO(data))
-            first_line = 1  # rows are counted from 1
         else:
             kind = binary_kind(data)
             if kind is not None:
@@ -152,11 +145,10 @@ def read_canonical(path: Path) -> pl.DataFrame:
             # Everything as text: validation reports bad values with their line instead of
             # Polars failing on the whole column.
             frame = read_csv_text(str(path), text)
-            first_line = 2  # line 1 is the header
     except FactsheetsError:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        detail = error_detail(error)
         raise FactsheetsError(f"{path} : illisible en tant que {suffix[1:].upper()} ({printable(detail, 120)}) ; {fix}") from None
     missing = [column for column in CANONICAL_COLUMNS if column not in frame.columns]
     if missing:
@@ -170,4 +162,4 @@ def read_canonical(path: Path) -> pl.DataFrame:
         raise FactsheetsError(nested)
     if LINE_COLUMN in frame.columns:  # CSV: the line numbers are there already
         return frame.select(LINE_COLUMN, *CANONICAL_COLUMNS)
-    return frame.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=first_line)
+    return frame.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=1)  # Parquet: rows counted from 1

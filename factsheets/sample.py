@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from .errors import FactsheetsError
+from .errors import FactsheetsError, error_detail
 from .paths import SAMPLE_DATA
 from .reference import Reference, load_reference
 
@@ -639,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"factsheets : erreur : {error}", file=sys.stderr)
         return 2
     except (OSError, pl.exceptions.PolarsError) as error:
-        reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0] or type(error).__name__
+        reason = getattr(error, "strerror", None) or error_detail(error)
         print(f"factsheets : erreur : {arguments.out} : écriture impossible ({reason}) ; choisissez un autre --out", file=sys.stderr)
         return 2
     print(arguments.out)

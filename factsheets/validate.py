@@ -13,8 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-from .errors import FactsheetsError, Problems
-from .load import WHERE_COLUMN, read_canonical, where_expression
+from .errors import SHOWN_PER_KIND, FactsheetsError, Problems
+from .load import PERIOD_COLUMN, WHERE_COLUMN, read_canonical, where_expression
 from .reference import Reference
 
 FLOWS = ("export", "import")
@@ -74,6 +74,17 @@ def _cleaned(raw: pl.DataFrame, column: str, clean: Callable[[pl.Expr], pl.Expr]
     return values.replace(changed["raw"], changed["clean"]), distinct["clean"].unique()
 
 
+def report_bad_rows(
+    problems: Problems, raw: pl.DataFrame, mask: pl.Series, where: pl.Expr, column: str, problem: str, fix: str,
+    shown: Callable[[object], str] = shown_value,
+) -> None:
+    """One kind of bad row (`mask`) added to `problems`: "where : colonne C : <shown value> problem ; fix"."""
+    # Filtered first: only the offending rows are turned into text for the message.
+    bad = raw.filter(mask)
+    occurrences = bad.head(SHOWN_PER_KIND).select(where.alias("where"), pl.col(column).cast(pl.String).alias("raw")).rows()
+    problems.add_kind(bad.height, occurrences, lambda value: (f"colonne {column} : {shown(value)} {problem}", fix))
+
+
 def check_rows(raw: pl.DataFrame, reference: Reference, problems: Problems, where: pl.Expr) -> pl.DataFrame:
     """The typed frame; each bad row is added to `problems`, placed by `where` (a string expression)."""
     department_codes = reference.departments["code"].to_list() + list(reference.unallocated_departments)
@@ -99,12 +110,8 @@ def check_rows(raw: pl.DataFrame, reference: Reference, problems: Problems, wher
         return frame.select(pl.col(column).is_null() | ~pl.col(column).is_in(known)).to_series()
 
     def check(mask: pl.Series, column: str, problem: str, fix: str) -> None:
-        if not mask.any():
-            return
-        # Filtered first: only the offending rows are turned into text for the message.
-        bad = raw.filter(mask)
-        shown = bad.head(3).select(where.alias("where"), pl.col(column).cast(pl.String).alias("raw"))
-        problems.add_kind(bad.height, shown.rows(), lambda value: (f"colonne {column} : {shown_value(value)} {problem}", fix))
+        if mask.any():
+            report_bad_rows(problems, raw, mask, where, column, problem, fix)
 
     value = pl.col("value_eur")
     masks = frame.select(
@@ -153,7 +160,7 @@ def check_duplicates(frame: pl.DataFrame, key: list[str], problems: Problems, wh
         return
     occurrences = [
         (row["__where_of"], f"{row['__first']}\x00" + ", ".join(str(row[name]) for name in key))
-        for row in repeated.head(3).iter_rows(named=True)
+        for row in repeated.head(SHOWN_PER_KIND).iter_rows(named=True)
     ]
 
     def describe(value: str) -> tuple[str, str]:
@@ -163,7 +170,7 @@ def check_duplicates(frame: pl.DataFrame, key: list[str], problems: Problems, wh
     problems.add_kind(repeated.height, occurrences, describe)
 
 
-_KEY_NAMES = {"year": "année", "flow": "flux", "department": "département", "product": "produit", "country": "pays", "period": "période"}
+_KEY_NAMES = {"year": "année", "flow": "flux", "department": "département", "product": "produit", "country": "pays", PERIOD_COLUMN: "période"}
 
 DUPLICATE_FIX = "gardez une seule ligne par clé ; un même fichier ou un même extrait a-t-il été donné deux fois ?"
 

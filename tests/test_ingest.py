@@ -298,6 +298,15 @@ def test_wrong_separator_hint(tmp_path, dgddi):
     assert "vérifiez « separator » (« ; »)" in error_of(ingest, [path], dgddi)
 
 
+def test_quarterly_duplicate_names_the_period_in_french(tmp_path):
+    profile = tmp_path / "trimestres.yaml"
+    profile.write_text(profile_text(columns=PERIOD_COLUMNS, period="{kind: quarter}"), encoding="utf-8")
+    raw = write_latin1(tmp_path / "t.csv", ["T;F;D;P;C;V", "2024-T1;E;02;C10A;IT;1", "2024-T1;E;02;C10A;IT;2"])
+    [line] = error_lines(ingest, [raw], load_profile(str(profile)))
+    assert line.startswith(f"{raw}:3 : ligne en double de {raw}:2 (même année, période, flux, département, produit, pays : "), line
+    assert "__period" not in line
+
+
 def test_value_not_a_number_names_file_line_and_value(tmp_path, dgddi):
     rows = [f"2024;E;02;Véhicules;C29A;P{index};{index},5" for index in range(10)]
     rows.append("2024;E;02;Véhicules;C29A;DE;abc")  # line 12: the header is line 1

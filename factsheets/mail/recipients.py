@@ -20,6 +20,7 @@ import yaml
 from email_validator import EmailNotValidError, validate_email
 
 from ..config import load_yaml
+from .. import errors
 from ..errors import FactsheetsError
 
 ROLES = ("to", "cc", "bcc")
@@ -37,8 +38,8 @@ class Mailbox:
 
 
 def printable(text: str) -> str:
-    """`text` for a one-line message: control characters (CR, LF, tab…) shown escaped."""
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
+    """`text` for a one-line message: control characters (CR, LF, tab…) shown escaped, never cut (an address is shown whole)."""
+    return errors.printable(text, limit=None)
 
 
 def parse_mailbox(text: str, name: str = "") -> Mailbox | None:

@@ -972,5 +972,5 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
             raise FactsheetsError(f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture") from None
         raise FactsheetsError(f"{out} : écriture impossible ({error.strerror or error}) ; vérifiez l'espace libre et les droits sur {folder}") from None
     except pl.exceptions.PolarsError as error:
-        raise FactsheetsError(f"{out} : écriture impossible ({str(error).splitlines()[0]})") from None
+        raise FactsheetsError(f"{out} : écriture impossible ({error_detail(error)})") from None
     return out

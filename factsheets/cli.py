@@ -501,12 +501,13 @@ def _quiet_interrupt(kind, value, traceback) -> None:
         sys.__excepthook__(kind, value, traceback)
 
 
-def _run() -> int:
-    """The command's exit code; its bad input reported in one line."""
+def _run(args: list[str] | None = None, prog_name: str | None = None) -> int:
+    """The command's exit code; its bad input reported in one line. `args` and `prog_name`
+    default to the process's own (the tests pass theirs to run a command in process)."""
     try:
         # Not standalone: usage errors come back here instead of being printed by click in
         # English over several lines.
-        code = app(standalone_mode=False)
+        code = app(args=args, prog_name=prog_name, standalone_mode=False)
     except FactsheetsError as error:
         for line in str(error).splitlines() or [""]:  # several problems reported together: one line each
             print(f"factsheets : erreur : {line}", file=sys.stderr)

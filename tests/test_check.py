@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli_helpers import one_error_line, run_cli
+from cli_helpers import one_error_line, run_cli, run_in_process
 
 ERROR_PREFIX = "factsheets : erreur : "
 
@@ -22,7 +22,7 @@ ERROR_PREFIX = "factsheets : erreur : "
 def pristine(tmp_path_factory) -> Path:
     """One copy of the defaults written by the real `init`, copied again for each test."""
     folder = tmp_path_factory.mktemp("init") / "config"
-    result = run_cli("init", folder)
+    result = run_in_process("init", folder)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(folder)
     return folder
@@ -133,7 +133,7 @@ BREAKAGES = [colour, size, font_file, logo_path, unknown_placeholder, missing_te
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda f: f.__name__)
 def test_one_mistake_is_one_line_in_check_and_stops_render_before_any_sheet(config, tmp_path, breakage):
     where, words = breakage(config)
-    checked = run_cli("--config", config, "check")
+    checked = run_in_process("--config", config, "check")
     assert checked.returncode == 2, checked.stdout + checked.stderr
     lines = checked.stdout.splitlines()
     assert len(lines) == 1, checked.stdout
@@ -155,11 +155,11 @@ def test_one_mistake_is_one_line_in_check_and_stops_render_before_any_sheet(conf
 def test_recipients_problems_in_check_and_mail(config, tmp_path):
     recipients = tmp_path / "destinataires.yaml"
     recipients.write_text('departments:\n  "02":\n    to: [pas-une-adresse]\n', encoding="utf-8")
-    checked = run_cli("--config", config, "check", "--recipients", recipients)
+    checked = run_in_process("--config", config, "check", "--recipients", recipients)
     assert checked.returncode == 2
     (line,) = checked.stdout.splitlines()
     assert line.startswith(f"{recipients}:3 : ") and "departments.02.to" in line and "pas-une-adresse" in line
-    mailed = run_cli("--config", config, "mail", "--recipients", recipients, "--out", tmp_path / "out")
+    mailed = run_in_process("--config", config, "mail", "--recipients", recipients, "--out", tmp_path / "out")
     assert one_error_line(mailed) == ERROR_PREFIX + line
 
 
@@ -167,15 +167,15 @@ def test_several_mistakes_are_listed_together(config):
     colour(config)
     unknown_placeholder(config)
     reference_row(config)
-    checked = run_cli("--config", config, "check")
+    checked = run_in_process("--config", config, "check")
     assert checked.returncode == 2
     lines = checked.stdout.splitlines()
     assert len(lines) == 3 and [("settings.yaml" in lines[0]), ("texts.yaml" in lines[1]), ("departments.yaml" in lines[2])] == [True] * 3
 
 
 def test_pristine_configuration_passes_and_a_year_without_edition_is_a_warning(config):
-    assert run_cli("--config", config, "check").returncode == 0
-    result = run_cli("--config", config, "check", "--year", "2023")
+    assert run_in_process("--config", config, "check").returncode == 0
+    result = run_in_process("--config", config, "check", "--year", "2023")
     assert result.returncode == 0
     (line,) = result.stdout.splitlines()
     assert line.startswith("attention : ") and "texts.yaml" in line and "2023" in line and "editions" in line
@@ -185,7 +185,7 @@ def test_ingest_runs_the_checks_first(config, tmp_path):
     colour(config)
     source = tmp_path / "brut.csv"
     source.write_text("Annee;Flux;Code département;Code A129;Code Pays;Valeur\n2024;E;02;C30C;DE;1,5\n", encoding="latin-1")
-    result = run_cli("--config", config, "ingest", source, "--profile", "dgddi", "--out", tmp_path / "out.csv")
+    result = run_in_process("--config", config, "ingest", source, "--profile", "dgddi", "--out", tmp_path / "out.csv")
     assert "colors.balance_positive" in one_error_line(result)
     assert not (tmp_path / "out.csv").exists()
 
@@ -194,7 +194,7 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "notes.txt").write_text("à garder", encoding="utf-8")
-    line = one_error_line(run_cli("init", folder))
+    line = one_error_line(run_in_process("init", folder))
     assert str(folder) in line and "vide" in line
     assert [path.name for path in folder.iterdir()] == ["notes.txt"]
 
@@ -278,13 +278,13 @@ def break_reference_tables(config: Path) -> list[str]:
 
 def test_every_reference_problem_is_one_line_in_check_and_render_writes_nothing(config, tmp_path):
     expected = break_reference_tables(config)
-    checked = run_cli("--config", config, "check")
+    checked = run_in_process("--config", config, "check")
     assert checked.returncode == 2, checked.stderr
     assert checked.stdout.splitlines() == expected
     assert "Traceback" not in checked.stderr
 
     out = tmp_path / "out"
-    rendered = run_cli("--config", config, "render", "--dept", "02", "--out", out)
+    rendered = run_in_process("--config", config, "render", "--dept", "02", "--out", out)
     assert rendered.returncode == 2
     assert "Traceback" not in rendered.stderr
     assert rendered.stderr.splitlines() == [ERROR_PREFIX + line for line in expected]
@@ -295,7 +295,7 @@ def test_every_reference_problem_is_one_line_in_check_and_render_writes_nothing(
 def test_reference_tables_are_checked_even_when_settings_yaml_is_broken(config):
     replace_in(config / "settings.yaml", "colors:", "colors: [")
     replace_line(config / "reference" / "regions.yaml", '"32": Hauts-de-France', '"32": ""')
-    checked = run_cli("--config", config, "check")
+    checked = run_in_process("--config", config, "check")
     assert checked.returncode == 2
     lines = checked.stdout.splitlines()
     assert len(lines) == 2, checked.stdout

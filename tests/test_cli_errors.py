@@ -5,7 +5,7 @@ import json
 import polars as pl
 import pytest
 
-from cli_helpers import one_error_line, run_cli
+from cli_helpers import one_error_line, run_cli, run_in_process
 
 HEADER = "year,flow,department,product,country,value_eur\n"
 GOOD = "2024,export,02,C10A,DE,1000\n2024,import,02,C21Z,CN,500\n"
@@ -34,7 +34,7 @@ def write(tmp_path, text, name="data.csv"):
 )
 def test_bad_data_file_gives_one_line_naming_file_line_and_value(tmp_path, content, expected):
     data = write(tmp_path, content)
-    result = run_cli("indicators", "--dept", "02", "--json", "--data", data)
+    result = run_in_process("indicators", "--dept", "02", "--json", "--data", data)
     line = one_error_line(result)
     for fragment in expected:
         assert fragment in line
@@ -42,27 +42,27 @@ def test_bad_data_file_gives_one_line_naming_file_line_and_value(tmp_path, conte
 
 
 def test_missing_and_malformed_files(tmp_path):
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", tmp_path / "absent.csv"))
+    line = one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", tmp_path / "absent.csv"))
     assert "absent.csv" in line and "introuvable" in line
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"this is not parquet")
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", broken))
+    line = one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", broken))
     assert "broken.parquet" in line
     odd = write(tmp_path, "x", "data.xlsx")
-    assert ".xlsx" in one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", odd))
+    assert ".xlsx" in one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", odd))
 
 
 def test_unknown_department_and_year(tmp_path):
-    line = one_error_line(run_cli("indicators", "--dept", "99", "--json"))
+    line = one_error_line(run_in_process("indicators", "--dept", "99", "--json"))
     assert "99" in line and "département" in line
     data = write(tmp_path, HEADER + GOOD)
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", data, "--year", "2019"))
+    line = one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", data, "--year", "2019"))
     assert "2019" in line and "2024" in line
 
 
 def test_good_small_file_gives_json(tmp_path):
     data = write(tmp_path, HEADER + GOOD + "2024,export,00,C10A,DE,3000\n")
-    result = run_cli("indicators", "--dept", "2", "--json", "--data", data)
+    result = run_in_process("indicators", "--dept", "2", "--json", "--data", data)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["department"] == {"code": "02", "name": "Aisne"}
@@ -75,7 +75,7 @@ def test_parquet_rows_are_named_by_row(tmp_path):
     path = tmp_path / "data.parquet"
     pl.DataFrame({"year": [2024, 2024], "flow": ["export", "export"], "department": ["02", "02"],
                   "product": ["C10A", "C10A"], "country": ["DE", "BE"], "value_eur": [1.0, -2.0]}).write_parquet(path)
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", path))
+    line = one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", path))
     assert "ligne 2" in line and "négatif" in line
 
 
@@ -117,7 +117,7 @@ def test_broken_yaml_config_is_named_with_its_line(tmp_path):
     ],
 )
 def test_usage_errors_are_one_french_line(args, expected):
-    result = run_cli(*args)
+    result = run_in_process(*args)
     assert result.returncode == 2
     line = one_error_line(result).replace("« python -m factsheets", "« factsheets")  # run_cli uses -m
     assert line.startswith("factsheets : erreur : ") and expected in line
@@ -125,9 +125,9 @@ def test_usage_errors_are_one_french_line(args, expected):
 
 
 def test_help_still_shows():
-    result = run_cli("render", "--help")
+    result = run_in_process("render", "--help")
     assert result.returncode == 0 and "--workers" in result.stdout and result.stderr == ""
-    alone = run_cli()
+    alone = run_in_process()
     assert "render" in alone.stdout + alone.stderr and "Traceback" not in alone.stderr
 
 
@@ -137,7 +137,7 @@ def test_codes_with_spaces_and_other_case_are_read_as_the_clean_codes(tmp_path):
     clean = write(tmp_path, HEADER + GOOD + "2024,export,02,C21Z,FR,250\n", name="clean.csv")
     messy = write(tmp_path, HEADER + "2024, Export , 02 ,c10a,de ,1000\n2024,IMPORT,02,C21Z, cn,500\n2024,export,02 ,c21z,FR,250\n",
                   name="messy.csv")
-    results = [run_cli("indicators", "--dept", "02", "--json", "--data", path) for path in (clean, messy)]
+    results = [run_in_process("indicators", "--dept", "02", "--json", "--data", path) for path in (clean, messy)]
     assert all(result.returncode == 0 for result in results), results[1].stderr
     first, second = (json.loads(result.stdout) for result in results)
     assert first["exports"]["total_eur"] == 1250 and first == second
@@ -145,11 +145,11 @@ def test_codes_with_spaces_and_other_case_are_read_as_the_clean_codes(tmp_path):
 
 def test_an_unknown_code_among_cleaned_ones_is_shown_as_written_on_its_line(tmp_path):
     data = write(tmp_path, HEADER + " 2024,export, 02 ,c10a,de,5\n2024,export, 2a ,c10a,DE,5\n2024,export, 02x ,C10A,DE,5\n")
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", data))
+    line = one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", data))
     assert "data.csv:4" in line and "colonne department : «  02x  » n'est pas un code de département connu" in line
 
 
 def test_rows_equal_once_cleaned_are_duplicates(tmp_path):
     data = write(tmp_path, HEADER + GOOD + "2024, EXPORT ,02,c10a,de,7\n")
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", data))
+    line = one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", data))
     assert "data.csv:4" in line and "ligne en double de" in line and "data.csv:2" in line

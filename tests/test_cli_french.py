@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from cli_helpers import one_error_line, run_cli
+from cli_helpers import one_error_line, run_in_process
 from factsheets import __version__
 
 COMMANDS = ["render", "indicators", "ingest", "mail", "check", "init", "departements"]
@@ -18,10 +18,10 @@ ENGLISH_LEFTOVERS = ["Usage:", "Show this message", "[default", "[required]", "O
 
 
 def help_pages() -> dict[str, str]:
-    pages = {"factsheets --help": run_cli("--help"), "factsheets -h": run_cli("-h"), "factsheets": run_cli()}
+    pages = {"factsheets --help": run_in_process("--help"), "factsheets -h": run_in_process("-h"), "factsheets": run_in_process()}
     for command in COMMANDS:
-        pages[f"{command} --help"] = run_cli(command, "--help")
-        pages[f"{command} -h"] = run_cli(command, "-h")
+        pages[f"{command} --help"] = run_in_process(command, "--help")
+        pages[f"{command} -h"] = run_in_process(command, "-h")
     return pages
 
 
@@ -54,12 +54,12 @@ def test_help_pages_describe_defaults_in_words(pages):
 
 
 def test_version():
-    result = run_cli("--version")
+    result = run_in_process("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"factsheets {__version__}"
 
 
 def test_departements_lists_code_name_region_data_and_territoires():
-    result = run_cli("departements")
+    result = run_in_process("departements")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["code", "nom", "région"] and "Territoires d'industrie" in lines[0]
@@ -72,7 +72,7 @@ def test_departements_lists_code_name_region_data_and_territoires():
 
 @pytest.mark.parametrize("typed", ["aisne", "AISNE", "Aisne", "02", "2"])
 def test_indicators_take_names(typed):
-    result = run_cli("indicators", "--json", "--dept", typed)
+    result = run_in_process("indicators", "--json", "--dept", typed)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["department"] == {"code": "02", "name": "Aisne"}
 
@@ -86,12 +86,12 @@ def test_names_ignore_case_accents_and_punctuation():
 
 
 def test_render_takes_names(tmp_path):
-    result = run_cli("-q", "render", "--dept", "cotes d armor", "--out", tmp_path)
+    result = run_in_process("-q", "render", "--dept", "cotes d armor", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("commerce-exterieur-2024-22-cotes-d-armor.pdf")
     assert result.stderr == ""  # -q: no progress bar
 
 
 def test_unknown_name_is_one_line_pointing_to_the_list():
-    line = one_error_line(run_cli("render", "--dept", "Atlantide", "--out", "/tmp/never-written"))
+    line = one_error_line(run_in_process("render", "--dept", "Atlantide", "--out", "/tmp/never-written"))
     assert "« Atlantide »" in line and "factsheets departements" in line

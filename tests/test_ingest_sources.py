@@ -17,7 +17,7 @@ import pytest
 import xlsxwriter
 import xlwt
 
-from cli_helpers import PROJECT_ROOT, one_error_line, run_cli
+from cli_helpers import PROJECT_ROOT, one_error_line, run_cli, run_in_process
 from factsheets.paths import SAMPLE_DATA
 
 DEPARTMENTS = ["02", "60", "2A", "976"]
@@ -114,7 +114,7 @@ def kiosque_like(tmp_path_factory, sample_2024) -> dict[str, Path]:
     profile = folder / "trimestres.yaml"
     profile.write_text(QUARTER_PROFILE, encoding="utf-8")
     out = folder / "canonique.parquet"
-    result = run_cli("ingest", archive, "--profile", profile, "--out", out)
+    result = run_in_process("ingest", archive, "--profile", profile, "--out", out)
     return {"archive": archive, "profile": profile, "out": out, "result": result, "folder": folder}
 
 
@@ -156,7 +156,7 @@ def test_no_complete_year_is_an_error(kiosque_like, tmp_path):
     table = pl.DataFrame({"Trimestre": ["2025-T1", "2025-T2"], "Département": ["02", "02"], "Code produit": ["C10A", "C10A"],
                           "Code pays": ["DE", "DE"], "Valeur (k€)": [1.0, 2.0]})
     only_2025.write_bytes(xlsx_bytes(table, "Données", "titre"))
-    line = one_error_line(run_cli("ingest", only_2025, "--profile", kiosque_like["profile"], "--out", tmp_path / "x.csv"))
+    line = one_error_line(run_in_process("ingest", only_2025, "--profile", kiosque_like["profile"], "--out", tmp_path / "x.csv"))
     assert "aucune année complète" in line and "2025T1, 2025T2" in line
     assert sorted(os.listdir(tmp_path)) == ["export_2025.xlsx"]
 
@@ -193,7 +193,7 @@ def test_legacy_xls_with_months_gives_the_sample_totals(monthly_xls, sample_2024
     source, profile = monthly_xls
     assert source.read_bytes().startswith(b"\xd0\xcf\x11\xe0")  # a real OLE2 .xls, not an .xlsx renamed
     out = tmp_path / "corse.csv"
-    result = run_cli("ingest", source, "--profile", profile, "--out", out)
+    result = run_in_process("ingest", source, "--profile", profile, "--out", out)
     assert result.returncode == 0, result.stderr
     written = pl.read_csv(out, schema_overrides={"department": pl.String})
     assert totals(written) == totals(sample_2024.filter(pl.col("department") == "2A"))
@@ -204,7 +204,7 @@ def test_missing_month_leaves_the_year_out(monthly_xls, tmp_path):
     frame = pl.read_excel(source, engine="calamine", infer_schema_length=0).filter(pl.col("Mois") != "2024-07")
     partial = tmp_path / "partiel.xlsx"
     frame.write_excel(partial)
-    line = one_error_line(run_cli("ingest", partial, "--profile", profile, "--out", tmp_path / "x.csv"))
+    line = one_error_line(run_in_process("ingest", partial, "--profile", profile, "--out", tmp_path / "x.csv"))
     assert "année 2024 écartée, incomplète" in line and "il manque 2024M7" in line
 
 
@@ -214,7 +214,7 @@ def test_inspect_names_the_closest_columns_and_writes_nothing(kiosque_like, tmp_
                           "Pays partenaire": ["DE"] * 4, "Valeur k€": [1.5, 2.0, 3.0, 4.0]})
     odd.write_bytes(xlsx_bytes(table, "Données", "titre"))
     before = sorted(os.listdir(tmp_path))
-    result = run_cli("ingest", "--inspect", odd, "--profile", kiosque_like["profile"])
+    result = run_in_process("ingest", "--inspect", odd, "--profile", kiosque_like["profile"])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"== {odd} (feuille « Données ») : 4 ligne(s) de données =="
@@ -230,7 +230,7 @@ def test_inspect_names_the_closest_columns_and_writes_nothing(kiosque_like, tmp_
 
 
 def test_inspect_shows_every_member_of_an_archive(kiosque_like):
-    result = run_cli("ingest", "--inspect", kiosque_like["archive"], "--profile", kiosque_like["profile"])
+    result = run_in_process("ingest", "--inspect", kiosque_like["archive"], "--profile", kiosque_like["profile"])
     assert result.returncode == 0, result.stderr
     heads = [line for line in result.stdout.splitlines() if line.startswith("== ")]
     assert [head.split(" › ")[1].split(" (")[0] for head in heads] == ["donnees/export_trimestres.xlsx", "donnees/import_trimestres.xlsx"]
@@ -264,7 +264,7 @@ def test_aisne_rows_appended_again_are_refused_naming_both_lines(sample_csv, tmp
     doubled.write_text("\n".join(lines + aisne) + "\n", encoding="utf-8")
     first_copy = len(lines) + 1
     original = lines.index(aisne[0]) + 1
-    result = run_cli("indicators", "--dept", "02", "--json", "--data", doubled)
+    result = run_in_process("indicators", "--dept", "02", "--json", "--data", doubled)
     problems = error_lines(result)
     assert len(problems) == 3  # the first few, the last one with the count of the others
     assert problems[0].startswith(f"factsheets : erreur : {doubled}:{first_copy} : ligne en double de {doubled}:{original} ")
@@ -278,7 +278,7 @@ def test_duplicates_across_ingested_files_name_both_files(tmp_path):
     first.write_text(HEADER + "2024,export,02,C10A,DE,5\n2024,export,02,C10A,BE,5\n", encoding="utf-8")
     second = tmp_path / "b.csv"
     second.write_text(HEADER + "2024,import,02,C10A,DE,5\n2024,export,02,C10A,BE,7\n", encoding="utf-8")
-    line = one_error_line(run_cli("ingest", first, second, "--profile", "canonical", "--out", tmp_path / "out.csv"))
+    line = one_error_line(run_in_process("ingest", first, second, "--profile", "canonical", "--out", tmp_path / "out.csv"))
     assert f"{second}:3 : ligne en double de {first}:3" in line
     assert sorted(os.listdir(tmp_path)) == ["a.csv", "b.csv"]
 
@@ -292,7 +292,7 @@ def test_list_typed_parquet_value(tmp_path):
                   "value_eur": [[1.0, 2.0]]}).write_parquet(path)
     for args in (["indicators", "--dept", "02", "--json", "--data", path],
                  ["ingest", path, "--profile", "canonical", "--out", tmp_path / "out.csv"]):
-        line = one_error_line(run_cli(*args))
+        line = one_error_line(run_in_process(*args))
         assert f"{path} (ligne 1) : colonne value_eur : une liste ou une structure (type List(Float64))" in line and "valeur simple" in line
     assert os.listdir(tmp_path) == ["listes.parquet"]
 
@@ -300,14 +300,14 @@ def test_list_typed_parquet_value(tmp_path):
 def test_latin1_byte_in_canonical_csv(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes((HEADER + "2024,export,02,C10A,DE,5\n2024,export,02,C10A,BE,5 # Société\n").encode("latin-1"))
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", path))
+    line = one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", path))
     assert line.startswith(f"factsheets : erreur : {path}:3 : texte utf-8 invalide (octet 0xe9) ; ")
 
 
 def test_row_with_an_extra_field(tmp_path):
     path = tmp_path / "champs.csv"
     path.write_text(HEADER + "2024,export,02,C10A,DE,5\n2024,export,02,C10A,BE,5,9\n", encoding="utf-8")
-    line = one_error_line(run_cli("indicators", "--dept", "02", "--json", "--data", path))
+    line = one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", path))
     assert line.startswith(f"factsheets : erreur : {path}:3 : plus de champs que l'en-tête (qui en a 6, séparés par « , »)")
 
 
@@ -347,7 +347,7 @@ def test_full_disk_is_one_line(full_disk):
                       "libérez de la place ou choisissez un autre dossier avec --out"]
     assert os.listdir(full_disk) == []
     out = full_disk / "tout.csv"
-    line = one_error_line(run_cli("ingest", SAMPLE_DATA, "--profile", "canonical", "--out", out))
+    line = one_error_line(run_in_process("ingest", SAMPLE_DATA, "--profile", "canonical", "--out", out))
     assert line.startswith(f"factsheets : erreur : {out} : écriture impossible (No space left on device")
     assert os.listdir(full_disk) == []
 
@@ -358,7 +358,7 @@ def test_zip_renamed_csv_shows_no_binary(tmp_path):
         archive.writestr("x.csv", HEADER + "2024,export,02,C10A,DE,5\n")
     for args in (["indicators", "--dept", "02", "--json", "--data", path],
                  ["ingest", path, "--profile", "dgddi", "--out", tmp_path / "out.csv"]):
-        line = one_error_line(run_cli(*args))
+        line = one_error_line(run_in_process(*args))
         assert f"{path} : ce fichier" in line and "une archive ZIP" in line
         assert line.isprintable() and "PK" not in line
     assert os.listdir(tmp_path) == ["donnees.csv"]
@@ -366,7 +366,7 @@ def test_zip_renamed_csv_shows_no_binary(tmp_path):
 
 @pytest.mark.parametrize("command", [["render", "--dept", "02"], ["ingest", str(SAMPLE_DATA), "--profile", "canonical"]])
 def test_empty_out_is_refused(command, tmp_path):
-    result = run_cli(*command, "--out", "", cwd=tmp_path)
+    result = run_in_process(*command, "--out", "", cwd=tmp_path)
     line = one_error_line(result)
     assert "valeur invalide pour l'option --out : chemin vide" in line and result.returncode == 2
     assert os.listdir(tmp_path) == []
@@ -386,7 +386,7 @@ def test_empty_out_is_refused(command, tmp_path):
 def test_implausible_values_and_years_are_refused_at_validation(row, expected, tmp_path):
     path = tmp_path / "donnees.csv"
     path.write_text(HEADER + "2024,export,02,C10A,DE,5\n" + row + "\n", encoding="utf-8")
-    result = run_cli("indicators", "--dept", "02", "--json", "--data", path)
+    result = run_in_process("indicators", "--dept", "02", "--json", "--data", path)
     assert f"{path}:3 : {expected}" in one_error_line(result) and result.returncode == 2 and result.stdout == ""
 
 
@@ -394,7 +394,7 @@ def test_ingest_errors_name_the_source_line_never_the_output(tmp_path):
     source = tmp_path / "src.csv"
     source.write_text(HEADER + "2024,export,99,C10A,DE,5\n", encoding="utf-8")
     out = tmp_path / "out.parquet"
-    line = one_error_line(run_cli("ingest", source, "--profile", "canonical", "--out", out))
+    line = one_error_line(run_in_process("ingest", source, "--profile", "canonical", "--out", out))
     assert line.startswith(f"factsheets : erreur : {source}:2 : colonne department : « 99 » n'est pas un code de département connu")
     assert "out.parquet" not in line and not out.exists()
 
@@ -405,7 +405,7 @@ def test_all_problems_of_all_files_are_listed_together(tmp_path):
     second = tmp_path / "b.csv"
     second.write_text(HEADER + "2024,export,02,C10A,DE,-1\n", encoding="utf-8")
     missing = tmp_path / "absent.csv"
-    lines = error_lines(run_cli("ingest", first, second, missing, "--profile", "canonical", "--out", tmp_path / "o.csv"))
+    lines = error_lines(run_in_process("ingest", first, second, missing, "--profile", "canonical", "--out", tmp_path / "o.csv"))
     assert len(lines) == 4, lines
     text = "\n".join(lines)
     for fragment in (f"{first}:2 : colonne value_eur : « abc » n'est pas un nombre", f"{second}:2 : colonne value_eur : « -1 » est négatif",
@@ -430,7 +430,7 @@ def test_render_all_renders_only_the_departments_in_the_data(tmp_path):
     assert len(warnings) == 1 and warnings[0].startswith("factsheets : attention : 98 département(s) sans donnée en 2024, aucune fiche : 01, 03,")
     assert "976" in warnings[0] and ", 02," not in warnings[0]
 
-    line = one_error_line(run_cli("render", "--dept", "48", "--data", data, "--out", tmp_path / "autre"))
+    line = one_error_line(run_in_process("render", "--dept", "48", "--data", data, "--out", tmp_path / "autre"))
     assert line == f"factsheets : erreur : 48 : aucune donnée pour ce département en 2024 dans {data} ; vérifiez le code, --year ou --data"
     assert not (tmp_path / "autre").exists() or not list((tmp_path / "autre").iterdir())
 
@@ -440,6 +440,6 @@ def test_ingest_refuses_implausible_thousands(value, tmp_path):
     source = tmp_path / "dgddi.csv"
     source.write_bytes(("Annee;Flux;Code département;Code A129;Code Pays;Valeur\r\n"
                         f"2024;E;02;C10A;DE;1,5\r\n2024;E;02;C10A;BE;{value}\r\n").encode("latin-1"))
-    line = one_error_line(run_cli("ingest", source, "--profile", "dgddi", "--out", tmp_path / "out.parquet"))
+    line = one_error_line(run_in_process("ingest", source, "--profile", "dgddi", "--out", tmp_path / "out.parquet"))
     assert line.startswith(f"factsheets : erreur : {source}:3 : colonne Valeur : « {value} » dépasse 10^13 € (10 000 milliards d'euros)")
     assert os.listdir(tmp_path) == ["dgddi.csv"]

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from pypdf import PdfReader
 
-from cli_helpers import PROJECT_ROOT, run_cli
+from cli_helpers import PROJECT_ROOT, run_cli, run_in_process
 from test_render import font_problems, raster_images
 from factsheets.paths import SAMPLE_DATA
 from factsheets.reference import load_reference
@@ -31,7 +31,7 @@ def page_texts(path: Path) -> list[str]:
 
 
 def indicators_json(code: str) -> dict:
-    result = run_cli("indicators", "--dept", code, "--json")
+    result = run_in_process("indicators", "--dept", code, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -136,7 +136,7 @@ def test_a_single_year_leaves_the_page_out_and_says_so_once(tmp_path):
 def test_bad_annex_format_is_one_clear_line(tmp_path):
     from cli_helpers import one_error_line
 
-    result = run_cli("render", "--dept", "60", "--annexe", "ods", "--out", tmp_path)
+    result = run_in_process("render", "--dept", "60", "--annexe", "ods", "--out", tmp_path)
     assert "--annexe" in one_error_line(result) and "xlsx ou csv" in result.stderr
     assert not list(tmp_path.iterdir())
 

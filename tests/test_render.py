@@ -17,7 +17,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from cli_helpers import one_error_line, run_cli
+from cli_helpers import one_error_line, run_cli, run_in_process
 from test_texts import extraction_units, read_extraction
 
 SHEET_PAGES = 8
@@ -246,7 +246,7 @@ def test_render_all_twice_gives_identical_bytes(all_sheets, tmp_path):
 
 
 def test_year_option_selects_the_data_year(tmp_path):
-    result = run_cli("render", "--dept", "60", "--year", "2023", "--out", tmp_path)
+    result = run_in_process("render", "--dept", "60", "--year", "2023", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip())
     assert path.name == "commerce-exterieur-2023-60-oise.pdf"
@@ -258,22 +258,22 @@ def test_year_option_selects_the_data_year(tmp_path):
 # -- bad input: one line, non-zero exit, nothing on disk ------------------------------------
 
 def test_unknown_department_is_one_line_and_writes_nothing(tmp_path):
-    line = one_error_line(run_cli("render", "--dept", "02", "--dept", "99", "--out", tmp_path / "out"))
+    line = one_error_line(run_in_process("render", "--dept", "02", "--dept", "99", "--out", tmp_path / "out"))
     assert "99" in line and "département" in line.lower()
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
 def test_dept_and_all_are_exclusive(tmp_path):
-    line = one_error_line(run_cli("render", "--all", "--dept", "02", "--out", tmp_path))
+    line = one_error_line(run_in_process("render", "--all", "--dept", "02", "--out", tmp_path))
     assert "--dept" in line and "--all" in line
-    line = one_error_line(run_cli("render", "--out", tmp_path))
+    line = one_error_line(run_in_process("render", "--out", tmp_path))
     assert "--dept" in line
 
 
 def test_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    line = one_error_line(run_cli("render", "--dept", "02", "--out", blocker / "sheets"))
+    line = one_error_line(run_in_process("render", "--dept", "02", "--out", blocker / "sheets"))
     assert str(blocker / "sheets") in line and "--out" in line
 
 
@@ -281,13 +281,13 @@ def test_broken_data_file_leaves_no_partial_pdf(tmp_path):
     data = tmp_path / "broken.csv"
     data.write_text("year,flow,department,product,country,value_eur\n2024,export,02,C10A,DE,abc\n", encoding="utf-8")
     out = tmp_path / "out"
-    line = one_error_line(run_cli("render", "--dept", "02", "--data", data, "--out", out))
+    line = one_error_line(run_in_process("render", "--dept", "02", "--data", data, "--out", out))
     assert "broken.csv" in line and "abc" in line
     assert not out.exists() or not list(out.iterdir())
 
 
 def test_missing_year_is_named(tmp_path):
-    line = one_error_line(run_cli("render", "--dept", "02", "--year", "1999", "--out", tmp_path))
+    line = one_error_line(run_in_process("render", "--dept", "02", "--year", "1999", "--out", tmp_path))
     assert "1999" in line
     assert not list(tmp_path.iterdir())
 

@@ -220,6 +220,10 @@ def render(
         Optional[str], typer.Option("--annexe", metavar="xlsx|csv",
                                     help="Écrire à côté de chaque PDF l'annexe chiffrée de ses graphiques (xlsx ou csv).")
     ] = None,
+    html: Annotated[
+        bool, typer.Option("--html", help="Écrire aussi la fiche en page web accessible (même nom, .html) et, "
+                                          "pour plusieurs départements, index.html.")
+    ] = False,
 ) -> None:
     """Produit la fiche PDF de chaque département demandé et écrit son chemin sur la sortie standard dès qu'elle est écrite.
 
@@ -244,7 +248,7 @@ def render(
     report = render_departments(
         None if all_departments else dept, year=year, data=data, out_dir=out,
         workers=workers or default_workers(), show_progress=verbosity() >= 0, on_written=announce,
-        options=SheetOptions(evolution=evolution, annex=annex.lower() if annex else None),
+        options=SheetOptions(evolution=evolution, annex=annex.lower() if annex else None, html=html),
     )
     from .check import edition_warning
 

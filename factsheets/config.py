@@ -273,6 +273,11 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "evolution.*": frozenset({"first_year", "previous_year", "exports", "imports", "exports_change",
                               "imports_change", "balance", "balance_previous"}),
     "summary.failed": frozenset({"message"}),
+    "html.index.*": frozenset({"count"}),
+    # The charts' alternative texts and data tables (content.py).
+    "figures.*": frozenset({"area", "total", "products", "countries", "flow", "count", "extremes", "imports", "exports",
+                            "top_imports", "top_exports", "first_year", "last_year", "exports_first", "exports_last",
+                            "imports_first", "imports_last"}),
 }
 
 

@@ -58,6 +58,7 @@ class SheetOptions(NamedTuple):
 
     evolution: bool = False  # the evolution page, when the data has more than one year
     annex: str | None = None  # "xlsx" or "csv": the figures next to each PDF
+    html: bool = False  # the sheet as a web page next to each PDF, and index.html for several
 
 
 @dataclass
@@ -156,6 +157,10 @@ class SheetDrawer:
 
     def draw(self, ind, synthetic: bool) -> bytes:
         """The PDF bytes of one sheet."""
+        return self._draw(ind, synthetic)[0]
+
+    def _draw(self, ind, synthetic: bool):
+        """The PDF bytes of one sheet and the charts drawn for it."""
         from .charts import balance_chart, sankey_marks, treemap_chart
         from .layout import SheetCharts, build_sheet
 
@@ -177,7 +182,19 @@ class SheetDrawer:
             evolution=self._evolution_chart(ind),
         )
         year_texts, created = self.edition(ind.year)
-        return build_sheet(ind, charts, year_texts, self.fonts, self.settings, self.logos, synthetic, created)
+        return build_sheet(ind, charts, year_texts, self.fonts, self.settings, self.logos, synthetic, created), charts
+
+    def web_page(self, ind, synthetic: bool, charts, pdf_path: Path) -> str:
+        """The sheet's web page (render --html), from the same content and charts as its PDF."""
+        from .content import build_content
+        from .html import font_css, sheet_html
+        from .fonts import font_files
+
+        year_texts, _ = self.edition(ind.year)
+        content = build_content(ind, charts, year_texts, synthetic)
+        annex_name = pdf_path.with_suffix("." + self.options.annex).name if self.options.annex else None
+        css = font_css(font_files(self.settings), self.fonts.family)
+        return sheet_html(content, year_texts, css, pdf_path.name, annex_name)
 
     def _evolution_chart(self, ind):
         """The evolution page's chart, or None when the page is not asked for or has one year."""
@@ -190,13 +207,18 @@ class SheetDrawer:
     def write(self, ind, synthetic: bool, out_dir: Path) -> Path:
         """Write the sheet (and its annex when asked); the PDF's path."""
         path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
-        sheet = self.draw(ind, synthetic)  # first: a sheet that cannot be drawn leaves no annex behind
+        sheet, charts = self._draw(ind, synthetic)  # first: a sheet that cannot be drawn leaves no annex behind
+        page = self.web_page(ind, synthetic, charts, path) if self.options.html else None
         if self.options.annex:
             if self._annexes is None:
                 from .annex import Annexes
 
                 self._annexes = Annexes(self.texts, self.options.annex)
             self._annexes.write(ind, path)
+        if page is not None:
+            from .html import sheet_html_name
+
+            write_atomically(path.with_name(sheet_html_name(path.name)), page.encode("utf-8"))
         write_atomically(path, sheet)
         return path
 
@@ -520,6 +542,11 @@ def render_departments(
         codes = reference.department_codes(codes)
         # Loading here validates the data and the year before any sheet is drawn.
         renderer = SheetRenderer(data, year, [], options)
+        if options.html:  # the pages' fonts, next to them, before any page
+            from .fonts import font_files
+            from .html import write_fonts
+
+            write_fonts(font_files(renderer.settings), out_dir)
         codes, absent, failures = _with_data(codes, every_department, renderer, data)
         # By region, so that each process meets a region's charts in a row.
         ordered = sorted(codes, key=lambda code: (reference.department(code)[2], code))
@@ -549,7 +576,38 @@ def render_departments(
         except OSError as error:
             report.notes.append(f"{out_dir} : synthèse non écrite ({error.strerror or type(error).__name__}) ; "
                                 "les fiches écrites sont complètes")
+        if options.html:
+            try:
+                report.summaries.append(write_index(report, renderer, out_dir))
+            except OSError as error:
+                report.notes.append(f"{out_dir} : index.html non écrit ({error.strerror or type(error).__name__}) ; "
+                                    "les fiches écrites sont complètes")
     return report
+
+
+def write_index(report: RenderReport, renderer: "SheetRenderer", out_dir: Path) -> Path:
+    """index.html of a campaign: every department written, in code order, with its figures and links."""
+    from .fonts import font_files
+    from .html import font_css, index_html, sheet_html_name
+    from .numbers import format_millions
+
+    rows = []
+    for code in sorted(report.written):
+        ind, path = renderer.indicators[code], report.written[code]
+        exports, imports = ind.export_shares.total_eur, ind.import_shares.total_eur
+        rows.append({
+            "code": code, "name": ind.department.name, "region": ind.region.name,
+            "exports": format_millions(exports), "imports": format_millions(imports),
+            "balance": format_millions(exports - imports),
+            "pdf": path.name, "html": sheet_html_name(path.name),
+            "annex": path.with_suffix("." + renderer.options.annex).name if renderer.options.annex else None,
+        })
+    texts, _ = renderer.edition(report.year)
+    page = index_html(rows, texts, font_css(font_files(renderer.settings), renderer.fonts.family), report.year,
+                      renderer.synthetic)
+    target = Path(out_dir) / "index.html"
+    write_atomically(target, page.encode("utf-8"))
+    return target
 
 
 def _announcing(report: RenderReport, on_done, on_written):

@@ -1,0 +1,428 @@
+"""What one sheet says, as one frozen description: the model every writer maps.
+
+`build_content` turns one department's indicators, its charts (already drawn as marks or
+drawings) and the edition's texts into pages of headings, paragraphs, lists, figures (a
+chart with its title, alternative text and the table of figures behind it), totals and
+tables, every text filled and every number formatted. Writers (factsheets.html, and the
+PDF layout as it moves onto this model) only map these blocks to their own format: what the
+sheet says, and which content rules apply, is decided here once.
+
+Content rules that live here:
+- a single-department region (971-976) has no share of the region and no region chart;
+- no Territoires d'industrie block without a configured list;
+- a link without a configured address is left out with the paragraph introducing it, and
+  no address is linked twice;
+- the evolution page only when its chart was drawn.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .model import DepartmentIndicators, FlowSummary, Sankey
+from .numbers import format_millions, format_rounded_millions, format_share_of_nation, format_share_of_region
+
+TextRole = Literal["body", "total", "share", "reading_key", "subtitle", "intro"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text: plain, bold, or a link (`url`)."""
+
+    text: str
+    bold: bool = False
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int  # 1: the sheet's title; 2: a page's heading; 3: a heading within a page
+    spans: tuple[Span, ...]
+
+    @property
+    def text(self) -> str:
+        return plain(self.spans)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    spans: tuple[Span, ...]
+    role: TextRole = "body"
+
+    @property
+    def text(self) -> str:
+        return plain(self.spans)
+
+
+@dataclass(frozen=True)
+class BulletList:
+    items: tuple[tuple[Span, ...], ...]
+
+
+@dataclass(frozen=True)
+class DataTable:
+    """A table of figures: a caption, one header row, body rows of formatted text.
+
+    `numeric[i]` says column i holds numbers (aligned on the decimal mark by writers); the
+    first column of each row names it (a row header)."""
+
+    caption: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart: `key` names it in the chart registry (CHART_KEYS), `chart` is what the
+    charts stage drew (marks or a drawing), `alt` says in words what it shows with its main
+    figures, `table` holds the figures behind it."""
+
+    key: str
+    title: tuple[Span, ...] | None
+    chart: Any = field(compare=False)
+    alt: str
+    table: DataTable
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str  # cover, context, balance, exports, exports_comparison, imports, ...
+    bookmark: str  # the outline entry of the page's section
+    blocks: tuple[Heading | Paragraph | BulletList | Figure | DataTable, ...]
+
+
+@dataclass(frozen=True)
+class SheetContent:
+    title: str  # the document's title (PDF metadata, HTML <title>)
+    subject: str
+    department_code: str
+    department_name: str
+    year: int
+    pages: tuple[Page, ...]
+    footer_source: str
+    synthetic_notice: str | None  # printed on every page when the bundled sample was used
+
+    def figures(self) -> list[Figure]:
+        return [block for page in self.pages for block in page.blocks if isinstance(block, Figure)]
+
+
+# The charts of a sheet, in reading order: the registry the writers and the annex follow.
+CHART_KEYS = (
+    "balance",
+    "treemap",
+    "export_sankey",
+    "region_export_sankey",
+    "nation_export_sankey",
+    "import_sankey",
+    "region_import_sankey",
+    "nation_import_sankey",
+    "evolution",
+)
+
+
+def plain(spans: Sequence[Span]) -> str:
+    return "".join(span.text for span in spans)
+
+
+_TAG = re.compile(r"(</?b>)")
+
+
+def parse_markup(markup: str) -> tuple[Span, ...]:
+    """The texts' markup (`<b>…</b>`, entities such as `&amp;`) as spans of plain text."""
+    spans: list[Span] = []
+    bold = False
+    for part in _TAG.split(markup):
+        if part == "<b>":
+            bold = True
+        elif part == "</b>":
+            bold = False
+        elif part:
+            text = html.unescape(part)
+            if spans and spans[-1].bold == bold and spans[-1].url is None:
+                spans[-1] = Span(spans[-1].text + text, bold)
+            else:
+                spans.append(Span(text, bold))
+    return tuple(spans)
+
+
+class _Filler:
+    """Fills the texts' templates with the sheet's values (escaped, since templates are markup)."""
+
+    def __init__(self, ind: DepartmentIndicators):
+        self.values = {
+            "department": ind.department.name,
+            "code": ind.department.code,
+            "region": ind.region.name,
+            "year": ind.year,
+            "next_year": ind.year + 1,
+        }
+
+    def markup(self, template: str, **extra: Any) -> str:
+        values = {key: html.escape(str(value), quote=False) for key, value in {**self.values, **extra}.items()}
+        return template.format(**values)
+
+    def spans(self, template: str, **extra: Any) -> tuple[Span, ...]:
+        return parse_markup(self.markup(template, **extra))
+
+    def text(self, template: str, **extra: Any) -> str:
+        return plain(self.spans(template, **extra))
+
+
+def _millions_column(values: Sequence[float]) -> list[str]:
+    return [format_millions(value) for value in values]
+
+
+def _sankey_table(caption: str, sankey: Sankey, left_header: str, right_header: str, value_header: str) -> DataTable:
+    names = {item.code: item.short_label or item.label for item in (*sankey.left, *sankey.right)}
+    rows = tuple((names[link.source], names[link.target], format_millions(link.value_eur)) for link in sankey.links)
+    return DataTable(caption, (left_header, right_header, value_header), rows, (False, False, True))
+
+
+def _top_names(items, count: int = 3) -> str:
+    return ", ".join(f"{item.short_label or item.label} ({format_millions(item.value_eur)} M€)" for item in items[:count])
+
+
+class _Builder:
+    def __init__(self, ind: DepartmentIndicators, charts, texts: dict[str, Any], synthetic: bool):
+        self.ind = ind
+        self.charts = charts
+        self.texts = texts
+        self.synthetic = synthetic
+        self.fill = _Filler(ind)
+        self.figure_texts = texts["figures"]
+
+    # -- blocks ---------------------------------------------------------------------------
+    def heading(self, level: int, template: str, **extra) -> Heading:
+        return Heading(level, self.fill.spans(template, **extra))
+
+    def para(self, template: str, role: TextRole = "body", **extra) -> Paragraph:
+        return Paragraph(self.fill.spans(template, **extra), role)
+
+    def bullets(self, templates: Sequence[str]) -> BulletList:
+        return BulletList(tuple(self.fill.spans(template) for template in templates))
+
+    def sankey_figure(self, key: str, summary: FlowSummary, title: tuple[Span, ...] | None, area: str) -> Figure:
+        t = self.figure_texts
+        exports = summary.flow == "export"
+        left, right = (t["product"], t["country"]) if exports else (t["country"], t["product"])
+        alt = self.fill.text(
+            t["export_sankey"] if exports else t["import_sankey"],
+            area=area, total=format_millions(summary.total_eur),
+            products=_top_names(summary.top_products), countries=_top_names(summary.top_countries),
+        )
+        caption = self.fill.text(t["sankey_table"], area=area, flow=t["exports" if exports else "imports"])
+        table = _sankey_table(caption, summary.sankey, left, right, t["value"])
+        return Figure(key, title, getattr(self.charts, key), alt, table)
+
+    def totals(self, section: dict[str, Any], total_eur: float, shares=None) -> list[Paragraph]:
+        blocks = [self.para(section["total"], "total", total=format_millions(total_eur))]
+        if shares is not None:
+            if not self.ind.single_department_region:  # a single department is 100% of its region
+                blocks.append(self.para(section["share_region"], "share", share_region=format_share_of_region(shares.share_of_region)))
+            blocks.append(self.para(section["share_nation"], "share", share_nation=format_share_of_nation(shares.share_of_nation)))
+        return blocks
+
+    # -- pages ----------------------------------------------------------------------------
+    def cover(self) -> Page:
+        t = self.texts["cover"]
+        blocks: list = [
+            self.heading(1, t["title"]),
+            self.para(t["subtitle"], "subtitle"),
+            self.heading(2, t["introduction_heading"]),
+            *[self.para(p) for p in t["introduction"]],
+        ]
+        territoires = list(self.ind.territoires_industrie)
+        if territoires:  # no list configured: no block at all (never a placeholder)
+            blocks += [self.heading(2, t["territoires_heading"]),
+                       BulletList(tuple((Span(name),) for name in territoires))]
+        return Page("cover", self.fill.text(t["introduction_heading"]), tuple(blocks))
+
+    def context(self) -> Page:
+        t = self.texts["context"]
+        return Page("context", self.fill.text(t["heading"]), (
+            self.heading(2, t["heading"]),
+            self.heading(3, t["context_heading"]),
+            *[self.para(p) for p in t["context"]],
+            self.heading(3, t["method_heading"]),
+            self.para(t["method_intro"]),
+            self.bullets(t["method_bullets"]),
+            self.para(t["method_source"]),
+        ))
+
+    def balance(self) -> Page:
+        t, f = self.texts["balance"], self.figure_texts
+        ind = self.ind
+        countries = ind.balance_countries
+        rows = tuple(
+            (c.name, format_millions(c.import_eur), format_millions(c.export_eur), format_rounded_millions(c.printed_balance_millions))
+            for c in countries
+        )
+        by_balance = sorted(countries, key=lambda c: (c.printed_balance_millions, c.code))
+        extremes = ", ".join(
+            f"{c.name} ({format_rounded_millions(c.printed_balance_millions)} M€)" for c in (*by_balance[-2:][::-1], *by_balance[:1])
+        ) if countries else ""
+        balance_figure = Figure(
+            "balance", self.fill.spans(t["chart_title"]), self.charts.balance,
+            self.fill.text(f["balance"], count=len(countries), extremes=extremes),
+            DataTable(self.fill.text(f["balance_table"]), (f["country"], f["imports_m"], f["exports_m"], f["balance_m"]),
+                      rows, (False, True, True, True)),
+        )
+        local = ind.local
+        treemap_rows = []
+        for summary, flow_word in ((local.imports, f["imports"]), (local.exports, f["exports"])):
+            for item in summary.products_with_other:
+                share = item.value_eur / summary.total_eur if summary.total_eur else 0.0
+                treemap_rows.append((item.short_label or item.label, flow_word, format_millions(item.value_eur),
+                                     format_share_of_region(share)))
+        treemap_figure = Figure(
+            "treemap", self.fill.spans(t["treemap_title"]), self.charts.treemap,
+            self.fill.text(f["treemap"], imports=format_millions(local.imports.total_eur), exports=format_millions(local.exports.total_eur),
+                           top_imports=_top_names(local.imports.top_products, 2), top_exports=_top_names(local.exports.top_products, 2)),
+            DataTable(self.fill.text(f["treemap_table"]), (f["product"], f["flow"], f["value"], f["share"]),
+                      tuple(treemap_rows), (False, False, True, True)),
+        )
+        return Page("balance", self.fill.text(t["heading"]), (
+            self.heading(2, t["heading"]),
+            self.para(t["intro"]),
+            balance_figure,
+            self.para(t["reading_key"], "reading_key"),
+            self.para(t["treemap_intro"]),
+            treemap_figure,
+        ))
+
+    def flow_pages(self, key: str) -> list[Page]:
+        t = self.texts[key]
+        ind = self.ind
+        exports = key == "exports"
+        shares = ind.export_shares if exports else ind.import_shares
+        local = ind.local.exports if exports else ind.local.imports
+        region = ind.region_flows.exports if exports else ind.region_flows.imports
+        nation = ind.nation_flows.exports if exports else ind.nation_flows.imports
+        chart_key = "export_sankey" if exports else "import_sankey"
+        department_page = Page(key, self.fill.text(t["heading"]), (
+            self.heading(2, t["heading"]),
+            self.para(t["intro"]),
+            self.sankey_figure(chart_key, local, self.fill.spans(t["chart_title"]), ind.department.name),
+            *self.totals(t, shares.total_eur, shares),
+            self.para(t["reading"]),
+        ))
+        single = ind.single_department_region
+        comparison = self.texts["single_department_region"][f"{key}_comparison"] if single else t["comparison"]
+        blocks: list = [self.para(comparison)]
+        if not single:  # a region of one department would show this department's chart again
+            blocks += [self.heading(3, t["region_title"]),
+                       self.sankey_figure(f"region_{chart_key}", region, None, ind.region.name),
+                       *self.totals({"total": t["total"]}, region.total_eur)]
+        blocks += [self.heading(3, t["nation_title"]),
+                   self.sankey_figure(f"nation_{chart_key}", nation, None, self.figure_texts["nation"]),
+                   *self.totals({"total": t["total"]}, nation.total_eur)]
+        return [department_page, Page(f"{key}_comparison", self.fill.text(t["heading"]), tuple(blocks))]
+
+    def evolution(self) -> list[Page]:
+        evolution = self.ind.evolution
+        if getattr(self.charts, "evolution", None) is None or evolution is None:
+            return []
+        t, f = self.texts["evolution"], self.figure_texts
+        from .evolution_page import change_text, evolution_values
+
+        values = evolution_values(evolution, t)
+        years_table = DataTable(
+            self.fill.text(t["chart_title"], **values),
+            (t["years_header"], *(str(year) for year in evolution.years)),
+            tuple((label, *_millions_column([pick(row) for row in evolution.department]))
+                  for label, pick in zip(t["years_rows"], (lambda r: r.exports_eur, lambda r: r.imports_eur, lambda r: r.balance_eur))),
+            (False, *([True] * len(evolution.years))),
+        )
+        first, last = evolution.department[0], evolution.department[-1]
+        figure = Figure(
+            "evolution", self.fill.spans(t["chart_title"], **values), self.charts.evolution,
+            self.fill.text(f["evolution"], first_year=first.year, last_year=last.year,
+                           exports_first=format_millions(first.exports_eur), exports_last=format_millions(last.exports_eur),
+                           imports_first=format_millions(first.imports_eur), imports_last=format_millions(last.imports_eur)),
+            years_table,
+        )
+        blocks: list = [
+            self.heading(2, t["heading"]),
+            self.para(t["intro"] if evolution.previous_year is not None else t["intro_without_previous"], **values),
+            figure,
+        ]
+        if evolution.previous_year is not None:
+            blocks.append(self.para(t["summary"], **values))
+            value_header = [self.fill.text(t["value_header"], year=y) for y in (self.ind.year, evolution.previous_year)]
+            for title_key, label_key, items in (
+                ("products_title", "product_header", evolution.exports.top_products),
+                ("countries_title", "country_header", evolution.imports.top_countries),
+            ):
+                title = self.fill.text(t[title_key], **values)
+                rows = tuple((item.short_label or item.label, format_millions(item.value_eur), format_millions(item.previous_eur),
+                              change_text(item, t["new"])) for item in items[:5])
+                blocks += [Heading(3, (Span(title),)),
+                           DataTable(title, (t[label_key], *value_header, t["change_header"]), rows, (False, True, True, True))]
+        return [Page("evolution", self.fill.text(t["heading"]), tuple(blocks))]
+
+    def practical(self) -> Page:
+        t = self.texts["practical"]
+        blocks: list = [self.heading(2, t["heading"])]
+        shown: set[str] = set()
+        for block in t["blocks"]:
+            if "paragraph" in block:
+                email = block.get("email")
+                markup = self.fill.markup(block["paragraph"], email="\x00")
+                before, _, after = markup.partition("\x00")
+                spans = list(parse_markup(before))
+                if email and "\x00" in markup:
+                    spans.append(Span(email, url=f"mailto:{email}"))
+                spans += parse_markup(after)
+                blocks.append(Paragraph(tuple(spans)))
+            elif "link" in block:
+                link = block["link"]
+                if _new_address(link.get("url"), shown):  # printed with its address or not at all
+                    if link.get("paragraph"):
+                        blocks.append(self.para(link["paragraph"]))
+                    blocks.append(BulletList(((Span(link["text"], url=link["url"]),),)))
+        further = self.texts["further"]
+        items = tuple((Span(item["prefix"]), Span(item["url"], url=item["url"]))
+                      for item in further["links"] if _new_address(item.get("url"), shown))
+        if items:
+            blocks += [self.heading(3, further["heading"]), BulletList(items)]
+        return Page("practical", self.fill.text(t["heading"]), tuple(blocks))
+
+    def build(self) -> SheetContent:
+        metadata, footer = self.texts["metadata"], self.texts["footer"]
+        pages = [self.cover(), self.context(), self.balance(), *self.flow_pages("exports"),
+                 *self.flow_pages("imports"), *self.evolution(), self.practical()]
+        return SheetContent(
+            title=self.fill.text(metadata["title"]),
+            subject=self.fill.text(metadata["subject"]),
+            department_code=self.ind.department.code,
+            department_name=self.ind.department.name,
+            year=self.ind.year,
+            pages=tuple(pages),
+            footer_source=footer["source"].format(**self.fill.values),
+            synthetic_notice=footer["synthetic"].format(**self.fill.values) if self.synthetic else None,
+        )
+
+
+def _new_address(url: str | None, shown: set[str]) -> bool:
+    """A link is printed only with a configured address, and never twice to the same one."""
+    if not url or url in shown:
+        return False
+    shown.add(url)
+    return True
+
+
+def build_content(ind: DepartmentIndicators, charts, texts: dict[str, Any], synthetic: bool = False) -> SheetContent:
+    """The whole sheet as content: pages of blocks, every text filled, every number formatted.
+    `charts` carries the drawn charts by name (layout.SheetCharts)."""
+    return _Builder(ind, charts, texts, synthetic).build()
+
+
+__all__ = [
+    "CHART_KEYS", "BulletList", "DataTable", "Figure", "Heading", "Page", "Paragraph", "SheetContent", "Span",
+    "build_content", "parse_markup", "plain",
+]

@@ -1,0 +1,190 @@
+"""render --html: the sheet as an accessible web page, and the campaign's index.html.
+
+Read as readers do: every page of a `render --all --html` is loaded in Debian's Chromium
+(headless, through playwright-core, no browser download) and audited by axe-core at WCAG 2.1
+A/AA (tests/browser/audit.mjs, versions pinned in tests/browser/package-lock.json). The
+figures of each page are compared with the text layer of its PDF, read back by pdftotext.
+The project installs what this needs: Chromium from Debian's packages (as root, when it is
+missing) and the node packages with `npm ci`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import PROJECT_ROOT, run_cli
+from conftest import run_once_per_test_run
+
+BROWSER_DIR = PROJECT_ROOT / "tests" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> Path:
+    if not CHROMIUM.is_file() and shutil.which("apt-get") and os.geteuid() == 0:
+        environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=environment, capture_output=True)
+    assert CHROMIUM.is_file(), "Chromium manque : apt-get install chromium (paquet Debian)"
+    return CHROMIUM
+
+
+def ensure_node_packages() -> None:
+    if not (BROWSER_DIR / "node_modules" / "axe-core").is_dir() or not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
+        subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=BROWSER_DIR, check=True, capture_output=True)
+
+
+def audit(pages: list[Path], width: int = 1280) -> list[dict]:
+    ensure_chromium()
+    ensure_node_packages()
+    result = subprocess.run(["node", str(BROWSER_DIR / "audit.mjs"), *map(str, pages)], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "CHROMIUM": str(CHROMIUM), "VIEWPORT_WIDTH": str(width)})
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.fixture(scope="session")
+def html_all(tmp_path_factory):
+    result, out = run_once_per_test_run(tmp_path_factory, "render-all-html", "render", "--all", "--html", "--annexe", "xlsx",
+                                        "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    return result, out
+
+
+class _Text(HTMLParser):
+    """The visible text of a page (SVG labels and tables included), the <style> left out."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "title", "desc"):
+            self.skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "title", "desc"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def page_text(path: Path) -> str:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return " ".join(parser.parts)
+
+
+NUMBER = re.compile(r"(?<![\w.])[−-]?\d{1,3}(?:[\u00a0\u202f ]\d{3})*(?:\.\d+)?%?")
+
+
+def numbers(text: str) -> set[str]:
+    return {re.sub(r"[\u00a0\u202f ]", " ", match).replace("−", "-") for match in NUMBER.findall(text)}
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_every_page_and_the_index_pass_axe_with_no_external_request(html_all):
+    _, out = html_all
+    pages = sorted(out.glob("*.html"))
+    assert len(pages) == 102 and (out / "index.html") in pages
+    reports = audit(pages)
+    assert len(reports) == len(pages)
+    for report in reports:
+        assert report["violations"] == [], (report["page"], report["violations"])
+        assert report["lang"] == "fr" and report["title"]
+        assert not report["overflow"], report["page"]
+        for url in report["requests"]:  # the page and its fonts, nothing else
+            assert url.startswith(f"file://{out}/"), (report["page"], url)
+    assert sum(report["passes"] for report in reports) > 0
+
+
+def test_narrow_screens_read_without_horizontal_scrolling(html_all):
+    _, out = html_all
+    pages = [out / "index.html", *sorted(out.glob("commerce-exterieur-2024-02-*.html")),
+             *sorted(out.glob("commerce-exterieur-2024-976-*.html")), *sorted(out.glob("commerce-exterieur-2024-2a-*.html"))]
+    for report in audit(pages, width=375):
+        assert report["violations"] == [], (report["page"], report["violations"])
+        assert not report["overflow"], report["page"]
+
+
+def test_every_figure_of_the_pdf_is_on_its_page(html_all):
+    """The numbers of each PDF's text layer (totals, shares, chart labels, balances) all appear
+    on the web page of the same sheet: both writers map one content model."""
+    _, out = html_all
+    pdfs = sorted(out.glob("commerce-exterieur-*.pdf"))
+    assert len(pdfs) == 101
+    for pdf in pdfs:
+        page = pdf.with_suffix(".html")
+        in_pdf = numbers(pdf_text(pdf))
+        on_page = numbers(page_text(page))
+        # Page numbers are the PDF's own (the page has none); everything else must be there.
+        missing = {number for number in in_pdf - on_page if not re.fullmatch(r"[1-9]", number)}
+        assert not missing, (pdf.name, sorted(missing)[:20])
+
+
+def test_each_chart_is_svg_with_title_desc_and_its_data_table(html_all):
+    _, out = html_all
+    page = (out / "commerce-exterieur-2024-02-aisne.html").read_text(encoding="utf-8")
+    charts = re.findall(r'<svg [^>]*role="img" aria-labelledby="([^"]+)"[^>]*><title id="[^"]+">([^<]+)</title><desc id="[^"]+">([^<]+)</desc>',
+                        page)
+    assert len(charts) == 8  # balance, treemap, three Sankeys for exports, three for imports
+    assert all(title.strip() and len(desc) > 60 for _, title, desc in charts)
+    assert page.count("<details>") == 8 and page.count('<table>') == 8
+    assert 'lang="fr"' in page and 'href="#contenu"' in page and '<main id="contenu"' in page
+    headings = [int(level) for level in re.findall(r"<h([1-6])", page)]
+    assert headings[0] == 1 and headings.count(1) == 1
+    assert all(later - earlier <= 1 for earlier, later in zip(headings, headings[1:]))  # levels never skip
+    assert 'href="commerce-exterieur-2024-02-aisne.pdf"' in page and 'href="commerce-exterieur-2024-02-aisne.xlsx"' in page
+    # The Aisne's published export total and shares (spec section 2).
+    text = page_text(out / "commerce-exterieur-2024-02-aisne.html")
+    assert "Total des exportations : 3\u00a0517.5 millions d'euros" in text
+    assert "5.2%" in text and "0.61%" in text
+
+
+def test_single_department_region_page_compares_with_france_only(html_all):
+    _, out = html_all
+    page = (out / "commerce-exterieur-2024-976-mayotte.html").read_text(encoding="utf-8")
+    assert page.count('role="img"') == 6  # no region Sankeys
+    assert "de la valeur exportée par la région" not in page
+
+
+def test_index_lists_every_sheet_with_the_summary_figures(html_all):
+    _, out = html_all
+    index = (out / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr><td>([^<]+)</td><th scope=\"row\">([^<]+)</th><td>([^<]+)</td>"
+                      r'<td class="number">([^<]+)</td><td class="number">([^<]+)</td><td class="number">([^<]+)</td>', index)
+    assert len(rows) == 101
+    import polars as pl
+
+    summary = pl.read_csv(out / "synthese-2024.csv", separator=";", decimal_comma=True, infer_schema_length=0)
+    exports = dict(zip(summary["Code"], summary["Exportations (€)"]))
+    for code, _, _, printed_exports, _, _ in rows:
+        euros = float(exports[code].replace(",", "."))
+        from factsheets.numbers import format_millions
+
+        assert printed_exports == format_millions(euros), code
+    for code, *_ in rows:
+        assert f'href="commerce-exterieur-2024-{code.lower()}-' in index
+
+
+def test_html_is_byte_identical_across_runs(tmp_path, html_all):
+    _, out = html_all
+    again = run_cli("render", "--dept", "02", "--dept", "976", "--html", "--annexe", "xlsx", "--workers", "1", "--out", tmp_path)
+    assert again.returncode == 0, again.stderr
+    for name in ("commerce-exterieur-2024-02-aisne.html", "commerce-exterieur-2024-976-mayotte.html"):
+        assert hashlib.sha256((tmp_path / name).read_bytes()).digest() == hashlib.sha256((out / name).read_bytes()).digest()
+    assert sorted(path.name for path in (tmp_path / "polices").iterdir()) == sorted(path.name for path in (out / "polices").iterdir())

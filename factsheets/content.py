@@ -17,6 +17,7 @@ Content rules that live here:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Sequence
@@ -177,6 +178,7 @@ def _millions_column(values: Sequence[float]) -> list[str]:
     return [format_millions(value) for value in values]
 
 
+@functools.lru_cache(maxsize=64)  # a region's and France's tables serve every sheet of the run
 def _sankey_table(caption: str, sankey: Sankey, left_header: str, right_header: str, value_header: str) -> DataTable:
     names = {item.code: item.short_label or item.label for item in (*sankey.left, *sankey.right)}
     rows = tuple((names[link.source], names[link.target], format_millions(link.value_eur)) for link in sankey.links)

@@ -12,17 +12,18 @@ Same content, same bytes: nothing here depends on the time, the machine or a ran
 
 from __future__ import annotations
 
+import functools
 import math
+import weakref
 from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Path as ShapePath, Polygon, PolyLine, Rect, String
 from reportlab.lib.colors import Color
+from reportlab.lib.rl_accel import fp_str
 
 from .charts import vector
-from .charts.matplotlib_drawing import FigureChart, PathMark
-from .charts.matplotlib_drawing import TextMark as FigureText
 from .content import BulletList, DataTable, Figure, Heading, Paragraph, SheetContent, Span
 from .files import write_atomically
 
@@ -96,10 +97,11 @@ def write_fonts(files: dict[str, Path], out_dir: Path) -> None:
 
 # -- SVG from marks ----------------------------------------------------------------------------
 def _num(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """A coordinate as ReportLab writes it in the PDF (its C formatter, at most 2 decimals)."""
+    return fp_str(value)
 
 
+@functools.lru_cache(maxsize=256)
 def _colour(value: Color | None) -> str:
     if value is None:
         return "none"
@@ -113,6 +115,9 @@ def _font_attributes(font_name: str) -> str:
     weight = "700" if "bold" in lowered else "600" if "semibold" in lowered else "400"
     style = ' font-style="italic"' if "italic" in lowered else ""
     return f'font-weight="{weight}"{style}'
+
+
+_SVG_COMMANDS = {"m": "M", "l": "L", "c": "C"}
 
 
 class _Svg:
@@ -156,8 +161,9 @@ class _Svg:
             if op == "h":
                 commands.append("Z")
                 continue
-            points = " ".join(f"{_num(coordinates[i])} {_num(self.y(coordinates[i + 1]))}" for i in range(0, len(coordinates), 2))
-            commands.append({"m": "M", "l": "L", "c": "C"}[op] + points)
+            height = self.height
+            flipped = [value if i % 2 == 0 else height - value for i, value in enumerate(coordinates)]
+            commands.append(_SVG_COMMANDS[op] + fp_str(*flipped))
         extra = ""
         if stroke is not None:
             extra += f' stroke="{_colour(stroke)}" stroke-width="{_num(width)}"'
@@ -187,6 +193,9 @@ def _vector_marks(svg: _Svg, marks: Sequence) -> None:
 
 def _figure_marks(svg: _Svg, marks: Sequence) -> None:
     """The matplotlib figure's marks (charts.matplotlib_drawing), in matplotlib's order."""
+    from .charts.matplotlib_drawing import PathMark
+    from .charts.matplotlib_drawing import TextMark as FigureText
+
     for mark in marks:
         if isinstance(mark, FigureText):
             svg.text(mark.x, mark.y, mark.text, mark.font, mark.size, mark.fill, mark.angle)
@@ -256,22 +265,38 @@ def _drawing_shapes(svg: _Svg, shapes: Iterable, matrix: tuple = (1, 0, 0, 1, 0,
             raise TypeError(f"no SVG for the ReportLab shape {type(shape).__name__}")
 
 
-def chart_svg(chart, title: str, description: str, ident: str) -> str:
-    """One chart as an inline SVG image with its title and description."""
+# A region's and France's charts are the same objects on every sheet of a run: their SVG
+# elements are written once (keyed by the chart object, dropped with it).
+_svg_bodies: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def chart_elements(chart) -> str:
+    """The SVG elements of a chart's marks (or of a drawing's shapes), in drawing order."""
+    cached = _svg_bodies.get(chart) if isinstance(chart, vector.CanvasChart) else None
+    if cached is not None:
+        return cached
     svg = _Svg(chart.height)
     if isinstance(chart, vector.CanvasChart):
         _vector_marks(svg, chart.marks)
-    elif isinstance(chart, FigureChart):
-        _figure_marks(svg, chart.marks)
     elif isinstance(chart, Drawing):
         _drawing_shapes(svg, chart.contents)
+    elif type(chart).__name__ == "FigureChart":  # by name: matplotlib is imported only with --evolution
+        _figure_marks(svg, chart.marks)
     else:
         raise TypeError(f"no SVG for the chart {type(chart).__name__}")
+    body = "".join(svg.parts)
+    if isinstance(chart, vector.CanvasChart):
+        _svg_bodies[chart] = body
+    return body
+
+
+def chart_svg(chart, title: str, description: str, ident: str) -> str:
+    """One chart as an inline SVG image with its title and description."""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_num(chart.width)} {_num(chart.height)}"'
             f' width="{_num(chart.width)}" height="{_num(chart.height)}" role="img" aria-labelledby="{ident}-t {ident}-d"'
             f' font-family="Open Sans, Arial, sans-serif" style="max-width: {_num(chart.width * 4 / 3)}px">'
             f'<title id="{ident}-t">{escape(title, quote=False)}</title><desc id="{ident}-d">{escape(description, quote=False)}</desc>'
-            + "".join(svg.parts) + "</svg>")
+            + chart_elements(chart) + "</svg>")
 
 
 # -- blocks --------------------------------------------------------------------------------

@@ -277,15 +277,14 @@ def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str
     """The departments to mail, in the order asked (or the file's order)."""
     if not codes:
         return book.entries
-    from ..reference import load_reference, normalize_department_code
+    from ..reference import load_reference
 
     reference = load_reference()
     by_code = {entry.code: entry for entry in book.entries}
     selected = []
     for text in dict.fromkeys(codes):
         try:
-            code = normalize_department_code(text)
-            reference.department(code)
+            code = reference.resolve_department(text)  # the matching of --dept and of the recipients files
         except FactsheetsError as error:
             problems.append(f"--dept : {error}")
             continue

@@ -131,8 +131,8 @@ def run_mail(
     out_dir: Path,
     data: Path,
     sender: str | None,
-    smtp_host: str,
-    smtp_port: int,
+    smtp_host: str | None,
+    smtp_port: int | None,
     send: bool,
     resend: bool,
     log: Log,
@@ -154,6 +154,9 @@ def run_mail(
     """
     show = show or _stdout
     config = config or load_mail_config()
+    # None: mail.yaml's smtp.host / smtp.port (checked when it was read), else 127.0.0.1:25.
+    smtp_host = config.smtp_host if smtp_host is None else smtp_host
+    smtp_port = config.smtp_port if smtp_port is None else smtp_port
     out_dir = Path(out_dir)
     book = load_recipients(recipients)
     problems = list(book.problems)

@@ -318,7 +318,8 @@ def ingest(
 def mail(
     recipients: Annotated[Path, typer.Option(
         "--recipients", metavar="FICHIER",
-        help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes departement, email, role, nom). Obligatoire.")],
+        help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes Département, E-mail, Rôle, Nom ; "
+             "CSV d'Excel en UTF-8 ou Windows-1252, séparateur ; ou ,). Obligatoire.")],
     dept: DeptOption = None,
     year: YearOption = None,
     out: OutOption = DEFAULT_OUTPUT_DIR,

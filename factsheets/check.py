@@ -9,7 +9,8 @@ What is checked, in the configuration folder in use (paths.config_dir()):
   the codes of the `data` section;
 - texts.yaml: YAML syntax, missing keys, placeholders each text may use (config.PLACEHOLDERS),
   editions (year, publication date, keys that exist in the texts);
-- reference tables, ingest profiles, mail.yaml, and a recipients file when given.
+- reference tables, ingest profiles, mail.yaml, and a recipients file when given (with the
+  departments it names that the data lacks, and a sender still at the example's domain).
 
 The shipped defaults are the schema of a user's folder: a key the defaults have and the
 user's file lacks is missing; a key the defaults lack is unknown.
@@ -21,6 +22,7 @@ import datetime
 import re
 import string
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -398,19 +400,52 @@ def check_profiles(folder: Path, problems: list[Problem]) -> None:
         _collect(lambda: load_profile(str(path)), problems)
 
 
-def check_mail(folder: Path, problems: list[Problem], recipients: Path | None) -> None:
-    from .mail.config import load_mail_config
+@dataclass(frozen=True)
+class DataCoverage:
+    """What the data given to `check` has: the departments with rows in `year`."""
+
+    data: Path
+    year: int
+    departments: frozenset[str]
+
+
+def check_mail(folder: Path, problems: list[Problem], recipients: Path | None,
+               coverage: DataCoverage | None = None) -> None:
+    """mail.yaml; with a recipients file, also its rows, the departments it names that the data
+    lacks (no sheet for them: a warning) and a sender still at the example's domain."""
+    from .mail.config import example_sender, load_mail_config
     from .mail.recipients import load_recipients
 
-    _collect(lambda: load_mail_config(folder / "mail.yaml"), problems)
-    if recipients is not None:
-        book = _collect(lambda: load_recipients(recipients), problems)
-        if book is not None:
-            problems.extend(Problem(line) for line in book.problems)
+    config = _collect(lambda: load_mail_config(folder / "mail.yaml"), problems)
+    if recipients is None:
+        return
+    if config is not None and example_sender(config.sender):
+        where = _collect(lambda: read_source(folder / "mail.yaml", depth=1).where("sender"), problems) or folder / "mail.yaml"
+        problems.append(_warning(str(where), f"l'adresse d'expédition « {config.sender} » est celle de l'exemple "
+                                             "(domaine réservé aux exemples : les serveurs refusent souvent un tel expéditeur)",
+                                 "mettez votre adresse réelle dans « sender », ou donnez-la avec --from"))
+    book = _collect(lambda: load_recipients(recipients), problems)
+    if book is None:
+        return
+    problems.extend(Problem(line) for line in book.problems)
+    if coverage is not None:
+        from .reference import load_reference
+
+        reference = load_reference()
+        for entry in book.entries:
+            if entry.code not in coverage.departments:
+                problems.append(_warning(
+                    f"{book.path}:{entry.line}",
+                    f"le département {entry.code} ({reference.department(entry.code)[1]}) n'a aucune donnée en "
+                    f"{coverage.year} dans {coverage.data} : pas de fiche pour lui, et « mail » sans --dept refusera l'envoi",
+                    "vérifiez le code du département, --data ou --year ; sinon retirez ses lignes, "
+                    "ou choisissez les départements à envoyer avec --dept"))
 
 
-def check_configuration(*, year: int | None = None, recipients: Path | None = None) -> list[Problem]:
-    """Every problem of the configuration in use, errors and warnings, in file order."""
+def check_configuration(*, year: int | None = None, recipients: Path | None = None,
+                        coverage: DataCoverage | None = None) -> list[Problem]:
+    """Every problem of the configuration in use, errors and warnings, in file order
+    (`coverage`: the data's departments, against which the recipients are checked)."""
     folder = paths.config_dir()
     problems: list[Problem] = []
     if not folder.is_dir():
@@ -421,7 +456,7 @@ def check_configuration(*, year: int | None = None, recipients: Path | None = No
     # The reference tables also read the data codes of settings.yaml: without them when it is broken.
     check_reference(folder, problems, with_settings=settings_ok)
     check_profiles(folder, problems)
-    check_mail(folder, problems, recipients)
+    check_mail(folder, problems, recipients, coverage)
     return list(dict.fromkeys(problems))
 
 

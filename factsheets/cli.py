@@ -322,14 +322,17 @@ def ingest(
 def mail(
     recipients: Annotated[Path, typer.Option(
         "--recipients", metavar="FICHIER",
-        help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes departement, email, role, nom). Obligatoire.")],
+        help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes Département, E-mail, Rôle, Nom ; "
+             "CSV d'Excel en UTF-8 ou Windows-1252, séparateur ; ou ,). Obligatoire.")],
     dept: DeptOption = None,
     year: YearOption = None,
     out: OutOption = DEFAULT_OUTPUT_DIR,
     data: DataOption = SAMPLE_DATA,
     sender: Annotated[Optional[str], typer.Option("--from", metavar="ADRESSE", help="Adresse d'expédition. Par défaut : celle de mail.yaml.")] = None,
-    smtp_host: Annotated[str, typer.Option("--smtp-host", metavar="SERVEUR", help="Serveur SMTP. Par défaut : 127.0.0.1.")] = "127.0.0.1",
-    smtp_port: Annotated[int, typer.Option("--smtp-port", metavar="PORT", help="Port SMTP. Par défaut : 25.")] = 25,
+    smtp_host: Annotated[Optional[str], typer.Option(
+        "--smtp-host", metavar="SERVEUR", help="Serveur SMTP. Par défaut : smtp.host de mail.yaml, sinon 127.0.0.1.")] = None,
+    smtp_port: Annotated[Optional[int], typer.Option(
+        "--smtp-port", metavar="PORT", help="Port SMTP. Par défaut : smtp.port de mail.yaml, sinon 25.")] = None,
     send: Annotated[bool, typer.Option("--send", help="Envoyer réellement. Sans cette option : simulation, rien n'est envoyé.")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="Renvoyer une fiche modifiée depuis son dernier envoi.")] = False,
     resend_uncertain: Annotated[bool, typer.Option(
@@ -397,20 +400,22 @@ def check(
     et, si indiqués, les données et les destinataires. Code de sortie 2 s'il y a au moins une
     erreur, 0 s'il n'y a que des avertissements.
     """
-    from .check import check_configuration
+    from .check import DataCoverage, check_configuration
 
     problems = []
+    coverage = None
     try:
         from .reference import load_reference
-        from .validate import choose_year, load_trade_data
+        from .validate import choose_year, departments_present, load_trade_data
 
         trade = load_trade_data(data, load_reference())
         year = choose_year(trade, year, data)
+        coverage = DataCoverage(data, year, frozenset(departments_present(trade, year)))
     except FactsheetsError as error:
         from .check import problems_of
 
         problems.extend(problems_of(error))  # several problems reported together: one each
-    problems = list(dict.fromkeys(check_configuration(year=year, recipients=recipients) + problems))
+    problems = list(dict.fromkeys(check_configuration(year=year, recipients=recipients, coverage=coverage) + problems))
     for problem in problems:
         typer.echo(problem.line())
     errors = sum(not problem.warning for problem in problems)

@@ -258,7 +258,7 @@ def pdf_timestamp(edition: Edition) -> datetime.datetime | None:
 
 # -- placeholders ------------------------------------------------------------------------------
 # Placeholders every sheet text may use (filled by layout.SheetBuilder for every sheet).
-SHEET_PLACEHOLDERS = frozenset({"department", "code", "region", "year", "next_year"})
+SHEET_PLACEHOLDERS = frozenset({"department", "de_department", "code", "region", "year", "next_year"})
 
 # Further placeholders by text key: a dotted path in texts.yaml, list items as `*`, shell-style
 # patterns allowed. A module that fills more values into its texts adds its entry here with

@@ -359,24 +359,35 @@ class Reference:
 
     def resolve_department(self, typed: str) -> str:
         """The INSEE code of a department typed as a code ('2', '02', '2a') or as its name,
-        case, accents and punctuation ignored ('aisne', 'Côtes-d'Armor', 'cotes d armor')."""
-        code = normalize_department_code(typed)
-        if code in self._departments:
-            return code
-        if not hasattr(self, "_by_name"):
-            by_name = {}
-            for code, name, _ in self._departments.values():
-                key = name_key(name)
-                by_name[key] = code
-                by_name.setdefault(re.sub(r"^(la|le|les|l) ", "", key), code)  # "Réunion" for "La Réunion"
-            object.__setattr__(self, "_by_name", by_name)
-        found = self._by_name.get(name_key(str(typed)))
+        case, accents and punctuation ignored ('aisne', 'Côtes-d'Armor', 'cotes d armor'); an
+        unknown one raises, naming it."""
+        found = self.find_department(typed)
         if found is None:
             raise FactsheetsError(
                 f"département inconnu « {str(typed).strip()} » ; indiquez un code INSEE (02, 2A, 971) ou un nom "
                 "(Aisne, Côtes-d'Armor) ; la liste : factsheets departements"
             )
         return found
+
+    def find_department(self, typed: Any) -> str | None:
+        """The one matching of what a user typed to a department (--dept, the recipients files):
+        its INSEE code, or None. A code as typed ('2', '02', '2a', a spreadsheet's number 2.0)
+        or its name, with case, accents, punctuation and a leading article
+        ignored ('aisne', 'cotes d armor', 'Réunion' for 'La Réunion')."""
+        text = str(typed).strip()
+        if re.fullmatch(r"[0-9]+\.0+", text):  # a code a spreadsheet stored as a number
+            text = text.split(".")[0]
+        code = normalize_department_code(text)
+        if code in self._departments:
+            return code
+        if not hasattr(self, "_by_name"):
+            by_name_keys = {}
+            for code, name, _ in self._departments.values():
+                key = name_key(name)
+                by_name_keys[key] = code
+                by_name_keys.setdefault(re.sub(r"^(la|le|les|l) ", "", key), code)  # "Réunion" for "La Réunion"
+            object.__setattr__(self, "_by_name", by_name_keys)
+        return self._by_name.get(name_key(text))
 
     def region_name(self, code: str) -> str:
         try:
@@ -387,7 +398,9 @@ class Reference:
 
 def name_key(text: str) -> str:
     """A name reduced for matching: no accents, lower case, words only ('cotes d armor')."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    # Accents dropped; any other sign (a typographic apostrophe ’, a dash) separates words.
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
     return " ".join(re.findall(r"[a-z0-9]+", plain))
 
 

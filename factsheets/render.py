@@ -558,8 +558,8 @@ def render_departments(
                               without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)])
         if options.evolution and first and not renderer.indicators[first[0]].evolution.has_history:
             report.notes.append(renderer.no_history_note())
-        on_done = _announcing(report, on_done, on_written)
         with _Progress(len(codes), show_progress) as progress:
+            on_done = _announcing(report, on_done, progress.above(on_written))
             if pool is None:
                 for code in ordered:
                     _record(report, _render_one(renderer, code, out_dir), progress, on_done)
@@ -703,7 +703,13 @@ def _record(report: RenderReport, result, progress: "_Progress", on_done) -> Non
 
 
 class _Progress:
-    """A rich progress bar on stderr (stdout carries only the written paths)."""
+    """A rich progress bar on stderr; stdout carries only the written paths, whatever stderr is.
+
+    rich's live display would otherwise take sys.stdout over while stderr is a terminal
+    (redirect_stdout) and write what is printed there to stderr: `render … > list.txt` in a
+    terminal left the list empty. The bar never touches sys.stdout; a path printed while
+    the bar is on a terminal is written on a line of its own (`above`).
+    """
 
     def __init__(self, total: int, enabled: bool):
         self.enabled = enabled and total > 0
@@ -718,10 +724,30 @@ class _Progress:
             self._progress = Progress(
                 TextColumn("fiches"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 TextColumn("{task.description}"), console=Console(stderr=True), transient=False,
+                redirect_stdout=False, redirect_stderr=False,
             )
             self._progress.__enter__()
             self._task = self._progress.add_task("", total=self.total)
         return self
+
+    def above(self, write: Callable[[Path], None] | None) -> Callable[[Path], None] | None:
+        """`write` (a path to stdout), the bar's line cleared first when stdout is a terminal
+        too, so that the path is not printed after the bar on the same line."""
+        if write is None or self._progress is None:
+            return write
+        live = self._progress.live
+
+        def written(path: Path) -> None:
+            if not (live.is_started and live.console.is_terminal and sys.stdout.isatty()):
+                write(path)
+                return
+            with live._lock:  # the refresh thread waits: the bar is drawn again after the path
+                live.console.file.write("\r\x1b[2K")
+                live.console.file.flush()
+                write(path)
+                live.refresh()
+
+        return written
 
     def advance(self, code: str) -> None:
         if self._progress is not None:

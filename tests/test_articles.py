@@ -35,6 +35,17 @@ EXPECTED = {
     "973": "de la Guyane",
     "60": "de l'Oise",
     "14": "du Calvados",
+    # The seven whose TNCC this table once had wrong (INSEE COG 2024, v_departement_2024.csv).
+    "28": "d'Eure-et-Loir",
+    "35": "d'Ille-et-Vilaine",
+    "37": "d'Indre-et-Loire",
+    "49": "de Maine-et-Loire",
+    "54": "de Meurthe-et-Moselle",
+    "71": "de Saône-et-Loire",
+    "77": "de Seine-et-Marne",
+    "41": "du Loir-et-Cher",
+    "47": "du Lot-et-Garonne",
+    "82": "du Tarn-et-Garonne",
 }
 
 
@@ -65,8 +76,11 @@ def test_the_rule_holds_for_all_101_departments(reference):
         elif tncc == 4:
             first_word = re.split(r"[- ]", name)[0]
             assert phrase == f"des {name}" and first_word[-1] in "sx", code  # plural: Alpes, Hauts, Deux…
-        else:
-            assert tncc == 0 and phrase == f"de {name}" and name in ("Paris", "La Réunion", "Mayotte"), code
+        elif tncc == 1:  # no article, elided: the "X-et-Y" names that start with a vowel
+            assert phrase == f"d'{name}" and starts_with_vowel and "-et-" in name, code
+        else:  # no article: Paris, the "X-et-Y" names that start with a consonant, La Réunion, Mayotte
+            assert tncc == 0 and phrase == f"de {name}" and not starts_with_vowel, code
+            assert "-et-" in name or name in ("Paris", "La Réunion", "Mayotte"), code
         assert "  " not in phrase and "' " not in phrase
 
 

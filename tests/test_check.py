@@ -157,7 +157,8 @@ def test_recipients_problems_in_check_and_mail(config, tmp_path):
     recipients.write_text('departments:\n  "02":\n    to: [pas-une-adresse]\n', encoding="utf-8")
     checked = run_in_process("--config", config, "check", "--recipients", recipients)
     assert checked.returncode == 2
-    (line,) = checked.stdout.splitlines()
+    sender, line = checked.stdout.splitlines()  # the shipped mail.yaml's example sender is flagged too
+    assert sender.startswith(f"attention : {config / 'mail.yaml'}:") and "no-reply@example.org" in sender
     assert line.startswith(f"{recipients}:3 : ") and "departments.02.to" in line and "pas-une-adresse" in line
     mailed = run_in_process("--config", config, "mail", "--recipients", recipients, "--out", tmp_path / "out")
     assert one_error_line(mailed) == ERROR_PREFIX + line

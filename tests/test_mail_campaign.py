@@ -395,7 +395,7 @@ def test_bad_spreadsheet_rows_are_listed_together(tmp_path, server):
     sheet = workbook.add_worksheet()
     for row, values in enumerate([("departement", "email", "role"), ("02", "ok@example.org", "to"),
                                   ("Atlantide", "x@example.org", "to"), ("60", "a@example.org\r\nBcc: z@y.fr", "to"),
-                                  (), ("80", "somme@example.org", "copie")]):
+                                  (), ("80", "somme@example.org", "lecture")]):
         sheet.write_row(row, 0, values)  # row 5 is left blank: later rows keep their Excel numbers
     workbook.close()
     data = canonical_csv(tmp_path / "data.csv", ("02", "60", "80"))
@@ -405,7 +405,7 @@ def test_bad_spreadsheet_rows_are_listed_together(tmp_path, server):
     assert len(lines) == 4, result.stderr  # three rows, one line each, and the summary
     assert "destinataires.xlsx:3" in lines[0] and "Atlantide" in lines[0]
     assert "destinataires.xlsx:4" in lines[1] and "\\r\\n" in lines[1]  # CR/LF shown, not splitting the line
-    assert "destinataires.xlsx:6" in lines[2] and "« copie »" in lines[2]
+    assert "destinataires.xlsx:6" in lines[2] and "« lecture »" in lines[2]
     assert "3 problèmes" in lines[3] and server.ehlo_seen == 0
 
 

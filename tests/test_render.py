@@ -203,7 +203,7 @@ def test_metadata(two_sheets):
     reader = PdfReader(two_sheets["oise"])
     info = reader.metadata
     assert info.title == "Les indicateurs clés : commerce extérieur — Oise (2024)"
-    assert info.subject == "Commerce extérieur du département Oise (60), année 2024"
+    assert info.subject == "Commerce extérieur du département de l'Oise (60), année 2024"
     assert info.author == "Agence nationale de la cohésion des territoires"
     assert str(reader.trailer["/Root"].get("/Lang")) == "fr"
 

@@ -23,7 +23,7 @@ TEXTS_PATH = CONFIG_DIR / "texts.yaml"
 PUBLISHED_DIR = Path(__file__).parent / "published"  # copies of shared/spec/published-sheet-*.md
 
 DOCUMENTED_PLACEHOLDERS = {
-    "department", "code", "region", "year", "next_year", "total", "share_region", "share_nation", "email", "page",
+    "department", "de_department", "code", "region", "year", "next_year", "total", "share_region", "share_nation", "email", "page",
 }
 TOP_LEVEL_KEYS = {"cover", "context", "balance", "exports", "imports", "single_department_region", "practical", "further",
                   "footer", "metadata"}
@@ -43,13 +43,13 @@ FLOW_KEYS = {"heading", "intro", "chart_title", "total", "share_region", "share_
 # The Territoires d'industrie lists are reference data, not texts: they are known data here.
 SHEETS: dict[str, dict[str, Any]] = {
     "oise": {
-        "values": {"department": "Oise", "code": "60", "region": "Hauts-de-France", "year": 2024, "next_year": 2025},
+        "values": {"department": "Oise", "de_department": "de l'Oise", "code": "60", "region": "Hauts-de-France", "year": 2024, "next_year": 2025},
         "exports": {"totals": ["9 114.8", "68 021", "580 354.5"], "share_region": "13.4%", "share_nation": "1.57%"},
         "imports": {"totals": ["11 319", "85 786.3", "684 776.3"], "share_region": "13.2%", "share_nation": "1.65%"},
         "data": ["Beauvaisis", "Pays Compiégnois", "Sud Oise"],
     },
     "aisne": {
-        "values": {"department": "Aisne", "code": "02", "region": "Hauts-de-France", "year": 2024, "next_year": 2025},
+        "values": {"department": "Aisne", "de_department": "de l'Aisne", "code": "02", "region": "Hauts-de-France", "year": 2024, "next_year": 2025},
         "exports": {"totals": ["3 517.5", "68 021", "580 354.5"], "share_region": "5.2%", "share_nation": "0.61%"},
         "imports": {"totals": ["85 786.3", "684 776.3"], "share_region": None, "share_nation": None},
         "data": ["Haute-Picardie", "Soissonnais – Valois", "Sud Aisne", "Thiérache et Pays de la Serre"],
@@ -221,6 +221,6 @@ def test_rendered_oise_texts_read_as_published(texts):
     assert rendered[("balance", "chart_title")] == "Principaux pays à l'import et à l'export, Oise (2024)"
     assert rendered[("exports", "share_region")] == "soit 13.4% de la valeur exportée par la région Hauts-de-France"
     assert rendered[("imports", "share_nation")] == "soit 1.65% de la valeur importée au niveau national"
-    assert rendered[("metadata", "subject")] == "Commerce extérieur du département Oise (60), année 2024"
+    assert rendered[("metadata", "subject")] == "Commerce extérieur du département de l'Oise (60), année 2024"
     assert texts["context"]["context"][1].startswith("Depuis le début de l'année 2025, ")
     assert "{year}" in texts["context"]["context"][2] and "{year}" in texts["context"]["method_source"]

@@ -131,8 +131,8 @@ def run_mail(
     out_dir: Path,
     data: Path,
     sender: str | None,
-    smtp_host: str,
-    smtp_port: int,
+    smtp_host: str | None,
+    smtp_port: int | None,
     send: bool,
     resend: bool,
     log: Log,
@@ -154,6 +154,9 @@ def run_mail(
     """
     show = show or _stdout
     config = config or load_mail_config()
+    # None: mail.yaml's smtp.host / smtp.port (checked when it was read), else 127.0.0.1:25.
+    smtp_host = config.smtp_host if smtp_host is None else smtp_host
+    smtp_port = config.smtp_port if smtp_port is None else smtp_port
     out_dir = Path(out_dir)
     book = load_recipients(recipients)
     problems = list(book.problems)
@@ -277,15 +280,14 @@ def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str
     """The departments to mail, in the order asked (or the file's order)."""
     if not codes:
         return book.entries
-    from ..reference import load_reference, normalize_department_code
+    from ..reference import load_reference
 
     reference = load_reference()
     by_code = {entry.code: entry for entry in book.entries}
     selected = []
     for text in dict.fromkeys(codes):
         try:
-            code = normalize_department_code(text)
-            reference.department(code)
+            code = reference.resolve_department(text)  # the matching of --dept and of the recipients files
         except FactsheetsError as error:
             problems.append(f"--dept : {error}")
             continue

@@ -1,12 +1,13 @@
-"""config/mail.yaml: sender, subject and body templates, SMTP timeouts and retries."""
+"""config/mail.yaml: sender, subject and body templates, SMTP server, timeouts and retries."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..annex import ANNEX_FORMATS
-from ..config import load_mapping, require
+from ..config import load_mapping, read_source, require
 from .. import paths
 from ..errors import FactsheetsError
 
@@ -16,6 +17,11 @@ MAIL_CONFIG = paths.mail_config()
 # Template fields: the department's name, its name after "de" with the right article
 # ("de l'Aisne", "du Nord"), its code and the data year.
 PLACEHOLDERS = ("department", "de_department", "code", "year")
+# The server when mail.yaml has no smtp.host / smtp.port (--smtp-host / --smtp-port win over both).
+DEFAULT_SMTP_HOST = "127.0.0.1"
+DEFAULT_SMTP_PORT = 25
+# Domains reserved for examples (RFC 2606, RFC 6761): a sender there is the shipped example's.
+EXAMPLE_DOMAINS = re.compile(r"(^|\.)(example\.(org|com|net)|example|test|invalid|localhost)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class MailConfig:
     backoff_factor: float
     journal: str = ".mail-journal.json"
     annex: str | None = None  # "xlsx" (or "csv"): the sheet's data annex goes with it (render --annexe)
+    smtp_host: str = DEFAULT_SMTP_HOST  # smtp.host; --smtp-host wins
+    smtp_port: int = DEFAULT_SMTP_PORT  # smtp.port; --smtp-port wins
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
@@ -43,7 +51,7 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
     raw = load_mapping(path)
     smtp = require(raw, "smtp", path)
     if not isinstance(smtp, dict):
-        raise FactsheetsError(f"{path} : la clé « smtp » doit contenir des paires clé: valeur (timeout_seconds, retries, backoff_seconds, backoff_factor)")
+        raise FactsheetsError(f"{path} : la clé « smtp » doit contenir des paires clé: valeur (host, port, timeout_seconds, retries, backoff_seconds, backoff_factor)")
 
     def text(key: str) -> str:
         value = require(raw, key, path)
@@ -58,6 +66,20 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
             raise FactsheetsError(f"{path} : la clé « smtp.{key} » doit être {kind} >= {minimum:g} (trouvé : « {value} »)")
         return value
 
+    def where(*keys: str) -> str:
+        try:
+            return read_source(path, depth=len(keys)).where(*keys)
+        except FactsheetsError:
+            return str(path)
+
+    host = smtp.get("host", DEFAULT_SMTP_HOST)
+    if not isinstance(host, str) or not host.strip() or any(char.isspace() for char in host.strip()):
+        raise FactsheetsError(f"{where('smtp', 'host')} : la clé « smtp.host » vaut « {host} », qui n'est pas un nom de serveur ; "
+                              "indiquez-en un comme smtp.example.org ou 127.0.0.1 (ou supprimez la clé : 127.0.0.1)")
+    port = smtp.get("port", DEFAULT_SMTP_PORT)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise FactsheetsError(f"{where('smtp', 'port')} : la clé « smtp.port » vaut « {port} », qui n'est pas un numéro de port ; "
+                              "indiquez un entier de 1 à 65535, par ex. 25, 465 ou 587 (ou supprimez la clé : 25)")
     subject, body = text("subject"), text("body")
     for key, template in (("subject", subject), ("body", body)):
         _check_template(template, path, key)
@@ -80,6 +102,8 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
         backoff_seconds=float(number("backoff_seconds", 0)),
         backoff_factor=float(number("backoff_factor", 1)),
         journal=journal,
+        smtp_host=host.strip(),
+        smtp_port=port,
     )
 
 
@@ -91,3 +115,11 @@ def _check_template(template: str, path: Path, key: str) -> None:
         raise FactsheetsError(f"{path} : clé « {key} » : variable inconnue {{{error.args[0]}}} ; utilisez {allowed}") from None
     except (ValueError, IndexError) as error:
         raise FactsheetsError(f"{path} : clé « {key} » : modèle mal formé ({error}) ; écrivez les accolades littérales {{{{ et }}}}") from None
+
+
+def example_sender(address: str) -> bool:
+    """Whether `address` ("Nom <no-reply@example.org>" or bare) is at a domain reserved for examples."""
+    from .recipients import parse_mailbox
+
+    box = parse_mailbox(address)
+    return box is not None and EXAMPLE_DOMAINS.search(box.address.rsplit("@", 1)[-1].rstrip(".")) is not None

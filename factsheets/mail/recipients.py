@@ -2,7 +2,11 @@
 
 YAML (examples/recipients.example.yaml): `departments: {"02": {to: [...], cc: [...], bcc: [...]}}`.
 CSV or XLSX: one address per row, columns `departement` (code or name), `email`, `role`
-(`to`, `cc` or `bcc`; empty: `to`) and optionally `nom` (display name).
+(`to`, `cc` or `bcc`; empty: `to`) and optionally `nom` (display name), as Excel saves them:
+UTF-8 (with or without BOM) or Windows-1252, `;` or `,`, headings in French with accents
+("Département", "E-mail"/"Courriel"/"Adresse", "Rôle", "Nom"; case, accents and spaces
+ignored), French roles ("à", "destinataire", "copie", "cci", "copie cachée"). A department
+is matched exactly as `--dept` matches it (Reference.find_department).
 
 A file of the wrong shape raises at once (FactsheetsError naming file and line); bad values
 (addresses, departments, roles) are collected in `RecipientBook.problems`, one line each
@@ -12,7 +16,6 @@ naming the file and line, so that they are all reported together.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +27,6 @@ from .. import errors
 from ..errors import FactsheetsError
 
 ROLES = ("to", "cc", "bcc")
-TABLE_COLUMNS = ("departement", "email", "role", "nom")
 NAMED_ADDRESS = re.compile(r"(?P<name>[^<>@\r\n\"]*?)\s*<(?P<address>[^<>\s]+)>")
 
 
@@ -126,7 +128,9 @@ def _load_yaml(path: Path) -> RecipientBook:
             f"{where(key_node)} : la clé « departments » doit associer des codes de département à des destinataires, "
             "par ex. \"02\": {to: [contact@example.org]}"
         )
-    departments_index = _DepartmentIndex()
+    from ..reference import load_reference
+
+    reference = load_reference()
     book = _BookBuilder(path)
     for raw_code, (code_node, value) in _mapping_items(departments, path, "departments").items():
         label = f"departments.{raw_code}"
@@ -141,11 +145,11 @@ def _load_yaml(path: Path) -> RecipientBook:
         if "to" not in fields:
             raise FactsheetsError(f"{where(code_node)} : clé « {label}.to » manquante (liste d'adresses)")
         line = code_node.start_mark.line + 1
-        code = departments_index.code(raw_code, by_name=False)
+        code = reference.find_department(raw_code)
         if code is None:
             book.problems.append(
                 f"{path}:{line} : « {printable(raw_code)} » sous « departments » n'est pas un code de département connu ; "
-                "utilisez un code INSEE comme \"02\", \"2A\" ou \"971\""
+                "utilisez un code INSEE comme \"02\", \"2A\" ou \"971\", ou un nom (Aisne) ; la liste : factsheets departements"
             )
         elif code in book.first_line:
             book.problems.append(f"{path}:{line} : le département {code} figure deux fois (aussi ligne {book.first_line[code]}) ; gardez une seule entrée")
@@ -200,95 +204,159 @@ def _bad_address(text: str) -> str:
 
 
 # -- CSV and XLSX ----------------------------------------------------------------------------
-def _load_table(path: Path) -> RecipientBook:
-    """One address per row; line numbers count the header as line 1."""
+# Headers and roles are matched by their key: accents, case, spaces and signs ignored
+# ("Rôle" -> "role", "E-mail" -> "email", "Copie cachée" -> "copiecachee").
+HEADERS = {
+    "departement": ("departement", "department", "dept", "dep", "codedepartement", "codedudepartement",
+                    "numerodepartement", "numerodudepartement"),
+    "email": ("email", "mail", "courriel", "adresse", "adresseemail", "adressemail", "adressecourriel",
+              "adresseelectronique", "emailaddress"),
+    "role": ("role",),
+    "nom": ("nom", "name", "nomcomplet", "prenomnom", "nomprenom"),
+}
+ROLE_NAMES = {
+    "to": ("to", "a", "destinataire", "destinataires", "pour"),
+    "cc": ("cc", "copie", "encopie", "copiecarbone"),
+    "bcc": ("bcc", "cci", "copiecachee", "encopiecachee"),
+}
+_HEADER_OF = {alias: column for column, aliases in HEADERS.items() for alias in aliases}
+_ROLE_OF = {alias: role for role, aliases in ROLE_NAMES.items() for alias in aliases}
+
+
+def _key(text: str) -> str:
+    from ..reference import name_key
+
+    return name_key(str(text)).replace(" ", "")
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """The text of a CSV as Excel or a text editor saves it: UTF-16 with its BOM ("Texte
+    Unicode"), UTF-8 with or without BOM (tried strictly first), else Windows-1252 ("CSV
+    (séparateur : point-virgule)" of a French Excel)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise FactsheetsError(f"{path}:{line} : encodage inconnu (ni UTF-8 ni Windows-1252) ; "
+                              "enregistrez le fichier en « CSV UTF-8 » depuis Excel") from None
+
+
+def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line, cells) of each row; the separator (; , or tab) is the one the header uses most."""
+    import csv
+    import io
+
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise FactsheetsError(f"{path} : fichier illisible ({error.strerror}) ; vérifiez le chemin et les droits") from None
+    text = _decode(path, raw)
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    separator = max(";,\t", key=header.count) if any(sign in header for sign in ";,\t") else ","
+    rows, line = [], 1
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    try:
+        for cells in reader:
+            rows.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise FactsheetsError(f"{path}:{reader.line_num} : ligne CSV mal formée ({error}) ; "
+                              "vérifiez les guillemets de cette ligne") from None
+    return rows
+
+
+def _sheet_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line, cells) of each row of the first sheet, as text."""
     import polars as pl
 
-    if not path.is_file():
-        raise FactsheetsError(f"{path} : fichier introuvable ; indiquez le fichier des destinataires avec --recipients")
     try:
-        if path.suffix.lower() == ".csv":
-            head = path.read_bytes()[:4096].decode("utf-8-sig", "replace").splitlines()[:1]
-            separator = ";" if head and head[0].count(";") > head[0].count(",") else ","
-            frame = pl.read_csv(path, separator=separator, infer_schema=False, encoding="utf8-lossy")
-        else:
-            frame = pl.read_excel(path, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
+        frame = pl.read_excel(path, engine="calamine", has_header=False, infer_schema_length=0, drop_empty_rows=False)
     except Exception as error:  # polars and fastexcel raise many kinds for an unreadable file
         reason = " ".join(str(error).split())[:200]
         raise FactsheetsError(f"{path} : fichier de destinataires illisible ({reason}) ; enregistrez-le en CSV UTF-8 ou en XLSX") from None
-    frame = frame.rename({name: name.strip().lstrip("\ufeff").lower() for name in frame.columns})
-    unknown = [name for name in frame.columns if name not in TABLE_COLUMNS]
-    missing = [name for name in ("departement", "email") if name not in frame.columns]
+    return [(index + 1, ["" if cell is None else cell for cell in cells]) for index, cells in enumerate(frame.rows())]
+
+
+def _columns(path: Path, line: int, header: list[str]) -> dict[str, int]:
+    """Column -> index from the header row; an unknown or repeated column raises."""
+    columns: dict[str, int] = {}
+    unknown = []
+    for index, title in enumerate(header):
+        if not str(title).strip():
+            continue  # an empty heading (a trailing separator): its cells are not read
+        column = _HEADER_OF.get(_key(title))
+        if column is None:
+            unknown.append(str(title).strip())
+        elif column in columns:
+            raise FactsheetsError(f"{path}:{line} : deux colonnes « {column} » (« {printable(header[columns[column]].strip())} » "
+                                  f"et « {printable(str(title).strip())} ») ; gardez-en une seule")
+        else:
+            columns[column] = index
+    missing = [column for column in ("departement", "email") if column not in columns]
     if unknown or missing:
-        found = ", ".join(frame.columns) or "aucune"
+        found = ", ".join(printable(str(title).strip()) for title in header if str(title).strip()) or "aucune"
+        what = (f"colonne(s) inconnue(s) : {', '.join(printable(name) for name in unknown)}" if unknown
+                else f"colonne(s) manquante(s) : {', '.join(missing)}")
         raise FactsheetsError(
-            f"{path}:1 : colonnes attendues : departement, email, role (facultative), nom (facultative) ; trouvées : {found}"
+            f"{path}:{line} : {what} ; colonnes attendues : Département, E-mail (ou Courriel, Adresse), "
+            f"Rôle (facultative), Nom (facultative) ; trouvées : {found}"
         )
-    frame = (
-        frame.select(
-            pl.col(name).cast(pl.String).str.strip_chars().fill_null("") if name in frame.columns
-            else pl.lit("").alias(name)
-            for name in TABLE_COLUMNS
-        )
-        .with_row_index("line", offset=2)
-        .filter(pl.any_horizontal(pl.col(name) != "" for name in TABLE_COLUMNS))  # blank rows are no rows
-        .with_columns(pl.col("role").str.to_lowercase().replace("", "to"))
-    )
-    departments_index = _DepartmentIndex()
+    return columns
+
+
+def _load_table(path: Path) -> RecipientBook:
+    """One address per row; line numbers count the header as line 1."""
+    from ..reference import load_reference
+
+    if not path.is_file():
+        raise FactsheetsError(f"{path} : fichier introuvable ; indiquez le fichier des destinataires avec --recipients")
+    rows = _csv_rows(path) if path.suffix.lower() == ".csv" else _sheet_rows(path)
+    rows = [(line, [str(cell).strip() for cell in cells]) for line, cells in rows]
+    rows = [(line, cells) for line, cells in rows if any(cells)]  # blank rows are no rows
+    if not rows:
+        raise FactsheetsError(f"{path} : fichier vide ; première ligne : Département;E-mail;Rôle;Nom, puis une ligne par adresse")
+    (header_line, header), rows = rows[0], rows[1:]
+    columns = _columns(path, header_line, header)
+    reference = load_reference()
     book = _BookBuilder(path)
-    for row in frame.iter_rows(named=True):  # a few hundred rows at most, each checked by email-validator
-        where = f"{path}:{row['line']}"
+    for line, cells in rows:  # a few hundred rows at most, each checked by email-validator
+        row = {column: cells[index] if index < len(cells) else "" for column, index in columns.items()}
+        department, email, name = row["departement"], row["email"], row.get("nom", "")
+        role = _ROLE_OF.get(_key(row.get("role", ""))) if row.get("role") else "to"
         row_problems = []
-        code = departments_index.code(row["departement"], by_name=True) if row["departement"] else None
+        code = reference.find_department(department) if department else None
         if code is None:
             row_problems.append(
-                f"département « {printable(row['departement'])} » inconnu ; indiquez un code INSEE (02, 2A, 971) ou un nom (Aisne)"
-                if row["departement"] else "colonne departement vide ; indiquez un code INSEE ou un nom de département"
+                f"département « {printable(department)} » inconnu ; indiquez un code INSEE (02, 2A, 971) ou un nom (Aisne), "
+                "la liste : factsheets departements"
+                if department else "colonne Département vide ; indiquez un code INSEE ou un nom de département"
             )
-        if row["role"] not in ROLES:
-            row_problems.append(f"rôle « {printable(row['role'])} » inconnu ; utilisez to, cc ou bcc (vide : to)")
-        box = parse_mailbox(row["email"], row["nom"]) if row["email"] else None
+        if role is None:
+            row_problems.append(f"rôle « {printable(row['role'])} » inconnu ; utilisez to (ou à, destinataire), "
+                                "cc (ou copie), bcc (ou cci, copie cachée) ; vide : to")
+        box = parse_mailbox(email, name) if email else None
         if box is None:
-            row_problems.append(_bad_address(row["email"]) if row["email"] else "colonne email vide ; indiquez une adresse")
+            row_problems.append(_bad_address(email) if email else "colonne E-mail vide ; indiquez une adresse")
         if row_problems:
-            book.problems.append(f"{where} : {' ; '.join(row_problems)}")
+            book.problems.append(f"{path}:{line} : {' ; '.join(row_problems)}")
             continue
-        book.first_line.setdefault(code, row["line"])
-        book.add(code, row["line"], row["role"], box)
+        book.first_line.setdefault(code, line)
+        book.add(code, line, role, box)
     for code, line in book.first_line.items():
         if not book.roles[code]["to"]:
             book.problems.append(f"{path}:{line} : le département {code} n'a aucune adresse de rôle « to » ; donnez ce rôle à au moins une adresse")
     if not book.first_line and not book.problems:
-        raise FactsheetsError(f"{path} : aucun destinataire ; une ligne par adresse : departement, email, role, nom")
+        raise FactsheetsError(f"{path} : aucun destinataire ; une ligne par adresse : Département;E-mail;Rôle;Nom")
     return book.build()
 
 
 # -- shared ------------------------------------------------------------------------------------
-class _DepartmentIndex:
-    """Department codes as typed ('2', '02', '2a') or names ('Aisne', 'côte d'or')."""
-
-    def __init__(self):
-        from ..reference import load_reference
-
-        self.reference = load_reference()
-        self.by_name = {_name_key(name): code for code, name in self.reference.departments.select("code", "name").iter_rows()}
-
-    def code(self, text: str, *, by_name: bool) -> str | None:
-        from ..reference import normalize_department_code
-
-        code = normalize_department_code(text)
-        try:
-            self.reference.department(code)
-            return code
-        except FactsheetsError:
-            return self.by_name.get(_name_key(text)) if by_name else None
-
-
-def _name_key(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", " ", ascii_name.lower()).strip()
-
-
 class _BookBuilder:
     """Collects (department, role, mailbox) in file order; an address twice in a department is a problem."""
 

@@ -161,6 +161,7 @@ class _Filler:
             "region": ind.region.name,
             "year": ind.year,
             "next_year": ind.year + 1,
+            "de_department": ind.department_after_de,  # "de l'Aisne", "du Nord" (COG article)
         }
 
     def markup(self, template: str, **extra: Any) -> str:

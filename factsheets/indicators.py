@@ -375,6 +375,7 @@ def compute_all(
             balance_countries=balance[code],
             single_department_region=region_sizes[region_code] == 1,
             evolution=_evolution(history, code, region_code, labels),
+            department_after_de=reference.department_after_de(code),
         )
     return results
 

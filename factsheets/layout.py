@@ -298,12 +298,6 @@ class FittedStack(Flowable):
             top -= item.getSpaceAfter()
 
 
-def _department_after_de(code: str) -> str:
-    from .reference import load_reference
-
-    return load_reference().department_after_de(code)
-
-
 class SheetBuilder:
     """Turns texts + indicators + charts into the story; one instance per sheet."""
 
@@ -324,7 +318,7 @@ class SheetBuilder:
             "year": indicators.year,
             "next_year": indicators.year + 1,
             # "de l'Aisne", "du Nord": the article from the COG (reference.department_after_de).
-            "de_department": _department_after_de(indicators.department.code),
+            "de_department": indicators.department_after_de,
         }
 
     # -- text helpers -----------------------------------------------------------------

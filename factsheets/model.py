@@ -240,6 +240,9 @@ class DepartmentIndicators:
     # chart would compare the department with itself, so the sheet leaves them out.
     single_department_region: bool = False
     evolution: Evolution | None = None
+    # The name after "de" with the COG's article ("de l'Aisne", "du Nord"): set by the
+    # indicators stage, so that drawing a sheet needs no reference table (no Polars).
+    department_after_de: str = ""
 
     def to_json(self) -> dict:
         """The JSON contract of `factsheets indicators --json` (spec section 5)."""

@@ -34,6 +34,11 @@ EXTRA_SECTIONS = {
                   "balance", "balance_previous"},
     "annex": set(),
     "summary": {"message"},
+    # The charts' alternative texts and data tables (content.py), the web page's own words (html.py).
+    "figures": {"area", "total", "products", "countries", "flow", "count", "extremes", "imports", "exports",
+                "top_imports", "top_exports", "first_year", "last_year", "exports_first", "exports_last",
+                "imports_first", "imports_last"},
+    "html": {"count"},
 }
 FLOW_KEYS = {"heading", "intro", "chart_title", "total", "share_region", "share_nation", "reading", "comparison",
              "region_title", "nation_title"}

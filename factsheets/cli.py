@@ -197,7 +197,9 @@ def indicators(
     (code,) = reference.department_codes([dept])
     trade = load_trade_data(data, reference)
     chosen = choose_year(trade, year, data)
-    result = compute_indicators(trade, reference, settings(), code, chosen)
+    from .coverage import Coverage
+
+    result = compute_indicators(trade, reference, settings(), code, chosen, Coverage.of(trade, reference, chosen, data))
     typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
 
 

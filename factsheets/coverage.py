@@ -114,3 +114,9 @@ class Coverage:
             for region in partial)
         return (f"comparaison régionale absente des fiches, région(s) incomplète(s) en {self.year} : {described} ; "
                 "ajoutez les fichiers des départements manquants à « factsheets ingest »")
+
+    def partial_notes(self) -> list[str]:
+        """`check`: what the data leaves out (France, the incomplete regions it has departments of)."""
+        regions = [region for region, members in self.regions.items()
+                   if len(members) > 1 and any(code in self.present for code in members)]
+        return [note for note in (self.nation_note(), self.region_note(regions)) if note]

@@ -110,6 +110,9 @@ class Profile:
     period_pattern: str | None = None  # regex with groups (?P<year>) and (?P<part>)
     flow_from_filename: Mapping[str, str] | None = None  # flow -> regex on the file or member name
     department_from_filename: str | None = None  # regex with one group around the department code
+    # A fixed department code for every row (national.py: the national file's rows, which have
+    # no department column, go under the configured unallocated code).
+    department_value: str | None = None
 
     @property
     def multiplier(self) -> int:
@@ -129,8 +132,11 @@ def _is_path(name_or_path: str) -> bool:
     return any(sep in name_or_path for sep in separators) or name_or_path.lower().endswith((".yaml", ".yml"))
 
 
-def load_profile(name_or_path: str, profiles_dir: Path | None = None) -> Profile:
-    """A profile by name (config/profiles/NAME.yaml) or by path to a YAML file."""
+def load_profile(name_or_path: str, profiles_dir: Path | None = None, *, national: bool = False) -> Profile:
+    """A profile by name (config/profiles/NAME.yaml) or by path to a YAML file.
+
+    national: the profile of a national file (no department column; see national.py).
+    """
     text = str(name_or_path).strip()
     if _is_path(text):
         path = Path(text)
@@ -144,7 +150,7 @@ def load_profile(name_or_path: str, profiles_dir: Path | None = None) -> Profile
             raise FactsheetsError(
                 f"profil inconnu « {text} » ; profils disponibles : {names} (dans {folder}), ou indiquez le chemin d'un fichier YAML"
             )
-    return _parse_profile(load_mapping(path), path)
+    return _parse_profile(load_mapping(path), path, national)
 
 
 def _profile_error(path: Path, key: str, problem: str) -> FactsheetsError:
@@ -253,7 +259,7 @@ def _one_group_pattern(data: Mapping[str, Any], key: str, around: str, path: Pat
     return str(pattern)
 
 
-def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
+def _parse_profile(data: dict[str, Any], path: Path, national: bool = False) -> Profile:
     unknown = sorted(set(map(str, data)) - set(PROFILE_KEYS))
     if unknown:
         raise _profile_error(path, unknown[0], f"clé inconnue ; les clés sont {', '.join(PROFILE_KEYS)}")
@@ -294,7 +300,7 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
     flow_patterns = _parse_flow_patterns(data, path) if data.get("flow_from_filename") is not None else None
     department_pattern = _one_group_pattern(data, "department_from_filename", "du code", path)
     optional = ({"period"} | ({"year"} if not needs_year else set()) | ({"flow"} if flow_patterns else set())
-                | ({"department"} if department_pattern else set()))
+                | ({"department"} if department_pattern or national else set()))
     columns = _parse_columns(data, path, header, optional)
     if department_pattern and "department" in columns:
         raise _profile_error(path, "columns.department", "le département vient de department_from_filename ; retirez l'un des deux")
@@ -703,7 +709,9 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
             codes[field_] = pl.col(f"__{field_}")
             checks.append((codes[field_].is_null() | (codes[field_] == ""), col[field_], f"n'est pas un code {kind}",
                            f"chaque ligne doit avoir un code {kind}"))
-    if profile.department_from_filename:
+    if profile.department_value is not None:
+        department = pl.lit(profile.department_value, dtype=pl.String)
+    elif profile.department_from_filename:
         department = pl.lit(_department_from_name(source, profile), dtype=pl.String)
     else:
         department = codes["department"]
@@ -939,8 +947,11 @@ def summary_lines(result: IngestResult, reference, out: Path) -> list[str]:
 # --------------------------------------------------------------------------- writing
 
 
-def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
+def write_canonical(frame: pl.DataFrame, out: Path, metadata: dict[str, str] | None = None) -> Path:
     """Write `frame` as CSV or Parquet (by the extension of `out`), atomically.
+
+    `metadata`: key-value pairs stored in the Parquet file's metadata (coverage.py); a CSV
+    file cannot hold them.
 
     The data goes to a temporary file in the same folder, renamed over `out` once complete:
     on any error nothing is left behind and an existing `out` is untouched.
@@ -966,7 +977,7 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
             if suffix == ".csv":
                 data.write_csv(stream)
             else:
-                data.write_parquet(stream)
+                data.write_parquet(stream, metadata=metadata)
     except OSError as error:
         if not opened:
             raise FactsheetsError(f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture") from None

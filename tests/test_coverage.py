@@ -92,3 +92,102 @@ def test_indicators_json_has_coverage_and_nulls(tmp_path, sample):
                                 "region": True, "national_source": False, "region_missing": []}
     assert full["exports"]["nation_total_eur"] == pytest.approx(
         sample.filter((pl.col("year") == 2024) & (pl.col("flow") == "export"))["value_eur"].sum(), abs=0.5)
+
+
+def _national(sample: pl.DataFrame, extra: dict[tuple[str, str, str], float]) -> pl.DataFrame:
+    """France per year, flow, product, country (the sample's, every department and unallocated
+    row), plus `extra` euros on some (flow, product, country) of every year: trade the
+    departments do not have."""
+    nation = sample.group_by("year", "flow", "product", "country").agg(pl.col("value_eur").sum())
+    for (flow, product, country), amount in extra.items():
+        hit = (pl.col("flow") == flow) & (pl.col("product") == product) & (pl.col("country") == country)
+        nation = nation.with_columns(pl.when(hit).then(pl.col("value_eur") + amount).otherwise(pl.col("value_eur")).alias("value_eur"))
+    return nation.sort("year", "flow", "product", "country")
+
+
+def test_national_file_gives_france_to_the_euro(tmp_path, sample):
+    from factsheets.numbers import format_millions
+
+    departments = tmp_path / "hdf.csv"
+    sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE)).write_csv(departments)
+    national = tmp_path / "france.csv"
+    nation = _national(sample, {("export", "C29A", "DE"): 12_345_678.0, ("import", "C21Z", "US"): 1_000_000.0})
+    nation.write_csv(national)
+    out = tmp_path / "canonique.parquet"
+    ingested = run_cli("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
+    assert ingested.returncode == 0, ingested.stderr
+    metadata = pl.read_parquet_metadata(out)
+    assert metadata["factsheets.departments"] == ",".join(HAUTS_DE_FRANCE)
+    assert json.loads(metadata["factsheets.national_source"])["file"] == "france.csv"
+    written = pl.read_parquet(out)
+    # France (every row) equals the national file per year and flow, to the euro.
+    expected = nation.group_by("year", "flow").agg(pl.col("value_eur").sum()).sort("year", "flow")
+    got = written.group_by("year", "flow").agg(pl.col("value_eur").sum()).sort("year", "flow")
+    assert got["year"].to_list() == expected["year"].to_list()
+    for a, b in zip(got["value_eur"], expected["value_eur"]):
+        assert abs(a - b) < 1.0
+    assert set(written["department"].unique()) == {*HAUTS_DE_FRANCE, "00"}
+
+    result, text, _ = _render(tmp_path, out)
+    assert "France entière absente" not in result.stderr
+    year = nation.filter(pl.col("year") == 2024)
+    for flow, title in (("export", "Flux à l'export, France entière"), ("import", "Flux à l'import, France entière")):
+        france = sum(year.filter(pl.col("flow") == flow)["value_eur"])
+        label = "exportations" if flow == "export" else "importations"
+        assert f"{title} (en valeur, 2024)" in text
+        assert f"Total des {label} : {' '.join(format_millions(france).split())} millions d'euros" in text
+        nord = sum(sample.filter((pl.col("year") == 2024) & (pl.col("flow") == flow) & (pl.col("department") == "59"))["value_eur"])
+        verb = "exportée" if flow == "export" else "importée"
+        assert f"de la valeur {verb} au niveau national" in text
+        shares = json.loads(run_cli("indicators", "--dept", "59", "--json", "--data", out).stdout)
+        assert shares["coverage"]["national_source"] is True and shares["coverage"]["nation"] is True
+        assert shares[f"{flow}s"]["nation_total_eur"] == pytest.approx(france, abs=1.0)
+        assert shares[f"{flow}s"]["share_of_nation"] == pytest.approx(nord / france, rel=1e-9)
+
+
+def test_national_file_below_the_departments_is_an_error_naming_the_key(tmp_path, sample):
+    departments = tmp_path / "hdf.csv"
+    sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE)).write_csv(departments)
+    nation = _national(sample, {})
+    nord_2024 = sample.filter((pl.col("year") == 2024) & (pl.col("department") == "59") & (pl.col("flow") == "export"))
+    product, country = nord_2024.sort("value_eur", descending=True).row(0)[3:5]
+    small_product, small_country = nord_2024.sort("value_eur", descending=True).row(1)[3:5]
+
+    def lower(frame, product_, country_, by):
+        hit = (pl.col("year") == 2024) & (pl.col("flow") == "export") & (pl.col("product") == product_) & (pl.col("country") == country_)
+        return frame.with_columns(pl.when(hit).then(pl.col("value_eur") - by).otherwise(pl.col("value_eur")).alias("value_eur"))
+
+    # Far below (the national value minus the whole of France's other departments plus 5 000 €) on one key.
+    france_key = nation.filter((pl.col("year") == 2024) & (pl.col("flow") == "export") & (pl.col("product") == product)
+                               & (pl.col("country") == country))["value_eur"][0]
+    hdf_key = sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE) & (pl.col("year") == 2024) & (pl.col("flow") == "export")
+                            & (pl.col("product") == product) & (pl.col("country") == country))["value_eur"].sum()
+    bad = lower(nation, product, country, france_key - hdf_key + 5000.0)
+    national = tmp_path / "france.csv"
+    bad.write_csv(national)
+    out = tmp_path / "x.parquet"
+    result = run_cli("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"2024, export, produit {product}, pays {country}" in result.stderr
+    assert not out.exists()
+
+    # 500 € below on a key: clipped to zero, no error.
+    small_france = nation.filter((pl.col("year") == 2024) & (pl.col("flow") == "export") & (pl.col("product") == small_product)
+                                 & (pl.col("country") == small_country))["value_eur"][0]
+    small_hdf = sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE) & (pl.col("year") == 2024) & (pl.col("flow") == "export")
+                              & (pl.col("product") == small_product) & (pl.col("country") == small_country))["value_eur"].sum()
+    lower(nation, small_product, small_country, small_france - small_hdf + 500.0).write_csv(national)
+    result = run_cli("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
+    assert result.returncode == 0, result.stderr
+    written = pl.read_parquet(out)
+    assert written.filter((pl.col("department") == "00") & (pl.col("year") == 2024) & (pl.col("flow") == "export")
+                          & (pl.col("product") == small_product) & (pl.col("country") == small_country)).height == 0
+
+
+def test_national_needs_a_parquet_output(tmp_path, sample):
+    departments = tmp_path / "hdf.csv"
+    sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE)).head(100).write_csv(departments)
+    result = run_cli("ingest", departments, "--profile", "canonical", "--national", departments, "--out", tmp_path / "x.csv")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and ".parquet" in lines[0] and "Traceback" not in result.stderr

@@ -191,3 +191,51 @@ def test_national_needs_a_parquet_output(tmp_path, sample):
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and ".parquet" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_national_file_through_its_own_profile_and_check_reads_the_coverage(tmp_path, sample):
+    departments = tmp_path / "hdf.parquet"
+    sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE)).write_parquet(departments)
+    check = run_cli("check", "--data", departments)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert [line for line in check.stdout.splitlines() if "France entière absente" in line and line.startswith("attention")]
+    # The national file as the customs give it: thousands of euros with a comma, ";", cp1252
+    # headers, no department column; its own profile.
+    nation = _national(sample, {("export", "C29A", "DE"): 2_500_000.0}).filter(pl.col("year") == 2024)
+    lines = ["Année;Flux;Produit;Pays;Valeur (k€)"] + [
+        f"{year};{'E' if flow == 'export' else 'I'};{product};{country};{value / 1000:.3f}".replace(".", ",")
+        for year, flow, product, country, value in nation.iter_rows()]
+    national = tmp_path / "national.csv"
+    national.write_bytes("\n".join(lines).encode("cp1252"))
+    profile = tmp_path / "national.yaml"
+    profile.write_text(
+        'format: csv\nseparator: ";"\ndecimal: ","\nencoding: cp1252\nunit: thousands_eur\nheader: true\n'
+        'columns:\n  year: "Année"\n  flow: Flux\n  product: Produit\n  country: Pays\n  value: "Valeur (k€)"\n'
+        'flow_codes:\n  E: export\n  I: import\n', encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    result = run_cli("ingest", departments, "--profile", "canonical", "--national", national,
+                     "--national-profile", profile, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "fichier national" in result.stderr and "années couvertes : 2024" in result.stderr
+    written = pl.read_parquet(out).filter(pl.col("year") == 2024)
+    for flow in ("export", "import"):
+        expected = sum(round(value / 1000, 3) * 1000 for value in nation.filter(pl.col("flow") == flow)["value_eur"])
+        assert abs(written.filter(pl.col("flow") == flow)["value_eur"].sum() - expected) < 1.0
+    check = run_cli("check", "--data", out)
+    assert "France entière absente" not in check.stdout  # 2024 is covered by the national file
+
+
+def test_campaign_summary_leaves_uncovered_shares_empty(tmp_path, sample):
+    data = tmp_path / "hdf.parquet"
+    sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE)).write_parquet(data)
+    out = tmp_path / "out"
+    result = run_cli("render", "--dept", "59", "--dept", "60", "--data", data, "--workers", "1", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert sum("France entière absente" in line for line in result.stderr.splitlines()) == 1
+    summary = (out / "synthese-2024.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = summary[0].split(";")
+    rows = {row.split(";")[0]: dict(zip(header, row.split(";"))) for row in summary[1:]}
+    for code in ("59", "60"):
+        assert rows[code]["Part nationale des exportations (%)"] == ""
+        assert rows[code]["Part nationale des importations (%)"] == ""
+        assert rows[code]["Part régionale des exportations (%)"] != ""

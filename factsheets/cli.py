@@ -317,7 +317,7 @@ def ingest(
     if national is not None and out.suffix.lower() != ".parquet":
         _fail(f"{out} : avec --national, la sortie doit être un fichier .parquet (la couverture des données est "
               "enregistrée dans ses métadonnées) ; nommez --out en .parquet")
-    from .national import coverage_metadata, ingest_with_national
+    from .national import coverage_metadata, france_note, ingest_with_national
 
     reference = load_reference()
     # Checked in full (codes included) before writing, so a bad file never produces output.
@@ -332,6 +332,8 @@ def ingest(
         warn(f"attention : {warning}")
     for line in summary_lines(result, reference, out):
         notice(line)
+    if national is None and (note := france_note(result.frame, reference)):
+        notice(note)
     if national is not None:
         notice(f"fichier national : {national} ; années couvertes : {', '.join(map(str, national_years)) or 'aucune'} "
                "(reste non ventilé par département ajouté : les totaux France égalent ce fichier)")

@@ -104,6 +104,16 @@ def coverage_metadata(frame: pl.DataFrame, reference, national_file: Path | None
     }
 
 
+def france_note(frame: pl.DataFrame, reference) -> str | None:
+    """`ingest` without a national file: a line when the output will print no France figure."""
+    codes = reference.departments["code"].to_list()
+    missing = len(codes) - frame.filter(pl.col("department").is_in(codes))["department"].n_unique()
+    if not missing:
+        return None
+    return (f"sans fichier national, les fiches n'imprimeront aucun chiffre de la France entière ({missing} département(s) "
+            "absent(s)) ; ajoutez le fichier national avec --national FICHIER (sortie .parquet)")
+
+
 def ingest_with_national(sources, profile: Profile, national_file: Path, national_profile_given: Profile | None,
                          reference) -> tuple[IngestResult, list[int]]:
     code = unallocated_code(reference)

@@ -239,3 +239,20 @@ def test_campaign_summary_leaves_uncovered_shares_empty(tmp_path, sample):
         assert rows[code]["Part nationale des exportations (%)"] == ""
         assert rows[code]["Part nationale des importations (%)"] == ""
         assert rows[code]["Part régionale des exportations (%)"] != ""
+
+
+def test_national_file_with_an_incomplete_region_keeps_france_only(tmp_path, sample):
+    departments = tmp_path / "hdf4.csv"
+    sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE[:-1])).write_csv(departments)
+    national = tmp_path / "france.csv"
+    _national(sample, {}).write_csv(national)
+    out = tmp_path / "canonique.parquet"
+    plain = run_cli("ingest", departments, "--profile", "canonical", "--out", tmp_path / "plain.csv")
+    assert "sans fichier national" in plain.stderr and "97 département(s)" in plain.stderr
+    assert run_cli("ingest", departments, "--profile", "canonical", "--national", national, "--out", out).returncode == 0
+    result, text, _ = _render(tmp_path, out)
+    assert "Flux à l'export, France entière (en valeur, 2024)" in text
+    assert "comparée à celle du pays :" in text
+    assert "par la région" not in text and "Flux à l'export, Hauts-de-France" not in text
+    assert "France entière absente" not in result.stderr
+    assert sum("Hauts-de-France (4 sur 5, manque 80)" in line for line in result.stderr.splitlines()) == 1

@@ -120,8 +120,11 @@ class Annexes:
         # A region of one department (971-976) has no chart or share of its own on the sheet.
         areas: list[tuple[str, AreaFlows]] = [("department", ind.local), ("region", ind.region_flows),
                                               ("nation", ind.nation_flows)]
-        if ind.single_department_region:
+        # Nor an area the data does not cover (coverage.py): its rows are left out.
+        if not ind.shows_region:
             areas = [area for area in areas if area[0] != "region"]
+        if not ind.nation_covered:
+            areas = [area for area in areas if area[0] != "nation"]
         # Totals and shares (pages 4 to 7), the balance of each area.
         blocks = [Block("totals", self._department_totals(ind))]
         blocks += [self._shared("totals", level, area.territory.code, year, partial(self._totals, level, area, year))
@@ -139,7 +142,7 @@ class Annexes:
             blocks.append(Block("evolution", self._years("department", ind.department.name, evolution.department)))
             for level, series, territory in (("region", evolution.region, ind.region.name),
                                              ("nation", evolution.nation, ind.nation_flows.territory.name)):
-                if level == "region" and ind.single_department_region:
+                if (level == "region" and not ind.shows_region) or (level == "nation" and not ind.nation_covered):
                     continue
                 blocks.append(self._shared("evolution", level, territory, year,
                                            partial(self._years, level, territory, series)))
@@ -160,9 +163,9 @@ class Annexes:
     def _department_totals(self, ind: DepartmentIndicators) -> list[Row]:
         """The department's totals with its shares of the region (none for 971-976) and of France."""
         exports, imports, balance = self._totals("department", ind.local, ind.year)
-        single = ind.single_department_region
-        return [row._replace(share_region=None if single else shares.share_of_region * 100,
-                             share_nation=shares.share_of_nation * 100)
+        single = not ind.shows_region
+        return [row._replace(share_region=None if single else _percent(shares.share_of_region),
+                             share_nation=_percent(shares.share_of_nation))
                 for row, shares in ((exports, ind.export_shares), (imports, ind.import_shares))] + [balance]
 
     def _totals(self, level: str, area: AreaFlows, year: int) -> list[Row]:
@@ -437,6 +440,11 @@ SUMMARY_FORMATS = {"exports": "#,##0", "imports": "#,##0", "balance": "#,##0", "
                    "export_share_nation": "0.00", "import_share_region": "0.00", "import_share_nation": "0.00"}
 
 
+def _percent(fraction: float | None) -> float | None:
+    """A share in percent; None (an empty cell) for an area the data does not cover."""
+    return None if fraction is None else fraction * 100
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
@@ -461,10 +469,10 @@ def summary_rows(report, indicators: dict[str, DepartmentIndicators], texts: dic
             exports.total_eur if ind else None,
             imports.total_eur if ind else None,
             exports.total_eur - imports.total_eur if ind else None,
-            exports.share_of_region * 100 if ind else None,
-            exports.share_of_nation * 100 if ind else None,
-            imports.share_of_region * 100 if ind else None,
-            imports.share_of_nation * 100 if ind else None,
+            _percent(exports.share_of_region) if ind else None,
+            _percent(exports.share_of_nation) if ind else None,
+            _percent(imports.share_of_region) if ind else None,
+            _percent(imports.share_of_nation) if ind else None,
             path.name if path is not None else "",
             _sha256(path) if path is not None else "",
             status,

@@ -197,7 +197,9 @@ def indicators(
     (code,) = reference.department_codes([dept])
     trade = load_trade_data(data, reference)
     chosen = choose_year(trade, year, data)
-    result = compute_indicators(trade, reference, settings(), code, chosen)
+    from .coverage import Coverage
+
+    result = compute_indicators(trade, reference, settings(), code, chosen, Coverage.of(trade, reference, chosen, data))
     typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
 
 
@@ -291,6 +293,13 @@ def ingest(
     out: Annotated[Optional[Path], typer.Option("--out", metavar="FICHIER", parser=_non_empty_path,
                                                 help="Fichier canonique à écrire (.csv ou .parquet). Obligatoire sauf avec --inspect.")] = None,
     inspect: Annotated[bool, typer.Option("--inspect", help="Montrer l'en-tête, trois lignes et la correspondance des colonnes de chaque fichier, feuille ou membre, sans rien écrire.")] = False,
+    national: Annotated[Optional[Path], typer.Option(
+        "--national", metavar="FICHIER", parser=_non_empty_path,
+        help="Fichier national (France par année ou période, flux, produit, pays ; sans colonne département) : "
+             "le reste non ventilé par département est ajouté, les totaux France égalent ce fichier. Sortie .parquet.")] = None,
+    national_profile: Annotated[Optional[str], typer.Option(
+        "--national-profile", metavar="PROFIL",
+        help="Profil du fichier national (par défaut : celui de --profile, sans colonne département).")] = None,
 ) -> None:
     """Convertit des fichiers bruts (ex. téléchargements DGDDI) au format canonique, les vérifie, puis résume ce qui a été lu."""
     from .check import preflight
@@ -307,15 +316,31 @@ def ingest(
         return
     if out is None:
         _fail("option --out manquante : indiquez le fichier canonique à écrire (.csv ou .parquet) ; voir « factsheets ingest --help »")
+    if national_profile is not None and national is None:
+        _fail("--national-profile sans --national : indiquez aussi le fichier national avec --national FICHIER")
+    if national is not None and out.suffix.lower() != ".parquet":
+        _fail(f"{out} : avec --national, la sortie doit être un fichier .parquet (la couverture des données est "
+              "enregistrée dans ses métadonnées) ; nommez --out en .parquet")
+    from .national import coverage_metadata, france_note, ingest_with_national
+
     reference = load_reference()
     # Checked in full (codes included) before writing, so a bad file never produces output.
-    result = ingest_sources(sources, chosen, reference)
-    write_canonical(result.frame, out)
+    if national is None:
+        result, national_years = ingest_sources(sources, chosen, reference), []
+    else:
+        result, national_years = ingest_with_national(
+            sources, chosen, national, load_profile(national_profile or profile, national=True), reference)
+    write_canonical(result.frame, out, coverage_metadata(result.frame, reference, national, national_years))
     typer.echo(str(out))
     for warning in result.warnings:
         warn(f"attention : {warning}")
     for line in summary_lines(result, reference, out):
         notice(line)
+    if national is None and (note := france_note(result.frame, reference)):
+        notice(note)
+    if national is not None:
+        notice(f"fichier national : {national} ; années couvertes : {', '.join(map(str, national_years)) or 'aucune'} "
+               "(reste non ventilé par département ajouté : les totaux France égalent ce fichier)")
 
 
 @_command()
@@ -408,9 +433,15 @@ def check(
         from .reference import load_reference
         from .validate import choose_year, departments_present, load_trade_data
 
-        trade = load_trade_data(data, load_reference())
+        reference = load_reference()
+        trade = load_trade_data(data, reference)
         year = choose_year(trade, year, data)
         coverage = DataCoverage(data, year, frozenset(departments_present(trade, year)))
+        from .coverage import Coverage
+        from .errors import Problem
+
+        problems += [Problem(f"{data} : {note}", warning=True)
+                     for note in Coverage.of(trade, reference, year, data).partial_notes()]
     except FactsheetsError as error:
         from .check import problems_of
 

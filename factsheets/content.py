@@ -225,9 +225,11 @@ class _Builder:
     def totals(self, section: dict[str, Any], total_eur: float, shares=None) -> list[Paragraph]:
         blocks = [self.para(section["total"], "total", total=format_millions(total_eur))]
         if shares is not None:
-            if not self.ind.single_department_region:  # a single department is 100% of its region
+            # A single department is 100% of its region; an area the data does not cover has no share.
+            if self.ind.shows_region and shares.share_of_region is not None:
                 blocks.append(self.para(section["share_region"], "share", share_region=format_share_of_region(shares.share_of_region)))
-            blocks.append(self.para(section["share_nation"], "share", share_nation=format_share_of_nation(shares.share_of_nation)))
+            if self.ind.nation_covered and shares.share_of_nation is not None:
+                blocks.append(self.para(section["share_nation"], "share", share_nation=format_share_of_nation(shares.share_of_nation)))
         return blocks
 
     # -- pages ----------------------------------------------------------------------------
@@ -314,16 +316,26 @@ class _Builder:
             *self.totals(t, shares.total_eur, shares),
             self.para(t["reading"]),
         ))
-        single = ind.single_department_region
-        comparison = self.texts["single_department_region"][f"{key}_comparison"] if single else t["comparison"]
+        # A region of one department would show this department's chart again; an area the
+        # data does not cover is never shown (coverage.py).
+        with_region, with_nation = ind.shows_region, ind.nation_covered
+        if not with_region and not with_nation:
+            return [department_page]
+        if not with_nation:
+            comparison = self.texts["partial_coverage"][f"{key}_comparison"]
+        elif not with_region:
+            comparison = self.texts["single_department_region"][f"{key}_comparison"]
+        else:
+            comparison = t["comparison"]
         blocks: list = [self.para(comparison)]
-        if not single:  # a region of one department would show this department's chart again
+        if with_region:
             blocks += [self.heading(3, t["region_title"]),
                        self.sankey_figure(f"region_{chart_key}", region, None, ind.region.name),
                        *self.totals({"total": t["total"]}, region.total_eur)]
-        blocks += [self.heading(3, t["nation_title"]),
-                   self.sankey_figure(f"nation_{chart_key}", nation, None, self.figure_texts["nation"]),
-                   *self.totals({"total": t["total"]}, nation.total_eur)]
+        if with_nation:
+            blocks += [self.heading(3, t["nation_title"]),
+                       self.sankey_figure(f"nation_{chart_key}", nation, None, self.figure_texts["nation"]),
+                       *self.totals({"total": t["total"]}, nation.total_eur)]
         return [department_page, Page(f"{key}_comparison", self.fill.text(t["heading"]), tuple(blocks))]
 
     def evolution(self) -> list[Page]:

@@ -33,6 +33,7 @@ from .model import (
     Territory,
     YearTotals,
 )
+from .coverage import Coverage
 from .reference import Reference
 
 NATION_NAME = "France entière"
@@ -325,8 +326,14 @@ def compute_all(
     settings: dict,
     year: int,
     departments: Sequence[str] | None = None,
+    coverage: Coverage | None = None,
 ) -> dict[str, DepartmentIndicators]:
     """Indicators of the given departments (all when None) for one year, keyed by code.
+
+    `coverage` (coverage.Coverage of the data file and year) leaves out the figures of France
+    and of the regions the data does not cover: their totals and shares are None and the
+    sheet prints none of them. None: every area counts as covered (callers that pass frames
+    they built; `render` and `indicators` always pass the data's coverage).
 
     Region and nation AreaFlows objects are built once and shared by every department of the
     run, so that their charts can be drawn once too.
@@ -357,10 +364,20 @@ def compute_all(
         region = regions[region_code]
         local = area_flows("department", Territory(code, name))
 
+        nation_covered = coverage is None or coverage.nation
+        region_covered = coverage is None or coverage.region(region_code)
+
         def shares(flow: str) -> Shares:
             pick = (lambda a: a.exports) if flow == "export" else (lambda a: a.imports)
             total, region_total, nation_total = pick(local).total_eur, pick(region).total_eur, pick(nation).total_eur
-            return Shares(total, region_total, nation_total, _share(total, region_total), _share(total, nation_total))
+            return Shares(total, region_total if region_covered else None, nation_total if nation_covered else None,
+                          _share(total, region_total) if region_covered else None,
+                          _share(total, nation_total) if nation_covered else None)
+
+        evolution = _evolution(history, code, region_code, labels)
+        if not (nation_covered and region_covered):
+            evolution = dataclasses.replace(evolution, region=evolution.region if region_covered else (),
+                                            nation=evolution.nation if nation_covered else ())
 
         results[code] = DepartmentIndicators(
             department=local.territory,
@@ -374,13 +391,17 @@ def compute_all(
             import_shares=shares("import"),
             balance_countries=balance[code],
             single_department_region=region_sizes[region_code] == 1,
-            evolution=_evolution(history, code, region_code, labels),
+            evolution=evolution,
+            nation_covered=nation_covered,
+            region_covered=region_covered,
+            coverage=None if coverage is None else coverage.to_json(region_code),
             department_after_de=reference.department_after_de(code),
         )
     return results
 
 
 def compute_indicators(
-    trade: pl.DataFrame, reference: Reference, settings: dict, department: str, year: int
+    trade: pl.DataFrame, reference: Reference, settings: dict, department: str, year: int,
+    coverage: Coverage | None = None,
 ) -> DepartmentIndicators:
-    return compute_all(trade, reference, settings, year, [department])[department]
+    return compute_all(trade, reference, settings, year, [department], coverage)[department]

@@ -76,8 +76,12 @@ DEFAULT_PERIOD_PATTERNS = {
 PROFILE_KEYS = (
     "format", "separator", "decimal", "encoding", "unit", "header", "columns", "flow_codes",
     "department_pad", "year_value", "year_from_filename",
-    "sheet", "skip_rows", "members", "period", "flow_from_filename", "department_from_filename",
+    "sheet", "skip_rows", "members", "period", "flow_from_filename", "department_from_filename", "wide",
 )
+WIDE_FIELDS = ("country", "product")  # `wide:` a cross-table whose unmapped columns are headed by these codes
+WIDE_CODE = "en-têtes du tableau croisé"  # the unpivoted columns' names, as messages show them
+WIDE_VALUE = "cellules du tableau croisé"
+WIDE_PROPOSAL_MIN = 3  # unmapped header names that are codes before --inspect proposes `wide:`
 
 # Spaces used as thousands separators: space, no-break space, narrow no-break space.
 THOUSANDS_SPACES = r"[ \t\u00a0\u202f]"
@@ -110,6 +114,10 @@ class Profile:
     period_pattern: str | None = None  # regex with groups (?P<year>) and (?P<part>)
     flow_from_filename: Mapping[str, str] | None = None  # flow -> regex on the file or member name
     department_from_filename: str | None = None  # regex with one group around the department code
+    # A fixed department code for every row (national.py: the national file's rows, which have
+    # no department column, go under the configured unallocated code).
+    department_value: str | None = None
+    wide: str | None = None  # 'country' or 'product': every unmapped column is headed by such a code
 
     @property
     def multiplier(self) -> int:
@@ -129,8 +137,11 @@ def _is_path(name_or_path: str) -> bool:
     return any(sep in name_or_path for sep in separators) or name_or_path.lower().endswith((".yaml", ".yml"))
 
 
-def load_profile(name_or_path: str, profiles_dir: Path | None = None) -> Profile:
-    """A profile by name (config/profiles/NAME.yaml) or by path to a YAML file."""
+def load_profile(name_or_path: str, profiles_dir: Path | None = None, *, national: bool = False) -> Profile:
+    """A profile by name (config/profiles/NAME.yaml) or by path to a YAML file.
+
+    national: the profile of a national file (no department column; see national.py).
+    """
     text = str(name_or_path).strip()
     if _is_path(text):
         path = Path(text)
@@ -144,7 +155,7 @@ def load_profile(name_or_path: str, profiles_dir: Path | None = None) -> Profile
             raise FactsheetsError(
                 f"profil inconnu « {text} » ; profils disponibles : {names} (dans {folder}), ou indiquez le chemin d'un fichier YAML"
             )
-    return _parse_profile(load_mapping(path), path)
+    return _parse_profile(load_mapping(path), path, national)
 
 
 def _profile_error(path: Path, key: str, problem: str) -> FactsheetsError:
@@ -253,7 +264,7 @@ def _one_group_pattern(data: Mapping[str, Any], key: str, around: str, path: Pat
     return str(pattern)
 
 
-def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
+def _parse_profile(data: dict[str, Any], path: Path, national: bool = False) -> Profile:
     unknown = sorted(set(map(str, data)) - set(PROFILE_KEYS))
     if unknown:
         raise _profile_error(path, unknown[0], f"clé inconnue ; les clés sont {', '.join(PROFILE_KEYS)}")
@@ -293,8 +304,12 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
     needs_year = year_value is None and year_from_filename is None and not has_period
     flow_patterns = _parse_flow_patterns(data, path) if data.get("flow_from_filename") is not None else None
     department_pattern = _one_group_pattern(data, "department_from_filename", "du code", path)
+    wide = data.get("wide")
+    if wide is not None and wide not in WIDE_FIELDS:
+        raise _profile_error(path, "wide", f"« {wide} » n'est pas l'une des valeurs {', '.join(WIDE_FIELDS)}")
     optional = ({"period"} | ({"year"} if not needs_year else set()) | ({"flow"} if flow_patterns else set())
-                | ({"department"} if department_pattern else set()))
+                | ({"department"} if department_pattern or national else set())
+                | ({wide, "value"} if wide else set()))
     columns = _parse_columns(data, path, header, optional)
     if department_pattern and "department" in columns:
         raise _profile_error(path, "columns.department", "le département vient de department_from_filename ; retirez l'un des deux")
@@ -305,6 +320,10 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
         raise _profile_error(path, "columns.period", "l'année vient de la période ; retirez year_value / year_from_filename")
     if flow_patterns and "flow" in columns:
         raise _profile_error(path, "columns.flow", "le flux vient de flow_from_filename ; retirez l'un des deux")
+    if wide and (wide in columns or "value" in columns):
+        mapped = wide if wide in columns else "value"
+        raise _profile_error(path, f"columns.{mapped}", f"avec « wide: {wide} », les codes sont les en-têtes des colonnes "
+                             "non nommées dans columns et leurs cellules les valeurs ; retirez cette colonne")
     if data.get("period") is not None and not has_period:
         raise _profile_error(path, "period", "indiquez aussi la colonne de la période dans columns.period")
     period_kind, period_pattern = _parse_period(data, path) if has_period else (None, None)
@@ -343,6 +362,7 @@ def _parse_profile(data: dict[str, Any], path: Path) -> Profile:
         period_pattern=period_pattern,
         flow_from_filename=flow_patterns,
         department_from_filename=department_pattern,
+        wide=wide,
     )
 
 
@@ -580,6 +600,20 @@ def _check_columns(frame: pl.DataFrame, source: Source, profile: Profile) -> Non
 # --------------------------------------------------------------------------- converting
 
 
+def unpivot_wide(raw: pl.DataFrame, profile: Profile) -> tuple[pl.DataFrame, Profile]:
+    """A cross-table (`wide:`) as one row per code column: its header is the code, its cell the
+    value (an empty cell is zero); the profile that reads the result. Other tables as they are."""
+    if profile.wide is None:
+        return raw, profile
+    mapped = [column for column in profile.columns.values()]
+    codes = [name for name in raw.columns if name != LINE_COLUMN and name not in mapped]
+    long = raw.unpivot(on=codes, index=[*mapped, LINE_COLUMN], variable_name=WIDE_CODE, value_name=WIDE_VALUE)
+    # An empty cell is zero: no row (a cross-table is mostly empty), the same totals.
+    cell = pl.col(WIDE_VALUE).cast(pl.String).str.strip_chars()
+    long = long.filter(cell.is_not_null() & (cell != "")).sort(LINE_COLUMN, maintain_order=True)
+    return long, replace(profile, columns={**profile.columns, profile.wide: WIDE_CODE, "value": WIDE_VALUE})
+
+
 def _flow_from_name(source: Source, profile: Profile) -> str:
     assert profile.flow_from_filename is not None
     flows = [flow for flow, pattern in profile.flow_from_filename.items() if re.search(pattern, source.name)]
@@ -703,7 +737,9 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
             codes[field_] = pl.col(f"__{field_}")
             checks.append((codes[field_].is_null() | (codes[field_] == ""), col[field_], f"n'est pas un code {kind}",
                            f"chaque ligne doit avoir un code {kind}"))
-    if profile.department_from_filename:
+    if profile.department_value is not None:
+        department = pl.lit(profile.department_value, dtype=pl.String)
+    elif profile.department_from_filename:
         department = pl.lit(_department_from_name(source, profile), dtype=pl.String)
     else:
         department = codes["department"]
@@ -804,7 +840,8 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
                 raise FactsheetsError(f"{source.where(profile.skip_rows + (2 if profile.header else 1))} : fichier vide, aucune ligne de données{after}")
             _check_columns(raw, source, profile)
             rows_per_source[source.where()] = raw.height
-            frames.append(_convert(raw, source, profile, problems))
+            raw, table_profile = unpivot_wide(raw, profile)
+            frames.append(_convert(raw, source, table_profile, problems))
         except FactsheetsError as error:
             problems.add(str(error))
     if not frames:  # every source failed, and each one said why in `problems`
@@ -847,6 +884,12 @@ def _mapping_lines(frame: pl.DataFrame, source: Source, profile: Profile) -> lis
     lines = []
     for field_ in ("year", "period", "flow", "department", "product", "country", "value"):
         raw = profile.columns.get(field_)
+        if raw is None and profile.wide and field_ in (profile.wide, "value"):
+            codes = [name for name in found if name not in profile.columns.values()]
+            shown = ", ".join(printable(name) for name in codes[:8]) + (" …" if len(codes) > 8 else "")
+            origin = "en-têtes" if field_ == profile.wide else "cellules"
+            lines.append(f"  {field_:<10} ← {origin} des {len(codes)} colonne(s) non nommée(s) (wide: {profile.wide}) : {shown}")
+            continue
         if raw is None:
             if field_ == "year" and "period" not in profile.columns:
                 origin = f"{profile.year_value} (year_value)" if profile.year_value is not None else "tirée du nom du fichier (year_from_filename)"
@@ -903,7 +946,27 @@ def inspect_sources(sources: Sequence[Path], profile: Profile) -> tuple[list[str
             out.append(f"  {source.where(row[LINE_COLUMN])} : {values}")
         out.append(f"correspondance (profil {profile.name}, {profile.path}) :")
         out.extend(_mapping_lines(frame, source, profile))
+        out.extend(_wide_proposal(header, profile))
     return out, problems
+
+
+def _wide_proposal(header: list[str], profile: Profile) -> list[str]:
+    """A cross-table recognised: many unmapped header names are country (product) codes."""
+    if profile.wide is not None:
+        return []
+    from .reference import load_reference
+
+    reference = load_reference()
+    known = {"country": set(reference.countries["code"].to_list()), "product": set(reference.products["code"].to_list())}
+    unmapped = [name for name in header if name not in profile.columns.values()]
+    for wide, names in (("country", "pays"), ("product", "produit")):
+        codes = [name for name in unmapped if name.strip().upper() in known[wide]]
+        if len(codes) >= WIDE_PROPOSAL_MIN:
+            shown = ", ".join(printable(name) for name in codes[:8]) + (" …" if len(codes) > 8 else "")
+            return [f"tableau croisé : {len(codes)} colonne(s) sur {len(unmapped)} non nommée(s) ont pour en-tête un code {names} "
+                    f"({shown}) ; ajoutez au profil {profile.path} la ligne « wide: {wide} » et retirez columns.{wide} "
+                    "et columns.value"]
+    return []
 
 
 # --------------------------------------------------------------------------- summary
@@ -939,8 +1002,11 @@ def summary_lines(result: IngestResult, reference, out: Path) -> list[str]:
 # --------------------------------------------------------------------------- writing
 
 
-def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
+def write_canonical(frame: pl.DataFrame, out: Path, metadata: dict[str, str] | None = None) -> Path:
     """Write `frame` as CSV or Parquet (by the extension of `out`), atomically.
+
+    `metadata`: key-value pairs stored in the Parquet file's metadata (coverage.py); a CSV
+    file cannot hold them.
 
     The data goes to a temporary file in the same folder, renamed over `out` once complete:
     on any error nothing is left behind and an existing `out` is untouched.
@@ -966,7 +1032,7 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
             if suffix == ".csv":
                 data.write_csv(stream)
             else:
-                data.write_parquet(stream)
+                data.write_parquet(stream, metadata=metadata)
     except OSError as error:
         if not opened:
             raise FactsheetsError(f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture") from None

@@ -339,10 +339,13 @@ class SheetBuilder:
     def totals(self, section: dict[str, Any], flow_shares, with_shares: bool) -> list[Flowable]:
         story = [self.para(section["total"], "total", total=format_millions(flow_shares.total_eur))]
         if with_shares:
-            if not self.ind.single_department_region:  # a single department is 100% of its region
+            # A single department is 100% of its region; None: the data does not cover the area.
+            if self.ind.shows_region and flow_shares.share_of_region is not None:
                 story.append(self.para(section["share_region"], "share",
                                        share_region=format_share_of_region(flow_shares.share_of_region)))
-            story.append(self.para(section["share_nation"], "share", share_nation=format_share_of_nation(flow_shares.share_of_nation)))
+            if self.ind.nation_covered and flow_shares.share_of_nation is not None:
+                story.append(self.para(section["share_nation"], "share",
+                                       share_nation=format_share_of_nation(flow_shares.share_of_nation)))
         return story
 
     # -- pages --------------------------------------------------------------------------
@@ -424,16 +427,26 @@ class SheetBuilder:
         region_chart = charts.region_export_sankey if exports else charts.region_import_sankey
         nation_chart = charts.nation_export_sankey if exports else charts.nation_import_sankey
         total_only = {"total": t["total"]}
-        single = self.ind.single_department_region
+        # A region of one department would show this department's chart again; an area the
+        # data does not cover is never shown (coverage.py).
+        with_region, with_nation = self.ind.shows_region, self.ind.nation_covered
         # The comparison sentence introduces the next page's charts, so it opens that page.
-        comparison = self.texts["single_department_region"][f"{key}_comparison"] if single else t["comparison"]
+        if not with_nation:
+            comparison = self.texts["partial_coverage"][f"{key}_comparison"]
+        elif not with_region:
+            comparison = self.texts["single_department_region"][f"{key}_comparison"]
+        else:
+            comparison = t["comparison"]
         compared: list[Flowable] = [self.para(comparison)]
-        if not single:  # a region of one department would show this department's chart again
+        if with_region:
             compared += [self.para(t["region_title"], "h2"), FittedDrawing(region_chart),
-                         *self.totals(total_only, _TotalOnly(region_flows.total_eur), with_shares=False),
-                         Spacer(1, 14)]
-        compared += [self.para(t["nation_title"], "h2"), FittedDrawing(nation_chart),
-                     *self.totals(total_only, _TotalOnly(nation_flows.total_eur), with_shares=False)]
+                         *self.totals(total_only, _TotalOnly(region_flows.total_eur), with_shares=False)]
+            if with_nation:
+                compared.append(Spacer(1, 14))
+        if with_nation:
+            compared += [self.para(t["nation_title"], "h2"), FittedDrawing(nation_chart),
+                         *self.totals(total_only, _TotalOnly(nation_flows.total_eur), with_shares=False)]
+        comparison_page = [PageBreak(), FittedStack(compared)] if with_region or with_nation else []
         return [
             self.para(t["heading"], "h1"),
             self.para(t["intro"]),
@@ -443,8 +456,7 @@ class SheetBuilder:
             *self.totals(t, shares, with_shares=True),
             Spacer(1, 10),
             self.para(t["reading"]),
-            PageBreak(),
-            FittedStack(compared),
+            *comparison_page,
         ]
 
     def evolution(self) -> list[Flowable]:

@@ -102,11 +102,13 @@ class AreaFlows:
 
 @dataclass(frozen=True)
 class Shares:
+    """None for the region's (the nation's) figures when the data does not cover it (coverage.py)."""
+
     total_eur: float
-    region_total_eur: float
-    nation_total_eur: float
-    share_of_region: float  # fraction 0-1
-    share_of_nation: float
+    region_total_eur: float | None
+    nation_total_eur: float | None
+    share_of_region: float | None  # fraction 0-1
+    share_of_nation: float | None
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,16 @@ class DepartmentIndicators:
     # The name after "de" with the COG's article ("de l'Aisne", "du Nord"): set by the
     # indicators stage, so that drawing a sheet needs no reference table (no Polars).
     department_after_de: str = ""
+    # Whether the data covers France and the whole region (coverage.Coverage): a sheet prints
+    # no figure of an area the data does not cover.
+    nation_covered: bool = True
+    region_covered: bool = True
+    coverage: dict | None = None  # coverage.Coverage.to_json, for `indicators --json`
+
+    @property
+    def shows_region(self) -> bool:
+        """The sheet compares with the region: a whole region of more than this department."""
+        return self.region_covered and not self.single_department_region
 
     def to_json(self) -> dict:
         """The JSON contract of `factsheets indicators --json` (spec section 5)."""
@@ -283,4 +295,5 @@ class DepartmentIndicators:
                 for b in self.balance_countries
             ],
             "evolution": self.evolution.to_json() if self.evolution is not None else None,
+            **({"coverage": self.coverage} if self.coverage is not None else {}),
         }

@@ -164,11 +164,14 @@ class SheetDrawer:
         from .charts import balance_chart, sankey_marks, treemap_chart
         from .layout import SheetCharts, build_sheet
 
-        region_export, region_import = self._shared_sankeys(ind.region_flows)
-        # Alone on its comparison page (a single-department region), France is drawn as large
-        # as the department's own chart.
-        nation_size = "department" if ind.single_department_region else "region"
-        nation_export, nation_import = self._shared_sankeys(ind.nation_flows, nation_size)
+        # Alone on its comparison page (a single-department region, or data that covers only
+        # one of the two areas), France or the region is drawn as large as the department's own
+        # chart; an area the data does not cover is not drawn (the sheet leaves it out).
+        shows_region, shows_nation = ind.shows_region, ind.nation_covered
+        region_size = "region" if shows_nation else "department"
+        region_export, region_import = self._shared_sankeys(ind.region_flows, region_size) if shows_region else (None, None)
+        nation_size = "region" if shows_region else "department"
+        nation_export, nation_import = self._shared_sankeys(ind.nation_flows, nation_size) if shows_nation else (None, None)
         charts = SheetCharts(
             balance=balance_chart(ind.balance_countries, self.settings),
             treemap=treemap_chart(ind.local.imports, ind.local.exports, self.settings),
@@ -234,6 +237,9 @@ class SheetRenderer(SheetDrawer):
         self.reference = load_reference()
         self._trade = load_trade_data(data, self.reference)
         self.year = choose_year(self._trade, year, data)
+        from .coverage import Coverage
+
+        self.coverage = Coverage.of(self._trade, self.reference, self.year, data)
         self.synthetic = is_synthetic(data)
         self.indicators = {}
         self.add(codes)
@@ -244,7 +250,15 @@ class SheetRenderer(SheetDrawer):
 
         new = [code for code in dict.fromkeys(codes) if code not in self.indicators]
         if new:
-            self.indicators.update(compute_all(self._trade, self.reference, self.settings, self.year, new))
+            self.indicators.update(compute_all(self._trade, self.reference, self.settings, self.year, new,
+                                               self.coverage))
+
+    def coverage_notes(self, codes: Sequence[str]) -> list[str]:
+        """Why the sheets of `codes` leave France or their region out (one line each), if they do."""
+        regions = [self.reference.department(code)[2] for code in codes]
+        notes = [self.coverage.nation_note(), self.coverage.region_note(
+            [region for region in regions if len(self.coverage.regions.get(region, ())) > 1])]
+        return [note for note in notes if note]
 
     def no_history_note(self) -> str:
         """Why the evolution page is left out: one year only, or none before the sheet's."""
@@ -556,6 +570,7 @@ def render_departments(
         renderer.add(first)
         report = RenderReport(year=renderer.year, codes=codes + list(failures), failures=failures, absent=absent,
                               without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)])
+        report.notes += renderer.coverage_notes(codes)
         if options.evolution and first and not renderer.indicators[first[0]].evolution.has_history:
             report.notes.append(renderer.no_history_note())
         with _Progress(len(codes), show_progress) as progress:

@@ -67,8 +67,12 @@ def test_good_small_file_gives_json(tmp_path):
     payload = json.loads(result.stdout)
     assert payload["department"] == {"code": "02", "name": "Aisne"}
     assert payload["exports"]["total_eur"] == 1000
-    assert payload["exports"]["nation_total_eur"] == 4000
-    assert payload["exports"]["share_of_nation"] == 0.25
+    # One department and no national file: France is not covered, its figures are null
+    # (spec section 13; the unallocated row still counts in France when covered, see
+    # test_indicators and test_coverage).
+    assert payload["coverage"]["departments_present"] == 1 and payload["coverage"]["nation"] is False
+    assert payload["exports"]["nation_total_eur"] is None
+    assert payload["exports"]["share_of_nation"] is None
 
 
 def test_parquet_rows_are_named_by_row(tmp_path):

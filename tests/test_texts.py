@@ -25,8 +25,8 @@ PUBLISHED_DIR = Path(__file__).parent / "published"  # copies of shared/spec/pub
 DOCUMENTED_PLACEHOLDERS = {
     "department", "de_department", "code", "region", "year", "next_year", "total", "share_region", "share_nation", "email", "page",
 }
-TOP_LEVEL_KEYS = {"cover", "context", "balance", "exports", "imports", "single_department_region", "practical", "further",
-                  "footer", "metadata"}
+TOP_LEVEL_KEYS = {"cover", "context", "balance", "exports", "imports", "single_department_region", "partial_coverage",
+                  "practical", "further", "footer", "metadata"}
 # Beyond the published sheet (issue 14): our own texts, each section with its own placeholders
 # (documented in the comment above it in texts.yaml).
 EXTRA_SECTIONS = {
@@ -62,7 +62,7 @@ SHEETS: dict[str, dict[str, Any]] = {
 }
 
 # Keys whose text is not on the published sheets (our additions) or is not text (URLs).
-NOT_FROM_SHEET = {"single_department_region", "footer", "metadata", "url", "page", *EXTRA_SECTIONS}
+NOT_FROM_SHEET = {"single_department_region", "partial_coverage", "footer", "metadata", "url", "page", *EXTRA_SECTIONS}
 
 # Keys written verbatim (escaped by the layout or drawn with drawString): no markup allowed.
 PLAIN_KEYS = {"government", "motto", "agency", "text", "prefix", "url", "email", "footer", "metadata", "annex", "summary"}

@@ -273,6 +273,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "evolution.*": frozenset({"first_year", "previous_year", "exports", "imports", "exports_change",
                               "imports_change", "balance", "balance_previous"}),
     "summary.failed": frozenset({"message"}),
+    "annex.about.edition": frozenset({"source", "date"}),
 }
 
 

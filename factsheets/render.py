@@ -196,7 +196,7 @@ class SheetDrawer:
                 from .annex import Annexes
 
                 self._annexes = Annexes(self.texts, self.options.annex)
-            self._annexes.write(ind, path)
+            self._annexes.write(ind, path, synthetic)
         write_atomically(path, sheet)
         return path
 

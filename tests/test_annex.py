@@ -72,9 +72,10 @@ def through_write_row(monkeypatch, make_bytes):
     class PlainRows(Worksheet):
         def add_segments(self, segments, column_formats, keys, templates):
             number = 1
-            for _, values in segments:
+            for _, values, _ in segments:
                 for row in values():
-                    self.write_row(number, 0, row)
+                    self.write_row(number, 0, [annex.cell_text(value) if isinstance(value, str) else value
+                                               for value in row])
                     number += 1
 
     monkeypatch.setattr(annex, "_prepared_rows_worksheet", lambda: PlainRows)
@@ -100,7 +101,7 @@ def test_text_is_escaped_as_xlsxwriter_escapes_it(monkeypatch):
     keys = ["a", "b", "c", "d", "e", "value_eur", "g", "h"]
 
     def workbook() -> bytes:
-        return annex.xlsx_bytes([("T", keys, keys, [(None, lambda: rows)])], "t", {"value_eur": "#,##0"})
+        return annex.xlsx_bytes([("T", keys, keys, [(None, lambda: rows, len(rows))])], "t", {"value_eur": "#,##0"})
 
     assert cells(workbook()) == cells(through_write_row(monkeypatch, workbook))
 
@@ -109,7 +110,7 @@ def test_a_value_that_is_not_finite_is_refused():
     from factsheets.errors import FactsheetsError
 
     with pytest.raises(FactsheetsError, match="non finie"):
-        annex.xlsx_bytes([("T", ["v"], ["v"], [(None, lambda: [[float("nan")]])])], "t", {})
+        annex.xlsx_bytes([("T", ["v"], ["v"], [(None, lambda: [[float("nan")]], 1)])], "t", {})
 
 
 def test_the_region_and_france_blocks_are_shared_not_copied(renderer):

@@ -6,15 +6,26 @@ France, the balance countries, the years of the evolution and the N / N-1 change
 in euros (exact, as `indicators --json`) and in millions of euros (as printed).
 
 Formats, and why:
-- xlsx (xlsxwriter): one worksheet per table, numbers typed as numbers, French headers.
-  Byte-identical on re-runs: fixed document properties (creation date from
-  SOURCE_DATE_EPOCH, else 1980-01-01, the zip epoch) and xlsxwriter's fixed zip
-  timestamps.
+- xlsx (xlsxwriter): a first sheet "À propos" (title, the source line with the edition's
+  publication date, the synthetic-data notice when the bundled sample was used, how shares
+  and labels read), then one worksheet per table, numbers typed as numbers, French
+  headers, an autofilter over each table, the title and source line as its printed page
+  header and footer. Shares are fractions (0.0517) shown with a 0.00% format; products
+  carry the chart's short label beside the full A129 one. Byte-identical on re-runs: fixed
+  document properties (creation date: SOURCE_DATE_EPOCH, else the edition's publication
+  date at noon UTC as the PDF's, else 1980-01-01) and xlsxwriter's fixed zip timestamps
+  (1980-01-01, whatever the creation date).
 - csv: ONE file rather than a zip of files, because a double click opens it in a
   spreadsheet and a zip must be unpacked first. The tables share one set of columns, and
   a "Tableau" column says which chart a row belongs to (a filter gives one table back).
-  Written for the French spreadsheet locale: ";" between fields, "," as decimal mark,
-  UTF-8 with a byte-order mark (without it, Excel reads the accents as Latin-1).
+  The "À propos" lines come first, right under the one header row, as rows of that same
+  shape (Tableau = "À propos", the text in the next column): any csv reader still reads
+  one table, and a spreadsheet user sees the source before the figures. Shares are
+  fractions there too, and their headers say so. Written for the French spreadsheet
+  locale: ";" between fields, "," as decimal mark, UTF-8 with a byte-order mark (without
+  it, Excel reads the accents as Latin-1).
+- Both: a text cell that would start a formula (= + - @, tab, CR), from the data or the
+  configuration, gets a leading apostrophe (OWASP, CSV injection); numbers stay numbers.
 
 No Polars here: helper processes write annexes and never import it.
 """
@@ -571,6 +582,9 @@ def write_summary(report, indicators: dict[str, DepartmentIndicators], texts: di
     rows = list(summary_rows(report, indicators, texts))
     csv_path, xlsx_path = summary_paths(out_dir, report.year)
     write_atomically(csv_path, csv_bytes(headers, rows))
+    from .config import edition_of
+
+    created = _creation_date(edition_of(texts, report.year).publication_date)
     write_atomically(xlsx_path, xlsx_bytes([(t["sheet"], list(SUMMARY_COLUMNS), headers, [(None, lambda: rows, len(rows))])],
-                                           f"{t['sheet']} {report.year}", SUMMARY_FORMATS))
+                                           f"{t['sheet']} {report.year}", SUMMARY_FORMATS, created=created))
     return [csv_path, xlsx_path]

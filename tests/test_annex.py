@@ -439,3 +439,14 @@ def test_every_sample_annex_names_its_source_and_the_notice():
         workbook = openpyxl.load_workbook(io.BytesIO(writer.content(ind, everything.synthetic)), read_only=True)
         lines = [row[0] for row in workbook[SOURCE_SHEET].iter_rows(values_only=True)]
         assert source in lines and notice in lines, code
+
+
+def test_the_campaign_summary_has_the_edition_date_and_a_filter(rendered):
+    import datetime as dt
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(rendered / "a" / "xlsx" / "synthese-2024.xlsx")
+    assert workbook.properties.created == dt.datetime(2025, 7, 1, 12, 0, 0)
+    sheet = workbook.worksheets[0]
+    assert sheet.auto_filter.ref == sheet.dimensions and sheet.max_row == len(AWKWARD) + 1

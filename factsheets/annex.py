@@ -127,7 +127,7 @@ class Annexes:
         self.kind = kind
         self.texts = texts
         self.t = _section(texts, "annex")
-        self._editions: dict[int, tuple[str, dt.datetime]] = {}
+        self._editions: dict[int, tuple[dict, str | None, dt.datetime]] = {}
         self._blocks: dict[tuple, Block] = {}
         self._xml: dict[tuple, list[str]] = {}  # row templates of shared blocks (see xlsx_bytes)
 
@@ -257,18 +257,16 @@ class Annexes:
         return rows
 
     # -- where the figures come from ----------------------------------------------------
-    def _edition(self, year: int) -> tuple[str, dt.datetime]:
-        """`year`'s source line (footer.source of its edition, then the edition's date) and the
-        annex's creation date (the edition's publication date; SOURCE_DATE_EPOCH wins)."""
+    def _edition(self, year: int) -> tuple[dict, str | None, dt.datetime]:
+        """`year`'s footer texts (footer.source and footer.synthetic of its edition, as the
+        sheet prints them), its publication date in French (None without one) and the
+        annex's creation date (that date; SOURCE_DATE_EPOCH wins)."""
         if year not in self._editions:
             from .config import edition_of, sheet_texts
 
-            about = self.t["about"]
-            source = str(sheet_texts(year, self.texts)["footer"]["source"]).replace("{year}", str(year))
+            footer = sheet_texts(year, self.texts)["footer"]
             day = edition_of(self.texts, year).publication_date
-            line = source if day is None else about["edition"].format(source=source, date=self._french_date(day))
-            created = _creation_date(day)
-            self._editions[year] = (line, created)
+            self._editions[year] = (footer, None if day is None else self._french_date(day), _creation_date(day))
         return self._editions[year]
 
     def _french_date(self, day: dt.date) -> str:
@@ -278,13 +276,17 @@ class Annexes:
 
     def about(self, ind: DepartmentIndicators, synthetic: bool) -> list[str]:
         """The lines that say where the figures come from: title, source and edition, the
-        synthetic-data notice when the bundled sample was used, how shares and labels read."""
+        synthetic-data notice when the bundled sample was used, how shares and labels read.
+        The footer's texts are filled with the values the sheet's footer has (layout.py)."""
         about = self.t["about"]
-        source, _ = self._edition(ind.year)
-        lines = [about["title"].format(department=ind.department.name, code=ind.department.code, year=ind.year),
-                 source]
+        footer, date, _ = self._edition(ind.year)
+        values = {"department": ind.department.name, "code": ind.department.code, "region": ind.region.name,
+                  "year": ind.year, "next_year": ind.year + 1}
+        source = str(footer["source"]).format(**values)
+        lines = [about["title"].format(**values),
+                 source if date is None else about["edition"].format(source=source, date=date)]
         if synthetic:
-            lines.append(str(self.texts["footer"]["synthetic"]))
+            lines.append(str(footer["synthetic"]).format(**values))
         lines += [about["shares_csv" if self.kind == "csv" else "shares"], about["labels"]]
         return lines
 
@@ -312,7 +314,7 @@ class Annexes:
             keys = self._table_columns(table_blocks)
             segments = [(block.shared, partial(_cells, block.rows, keys), len(block.rows)) for block in table_blocks]
             sheets.append((t["tables"][table], keys, [headers[k] for k in keys], segments))
-        _, created = self._edition(ind.year)
+        created = self._edition(ind.year)[2]
         return xlsx_bytes(sheets, f"{ind.department.name} ({ind.year})", EXCEL_FORMATS, self._xml,
                           created=created, about=(t["about"]["sheet"], about))
 

@@ -388,11 +388,11 @@ def xlsx_bytes(sheets: Iterable[tuple[str, list[str], list[str], list[Segment]]]
     page_header = page_footer = None
     if about is not None:
         name, lines = about
-        sheet = workbook.add_worksheet(name[:31])
+        # Through the prepared rows too: its text inline as the tables', no shared-strings part.
+        sheet = workbook.add_worksheet(name[:31], worksheet_class=_prepared_rows_worksheet())
         sheet.set_column(0, 0, 120)
         sheet.write_string(0, 0, cell_text(lines[0]), workbook.add_format({"bold": True}))
-        for row, line in enumerate(lines[1:], start=1):
-            sheet.write_string(row, 0, cell_text(line))
+        sheet.add_segments([(None, lambda: [[line] for line in lines[1:]], len(lines) - 1)], [None], ("about",), {})
         page_header = _footer_text(lines[0])
         page_footer = _footer_text(lines[1]) if len(lines) > 1 else None
     for name, keys, headers, segments in sheets:

@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
         path = args.out / sheet_filename(ind.year, ind.department.code, ind.department.name)
         path.write_bytes(renderer.sheet(ind, data.synthetic, args.evolution))
         if args.annexe:  # the annex is data, not drawing: the peer writes it with the project's own code
-            annexes.write(ind, path)
+            annexes.write(ind, path, data.synthetic)
     render_seconds, render_cpu = time.perf_counter() - clock, time.process_time() - cpu
     print(json.dumps({"sheets": len(ordered), "render_seconds": render_seconds, "render_cpu_seconds": render_cpu,
                       "indicator_seconds": indicator_seconds}))

@@ -6,15 +6,26 @@ France, the balance countries, the years of the evolution and the N / N-1 change
 in euros (exact, as `indicators --json`) and in millions of euros (as printed).
 
 Formats, and why:
-- xlsx (xlsxwriter): one worksheet per table, numbers typed as numbers, French headers.
-  Byte-identical on re-runs: fixed document properties (creation date from
-  SOURCE_DATE_EPOCH, else 1980-01-01, the zip epoch) and xlsxwriter's fixed zip
-  timestamps.
+- xlsx (xlsxwriter): a first sheet "À propos" (title, the source line with the edition's
+  publication date, the synthetic-data notice when the bundled sample was used, how shares
+  and labels read), then one worksheet per table, numbers typed as numbers, French
+  headers, an autofilter over each table, the title and source line as its printed page
+  header and footer. Shares are fractions (0.0517) shown with a 0.00% format; products
+  carry the chart's short label beside the full A129 one. Byte-identical on re-runs: fixed
+  document properties (creation date: SOURCE_DATE_EPOCH, else the edition's publication
+  date at noon UTC as the PDF's, else 1980-01-01) and xlsxwriter's fixed zip timestamps
+  (1980-01-01, whatever the creation date).
 - csv: ONE file rather than a zip of files, because a double click opens it in a
   spreadsheet and a zip must be unpacked first. The tables share one set of columns, and
   a "Tableau" column says which chart a row belongs to (a filter gives one table back).
-  Written for the French spreadsheet locale: ";" between fields, "," as decimal mark,
-  UTF-8 with a byte-order mark (without it, Excel reads the accents as Latin-1).
+  The "À propos" lines come first, right under the one header row, as rows of that same
+  shape (Tableau = "À propos", the text in the next column): any csv reader still reads
+  one table, and a spreadsheet user sees the source before the figures. Shares are
+  fractions there too, and their headers say so. Written for the French spreadsheet
+  locale: ";" between fields, "," as decimal mark, UTF-8 with a byte-order mark (without
+  it, Excel reads the accents as Latin-1).
+- Both: a text cell that would start a formula (= + - @, tab, CR), from the data or the
+  configuration, gets a leading apostrophe (OWASP, CSV injection); numbers stay numbers.
 
 No Polars here: helper processes write annexes and never import it.
 """
@@ -38,12 +49,16 @@ from .model import AreaFlows, DepartmentIndicators, FlowSummary
 from .numbers import rounded_millions
 
 ANNEX_FORMATS = ("xlsx", "csv")
-COLUMNS = ("table", "level", "territory", "flow", "year", "rank", "product_code", "product", "country_code",
-           "country", "value_eur", "value_millions", "share_region", "share_nation")
+COLUMNS = ("table", "level", "territory", "flow", "year", "rank", "product_code", "product", "product_short",
+           "country_code", "country", "value_eur", "value_millions", "share_region", "share_nation")
 TABLES = ("totals", "products", "countries", "flows", "balance", "evolution", "changes")
 NUMERIC = {"year", "rank", "value_eur", "value_millions", "share_region", "share_nation"}
-# Excel number formats: whole euros, millions with one decimal (as printed), percentages.
-EXCEL_FORMATS = {"value_eur": "#,##0", "value_millions": "#,##0.0", "share_region": "0.00", "share_nation": "0.00"}
+# Excel number formats: whole euros, millions with one decimal (as printed), shares (stored
+# as fractions, 0.0517) shown as percentages.
+EXCEL_FORMATS = {"value_eur": "#,##0", "value_millions": "#,##0.0", "share_region": "0.00%", "share_nation": "0.00%"}
+# A text cell starting with one of these is a formula to a spreadsheet opening a csv (OWASP
+# "CSV injection"): such a text from the data or the configuration gets a leading apostrophe.
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 class Row(NamedTuple):
@@ -55,10 +70,11 @@ class Row(NamedTuple):
     rank: int | None = None
     product_code: str = ""
     product: str = ""
+    product_short: str = ""  # the label the charts print (Item.short_label)
     country_code: str = ""
     country: str = ""
     value_eur: float | None = None
-    share_region: float | None = None  # percent
+    share_region: float | None = None  # fraction (0.0517 for 5.17 %)
     share_nation: float | None = None
     printed_millions: Decimal | None = None  # when the sheet prints other than value_eur rounded
 
@@ -109,7 +125,9 @@ class Annexes:
         if kind not in ANNEX_FORMATS:
             raise FactsheetsError(f"format d'annexe inconnu « {kind} » ; utilisez --annexe xlsx ou --annexe csv")
         self.kind = kind
+        self.texts = texts
         self.t = _section(texts, "annex")
+        self._editions: dict[int, tuple[dict, str | None, dt.datetime]] = {}
         self._blocks: dict[tuple, Block] = {}
         self._xml: dict[tuple, list[str]] = {}  # row templates of shared blocks (see xlsx_bytes)
 
@@ -163,9 +181,9 @@ class Annexes:
     def _department_totals(self, ind: DepartmentIndicators) -> list[Row]:
         """The department's totals with its shares of the region (none for 971-976) and of France."""
         exports, imports, balance = self._totals("department", ind.local, ind.year)
-        single = not ind.shows_region
-        return [row._replace(share_region=None if single else _percent(shares.share_of_region),
-                             share_nation=_percent(shares.share_of_nation))
+        single = not ind.shows_region  # one department, or a region the data does not cover
+        return [row._replace(share_region=None if single else shares.share_of_region,
+                             share_nation=shares.share_of_nation)
                 for row, shares in ((exports, ind.export_shares), (imports, ind.import_shares))] + [balance]
 
     def _totals(self, level: str, area: AreaFlows, year: int) -> list[Row]:
@@ -184,8 +202,9 @@ class Annexes:
             rank = 0
             for item in (sankey.products if table == "products" else sankey.countries):
                 rank += 0 if item.is_other else 1
-                code, label = ("", t["other"]) if item.is_other else (item.code, item.label)
-                fields = ({"product_code": code, "product": label} if table == "products"
+                code, label, short = ("", t["other"], t["other"]) if item.is_other else (
+                    item.code, item.label, item.short_label or item.label)
+                fields = ({"product_code": code, "product": label, "product_short": short} if table == "products"
                           else {"country_code": code, "country": label})
                 rows.append(Row(table, t["levels"][level], area.territory.name, t["flows"][flow], year,
                                 None if item.is_other else rank, value_eur=item.value_eur, **fields))
@@ -196,14 +215,15 @@ class Annexes:
         rows = []
         for flow in ("export", "import"):
             sankey = self._summary(area, flow).sankey
-            names = {item.code: (("", t["other"]) if item.is_other else (item.code, item.label))
+            names = {item.code: (("", t["other"], t["other"]) if item.is_other
+                                 else (item.code, item.label, item.short_label or item.label))
                      for item in (*sankey.left, *sankey.right)}
             for link in sankey.links:
                 product, country = (link.source, link.target) if flow == "export" else (link.target, link.source)
-                (product_code, product_label), (country_code, country_label) = names[product], names[country]
+                (product_code, product_label, product_short), (country_code, country_label, _) = names[product], names[country]
                 rows.append(Row(table, t["levels"][level], area.territory.name, t["flows"][flow], year,
-                                product_code=product_code, product=product_label, country_code=country_code,
-                                country=country_label, value_eur=link.value_eur))
+                                product_code=product_code, product=product_label, product_short=product_short,
+                                country_code=country_code, country=country_label, value_eur=link.value_eur))
         return rows
 
     def _balance(self, ind: DepartmentIndicators) -> list[Row]:
@@ -231,32 +251,75 @@ class Annexes:
         for flow, changes in (("export", evolution.exports), ("import", evolution.imports)):
             for kind, items in (("product", changes.top_products), ("country", changes.top_countries)):
                 for rank, item in enumerate(items, start=1):
-                    fields = ({"product_code": item.code, "product": item.label} if kind == "product"
+                    fields = ({"product_code": item.code, "product": item.label,
+                               "product_short": item.short_label or item.label} if kind == "product"
                               else {"country_code": item.code, "country": item.label})
                     for row_year, value in ((year, item.value_eur), (evolution.previous_year, item.previous_eur)):
                         rows.append(Row("changes", t["levels"]["department"], ind.department.name, t["flows"][flow],
                                         row_year, rank, value_eur=value, **fields))
         return rows
 
+    # -- where the figures come from ----------------------------------------------------
+    def _edition(self, year: int) -> tuple[dict, str | None, dt.datetime]:
+        """`year`'s footer texts (footer.source and footer.synthetic of its edition, as the
+        sheet prints them), its publication date in French (None without one) and the
+        annex's creation date (that date; SOURCE_DATE_EPOCH wins)."""
+        if year not in self._editions:
+            from .config import edition_of, sheet_texts
+
+            footer = sheet_texts(year, self.texts)["footer"]
+            day = edition_of(self.texts, year).publication_date
+            self._editions[year] = (footer, None if day is None else self._french_date(day), _creation_date(day))
+        return self._editions[year]
+
+    def _french_date(self, day: dt.date) -> str:
+        """« 1er juillet 2025 », « 14 juillet 2025 »."""
+        about = self.t["about"]
+        return f"{about['first_day'] if day.day == 1 else day.day} {about['months'][day.month - 1]} {day.year}"
+
+    def about(self, ind: DepartmentIndicators, synthetic: bool) -> list[str]:
+        """The lines that say where the figures come from: title, source and edition, the
+        synthetic-data notice when the bundled sample was used, how shares and labels read.
+        The footer's texts are filled with the values the sheet's footer has (layout.py)."""
+        about = self.t["about"]
+        footer, date, _ = self._edition(ind.year)
+        values = {"department": ind.department.name, "code": ind.department.code, "region": ind.region.name,
+                  "year": ind.year, "next_year": ind.year + 1}
+        source = str(footer["source"]).format(**values)
+        lines = [about["title"].format(**values),
+                 source if date is None else about["edition"].format(source=source, date=date)]
+        if synthetic:
+            lines.append(str(footer["synthetic"]).format(**values))
+        lines += [about["shares_csv" if self.kind == "csv" else "shares"], about["labels"]]
+        return lines
+
     # -- files --------------------------------------------------------------------------
-    def content(self, ind: DepartmentIndicators) -> bytes:
-        """The annex file's bytes."""
+    def content(self, ind: DepartmentIndicators, synthetic: bool = False) -> bytes:
+        """The annex file's bytes; `synthetic`: made from the bundled sample (the notice is written)."""
         t = self.t
         headers = t["columns"]
         blocks = self.blocks(ind)
+        about = self.about(ind, synthetic)
         if self.kind == "csv":
+            # The lines "À propos" first, under the header: one header row keeps the file
+            # readable by any csv reader, and a filter on "Tableau" hides them.
+            headers = {**headers, **(t.get("csv_columns") or {})}
+            padding = [""] * (len(COLUMNS) - 2)
             return csv_bytes([headers[c] for c in COLUMNS],
-                             ([t["tables"][row.table] if c == "table" else row.get(c) for c in COLUMNS]
-                              for block in blocks for row in block.rows))
+                             [*([t["about"]["table"], line, *padding] for line in about),
+                              *([t["tables"][row.table] if c == "table" else row.get(c) for c in COLUMNS]
+                                for block in blocks for row in block.rows)])
         sheets = []
         for table in TABLES:
             table_blocks = [block for block in blocks if block.table == table and block.rows]
             if not table_blocks:
                 continue
             keys = self._table_columns(table_blocks)
-            segments = [(block.shared, partial(_cells, block.rows, keys)) for block in table_blocks]
+            segments = [(block.shared, partial(_cells, block.rows, keys), len(block.rows)) for block in table_blocks]
             sheets.append((t["tables"][table], keys, [headers[k] for k in keys], segments))
-        return xlsx_bytes(sheets, f"{ind.department.name} ({ind.year})", EXCEL_FORMATS, self._xml)
+        created = self._edition(ind.year)[2]
+        return xlsx_bytes(sheets, f"{ind.department.name} ({ind.year})", EXCEL_FORMATS, self._xml,
+                          created=created, about=(t["about"]["sheet"], about))
 
     @staticmethod
     def _table_columns(blocks: list[Block]) -> list[str]:
@@ -265,47 +328,85 @@ class Annexes:
                              for block in blocks))
         return [column for column in COLUMNS[1:] if column in used]
 
-    def write(self, ind: DepartmentIndicators, pdf_path: Path) -> Path:
+    def write(self, ind: DepartmentIndicators, pdf_path: Path, synthetic: bool = False) -> Path:
         """The annex next to the sheet `pdf_path`, written whole or not at all."""
         path = annex_path(pdf_path, self.kind)
-        write_atomically(path, self.content(ind))
+        write_atomically(path, self.content(ind, synthetic))
         return path
 
 
 # -- writers --------------------------------------------------------------------------
-def _creation_date() -> dt.datetime:
-    """The xlsx creation date: SOURCE_DATE_EPOCH when set (reproducible builds), else 1980-01-01."""
+def _creation_date(day: dt.date | None = None) -> dt.datetime:
+    """The xlsx creation date: SOURCE_DATE_EPOCH when set (reproducible builds), else the
+    edition's publication date `day` at noon UTC (as the PDF's: the same date in every time
+    zone), else 1980-01-01 (the zip epoch)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).replace(tzinfo=None)
+    if day is not None:
+        return dt.datetime(day.year, day.month, day.day, 12, 0, 0)
     return dt.datetime(1980, 1, 1)
 
 
-# A table's rows as (cache key or None, the rows' values): see xlsx_bytes.
-Segment = tuple[Any, Callable[[], list[list[Any]]]]
+def cell_text(value: str) -> str:
+    """`value` as a spreadsheet cell's text: a leading apostrophe when it would start a formula
+    (= + - @, tab, CR: OWASP's CSV injection advice). Numbers are never passed here."""
+    return "'" + value if value and value[0] in FORMULA_STARTS else value
+
+
+# A table's rows as (cache key or None, the rows' values, their number): see xlsx_bytes.
+Segment = tuple[Any, Callable[[], list[list[Any]]], int]
+
+
+def _footer_text(text: str) -> str | None:
+    """`text` as a page header or footer (left), "&" doubled; None beyond Excel's 255 characters."""
+    text = "&L" + text.replace("&", "&&")
+    return text if len(text) <= 255 else None
 
 
 def xlsx_bytes(sheets: Iterable[tuple[str, list[str], list[str], list[Segment]]], title: str,
-               number_formats: dict[str, str], templates: dict | None = None) -> bytes:
+               number_formats: dict[str, str], templates: dict | None = None, created: dt.datetime | None = None,
+               about: tuple[str, list[str]] | None = None) -> bytes:
     """An .xlsx of (sheet name, column keys, headers, row segments) tables; the same bytes for the same input.
 
     `number_formats` gives the Excel format of the columns (by key) that have one. Values
     are typed as xlsxwriter's write_row types them: numbers as numbers, text as text, None
-    and "" as empty cells. A segment with a key has its rows' XML kept in `templates`
-    under that key (and the columns), and reused by the next workbook that has it.
+    and "" as empty cells; a text that would start a formula gets an apostrophe (cell_text).
+    A segment with a key has its rows' XML kept in `templates` under that key (and the
+    columns), and reused by the next workbook that has it. Every table has an autofilter
+    over its header and rows. `about`: (sheet name, lines) of a first sheet saying where
+    the figures come from; its second line (the source) is also each table's printed footer
+    and its first line the header. `created`: the document's creation date (the zip
+    entries keep xlsxwriter's fixed 1980-01-01).
     """
     import xlsxwriter
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
                                             "strings_to_formulas": False, "strings_to_urls": False})
-    workbook.set_properties({"title": title, "author": "factsheets", "company": "", "created": _creation_date()})
+    workbook.set_properties({"title": title, "author": "factsheets", "company": "",
+                             "created": created or _creation_date()})
     header_format = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
     formats = {key: workbook.add_format({"num_format": fmt}) for key, fmt in number_formats.items()}
+    page_header = page_footer = None
+    if about is not None:
+        name, lines = about
+        # Through the prepared rows too: its text inline as the tables', no shared-strings part.
+        sheet = workbook.add_worksheet(name[:31], worksheet_class=_prepared_rows_worksheet())
+        sheet.set_column(0, 0, 120)
+        sheet.write_string(0, 0, cell_text(lines[0]), workbook.add_format({"bold": True}))
+        sheet.add_segments([(None, lambda: [[line] for line in lines[1:]], len(lines) - 1)], [None], ("about",), {})
+        page_header = _footer_text(lines[0])
+        page_footer = _footer_text(lines[1]) if len(lines) > 1 else None
     for name, keys, headers, segments in sheets:
         sheet = workbook.add_worksheet(name[:31], worksheet_class=_prepared_rows_worksheet())
-        sheet.write_row(0, 0, headers, header_format)
+        sheet.write_row(0, 0, [cell_text(header) for header in headers], header_format)
         sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, sum(segment[2] for segment in segments), len(keys) - 1)
+        if page_header:
+            sheet.set_header(page_header)
+        if page_footer:
+            sheet.set_footer(page_footer)
         for column, key in enumerate(keys):
             width = 16 if key in number_formats or key in NUMERIC else 24
             sheet.set_column(column, column, width, formats.get(key))
@@ -363,7 +464,7 @@ def _prepared_rows_worksheet():
             self.fh.write("".join(template.replace(_ROW, str(number))
                                   for number, template in enumerate(self._rows_xml(), start=2)))
 
-        def _row_templates(self, key, values: Callable[[], list[list[Any]]]) -> list[str]:
+        def _row_templates(self, key, values: Callable[[], list[list[Any]]], count: int = 0) -> list[str]:
             styles = tuple(None if fmt is None else fmt._get_xf_index() for fmt in self._column_formats)
             cache_key = None if key is None else (key, self._keys, styles)
             if cache_key is not None and cache_key in self._templates:
@@ -381,8 +482,9 @@ def _prepared_rows_worksheet():
                     if isinstance(value, str):
                         tail = texts.get(value)
                         if tail is None:
-                            escaped = self._escape_data(self._escape_control_characters(value))
-                            space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+                            text = cell_text(value)
+                            escaped = self._escape_data(self._escape_control_characters(text))
+                            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
                             tail = texts[value] = f' t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
                         cells.append(f'<c r="{reference}"{style}{tail}')
                     elif isfinite(value):
@@ -409,10 +511,10 @@ def _csv_number(value: float) -> str:
 def csv_bytes(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow([cell_text(header) for header in headers])
     for row in rows:
         writer.writerow(["" if value is None else _csv_number(value) if isinstance(value, (int, float))
-                         else value for value in row])
+                         else cell_text(value) for value in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -490,6 +592,9 @@ def write_summary(report, indicators: dict[str, DepartmentIndicators], texts: di
     rows = list(summary_rows(report, indicators, texts))
     csv_path, xlsx_path = summary_paths(out_dir, report.year)
     write_atomically(csv_path, csv_bytes(headers, rows))
-    write_atomically(xlsx_path, xlsx_bytes([(t["sheet"], list(SUMMARY_COLUMNS), headers, [(None, lambda: rows)])],
-                                           f"{t['sheet']} {report.year}", SUMMARY_FORMATS))
+    from .config import edition_of
+
+    created = _creation_date(edition_of(texts, report.year).publication_date)
+    write_atomically(xlsx_path, xlsx_bytes([(t["sheet"], list(SUMMARY_COLUMNS), headers, [(None, lambda: rows, len(rows))])],
+                                           f"{t['sheet']} {report.year}", SUMMARY_FORMATS, created=created))
     return [csv_path, xlsx_path]

@@ -278,6 +278,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "figures.*": frozenset({"area", "total", "products", "countries", "flow", "count", "extremes", "imports", "exports",
                             "top_imports", "top_exports", "first_year", "last_year", "exports_first", "exports_last",
                             "imports_first", "imports_last"}),
+    "annex.about.edition": frozenset({"source", "date"}),
 }
 
 

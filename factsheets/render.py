@@ -217,7 +217,7 @@ class SheetDrawer:
                 from .annex import Annexes
 
                 self._annexes = Annexes(self.texts, self.options.annex)
-            self._annexes.write(ind, path)
+            self._annexes.write(ind, path, synthetic)
         if page is not None:
             from .html import sheet_html_name
 

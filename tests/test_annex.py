@@ -72,9 +72,10 @@ def through_write_row(monkeypatch, make_bytes):
     class PlainRows(Worksheet):
         def add_segments(self, segments, column_formats, keys, templates):
             number = 1
-            for _, values in segments:
+            for _, values, _ in segments:
                 for row in values():
-                    self.write_row(number, 0, row)
+                    self.write_row(number, 0, [annex.cell_text(value) if isinstance(value, str) else value
+                                               for value in row])
                     number += 1
 
     monkeypatch.setattr(annex, "_prepared_rows_worksheet", lambda: PlainRows)
@@ -100,7 +101,7 @@ def test_text_is_escaped_as_xlsxwriter_escapes_it(monkeypatch):
     keys = ["a", "b", "c", "d", "e", "value_eur", "g", "h"]
 
     def workbook() -> bytes:
-        return annex.xlsx_bytes([("T", keys, keys, [(None, lambda: rows)])], "t", {"value_eur": "#,##0"})
+        return annex.xlsx_bytes([("T", keys, keys, [(None, lambda: rows, len(rows))])], "t", {"value_eur": "#,##0"})
 
     assert cells(workbook()) == cells(through_write_row(monkeypatch, workbook))
 
@@ -109,7 +110,7 @@ def test_a_value_that_is_not_finite_is_refused():
     from factsheets.errors import FactsheetsError
 
     with pytest.raises(FactsheetsError, match="non finie"):
-        annex.xlsx_bytes([("T", ["v"], ["v"], [(None, lambda: [[float("nan")]])])], "t", {})
+        annex.xlsx_bytes([("T", ["v"], ["v"], [(None, lambda: [[float("nan")]], 1)])], "t", {})
 
 
 def test_the_region_and_france_blocks_are_shared_not_copied(renderer):
@@ -185,3 +186,267 @@ def test_balance_millions_are_those_the_chart_prints(renderer, code):
         assert rows["Solde"]["Valeur (M€)"] == float(printed_balance(country)), (code, country.code)
         assert rows["Solde"]["Valeur (€)"] == country.balance_eur
         assert rows["Exportations"]["Valeur (M€)"] == float(rounded_millions(country.export_eur))
+
+
+# -- where the figures come from, labels, shares, dates, filters, formulas (SPEC 12, 14) ----------
+AWKWARD = ["02", "60", "976", "2A", "59"]
+SOURCE_SHEET = "À propos"
+
+
+def raw_texts() -> dict:
+    """config/texts.yaml read here with PyYAML, not through factsheets.config."""
+    import yaml
+
+    from factsheets.paths import CONFIG_DIR
+
+    return yaml.safe_load((Path(CONFIG_DIR) / "texts.yaml").read_text(encoding="utf-8"))
+
+
+def expected_source_line() -> str:
+    texts = raw_texts()
+    assert str(texts["editions"][2024]["publication_date"]) == "2025-07-01"
+    return texts["footer"]["source"].replace("{year}", "2024") + " ; édition du 1er juillet 2025"
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """render of the awkward departments, xlsx and csv, twice (bytes compared)."""
+    out = tmp_path_factory.mktemp("annexes")
+    codes = [arg for code in AWKWARD for arg in ("--dept", code)]
+    for run in ("a", "b"):
+        for kind in ("xlsx", "csv"):
+            result = run_cli("render", *codes, "--annexe", kind, "--workers", "1", "--out", out / run / kind)
+            assert result.returncode == 0, result.stderr
+    return out
+
+
+def annex_file(folder: Path, code: str, kind: str) -> Path:
+    return next(folder.glob(f"commerce-exterieur-2024-{code.lower()}-*.{kind}"))
+
+
+def test_annexes_are_the_same_bytes_on_a_second_run(rendered):
+    for kind in ("xlsx", "csv"):
+        for code in AWKWARD:
+            first, second = annex_file(rendered / "a" / kind, code, kind), annex_file(rendered / "b" / kind, code, kind)
+            assert first.read_bytes() == second.read_bytes(), (kind, code)
+        summaries = [(rendered / run / kind / "synthese-2024.xlsx").read_bytes() for run in ("a", "b")]
+        assert summaries[0] == summaries[1]
+
+
+@pytest.mark.parametrize("code", AWKWARD)
+def test_xlsx_annex_names_its_source_edition_and_the_synthetic_notice(rendered, code):
+    import datetime as dt
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(annex_file(rendered / "a" / "xlsx", code, "xlsx"))
+    assert workbook.sheetnames[0] == SOURCE_SHEET
+    lines = [row[0] for row in workbook[SOURCE_SHEET].iter_rows(values_only=True)]
+    assert expected_source_line() in lines
+    assert raw_texts()["footer"]["synthetic"] in lines  # the bundled sample is synthetic
+    # The edition's publication date, as the PDF's (noon UTC), not the run's nor 1980.
+    assert workbook.properties.created == dt.datetime(2025, 7, 1, 12, 0, 0)
+    for name in workbook.sheetnames[1:]:
+        sheet = workbook[name]
+        # The autofilter covers the header and every row and column of the table.
+        assert sheet.auto_filter.ref == sheet.dimensions, name
+        assert sheet.max_row > 1
+        # Printed, each table says where it comes from.
+        assert sheet.oddFooter.left.text == expected_source_line().replace("&", "&&"), name
+
+
+def test_zip_entries_keep_a_fixed_date(rendered):
+    for code in AWKWARD:
+        with zipfile.ZipFile(annex_file(rendered / "a" / "xlsx", code, "xlsx")) as archive:
+            assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@pytest.mark.parametrize("code", AWKWARD)
+def test_shares_are_fractions_with_a_percent_format(rendered, code):
+    import json
+
+    import openpyxl
+
+    data = json.loads(run_cli("indicators", "--dept", code, "--json").stdout)
+    sheet = openpyxl.load_workbook(annex_file(rendered / "a" / "xlsx", code, "xlsx"))["Totaux"]
+    header = [cell.value for cell in sheet[1]]
+    rows = {(row[0].value, row[2].value): row for row in sheet.iter_rows(min_row=2)}
+    single = code == "976"
+    assert ("Part de la région" in header) is not single
+    for flow, key in (("Exportations", "exports"), ("Importations", "imports")):
+        cells_of = {name: rows[("Département", flow)][header.index(name)] for name in header}
+        nation = cells_of["Part de la France"]
+        assert nation.number_format == "0.00%"
+        assert nation.value == pytest.approx(data[key]["total_eur"] / data[key]["nation_total_eur"], rel=1e-12)
+        # Independently of the json's shares: the annex's own totals divided.
+        france = rows[("France", flow)][header.index("Valeur (€)")].value
+        assert nation.value == pytest.approx(cells_of["Valeur (€)"].value / france, rel=1e-12)
+        if not single:
+            region = cells_of["Part de la région"]
+            assert region.number_format == "0.00%"
+            assert region.value == pytest.approx(data[key]["total_eur"] / data[key]["region_total_eur"], rel=1e-12)
+            assert 0 < region.value <= 1
+
+
+@pytest.mark.parametrize("code", AWKWARD)
+def test_products_carry_the_charts_short_label_beside_the_full_one(renderer, rendered, code):
+    import openpyxl
+
+    from factsheets.charts import sankey, treemap
+
+    reference = {row["code"]: (row["label"], row["short_label"])
+                 for row in renderer.reference.products.iter_rows(named=True)}
+    workbook = openpyxl.load_workbook(annex_file(rendered / "a" / "xlsx", code, "xlsx"))
+    ind = renderer.indicators[code]
+    for name in ("Produits", "Flux", "Variations"):
+        sheet = workbook[name]
+        header = [cell.value for cell in sheet[1]]
+        full, short, product = (header.index(key) for key in ("Produit", "Produit (libellé des graphiques)", "Code produit"))
+        seen = 0
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            if row[product]:
+                assert (row[full], row[short]) == reference[row[product]], (name, row)
+                seen += 1
+            elif row[full] is not None or row[short] is not None:  # else a country's row (Variations)
+                assert row[full] == row[short] == "Autres"
+        assert seen, name
+    # The very labels the charts print, department by department, flow by flow.
+    sheet = workbook["Produits"]
+    header = [cell.value for cell in sheet[1]]
+    annexed = {(row[header.index("Flux")], row[header.index("Code produit")] or None): row[header.index(
+        "Produit (libellé des graphiques)")] for row in sheet.iter_rows(min_row=2, values_only=True)
+        if row[0] == "Département"}
+    for flow, summary in (("Exportations", ind.local.exports), ("Importations", ind.local.imports)):
+        side = "left" if flow == "Exportations" else "right"
+        for item in summary.sankey.products:
+            if not item.is_other:
+                assert annexed[(flow, item.code)] == sankey._display_name(item, side, summary.flow) == treemap._name(item)
+
+
+@pytest.mark.parametrize("code", AWKWARD)
+def test_csv_annex_says_the_same_and_stays_one_table(rendered, code):
+    import csv
+
+    import openpyxl
+
+    raw = annex_file(rendered / "a" / "csv", code, "csv").read_bytes()
+    text = raw.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert len({len(row) for row in rows}) == 1  # rectangular: one header, every line as wide
+    about = [row[1] for row in rows[1:] if row[0] == SOURCE_SHEET]
+    assert expected_source_line() in about and raw_texts()["footer"]["synthetic"] in about
+    assert rows[1][0] == SOURCE_SHEET  # right under the header, before any figure
+    # A second reader: polars with the French decimal comma gives numbers, shares as fractions.
+    frame = pl.read_csv(io.BytesIO(raw), separator=";", decimal_comma=True, infer_schema_length=None)
+    assert frame.schema["Valeur (€)"].is_numeric() and frame.schema["Part de la France (fraction : 0,05 = 5 %)"].is_float()
+    workbook = openpyxl.load_workbook(annex_file(rendered / "a" / "xlsx", code, "xlsx"))
+    totals = frame.filter((pl.col("Tableau") == "Totaux") & (pl.col("Niveau") == "Département"))
+    sheet = workbook["Totaux"]
+    header = [cell.value for cell in sheet[1]]
+    xlsx_rows = [row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0] == "Département"]
+    assert totals["Part de la France (fraction : 0,05 = 5 %)"].to_list()[:2] == pytest.approx(
+        [row[header.index("Part de la France")] for row in xlsx_rows[:2]], rel=1e-15)
+    # A negative balance stays a number (no apostrophe): "-" only guarded in text.
+    balance = totals.filter(pl.col("Flux") == "Solde")["Valeur (€)"][0]
+    assert balance == xlsx_rows[2][header.index("Valeur (€)")]
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) or (cell.startswith("-") and not _number(cell))
+                   for row in rows for cell in row)
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell.replace(",", "."))
+        return True
+    except ValueError:
+        return False
+
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3+4", "@SUM(A1)", "\tTab", "\rCR"]
+
+
+def test_text_that_would_start_a_formula_gets_an_apostrophe(tmp_path):
+    import openpyxl
+
+    rows = [[text, -5.5] for text in FORMULAS] + [["ok", -7], ["-", 0]]
+    content = annex.xlsx_bytes([("T", ["a", "value_eur"], ["=en-tête", "Valeur"], [(None, lambda: rows, len(rows))])],
+                               "t", {"value_eur": "#,##0"})
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(content)
+    sheet = openpyxl.load_workbook(path)["T"]
+    got = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert got[0] == ["'=en-tête", "Valeur"]
+    # (a CR is written _x000D_, as xlsxwriter writes control characters; openpyxl leaves it so)
+    assert [row[0] for row in got[1:]] == ["'" + text.replace("\r", "_x000D_") for text in FORMULAS] + ["ok", "'-"]
+    assert [row[1] for row in got[1:]] == [-5.5] * len(FORMULAS) + [-7, 0]  # numbers stay numbers
+    csv_text = annex.csv_bytes(["=h"], [[text, -5.5] for text in FORMULAS]).decode("utf-8-sig")
+    import csv
+
+    read = list(csv.reader(io.StringIO(csv_text), delimiter=";"))
+    assert read[0] == ["'=h"]
+    assert [row for row in read[1:]] == [["'" + text, "-5,5"] for text in FORMULAS]
+
+
+def test_configuration_text_starting_a_formula_is_neutralised_in_both_formats(renderer, tmp_path):
+    import copy
+    import csv
+
+    import openpyxl
+
+    texts = copy.deepcopy(renderer.texts)
+    texts["annex"]["levels"]["department"] = "=Département"
+    texts["annex"]["columns"]["territory"] = "+Territoire"
+    texts["annex"]["tables"]["totals"] = "@Totaux"
+    texts["footer"]["synthetic"] = "-Données synthétiques"
+    ind = renderer.indicators["60"]
+    path = tmp_path / "oise.xlsx"
+    path.write_bytes(annex.Annexes(texts, "xlsx").content(ind, synthetic=True))
+    workbook = openpyxl.load_workbook(path)
+    assert "'-Données synthétiques" in [row[0] for row in workbook[SOURCE_SHEET].iter_rows(values_only=True)]
+    sheet = workbook["@Totaux"]  # a sheet's name is no cell
+    assert sheet["B1"].value == "'+Territoire" and sheet["A2"].value == "'=Département"
+    values = [cell.value for row in workbook.worksheets for line in row.iter_rows() for cell in line]
+    assert not any(isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") for value in values)
+    rows = list(csv.reader(io.StringIO(annex.Annexes(texts, "csv").content(ind, synthetic=True).decode("utf-8-sig")),
+                           delimiter=";"))
+    assert rows[0][2] == "'+Territoire"
+    assert ["'@Totaux", "'=Département"] == rows[[row[0] for row in rows].index("'@Totaux")][:2]
+    assert "'-Données synthétiques" in [row[1] for row in rows]
+
+
+def test_no_notice_without_the_sample(renderer):
+    """Real data (synthetic False): the source line, and no synthetic-data notice."""
+    import csv
+
+    content = annex.Annexes(renderer.texts, "csv").content(renderer.indicators["02"], synthetic=False)
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    about = [row[1] for row in rows if row[0] == SOURCE_SHEET]
+    assert expected_source_line() in about
+    assert raw_texts()["footer"]["synthetic"] not in about
+
+
+def test_every_sample_annex_names_its_source_and_the_notice():
+    """All 101 departments of the sample, as render writes their annexes (without drawing the PDFs)."""
+    import openpyxl
+
+    from factsheets.render import SheetOptions, SheetRenderer
+
+    everything = SheetRenderer(SAMPLE_DATA, None, [], SheetOptions(annex="xlsx"))
+    everything.add(everything.reference.departments["code"].to_list())
+    assert everything.synthetic and len(everything.indicators) == 101
+    writer = annex.Annexes(everything.texts, "xlsx")
+    notice, source = raw_texts()["footer"]["synthetic"], expected_source_line()
+    for code, ind in everything.indicators.items():
+        workbook = openpyxl.load_workbook(io.BytesIO(writer.content(ind, everything.synthetic)), read_only=True)
+        lines = [row[0] for row in workbook[SOURCE_SHEET].iter_rows(values_only=True)]
+        assert source in lines and notice in lines, code
+
+
+def test_the_campaign_summary_has_the_edition_date_and_a_filter(rendered):
+    import datetime as dt
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(rendered / "a" / "xlsx" / "synthese-2024.xlsx")
+    assert workbook.properties.created == dt.datetime(2025, 7, 1, 12, 0, 0)
+    sheet = workbook.worksheets[0]
+    assert sheet.auto_filter.ref == sheet.dimensions and sheet.max_row == len(AWKWARD) + 1

@@ -76,7 +76,7 @@ def test_oise_with_evolution_is_vector_with_embedded_fonts(oise):
 def test_oise_annex_gives_the_json_totals_to_the_euro(oise):
     data = indicators_json("60")
     sheets = pl.read_excel(oise / f"{OISE}.xlsx", sheet_id=0)
-    assert list(sheets) == ["Totaux", "Produits", "Pays", "Flux", "Balance", "Évolution", "Variations"]
+    assert list(sheets) == ["À propos", "Totaux", "Produits", "Pays", "Flux", "Balance", "Évolution", "Variations"]
     totals = sheets["Totaux"]
     assert totals.columns[:5] == ["Niveau", "Territoire", "Flux", "Année", "Valeur (€)"]
 
@@ -92,7 +92,7 @@ def test_oise_annex_gives_the_json_totals_to_the_euro(oise):
     assert value("Département", "Solde") == data["exports"]["total_eur"] - data["imports"]["total_eur"]
     oise_exports = totals.filter((pl.col("Niveau") == "Département") & (pl.col("Flux") == "Exportations"))
     assert oise_exports["Valeur (M€)"][0] == 9114.8
-    assert oise_exports["Part de la région (%)"][0] == pytest.approx(data["exports"]["share_of_region"] * 100)
+    assert oise_exports["Part de la région"][0] == pytest.approx(data["exports"]["share_of_region"])  # a fraction
     # Every Sankey ribbon of the department, "Autres" included, to the euro.
     flows = sheets["Flux"].filter((pl.col("Niveau") == "Département") & (pl.col("Flux") == "Exportations"))
     assert flows["Valeur (€)"].sum() == data["exports"]["total_eur"]
@@ -112,7 +112,8 @@ def test_csv_annex_is_one_file_for_a_french_spreadsheet(tmp_path):
     raw = path.read_bytes()
     assert raw.startswith("\ufeff".encode("utf-8"))
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert {row["Tableau"] for row in rows} == {"Totaux", "Produits", "Pays", "Flux", "Balance", "Évolution", "Variations"}
+    assert {row["Tableau"] for row in rows} == {"À propos", "Totaux", "Produits", "Pays", "Flux", "Balance", "Évolution",
+                                                "Variations"}
     data = indicators_json("976")
     exports = next(row for row in rows if row["Tableau"] == "Totaux" and row["Niveau"] == "Département"
                    and row["Flux"] == "Exportations")
@@ -253,7 +254,8 @@ def test_annex_carries_no_date_of_the_run(oise):
     with zipfile.ZipFile(oise / f"{OISE}.xlsx") as archive:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         core = archive.read("docProps/core.xml").decode("utf-8")
-    assert "<dcterms:created xsi:type=\"dcterms:W3CDTF\">1980-01-01T00:00:00Z" in core
+    # The edition's publication date (texts.yaml editions.2024), not the run's.
+    assert "<dcterms:created xsi:type=\"dcterms:W3CDTF\">2025-07-01T12:00:00Z" in core
     assert "<dc:title>Oise (2024)</dc:title>" in core
 
 
@@ -277,7 +279,8 @@ def test_annex_of_an_overseas_department_has_no_region_of_its_own(tmp_path):
     result = run_cli("render", "--dept", "976", "--annexe", "xlsx", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     sheets = pl.read_excel(tmp_path / "commerce-exterieur-2024-976-mayotte.xlsx", sheet_id=0)
-    for name, table in sheets.items():
+    assert list(sheets)[0] == "À propos"
+    for name, table in list(sheets.items())[1:]:
         assert "Région" not in table["Niveau"].to_list(), name
-    assert "Part de la région (%)" not in sheets["Totaux"].columns  # no share of itself
-    assert "Part de la France (%)" in sheets["Totaux"].columns
+    assert "Part de la région" not in sheets["Totaux"].columns  # no share of itself
+    assert "Part de la France" in sheets["Totaux"].columns

@@ -32,7 +32,7 @@ TOP_LEVEL_KEYS = {"cover", "context", "balance", "exports", "imports", "single_d
 EXTRA_SECTIONS = {
     "evolution": {"first_year", "previous_year", "exports", "imports", "exports_change", "imports_change",
                   "balance", "balance_previous"},
-    "annex": set(),
+    "annex": {"source", "date"},
     "summary": {"message"},
     # The charts' alternative texts and data tables (content.py), the web page's own words (html.py).
     "figures": {"area", "total", "products", "countries", "flow", "count", "extremes", "imports", "exports",

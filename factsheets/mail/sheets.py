@@ -231,7 +231,7 @@ def fresh_annexes(data: Path, year: int, codes: Sequence[str], names: dict[str, 
     annexes = {}
     for code in codes:
         path = annex_path(Path(out_dir) / sheet_filename(renderer.year, code, names[code]), kind)
-        content = writer.content(renderer.indicators[code])
+        content = writer.content(renderer.indicators[code], renderer.synthetic)
         try:
             if not path.is_file() or path.read_bytes() != content:
                 write_atomically(path, content)

@@ -42,11 +42,14 @@ def ensure_node_packages() -> None:
         subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=BROWSER_DIR, check=True, capture_output=True)
 
 
-def audit(pages: list[Path], width: int = 1280) -> list[dict]:
+def audit(pages: list[Path], width: int = 1280, axe: bool = True) -> list[dict]:
+    """Chromium's reading of each page: axe-core's violations (unless `axe` is false), every URL
+    it requested, its title and language, whether it scrolls sideways, its SVG images."""
     ensure_chromium()
     ensure_node_packages()
+    environment = {**os.environ, "CHROMIUM": str(CHROMIUM), "VIEWPORT_WIDTH": str(width), "AXE": "1" if axe else "0"}
     result = subprocess.run(["node", str(BROWSER_DIR / "audit.mjs"), *map(str, pages)], capture_output=True, text=True,
-                            timeout=600, env={**os.environ, "CHROMIUM": str(CHROMIUM), "VIEWPORT_WIDTH": str(width)})
+                            timeout=600, env=environment)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -83,7 +86,7 @@ class _Text(HTMLParser):
 def page_text(path: Path) -> str:
     parser = _Text()
     parser.feed(path.read_text(encoding="utf-8"))
-    return " ".join(parser.parts)
+    return "\n".join(parser.parts)
 
 
 NUMBER = re.compile(r"(?<![\w.])[−-]?\d{1,3}(?:[\u00a0\u202f ]\d{3})*(?:\.\d+)?%?")
@@ -97,26 +100,42 @@ def pdf_text(path: Path) -> str:
     return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def test_every_page_and_the_index_pass_axe_with_no_external_request(html_all):
+# The departments whose pages differ in shape (single-department regions, long names, no
+# Territoires d'industrie list, the largest and smallest figures), audited by axe-core in
+# the suite; every page is loaded. (All 102 with axe: AXE_ALL=1, about 1 s a page.)
+AWKWARD = ("02", "60", "976", "973", "2a", "48", "76", "59", "31", "13")
+
+
+def _pages(out: Path, codes) -> list[Path]:
+    return [out / "index.html", *(next(out.glob(f"commerce-exterieur-2024-{code}-*.html")) for code in codes)]
+
+
+def test_every_page_and_the_index_load_with_no_external_request(html_all):
     _, out = html_all
     pages = sorted(out.glob("*.html"))
     assert len(pages) == 102 and (out / "index.html") in pages
-    reports = audit(pages)
+    reports = audit(pages, axe=os.environ.get("AXE_ALL") == "1")
     assert len(reports) == len(pages)
     for report in reports:
         assert report["violations"] == [], (report["page"], report["violations"])
         assert report["lang"] == "fr" and report["title"]
         assert not report["overflow"], report["page"]
+        assert report["svgs"] in ((0,) if report["page"].endswith("index.html") else (6, 8)), report["page"]
         for url in report["requests"]:  # the page and its fonts, nothing else
             assert url.startswith(f"file://{out}/"), (report["page"], url)
-    assert sum(report["passes"] for report in reports) > 0
+
+
+def test_awkward_pages_and_the_index_pass_axe_at_wcag_21_aa(html_all):
+    _, out = html_all
+    reports = audit(_pages(out, AWKWARD))
+    for report in reports:
+        assert report["violations"] == [], (report["page"], report["violations"])
+        assert report["passes"] > 10, report["page"]  # axe did run its rules
 
 
 def test_narrow_screens_read_without_horizontal_scrolling(html_all):
     _, out = html_all
-    pages = [out / "index.html", *sorted(out.glob("commerce-exterieur-2024-02-*.html")),
-             *sorted(out.glob("commerce-exterieur-2024-976-*.html")), *sorted(out.glob("commerce-exterieur-2024-2a-*.html"))]
-    for report in audit(pages, width=375):
+    for report in audit(_pages(out, ("02", "976", "2a")), width=375):
         assert report["violations"] == [], (report["page"], report["violations"])
         assert not report["overflow"], report["page"]
 

@@ -10,6 +10,7 @@ const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const width = Number(process.env.VIEWPORT_WIDTH || 1280);
+const withAxe = process.env.AXE !== "0"; // AXE=0: load and measure each page only
 
 const browser = await chromium.launch({
   executablePath,
@@ -23,11 +24,11 @@ try {
     const requests = [];
     page.on("request", (request) => requests.push(request.url()));
     await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-    await page.addScriptTag({ path: axePath });
-    const result = await page.evaluate(async () => {
-      const report = await window.axe.run(document, {
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-      });
+    if (withAxe) await page.addScriptTag({ path: axePath });
+    const result = await page.evaluate(async (withAxe) => {
+      const report = withAxe
+        ? await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+        : { violations: [], passes: [] };
       return {
         violations: report.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length,
                                                     target: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) })),
@@ -35,8 +36,9 @@ try {
         title: document.title,
         lang: document.documentElement.lang,
         overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
+        svgs: document.querySelectorAll("svg[role=img]").length,
       };
-    });
+    }, withAxe);
     process.stdout.write(JSON.stringify({ page: file, requests, ...result }) + "\n");
     await page.close();
   }

@@ -15,8 +15,9 @@ Flow of `run_mail`:
 4. Dry run (default): print the plan. `preview`: write each message as an .eml file.
    `send`: for each message, the SMTP transaction (smtp.py) with a durable "intent" entry
    made once the recipients are accepted, just before the message data, then the entry
-   settled ("sent"/"failed"). Ctrl-C is held back during the whole transaction, so the
-   message in flight is finished and journalled before the run stops. An answer lost after
+   settled ("sent"/"failed"). From the intent on, Ctrl-C is held back until the outcome
+   is journalled, so the message in flight is finished before the run stops; before it
+   (connecting, greeting, TLS, login, between messages) Ctrl-C stops the run at once. An answer lost after
    the data went out leaves the intent: "incertain", never retried in the same run.
 
 Output: one line per department to `show` (stdout by default, kept in `MailReport.lines`);
@@ -246,6 +247,7 @@ def run_mail(
                 if delivery.status == "sent" and on_sent is not None:
                     on_sent(delivery.code)
         except KeyboardInterrupt:
+            session.close(quick=True)  # no waiting for a slow server's answer to QUIT
             log(f"factsheets : envoi interrompu après le message en cours ; {len(report.sent)} message(s) envoyé(s) "
                 "et inscrit(s) au journal ; relancez la commande pour envoyer les autres")
             raise
@@ -395,17 +397,27 @@ def _message(delivery: Delivery, sender: Mailbox):
 
 
 @contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Ctrl-C waits until the block ends, then stops the run as usual (KeyboardInterrupt).
+def _interrupts_held(in_flight: Callable[[], bool]) -> Iterator[None]:
+    """Ctrl-C while a message is in flight (`in_flight()` true) waits until the block ends,
+    then stops the run as usual (KeyboardInterrupt); before that (connecting, greeting,
+    TLS, login) it stops the run at once: nothing has been sent, nothing is journalled.
 
     A Python-level handler, not a blocked signal mask: SIGINT can be delivered to any
     thread of the process (Polars has its own), and Python acts on it whichever one gets it.
+    The socket waits in small slices (smtp.py), so the handler runs within a fraction of a
+    second even when the main thread is waiting for a silent server.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     interrupted = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: interrupted.append(number))
+
+    def handler(number, frame) -> None:
+        if not in_flight():
+            raise KeyboardInterrupt
+        interrupted.append(number)
+
+    previous = signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
@@ -427,12 +439,14 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
     attempts = config.retries + 1
     for attempt in range(1, attempts + 1):
         began = []
+        in_flight = []  # from the intent on: Ctrl-C then waits for the message's outcome
 
         def begin() -> None:  # recipients accepted: the intent is made durable before the data goes
+            in_flight.append(True)  # before the write: a Ctrl-C now waits for the outcome of the message
             _journal_write(delivery.code, False, lambda: journal.begin(intents))
             began.append(True)
 
-        with _interrupts_held():  # the intent, the transaction and its outcome go together
+        with _interrupts_held(lambda: bool(in_flight)):  # the intent, the transaction and its outcome go together
             try:
                 session.send(sender.address, list(roles), payload, before_data=begin)
             except OutcomeUnknown as error:

@@ -1,0 +1,169 @@
+"""Ctrl-C of `factsheets mail --send` when no message is in flight ends the run within 2 s.
+
+Real processes (signals need them) against servers on 127.0.0.1 that stall: one whose
+accept queue is full (the connection itself hangs), one that accepts and never greets,
+and the aiosmtpd server of test_mail.py holding the command that follows the first
+message (between two messages). Each fault is caused at several moments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import PROJECT_ROOT
+from test_mail import server  # noqa: F401  (server is a fixture)
+from test_mail_campaign import CODES, canonical_csv, mail_args, recipients_yaml, status
+
+LIMIT_SECONDS = 2.0
+
+
+def _sent_entries(*folders: Path) -> list[dict]:
+    """Every entry of the mail journals found under `folders`."""
+    entries = []
+    for path in (path for folder in folders for path in folder.rglob(".mail-journal*.json")):
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(payload, dict) and isinstance(payload.get("entries"), list):
+            entries += payload["entries"]
+    return entries
+
+
+def _syn_sent_to(port: int) -> int:
+    """How many connections to 127.0.0.1:port wait for the server's SYN-ACK (state SYN_SENT)."""
+    return sum(1 for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+               if line.split()[2].endswith(f":{port:04X}") and line.split()[3] == "02")
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    """Three departments, their sheets rendered and checked once (a dry run)."""
+    root = tmp_path_factory.mktemp("interrupt")
+    data = canonical_csv(root / "data.csv", CODES[:3])
+    recipients = recipients_yaml(root / "recipients.yaml", {code: {"to": [f"d{code}@example.org"]} for code in CODES[:3]})
+    template = root / "template"
+    env = {**os.environ, "FACTSHEETS_STATE": str(root / "state-dry")}
+    result = subprocess.run([sys.executable, "-m", "factsheets", *mail_args(recipients, template, 1, data)],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return root, data, recipients, template
+
+
+def _interrupt(tmp_path: Path, campaign, port: int, ready, delay: float) -> tuple[float, subprocess.Popen, str, str, Path]:
+    """Start `mail --send`, wait until `ready()`, then `delay` s, SIGINT; (seconds to the end, …)."""
+    root, data, recipients, template = campaign
+    out = tmp_path / "out"
+    out.mkdir()
+    for sheet in template.iterdir():
+        if sheet.is_file() and not sheet.name.startswith(".mail-journal"):
+            (out / sheet.name).write_bytes(sheet.read_bytes())
+    state = tmp_path / "state"
+    env = {**os.environ, "FACTSHEETS_STATE": str(state)}
+    args = [sys.executable, "-m", "factsheets", *mail_args(recipients, out, port, data, "--send", "--allow-synthetic")]
+    process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the run never reached the server"
+            time.sleep(0.01)
+        time.sleep(delay)
+        assert process.poll() is None, process.communicate()
+        sent_at = time.monotonic()
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        finally:
+            elapsed = time.monotonic() - sent_at
+        stdout, stderr = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return elapsed, process, stdout, stderr, state
+
+
+def _assert_interrupted(elapsed: float, process: subprocess.Popen, stderr: str) -> None:
+    assert elapsed < LIMIT_SECONDS, f"Ctrl-C took {elapsed:.2f} s\n{stderr}"
+    assert process.returncode == -signal.SIGINT, stderr  # ends as an interrupted program: code 130 in a shell
+    assert "Traceback" not in stderr, stderr
+    assert "factsheets : interrompu" in stderr and "envoi interrompu" in stderr, stderr
+
+
+def _assert_nothing_sent(tmp_path: Path, outcome, label: str) -> None:
+    elapsed, process, stdout, stderr, state = outcome
+    _assert_interrupted(elapsed, process, stderr)
+    assert stdout == "" and _sent_entries(state, tmp_path / "out") == []
+    print(f"{label}: ended in {elapsed:.2f} s")
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.7])
+def test_ctrl_c_while_the_connection_hangs(tmp_path, campaign, delay):
+    """The server's accept queue is full: the connection waits for an answer that never comes."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(3):  # fill the accept queue; later connections wait in SYN_SENT
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+                fillers.append(filler)
+            time.sleep(0.2)
+            baseline = _syn_sent_to(port)
+            assert baseline >= 1  # the queue is full: a new connection hangs
+            outcome = _interrupt(tmp_path, campaign, port, lambda: _syn_sent_to(port) > baseline, delay)
+        finally:
+            for filler in fillers:
+                filler.close()
+    _assert_nothing_sent(tmp_path, outcome, f"connection hanging, Ctrl-C after {delay} s")
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.4, 1.5])
+def test_ctrl_c_while_the_server_never_greets(tmp_path, campaign, delay):
+    """Connected, the greeting never comes (the mail.yaml timeout is 30 s)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(5)
+        listener.settimeout(0.01)
+        port = listener.getsockname()[1]
+        accepted = []
+
+        def ready() -> bool:
+            try:
+                accepted.append(listener.accept()[0])  # and never a word
+            except TimeoutError:
+                pass
+            return bool(accepted)
+
+        try:
+            outcome = _interrupt(tmp_path, campaign, port, ready, delay)
+        finally:
+            for connection in accepted:
+                connection.close()
+    _assert_nothing_sent(tmp_path, outcome, f"greeting never sent, Ctrl-C after {delay} s")
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.5])
+def test_ctrl_c_between_two_messages_with_a_slow_server(tmp_path, campaign, server, delay):
+    """The first message is accepted, then the server holds the next MAIL command: nothing
+    is in flight (no intent yet), so Ctrl-C stops at once; the first message is journalled."""
+    server.hold_after = 1
+    elapsed, process, stdout, stderr, state = _interrupt(tmp_path, campaign, server.port, server.holding.is_set, delay)
+    _assert_interrupted(elapsed, process, stderr)
+    assert [status(line) for line in stdout.splitlines()] == ["envoyé"]
+    entries = _sent_entries(state, tmp_path / "out")
+    assert [entry["state"] for entry in entries] == ["sent"] and entries[0]["address"] == "d01@example.org"
+    assert len(server.messages) == 1
+    server.release.set()
+    print(f"between messages, Ctrl-C after {delay} s: ended in {elapsed:.2f} s")

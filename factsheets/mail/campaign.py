@@ -145,13 +145,15 @@ def run_mail(
     config: MailConfig | None = None,
     sheets=None,
     on_sent: Callable[[str], None] | None = None,
+    journal: Path | None = None,
 ) -> MailReport:
     """Plan (default), preview or send one message per department; see the module docstring.
 
     `sheets` renders the sheets (default: sheets.fresh_sheets from `data` and `year`); tests give
     a stand-in with `year`, `synthetic` and `sheet_bytes(code)`. `on_sent(code)` is called
-    after each accepted message, once the journal is saved. Raises MailValidationError
-    when validation fails: nothing is sent.
+    after each accepted message, once the journal is saved. `journal`: the journal file
+    (default: `journal_file(config)`, in the configuration's state folder, whatever `out_dir`).
+    Raises MailValidationError when validation fails: nothing is sent.
     """
     show = show or _stdout
     config = config or load_mail_config()
@@ -175,6 +177,7 @@ def run_mail(
         problems.append(f"--smtp-host : « {printable(smtp_host)} » n'est pas un nom de serveur ; indiquez-en un comme smtp.example.org ou 127.0.0.1")
     if send and preview is not None:
         problems.append("--preview écrit les messages sans les envoyer : ne le combinez pas avec --send")
+    journal_path = _journal_path(journal, config, problems)
     entries = _select(book, codes, problems)
     synthetic = sheets.synthetic if sheets is not None else _is_synthetic(data)
     if synthetic and send and not allow_synthetic:
@@ -198,7 +201,7 @@ def run_mail(
             + ("" if allow_synthetic else " ; --send les refusera sans --allow-synthetic"))
 
     report = MailReport(year=year, dry_run=not send, deliveries=deliveries)
-    journal_path = out_dir / config.journal
+    legacy = out_dir / config.journal  # where earlier versions kept the journal
 
     def emit(delivery: Delivery) -> None:
         line = _line(delivery)
@@ -206,7 +209,7 @@ def run_mail(
         show(line)
 
     if not send:
-        _plan(deliveries, Journal.load(journal_path), year, resend, resend_uncertain, report)
+        _plan(deliveries, _open_journal(journal_path, legacy, log, save=False), year, resend, resend_uncertain, report)
         for delivery in deliveries:
             if preview is not None and delivery.status in SENDABLE:
                 message = _message(delivery, from_box)
@@ -228,8 +231,13 @@ def run_mail(
 
     session = SmtpSession(smtp_host, smtp_port, timeout=config.timeout_seconds,
                           require_tls=not is_loopback(smtp_host), credentials=credentials)
-    with journal_lock(out_dir):
-        journal = Journal.load(journal_path)
+    try:
+        journal_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FactsheetsError(f"{journal_path.parent} : impossible de créer le dossier du journal d'envoi ({error.strerror or error}) ; "
+                              f"rien n'a été envoyé ; indiquez-en un autre avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER") from None
+    with journal_lock(journal_path):
+        journal = _open_journal(journal_path, legacy, log, save=True)
         _plan(deliveries, journal, year, resend, resend_uncertain, report)
         unusable = ""  # why the server cannot be used, once it has failed even to open a session
         try:
@@ -267,6 +275,44 @@ def run_mail(
         f"{len(report.changed)} retenu(s) (modifiés), {failed} en échec" + (f", {skipped} non tenté(s)" if skipped else "")
         + (f", {uncertain} incertain(s)" if uncertain else ""))
     return report
+
+
+def journal_file(config: MailConfig) -> Path:
+    """The default journal: in the state folder of the configuration in use (paths.state_dir())."""
+    return paths.state_dir() / config.journal
+
+
+def _journal_path(journal: Path | None, config: MailConfig, problems: list[str]) -> Path:
+    try:
+        path = (Path(journal).expanduser() if journal is not None else journal_file(config)).resolve()
+    except RuntimeError as error:  # no home folder, or ~user unknown
+        problems.append(f"journal d'envoi : dossier introuvable ({error}) ; indiquez-en un avec {paths.STATE_VARIABLE}=DOSSIER "
+                        "ou --journal FICHIER")
+        return Path(config.journal)
+    if path.is_dir():
+        problems.append(f"--journal : {path} est un dossier ; indiquez un fichier, comme {path / config.journal}")
+    return path
+
+
+def _open_journal(path: Path, legacy: Path, log: Log, *, save: bool) -> Journal:
+    """The journal, with the one an earlier version left in the output folder merged in (once)."""
+    journal = Journal.load(path)
+    if not legacy.is_file() or legacy.resolve() == path:
+        return journal
+    added = journal.merge(legacy)
+    if added is None:
+        return journal
+    if not save:
+        log(f"factsheets : ancien journal d'envoi {legacy} pris en compte ; il sera fusionné dans {path} au premier envoi (--send)")
+        return journal
+    try:
+        journal.save()
+    except OSError as error:
+        raise FactsheetsError(f"{path} : le journal d'envoi n'a pas pu être écrit ({error.strerror or error}) ; rien n'a été envoyé ; "
+                              f"réparez le dossier (place, droits) ou indiquez-en un autre avec {paths.STATE_VARIABLE} ou --journal") from None
+    log(f"factsheets : ancien journal d'envoi {legacy} fusionné dans {path} ({added} entrée(s) ajoutée(s)) ; le journal est "
+        "désormais tenu là, quels que soient --out et le dossier courant ; l'ancien fichier peut être supprimé")
+    return journal
 
 
 def _is_synthetic(data: Path) -> bool:

@@ -366,7 +366,7 @@ def test_a_refusal_after_the_session_opened_does_not_stop_the_others(setup, serv
 def test_retries_wait_longer_each_time(setup, monkeypatch):
     recipients, out = setup
     waits: list[float] = []
-    monkeypatch.setattr("factsheets.mail.campaign.time.sleep", waits.append)  # record the backoff, do not wait
+    monkeypatch.setattr("factsheets.mail.campaign.sleep_in_slices", waits.append)  # record the backoff, do not wait
     config = replace(FAST, retries=3, backoff_seconds=0.5, backoff_factor=2)
     report, _, logs = mail(recipients, out, free_port(), send=True, codes=["02", "60"], config=config)
     assert sorted(report.failures) == ["02", "60"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cli_helpers import PROJECT_ROOT
 from test_mail import server  # noqa: F401  (server is a fixture)
@@ -59,8 +61,8 @@ def campaign(tmp_path_factory):
     return root, data, recipients, template
 
 
-def _interrupt(tmp_path: Path, campaign, port: int, ready, delay: float,
-               host: str = "127.0.0.1") -> tuple[float, subprocess.Popen, str, str, Path]:
+def _interrupt(tmp_path: Path, campaign, port: int, ready, delay: float, host: str = "127.0.0.1",
+               env: dict | None = None) -> tuple[float, subprocess.Popen, str, str, Path]:
     """Start `mail --send`, wait until `ready()`, then `delay` s, SIGINT; (seconds to the end, …)."""
     root, data, recipients, template = campaign
     out = tmp_path / "out"
@@ -69,7 +71,7 @@ def _interrupt(tmp_path: Path, campaign, port: int, ready, delay: float,
         if sheet.is_file() and not sheet.name.startswith(".mail-journal"):
             (out / sheet.name).write_bytes(sheet.read_bytes())
     state = tmp_path / "state"
-    env = {**os.environ, "FACTSHEETS_STATE": str(state)}
+    env = {**(env or os.environ), "FACTSHEETS_STATE": str(state)}
     args = [sys.executable, "-m", "factsheets",
             *mail_args(recipients, out, port, data, "--send", "--allow-synthetic", "--smtp-host", host)]
     process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -220,3 +222,32 @@ def test_ctrl_c_while_the_tls_handshake_hangs(tmp_path, campaign, delay):
             for connection in connections:
                 connection.close()
     _assert_nothing_sent(tmp_path, outcome, f"TLS handshake hanging, Ctrl-C after {delay} s")
+
+
+def test_ctrl_c_while_waiting_to_retry(tmp_path, campaign):
+    """The server hangs up at once; mail.yaml makes the run wait 30 s before trying again."""
+    home = tmp_path / "home"
+    for folder in ("config", "fonts", "assets"):
+        shutil.copytree(PROJECT_ROOT / folder, home / folder)
+    mail_yaml = home / "config" / "mail.yaml"
+    settings = yaml.safe_load(mail_yaml.read_text(encoding="utf-8"))
+    settings["smtp"].update(retries=1, backoff_seconds=30)
+    mail_yaml.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(5)
+        listener.settimeout(0.01)
+        port = listener.getsockname()[1]
+        hung_up = []
+
+        def ready() -> bool:
+            try:
+                listener.accept()[0].close()
+                hung_up.append(True)
+            except TimeoutError:
+                pass
+            return bool(hung_up)
+
+        outcome = _interrupt(tmp_path, campaign, port, ready, 0.5, env={**os.environ, "FACTSHEETS_HOME": str(home)})
+    assert "nouvel essai dans 30 s" in outcome[3]
+    _assert_nothing_sent(tmp_path, outcome, "waiting 30 s to retry, Ctrl-C after 0.5 s")

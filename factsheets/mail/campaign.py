@@ -30,7 +30,6 @@ import signal
 import smtplib
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,7 +42,8 @@ from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
 from .recipients import ROLES, Mailbox, RecipientBook, Recipients, load_recipients, parse_mailbox, printable
 from .sheets import ANNEX_TYPES, Sheet, fresh_annexes, fresh_sheets, refresh
-from .smtp import OutcomeUnknown, Permanent, SmtpSession, decimal, describe_failure, is_loopback, is_permanent, smtp_credentials
+from .smtp import (OutcomeUnknown, Permanent, SmtpSession, decimal, describe_failure, is_loopback, is_permanent, sleep_in_slices,
+                   smtp_credentials)
 
 Log = Callable[[str], None]
 SENDABLE = ("would-send", "would-resend")
@@ -527,7 +527,7 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
                 return True
         delay = config.delay(attempt)
         log(f"factsheets : {delivery.code} : tentative {attempt} sur {attempts} en échec ({reason}) ; nouvel essai dans {decimal(delay)} s")
-        time.sleep(delay)
+        sleep_in_slices(delay)
     return True
 
 

@@ -70,9 +70,20 @@ def _wait(sock: socket.socket, readable: bool, deadline: float | None) -> None:
         left = SLICE_SECONDS if deadline is None else min(SLICE_SECONDS, deadline - time.monotonic())
         if left <= 0:
             raise TimeoutError("timed out")
-        ready = select.select([sock], [], [], left)[0] if readable else select.select([], [sock], [], left)[1]
-        if ready:
+        if hasattr(select, "poll"):  # no FD_SETSIZE limit
+            poller = select.poll()
+            poller.register(sock, select.POLLIN if readable else select.POLLOUT)
+            if poller.poll(left * 1000):
+                return
+        elif (select.select([sock], [], [], left) if readable else select.select([], [sock], [], left))[0 if readable else 1]:
             return
+
+
+def sleep_in_slices(seconds: float) -> None:
+    """time.sleep, in SLICE_SECONDS slices (a Ctrl-C that reached another thread is acted on)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(SLICE_SECONDS, left))
 
 
 def _deadline(sock: socket.socket) -> float | None:

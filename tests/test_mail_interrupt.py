@@ -136,28 +136,43 @@ def test_ctrl_c_while_the_connection_hangs(tmp_path, campaign, delay):
     _assert_nothing_sent(tmp_path, outcome, f"connection hanging, Ctrl-C after {delay} s")
 
 
+class _Accepting:
+    """A TCP server on 127.0.0.1 that accepts and then says nothing (or hangs up at once)."""
+
+    def __init__(self, hang_up: bool = False):
+        self.hang_up = hang_up
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(5)
+        self.listener.settimeout(0.01)
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+
+    def ready(self) -> bool:
+        """True once a client has connected (polled by _interrupt)."""
+        try:
+            connection = self.listener.accept()[0]
+        except TimeoutError:
+            return bool(self.accepted)
+        if self.hang_up:
+            connection.close()
+        self.accepted.append(connection)
+        return True
+
+    def __enter__(self) -> "_Accepting":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for connection in self.accepted:
+            connection.close()
+        self.listener.close()
+
+
 @pytest.mark.parametrize("delay", [0.0, 0.4, 1.5])
 def test_ctrl_c_while_the_server_never_greets(tmp_path, campaign, delay):
     """Connected, the greeting never comes (the mail.yaml timeout is 30 s)."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(5)
-        listener.settimeout(0.01)
-        port = listener.getsockname()[1]
-        accepted = []
-
-        def ready() -> bool:
-            try:
-                accepted.append(listener.accept()[0])  # and never a word
-            except TimeoutError:
-                pass
-            return bool(accepted)
-
-        try:
-            outcome = _interrupt(tmp_path, campaign, port, ready, delay)
-        finally:
-            for connection in accepted:
-                connection.close()
+    with _Accepting() as silent:
+        outcome = _interrupt(tmp_path, campaign, silent.port, silent.ready, delay)  # and never a word
     _assert_nothing_sent(tmp_path, outcome, f"greeting never sent, Ctrl-C after {delay} s")
 
 
@@ -233,21 +248,8 @@ def test_ctrl_c_while_waiting_to_retry(tmp_path, campaign):
     settings = yaml.safe_load(mail_yaml.read_text(encoding="utf-8"))
     settings["smtp"].update(retries=1, backoff_seconds=30)
     mail_yaml.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(5)
-        listener.settimeout(0.01)
-        port = listener.getsockname()[1]
-        hung_up = []
-
-        def ready() -> bool:
-            try:
-                listener.accept()[0].close()
-                hung_up.append(True)
-            except TimeoutError:
-                pass
-            return bool(hung_up)
-
-        outcome = _interrupt(tmp_path, campaign, port, ready, 0.5, env={**os.environ, "FACTSHEETS_HOME": str(home)})
+    with _Accepting(hang_up=True) as silent:
+        outcome = _interrupt(tmp_path, campaign, silent.port, silent.ready, 0.5,
+                             env={**os.environ, "FACTSHEETS_HOME": str(home)})
     assert "nouvel essai dans 30 s" in outcome[3]
     _assert_nothing_sent(tmp_path, outcome, "waiting 30 s to retry, Ctrl-C after 0.5 s")

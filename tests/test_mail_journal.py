@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -156,3 +157,30 @@ def test_mail_help_names_the_state_folder():
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
     assert "--journal" in text and "FACTSHEETS_STATE" in text and "~/.local/state/factsheets/" in text
+
+
+def test_two_runs_side_by_side_with_two_out_folders_send_once(tmp_path, campaign, server):
+    """The lock is the journal's: a second run with another --out, while the first is sending,
+    is refused in one line and sends nothing."""
+    data, recipients = campaign
+    for out in ("out-a", "out-b"):  # rendered up front (a dry run), so that the second run meets the first
+        assert run("mail", "--recipients", recipients, "--data", data, "--out", tmp_path / out).returncode == 0
+    server.data_delay = 3.0
+    first = subprocess.Popen(
+        [sys.executable, "-m", "factsheets", "mail", "--recipients", str(recipients), "--data", str(data),
+         "--smtp-port", str(server.port), "--send", "--out", str(tmp_path / "out-a")],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not server.rcpt_seen:
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+            time.sleep(0.01)
+        line = one_error_line(send(campaign, server.port, "--out", tmp_path / "out-b"))
+        assert "une autre commande « factsheets mail --send » utilise le journal" in line and str(journal_path()) in line
+        stdout, stderr = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == 0, stderr
+    assert copies(server) == EVERY_ADDRESS_ONCE

@@ -78,6 +78,7 @@ def test_another_working_directory_sends_nothing_twice(tmp_path, campaign, serve
     data, recipients = campaign
     dry = run("mail", "--recipients", recipients, "--data", data, cwd=folders[2])
     assert [status(line) for line in department_lines(dry.stdout).values()] == ["déjà envoyé", "déjà envoyé"], dry.stderr
+    assert f"journal des envois : {journal_path()}" in dry.stderr  # the dry run names it
     print("copies per address after runs from two working directories:", dict(copies(server)))
 
 

@@ -225,7 +225,7 @@ def run_mail(
             log(f"factsheets : aperçu : {len(report.previews)} message(s) écrit(s) dans {preview} ; rien n'a été envoyé")
         else:
             log(f"factsheets : simulation : {count} message(s) à envoyer via {_describe_server(smtp_host, smtp_port, credentials)} ; "
-                "rien n'a été envoyé ; ajoutez --send pour les envoyer")
+                f"rien n'a été envoyé ; ajoutez --send pour les envoyer ; journal des envois : {journal_path}")
         _log_uncertain(report, log)
         return report
 
@@ -273,7 +273,7 @@ def run_mail(
     uncertain = len(report.uncertain)
     log(f"factsheets : {len(report.sent)} message(s) envoyé(s), {len(report.already_sent)} déjà envoyé(s) auparavant, "
         f"{len(report.changed)} retenu(s) (modifiés), {failed} en échec" + (f", {skipped} non tenté(s)" if skipped else "")
-        + (f", {uncertain} incertain(s)" if uncertain else ""))
+        + (f", {uncertain} incertain(s)" if uncertain else "") + f" ; journal des envois : {journal_path}")
     return report
 
 

@@ -17,8 +17,11 @@ Flow of `run_mail`:
    made once the recipients are accepted, just before the message data, then the entry
    settled ("sent"/"failed"). From the intent on, Ctrl-C is held back until the outcome
    is journalled, so the message in flight is finished before the run stops; before it
-   (connecting, greeting, TLS, login, between messages) Ctrl-C stops the run at once. An answer lost after
-   the data went out leaves the intent: "incertain", never retried in the same run.
+   (connecting, greeting, TLS, login, between messages) Ctrl-C stops the run at once.
+   An answer lost after the data went out leaves the intent: "incertain", never retried
+   in the same run.
+The journal is the configuration's (journal_file: its state folder), whatever `out_dir`;
+a journal an earlier version kept in `out_dir` is merged in on the first send.
 
 Output: one line per department to `show` (stdout by default, kept in `MailReport.lines`);
 retries, failures and the summary go to `log` (stderr in the CLI).
@@ -285,12 +288,14 @@ def journal_file(config: MailConfig) -> Path:
 def _journal_path(journal: Path | None, config: MailConfig, problems: list[str]) -> Path:
     try:
         path = (Path(journal).expanduser() if journal is not None else journal_file(config)).resolve()
-    except RuntimeError as error:  # no home folder, or ~user unknown
-        problems.append(f"journal d'envoi : dossier introuvable ({error}) ; indiquez-en un avec {paths.STATE_VARIABLE}=DOSSIER "
-                        "ou --journal FICHIER")
+    except RuntimeError:  # no home folder, or ~user unknown
+        where = f"--journal {journal}" if journal is not None else "journal d'envoi"
+        problems.append(f"{where} : dossier personnel introuvable (HOME absent ou utilisateur inconnu) ; indiquez le journal "
+                        f"avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER")
         return Path(config.journal)
     if path.is_dir():
-        problems.append(f"--journal : {path} est un dossier ; indiquez un fichier, comme {path / config.journal}")
+        where = "--journal" if journal is not None else "journal d'envoi"
+        problems.append(f"{where} : {path} est un dossier ; indiquez un fichier, comme {path / config.journal}")
     return path
 
 

@@ -62,7 +62,7 @@ def campaign(tmp_path_factory):
 
 
 def _interrupt(tmp_path: Path, campaign, port: int, ready, delay: float, host: str = "127.0.0.1",
-               env: dict | None = None) -> tuple[float, subprocess.Popen, str, str, Path]:
+               env: dict | None = None, launcher: list[str] | None = None) -> tuple[float, subprocess.Popen, str, str, Path]:
     """Start `mail --send`, wait until `ready()`, then `delay` s, SIGINT; (seconds to the end, …)."""
     root, data, recipients, template = campaign
     out = tmp_path / "out"
@@ -72,7 +72,7 @@ def _interrupt(tmp_path: Path, campaign, port: int, ready, delay: float, host: s
             (out / sheet.name).write_bytes(sheet.read_bytes())
     state = tmp_path / "state"
     env = {**(env or os.environ), "FACTSHEETS_STATE": str(state)}
-    args = [sys.executable, "-m", "factsheets",
+    args = [*(launcher or [sys.executable, "-m", "factsheets"]),
             *mail_args(recipients, out, port, data, "--send", "--allow-synthetic", "--smtp-host", host)]
     process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env, start_new_session=True)
@@ -174,6 +174,25 @@ def test_ctrl_c_while_the_server_never_greets(tmp_path, campaign, delay):
     with _Accepting() as silent:
         outcome = _interrupt(tmp_path, campaign, silent.port, silent.ready, delay)  # and never a word
     _assert_nothing_sent(tmp_path, outcome, f"greeting never sent, Ctrl-C after {delay} s")
+
+
+# The command with SIGINT blocked in its main thread but not in a helper thread started
+# before: the kernel then hands Ctrl-C to the helper, as it may to a Polars thread.
+OTHER_THREAD_GETS_SIGINT = [sys.executable, "-c", (
+    "import signal, sys, threading, time\n"
+    "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n"
+    "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n"
+    "sys.argv[0] = 'factsheets'\n"
+    "from factsheets.cli import main\n"
+    "main()\n"
+)]
+
+
+def test_ctrl_c_reaching_another_thread_while_the_server_never_greets(tmp_path, campaign):
+    """The main thread waits in slices, so it acts on a Ctrl-C that another thread received."""
+    with _Accepting() as silent:
+        outcome = _interrupt(tmp_path, campaign, silent.port, silent.ready, 0.3, launcher=OTHER_THREAD_GETS_SIGINT)
+    _assert_nothing_sent(tmp_path, outcome, "greeting never sent, Ctrl-C received by another thread")
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.5])

@@ -67,16 +67,17 @@ SLICE_SECONDS = 0.1
 def _wait(sock: socket.socket, readable: bool, deadline: float | None) -> None:
     """Until `sock` is readable (or writable), in slices; TimeoutError after `deadline`."""
     while True:
-        left = SLICE_SECONDS if deadline is None else min(SLICE_SECONDS, deadline - time.monotonic())
-        if left <= 0:
-            raise TimeoutError("timed out")
+        left = SLICE_SECONDS if deadline is None else max(0.0, min(SLICE_SECONDS, deadline - time.monotonic()))
         if hasattr(select, "poll"):  # no FD_SETSIZE limit
             poller = select.poll()
             poller.register(sock, select.POLLIN if readable else select.POLLOUT)
-            if poller.poll(left * 1000):
-                return
-        elif (select.select([sock], [], [], left) if readable else select.select([], [sock], [], left))[0 if readable else 1]:
+            ready = bool(poller.poll(left * 1000))
+        else:
+            ready = bool((select.select([sock], [], [], left) if readable else select.select([], [sock], [], left))[0 if readable else 1])
+        if ready:
             return
+        if left <= 0:  # looked once more at the deadline: nothing came
+            raise TimeoutError("timed out")
 
 
 def sleep_in_slices(seconds: float) -> None:

@@ -366,8 +366,17 @@ def mail(
         "--allow-synthetic", help="Autoriser --send avec des fiches faites à partir de l'échantillon synthétique.")] = False,
     preview: Annotated[Optional[Path], typer.Option(
         "--preview", metavar="DOSSIER", help="Écrire dans ce dossier un fichier .eml par message à envoyer, sans rien envoyer.")] = None,
+    journal: Annotated[Optional[Path], typer.Option(
+        "--journal", metavar="FICHIER", parser=_non_empty_path,
+        help="Journal des envois à utiliser. Par défaut : .mail-journal.json dans le dossier d'état de la configuration, "
+             "$FACTSHEETS_STATE s'il est défini, sinon $XDG_STATE_HOME/factsheets/CONFIGURATION/ "
+             "(~/.local/state/factsheets/CONFIGURATION/ ; CONFIGURATION : « defaut », ou le nom du dossier --config "
+             "suivi d'une empreinte de son chemin). Le même quels que soient --out et le dossier courant ; "
+             "un ancien journal trouvé dans le dossier --out y est fusionné au premier envoi.")] = None,
 ) -> None:
-    """Envoie à chaque département sa fiche en pièce jointe (simulation sauf --send ; jamais deux fois la même)."""
+    """Envoie à chaque département sa fiche en pièce jointe (simulation sauf --send ; jamais deux fois la même).
+
+    Le journal des envois suit la campagne (configuration et année), pas le dossier de sortie : voir --journal."""
     from .check import preflight
     from .mail import run_mail
 
@@ -387,6 +396,7 @@ def mail(
         allow_synthetic=allow_synthetic,
         preview=preview,
         log=lambda line: typer.echo(line, err=True),
+        journal=journal,
     )
     if report.failures or report.uncertain_now:
         raise typer.Exit(1)

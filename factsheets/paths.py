@@ -20,13 +20,18 @@ may run after the configuration changes calls the functions instead.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
 CONFIG_VARIABLE = "FACTSHEETS_CONFIG"
 # Older override, kept for existing set-ups: FACTSHEETS_HOME=DIR means FACTSHEETS_CONFIG=DIR/config.
 HOME_VARIABLE = "FACTSHEETS_HOME"
+# The state folder (the mail journal): FACTSHEETS_STATE=DIR, else one folder per configuration
+# under $XDG_STATE_HOME/factsheets/ (~/.local/state/factsheets/ when it is not set).
+STATE_VARIABLE = "FACTSHEETS_STATE"
 
 _PACKAGE_DIR = Path(str(resources.files("factsheets")))
 # Installed: factsheets/_config exists. Source checkout: the repository root holds config/.
@@ -64,6 +69,30 @@ def use_config_dir(folder: Path | None) -> None:
 
 def config_dir() -> Path:
     return user_config_dir() or DEFAULT_CONFIG_DIR
+
+
+def state_key() -> str:
+    """The name of the configuration's state folder: "defaut" for the shipped defaults, else
+    the folder's name and a hash of its resolved path (the same folder, the same state,
+    whatever the working directory)."""
+    user = user_config_dir()
+    if user is None:
+        return "defaut"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", user.name).strip("._") or "config"
+    return f"{name[:40]}-{hashlib.sha256(str(user).encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+
+
+def state_dir() -> Path:
+    """Where the configuration in use keeps its state (the mail journal): FACTSHEETS_STATE if
+    set, else $XDG_STATE_HOME/factsheets/<state_key()> (~/.local/state/factsheets/… by default).
+    Not created here. RuntimeError when no home folder can be found."""
+    value = os.environ.get(STATE_VARIABLE, "").strip()
+    if value:
+        return Path(value).expanduser().resolve()
+    base = os.environ.get("XDG_STATE_HOME", "").strip()
+    # The XDG specification: a relative path there is invalid and ignored.
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
+    return root / "factsheets" / state_key()
 
 
 def reference_dir() -> Path:

@@ -43,3 +43,14 @@ def plain_render_all(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Pat
     Two workers whatever the machine: the CLI forks a helper (see test_render_workers.py).
     Tests must not write into its folder (others read it)."""
     return run_once_per_test_run(tmp_path_factory, "render-all-plain", "render", "--all", "--workers", "2")
+
+
+@pytest.fixture(autouse=True)
+def state_folder(tmp_path_factory) -> Path:
+    """Each test keeps its mail journal in a state folder of its own (FACTSHEETS_STATE, which
+    the commands it runs inherit), never in the real ~/.local/state. A monkeypatch of its
+    own: a test's `monkeypatch.undo()` leaves it in place."""
+    folder = tmp_path_factory.mktemp("state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FACTSHEETS_STATE", str(folder))
+        yield folder

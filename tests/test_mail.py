@@ -11,6 +11,7 @@ import email
 import email.policy
 import ipaddress
 import json
+import os
 import socket
 import ssl
 import threading
@@ -193,9 +194,14 @@ def mail(recipients, out, port, *, send, resend=False, codes=None, on_sent=None,
     return report, shown, logs
 
 
-def journal_entries(out: Path) -> list[dict]:
+def journal_path() -> Path:
+    """The journal of the test's runs: in its state folder (conftest.py sets FACTSHEETS_STATE)."""
+    return Path(os.environ["FACTSHEETS_STATE"]) / ".mail-journal.json"
+
+
+def journal_entries() -> list[dict]:
     """One dict per message the server accepted (the journal keeps one entry per address)."""
-    path = out / ".mail-journal.json"
+    path = journal_path()
     if not path.exists():
         return []
     messages: dict[str, dict] = {}
@@ -215,7 +221,7 @@ def test_dry_run_sends_nothing_and_shows_the_plan(setup, server):
     recipients, out = setup
     report, shown, logs = mail(recipients, out, server.port, send=False)
     assert server.messages == [] and server.rcpt_seen == [] and server.ehlo_seen == 0
-    assert not (out / ".mail-journal.json").exists()
+    assert not journal_path().exists()
     assert report.dry_run and report.sent == [] and report.failures == {}
     assert len(shown) == 3 and shown == report.lines
     aisne = next(line for line in shown if " 02 " in line)
@@ -262,7 +268,7 @@ def test_send_delivers_one_message_per_department(setup, server):
         assert filename == sheet_path(out, code).name
         assert content == sheet_path(out, code).read_bytes()  # byte-identical
 
-    entries = journal_entries(out)
+    entries = journal_entries()
     assert [(e["year"], e["department"]) for e in entries] == [(YEAR, c) for c in report.sent]
     for entry in entries:
         assert entry["sha256"] == __import__("hashlib").sha256(sheet_path(out, entry["department"]).read_bytes()).hexdigest()
@@ -276,7 +282,7 @@ def test_a_second_run_sends_nothing_again(setup, server):
     assert len(server.messages) == 3
     assert report.sent == [] and sorted(report.already_sent) == ["02", "60", "80"]
     assert all(line.startswith("déjà envoyé : ") and "pas d'envoi en double" in line for line in shown)
-    assert len(journal_entries(out)) == 3
+    assert len(journal_entries()) == 3
 
 
 def test_a_changed_sheet_is_sent_again_only_with_resend(setup, server):
@@ -309,7 +315,7 @@ def test_an_interrupted_run_sends_only_what_is_left(setup, server):
 
     with pytest.raises(KeyboardInterrupt):
         mail(recipients, out, server.port, send=True, on_sent=interrupt)
-    assert len(server.messages) == 1 and len(journal_entries(out)) == 1
+    assert len(server.messages) == 1 and len(journal_entries()) == 1
 
     report, _, _ = mail(recipients, out, server.port, send=True)
     assert len(report.sent) == 2 and len(report.already_sent) == 1
@@ -338,7 +344,7 @@ def test_server_down_fails_the_first_department_and_skips_the_others(setup, serv
         assert report.failures[code] == "serveur inutilisable : " + report.failures["02"]
     assert sum("nouvel essai" in line for line in logs) == 2
     assert sum(line.startswith("factsheets : échec : ") for line in logs) == 1
-    assert journal_entries(out) == []
+    assert journal_entries() == []
     assert [line.split(" : ")[0] for line in shown] == ["échec", "non tenté", "non tenté"]
     assert time.monotonic() - started < 5
 
@@ -360,7 +366,7 @@ def test_a_refusal_after_the_session_opened_does_not_stop_the_others(setup, serv
 def test_retries_wait_longer_each_time(setup, monkeypatch):
     recipients, out = setup
     waits: list[float] = []
-    monkeypatch.setattr("factsheets.mail.campaign.time.sleep", waits.append)  # record the backoff, do not wait
+    monkeypatch.setattr("factsheets.mail.campaign.sleep_in_slices", waits.append)  # record the backoff, do not wait
     config = replace(FAST, retries=3, backoff_seconds=0.5, backoff_factor=2)
     report, _, logs = mail(recipients, out, free_port(), send=True, codes=["02", "60"], config=config)
     assert sorted(report.failures) == ["02", "60"]
@@ -384,7 +390,7 @@ def test_a_refused_recipient_fails_that_department_only(setup, server):
     assert sorted(report.sent) == ["02", "80"] and len(server.messages) == 2
     # All or nothing: the accepted Oise recipient did not get it either.
     assert all("contact-oise@example.org" not in rcpts for _, rcpts, _ in server.messages)
-    assert [e["department"] for e in journal_entries(out)] == report.sent
+    assert [e["department"] for e in journal_entries()] == report.sent
 
     server.refused.clear()
     report, _, _ = mail(recipients, out, server.port, send=True)
@@ -407,7 +413,7 @@ def test_a_timeout_is_reported(setup):
         config = replace(FAST, timeout_seconds=0.2, retries=1)
         report, _, _ = mail(recipients, out, silent.getsockname()[1], send=True, codes=["02"], config=config)
     assert "aucune réponse" in report.failures["02"] and "0,2 s" in report.failures["02"]
-    assert journal_entries(out) == []
+    assert journal_entries() == []
 
 
 # -- validation before sending ---------------------------------------------------------------------
@@ -438,7 +444,7 @@ def test_every_problem_is_reported_together_and_nothing_is_sent(tmp_path, server
     # The data to render the sheets is missing.
     assert any("absent.csv" in p and "produire" in p for p in problems)
     assert "5 problèmes" in str(caught.value) and "rien n'a été envoyé" in str(caught.value)
-    assert server.rcpt_seen == [] and not (out / ".mail-journal.json").exists()
+    assert server.rcpt_seen == [] and not journal_path().exists()
 
 
 def test_a_single_problem_is_the_error_line(setup, server, monkeypatch):
@@ -665,10 +671,11 @@ def test_a_bad_smtp_host_is_a_validation_problem(setup, server):
     assert server.ehlo_seen == 0
 
 
-def test_one_sending_run_per_folder(setup, server):
+def test_one_sending_run_per_journal(setup, server):
     recipients, out = setup
-    with journal_lock(out):
-        with pytest.raises(FactsheetsError, match="une autre commande « factsheets mail --send » est en cours"):
+    journal_path().parent.mkdir(parents=True, exist_ok=True)
+    with journal_lock(journal_path()):
+        with pytest.raises(FactsheetsError, match="une autre commande « factsheets mail --send » utilise le journal"):
             mail(recipients, out, server.port, send=True)
     assert server.messages == []
 
@@ -680,7 +687,7 @@ def test_a_remote_host_without_starttls_is_refused(setup, server, monkeypatch):
     report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"])
     assert "ne propose pas STARTTLS" in report.failures["02"]
     assert not any("nouvel essai" in line for line in logs)  # a policy refusal is not retried
-    assert server.rcpt_seen == [] and journal_entries(out) == []
+    assert server.rcpt_seen == [] and journal_entries() == []
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 from cli_helpers import PROJECT_ROOT, one_error_line, run_cli
-from test_mail import attachment, server  # noqa: F401  (server is a fixture)
+from test_mail import attachment, journal_path, server  # noqa: F401  (server is a fixture)
 
 YEAR = 2024
 CODES = ("01", "02", "03", "05", "07", "08", "13", "14", "16", "21", "27", "33", "34", "40", "59", "60", "75", "80", "90", "974")
@@ -96,8 +96,9 @@ def _trial(number: int, kill: signal.Signals, delay: float, template: Path, data
         addresses[code]["cc"] = [f"c{code}-t{number}@example.org"]
     recipients = recipients_yaml(root / f"recipients-{number}.yaml", addresses)
     args = [sys.executable, "-m", "factsheets", *mail_args(recipients, out, server.port, data, "--send")]
+    env = {**os.environ, "FACTSHEETS_STATE": str(root / f"state-{number}")}  # campaigns side by side: a journal each
     process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True, env=env)
     try:
         suffix = f"-t{number}@example.org"
         deadline = time.monotonic() + 60
@@ -113,7 +114,7 @@ def _trial(number: int, kill: signal.Signals, delay: float, template: Path, data
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     assert "Traceback" not in stderr, stderr
-    again = subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert "Traceback" not in again.stderr, again.stderr
     return {"number": number, "kill": kill, "first": (process.returncode, stdout, stderr), "again": again,
             "addresses": addresses}
@@ -346,7 +347,7 @@ def test_a_malformed_journal_entry_is_one_line(tmp_path, server):
     out = tmp_path / "out"
     path = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"]}})
     assert run_cli(*mail_args(path, out, server.port, data, "--send")).returncode == 0
-    journal = out / ".mail-journal.json"
+    journal = journal_path()
     payload = json.loads(journal.read_text(encoding="utf-8"))
     assert [entry["state"] for entry in payload["entries"]] == ["sent"]
     del payload["entries"][0]["sent_at"]
@@ -418,7 +419,7 @@ def test_preview_writes_one_eml_per_message_and_connects_nowhere(tmp_path, serve
     previews = tmp_path / "apercu"
     result = run_cli(*mail_args(path, out, server.port, data, "--preview", previews))
     assert result.returncode == 0, result.stderr
-    assert server.ehlo_seen == 0 and not (out / ".mail-journal.json").exists()
+    assert server.ehlo_seen == 0 and not journal_path().exists()
     files = sorted(previews.glob("*.eml"))
     assert [file.name for file in files] == ["commerce-exterieur-2024-02-aisne.eml", "commerce-exterieur-2024-80-somme.eml"]
     for file, code in zip(files, ("02", "80")):

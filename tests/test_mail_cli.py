@@ -27,6 +27,7 @@ from test_mail import (  # noqa: F401  (server is a fixture)
     attachment,
     free_port,
     journal_entries,
+    journal_path,
     make_sheet,
     server,
     sheet_path,
@@ -103,7 +104,7 @@ def test_dry_run_shows_the_plan_and_nothing_reaches_the_server(setup):
     assert "Service développement économique <contact-oise@example.org>, second-oise@example.org" in oise
     assert "cci archive@example.org" in somme
     assert "rien n'a été envoyé" in result.stderr and "--send" in result.stderr
-    assert not (out / ".mail-journal.json").exists()
+    assert not journal_path().exists()
 
 
 # -- sending ---------------------------------------------------------------------------------------
@@ -125,7 +126,7 @@ def test_send_then_run_again(setup, server):
         assert message["Subject"] == f"Les indicateurs clés : commerce extérieur – {name} ({code}) – {YEAR}"
         of = {"02": "de l'Aisne", "60": "de l'Oise", "80": "de la Somme"}[code]
         assert f"du département {of} ({code})" in message.get_body(("plain",)).get_content()
-    assert sorted(entry["department"] for entry in journal_entries(out)) == list(CODES)
+    assert sorted(entry["department"] for entry in journal_entries()) == list(CODES)
 
     again = run_cli(*mail_args(recipients, out, server.port, "--send"))
     assert again.returncode == 0, again.stderr
@@ -141,7 +142,7 @@ def test_killed_after_the_first_of_three_then_run_again_delivers_three(setup, se
     process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.holding.wait(timeout=30), "the second message was never started"
-        assert len(server.messages) == 1 and len(journal_entries(out)) == 1
+        assert len(server.messages) == 1 and len(journal_entries()) == 1
         process.kill()  # SIGKILL: no handler, no cleanup, as with a crash or `kill -9`
         stdout, _ = process.communicate(timeout=10)
     finally:
@@ -151,7 +152,7 @@ def test_killed_after_the_first_of_three_then_run_again_delivers_three(setup, se
         server.release.set()
     assert process.returncode == -signal.SIGKILL
     assert statuses(stdout) == ["envoyé"]
-    assert not list(out.glob(".mail-journal.json.*.tmp"))
+    assert not list(journal_path().parent.glob(".mail-journal.json.*.tmp"))
 
     result = run_cli(*mail_args(recipients, out, server.port, "--send"))
     assert result.returncode == 0, result.stderr
@@ -159,7 +160,7 @@ def test_killed_after_the_first_of_three_then_run_again_delivers_three(setup, se
     assert len(server.messages) == 3  # exactly three in total
     delivered = {attachment(message)[1]: attachment(message)[2] for message in server.parsed()}
     assert delivered == {sheet_path(out, code).name: sheet_path(out, code).read_bytes() for code in CODES}
-    assert sorted(entry["department"] for entry in journal_entries(out)) == list(CODES)
+    assert sorted(entry["department"] for entry in journal_entries()) == list(CODES)
 
 
 # -- failures ----------------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ def test_server_down_tries_once_then_stops_and_records_nothing(setup, tmp_path):
     assert "2 département(s) non tenté(s) : le serveur n'a pas pu ouvrir de session" in result.stderr
     assert "1 message(s) sur 1 en échec" in result.stderr
     assert "0 message(s) envoyé(s), 0 déjà envoyé(s) auparavant, 0 retenu(s) (modifiés), 1 en échec, 2 non tenté(s)" in result.stderr
-    assert journal_entries(out) == [] and not (out / ".mail-journal.json").exists()
+    assert journal_entries() == [] and not journal_path().exists()
     assert time.monotonic() - started < 15
 
 
@@ -214,7 +215,7 @@ def test_bad_input_is_one_line_and_nothing_is_sent(setup, server, content, extra
     for fragment in expected:
         assert fragment in line
     assert result.stdout == ""
-    assert server.ehlo_seen == 0 and not (out / ".mail-journal.json").exists()
+    assert server.ehlo_seen == 0 and not journal_path().exists()
 
 
 def test_several_problems_are_listed_together(setup, server):

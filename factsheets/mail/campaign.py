@@ -15,9 +15,13 @@ Flow of `run_mail`:
 4. Dry run (default): print the plan. `preview`: write each message as an .eml file.
    `send`: for each message, the SMTP transaction (smtp.py) with a durable "intent" entry
    made once the recipients are accepted, just before the message data, then the entry
-   settled ("sent"/"failed"). Ctrl-C is held back during the whole transaction, so the
-   message in flight is finished and journalled before the run stops. An answer lost after
-   the data went out leaves the intent: "incertain", never retried in the same run.
+   settled ("sent"/"failed"). From the intent on, Ctrl-C is held back until the outcome
+   is journalled, so the message in flight is finished before the run stops; before it
+   (connecting, greeting, TLS, login, between messages) Ctrl-C stops the run at once.
+   An answer lost after the data went out leaves the intent: "incertain", never retried
+   in the same run.
+The journal is the configuration's (journal_file: its state folder), whatever `out_dir`;
+a journal an earlier version kept in `out_dir` is merged in on the first send.
 
 Output: one line per department to `show` (stdout by default, kept in `MailReport.lines`);
 retries, failures and the summary go to `log` (stderr in the CLI).
@@ -29,7 +33,6 @@ import signal
 import smtplib
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,7 +45,8 @@ from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
 from .recipients import ROLES, Mailbox, RecipientBook, Recipients, load_recipients, parse_mailbox, printable
 from .sheets import ANNEX_TYPES, Sheet, fresh_annexes, fresh_sheets, refresh
-from .smtp import OutcomeUnknown, Permanent, SmtpSession, decimal, describe_failure, is_loopback, is_permanent, smtp_credentials
+from .smtp import (OutcomeUnknown, Permanent, SmtpSession, decimal, describe_failure, is_loopback, is_permanent, sleep_in_slices,
+                   smtp_credentials)
 
 Log = Callable[[str], None]
 SENDABLE = ("would-send", "would-resend")
@@ -144,13 +148,15 @@ def run_mail(
     config: MailConfig | None = None,
     sheets=None,
     on_sent: Callable[[str], None] | None = None,
+    journal: Path | None = None,
 ) -> MailReport:
     """Plan (default), preview or send one message per department; see the module docstring.
 
     `sheets` renders the sheets (default: sheets.fresh_sheets from `data` and `year`); tests give
     a stand-in with `year`, `synthetic` and `sheet_bytes(code)`. `on_sent(code)` is called
-    after each accepted message, once the journal is saved. Raises MailValidationError
-    when validation fails: nothing is sent.
+    after each accepted message, once the journal is saved. `journal`: the journal file
+    (default: `journal_file(config)`, in the configuration's state folder, whatever `out_dir`).
+    Raises MailValidationError when validation fails: nothing is sent.
     """
     show = show or _stdout
     config = config or load_mail_config()
@@ -177,6 +183,7 @@ def run_mail(
         problems.append(f"--smtp-host : « {printable(smtp_host)} » n'est pas un nom de serveur ; indiquez-en un comme smtp.example.org ou 127.0.0.1")
     if send and preview is not None:
         problems.append("--preview écrit les messages sans les envoyer : ne le combinez pas avec --send")
+    journal_path = _journal_path(journal, config, problems)
     entries = _select(book, codes, problems)
     synthetic = sheets.synthetic if sheets is not None else _is_synthetic(data)
     if synthetic and send and not allow_synthetic:
@@ -200,7 +207,7 @@ def run_mail(
             + ("" if allow_synthetic else " ; --send les refusera sans --allow-synthetic"))
 
     report = MailReport(year=year, dry_run=not send, deliveries=deliveries)
-    journal_path = out_dir / config.journal
+    legacy = out_dir / config.journal  # where earlier versions kept the journal
 
     def emit(delivery: Delivery) -> None:
         line = _line(delivery)
@@ -208,7 +215,7 @@ def run_mail(
         show(line)
 
     if not send:
-        _plan(deliveries, Journal.load(journal_path), year, resend, resend_uncertain, report)
+        _plan(deliveries, _open_journal(journal_path, legacy, log, save=False), year, resend, resend_uncertain, report)
         for delivery in deliveries:
             if preview is not None and delivery.status in SENDABLE:
                 message = _message(delivery, from_box)
@@ -224,14 +231,19 @@ def run_mail(
             log(f"factsheets : aperçu : {len(report.previews)} message(s) écrit(s) dans {preview} ; rien n'a été envoyé")
         else:
             log(f"factsheets : simulation : {count} message(s) à envoyer via {_describe_server(smtp_host, smtp_port, credentials)} ; "
-                "rien n'a été envoyé ; ajoutez --send pour les envoyer")
+                f"rien n'a été envoyé ; ajoutez --send pour les envoyer ; journal des envois : {journal_path}")
         _log_uncertain(report, log)
         return report
 
     session = SmtpSession(smtp_host, smtp_port, timeout=config.timeout_seconds,
                           require_tls=not is_loopback(smtp_host), credentials=credentials)
-    with journal_lock(out_dir):
-        journal = Journal.load(journal_path)
+    try:
+        journal_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FactsheetsError(f"{journal_path.parent} : impossible de créer le dossier du journal d'envoi ({error.strerror or error}) ; "
+                              f"rien n'a été envoyé ; indiquez-en un autre avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER") from None
+    with journal_lock(journal_path):
+        journal = _open_journal(journal_path, legacy, log, save=True)
         _plan(deliveries, journal, year, resend, resend_uncertain, report)
         unusable = ""  # why the server cannot be used, once it has failed even to open a session
         try:
@@ -249,6 +261,7 @@ def run_mail(
                 if delivery.status == "sent" and on_sent is not None:
                     on_sent(delivery.code)
         except KeyboardInterrupt:
+            session.close(quick=True)  # no waiting for a slow server's answer to QUIT
             log(f"factsheets : envoi interrompu après le message en cours ; {len(report.sent)} message(s) envoyé(s) "
                 "et inscrit(s) au journal ; relancez la commande pour envoyer les autres")
             raise
@@ -266,8 +279,48 @@ def run_mail(
     uncertain = len(report.uncertain)
     log(f"factsheets : {len(report.sent)} message(s) envoyé(s), {len(report.already_sent)} déjà envoyé(s) auparavant, "
         f"{len(report.changed)} retenu(s) (modifiés), {failed} en échec" + (f", {skipped} non tenté(s)" if skipped else "")
-        + (f", {uncertain} incertain(s)" if uncertain else ""))
+        + (f", {uncertain} incertain(s)" if uncertain else "") + f" ; journal des envois : {journal_path}")
     return report
+
+
+def journal_file(config: MailConfig) -> Path:
+    """The default journal: in the state folder of the configuration in use (paths.state_dir())."""
+    return paths.state_dir() / config.journal
+
+
+def _journal_path(journal: Path | None, config: MailConfig, problems: list[str]) -> Path:
+    try:
+        path = (Path(journal).expanduser() if journal is not None else journal_file(config)).resolve()
+    except RuntimeError:  # no home folder, or ~user unknown
+        where = f"--journal {journal}" if journal is not None else "journal d'envoi"
+        problems.append(f"{where} : dossier personnel introuvable (HOME absent ou utilisateur inconnu) ; indiquez le journal "
+                        f"avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER")
+        return Path(config.journal)
+    if path.is_dir():
+        where = "--journal" if journal is not None else "journal d'envoi"
+        problems.append(f"{where} : {path} est un dossier ; indiquez un fichier, comme {path / config.journal}")
+    return path
+
+
+def _open_journal(path: Path, legacy: Path, log: Log, *, save: bool) -> Journal:
+    """The journal, with the one an earlier version left in the output folder merged in (once)."""
+    journal = Journal.load(path)
+    if not legacy.is_file() or legacy.resolve() == path:
+        return journal
+    added = journal.merge(legacy)
+    if added is None:
+        return journal
+    if not save:
+        log(f"factsheets : ancien journal d'envoi {legacy} pris en compte ; il sera fusionné dans {path} au premier envoi (--send)")
+        return journal
+    try:
+        journal.save()
+    except OSError as error:
+        raise FactsheetsError(f"{path} : le journal d'envoi n'a pas pu être écrit ({error.strerror or error}) ; rien n'a été envoyé ; "
+                              f"réparez le dossier (place, droits) ou indiquez-en un autre avec {paths.STATE_VARIABLE} ou --journal") from None
+    log(f"factsheets : ancien journal d'envoi {legacy} fusionné dans {path} ({added} entrée(s) ajoutée(s)) ; le journal est "
+        "désormais tenu là, quels que soient --out et le dossier courant ; l'ancien fichier peut être supprimé")
+    return journal
 
 
 def _is_synthetic(data: Path) -> bool:
@@ -397,17 +450,27 @@ def _message(delivery: Delivery, sender: Mailbox):
 
 
 @contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Ctrl-C waits until the block ends, then stops the run as usual (KeyboardInterrupt).
+def _interrupts_held(in_flight: Callable[[], bool]) -> Iterator[None]:
+    """Ctrl-C while a message is in flight (`in_flight()` true) waits until the block ends,
+    then stops the run as usual (KeyboardInterrupt); before that (connecting, greeting,
+    TLS, login) it stops the run at once: nothing has been sent, nothing is journalled.
 
     A Python-level handler, not a blocked signal mask: SIGINT can be delivered to any
     thread of the process (Polars has its own), and Python acts on it whichever one gets it.
+    The socket waits in small slices (smtp.py), so the handler runs within a fraction of a
+    second even when the main thread is waiting for a silent server.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     interrupted = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: interrupted.append(number))
+
+    def handler(number, frame) -> None:
+        if not in_flight():
+            raise KeyboardInterrupt
+        interrupted.append(number)
+
+    previous = signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
@@ -429,12 +492,14 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
     attempts = config.retries + 1
     for attempt in range(1, attempts + 1):
         began = []
+        in_flight = []  # from the intent on: Ctrl-C then waits for the message's outcome
 
         def begin() -> None:  # recipients accepted: the intent is made durable before the data goes
+            in_flight.append(True)  # before the write: a Ctrl-C now waits for the outcome of the message
             _journal_write(delivery.code, False, lambda: journal.begin(intents))
             began.append(True)
 
-        with _interrupts_held():  # the intent, the transaction and its outcome go together
+        with _interrupts_held(lambda: bool(in_flight)):  # the intent, the transaction and its outcome go together
             try:
                 session.send(sender.address, list(roles), payload, before_data=begin)
             except OutcomeUnknown as error:
@@ -469,7 +534,7 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
                 return True
         delay = config.delay(attempt)
         log(f"factsheets : {delivery.code} : tentative {attempt} sur {attempts} en échec ({reason}) ; nouvel essai dans {decimal(delay)} s")
-        time.sleep(delay)
+        sleep_in_slices(delay)
     return True
 
 

@@ -1,4 +1,7 @@
-"""The send journal (`<out>/.mail-journal.json`): one entry per message and address.
+"""The send journal: one entry per message and address, kept in the configuration's state
+folder (paths.state_dir(): FACTSHEETS_STATE, else ~/.local/state/factsheets/<configuration>/),
+not in the output folder, so that the same campaign run with another --out or from another
+folder finds it (`mail --journal FICHIER` names another file).
 
 An entry is (year, department, address, sheet sha256, state, timestamps). Its state:
 - "intent": made durable just BEFORE the message goes out. An entry still in this state
@@ -8,12 +11,17 @@ An entry is (year, department, address, sheet sha256, state, timestamps). Its st
 - "failed": the server refused it, or the connection failed before the end of the message
   data: it was not delivered, and a later run may send it.
 
+Journals of earlier versions, in output folders (`<out>/.mail-journal.json`), are merged in
+the first time a run sees them (`merge`); the journal records which file (path and sha256)
+it merged, so a file is merged once and merged again only if it changed.
+
 Every write replaces the whole file atomically and durably (fsync of the file and of its
 folder), so a crash leaves the old journal or the new one, never half of one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -45,9 +53,10 @@ class AddressState:
 
 
 class Journal:
-    def __init__(self, path: Path, entries: list[dict[str, Any]]):
+    def __init__(self, path: Path, entries: list[dict[str, Any]], merged: list[dict[str, Any]] | None = None):
         self.path = path
         self.entries = entries
+        self.merged = merged if merged is not None else []  # [{path, sha256, merged_at, entries}]
 
     @classmethod
     def load(cls, path: Path) -> "Journal":
@@ -67,7 +76,28 @@ class Journal:
             )
         for number, entry in enumerate(entries, start=1):
             _check_entry(path, number, entry)
-        return cls(path, entries)
+        merged = payload.get("merged", []) if isinstance(payload, dict) else []
+        if not isinstance(merged, list) or not all(isinstance(item, dict) for item in merged):
+            raise FactsheetsError(f"{path} : champ « merged » invalide (attendu : une liste d'objets) ; {_FIX}")
+        return cls(path, entries, merged)
+
+    def merge(self, other: Path) -> int | None:
+        """Add the entries of an older journal (in an output folder) that this one lacks.
+
+        The number of entries added, or None when this very file (same path, same content)
+        was merged already. Reading only: the caller saves."""
+        try:
+            digest = hashlib.sha256(other.read_bytes()).hexdigest()
+        except OSError as error:
+            raise FactsheetsError(f"{other} : journal d'envoi illisible ({error.strerror or error}) ; {_FIX}") from None
+        where = str(other.resolve())
+        if any(item.get("path") == where and item.get("sha256") == digest for item in self.merged):
+            return None
+        known = {_identity(entry) for entry in self.entries}
+        added = [entry for entry in Journal.load(other).entries if _identity(entry) not in known]
+        self.entries.extend(added)
+        self.merged.append({"path": where, "sha256": digest, "merged_at": now(), "entries": len(added)})
+        return len(added)
 
     def state(self, year: int, code: str, address: str, sha256: str) -> AddressState:
         mine = [entry for entry in self.entries
@@ -86,18 +116,24 @@ class Journal:
     def begin(self, entries: list[dict[str, Any]]) -> None:
         """Record that a message is about to go out (state "intent"), durably."""
         self.entries.extend({**entry, "state": "intent", "intent_at": now()} for entry in entries)
-        self._save()
+        self.save()
 
     def finish(self, message_id: str, state: str, **fields: Any) -> None:
         """Settle the intent entries of one message: "sent" or "failed"."""
         for entry in self.entries:
             if entry.get("message_id") == message_id and entry["state"] == "intent":
                 entry.update(state=state, **fields)
-        self._save()
+        self.save()
 
-    def _save(self) -> None:
-        payload = {"format": JOURNAL_FORMAT, "entries": self.entries}
+    def save(self) -> None:
+        payload: dict[str, Any] = {"format": JOURNAL_FORMAT, "entries": self.entries}
+        if self.merged:
+            payload["merged"] = self.merged
         write_atomically(self.path, (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), durable=True)
+
+
+def _identity(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False)
 
 
 def _from_format_1(path: Path, entries: list) -> list[dict[str, Any]]:
@@ -140,20 +176,22 @@ def _check_entry(path: Path, number: int, entry: Any) -> None:
 
 
 @contextmanager
-def journal_lock(out_dir: Path) -> Iterator[None]:
-    """One sending run per output folder at a time (the lock dies with its process)."""
+def journal_lock(journal: Path) -> Iterator[None]:
+    """One sending run per journal at a time (the lock dies with its process): two runs of
+    the same campaign, whatever their --out or folder, never send side by side."""
     try:
         import fcntl
     except ImportError:  # not POSIX: no cross-process lock
         yield
         return
-    lock_path = out_dir / ".mail-journal.lock"
+    lock_path = journal.with_name(journal.name + ".lock")
     with open(lock_path, "a+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FactsheetsError(
-                f"{lock_path} : une autre commande « factsheets mail --send » est en cours sur {out_dir} ; attendez qu'elle se termine"
+                f"{lock_path} : une autre commande « factsheets mail --send » utilise le journal {journal} ; "
+                "attendez qu'elle se termine"
             ) from None
         try:
             yield

@@ -10,12 +10,15 @@ Each failure falls in one of three kinds, which decide what the campaign does ne
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import re
+import select
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import FactsheetsError
@@ -56,6 +59,118 @@ def smtp_credentials(environ: Mapping[str, str] = os.environ) -> tuple[str, str]
 
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+# How long one wait on the server may last before Python gets control back: a Ctrl-C that
+# reached another thread (Polars has its own) is acted on by the main thread within this.
+SLICE_SECONDS = 0.1
+
+
+def _wait(sock: socket.socket, readable: bool, deadline: float | None) -> None:
+    """Until `sock` is readable (or writable), in slices; TimeoutError after `deadline`."""
+    while True:
+        left = SLICE_SECONDS if deadline is None else max(0.0, min(SLICE_SECONDS, deadline - time.monotonic()))
+        if hasattr(select, "poll"):  # no FD_SETSIZE limit
+            poller = select.poll()
+            poller.register(sock, select.POLLIN if readable else select.POLLOUT)
+            ready = bool(poller.poll(left * 1000))
+        else:
+            ready = bool((select.select([sock], [], [], left) if readable else select.select([], [sock], [], left))[0 if readable else 1])
+        if ready:
+            return
+        if left <= 0:  # looked once more at the deadline: nothing came
+            raise TimeoutError("timed out")
+
+
+def sleep_in_slices(seconds: float) -> None:
+    """time.sleep, in SLICE_SECONDS slices (a Ctrl-C that reached another thread is acted on)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(SLICE_SECONDS, left))
+
+
+def _deadline(sock: socket.socket) -> float | None:
+    timeout = sock.gettimeout()
+    return None if timeout is None else time.monotonic() + timeout
+
+
+class _SlicedSocket(socket.socket):
+    """A socket whose waits for the server are cut into SLICE_SECONDS slices."""
+
+    def recv_into(self, buffer, nbytes=0, flags=0):
+        _wait(self, True, _deadline(self))
+        return super().recv_into(buffer, nbytes, flags)
+
+    def recv(self, bufsize, flags=0):
+        _wait(self, True, _deadline(self))
+        return super().recv(bufsize, flags)
+
+
+class _SlicedSSLSocket(ssl.SSLSocket):
+    """The same after STARTTLS: the handshake and the reads wait in slices."""
+
+    def do_handshake(self, block=False):
+        timeout = self.gettimeout()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self.settimeout(0.0)
+        try:
+            while True:
+                try:
+                    return super().do_handshake()
+                except ssl.SSLWantReadError:
+                    _wait(self, True, deadline)
+                except ssl.SSLWantWriteError:
+                    _wait(self, False, deadline)
+        finally:
+            self.settimeout(timeout)
+
+    def recv_into(self, buffer, nbytes=None, flags=0):
+        if not self.pending():
+            _wait(self, True, _deadline(self))
+        return super().recv_into(buffer, nbytes, flags)
+
+    def recv(self, buflen=1024, flags=0):
+        if not self.pending():
+            _wait(self, True, _deadline(self))
+        return super().recv(buflen, flags)
+
+
+def _connect_in_slices(host: str, port: int, timeout: float) -> socket.socket:
+    """socket.create_connection, with the connection's wait in slices too."""
+    failure: OSError | None = None
+    deadline = time.monotonic() + timeout
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+        sock = _SlicedSocket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            code = sock.connect_ex(address)
+            if code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
+                _wait(sock, False, deadline)
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                raise OSError(code, os.strerror(code))
+            sock.settimeout(timeout)
+            return sock
+        except OSError as error:
+            sock.close()
+            failure = error
+        except BaseException:
+            sock.close()
+            raise
+    raise failure or OSError(f"getaddrinfo returned nothing for {host}")
+
+
+class _SlicedSMTP(smtplib.SMTP):
+    """smtplib.SMTP whose every wait on the server (connection, greeting, answers, TLS)
+    gives Python control back every SLICE_SECONDS, so Ctrl-C is not held up by a silent server."""
+
+    def _get_socket(self, host, port, timeout):
+        if self.debuglevel > 0:
+            self._print_debug("connect: to", (host, port), self.source_address)
+        return _connect_in_slices(host, port, timeout)
+
+    def starttls(self, *, context=None):
+        context = context or ssl.create_default_context()
+        context.sslsocket_class = _SlicedSSLSocket
+        return super().starttls(context=context)
 
 
 class SmtpSession:
@@ -73,7 +188,7 @@ class SmtpSession:
         self.failed_to_connect = False
 
     def _connect(self) -> smtplib.SMTP:
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        smtp = _SlicedSMTP(self.host, self.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if self.require_tls:
@@ -147,10 +262,13 @@ class SmtpSession:
         except (smtplib.SMTPException, OSError):
             self.close()
 
-    def close(self) -> None:
+    def close(self, quick: bool = False) -> None:
+        """QUIT, then close; `quick`: wait for the server's answer to QUIT no more than 0.2 s."""
         if self._smtp is not None:
             smtp, self._smtp = self._smtp, None
             try:
+                if quick and smtp.sock is not None:
+                    smtp.sock.settimeout(min(0.2, self.timeout))
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
                 smtp.close()

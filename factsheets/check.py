@@ -27,9 +27,12 @@ from typing import Any
 from . import paths
 from .config import (
     EDITIONS_KEY,
+    MAX_SIZE_POINTS,
+    MAX_TOP,
     PUBLICATION_DATE_KEY,
     Source,
     allowed_placeholders,
+    in_range,
     neutral_texts,
     read_source,
 )
@@ -185,27 +188,23 @@ def _check_colours(source: Source, problems: list[Problem]) -> None:
                                    'écrivez-la en hexadécimal entre guillemets, par ex. "#18753C"'))
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _check_sizes(source: Source, problems: list[Problem]) -> None:
     for key, value in _section(source, "indicators").items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not in_range(value, 1, MAX_TOP, integer=True):
             problems.append(_error(source.where("indicators", key), f"« indicators.{key} » vaut « {value} »",
-                                   "indiquez un nombre entier supérieur ou égal à 1, par ex. 10"))
+                                   f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10"))
     for chart, sizes in _section(source, "charts").items():
         if chart == "labels" or not isinstance(sizes, dict):
             continue
         for key, value in sizes.items():
             keys = ("charts", chart, key)
-            if key.endswith("alpha"):
-                if not _number(value) or not 0 < value <= 1:
+            if str(key).endswith("alpha"):
+                if not in_range(value, 0, 1, low_open=True):
                     problems.append(_error(source.where(*keys), f"opacité « {_dotted(keys)} » invalide : « {value} »",
                                            "indiquez un nombre entre 0 et 1, par ex. 0.55"))
-            elif not _number(value) or value <= 0:
+            elif not in_range(value, 0, MAX_SIZE_POINTS, low_open=True):
                 problems.append(_error(source.where(*keys), f"taille « {_dotted(keys)} » invalide : « {value} »",
-                                       "indiquez un nombre positif de points (1/72 de pouce), par ex. 480"))
+                                       f"indiquez un nombre positif de points (1/72 de pouce) jusqu'à {MAX_SIZE_POINTS}, par ex. 480"))
 
 
 def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:

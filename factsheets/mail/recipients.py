@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from email_validator import EmailNotValidError, validate_email
 
-from ..config import load_yaml
+from ..config import compose_nodes, load_yaml
 from .. import errors
 from ..errors import FactsheetsError
 
@@ -107,7 +107,7 @@ def _load_yaml(path: Path) -> RecipientBook:
         raise FactsheetsError(f"{path} : fichier vide ; attendu : une clé « departments » (voir examples/recipients.example.yaml)")
     # Walk the node tree rather than the loaded values: keys keep their written text (an
     # unquoted 01 would load as the number 1) and every problem can name its line.
-    root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    root = compose_nodes(path, path.read_text(encoding="utf-8"))  # the bounded loader of every YAML file
 
     def where(node: yaml.Node) -> str:
         return f"{path}:{node.start_mark.line + 1}"

@@ -36,7 +36,7 @@ from .config import (
     neutral_texts,
     read_source,
 )
-from .errors import ConfigurationError, FactsheetsError, Problem, did_you_mean, near_key
+from .errors import ConfigurationError, FactsheetsError, Problem, did_you_mean, error_detail, near_key, printable
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # settings.yaml sections whose keys are free (codes), not names from the defaults.
@@ -217,7 +217,7 @@ def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:
 
 
 def _check_fonts(source: Source, problems: list[Problem]) -> None:
-    from .fonts import FACES, find_font
+    from .fonts import FACES, find_font, font_problem
 
     fonts = _section(source, "fonts")
     for face in FACES:
@@ -232,6 +232,28 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         elif not _has_magic(found, _FONT_MAGIC):
             problems.append(_error(source.where("fonts", face), f"« {found} » (fonts.{face}) n'est pas une police TrueType",
                                    "indiquez un fichier .ttf"))
+        elif (problem := font_problem(found)) is not None:  # opened, as a sheet will: truncated, damaged
+            what, _, fix = problem.removeprefix(f"{found} : ").rpartition(" ; ")
+            problems.append(_error(source.where("fonts", face), f"« {found} » (fonts.{face}) : {what}", fix))
+
+
+MAX_LOGO_PIXELS = 50_000_000
+"""The most pixels of a logo (a decompression bomb is refused, not drawn)."""
+
+
+def image_problem(path: Path) -> str | None:
+    """Why the image `path` cannot be drawn (a few words), or None: its header and data are read."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > MAX_LOGO_PIXELS:
+                return f"est trop grand ({width} × {height} pixels)"
+            image.load()
+    except Exception as error:  # noqa: BLE001 (Pillow raises many kinds for a damaged file)
+        return f"est illisible, fichier tronqué ou abîmé ({printable(error_detail(error), 80)})"
+    return None
 
 
 def _check_logos(source: Source, problems: list[Problem]) -> None:
@@ -254,6 +276,8 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
                                    f"déposez le fichier dans {paths.assets_dir()} ou corrigez le chemin (null : pas de logo)"))
         elif not _has_magic(path, _IMAGE_MAGIC):
             problems.append(_error(where, f"logo « logos.{key} » : {path} n'est ni un PNG ni un JPEG", "convertissez-le en PNG"))
+        elif (problem := image_problem(path)) is not None:  # opened, as the cover will
+            problems.append(_error(where, f"logo « logos.{key} » : {path} {problem}", "remplacez-le par un PNG ou un JPEG complet"))
 
 
 # -- texts.yaml ------------------------------------------------------------------------------------

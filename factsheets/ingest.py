@@ -467,7 +467,7 @@ def expand_sources(paths_given: Sequence[Path], profile: Profile, problems: Prob
         raise FactsheetsError("aucun fichier source indiqué ; indiquez un ou plusieurs fichiers bruts à convertir")
     seen: dict[Path, Path] = {}
     for source in map(Path, paths_given):
-        key = source.resolve()
+        key = paths.resolved(source, "fichier source")
         if key in seen:
             raise FactsheetsError(f"{source} : indiqué deux fois (aussi comme {seen[key]}) ; indiquez chaque fichier source une seule fois")
         seen[key] = source

@@ -343,8 +343,8 @@ def test_full_disk_is_one_line(full_disk):
     result = run_cli("render", "--dept", "02", "--dept", "60", "--dept", "59", "--out", full_disk, "--workers", "1")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("factsheets")]
-    assert errors == ["factsheets : erreur : 3 fiche(s) sur 3 en échec : écriture impossible (No space left on device) ; "
-                      "libérez de la place ou choisissez un autre dossier avec --out"]
+    assert len(errors) == 1 and errors[0].startswith(f"factsheets : erreur : 3 fiche(s) sur 3 en échec : disque plein ({full_disk}, ")
+    assert errors[0].endswith(f"en écrivant dans {full_disk} ; libérez de la place ou choisissez un autre dossier (--out)")
     assert os.listdir(full_disk) == []
     out = full_disk / "tout.csv"
     line = one_error_line(run_cli("ingest", SAMPLE_DATA, "--profile", "canonical", "--out", out))

@@ -34,7 +34,14 @@ class Mailbox:
     name: str = ""  # display name, used in the headers only
 
     def header(self) -> str:
-        return f"{self.name} <{self.address}>" if self.name else self.address
+        """The address as a header writes it: the display name quoted when it holds ":", ";",
+        ",", quotes… (email.headerregistry), an internationalised domain in its ASCII form."""
+        from email.headerregistry import Address
+
+        from .smtp import ascii_domain
+
+        local, _, domain = ascii_domain(self.address).rpartition("@")
+        return str(Address(display_name=self.name, username=local, domain=domain))
 
 
 def printable(text: str) -> str:

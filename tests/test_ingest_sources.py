@@ -215,7 +215,12 @@ def test_inspect_names_the_closest_columns_and_writes_nothing(kiosque_like, tmp_
     odd.write_bytes(xlsx_bytes(table, "Données", "titre"))
     before = sorted(os.listdir(tmp_path))
     result = run_cli("ingest", "--inspect", odd, "--profile", kiosque_like["profile"])
-    assert result.returncode == 0, result.stderr
+    # Fields the profile cannot find: shown, and the exit code says so (SPEC 14).
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"factsheets : erreur : {odd} (feuille « Données ») : colonne(s) du profil introuvable(s) : « Département » (department), "
+        f"« Code produit » (product), « Code pays » (country), « Valeur (k€) » (value) ; corrigez « columns » dans {kiosque_like['profile']} "
+        "(les colonnes les plus proches sont montrées ci-dessus)"]
     lines = result.stdout.splitlines()
     assert lines[0] == f"== {odd} (feuille « Données ») : 4 ligne(s) de données =="
     assert lines[1] == f"en-tête ({odd} (feuille « Données », ligne 3)) : Trimestre | Dept. | Code produits | Pays partenaire | Valeur k€"

@@ -705,9 +705,9 @@ def _euros(number: pl.Expr, multiplier: int) -> pl.Expr:
     thousandth of a euro removes the binary noise of spreadsheet numbers (580354500.123000026).
     """
     if multiplier == 1:
-        return number.cast(pl.Float64, strict=False)
+        return number.cast(pl.Float64, strict=False) + 0.0  # -0.0 is 0 (SPEC 14): + 0.0 drops the sign of a zero
     exact = (number.cast(pl.Decimal(38, 9), strict=False) * multiplier).cast(pl.Float64)
-    return exact.fill_null(number.cast(pl.Float64, strict=False) * multiplier).round(3)
+    return exact.fill_null(number.cast(pl.Float64, strict=False) * multiplier).round(3) + 0.0
 
 
 def _shown(value: str | None) -> str:

@@ -43,3 +43,16 @@ def plain_render_all(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Pat
     Two workers whatever the machine: the CLI forks a helper (see test_render_workers.py).
     Tests must not write into its folder (others read it)."""
     return run_once_per_test_run(tmp_path_factory, "render-all-plain", "render", "--all", "--workers", "2")
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs: every write beyond that fails with ENOSPC."""
+    mount_point = tmp_path / "plein"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)], capture_output=True).returncode != 0:
+        pytest.skip("montage d'un tmpfs impossible ici")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)

@@ -135,20 +135,51 @@ BOMBS = {
 }
 
 
-@pytest.mark.parametrize("shape", sorted(BOMBS))
-@pytest.mark.parametrize("file_name", ["settings.yaml", "texts.yaml", "mail.yaml", "profiles/canonical.yaml"])
-def test_alias_bomb_is_refused_quickly(cli, config, shape, file_name):
-    path = config / file_name
-    path.write_text(path.read_text(encoding="utf-8") + "\n" + BOMBS[shape], encoding="utf-8")
+BOMB_FILES = ["settings.yaml", "texts.yaml", "mail.yaml", "profiles/canonical.yaml"]
+
+
+@pytest.mark.parametrize("rotation", [0, 1])
+def test_alias_bombs_are_refused_quickly(cli, config, rotation):
+    """Each file a different bomb: check reports each of them, one line per file, at once."""
+    shapes = sorted(BOMBS)
+    paths = []
+    for index, file_name in enumerate(BOMB_FILES):
+        path = config / file_name
+        path.write_text(path.read_text(encoding="utf-8") + "\n" + BOMBS[shapes[(index + rotation * 2) % len(shapes)]],
+                        encoding="utf-8")
+        paths.append(path)
     code, _, err = cli("--config", config, "check")
     assert code == 2
-    line = one_french_line(err, str(path), "alias")
+    lines = problem_lines(err)
+    assert len(lines) == len(paths), err
+    for path in paths:
+        assert len([line for line in lines if line.startswith(f"{path}:") and "alias" in line]) == 1, (path, err)
 
 
-@pytest.mark.parametrize("shape", ["liste", "recursif"])
-def test_alias_bomb_in_recipients(cli, tmp_path, shape):
+@pytest.mark.parametrize("shape", sorted(BOMBS))
+def test_every_yaml_reader_refuses_every_bomb_shape(tmp_path, shape):
+    from factsheets.config import load_yaml, read_source
+    from factsheets.errors import FactsheetsError
+
+    path = tmp_path / "bombe.yaml"
+    path.write_text("debut: 1\n" + BOMBS[shape], encoding="utf-8")
+    for read in (load_yaml, lambda path: read_source(path, depth=12)):
+        started = time.monotonic()
+        with pytest.raises(FactsheetsError, match="alias") as caught:
+            read(path)
+        assert time.monotonic() - started < 2
+        assert str(caught.value).startswith(f"{path}:") and "\n" not in str(caught.value)
+
+
+def test_alias_bomb_in_recipients(cli, tmp_path):
+    from factsheets.errors import FactsheetsError
+    from factsheets.mail.recipients import load_recipients
+
     path = tmp_path / "destinataires.yaml"
-    path.write_text('departments:\n  "02":\n    to: [a@example.org]\n' + BOMBS[shape], encoding="utf-8")
+    for shape in sorted(BOMBS):
+        path.write_text('departments:\n  "02":\n    to: [a@example.org]\n' + BOMBS[shape], encoding="utf-8")
+        with pytest.raises(FactsheetsError, match="alias"):
+            load_recipients(path)
     code, _, err = cli("check", "--recipients", path)
     assert code == 2
     one_french_line(err, str(path), "alias")
@@ -192,24 +223,46 @@ def _set_yaml_value(path: Path, key: str, value: str, occurrence: int = 1) -> No
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+SETTING_KEYS = ["width", "height", "font_size", "link_alpha", "top_products"]
+
+
 @pytest.mark.parametrize("value", ABSURD)
-@pytest.mark.parametrize("key", ["width", "height", "font_size", "link_alpha", "top_products"])
-def test_absurd_setting_is_one_line(cli, config, key, value):
+def test_absurd_settings_are_one_line_each(cli, config, value):
     path = config / "settings.yaml"
-    _set_yaml_value(path, key, value)
+    for key in SETTING_KEYS:
+        _set_yaml_value(path, key, value)
     code, _, err = cli("--config", config, "check")
     assert code == 2
-    one_french_line(err, str(path), key)
+    lines = problem_lines(err)
+    assert len(lines) == len(SETTING_KEYS), err
+    for key in SETTING_KEYS:
+        assert len([line for line in lines if key in line and line.startswith(f"{path}:")]) == 1, (key, err)
 
 
-@pytest.mark.parametrize("value", ABSURD[:4] + ["1000000000"])
-@pytest.mark.parametrize("key", ["timeout_seconds", "retries", "backoff_seconds", "backoff_factor"])
-def test_absurd_smtp_number_is_one_line(cli, config, key, value):
+SMTP_KEYS = ["timeout_seconds", "retries", "backoff_seconds", "backoff_factor"]
+
+
+@pytest.mark.parametrize("key", SMTP_KEYS)
+def test_absurd_smtp_number_is_one_line(cli, config, key):
     path = config / "mail.yaml"
-    _set_yaml_value(path, key, value)
+    _set_yaml_value(path, key, ".inf" if key != "retries" else "1000000000")
     code, _, err = cli("--config", config, "check")
     assert code == 2
     one_french_line(err, str(path), f"smtp.{key}")
+
+
+def test_every_absurd_smtp_number_is_refused(config):
+    from factsheets.errors import FactsheetsError
+    from factsheets.mail.config import load_mail_config
+
+    path = config / "mail.yaml"
+    original = path.read_text(encoding="utf-8")
+    for key in SMTP_KEYS:
+        for value in ABSURD[:4] + ["1000000000", "true", '"5"']:
+            path.write_text(original, encoding="utf-8")
+            _set_yaml_value(path, key, value)
+            with pytest.raises(FactsheetsError, match=f"smtp.{key}"):
+                load_mail_config(path)
 
 
 def test_chart_width_inf_is_refused_by_render_too(cli, config, tmp_path):
@@ -258,15 +311,43 @@ def _font_cuts() -> dict[str, bytes]:
 FONT_CASES = _font_cuts()
 
 
-@pytest.mark.parametrize("case", sorted(FONT_CASES))
-def test_damaged_font_is_one_line_in_check_and_render(cli, config, tmp_path, case):
+FACES = ["regular", "bold", "italic", "bold_italic", "semibold"]
+
+
+@pytest.mark.parametrize("group", [0, 1, 2])
+def test_damaged_fonts_are_one_line_each_in_check(cli, config, group):
+    """Five damaged files at once, one per face: five lines."""
+    cases = sorted(FONT_CASES)
     fonts = config / "fonts"
     fonts.mkdir()
-    (fonts / "Abimee.ttf").write_bytes(FONT_CASES[case])
-    _set_yaml_value(config / "settings.yaml", "regular", "Abimee.ttf")
+    for index, face in enumerate(FACES):
+        case = cases[(group * len(FACES) + index) % len(cases)]
+        (fonts / f"{face}.ttf").write_bytes(FONT_CASES[case])
+        _set_yaml_value(config / "settings.yaml", face, f"{face}.ttf")
     code, _, err = cli("--config", config, "check")
     assert code == 2
-    one_french_line(err, "fonts.regular")
+    lines = problem_lines(err)
+    assert len(lines) == len(FACES), err
+    for face in FACES:
+        assert len([line for line in lines if f"(fonts.{face})" in line]) == 1, (face, err)
+
+
+@pytest.mark.parametrize("case", sorted(FONT_CASES))
+def test_damaged_font_is_refused_when_opened(tmp_path, case):
+    from factsheets.fonts import font_problem
+
+    path = tmp_path / "police.ttf"
+    path.write_bytes(FONT_CASES[case])
+    problem = font_problem(path)
+    assert problem is not None and problem.startswith(f"{path} : police TrueType") and " ; " in problem
+    assert font_problem(FONT) is None
+
+
+def test_damaged_font_stops_render_in_one_line(cli, config, tmp_path):
+    fonts = config / "fonts"
+    fonts.mkdir()
+    (fonts / "Abimee.ttf").write_bytes(FONT_CASES["tronque-1000"])
+    _set_yaml_value(config / "settings.yaml", "regular", "Abimee.ttf")
     out = tmp_path / "out"
     code, _, err = cli("--config", config, "render", "--dept", "02", "--out", out, "--workers", "1")
     assert code == 2
@@ -299,15 +380,19 @@ def _logo_cases() -> dict[str, bytes]:
 LOGO_CASES = _logo_cases()
 
 
-@pytest.mark.parametrize("case", sorted(LOGO_CASES))
-def test_logo_that_is_not_an_image_is_one_line(cli, config, case):
+@pytest.mark.parametrize("pair", [0, 1, 2])
+def test_logos_that_are_not_images_are_one_line_each(cli, config, pair):
+    cases = sorted(LOGO_CASES)
     assets = config / "assets"
     assets.mkdir(exist_ok=True)
-    (assets / "logo.png").write_bytes(LOGO_CASES[case])
-    _set_yaml_value(config / "settings.yaml", "government", "assets/logo.png")
+    for index, key in enumerate(["government", "agency"]):
+        (assets / f"{key}.png").write_bytes(LOGO_CASES[cases[pair * 2 + index]])
+        _set_yaml_value(config / "settings.yaml", key, f"assets/{key}.png")
     code, _, err = cli("--config", config, "check")
     assert code == 2
-    one_french_line(err, "logos.government")
+    lines = problem_lines(err)
+    assert len(lines) == 2, err
+    assert any("logos.government" in line for line in lines) and any("logos.agency" in line for line in lines)
 
 
 def test_a_whole_png_logo_passes(cli, config):
@@ -471,19 +556,6 @@ def test_minus_zero_is_zero(cli, tmp_path, zero):
 
 
 # -- 6. full disks -----------------------------------------------------------------------------------
-@pytest.fixture
-def full_disk(tmp_path):
-    """A 64 KiB tmpfs: a sheet (~100 kB) never fits."""
-    mount_point = tmp_path / "plein"
-    mount_point.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)], capture_output=True).returncode != 0:
-        pytest.skip("montage d'un tmpfs impossible ici")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
 def test_full_disk_while_writing_sheets_is_named(cli, full_disk):
     for extra in ((), ("--annexe", "xlsx")):
         code, _, err = cli("render", "--dept", "02", "--out", full_disk, "--workers", "1", *extra)
@@ -533,15 +605,20 @@ def test_display_names_with_specials_are_quoted_in_dry_run_previews(cli, tmp_pat
     assert shown == expected
 
 
-@pytest.mark.parametrize("name", ["Jean\r\nBcc: pirate@example.net", "Jean\nDupont", "Jean\rDupont", "Jean\x00"])
-def test_display_names_with_line_breaks_are_refused(cli, tmp_path, name):
+BROKEN_NAMES = ["Jean\r\nBcc: pirate@example.net", "Jean\nDupont", "Jean\rDupont", "Jean\x00"]
+
+
+def test_display_names_with_line_breaks_are_refused_one_line_each(cli, tmp_path):
     recipients = tmp_path / "destinataires.csv"
-    quoted = '"' + name.replace('"', '""') + '"'
-    recipients.write_bytes(f"departement,email,role,nom\n02,jean@example.org,to,{quoted}\n".encode())
+    rows = ["departement,email,role,nom"]
+    for code, name in zip(("02", "60", "59", "80"), BROKEN_NAMES):
+        rows.append(f"{code},jean{code}@example.org,to," + '"' + name.replace('"', '""') + '"')
+    recipients.write_bytes(("\n".join(rows) + "\n").encode())
     code, _, err = cli("check", "--recipients", recipients)
     assert code == 2
-    line = one_french_line(err, str(recipients))
-    assert "\n" not in line and "\r" not in line
+    lines = problem_lines(err)
+    assert len(lines) == len(BROKEN_NAMES), err
+    assert all(str(recipients) in line and " ; " in line for line in lines), err
 
 
 class _Server:

@@ -331,19 +331,6 @@ def test_unreadable_data_file(tmp_path):
     assert result.returncode == 2
 
 
-@pytest.fixture
-def full_disk(tmp_path):
-    """A 64 KiB tmpfs: every write beyond that fails with ENOSPC."""
-    mount_point = tmp_path / "plein"
-    mount_point.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)], capture_output=True).returncode != 0:
-        pytest.skip("montage d'un tmpfs impossible ici")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=True)
-
-
 def test_full_disk_is_one_line(full_disk):
     result = run_cli("render", "--dept", "02", "--dept", "60", "--dept", "59", "--out", full_disk, "--workers", "1")
     assert result.returncode != 0 and "Traceback" not in result.stderr

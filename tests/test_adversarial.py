@@ -654,16 +654,19 @@ def test_internationalised_domain_is_sent_once_in_ascii(cli, tmp_path, smtp_serv
     recipients.write_text('departments:\n  "02":\n    to: ["Dupont; Jean <jean@exämple.fr>"]\n    cc: [contact@préfecture.gouv.fr]\n',
                           encoding="utf-8")
     args = ("mail", "--recipients", recipients, "--data", data, "--year", YEAR, "--out", tmp_path / "out",
-            "--smtp-port", smtp_server.port, "--send")
+            "--smtp-port", smtp_server.port, "--send", "--from", "Préfecture de l'Aisne <envoi@préfecture.gouv.fr>")
     code, _, err = cli(*args)
     assert code == 0, err
     assert len(smtp_server.messages) == 1
     sender, rcpt, options, raw = smtp_server.messages[0]
     import idna
 
-    assert sorted(rcpt) == [f"contact@{idna.encode('préfecture.gouv.fr', uts46=True).decode()}", "jean@xn--exmple-cua.fr"]
+    prefecture = idna.encode("préfecture.gouv.fr", uts46=True).decode()
+    assert sorted(rcpt) == [f"contact@{prefecture}", "jean@xn--exmple-cua.fr"]
+    assert sender == f"envoi@{prefecture}"
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] == [("Dupont; Jean", "jean@xn--exmple-cua.fr")]
+    assert [(a.display_name, a.addr_spec) for a in message["From"].addresses] == [("Préfecture de l'Aisne", f"envoi@{prefecture}")]
     code, _, err = cli(*args)
     assert code == 0, err
     assert len(smtp_server.messages) == 1  # never twice

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import FactsheetsError, write_failure
 from ..files import write_atomically
 from .recipients import Mailbox
+from .smtp import ascii_domain, needs_smtputf8
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def build_message(sender: Mailbox, addressees: Addressees, subject: str, body: s
         message["Cc"] = ", ".join(box.header() for box in addressees.cc)
     message["Subject"] = subject
     message["Date"] = date or formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=sender.address.rpartition("@")[2])
+    # The domain in its ASCII form: an internationalised one would not fit an ASCII header.
+    message["Message-ID"] = make_msgid(domain=ascii_domain(sender.address).rpartition("@")[2])
     message.set_content(body, charset="utf-8", cte="quoted-printable")
     for attachment in attachments:
         message.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
@@ -58,8 +60,6 @@ def build_message(sender: Mailbox, addressees: Addressees, subject: str, body: s
 def message_bytes(message: EmailMessage) -> bytes:
     """The message as it goes over SMTP (CRLF line ends); in UTF-8 headers (SMTPUTF8, which
     the session then asks of the server) only when an address has non-ASCII before its @."""
-    from .smtp import needs_smtputf8
-
     addresses = [address.addr_spec for key in ("From", "To", "Cc", "Bcc")
                  for address in getattr(message.get(key), "addresses", ())]
     international = any(needs_smtputf8(address) for address in addresses)

@@ -522,6 +522,25 @@ def test_workbook_part_over_the_ratio(cli, tmp_path, workbook):
     one_french_line(err, str(bomb), "bombe de décompression")
 
 
+def test_workbook_entities_are_not_expanded(cli, tmp_path, workbook):
+    """A "billion laughs" DTD in the shared strings: refused or read as is, never expanded."""
+    levels = "".join(f'<!ENTITY e{level} "' + f"&e{level - 1};" * 10 + '">' for level in range(1, 9))
+    doctype = '<!DOCTYPE sst [<!ENTITY e0 "rire">' + levels + "]>"
+    bomb = tmp_path / "entites.xlsx"
+    with zipfile.ZipFile(workbook) as source, zipfile.ZipFile(bomb, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/sharedStrings.xml":
+                head, _, rest = data.decode().partition("?>")
+                data = (head + "?>" + doctype + rest.replace("<t>year</t>", "<t>&e8;</t>", 1)).encode()
+            target.writestr(name, data)
+    started = time.monotonic()
+    code, out, err = cli("ingest", "--inspect", bomb, "--profile", "canonical")
+    assert code == 2 and time.monotonic() - started < 5
+    assert "rirerire" not in out + err
+    one_french_line(err, str(bomb))
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "utf-16"])
 def test_inspect_of_wrong_columns_exits_non_zero(cli, tmp_path, encoding):
     path = tmp_path / "colonnes.csv"

@@ -144,5 +144,9 @@ def logo_path(value: object) -> Path | None:
     (`assets/logo.png`); None when none is configured."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    path = Path(str(value)).expanduser()
+    path = Path(str(value))
+    try:
+        path = path.expanduser()
+    except RuntimeError:  # "~user" of an unknown user: looked up as written, and not found
+        pass
     return path if path.is_absolute() else settings_base_dir() / path

@@ -430,6 +430,23 @@ def test_symlink_loops_and_unknown_users(cli, tmp_path):
     assert not (tmp_path / "o.parquet").exists()
 
 
+def test_fonts_and_logos_behind_loops_or_unknown_users(cli, config, tmp_path):
+    first, second = tmp_path / "boucle1", tmp_path / "boucle2"
+    first.symlink_to(second)
+    second.symlink_to(first)
+    path = config / "settings.yaml"
+    _set_yaml_value(path, "regular", str(first))
+    _set_yaml_value(path, "bold", "~personne-inconnue-xyz/x.ttf")
+    _set_yaml_value(path, "government", "~personne-inconnue-xyz/logo.png")
+    _set_yaml_value(path, "agency", str(second))
+    code, _, err = cli("--config", config, "check")
+    assert code == 2
+    lines = problem_lines(err)
+    assert len(lines) == 4, err
+    for key in ("fonts.regular", "fonts.bold", "logos.government", "logos.agency"):
+        assert len([line for line in lines if key in line and "introuvable" in line]) == 1, (key, err)
+
+
 # -- 5. spreadsheets and archives: bounded, names inside the archive ----------------------------------
 def _xlsx(path: Path, rows: list[list]) -> Path:
     import xlsxwriter

@@ -173,7 +173,16 @@ def check_settings(folder: Path, problems: list[Problem]) -> dict | None:
     _check_sizes(source, problems)
     _check_fonts(source, problems)
     _check_logos(source, problems)
+    _check_pdf(source, problems)
     return data
+
+
+def _check_pdf(source: Source, problems: list[Problem]) -> None:
+    """The PDF metadata (author, creator, language) is text: a number or a list cannot be written."""
+    for key, value in _section(source, "pdf").items():
+        if not isinstance(value, str) or not value.strip():
+            problems.append(_error(source.where("pdf", key), f"« pdf.{key} » vaut « {printable(value)} »",
+                                   'indiquez un texte entre guillemets, par ex. "fr" pour la langue'))
 
 
 def _section(source: Source, key: str) -> dict:
@@ -222,8 +231,12 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
     fonts = _section(source, "fonts")
     for face in FACES:
         name = fonts.get(face)
-        if not isinstance(name, str) or not name.strip():
+        if face not in fonts:
             continue  # reported as a missing key
+        if not isinstance(name, str) or not name.strip():
+            problems.append(_error(source.where("fonts", face), f"« fonts.{face} » vaut « {printable(name)} »",
+                                   "indiquez le nom d'un fichier .ttf, par ex. OpenSans-Regular.ttf"))
+            continue
         found, candidates = find_font(name)
         folders = " ou ".join(str(candidate.parent) for candidate in candidates)
         if found is None:

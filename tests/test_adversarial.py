@@ -239,6 +239,20 @@ def test_absurd_settings_are_one_line_each(cli, config, value):
         assert len([line for line in lines if key in line and line.startswith(f"{path}:")]) == 1, (key, err)
 
 
+def test_text_settings_holding_numbers_fail_in_check_as_in_render(cli, config, tmp_path):
+    path = config / "settings.yaml"
+    _set_yaml_value(path, "language", ".inf")
+    _set_yaml_value(path, "regular", ".nan")
+    code, _, err = cli("--config", config, "check")
+    assert code == 2
+    lines = problem_lines(err)
+    assert len(lines) == 2 and any("pdf.language" in line for line in lines) and any("fonts.regular" in line for line in lines), err
+    out = tmp_path / "out"
+    code, _, err = cli("--config", config, "render", "--dept", "02", "--out", out, "--workers", "1")
+    assert code == 2 and len(problem_lines(err)) == 2, err
+    assert not out.exists() or final_names(out) == []
+
+
 SMTP_KEYS = ["timeout_seconds", "retries", "backoff_seconds", "backoff_factor"]
 
 

@@ -9,13 +9,11 @@ code), one French line per problem, no traceback, and no file under a final name
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import math
 import os
 import shutil
-import subprocess
 import sys
 import time
 import zipfile

@@ -54,12 +54,8 @@ def in_range(value: Any, low: float, high: float, *, integer: bool = False, low_
 
 def _read_text(path: Path, missing: str) -> str:
     try:
-        size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise FactsheetsError(f"{path} : fichier YAML trop gros ({size // 1024} ko, au plus {MAX_YAML_BYTES // 1024 // 1024} Mo) ; "
-                                  "un fichier de configuration tient en quelques dizaines de ko")
         with path.open("rb") as stream:
-            raw = stream.read(MAX_YAML_BYTES + 1)  # a file growing (or a device) is bounded too
+            raw = stream.read(MAX_YAML_BYTES + 1)  # never more: a huge file (or a device) is not read whole
         if len(raw) > MAX_YAML_BYTES:
             raise FactsheetsError(f"{path} : fichier YAML trop gros (plus de {MAX_YAML_BYTES // 1024 // 1024} Mo) ; "
                                   "un fichier de configuration tient en quelques dizaines de ko")
@@ -79,6 +75,10 @@ def _syntax_error(path: Path, error: yaml.YAMLError) -> FactsheetsError:
     where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
     return FactsheetsError(f"{where} : YAML invalide ({problem}) ; corrigez la syntaxe à cette ligne")
+
+
+def _too_deep(path: Path) -> FactsheetsError:
+    return FactsheetsError(f"{path} : YAML imbriqué trop profondément ; simplifiez la structure du fichier")
 
 
 def _expanded_size_error(path: Path, node: yaml.Node | None) -> FactsheetsError | None:
@@ -117,7 +117,7 @@ def compose_yaml(path: Path, text: str, loader_class: type = _BaseLoader) -> tup
         raise _syntax_error(path, error) from None
     except RecursionError:
         loader.dispose()
-        raise FactsheetsError(f"{path} : YAML imbriqué trop profondément ; simplifiez la structure du fichier") from None
+        raise _too_deep(path) from None
     problem = _expanded_size_error(path, node)
     if problem is not None:
         loader.dispose()
@@ -142,7 +142,7 @@ def load_yaml(path: Path) -> Any:
     except yaml.YAMLError as error:
         raise _syntax_error(path, error) from None
     except RecursionError:
-        raise FactsheetsError(f"{path} : YAML imbriqué trop profondément ; simplifiez la structure du fichier") from None
+        raise _too_deep(path) from None
     finally:
         loader.dispose()
 
@@ -256,7 +256,7 @@ def read_source(path: Path, *, depth: int = 2, missing: str = "fichier introuvab
     except yaml.YAMLError as error:
         raise _syntax_error(path, error) from None
     except RecursionError:
-        raise FactsheetsError(f"{path} : YAML imbriqué trop profondément ; simplifiez la structure du fichier") from None
+        raise _too_deep(path) from None
     finally:
         loader.dispose()
     if duplicates is not None:

@@ -527,7 +527,7 @@ def test_archives_over_the_limits_or_leaving_the_archive(cli, tmp_path):
     assert not (tmp_path / "sortie.parquet").exists()
 
 
-def test_member_over_the_size_limit_even_when_its_header_lies(cli, tmp_path, monkeypatch):
+def test_member_over_the_size_limit(cli, tmp_path, monkeypatch):
     from factsheets import ingest
 
     monkeypatch.setattr(ingest, "MAX_MEMBER_BYTES", 64 * 1024)

@@ -117,17 +117,22 @@ def write_failure(folder: object, error: OSError) -> str:
     """Why writing into `folder` failed, in French, the disk named when it is full: the
     middle of a line « what ; how to fix » (SPEC 14: a full disk is a failure, named)."""
     import errno
+    import re
     import shutil
 
-    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    code = error.errno
+    if code is None:  # Polars (Rust) passes the system's error in its message: "… (os error 28)"
+        found = re.search(r"\(os error (\d+)\)", str(error))
+        code = int(found[1]) if found else None
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         disk = _mount_point(folder)
         try:
             free = f", {shutil.disk_usage(disk).free // 1024} ko libres"
         except OSError:
             free = ""
         return f"disque plein ({disk}{free}) en écrivant dans {folder} ; libérez de la place ou choisissez un autre dossier"
-    if error.errno == errno.EROFS:
+    if code == errno.EROFS:
         return f"disque en lecture seule ({_mount_point(folder)}) pour {folder} ; choisissez un autre dossier"
-    if error.errno in (errno.EACCES, errno.EPERM):
+    if code in (errno.EACCES, errno.EPERM):
         return f"droits insuffisants pour écrire dans {folder} ; choisissez un autre dossier ou corrigez les droits"
     return f"écriture impossible dans {folder} ({error.strerror or error_detail(error)}) ; vérifiez le dossier"

@@ -29,7 +29,7 @@ import polars as pl
 
 from . import paths
 from .config import load_mapping
-from .errors import FactsheetsError, Problems, error_detail
+from .errors import FactsheetsError, Problems, error_detail, write_failure
 from .files import atomic_file
 from .load import (
     CANONICAL_COLUMNS,
@@ -1051,7 +1051,9 @@ def write_canonical(frame: pl.DataFrame, out: Path) -> Path:
     except OSError as error:
         if not opened:
             raise FactsheetsError(f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture") from None
-        raise FactsheetsError(f"{out} : écriture impossible ({error.strerror or error}) ; vérifiez l'espace libre et les droits sur {folder}") from None
+        raise FactsheetsError(f"{out} : fichier canonique non écrit, {write_failure(folder, error)} (--out)") from None
     except pl.exceptions.PolarsError as error:
+        if "(os error " in str(error):  # the system's error inside Polars' message: a full disk named as such
+            raise FactsheetsError(f"{out} : fichier canonique non écrit, {write_failure(folder, OSError(str(error)))} (--out)") from None
         raise FactsheetsError(f"{out} : écriture impossible ({error_detail(error)})") from None
     return out

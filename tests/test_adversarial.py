@@ -615,6 +615,20 @@ def test_full_disk_while_writing_sheets_is_named(cli, full_disk):
         assert not any(name.endswith(".pdf") for name in final_names(full_disk)), final_names(full_disk)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_full_disk_while_ingesting_is_named(cli, tmp_path, full_disk, suffix):
+    codes = [f"{code:02d}" for code in range(1, 96) if code != 20]
+    rows = HEADER + "".join(f"{YEAR},{flow},{code},C10A,DE,{index}\n" for index, code in enumerate(codes) for flow in ("export", "import"))
+    source = tmp_path / "source.csv"
+    source.write_text(rows, encoding="utf-8")
+    (full_disk / "bouche-trou").write_bytes(b"\0" * (62 * 1024))
+    out = full_disk / f"canonique{suffix}"
+    code, _, err = cli("ingest", source, "--profile", "canonical", "--out", out)
+    assert code == 2
+    one_french_line(err, str(out), "disque plein", str(full_disk))
+    assert final_names(full_disk) == ["bouche-trou"]
+
+
 def test_full_disk_while_writing_previews_is_named(cli, tmp_path, full_disk):
     data = canonical_csv(tmp_path / "donnees.csv", ("02",))
     recipients = tmp_path / "destinataires.yaml"

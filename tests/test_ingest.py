@@ -411,7 +411,8 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch
 
     monkeypatch.setattr(pl.DataFrame, "write_csv" if suffix == ".csv" else "write_parquet", broken)
     message = error_of(write_canonical, awkward_frame().head(1), out)
-    assert message.startswith(f"{out} : écriture impossible (No space left on device)")
+    assert message.startswith(f"{out} : fichier canonique non écrit, disque plein (")
+    assert message.endswith(f"en écrivant dans {out.parent} ; libérez de la place ou choisissez un autre dossier (--out)")
     assert out.read_bytes() == before
     assert os.listdir(tmp_path) == [out.name]
 

@@ -340,7 +340,7 @@ def test_full_disk_is_one_line(full_disk):
     assert os.listdir(full_disk) == []
     out = full_disk / "tout.csv"
     line = one_error_line(run_cli("ingest", SAMPLE_DATA, "--profile", "canonical", "--out", out))
-    assert line.startswith(f"factsheets : erreur : {out} : écriture impossible (No space left on device")
+    assert line.startswith(f"factsheets : erreur : {out} : fichier canonique non écrit, disque plein ({full_disk}, ")
     assert os.listdir(full_disk) == []
 
 

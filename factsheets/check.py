@@ -29,13 +29,16 @@ from typing import Any
 from . import paths
 from .config import (
     EDITIONS_KEY,
+    MAX_SIZE_POINTS,
+    MAX_TOP,
     PUBLICATION_DATE_KEY,
     Source,
     allowed_placeholders,
+    in_range,
     neutral_texts,
     read_source,
 )
-from .errors import ConfigurationError, FactsheetsError, Problem, did_you_mean, near_key
+from .errors import ConfigurationError, FactsheetsError, Problem, did_you_mean, error_detail, near_key, printable
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # settings.yaml sections whose keys are free (codes), not names from the defaults.
@@ -172,7 +175,16 @@ def check_settings(folder: Path, problems: list[Problem]) -> dict | None:
     _check_sizes(source, problems)
     _check_fonts(source, problems)
     _check_logos(source, problems)
+    _check_pdf(source, problems)
     return data
+
+
+def _check_pdf(source: Source, problems: list[Problem]) -> None:
+    """The PDF metadata (author, creator, language) is text: a number or a list cannot be written."""
+    for key, value in _section(source, "pdf").items():
+        if not isinstance(value, str) or not value.strip():
+            problems.append(_error(source.where("pdf", key), f"« pdf.{key} » vaut « {printable(value)} »",
+                                   'indiquez un texte entre guillemets, par ex. "fr" pour la langue'))
 
 
 def _section(source: Source, key: str) -> dict:
@@ -187,27 +199,23 @@ def _check_colours(source: Source, problems: list[Problem]) -> None:
                                    'écrivez-la en hexadécimal entre guillemets, par ex. "#18753C"'))
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _check_sizes(source: Source, problems: list[Problem]) -> None:
     for key, value in _section(source, "indicators").items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not in_range(value, 1, MAX_TOP, integer=True):
             problems.append(_error(source.where("indicators", key), f"« indicators.{key} » vaut « {value} »",
-                                   "indiquez un nombre entier supérieur ou égal à 1, par ex. 10"))
+                                   f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10"))
     for chart, sizes in _section(source, "charts").items():
         if chart == "labels" or not isinstance(sizes, dict):
             continue
         for key, value in sizes.items():
             keys = ("charts", chart, key)
-            if key.endswith("alpha"):
-                if not _number(value) or not 0 < value <= 1:
+            if str(key).endswith("alpha"):
+                if not in_range(value, 0, 1, low_open=True):
                     problems.append(_error(source.where(*keys), f"opacité « {_dotted(keys)} » invalide : « {value} »",
                                            "indiquez un nombre entre 0 et 1, par ex. 0.55"))
-            elif not _number(value) or value <= 0:
+            elif not in_range(value, 0, MAX_SIZE_POINTS, low_open=True):
                 problems.append(_error(source.where(*keys), f"taille « {_dotted(keys)} » invalide : « {value} »",
-                                       "indiquez un nombre positif de points (1/72 de pouce), par ex. 480"))
+                                       f"indiquez un nombre positif de points (1/72 de pouce) jusqu'à {MAX_SIZE_POINTS}, par ex. 480"))
 
 
 def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:
@@ -220,13 +228,17 @@ def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:
 
 
 def _check_fonts(source: Source, problems: list[Problem]) -> None:
-    from .fonts import FACES, find_font
+    from .fonts import FACES, find_font, font_problem
 
     fonts = _section(source, "fonts")
     for face in FACES:
         name = fonts.get(face)
-        if not isinstance(name, str) or not name.strip():
+        if face not in fonts:
             continue  # reported as a missing key
+        if not isinstance(name, str) or not name.strip():
+            problems.append(_error(source.where("fonts", face), f"« fonts.{face} » vaut « {printable(name)} »",
+                                   "indiquez le nom d'un fichier .ttf, par ex. OpenSans-Regular.ttf"))
+            continue
         found, candidates = find_font(name)
         folders = " ou ".join(str(candidate.parent) for candidate in candidates)
         if found is None:
@@ -235,6 +247,28 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         elif not _has_magic(found, _FONT_MAGIC):
             problems.append(_error(source.where("fonts", face), f"« {found} » (fonts.{face}) n'est pas une police TrueType",
                                    "indiquez un fichier .ttf"))
+        elif (problem := font_problem(found)) is not None:  # opened, as a sheet will: truncated, damaged
+            what, _, fix = problem.removeprefix(f"{found} : ").rpartition(" ; ")
+            problems.append(_error(source.where("fonts", face), f"« {found} » (fonts.{face}) : {what}", fix))
+
+
+MAX_LOGO_PIXELS = 50_000_000
+"""The most pixels of a logo (a decompression bomb is refused, not drawn)."""
+
+
+def image_problem(path: Path) -> str | None:
+    """Why the image `path` cannot be drawn (a few words), or None: its header and data are read."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > MAX_LOGO_PIXELS:
+                return f"est trop grand ({width} × {height} pixels)"
+            image.load()
+    except Exception as error:  # noqa: BLE001 (Pillow raises many kinds for a damaged file)
+        return f"est illisible, fichier tronqué ou abîmé ({printable(error_detail(error), 80)})"
+    return None
 
 
 def _check_logos(source: Source, problems: list[Problem]) -> None:
@@ -257,6 +291,8 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
                                    f"déposez le fichier dans {paths.assets_dir()} ou corrigez le chemin (null : pas de logo)"))
         elif not _has_magic(path, _IMAGE_MAGIC):
             problems.append(_error(where, f"logo « logos.{key} » : {path} n'est ni un PNG ni un JPEG", "convertissez-le en PNG"))
+        elif (problem := image_problem(path)) is not None:  # opened, as the cover will
+            problems.append(_error(where, f"logo « logos.{key} » : {path} {problem}", "remplacez-le par un PNG ou un JPEG complet"))
 
 
 # -- texts.yaml ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,10 +28,38 @@ from .errors import FactsheetsError
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# Bounded work (SPEC 14): a configuration file is small. Beyond these bounds a file is refused
+# before it is built, so an alias bomb ("billion laughs") or a huge file cannot hang a run.
+MAX_YAML_BYTES = 4 * 1024 * 1024
+"""The largest YAML file read (the shipped ones are under 20 kB)."""
+MAX_YAML_NODES = 200_000
+"""The most values a YAML file may hold once its aliases (*name) and merges (<<) are expanded."""
+
+
+MAX_SIZE_POINTS = 2000
+"""The largest chart size of settings.yaml, in points (an A4 page is 595 wide)."""
+MAX_TOP = 500
+"""The largest count of settings.yaml `indicators` (top products, countries…)."""
+
+
+def in_range(value: Any, low: float, high: float, *, integer: bool = False, low_open: bool = False) -> bool:
+    """Whether a configuration value is a finite number within [low, high] (]low, high] with
+    low_open): never a boolean, an infinity, NaN or an absurd size (SPEC 14)."""
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        return False
+    if not math.isfinite(value):
+        return False
+    return (low < value if low_open else low <= value) and value <= high
+
 
 def _read_text(path: Path, missing: str) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_YAML_BYTES + 1)  # never more: a huge file (or a device) is not read whole
+        if len(raw) > MAX_YAML_BYTES:
+            raise FactsheetsError(f"{path} : fichier YAML trop gros (plus de {MAX_YAML_BYTES // 1024 // 1024} Mo) ; "
+                                  "un fichier de configuration tient en quelques dizaines de ko")
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise FactsheetsError(f"{path} : {missing}") from None
     except UnicodeDecodeError as error:
@@ -48,14 +77,74 @@ def _syntax_error(path: Path, error: yaml.YAMLError) -> FactsheetsError:
     return FactsheetsError(f"{where} : YAML invalide ({problem}) ; corrigez la syntaxe à cette ligne")
 
 
+def _too_deep(path: Path) -> FactsheetsError:
+    return FactsheetsError(f"{path} : YAML imbriqué trop profondément ; simplifiez la structure du fichier")
+
+
+def _expanded_size_error(path: Path, node: yaml.Node | None) -> FactsheetsError | None:
+    """The error for a document that holds more than MAX_YAML_NODES values once its aliases
+    are expanded (or that refers to itself), else None. Stops counting at the bound."""
+    if node is None:
+        return None
+    count, stack = 0, [node]
+    while stack:
+        current = stack.pop()
+        count += 1
+        if count > MAX_YAML_NODES:
+            line = current.start_mark.line + 1 if current.start_mark is not None else None
+            where = f"{path}:{line}" if line is not None else str(path)
+            return FactsheetsError(
+                f"{where} : YAML trop grand une fois ses alias (*nom) développés (plus de {MAX_YAML_NODES} valeurs) ; "
+                "retirez les alias imbriqués (« billion laughs ») ou écrivez les valeurs en clair")
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                stack.append(key_node)
+                stack.append(value_node)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return None
+
+
+def compose_yaml(path: Path, text: str, loader_class: type = _BaseLoader) -> tuple[Any, yaml.Node | None]:
+    """The one way YAML is read: (loader, root node) of `text`, refused beyond the bounds.
+
+    The caller constructs from the loader (or reads the nodes) and disposes of it."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as error:
+        loader.dispose()
+        raise _syntax_error(path, error) from None
+    except RecursionError:
+        loader.dispose()
+        raise _too_deep(path) from None
+    problem = _expanded_size_error(path, node)
+    if problem is not None:
+        loader.dispose()
+        raise problem
+    return loader, node
+
+
+def compose_nodes(path: Path, text: str) -> yaml.Node | None:
+    """The root node of `text` (for readers that keep the line of each value), bounds checked."""
+    loader, node = compose_yaml(path, text)
+    loader.dispose()
+    return node
+
+
 def load_yaml(path: Path) -> Any:
     path = Path(path)
     text = _read_text(path, "fichier introuvable")
+    # The loader of read_source too: the same syntax error reads the same whichever reads it.
+    loader, node = compose_yaml(path, text)
     try:
-        # The loader of read_source too: the same syntax error reads the same whichever reads it.
-        return yaml.load(text, Loader=_BaseLoader)  # noqa: S506 (a safe loader)
+        return loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         raise _syntax_error(path, error) from None
+    except RecursionError:
+        raise _too_deep(path) from None
+    finally:
+        loader.dispose()
 
 
 def load_mapping(path: Path) -> dict[str, Any]:
@@ -157,16 +246,17 @@ def read_source(path: Path, *, depth: int = 2, missing: str = "fichier introuvab
     """
     path = Path(path)
     text = _read_text(path, missing)
-    loader = _StrictLoader(text)
+    loader, node = compose_yaml(path, text, _StrictLoader)
     if duplicates is not None:
         loader.duplicates = []
     try:
-        node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except _DuplicateKey as duplicate:
         raise FactsheetsError(_duplicate_line(path, duplicate, duplicate_what)) from None
     except yaml.YAMLError as error:
         raise _syntax_error(path, error) from None
+    except RecursionError:
+        raise _too_deep(path) from None
     finally:
         loader.dispose()
     if duplicates is not None:

@@ -95,3 +95,44 @@ def near_key(key: object, candidates: Sequence[object]) -> str | None:
 def did_you_mean(near: str) -> str:
     """The fix offered for a misspelt key whose right name is `near`."""
     return f"vouliez-vous dire « {near} » ?"
+
+
+# -- a write that failed: the folder and its disk named ----------------------------------------
+
+
+def _mount_point(folder: object) -> str:
+    """The mount point of the disk that holds `folder` (its nearest existing parent)."""
+    import os
+    from pathlib import Path
+
+    path = Path(str(folder)).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    while path != path.parent and not os.path.ismount(path):
+        path = path.parent
+    return str(path)
+
+
+def write_failure(folder: object, error: OSError) -> str:
+    """Why writing into `folder` failed, in French, the disk named when it is full: the
+    middle of a line « what ; how to fix » (SPEC 14: a full disk is a failure, named)."""
+    import errno
+    import re
+    import shutil
+
+    code = error.errno
+    if code is None:  # Polars (Rust) passes the system's error in its message: "… (os error 28)"
+        found = re.search(r"\(os error (\d+)\)", str(error))
+        code = int(found[1]) if found else None
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        disk = _mount_point(folder)
+        try:
+            free = f", {shutil.disk_usage(disk).free // 1024} ko libres"
+        except OSError:
+            free = ""
+        return f"disque plein ({disk}{free}) en écrivant dans {folder} ; libérez de la place ou choisissez un autre dossier"
+    if code == errno.EROFS:
+        return f"disque en lecture seule ({_mount_point(folder)}) pour {folder} ; choisissez un autre dossier"
+    if code in (errno.EACCES, errno.EPERM):
+        return f"droits insuffisants pour écrire dans {folder} ; choisissez un autre dossier ou corrigez les droits"
+    return f"écriture impossible dans {folder} ({error.strerror or error_detail(error)}) ; vérifiez le dossier"

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfbase.ttfonts import TTFont
 
 from . import paths
-from .errors import FactsheetsError
+from .errors import FactsheetsError, error_detail, printable
 
 # settings.yaml `fonts:` keys of the five faces, in registration order.
 FACES = ("regular", "bold", "italic", "bold_italic", "semibold")
@@ -180,11 +180,37 @@ def _register_family(names: FontNames) -> None:
     )
 
 
-def _register_reportlab_face(name: str, path: Path) -> None:
+def _opened_face(name: str, path: Path) -> TaggedTTFont:
+    """The face of `path`, opened and checked whole (every table inside the file), or a
+    FactsheetsError naming the file: a truncated or non-font file never reaches a sheet."""
     try:
-        pdfmetrics.registerFont(TaggedTTFont(name, str(path)))
-    except (TTFError, OSError) as error:
-        raise FactsheetsError(f"{path} : police TrueType inutilisable ({error}) ; remplacez le fichier") from None
+        font = TaggedTTFont(name, str(path))
+        size = path.stat().st_size
+        tables = getattr(font.face, "table", {}) or {}
+        cut = [tag for tag, entry in tables.items() if entry["offset"] + entry["length"] > size]
+    except OSError as error:
+        raise FactsheetsError(f"{path} : police TrueType illisible ({error.strerror or error_detail(error)}) ; "
+                              "vérifiez le fichier et ses droits") from None
+    except Exception:  # noqa: BLE001 (TTFError, struct.error, IndexError…: a damaged file, whatever the parser says)
+        raise FactsheetsError(f"{path} : police TrueType illisible, fichier tronqué ou abîmé ; "
+                              "remplacez-le par une copie complète du fichier .ttf") from None
+    if cut:
+        raise FactsheetsError(f"{path} : police TrueType tronquée (table {printable(cut[0])} hors du fichier) ; "
+                              "remplacez-la par une copie complète du fichier .ttf")
+    return font
+
+
+def font_problem(path: Path) -> str | None:
+    """Why the TrueType file `path` cannot be used (its error line), or None: `check` opens it."""
+    try:
+        _opened_face("factsheets-check", path)
+    except FactsheetsError as error:
+        return str(error)
+    return None
+
+
+def _register_reportlab_face(name: str, path: Path) -> None:
+    pdfmetrics.registerFont(_opened_face(name, path))
 
 
 def _register_matplotlib(names: FontNames, files: dict[str, Path]) -> None:

@@ -34,6 +34,8 @@ from .model import (
     YearTotals,
 )
 from .coverage import Coverage
+from .config import MAX_TOP, in_range
+from .errors import FactsheetsError, printable
 from .reference import Reference
 
 NATION_NAME = "France entière"
@@ -50,10 +52,18 @@ class TopSizes:
     @classmethod
     def from_settings(cls, settings: dict) -> "TopSizes":
         section = settings.get("indicators", {})
+
+        def count(key: str, default: int) -> int:
+            value = section.get(key, default)
+            if not in_range(value, 1, MAX_TOP, integer=True):  # the bounds `check` applies, held here too
+                raise FactsheetsError(f"config/settings.yaml : « indicators.{key} » vaut « {printable(value)} » ; "
+                                      f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10")
+            return value
+
         return cls(
-            products=int(section.get("top_products", cls.products)),
-            countries=int(section.get("top_countries", cls.countries)),
-            balance=int(section.get("balance_top", cls.balance)),
+            products=count("top_products", cls.products),
+            countries=count("top_countries", cls.countries),
+            balance=count("balance_top", cls.balance),
         )
 
 

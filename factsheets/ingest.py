@@ -29,7 +29,7 @@ import polars as pl
 
 from . import paths
 from .config import load_mapping
-from .errors import FactsheetsError, Problems, error_detail
+from .errors import FactsheetsError, Problems, error_detail, write_failure
 from .files import atomic_file
 from .load import (
     CANONICAL_COLUMNS,
@@ -88,6 +88,18 @@ THOUSANDS_SPACES = r"[ \t\u00a0\u202f]"
 NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 YEAR_PATTERN = r"^\d{4}$"
 SAMPLE_ROWS = 3
+
+# Bounded work (SPEC 14): an archive member (and a workbook's XML part) is read only up to
+# these sizes; beyond them, or compressed more than MAX_ZIP_RATIO to 1 (a "zip bomb"), it is
+# refused before it is expanded.
+MAX_MEMBER_BYTES = 2 * 1024**3
+"""The largest expanded size of one ZIP member or workbook part."""
+MAX_ARCHIVE_BYTES = 8 * 1024**3
+"""The largest expanded size of all the members read from one archive or workbook."""
+MAX_ZIP_RATIO = 200
+"""The largest expanded/compressed ratio of a member (CSV compresses about 10 to 1)."""
+RATIO_FROM_BYTES = 1024**2
+"""Members smaller than this expanded are not held to the ratio (tiny files compress well)."""
 
 
 @dataclass(frozen=True)
@@ -419,6 +431,50 @@ def _format_of(name: str, profile: Profile, data: bytes, label: str) -> str:
     )
 
 
+def _member_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why a ZIP member (of an archive or an .xlsx workbook) is not read, or None."""
+    name = info.filename
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
+        return (f"nom de fichier « {printable(name, 80)} » qui sort de l'archive ; "
+                "l'archive est suspecte : demandez-en une copie saine")
+    if info.file_size > MAX_MEMBER_BYTES:
+        return (f"« {printable(name, 80)} » ferait {info.file_size // 1024**2} Mo une fois décompressé "
+                f"(au plus {MAX_MEMBER_BYTES // 1024**2} Mo) ; découpez le fichier ou décompressez-le vous-même")
+    if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+        return (f"« {printable(name, 80)} » est compressé plus de {MAX_ZIP_RATIO} fois "
+                f"({info.compress_size} octets pour {info.file_size}) : bombe de décompression probable ; "
+                "vérifiez l'origine de l'archive")
+    return None
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, read in pieces and stopped at MAX_MEMBER_BYTES whatever its header says."""
+    pieces, size = [], 0
+    with archive.open(info) as stream:
+        while piece := stream.read(1024 * 1024):
+            size += len(piece)
+            if size > MAX_MEMBER_BYTES or (size > RATIO_FROM_BYTES and size > MAX_ZIP_RATIO * max(info.compress_size, 1)):
+                raise FactsheetsError(f"« {printable(info.filename, 80)} » se décompresse au-delà de ce qu'annonce l'archive "
+                                      f"(plus de {size // 1024**2} Mo) : bombe de décompression probable ; vérifiez l'origine de l'archive")
+            pieces.append(piece)
+    return b"".join(pieces)
+
+
+def _workbook_problem(data: bytes) -> str | None:
+    """Why an .xlsx workbook (a ZIP of XML parts) is not opened: a part too big expanded."""
+    if not data.startswith(b"PK"):
+        return None  # .xls: no parts to expand
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # the reader says what is wrong with it
+    total = sum(info.file_size for info in infos)
+    if total > MAX_ARCHIVE_BYTES:
+        return f"classeur de {total // 1024**2} Mo une fois décompressé (au plus {MAX_ARCHIVE_BYTES // 1024**2} Mo) ; découpez-le"
+    return next((f"partie {problem}" for info in infos if (problem := _member_problem(info)) is not None), None)
+
+
 def _excel_source(path: Path, data: bytes, profile: Profile, member: str | None, any_sheet: bool = False) -> Source:
     import fastexcel
 
@@ -426,10 +482,17 @@ def _excel_source(path: Path, data: bytes, profile: Profile, member: str | None,
     kind = binary_kind(data)
     if kind is None or kind == "un fichier Parquet":
         raise FactsheetsError(f"{label} : ce n'est pas un classeur Excel (.xlsx ou .xls) ; vérifiez le fichier ou « format » dans {profile.path}")
+    problem = _workbook_problem(data)
+    if problem is not None:
+        raise FactsheetsError(f"{label} : classeur Excel refusé, {problem}")
     try:
         sheets = tuple(fastexcel.read_excel(data).sheet_names)
-    except (fastexcel.FastExcelError, ValueError, OSError) as error:
-        raise FactsheetsError(f"{label} : classeur Excel illisible ({printable(error_detail(error), 120)})") from None
+    except (fastexcel.FastExcelError, ValueError, OSError, IndexError, KeyError) as error:
+        raise FactsheetsError(f"{label} : classeur Excel illisible ({printable(error_detail(error), 120)}) ; "
+                              "enregistrez-le de nouveau depuis le tableur") from None
+    if not sheets:  # a workbook whose xl/workbook.xml is missing or lists no sheet
+        raise FactsheetsError(f"{label} : classeur Excel incomplet, aucune feuille (partie xl/workbook.xml absente ou vide) ; "
+                              "enregistrez-le de nouveau depuis le tableur")
     source = Source(path, "excel", data, member, None, sheets)
     sheet = _chosen_sheet(source, profile)
     if any_sheet:  # inspecting: every sheet is shown, found or not
@@ -453,7 +516,8 @@ def _table_source(path: Path, name: str, data: bytes, profile: Profile, member: 
 def _zip_members(path: Path, data: bytes, profile: Profile, any_sheet: bool = False) -> list[Source]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        names = [info.filename for info in archive.infolist() if not info.is_dir()]
+        infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+        names = list(infos)
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise FactsheetsError(f"{path} : archive ZIP illisible ({printable(error, 120)}) ; téléchargez-la de nouveau") from None
 
@@ -468,12 +532,22 @@ def _zip_members(path: Path, data: bytes, profile: Profile, any_sheet: bool = Fa
         listed = ", ".join(printable(name) for name in names[:8]) + (" …" if len(names) > 8 else "")
         rule = f"aux motifs {', '.join(f'« {glob} »' for glob in profile.members)} (members)" if profile.members else "aux formats lus (.csv, .parquet, .xlsx, .xls)"
         raise FactsheetsError(f"{path} : aucun fichier de l'archive ne correspond {rule} ; elle contient : {listed or 'rien'} ; corrigez « members » dans {profile.path}")
+    for name in chosen:
+        problem = _member_problem(infos[name])
+        if problem is not None:
+            raise FactsheetsError(f"{path} : membre refusé, {problem}")
+    total = sum(infos[name].file_size for name in chosen)
+    if total > MAX_ARCHIVE_BYTES:
+        raise FactsheetsError(f"{path} : les fichiers à lire feraient {total // 1024**2} Mo une fois décompressés "
+                              f"(au plus {MAX_ARCHIVE_BYTES // 1024**2} Mo) ; découpez l'archive")
     sources = []
     for name in chosen:
         try:
-            member_data = archive.read(name)
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as error:
-            raise FactsheetsError(f"{path} › {name} : illisible dans l'archive ({printable(error, 120)})") from None
+            member_data = _read_member(archive, infos[name])
+        except FactsheetsError as error:
+            raise FactsheetsError(f"{path} : membre refusé, {error}") from None
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as error:
+            raise FactsheetsError(f"{path} › {printable(name, 80)} : illisible dans l'archive ({printable(error, 120)})") from None
         sources.append(_table_source(path, name, member_data, profile, name, any_sheet))
     return sources
 
@@ -487,7 +561,7 @@ def expand_sources(paths_given: Sequence[Path], profile: Profile, problems: Prob
         raise FactsheetsError("aucun fichier source indiqué ; indiquez un ou plusieurs fichiers bruts à convertir")
     seen: dict[Path, Path] = {}
     for source in map(Path, paths_given):
-        key = source.resolve()
+        key = paths.resolved(source, "fichier source")
         if key in seen:
             raise FactsheetsError(f"{source} : indiqué deux fois (aussi comme {seen[key]}) ; indiquez chaque fichier source une seule fois")
         seen[key] = source
@@ -553,7 +627,7 @@ def _read_excel(source: Source, profile: Profile) -> pl.DataFrame:
             source.data, sheet_name=source.sheet, engine="calamine", infer_schema_length=0,
             drop_empty_rows=False, read_options={"header_row": profile.skip_rows},
         )
-    except (fastexcel.FastExcelError, pl.exceptions.PolarsError, ValueError, OSError) as error:
+    except (fastexcel.FastExcelError, pl.exceptions.PolarsError, ValueError, OSError, IndexError, KeyError) as error:
         detail = error_detail(error)
         raise FactsheetsError(f"{source.where()} : feuille illisible ({printable(detail, 120)}) ; vérifiez « skip_rows » dans {profile.path}") from None
     frame = frame.rename({name: str(name).strip() for name in frame.columns})
@@ -665,9 +739,9 @@ def _euros(number: pl.Expr, multiplier: int) -> pl.Expr:
     thousandth of a euro removes the binary noise of spreadsheet numbers (580354500.123000026).
     """
     if multiplier == 1:
-        return number.cast(pl.Float64, strict=False)
+        return number.cast(pl.Float64, strict=False) + 0.0  # -0.0 is 0 (SPEC 14): + 0.0 drops the sign of a zero
     exact = (number.cast(pl.Decimal(38, 9), strict=False) * multiplier).cast(pl.Float64)
-    return exact.fill_null(number.cast(pl.Float64, strict=False) * multiplier).round(3)
+    return exact.fill_null(number.cast(pl.Float64, strict=False) * multiplier).round(3) + 0.0
 
 
 def _shown(value: str | None) -> str:
@@ -929,6 +1003,8 @@ def inspect_sources(sources: Sequence[Path], profile: Profile) -> tuple[list[str
     for source in expand_sources(sources, profile, problems, any_sheet=True):
         if source.sheets and _chosen_sheet(source, profile) is None:
             out.append(f"{source.label} : la feuille « {profile.sheet} » du profil n'existe pas ; feuilles : {', '.join(source.sheets)}")
+            problems.add(f"{source.label} : feuille « {profile.sheet} » introuvable ; corrigez « sheet » dans {profile.path} "
+                         "(les feuilles sont montrées ci-dessus)")
         # Every sheet of a workbook: the data may be on another one than the profile says.
         tables += [replace(source, sheet=sheet) for sheet in source.sheets] if source.sheets else [source]
     for source in tables:
@@ -947,6 +1023,11 @@ def inspect_sources(sources: Sequence[Path], profile: Profile) -> tuple[list[str
         out.append(f"correspondance (profil {profile.name}, {profile.path}) :")
         out.extend(_mapping_lines(frame, source, profile))
         out.extend(_wide_proposal(header, profile))
+        missing = [f"« {printable(raw)} » ({field_})" for field_, raw in profile.columns.items() if raw not in header]
+        if missing and (not source.sheets or source.sheet == _chosen_sheet(source, profile)):
+            # What ingest would refuse: inspecting says so by its exit code too (SPEC 14).
+            problems.add(f"{source.where()} : colonne(s) du profil introuvable(s) : {', '.join(missing)} ; "
+                         f"corrigez « columns » dans {profile.path} (les colonnes les plus proches sont montrées ci-dessus)")
     return out, problems
 
 
@@ -1036,7 +1117,9 @@ def write_canonical(frame: pl.DataFrame, out: Path, metadata: dict[str, str] | N
     except OSError as error:
         if not opened:
             raise FactsheetsError(f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture") from None
-        raise FactsheetsError(f"{out} : écriture impossible ({error.strerror or error}) ; vérifiez l'espace libre et les droits sur {folder}") from None
+        raise FactsheetsError(f"{out} : fichier canonique non écrit, {write_failure(folder, error)} (--out)") from None
     except pl.exceptions.PolarsError as error:
+        if "(os error " in str(error):  # the system's error inside Polars' message: a full disk named as such
+            raise FactsheetsError(f"{out} : fichier canonique non écrit, {write_failure(folder, OSError(str(error)))} (--out)") from None
         raise FactsheetsError(f"{out} : écriture impossible ({error_detail(error)})") from None
     return out

@@ -9,10 +9,12 @@ turn raw bytes into a frame (decoding, binary files, ragged CSV lines) are share
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import polars as pl
 
+from . import paths
 from .errors import FactsheetsError, error_detail, printable
 
 CANONICAL_COLUMNS = ("year", "flow", "department", "product", "country", "value_eur")
@@ -124,6 +126,10 @@ def read_canonical(path: Path) -> pl.DataFrame:
     path = Path(path)
     fix = "indiquez un fichier CSV ou Parquet lisible avec --data"
     if not path.exists():
+        if path.is_symlink():  # a broken link, or a loop of links
+            paths.resolved(path, "--data")
+            raise FactsheetsError(f"{path} : lien symbolique vers un fichier absent ({os.readlink(path)}) ; "
+                                  "indiquez le fichier réel avec --data")
         raise FactsheetsError(f"{path} : fichier de données introuvable ; indiquez un fichier CSV ou Parquet existant avec --data")
     if path.is_dir():
         raise FactsheetsError(f"{path} : c'est un dossier, pas un fichier de données ; indiquez un fichier CSV ou Parquet avec --data")

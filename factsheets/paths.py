@@ -50,13 +50,35 @@ SAMPLE_DATA = _shipped("_sample", "data/sample") / "commerce-exterieur-synthetiq
 DEFAULT_OUTPUT_DIR = Path("output")
 
 
+def resolved(value: str | Path, what: str) -> Path:
+    """`value` with "~" expanded, made absolute, symbolic links followed; `what` names where it
+    comes from. A "~user" of no known user or a loop of links is a FactsheetsError, not a
+    RuntimeError."""
+    from .errors import FactsheetsError, printable
+
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:
+        user = str(value).split("/", 1)[0]
+        raise FactsheetsError(f"{printable(value, 80)} ({what}) : utilisateur « {printable(user)} » inconnu ; "
+                              "écrivez le chemin complet du dossier") from None
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise FactsheetsError(f"{printable(value, 80)} ({what}) : boucle de liens symboliques ; "
+                              "corrigez les liens ou indiquez le dossier réel") from None
+    except OSError as error:
+        raise FactsheetsError(f"{printable(value, 80)} ({what}) : chemin inutilisable ({error.strerror}) ; "
+                              "indiquez un autre chemin") from None
+
+
 def user_config_dir() -> Path | None:
     """The folder from --config / FACTSHEETS_CONFIG, or None for the shipped defaults."""
     value = os.environ.get(CONFIG_VARIABLE, "").strip()
     if value:
-        return Path(value).expanduser().resolve()
+        return resolved(value, CONFIG_VARIABLE)
     home = os.environ.get(HOME_VARIABLE, "").strip()
-    return Path(home).expanduser().resolve() / "config" if home else None
+    return resolved(home, HOME_VARIABLE) / "config" if home else None
 
 
 def use_config_dir(folder: Path | None) -> None:
@@ -64,7 +86,7 @@ def use_config_dir(folder: Path | None) -> None:
     if folder is None:
         os.environ.pop(CONFIG_VARIABLE, None)
     else:
-        os.environ[CONFIG_VARIABLE] = str(Path(folder).expanduser().resolve())
+        os.environ[CONFIG_VARIABLE] = str(resolved(folder, "--config"))
 
 
 def config_dir() -> Path:
@@ -151,5 +173,9 @@ def logo_path(value: object) -> Path | None:
     (`assets/logo.png`); None when none is configured."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    path = Path(str(value)).expanduser()
+    path = Path(str(value))
+    try:
+        path = path.expanduser()
+    except RuntimeError:  # "~user" of an unknown user: looked up as written, and not found
+        pass
     return path if path.is_absolute() else settings_base_dir() / path

@@ -46,7 +46,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import FactsheetsError
+from .errors import FactsheetsError, write_failure
 from .files import write_atomically
 
 # Nothing at module level imports Polars: helper processes import this module and must stay
@@ -91,8 +91,7 @@ def prepare_output_dir(out_dir: Path) -> Path:
         probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test-", delete=True)
         probe.close()
     except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise FactsheetsError(f"{out_dir} : impossible d'écrire dans le dossier de sortie ({reason}) ; choisissez-en un autre avec --out") from None
+        raise FactsheetsError(f"{out_dir} : dossier de sortie inutilisable, {write_failure(out_dir, error)} (--out)") from None
     return out_dir
 
 
@@ -289,20 +288,21 @@ def _find_logos(settings: dict):
     return Logos(**found)
 
 
-def _outcome(code: str, attempt: Callable[[], Path]) -> tuple[str, str | None, str | None]:
+def _outcome(code: str, attempt: Callable[[], Path], out_dir: Path | None = None) -> tuple[str, str | None, str | None]:
     """(code, path, None) on success, (code, None, message) on failure: one sheet never stops the rest."""
     try:
         return code, str(attempt()), None
     except FactsheetsError as error:
         return code, None, str(error)
     except OSError as error:  # a full disk fails every sheet the same way: one message for all
-        return code, None, f"écriture impossible ({error.strerror or error}) ; libérez de la place ou choisissez un autre dossier avec --out"
+        folder = Path(error.filename).parent if error.filename else out_dir or "le dossier de sortie"
+        return code, None, f"{write_failure(folder, error)} (--out)"
     except Exception as error:  # a bug in one sheet must not lose the others
         return code, None, f"{type(error).__name__}: {error}"
 
 
 def _render_one(renderer: SheetRenderer, code: str, out_dir: Path) -> tuple[str, str | None, str | None]:
-    return _outcome(code, lambda: renderer.render_to(code, out_dir))
+    return _outcome(code, lambda: renderer.render_to(code, out_dir), out_dir)
 
 
 # -- helper processes ---------------------------------------------------------------------
@@ -485,7 +485,7 @@ def _render_in_helper(index: int, task: _HelperTask, synthetic: bool,
     global _helper_busy
     _helper_busy = True
     try:
-        return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir))
+        return _outcome(code, lambda: _helper.write(_helper_areas.unpack(task), synthetic, out_dir), out_dir)
     except _ParentGone:
         os._exit(1)
     finally:
@@ -589,7 +589,7 @@ def render_departments(
         try:
             report.summaries = write_summary(report, renderer.indicators, renderer.texts, out_dir)
         except OSError as error:
-            report.notes.append(f"{out_dir} : synthèse non écrite ({error.strerror or type(error).__name__}) ; "
+            report.notes.append(f"{out_dir} : synthèse non écrite, {write_failure(out_dir, error)} ; "
                                 "les fiches écrites sont complètes")
         if options.html:
             try:

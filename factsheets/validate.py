@@ -97,7 +97,7 @@ def check_rows(raw: pl.DataFrame, reference: Reference, problems: Problems, wher
     cleaned = {column: _cleaned(raw, column, clean) for column, (clean, _) in codes.items()}
     frame = raw.with_columns(
         year=_typed(raw, "year", pl.Int32),
-        value_eur=_typed(raw, "value_eur", pl.Float64),
+        value_eur=_typed(raw, "value_eur", pl.Float64) + 0.0,  # -0.0 is 0 (SPEC 14): + 0.0 drops the sign of a zero
         **{column: values for column, (values, _) in cleaned.items()},
     )
 

@@ -54,3 +54,16 @@ def state_folder(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FACTSHEETS_STATE", str(folder))
         yield folder
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs: every write beyond that fails with ENOSPC."""
+    mount_point = tmp_path / "plein"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)], capture_output=True).returncode != 0:
+        pytest.skip("montage d'un tmpfs impossible ici")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)

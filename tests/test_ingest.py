@@ -411,7 +411,8 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch
 
     monkeypatch.setattr(pl.DataFrame, "write_csv" if suffix == ".csv" else "write_parquet", broken)
     message = error_of(write_canonical, awkward_frame().head(1), out)
-    assert message.startswith(f"{out} : écriture impossible (No space left on device)")
+    assert message.startswith(f"{out} : fichier canonique non écrit, disque plein (")
+    assert message.endswith(f"en écrivant dans {out.parent} ; libérez de la place ou choisissez un autre dossier (--out)")
     assert out.read_bytes() == before
     assert os.listdir(tmp_path) == [out.name]
 
@@ -515,7 +516,8 @@ def test_inspect_shows_every_sheet_even_without_the_profiles_one(two_sheets, tmp
     from factsheets.ingest import inspect_sources
 
     lines, problems = inspect_sources([two_sheets], excel_profile(tmp_path, "Export"))
-    assert not problems
+    # No sheet of that name: every field is missing, which the exit code says too (SPEC 14).
+    assert len(problems.lines) == 1 and problems.lines[0].startswith(f"{two_sheets} : feuille « Export » introuvable ; corrigez « sheet »")
     assert lines[0] == f"{two_sheets} : la feuille « Export » du profil n'existe pas ; feuilles : Notes, Données"
     assert [line for line in lines if line.startswith("==")] == [
         f"== {two_sheets} (feuille « Notes ») : 1 ligne(s) de données ==",

@@ -215,7 +215,12 @@ def test_inspect_names_the_closest_columns_and_writes_nothing(kiosque_like, tmp_
     odd.write_bytes(xlsx_bytes(table, "Données", "titre"))
     before = sorted(os.listdir(tmp_path))
     result = run_in_process("ingest", "--inspect", odd, "--profile", kiosque_like["profile"])
-    assert result.returncode == 0, result.stderr
+    # Fields the profile cannot find: shown, and the exit code says so (SPEC 14).
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"factsheets : erreur : {odd} (feuille « Données ») : colonne(s) du profil introuvable(s) : « Département » (department), "
+        f"« Code produit » (product), « Code pays » (country), « Valeur (k€) » (value) ; corrigez « columns » dans {kiosque_like['profile']} "
+        "(les colonnes les plus proches sont montrées ci-dessus)"]
     lines = result.stdout.splitlines()
     assert lines[0] == f"== {odd} (feuille « Données ») : 4 ligne(s) de données =="
     assert lines[1] == f"en-tête ({odd} (feuille « Données », ligne 3)) : Trimestre | Dept. | Code produits | Pays partenaire | Valeur k€"
@@ -326,29 +331,16 @@ def test_unreadable_data_file(tmp_path):
     assert result.returncode == 2
 
 
-@pytest.fixture
-def full_disk(tmp_path):
-    """A 64 KiB tmpfs: every write beyond that fails with ENOSPC."""
-    mount_point = tmp_path / "plein"
-    mount_point.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)], capture_output=True).returncode != 0:
-        pytest.skip("montage d'un tmpfs impossible ici")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=True)
-
-
 def test_full_disk_is_one_line(full_disk):
     result = run_cli("render", "--dept", "02", "--dept", "60", "--dept", "59", "--out", full_disk, "--workers", "1")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("factsheets")]
-    assert errors == ["factsheets : erreur : 3 fiche(s) sur 3 en échec : écriture impossible (No space left on device) ; "
-                      "libérez de la place ou choisissez un autre dossier avec --out"]
+    assert len(errors) == 1 and errors[0].startswith(f"factsheets : erreur : 3 fiche(s) sur 3 en échec : disque plein ({full_disk}, ")
+    assert errors[0].endswith(f"en écrivant dans {full_disk} ; libérez de la place ou choisissez un autre dossier (--out)")
     assert os.listdir(full_disk) == []
     out = full_disk / "tout.csv"
     line = one_error_line(run_in_process("ingest", SAMPLE_DATA, "--profile", "canonical", "--out", out))
-    assert line.startswith(f"factsheets : erreur : {out} : écriture impossible (No space left on device")
+    assert line.startswith(f"factsheets : erreur : {out} : fichier canonique non écrit, disque plein ({full_disk}, ")
     assert os.listdir(full_disk) == []
 
 

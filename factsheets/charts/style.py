@@ -11,6 +11,7 @@ from typing import Any
 
 from reportlab.lib.colors import Color
 
+from ..config import MAX_SIZE_POINTS, in_range
 from ..errors import FactsheetsError
 from ..fonts import FontNames
 from .vector import color
@@ -29,9 +30,11 @@ def setting(settings: dict, dotted: str) -> Any:
 
 
 def number(settings: dict, dotted: str) -> float:
+    """A chart size: finite, 0 to MAX_SIZE_POINTS (the bounds `check` applies, held at render too)."""
     value = setting(settings, dotted)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise FactsheetsError(f"{SOURCE} : « {dotted} » doit être un nombre positif ou nul, pas « {value} »")
+    if not in_range(value, 0, MAX_SIZE_POINTS):
+        raise FactsheetsError(f"{SOURCE} : « {dotted} » doit être un nombre de points entre 0 et {MAX_SIZE_POINTS}, pas « {value} » ; "
+                              "corrigez-le (factsheets check le signale aussi)")
     return float(value)
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..annex import ANNEX_FORMATS
-from ..config import load_mapping, read_source, require
+from ..config import in_range, load_mapping, read_source, require
 from .. import paths
-from ..errors import FactsheetsError
+from ..errors import FactsheetsError, printable
 
 # The file at import time (tests read the shipped one through it); load_mail_config() and
 # messages use paths.mail_config(), which follows --config even when set after import.
@@ -22,6 +22,11 @@ DEFAULT_SMTP_HOST = "127.0.0.1"
 DEFAULT_SMTP_PORT = 25
 # Domains reserved for examples (RFC 2606, RFC 6761): a sender there is the shipped example's.
 EXAMPLE_DOMAINS = re.compile(r"(^|\.)(example\.(org|com|net)|example|test|invalid|localhost)$", re.IGNORECASE)
+# The largest value of each smtp number (SPEC 14: finite and sane, never a run that waits or
+# retries for ever).
+SMTP_MAXIMA = {"timeout_seconds": 600, "retries": 100, "backoff_seconds": 3600, "backoff_factor": 10}
+MAX_DELAY_SECONDS = 3600
+"""The longest wait between two attempts, whatever the backoff factor and the attempt."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,10 @@ class MailConfig:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        return self.backoff_seconds * self.backoff_factor ** (attempt - 1)
+        try:
+            return min(self.backoff_seconds * self.backoff_factor ** (attempt - 1), MAX_DELAY_SECONDS)
+        except OverflowError:
+            return MAX_DELAY_SECONDS
 
 
 def load_mail_config(path: Path | None = None) -> MailConfig:
@@ -61,9 +69,11 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
 
     def number(key: str, minimum: float, integer: bool = False) -> float:
         value = require(smtp, key, f"{path} : smtp")
-        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) or value < minimum:
+        maximum = SMTP_MAXIMA[key]
+        if not in_range(value, minimum, maximum, integer=integer):
             kind = "un nombre entier" if integer else "un nombre"
-            raise FactsheetsError(f"{path} : la clé « smtp.{key} » doit être {kind} >= {minimum:g} (trouvé : « {value} »)")
+            raise FactsheetsError(f"{path} : la clé « smtp.{key} » doit être {kind} entre {minimum:g} et {maximum:g} "
+                                  f"(trouvé : « {printable(value)} ») ; corrigez-la dans mail.yaml")
         return value
 
     def where(*keys: str) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 from email_validator import EmailNotValidError, validate_email
 
-from ..config import load_yaml
+from ..config import compose_nodes, load_yaml
 from .. import errors
 from ..errors import FactsheetsError
 
@@ -36,7 +36,14 @@ class Mailbox:
     name: str = ""  # display name, used in the headers only
 
     def header(self) -> str:
-        return f"{self.name} <{self.address}>" if self.name else self.address
+        """The address as a header writes it: the display name quoted when it holds ":", ";",
+        ",", quotes… (email.headerregistry), an internationalised domain in its ASCII form."""
+        from email.headerregistry import Address
+
+        from .smtp import ascii_domain
+
+        local, _, domain = ascii_domain(self.address).rpartition("@")
+        return str(Address(display_name=self.name, username=local, domain=domain))
 
 
 def printable(text: str) -> str:
@@ -109,7 +116,7 @@ def _load_yaml(path: Path) -> RecipientBook:
         raise FactsheetsError(f"{path} : fichier vide ; attendu : une clé « departments » (voir examples/recipients.example.yaml)")
     # Walk the node tree rather than the loaded values: keys keep their written text (an
     # unquoted 01 would load as the number 1) and every problem can name its line.
-    root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    root = compose_nodes(path, path.read_text(encoding="utf-8"))  # the bounded loader of every YAML file
 
     def where(node: yaml.Node) -> str:
         return f"{path}:{node.start_mark.line + 1}"

@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import FactsheetsError
+from ..errors import FactsheetsError, write_failure
 from ..files import write_atomically
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path,
             try:
                 write_atomically(path, content)
             except OSError as error:
-                problems.append(f"{path} : écriture de la fiche impossible ({error.strerror or error})")
+                problems.append(f"{path} : fiche non écrite, {write_failure(path.parent, error)}")
                 continue
         sheets[code] = Sheet(code, path, content, disk)
     return sheets
@@ -236,7 +236,7 @@ def fresh_annexes(data: Path, year: int, codes: Sequence[str], names: dict[str, 
             if not path.is_file() or path.read_bytes() != content:
                 write_atomically(path, content)
         except OSError as error:
-            problems.append(f"{path} : écriture de l'annexe impossible ({error.strerror or error})")
+            problems.append(f"{path} : annexe non écrite, {write_failure(path.parent, error)}")
             continue
         annexes[code] = (path, content)
     return annexes

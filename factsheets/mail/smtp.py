@@ -173,6 +173,28 @@ class _SlicedSMTP(smtplib.SMTP):
         return super().starttls(context=context)
 
 
+def ascii_domain(address: str) -> str:
+    """`address` with an internationalised domain in its ASCII (IDNA, "xn--") form: valid in
+    every header and envelope without SMTPUTF8. A local part (before the @) is kept as is."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        import idna
+
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except Exception:  # noqa: BLE001 (idna missing, or a domain it refuses: the codec of the standard library)
+        try:
+            return f"{local}@{domain.encode('idna').decode('ascii')}"
+        except UnicodeError:
+            return address
+
+
+def needs_smtputf8(address: str) -> bool:
+    """Whether `address` can only travel with SMTPUTF8 (non-ASCII before the @)."""
+    return not ascii_domain(address).isascii()
+
+
 class SmtpSession:
     """One SMTP connection, opened on first use and reused; closed after any error."""
 
@@ -222,7 +244,15 @@ class SmtpSession:
             self._smtp = self._connect()
         self.failed_to_connect = False
         smtp = self._smtp
-        code, answer = smtp.mail(sender)
+        sender, recipients = ascii_domain(sender), [ascii_domain(recipient) for recipient in recipients]
+        international = [address for address in (sender, *recipients) if needs_smtputf8(address)]
+        options: list[str] = []
+        if international:
+            if not smtp.has_extn("smtputf8"):
+                raise Permanent(f"adresse internationalisée « {international[0]} » : le serveur {self.host}:{self.port} "
+                                "n'accepte pas SMTPUTF8 ; écrivez l'adresse en ASCII ou passez par un serveur qui l'accepte")
+            options = ["SMTPUTF8"]  # smtplib then writes the commands in UTF-8
+        code, answer = smtp.mail(sender, options)
         if code != 250:
             self._reset()
             raise smtplib.SMTPSenderRefused(code, answer, sender)

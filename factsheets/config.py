@@ -273,6 +273,10 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "evolution.*": frozenset({"first_year", "previous_year", "exports", "imports", "exports_change",
                               "imports_change", "balance", "balance_previous"}),
     "summary.failed": frozenset({"message"}),
+    # The tagged PDF's alternative texts (alt_texts.py) and link texts (pdf_tags.py).
+    "accessibility.*": frozenset({"items", "area", "total", "exports", "imports", "products", "countries",
+                                  "first_year", "export_items", "import_items", "name", "value", "share",
+                                  "balance", "item_year", "target"}),
 }
 
 

@@ -13,7 +13,9 @@ deterministic (no random id, the edition's date).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -21,7 +23,7 @@ from reportlab.pdfbase.pdfdoc import (
     PDFArray,
     PDFDictionary,
     PDFName,
-    PDFObjectReference,
+    PDFObject,
     PDFStream,
     PDFString,
 )
@@ -40,7 +42,7 @@ class MarkedContent:
 class AnnotationRef:
     page: int
     annotation: PDFDictionary
-    key: int = -1  # its StructParent, given when the tree is written
+    name: str = ""  # the annotation object's name in the document, given when the tree is written
 
 
 @dataclass(eq=False)
@@ -53,9 +55,6 @@ class StructElem:
     scope: str | None = None  # TH: "Column" or "Row"
     outline: str | None = None  # a bookmark with this title points at the element's first page
     kids: list[Any] = field(default_factory=list)
-
-    def has_content(self) -> bool:
-        return any(not isinstance(kid, StructElem) or kid.has_content() for kid in self.kids)
 
     def first_page(self) -> int | None:
         for kid in self.kids:
@@ -124,56 +123,37 @@ class StructTree:
     # -- when the canvas saves ----------------------------------------------------------
     def write(self, canvas: Canvas, page_count: int, lang: str, xmp: bytes) -> None:
         doc = canvas._doc
-        page_refs = [PDFObjectReference(f"Page{index + 1}") for index in range(page_count)]
-        objects: dict[int, PDFDictionary] = {}
-        refs: dict[int, PDFObjectReference] = {}
+        names: dict[int, str] = {}  # id(element) -> its object's name in the document
+
+        def prune(elem: StructElem) -> bool:
+            """Leave out the elements that drew nothing; whether `elem` has content."""
+            elem.kids = [kid for kid in elem.kids if not isinstance(kid, StructElem) or prune(kid)]
+            return bool(elem.kids)
 
         def register(elem: StructElem) -> None:
-            obj = PDFDictionary({"Type": PDFName("StructElem"), "S": PDFName(elem.role)})
-            objects[id(elem)] = obj
-            refs[id(elem)] = doc.Reference(obj)
-            for kid in elem.kids:
-                if isinstance(kid, StructElem) and kid.has_content():
-                    register(kid)
-
-        register(self.root)
-        root_dict = PDFDictionary({"Type": PDFName("StructTreeRoot")})
-        root_ref = doc.Reference(root_dict)
-
-        def fill(elem: StructElem, parent_ref: PDFObjectReference) -> None:
-            obj = objects[id(elem)]
-            obj["P"] = parent_ref
-            page = elem.first_page()
-            if page is not None and elem.role != "Document":
-                obj["Pg"] = page_refs[page]
-            kids = []
+            names[id(elem)] = doc.Reference(_Formatted(partial(_format_element, elem, names))).name
             for kid in elem.kids:
                 if isinstance(kid, StructElem):
-                    if kid.has_content():
-                        fill(kid, refs[id(elem)])
-                        kids.append(refs[id(kid)])
-                elif isinstance(kid, MarkedContent):
-                    kids.append(kid.mcid if kid.page == page else PDFDictionary(
-                        {"Type": PDFName("MCR"), "Pg": page_refs[kid.page], "MCID": kid.mcid}))
-                else:
-                    kids.append(PDFDictionary({"Type": PDFName("OBJR"), "Pg": page_refs[kid.page],
-                                               "Obj": doc.Reference(kid.annotation)}))
-            obj["K"] = kids[0] if len(kids) == 1 and not isinstance(kids[0], int) else PDFArray(kids)
-            if elem.alt is not None:
-                obj["Alt"] = PDFString(elem.alt)
-            if elem.scope is not None:
-                obj["A"] = PDFDictionary({"O": PDFName("Table"), "Scope": PDFName(elem.scope)})
+                    register(kid)
 
-        fill(self.root, root_ref)
-        nums: list[Any] = []
-        for page in range(page_count):
-            nums += [page, PDFArray([refs[id(elem)] for elem in self._pages.get(page, [])])]
+        prune(self.root)
+        register(self.root)
+        for link, ref in self._annotations:
+            ref.name = doc.Reference(ref.annotation).name
+        parents = [(page, [names[id(elem)] for elem in self._pages.get(page, [])]) for page in range(page_count)]
         for key, (link, ref) in enumerate(self._annotations, start=page_count):
             ref.annotation["StructParent"] = key
-            nums += [key, refs[id(link)]]
-        root_dict["K"] = refs[id(self.root)]
-        root_dict["ParentTree"] = doc.Reference(PDFDictionary({"Nums": PDFArray(nums)}))
-        root_dict["ParentTreeNextKey"] = page_count + len(self._annotations)
+            parents.append((key, names[id(link)]))
+        parent_tree = doc.Reference(_Formatted(partial(_format_parent_tree, parents))).name
+        next_key = page_count + len(self._annotations)
+        root = names[id(self.root)]
+
+        def format_root(document) -> bytes:
+            number = document.idToObjectNumberAndVersion
+            return (f"<< /Type /StructTreeRoot /K {_ref(number, root)} /ParentTree {_ref(number, parent_tree)}"
+                    f" /ParentTreeNextKey {next_key} >>").encode("ascii")
+
+        root_ref = doc.Reference(_Formatted(format_root), "StructTreeRoot")
 
         catalog = doc.Catalog
         catalog.StructTreeRoot = root_ref
@@ -182,6 +162,61 @@ class StructTree:
         metadata = PDFStream(PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}),
                              xmp, filters=[])
         catalog.Metadata = doc.Reference(metadata)
+
+
+class _Formatted(PDFObject):
+    """A PDF object whose bytes a function writes at the final formatting pass, when every
+    object has its number: far cheaper than a PDFDictionary for the hundreds of small
+    dictionaries of a structure tree."""
+
+    def __init__(self, format_function: Callable[[Any], bytes]):
+        self.format_function = format_function
+
+    def format(self, document) -> bytes:
+        return self.format_function(document)
+
+
+def _ref(numbers: dict, name: str) -> str:
+    return "%s %s R" % numbers[name]
+
+
+def _format_element(elem: StructElem, names: dict[int, str], document) -> bytes:
+    """The StructElem dictionary of `elem`: role, parent, page, kids, /Alt, table scope."""
+    number = document.idToObjectNumberAndVersion
+    page = elem.first_page()
+    parts = [f"<< /Type /StructElem /S /{elem.role}"]
+    parent = elem.parent
+    parts.append(f" /P {_ref(number, names[id(parent)]) if parent is not None else _ref(number, 'StructTreeRoot')}")
+    if page is not None and elem.role != "Document":
+        parts.append(f" /Pg {_ref(number, f'Page{page + 1}')}")
+    kids = []
+    for kid in elem.kids:
+        if isinstance(kid, StructElem):
+            kids.append(_ref(number, names[id(kid)]))
+        elif isinstance(kid, MarkedContent):
+            kids.append(str(kid.mcid) if kid.page == page else
+                        f"<< /Type /MCR /Pg {_ref(number, f'Page{kid.page + 1}')} /MCID {kid.mcid} >>")
+        else:
+            kids.append(f"<< /Type /OBJR /Pg {_ref(number, f'Page{kid.page + 1}')} /Obj {_ref(number, kid.name)} >>")
+    parts.append(f" /K [{' '.join(kids)}]")
+    if elem.scope is not None:
+        parts.append(f" /A << /O /Table /Scope /{elem.scope} >>")
+    head = "".join(parts).encode("ascii")
+    if elem.alt is not None:
+        head += b" /Alt " + PDFString(elem.alt).format(document)
+    return head + b" >>"
+
+
+def _format_parent_tree(parents: list[tuple[int, Any]], document) -> bytes:
+    """The ParentTree number tree: per page the elements of its MCIDs, per annotation its Link."""
+    number = document.idToObjectNumberAndVersion
+    nums = []
+    for key, value in parents:
+        if isinstance(value, list):
+            nums.append(f"{key} [{' '.join(_ref(number, name) for name in value)}]")
+        else:
+            nums.append(f"{key} {_ref(number, value)}")
+    return f"<< /Nums [{' '.join(nums)}] >>".encode("ascii")
 
 
 # -- flowables and canvas ------------------------------------------------------------------

@@ -34,6 +34,9 @@ EXTRA_SECTIONS = {
                   "balance", "balance_previous"},
     "annex": set(),
     "summary": {"message"},
+    # The tagged PDF's alternative texts of the charts and link texts (alt_texts.py, pdf_tags.py).
+    "accessibility": {"items", "area", "total", "exports", "imports", "products", "countries", "first_year",
+                      "export_items", "import_items", "name", "value", "share", "balance", "item_year", "target"},
 }
 FLOW_KEYS = {"heading", "intro", "chart_title", "total", "share_region", "share_nation", "reading", "comparison",
              "region_title", "nation_title"}

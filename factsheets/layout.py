@@ -361,6 +361,8 @@ class SheetBuilder:
             li = tags.add("LI", lst)
             labels.append(tags.add("Lbl", li))
             paragraphs.append(self.para(item, "bullet", role="LBody", parent=li))
+            # A bullet that is a link and nothing else: its text is the Link's (pdf_tags).
+            paragraphs[-1].struct.link_text = item.startswith("<a ") and item.endswith("</a>") and item.count("<a ") == 1
         return TaggedList(
             [ListItem(paragraph, leftIndent=14, value="•") for paragraph in paragraphs], tags, labels,
             bulletType="bullet", start="•", leftIndent=14, bulletFontName=self.fonts.regular, bulletFontSize=10,

@@ -13,6 +13,7 @@ deterministic (no random id, the edition's date).
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -54,6 +55,7 @@ class StructElem:
     alt: str | None = None
     scope: str | None = None  # TH: "Column" or "Row"
     outline: str | None = None  # a bookmark with this title points at the element's first page
+    link_text: bool = False  # its whole text is a link: the text goes into the Link element
     kids: list[Any] = field(default_factory=list)
 
     def first_page(self) -> int | None:
@@ -104,9 +106,20 @@ class StructTree:
     def annotation(self, canvas: Canvas, annotation: PDFDictionary) -> None:
         """A link annotation drawn inside the open element: a Link element with its OBJR."""
         parent = self._open[-1] if self._open else self.root
-        link = StructElem("Link", parent)
-        parent.kids.append(link)
-        ref = AnnotationRef(canvas.getPageNumber() - 1, annotation)
+        page = canvas.getPageNumber() - 1
+        existing = [kid for kid in parent.kids if isinstance(kid, StructElem) and kid.role == "Link"]
+        if parent.link_text and existing:  # the same link again (its text over two lines)
+            link = existing[0]
+        else:
+            link = StructElem("Link", parent)
+            parent.kids.append(link)
+        if parent.link_text:
+            # The marked content being drawn is the link's text: read as the Link's.
+            for kid in [kid for kid in parent.kids if isinstance(kid, MarkedContent)]:
+                parent.kids.remove(kid)
+                link.kids.append(kid)
+                self._pages[kid.page][kid.mcid] = link
+        ref = AnnotationRef(page, annotation)
         link.kids.append(ref)
         self._annotations.append((link, ref))
         action = annotation.dict.get("A")
@@ -373,7 +386,11 @@ def end_artifact(canvas: Canvas) -> None:
 def xmp_metadata(title: str, creator: str, subject: str, lang: str, producer: str,
                  created: datetime.datetime | None) -> bytes:
     """The XMP packet: Dublin Core title, creator, subject and language, pdfuaid:part 1."""
-    moment = (created or datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)).astimezone(datetime.timezone.utc)
+    if created is None:  # the date ReportLab writes then: SOURCE_DATE_EPOCH, or its fixed one
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        created = (datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc) if epoch.isdigit()
+                   else datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc))
+    moment = created.astimezone(datetime.timezone.utc)
     date = f"{moment:%Y-%m-%dT%H:%M:%S}Z"
     t, c, s, p = (escape(value) for value in (title, creator, subject, producer))
     text = (

@@ -145,7 +145,8 @@ def check(path: Path) -> list[str]:
                     problems.append(f"page {index + 1}: link annotation without /Contents")
                 link = parents.get(int(annotation.get("/StructParent", -1)))
                 if link is None or link.get("/S") != "/Link" or not any(
-                        kid.get("/Type") == "/OBJR" and kid["/Obj"].objgen == annotation.objgen
+                        isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR"
+                        and kid["/Obj"].objgen == annotation.objgen
                         for kid in _kids(link)):
                     problems.append(f"page {index + 1}: annotation not in a Link element with its OBJR")
         for elem in tree:

@@ -185,6 +185,17 @@ def test_pdfjs_reads_all_text_in_the_tree_or_artifacts(pdfjs, name):
     assert pdfjs_problems(pdfjs[name]) == []
 
 
+def test_pdfjs_reads_every_sheet_of_render_all(plain_render_all):
+    result, out = plain_render_all
+    assert result.returncode == 0, result.stderr
+    read = pdfjs_read(sorted(out.glob("*.pdf")))
+    assert len(read) == 101
+    assert {name: found for name, pages in read.items() if (found := pdfjs_problems(pages))} == {}
+    figures = [alt for pages in read.values() for role, _, alt in reading_sequence(pages) if role == "Figure"]
+    # Eight charts a sheet, six on the five sheets of a single-department region.
+    assert len(figures) == 96 * 8 + 5 * 6 and all(alt and any(c.isdigit() for c in alt) for alt in figures)
+
+
 def test_pdfjs_reading_order(pdfjs):
     sequence = reading_sequence(pdfjs["aisne"])
     assert sequence[0][:2] == ("H1", "Les indicateurs clés : commerce extérieur")
@@ -220,3 +231,34 @@ def test_alt_texts_say_what_the_charts_show(pdfjs, sheets):
     assert len(mayotte) == 6 and all(alt for alt in mayotte)
     evolution = [alt for role, _, alt in reading_sequence(pdfjs["evolution"]) if role == "Figure"]
     assert any(alt.startswith("Graphique en courbes") and "2024 : exportations" in alt for alt in evolution)
+
+
+def test_a_paragraph_that_is_a_link_reads_as_the_link(tmp_path):
+    """pdf_tags on its own: a list item whose whole text is a link puts that text in the Link
+    element (with the annotation's OBJR); a link inside a sentence is a Link child of the P."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import ListItem, SimpleDocTemplate
+
+    from factsheets import pdf_tags
+
+    tree = pdf_tags.StructTree("Lien vers {target}")
+    style = ParagraphStyle("body", fontName="Helvetica", fontSize=10)
+    sentence = pdf_tags.TaggedParagraph('Écrire à <a href="mailto:a@example.org">a@example.org</a>.', style)
+    sentence.struct = tree.add("P")
+    lst = tree.add("L")
+    item = tree.add("LI", lst)
+    label = tree.add("Lbl", item)
+    body = pdf_tags.TaggedParagraph('<a href="https://example.org/">https://example.org/</a>', style)
+    body.struct = tree.add("LBody", item, link_text=True)
+    path = tmp_path / "links.pdf"
+    SimpleDocTemplate(str(path), invariant=1, displayDocTitle=1).build(
+        [sentence, pdf_tags.TaggedList([ListItem(body, value="•")], tree, [label], bulletType="bullet", start="•")],
+        canvasmaker=pdf_tags.tagged_canvas(pdf_tags.Canvas, tree, "fr-FR", pdf_tags.xmp_metadata("t", "c", "s", "fr-FR", "p", None)))
+    problems = [p for p in reader.check(path) if "bookmarks" not in p and "H1" not in p]
+    assert problems == []
+    with pikepdf.open(path) as pdf:
+        roles = [(e.role, len(e.mcids), len(e.annotations)) for e in reader.elements(pdf)]
+        assert roles == [("Document", 0, 0), ("P", 1, 0), ("Link", 0, 1), ("L", 0, 0), ("LI", 0, 0),
+                         ("Lbl", 1, 0), ("LBody", 0, 0), ("Link", 1, 1)]
+        contents = sorted(str(annotation["/Contents"]) for annotation in pdf.pages[0].obj["/Annots"])
+        assert contents == ["Lien vers a@example.org", "Lien vers https://example.org/"]

@@ -570,8 +570,8 @@ class SheetBuilder:
 
 
 def _pdf_lang(language: str) -> str:
-    """The PDF's /Lang: a language with its country (settings say "fr": fr-FR)."""
-    return language if "-" in language else f"{language}-{language.upper()}"
+    """The PDF's /Lang and XMP dc:language: French of France for the settings' "fr"."""
+    return {"fr": "fr-FR"}.get(language, language)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pikepdf
 
 TEXT_OPERATORS = {"Tj", "TJ", "'", '"'}
+# Operators that paint: a path, an image or form, a shading (PDF/UA: all of it tagged or artifact).
+PAINT_OPERATORS = {"S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "Do", "sh"}
 
 
 @dataclass
@@ -58,7 +60,7 @@ def elements(pdf: pikepdf.Pdf) -> list[Element]:
 
 def marked_contents(pdf: pikepdf.Pdf) -> tuple[dict[int, list[int]], list[str]]:
     """The MCIDs of each page's content stream, in stream order, and the problems found:
-    text shown outside both a marked content with an MCID and an artifact."""
+    text shown or anything painted outside both a marked content with an MCID and an artifact."""
     by_page: dict[int, list[int]] = {}
     problems: list[str] = []
     for index, page in enumerate(pdf.pages):
@@ -84,6 +86,8 @@ def marked_contents(pdf: pikepdf.Pdf) -> tuple[dict[int, list[int]], list[str]]:
                     stack.pop()
             elif op in TEXT_OPERATORS and "mcid" not in stack and "artifact" not in stack:
                 problems.append(f"page {index + 1}: text outside the tree and artifacts: {operands}")
+            elif op in PAINT_OPERATORS and "mcid" not in stack and "artifact" not in stack:
+                problems.append(f"page {index + 1}: {op} paints outside the tree and artifacts")
         if stack:
             problems.append(f"page {index + 1}: {len(stack)} marked contents left open")
     return by_page, problems

@@ -262,3 +262,32 @@ def test_a_paragraph_that_is_a_link_reads_as_the_link(tmp_path):
                          ("Lbl", 1, 0), ("LBody", 0, 0), ("Link", 1, 1)]
         contents = sorted(str(annotation["/Contents"]) for annotation in pdf.pages[0].obj["/Annots"])
         assert contents == ["Lien vers a@example.org", "Lien vers https://example.org/"]
+
+
+def test_configured_link_blocks_and_logos_are_tagged(tmp_path):
+    """With the link addresses filled in and logos configured: each link bullet reads as its
+    Link element (text and annotation), the logos are part of the letterhead artifact."""
+    import copy
+
+    from PIL import Image
+
+    from factsheets.paths import SAMPLE_DATA
+    from factsheets.render import SheetRenderer, _find_logos
+
+    renderer = SheetRenderer(SAMPLE_DATA, 2024, ["60"])
+    renderer.texts = copy.deepcopy(renderer.texts)
+    for number, block in enumerate((b for b in renderer.texts["practical"]["blocks"] if "link" in b), start=1):
+        block["link"]["url"] = f"https://example.org/lien-{number}"
+    government, agency = tmp_path / "government.png", tmp_path / "agency.png"
+    Image.new("RGB", (120, 90), "navy").save(government)
+    Image.new("RGB", (200, 90), "white").save(agency)
+    renderer.logos = _find_logos({"logos": {"government": str(government), "agency": str(agency)}})
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(renderer.sheet_bytes("60"))
+    assert reader.check(path) == []
+    with pikepdf.open(path) as pdf:
+        tree = reader.elements(pdf)
+        links = [e for e in tree if e.role == "Link"]
+        assert len(links) == 5  # the e-mail address, the two configured links, the two further ones
+        assert sum(1 for link in links if link.mcids) == 2  # the bullets that are a link and nothing else
+        assert all(len(link.annotations) >= 1 for link in links)

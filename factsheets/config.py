@@ -364,11 +364,13 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
                               "imports_change", "balance", "balance_previous"}),
     "summary.failed": frozenset({"message"}),
     "html.index.*": frozenset({"count"}),
-    # The charts' alternative texts and data tables (content.py).
-    "figures.*": frozenset({"area", "total", "products", "countries", "flow", "count", "extremes", "imports", "exports",
-                            "top_imports", "top_exports", "first_year", "last_year", "exports_first", "exports_last",
-                            "imports_first", "imports_last"}),
+    # The web page's data tables (content.py).
+    "figures.*": frozenset({"area", "flow"}),
     "annex.about.edition": frozenset({"source", "date"}),
+    # The tagged PDF's alternative texts (alt_texts.py) and link texts (pdf_tags.py).
+    "accessibility.*": frozenset({"items", "area", "total", "exports", "imports", "products", "countries",
+                                  "first_year", "export_items", "import_items", "name", "value", "share",
+                                  "balance", "item_year", "target"}),
 }
 
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from . import alt_texts
 from .model import DepartmentIndicators, FlowSummary, Sankey
 from .numbers import format_millions, format_rounded_millions, format_share_of_nation, format_share_of_region
 
@@ -198,6 +199,7 @@ class _Builder:
         self.synthetic = synthetic
         self.fill = _Filler(ind)
         self.figure_texts = texts["figures"]
+        self.alt = texts["accessibility"]  # the charts' alternative texts: the tagged PDF's own
 
     # -- blocks ---------------------------------------------------------------------------
     def heading(self, level: int, template: str, **extra) -> Heading:
@@ -213,11 +215,7 @@ class _Builder:
         t = self.figure_texts
         exports = summary.flow == "export"
         left, right = (t["product"], t["country"]) if exports else (t["country"], t["product"])
-        alt = self.fill.text(
-            t["export_sankey"] if exports else t["import_sankey"],
-            area=area, total=format_millions(summary.total_eur),
-            products=_top_names(summary.top_products), countries=_top_names(summary.top_countries),
-        )
+        alt = alt_texts.sankey_alt(summary, area, self.alt, self.fill.values)
         caption = self.fill.text(t["sankey_table"], area=area, flow=t["exports" if exports else "imports"])
         table = _sankey_table(caption, summary.sankey, left, right, t["value"])
         return Figure(key, title, getattr(self.charts, key), alt, table)
@@ -267,13 +265,9 @@ class _Builder:
             (c.name, format_millions(c.import_eur), format_millions(c.export_eur), format_rounded_millions(c.printed_balance_millions))
             for c in countries
         )
-        by_balance = sorted(countries, key=lambda c: (c.printed_balance_millions, c.code))
-        extremes = ", ".join(
-            f"{c.name} ({format_rounded_millions(c.printed_balance_millions)} M€)" for c in (*by_balance[-2:][::-1], *by_balance[:1])
-        ) if countries else ""
         balance_figure = Figure(
             "balance", self.fill.spans(t["chart_title"]), self.charts.balance,
-            self.fill.text(f["balance"], count=len(countries), extremes=extremes),
+            alt_texts.balance_alt(ind, self.alt, self.fill.values),
             DataTable(self.fill.text(f["balance_table"]), (f["country"], f["imports_m"], f["exports_m"], f["balance_m"]),
                       rows, (False, True, True, True)),
         )
@@ -286,8 +280,7 @@ class _Builder:
                                      format_share_of_region(share)))
         treemap_figure = Figure(
             "treemap", self.fill.spans(t["treemap_title"]), self.charts.treemap,
-            self.fill.text(f["treemap"], imports=format_millions(local.imports.total_eur), exports=format_millions(local.exports.total_eur),
-                           top_imports=_top_names(local.imports.top_products, 2), top_exports=_top_names(local.exports.top_products, 2)),
+            alt_texts.treemap_alt(ind, self.alt, self.fill.values),
             DataTable(self.fill.text(f["treemap_table"]), (f["product"], f["flow"], f["value"], f["share"]),
                       tuple(treemap_rows), (False, False, True, True)),
         )
@@ -342,7 +335,7 @@ class _Builder:
         evolution = self.ind.evolution
         if getattr(self.charts, "evolution", None) is None or evolution is None:
             return []
-        t, f = self.texts["evolution"], self.figure_texts
+        t = self.texts["evolution"]
         from .evolution_page import change_text, evolution_values
 
         values = evolution_values(evolution, t)
@@ -353,12 +346,9 @@ class _Builder:
                   for label, pick in zip(t["years_rows"], (lambda r: r.exports_eur, lambda r: r.imports_eur, lambda r: r.balance_eur))),
             (False, *([True] * len(evolution.years))),
         )
-        first, last = evolution.department[0], evolution.department[-1]
         figure = Figure(
             "evolution", self.fill.spans(t["chart_title"], **values), self.charts.evolution,
-            self.fill.text(f["evolution"], first_year=first.year, last_year=last.year,
-                           exports_first=format_millions(first.exports_eur), exports_last=format_millions(last.exports_eur),
-                           imports_first=format_millions(first.imports_eur), imports_last=format_millions(last.imports_eur)),
+            alt_texts.evolution_alt(self.ind, self.alt, self.fill.values),
             years_table,
         )
         blocks: list = [

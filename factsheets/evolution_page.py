@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
+from .alt_texts import evolution_alt
 from .model import Change, Evolution
 from .numbers import format_change, format_millions
+from .pdf_tags import TableTags
 
 if TYPE_CHECKING:
     from .layout import SheetBuilder
@@ -56,7 +58,9 @@ def evolution_story(builder: "SheetBuilder", chart) -> list[Flowable]:
 
     def table(rows: list[list[str]], widths: list[float]) -> Table:
         """Plain strings styled by the table (one line a cell): far cheaper than a Paragraph a cell."""
-        result = Table(rows, colWidths=widths, hAlign="CENTER")
+        # renderCB: each cell a TH or TD of the tagged PDF (header row and label column TH).
+        tags = TableTags(builder.tags, len(rows), len(rows[0]))
+        result = Table(rows, colWidths=widths, hAlign="CENTER", renderCB=tags)
         result.setStyle(TableStyle([
             # FONTNAME: a table otherwise declares Helvetica, a font that would not be embedded.
             ("FONTNAME", (0, 0), (-1, -1), fonts.regular),
@@ -86,7 +90,7 @@ def evolution_story(builder: "SheetBuilder", chart) -> list[Flowable]:
         # Without the year before in the data, the page has the chart but no N / N-1 tables.
         builder.para(t["intro"] if evolution.previous_year is not None else t["intro_without_previous"], **values),
         builder.para(t["chart_title"], "chart_title", **values),
-        FittedDrawing(chart),
+        builder.figure(FittedDrawing(chart), evolution_alt(builder.ind, builder.alt, builder.values)),
         Spacer(1, 6),
         table(years_rows, [label_width] + [year_width] * len(evolution.years)),
         Spacer(1, 8),

@@ -38,10 +38,15 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from . import alt_texts
 from .fonts import FontNames
 from .model import DepartmentIndicators
 from .numbers import format_millions, format_share_of_nation, format_share_of_region
 from .pdfdate import dated_canvas
+from .pdf_tags import (
+    StructElem, StructTree, TaggedList, TaggedParagraph, artifact_flowable, begin_artifact, end_artifact,
+    role_of_style, tag_flowable, tagged_canvas, xmp_metadata,
+)
 
 # Fixed bytes for the same input: no creation date, no random document id.
 rl_config.invariant = 1
@@ -236,7 +241,7 @@ class TitledChart(Flowable):
         self.title.drawOn(self.canv, 0, self.height - self._title_height)
 
 
-class BalancedParagraph(Paragraph):
+class BalancedParagraph(TaggedParagraph):
     """A left-aligned paragraph whose lines are as even as possible (a title, not body text).
 
     It keeps the number of lines it would take at the full width, but wraps at the narrowest
@@ -302,7 +307,8 @@ class SheetBuilder:
     """Turns texts + indicators + charts into the story; one instance per sheet."""
 
     def __init__(self, indicators: DepartmentIndicators, charts: SheetCharts, texts: dict[str, Any],
-                 fonts: FontNames, settings: dict[str, Any], logos: Logos, synthetic: bool):
+                 fonts: FontNames, settings: dict[str, Any], logos: Logos, synthetic: bool,
+                 tags: StructTree | None = None):
         self.ind = indicators
         self.charts = charts
         self.texts = texts
@@ -320,6 +326,9 @@ class SheetBuilder:
             # "de l'Aisne", "du Nord": the article from the COG (reference.department_after_de).
             "de_department": indicators.department_after_de,
         }
+        # The tagged PDF's structure, made in reading order as the story is built.
+        self.alt = texts["accessibility"]
+        self.tags = tags if tags is not None else StructTree(self.alt["link"])
 
     # -- text helpers -----------------------------------------------------------------
     def fill(self, template: str, **extra: Any) -> str:
@@ -327,12 +336,37 @@ class SheetBuilder:
         values = {key: escape(str(value)) for key, value in {**self.values, **extra}.items()}
         return template.format(**values)
 
-    def para(self, template: str, style: str = "body", **extra: Any) -> Paragraph:
-        return Paragraph(self.fill(template, **extra), self.styles[style])
+    def para(self, template: str, style: str = "body", role: str | None = "", parent: StructElem | None = None,
+             **extra: Any) -> Paragraph:
+        """A paragraph of the story and its structure element: `role` (default: from the
+        style, see pdf_tags.role_of_style), None for text drawn inside an artifact."""
+        if role is None:
+            return Paragraph(self.fill(template, **extra), self.styles[style])
+        return self.tagged(TaggedParagraph(self.fill(template, **extra), self.styles[style]), role or role_of_style(style),
+                           parent)
+
+    def tagged(self, paragraph: TaggedParagraph, role: str, parent: StructElem | None = None) -> TaggedParagraph:
+        paragraph.struct = self.tags.add(role, parent)
+        if role in ("H1", "H2"):  # one bookmark per section
+            paragraph.struct.outline = paragraph.getPlainText()
+        return paragraph
+
+    def figure(self, chart: Flowable, alt: str) -> Flowable:
+        """A chart as a Figure element with its alternative text."""
+        return tag_flowable(chart, self.tags, self.tags.add("Figure", alt=alt))
 
     def bullets(self, items: list[str]) -> ListFlowable:
-        return ListFlowable(
-            [ListItem(self.para(item, "bullet"), leftIndent=14, value="•") for item in items],
+        tags = self.tags
+        lst = tags.add("L")
+        labels, paragraphs = [], []
+        for item in items:
+            li = tags.add("LI", lst)
+            labels.append(tags.add("Lbl", li))
+            paragraphs.append(self.para(item, "bullet", role="LBody", parent=li))
+            # A bullet that is a link and nothing else: its text is the Link's (pdf_tags).
+            paragraphs[-1].struct.link_text = item.startswith("<a ") and item.endswith("</a>") and item.count("<a ") == 1
+        return TaggedList(
+            [ListItem(paragraph, leftIndent=14, value="•") for paragraph in paragraphs], tags, labels,
             bulletType="bullet", start="•", leftIndent=14, bulletFontName=self.fonts.regular, bulletFontSize=10,
         )
 
@@ -354,13 +388,13 @@ class SheetBuilder:
         government = (
             [Image(str(self.logos.government), width=38 * mm, height=30 * mm, kind="proportional")]
             if self.logos.government
-            else [self.para(escape(t["government"]), "government"), Spacer(1, 3),
-                  self.para("<br/>".join(escape(line) for line in t["motto"]), "motto")]
+            else [self.para(escape(t["government"]), "government", role=None), Spacer(1, 3),
+                  self.para("<br/>".join(escape(line) for line in t["motto"]), "motto", role=None)]
         )
         agency = (
             [Image(str(self.logos.agency), width=45 * mm, height=22 * mm, kind="proportional")]
             if self.logos.agency
-            else [self.para("<br/>".join(escape(line) for line in t["agency"]), "agency")]
+            else [self.para("<br/>".join(escape(line) for line in t["agency"]), "agency", role=None)]
         )
         header = Table([[government, agency]], colWidths=[FRAME_WIDTH / 2] * 2)
         # FONTNAME: a table cell otherwise sets Helvetica, which would be a non-embedded font.
@@ -369,17 +403,17 @@ class SheetBuilder:
                                     ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
         territoires = list(self.ind.territoires_industrie)
         story: list[Flowable] = [
-            header,
+            artifact_flowable(header),  # the letterhead: decoration, out of the reading order
             Spacer(1, 40 * mm),
-            BalancedParagraph(self.fill(t["title"]), self.styles["title"]),
+            self.tagged(BalancedParagraph(self.fill(t["title"]), self.styles["title"]), "H1"),
             self.para(t["subtitle"], "subtitle"),
-            self.para(t["introduction_heading"], "h2"),
+            self.para(t["introduction_heading"], "h2", role="H2"),
             *[self.para(p) for p in t["introduction"]],
         ]
         # No list configured: no block at all (never a placeholder); `render` names the
         # departments concerned once, with the file to fill.
         if territoires:
-            story += [Spacer(1, 8), self.para(t["territoires_heading"], "h2"),
+            story += [Spacer(1, 8), self.para(t["territoires_heading"], "h2", role="H2"),
                       self.bullets([escape(name).replace("{", "{{").replace("}", "}}") for name in territoires])]
         return story
 
@@ -402,7 +436,7 @@ class SheetBuilder:
             self.para(t["heading"], "h1"),
             self.para(t["intro"]),
             self.para(t["chart_title"], "chart_title"),
-            FittedDrawing(self.charts.balance),
+            self.figure(FittedDrawing(self.charts.balance), alt_texts.balance_alt(self.ind, self.alt, self.values)),
             Spacer(1, 4),
             self.para(t["reading_key"]),
             self.para(t["treemap_intro"]),
@@ -411,10 +445,11 @@ class SheetBuilder:
 
     def _treemap(self) -> Flowable:
         charts = self.charts
+        alt = alt_texts.treemap_alt(self.ind, self.alt, self.values)
         if charts.treemap_at_height is None:
-            return FittedDrawing(charts.treemap, min_scale=TREEMAP_MIN_SCALE)
-        return HeightFittedChart(charts.treemap, charts.treemap_at_height,
-                                 charts.treemap.height * TREEMAP_MIN_HEIGHT_SHARE, TREEMAP_MIN_SCALE)
+            return self.figure(FittedDrawing(charts.treemap, min_scale=TREEMAP_MIN_SCALE), alt)
+        return self.figure(HeightFittedChart(charts.treemap, charts.treemap_at_height,
+                                             charts.treemap.height * TREEMAP_MIN_HEIGHT_SHARE, TREEMAP_MIN_SCALE), alt)
 
     def flow_pages(self, key: str) -> list[Flowable]:
         t = self.texts[key]
@@ -427,9 +462,24 @@ class SheetBuilder:
         region_chart = charts.region_export_sankey if exports else charts.region_import_sankey
         nation_chart = charts.nation_export_sankey if exports else charts.nation_import_sankey
         total_only = {"total": t["total"]}
+        local_flows = self.ind.local.exports if exports else self.ind.local.imports
+        # This page first: structure elements are made in reading order (pdf_tags).
+        page: list[Flowable] = [
+            self.para(t["heading"], "h1"),
+            self.para(t["intro"]),
+            self.para(t["chart_title"], "chart_title"),
+            self.figure(FittedDrawing(local_chart),
+                        alt_texts.sankey_alt(local_flows, self.ind.department.name, self.alt, self.values)),
+            Spacer(1, 6),
+            *self.totals(t, shares, with_shares=True),
+            Spacer(1, 10),
+            self.para(t["reading"]),
+        ]
         # A region of one department would show this department's chart again; an area the
         # data does not cover is never shown (coverage.py).
         with_region, with_nation = self.ind.shows_region, self.ind.nation_covered
+        if not with_region and not with_nation:
+            return page
         # The comparison sentence introduces the next page's charts, so it opens that page.
         if not with_nation:
             comparison = self.texts["partial_coverage"][f"{key}_comparison"]
@@ -439,25 +489,18 @@ class SheetBuilder:
             comparison = t["comparison"]
         compared: list[Flowable] = [self.para(comparison)]
         if with_region:
-            compared += [self.para(t["region_title"], "h2"), FittedDrawing(region_chart),
+            compared += [self.para(t["region_title"], "h2"),
+                         self.figure(FittedDrawing(region_chart),
+                                     alt_texts.sankey_alt(region_flows, self.ind.region.name, self.alt, self.values)),
                          *self.totals(total_only, _TotalOnly(region_flows.total_eur), with_shares=False)]
             if with_nation:
                 compared.append(Spacer(1, 14))
         if with_nation:
-            compared += [self.para(t["nation_title"], "h2"), FittedDrawing(nation_chart),
+            compared += [self.para(t["nation_title"], "h2"),
+                         self.figure(FittedDrawing(nation_chart),
+                                     alt_texts.sankey_alt(nation_flows, self.alt["france"], self.alt, self.values)),
                          *self.totals(total_only, _TotalOnly(nation_flows.total_eur), with_shares=False)]
-        comparison_page = [PageBreak(), FittedStack(compared)] if with_region or with_nation else []
-        return [
-            self.para(t["heading"], "h1"),
-            self.para(t["intro"]),
-            self.para(t["chart_title"], "chart_title"),
-            FittedDrawing(local_chart),
-            Spacer(1, 6),
-            *self.totals(t, shares, with_shares=True),
-            Spacer(1, 10),
-            self.para(t["reading"]),
-            *comparison_page,
-        ]
+        return [*page, PageBreak(), FittedStack(compared)]
 
     def evolution(self) -> list[Flowable]:
         """The evolution page and its page break, when its chart was drawn (see evolution_page)."""
@@ -491,7 +534,7 @@ class SheetBuilder:
     def _practical_paragraph(self, text: str, email: str | None = None) -> Paragraph:
         """A body paragraph of page 8; {email} becomes a mailto link to `email`."""
         link = f'<a href="mailto:{escape(email)}" color="{self.settings["colors"]["title"]}"><u>{escape(email)}</u></a>' if email else ""
-        return Paragraph(self.fill(text, email="{email}").replace("{email}", link), self.styles["body"])
+        return self.tagged(TaggedParagraph(self.fill(text, email="{email}").replace("{email}", link), self.styles["body"]), "P")
 
     @staticmethod
     def _new_address(url: str | None, shown: set[str]) -> bool:
@@ -520,6 +563,7 @@ class SheetBuilder:
     # -- page decoration ----------------------------------------------------------------
     def draw_footer(self, canvas, doc) -> None:
         footer = self.texts["footer"]
+        begin_artifact(canvas)  # footer, page number and rule: pagination, out of the tree
         canvas.saveState()
         muted = colors.HexColor(self.settings["colors"]["muted"])
         canvas.setStrokeColor(colors.HexColor(self.settings["colors"]["rule"]))
@@ -537,6 +581,12 @@ class SheetBuilder:
             canvas.setFillColor(colors.HexColor(self.settings["colors"]["accent"]))
             canvas.drawString(MARGIN_X, FOOTER_LOWEST_BASELINE, footer["synthetic"].format(**self.values))
         canvas.restoreState()
+        end_artifact(canvas)
+
+
+def _pdf_lang(language: str) -> str:
+    """The PDF's /Lang and XMP dc:language: French of France for the settings' "fr"."""
+    return {"fr": "fr-FR"}.get(language, language)
 
 
 @dataclass(frozen=True)
@@ -585,5 +635,8 @@ def build_sheet(
         PageTemplate(id="cover", frames=[frame], onPage=builder.draw_footer),
         PageTemplate(id="body", frames=[frame], onPage=builder.draw_footer),
     ])
-    doc.build(builder.story(), canvasmaker=dated_canvas(created))
+    story = builder.story()
+    lang = _pdf_lang(pdf.get("language", "fr"))
+    xmp = xmp_metadata(doc.title, doc.author, doc.subject, lang, doc.creator, created)
+    doc.build(story, canvasmaker=tagged_canvas(dated_canvas(created), builder.tags, lang, xmp))
     return buffer.getvalue()

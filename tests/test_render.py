@@ -205,7 +205,7 @@ def test_metadata(two_sheets):
     assert info.title == "Les indicateurs clés : commerce extérieur — Oise (2024)"
     assert info.subject == "Commerce extérieur du département de l'Oise (60), année 2024"
     assert info.author == "Agence nationale de la cohésion des territoires"
-    assert str(reader.trailer["/Root"].get("/Lang")) == "fr"
+    assert str(reader.trailer["/Root"].get("/Lang")) == "fr-FR"
 
 
 def test_the_bundled_sample_is_labelled_synthetic_on_every_page(two_sheets):

@@ -35,10 +35,11 @@ EXTRA_SECTIONS = {
     "annex": {"source", "date"},
     "summary": {"message"},
     # The charts' alternative texts and data tables (content.py), the web page's own words (html.py).
-    "figures": {"area", "total", "products", "countries", "flow", "count", "extremes", "imports", "exports",
-                "top_imports", "top_exports", "first_year", "last_year", "exports_first", "exports_last",
-                "imports_first", "imports_last"},
+    "figures": {"area", "flow"},
     "html": {"count"},
+    # The tagged PDF's alternative texts of the charts and link texts (alt_texts.py, pdf_tags.py).
+    "accessibility": {"items", "area", "total", "exports", "imports", "products", "countries", "first_year",
+                      "export_items", "import_items", "name", "value", "share", "balance", "item_year", "target"},
 }
 FLOW_KEYS = {"heading", "intro", "chart_title", "total", "share_region", "share_nation", "reading", "comparison",
              "region_title", "nation_title"}

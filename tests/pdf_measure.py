@@ -107,3 +107,48 @@ def glyphs(path: Path) -> Iterator[Glyph]:
                             break
                     yield Glyph(number, item.get_text(), item.size, "Bold" in item.fontname,
                                 as_rgb(item.graphicstate.ncolor), beneath)
+
+
+@dataclass(frozen=True)
+class TextLine:
+    page: int
+    text: str
+    size: float
+    x0: float
+    x1: float
+    gaps: tuple[float, ...]  # between consecutive words, in points
+    space: float  # the font's normal space at that size, in points
+
+    @property
+    def widest_gap_ratio(self) -> float:
+        return max(self.gaps) / self.space if self.gaps else 1.0
+
+
+def body_lines(path: Path, size: float, space_em: float, right: float, tolerance: float = 0.6) -> Iterator[TextLine]:
+    """The text lines set at `size` points that reach the right margin `right` (x, points):
+    the justified lines of the body text, and the few last lines that happen to be full.
+
+    Words are split at ordinary spaces only (a no-break space stays inside its word), so a
+    gap is what the justification put between two words. `space_em` is the font's space
+    advance in em (Open Sans: 0.26)."""
+    with pdfplumber.open(path) as pdf:
+        for number, page in enumerate(pdf.pages, 1):
+            rows: dict[float, list] = {}
+            for char in page.chars:
+                if abs(char["size"] - size) < 0.01 and char["upright"]:
+                    rows.setdefault(round(char["bottom"], 1), []).append(char)
+            for chars in rows.values():
+                chars.sort(key=lambda c: c["x0"])
+                words: list[list] = [[]]
+                for char in chars:
+                    if char["text"] == " ":
+                        if words[-1]:
+                            words.append([])
+                    else:
+                        words[-1].append(char)
+                words = [word for word in words if word]
+                if len(words) < 3 or abs(words[-1][-1]["x1"] - right) > tolerance:
+                    continue
+                gaps = tuple(b[0]["x0"] - a[-1]["x1"] for a, b in zip(words, words[1:]))
+                yield TextLine(number, " ".join("".join(c["text"] for c in w) for w in words), size,
+                               words[0][0]["x0"], words[-1][-1]["x1"], gaps, space_em * size)

@@ -163,7 +163,7 @@ def test_the_comparison_sentence_opens_pages_5_and_7(sheets):
 def test_cover_title_lines_are_balanced(sheets):
     reader = sheets["02"][2]
     lines = [line.strip() for line in reader.pages[0].extract_text().splitlines()]
-    assert "Les indicateurs clés :" in lines and "commerce extérieur" in lines
+    assert "Les indicateurs clés\u00a0:" in lines and "commerce extérieur" in lines
 
 
 def test_each_embedded_font_has_its_own_stable_subset_tag(sheets, tmp_path):

@@ -48,8 +48,8 @@ def test_departments_and_regions(reference):
     assert reference.department("02") == ("02", "Aisne", "32")
     assert reference.department("60") == ("60", "Oise", "32")
     assert reference.department("2A") == ("2A", "Corse-du-Sud", "94")
-    assert reference.department("95")[1] == "Val-d'Oise"
-    assert reference.department("22")[1] == "Côtes-d'Armor"
+    assert reference.department("95")[1] == "Val-d’Oise"
+    assert reference.department("22")[1] == "Côtes-d’Armor"
     assert reference.department("976") == ("976", "Mayotte", "06")
     assert reference.region_name("32") == "Hauts-de-France"
     assert reference.region_name("11") == "Île-de-France"

@@ -50,8 +50,10 @@ HYPHENATED = re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?=[^\W\d_])")
 
 
 def page_text(page) -> str:
-    """A page's text on one line: hyphenated words joined, no-break spaces and line breaks as spaces."""
-    return " ".join(HYPHENATED.sub("", page.extract_text()).replace(NBSP, " ").split())
+    """A page's text on one line: hyphenated words joined, no-break spaces and line breaks as
+    spaces, typographic apostrophes as straight ones (as the published extraction spells them;
+    test_typography_layer.py checks that the sheets have the typographic ones)."""
+    return " ".join(HYPHENATED.sub("", page.extract_text()).replace(NBSP, " ").replace("\u2019", "'").split())
 
 
 def pdf_text(path: Path) -> str:

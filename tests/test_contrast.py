@@ -40,23 +40,37 @@ def test_the_formula_gives_wcag_reference_values():
     assert as_rgb((0, 0, 0, 1)) == (0, 0, 0) and as_rgb((0.5,)) == (0.5, 0.5, 0.5)
 
 
-def test_every_glyph_of_every_sheet_contrasts_with_what_lies_beneath_it(sheets):
+@pytest.fixture(scope="module")
+def measured(sheets) -> list[tuple[str, list]]:
+    """Every glyph of every sheet, read once for the tests below."""
+    return [(path.name, list(glyphs(path))) for path in sheets]
+
+
+def test_every_glyph_of_every_sheet_contrasts_with_what_lies_beneath_it(measured):
     failing: Counter = Counter()
     worst = None
     count = 0
-    for path in sheets:
-        for glyph in glyphs(path):
+    for name, found in measured:
+        for glyph in found:
             count += 1
             if worst is None or glyph.ratio < worst[0].ratio:
-                worst = (glyph, path.name)
+                worst = (glyph, name)
             if glyph.ratio < glyph.required:
-                key = (path.name, glyph.page, glyph.size, tuple(round(c, 3) for c in glyph.ink),
+                key = (name, glyph.page, glyph.size, tuple(round(c, 3) for c in glyph.ink),
                        tuple(round(c, 3) for c in glyph.beneath), round(glyph.ratio, 2))
                 failing[key] += 1
     assert count > 101 * 3000  # the whole text of the sheets was read, not an empty layer
     glyph, name = worst
     print(f"lowest contrast: {glyph.ratio:.2f}:1 ({name} p.{glyph.page}, {glyph.text!r} at {glyph.size:.2f} pt)")
     assert not failing, f"{sum(failing.values())} glyphs under the minimum, e.g. {failing.most_common(5)}"
+
+
+def test_no_text_is_printed_under_6_5_points(measured):
+    """Spec 11: chart text never below 6.5 pt at its printed size (a chart the page shrinks to
+    fit, e.g. the comparison pages' Sankey diagrams, shrinks its labels with it)."""
+    small = Counter((name, glyph.page, round(glyph.size, 2)) for name, found in measured for glyph in found
+                    if glyph.size < 6.5 - 0.005)
+    assert not small, f"{sum(small.values())} glyphs under 6.5 pt, e.g. {small.most_common(5)}"
 
 
 def test_the_treemap_tiles_of_a_block_share_one_label_colour_that_passes_on_all_of_them():

@@ -62,9 +62,9 @@ def french_hyphenator() -> Callable[[str], Any]:
     Given to ReportLab as a callable rather than a language code, which ReportLab would
     turn into a new pyphen object for every paragraph.
     """
-    import pyphen
+    from .typography import french_hyphenator as elision_aware  # pyphen, elided words ("l’incertitude") included
 
-    return pyphen.Pyphen(lang="fr_FR", left=HYPHENATION_LEFT, right=HYPHENATION_RIGHT).iterate
+    return elision_aware()
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 20 * mm

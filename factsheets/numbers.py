@@ -45,8 +45,16 @@ def format_rounded_millions(rounded: Decimal, separator: str = NO_BREAK_SPACE) -
 
 
 def format_percent(fraction: float, decimals: int) -> str:
-    """A fraction (0-1) as a percentage with a fixed number of decimals: 0.052 -> "5.2%"."""
-    return f"{round_half_away(fraction * 100, decimals):.{decimals}f}%"
+    """A fraction (0-1) as a percentage with a fixed number of decimals: 0.052 -> "5.2%".
+
+    A share that is not zero but rounds to zero prints as under the smallest printable step,
+    "< 0.01%" (a no-break space after "<"), never "0.00%"; an exact zero prints "0%"."""
+    rounded = round_half_away(fraction * 100, decimals)
+    if rounded == 0:
+        if fraction == 0:
+            return "0%"
+        return f"<{NO_BREAK_SPACE}{Decimal(1).scaleb(-decimals):.{decimals}f}%"
+    return f"{rounded:.{decimals}f}%"
 
 
 def format_share_of_region(fraction: float) -> str:

@@ -186,7 +186,7 @@ def _load_departments(path: Path, regions: set[str] | None,
 # INSEE COG "type de nom en clair" -> (article, the name's form after "de"): 0 no article,
 # consonant ("de Paris"); 1 no article, vowel or mute h ("d'"); 2 le ("du"); 3 la ("de la");
 # 4 les ("des"); 5 l' ("de l'"); 6 aux ("des"); 7 las ("de las"); 8 los ("de los").
-TNCC_ARTICLES = {0: "de ", 1: "d'", 2: "du ", 3: "de la ", 4: "des ", 5: "de l'", 6: "des ", 7: "de las ", 8: "de los "}
+TNCC_ARTICLES = {0: "de ", 1: "d’", 2: "du ", 3: "de la ", 4: "des ", 5: "de l’", 6: "des ", 7: "de las ", 8: "de los "}
 
 
 def name_after_de(name: str, tncc: int) -> str:

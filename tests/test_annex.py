@@ -205,7 +205,7 @@ def raw_texts() -> dict:
 def expected_source_line() -> str:
     texts = raw_texts()
     assert str(texts["editions"][2024]["publication_date"]) == "2025-07-01"
-    return texts["footer"]["source"].replace("{year}", "2024") + " ; édition du 1er juillet 2025"
+    return texts["footer"]["source"].replace("{year}", "2024") + "\u00a0; édition du 1er juillet 2025"
 
 
 @pytest.fixture(scope="module")
@@ -338,13 +338,13 @@ def test_csv_annex_says_the_same_and_stays_one_table(rendered, code):
     assert rows[1][0] == SOURCE_SHEET  # right under the header, before any figure
     # A second reader: polars with the French decimal comma gives numbers, shares as fractions.
     frame = pl.read_csv(io.BytesIO(raw), separator=";", decimal_comma=True, infer_schema_length=None)
-    assert frame.schema["Valeur (€)"].is_numeric() and frame.schema["Part de la France (fraction : 0,05 = 5 %)"].is_float()
+    assert frame.schema["Valeur (€)"].is_numeric() and frame.schema["Part de la France (fraction\u00a0: 0,05 = 5 %)"].is_float()
     workbook = openpyxl.load_workbook(annex_file(rendered / "a" / "xlsx", code, "xlsx"))
     totals = frame.filter((pl.col("Tableau") == "Totaux") & (pl.col("Niveau") == "Département"))
     sheet = workbook["Totaux"]
     header = [cell.value for cell in sheet[1]]
     xlsx_rows = [row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0] == "Département"]
-    assert totals["Part de la France (fraction : 0,05 = 5 %)"].to_list()[:2] == pytest.approx(
+    assert totals["Part de la France (fraction\u00a0: 0,05 = 5 %)"].to_list()[:2] == pytest.approx(
         [row[header.index("Part de la France")] for row in xlsx_rows[:2]], rel=1e-15)
     # A negative balance stays a number (no apostrophe): "-" only guarded in text.
     balance = totals.filter(pl.col("Flux") == "Solde")["Valeur (€)"][0]

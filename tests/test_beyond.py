@@ -59,7 +59,7 @@ def test_oise_with_evolution_has_nine_pages_the_years_and_the_changes(oise):
 
     exports = data["exports"]["total"]
     assert f"{format_millions(exports['previous_eur']).replace(NBSP, ' ')}" in evolution
-    assert f"les exportations s'élèvent à 9 114.8 millions d'euros ({format_change(exports['change_ratio'])} par rapport à 2023)" in evolution
+    assert f"les exportations s’élèvent à 9 114.8 millions d’euros ({format_change(exports['change_ratio'])} par rapport à 2023)" in evolution
     for item in data["exports"]["top_products"][:5]:
         assert format_change(item["change_ratio"]) in evolution
     for item in data["imports"]["top_countries"][:5]:

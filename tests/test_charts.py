@@ -164,8 +164,8 @@ def test_treemap_without_imports(settings):
     assert import_block.rect.w == 0 and import_block.cells == ()
     assert export_block.rect.w == pytest.approx(settings["charts"]["treemap"]["width"])
     texts = [s.text for s in strings(treemap_chart(empty, exports, settings))]
-    assert "Importations : 0 M€" in texts
-    assert "Exportations : 24.4 M€" in texts
+    assert "Importations\u00a0: 0 M€" in texts
+    assert "Exportations\u00a0: 24.4 M€" in texts
 
 
 @pytest.mark.parametrize("size", [(10, 10), (22, 40), (40, 18), (45, 40), (60, 20), (90, 30), (120, 60), (30, 200),

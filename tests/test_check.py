@@ -74,8 +74,8 @@ def logo_path(c: Path):
 
 
 def unknown_placeholder(c: Path):
-    line = replace_in(c / "texts.yaml", 'subtitle: "Territoires d\'industrie - {department}"',
-                      'subtitle: "Territoires d\'industrie - {departement}"')
+    line = replace_in(c / "texts.yaml", 'subtitle: "Territoires d’industrie - {department}"',
+                      'subtitle: "Territoires d’industrie - {departement}"')
     return f"texts.yaml:{line}", ["cover.subtitle", "{departement}", "{department}"]
 
 
@@ -251,8 +251,8 @@ def break_reference_tables(config: Path) -> list[str]:
     replace_line(departments, '"08": {name: Ardennes, region: "44", tncc: 4}', '"01": {name: Ardennes, region: "44", tncc: 4}')
     replace_line(departments, '"60": {name: Oise, region: "32", tncc: 5}', None)  # its Territoires d'industrie remain
     replace_line(departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 2}', '"62": {name: Pas-de-Calais, region: "32", tncc: 9}')
-    replace_line(products, "  label: \"Produits de l'agriculture et de la chasse\"",
-                 "  lable: \"Produits de l'agriculture et de la chasse\"")
+    replace_line(products, "  label: \"Produits de l’agriculture et de la chasse\"",
+                 "  lable: \"Produits de l’agriculture et de la chasse\"")
 
     def at(path: Path, text: str) -> str:
         return f"{path}:{line_of(path, text)} : "
@@ -270,7 +270,7 @@ def break_reference_tables(config: Path) -> list[str]:
         + f"le code « 01 » figure deux fois (d'abord à la ligne {first_01}) ; gardez une seule entrée par code",
         at(departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 9}')
         + "le département 62 doit avoir « tncc », le type de nom en clair du COG (un entier de 0 à 8, ex. 5 pour « l'Aisne ») ; trouvé : « 9 »",
-        at(products, "  lable: \"Produits de l'agriculture et de la chasse\"")
+        at(products, "  lable: \"Produits de l’agriculture et de la chasse\"")
         + "clé inconnue « lable » pour le produit A01Z ; vouliez-vous dire « label » ?",
         at(territoires, '"60":') + "le département 60 ne figure pas dans departments.yaml ; "
         "corrigez le code, ou ajoutez le département à departments.yaml",

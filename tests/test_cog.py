@@ -44,10 +44,15 @@ def test_the_independent_copy_is_the_whole_cog(cog):
     assert departments["90"] == ("Territoire de Belfort", "27", 2)
 
 
+def as_in_the_cog(name: str) -> str:
+    """Our names print the typographic apostrophe (’); the COG file writes a straight one."""
+    return name.replace("\u2019", "'")
+
+
 def test_every_department_equals_the_cog(cog):
     departments, _ = cog
     reference = load_reference()
-    ours = {code: (name, region, reference.department_tncc[code])
+    ours = {code: (as_in_the_cog(name), region, reference.department_tncc[code])
             for code, name, region in reference.departments.iter_rows()}
     assert set(ours) == set(departments)
     different = {code: (ours[code], departments[code]) for code in departments if ours[code] != departments[code]}
@@ -57,7 +62,7 @@ def test_every_department_equals_the_cog(cog):
 def test_every_region_equals_the_cog(cog):
     _, regions = cog
     reference = load_reference()
-    assert dict(reference.regions.iter_rows()) == regions
+    assert {code: as_in_the_cog(name) for code, name in reference.regions.iter_rows()} == regions
 
 
 @pytest.mark.parametrize(("code", "expected"), [
@@ -66,7 +71,7 @@ def test_every_region_equals_the_cog(cog):
     ("54", "de Meurthe-et-Moselle"), ("77", "de Seine-et-Marne"), ("41", "du Loir-et-Cher"),
 ])
 def test_the_article_follows_the_cog(code, expected):
-    assert load_reference().department_after_de(code) == expected
+    assert as_in_the_cog(load_reference().department_after_de(code)) == expected
 
 
 def test_each_table_names_its_cog_file():

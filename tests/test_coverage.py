@@ -23,7 +23,9 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdfto
 
 
 def pdf_text(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    """The text layer, with the typographic apostrophe and no-break spaces read as ' and a space."""
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return text.replace("\u2019", "'").replace("\u00a0", " ")
 
 
 @pytest.fixture(scope="module")

@@ -27,14 +27,14 @@ def render_one(tmp_path, *args, env=None):
 
 def test_2024_sheet_has_its_edition_text_and_publication_date(tmp_path):
     result, reader, text = render_one(tmp_path, "--year", "2024")
-    assert "Depuis le début de l'année 2025, " + TARIFF_SENTENCE in text
+    assert "Depuis le début de l’année 2025, " + TARIFF_SENTENCE in text
     assert reader.metadata["/CreationDate"].startswith("D:20250701")
     assert "édition" not in result.stderr
 
 
 def test_a_year_without_edition_gets_the_neutral_text_and_a_warning(tmp_path):
     result, _, text = render_one(tmp_path, "--year", "2023")
-    assert TARIFF_SENTENCE not in text and "Depuis le début de l'année" not in text
+    assert TARIFF_SENTENCE not in text and "Depuis le début de l’année" not in text
     assert "fondée sur les données douanières de 2023" in text
     warnings = [line for line in result.stderr.splitlines() if "édition" in line]
     assert len(warnings) == 1 and "pas d'édition 2023" in warnings[0] and "texts.yaml" in warnings[0]

@@ -253,9 +253,9 @@ def test_send_delivers_one_message_per_department(setup, server):
     aisne = by_code["02"]
     assert [a.addr_spec for a in aisne["To"].addresses] == ["contact-aisne@example.org"]
     assert [a.addr_spec for a in aisne["Cc"].addresses] == ["copie@example.org"]
-    assert aisne["Subject"] == f"Les indicateurs clés : commerce extérieur – Aisne (02) – {YEAR}"
+    assert aisne["Subject"] == f"Les indicateurs clés\u00a0: commerce extérieur – Aisne (02) – {YEAR}"
     body = aisne.get_body(("plain",)).get_content()
-    assert "du département de l'Aisne (02)" in body and str(YEAR) in body and "l’importation" in body
+    assert "du département de l’Aisne (02)" in body and str(YEAR) in body and "l’importation" in body
     assert aisne["Message-ID"] and aisne["Date"]
 
     oise = by_code["60"]

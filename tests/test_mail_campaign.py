@@ -267,7 +267,7 @@ def test_a_sheet_checked_earlier_is_drawn_again_when_the_configuration_changes(t
     assert "fiche" not in mail().stdout.split("pièce jointe")[1]  # checked already: nothing to say
     texts = home / "config" / "texts.yaml"
     texts.write_text(texts.read_text(encoding="utf-8").replace(
-        'title: "Les indicateurs clés : commerce extérieur"', 'title: "Les indicateurs clés du commerce extérieur"'),
+        'title: "Les indicateurs clés\u00a0: commerce extérieur"', 'title: "Les indicateurs clés du commerce extérieur"'),
         encoding="utf-8")
     dry = mail()
     assert "fiche recalculée" in dry.stdout, dry.stdout + dry.stderr
@@ -428,7 +428,7 @@ def test_preview_writes_one_eml_per_message_and_connects_nowhere(tmp_path, serve
         assert content_type == "application/pdf" and content == next(out.glob(f"*-{code}-*.pdf")).read_bytes()
         assert content.startswith(b"%PDF-")
     aisne = BytesParser(policy=email.policy.default).parsebytes(files[0].read_bytes())
-    assert "du département de l'Aisne (02)" in aisne.get_body(("plain",)).get_content()
+    assert "du département de l’Aisne (02)" in aisne.get_body(("plain",)).get_content()
     somme = BytesParser(policy=email.policy.default).parsebytes(files[1].read_bytes())
     assert "du département de la Somme (80)" in somme.get_body(("plain",)).get_content()
     assert somme["Bcc"].addresses[0].addr_spec == "archive@example.org"

@@ -96,7 +96,7 @@ def test_dry_run_shows_the_plan_and_nothing_reaches_the_server(setup):
     assert statuses(result.stdout) == ["à envoyer"] * 3
     aisne, oise, somme = lines
     assert aisne.startswith("à envoyer : 02 Aisne : à contact-aisne@example.org ; cc copie@example.org ;")
-    assert f'objet « Les indicateurs clés : commerce extérieur – Aisne (02) – {YEAR} »' in aisne
+    assert f'objet « Les indicateurs clés\u00a0: commerce extérieur – Aisne (02) – {YEAR} »' in aisne
     pdf = sheet_path(out, "02")
     size = f"{round(pdf.stat().st_size / 1000, 1):g}".replace(".", ",")
     assert f"pièce jointe {pdf.name} ({size} ko)" in aisne
@@ -123,8 +123,8 @@ def test_send_then_run_again(setup, server):
         assert content_type == "application/pdf" and filename == sheet_path(out, code).name
         assert content == sheet_path(out, code).read_bytes()
         name = {"02": "Aisne", "60": "Oise", "80": "Somme"}[code]
-        assert message["Subject"] == f"Les indicateurs clés : commerce extérieur – {name} ({code}) – {YEAR}"
-        of = {"02": "de l'Aisne", "60": "de l'Oise", "80": "de la Somme"}[code]
+        assert message["Subject"] == f"Les indicateurs clés\u00a0: commerce extérieur – {name} ({code}) – {YEAR}"
+        of = {"02": "de l’Aisne", "60": "de l’Oise", "80": "de la Somme"}[code]
         assert f"du département {of} ({code})" in message.get_body(("plain",)).get_content()
     assert sorted(entry["department"] for entry in journal_entries()) == list(CODES)
 

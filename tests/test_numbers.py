@@ -53,3 +53,11 @@ def test_shares_round_half_away_from_zero():
     assert format_share_of_region(0.0125) == "1.3%"  # 1.25 -> 1.3, not banker's 1.2
     assert format_share_of_nation(0.000125) == "0.01%"
     assert format_share_of_nation(0.00125) == "0.13%"
+
+
+def test_a_share_that_rounds_to_zero_prints_under_the_smallest_step_never_zero():
+    assert format_share_of_nation(0.0000499) == "<\u00a00.01%"  # 0.00499% would print "0.00%"
+    assert format_share_of_nation(0.00005) == "0.01%"  # 0.005% rounds half away to 0.01%
+    assert format_share_of_region(0.000499) == "<\u00a00.1%"
+    assert format_share_of_region(0.0005) == "0.1%"
+    assert format_share_of_nation(0.0) == "0%"  # nothing at all is not "under 0.01%"

@@ -48,8 +48,8 @@ def test_departments_and_regions(reference):
     assert reference.department("02") == ("02", "Aisne", "32")
     assert reference.department("60") == ("60", "Oise", "32")
     assert reference.department("2A") == ("2A", "Corse-du-Sud", "94")
-    assert reference.department("95")[1] == "Val-d'Oise"
-    assert reference.department("22")[1] == "Côtes-d'Armor"
+    assert reference.department("95")[1] == "Val-d’Oise"
+    assert reference.department("22")[1] == "Côtes-d’Armor"
     assert reference.department("976") == ("976", "Mayotte", "06")
     assert reference.region_name("32") == "Hauts-de-France"
     assert reference.region_name("11") == "Île-de-France"
@@ -281,3 +281,14 @@ def test_a_territoire_of_a_department_missing_from_departments_yaml(reference_co
         f"{territoires}:{line} : le département 60 ne figure pas dans departments.yaml ; "
         "corrigez le code, ou ajoutez le département à departments.yaml",
     ]
+
+
+def test_typographic_apostrophes_match_and_slug_as_straight_ones():
+    """Names now spelt with ’ (Côtes-d’Armor) are still found from what a user types, and keep
+    the file names they had with the straight apostrophe."""
+    from factsheets.reference import name_key
+    from factsheets.render import sheet_filename
+
+    assert name_key("Côtes-d’Armor") == name_key("Côtes-d'Armor") == name_key("cotes d armor") == "cotes d armor"
+    assert sheet_filename(2024, "22", "Côtes-d’Armor") == "commerce-exterieur-2024-22-cotes-d-armor.pdf"
+    assert sheet_filename(2024, "95", "Val-d’Oise") == "commerce-exterieur-2024-95-val-d-oise.pdf"

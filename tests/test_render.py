@@ -50,8 +50,10 @@ HYPHENATED = re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?=[^\W\d_])")
 
 
 def page_text(page) -> str:
-    """A page's text on one line: hyphenated words joined, no-break spaces and line breaks as spaces."""
-    return " ".join(HYPHENATED.sub("", page.extract_text()).replace(NBSP, " ").split())
+    """A page's text on one line: hyphenated words joined, no-break spaces and line breaks as
+    spaces, typographic apostrophes as straight ones (as the published extraction spells them;
+    test_typography_layer.py checks that the sheets have the typographic ones)."""
+    return " ".join(HYPHENATED.sub("", page.extract_text()).replace(NBSP, " ").replace("\u2019", "'").split())
 
 
 def pdf_text(path: Path) -> str:
@@ -65,8 +67,13 @@ def unlinked_link_texts() -> set[str]:
     from factsheets.config import texts
 
     links = [block["link"] for block in texts()["practical"]["blocks"] if "link" in block and not block["link"].get("url")]
-    return {sentence for link in links
+    return {as_printed(sentence) for link in links
             for sentence in [*re.split(r"(?<=[.!?])\s+", link.get("paragraph", "")), link["text"]] if sentence}
+
+
+def as_printed(text: str) -> str:
+    """A text of the config as page_text reads it: straight apostrophes, plain spaces."""
+    return text.replace("\u2019", "'").replace(NBSP, " ")
 
 
 def font_problems(path: Path) -> list[str]:
@@ -142,7 +149,7 @@ def test_link_blocks_print_as_published_once_their_address_is_configured(tmp_pat
     assert {"https://example.org/lien-1", "https://example.org/lien-2"} <= link_targets(path)
     practical = page_text(PdfReader(path).pages[7])
     for link in links:  # the paragraph, then right after it its bullet
-        assert f"{link['paragraph']} • {link['text']}" in practical
+        assert as_printed(f"{link['paragraph']} • {link['text']}") in practical
 
 
 def test_oise_figures_and_list_as_printed(two_sheets):
@@ -175,7 +182,7 @@ def test_the_order_of_sections_is_the_published_one(two_sheets):
 
 
 def test_pages_start_where_the_published_sheet_turns_them(two_sheets):
-    pages = [" ".join(page.extract_text().split()) for page in PdfReader(two_sheets["oise"]).pages]
+    pages = [page_text(page) for page in PdfReader(two_sheets["oise"]).pages]
     assert len(pages) == SHEET_PAGES
     starts = ["Les indicateurs clés", "Contexte et méthodologie", "Balance commerciale territoriale", "Exportations",
               "Flux à l'export, Hauts-de-France", "Importations", "Flux à l'import, Hauts-de-France",
@@ -202,8 +209,8 @@ def test_links_are_live(two_sheets):
 def test_metadata(two_sheets):
     reader = PdfReader(two_sheets["oise"])
     info = reader.metadata
-    assert info.title == "Les indicateurs clés : commerce extérieur — Oise (2024)"
-    assert info.subject == "Commerce extérieur du département de l'Oise (60), année 2024"
+    assert info.title == "Les indicateurs clés\u00a0: commerce extérieur — Oise (2024)"
+    assert info.subject == "Commerce extérieur du département de l’Oise (60), année 2024"
     assert info.author == "Agence nationale de la cohésion des territoires"
     assert str(reader.trailer["/Root"].get("/Lang")) == "fr-FR"
 

@@ -97,7 +97,13 @@ def placeholders(template: str) -> set[str]:
 
 
 def strip_tags(text: str) -> str:
-    return text.replace("<b>", "").replace("</b>", "").replace("&amp;", "&")
+    return as_extracted(text.replace("<b>", "").replace("</b>", "").replace("&amp;", "&"))
+
+
+def as_extracted(text: str) -> str:
+    """Our typography as the published extraction spells it: straight apostrophes, plain
+    spaces (the texts have typographic apostrophes and no-break spaces; see the tests below)."""
+    return text.replace("\u2019", "'").replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def render(texts: dict[str, Any], sheet: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
@@ -113,7 +119,7 @@ def render(texts: dict[str, Any], sheet: dict[str, Any]) -> list[tuple[tuple[str
                       "share_nation": section and section["share_nation"]}
             out.append((path, strip_tags(template.format(**values))))
     # A "further" link reads as its prefix followed by its URL.
-    out += [(("further", "links"), link["prefix"] + link["url"]) for link in texts["further"]["links"]]
+    out += [(("further", "links"), as_extracted(link["prefix"] + link["url"])) for link in texts["further"]["links"]]
     return out
 
 
@@ -228,5 +234,33 @@ def test_rendered_oise_texts_read_as_published(texts):
     assert rendered[("exports", "share_region")] == "soit 13.4% de la valeur exportée par la région Hauts-de-France"
     assert rendered[("imports", "share_nation")] == "soit 1.65% de la valeur importée au niveau national"
     assert rendered[("metadata", "subject")] == "Commerce extérieur du département de l'Oise (60), année 2024"
-    assert texts["context"]["context"][1].startswith("Depuis le début de l'année 2025, ")
+    assert texts["context"]["context"][1].startswith("Depuis le début de l’année 2025, ")
     assert "{year}" in texts["context"]["context"][2] and "{year}" in texts["context"]["method_source"]
+
+
+FRENCH_TEXT_FILES = ["texts.yaml", "mail.yaml"]
+
+
+def french_values(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from french_values(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from french_values(value)
+    elif isinstance(node, str) and not node.startswith(("http://", "https://", "mailto:")):
+        yield node
+
+
+@pytest.mark.parametrize("name", FRENCH_TEXT_FILES)
+def test_french_texts_use_typographic_apostrophes_and_no_break_spaces(name):
+    """Spec 11: ’ (never ') in French words; a no-break space before « : ; ! ? » and inside
+    « », so no line starts with a colon or a lone guillemet and copy-paste keeps them."""
+    mapping = load_mapping(CONFIG_DIR / name)
+    values = list(french_values(mapping))
+    assert len(values) >= 3
+    for text in values:
+        assert not re.search(r"\w'\w", text), f"{name}: straight apostrophe in {text!r}"
+        assert not re.search(r" [:;!?](\s|$)", text), f"{name}: plain space before punctuation in {text!r}"
+        assert "« " not in text and " »" not in text, f"{name}: plain space inside guillemets in {text!r}"
+    assert any("\u2019" in text for text in values) and any("\u00a0:" in text for text in values)

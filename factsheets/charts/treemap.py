@@ -27,9 +27,10 @@ from reportlab.lib.colors import Color
 
 from ..model import FlowSummary, Item
 from ..numbers import format_millions
+from ..errors import FactsheetsError
 from . import vector as v
 from .sankey import spread_labels
-from .style import ChartFonts, colour, label, number, setting
+from .style import SOURCE, ChartFonts, colour, label, number, setting
 
 CAPTION_LINE = 11.0  # caption line height
 CAPTION_BELOW = 7.0  # from the caption's last baseline down to the blocks
@@ -64,7 +65,12 @@ MAX_LAYOUT_PASSES = 12  # up to every product of a block sliced in its corner
 KEY_CHIP_GAP = 4.0  # between a key chip and its text
 KEY_ENTRY_GAP = 2.5
 KEY_GROUP_GAP = 6.0  # between the import entries and the export entries
-DARKEST_TINT, LIGHTEST_TINT, OTHER_TINT = 0.0, 0.55, 0.75
+# Tile shades, as fractions of the way from the block's darkest passing shade to white:
+# the largest product, the smallest named one, and "Autres".
+DARKEST_TINT, LIGHTEST_TINT, OTHER_TINT = 0.0, 0.45, 0.65
+# Every tile label reaches at least this contrast with its tile (WCAG 2.1 asks 4.5:1 for
+# text under 14 pt bold / 18 pt; the margin keeps rounding in the PDF's colours on the safe side).
+LABEL_CONTRAST = 4.6
 
 
 @dataclass(frozen=True)
@@ -589,11 +595,49 @@ def treemap_layout(imports: FlowSummary, exports: FlowSummary, settings: dict) -
     return treemap_plan(imports, exports, settings).blocks
 
 
-def _shade(base: Color, cell: Cell, named_count: int) -> Color:
+@dataclass(frozen=True)
+class BlockInk:
+    """A block's colours: its darkest tile shade (also its caption swatch and key chips)
+    and the one colour of every label printed on its tiles."""
+
+    darkest: Color
+    label: Color
+
+    def shade(self, amount: float) -> Color:
+        return v.tint(self.darkest, amount)
+
+
+def block_ink(base: Color, label_colour: Color) -> BlockInk:
+    """The block's darkest shade: `base` itself when `label_colour` (dark) reads on it at
+    LABEL_CONTRAST, else `base` moved towards white in small steps until it does; every
+    lighter shade of the block then passes too."""
+    if v.luminance(label_colour) >= v.luminance(base):
+        raise FactsheetsError(
+            f"{SOURCE} : la couleur de libellé « #{label_colour.hexval()[2:]} » doit être plus sombre que la couleur "
+            f"de bloc « #{base.hexval()[2:]} » (les cases sont des teintes plus claires du bloc)"
+        )
+    for step in range(101):
+        shade = v.tint(base, step / 100)
+        if v.contrast(shade, label_colour) >= LABEL_CONTRAST:
+            return BlockInk(shade, label_colour)
+    raise FactsheetsError(
+        f"{SOURCE} : aucune teinte de « #{base.hexval()[2:]} » n'offre un contraste de {LABEL_CONTRAST}:1 avec la "
+        f"couleur de libellé « #{label_colour.hexval()[2:]} » ; choisissez une couleur de libellé plus sombre"
+    )
+
+
+def block_inks(settings: dict) -> dict[str, BlockInk]:
+    return {
+        "import": block_ink(colour(settings, "imports"), colour(settings, "imports_label")),
+        "export": block_ink(colour(settings, "exports"), colour(settings, "exports_label")),
+    }
+
+
+def _shade(ink: BlockInk, cell: Cell, named_count: int) -> Color:
     if cell.rank < 0:
-        return v.tint(base, OTHER_TINT)
+        return ink.shade(OTHER_TINT)
     spread = cell.rank / max(named_count - 1, 1)
-    return v.tint(base, DARKEST_TINT + (LIGHTEST_TINT - DARKEST_TINT) * spread)
+    return ink.shade(DARKEST_TINT + (LIGHTEST_TINT - DARKEST_TINT) * spread)
 
 
 def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, height: float | None = None) -> Drawing:
@@ -601,14 +645,14 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, he
     plan = treemap_plan(imports, exports, settings, height)
     fonts = plan.fonts
     text_colour = colour(settings, "text")
-    bases = {"import": colour(settings, "imports"), "export": colour(settings, "exports")}
+    inks = block_inks(settings)
     named_counts = {block.flow: sum(1 for cell in block.cells if cell.rank >= 0) for block in plan.blocks}
     shapes: list = []
     for tile in plan.tiles:
         cell = tile.cell
-        fill = _shade(bases[tile.flow], cell, named_counts[tile.flow])
+        fill = _shade(inks[tile.flow], cell, named_counts[tile.flow])
         shapes.append(v.rect(cell.x, cell.y, cell.w, cell.h, fill, v.color("#FFFFFF"), 1.0))
-        ink = v.text_on(fill, text_colour)
+        ink = inks[tile.flow].label  # one label colour per block, whatever the tile's shade
         if tile.label is not None:
             shapes.extend(_label_shapes(cell, tile.label, ink))
         elif tile.number_fits:
@@ -616,11 +660,11 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, he
                                  str(tile.number), fonts.name, ink))
     for callout in plan.callouts:
         shapes.extend(_callout_shapes(callout, fonts, text_colour))
-    shapes.extend(_key_shapes(plan, bases, text_colour))
+    shapes.extend(_key_shapes(plan, inks, text_colour))
 
     baseline = plan.height - CAPTION_LINE + 2.5
     for caption in plan.captions:
-        swatch_colour = bases[caption.flow]
+        swatch_colour = inks[caption.flow].darkest
         text_w = max(plan.caption_font.width(line) for line in caption.lines)
         left = caption.x if caption.anchor == "start" else caption.x - text_w - SWATCH - SWATCH_GAP
         shapes.append(v.rect(left, baseline - 0.5, SWATCH, SWATCH, swatch_colour))
@@ -645,17 +689,18 @@ def _callout_shapes(callout: Callout, fonts: LabelFonts, ink: Color) -> list:
     ]
 
 
-def _key_shapes(plan: TreemapPlan, bases: dict[str, Color], text_colour: Color) -> list:
-    """Each entry: a chip in its block's colour with the number, then the name and the value."""
+def _key_shapes(plan: TreemapPlan, inks: dict[str, BlockInk], text_colour: Color) -> list:
+    """Each entry: a chip in its block's darkest shade with the number in the block's label
+    colour, then the name and the value."""
     fonts = plan.fonts
     chip = _chip_size(fonts)
     text_x = plan.key_x + chip + KEY_CHIP_GAP
     shapes = []
     for entry in plan.key:
-        base = bases[entry.flow]
-        shapes.append(v.rect(plan.key_x, entry.top - chip, chip, chip, base))
+        ink = inks[entry.flow]
+        shapes.append(v.rect(plan.key_x, entry.top - chip, chip, chip, ink.darkest))
         y = entry.top - _first_baseline(fonts)  # the number and the first line, centred on the chip
-        shapes.append(v.text(plan.key_x + chip / 2, y, str(entry.number), fonts.name, v.text_on(base, text_colour),
+        shapes.append(v.text(plan.key_x + chip / 2, y, str(entry.number), fonts.name, ink.label,
                              "middle"))
         for line in entry.lines:
             shapes.append(v.text(text_x, y, line, fonts.name, text_colour))

@@ -73,7 +73,7 @@ def tint(base: Color, amount: float) -> Color:
 
 
 def luminance(value: Color) -> float:
-    """WCAG relative luminance, to pick dark or light text on a filled cell."""
+    """WCAG 2.1 relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
 
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -81,12 +81,10 @@ def luminance(value: Color) -> float:
     return 0.2126 * channel(value.red) + 0.7152 * channel(value.green) + 0.0722 * channel(value.blue)
 
 
-def text_on(fill: Color, dark: Color) -> Color:
-    """White or `dark` text, whichever contrasts more with `fill`."""
-    fill_l = luminance(fill)
-    contrast_white = 1.05 / (fill_l + 0.05)
-    contrast_dark = (fill_l + 0.05) / (luminance(dark) + 0.05)
-    return white if contrast_white >= contrast_dark else dark
+def contrast(a: Color, b: Color) -> float:
+    """WCAG 2.1 contrast ratio of two colours, 1 to 21."""
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,154 @@
+"""Measurements of a rendered PDF, read back with pdfplumber (pdfminer), independent of the
+code that drew it: every glyph with its colour and the colour of what lies beneath it
+(contrast), and the words of each text line (word spacing of justified lines).
+
+The contrast formula is WCAG 2.1's, written here again rather than imported from the charts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+from pdfminer.layout import LTChar, LTContainer, LTCurve, LTLine, LTRect
+
+WHITE = (1.0, 1.0, 1.0)
+
+
+def luminance(rgb: tuple[float, float, float]) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = rgb
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def as_rgb(value) -> tuple[float, float, float]:
+    """A pdfminer colour (gray, RGB or CMYK tuple; None is the PDF's initial black) as RGB."""
+    if value is None:
+        return (0.0, 0.0, 0.0)
+    if isinstance(value, (int, float)):
+        return (float(value),) * 3
+    value = tuple(float(c) for c in value)
+    if len(value) == 1:
+        return value * 3
+    if len(value) == 3:
+        return value
+    if len(value) == 4:
+        c, m, y, k = value
+        return ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+    raise ValueError(f"unknown colour {value!r}")
+
+
+def _inside(x: float, y: float, polygon) -> bool:
+    crossings = False
+    for (x1, y1), (x2, y2) in zip(polygon, list(polygon[1:]) + [polygon[0]]):
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+            crossings = not crossings
+    return crossings
+
+
+def _drawn(container) -> Iterator:
+    """The page's marks in painting order, form XObjects and text boxes opened."""
+    for item in container:
+        if isinstance(item, LTContainer) and not isinstance(item, LTChar):
+            yield from _drawn(item)
+        else:
+            yield item
+
+
+@dataclass(frozen=True)
+class Glyph:
+    page: int
+    text: str
+    size: float
+    bold: bool
+    ink: tuple[float, float, float]
+    beneath: tuple[float, float, float]
+
+    @property
+    def ratio(self) -> float:
+        return contrast(self.ink, self.beneath)
+
+    @property
+    def large(self) -> bool:
+        """WCAG "large text": 18 pt, or 14 pt bold."""
+        return self.size >= 18 or (self.size >= 14 and self.bold)
+
+    @property
+    def required(self) -> float:
+        return 3.0 if self.large else 4.5
+
+
+def glyphs(path: Path) -> Iterator[Glyph]:
+    """Every visible glyph, with the fill colour of the topmost filled shape painted before it
+    under its centre (a rectangle, or a path tested by its outline), or the white page."""
+    with pdfplumber.open(path) as pdf:
+        for number, page in enumerate(pdf.pages, 1):
+            fills: list = []
+            for item in _drawn(page.layout):
+                if isinstance(item, (LTRect, LTCurve)) and not isinstance(item, LTLine):
+                    if item.fill:
+                        fills.append(item)
+                elif isinstance(item, LTChar) and item.get_text().strip():
+                    x, y = (item.x0 + item.x1) / 2, (item.y0 + item.y1) / 2
+                    beneath = WHITE
+                    for shape in reversed(fills):
+                        if shape.x0 <= x <= shape.x1 and shape.y0 <= y <= shape.y1 and (
+                            isinstance(shape, LTRect) or _inside(x, y, shape.pts)
+                        ):
+                            beneath = as_rgb(shape.non_stroking_color)
+                            break
+                    yield Glyph(number, item.get_text(), item.size, "Bold" in item.fontname,
+                                as_rgb(item.graphicstate.ncolor), beneath)
+
+
+@dataclass(frozen=True)
+class TextLine:
+    page: int
+    text: str
+    size: float
+    x0: float
+    x1: float
+    gaps: tuple[float, ...]  # between consecutive words, in points
+    space: float  # the font's normal space at that size, in points
+
+    @property
+    def widest_gap_ratio(self) -> float:
+        return max(self.gaps) / self.space if self.gaps else 1.0
+
+
+def body_lines(path: Path, size: float, space_em: float, right: float, tolerance: float = 0.6) -> Iterator[TextLine]:
+    """The text lines set at `size` points that reach the right margin `right` (x, points):
+    the justified lines of the body text, and the few last lines that happen to be full.
+
+    Words are split at ordinary spaces only (a no-break space stays inside its word), so a
+    gap is what the justification put between two words. `space_em` is the font's space
+    advance in em (Open Sans: 0.26)."""
+    with pdfplumber.open(path) as pdf:
+        for number, page in enumerate(pdf.pages, 1):
+            rows: dict[float, list] = {}
+            for char in page.chars:
+                if abs(char["size"] - size) < 0.01 and char["upright"]:
+                    rows.setdefault(round(char["bottom"], 1), []).append(char)
+            for chars in rows.values():
+                chars.sort(key=lambda c: c["x0"])
+                words: list[list] = [[]]
+                for char in chars:
+                    if char["text"] == " ":
+                        if words[-1]:
+                            words.append([])
+                    else:
+                        words[-1].append(char)
+                words = [word for word in words if word]
+                if len(words) < 3 or abs(words[-1][-1]["x1"] - right) > tolerance:
+                    continue
+                gaps = tuple(b[0]["x0"] - a[-1]["x1"] for a, b in zip(words, words[1:]))
+                yield TextLine(number, " ".join("".join(c["text"] for c in w) for w in words), size,
+                               words[0][0]["x0"], words[-1][-1]["x1"], gaps, space_em * size)

@@ -170,7 +170,7 @@ def test_each_chart_is_svg_with_title_desc_and_its_data_table(html_all):
     assert 'href="commerce-exterieur-2024-02-aisne.pdf"' in page and 'href="commerce-exterieur-2024-02-aisne.xlsx"' in page
     # The Aisne's published export total and shares (spec section 2).
     text = page_text(out / "commerce-exterieur-2024-02-aisne.html")
-    assert "Total des exportations : 3\u00a0517.5 millions d'euros" in text
+    assert "Total des exportations\u00a0: 3\u00a0517.5 millions d’euros" in text
     assert "5.2%" in text and "0.61%" in text
 
 

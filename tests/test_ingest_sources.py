@@ -148,7 +148,7 @@ def test_summary_says_rows_years_departments_totals(kiosque_like, sample_2024):
     from factsheets.numbers import format_millions
 
     export_total = sample_2024.filter(pl.col("flow") == "export")["value_eur"].sum()
-    assert f"factsheets : 2024 export : {format_millions(export_total)} M€, dont non ventilé par département : 0.0%" in stderr
+    assert f"factsheets : 2024 export : {format_millions(export_total)} M€, dont non ventilé par département : 0%" in stderr
 
 
 def test_no_complete_year_is_an_error(kiosque_like, tmp_path):

@@ -87,7 +87,7 @@ def test_render_from_another_folder_writes_to_its_output_folder(installed, tmp_p
     sheet = tmp_path / "output" / "commerce-exterieur-2024-02-aisne.pdf"
     assert result.stdout.strip() == str(Path("output") / sheet.name)
     text = " ".join(PdfReader(sheet).pages[0].extract_text().split())
-    assert "Territoires d'industrie - Aisne" in text and "Haute-Picardie" in text
+    assert "Territoires d’industrie - Aisne" in text and "Haute-Picardie" in text
 
 
 def test_init_and_config_with_a_changed_colour(installed, tmp_path):

@@ -303,14 +303,14 @@ def test_one_failing_sheet_does_not_stop_the_others(tmp_path, monkeypatch):
     from factsheets import render as render_module
     from factsheets.cli import app
 
-    original = render_module.SheetDrawer.draw
+    original = render_module.SheetDrawer._draw  # what draw() and write() call
 
     def fail_for_aisne(self, ind, synthetic):
         if ind.department.code == "02":
             raise ValueError("chart exploded")
         return original(self, ind, synthetic)
 
-    monkeypatch.setattr(render_module.SheetDrawer, "draw", fail_for_aisne)
+    monkeypatch.setattr(render_module.SheetDrawer, "_draw", fail_for_aisne)
     result = CliRunner().invoke(app, ["render", "--dept", "02", "--dept", "60", "--workers", "1", "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert [Path(line).name for line in result.stdout.splitlines() if line.endswith(".pdf")] == [

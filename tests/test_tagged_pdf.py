@@ -134,7 +134,7 @@ def test_roles_and_headings_of_the_aisne_sheet(sheets):
         assert len(links) >= 3 and all(len(link.annotations) == 1 for link in links)
         with pdf.open_outline() as outline:
             titles = [item.title for item in outline.root]
-        assert titles[0] == "Les indicateurs clés : commerce extérieur"
+        assert titles[0] == "Les indicateurs clés\u00a0: commerce extérieur"
         assert [title for title in titles if title in SECTIONS] == SECTIONS
 
 
@@ -198,7 +198,7 @@ def test_pdfjs_reads_every_sheet_of_render_all(plain_render_all):
 
 def test_pdfjs_reading_order(pdfjs):
     sequence = reading_sequence(pdfjs["aisne"])
-    assert sequence[0][:2] == ("H1", "Les indicateurs clés : commerce extérieur")
+    assert sequence[0][:2] == ("H1", "Les indicateurs clés\u00a0: commerce extérieur")
     figures = [index for index, (role, _, _) in enumerate(sequence) if role == "Figure"]
     assert len(figures) == 8
     for index in figures:
@@ -230,7 +230,7 @@ def test_alt_texts_say_what_the_charts_show(pdfjs, sheets):
     mayotte = [alt for role, _, alt in reading_sequence(pdfjs["mayotte"]) if role == "Figure"]
     assert len(mayotte) == 6 and all(alt for alt in mayotte)
     evolution = [alt for role, _, alt in reading_sequence(pdfjs["evolution"]) if role == "Figure"]
-    assert any(alt.startswith("Graphique en courbes") and "2024 : exportations" in alt for alt in evolution)
+    assert any(alt.startswith("Graphique en courbes") and "2024\u00a0: exportations" in alt for alt in evolution)
 
 
 def test_a_paragraph_that_is_a_link_reads_as_the_link(tmp_path):

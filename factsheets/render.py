@@ -204,14 +204,15 @@ class SheetDrawer:
 class SheetRenderer(SheetDrawer):
     """A SheetDrawer plus the data: loads and validates it and computes the indicators of `codes`."""
 
-    def __init__(self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions()):
+    def __init__(self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions(),
+                 history: bool = True):
+        """`history`: read every year up to the sheet's (the evolution series, the annexes), else only its year."""
         from .reference import load_reference
-        from .validate import choose_year, load_trade_data
+        from .validate import load_year_data
 
         super().__init__(options)
         self.reference = load_reference()
-        self._trade = load_trade_data(data, self.reference)
-        self.year = choose_year(self._trade, year, data)
+        self._trade, self.year, self.years = load_year_data(data, self.reference, year, history)
         self.synthetic = is_synthetic(data)
         self.indicators = {}
         self.add(codes)
@@ -226,9 +227,7 @@ class SheetRenderer(SheetDrawer):
 
     def no_history_note(self) -> str:
         """Why the evolution page is left out: one year only, or none before the sheet's."""
-        from .validate import available_years
-
-        years = available_years(self._trade)
+        years = self.years
         if len(years) == 1:
             return f"une seule année ({self.year}) dans les données : la page « Évolution » est omise"
         return f"aucune année avant {self.year} dans les données : la page « Évolution » est omise"
@@ -519,7 +518,8 @@ def render_departments(
         every_department = codes is None
         codes = reference.department_codes(codes)
         # Loading here validates the data and the year before any sheet is drawn.
-        renderer = SheetRenderer(data, year, [], options)
+        # Only the sheet's year is read, unless the evolution page or the annexes need the series.
+        renderer = SheetRenderer(data, year, [], options, history=options.evolution or options.annex is not None)
         codes, absent, failures = _with_data(codes, every_department, renderer, data)
         # By region, so that each process meets a region's charts in a row.
         ordered = sorted(codes, key=lambda code: (reference.department(code)[2], code))

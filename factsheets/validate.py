@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
 from .errors import SHOWN_PER_KIND, FactsheetsError, Problems
-from .load import PERIOD_COLUMN, WHERE_COLUMN, read_canonical, where_expression
+from .load import PERIOD_COLUMN, WHERE_COLUMN, read_canonical, scan_canonical, where_expression
 from .reference import Reference
 
 FLOWS = ("export", "import")
@@ -194,13 +195,76 @@ def load_trade_data(path: Path, reference: Reference) -> pl.DataFrame:
     return validate(read_canonical(path), path, reference)
 
 
+class YearData(NamedTuple):
+    """The validated rows of the years a command draws, the year chosen, every year of the file."""
+
+    frame: pl.DataFrame
+    year: int
+    years: list[int]
+
+
+def _typed_year(dtype: pl.DataType) -> pl.Expr:
+    """The year as validation types it, null where validation refuses it (see _year_is_bad)."""
+    if dtype.is_integer():
+        year = pl.col("year")
+        return pl.when((year >= 1000) & (year <= 9999)).then(year.cast(pl.Int32))
+    text = _text("year")
+    return pl.when(text.str.contains(r"^\d{4}$")).then(text.cast(pl.Int32, strict=False))
+
+
+def load_year_data(path: Path, reference: Reference, year: int | None, history: bool) -> YearData:
+    """The rows of `year` (default: the latest), and with `history` of every year up to it, validated.
+
+    A Parquet file is scanned with the year filter pushed down (streaming): the other years'
+    rows are never held in memory, nor validated. Choosing the default year reads the year
+    column only. Rows whose year is not a valid year are kept, so that they are reported as
+    a full read reports them. A CSV file is read whole, then filtered before validation.
+    """
+    path = Path(path)
+    scan = scan_canonical(path)
+    if scan is None:
+        scan = read_canonical(path).lazy()
+    dtype = scan.collect_schema()["year"]
+    typed = _typed_year(dtype)
+    try:
+        years = sorted(scan.select(typed.alias("year")).drop_nulls().unique().collect(engine="streaming")["year"].to_list())
+        if year is None and years:
+            chosen = years[-1]
+        elif year is not None and year in years:
+            chosen = year
+        else:
+            chosen = None
+        if chosen is None:  # no such year: only the rows with a bad year, to report them
+            wanted = pl.lit(False)
+        else:
+            wanted = (typed <= chosen) if history else (typed == chosen)
+        raw = scan.filter(typed.is_null() | wanted.fill_null(False)).collect(engine="streaming")
+    except pl.exceptions.PolarsError:
+        # A file the scan could not read through: the full read gives its usual message.
+        raw = read_canonical(path)
+        years, chosen = None, None
+    if years is None:
+        frame = validate(raw, path, reference)
+        chosen = choose_year(frame, year, path)
+        return YearData(frame.filter(pl.col("year") <= chosen if history else pl.col("year") == chosen), chosen,
+                        available_years(frame))
+    if raw.height or not years:
+        frame = validate(raw, path, reference)  # bad rows first (no row at all: that message), as a full read
+    chosen = choose_year_in(years, year, path)
+    return YearData(frame, chosen, years)
+
+
 def available_years(frame: pl.DataFrame) -> list[int]:
     return sorted(frame["year"].unique().to_list())
 
 
 def choose_year(frame: pl.DataFrame, year: int | None, source: Path | str) -> int:
     """The requested year if the data has it, else the latest one in the data."""
-    years = available_years(frame)
+    return choose_year_in(available_years(frame), year, source)
+
+
+def choose_year_in(years: list[int], year: int | None, source: Path | str) -> int:
+    """The requested year if it is among `years`, else the latest one."""
     if year is None:
         return years[-1]
     if year not in years:

@@ -213,10 +213,12 @@ def _typed_year(dtype: pl.DataType) -> pl.Expr:
 
 
 def load_year_data(path: Path, reference: Reference, year: int | None, history: bool) -> YearData:
-    """The rows of `year` (default: the latest), and with `history` of every year up to it, validated.
+    """The rows of `year` (default: the latest), validated; with `history`, those of the year
+    before too, and each older year as its totals per flow and department (see _older_totals).
 
-    A Parquet file is scanned with the year filter pushed down (streaming): the other years'
-    rows are never held in memory, nor validated. Choosing the default year reads the year
+    A Parquet file is scanned with the year filter pushed down (streaming): the rows of the
+    years after are never held in memory, nor validated; the older years' are validated a
+    batch at a time. Choosing the default year reads the year
     column only. Rows whose year is not a valid year are kept, so that they are reported as
     a full read reports them. A CSV file is read whole, then filtered before validation.
     """
@@ -236,8 +238,10 @@ def load_year_data(path: Path, reference: Reference, year: int | None, history: 
             chosen = None
         if chosen is None:  # no such year: only the rows with a bad year, to report them
             wanted = pl.lit(False)
+        elif history:  # the year before in full too (its top items' values); older years below
+            wanted = (typed == chosen) | (typed == chosen - 1)
         else:
-            wanted = (typed <= chosen) if history else (typed == chosen)
+            wanted = typed == chosen
         raw = scan.filter(typed.is_null() | wanted.fill_null(False)).collect(engine="streaming")
     except pl.exceptions.PolarsError:
         # A file the scan could not read through: the full read gives its usual message.
@@ -251,7 +255,44 @@ def load_year_data(path: Path, reference: Reference, year: int | None, history: 
     if raw.height or not years:
         frame = validate(raw, path, reference)  # bad rows first (no row at all: that message), as a full read
     chosen = choose_year_in(years, year, path)
+    if history:
+        older = [y for y in years if y < chosen - 1]
+        if older:
+            frame = pl.concat([frame, *_older_totals(scan, typed, older, path, reference)], how="vertical_relaxed")
     return YearData(frame, chosen, years)
+
+
+HISTORY_BATCH_ROWS = 4_000_000
+"""Rows of the older years validated at once: the bound on a run's memory with the series."""
+
+
+def _older_totals(scan: pl.LazyFrame, typed: pl.Expr, older: list[int], path: Path, reference: Reference) -> list[pl.DataFrame]:
+    """The years before the sheet's year minus one, validated a batch of years at a time and
+    kept as yearly totals per flow and department (product and country empty): all that the
+    evolution series reads of them. The totals are exact sums of the euro amounts (whole
+    numbers), so the series are the same as summed from the rows."""
+    counts = dict(scan.select(typed.alias("year")).filter(pl.col("year").is_in(older))
+                  .group_by("year").len().collect(engine="streaming").iter_rows())
+    batches, batch, rows = [], [], 0
+    for year in older:
+        if batch and rows + counts.get(year, 0) > HISTORY_BATCH_ROWS:
+            batches.append(batch)
+            batch, rows = [], 0
+        batch.append(year)
+        rows += counts.get(year, 0)
+    batches.append(batch)
+    totals = []
+    for batch in batches:
+        raw = scan.filter(typed.is_in(batch).fill_null(False)).collect(engine="streaming")
+        if raw.height == 0:
+            continue
+        typed_rows = validate(raw, path, reference)
+        totals.append(
+            typed_rows.group_by("year", "flow", "department", maintain_order=True).agg(pl.col("value_eur").sum())
+            .select(pl.col("year"), pl.col("flow"), pl.col("department"), pl.lit(None, pl.String).alias("product"),
+                    pl.lit(None, pl.String).alias("country"), pl.col("value_eur"))
+        )
+    return totals
 
 
 def available_years(frame: pl.DataFrame) -> list[int]:

@@ -69,3 +69,20 @@ def test_a_year_absent_from_the_file_lists_every_year_of_it(small):
     _, path = small
     line = one_error_line(run_cli("render", "--dept", "02", "--year", "2019", "--data", path, "--out", path.parent / "out"))
     assert "aucune donnée pour l'année 2019" in line and "2022, 2023, 2024" in line
+
+
+def test_the_older_years_come_as_totals_that_give_the_same_indicators(reference):
+    from factsheets.config import settings
+    from factsheets.indicators import compute_all
+
+    full = load_trade_data(SAMPLE_DATA, reference)
+    years = load_year_data(SAMPLE_DATA, reference, None, history=True)
+    assert years.year == 2024 and years.years == [2019, 2020, 2021, 2022, 2023, 2024]
+    older = years.frame.filter(pl.col("year") < 2023)
+    assert older["product"].null_count() == older.height  # totals, not rows
+    assert years.frame.filter(pl.col("year") >= 2023).equals(full.filter(pl.col("year") >= 2023))
+    codes = ["02", "75", "974"]
+    ours = compute_all(years.frame, reference, settings(), 2024, codes)
+    theirs = compute_all(full, reference, settings(), 2024, codes)
+    assert {code: ind.evolution for code, ind in ours.items()} == {code: ind.evolution for code, ind in theirs.items()}
+    assert ours == theirs

@@ -212,6 +212,20 @@ def _typed_year(dtype: pl.DataType) -> pl.Expr:
     return pl.when(text.str.contains(r"^\d{4}$")).then(text.cast(pl.Int32, strict=False))
 
 
+def _rows_of(dtype: pl.DataType, years: list[int], bad_too: bool) -> pl.Expr:
+    """The rows of `years` (valid years), plus with `bad_too` those whose year is not a valid year.
+
+    On an integer column the test is on the column itself: the Parquet reader can then skip
+    the row groups whose statistics exclude the years.
+    """
+    if dtype.is_integer():
+        year = pl.col("year")
+        wanted = year.is_in(years)
+        return (wanted | year.is_null() | (year < 1000) | (year > 9999)) if bad_too else wanted.fill_null(False)
+    typed = _typed_year(dtype)
+    return (typed.is_null() | typed.is_in(years).fill_null(False)) if bad_too else typed.is_in(years).fill_null(False)
+
+
 def load_year_data(path: Path, reference: Reference, year: int | None, history: bool) -> YearData:
     """The rows of `year` (default: the latest), validated; with `history`, those of the year
     before too, and each older year as its totals per flow and department (see _older_totals).
@@ -236,13 +250,10 @@ def load_year_data(path: Path, reference: Reference, year: int | None, history: 
             chosen = year
         else:
             chosen = None
-        if chosen is None:  # no such year: only the rows with a bad year, to report them
-            wanted = pl.lit(False)
-        elif history:  # the year before in full too (its top items' values); older years below
-            wanted = (typed == chosen) | (typed == chosen - 1)
-        else:
-            wanted = typed == chosen
-        raw = scan.filter(typed.is_null() | wanted.fill_null(False)).collect(engine="streaming")
+        # No such year: only the rows with a bad year, to report them. With the history, the
+        # year before in full too (its top items' values); the older years below.
+        wanted = [] if chosen is None else [chosen, chosen - 1] if history else [chosen]
+        raw = scan.filter(_rows_of(dtype, wanted, bad_too=True)).collect(engine="streaming")
     except pl.exceptions.PolarsError:
         # A file the scan could not read through: the full read gives its usual message.
         raw = read_canonical(path)
@@ -258,7 +269,7 @@ def load_year_data(path: Path, reference: Reference, year: int | None, history: 
     if history:
         older = [y for y in years if y < chosen - 1]
         if older:
-            frame = pl.concat([frame, *_older_totals(scan, typed, older, path, reference)], how="vertical_relaxed")
+            frame = pl.concat([frame, *_older_totals(scan, dtype, older, path, reference)], how="vertical_relaxed")
     return YearData(frame, chosen, years)
 
 
@@ -266,12 +277,12 @@ HISTORY_BATCH_ROWS = 4_000_000
 """Rows of the older years validated at once: the bound on a run's memory with the series."""
 
 
-def _older_totals(scan: pl.LazyFrame, typed: pl.Expr, older: list[int], path: Path, reference: Reference) -> list[pl.DataFrame]:
+def _older_totals(scan: pl.LazyFrame, dtype: pl.DataType, older: list[int], path: Path, reference: Reference) -> list[pl.DataFrame]:
     """The years before the sheet's year minus one, validated a batch of years at a time and
     kept as yearly totals per flow and department (product and country empty): all that the
     evolution series reads of them. The totals are exact sums of the euro amounts (whole
     numbers), so the series are the same as summed from the rows."""
-    counts = dict(scan.select(typed.alias("year")).filter(pl.col("year").is_in(older))
+    counts = dict(scan.select(_typed_year(dtype).alias("year")).filter(pl.col("year").is_in(older))
                   .group_by("year").len().collect(engine="streaming").iter_rows())
     batches, batch, rows = [], [], 0
     for year in older:
@@ -283,7 +294,7 @@ def _older_totals(scan: pl.LazyFrame, typed: pl.Expr, older: list[int], path: Pa
     batches.append(batch)
     totals = []
     for batch in batches:
-        raw = scan.filter(typed.is_in(batch).fill_null(False)).collect(engine="streaming")
+        raw = scan.filter(_rows_of(dtype, batch, bad_too=False)).collect(engine="streaming")
         if raw.height == 0:
             continue
         typed_rows = validate(raw, path, reference)

@@ -169,7 +169,11 @@ def scan_canonical(path: Path) -> pl.LazyFrame | None:
         return None
     if any(schema[name].is_nested() or schema[name] in (pl.Binary, pl.Object) for name in CANONICAL_COLUMNS):
         return None
-    return scan.select(CANONICAL_COLUMNS).with_row_index(LINE_COLUMN, offset=1)
+    if LINE_COLUMN in schema:
+        return None
+    # The reader's own row index: the year filter still skips row groups (an index added
+    # to the scan afterwards makes the reader decode every row group).
+    return pl.scan_parquet(path, row_index_name=LINE_COLUMN, row_index_offset=1).select(LINE_COLUMN, *CANONICAL_COLUMNS)
 
 
 def read_canonical(path: Path) -> pl.DataFrame:

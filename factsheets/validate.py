@@ -221,7 +221,8 @@ def _rows_of(dtype: pl.DataType, years: list[int], bad_too: bool) -> pl.Expr:
     if dtype.is_integer():
         year = pl.col("year")
         wanted = year.is_in(years)
-        return (wanted | year.is_null() | (year < 1000) | (year > 9999)) if bad_too else wanted.fill_null(False)
+        # No fill_null: a filter drops null anyway, and the plain test keeps the pruning.
+        return (wanted | year.is_null() | (year < 1000) | (year > 9999)) if bad_too else wanted
     typed = _typed_year(dtype)
     return (typed.is_null() | typed.is_in(years).fill_null(False)) if bad_too else typed.is_in(years).fill_null(False)
 

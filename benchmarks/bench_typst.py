@@ -238,6 +238,22 @@ def run_typst(codes: list[str], out: Path, idle_wait: float) -> dict:
 
 
 # -- 3. memory at N× -------------------------------------------------------------------------
+def run_alone(args: list[str], idle_wait: float) -> dict:
+    """One single-process CLI run, its output to a file (a large JSON would fill a pipe): the
+    process's peak RSS (ru_maxrss of a fresh waiter process, so no earlier child counts)."""
+    wait_until_idle(idle_wait)
+    waiter = ("import resource, subprocess, sys, time, json; started = time.perf_counter(); "
+              "code = subprocess.call([sys.executable, '-m', 'factsheets', *sys.argv[1:]], stdout=subprocess.DEVNULL, "
+              "stderr=subprocess.DEVNULL); usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+              "print(json.dumps({'code': code, 'wall': time.perf_counter() - started, "
+              "'cpu': usage.ru_utime + usage.ru_stime, 'peak_mb': usage.ru_maxrss / 1024}))")
+    result = subprocess.run([sys.executable, "-c", waiter, *args], capture_output=True, text=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    if report["code"] != 0:
+        sys.exit(f"factsheets {' '.join(args)} failed ({report['code']})")
+    return report
+
+
 def scaled_dataset(copies: int, path: Path) -> float:
     """N× the sample, copy k with its years moved back by 6k; seconds to write it."""
     import polars as pl
@@ -338,7 +354,7 @@ def memory(tmp: Path, copies: int, idle_wait: float) -> None:
     peaks = {}
     for label, command in (("render --dept 02", ["render", "--dept", "02", "--workers", "1", "--out", str(tmp / "big")]),
                            ("indicators --dept 02 --json", ["indicators", "--dept", "02", "--json"])):
-        result = run_cli([*command, "--data", str(data)], idle_wait)
+        result = run_alone([*command, "--data", str(data)], idle_wait)
         peaks[label] = result["peak_mb"]
         print(f"  {label:30s} peak RSS {result['peak_mb']:6.0f} MB   wall {result['wall']:5.1f} s   cpu {result['cpu']:5.1f} s")
     for label, peak in peaks.items():

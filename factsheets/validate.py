@@ -274,7 +274,7 @@ def load_year_data(path: Path, reference: Reference, year: int | None, history: 
     return YearData(frame, chosen, years)
 
 
-HISTORY_BATCH_ROWS = 4_000_000
+HISTORY_BATCH_ROWS = 2_000_000
 """Rows of the older years validated at once: the bound on a run's memory with the series."""
 
 

@@ -189,14 +189,14 @@ def indicators(
     from .config import settings
     from .indicators import compute_indicators
     from .reference import load_reference
-    from .validate import choose_year, load_trade_data
+    from .validate import load_year_data
 
     if not as_json:
         _fail("seule la sortie JSON existe pour l'instant ; ajoutez --json", 2)
     reference = load_reference()
     (code,) = reference.department_codes([dept])
-    trade = load_trade_data(data, reference)
-    chosen = choose_year(trade, year, data)
+    # Every year up to the chosen one (the JSON has the evolution series), none after it.
+    trade, chosen, _ = load_year_data(data, reference, year, history=True)
     from .coverage import Coverage
 
     result = compute_indicators(trade, reference, settings(), code, chosen, Coverage.of(trade, reference, chosen, data))

@@ -121,10 +121,8 @@ def where_expression(path: Path) -> pl.Expr:
     return pl.concat_str(pl.lit(f"{path} (ligne "), pl.col(LINE_COLUMN).cast(pl.String), pl.lit(")"))
 
 
-def read_canonical(path: Path) -> pl.DataFrame:
-    """The file's canonical columns, plus `__line`, the 1-based line (CSV) or row (Parquet)."""
-    path = Path(path)
-    fix = "indiquez un fichier CSV ou Parquet lisible avec --data"
+def _checked_source(path: Path) -> str:
+    """The file's suffix (".csv" or ".parquet"), or the French line saying why it cannot be data."""
     if not path.exists():
         if path.is_symlink():  # a broken link, or a loop of links
             paths.resolved(path, "--data")
@@ -139,6 +137,56 @@ def read_canonical(path: Path) -> pl.DataFrame:
             f"{path} : format de données inconnu « {printable(suffix) or '(aucun)'} » ; utilisez un fichier .csv ou .parquet "
             "au format canonique, ou convertissez les fichiers bruts avec « factsheets ingest »"
         )
+    return suffix
+
+
+READ_FIX = "indiquez un fichier CSV ou Parquet lisible avec --data"
+
+
+def _check_columns(path: Path, schema: pl.Schema | dict) -> None:
+    missing = [column for column in CANONICAL_COLUMNS if column not in schema]
+    if missing:
+        found = ", ".join(printable(name) for name in schema if name != LINE_COLUMN) or "aucune"
+        raise FactsheetsError(
+            f"{path} : colonne(s) manquante(s) {', '.join(missing)} ; le format canonique a les colonnes "
+            f"{', '.join(CANONICAL_COLUMNS)} (trouvées : {found})"
+        )
+
+
+def scan_canonical(path: Path) -> pl.LazyFrame | None:
+    """A canonical Parquet file as a lazy scan of its canonical columns plus `__line`, or None.
+
+    The callers filter the scan before collecting it (streaming), so that only the rows they
+    keep are held in memory and validated. None for a CSV file and for any file the scan
+    does not take plainly (unreadable, missing columns, nested values): `read_canonical`
+    reads those whole and gives its usual message.
+    """
+    path = Path(path)
+    if _checked_source(path) != ".parquet":
+        return None
+    try:
+        with path.open("rb"):
+            pass
+        scan = pl.scan_parquet(path)
+        schema = scan.collect_schema()
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return None
+    if any(name not in schema for name in CANONICAL_COLUMNS):
+        return None
+    if any(schema[name].is_nested() or schema[name] in (pl.Binary, pl.Object) for name in CANONICAL_COLUMNS):
+        return None
+    if LINE_COLUMN in schema:
+        return None
+    # The reader's own row index: the year filter still skips row groups (an index added
+    # to the scan afterwards makes the reader decode every row group).
+    return pl.scan_parquet(path, row_index_name=LINE_COLUMN, row_index_offset=1).select(LINE_COLUMN, *CANONICAL_COLUMNS)
+
+
+def read_canonical(path: Path) -> pl.DataFrame:
+    """The file's canonical columns, plus `__line`, the 1-based line (CSV) or row (Parquet)."""
+    path = Path(path)
+    fix = READ_FIX
+    suffix = _checked_source(path)
     data = read_bytes(path, "fichier de données", fix)
     try:
         if suffix == ".parquet":
@@ -156,13 +204,7 @@ def read_canonical(path: Path) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
         detail = error_detail(error)
         raise FactsheetsError(f"{path} : illisible en tant que {suffix[1:].upper()} ({printable(detail, 120)}) ; {fix}") from None
-    missing = [column for column in CANONICAL_COLUMNS if column not in frame.columns]
-    if missing:
-        found = ", ".join(printable(name) for name in frame.columns if name != LINE_COLUMN) or "aucune"
-        raise FactsheetsError(
-            f"{path} : colonne(s) manquante(s) {', '.join(missing)} ; le format canonique a les colonnes "
-            f"{', '.join(CANONICAL_COLUMNS)} (trouvées : {found})"
-        )
+    _check_columns(path, frame.columns)
     nested = nested_column_problem(str(path), frame, CANONICAL_COLUMNS)
     if nested:
         raise FactsheetsError(nested)

@@ -229,14 +229,15 @@ class SheetDrawer:
 class SheetRenderer(SheetDrawer):
     """A SheetDrawer plus the data: loads and validates it and computes the indicators of `codes`."""
 
-    def __init__(self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions()):
+    def __init__(self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions(),
+                 history: bool = True):
+        """`history`: read every year up to the sheet's (the evolution series, the annexes), else only its year."""
         from .reference import load_reference
-        from .validate import choose_year, load_trade_data
+        from .validate import load_year_data
 
         super().__init__(options)
         self.reference = load_reference()
-        self._trade = load_trade_data(data, self.reference)
-        self.year = choose_year(self._trade, year, data)
+        self._trade, self.year, self.years = load_year_data(data, self.reference, year, history)
         from .coverage import Coverage
 
         self.coverage = Coverage.of(self._trade, self.reference, self.year, data)
@@ -262,9 +263,7 @@ class SheetRenderer(SheetDrawer):
 
     def no_history_note(self) -> str:
         """Why the evolution page is left out: one year only, or none before the sheet's."""
-        from .validate import available_years
-
-        years = available_years(self._trade)
+        years = self.years
         if len(years) == 1:
             return f"une seule année ({self.year}) dans les données : la page « Évolution » est omise"
         return f"aucune année avant {self.year} dans les données : la page « Évolution » est omise"
@@ -556,7 +555,8 @@ def render_departments(
         every_department = codes is None
         codes = reference.department_codes(codes)
         # Loading here validates the data and the year before any sheet is drawn.
-        renderer = SheetRenderer(data, year, [], options)
+        # Only the sheet's year is read, unless the evolution page or the annexes need the series.
+        renderer = SheetRenderer(data, year, [], options, history=options.evolution or options.annex is not None)
         if options.html:  # the pages' fonts, next to them, before any page
             from .fonts import font_files
             from .html import write_fonts

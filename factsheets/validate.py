@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
 from .errors import SHOWN_PER_KIND, FactsheetsError, Problems
-from .load import PERIOD_COLUMN, WHERE_COLUMN, read_canonical, where_expression
+from .load import PERIOD_COLUMN, WHERE_COLUMN, read_canonical, scan_canonical, where_expression
 from .reference import Reference
 
 FLOWS = ("export", "import")
@@ -194,13 +195,129 @@ def load_trade_data(path: Path, reference: Reference) -> pl.DataFrame:
     return validate(read_canonical(path), path, reference)
 
 
+class YearData(NamedTuple):
+    """The validated rows of the years a command draws, the year chosen, every year of the file."""
+
+    frame: pl.DataFrame
+    year: int
+    years: list[int]
+
+
+def _typed_year(dtype: pl.DataType) -> pl.Expr:
+    """The year as validation types it, null where validation refuses it (see _year_is_bad)."""
+    if dtype.is_integer():
+        year = pl.col("year")
+        return pl.when((year >= 1000) & (year <= 9999)).then(year.cast(pl.Int32))
+    text = _text("year")
+    return pl.when(text.str.contains(r"^\d{4}$")).then(text.cast(pl.Int32, strict=False))
+
+
+def _rows_of(dtype: pl.DataType, years: list[int], bad_too: bool) -> pl.Expr:
+    """The rows of `years` (valid years), plus with `bad_too` those whose year is not a valid year.
+
+    On an integer column the test is on the column itself: the Parquet reader can then skip
+    the row groups whose statistics exclude the years.
+    """
+    if dtype.is_integer():
+        year = pl.col("year")
+        wanted = year.is_in(years)
+        # No fill_null: a filter drops null anyway, and the plain test keeps the pruning.
+        return (wanted | year.is_null() | (year < 1000) | (year > 9999)) if bad_too else wanted
+    typed = _typed_year(dtype)
+    return (typed.is_null() | typed.is_in(years).fill_null(False)) if bad_too else typed.is_in(years).fill_null(False)
+
+
+def load_year_data(path: Path, reference: Reference, year: int | None, history: bool) -> YearData:
+    """The rows of `year` (default: the latest), validated; with `history`, those of the year
+    before too, and each older year as its totals per flow and department (see _older_totals).
+
+    A Parquet file is scanned with the year filter pushed down (streaming): the rows of the
+    years after are never held in memory, nor validated; the older years' are validated a
+    batch at a time. Choosing the default year reads the year
+    column only. Rows whose year is not a valid year are kept, so that they are reported as
+    a full read reports them. A CSV file is read whole, then filtered before validation.
+    """
+    path = Path(path)
+    scan = scan_canonical(path)
+    if scan is None:
+        scan = read_canonical(path).lazy()
+    dtype = scan.collect_schema()["year"]
+    typed = _typed_year(dtype)
+    try:
+        years = sorted(scan.select(typed.alias("year")).drop_nulls().unique().collect(engine="streaming")["year"].to_list())
+        if year is None and years:
+            chosen = years[-1]
+        elif year is not None and year in years:
+            chosen = year
+        else:
+            chosen = None
+        # No such year: only the rows with a bad year, to report them. With the history, the
+        # year before in full too (its top items' values); the older years below.
+        wanted = [] if chosen is None else [chosen, chosen - 1] if history else [chosen]
+        raw = scan.filter(_rows_of(dtype, wanted, bad_too=True)).collect(engine="streaming")
+    except pl.exceptions.PolarsError:
+        # A file the scan could not read through: the full read gives its usual message.
+        raw = read_canonical(path)
+        years, chosen = None, None
+    if years is None:
+        frame = validate(raw, path, reference)
+        chosen = choose_year(frame, year, path)
+        return YearData(frame.filter(pl.col("year") <= chosen if history else pl.col("year") == chosen), chosen,
+                        available_years(frame))
+    if raw.height or not years:
+        frame = validate(raw, path, reference)  # bad rows first (no row at all: that message), as a full read
+    chosen = choose_year_in(years, year, path)
+    if history:
+        older = [y for y in years if y < chosen - 1]
+        if older:
+            frame = pl.concat([frame, *_older_totals(scan, dtype, older, path, reference)], how="vertical_relaxed")
+    return YearData(frame, chosen, years)
+
+
+HISTORY_BATCH_ROWS = 2_000_000
+"""Rows of the older years validated at once: the bound on a run's memory with the series."""
+
+
+def _older_totals(scan: pl.LazyFrame, dtype: pl.DataType, older: list[int], path: Path, reference: Reference) -> list[pl.DataFrame]:
+    """The years before the sheet's year minus one, validated a batch of years at a time and
+    kept as yearly totals per flow and department (product and country empty): all that the
+    evolution series reads of them. The totals are exact sums of the euro amounts (whole
+    numbers), so the series are the same as summed from the rows."""
+    counts = dict(scan.select(_typed_year(dtype).alias("year")).filter(pl.col("year").is_in(older))
+                  .group_by("year").len().collect(engine="streaming").iter_rows())
+    batches, batch, rows = [], [], 0
+    for year in older:
+        if batch and rows + counts.get(year, 0) > HISTORY_BATCH_ROWS:
+            batches.append(batch)
+            batch, rows = [], 0
+        batch.append(year)
+        rows += counts.get(year, 0)
+    batches.append(batch)
+    totals = []
+    for batch in batches:
+        raw = scan.filter(_rows_of(dtype, batch, bad_too=False)).collect(engine="streaming")
+        if raw.height == 0:
+            continue
+        typed_rows = validate(raw, path, reference)
+        totals.append(
+            typed_rows.group_by("year", "flow", "department", maintain_order=True).agg(pl.col("value_eur").sum())
+            .select(pl.col("year"), pl.col("flow"), pl.col("department"), pl.lit(None, pl.String).alias("product"),
+                    pl.lit(None, pl.String).alias("country"), pl.col("value_eur"))
+        )
+    return totals
+
+
 def available_years(frame: pl.DataFrame) -> list[int]:
     return sorted(frame["year"].unique().to_list())
 
 
 def choose_year(frame: pl.DataFrame, year: int | None, source: Path | str) -> int:
     """The requested year if the data has it, else the latest one in the data."""
-    years = available_years(frame)
+    return choose_year_in(available_years(frame), year, source)
+
+
+def choose_year_in(years: list[int], year: int | None, source: Path | str) -> int:
+    """The requested year if it is among `years`, else the latest one."""
     if year is None:
         return years[-1]
     if year not in years:

@@ -46,8 +46,7 @@ def _busy_ticks() -> int:
 def run(extra: list[str], workers: int) -> tuple[float, float, float]:
     """(wall seconds, other processes' load as a share of all cores, CPU seconds) of one CLI run."""
     with tempfile.TemporaryDirectory(prefix="bench-beyond-") as out:
-        command = [sys.executable, "-m", "factsheets", "render", "--all", "--workers", str(workers),
-                   "--out", out, *extra]
+        command = [sys.executable, "-m", "factsheets", "render", "--all", "--workers", str(workers), "--out", out, *extra]
         ticks_before, children_before = _busy_ticks(), os.times()
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True)
@@ -59,8 +58,12 @@ def run(extra: list[str], workers: int) -> tuple[float, float, float]:
         if sheets != 101:
             sys.exit(f"{sheets} fiches au lieu de 101 : {' '.join(command)}")
     hertz = os.sysconf("SC_CLK_TCK")
-    ours = (children_after.children_user + children_after.children_system
-            - children_before.children_user - children_before.children_system)
+    ours = (
+        children_after.children_user
+        + children_after.children_system
+        - children_before.children_user
+        - children_before.children_system
+    )
     total = (ticks_after - ticks_before) / hertz
     cores = os.cpu_count() or 1
     return wall, max(0.0, total - ours) / (wall * cores), ours

@@ -73,8 +73,9 @@ def peer_args(render_args: list[str]) -> list[str]:
 def run_peer(codes: list[str], out: Path, idle_wait: float, extra: list[str] = ()) -> dict:
     """Rendering wall and CPU seconds of the peer for `codes`, in a fresh process (indicators excluded)."""
     wait_until_idle(idle_wait)
-    result = subprocess.run([sys.executable, str(PEER), *dept_args(codes), *peer_args(list(extra)), "--out", str(out)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(PEER), *dept_args(codes), *peer_args(list(extra)), "--out", str(out)], capture_output=True, text=True
+    )
     if result.returncode != 0:
         sys.exit(f"peer failed ({result.returncode}):\n{result.stderr[-2000:]}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -90,10 +91,10 @@ def median(values) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions (default 3)")
-    parser.add_argument("--idle-wait", type=float, default=5.0,
-                        help="seconds to wait at most for idle CPUs before each run (default 5)")
-    parser.add_argument("--per-sheet-only", action="store_true",
-                        help="only the marginal cost of a sheet (no render --all runs)")
+    parser.add_argument(
+        "--idle-wait", type=float, default=5.0, help="seconds to wait at most for idle CPUs before each run (default 5)"
+    )
+    parser.add_argument("--per-sheet-only", action="store_true", help="only the marginal cost of a sheet (no render --all runs)")
     parser.add_argument("--render-args", default="", help='extra flags for every factsheets render, e.g. "--evolution"')
     args = parser.parse_args()
     extra = shlex.split(args.render_args)
@@ -102,8 +103,10 @@ def main() -> None:
     import factsheets
 
     print(f"factsheets from {Path(factsheets.__file__).parent}")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} interleaved repetition(s), medians; "
-          f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} interleaved repetition(s), medians; "
+        f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
     if extra:
         print(f"render flags: {' '.join(extra)}")
 
@@ -116,43 +119,51 @@ def main() -> None:
         for index in range(repeat):
             out = Path(tmp) / str(index)
             for key, codes in (("fs_1", first), ("fs_10", DEPARTMENTS)):
-                result = run_cli(["render", *dept_args(codes), "--workers", "1", *extra,
-                                  "--out", str(out / key)], args.idle_wait)
+                result = run_cli(["render", *dept_args(codes), "--workers", "1", *extra, "--out", str(out / key)], args.idle_wait)
                 result["digests"] = {Path(p).name: digest(p) for p in result["paths"] if p.endswith(".pdf")}
                 runs[key].append(result)
             for key, codes in (("peer_1", first), ("peer_10", DEPARTMENTS)):
                 runs[key].append(run_peer(codes, out / key, args.idle_wait, extra))
             for key, workers in () if args.per_sheet_only else (("all_1", "1"), ("all_2", "2")):
-                result = run_cli(["render", "--all", "--workers", workers, *extra, "--out", str(out / key)],
-                                 args.idle_wait)
+                result = run_cli(["render", "--all", "--workers", workers, *extra, "--out", str(out / key)], args.idle_wait)
                 result["digests"] = {Path(p).name: digest(p) for p in result["paths"] if p.endswith(".pdf")}
                 runs[key].append(result)
-            print(f"  repetition {index + 1}: factsheets {runs['fs_1'][-1]['wall']:.2f} / {runs['fs_10'][-1]['wall']:.2f} s, "
-                  f"peer {runs['peer_1'][-1]['wall']:.2f} / {runs['peer_10'][-1]['wall']:.2f} s (1 / 10 sheets); "
-                  + ("" if args.per_sheet_only else
-                     f"--all {runs['all_1'][-1]['wall']:.2f} s (1 worker), {runs['all_2'][-1]['wall']:.2f} s (2)"),
-                  flush=True)
+            print(
+                f"  repetition {index + 1}: factsheets {runs['fs_1'][-1]['wall']:.2f} / {runs['fs_10'][-1]['wall']:.2f} s, "
+                f"peer {runs['peer_1'][-1]['wall']:.2f} / {runs['peer_10'][-1]['wall']:.2f} s (1 / 10 sheets); "
+                + (
+                    ""
+                    if args.per_sheet_only
+                    else f"--all {runs['all_1'][-1]['wall']:.2f} s (1 worker), {runs['all_2'][-1]['wall']:.2f} s (2)"
+                ),
+                flush=True,
+            )
 
     count = len(DEPARTMENTS) - 1
 
     def marginal(key: str, measure: str) -> list[float]:
         return [(ten[measure] - one[measure]) / count for one, ten in zip(runs[f"{key}_1"], runs[f"{key}_10"])]
 
-    print(f"\n1. Marginal cost of a sheet, (10 departments - 1) / 9, one process each "
-          f"({', '.join(DEPARTMENTS)})")
+    print(f"\n1. Marginal cost of a sheet, (10 departments - 1) / 9, one process each ({', '.join(DEPARTMENTS)})")
     ratios = {}
     for measure, what in (("wall", "wall time"), ("cpu", "CPU time")):
         ours, peer = marginal("fs", measure), marginal("peer", measure)
         ratios[measure] = median(peer) / median(ours)
         print(f"  {what}:")
-        print(f"    factsheets render (CLI)          {median(ours):6.3f} s/sheet   runs {runs_text(ours)}   "
-              f"(1 dept {median(r[measure] for r in runs['fs_1']):.2f} s, "
-              f"10 depts {median(r[measure] for r in runs['fs_10']):.2f} s)")
-        print(f"    peer matplotlib->SVG->svglib     {median(peer):6.3f} s/sheet   runs {runs_text(peer)}   "
-              f"(1 dept {median(r[measure] for r in runs['peer_1']):.2f} s, "
-              f"10 depts {median(r[measure] for r in runs['peer_10']):.2f} s)")
-        print(f"    ratio peer / factsheets          {ratios[measure]:6.1f}x   run by run "
-              f"{runs_text([p / o for p, o in zip(peer, ours)], '{:.1f}x')}")
+        print(
+            f"    factsheets render (CLI)          {median(ours):6.3f} s/sheet   runs {runs_text(ours)}   "
+            f"(1 dept {median(r[measure] for r in runs['fs_1']):.2f} s, "
+            f"10 depts {median(r[measure] for r in runs['fs_10']):.2f} s)"
+        )
+        print(
+            f"    peer matplotlib->SVG->svglib     {median(peer):6.3f} s/sheet   runs {runs_text(peer)}   "
+            f"(1 dept {median(r[measure] for r in runs['peer_1']):.2f} s, "
+            f"10 depts {median(r[measure] for r in runs['peer_10']):.2f} s)"
+        )
+        print(
+            f"    ratio peer / factsheets          {ratios[measure]:6.1f}x   run by run "
+            f"{runs_text([p / o for p, o in zip(peer, ours)], '{:.1f}x')}"
+        )
     ratio = ratios["wall"]
     if args.per_sheet_only:
         return
@@ -160,14 +171,18 @@ def main() -> None:
     print("\n2. render --all (101 sheets)")
     for key, label in (("all_1", "--workers 1"), ("all_2", "--workers 2")):
         results = runs[key]
-        print(f"  {label:12s} wall {median(r['wall'] for r in results):6.2f} s   cpu {median(r['cpu'] for r in results):6.2f} s   "
-              f"peak RSS {median(r['peak_mb'] for r in results):5.0f} MB (largest process "
-              f"{median(r['largest_mb'] for r in results):4.0f} MB, {results[0]['processes']} processes)   "
-              f"runs {runs_text([r['wall'] for r in results], '{:.2f}')}   "
-              f"other load {runs_text([100 * r['other_load'] for r in results], '{:.0f}%')}")
+        print(
+            f"  {label:12s} wall {median(r['wall'] for r in results):6.2f} s   cpu {median(r['cpu'] for r in results):6.2f} s   "
+            f"peak RSS {median(r['peak_mb'] for r in results):5.0f} MB (largest process "
+            f"{median(r['largest_mb'] for r in results):4.0f} MB, {results[0]['processes']} processes)   "
+            f"runs {runs_text([r['wall'] for r in results], '{:.2f}')}   "
+            f"other load {runs_text([100 * r['other_load'] for r in results], '{:.0f}%')}"
+        )
     speedup = median(r["wall"] for r in runs["all_1"]) / median(r["wall"] for r in runs["all_2"])
-    print(f"  speed-up of 2 workers over 1: {speedup:.2f}x   run by run "
-          f"{runs_text([a['wall'] / b['wall'] for a, b in zip(runs['all_1'], runs['all_2'])], '{:.2f}x')}")
+    print(
+        f"  speed-up of 2 workers over 1: {speedup:.2f}x   run by run "
+        f"{runs_text([a['wall'] / b['wall'] for a, b in zip(runs['all_1'], runs['all_2'])], '{:.2f}x')}"
+    )
     peak = max(median(r["peak_mb"] for r in runs[key]) for key in ("fs_1", "fs_10", "all_1", "all_2"))
     print(f"  peak RSS of any factsheets run: {peak:.0f} MB")
 

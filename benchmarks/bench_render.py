@@ -115,13 +115,11 @@ def stages() -> dict:
             "export_sankey": record("department Sankey", *timed(sankey_chart, ind.local.exports, config)),
             "import_sankey": record("department Sankey", *timed(sankey_chart, ind.local.imports, config)),
         }
-        for prefix, area, kind in (("region", ind.region_flows, "region Sankey"),
-                                   ("nation", ind.nation_flows, "France Sankey")):
+        for prefix, area, kind in (("region", ind.region_flows, "region Sankey"), ("nation", ind.nation_flows, "France Sankey")):
             key = (area.level, area.territory.code)
             if key not in area_charts:  # drawn once per area, as the renderer does
                 area_charts[key] = tuple(
-                    record(kind, *timed(sankey_chart, flows, config, size="region"))
-                    for flows in (area.exports, area.imports)
+                    record(kind, *timed(sankey_chart, flows, config, size="region")) for flows in (area.exports, area.imports)
                 )
             charts[f"{prefix}_export_sankey"], charts[f"{prefix}_import_sankey"] = area_charts[key]
         _, seconds = timed(build_sheet, ind, SheetCharts(**charts), words, fonts, config, Logos(), True)
@@ -202,8 +200,7 @@ def run_cli(args: list[str], idle_wait: float) -> dict:
     busy0, total0 = _cpu_jiffies()
     own0 = time.process_time()
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "factsheets", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen([sys.executable, "-m", "factsheets", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
     sampled = 0
     known = [process.pid]
@@ -252,8 +249,12 @@ def run_two_at_once(args: list[str], outs: list[Path], idle_wait: float) -> floa
     """Wall time of two independent runs of the CLI started together (the machine's ceiling)."""
     wait_until_idle(idle_wait)
     started = time.perf_counter()
-    processes = [subprocess.Popen([sys.executable, "-m", "factsheets", *args, "--out", str(out)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for out in outs]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "factsheets", *args, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        for out in outs
+    ]
     for process in processes:
         _, stderr = process.communicate()
         if process.returncode != 0:
@@ -278,11 +279,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each measurement (default 3)")
     parser.add_argument("--quick", action="store_true", help="one repetition of each measurement")
-    parser.add_argument("--idle-wait", type=float, default=60.0,
-                        help="seconds to wait at most for an idle machine before each end-to-end run (default 60)")
+    parser.add_argument(
+        "--idle-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait at most for an idle machine before each end-to-end run (default 60)",
+    )
     parser.add_argument("--skip-stages", action="store_true", help="only the end-to-end figures")
-    parser.add_argument("--skip-ceiling", action="store_true",
-                        help="do not measure two independent 1-worker runs at once (the machine's ceiling)")
+    parser.add_argument(
+        "--skip-ceiling", action="store_true", help="do not measure two independent 1-worker runs at once (the machine's ceiling)"
+    )
     parser.add_argument("--stages-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stages_child:
@@ -293,8 +299,10 @@ def main() -> None:
     import factsheets
 
     print(f"factsheets from {Path(factsheets.__file__).parent}")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} repetition(s), medians; "
-          f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} repetition(s), medians; "
+        f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
 
     if not args.skip_stages:
         runs = run_stages(repeat)
@@ -313,8 +321,10 @@ def main() -> None:
             print(f"  {kind:26s} {count:5d} {per_build:9.2f} ms {per_draw:10.2f} ms {total:13.3f} s")
         per_sheet = [median(run["sheets"]) for run in runs]
         totals = [sum(run["sheets"]) for run in runs]
-        print(f"  {'sheet assembly (build_sheet)':34s} {median(per_sheet) * 1000:7.1f} ms/sheet, "
-              f"{median(totals):.2f} s for 101   runs {runs_text(totals, '{:.2f}')}")
+        print(
+            f"  {'sheet assembly (build_sheet)':34s} {median(per_sheet) * 1000:7.1f} ms/sheet, "
+            f"{median(totals):.2f} s for 101   runs {runs_text(totals, '{:.2f}')}"
+        )
         print("  (assembly includes drawing the 8 charts into the page: 'to PDF' above is that part)")
 
     print("\n2. End to end: python -m factsheets render ... (one subprocess per run)")
@@ -339,28 +349,31 @@ def main() -> None:
         for name, label in labels.items():
             runs = results[name]
             walls = [r["wall"] for r in runs]
-            print(f"  {label:20s} wall {median(walls):6.2f} s   cpu {median(r['cpu'] for r in runs):6.2f} s   "
-                  f"peak {median(r['peak_mb'] for r in runs):5.0f} MB (sampled {median(r['sampled_mb'] for r in runs):4.0f} MB, "
-                  f"largest process {median(r['largest_mb'] for r in runs):4.0f} MB, {runs[0]['processes']} processes)   "
-                  f"runs {runs_text(walls, '{:.2f}')}   other load {runs_text([100 * r['other_load'] for r in runs], '{:.0f}%')}")
+            print(
+                f"  {label:20s} wall {median(walls):6.2f} s   cpu {median(r['cpu'] for r in runs):6.2f} s   "
+                f"peak {median(r['peak_mb'] for r in runs):5.0f} MB (sampled {median(r['sampled_mb'] for r in runs):4.0f} MB, "
+                f"largest process {median(r['largest_mb'] for r in runs):4.0f} MB, {runs[0]['processes']} processes)   "
+                f"runs {runs_text(walls, '{:.2f}')}   other load {runs_text([100 * r['other_load'] for r in runs], '{:.0f}%')}"
+            )
         speedup = median(r["wall"] for r in results["all_1"]) / median(r["wall"] for r in results["all_2"])
         pairs = [one["wall"] / two["wall"] for one, two in zip(results["all_1"], results["all_2"])]
-        print(f"  speed-up of 2 workers over 1: {speedup:.2f}x (ratio of the medians; "
-              f"run by run {runs_text(pairs, '{:.2f}x')})")
+        print(f"  speed-up of 2 workers over 1: {speedup:.2f}x (ratio of the medians; run by run {runs_text(pairs, '{:.2f}x')})")
         if pairs_wall:
             # What two processes get from this machine at best: two independent 1-worker runs
             # side by side share nothing, so their throughput over one run alone is the most a
             # 2-worker run could reach (less than 2x on a VM whose cores slow each other down).
             ceiling = 2 * median(r["wall"] for r in results["all_1"]) / median(pairs_wall)
-            print(f"  machine ceiling: two independent --workers 1 runs at once take {median(pairs_wall):.2f} s "
-                  f"(runs {runs_text(pairs_wall, '{:.2f}')}), a throughput of {ceiling:.2f}x one run; "
-                  f"2 workers reach {speedup / ceiling:.0%} of it")
+            print(
+                f"  machine ceiling: two independent --workers 1 runs at once take {median(pairs_wall):.2f} s "
+                f"(runs {runs_text(pairs_wall, '{:.2f}')}), a throughput of {ceiling:.2f}x one run; "
+                f"2 workers reach {speedup / ceiling:.0%} of it"
+            )
 
     print("\n3. Output")
     one, two = results["all_1"][-1]["digests"], results["all_2"][-1]["digests"]
     same_bulk = one == two and len(one) == 101
     single = results["dept"][-1]["digests"]
-    (name, value), = single.items()
+    ((name, value),) = single.items()
     same_single = one.get(name) == value == two.get(name)
     stable = all(r["digests"] == one for r in results["all_1"] + results["all_2"])
     print(f"  101 sheets identical with 1 and 2 workers: {'yes' if same_bulk else 'NO'}")
@@ -372,8 +385,10 @@ def main() -> None:
         ("render --all --workers 2 <= 20 s", median(r["wall"] for r in results["all_2"]) <= TARGETS["all_2"]),
         ("2 workers >= 1.7x faster than 1", speedup >= TARGETS["speedup"]),
         ("render --dept 02 cold <= 3 s", median(r["wall"] for r in results["dept"]) <= TARGETS["dept"]),
-        ("peak memory of a whole run <= 1 GB",
-         max(median(r["peak_mb"] for r in results[name]) for name in results) <= TARGETS["memory_mb"]),
+        (
+            "peak memory of a whole run <= 1 GB",
+            max(median(r["peak_mb"] for r in results[name]) for name in results) <= TARGETS["memory_mb"],
+        ),
         ("same bytes alone, in bulk, 1 or 2 workers", same_bulk and same_single and stable),
     ]
     for label, ok in checks:

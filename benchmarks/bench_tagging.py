@@ -42,8 +42,10 @@ def main() -> None:
     finally:
         layout.tagged_canvas = tagged
     on, off = (1000 * sum(best[mode].values()) / len(CODES) for mode in ("tagged", "plain"))
-    print(f"{'--evolution' if args.evolution else 'plain'}: tagged {on:.1f} ms/sheet, not tagged {off:.1f} ms/sheet, "
-          f"ratio {on / off:.3f}")
+    print(
+        f"{'--evolution' if args.evolution else 'plain'}: tagged {on:.1f} ms/sheet, not tagged {off:.1f} ms/sheet, "
+        f"ratio {on / off:.3f}"
+    )
 
 
 if __name__ == "__main__":

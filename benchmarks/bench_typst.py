@@ -184,8 +184,9 @@ def floor_worker(codes: list[str]) -> None:
         import io
 
         out = io.BytesIO()
-        canv = canvas_module.Canvas(out, pagesize=(595.2755905511812, 841.8897637795277), invariant=1,
-                                    initialFontName=renderer.fonts.regular)
+        canv = canvas_module.Canvas(
+            out, pagesize=(595.2755905511812, 841.8897637795277), invariant=1, initialFontName=renderer.fonts.regular
+        )
         doc = canv._doc
         for plan, texts, states in pages:
             for font_name, text in texts:
@@ -212,14 +213,25 @@ def floor_worker(codes: list[str]) -> None:
     if os.environ.get("BENCH_TYPST_FLOOR_DUMP"):  # to look at a replayed sheet
         Path(os.environ["BENCH_TYPST_FLOOR_DUMP"]).write_bytes(replay(prepared[0]))
     ten = (time.perf_counter() - clock, time.process_time() - cpu)
-    print(json.dumps({"one_wall": one[0], "one_cpu": one[1], "all_wall": ten[0], "all_cpu": ten[1],
-                      "sheets": len(prepared), "bytes": sizes}))
+    print(
+        json.dumps(
+            {
+                "one_wall": one[0],
+                "one_cpu": one[1],
+                "all_wall": ten[0],
+                "all_cpu": ten[1],
+                "sheets": len(prepared),
+                "bytes": sizes,
+            }
+        )
+    )
 
 
 def run_floor(codes: list[str], idle_wait: float) -> dict:
     wait_until_idle(idle_wait)
-    result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--floor-worker", *dept_args(codes)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--floor-worker", *dept_args(codes)], capture_output=True, text=True
+    )
     if result.returncode != 0:
         sys.exit(f"floor failed ({result.returncode}):\n{result.stderr[-2000:]}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -242,11 +254,13 @@ def run_alone(args: list[str], idle_wait: float) -> dict:
     """One single-process CLI run, its output to a file (a large JSON would fill a pipe): the
     process's peak RSS (ru_maxrss of a fresh waiter process, so no earlier child counts)."""
     wait_until_idle(idle_wait)
-    waiter = ("import resource, subprocess, sys, time, json; started = time.perf_counter(); "
-              "code = subprocess.call([sys.executable, '-m', 'factsheets', *sys.argv[1:]], stdout=subprocess.DEVNULL, "
-              "stderr=subprocess.DEVNULL); usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
-              "print(json.dumps({'code': code, 'wall': time.perf_counter() - started, "
-              "'cpu': usage.ru_utime + usage.ru_stime, 'peak_mb': usage.ru_maxrss / 1024}))")
+    waiter = (
+        "import resource, subprocess, sys, time, json; started = time.perf_counter(); "
+        "code = subprocess.call([sys.executable, '-m', 'factsheets', *sys.argv[1:]], stdout=subprocess.DEVNULL, "
+        "stderr=subprocess.DEVNULL); usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(json.dumps({'code': code, 'wall': time.perf_counter() - started, "
+        "'cpu': usage.ru_utime + usage.ru_stime, 'peak_mb': usage.ru_maxrss / 1024}))"
+    )
     result = subprocess.run([sys.executable, "-c", waiter, *args], capture_output=True, text=True)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     if report["code"] != 0:
@@ -284,8 +298,10 @@ def main() -> None:
         floor_worker(args.dept)
         return
     repeat = max(1, args.repeat)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} interleaved repetition(s), medians; "
-          f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} interleaved repetition(s), medians; "
+        f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-typst-") as tmp:
         os.chdir(tmp)  # `python -m` puts the working folder first on sys.path
         if not args.skip_sheets:
@@ -306,10 +322,13 @@ def sheets(tmp: Path, repeat: int, idle_wait: float) -> None:
         for key, codes in (("ty_1", first), ("ty_10", DEPARTMENTS)):
             runs[key].append(run_typst(codes, out / key, idle_wait))
         runs["floor"].append(run_floor(DEPARTMENTS, idle_wait))
-        print(f"  repetition {index + 1}: factsheets {runs['fs_1'][-1]['cpu']:.2f} / {runs['fs_10'][-1]['cpu']:.2f} s CPU, "
-              f"Typst {runs['ty_1'][-1]['cpu']:.2f} / {runs['ty_10'][-1]['cpu']:.2f} s CPU (1 / 10 sheets), "
-              f"floor {1000 * runs['floor'][-1]['cpu']:.1f} ms CPU/sheet; other load "
-              f"{100 * runs['fs_10'][-1]['other_load']:.0f}%", flush=True)
+        print(
+            f"  repetition {index + 1}: factsheets {runs['fs_1'][-1]['cpu']:.2f} / {runs['fs_10'][-1]['cpu']:.2f} s CPU, "
+            f"Typst {runs['ty_1'][-1]['cpu']:.2f} / {runs['ty_10'][-1]['cpu']:.2f} s CPU (1 / 10 sheets), "
+            f"floor {1000 * runs['floor'][-1]['cpu']:.1f} ms CPU/sheet; other load "
+            f"{100 * runs['fs_10'][-1]['other_load']:.0f}%",
+            flush=True,
+        )
 
     print(f"\n1. Operators in department {first[0]}'s sheet (content streams, Form XObjects included)")
     ours = next((tmp / "0" / "fs_1").glob("*.pdf"))
@@ -328,18 +347,32 @@ def sheets(tmp: Path, repeat: int, idle_wait: float) -> None:
         fs, ty, floor = marginal("fs", measure), marginal("ty", measure), [r[measure] for r in runs["floor"]]
         figures[measure] = (median(ty) / median(fs), median(fs) / median(floor))
         print(f"  {what}:")
-        print(f"    factsheets render (CLI)   {1000 * median(fs):7.1f} ms/sheet   runs {runs_text([1000 * v for v in fs], '{:.1f}')}")
-        print(f"    Typst peer                {1000 * median(ty):7.1f} ms/sheet   runs {runs_text([1000 * v for v in ty], '{:.1f}')}")
-        print(f"    floor (replay + save)     {1000 * median(floor):7.1f} ms/sheet   runs {runs_text([1000 * v for v in floor], '{:.1f}')}")
-        print(f"    Typst / factsheets        {figures[measure][0]:7.2f}x   run by run "
-              f"{runs_text([t / f for t, f in zip(ty, fs)], '{:.2f}x')}")
-        print(f"    factsheets / floor        {figures[measure][1]:7.2f}x   run by run "
-              f"{runs_text([f / c for f, c in zip(fs, floor)], '{:.2f}x')}")
-    print(f"  other load during the factsheets runs: "
-          f"{runs_text([100 * r['other_load'] for r in runs['fs_1'] + runs['fs_10']], '{:.0f}%')}")
+        print(
+            f"    factsheets render (CLI)   {1000 * median(fs):7.1f} ms/sheet   runs {runs_text([1000 * v for v in fs], '{:.1f}')}"
+        )
+        print(
+            f"    Typst peer                {1000 * median(ty):7.1f} ms/sheet   runs {runs_text([1000 * v for v in ty], '{:.1f}')}"
+        )
+        print(
+            f"    floor (replay + save)     {1000 * median(floor):7.1f} ms/sheet   runs {runs_text([1000 * v for v in floor], '{:.1f}')}"
+        )
+        print(
+            f"    Typst / factsheets        {figures[measure][0]:7.2f}x   run by run "
+            f"{runs_text([t / f for t, f in zip(ty, fs)], '{:.2f}x')}"
+        )
+        print(
+            f"    factsheets / floor        {figures[measure][1]:7.2f}x   run by run "
+            f"{runs_text([f / c for f, c in zip(fs, floor)], '{:.2f}x')}"
+        )
+    print(
+        f"  other load during the factsheets runs: "
+        f"{runs_text([100 * r['other_load'] for r in runs['fs_1'] + runs['fs_10']], '{:.0f}%')}"
+    )
     print("\nTargets (CPU time)")
-    for label, ok in (("a sheet >= 2x cheaper than Typst's", figures["cpu"][0] >= TARGETS["typst_ratio"]),
-                      ("a sheet within 1.3x of the floor", figures["cpu"][1] <= TARGETS["floor_ratio"])):
+    for label, ok in (
+        ("a sheet >= 2x cheaper than Typst's", figures["cpu"][0] >= TARGETS["typst_ratio"]),
+        ("a sheet within 1.3x of the floor", figures["cpu"][1] <= TARGETS["floor_ratio"]),
+    ):
         print(f"  {'met ' if ok else 'MISS'} {label}")
 
 
@@ -349,11 +382,15 @@ def memory(tmp: Path, copies: int, idle_wait: float) -> None:
     import polars as pl
 
     rows = pl.scan_parquet(data).select(pl.len()).collect().item()
-    print(f"\n3. Memory at {copies}x the sample: {rows:,} rows, {data.stat().st_size / 1e6:.0f} MB of Parquet "
-          f"(written in {seconds:.0f} s)".replace(",", " "))
+    print(
+        f"\n3. Memory at {copies}x the sample: {rows:,} rows, {data.stat().st_size / 1e6:.0f} MB of Parquet "
+        f"(written in {seconds:.0f} s)".replace(",", " ")
+    )
     peaks = {}
-    for label, command in (("render --dept 02", ["render", "--dept", "02", "--workers", "1", "--out", str(tmp / "big")]),
-                           ("indicators --dept 02 --json", ["indicators", "--dept", "02", "--json"])):
+    for label, command in (
+        ("render --dept 02", ["render", "--dept", "02", "--workers", "1", "--out", str(tmp / "big")]),
+        ("indicators --dept 02 --json", ["indicators", "--dept", "02", "--json"]),
+    ):
         result = run_alone([*command, "--data", str(data)], idle_wait)
         peaks[label] = result["peak_mb"]
         print(f"  {label:30s} peak RSS {result['peak_mb']:6.0f} MB   wall {result['wall']:5.1f} s   cpu {result['cpu']:5.1f} s")

@@ -38,9 +38,19 @@ from pathlib import Path
 # svglib maps a CSS font-weight to a face; every weight is mapped explicitly, or svglib
 # would ask fontconfig and silently pick some system font instead of the embedded one.
 SVG_WEIGHTS = {
-    "normal": "regular", "lighter": "regular", "100": "regular", "200": "regular", "300": "regular",
-    "400": "regular", "500": "regular", "600": "semibold", "bold": "bold", "bolder": "bold",
-    "700": "bold", "800": "bold", "900": "bold",
+    "normal": "regular",
+    "lighter": "regular",
+    "100": "regular",
+    "200": "regular",
+    "300": "regular",
+    "400": "regular",
+    "500": "regular",
+    "600": "semibold",
+    "bold": "bold",
+    "bolder": "bold",
+    "700": "bold",
+    "800": "bold",
+    "900": "bold",
 }
 SVG_STYLES = ("normal", "italic", "oblique")
 POINTS_PER_INCH = 72.0
@@ -61,16 +71,16 @@ def register_peer_fonts(settings: dict):
     for weight, upright in SVG_WEIGHTS.items():
         for style in SVG_STYLES:
             face = upright if style == "normal" else ("bold_italic" if upright == "bold" else "italic")
-            registered, _ = font_map.register_font(names.family, str(files[face]), weight, style,
-                                                   rlgFontName=names.face(face))
+            registered, _ = font_map.register_font(names.family, str(files[face]), weight, style, rlgFontName=names.face(face))
             if registered is None:
                 raise FactsheetsError(f"{files[face]} : svglib n'a pas pu charger cette police")
     # svglib re-registered the files as plain TTFonts: the project's faces (distinct subset
     # tags) go back, and so does the bold/italic mapping of <b> and <i>.
     for face in FACES:
         pdfmetrics.registerFont(TaggedTTFont(names.face(face), str(files[face])))
-    pdfmetrics.registerFontFamily(names.regular, normal=names.regular, bold=names.bold, italic=names.italic,
-                                  boldItalic=names.bold_italic)
+    pdfmetrics.registerFontFamily(
+        names.regular, normal=names.regular, bold=names.bold, italic=names.italic, boldItalic=names.bold_italic
+    )
     known = {Path(entry.fname).resolve() for entry in font_manager.fontManager.ttflist}
     for face in FACES:
         if files[face].resolve() not in known:
@@ -126,23 +136,59 @@ class PeerCharts:
         centre, column = width / 2, 0.24 * width
         largest = max([max(c.import_eur, c.export_eur) for c in countries] + [1.0])
         scale = (centre - column / 2 - 40) / largest
-        axes.text(centre - column / 2 - 2, height - 13, self.labels["balance_imports"], ha="right", fontsize=size,
-                  fontweight="semibold", color=self.hex["text"])
-        axes.text(centre + column / 2 + 2, height - 13, self.labels["balance_exports"], ha="left", fontsize=size,
-                  fontweight="semibold", color=self.hex["text"])
+        axes.text(
+            centre - column / 2 - 2,
+            height - 13,
+            self.labels["balance_imports"],
+            ha="right",
+            fontsize=size,
+            fontweight="semibold",
+            color=self.hex["text"],
+        )
+        axes.text(
+            centre + column / 2 + 2,
+            height - 13,
+            self.labels["balance_exports"],
+            ha="left",
+            fontsize=size,
+            fontweight="semibold",
+            color=self.hex["text"],
+        )
         for index, country in enumerate(countries):
             y = height - header - (index + 0.5) * row
             imports, exports = country.import_eur * scale, country.export_eur * scale
             axes.barh(y, -imports, left=centre - column / 2, height=0.62 * row, color=self.hex["bar_imports"])
             axes.barh(y, exports, left=centre + column / 2, height=0.62 * row, color=self.hex["bar_exports"])
-            axes.text(centre - column / 2 - imports - 3, y, format_millions(country.import_eur), ha="right",
-                      va="center", fontsize=size, color=self.hex["text"])
-            axes.text(centre + column / 2 + exports + 3, y, format_millions(country.export_eur), ha="left",
-                      va="center", fontsize=size, color=self.hex["text"])
+            axes.text(
+                centre - column / 2 - imports - 3,
+                y,
+                format_millions(country.import_eur),
+                ha="right",
+                va="center",
+                fontsize=size,
+                color=self.hex["text"],
+            )
+            axes.text(
+                centre + column / 2 + exports + 3,
+                y,
+                format_millions(country.export_eur),
+                ha="left",
+                va="center",
+                fontsize=size,
+                color=self.hex["text"],
+            )
             axes.text(centre, y + 2, country.name, ha="center", va="bottom", fontsize=size, color=self.hex["text"])
             sign = "balance_positive" if country.balance_eur >= 0 else "balance_negative"
-            axes.text(centre, y - 2, balance_text(country.balance_eur), ha="center", va="top", fontsize=size,
-                      fontweight="semibold", color=self.hex[sign])
+            axes.text(
+                centre,
+                y - 2,
+                balance_text(country.balance_eur),
+                ha="center",
+                va="top",
+                fontsize=size,
+                fontweight="semibold",
+                color=self.hex[sign],
+            )
         return self.to_drawing(figure)
 
     # -- chart 2: treemap -----------------------------------------------------------------
@@ -162,17 +208,34 @@ class PeerCharts:
             if total <= 0 or summary.total_eur <= 0:
                 continue
             block = width * summary.total_eur / total
-            axes.text(x + block / 2, height - 10, f"{self.labels[word]} : {format_millions(summary.total_eur)} M€",
-                      ha="center", fontsize=size + 1, fontweight="bold", color=self.hex["text"])
+            axes.text(
+                x + block / 2,
+                height - 10,
+                f"{self.labels[word]} : {format_millions(summary.total_eur)} M€",
+                ha="center",
+                fontsize=size + 1,
+                fontweight="bold",
+                color=self.hex["text"],
+            )
             items = [item for item in summary.products_with_other if item.value_eur > 0]
             sizes = squarify.normalize_sizes([item.value_eur for item in items], block, height - caption)
             for item, cell in zip(items, squarify.squarify(sizes, x, 0.0, block, height - caption)):
-                axes.add_patch(Rectangle((cell["x"], cell["y"]), cell["dx"], cell["dy"], facecolor=self.hex[key],
-                                         edgecolor="white", linewidth=1))
+                axes.add_patch(
+                    Rectangle(
+                        (cell["x"], cell["y"]), cell["dx"], cell["dy"], facecolor=self.hex[key], edgecolor="white", linewidth=1
+                    )
+                )
                 if cell["dx"] > 20 and cell["dy"] > 16:
-                    axes.text(cell["x"] + 3, cell["y"] + cell["dy"] - 3, f"{item.short_label or item.label}\n"
-                              f"{format_millions(item.value_eur)}", ha="left", va="top", fontsize=size,
-                              color="white", clip_on=True)
+                    axes.text(
+                        cell["x"] + 3,
+                        cell["y"] + cell["dy"] - 3,
+                        f"{item.short_label or item.label}\n{format_millions(item.value_eur)}",
+                        ha="left",
+                        va="top",
+                        fontsize=size,
+                        color="white",
+                        clip_on=True,
+                    )
             x += block
         return self.to_drawing(figure)
 
@@ -189,14 +252,35 @@ class PeerCharts:
         font = layout.font_size
         x0, x1 = layout.left_x + layout.node_width, layout.right_x
         mid = (x0 + x1) / 2
-        codes = [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4, MplPath.LINETO,
-                 MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4, MplPath.CLOSEPOLY]
+        codes = [
+            MplPath.MOVETO,
+            MplPath.CURVE4,
+            MplPath.CURVE4,
+            MplPath.CURVE4,
+            MplPath.LINETO,
+            MplPath.CURVE4,
+            MplPath.CURVE4,
+            MplPath.CURVE4,
+            MplPath.CLOSEPOLY,
+        ]
         for ribbon in sorted(layout.ribbons, key=lambda r: (r.highlighted, -r.width)):
             (s_low, s_high), (t_low, t_high) = ribbon.source, ribbon.target
-            vertices = [(x0, s_high), (mid, s_high), (mid, t_high), (x1, t_high), (x1, t_low),
-                        (mid, t_low), (mid, s_low), (x0, s_low), (x0, s_high)]
-            colour, alpha = ((self.hex["sankey_highlight"], dims.highlight_alpha) if ribbon.highlighted
-                             else (self.hex["sankey_link"], dims.link_alpha))
+            vertices = [
+                (x0, s_high),
+                (mid, s_high),
+                (mid, t_high),
+                (x1, t_high),
+                (x1, t_low),
+                (mid, t_low),
+                (mid, s_low),
+                (x0, s_low),
+                (x0, s_high),
+            ]
+            colour, alpha = (
+                (self.hex["sankey_highlight"], dims.highlight_alpha)
+                if ribbon.highlighted
+                else (self.hex["sankey_link"], dims.link_alpha)
+            )
             axes.add_patch(PathPatch(MplPath(vertices, codes), facecolor=colour, alpha=alpha, linewidth=0))
         for node in layout.nodes:
             fill = self.hex["sankey_other_node"] if node.item.is_other else self.hex["sankey_node"]
@@ -206,17 +290,24 @@ class PeerCharts:
             left = node.side == "left"
             x = node.x - item.gap if left else node.x + layout.node_width + item.gap
             text = f"{item.name} {item.value}"
-            axes.text(x, item.centre_y, text, ha="right" if left else "left", va="center", fontsize=font,
-                      color=self.hex["text"])
+            axes.text(x, item.centre_y, text, ha="right" if left else "left", va="center", fontsize=font, color=self.hex["text"])
             if item.moved:
                 end = x + 1 if left else x - 1
                 start = node.x - 1 if left else node.x + layout.node_width + 1
                 axes.plot([start, end], [node.centre, item.centre_y], color=self.hex["muted"], linewidth=0.4)
         top = layout.height - 0.94 * font
-        axes.text(layout.left_x - 4, top, layout.headers[0], ha="right", fontsize=font, fontweight="semibold",
-                  color=self.hex["muted"])
-        axes.text(layout.right_x + layout.node_width + 4, top, layout.headers[1], ha="left", fontsize=font,
-                  fontweight="semibold", color=self.hex["muted"])
+        axes.text(
+            layout.left_x - 4, top, layout.headers[0], ha="right", fontsize=font, fontweight="semibold", color=self.hex["muted"]
+        )
+        axes.text(
+            layout.right_x + layout.node_width + 4,
+            top,
+            layout.headers[1],
+            ha="left",
+            fontsize=font,
+            fontweight="semibold",
+            color=self.hex["muted"],
+        )
         return self.to_drawing(figure)
 
 
@@ -299,8 +390,16 @@ def main(argv: list[str] | None = None) -> None:
         if args.annexe:  # the annex is data, not drawing: the peer writes it with the project's own code
             annexes.write(ind, path, data.synthetic)
     render_seconds, render_cpu = time.perf_counter() - clock, time.process_time() - cpu
-    print(json.dumps({"sheets": len(ordered), "render_seconds": render_seconds, "render_cpu_seconds": render_cpu,
-                      "indicator_seconds": indicator_seconds}))
+    print(
+        json.dumps(
+            {
+                "sheets": len(ordered),
+                "render_seconds": render_seconds,
+                "render_cpu_seconds": render_cpu,
+                "indicator_seconds": indicator_seconds,
+            }
+        )
+    )
     sys.stdout.flush()
 
 

@@ -67,7 +67,7 @@ def rgb(colour, opacity: float = 1.0) -> str:
     """A ReportLab Color (or "#RRGGBB") as a Typst rgb()."""
     if isinstance(colour, str):
         colour = colour.lstrip("#")
-        red, green, blue = (int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4))
+        red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4))
     else:
         red, green, blue = colour.red, colour.green, colour.blue
     alpha = opacity * getattr(colour, "alpha", 1.0) if not isinstance(colour, str) else opacity
@@ -117,7 +117,7 @@ class _Markup(html.parser.HTMLParser):
             self.closers.append("]")
         elif tag == "a":
             colour = attrs.get("color")
-            fill = f"#text(fill: {rgb(colour)})[" if colour else "#[" 
+            fill = f"#text(fill: {rgb(colour)})[" if colour else "#["
             self.out.append(f"#link({string(attrs.get('href', ''))})[{fill}")
             self.closers.append("]]")
         else:
@@ -160,20 +160,27 @@ class ChartWriter:
 
     def text(self, x: float, y: float, height: float, value: str, face: str, size: float, fill) -> str:
         # Typst places a box by its top edge: with the top edge at the baseline, dy is the baseline.
-        return (f'place(dx: {pt(x)}, dy: {pt(height - y)}, '
-                f'{{set text(top-edge: "baseline"); {self.faces.text(face, size, fill, value)}}})')
+        return (
+            f"place(dx: {pt(x)}, dy: {pt(height - y)}, "
+            f'{{set text(top-edge: "baseline"); {self.faces.text(face, size, fill, value)}}})'
+        )
 
     @staticmethod
-    def rect(x: float, y: float, width: float, height: float, chart_height: float, fill, stroke=None,
-             stroke_width: float = 0.0) -> str:
+    def rect(
+        x: float, y: float, width: float, height: float, chart_height: float, fill, stroke=None, stroke_width: float = 0.0
+    ) -> str:
         outline = f", stroke: {pt(stroke_width)} + {rgb(stroke)}" if stroke is not None and stroke_width else ""
-        return (f"place(dx: {pt(x)}, dy: {pt(chart_height - y - height)}, "
-                f"rect(width: {pt(width)}, height: {pt(height)}, fill: {rgb(fill) if fill is not None else 'none'}{outline}))")
+        return (
+            f"place(dx: {pt(x)}, dy: {pt(chart_height - y - height)}, "
+            f"rect(width: {pt(width)}, height: {pt(height)}, fill: {rgb(fill) if fill is not None else 'none'}{outline}))"
+        )
 
     @staticmethod
     def line(x1, y1, x2, y2, height, stroke, width) -> str:
-        return (f"place(line(start: ({pt(x1)}, {pt(height - y1)}), end: ({pt(x2)}, {pt(height - y2)}), "
-                f"stroke: {pt(width)} + {rgb(stroke)}))")
+        return (
+            f"place(line(start: ({pt(x1)}, {pt(height - y1)}), end: ({pt(x2)}, {pt(height - y2)}), "
+            f"stroke: {pt(width)} + {rgb(stroke)}))"
+        )
 
     @staticmethod
     def ribbon(x0, x1, source, target, height, fill, opacity) -> str:
@@ -183,9 +190,11 @@ class ChartWriter:
         def p(x, y):
             return f"({pt(x)}, {pt(height - y)})"
 
-        return (f"place(curve(fill: {rgb(fill, opacity)}, curve.move({p(x0, s_high)}), "
-                f"curve.cubic({p(mid, s_high)}, {p(mid, t_high)}, {p(x1, t_high)}), curve.line({p(x1, t_low)}), "
-                f"curve.cubic({p(mid, t_low)}, {p(mid, s_low)}, {p(x0, s_low)}), curve.close()))")
+        return (
+            f"place(curve(fill: {rgb(fill, opacity)}, curve.move({p(x0, s_high)}), "
+            f"curve.cubic({p(mid, s_high)}, {p(mid, t_high)}, {p(x1, t_high)}), curve.line({p(x1, t_low)}), "
+            f"curve.cubic({p(mid, t_low)}, {p(mid, s_low)}, {p(x0, s_low)}), curve.close()))"
+        )
 
     def marks(self, chart, scale: float = 1.0) -> str:
         """A CanvasChart (the Sankeys): ribbons, rectangles and lines first, then the texts, as the project draws them."""
@@ -217,24 +226,55 @@ class ChartWriter:
                 if isinstance(child, Group):
                     a, b, c, d, e, f = getattr(child, "transform", (1, 0, 0, 1, 0, 0))
                     ma, mb, mc, md, me, mf = matrix
-                    walk(child, (ma * a + mc * b, mb * a + md * b, ma * c + mc * d, mb * c + md * d,
-                                 ma * e + mc * f + me, mb * e + md * f + mf))
+                    walk(
+                        child,
+                        (
+                            ma * a + mc * b,
+                            mb * a + md * b,
+                            ma * c + mc * d,
+                            mb * c + md * d,
+                            ma * e + mc * f + me,
+                            mb * e + md * f + mf,
+                        ),
+                    )
                     continue
                 sx, sy, tx, ty = matrix[0], matrix[3], matrix[4], matrix[5]
                 if isinstance(child, Rect):
-                    body.append(self.rect(tx + sx * child.x, ty + sy * child.y, sx * child.width, sy * child.height, h,
-                                          child.fillColor, child.strokeColor, child.strokeWidth or 0))
+                    body.append(
+                        self.rect(
+                            tx + sx * child.x,
+                            ty + sy * child.y,
+                            sx * child.width,
+                            sy * child.height,
+                            h,
+                            child.fillColor,
+                            child.strokeColor,
+                            child.strokeWidth or 0,
+                        )
+                    )
                 elif isinstance(child, Line):
-                    body.append(self.line(tx + sx * child.x1, ty + sy * child.y1, tx + sx * child.x2, ty + sy * child.y2, h,
-                                          child.strokeColor, child.strokeWidth))
+                    body.append(
+                        self.line(
+                            tx + sx * child.x1,
+                            ty + sy * child.y1,
+                            tx + sx * child.x2,
+                            ty + sy * child.y2,
+                            h,
+                            child.strokeColor,
+                            child.strokeWidth,
+                        )
+                    )
                 elif isinstance(child, String):
                     x = child.x
                     anchor = getattr(child, "textAnchor", "start")
                     if anchor in ("middle", "end"):
                         width = stringWidth(child.text, child.fontName, child.fontSize)
                         x -= width / 2 if anchor == "middle" else width
-                    body.append(self.text(tx + sx * x, ty + sy * child.y, h, child.text, child.fontName,
-                                          child.fontSize * sy, child.fillColor))
+                    body.append(
+                        self.text(
+                            tx + sx * x, ty + sy * child.y, h, child.text, child.fontName, child.fontSize * sy, child.fillColor
+                        )
+                    )
                 elif isinstance(child, (Path, Polygon)):
                     points = child.points
                     pairs = [(tx + sx * points[i], h - (ty + sy * points[i + 1])) for i in range(0, len(points), 2)]
@@ -269,17 +309,19 @@ class TypstSheets:
     def _preamble(self) -> str:
         c = self.palette
         pdf = self.settings.get("pdf", {})
-        return "\n".join([
-            f'#set document(author: {string(pdf.get("author", "") or "factsheets")})',
-            f"#set page(paper: \"a4\", margin: (left: {pt(MARGIN_X)}, right: {pt(MARGIN_X)}, top: {pt(MARGIN_TOP)}, "
-            f"bottom: {pt(MARGIN_BOTTOM)}))",
-            # ReportLab's leading is baseline to baseline: a line box of 1 em plus the gap.
-            f'#set text(font: "Open Sans", size: 10pt, lang: "fr", fill: {rgb(c["text"])}, hyphenate: true, '
-            'top-edge: 1em, bottom-edge: "baseline")',
-            "#set par(justify: true, leading: 4.2pt, spacing: 7pt)",
-            "#set list(indent: 0pt, body-indent: 8pt, spacing: 3pt, marker: [•])",
-            "#set underline(offset: 1.5pt)",
-        ])
+        return "\n".join(
+            [
+                f"#set document(author: {string(pdf.get('author', '') or 'factsheets')})",
+                f'#set page(paper: "a4", margin: (left: {pt(MARGIN_X)}, right: {pt(MARGIN_X)}, top: {pt(MARGIN_TOP)}, '
+                f"bottom: {pt(MARGIN_BOTTOM)}))",
+                # ReportLab's leading is baseline to baseline: a line box of 1 em plus the gap.
+                f'#set text(font: "Open Sans", size: 10pt, lang: "fr", fill: {rgb(c["text"])}, hyphenate: true, '
+                'top-edge: 1em, bottom-edge: "baseline")',
+                "#set par(justify: true, leading: 4.2pt, spacing: 7pt)",
+                "#set list(indent: 0pt, body-indent: 8pt, spacing: 3pt, marker: [•])",
+                "#set underline(offset: 1.5pt)",
+            ]
+        )
 
     # -- text blocks ----------------------------------------------------------------------
     def para(self, builder, template: str, style: str = "body", **extra) -> str:
@@ -288,15 +330,15 @@ class TypstSheets:
         styles = {
             "body": "",
             "title": f"#set text(size: 26pt, weight: 700, fill: {rgb(c['title'])}, hyphenate: false); "
-                     "#set par(justify: false, leading: 5pt)",
+            "#set par(justify: false, leading: 5pt)",
             "subtitle": "#set text(size: 16pt, weight: 600, hyphenate: false); #set par(justify: false, leading: 4pt)",
             "h1": f"#set text(size: 19pt, weight: 700, fill: {rgb(c['title'])}, hyphenate: false); "
-                  "#set par(justify: false, leading: 4pt)",
+            "#set par(justify: false, leading: 4pt)",
             "h2": f"#set text(size: 13pt, weight: 700, fill: {rgb(c['title'])}, hyphenate: false); "
-                  "#set par(justify: false, leading: 4pt)",
+            "#set par(justify: false, leading: 4pt)",
             "chart_title": "#set text(size: 11pt, weight: 700); #set align(center); #set par(leading: 3pt)",
             "total": f"#set text(size: 11.5pt, weight: 700, fill: {rgb(c['title'])}); #set align(center); "
-                     "#set par(leading: 3.5pt)",
+            "#set par(leading: 3.5pt)",
             "share": "#set align(center); #set par(leading: 3.5pt)",
             "government": "#set text(size: 12pt, weight: 700)",
             "motto": '#set text(size: 9pt, style: "italic"); #set par(leading: 1.5pt)',
@@ -319,10 +361,19 @@ class TypstSheets:
         out = [self.para(builder, section["total"], "total", total=format_millions(flow_shares.total_eur))]
         if with_shares:
             if not builder.ind.single_department_region:
-                out.append(self.para(builder, section["share_region"], "share",
-                                     share_region=format_share_of_region(flow_shares.share_of_region)))
-            out.append(self.para(builder, section["share_nation"], "share",
-                                 share_nation=format_share_of_nation(flow_shares.share_of_nation)))
+                out.append(
+                    self.para(
+                        builder,
+                        section["share_region"],
+                        "share",
+                        share_region=format_share_of_region(flow_shares.share_of_region),
+                    )
+                )
+            out.append(
+                self.para(
+                    builder, section["share_nation"], "share", share_nation=format_share_of_nation(flow_shares.share_of_nation)
+                )
+            )
         return out
 
     # -- pages ------------------------------------------------------------------------------
@@ -330,36 +381,62 @@ class TypstSheets:
         t = b.texts["cover"]
         from xml.sax.saxutils import escape
 
-        government = self.para(b, escape(t["government"]), "government") + "\n#v(3pt)\n" + \
-            self.para(b, "<br/>".join(escape(line) for line in t["motto"]), "motto")
+        government = (
+            self.para(b, escape(t["government"]), "government")
+            + "\n#v(3pt)\n"
+            + self.para(b, "<br/>".join(escape(line) for line in t["motto"]), "motto")
+        )
         agency = self.para(b, "<br/>".join(escape(line) for line in t["agency"]), "agency")
-        out = [f"#grid(columns: (1fr, 1fr), [{government}], [{agency}])", f"#v({pt(40 * MM)})",
-               self.para(b, t["title"], "title"), self.para(b, t["subtitle"], "subtitle"),
-               self.para(b, t["introduction_heading"], "h2"), *[self.para(b, p) for p in t["introduction"]]]
+        out = [
+            f"#grid(columns: (1fr, 1fr), [{government}], [{agency}])",
+            f"#v({pt(40 * MM)})",
+            self.para(b, t["title"], "title"),
+            self.para(b, t["subtitle"], "subtitle"),
+            self.para(b, t["introduction_heading"], "h2"),
+            *[self.para(b, p) for p in t["introduction"]],
+        ]
         territoires = list(b.ind.territoires_industrie)
         if territoires:
-            out += ["#v(8pt)", self.para(b, t["territoires_heading"], "h2"),
-                    self.bullets(b, [escape(name).replace("{", "{{").replace("}", "}}") for name in territoires])]
+            out += [
+                "#v(8pt)",
+                self.para(b, t["territoires_heading"], "h2"),
+                self.bullets(b, [escape(name).replace("{", "{{").replace("}", "}}") for name in territoires]),
+            ]
         return out
 
     def context(self, b) -> list[str]:
         t = b.texts["context"]
-        return [self.para(b, t["heading"], "h1"), self.para(b, t["context_heading"], "h2"),
-                *[self.para(b, p) for p in t["context"]], self.para(b, t["method_heading"], "h2"),
-                self.para(b, t["method_intro"]), self.bullets(b, t["method_bullets"]), "#v(6pt)",
-                self.para(b, t["method_source"])]
+        return [
+            self.para(b, t["heading"], "h1"),
+            self.para(b, t["context_heading"], "h2"),
+            *[self.para(b, p) for p in t["context"]],
+            self.para(b, t["method_heading"], "h2"),
+            self.para(b, t["method_intro"]),
+            self.bullets(b, t["method_bullets"]),
+            "#v(6pt)",
+            self.para(b, t["method_source"]),
+        ]
 
     def balance(self, b, balance, treemap) -> list[str]:
         t = b.texts["balance"]
         fit = min(1.0, FRAME_WIDTH / balance.width)
-        return [self.para(b, t["heading"], "h1"), self.para(b, t["intro"]), self.para(b, t["chart_title"], "chart_title"),
-                self.charts.drawing(balance, fit), "#v(4pt)", self.para(b, t["reading_key"]),
-                self.para(b, t["treemap_intro"]), self.para(b, t["treemap_title"], "chart_title"),
-                self.charts.drawing(treemap, min(1.0, FRAME_WIDTH / treemap.width,
-                                                 (FRAME_HEIGHT - BALANCE_TEXTS - balance.height) / treemap.height))]
+        return [
+            self.para(b, t["heading"], "h1"),
+            self.para(b, t["intro"]),
+            self.para(b, t["chart_title"], "chart_title"),
+            self.charts.drawing(balance, fit),
+            "#v(4pt)",
+            self.para(b, t["reading_key"]),
+            self.para(b, t["treemap_intro"]),
+            self.para(b, t["treemap_title"], "chart_title"),
+            self.charts.drawing(
+                treemap, min(1.0, FRAME_WIDTH / treemap.width, (FRAME_HEIGHT - BALANCE_TEXTS - balance.height) / treemap.height)
+            ),
+        ]
 
-    def flow_pages(self, b, key: str, local, region_text: str, nation_text: str, region_height: float,
-                   nation_height: float) -> list[str]:
+    def flow_pages(
+        self, b, key: str, local, region_text: str, nation_text: str, region_height: float, nation_height: float
+    ) -> list[str]:
         from factsheets.layout import _TotalOnly
 
         t = b.texts[key]
@@ -373,14 +450,29 @@ class TypstSheets:
         total_only = {"total": t["total"]}
         compared = [self.para(b, comparison)]
         if not single:
-            compared += [self.para(b, t["region_title"], "h2"), region_text,
-                         *self.totals(b, total_only, _TotalOnly(region_flows.total_eur), False), "#v(14pt)"]
-        compared += [self.para(b, t["nation_title"], "h2"), nation_text,
-                     *self.totals(b, total_only, _TotalOnly(nation_flows.total_eur), False)]
-        return [self.para(b, t["heading"], "h1"), self.para(b, t["intro"]), self.para(b, t["chart_title"], "chart_title"),
-                self.charts.marks(local, min(1.0, FRAME_WIDTH / local.width, (FRAME_HEIGHT - LOCAL_TEXTS) / local.height)),
-                "#v(6pt)", *self.totals(b, t, shares, True),
-                "#v(10pt)", self.para(b, t["reading"]), "#pagebreak()", *compared]
+            compared += [
+                self.para(b, t["region_title"], "h2"),
+                region_text,
+                *self.totals(b, total_only, _TotalOnly(region_flows.total_eur), False),
+                "#v(14pt)",
+            ]
+        compared += [
+            self.para(b, t["nation_title"], "h2"),
+            nation_text,
+            *self.totals(b, total_only, _TotalOnly(nation_flows.total_eur), False),
+        ]
+        return [
+            self.para(b, t["heading"], "h1"),
+            self.para(b, t["intro"]),
+            self.para(b, t["chart_title"], "chart_title"),
+            self.charts.marks(local, min(1.0, FRAME_WIDTH / local.width, (FRAME_HEIGHT - LOCAL_TEXTS) / local.height)),
+            "#v(6pt)",
+            *self.totals(b, t, shares, True),
+            "#v(10pt)",
+            self.para(b, t["reading"]),
+            "#pagebreak()",
+            *compared,
+        ]
 
     def practical(self, b) -> list[str]:
         from xml.sax.saxutils import escape
@@ -409,8 +501,11 @@ class TypstSheets:
                         out.append(paragraph(link["paragraph"]))
                     out += [self.bullets(b, [anchor(link["url"], link["text"])]), "#v(6pt)"]
         f = b.texts["further"]
-        further = [escape(item["prefix"]) + anchor(item["url"], item["url"])
-                   for item in f["links"] if b._new_address(item.get("url"), shown)]
+        further = [
+            escape(item["prefix"]) + anchor(item["url"], item["url"])
+            for item in f["links"]
+            if b._new_address(item.get("url"), shown)
+        ]
         if further:
             out += ["#v(10pt)", self.para(b, f["heading"], "h2"), self.bullets(b, further)]
         return out
@@ -420,6 +515,7 @@ class TypstSheets:
         c = self.palette
         source_y = FOOTER_LOWEST_BASELINE + (FOOTER_LINE_GAP if synthetic else 0.0)
         rule_y = source_y + FOOTER_RULE_ABOVE
+
         # The footer's box starts at the bottom margin's top; positions from the page bottom.
         def dy(y):
             return pt(MARGIN_BOTTOM - y)
@@ -430,13 +526,15 @@ class TypstSheets:
         parts = [
             f"place(dy: {dy(rule_y)}, line(length: 100%, stroke: 0.5pt + {rgb(c['rule'])}))",
             f'place(dy: {dy(source_y)}, {{set text(size: 7.5pt, fill: {rgb(c["muted"])}, top-edge: "baseline"); '
-            f'{string(footer["source"].format(**values))}}})',
+            f"{string(footer['source'].format(**values))}}})",
             f'place(right, dy: {dy(source_y)}, {{set text(size: 7.5pt, fill: {rgb(c["muted"])}, top-edge: "baseline"); '
-            f'[#{string(before)}#counter(page).display()#{string(after)}]}})',
+            f"[#{string(before)}#counter(page).display()#{string(after)}]}})",
         ]
         if synthetic:
-            parts.append(f'place(dy: {dy(FOOTER_LOWEST_BASELINE)}, {{set text(size: 7.5pt, fill: {rgb(c["accent"])}, '
-                         f'top-edge: "baseline"); {string(footer["synthetic"].format(**values))}}})')
+            parts.append(
+                f"place(dy: {dy(FOOTER_LOWEST_BASELINE)}, {{set text(size: 7.5pt, fill: {rgb(c['accent'])}, "
+                f'top-edge: "baseline"); {string(footer["synthetic"].format(**values))}}})'
+            )
         return "#set page(footer-descent: 0pt, footer: context {\n" + "\n".join(parts) + "\n})"
 
     def _area_charts(self, area, size: str) -> tuple:
@@ -456,13 +554,16 @@ class TypstSheets:
         b = SheetBuilder(ind, None, year_texts, self.fonts, self.settings, Logos(), synthetic)
         (region_export, region_export_text), (region_import, region_import_text) = self._area_charts(ind.region_flows, "region")
         nation_size = "department" if ind.single_department_region else "region"
-        (nation_export, nation_export_text), (nation_import, nation_import_text) = self._area_charts(ind.nation_flows, nation_size)
+        (nation_export, nation_export_text), (nation_import, nation_import_text) = self._area_charts(
+            ind.nation_flows, nation_size
+        )
         balance = balance_chart(ind.balance_countries, self.settings)
         treemap = treemap_chart(ind.local.imports, ind.local.exports, self.settings)
         room = FRAME_HEIGHT - BALANCE_TEXTS - balance.height
         if treemap.height > room:  # redrawn lower, as the sheet's HeightFittedChart does
-            treemap = treemap_chart(ind.local.imports, ind.local.exports, self.settings,
-                                    height=max(room, treemap.height * TREEMAP_MIN_HEIGHT_SHARE))
+            treemap = treemap_chart(
+                ind.local.imports, ind.local.exports, self.settings, height=max(room, treemap.height * TREEMAP_MIN_HEIGHT_SHARE)
+            )
         export_sankey = sankey_marks(ind.local.exports, self.settings)
         import_sankey = sankey_marks(ind.local.imports, self.settings)
         metadata = year_texts["metadata"]
@@ -470,13 +571,20 @@ class TypstSheets:
             self.preamble,
             f"#set document(title: {string(b.fill(metadata['title']))}, description: {string(b.fill(metadata['subject']))})",
             self.footer(b, synthetic),
-            *self.cover(b), "#pagebreak()",
-            *self.context(b), "#pagebreak()",
-            *self.balance(b, balance, treemap), "#pagebreak()",
-            *self.flow_pages(b, "exports", export_sankey, *self._compared(region_export_text, nation_export_text,
-                                                                          region_export, nation_export)), "#pagebreak()",
-            *self.flow_pages(b, "imports", import_sankey, *self._compared(region_import_text, nation_import_text,
-                                                                          region_import, nation_import)), "#pagebreak()",
+            *self.cover(b),
+            "#pagebreak()",
+            *self.context(b),
+            "#pagebreak()",
+            *self.balance(b, balance, treemap),
+            "#pagebreak()",
+            *self.flow_pages(
+                b, "exports", export_sankey, *self._compared(region_export_text, nation_export_text, region_export, nation_export)
+            ),
+            "#pagebreak()",
+            *self.flow_pages(
+                b, "imports", import_sankey, *self._compared(region_import_text, nation_import_text, region_import, nation_import)
+            ),
+            "#pagebreak()",
             *self.practical(b),
         ]
         return "\n".join(parts) + "\n"
@@ -527,8 +635,16 @@ def main(argv: list[str] | None = None) -> None:
             if args.keep_source:
                 path.with_suffix(".typ").write_text(sheets.source.read_text(encoding="utf-8"), encoding="utf-8")
         render_seconds, render_cpu = time.perf_counter() - clock, time.process_time() - cpu
-    print(json.dumps({"sheets": len(ordered), "render_seconds": render_seconds, "render_cpu_seconds": render_cpu,
-                      "indicator_seconds": indicator_seconds}))
+    print(
+        json.dumps(
+            {
+                "sheets": len(ordered),
+                "render_seconds": render_seconds,
+                "render_cpu_seconds": render_cpu,
+                "indicator_seconds": indicator_seconds,
+            }
+        )
+    )
     sys.stdout.flush()
 
 

@@ -37,8 +37,7 @@ from factsheets.reference import load_reference  # noqa: E402
 from factsheets.validate import choose_year, load_trade_data  # noqa: E402
 
 MARGIN = 24.0
-PAGE_KINDS = ("balance", "treemap", "export", "import", "region-export", "region-import", "france-export",
-              "france-import")
+PAGE_KINDS = ("balance", "treemap", "export", "import", "region-export", "region-import", "france-export", "france-import")
 
 
 def timed(times: dict[str, list[float]], kind: str, build: Callable[[], Drawing]) -> Drawing:
@@ -67,8 +66,10 @@ def write_pngs(pdf: Path, code: str, dpi: int) -> list[Path]:
     written = []
     for number, kind in enumerate(PAGE_KINDS, start=1):
         stem = pdf.parent / f"{code}-{number}-{kind}"
-        subprocess.run([pdftoppm, "-r", str(dpi), "-png", "-singlefile", "-f", str(number), "-l", str(number),
-                        str(pdf), str(stem)], check=True)
+        subprocess.run(
+            [pdftoppm, "-r", str(dpi), "-png", "-singlefile", "-f", str(number), "-l", str(number), str(pdf), str(stem)],
+            check=True,
+        )
         written.append(stem.with_suffix(".png"))
     return written
 
@@ -111,8 +112,10 @@ def main() -> None:
             print(png)
 
     for kind, values in times.items():
-        print(f"{kind:22s} median {statistics.median(values):6.2f} ms  max {max(values):6.2f} ms  (n={len(values)})",
-              file=sys.stderr)
+        print(
+            f"{kind:22s} median {statistics.median(values):6.2f} ms  max {max(values):6.2f} ms  (n={len(values)})",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

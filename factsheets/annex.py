@@ -38,9 +38,9 @@ import hashlib
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 from .errors import FactsheetsError
@@ -49,8 +49,23 @@ from .model import AreaFlows, DepartmentIndicators, FlowSummary
 from .numbers import rounded_millions
 
 ANNEX_FORMATS = ("xlsx", "csv")
-COLUMNS = ("table", "level", "territory", "flow", "year", "rank", "product_code", "product", "product_short",
-           "country_code", "country", "value_eur", "value_millions", "share_region", "share_nation")
+COLUMNS = (
+    "table",
+    "level",
+    "territory",
+    "flow",
+    "year",
+    "rank",
+    "product_code",
+    "product",
+    "product_short",
+    "country_code",
+    "country",
+    "value_eur",
+    "value_millions",
+    "share_region",
+    "share_nation",
+)
 TABLES = ("totals", "products", "countries", "flows", "balance", "evolution", "changes")
 NUMERIC = {"year", "rank", "value_eur", "value_millions", "share_region", "share_nation"}
 # Excel number formats: whole euros, millions with one decimal (as printed), shares (stored
@@ -136,8 +151,11 @@ class Annexes:
         """Every row of the annex in blocks, table after table, in the order of the sheet's charts."""
         year = ind.year
         # A region of one department (971-976) has no chart or share of its own on the sheet.
-        areas: list[tuple[str, AreaFlows]] = [("department", ind.local), ("region", ind.region_flows),
-                                              ("nation", ind.nation_flows)]
+        areas: list[tuple[str, AreaFlows]] = [
+            ("department", ind.local),
+            ("region", ind.region_flows),
+            ("nation", ind.nation_flows),
+        ]
         # Nor an area the data does not cover (coverage.py): its rows are left out.
         if not ind.shows_region:
             areas = [area for area in areas if area[0] != "region"]
@@ -145,25 +163,29 @@ class Annexes:
             areas = [area for area in areas if area[0] != "nation"]
         # Totals and shares (pages 4 to 7), the balance of each area.
         blocks = [Block("totals", self._department_totals(ind))]
-        blocks += [self._shared("totals", level, area.territory.code, year, partial(self._totals, level, area, year))
-                   for level, area in areas[1:]]
+        blocks += [
+            self._shared("totals", level, area.territory.code, year, partial(self._totals, level, area, year))
+            for level, area in areas[1:]
+        ]
         # Products and countries (treemap cells and Sankey nodes, top 10 + "Autres"), then
         # the Sankey ribbons: product -> country (exports), country -> product (imports).
         for table, build in (("products", self._items), ("countries", self._items), ("flows", self._flows)):
             for level, area in areas:
                 make = partial(build, table, level, area, year)
-                blocks.append(Block(table, make()) if level == "department"
-                              else self._shared(table, level, area.territory.code, year, make))
+                blocks.append(
+                    Block(table, make()) if level == "department" else self._shared(table, level, area.territory.code, year, make)
+                )
         blocks.append(Block("balance", self._balance(ind)))
         evolution = ind.evolution
         if evolution is not None:
             blocks.append(Block("evolution", self._years("department", ind.department.name, evolution.department)))
-            for level, series, territory in (("region", evolution.region, ind.region.name),
-                                             ("nation", evolution.nation, ind.nation_flows.territory.name)):
+            for level, series, territory in (
+                ("region", evolution.region, ind.region.name),
+                ("nation", evolution.nation, ind.nation_flows.territory.name),
+            ):
                 if (level == "region" and not ind.shows_region) or (level == "nation" and not ind.nation_covered):
                     continue
-                blocks.append(self._shared("evolution", level, territory, year,
-                                           partial(self._years, level, territory, series)))
+                blocks.append(self._shared("evolution", level, territory, year, partial(self._years, level, territory, series)))
             blocks.append(Block("changes", self._changes(ind)))
         return blocks
 
@@ -182,16 +204,34 @@ class Annexes:
         """The department's totals with its shares of the region (none for 971-976) and of France."""
         exports, imports, balance = self._totals("department", ind.local, ind.year)
         single = not ind.shows_region  # one department, or a region the data does not cover
-        return [row._replace(share_region=None if single else shares.share_of_region,
-                             share_nation=shares.share_of_nation)
-                for row, shares in ((exports, ind.export_shares), (imports, ind.import_shares))] + [balance]
+        return [
+            row._replace(share_region=None if single else shares.share_of_region, share_nation=shares.share_of_nation)
+            for row, shares in ((exports, ind.export_shares), (imports, ind.import_shares))
+        ] + [balance]
 
     def _totals(self, level: str, area: AreaFlows, year: int) -> list[Row]:
         t = self.t
-        rows = [Row("totals", t["levels"][level], area.territory.name, t["flows"][flow], year,
-                    value_eur=self._summary(area, flow).total_eur) for flow in ("export", "import")]
-        rows.append(Row("totals", t["levels"][level], area.territory.name, t["flows"]["balance"], year,
-                        value_eur=area.exports.total_eur - area.imports.total_eur))
+        rows = [
+            Row(
+                "totals",
+                t["levels"][level],
+                area.territory.name,
+                t["flows"][flow],
+                year,
+                value_eur=self._summary(area, flow).total_eur,
+            )
+            for flow in ("export", "import")
+        ]
+        rows.append(
+            Row(
+                "totals",
+                t["levels"][level],
+                area.territory.name,
+                t["flows"]["balance"],
+                year,
+                value_eur=area.exports.total_eur - area.imports.total_eur,
+            )
+        )
         return rows
 
     def _items(self, table: str, level: str, area: AreaFlows, year: int) -> list[Row]:
@@ -200,14 +240,28 @@ class Annexes:
         for flow in ("export", "import"):
             sankey = self._summary(area, flow).sankey
             rank = 0
-            for item in (sankey.products if table == "products" else sankey.countries):
+            for item in sankey.products if table == "products" else sankey.countries:
                 rank += 0 if item.is_other else 1
-                code, label, short = ("", t["other"], t["other"]) if item.is_other else (
-                    item.code, item.label, item.short_label or item.label)
-                fields = ({"product_code": code, "product": label, "product_short": short} if table == "products"
-                          else {"country_code": code, "country": label})
-                rows.append(Row(table, t["levels"][level], area.territory.name, t["flows"][flow], year,
-                                None if item.is_other else rank, value_eur=item.value_eur, **fields))
+                code, label, short = (
+                    ("", t["other"], t["other"]) if item.is_other else (item.code, item.label, item.short_label or item.label)
+                )
+                fields = (
+                    {"product_code": code, "product": label, "product_short": short}
+                    if table == "products"
+                    else {"country_code": code, "country": label}
+                )
+                rows.append(
+                    Row(
+                        table,
+                        t["levels"][level],
+                        area.territory.name,
+                        t["flows"][flow],
+                        year,
+                        None if item.is_other else rank,
+                        value_eur=item.value_eur,
+                        **fields,
+                    )
+                )
         return rows
 
     def _flows(self, table: str, level: str, area: AreaFlows, year: int) -> list[Row]:
@@ -215,32 +269,62 @@ class Annexes:
         rows = []
         for flow in ("export", "import"):
             sankey = self._summary(area, flow).sankey
-            names = {item.code: (("", t["other"], t["other"]) if item.is_other
-                                 else (item.code, item.label, item.short_label or item.label))
-                     for item in (*sankey.left, *sankey.right)}
+            names = {
+                item.code: (
+                    ("", t["other"], t["other"]) if item.is_other else (item.code, item.label, item.short_label or item.label)
+                )
+                for item in (*sankey.left, *sankey.right)
+            }
             for link in sankey.links:
                 product, country = (link.source, link.target) if flow == "export" else (link.target, link.source)
                 (product_code, product_label, product_short), (country_code, country_label, _) = names[product], names[country]
-                rows.append(Row(table, t["levels"][level], area.territory.name, t["flows"][flow], year,
-                                product_code=product_code, product=product_label, product_short=product_short,
-                                country_code=country_code, country=country_label, value_eur=link.value_eur))
+                rows.append(
+                    Row(
+                        table,
+                        t["levels"][level],
+                        area.territory.name,
+                        t["flows"][flow],
+                        year,
+                        product_code=product_code,
+                        product=product_label,
+                        product_short=product_short,
+                        country_code=country_code,
+                        country=country_label,
+                        value_eur=link.value_eur,
+                    )
+                )
         return rows
 
     def _balance(self, ind: DepartmentIndicators) -> list[Row]:
         """The balance bars of page 3; in M€ the balance printed there (printed exports minus imports)."""
         t = self.t
-        return [Row("balance", t["levels"]["department"], ind.department.name, t["flows"][flow], ind.year,
-                    country_code=country.code, country=country.name, value_eur=value, printed_millions=printed)
-                for country in ind.balance_countries
-                for flow, value, printed in (("import", country.import_eur, None), ("export", country.export_eur, None),
-                                             ("balance", country.balance_eur, country.printed_balance_millions))]
+        return [
+            Row(
+                "balance",
+                t["levels"]["department"],
+                ind.department.name,
+                t["flows"][flow],
+                ind.year,
+                country_code=country.code,
+                country=country.name,
+                value_eur=value,
+                printed_millions=printed,
+            )
+            for country in ind.balance_countries
+            for flow, value, printed in (
+                ("import", country.import_eur, None),
+                ("export", country.export_eur, None),
+                ("balance", country.balance_eur, country.printed_balance_millions),
+            )
+        ]
 
     def _years(self, level: str, territory: str, series) -> list[Row]:
         t = self.t
-        return [Row("evolution", t["levels"][level], territory, t["flows"][flow], totals.year, value_eur=value)
-                for totals in series
-                for flow, value in (("export", totals.exports_eur), ("import", totals.imports_eur),
-                                    ("balance", totals.balance_eur))]
+        return [
+            Row("evolution", t["levels"][level], territory, t["flows"][flow], totals.year, value_eur=value)
+            for totals in series
+            for flow, value in (("export", totals.exports_eur), ("import", totals.imports_eur), ("balance", totals.balance_eur))
+        ]
 
     def _changes(self, ind: DepartmentIndicators) -> list[Row]:
         """The N / N-1 tables of the evolution page (none without the year before)."""
@@ -251,12 +335,24 @@ class Annexes:
         for flow, changes in (("export", evolution.exports), ("import", evolution.imports)):
             for kind, items in (("product", changes.top_products), ("country", changes.top_countries)):
                 for rank, item in enumerate(items, start=1):
-                    fields = ({"product_code": item.code, "product": item.label,
-                               "product_short": item.short_label or item.label} if kind == "product"
-                              else {"country_code": item.code, "country": item.label})
+                    fields = (
+                        {"product_code": item.code, "product": item.label, "product_short": item.short_label or item.label}
+                        if kind == "product"
+                        else {"country_code": item.code, "country": item.label}
+                    )
                     for row_year, value in ((year, item.value_eur), (evolution.previous_year, item.previous_eur)):
-                        rows.append(Row("changes", t["levels"]["department"], ind.department.name, t["flows"][flow],
-                                        row_year, rank, value_eur=value, **fields))
+                        rows.append(
+                            Row(
+                                "changes",
+                                t["levels"]["department"],
+                                ind.department.name,
+                                t["flows"][flow],
+                                row_year,
+                                rank,
+                                value_eur=value,
+                                **fields,
+                            )
+                        )
         return rows
 
     # -- where the figures come from ----------------------------------------------------
@@ -283,11 +379,15 @@ class Annexes:
         The footer's texts are filled with the values the sheet's footer has (layout.py)."""
         about = self.t["about"]
         footer, date, _ = self._edition(ind.year)
-        values = {"department": ind.department.name, "code": ind.department.code, "region": ind.region.name,
-                  "year": ind.year, "next_year": ind.year + 1}
+        values = {
+            "department": ind.department.name,
+            "code": ind.department.code,
+            "region": ind.region.name,
+            "year": ind.year,
+            "next_year": ind.year + 1,
+        }
         source = str(footer["source"]).format(**values)
-        lines = [about["title"].format(**values),
-                 source if date is None else about["edition"].format(source=source, date=date)]
+        lines = [about["title"].format(**values), source if date is None else about["edition"].format(source=source, date=date)]
         if synthetic:
             lines.append(str(footer["synthetic"]).format(**values))
         lines += [about["shares_csv" if self.kind == "csv" else "shares"], about["labels"]]
@@ -305,10 +405,17 @@ class Annexes:
             # readable by any csv reader, and a filter on "Tableau" hides them.
             headers = {**headers, **(t.get("csv_columns") or {})}
             padding = [""] * (len(COLUMNS) - 2)
-            return csv_bytes([headers[c] for c in COLUMNS],
-                             [*([t["about"]["table"], line, *padding] for line in about),
-                              *([t["tables"][row.table] if c == "table" else row.get(c) for c in COLUMNS]
-                                for block in blocks for row in block.rows)])
+            return csv_bytes(
+                [headers[c] for c in COLUMNS],
+                [
+                    *([t["about"]["table"], line, *padding] for line in about),
+                    *(
+                        [t["tables"][row.table] if c == "table" else row.get(c) for c in COLUMNS]
+                        for block in blocks
+                        for row in block.rows
+                    ),
+                ],
+            )
         sheets = []
         for table in TABLES:
             table_blocks = [block for block in blocks if block.table == table and block.rows]
@@ -318,14 +425,19 @@ class Annexes:
             segments = [(block.shared, partial(_cells, block.rows, keys), len(block.rows)) for block in table_blocks]
             sheets.append((t["tables"][table], keys, [headers[k] for k in keys], segments))
         created = self._edition(ind.year)[2]
-        return xlsx_bytes(sheets, f"{ind.department.name} ({ind.year})", EXCEL_FORMATS, self._xml,
-                          created=created, about=(t["about"]["sheet"], about))
+        return xlsx_bytes(
+            sheets,
+            f"{ind.department.name} ({ind.year})",
+            EXCEL_FORMATS,
+            self._xml,
+            created=created,
+            about=(t["about"]["sheet"], about),
+        )
 
     @staticmethod
     def _table_columns(blocks: list[Block]) -> list[str]:
         """The columns the blocks fill, in COLUMNS order ("table" is the sheet's name in xlsx)."""
-        used = set().union(*(block.columns if block.shared is not None else _used_columns(block.rows)
-                             for block in blocks))
+        used = set().union(*(block.columns if block.shared is not None else _used_columns(block.rows) for block in blocks))
         return [column for column in COLUMNS[1:] if column in used]
 
     def write(self, ind: DepartmentIndicators, pdf_path: Path, synthetic: bool = False) -> Path:
@@ -342,7 +454,7 @@ def _creation_date(day: dt.date | None = None) -> dt.datetime:
     zone), else 1980-01-01 (the zip epoch)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).replace(tzinfo=None)
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).replace(tzinfo=None)
     if day is not None:
         return dt.datetime(day.year, day.month, day.day, 12, 0, 0)
     return dt.datetime(1980, 1, 1)
@@ -364,9 +476,14 @@ def _footer_text(text: str) -> str | None:
     return text if len(text) <= 255 else None
 
 
-def xlsx_bytes(sheets: Iterable[tuple[str, list[str], list[str], list[Segment]]], title: str,
-               number_formats: dict[str, str], templates: dict | None = None, created: dt.datetime | None = None,
-               about: tuple[str, list[str]] | None = None) -> bytes:
+def xlsx_bytes(
+    sheets: Iterable[tuple[str, list[str], list[str], list[Segment]]],
+    title: str,
+    number_formats: dict[str, str],
+    templates: dict | None = None,
+    created: dt.datetime | None = None,
+    about: tuple[str, list[str]] | None = None,
+) -> bytes:
     """An .xlsx of (sheet name, column keys, headers, row segments) tables; the same bytes for the same input.
 
     `number_formats` gives the Excel format of the columns (by key) that have one. Values
@@ -382,10 +499,10 @@ def xlsx_bytes(sheets: Iterable[tuple[str, list[str], list[str], list[Segment]]]
     import xlsxwriter
 
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
-                                            "strings_to_formulas": False, "strings_to_urls": False})
-    workbook.set_properties({"title": title, "author": "factsheets", "company": "",
-                             "created": created or _creation_date()})
+    workbook = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    workbook.set_properties({"title": title, "author": "factsheets", "company": "", "created": created or _creation_date()})
     header_format = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
     formats = {key: workbook.add_format({"num_format": fmt}) for key, fmt in number_formats.items()}
     page_header = page_footer = None
@@ -410,8 +527,7 @@ def xlsx_bytes(sheets: Iterable[tuple[str, list[str], list[str], list[Segment]]]
         for column, key in enumerate(keys):
             width = 16 if key in number_formats or key in NUMERIC else 24
             sheet.set_column(column, column, width, formats.get(key))
-        sheet.add_segments(segments, [formats.get(key) for key in keys], tuple(keys),
-                           templates if templates is not None else {})
+        sheet.add_segments(segments, [formats.get(key) for key in keys], tuple(keys), templates if templates is not None else {})
     workbook.close()
     return buffer.getvalue()
 
@@ -450,8 +566,9 @@ def _prepared_rows_worksheet():
             """Each data row's XML, its row number left as _ROW. Made while the workbook closes,
             when the formats' style indexes are known, and asked twice (dimension, then rows)."""
             if getattr(self, "_data_rows", None) is None:
-                self._data_rows = [template for segment in getattr(self, "_segments", ())
-                                   for template in self._row_templates(*segment)]
+                self._data_rows = [
+                    template for segment in getattr(self, "_segments", ()) for template in self._row_templates(*segment)
+                ]
             return self._data_rows
 
         def _write_dimension(self) -> None:
@@ -461,16 +578,19 @@ def _prepared_rows_worksheet():
 
         def _write_rows(self) -> None:
             super()._write_rows()  # the header, written through xlsxwriter's API
-            self.fh.write("".join(template.replace(_ROW, str(number))
-                                  for number, template in enumerate(self._rows_xml(), start=2)))
+            self.fh.write(
+                "".join(template.replace(_ROW, str(number)) for number, template in enumerate(self._rows_xml(), start=2))
+            )
 
         def _row_templates(self, key, values: Callable[[], list[list[Any]]], count: int = 0) -> list[str]:
             styles = tuple(None if fmt is None else fmt._get_xf_index() for fmt in self._column_formats)
             cache_key = None if key is None else (key, self._keys, styles)
             if cache_key is not None and cache_key in self._templates:
                 return self._templates[cache_key]
-            columns = [(f"{xl_col_to_name(column)}{_ROW}", "" if style is None else f' s="{style}"')
-                       for column, style in enumerate(styles)]
+            columns = [
+                (f"{xl_col_to_name(column)}{_ROW}", "" if style is None else f' s="{style}"')
+                for column, style in enumerate(styles)
+            ]
             texts: dict[str, str] = self._templates.setdefault("texts", {})  # each text's cell tail, escaped once
             isfinite = math.isfinite
             result = []
@@ -513,8 +633,12 @@ def csv_bytes(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([cell_text(header) for header in headers])
     for row in rows:
-        writer.writerow(["" if value is None else _csv_number(value) if isinstance(value, (int, float))
-                         else cell_text(value) for value in row])
+        writer.writerow(
+            [
+                "" if value is None else _csv_number(value) if isinstance(value, (int, float)) else cell_text(value)
+                for value in row
+            ]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -536,10 +660,30 @@ def _cells(rows: list[Row], keys: list[str]) -> list[list[Any]]:
 
 
 # -- campaign summary -----------------------------------------------------------------
-SUMMARY_COLUMNS = ("code", "name", "region", "exports", "imports", "balance", "export_share_region",
-                   "export_share_nation", "import_share_region", "import_share_nation", "file", "sha256", "status")
-SUMMARY_FORMATS = {"exports": "#,##0", "imports": "#,##0", "balance": "#,##0", "export_share_region": "0.00",
-                   "export_share_nation": "0.00", "import_share_region": "0.00", "import_share_nation": "0.00"}
+SUMMARY_COLUMNS = (
+    "code",
+    "name",
+    "region",
+    "exports",
+    "imports",
+    "balance",
+    "export_share_region",
+    "export_share_nation",
+    "import_share_region",
+    "import_share_nation",
+    "file",
+    "sha256",
+    "status",
+)
+SUMMARY_FORMATS = {
+    "exports": "#,##0",
+    "imports": "#,##0",
+    "balance": "#,##0",
+    "export_share_region": "0.00",
+    "export_share_nation": "0.00",
+    "import_share_region": "0.00",
+    "import_share_nation": "0.00",
+}
 
 
 def _percent(fraction: float | None) -> float | None:
@@ -595,6 +739,13 @@ def write_summary(report, indicators: dict[str, DepartmentIndicators], texts: di
     from .config import edition_of
 
     created = _creation_date(edition_of(texts, report.year).publication_date)
-    write_atomically(xlsx_path, xlsx_bytes([(t["sheet"], list(SUMMARY_COLUMNS), headers, [(None, lambda: rows, len(rows))])],
-                                           f"{t['sheet']} {report.year}", SUMMARY_FORMATS, created=created))
+    write_atomically(
+        xlsx_path,
+        xlsx_bytes(
+            [(t["sheet"], list(SUMMARY_COLUMNS), headers, [(None, lambda: rows, len(rows))])],
+            f"{t['sheet']} {report.year}",
+            SUMMARY_FORMATS,
+            created=created,
+        ),
+    )
     return [csv_path, xlsx_path]

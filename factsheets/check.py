@@ -92,7 +92,7 @@ def _with_line(text: str) -> str:
         return text
     keys = tuple(int(key) if key.isdigit() else key for key in match["key"].split("."))
     where = source.where(*keys)
-    return text if where == match["path"] else where + text[len(match["path"]):]
+    return text if where == match["path"] else where + text[len(match["path"]) :]
 
 
 def _lines(error: FactsheetsError) -> list[str]:
@@ -105,8 +105,13 @@ def _lines(error: FactsheetsError) -> list[str]:
 def _source(path: Path, problems: list[Problem]) -> Source | None:
     source = _collect(lambda: read_source(path, depth=_DEEP), problems)
     if source is not None and not isinstance(source.data, dict):
-        problems.append(_error(str(path), "le fichier doit être une suite de paires clé: valeur",
-                               "repartez de la copie écrite par « factsheets init »"))
+        problems.append(
+            _error(
+                str(path),
+                "le fichier doit être une suite de paires clé: valeur",
+                "repartez de la copie écrite par « factsheets init »",
+            )
+        )
         return None
     return source
 
@@ -127,14 +132,28 @@ def _kind(value: Any) -> str:
 _KIND_WORDS = {"mapping": "des paires clé: valeur", "list": "une liste", "scalar": "une valeur simple"}
 
 
-def _compare(source: Source, value: Any, default: Any, keys: tuple, problems: list[Problem], *,
-             unknown_is_error: bool, free: set[tuple] = frozenset(), skip: set[tuple] = frozenset()) -> None:
+def _compare(
+    source: Source,
+    value: Any,
+    default: Any,
+    keys: tuple,
+    problems: list[Problem],
+    *,
+    unknown_is_error: bool,
+    free: set[tuple] = frozenset(),
+    skip: set[tuple] = frozenset(),
+) -> None:
     """Keys of `value` against the defaults: missing, unknown (nearest known key), wrong kind."""
     if keys in free or keys in skip:
         return
     if _kind(value) != _kind(default) and not (default is None or value is None):
-        problems.append(_error(source.where(*keys), f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(default)]}",
-                               "reprenez la forme du fichier par défaut (factsheets init)"))
+        problems.append(
+            _error(
+                source.where(*keys),
+                f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(default)]}",
+                "reprenez la forme du fichier par défaut (factsheets init)",
+            )
+        )
         return
     if not isinstance(default, dict) or not isinstance(value, dict):
         return
@@ -144,12 +163,18 @@ def _compare(source: Source, value: Any, default: Any, keys: tuple, problems: li
     misspelt = {near for near in nearest.values() if near is not None}
     for key in missing:
         if str(key) not in misspelt:  # a misspelt key is reported once, as unknown with its right name
-            problems.append(_error(source.where(*keys), f"clé « {_dotted(keys + (key,))} » manquante",
-                                   "copiez-la depuis le fichier par défaut (factsheets init DOSSIER en écrit une copie)"))
+            problems.append(
+                _error(
+                    source.where(*keys),
+                    f"clé « {_dotted(keys + (key,))} » manquante",
+                    "copiez-la depuis le fichier par défaut (factsheets init DOSSIER en écrit une copie)",
+                )
+            )
     for key in value:
         if key in default:
-            _compare(source, value[key], default[key], keys + (key,), problems,
-                     unknown_is_error=unknown_is_error, free=free, skip=skip)
+            _compare(
+                source, value[key], default[key], keys + (key,), problems, unknown_is_error=unknown_is_error, free=free, skip=skip
+            )
             continue
         if keys + (key,) in skip:
             continue
@@ -183,8 +208,13 @@ def _check_pdf(source: Source, problems: list[Problem]) -> None:
     """The PDF metadata (author, creator, language) is text: a number or a list cannot be written."""
     for key, value in _section(source, "pdf").items():
         if not isinstance(value, str) or not value.strip():
-            problems.append(_error(source.where("pdf", key), f"« pdf.{key} » vaut « {printable(value)} »",
-                                   'indiquez un texte entre guillemets, par ex. "fr" pour la langue'))
+            problems.append(
+                _error(
+                    source.where("pdf", key),
+                    f"« pdf.{key} » vaut « {printable(value)} »",
+                    'indiquez un texte entre guillemets, par ex. "fr" pour la langue',
+                )
+            )
 
 
 def _section(source: Source, key: str) -> dict:
@@ -195,15 +225,25 @@ def _section(source: Source, key: str) -> dict:
 def _check_colours(source: Source, problems: list[Problem]) -> None:
     for key, value in _section(source, "colors").items():
         if not isinstance(value, str) or not HEX_COLOUR.match(value.strip()):
-            problems.append(_error(source.where("colors", key), f"couleur « colors.{key} » invalide : « {value} »",
-                                   'écrivez-la en hexadécimal entre guillemets, par ex. "#18753C"'))
+            problems.append(
+                _error(
+                    source.where("colors", key),
+                    f"couleur « colors.{key} » invalide : « {value} »",
+                    'écrivez-la en hexadécimal entre guillemets, par ex. "#18753C"',
+                )
+            )
 
 
 def _check_sizes(source: Source, problems: list[Problem]) -> None:
     for key, value in _section(source, "indicators").items():
         if not in_range(value, 1, MAX_TOP, integer=True):
-            problems.append(_error(source.where("indicators", key), f"« indicators.{key} » vaut « {value} »",
-                                   f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10"))
+            problems.append(
+                _error(
+                    source.where("indicators", key),
+                    f"« indicators.{key} » vaut « {value} »",
+                    f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10",
+                )
+            )
     for chart, sizes in _section(source, "charts").items():
         if chart == "labels" or not isinstance(sizes, dict):
             continue
@@ -211,11 +251,21 @@ def _check_sizes(source: Source, problems: list[Problem]) -> None:
             keys = ("charts", chart, key)
             if str(key).endswith("alpha"):
                 if not in_range(value, 0, 1, low_open=True):
-                    problems.append(_error(source.where(*keys), f"opacité « {_dotted(keys)} » invalide : « {value} »",
-                                           "indiquez un nombre entre 0 et 1, par ex. 0.55"))
+                    problems.append(
+                        _error(
+                            source.where(*keys),
+                            f"opacité « {_dotted(keys)} » invalide : « {value} »",
+                            "indiquez un nombre entre 0 et 1, par ex. 0.55",
+                        )
+                    )
             elif not in_range(value, 0, MAX_SIZE_POINTS, low_open=True):
-                problems.append(_error(source.where(*keys), f"taille « {_dotted(keys)} » invalide : « {value} »",
-                                       f"indiquez un nombre positif de points (1/72 de pouce) jusqu'à {MAX_SIZE_POINTS}, par ex. 480"))
+                problems.append(
+                    _error(
+                        source.where(*keys),
+                        f"taille « {_dotted(keys)} » invalide : « {value} »",
+                        f"indiquez un nombre positif de points (1/72 de pouce) jusqu'à {MAX_SIZE_POINTS}, par ex. 480",
+                    )
+                )
 
 
 def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:
@@ -236,17 +286,32 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         if face not in fonts:
             continue  # reported as a missing key
         if not isinstance(name, str) or not name.strip():
-            problems.append(_error(source.where("fonts", face), f"« fonts.{face} » vaut « {printable(name)} »",
-                                   "indiquez le nom d'un fichier .ttf, par ex. OpenSans-Regular.ttf"))
+            problems.append(
+                _error(
+                    source.where("fonts", face),
+                    f"« fonts.{face} » vaut « {printable(name)} »",
+                    "indiquez le nom d'un fichier .ttf, par ex. OpenSans-Regular.ttf",
+                )
+            )
             continue
         found, candidates = find_font(name)
         folders = " ou ".join(str(candidate.parent) for candidate in candidates)
         if found is None:
-            problems.append(_error(source.where("fonts", face), f"fichier de police « {name} » (fonts.{face}) introuvable dans {folders}",
-                                   "corrigez le nom ou placez le fichier TTF dans le dossier fonts/ de la configuration"))
+            problems.append(
+                _error(
+                    source.where("fonts", face),
+                    f"fichier de police « {name} » (fonts.{face}) introuvable dans {folders}",
+                    "corrigez le nom ou placez le fichier TTF dans le dossier fonts/ de la configuration",
+                )
+            )
         elif not _has_magic(found, _FONT_MAGIC):
-            problems.append(_error(source.where("fonts", face), f"« {found} » (fonts.{face}) n'est pas une police TrueType",
-                                   "indiquez un fichier .ttf"))
+            problems.append(
+                _error(
+                    source.where("fonts", face),
+                    f"« {found} » (fonts.{face}) n'est pas une police TrueType",
+                    "indiquez un fichier .ttf",
+                )
+            )
         elif (problem := font_problem(found)) is not None:  # opened, as a sheet will: truncated, damaged
             what, _, fix = problem.removeprefix(f"{found} : ").rpartition(" ; ")
             problems.append(_error(source.where("fonts", face), f"« {found} » (fonts.{face}) : {what}", fix))
@@ -276,8 +341,9 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
     if logos is None:
         return
     if not isinstance(logos, dict):
-        problems.append(_error(source.where("logos"), "« logos » doit contenir government et agency",
-                               "écrivez par ex. « government: null »"))
+        problems.append(
+            _error(source.where("logos"), "« logos » doit contenir government et agency", "écrivez par ex. « government: null »")
+        )
         return
     for key, value in logos.items():
         if value is None or key not in LOGO_KEYS:
@@ -287,12 +353,19 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
             continue
         where = source.where("logos", key)
         if not path.is_file():
-            problems.append(_error(where, f"logo « logos.{key} » introuvable : {path}",
-                                   f"déposez le fichier dans {paths.assets_dir()} ou corrigez le chemin (null : pas de logo)"))
+            problems.append(
+                _error(
+                    where,
+                    f"logo « logos.{key} » introuvable : {path}",
+                    f"déposez le fichier dans {paths.assets_dir()} ou corrigez le chemin (null : pas de logo)",
+                )
+            )
         elif not _has_magic(path, _IMAGE_MAGIC):
             problems.append(_error(where, f"logo « logos.{key} » : {path} n'est ni un PNG ni un JPEG", "convertissez-le en PNG"))
         elif (problem := image_problem(path)) is not None:  # opened, as the cover will
-            problems.append(_error(where, f"logo « logos.{key} » : {path} {problem}", "remplacez-le par un PNG ou un JPEG complet"))
+            problems.append(
+                _error(where, f"logo « logos.{key} » : {path} {problem}", "remplacez-le par un PNG ou un JPEG complet")
+            )
 
 
 # -- texts.yaml ------------------------------------------------------------------------------------
@@ -320,15 +393,22 @@ def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
     except ValueError:
-        problems.append(_error(where, f"accolade seule dans « {name} »",
-                               "les accolades entourent une variable ({department}) ; retirez l'accolade isolée"))
+        problems.append(
+            _error(
+                where,
+                f"accolade seule dans « {name} »",
+                "les accolades entourent une variable ({department}) ; retirez l'accolade isolée",
+            )
+        )
         return
     allowed = allowed_placeholders(_pattern_path(text_keys))
     for field in fields:
         base = re.split(r"[.\[!:]", field, maxsplit=1)[0]
         if base not in allowed or base != field:
             listed = ", ".join("{" + item + "}" for item in sorted(allowed))
-            problems.append(_error(where, f"variable inconnue {{{field}}} dans « {name} »", f"variables possibles ici : {listed}"))
+            problems.append(
+                _error(where, f"variable inconnue {{{field}}} dans « {name} »", f"variables possibles ici : {listed}")
+            )
 
 
 def check_texts(folder: Path, problems: list[Problem], year: int | None = None) -> dict | None:
@@ -355,18 +435,32 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
     if editions is None:
         editions = {}
     if not isinstance(editions, dict):
-        problems.append(_error(source.where(EDITIONS_KEY), "« editions » doit associer des années à leurs textes",
-                               "écrivez par ex. « 2024: {publication_date: 2025-07-01, …} »"))
+        problems.append(
+            _error(
+                source.where(EDITIONS_KEY),
+                "« editions » doit associer des années à leurs textes",
+                "écrivez par ex. « 2024: {publication_date: 2025-07-01, …} »",
+            )
+        )
         return
     for edition_year, edition in editions.items():
         keys = (EDITIONS_KEY, edition_year)
         where = source.where(*keys)
         if not isinstance(edition_year, int) or isinstance(edition_year, bool) or not 1900 <= edition_year <= 2200:
-            problems.append(_error(where, f"édition « {edition_year} » : une année est attendue", "écrivez l'année sans guillemets, par ex. 2024"))
+            problems.append(
+                _error(
+                    where, f"édition « {edition_year} » : une année est attendue", "écrivez l'année sans guillemets, par ex. 2024"
+                )
+            )
             continue
         if not isinstance(edition, dict):
-            problems.append(_error(where, f"l'édition {edition_year} doit contenir publication_date et ses textes",
-                                   "écrivez par ex. « publication_date: 2025-07-01 »"))
+            problems.append(
+                _error(
+                    where,
+                    f"l'édition {edition_year} doit contenir publication_date et ses textes",
+                    "écrivez par ex. « publication_date: 2025-07-01 »",
+                )
+            )
             continue
         date = edition.get(PUBLICATION_DATE_KEY)
         valid = isinstance(date, datetime.date) and not isinstance(date, datetime.datetime)
@@ -377,9 +471,13 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
             except ValueError:
                 valid = False
         if not valid:
-            problems.append(_error(source.where(*keys, PUBLICATION_DATE_KEY),
-                                   f"« editions.{edition_year}.publication_date » manquante ou invalide : « {date} »",
-                                   "indiquez la date de publication sous la forme AAAA-MM-JJ, par ex. 2025-07-01"))
+            problems.append(
+                _error(
+                    source.where(*keys, PUBLICATION_DATE_KEY),
+                    f"« editions.{edition_year}.publication_date » manquante ou invalide : « {date} »",
+                    "indiquez la date de publication sous la forme AAAA-MM-JJ, par ex. 2025-07-01",
+                )
+            )
         texts_part = {key: value for key, value in edition.items() if key != PUBLICATION_DATE_KEY}
         _compare_edition(source, texts_part, neutral, keys, (), problems)
     missing = _missing_edition(source, editions, year)
@@ -395,11 +493,11 @@ def _missing_edition(source: Source, editions: dict, year: int | None) -> Proble
     return _warning(
         source.where(EDITIONS_KEY) if editions else str(source.path),
         f"pas d'édition {year} (éditions : {known}) : les fiches {year} prennent les textes neutres et la date par défaut",
-        f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année")
+        f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année",
+    )
 
 
-def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple,
-                     problems: list[Problem]) -> None:
+def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple, problems: list[Problem]) -> None:
     """An edition's texts replace existing texts: same keys, same kind; placeholders as theirs."""
     if isinstance(value, dict) and isinstance(neutral, dict):
         for key, item in value.items():
@@ -411,8 +509,13 @@ def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text
                 _compare_edition(source, item, neutral[key], keys + (key,), text_keys + (key,), problems)
         return
     if _kind(value) != _kind(neutral):
-        problems.append(_error(source.where(*keys), f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(neutral)]}, comme le texte qu'elle remplace",
-                               "reprenez la forme du texte neutre"))
+        problems.append(
+            _error(
+                source.where(*keys),
+                f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(neutral)]}, comme le texte qu'elle remplace",
+                "reprenez la forme du texte neutre",
+            )
+        )
         return
     for inner, text in _strings(value, ()):
         _check_placeholders(source, keys + inner, text, text_keys + inner, problems)
@@ -445,8 +548,7 @@ class DataCoverage:
     departments: frozenset[str]
 
 
-def check_mail(folder: Path, problems: list[Problem], recipients: Path | None,
-               coverage: DataCoverage | None = None) -> None:
+def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, coverage: DataCoverage | None = None) -> None:
     """mail.yaml; with a recipients file, also its rows, the departments it names that the data
     lacks (no sheet for them: a warning) and a sender still at the example's domain."""
     from .mail.config import example_sender, load_mail_config
@@ -457,9 +559,14 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None,
         return
     if config is not None and example_sender(config.sender):
         where = _collect(lambda: read_source(folder / "mail.yaml", depth=1).where("sender"), problems) or folder / "mail.yaml"
-        problems.append(_warning(str(where), f"l'adresse d'expédition « {config.sender} » est celle de l'exemple "
-                                             "(domaine réservé aux exemples : les serveurs refusent souvent un tel expéditeur)",
-                                 "mettez votre adresse réelle dans « sender », ou donnez-la avec --from"))
+        problems.append(
+            _warning(
+                str(where),
+                f"l'adresse d'expédition « {config.sender} » est celle de l'exemple "
+                "(domaine réservé aux exemples : les serveurs refusent souvent un tel expéditeur)",
+                "mettez votre adresse réelle dans « sender », ou donnez-la avec --from",
+            )
+        )
     book = _collect(lambda: load_recipients(recipients), problems)
     if book is None:
         return
@@ -470,23 +577,32 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None,
         reference = load_reference()
         for entry in book.entries:
             if entry.code not in coverage.departments:
-                problems.append(_warning(
-                    f"{book.path}:{entry.line}",
-                    f"le département {entry.code} ({reference.department(entry.code)[1]}) n'a aucune donnée en "
-                    f"{coverage.year} dans {coverage.data} : pas de fiche pour lui, et « mail » sans --dept refusera l'envoi",
-                    "vérifiez le code du département, --data ou --year ; sinon retirez ses lignes, "
-                    "ou choisissez les départements à envoyer avec --dept"))
+                problems.append(
+                    _warning(
+                        f"{book.path}:{entry.line}",
+                        f"le département {entry.code} ({reference.department(entry.code)[1]}) n'a aucune donnée en "
+                        f"{coverage.year} dans {coverage.data} : pas de fiche pour lui, et « mail » sans --dept refusera l'envoi",
+                        "vérifiez le code du département, --data ou --year ; sinon retirez ses lignes, "
+                        "ou choisissez les départements à envoyer avec --dept",
+                    )
+                )
 
 
-def check_configuration(*, year: int | None = None, recipients: Path | None = None,
-                        coverage: DataCoverage | None = None) -> list[Problem]:
+def check_configuration(
+    *, year: int | None = None, recipients: Path | None = None, coverage: DataCoverage | None = None
+) -> list[Problem]:
     """Every problem of the configuration in use, errors and warnings, in file order
     (`coverage`: the data's departments, against which the recipients are checked)."""
     folder = paths.config_dir()
     problems: list[Problem] = []
     if not folder.is_dir():
-        return [_error(str(folder), "dossier de configuration introuvable",
-                       "indiquez un dossier existant à --config, ou créez-le avec « factsheets init DOSSIER »")]
+        return [
+            _error(
+                str(folder),
+                "dossier de configuration introuvable",
+                "indiquez un dossier existant à --config, ou créez-le avec « factsheets init DOSSIER »",
+            )
+        ]
     settings_ok = check_settings(folder, problems) is not None
     check_texts(folder, problems, year)
     # The reference tables also read the data codes of settings.yaml: without them when it is broken.

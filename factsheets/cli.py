@@ -56,15 +56,18 @@ class _FrenchHelp:
             self.help = _typography(self.help)
         self.format_help_text(ctx, formatter)
         params = [param for param in self.get_params(ctx) if not getattr(param, "hidden", False)]
-        arguments = [(_argument_metavar(param), _typography(param.help or "")) for param in params
-                     if param.param_type_name == "argument"]
-        options = [(_option_names(param), _typography(param.help or "")) for param in params
-                   if param.param_type_name == "option"]
+        arguments = [
+            (_argument_metavar(param), _typography(param.help or "")) for param in params if param.param_type_name == "argument"
+        ]
+        options = [(_option_names(param), _typography(param.help or "")) for param in params if param.param_type_name == "option"]
         _section(formatter, "Arguments", arguments)
         _section(formatter, "Options", options)
         if isinstance(self, TyperGroup):
-            commands = [(name, _first_sentence(self.commands[name].help or "")) for name in self.list_commands(ctx)
-                        if not self.commands[name].hidden]
+            commands = [
+                (name, _first_sentence(self.commands[name].help or ""))
+                for name in self.list_commands(ctx)
+                if not self.commands[name].hidden
+            ]
             _section(formatter, "Commandes", commands)
         self.format_epilog(ctx, formatter)
 
@@ -128,14 +131,24 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _global_options(
-    config: Annotated[Optional[Path], typer.Option(
-        "--config", metavar="DOSSIER",
-        help="Dossier de configuration à utiliser (créé par « factsheets init DOSSIER »), pour toutes les commandes. "
-             "Par défaut : la variable d'environnement FACTSHEETS_CONFIG, sinon la configuration fournie.")] = None,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="N'écrire que les erreurs (ni progression, ni avertissements).")] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Écrire aussi le détail du travail (dossier de configuration, processus).")] = False,
-    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
-                                          help="Afficher la version et quitter.")] = False,
+    config: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--config",
+            metavar="DOSSIER",
+            help="Dossier de configuration à utiliser (créé par « factsheets init DOSSIER »), pour toutes les commandes. "
+            "Par défaut : la variable d'environnement FACTSHEETS_CONFIG, sinon la configuration fournie.",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="N'écrire que les erreurs (ni progression, ni avertissements).")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Écrire aussi le détail du travail (dossier de configuration, processus).")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_show_version, help="Afficher la version et quitter.")
+    ] = False,
 ) -> None:
     """Options communes, à placer avant la commande : factsheets --config DOSSIER render …"""
     if config is not None:
@@ -157,19 +170,33 @@ def _non_empty_path(value: str) -> Path:
 DataOption = Annotated[
     Path,
     # A plain path: the data loader checks it and says in French what is wrong with it.
-    typer.Option("--data", metavar="FICHIER", parser=_non_empty_path,
-                 help="Fichier canonique CSV ou Parquet. Par défaut : l'échantillon synthétique fourni."),
+    typer.Option(
+        "--data",
+        metavar="FICHIER",
+        parser=_non_empty_path,
+        help="Fichier canonique CSV ou Parquet. Par défaut : l'échantillon synthétique fourni.",
+    ),
 ]
 YearOption = Annotated[
     Optional[int], typer.Option("--year", metavar="ANNÉE", help="Année des données. Par défaut : la plus récente du fichier.")
 ]
-OutOption = Annotated[Path, typer.Option("--out", metavar="DOSSIER", parser=_non_empty_path,
-                                         help="Dossier où écrire les PDF. Par défaut : output/ dans le dossier courant.")]
+OutOption = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        metavar="DOSSIER",
+        parser=_non_empty_path,
+        help="Dossier où écrire les PDF. Par défaut : output/ dans le dossier courant.",
+    ),
+]
 DeptOption = Annotated[
     Optional[list[str]],
-    typer.Option("--dept", metavar="DÉPARTEMENT",
-                 help="Code INSEE (02, 2A, 971) ou nom du département (aisne, « Côtes-d'Armor »), "
-                      "sans tenir compte des majuscules ni des accents. Répétable."),
+    typer.Option(
+        "--dept",
+        metavar="DÉPARTEMENT",
+        help="Code INSEE (02, 2A, 971) ou nom du département (aisne, « Côtes-d'Armor »), "
+        "sans tenir compte des majuscules ni des accents. Répétable.",
+    ),
 ]
 
 
@@ -180,7 +207,9 @@ def _fail(message: str, code: int = 2) -> None:
 
 @_command()
 def indicators(
-    dept: Annotated[str, typer.Option("--dept", metavar="DÉPARTEMENT", help="Code INSEE ou nom du département (ex. 60, oise). Obligatoire.")],
+    dept: Annotated[
+        str, typer.Option("--dept", metavar="DÉPARTEMENT", help="Code INSEE ou nom du département (ex. 60, oise). Obligatoire.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Écrire l'objet indicateurs en JSON sur la sortie standard.")] = False,
     year: YearOption = None,
     data: DataOption = SAMPLE_DATA,
@@ -211,20 +240,30 @@ def render(
     data: DataOption = SAMPLE_DATA,
     out: OutOption = DEFAULT_OUTPUT_DIR,
     workers: Annotated[
-        Optional[int], typer.Option("--workers", min=1, metavar="N",
-                                    help="Processus en parallèle (au moins 1). Par défaut : le nombre de cœurs ; "
-                                         "jamais plus que les cœurs ni que les fiches à produire.")
+        Optional[int],
+        typer.Option(
+            "--workers",
+            min=1,
+            metavar="N",
+            help="Processus en parallèle (au moins 1). Par défaut : le nombre de cœurs ; "
+            "jamais plus que les cœurs ni que les fiches à produire.",
+        ),
     ] = None,
     evolution: Annotated[
         bool, typer.Option("--evolution", help="Ajouter la page « Évolution » (exportations et importations au fil des années).")
     ] = False,
     annex: Annotated[
-        Optional[str], typer.Option("--annexe", metavar="xlsx|csv",
-                                    help="Écrire à côté de chaque PDF l'annexe chiffrée de ses graphiques (xlsx ou csv).")
+        Optional[str],
+        typer.Option(
+            "--annexe", metavar="xlsx|csv", help="Écrire à côté de chaque PDF l'annexe chiffrée de ses graphiques (xlsx ou csv)."
+        ),
     ] = None,
     html: Annotated[
-        bool, typer.Option("--html", help="Écrire aussi la fiche en page web accessible (même nom, .html) et, "
-                                          "pour plusieurs départements, index.html.")
+        bool,
+        typer.Option(
+            "--html",
+            help="Écrire aussi la fiche en page web accessible (même nom, .html) et, pour plusieurs départements, index.html.",
+        ),
     ] = False,
 ) -> None:
     """Produit la fiche PDF de chaque département demandé et écrit son chemin sur la sortie standard dès qu'elle est écrite.
@@ -248,8 +287,13 @@ def render(
 
     info(f"processus : au plus {min(workers or default_workers(), default_workers())}")
     report = render_departments(
-        None if all_departments else dept, year=year, data=data, out_dir=out,
-        workers=workers or default_workers(), show_progress=verbosity() >= 0, on_written=announce,
+        None if all_departments else dept,
+        year=year,
+        data=data,
+        out_dir=out,
+        workers=workers or default_workers(),
+        show_progress=verbosity() >= 0,
+        on_written=announce,
         options=SheetOptions(evolution=evolution, annex=annex.lower() if annex else None, html=html),
     )
     from .check import edition_warning
@@ -262,8 +306,10 @@ def render(
         warn(note)
     _warn_missing_territoires([code for code in report.without_territoires if code in report.written])
     if report.absent:
-        warn(f"attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
-             f"aucune fiche : {', '.join(report.absent)}")
+        warn(
+            f"attention : {len(report.absent)} département(s) sans donnée en {report.year}, "
+            f"aucune fiche : {', '.join(report.absent)}"
+        )
     reasons = set(report.failures.values())
     if len(report.failures) > 1 and len(reasons) == 1:  # e.g. a full disk: the same reason for every sheet
         _fail(f"{len(report.failures)} fiche(s) sur {len(codes)} en échec : {reasons.pop()}", 1)
@@ -279,27 +325,63 @@ def _warn_missing_territoires(codes: list[str]) -> None:
     from .paths import TERRITOIRES_INDUSTRIE_FILE
 
     if codes:
-        warn(f"attention : {len(codes)} département(s) sans liste de Territoires d'industrie, "
-             f"couverture imprimée sans liste : {', '.join(codes)} ; complétez {TERRITOIRES_INDUSTRIE_FILE}")
+        warn(
+            f"attention : {len(codes)} département(s) sans liste de Territoires d'industrie, "
+            f"couverture imprimée sans liste : {', '.join(codes)} ; complétez {TERRITOIRES_INDUSTRIE_FILE}"
+        )
 
 
 @_command()
 def ingest(
-    sources: Annotated[list[Path], typer.Argument(
-        metavar="SOURCE...", help="Fichiers bruts à convertir : CSV, Parquet, Excel (.xlsx, .xls) ou archives ZIP de ces fichiers.")],
-    profile: Annotated[str, typer.Option(
-        "--profile", metavar="PROFIL",
-        help="Nom d'un profil du dossier profiles/ de la configuration (kiosque, dgddi, canonical) ou chemin d'un YAML. Obligatoire.")],
-    out: Annotated[Optional[Path], typer.Option("--out", metavar="FICHIER", parser=_non_empty_path,
-                                                help="Fichier canonique à écrire (.csv ou .parquet). Obligatoire sauf avec --inspect.")] = None,
-    inspect: Annotated[bool, typer.Option("--inspect", help="Montrer l'en-tête, trois lignes et la correspondance des colonnes de chaque fichier, feuille ou membre, sans rien écrire.")] = False,
-    national: Annotated[Optional[Path], typer.Option(
-        "--national", metavar="FICHIER", parser=_non_empty_path,
-        help="Fichier national (France par année ou période, flux, produit, pays ; sans colonne département) : "
-             "le reste non ventilé par département est ajouté, les totaux France égalent ce fichier. Sortie .parquet.")] = None,
-    national_profile: Annotated[Optional[str], typer.Option(
-        "--national-profile", metavar="PROFIL",
-        help="Profil du fichier national (par défaut : celui de --profile, sans colonne département).")] = None,
+    sources: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="SOURCE...",
+            help="Fichiers bruts à convertir : CSV, Parquet, Excel (.xlsx, .xls) ou archives ZIP de ces fichiers.",
+        ),
+    ],
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            metavar="PROFIL",
+            help="Nom d'un profil du dossier profiles/ de la configuration (kiosque, dgddi, canonical) ou chemin d'un YAML. Obligatoire.",
+        ),
+    ],
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out",
+            metavar="FICHIER",
+            parser=_non_empty_path,
+            help="Fichier canonique à écrire (.csv ou .parquet). Obligatoire sauf avec --inspect.",
+        ),
+    ] = None,
+    inspect: Annotated[
+        bool,
+        typer.Option(
+            "--inspect",
+            help="Montrer l'en-tête, trois lignes et la correspondance des colonnes de chaque fichier, feuille ou membre, sans rien écrire.",
+        ),
+    ] = False,
+    national: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--national",
+            metavar="FICHIER",
+            parser=_non_empty_path,
+            help="Fichier national (France par année ou période, flux, produit, pays ; sans colonne département) : "
+            "le reste non ventilé par département est ajouté, les totaux France égalent ce fichier. Sortie .parquet.",
+        ),
+    ] = None,
+    national_profile: Annotated[
+        Optional[str],
+        typer.Option(
+            "--national-profile",
+            metavar="PROFIL",
+            help="Profil du fichier national (par défaut : celui de --profile, sans colonne département).",
+        ),
+    ] = None,
 ) -> None:
     """Convertit des fichiers bruts (ex. téléchargements DGDDI) au format canonique, les vérifie, puis résume ce qui a été lu."""
     from .check import preflight
@@ -315,12 +397,16 @@ def ingest(
         problems.raise_if_any()
         return
     if out is None:
-        _fail("option --out manquante : indiquez le fichier canonique à écrire (.csv ou .parquet) ; voir « factsheets ingest --help »")
+        _fail(
+            "option --out manquante : indiquez le fichier canonique à écrire (.csv ou .parquet) ; voir « factsheets ingest --help »"
+        )
     if national_profile is not None and national is None:
         _fail("--national-profile sans --national : indiquez aussi le fichier national avec --national FICHIER")
     if national is not None and out.suffix.lower() != ".parquet":
-        _fail(f"{out} : avec --national, la sortie doit être un fichier .parquet (la couverture des données est "
-              "enregistrée dans ses métadonnées) ; nommez --out en .parquet")
+        _fail(
+            f"{out} : avec --national, la sortie doit être un fichier .parquet (la couverture des données est "
+            "enregistrée dans ses métadonnées) ; nommez --out en .parquet"
+        )
     from .national import coverage_metadata, france_note, ingest_with_national
 
     reference = load_reference()
@@ -329,7 +415,8 @@ def ingest(
         result, national_years = ingest_sources(sources, chosen, reference), []
     else:
         result, national_years = ingest_with_national(
-            sources, chosen, national, load_profile(national_profile or profile, national=True), reference)
+            sources, chosen, national, load_profile(national_profile or profile, national=True), reference
+        )
     write_canonical(result.frame, out, coverage_metadata(result.frame, reference, national, national_years))
     typer.echo(str(out))
     for warning in result.warnings:
@@ -339,40 +426,75 @@ def ingest(
     if national is None and (note := france_note(result.frame, reference)):
         notice(note)
     if national is not None:
-        notice(f"fichier national : {national} ; années couvertes : {', '.join(map(str, national_years)) or 'aucune'} "
-               "(reste non ventilé par département ajouté : les totaux France égalent ce fichier)")
+        notice(
+            f"fichier national : {national} ; années couvertes : {', '.join(map(str, national_years)) or 'aucune'} "
+            "(reste non ventilé par département ajouté : les totaux France égalent ce fichier)"
+        )
 
 
 @_command()
 def mail(
-    recipients: Annotated[Path, typer.Option(
-        "--recipients", metavar="FICHIER",
-        help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes Département, E-mail, Rôle, Nom ; "
-             "CSV d'Excel en UTF-8 ou Windows-1252, séparateur ; ou ,). Obligatoire.")],
+    recipients: Annotated[
+        Path,
+        typer.Option(
+            "--recipients",
+            metavar="FICHIER",
+            help="Fichier des destinataires par département : YAML, CSV ou XLSX (colonnes Département, E-mail, Rôle, Nom ; "
+            "CSV d'Excel en UTF-8 ou Windows-1252, séparateur ; ou ,). Obligatoire.",
+        ),
+    ],
     dept: DeptOption = None,
     year: YearOption = None,
     out: OutOption = DEFAULT_OUTPUT_DIR,
     data: DataOption = SAMPLE_DATA,
-    sender: Annotated[Optional[str], typer.Option("--from", metavar="ADRESSE", help="Adresse d'expédition. Par défaut : celle de mail.yaml.")] = None,
-    smtp_host: Annotated[Optional[str], typer.Option(
-        "--smtp-host", metavar="SERVEUR", help="Serveur SMTP. Par défaut : smtp.host de mail.yaml, sinon 127.0.0.1.")] = None,
-    smtp_port: Annotated[Optional[int], typer.Option(
-        "--smtp-port", metavar="PORT", help="Port SMTP. Par défaut : smtp.port de mail.yaml, sinon 25.")] = None,
-    send: Annotated[bool, typer.Option("--send", help="Envoyer réellement. Sans cette option : simulation, rien n'est envoyé.")] = False,
+    sender: Annotated[
+        Optional[str], typer.Option("--from", metavar="ADRESSE", help="Adresse d'expédition. Par défaut : celle de mail.yaml.")
+    ] = None,
+    smtp_host: Annotated[
+        Optional[str],
+        typer.Option(
+            "--smtp-host", metavar="SERVEUR", help="Serveur SMTP. Par défaut : smtp.host de mail.yaml, sinon 127.0.0.1."
+        ),
+    ] = None,
+    smtp_port: Annotated[
+        Optional[int],
+        typer.Option("--smtp-port", metavar="PORT", help="Port SMTP. Par défaut : smtp.port de mail.yaml, sinon 25."),
+    ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Envoyer réellement. Sans cette option : simulation, rien n'est envoyé.")
+    ] = False,
     resend: Annotated[bool, typer.Option("--resend", help="Renvoyer une fiche modifiée depuis son dernier envoi.")] = False,
-    resend_uncertain: Annotated[bool, typer.Option(
-        "--resend-uncertain", help="Renvoyer aussi les envois « incertains » (interrompus sans confirmation du serveur).")] = False,
-    allow_synthetic: Annotated[bool, typer.Option(
-        "--allow-synthetic", help="Autoriser --send avec des fiches faites à partir de l'échantillon synthétique.")] = False,
-    preview: Annotated[Optional[Path], typer.Option(
-        "--preview", metavar="DOSSIER", help="Écrire dans ce dossier un fichier .eml par message à envoyer, sans rien envoyer.")] = None,
-    journal: Annotated[Optional[Path], typer.Option(
-        "--journal", metavar="FICHIER", parser=_non_empty_path,
-        help="Journal des envois à utiliser. Par défaut : .mail-journal.json dans le dossier d'état de la configuration, "
-             "$FACTSHEETS_STATE s'il est défini, sinon $XDG_STATE_HOME/factsheets/CONFIGURATION/ "
-             "(~/.local/state/factsheets/CONFIGURATION/ ; CONFIGURATION : « defaut », ou le nom du dossier --config "
-             "suivi d'une empreinte de son chemin). Le même quels que soient --out et le dossier courant ; "
-             "un ancien journal trouvé dans le dossier --out y est fusionné au premier envoi.")] = None,
+    resend_uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--resend-uncertain", help="Renvoyer aussi les envois « incertains » (interrompus sans confirmation du serveur)."
+        ),
+    ] = False,
+    allow_synthetic: Annotated[
+        bool,
+        typer.Option("--allow-synthetic", help="Autoriser --send avec des fiches faites à partir de l'échantillon synthétique."),
+    ] = False,
+    preview: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--preview",
+            metavar="DOSSIER",
+            help="Écrire dans ce dossier un fichier .eml par message à envoyer, sans rien envoyer.",
+        ),
+    ] = None,
+    journal: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--journal",
+            metavar="FICHIER",
+            parser=_non_empty_path,
+            help="Journal des envois à utiliser. Par défaut : .mail-journal.json dans le dossier d'état de la configuration, "
+            "$FACTSHEETS_STATE s'il est défini, sinon $XDG_STATE_HOME/factsheets/CONFIGURATION/ "
+            "(~/.local/state/factsheets/CONFIGURATION/ ; CONFIGURATION : « defaut », ou le nom du dossier --config "
+            "suivi d'une empreinte de son chemin). Le même quels que soient --out et le dossier courant ; "
+            "un ancien journal trouvé dans le dossier --out y est fusionné au premier envoi.",
+        ),
+    ] = None,
 ) -> None:
     """Envoie à chaque département sa fiche en pièce jointe (simulation sauf --send ; jamais deux fois la même).
 
@@ -422,11 +544,17 @@ def _codes_for_mail(typed: list[str] | None) -> list[str] | None:
 @_command()
 def check(
     data: DataOption = SAMPLE_DATA,
-    year: Annotated[Optional[int], typer.Option("--year", metavar="ANNÉE",
-                                                help="Année des fiches à vérifier (son édition dans texts.yaml). "
-                                                     "Par défaut : la plus récente des données.")] = None,
-    recipients: Annotated[Optional[Path], typer.Option("--recipients", metavar="FICHIER",
-                                                       help="Vérifier aussi ce fichier de destinataires.")] = None,
+    year: Annotated[
+        Optional[int],
+        typer.Option(
+            "--year",
+            metavar="ANNÉE",
+            help="Année des fiches à vérifier (son édition dans texts.yaml). Par défaut : la plus récente des données.",
+        ),
+    ] = None,
+    recipients: Annotated[
+        Optional[Path], typer.Option("--recipients", metavar="FICHIER", help="Vérifier aussi ce fichier de destinataires.")
+    ] = None,
 ) -> None:
     """Vérifie toute la configuration et écrit un problème par ligne : « fichier:ligne : quoi ; comment corriger ».
 
@@ -450,8 +578,9 @@ def check(
         from .coverage import Coverage
         from .errors import Problem
 
-        problems += [Problem(f"{data} : {note}", warning=True)
-                     for note in Coverage.of(trade, reference, year, data).partial_notes()]
+        problems += [
+            Problem(f"{data} : {note}", warning=True) for note in Coverage.of(trade, reference, year, data).partial_notes()
+        ]
     except FactsheetsError as error:
         from .check import problems_of
 
@@ -489,7 +618,9 @@ def init(
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}."))
     except OSError as error:
-        raise FactsheetsError(f"{parent} : impossible d'y créer le dossier ({error.strerror}) ; choisissez un autre emplacement") from None
+        raise FactsheetsError(
+            f"{parent} : impossible d'y créer le dossier ({error.strerror}) ; choisissez un autre emplacement"
+        ) from None
     try:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         shutil.copytree(DEFAULT_CONFIG_DIR, staging, ignore=ignore, dirs_exist_ok=True)
@@ -521,8 +652,15 @@ def departements(
     rows = [("code", "nom", "région", f"données {chosen}", "Territoires d'industrie")]
     for code, name, region in reference.departments.iter_rows():
         listed = reference.territoires_industrie.get(code, ())
-        rows.append((code, name, reference.region_name(region), "oui" if code in present else "non",
-                     f"oui ({len(listed)})" if listed else "non"))
+        rows.append(
+            (
+                code,
+                name,
+                reference.region_name(region),
+                "oui" if code in present else "non",
+                f"oui ({len(listed)})" if listed else "non",
+            )
+        )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     for row in rows:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
@@ -583,7 +721,10 @@ def _is_click_error(error: BaseException, name: str) -> bool:
 _VALUE_REASONS = [
     (re.compile(r"^Input should be a valid integer\b.*"), "un nombre entier est attendu"),
     (re.compile(r"^'(?P<value>.*)' is not a valid integer\.?$"), "« {value} » n'est pas un nombre entier"),
-    (re.compile(r"^Input should be greater than or equal to (?P<bound>\S+)$"), "un nombre supérieur ou égal à {bound} est attendu"),
+    (
+        re.compile(r"^Input should be greater than or equal to (?P<bound>\S+)$"),
+        "un nombre supérieur ou égal à {bound} est attendu",
+    ),
     (re.compile(r"^Input should be less than or equal to (?P<bound>\S+)$"), "un nombre inférieur ou égal à {bound} est attendu"),
 ]
 
@@ -610,8 +751,10 @@ def usage_error_line(error: Exception) -> str:
     elif _is_click_error(error, "BadOptionUsage") and "requires an argument" in message:
         text = f"l'option {error.option_name} attend une valeur"
     elif _is_click_error(error, "BadParameter") and param is not None:
-        reason = next((french.format(**match.groupdict()) for pattern, french in _VALUE_REASONS
-                       if (match := pattern.match(message))), message)
+        reason = next(
+            (french.format(**match.groupdict()) for pattern, french in _VALUE_REASONS if (match := pattern.match(message))),
+            message,
+        )
         text = f"valeur invalide pour l'{_parameter_name(param)} : {reason}"
     elif match := re.match(r"^No such command '(?P<name>[^']*)'\.(?: Did you mean '(?P<guess>[^']*)'\?)?", message):
         text = f"commande inconnue : {match['name']}"

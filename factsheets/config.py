@@ -17,7 +17,7 @@ import datetime
 import fnmatch
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +57,17 @@ def _read_text(path: Path, missing: str) -> str:
         with path.open("rb") as stream:
             raw = stream.read(MAX_YAML_BYTES + 1)  # never more: a huge file (or a device) is not read whole
         if len(raw) > MAX_YAML_BYTES:
-            raise FactsheetsError(f"{path} : fichier YAML trop gros (plus de {MAX_YAML_BYTES // 1024 // 1024} Mo) ; "
-                                  "un fichier de configuration tient en quelques dizaines de ko")
+            raise FactsheetsError(
+                f"{path} : fichier YAML trop gros (plus de {MAX_YAML_BYTES // 1024 // 1024} Mo) ; "
+                "un fichier de configuration tient en quelques dizaines de ko"
+            )
         return raw.decode("utf-8")
     except FileNotFoundError:
         raise FactsheetsError(f"{path} : {missing}") from None
     except UnicodeDecodeError as error:
-        raise FactsheetsError(f"{path} : texte non UTF-8 ({error.reason} à l'octet {error.start}) ; enregistrez-le en UTF-8") from None
+        raise FactsheetsError(
+            f"{path} : texte non UTF-8 ({error.reason} à l'octet {error.start}) ; enregistrez-le en UTF-8"
+        ) from None
     except IsADirectoryError:
         raise FactsheetsError(f"{path} : c'est un dossier, un fichier YAML est attendu") from None
     except OSError as error:
@@ -95,7 +99,8 @@ def _expanded_size_error(path: Path, node: yaml.Node | None) -> FactsheetsError 
             where = f"{path}:{line}" if line is not None else str(path)
             return FactsheetsError(
                 f"{where} : YAML trop grand une fois ses alias (*nom) développés (plus de {MAX_YAML_NODES} valeurs) ; "
-                "retirez les alias imbriqués (« billion laughs ») ou écrivez les valeurs en clair")
+                "retirez les alias imbriqués (« billion laughs ») ou écrivez les valeurs en clair"
+            )
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
                 stack.append(key_node)
@@ -233,12 +238,20 @@ def _index_lines(node: yaml.Node, data: Any, prefix: tuple, lines: dict[tuple, i
 
 
 def _duplicate_line(path: Path, duplicate: _DuplicateKey, what: str) -> str:
-    return (f"{path}:{duplicate.line} : {what} « {duplicate.key} » figure deux fois (d'abord à la ligne "
-            f"{duplicate.first_line}) ; gardez une seule entrée{' par code' if what == 'le code' else ''}")
+    return (
+        f"{path}:{duplicate.line} : {what} « {duplicate.key} » figure deux fois (d'abord à la ligne "
+        f"{duplicate.first_line}) ; gardez une seule entrée{' par code' if what == 'le code' else ''}"
+    )
 
 
-def read_source(path: Path, *, depth: int = 2, missing: str = "fichier introuvable",
-                duplicate_what: str = "la clé", duplicates: list[str] | None = None) -> Source:
+def read_source(
+    path: Path,
+    *,
+    depth: int = 2,
+    missing: str = "fichier introuvable",
+    duplicate_what: str = "la clé",
+    duplicates: list[str] | None = None,
+) -> Source:
     """Parse `path` strictly, recording key lines `depth` levels deep.
 
     A key given twice in one mapping raises, unless `duplicates` is a list: then one line per
@@ -282,7 +295,7 @@ def texts(config_dir: Path | None = None) -> dict[str, Any]:
     return _cached_mapping(_folder(config_dir) / "texts.yaml")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached_mapping(path: Path) -> dict[str, Any]:
     return load_mapping(path)
 
@@ -343,7 +356,7 @@ def pdf_timestamp(edition: Edition) -> datetime.datetime | None:
     if os.environ.get("SOURCE_DATE_EPOCH", "").strip() or edition.publication_date is None:
         return None
     day = edition.publication_date
-    return datetime.datetime(day.year, day.month, day.day, 12, 0, 0, tzinfo=datetime.timezone.utc)
+    return datetime.datetime(day.year, day.month, day.day, 12, 0, 0, tzinfo=datetime.UTC)
 
 
 # -- placeholders ------------------------------------------------------------------------------
@@ -360,17 +373,35 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "practical.blocks.*.paragraph": frozenset({"email"}),
     "footer.page": frozenset({"page"}),
     # render --evolution (evolution_page.py) and the campaign summary (annex.py).
-    "evolution.*": frozenset({"first_year", "previous_year", "exports", "imports", "exports_change",
-                              "imports_change", "balance", "balance_previous"}),
+    "evolution.*": frozenset(
+        {"first_year", "previous_year", "exports", "imports", "exports_change", "imports_change", "balance", "balance_previous"}
+    ),
     "summary.failed": frozenset({"message"}),
     "html.index.*": frozenset({"count"}),
     # The web page's data tables (content.py).
     "figures.*": frozenset({"area", "flow"}),
     "annex.about.edition": frozenset({"source", "date"}),
     # The tagged PDF's alternative texts (alt_texts.py) and link texts (pdf_tags.py).
-    "accessibility.*": frozenset({"items", "area", "total", "exports", "imports", "products", "countries",
-                                  "first_year", "export_items", "import_items", "name", "value", "share",
-                                  "balance", "item_year", "target"}),
+    "accessibility.*": frozenset(
+        {
+            "items",
+            "area",
+            "total",
+            "exports",
+            "imports",
+            "products",
+            "countries",
+            "first_year",
+            "export_items",
+            "import_items",
+            "name",
+            "value",
+            "share",
+            "balance",
+            "item_year",
+            "target",
+        }
+    ),
 }
 
 

@@ -225,9 +225,13 @@ class _Builder:
         if shares is not None:
             # A single department is 100% of its region; an area the data does not cover has no share.
             if self.ind.shows_region and shares.share_of_region is not None:
-                blocks.append(self.para(section["share_region"], "share", share_region=format_share_of_region(shares.share_of_region)))
+                blocks.append(
+                    self.para(section["share_region"], "share", share_region=format_share_of_region(shares.share_of_region))
+                )
             if self.ind.nation_covered and shares.share_of_nation is not None:
-                blocks.append(self.para(section["share_nation"], "share", share_nation=format_share_of_nation(shares.share_of_nation)))
+                blocks.append(
+                    self.para(section["share_nation"], "share", share_nation=format_share_of_nation(shares.share_of_nation))
+                )
         return blocks
 
     # -- pages ----------------------------------------------------------------------------
@@ -241,57 +245,82 @@ class _Builder:
         ]
         territoires = list(self.ind.territoires_industrie)
         if territoires:  # no list configured: no block at all (never a placeholder)
-            blocks += [self.heading(2, t["territoires_heading"]),
-                       BulletList(tuple((Span(name),) for name in territoires))]
+            blocks += [self.heading(2, t["territoires_heading"]), BulletList(tuple((Span(name),) for name in territoires))]
         return Page("cover", self.fill.text(t["introduction_heading"]), tuple(blocks))
 
     def context(self) -> Page:
         t = self.texts["context"]
-        return Page("context", self.fill.text(t["heading"]), (
-            self.heading(2, t["heading"]),
-            self.heading(3, t["context_heading"]),
-            *[self.para(p) for p in t["context"]],
-            self.heading(3, t["method_heading"]),
-            self.para(t["method_intro"]),
-            self.bullets(t["method_bullets"]),
-            self.para(t["method_source"]),
-        ))
+        return Page(
+            "context",
+            self.fill.text(t["heading"]),
+            (
+                self.heading(2, t["heading"]),
+                self.heading(3, t["context_heading"]),
+                *[self.para(p) for p in t["context"]],
+                self.heading(3, t["method_heading"]),
+                self.para(t["method_intro"]),
+                self.bullets(t["method_bullets"]),
+                self.para(t["method_source"]),
+            ),
+        )
 
     def balance(self) -> Page:
         t, f = self.texts["balance"], self.figure_texts
         ind = self.ind
         countries = ind.balance_countries
         rows = tuple(
-            (c.name, format_millions(c.import_eur), format_millions(c.export_eur), format_rounded_millions(c.printed_balance_millions))
+            (
+                c.name,
+                format_millions(c.import_eur),
+                format_millions(c.export_eur),
+                format_rounded_millions(c.printed_balance_millions),
+            )
             for c in countries
         )
         balance_figure = Figure(
-            "balance", self.fill.spans(t["chart_title"]), self.charts.balance,
+            "balance",
+            self.fill.spans(t["chart_title"]),
+            self.charts.balance,
             alt_texts.balance_alt(ind, self.alt, self.fill.values),
-            DataTable(self.fill.text(f["balance_table"]), (f["country"], f["imports_m"], f["exports_m"], f["balance_m"]),
-                      rows, (False, True, True, True)),
+            DataTable(
+                self.fill.text(f["balance_table"]),
+                (f["country"], f["imports_m"], f["exports_m"], f["balance_m"]),
+                rows,
+                (False, True, True, True),
+            ),
         )
         local = ind.local
         treemap_rows = []
         for summary, flow_word in ((local.imports, f["imports"]), (local.exports, f["exports"])):
             for item in summary.products_with_other:
                 share = item.value_eur / summary.total_eur if summary.total_eur else 0.0
-                treemap_rows.append((item.short_label or item.label, flow_word, format_millions(item.value_eur),
-                                     format_share_of_region(share)))
+                treemap_rows.append(
+                    (item.short_label or item.label, flow_word, format_millions(item.value_eur), format_share_of_region(share))
+                )
         treemap_figure = Figure(
-            "treemap", self.fill.spans(t["treemap_title"]), self.charts.treemap,
+            "treemap",
+            self.fill.spans(t["treemap_title"]),
+            self.charts.treemap,
             alt_texts.treemap_alt(ind, self.alt, self.fill.values),
-            DataTable(self.fill.text(f["treemap_table"]), (f["product"], f["flow"], f["value"], f["share"]),
-                      tuple(treemap_rows), (False, False, True, True)),
+            DataTable(
+                self.fill.text(f["treemap_table"]),
+                (f["product"], f["flow"], f["value"], f["share"]),
+                tuple(treemap_rows),
+                (False, False, True, True),
+            ),
         )
-        return Page("balance", self.fill.text(t["heading"]), (
-            self.heading(2, t["heading"]),
-            self.para(t["intro"]),
-            balance_figure,
-            self.para(t["reading_key"], "reading_key"),
-            self.para(t["treemap_intro"]),
-            treemap_figure,
-        ))
+        return Page(
+            "balance",
+            self.fill.text(t["heading"]),
+            (
+                self.heading(2, t["heading"]),
+                self.para(t["intro"]),
+                balance_figure,
+                self.para(t["reading_key"], "reading_key"),
+                self.para(t["treemap_intro"]),
+                treemap_figure,
+            ),
+        )
 
     def flow_pages(self, key: str) -> list[Page]:
         t = self.texts[key]
@@ -302,13 +331,17 @@ class _Builder:
         region = ind.region_flows.exports if exports else ind.region_flows.imports
         nation = ind.nation_flows.exports if exports else ind.nation_flows.imports
         chart_key = "export_sankey" if exports else "import_sankey"
-        department_page = Page(key, self.fill.text(t["heading"]), (
-            self.heading(2, t["heading"]),
-            self.para(t["intro"]),
-            self.sankey_figure(chart_key, local, self.fill.spans(t["chart_title"]), ind.department.name),
-            *self.totals(t, shares.total_eur, shares),
-            self.para(t["reading"]),
-        ))
+        department_page = Page(
+            key,
+            self.fill.text(t["heading"]),
+            (
+                self.heading(2, t["heading"]),
+                self.para(t["intro"]),
+                self.sankey_figure(chart_key, local, self.fill.spans(t["chart_title"]), ind.department.name),
+                *self.totals(t, shares.total_eur, shares),
+                self.para(t["reading"]),
+            ),
+        )
         # A region of one department would show this department's chart again; an area the
         # data does not cover is never shown (coverage.py).
         with_region, with_nation = ind.shows_region, ind.nation_covered
@@ -322,13 +355,17 @@ class _Builder:
             comparison = t["comparison"]
         blocks: list = [self.para(comparison)]
         if with_region:
-            blocks += [self.heading(3, t["region_title"]),
-                       self.sankey_figure(f"region_{chart_key}", region, None, ind.region.name),
-                       *self.totals({"total": t["total"]}, region.total_eur)]
+            blocks += [
+                self.heading(3, t["region_title"]),
+                self.sankey_figure(f"region_{chart_key}", region, None, ind.region.name),
+                *self.totals({"total": t["total"]}, region.total_eur),
+            ]
         if with_nation:
-            blocks += [self.heading(3, t["nation_title"]),
-                       self.sankey_figure(f"nation_{chart_key}", nation, None, self.figure_texts["nation"]),
-                       *self.totals({"total": t["total"]}, nation.total_eur)]
+            blocks += [
+                self.heading(3, t["nation_title"]),
+                self.sankey_figure(f"nation_{chart_key}", nation, None, self.figure_texts["nation"]),
+                *self.totals({"total": t["total"]}, nation.total_eur),
+            ]
         return [department_page, Page(f"{key}_comparison", self.fill.text(t["heading"]), tuple(blocks))]
 
     def evolution(self) -> list[Page]:
@@ -342,12 +379,18 @@ class _Builder:
         years_table = DataTable(
             self.fill.text(t["chart_title"], **values),
             (t["years_header"], *(str(year) for year in evolution.years)),
-            tuple((label, *_millions_column([pick(row) for row in evolution.department]))
-                  for label, pick in zip(t["years_rows"], (lambda r: r.exports_eur, lambda r: r.imports_eur, lambda r: r.balance_eur))),
+            tuple(
+                (label, *_millions_column([pick(row) for row in evolution.department]))
+                for label, pick in zip(
+                    t["years_rows"], (lambda r: r.exports_eur, lambda r: r.imports_eur, lambda r: r.balance_eur)
+                )
+            ),
             (False, *([True] * len(evolution.years))),
         )
         figure = Figure(
-            "evolution", self.fill.spans(t["chart_title"], **values), self.charts.evolution,
+            "evolution",
+            self.fill.spans(t["chart_title"], **values),
+            self.charts.evolution,
             alt_texts.evolution_alt(self.ind, self.alt, self.fill.values),
             years_table,
         )
@@ -364,10 +407,19 @@ class _Builder:
                 ("countries_title", "country_header", evolution.imports.top_countries),
             ):
                 title = self.fill.text(t[title_key], **values)
-                rows = tuple((item.short_label or item.label, format_millions(item.value_eur), format_millions(item.previous_eur),
-                              change_text(item, t["new"])) for item in items[:5])
-                blocks += [Heading(3, (Span(title),)),
-                           DataTable(title, (t[label_key], *value_header, t["change_header"]), rows, (False, True, True, True))]
+                rows = tuple(
+                    (
+                        item.short_label or item.label,
+                        format_millions(item.value_eur),
+                        format_millions(item.previous_eur),
+                        change_text(item, t["new"]),
+                    )
+                    for item in items[:5]
+                )
+                blocks += [
+                    Heading(3, (Span(title),)),
+                    DataTable(title, (t[label_key], *value_header, t["change_header"]), rows, (False, True, True, True)),
+                ]
         return [Page("evolution", self.fill.text(t["heading"]), tuple(blocks))]
 
     def practical(self) -> Page:
@@ -391,16 +443,26 @@ class _Builder:
                         blocks.append(self.para(link["paragraph"]))
                     blocks.append(BulletList(((Span(link["text"], url=link["url"]),),)))
         further = self.texts["further"]
-        items = tuple((Span(item["prefix"]), Span(item["url"], url=item["url"]))
-                      for item in further["links"] if _new_address(item.get("url"), shown))
+        items = tuple(
+            (Span(item["prefix"]), Span(item["url"], url=item["url"]))
+            for item in further["links"]
+            if _new_address(item.get("url"), shown)
+        )
         if items:
             blocks += [self.heading(3, further["heading"]), BulletList(items)]
         return Page("practical", self.fill.text(t["heading"]), tuple(blocks))
 
     def build(self) -> SheetContent:
         metadata, footer = self.texts["metadata"], self.texts["footer"]
-        pages = [self.cover(), self.context(), self.balance(), *self.flow_pages("exports"),
-                 *self.flow_pages("imports"), *self.evolution(), self.practical()]
+        pages = [
+            self.cover(),
+            self.context(),
+            self.balance(),
+            *self.flow_pages("exports"),
+            *self.flow_pages("imports"),
+            *self.evolution(),
+            self.practical(),
+        ]
         return SheetContent(
             title=self.fill.text(metadata["title"]),
             subject=self.fill.text(metadata["subject"]),
@@ -428,6 +490,16 @@ def build_content(ind: DepartmentIndicators, charts, texts: dict[str, Any], synt
 
 
 __all__ = [
-    "CHART_KEYS", "BulletList", "DataTable", "Figure", "Heading", "Page", "Paragraph", "SheetContent", "Span",
-    "build_content", "parse_markup", "plain",
+    "CHART_KEYS",
+    "BulletList",
+    "DataTable",
+    "Figure",
+    "Heading",
+    "Page",
+    "Paragraph",
+    "SheetContent",
+    "Span",
+    "build_content",
+    "parse_markup",
+    "plain",
 ]

@@ -68,7 +68,7 @@ class Coverage:
     national_file: str | None = None
 
     @classmethod
-    def of(cls, trade: pl.DataFrame, reference, year: int, path: Path | None = None) -> "Coverage":
+    def of(cls, trade: pl.DataFrame, reference, year: int, path: Path | None = None) -> Coverage:
         codes = reference.departments["code"].to_list()
         rows = trade.filter(pl.col("year") == year)
         present = frozenset(rows.filter(pl.col("department").is_in(codes))["department"].unique().to_list())
@@ -77,8 +77,15 @@ class Coverage:
             regions.setdefault(region, []).append(code)
         names = {region: reference.region_name(region) for region in regions}
         file_name, years = national_years(read_metadata(path)) if path is not None else (None, frozenset())
-        return cls(year, present, {region: tuple(members) for region, members in regions.items()}, names,
-                   len(codes), year in years, file_name if year in years else None)
+        return cls(
+            year,
+            present,
+            {region: tuple(members) for region, members in regions.items()},
+            names,
+            len(codes),
+            year in years,
+            file_name if year in years else None,
+        )
 
     @property
     def nation(self) -> bool:
@@ -91,17 +98,25 @@ class Coverage:
         return not self.region_missing(region)
 
     def to_json(self, region: str) -> dict:
-        return {"year": self.year, "departments_present": len(self.present), "departments_total": self.all_departments,
-                "nation": self.nation, "region": self.region(region), "national_source": self.national_source,
-                "region_missing": self.region_missing(region)}
+        return {
+            "year": self.year,
+            "departments_present": len(self.present),
+            "departments_total": self.all_departments,
+            "nation": self.nation,
+            "region": self.region(region),
+            "national_source": self.national_source,
+            "region_missing": self.region_missing(region),
+        }
 
     # -- what `render` and `check` say ----------------------------------------------------------
     def nation_note(self) -> str | None:
         if self.nation:
             return None
-        return (f"France entière absente des fiches : les données de {self.year} ne couvrent que "
-                f"{len(self.present)} département(s) sur {self.all_departments} et aucun fichier national ; "
-                f"ajoutez le fichier national avec « {NATIONAL_HOW} »")
+        return (
+            f"France entière absente des fiches : les données de {self.year} ne couvrent que "
+            f"{len(self.present)} département(s) sur {self.all_departments} et aucun fichier national ; "
+            f"ajoutez le fichier national avec « {NATIONAL_HOW} »"
+        )
 
     def region_note(self, regions: list[str]) -> str | None:
         """One line for the regions of the rendered sheets that are not whole."""
@@ -111,12 +126,18 @@ class Coverage:
         described = "; ".join(
             f"{self.region_names.get(region, region)} ({len(self.regions[region]) - len(self.region_missing(region))} "
             f"sur {len(self.regions[region])}, manque {', '.join(self.region_missing(region))})"
-            for region in partial)
-        return (f"comparaison régionale absente des fiches, région(s) incomplète(s) en {self.year} : {described} ; "
-                "ajoutez les fichiers des départements manquants à « factsheets ingest »")
+            for region in partial
+        )
+        return (
+            f"comparaison régionale absente des fiches, région(s) incomplète(s) en {self.year} : {described} ; "
+            "ajoutez les fichiers des départements manquants à « factsheets ingest »"
+        )
 
     def partial_notes(self) -> list[str]:
         """`check`: what the data leaves out (France, the incomplete regions it has departments of)."""
-        regions = [region for region, members in self.regions.items()
-                   if len(members) > 1 and any(code in self.present for code in members)]
+        regions = [
+            region
+            for region, members in self.regions.items()
+            if len(members) > 1 and any(code in self.present for code in members)
+        ]
         return [note for note in (self.nation_note(), self.region_note(regions)) if note]

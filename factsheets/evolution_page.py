@@ -24,7 +24,7 @@ TOP_ROWS = 5
 
 
 def change_text(change: Change, new_word: str) -> str:
-    """"+3.2%", or the word for "new" when the year before had nothing to compare with."""
+    """ "+3.2%", or the word for "new" when the year before had nothing to compare with."""
     ratio = change.change_ratio
     return new_word if ratio is None else format_change(ratio)
 
@@ -46,7 +46,7 @@ def evolution_values(evolution: Evolution, texts: dict) -> dict[str, str]:
     return values
 
 
-def evolution_story(builder: "SheetBuilder", chart) -> list[Flowable]:
+def evolution_story(builder: SheetBuilder, chart) -> list[Flowable]:
     """The page's flowables. `chart` is the FigureChart of charts.evolution (already drawn)."""
     from .layout import FittedDrawing
 
@@ -61,20 +61,26 @@ def evolution_story(builder: "SheetBuilder", chart) -> list[Flowable]:
         # renderCB: each cell a TH or TD of the tagged PDF (header row and label column TH).
         tags = TableTags(builder.tags, len(rows), len(rows[0]))
         result = Table(rows, colWidths=widths, hAlign="CENTER", renderCB=tags)
-        result.setStyle(TableStyle([
-            # FONTNAME: a table otherwise declares Helvetica, a font that would not be embedded.
-            ("FONTNAME", (0, 0), (-1, -1), fonts.regular),
-            ("FONTNAME", (0, 0), (-1, 0), fonts.bold),
-            ("FONTSIZE", (0, 0), (-1, -1), TABLE_FONT_SIZE),
-            ("LEADING", (0, 0), (-1, -1), TABLE_FONT_SIZE * 1.25),
-            ("TEXTCOLOR", (0, 0), (-1, -1), colors.HexColor(palette["text"])),
-            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor(palette["title"])),
-            ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor(palette["rule"])),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ]))
+        result.setStyle(
+            TableStyle(
+                [
+                    # FONTNAME: a table otherwise declares Helvetica, a font that would not be embedded.
+                    ("FONTNAME", (0, 0), (-1, -1), fonts.regular),
+                    ("FONTNAME", (0, 0), (-1, 0), fonts.bold),
+                    ("FONTSIZE", (0, 0), (-1, -1), TABLE_FONT_SIZE),
+                    ("LEADING", (0, 0), (-1, -1), TABLE_FONT_SIZE * 1.25),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), colors.HexColor(palette["text"])),
+                    ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor(palette["title"])),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor(palette["rule"])),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                ]
+            )
+        )
         return result
 
     from .layout import FRAME_WIDTH
@@ -104,10 +110,15 @@ def evolution_story(builder: "SheetBuilder", chart) -> list[Flowable]:
         ("products_title", "product_header", evolution.exports.top_products),
         ("countries_title", "country_header", evolution.imports.top_countries),
     ):
-        rows = [[t[label_key], value_header[0],
-                 value_header[1], t["change_header"]]]
+        rows = [[t[label_key], value_header[0], value_header[1], t["change_header"]]]
         for item in items[:TOP_ROWS]:
-            rows.append([item.short_label or item.label, format_millions(item.value_eur),
-                         format_millions(item.previous_eur), change_text(item, t["new"])])
+            rows.append(
+                [
+                    item.short_label or item.label,
+                    format_millions(item.value_eur),
+                    format_millions(item.previous_eur),
+                    change_text(item, t["new"]),
+                ]
+            )
         story.append(KeepTogether([builder.para(t[title_key], "h2", **values), table(rows, widths)]))
     return story

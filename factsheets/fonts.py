@@ -37,7 +37,7 @@ class FontNames:
     semibold: str
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "FontNames":
+    def from_settings(cls, settings: dict) -> FontNames:
         """The names `register_fonts` gives, derived from `fonts.family` (pure: no registration)."""
         family = str(_fonts_section(settings).get("family", "Open Sans"))
         base = family.replace(" ", "")
@@ -189,14 +189,18 @@ def _opened_face(name: str, path: Path) -> TaggedTTFont:
         tables = getattr(font.face, "table", {}) or {}
         cut = [tag for tag, entry in tables.items() if entry["offset"] + entry["length"] > size]
     except OSError as error:
-        raise FactsheetsError(f"{path} : police TrueType illisible ({error.strerror or error_detail(error)}) ; "
-                              "vérifiez le fichier et ses droits") from None
+        raise FactsheetsError(
+            f"{path} : police TrueType illisible ({error.strerror or error_detail(error)}) ; vérifiez le fichier et ses droits"
+        ) from None
     except Exception:  # noqa: BLE001 (TTFError, struct.error, IndexError…: a damaged file, whatever the parser says)
-        raise FactsheetsError(f"{path} : police TrueType illisible, fichier tronqué ou abîmé ; "
-                              "remplacez-le par une copie complète du fichier .ttf") from None
+        raise FactsheetsError(
+            f"{path} : police TrueType illisible, fichier tronqué ou abîmé ; remplacez-le par une copie complète du fichier .ttf"
+        ) from None
     if cut:
-        raise FactsheetsError(f"{path} : police TrueType tronquée (table {printable(cut[0])} hors du fichier) ; "
-                              "remplacez-la par une copie complète du fichier .ttf")
+        raise FactsheetsError(
+            f"{path} : police TrueType tronquée (table {printable(cut[0])} hors du fichier) ; "
+            "remplacez-la par une copie complète du fichier .ttf"
+        )
     return font
 
 

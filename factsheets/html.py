@@ -19,7 +19,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Path as ShapePath, Polygon, PolyLine, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
+from reportlab.graphics.shapes import Path as ShapePath
 from reportlab.lib.colors import Color
 from reportlab.lib.rl_accel import fp_str
 
@@ -30,8 +31,7 @@ from .files import write_atomically
 FONTS_FOLDER = "polices"
 NUMBER_CLASS = ' class="number"'
 # Face key (settings.yaml fonts:) -> CSS weight and style of the @font-face rule.
-FONT_FACES = {"regular": ("400", "normal"), "semibold": ("600", "normal"), "bold": ("700", "normal"),
-              "italic": ("400", "italic")}
+FONT_FACES = {"regular": ("400", "normal"), "semibold": ("600", "normal"), "bold": ("700", "normal"), "italic": ("400", "italic")}
 
 STYLE = """
 :root { --text: #1e1e1e; --title: #000091; --rule: #c8c8d0; --back: #ffffff; --soft: #f4f4f8; }
@@ -78,8 +78,10 @@ def font_css(files: dict[str, Path], family: str) -> str:
     rules = []
     for key, (weight, style) in FONT_FACES.items():
         if key in files:
-            rules.append(f'@font-face {{ font-family: "{family}"; src: url("{FONTS_FOLDER}/{files[key].name}") format("truetype");'
-                         f" font-weight: {weight}; font-style: {style}; font-display: swap; }}")
+            rules.append(
+                f'@font-face {{ font-family: "{family}"; src: url("{FONTS_FOLDER}/{files[key].name}") format("truetype");'
+                f" font-weight: {weight}; font-style: {style}; font-display: swap; }}"
+            )
     return "\n".join(rules)
 
 
@@ -134,16 +136,29 @@ class _Svg:
         placed = f'x="{_num(x)}" y="{_num(self.y(y))}"'
         if angle:
             placed += f' transform="rotate({_num(-angle)} {_num(x)} {_num(self.y(y))})"'
-        self.parts.append(f'<text {placed} font-size="{_num(size)}" {_font_attributes(font)} fill="{_colour(fill)}">'
-                          f"{escape(text, quote=False)}</text>")
+        self.parts.append(
+            f'<text {placed} font-size="{_num(size)}" {_font_attributes(font)} fill="{_colour(fill)}">'
+            f"{escape(text, quote=False)}</text>"
+        )
 
-    def rect(self, x: float, y: float, width: float, height: float, fill: Color | None, stroke: Color | None = None,
-             stroke_width: float = 0.0, opacity: float | None = None) -> None:
+    def rect(
+        self,
+        x: float,
+        y: float,
+        width: float,
+        height: float,
+        fill: Color | None,
+        stroke: Color | None = None,
+        stroke_width: float = 0.0,
+        opacity: float | None = None,
+    ) -> None:
         extra = f' stroke="{_colour(stroke)}" stroke-width="{_num(stroke_width)}"' if stroke is not None and stroke_width else ""
         if opacity is not None and opacity < 1:
             extra += f' fill-opacity="{_num(opacity)}"'
-        self.parts.append(f'<rect x="{_num(x)}" y="{_num(self.y(y + height))}" width="{_num(width)}" height="{_num(height)}"'
-                          f' fill="{_colour(fill)}"{extra}/>')
+        self.parts.append(
+            f'<rect x="{_num(x)}" y="{_num(self.y(y + height))}" width="{_num(width)}" height="{_num(height)}"'
+            f' fill="{_colour(fill)}"{extra}/>'
+        )
 
     def circle(self, x: float, y: float, radius: float, fill: Color | None, stroke: Color | None, stroke_width: float) -> None:
         extra = f' stroke="{_colour(stroke)}" stroke-width="{_num(stroke_width)}"' if stroke is not None and stroke_width else ""
@@ -151,11 +166,20 @@ class _Svg:
 
     def line(self, x1: float, y1: float, x2: float, y2: float, stroke: Color, width: float, dashes=None) -> None:
         dash = f' stroke-dasharray="{" ".join(_num(d) for d in dashes)}"' if dashes else ""
-        self.parts.append(f'<line x1="{_num(x1)}" y1="{_num(self.y(y1))}" x2="{_num(x2)}" y2="{_num(self.y(y2))}"'
-                          f' stroke="{_colour(stroke)}" stroke-width="{_num(width)}"{dash}/>')
+        self.parts.append(
+            f'<line x1="{_num(x1)}" y1="{_num(self.y(y1))}" x2="{_num(x2)}" y2="{_num(self.y(y2))}"'
+            f' stroke="{_colour(stroke)}" stroke-width="{_num(width)}"{dash}/>'
+        )
 
-    def path(self, segments: Iterable[tuple[str, Sequence[float]]], fill: Color | None, stroke: Color | None,
-             width: float = 0.0, opacity: float | None = None, dashes=None) -> None:
+    def path(
+        self,
+        segments: Iterable[tuple[str, Sequence[float]]],
+        fill: Color | None,
+        stroke: Color | None,
+        width: float = 0.0,
+        opacity: float | None = None,
+        dashes=None,
+    ) -> None:
         commands = []
         for op, coordinates in segments:
             if op == "h":
@@ -180,8 +204,18 @@ def _vector_marks(svg: _Svg, marks: Sequence) -> None:
         if isinstance(mark, vector.RibbonMark):
             mid = (mark.x0 + mark.x1) / 2
             (s_low, s_high), (t_low, t_high) = mark.source, mark.target
-            svg.path([("m", (mark.x0, s_high)), ("c", (mid, s_high, mid, t_high, mark.x1, t_high)), ("l", (mark.x1, t_low)),
-                      ("c", (mid, t_low, mid, s_low, mark.x0, s_low)), ("h", ())], mark.fill, None, opacity=mark.opacity)
+            svg.path(
+                [
+                    ("m", (mark.x0, s_high)),
+                    ("c", (mid, s_high, mid, t_high, mark.x1, t_high)),
+                    ("l", (mark.x1, t_low)),
+                    ("c", (mid, t_low, mid, s_low, mark.x0, s_low)),
+                    ("h", ()),
+                ],
+                mark.fill,
+                None,
+                opacity=mark.opacity,
+            )
         elif isinstance(mark, vector.RectMark):
             svg.rect(mark.x, mark.y, mark.width, mark.height, mark.fill)
         elif isinstance(mark, vector.LineMark):
@@ -233,8 +267,16 @@ def _drawing_shapes(svg: _Svg, shapes: Iterable, matrix: tuple = (1, 0, 0, 1, 0,
         elif isinstance(shape, Rect):
             x, y = _transform_point(matrix, shape.x, shape.y)
             opacity = getattr(shape, "fillOpacity", None)
-            svg.rect(x, y, shape.width * scale, shape.height * scale, shape.fillColor, shape.strokeColor,
-                     (shape.strokeWidth or 0) * scale, opacity)
+            svg.rect(
+                x,
+                y,
+                shape.width * scale,
+                shape.height * scale,
+                shape.fillColor,
+                shape.strokeColor,
+                (shape.strokeWidth or 0) * scale,
+                opacity,
+            )
         elif isinstance(shape, Circle):
             x, y = _transform_point(matrix, shape.cx, shape.cy)
             svg.circle(x, y, shape.r * scale, shape.fillColor, shape.strokeColor, (shape.strokeWidth or 0) * scale)
@@ -248,19 +290,28 @@ def _drawing_shapes(svg: _Svg, shapes: Iterable, matrix: tuple = (1, 0, 0, 1, 0,
             segments = [("m" if i == 0 else "l", pair) for i, pair in enumerate(pairs)]
             if isinstance(shape, Polygon):
                 segments.append(("h", ()))
-            svg.path(segments, getattr(shape, "fillColor", None) if isinstance(shape, Polygon) else None,
-                     shape.strokeColor, (shape.strokeWidth or 0) * scale)
+            svg.path(
+                segments,
+                getattr(shape, "fillColor", None) if isinstance(shape, Polygon) else None,
+                shape.strokeColor,
+                (shape.strokeWidth or 0) * scale,
+            )
         elif isinstance(shape, ShapePath):
             segments, cursor = [], 0
             operators = {0: ("m", 2), 1: ("l", 2), 2: ("c", 6), 3: ("h", 0)}
             for op in shape.operators:
                 name, count = operators[op]
-                raw = shape.points[cursor:cursor + count]
+                raw = shape.points[cursor : cursor + count]
                 cursor += count
                 pairs = [coordinate for i in range(0, count, 2) for coordinate in _transform_point(matrix, raw[i], raw[i + 1])]
                 segments.append((name, tuple(pairs)))
-            svg.path(segments, shape.fillColor, shape.strokeColor, (shape.strokeWidth or 0) * scale,
-                     getattr(shape, "fillOpacity", None))
+            svg.path(
+                segments,
+                shape.fillColor,
+                shape.strokeColor,
+                (shape.strokeWidth or 0) * scale,
+                getattr(shape, "fillOpacity", None),
+            )
         else:
             raise TypeError(f"no SVG for the ReportLab shape {type(shape).__name__}")
 
@@ -292,11 +343,14 @@ def chart_elements(chart) -> str:
 
 def chart_svg(chart, title: str, description: str, ident: str) -> str:
     """One chart as an inline SVG image with its title and description."""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_num(chart.width)} {_num(chart.height)}"'
-            f' width="{_num(chart.width)}" height="{_num(chart.height)}" role="img" aria-labelledby="{ident}-t {ident}-d"'
-            f' font-family="Open Sans, Arial, sans-serif" style="max-width: {_num(chart.width * 4 / 3)}px">'
-            f'<title id="{ident}-t">{escape(title, quote=False)}</title><desc id="{ident}-d">{escape(description, quote=False)}</desc>'
-            + chart_elements(chart) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_num(chart.width)} {_num(chart.height)}"'
+        f' width="{_num(chart.width)}" height="{_num(chart.height)}" role="img" aria-labelledby="{ident}-t {ident}-d"'
+        f' font-family="Open Sans, Arial, sans-serif" style="max-width: {_num(chart.width * 4 / 3)}px">'
+        f'<title id="{ident}-t">{escape(title, quote=False)}</title><desc id="{ident}-d">{escape(description, quote=False)}</desc>'
+        + chart_elements(chart)
+        + "</svg>"
+    )
 
 
 # -- blocks --------------------------------------------------------------------------------
@@ -320,13 +374,17 @@ def data_table(table: DataTable, ident: str) -> str:
 
     head = "".join(cell("th", text, numeric, "col") for text, numeric in zip(table.header, table.numeric))
     body = "".join(
-        "<tr>" + cell("th", row[0], table.numeric[0], "row")
-        + "".join(cell("td", text, numeric) for text, numeric in zip(row[1:], table.numeric[1:])) + "</tr>"
+        "<tr>"
+        + cell("th", row[0], table.numeric[0], "row")
+        + "".join(cell("td", text, numeric) for text, numeric in zip(row[1:], table.numeric[1:]))
+        + "</tr>"
         for row in table.rows
     )
-    return (f'<div class="table-scroll" role="region" aria-labelledby="{ident}-c" tabindex="0"><table>'
-            f'<caption id="{ident}-c">{escape(table.caption, quote=False)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+    return (
+        f'<div class="table-scroll" role="region" aria-labelledby="{ident}-c" tabindex="0"><table>'
+        f'<caption id="{ident}-c">{escape(table.caption, quote=False)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
 class _Blocks:
@@ -357,8 +415,10 @@ class _Blocks:
         ident = self.ident("graphique")
         title = "".join(span.text for span in figure.title) if figure.title else figure.table.caption
         caption = f"<figcaption>{_spans(figure.title)}</figcaption>" if figure.title else ""
-        details = (f"<details><summary>{escape(self.texts['data_summary'], quote=False)}</summary>"
-                   f"{data_table(figure.table, ident + '-donnees')}</details>")
+        details = (
+            f"<details><summary>{escape(self.texts['data_summary'], quote=False)}</summary>"
+            f"{data_table(figure.table, ident + '-donnees')}</details>"
+        )
         return f"<figure>{caption}{chart_svg(figure.chart, title, figure.alt, ident)}</figure>{details}"
 
 
@@ -407,19 +467,27 @@ def index_html(rows: Sequence[dict], texts: dict, fonts_css: str, year: int, syn
     t = texts["html"]["index"]
     columns = t["columns"]
     numeric = ("exports", "imports", "balance")
-    head = "".join(f'<th scope="col"{NUMBER_CLASS if key in numeric else ""}>{escape(columns[key], quote=False)}</th>'
-                   for key in ("code", "name", "region", *numeric, "links"))
+    head = "".join(
+        f'<th scope="col"{NUMBER_CLASS if key in numeric else ""}>{escape(columns[key], quote=False)}</th>'
+        for key in ("code", "name", "region", *numeric, "links")
+    )
     body = []
     for row in rows:
-        links = [f'<a href="{escape(row["html"])}">{escape(t["page_link"], quote=False)}<span class="visually-hidden"> {escape(row["name"], quote=False)}</span></a>']
-        links.append(f'<a href="{escape(row["pdf"])}">{escape(t["pdf_link"], quote=False)}<span class="visually-hidden"> {escape(row["name"], quote=False)}</span></a>')
+        links = [
+            f'<a href="{escape(row["html"])}">{escape(t["page_link"], quote=False)}<span class="visually-hidden"> {escape(row["name"], quote=False)}</span></a>'
+        ]
+        links.append(
+            f'<a href="{escape(row["pdf"])}">{escape(t["pdf_link"], quote=False)}<span class="visually-hidden"> {escape(row["name"], quote=False)}</span></a>'
+        )
         if row.get("annex"):
-            links.append(f'<a href="{escape(row["annex"])}">{escape(t["annex_link"], quote=False)}<span class="visually-hidden"> {escape(row["name"], quote=False)}</span></a>')
+            links.append(
+                f'<a href="{escape(row["annex"])}">{escape(t["annex_link"], quote=False)}<span class="visually-hidden"> {escape(row["name"], quote=False)}</span></a>'
+            )
         body.append(
             f'<tr><td>{escape(row["code"], quote=False)}</td><th scope="row">{escape(row["name"], quote=False)}</th>'
-            f'<td>{escape(row["region"], quote=False)}</td>'
+            f"<td>{escape(row['region'], quote=False)}</td>"
             + "".join(f'<td class="number">{escape(row[key], quote=False)}</td>' for key in ("exports", "imports", "balance"))
-            + f'<td>{" · ".join(links)}</td></tr>'
+            + f"<td>{' · '.join(links)}</td></tr>"
         )
     title = t["title"].format(year=year)
     notice = f'<p class="synthetic">{escape(texts["footer"]["synthetic"], quote=False)}</p>' if synthetic else ""

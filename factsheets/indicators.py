@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from .config import MAX_TOP, in_range
+from .coverage import Coverage
+from .errors import FactsheetsError, printable
 from .model import (
     NATION_CODE,
     OTHER_CODE,
@@ -33,9 +36,6 @@ from .model import (
     Territory,
     YearTotals,
 )
-from .coverage import Coverage
-from .config import MAX_TOP, in_range
-from .errors import FactsheetsError, printable
 from .reference import Reference
 
 NATION_NAME = "France entière"
@@ -50,14 +50,16 @@ class TopSizes:
     balance: int = 5
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "TopSizes":
+    def from_settings(cls, settings: dict) -> TopSizes:
         section = settings.get("indicators", {})
 
         def count(key: str, default: int) -> int:
             value = section.get(key, default)
             if not in_range(value, 1, MAX_TOP, integer=True):  # the bounds `check` applies, held here too
-                raise FactsheetsError(f"config/settings.yaml : « indicators.{key} » vaut « {printable(value)} » ; "
-                                      f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10")
+                raise FactsheetsError(
+                    f"config/settings.yaml : « indicators.{key} » vaut « {printable(value)} » ; "
+                    f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10"
+                )
             return value
 
         return cls(
@@ -76,8 +78,10 @@ def _by_level(trade: pl.LazyFrame, reference: Reference, departments: Iterable[s
     region_of = reference.departments.lazy().select(department="code", region="region")
     allocated = trade.join(region_of, on="department", how="inner")
     local = allocated if departments is None else allocated.filter(pl.col("department").is_in(list(departments)))
-    regions = None if departments is None else (
-        reference.departments.filter(pl.col("code").is_in(list(departments)))["region"].unique().to_list()
+    regions = (
+        None
+        if departments is None
+        else (reference.departments.filter(pl.col("code").is_in(list(departments)))["region"].unique().to_list())
     )
     region_rows = allocated if regions is None else allocated.filter(pl.col("region").is_in(regions))
     columns = ["level", "area", "flow", "product", "country", "value_eur"]
@@ -136,9 +140,7 @@ class _Labels:
     """Reference labels as plain dicts: built once, read for each of the few named items."""
 
     def __init__(self, reference: Reference):
-        self.products = {
-            row["code"]: (row["label"], row["short_label"]) for row in reference.products.iter_rows(named=True)
-        }
+        self.products = {row["code"]: (row["label"], row["short_label"]) for row in reference.products.iter_rows(named=True)}
         self.countries = dict(zip(reference.countries["code"], reference.countries["name"]))
 
     def product(self, code: str, value: float) -> Item:
@@ -202,10 +204,7 @@ def _balance_countries(
     """
     local = aggregates.countries.filter((pl.col("level") == "department") & pl.col("area").is_in(list(departments)))
     chosen = local.filter(pl.col("rank") < size).select("area", "country").unique()
-    table = (
-        local.join(chosen, on=["area", "country"], how="semi")
-        .pivot(on="flow", index=["area", "country"], values="value_eur")
-    )
+    table = local.join(chosen, on=["area", "country"], how="semi").pivot(on="flow", index=["area", "country"], values="value_eur")
     for flow in FLOWS:
         if flow not in table.columns:
             table = table.with_columns(pl.lit(0.0).alias(flow))
@@ -232,8 +231,9 @@ class _History:
     previous_countries: dict[tuple[str, str], list[tuple[str, float, float]]]
 
 
-def _history(trade: pl.DataFrame, reference: Reference, codes: Sequence[str], year: int,
-             aggregates: _Aggregates, sizes: TopSizes) -> _History:
+def _history(
+    trade: pl.DataFrame, reference: Reference, codes: Sequence[str], year: int, aggregates: _Aggregates, sizes: TopSizes
+) -> _History:
     """Yearly totals up to `year` per department, region and France, and the top items of
     `year` with their value the year before. One pass of Polars queries for every department."""
     upto = trade.lazy().filter(pl.col("year") <= year)
@@ -242,35 +242,45 @@ def _history(trade: pl.DataFrame, reference: Reference, codes: Sequence[str], ye
     per_department = upto.group_by("year", "flow", "department").agg(value_eur=pl.col("value_eur").sum())
     allocated = per_department.join(region_of, on="department", how="inner")
     columns = ["level", "area", "year", "flow", "value_eur"]
-    levels = pl.concat([
-        allocated.filter(pl.col("department").is_in(list(codes)))
-        .with_columns(level=pl.lit("department"), area=pl.col("department")).select(columns),
-        allocated.filter(pl.col("region").is_in(regions)).group_by("region", "year", "flow")
-        .agg(pl.col("value_eur").sum()).with_columns(level=pl.lit("region"), area=pl.col("region")).select(columns),
-        per_department.group_by("year", "flow").agg(pl.col("value_eur").sum())
-        .with_columns(level=pl.lit("nation"), area=pl.lit(NATION_CODE)).select(columns),
-    ])
+    levels = pl.concat(
+        [
+            allocated.filter(pl.col("department").is_in(list(codes)))
+            .with_columns(level=pl.lit("department"), area=pl.col("department"))
+            .select(columns),
+            allocated.filter(pl.col("region").is_in(regions))
+            .group_by("region", "year", "flow")
+            .agg(pl.col("value_eur").sum())
+            .with_columns(level=pl.lit("region"), area=pl.col("region"))
+            .select(columns),
+            per_department.group_by("year", "flow")
+            .agg(pl.col("value_eur").sum())
+            .with_columns(level=pl.lit("nation"), area=pl.lit(NATION_CODE))
+            .select(columns),
+        ]
+    )
     previous_year = year - 1
-    previous = (
-        upto.filter((pl.col("year") == previous_year) & pl.col("department").is_in(list(codes)))
-        .rename({"department": "area"})
+    previous = upto.filter((pl.col("year") == previous_year) & pl.col("department").is_in(list(codes))).rename(
+        {"department": "area"}
     )
 
     def with_previous(table: pl.DataFrame, key: str, size: int) -> pl.LazyFrame:
         before = previous.group_by("area", "flow", key).agg(previous_eur=pl.col("value_eur").sum())
         return (
-            table.lazy().filter((pl.col("level") == "department") & (pl.col("rank") < size))
+            table.lazy()
+            .filter((pl.col("level") == "department") & (pl.col("rank") < size))
             .join(before, on=["area", "flow", key], how="left")
             .with_columns(pl.col("previous_eur").fill_null(0.0))
             .sort("area", "flow", "rank")
             .select("area", "flow", key, "value_eur", "previous_eur")
         )
 
-    level_totals, products, countries = pl.collect_all([
-        levels.sort(columns[:4]),
-        with_previous(aggregates.products, "product", sizes.products),
-        with_previous(aggregates.countries, "country", sizes.countries),
-    ])
+    level_totals, products, countries = pl.collect_all(
+        [
+            levels.sort(columns[:4]),
+            with_previous(aggregates.products, "product", sizes.products),
+            with_previous(aggregates.countries, "country", sizes.countries),
+        ]
+    )
     years = tuple(sorted(set(level_totals["year"].to_list())))
     totals: dict[tuple[str, str], dict[int, list[float]]] = {}
     for level, area, row_year, flow, value in level_totals.iter_rows():
@@ -380,14 +390,19 @@ def compute_all(
         def shares(flow: str) -> Shares:
             pick = (lambda a: a.exports) if flow == "export" else (lambda a: a.imports)
             total, region_total, nation_total = pick(local).total_eur, pick(region).total_eur, pick(nation).total_eur
-            return Shares(total, region_total if region_covered else None, nation_total if nation_covered else None,
-                          _share(total, region_total) if region_covered else None,
-                          _share(total, nation_total) if nation_covered else None)
+            return Shares(
+                total,
+                region_total if region_covered else None,
+                nation_total if nation_covered else None,
+                _share(total, region_total) if region_covered else None,
+                _share(total, nation_total) if nation_covered else None,
+            )
 
         evolution = _evolution(history, code, region_code, labels)
         if not (nation_covered and region_covered):
-            evolution = dataclasses.replace(evolution, region=evolution.region if region_covered else (),
-                                            nation=evolution.nation if nation_covered else ())
+            evolution = dataclasses.replace(
+                evolution, region=evolution.region if region_covered else (), nation=evolution.nation if nation_covered else ()
+            )
 
         results[code] = DepartmentIndicators(
             department=local.territory,
@@ -411,7 +426,11 @@ def compute_all(
 
 
 def compute_indicators(
-    trade: pl.DataFrame, reference: Reference, settings: dict, department: str, year: int,
+    trade: pl.DataFrame,
+    reference: Reference,
+    settings: dict,
+    department: str,
+    year: int,
     coverage: Coverage | None = None,
 ) -> DepartmentIndicators:
     return compute_all(trade, reference, settings, year, [department], coverage)[department]

@@ -63,7 +63,15 @@ SOURCE_COLUMN = "__source"
 # replaces `year` for quarterly or monthly data).
 FIELDS = ("year", "period", "flow", "department", "product", "country", "value")
 FORMATS = ("csv", "parquet", "excel", "auto")
-EXTENSIONS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".zip": "zip"}
+EXTENSIONS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".zip": "zip",
+}
 UNITS = {"eur": 1, "thousands_eur": 1000}
 DECIMALS = (".", ",")
 PERIOD_PARTS = {"year": 1, "quarter": 4, "month": 12}
@@ -74,9 +82,24 @@ DEFAULT_PERIOD_PATTERNS = {
     "month": r"(?P<year>\d{4})\D*(?P<part>\d{1,2})",
 }
 PROFILE_KEYS = (
-    "format", "separator", "decimal", "encoding", "unit", "header", "columns", "flow_codes",
-    "department_pad", "year_value", "year_from_filename",
-    "sheet", "skip_rows", "members", "period", "flow_from_filename", "department_from_filename", "wide",
+    "format",
+    "separator",
+    "decimal",
+    "encoding",
+    "unit",
+    "header",
+    "columns",
+    "flow_codes",
+    "department_pad",
+    "year_value",
+    "year_from_filename",
+    "sheet",
+    "skip_rows",
+    "members",
+    "period",
+    "flow_from_filename",
+    "department_from_filename",
+    "wide",
 )
 WIDE_FIELDS = ("country", "product")  # `wide:` a cross-table whose unmapped columns are headed by these codes
 WIDE_CODE = "en-têtes du tableau croisé"  # the unpivoted columns' names, as messages show them
@@ -158,7 +181,9 @@ def load_profile(name_or_path: str, profiles_dir: Path | None = None, *, nationa
     if _is_path(text):
         path = Path(text)
         if not path.is_file():
-            raise FactsheetsError(f"{path} : fichier de profil introuvable ; indiquez un profil YAML existant ou un nom de profil")
+            raise FactsheetsError(
+                f"{path} : fichier de profil introuvable ; indiquez un profil YAML existant ou un nom de profil"
+            )
     else:
         folder = Path(profiles_dir or paths.PROFILES_DIR)
         path = folder / f"{text}.yaml"
@@ -195,31 +220,39 @@ def _parse_columns(data: Mapping[str, Any], path: Path, header: bool, optional: 
     if unknown:
         raise _profile_error(path, f"columns.{unknown[0]}", f"champ inconnu ; les champs sont {', '.join(FIELDS)}")
     parsed: dict[str, str] = {}
-    for field in FIELDS:
-        if field not in columns or columns[field] is None:
-            if field in optional:
+    for name in FIELDS:
+        if name not in columns or columns[name] is None:
+            if name in optional:
                 continue
-            raise FactsheetsError(f"{path} : clé « columns.{field} » manquante ; indiquez la colonne brute qui contient le champ {field}")
-        raw = columns[field]
+            raise FactsheetsError(
+                f"{path} : clé « columns.{name} » manquante ; indiquez la colonne brute qui contient le champ {name}"
+            )
+        raw = columns[name]
         if header and not (isinstance(raw, str) and raw.strip()):
-            raise _profile_error(path, f"columns.{field}", f"« {raw} » n'est pas un nom de colonne")
+            raise _profile_error(path, f"columns.{name}", f"« {raw} » n'est pas un nom de colonne")
         if not header and not (isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1):
-            raise _profile_error(path, f"columns.{field}", f"« {raw} » : sans en-tête, indiquez la position de la colonne (1, 2, …)")
-        parsed[field] = str(raw).strip()
+            raise _profile_error(
+                path, f"columns.{name}", f"« {raw} » : sans en-tête, indiquez la position de la colonne (1, 2, …)"
+            )
+        parsed[name] = str(raw).strip()
     return parsed
 
 
 def _parse_flow_codes(data: Mapping[str, Any], path: Path) -> dict[str, str]:
     codes = _required(data, "flow_codes", path)
     if not isinstance(codes, dict) or not codes:
-        raise _profile_error(path, "flow_codes", "attendu : des paires code de flux brut: export ou import, par ex. {E: export, I: import}")
+        raise _profile_error(
+            path, "flow_codes", "attendu : des paires code de flux brut: export ou import, par ex. {E: export, I: import}"
+        )
     parsed: dict[str, str] = {}
     for raw, flow in codes.items():
         if flow not in FLOWS:
             raise _profile_error(path, f"flow_codes.{raw}", f"« {flow} » n'est ni export ni import")
         code = str(raw).strip()
         if not code or code.lower() in {known.lower() for known in parsed}:
-            raise _profile_error(path, f"flow_codes.{raw}", "code vide ou répété (les codes sont comparés sans tenir compte de la casse)")
+            raise _profile_error(
+                path, f"flow_codes.{raw}", "code vide ou répété (les codes sont comparés sans tenir compte de la casse)"
+            )
         parsed[code] = flow
     return parsed
 
@@ -246,7 +279,11 @@ def _parse_period(data: Mapping[str, Any], path: Path) -> tuple[str, str]:
 def _parse_flow_patterns(data: Mapping[str, Any], path: Path) -> dict[str, str]:
     patterns = data["flow_from_filename"]
     if not isinstance(patterns, dict) or not patterns or set(map(str, patterns)) - set(FLOWS):
-        raise _profile_error(path, "flow_from_filename", "attendu : une expression régulière par flux, par ex. {export: '(?i)exp', import: '(?i)imp'}")
+        raise _profile_error(
+            path,
+            "flow_from_filename",
+            "attendu : une expression régulière par flux, par ex. {export: '(?i)exp', import: '(?i)imp'}",
+        )
     for flow, pattern in patterns.items():
         try:
             re.compile(str(pattern))
@@ -286,7 +323,7 @@ def _parse_profile(data: dict[str, Any], path: Path, national: bool = False) -> 
     separator, decimal, encoding = ",", ".", "utf-8"
     if fmt in ("csv", "auto"):
         separator = _required(data, "separator", path)
-        if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n\"":
+        if not isinstance(separator, str) or len(separator) != 1 or separator in '\r\n"':
             raise _profile_error(path, "separator", f"« {separator} » n'est pas un caractère unique comme « ; » ou « , »")
         decimal = _choice(data, "decimal", path, DECIMALS)
         if decimal == separator:
@@ -295,7 +332,9 @@ def _parse_profile(data: dict[str, Any], path: Path, national: bool = False) -> 
         try:
             codecs.lookup(str(encoding))
         except LookupError:
-            raise _profile_error(path, "encoding", f"« {encoding} » n'est pas un encodage connu (utilisez latin-1, utf-8, cp1252…)") from None
+            raise _profile_error(
+                path, "encoding", f"« {encoding} » n'est pas un encodage connu (utilisez latin-1, utf-8, cp1252…)"
+            ) from None
         encoding = str(encoding)
 
     header = data.get("header", True)
@@ -319,12 +358,18 @@ def _parse_profile(data: dict[str, Any], path: Path, national: bool = False) -> 
     wide = data.get("wide")
     if wide is not None and wide not in WIDE_FIELDS:
         raise _profile_error(path, "wide", f"« {wide} » n'est pas l'une des valeurs {', '.join(WIDE_FIELDS)}")
-    optional = ({"period"} | ({"year"} if not needs_year else set()) | ({"flow"} if flow_patterns else set())
-                | ({"department"} if department_pattern or national else set())
-                | ({wide, "value"} if wide else set()))
+    optional = (
+        {"period"}
+        | ({"year"} if not needs_year else set())
+        | ({"flow"} if flow_patterns else set())
+        | ({"department"} if department_pattern or national else set())
+        | ({wide, "value"} if wide else set())
+    )
     columns = _parse_columns(data, path, header, optional)
     if department_pattern and "department" in columns:
-        raise _profile_error(path, "columns.department", "le département vient de department_from_filename ; retirez l'un des deux")
+        raise _profile_error(
+            path, "columns.department", "le département vient de department_from_filename ; retirez l'un des deux"
+        )
     if not needs_year and "year" in columns:
         source = "columns.period" if has_period else "year_value ou de year_from_filename"
         raise _profile_error(path, "columns.year", f"l'année vient de {source} ; retirez l'un des deux")
@@ -334,8 +379,12 @@ def _parse_profile(data: dict[str, Any], path: Path, national: bool = False) -> 
         raise _profile_error(path, "columns.flow", "le flux vient de flow_from_filename ; retirez l'un des deux")
     if wide and (wide in columns or "value" in columns):
         mapped = wide if wide in columns else "value"
-        raise _profile_error(path, f"columns.{mapped}", f"avec « wide: {wide} », les codes sont les en-têtes des colonnes "
-                             "non nommées dans columns et leurs cellules les valeurs ; retirez cette colonne")
+        raise _profile_error(
+            path,
+            f"columns.{mapped}",
+            f"avec « wide: {wide} », les codes sont les en-têtes des colonnes "
+            "non nommées dans columns et leurs cellules les valeurs ; retirez cette colonne",
+        )
     if data.get("period") is not None and not has_period:
         raise _profile_error(path, "period", "indiquez aussi la colonne de la période dans columns.period")
     period_kind, period_pattern = _parse_period(data, path) if has_period else (None, None)
@@ -347,7 +396,9 @@ def _parse_profile(data: dict[str, Any], path: Path, national: bool = False) -> 
     if members is not None and not (
         isinstance(member_globs, list) and member_globs and all(isinstance(glob, str) and glob.strip() for glob in member_globs)
     ):
-        raise _profile_error(path, "members", f"« {members} » n'est pas un motif de noms comme « *.xls » (ou une liste de motifs)")
+        raise _profile_error(
+            path, "members", f"« {members} » n'est pas un motif de noms comme « *.xls » (ou une liste de motifs)"
+        )
 
     pad = data.get("department_pad")
     if pad is not None and (isinstance(pad, bool) or not isinstance(pad, int) or not 1 <= pad <= 3):
@@ -436,15 +487,21 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
-        return (f"nom de fichier « {printable(name, 80)} » qui sort de l'archive ; "
-                "l'archive est suspecte : demandez-en une copie saine")
+        return (
+            f"nom de fichier « {printable(name, 80)} » qui sort de l'archive ; "
+            "l'archive est suspecte : demandez-en une copie saine"
+        )
     if info.file_size > MAX_MEMBER_BYTES:
-        return (f"« {printable(name, 80)} » ferait {info.file_size // 1024**2} Mo une fois décompressé "
-                f"(au plus {MAX_MEMBER_BYTES // 1024**2} Mo) ; découpez le fichier ou décompressez-le vous-même")
+        return (
+            f"« {printable(name, 80)} » ferait {info.file_size // 1024**2} Mo une fois décompressé "
+            f"(au plus {MAX_MEMBER_BYTES // 1024**2} Mo) ; découpez le fichier ou décompressez-le vous-même"
+        )
     if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-        return (f"« {printable(name, 80)} » est compressé plus de {MAX_ZIP_RATIO} fois "
-                f"({info.compress_size} octets pour {info.file_size}) : bombe de décompression probable ; "
-                "vérifiez l'origine de l'archive")
+        return (
+            f"« {printable(name, 80)} » est compressé plus de {MAX_ZIP_RATIO} fois "
+            f"({info.compress_size} octets pour {info.file_size}) : bombe de décompression probable ; "
+            "vérifiez l'origine de l'archive"
+        )
     return None
 
 
@@ -455,8 +512,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         while piece := stream.read(1024 * 1024):
             size += len(piece)
             if size > MAX_MEMBER_BYTES or (size > RATIO_FROM_BYTES and size > MAX_ZIP_RATIO * max(info.compress_size, 1)):
-                raise FactsheetsError(f"« {printable(info.filename, 80)} » se décompresse au-delà de ce qu'annonce l'archive "
-                                      f"(plus de {size // 1024**2} Mo) : bombe de décompression probable ; vérifiez l'origine de l'archive")
+                raise FactsheetsError(
+                    f"« {printable(info.filename, 80)} » se décompresse au-delà de ce qu'annonce l'archive "
+                    f"(plus de {size // 1024**2} Mo) : bombe de décompression probable ; vérifiez l'origine de l'archive"
+                )
             pieces.append(piece)
     return b"".join(pieces)
 
@@ -481,26 +540,36 @@ def _excel_source(path: Path, data: bytes, profile: Profile, member: str | None,
     label = f"{path} › {member}" if member else str(path)
     kind = binary_kind(data)
     if kind is None or kind == "un fichier Parquet":
-        raise FactsheetsError(f"{label} : ce n'est pas un classeur Excel (.xlsx ou .xls) ; vérifiez le fichier ou « format » dans {profile.path}")
+        raise FactsheetsError(
+            f"{label} : ce n'est pas un classeur Excel (.xlsx ou .xls) ; vérifiez le fichier ou « format » dans {profile.path}"
+        )
     problem = _workbook_problem(data)
     if problem is not None:
         raise FactsheetsError(f"{label} : classeur Excel refusé, {problem}")
     try:
         sheets = tuple(fastexcel.read_excel(data).sheet_names)
     except (fastexcel.FastExcelError, ValueError, OSError, IndexError, KeyError) as error:
-        raise FactsheetsError(f"{label} : classeur Excel illisible ({printable(error_detail(error), 120)}) ; "
-                              "enregistrez-le de nouveau depuis le tableur") from None
+        raise FactsheetsError(
+            f"{label} : classeur Excel illisible ({printable(error_detail(error), 120)}) ; "
+            "enregistrez-le de nouveau depuis le tableur"
+        ) from None
     if not sheets:  # a workbook whose xl/workbook.xml is missing or lists no sheet
-        raise FactsheetsError(f"{label} : classeur Excel incomplet, aucune feuille (partie xl/workbook.xml absente ou vide) ; "
-                              "enregistrez-le de nouveau depuis le tableur")
+        raise FactsheetsError(
+            f"{label} : classeur Excel incomplet, aucune feuille (partie xl/workbook.xml absente ou vide) ; "
+            "enregistrez-le de nouveau depuis le tableur"
+        )
     source = Source(path, "excel", data, member, None, sheets)
     sheet = _chosen_sheet(source, profile)
     if any_sheet:  # inspecting: every sheet is shown, found or not
         return source
     if sheet is None and isinstance(profile.sheet, int):
-        raise FactsheetsError(f"{label} : pas de feuille n° {profile.sheet}, le classeur en a {len(sheets)} ({', '.join(sheets)}) ; corrigez « sheet » dans {profile.path}")
+        raise FactsheetsError(
+            f"{label} : pas de feuille n° {profile.sheet}, le classeur en a {len(sheets)} ({', '.join(sheets)}) ; corrigez « sheet » dans {profile.path}"
+        )
     if sheet is None:
-        raise FactsheetsError(f"{label} : feuille « {profile.sheet} » introuvable ; feuilles du classeur : {', '.join(sheets)} ; corrigez « sheet » dans {profile.path}")
+        raise FactsheetsError(
+            f"{label} : feuille « {profile.sheet} » introuvable ; feuilles du classeur : {', '.join(sheets)} ; corrigez « sheet » dans {profile.path}"
+        )
     return replace(source, sheet=sheet)
 
 
@@ -530,16 +599,24 @@ def _zip_members(path: Path, data: bytes, profile: Profile, any_sheet: bool = Fa
     chosen = sorted(name for name in names if wanted(name))
     if not chosen:
         listed = ", ".join(printable(name) for name in names[:8]) + (" …" if len(names) > 8 else "")
-        rule = f"aux motifs {', '.join(f'« {glob} »' for glob in profile.members)} (members)" if profile.members else "aux formats lus (.csv, .parquet, .xlsx, .xls)"
-        raise FactsheetsError(f"{path} : aucun fichier de l'archive ne correspond {rule} ; elle contient : {listed or 'rien'} ; corrigez « members » dans {profile.path}")
+        rule = (
+            f"aux motifs {', '.join(f'« {glob} »' for glob in profile.members)} (members)"
+            if profile.members
+            else "aux formats lus (.csv, .parquet, .xlsx, .xls)"
+        )
+        raise FactsheetsError(
+            f"{path} : aucun fichier de l'archive ne correspond {rule} ; elle contient : {listed or 'rien'} ; corrigez « members » dans {profile.path}"
+        )
     for name in chosen:
         problem = _member_problem(infos[name])
         if problem is not None:
             raise FactsheetsError(f"{path} : membre refusé, {problem}")
     total = sum(infos[name].file_size for name in chosen)
     if total > MAX_ARCHIVE_BYTES:
-        raise FactsheetsError(f"{path} : les fichiers à lire feraient {total // 1024**2} Mo une fois décompressés "
-                              f"(au plus {MAX_ARCHIVE_BYTES // 1024**2} Mo) ; découpez l'archive")
+        raise FactsheetsError(
+            f"{path} : les fichiers à lire feraient {total // 1024**2} Mo une fois décompressés "
+            f"(au plus {MAX_ARCHIVE_BYTES // 1024**2} Mo) ; découpez l'archive"
+        )
     sources = []
     for name in chosen:
         try:
@@ -547,7 +624,9 @@ def _zip_members(path: Path, data: bytes, profile: Profile, any_sheet: bool = Fa
         except FactsheetsError as error:
             raise FactsheetsError(f"{path} : membre refusé, {error}") from None
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as error:
-            raise FactsheetsError(f"{path} › {printable(name, 80)} : illisible dans l'archive ({printable(error, 120)})") from None
+            raise FactsheetsError(
+                f"{path} › {printable(name, 80)} : illisible dans l'archive ({printable(error, 120)})"
+            ) from None
         sources.append(_table_source(path, name, member_data, profile, name, any_sheet))
     return sources
 
@@ -563,7 +642,9 @@ def expand_sources(paths_given: Sequence[Path], profile: Profile, problems: Prob
     for source in map(Path, paths_given):
         key = paths.resolved(source, "fichier source")
         if key in seen:
-            raise FactsheetsError(f"{source} : indiqué deux fois (aussi comme {seen[key]}) ; indiquez chaque fichier source une seule fois")
+            raise FactsheetsError(
+                f"{source} : indiqué deux fois (aussi comme {seen[key]}) ; indiquez chaque fichier source une seule fois"
+            )
         seen[key] = source
     sources: list[Source] = []
     for path in seen.values():
@@ -592,10 +673,16 @@ def _read_csv(source: Source, profile: Profile) -> pl.DataFrame:
             f"{source.label} : ce fichier est en réalité {kind}, pas du texte CSV ; renommez-le avec la bonne extension "
             f"ou corrigez « format » dans {profile.path}"
         )
-    text = decode_text(source.label, source.data, profile.encoding,
-                       f"indiquez dans « encoding » du profil {profile.path} l'encodage du fichier (par ex. latin-1)")
+    text = decode_text(
+        source.label,
+        source.data,
+        profile.encoding,
+        f"indiquez dans « encoding » du profil {profile.path} l'encodage du fichier (par ex. latin-1)",
+    )
     if not text.strip():
-        raise FactsheetsError(f"{source.label}:1 : fichier vide ; indiquez un fichier avec {'une ligne d’en-tête et ' if profile.header else ''}des lignes de données")
+        raise FactsheetsError(
+            f"{source.label}:1 : fichier vide ; indiquez un fichier avec {'une ligne d’en-tête et ' if profile.header else ''}des lignes de données"
+        )
     try:
         return read_csv_text(source.label, text, separator=profile.separator, header=profile.header, skip_rows=profile.skip_rows)
     except FactsheetsError as error:
@@ -615,7 +702,9 @@ def _read_parquet(source: Source, profile: Profile) -> pl.DataFrame:
         text = frame.select(pl.all().cast(pl.String))
     except pl.exceptions.PolarsError:
         kinds = ", ".join(f"{name} ({dtype})" for name, dtype in frame.schema.items())
-        raise FactsheetsError(f"{source.label} : colonnes de types inattendus : {kinds} ; attendu : du texte et des nombres") from None
+        raise FactsheetsError(
+            f"{source.label} : colonnes de types inattendus : {kinds} ; attendu : du texte et des nombres"
+        ) from None
     return text.with_row_index(LINE_COLUMN, offset=1)
 
 
@@ -624,12 +713,18 @@ def _read_excel(source: Source, profile: Profile) -> pl.DataFrame:
 
     try:
         frame = pl.read_excel(
-            source.data, sheet_name=source.sheet, engine="calamine", infer_schema_length=0,
-            drop_empty_rows=False, read_options={"header_row": profile.skip_rows},
+            source.data,
+            sheet_name=source.sheet,
+            engine="calamine",
+            infer_schema_length=0,
+            drop_empty_rows=False,
+            read_options={"header_row": profile.skip_rows},
         )
     except (fastexcel.FastExcelError, pl.exceptions.PolarsError, ValueError, OSError, IndexError, KeyError) as error:
         detail = error_detail(error)
-        raise FactsheetsError(f"{source.where()} : feuille illisible ({printable(detail, 120)}) ; vérifiez « skip_rows » dans {profile.path}") from None
+        raise FactsheetsError(
+            f"{source.where()} : feuille illisible ({printable(detail, 120)}) ; vérifiez « skip_rows » dans {profile.path}"
+        ) from None
     frame = frame.rename({name: str(name).strip() for name in frame.columns})
     # Line numbers as the spreadsheet shows them: the header is on line skip_rows + 1.
     frame = frame.with_row_index(LINE_COLUMN, offset=profile.skip_rows + 2)
@@ -771,22 +866,38 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
         assert profile.period_kind is not None and profile.period_pattern is not None
         groups = pl.col(col["period"]).str.strip_chars().str.extract_groups(profile.period_pattern)
         derived["__year_text"] = groups.struct.field("year")
-        checks.append((year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), col["period"],
-                       f"n'est pas une période reconnue (année de quatre chiffres) par le motif « {profile.period_pattern} »",
-                       f"corrigez la valeur ou « period.pattern » dans {profile.path}"))
+        checks.append(
+            (
+                year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN),
+                col["period"],
+                f"n'est pas une période reconnue (année de quatre chiffres) par le motif « {profile.period_pattern} »",
+                f"corrigez la valeur ou « period.pattern » dans {profile.path}",
+            )
+        )
         if profile.period_kind != "year":
             parts = PERIOD_PARTS[profile.period_kind]
             derived["__part"] = groups.struct.field("part").cast(pl.Int32, strict=False)
             part = pl.col("__part")
-            checks.append(((~year_text.is_null()) & (part.is_null() | (part < 1) | (part > parts)), col["period"],
-                           f"n'a pas de {PERIOD_NAMES[profile.period_kind][0]} entre 1 et {parts}",
-                           f"corrigez la valeur ou « period » dans {profile.path}"))
+            checks.append(
+                (
+                    (~year_text.is_null()) & (part.is_null() | (part < 1) | (part > parts)),
+                    col["period"],
+                    f"n'a pas de {PERIOD_NAMES[profile.period_kind][0]} entre 1 et {parts}",
+                    f"corrigez la valeur ou « period » dans {profile.path}",
+                )
+            )
         year = year_text.cast(pl.Int32, strict=False)
     elif "year" in col:
         raw_year = pl.col(col["year"]).str.strip_chars()
         derived["__year_text"] = raw_year.str.replace(r"^(\d{4})\.0+$", "$1") if source.fmt != "csv" else raw_year
-        checks.append((year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN), col["year"],
-                       "n'est pas une année", "écrivez l'année en nombre entier, par ex. 2024"))
+        checks.append(
+            (
+                year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN),
+                col["year"],
+                "n'est pas une année",
+                "écrivez l'année en nombre entier, par ex. 2024",
+            )
+        )
         year = year_text.cast(pl.Int32, strict=False)
     else:
         year = pl.lit(profile.year_value if profile.year_value is not None else _year_from_name(source, profile), dtype=pl.Int32)
@@ -795,13 +906,24 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
     if profile.flow_from_filename:
         flow = pl.lit(_flow_from_name(source, profile), dtype=pl.String)
     else:
-        derived["__flow"] = pl.col(col["flow"]).str.strip_chars().str.to_lowercase().replace_strict(
-            {code_.lower(): flow_ for code_, flow_ in profile.flow_codes.items()}, default=None, return_dtype=pl.String
+        derived["__flow"] = (
+            pl.col(col["flow"])
+            .str.strip_chars()
+            .str.to_lowercase()
+            .replace_strict(
+                {code_.lower(): flow_ for code_, flow_ in profile.flow_codes.items()}, default=None, return_dtype=pl.String
+            )
         )
         flow = pl.col("__flow")
         expected = ", ".join(f"« {code_} »" for code_ in profile.flow_codes)
-        checks.append((flow.is_null(), col["flow"], "n'est pas un code de flux connu",
-                       f"attendu : l'un de {expected} (flow_codes dans {profile.path})"))
+        checks.append(
+            (
+                flow.is_null(),
+                col["flow"],
+                "n'est pas un code de flux connu",
+                f"attendu : l'un de {expected} (flow_codes dans {profile.path})",
+            )
+        )
 
     # Codes: present on every row (whether they are known codes is checked by validation).
     codes: dict[str, pl.Expr] = {}
@@ -809,8 +931,14 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
         if field_ in col:
             derived[f"__{field_}"] = code(field_)
             codes[field_] = pl.col(f"__{field_}")
-            checks.append((codes[field_].is_null() | (codes[field_] == ""), col[field_], f"n'est pas un code {kind}",
-                           f"chaque ligne doit avoir un code {kind}"))
+            checks.append(
+                (
+                    codes[field_].is_null() | (codes[field_] == ""),
+                    col[field_],
+                    f"n'est pas un code {kind}",
+                    f"chaque ligne doit avoir un code {kind}",
+                )
+            )
     if profile.department_value is not None:
         department = pl.lit(profile.department_value, dtype=pl.String)
     elif profile.department_from_filename:
@@ -818,21 +946,34 @@ def _convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Prob
     else:
         department = codes["department"]
     if profile.department_pad:
-        department = pl.when(department.str.contains(r"^\d+$")).then(department.str.zfill(profile.department_pad)).otherwise(department)
+        department = (
+            pl.when(department.str.contains(r"^\d+$")).then(department.str.zfill(profile.department_pad)).otherwise(department)
+        )
 
     # Value: a number, finite, not negative, below the plausibility bound (disjoint checks).
     derived["__number"] = _number_text(col["value"], decimal)
     number = pl.col("__number")
     value = pl.col("__value")
     is_number = number.is_not_null() & number.str.contains(NUMBER_PATTERN)
-    checks.append((~is_number.fill_null(False), col["value"], "n'est pas un nombre",
-                   f"écrivez un nombre avec {decimal_name} (« {decimal} ») comme séparateur décimal, comme le prévoit « decimal » dans {profile.path}"))
+    checks.append(
+        (
+            ~is_number.fill_null(False),
+            col["value"],
+            "n'est pas un nombre",
+            f"écrivez un nombre avec {decimal_name} (« {decimal} ») comme séparateur décimal, comme le prévoit « decimal » dans {profile.path}",
+        )
+    )
     finite = value.is_finite().fill_null(False)
     checks.append((is_number & ~finite, col["value"], "est hors limites", "écrivez un montant fini"))
     checks.append((finite & (value < 0), col["value"], "est négatif", "les montants sont positifs ou nuls"))
-    checks.append((finite & (value > MAX_ROW_VALUE_EUR), col["value"],
-                   f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
-                   f"vérifiez la valeur et l'unité (« unit » : {profile.unit} dans {profile.path})"))
+    checks.append(
+        (
+            finite & (value > MAX_ROW_VALUE_EUR),
+            col["value"],
+            f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
+            f"vérifiez la valeur et l'unité (« unit » : {profile.unit} dans {profile.path})",
+        )
+    )
 
     frame = raw.with_columns(**derived).with_columns(_euros(number, profile.multiplier).alias("__value"))
     masks = frame.select([mask.fill_null(True).alias(f"check{index}") for index, (mask, *_rest) in enumerate(checks)])
@@ -911,7 +1052,9 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
             raw = read_table(source, profile)
             if raw.is_empty():
                 after = " après l’en-tête" if profile.header else ""
-                raise FactsheetsError(f"{source.where(profile.skip_rows + (2 if profile.header else 1))} : fichier vide, aucune ligne de données{after}")
+                raise FactsheetsError(
+                    f"{source.where(profile.skip_rows + (2 if profile.header else 1))} : fichier vide, aucune ligne de données{after}"
+                )
             _check_columns(raw, source, profile)
             rows_per_source[source.where()] = raw.height
             raw, table_profile = unpivot_wide(raw, profile)
@@ -931,16 +1074,24 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
     frame, warnings, left_out = complete_years(frame, profile)
     if frame.is_empty():
         raise FactsheetsError(
-            "aucune année complète dans les fichiers : " + " ; ".join(warnings)
-            + " ; ajoutez les périodes manquantes ou vérifiez « period » dans " + str(profile.path)
+            "aucune année complète dans les fichiers : "
+            + " ; ".join(warnings)
+            + " ; ajoutez les périodes manquantes ou vérifiez « period » dans "
+            + str(profile.path)
         )
     if "period" in profile.columns:
         origin = [pl.col(name).first() for name in (SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN)]
         total = pl.col("value_eur").sum()
         # Thousands of euros have three decimals: the sum of the periods is rounded like its terms.
         total = total.round(3) if profile.multiplier != 1 else total
-        frame = frame.sort([*KEY_COLUMNS, PERIOD_COLUMN], maintain_order=True).group_by(KEY_COLUMNS, maintain_order=True).agg(total, *origin)
-    frame = frame.sort(list(CANONICAL_COLUMNS), maintain_order=True).with_columns(pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items())
+        frame = (
+            frame.sort([*KEY_COLUMNS, PERIOD_COLUMN], maintain_order=True)
+            .group_by(KEY_COLUMNS, maintain_order=True)
+            .agg(total, *origin)
+        )
+    frame = frame.sort(list(CANONICAL_COLUMNS), maintain_order=True).with_columns(
+        pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items()
+    )
     columns = [*CANONICAL_COLUMNS, SOURCE_COLUMN, LINE_COLUMN, WHERE_COLUMN] if keep_origin else list(CANONICAL_COLUMNS)
     return IngestResult(frame.select(columns), rows_per_source, warnings, left_out)
 
@@ -966,13 +1117,19 @@ def _mapping_lines(frame: pl.DataFrame, source: Source, profile: Profile) -> lis
             continue
         if raw is None:
             if field_ == "year" and "period" not in profile.columns:
-                origin = f"{profile.year_value} (year_value)" if profile.year_value is not None else "tirée du nom du fichier (year_from_filename)"
+                origin = (
+                    f"{profile.year_value} (year_value)"
+                    if profile.year_value is not None
+                    else "tirée du nom du fichier (year_from_filename)"
+                )
                 lines.append(f"  year       ← {origin}")
             elif field_ == "department" and profile.department_from_filename:
                 try:
                     lines.append(f"  department ← {_department_from_name(source, profile)} (d'après le nom « {source.name} »)")
                 except FactsheetsError:
-                    lines.append(f"  department ← introuvable : le nom « {source.name} » ne correspond pas à department_from_filename")
+                    lines.append(
+                        f"  department ← introuvable : le nom « {source.name} » ne correspond pas à department_from_filename"
+                    )
             elif field_ == "flow" and profile.flow_from_filename:
                 try:
                     lines.append(f"  flow       ← {_flow_from_name(source, profile)} (d'après le nom « {source.name} »)")
@@ -1002,9 +1159,13 @@ def inspect_sources(sources: Sequence[Path], profile: Profile) -> tuple[list[str
     tables = []
     for source in expand_sources(sources, profile, problems, any_sheet=True):
         if source.sheets and _chosen_sheet(source, profile) is None:
-            out.append(f"{source.label} : la feuille « {profile.sheet} » du profil n'existe pas ; feuilles : {', '.join(source.sheets)}")
-            problems.add(f"{source.label} : feuille « {profile.sheet} » introuvable ; corrigez « sheet » dans {profile.path} "
-                         "(les feuilles sont montrées ci-dessus)")
+            out.append(
+                f"{source.label} : la feuille « {profile.sheet} » du profil n'existe pas ; feuilles : {', '.join(source.sheets)}"
+            )
+            problems.add(
+                f"{source.label} : feuille « {profile.sheet} » introuvable ; corrigez « sheet » dans {profile.path} "
+                "(les feuilles sont montrées ci-dessus)"
+            )
         # Every sheet of a workbook: the data may be on another one than the profile says.
         tables += [replace(source, sheet=sheet) for sheet in source.sheets] if source.sheets else [source]
     for source in tables:
@@ -1014,7 +1175,9 @@ def inspect_sources(sources: Sequence[Path], profile: Profile) -> tuple[list[str
             problems.add(str(error))
             continue
         header = [name for name in frame.columns if name != LINE_COLUMN]
-        chosen = " (la feuille que lit le profil)" if len(source.sheets) > 1 and source.sheet == _chosen_sheet(source, profile) else ""
+        chosen = (
+            " (la feuille que lit le profil)" if len(source.sheets) > 1 and source.sheet == _chosen_sheet(source, profile) else ""
+        )
         out.append(f"== {source.where()} : {frame.height} ligne(s) de données{chosen} ==")
         out.append(f"en-tête ({_header_where(source, profile)}) : " + " | ".join(printable(name) for name in header))
         for row in frame.head(SAMPLE_ROWS).iter_rows(named=True):
@@ -1026,8 +1189,10 @@ def inspect_sources(sources: Sequence[Path], profile: Profile) -> tuple[list[str
         missing = [f"« {printable(raw)} » ({field_})" for field_, raw in profile.columns.items() if raw not in header]
         if missing and (not source.sheets or source.sheet == _chosen_sheet(source, profile)):
             # What ingest would refuse: inspecting says so by its exit code too (SPEC 14).
-            problems.add(f"{source.where()} : colonne(s) du profil introuvable(s) : {', '.join(missing)} ; "
-                         f"corrigez « columns » dans {profile.path} (les colonnes les plus proches sont montrées ci-dessus)")
+            problems.add(
+                f"{source.where()} : colonne(s) du profil introuvable(s) : {', '.join(missing)} ; "
+                f"corrigez « columns » dans {profile.path} (les colonnes les plus proches sont montrées ci-dessus)"
+            )
     return out, problems
 
 
@@ -1044,9 +1209,11 @@ def _wide_proposal(header: list[str], profile: Profile) -> list[str]:
         codes = [name for name in unmapped if name.strip().upper() in known[wide]]
         if len(codes) >= WIDE_PROPOSAL_MIN:
             shown = ", ".join(printable(name) for name in codes[:8]) + (" …" if len(codes) > 8 else "")
-            return [f"tableau croisé : {len(codes)} colonne(s) sur {len(unmapped)} non nommée(s) ont pour en-tête un code {names} "
-                    f"({shown}) ; ajoutez au profil {profile.path} la ligne « wide: {wide} » et retirez columns.{wide} "
-                    "et columns.value"]
+            return [
+                f"tableau croisé : {len(codes)} colonne(s) sur {len(unmapped)} non nommée(s) ont pour en-tête un code {names} "
+                f"({shown}) ; ajoutez au profil {profile.path} la ligne « wide: {wide} » et retirez columns.{wide} "
+                "et columns.value"
+            ]
     return []
 
 
@@ -1068,12 +1235,19 @@ def summary_lines(result: IngestResult, reference, out: Path) -> list[str]:
     present = set(frame["department"].unique().to_list())
     missing = [code for code in all_codes if code not in present]
     shown = ", ".join(missing[:30]) + (" …" if len(missing) > 30 else "")
-    lines.append(f"départements présents : {len(all_codes) - len(missing)} sur {len(all_codes)}" + (f" ; absents : {shown}" if missing else ""))
+    lines.append(
+        f"départements présents : {len(all_codes) - len(missing)} sur {len(all_codes)}"
+        + (f" ; absents : {shown}" if missing else "")
+    )
     unallocated = list(reference.unallocated_departments)
-    totals = frame.group_by("year", "flow").agg(
-        total=pl.col("value_eur").sum(),
-        unallocated=pl.col("value_eur").filter(pl.col("department").is_in(unallocated)).sum(),
-    ).sort("year", "flow")
+    totals = (
+        frame.group_by("year", "flow")
+        .agg(
+            total=pl.col("value_eur").sum(),
+            unallocated=pl.col("value_eur").filter(pl.col("department").is_in(unallocated)).sum(),
+        )
+        .sort("year", "flow")
+    )
     for year, flow, total, not_allocated in totals.iter_rows():
         share = format_percent(not_allocated / total, 1) if total else "—"
         lines.append(f"{year} {flow} : {format_millions(total)} M€, dont non ventilé par département : {share}")
@@ -1095,7 +1269,9 @@ def write_canonical(frame: pl.DataFrame, out: Path, metadata: dict[str, str] | N
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise FactsheetsError(f"{out} : format de sortie inconnu « {suffix or '(aucun)'} » ; nommez le fichier de sortie en .csv ou .parquet")
+        raise FactsheetsError(
+            f"{out} : format de sortie inconnu « {suffix or '(aucun)'} » ; nommez le fichier de sortie en .csv ou .parquet"
+        )
     missing = [name for name in CANONICAL_COLUMNS if name not in frame.columns]
     if missing:
         raise FactsheetsError(f"{out} : rien n'a été écrit, il manque la ou les colonnes {', '.join(missing)}")
@@ -1116,10 +1292,14 @@ def write_canonical(frame: pl.DataFrame, out: Path, metadata: dict[str, str] | N
                 data.write_parquet(stream, metadata=metadata)
     except OSError as error:
         if not opened:
-            raise FactsheetsError(f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture") from None
+            raise FactsheetsError(
+                f"{folder} : impossible d'écrire dans le dossier de sortie ({error.strerror}) ; choisissez un dossier accessible en écriture"
+            ) from None
         raise FactsheetsError(f"{out} : fichier canonique non écrit, {write_failure(folder, error)} (--out)") from None
     except pl.exceptions.PolarsError as error:
         if "(os error " in str(error):  # the system's error inside Polars' message: a full disk named as such
-            raise FactsheetsError(f"{out} : fichier canonique non écrit, {write_failure(folder, OSError(str(error)))} (--out)") from None
+            raise FactsheetsError(
+                f"{out} : fichier canonique non écrit, {write_failure(folder, OSError(str(error)))} (--out)"
+            ) from None
         raise FactsheetsError(f"{out} : écriture impossible ({error_detail(error)})") from None
     return out

@@ -42,11 +42,20 @@ from . import alt_texts
 from .fonts import FontNames
 from .model import DepartmentIndicators
 from .numbers import format_millions, format_share_of_nation, format_share_of_region
-from .pdfdate import dated_canvas
 from .pdf_tags import (
-    StructElem, StructTree, TaggedList, TaggedParagraph, artifact_flowable, begin_artifact, end_artifact,
-    role_of_style, tag_flowable, tagged_canvas, xmp_metadata,
+    StructElem,
+    StructTree,
+    TaggedList,
+    TaggedParagraph,
+    artifact_flowable,
+    begin_artifact,
+    end_artifact,
+    role_of_style,
+    tag_flowable,
+    tagged_canvas,
+    xmp_metadata,
 )
+from .pdfdate import dated_canvas
 
 # Fixed bytes for the same input: no creation date, no random document id.
 rl_config.invariant = 1
@@ -65,6 +74,7 @@ def french_hyphenator() -> Callable[[str], Any]:
     from .typography import french_hyphenator as elision_aware  # pyphen, elided words ("l’incertitude") included
 
     return elision_aware()
+
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 20 * mm
@@ -113,9 +123,16 @@ def _styles(fonts: FontNames, palette: dict[str, str]) -> dict[str, ParagraphSty
     title = colors.HexColor(palette["title"])
     muted = colors.HexColor(palette["muted"])
     body = ParagraphStyle(
-        "body", fontName=fonts.regular, fontSize=10, leading=14.2, textColor=text, alignment=TA_JUSTIFY, spaceAfter=7,
+        "body",
+        fontName=fonts.regular,
+        fontSize=10,
+        leading=14.2,
+        textColor=text,
+        alignment=TA_JUSTIFY,
+        spaceAfter=7,
         # French hyphenation of justified text, so lines do not stretch (ReportLab asks pyphen).
-        hyphenationLang=french_hyphenator(), hyphenationMinWordLength=HYPHENATION_MIN_WORD,
+        hyphenationLang=french_hyphenator(),
+        hyphenationMinWordLength=HYPHENATION_MIN_WORD,
     )
     return {
         "body": body,
@@ -131,10 +148,19 @@ def _styles(fonts: FontNames, palette: dict[str, str]) -> dict[str, ParagraphSty
             "h2", fontName=fonts.bold, fontSize=13, leading=17, textColor=title, spaceBefore=8, spaceAfter=6, keepWithNext=1
         ),
         "chart_title": ParagraphStyle(
-            "chart_title", fontName=fonts.bold, fontSize=11, leading=14, textColor=text, alignment=TA_CENTER,
-            spaceBefore=6, spaceAfter=6, keepWithNext=1,
+            "chart_title",
+            fontName=fonts.bold,
+            fontSize=11,
+            leading=14,
+            textColor=text,
+            alignment=TA_CENTER,
+            spaceBefore=6,
+            spaceAfter=6,
+            keepWithNext=1,
         ),
-        "total": ParagraphStyle("total", fontName=fonts.bold, fontSize=11.5, leading=15, textColor=title, alignment=TA_CENTER, spaceBefore=4),
+        "total": ParagraphStyle(
+            "total", fontName=fonts.bold, fontSize=11.5, leading=15, textColor=title, alignment=TA_CENTER, spaceBefore=4
+        ),
         "share": ParagraphStyle("share", fontName=fonts.regular, fontSize=10, leading=13.5, textColor=text, alignment=TA_CENTER),
         "government": ParagraphStyle("government", fontName=fonts.bold, fontSize=12, leading=14, textColor=text),
         "motto": ParagraphStyle("motto", fontName=fonts.italic, fontSize=9, leading=10.5, textColor=text),
@@ -306,9 +332,17 @@ class FittedStack(Flowable):
 class SheetBuilder:
     """Turns texts + indicators + charts into the story; one instance per sheet."""
 
-    def __init__(self, indicators: DepartmentIndicators, charts: SheetCharts, texts: dict[str, Any],
-                 fonts: FontNames, settings: dict[str, Any], logos: Logos, synthetic: bool,
-                 tags: StructTree | None = None):
+    def __init__(
+        self,
+        indicators: DepartmentIndicators,
+        charts: SheetCharts,
+        texts: dict[str, Any],
+        fonts: FontNames,
+        settings: dict[str, Any],
+        logos: Logos,
+        synthetic: bool,
+        tags: StructTree | None = None,
+    ):
         self.ind = indicators
         self.charts = charts
         self.texts = texts
@@ -336,14 +370,16 @@ class SheetBuilder:
         values = {key: escape(str(value)) for key, value in {**self.values, **extra}.items()}
         return template.format(**values)
 
-    def para(self, template: str, style: str = "body", role: str | None = "", parent: StructElem | None = None,
-             **extra: Any) -> Paragraph:
+    def para(
+        self, template: str, style: str = "body", role: str | None = "", parent: StructElem | None = None, **extra: Any
+    ) -> Paragraph:
         """A paragraph of the story and its structure element: `role` (default: from the
         style, see pdf_tags.role_of_style), None for text drawn inside an artifact."""
         if role is None:
             return Paragraph(self.fill(template, **extra), self.styles[style])
-        return self.tagged(TaggedParagraph(self.fill(template, **extra), self.styles[style]), role or role_of_style(style),
-                           parent)
+        return self.tagged(
+            TaggedParagraph(self.fill(template, **extra), self.styles[style]), role or role_of_style(style), parent
+        )
 
     def tagged(self, paragraph: TaggedParagraph, role: str, parent: StructElem | None = None) -> TaggedParagraph:
         paragraph.struct = self.tags.add(role, parent)
@@ -366,8 +402,14 @@ class SheetBuilder:
             # A bullet that is a link and nothing else: its text is the Link's (pdf_tags).
             paragraphs[-1].struct.link_text = item.startswith("<a ") and item.endswith("</a>") and item.count("<a ") == 1
         return TaggedList(
-            [ListItem(paragraph, leftIndent=14, value="•") for paragraph in paragraphs], tags, labels,
-            bulletType="bullet", start="•", leftIndent=14, bulletFontName=self.fonts.regular, bulletFontSize=10,
+            [ListItem(paragraph, leftIndent=14, value="•") for paragraph in paragraphs],
+            tags,
+            labels,
+            bulletType="bullet",
+            start="•",
+            leftIndent=14,
+            bulletFontName=self.fonts.regular,
+            bulletFontSize=10,
         )
 
     def totals(self, section: dict[str, Any], flow_shares, with_shares: bool) -> list[Flowable]:
@@ -375,11 +417,13 @@ class SheetBuilder:
         if with_shares:
             # A single department is 100% of its region; None: the data does not cover the area.
             if self.ind.shows_region and flow_shares.share_of_region is not None:
-                story.append(self.para(section["share_region"], "share",
-                                       share_region=format_share_of_region(flow_shares.share_of_region)))
+                story.append(
+                    self.para(section["share_region"], "share", share_region=format_share_of_region(flow_shares.share_of_region))
+                )
             if self.ind.nation_covered and flow_shares.share_of_nation is not None:
-                story.append(self.para(section["share_nation"], "share",
-                                       share_nation=format_share_of_nation(flow_shares.share_of_nation)))
+                story.append(
+                    self.para(section["share_nation"], "share", share_nation=format_share_of_nation(flow_shares.share_of_nation))
+                )
         return story
 
     # -- pages --------------------------------------------------------------------------
@@ -388,8 +432,11 @@ class SheetBuilder:
         government = (
             [Image(str(self.logos.government), width=38 * mm, height=30 * mm, kind="proportional")]
             if self.logos.government
-            else [self.para(escape(t["government"]), "government", role=None), Spacer(1, 3),
-                  self.para("<br/>".join(escape(line) for line in t["motto"]), "motto", role=None)]
+            else [
+                self.para(escape(t["government"]), "government", role=None),
+                Spacer(1, 3),
+                self.para("<br/>".join(escape(line) for line in t["motto"]), "motto", role=None),
+            ]
         )
         agency = (
             [Image(str(self.logos.agency), width=45 * mm, height=22 * mm, kind="proportional")]
@@ -398,9 +445,16 @@ class SheetBuilder:
         )
         header = Table([[government, agency]], colWidths=[FRAME_WIDTH / 2] * 2)
         # FONTNAME: a table cell otherwise sets Helvetica, which would be a non-embedded font.
-        header.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), self.fonts.regular),
-                                    ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        header.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), self.fonts.regular),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
         territoires = list(self.ind.territoires_industrie)
         story: list[Flowable] = [
             artifact_flowable(header),  # the letterhead: decoration, out of the reading order
@@ -413,8 +467,11 @@ class SheetBuilder:
         # No list configured: no block at all (never a placeholder); `render` names the
         # departments concerned once, with the file to fill.
         if territoires:
-            story += [Spacer(1, 8), self.para(t["territoires_heading"], "h2", role="H2"),
-                      self.bullets([escape(name).replace("{", "{{").replace("}", "}}") for name in territoires])]
+            story += [
+                Spacer(1, 8),
+                self.para(t["territoires_heading"], "h2", role="H2"),
+                self.bullets([escape(name).replace("{", "{{").replace("}", "}}") for name in territoires]),
+            ]
         return story
 
     def context(self) -> list[Flowable]:
@@ -448,8 +505,12 @@ class SheetBuilder:
         alt = alt_texts.treemap_alt(self.ind, self.alt, self.values)
         if charts.treemap_at_height is None:
             return self.figure(FittedDrawing(charts.treemap, min_scale=TREEMAP_MIN_SCALE), alt)
-        return self.figure(HeightFittedChart(charts.treemap, charts.treemap_at_height,
-                                             charts.treemap.height * TREEMAP_MIN_HEIGHT_SHARE, TREEMAP_MIN_SCALE), alt)
+        return self.figure(
+            HeightFittedChart(
+                charts.treemap, charts.treemap_at_height, charts.treemap.height * TREEMAP_MIN_HEIGHT_SHARE, TREEMAP_MIN_SCALE
+            ),
+            alt,
+        )
 
     def flow_pages(self, key: str) -> list[Flowable]:
         t = self.texts[key]
@@ -468,8 +529,9 @@ class SheetBuilder:
             self.para(t["heading"], "h1"),
             self.para(t["intro"]),
             self.para(t["chart_title"], "chart_title"),
-            self.figure(FittedDrawing(local_chart),
-                        alt_texts.sankey_alt(local_flows, self.ind.department.name, self.alt, self.values)),
+            self.figure(
+                FittedDrawing(local_chart), alt_texts.sankey_alt(local_flows, self.ind.department.name, self.alt, self.values)
+            ),
             Spacer(1, 6),
             *self.totals(t, shares, with_shares=True),
             Spacer(1, 10),
@@ -489,17 +551,23 @@ class SheetBuilder:
             comparison = t["comparison"]
         compared: list[Flowable] = [self.para(comparison)]
         if with_region:
-            compared += [self.para(t["region_title"], "h2"),
-                         self.figure(FittedDrawing(region_chart),
-                                     alt_texts.sankey_alt(region_flows, self.ind.region.name, self.alt, self.values)),
-                         *self.totals(total_only, _TotalOnly(region_flows.total_eur), with_shares=False)]
+            compared += [
+                self.para(t["region_title"], "h2"),
+                self.figure(
+                    FittedDrawing(region_chart), alt_texts.sankey_alt(region_flows, self.ind.region.name, self.alt, self.values)
+                ),
+                *self.totals(total_only, _TotalOnly(region_flows.total_eur), with_shares=False),
+            ]
             if with_nation:
                 compared.append(Spacer(1, 14))
         if with_nation:
-            compared += [self.para(t["nation_title"], "h2"),
-                         self.figure(FittedDrawing(nation_chart),
-                                     alt_texts.sankey_alt(nation_flows, self.alt["france"], self.alt, self.values)),
-                         *self.totals(total_only, _TotalOnly(nation_flows.total_eur), with_shares=False)]
+            compared += [
+                self.para(t["nation_title"], "h2"),
+                self.figure(
+                    FittedDrawing(nation_chart), alt_texts.sankey_alt(nation_flows, self.alt["france"], self.alt, self.values)
+                ),
+                *self.totals(total_only, _TotalOnly(nation_flows.total_eur), with_shares=False),
+            ]
         return [*page, PageBreak(), FittedStack(compared)]
 
     def evolution(self) -> list[Flowable]:
@@ -525,15 +593,22 @@ class SheetBuilder:
                         story.append(self._practical_paragraph(link["paragraph"]))
                     story += [self.bullets([self._anchor(link["url"], link["text"])]), Spacer(1, 6)]
         f = self.texts["further"]
-        further = [escape(item["prefix"]) + self._anchor(item["url"], item["url"])
-                   for item in f["links"] if self._new_address(item.get("url"), shown)]
+        further = [
+            escape(item["prefix"]) + self._anchor(item["url"], item["url"])
+            for item in f["links"]
+            if self._new_address(item.get("url"), shown)
+        ]
         if further:
             story += [Spacer(1, 10), self.para(f["heading"], "h2"), self.bullets(further)]
         return story
 
     def _practical_paragraph(self, text: str, email: str | None = None) -> Paragraph:
         """A body paragraph of page 8; {email} becomes a mailto link to `email`."""
-        link = f'<a href="mailto:{escape(email)}" color="{self.settings["colors"]["title"]}"><u>{escape(email)}</u></a>' if email else ""
+        link = (
+            f'<a href="mailto:{escape(email)}" color="{self.settings["colors"]["title"]}"><u>{escape(email)}</u></a>'
+            if email
+            else ""
+        )
         return self.tagged(TaggedParagraph(self.fill(text, email="{email}").replace("{email}", link), self.styles["body"]), "P")
 
     @staticmethod
@@ -551,11 +626,17 @@ class SheetBuilder:
 
     def story(self) -> list[Flowable]:
         return [
-            *self.cover(), NextPageTemplate("body"), PageBreak(),
-            *self.context(), PageBreak(),
-            *self.balance(), PageBreak(),
-            *self.flow_pages("exports"), PageBreak(),
-            *self.flow_pages("imports"), PageBreak(),
+            *self.cover(),
+            NextPageTemplate("body"),
+            PageBreak(),
+            *self.context(),
+            PageBreak(),
+            *self.balance(),
+            PageBreak(),
+            *self.flow_pages("exports"),
+            PageBreak(),
+            *self.flow_pages("imports"),
+            PageBreak(),
             *self.evolution(),
             *self.practical(),
         ]
@@ -575,8 +656,7 @@ class SheetBuilder:
         canvas.setFillColor(muted)
         canvas.setFont(self.fonts.regular, 7.5)
         canvas.drawString(MARGIN_X, source_y, footer["source"].format(**self.values))
-        canvas.drawRightString(PAGE_WIDTH - MARGIN_X, source_y,
-                               footer["page"].format(page=canvas.getPageNumber(), **self.values))
+        canvas.drawRightString(PAGE_WIDTH - MARGIN_X, source_y, footer["page"].format(page=canvas.getPageNumber(), **self.values))
         if self.synthetic:
             canvas.setFillColor(colors.HexColor(self.settings["colors"]["accent"]))
             canvas.drawString(MARGIN_X, FOOTER_LOWEST_BASELINE, footer["synthetic"].format(**self.values))
@@ -629,12 +709,23 @@ def build_sheet(
         initialFontName=fonts.regular,
         initialFontSize=10,
     )
-    frame = Frame(MARGIN_X, MARGIN_BOTTOM, FRAME_WIDTH, PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM, id="body",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([
-        PageTemplate(id="cover", frames=[frame], onPage=builder.draw_footer),
-        PageTemplate(id="body", frames=[frame], onPage=builder.draw_footer),
-    ])
+    frame = Frame(
+        MARGIN_X,
+        MARGIN_BOTTOM,
+        FRAME_WIDTH,
+        PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    doc.addPageTemplates(
+        [
+            PageTemplate(id="cover", frames=[frame], onPage=builder.draw_footer),
+            PageTemplate(id="body", frames=[frame], onPage=builder.draw_footer),
+        ]
+    )
     story = builder.story()
     lang = _pdf_lang(pdf.get("language", "fr"))
     xmp = xmp_metadata(doc.title, doc.author, doc.subject, lang, doc.creator, created)

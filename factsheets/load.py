@@ -45,7 +45,9 @@ def read_bytes(path: Path, what: str, fix: str) -> bytes:
     try:
         return path.read_bytes()
     except PermissionError:
-        raise FactsheetsError(f"{path} : {what} illisible (permission refusée) ; donnez le droit de lecture sur ce fichier ou {fix}") from None
+        raise FactsheetsError(
+            f"{path} : {what} illisible (permission refusée) ; donnez le droit de lecture sur ce fichier ou {fix}"
+        ) from None
     except OSError as error:
         raise FactsheetsError(f"{path} : {what} illisible ({error.strerror or error}) ; {fix}") from None
 
@@ -63,8 +65,10 @@ def decode_text(label: str, data: bytes, encoding: str, fix: str) -> str:
 def ragged_line(text: str, separator: str, fields: int, first_line: int = 1) -> int | None:
     """The first line with more separators than the header has (fields - 1), if any."""
     counts = pl.Series(text.splitlines()).str.count_matches(separator, literal=True)
-    rows = pl.DataFrame({"count": counts}).with_row_index("line", offset=1).filter(
-        (pl.col("count") > fields - 1) & (pl.col("line") >= first_line)
+    rows = (
+        pl.DataFrame({"count": counts})
+        .with_row_index("line", offset=1)
+        .filter((pl.col("count") > fields - 1) & (pl.col("line") >= first_line))
     )
     return rows["line"][0] if rows.height else None
 
@@ -76,8 +80,13 @@ def read_csv_text(label: str, text: str, *, separator: str = ",", header: bool =
     """
     try:
         frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")), separator=separator, has_header=header, infer_schema=False,
-            quote_char='"', encoding="utf8", skip_rows=skip_rows,
+            io.BytesIO(text.encode("utf-8")),
+            separator=separator,
+            has_header=header,
+            infer_schema=False,
+            quote_char='"',
+            encoding="utf8",
+            skip_rows=skip_rows,
         )
     except pl.exceptions.PolarsError as error:
         detail = error_detail(error)
@@ -89,7 +98,9 @@ def read_csv_text(label: str, text: str, *, separator: str = ",", header: bool =
                 f"{label}:{line} : plus de champs que l'en-tête (qui en a {fields}, séparés par « {separator} ») ; "
                 "retirez le champ en trop ou mettez entre guillemets la valeur qui contient le séparateur"
             ) from None
-        raise FactsheetsError(f"{label} : illisible en tant que CSV ({printable(detail, 120)}) ; vérifiez le fichier et son séparateur") from None
+        raise FactsheetsError(
+            f"{label} : illisible en tant que CSV ({printable(detail, 120)}) ; vérifiez le fichier et son séparateur"
+        ) from None
     if header:
         frame = frame.rename({name: name.strip() for name in frame.columns})
     else:
@@ -100,7 +111,9 @@ def read_csv_text(label: str, text: str, *, separator: str = ",", header: bool =
     return frame.filter(~pl.all_horizontal(pl.exclude(LINE_COLUMN).is_null()))
 
 
-def nested_column_problem(label: str, frame: pl.DataFrame, columns: tuple[str, ...] | list[str], row_offset: int = 1) -> str | None:
+def nested_column_problem(
+    label: str, frame: pl.DataFrame, columns: tuple[str, ...] | list[str], row_offset: int = 1
+) -> str | None:
     """A line for the first column holding lists or structures instead of plain values."""
     for name in columns:
         dtype = frame.schema.get(name)
@@ -126,11 +139,16 @@ def _checked_source(path: Path) -> str:
     if not path.exists():
         if path.is_symlink():  # a broken link, or a loop of links
             paths.resolved(path, "--data")
-            raise FactsheetsError(f"{path} : lien symbolique vers un fichier absent ({os.readlink(path)}) ; "
-                                  "indiquez le fichier réel avec --data")
-        raise FactsheetsError(f"{path} : fichier de données introuvable ; indiquez un fichier CSV ou Parquet existant avec --data")
+            raise FactsheetsError(
+                f"{path} : lien symbolique vers un fichier absent ({os.readlink(path)}) ; indiquez le fichier réel avec --data"
+            )
+        raise FactsheetsError(
+            f"{path} : fichier de données introuvable ; indiquez un fichier CSV ou Parquet existant avec --data"
+        )
     if path.is_dir():
-        raise FactsheetsError(f"{path} : c'est un dossier, pas un fichier de données ; indiquez un fichier CSV ou Parquet avec --data")
+        raise FactsheetsError(
+            f"{path} : c'est un dossier, pas un fichier de données ; indiquez un fichier CSV ou Parquet avec --data"
+        )
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise FactsheetsError(

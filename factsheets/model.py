@@ -162,9 +162,14 @@ class Change:
         return self.change_eur / abs(self.previous_eur) if self.previous_eur else None
 
     def to_json(self, name_key: str = "label") -> dict:
-        return {"code": self.code, name_key: self.label, "value_eur": self.value_eur,
-                "previous_eur": self.previous_eur, "change_eur": self.change_eur,
-                "change_ratio": self.change_ratio}
+        return {
+            "code": self.code,
+            name_key: self.label,
+            "value_eur": self.value_eur,
+            "previous_eur": self.previous_eur,
+            "change_eur": self.change_eur,
+            "change_ratio": self.change_ratio,
+        }
 
 
 @dataclass(frozen=True)
@@ -200,15 +205,19 @@ class Evolution:
 
     def to_json(self) -> dict:
         def series(rows: tuple[YearTotals, ...]) -> list[dict]:
-            return [{"year": r.year, "exports_eur": r.exports_eur, "imports_eur": r.imports_eur,
-                     "balance_eur": r.balance_eur} for r in rows]
+            return [
+                {"year": r.year, "exports_eur": r.exports_eur, "imports_eur": r.imports_eur, "balance_eur": r.balance_eur}
+                for r in rows
+            ]
 
         def flow(changes: FlowChanges | None) -> dict | None:
             if changes is None:
                 return None
-            return {"total": changes.total.to_json(),
-                    "top_products": [c.to_json("label") for c in changes.top_products],
-                    "top_countries": [c.to_json("name") for c in changes.top_countries]}
+            return {
+                "total": changes.total.to_json(),
+                "top_products": [c.to_json("label") for c in changes.top_products],
+                "top_countries": [c.to_json("name") for c in changes.top_countries],
+            }
 
         return {
             "years": list(self.years),
@@ -216,7 +225,9 @@ class Evolution:
             "region": series(self.region),
             "nation": series(self.nation),
             "previous_year": self.previous_year,
-            "changes": None if self.previous_year is None else {
+            "changes": None
+            if self.previous_year is None
+            else {
                 "exports": flow(self.exports),
                 "imports": flow(self.imports),
                 "balance": self.balance.to_json() if self.balance else None,
@@ -267,12 +278,8 @@ class DepartmentIndicators:
                 "nation_total_eur": shares.nation_total_eur,
                 "share_of_region": shares.share_of_region,
                 "share_of_nation": shares.share_of_nation,
-                "top_products": [
-                    {"code": p.code, "label": p.label, "value_eur": p.value_eur} for p in summary.top_products
-                ],
-                "top_countries": [
-                    {"code": c.code, "name": c.label, "value_eur": c.value_eur} for c in summary.top_countries
-                ],
+                "top_products": [{"code": p.code, "label": p.label, "value_eur": p.value_eur} for p in summary.top_products],
+                "top_countries": [{"code": c.code, "name": c.label, "value_eur": c.value_eur} for c in summary.top_countries],
                 "flows": [
                     {
                         "product": link.source if product_side == "left" else link.target,

@@ -36,8 +36,10 @@ def national_profile(profile: Profile, unallocated_code: str) -> Profile:
 def unallocated_code(reference) -> str:
     codes = list(reference.unallocated_departments)
     if not codes:
-        raise FactsheetsError("--national : aucun code de département non ventilé dans config/settings.yaml ; "
-                              "ajoutez-en un sous data.unallocated_departments (par ex. \"00\": \"Non ventilé\")")
+        raise FactsheetsError(
+            "--national : aucun code de département non ventilé dans config/settings.yaml ; "
+            'ajoutez-en un sous data.unallocated_departments (par ex. "00": "Non ventilé")'
+        )
     return codes[0]
 
 
@@ -47,7 +49,9 @@ def _euros(value: float) -> str:
     return f"{value:,.0f} €".replace(",", " ") if abs(value) < 1e6 else f"{format_millions(value)} M€"
 
 
-def with_national(departments: IngestResult, national: IngestResult, national_file: Path, code: str) -> tuple[IngestResult, list[int]]:
+def with_national(
+    departments: IngestResult, national: IngestResult, national_file: Path, code: str
+) -> tuple[IngestResult, list[int]]:
     """The departments' rows plus the national remainder under `code`; and the years it covers.
 
     Only the years of the departments' data are kept from the national file (the others are
@@ -60,10 +64,10 @@ def with_national(departments: IngestResult, national: IngestResult, national_fi
     warnings = list(national.warnings)
     extra = sorted(set(national.frame["year"].unique().to_list()) - set(years))
     if extra:
-        warnings.append(f"{national_file} : année(s) {', '.join(map(str, extra))} du fichier national sans donnée "
-                        "départementale, écartée(s)")
-    dept_sums = (frame.filter(pl.col("year").is_in(national_years)).group_by(KEY)
-                 .agg(departments_eur=pl.col("value_eur").sum()))
+        warnings.append(
+            f"{national_file} : année(s) {', '.join(map(str, extra))} du fichier national sans donnée départementale, écartée(s)"
+        )
+    dept_sums = frame.filter(pl.col("year").is_in(national_years)).group_by(KEY).agg(departments_eur=pl.col("value_eur").sum())
     nation = national_rows.group_by(KEY).agg(national_eur=pl.col("value_eur").sum())
     remainder = (
         nation.join(dept_sums, on=KEY, how="full", coalesce=True)
@@ -75,22 +79,29 @@ def with_national(departments: IngestResult, national: IngestResult, national_fi
     if short.height:
         problems = Problems()
         for year, flow, product, country, national_eur, departments_eur, gap in short.head(SHOWN_KEYS).iter_rows():
-            problems.add(f"{national_file} : {year}, {flow}, produit {product}, pays {country} : le fichier national "
-                         f"({_euros(national_eur)}) est inférieur de {_euros(-gap)} à la somme des départements "
-                         f"({_euros(departments_eur)}) ; vérifiez que le fichier national et les fichiers départementaux "
-                         "portent sur les mêmes années, flux et unités")
+            problems.add(
+                f"{national_file} : {year}, {flow}, produit {product}, pays {country} : le fichier national "
+                f"({_euros(national_eur)}) est inférieur de {_euros(-gap)} à la somme des départements "
+                f"({_euros(departments_eur)}) ; vérifiez que le fichier national et les fichiers départementaux "
+                "portent sur les mêmes années, flux et unités"
+            )
         if short.height > SHOWN_KEYS:
-            problems.add(f"{national_file} : et {short.height - SHOWN_KEYS} autre(s) clé(s) année, flux, produit, pays "
-                         "dans ce cas")
+            problems.add(
+                f"{national_file} : et {short.height - SHOWN_KEYS} autre(s) clé(s) année, flux, produit, pays dans ce cas"
+            )
         problems.raise_if_any()
-    rows = (remainder.filter(pl.col("remainder_eur") > 0)
-            .select(*KEY[:2], pl.lit(code).alias("department"), *KEY[2:], pl.col("remainder_eur").alias("value_eur")))
-    combined = (pl.concat([frame.select(CANONICAL_COLUMNS), rows.select(CANONICAL_COLUMNS).cast(CANONICAL_SCHEMA)])
-                .group_by(KEY_COLUMNS).agg(pl.col("value_eur").sum())  # a department file's own unallocated rows merge in
-                .select(CANONICAL_COLUMNS).sort(list(CANONICAL_COLUMNS)))
+    rows = remainder.filter(pl.col("remainder_eur") > 0).select(
+        *KEY[:2], pl.lit(code).alias("department"), *KEY[2:], pl.col("remainder_eur").alias("value_eur")
+    )
+    combined = (
+        pl.concat([frame.select(CANONICAL_COLUMNS), rows.select(CANONICAL_COLUMNS).cast(CANONICAL_SCHEMA)])
+        .group_by(KEY_COLUMNS)
+        .agg(pl.col("value_eur").sum())  # a department file's own unallocated rows merge in
+        .select(CANONICAL_COLUMNS)
+        .sort(list(CANONICAL_COLUMNS))
+    )
     rows_per_source = {**departments.rows_per_source, **national.rows_per_source}
-    result = IngestResult(combined, rows_per_source, departments.warnings + warnings,
-                          departments.years_left_out)
+    result = IngestResult(combined, rows_per_source, departments.warnings + warnings, departments.years_left_out)
     return result, national_years
 
 
@@ -110,12 +121,15 @@ def france_note(frame: pl.DataFrame, reference) -> str | None:
     missing = len(codes) - frame.filter(pl.col("department").is_in(codes))["department"].n_unique()
     if not missing:
         return None
-    return (f"sans fichier national, les fiches n'imprimeront aucun chiffre de la France entière ({missing} département(s) "
-            "absent(s)) ; ajoutez le fichier national avec --national FICHIER (sortie .parquet)")
+    return (
+        f"sans fichier national, les fiches n'imprimeront aucun chiffre de la France entière ({missing} département(s) "
+        "absent(s)) ; ajoutez le fichier national avec --national FICHIER (sortie .parquet)"
+    )
 
 
-def ingest_with_national(sources, profile: Profile, national_file: Path, national_profile_given: Profile | None,
-                         reference) -> tuple[IngestResult, list[int]]:
+def ingest_with_national(
+    sources, profile: Profile, national_file: Path, national_profile_given: Profile | None, reference
+) -> tuple[IngestResult, list[int]]:
     code = unallocated_code(reference)
     departments = ingest_sources(sources, profile, reference)
     national = ingest_sources([national_file], national_profile(national_profile_given or profile, code), reference)

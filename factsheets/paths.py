@@ -60,16 +60,19 @@ def resolved(value: str | Path, what: str) -> Path:
         path = Path(value).expanduser()
     except RuntimeError:
         user = str(value).split("/", 1)[0]
-        raise FactsheetsError(f"{printable(value, 80)} ({what}) : utilisateur « {printable(user)} » inconnu ; "
-                              "écrivez le chemin complet du dossier") from None
+        raise FactsheetsError(
+            f"{printable(value, 80)} ({what}) : utilisateur « {printable(user)} » inconnu ; écrivez le chemin complet du dossier"
+        ) from None
     try:
         return path.resolve()
     except RuntimeError:
-        raise FactsheetsError(f"{printable(value, 80)} ({what}) : boucle de liens symboliques ; "
-                              "corrigez les liens ou indiquez le dossier réel") from None
+        raise FactsheetsError(
+            f"{printable(value, 80)} ({what}) : boucle de liens symboliques ; corrigez les liens ou indiquez le dossier réel"
+        ) from None
     except OSError as error:
-        raise FactsheetsError(f"{printable(value, 80)} ({what}) : chemin inutilisable ({error.strerror}) ; "
-                              "indiquez un autre chemin") from None
+        raise FactsheetsError(
+            f"{printable(value, 80)} ({what}) : chemin inutilisable ({error.strerror}) ; indiquez un autre chemin"
+        ) from None
 
 
 def user_config_dir() -> Path | None:

@@ -50,7 +50,7 @@ class StructElem:
     """One structure element; `kids` are elements, marked contents and annotations, in order."""
 
     role: str
-    parent: "StructElem | None" = None
+    parent: StructElem | None = None
     alt: str | None = None
     scope: str | None = None  # TH: "Column" or "Row"
     outline: str | None = None  # a bookmark with this title points at the element's first page
@@ -150,7 +150,7 @@ class StructTree:
 
         prune(self.root)
         register(self.root)
-        for link, ref in self._annotations:
+        for _link, ref in self._annotations:
             ref.name = doc.Reference(ref.annotation).name
         parents = [(page, [names[id(elem)] for elem in self._pages.get(page, [])]) for page in range(page_count)]
         for key, (link, ref) in enumerate(self._annotations, start=page_count):
@@ -162,8 +162,10 @@ class StructTree:
 
         def format_root(document) -> bytes:
             number = document.idToObjectNumberAndVersion
-            return (f"<< /Type /StructTreeRoot /K {_ref(number, root)} /ParentTree {_ref(number, parent_tree)}"
-                    f" /ParentTreeNextKey {next_key} >>").encode("ascii")
+            return (
+                f"<< /Type /StructTreeRoot /K {_ref(number, root)} /ParentTree {_ref(number, parent_tree)}"
+                f" /ParentTreeNextKey {next_key} >>"
+            ).encode("ascii")
 
         root_ref = doc.Reference(_Formatted(format_root), "StructTreeRoot")
 
@@ -171,8 +173,7 @@ class StructTree:
         catalog.StructTreeRoot = root_ref
         catalog.MarkInfo = PDFDictionary({"Marked": "true"})
         catalog.Lang = PDFString(lang)
-        metadata = PDFStream(PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}),
-                             xmp, filters=[])
+        metadata = PDFStream(PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}), xmp, filters=[])
         catalog.Metadata = doc.Reference(metadata)
 
 
@@ -189,7 +190,7 @@ class _Formatted(PDFObject):
 
 
 def _ref(numbers: dict, name: str) -> str:
-    return "%s %s R" % numbers[name]
+    return "{} {} R".format(*numbers[name])
 
 
 def _format_element(elem: StructElem, names: dict[int, str], document) -> bytes:
@@ -206,8 +207,11 @@ def _format_element(elem: StructElem, names: dict[int, str], document) -> bytes:
         if isinstance(kid, StructElem):
             kids.append(_ref(number, names[id(kid)]))
         elif isinstance(kid, MarkedContent):
-            kids.append(str(kid.mcid) if kid.page == page else
-                        f"<< /Type /MCR /Pg {_ref(number, f'Page{kid.page + 1}')} /MCID {kid.mcid} >>")
+            kids.append(
+                str(kid.mcid)
+                if kid.page == page
+                else f"<< /Type /MCR /Pg {_ref(number, f'Page{kid.page + 1}')} /MCID {kid.mcid} >>"
+            )
         else:
             kids.append(f"<< /Type /OBJR /Pg {_ref(number, f'Page{kid.page + 1}')} /Obj {_ref(number, kid.name)} >>")
     parts.append(f" /K [{' '.join(kids)}]")
@@ -232,6 +236,7 @@ def _format_parent_tree(parents: list[tuple[int, Any]], document) -> bytes:
 
 
 # -- flowables and canvas ------------------------------------------------------------------
+
 
 class TaggedParagraph(Paragraph):
     """A paragraph drawn as one marked content of `struct` (each part when split)."""
@@ -325,12 +330,16 @@ class TableTags:
         self.cells: list[list[StructElem]] = []
         for row in range(rows):
             tr = tree.add("TR", table)
-            self.cells.append([
-                tree.add("TH", tr, scope="Column") if row < header_rows
-                else tree.add("TH", tr, scope="Row") if column < header_columns
-                else tree.add("TD", tr)
-                for column in range(columns)
-            ])
+            self.cells.append(
+                [
+                    tree.add("TH", tr, scope="Column")
+                    if row < header_rows
+                    else tree.add("TH", tr, scope="Row")
+                    if column < header_columns
+                    else tree.add("TD", tr)
+                    for column in range(columns)
+                ]
+            )
 
     def __call__(self, table, event: str, *args) -> None:
         canvas = table.canv
@@ -382,14 +391,16 @@ def end_artifact(canvas: Canvas) -> None:
     canvas.addLiteral("EMC")
 
 
-def xmp_metadata(title: str, creator: str, subject: str, lang: str, producer: str,
-                 created: datetime.datetime | None) -> bytes:
+def xmp_metadata(title: str, creator: str, subject: str, lang: str, producer: str, created: datetime.datetime | None) -> bytes:
     """The XMP packet: Dublin Core title, creator, subject and language, pdfuaid:part 1."""
     if created is None:  # the date ReportLab writes then: SOURCE_DATE_EPOCH, or its fixed one
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        created = (datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc) if epoch.isdigit()
-                   else datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc))
-    moment = created.astimezone(datetime.timezone.utc)
+        created = (
+            datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
+            if epoch.isdigit()
+            else datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+        )
+    moment = created.astimezone(datetime.UTC)
     date = f"{moment:%Y-%m-%dT%H:%M:%S}Z"
     t, c, s, p = (escape(value) for value in (title, creator, subject, producer))
     text = (
@@ -400,14 +411,14 @@ def xmp_metadata(title: str, creator: str, subject: str, lang: str, producer: st
         ' xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
         ' xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">\n'
         f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{t}</rdf:li></rdf:Alt></dc:title>\n'
-        f'<dc:creator><rdf:Seq><rdf:li>{c}</rdf:li></rdf:Seq></dc:creator>\n'
+        f"<dc:creator><rdf:Seq><rdf:li>{c}</rdf:li></rdf:Seq></dc:creator>\n"
         f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{s}</rdf:li></rdf:Alt></dc:description>\n'
-        f'<dc:language><rdf:Bag><rdf:li>{escape(lang)}</rdf:li></rdf:Bag></dc:language>\n'
-        f'<pdf:Producer>{p}</pdf:Producer>\n'
-        f'<xmp:CreatorTool>{p}</xmp:CreatorTool>\n'
-        f'<xmp:CreateDate>{date}</xmp:CreateDate>\n'
-        f'<xmp:ModifyDate>{date}</xmp:ModifyDate>\n'
-        '<pdfuaid:part>1</pdfuaid:part>\n'
+        f"<dc:language><rdf:Bag><rdf:li>{escape(lang)}</rdf:li></rdf:Bag></dc:language>\n"
+        f"<pdf:Producer>{p}</pdf:Producer>\n"
+        f"<xmp:CreatorTool>{p}</xmp:CreatorTool>\n"
+        f"<xmp:CreateDate>{date}</xmp:CreateDate>\n"
+        f"<xmp:ModifyDate>{date}</xmp:ModifyDate>\n"
+        "<pdfuaid:part>1</pdfuaid:part>\n"
         '</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n<?xpacket end="w"?>'
     )
     return text.encode("utf-8")
@@ -420,4 +431,3 @@ def role_of_style(style: str) -> str:
     """The structure role of a paragraph style: the sheet title H1, page headings H2, their
     sub-headings H3, anything else a P."""
     return HEADING_ROLES.get(style, "P")
-

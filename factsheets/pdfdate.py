@@ -16,7 +16,7 @@ def dated_canvas(moment: datetime.datetime | None) -> type[Canvas]:
     the plain Canvas when `moment` is None."""
     if moment is None:
         return Canvas
-    utc = moment.astimezone(datetime.timezone.utc)
+    utc = moment.astimezone(datetime.UTC)
     stamp = f"D:{utc:%Y%m%d%H%M%S}+00'00'"
 
     class DatedCanvas(Canvas):

@@ -85,8 +85,9 @@ def _table(path: Path, problems: list[str], empty: str | None = None) -> tuple[_
     return source, entries
 
 
-def _checked_code(source: _Source, key: Any, pattern: re.Pattern, kind: str, example: str, *parents: Any,
-                  problems: list[str]) -> str | None:
+def _checked_code(
+    source: _Source, key: Any, pattern: re.Pattern, kind: str, example: str, *parents: Any, problems: list[str]
+) -> str | None:
     where = source.where(*parents, key)
     if not isinstance(key, str):
         problems.append(
@@ -102,14 +103,15 @@ def _checked_code(source: _Source, key: Any, pattern: re.Pattern, kind: str, exa
 
 def _text(source: _Source, value: Any, what: str, *keys: Any, problems: list[str]) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        problems.append(f"{source.where(*keys)} : {what} doit être un texte non vide ; "
-                        "écrivez-le, entre guillemets s'il contient « : » ou « # »")
+        problems.append(
+            f"{source.where(*keys)} : {what} doit être un texte non vide ; "
+            "écrivez-le, entre guillemets s'il contient « : » ou « # »"
+        )
         return None
     return value.strip()
 
 
-def _unknown_keys(source: _Source, key: Any, entry: dict, known: tuple[str, ...], what: str,
-                  problems: list[str]) -> set[str]:
+def _unknown_keys(source: _Source, key: Any, entry: dict, known: tuple[str, ...], what: str, problems: list[str]) -> set[str]:
     """Each key of an entry that the table does not have is a problem, with the known key it
     probably stands for; those known keys are returned, so that their absence is not reported
     a second time."""
@@ -145,8 +147,9 @@ def _load_regions(path: Path, problems: list[str]) -> tuple[dict[str, str], set[
     return names, codes
 
 
-def _load_departments(path: Path, regions: set[str] | None,
-                      problems: list[str]) -> tuple[list[tuple[str, str, str, int]], set[str] | None]:
+def _load_departments(
+    path: Path, regions: set[str] | None, problems: list[str]
+) -> tuple[list[tuple[str, str, str, int]], set[str] | None]:
     """Department rows, and every valid code (None when the file is unusable)."""
     source, entries = _table(path, problems, "aucun département ; le fichier doit lister les départements INSEE")
     if entries is None:
@@ -157,8 +160,10 @@ def _load_departments(path: Path, regions: set[str] | None,
         if code is not None:
             codes.add(code)
         if not isinstance(entry, dict):
-            problems.append(f"{source.where(key)} : le département {key} doit avoir « name », « region » et « tncc » ; "
-                            'écrivez par ex. {name: Aisne, region: "32", tncc: 5}')
+            problems.append(
+                f"{source.where(key)} : le département {key} doit avoir « name », « region » et « tncc » ; "
+                'écrivez par ex. {name: Aisne, region: "32", tncc: 5}'
+            )
             continue
         misspelt = _unknown_keys(source, key, entry, DEPARTMENT_KEYS, f"le département {key}", problems)
         name = entry.get("name")
@@ -169,7 +174,7 @@ def _load_departments(path: Path, regions: set[str] | None,
         if not region_ok and "region" not in misspelt:
             problems.append(
                 f"{source.where(key)} : le département {key} renvoie à la région « {region} », absente de "
-                f"{path.parent / 'regions.yaml'} ; utilisez un code de région entre guillemets, par ex. \"32\""
+                f'{path.parent / "regions.yaml"} ; utilisez un code de région entre guillemets, par ex. "32"'
             )
         tncc = entry.get("tncc")
         tncc_ok = not isinstance(tncc, bool) and tncc in TNCC_ARTICLES
@@ -202,8 +207,10 @@ def _load_products(path: Path, problems: list[str]) -> list[tuple[str, str, str]
     for key, entry in entries.items():
         code = _checked_code(source, key, PRODUCT_CODE, "produit A129", "C30C", problems=problems)
         if not isinstance(entry, dict):
-            problems.append(f"{source.where(key)} : le produit {key} doit avoir « label » et « short_label » ; "
-                            "écrivez-les en retrait sous le code, une ligne chacun")
+            problems.append(
+                f"{source.where(key)} : le produit {key} doit avoir « label » et « short_label » ; "
+                "écrivez-les en retrait sous le code, une ligne chacun"
+            )
             continue
         misspelt = _unknown_keys(source, key, entry, PRODUCT_KEYS, f"le produit {key}", problems)
         label, short = (
@@ -253,15 +260,21 @@ def _load_territoires(path: Path, departments: set[str] | None, problems: list[s
     for key, names in entries.items():
         code = _checked_code(source, key, DEPARTMENT_CODE, "de département", "02", problems=problems)
         if code is not None and departments is not None and code not in departments:
-            problems.append(f"{source.where(key)} : le département {key} ne figure pas dans departments.yaml ; "
-                            "corrigez le code, ou ajoutez le département à departments.yaml")
+            problems.append(
+                f"{source.where(key)} : le département {key} ne figure pas dans departments.yaml ; "
+                "corrigez le code, ou ajoutez le département à departments.yaml"
+            )
             code = None
         if not isinstance(names, list) or not names:
-            problems.append(f"{source.where(key)} : le département {key} doit avoir une liste de Territoires d'industrie ; "
-                            "écrivez un nom par ligne sous le code, précédé de « - »")
+            problems.append(
+                f"{source.where(key)} : le département {key} doit avoir une liste de Territoires d'industrie ; "
+                "écrivez un nom par ligne sous le code, précédé de « - »"
+            )
             continue
-        texts = [_text(source, name, f"un Territoire d'industrie de {key}", key, index, problems=problems)
-                 for index, name in enumerate(names)]
+        texts = [
+            _text(source, name, f"un Territoire d'industrie de {key}", key, index, problems=problems)
+            for index, name in enumerate(names)
+        ]
         if code is not None and None not in texts:
             result[code] = tuple(texts)
     return result
@@ -279,8 +292,7 @@ def _settings_where(path: Path, *keys: Any) -> str:
         return str(path)
 
 
-def _settings_codes(config_dir: Path, departments: set[str],
-                    problems: list[str]) -> tuple[dict[str, str], dict, dict[str, str]]:
+def _settings_codes(config_dir: Path, departments: set[str], problems: list[str]) -> tuple[dict[str, str], dict, dict[str, str]]:
     """data.unallocated_departments, data.extra_products, data.extra_countries from settings.yaml."""
     path = Path(config_dir) / "settings.yaml"
     try:
@@ -299,15 +311,19 @@ def _settings_codes(config_dir: Path, departments: set[str],
             return {}
         for code in value:
             if not isinstance(code, str) or not code.strip():
-                problems.append(f"{_settings_where(path, 'data', key, code)} : data.{key} : le code « {code} » doit être "
-                                'du texte ; écrivez-le entre guillemets, par ex. "00"')
+                problems.append(
+                    f"{_settings_where(path, 'data', key, code)} : data.{key} : le code « {code} » doit être "
+                    'du texte ; écrivez-le entre guillemets, par ex. "00"'
+                )
         return {code: entry for code, entry in value.items() if isinstance(code, str) and code.strip()}
 
     unallocated = {code: str(label) for code, label in section("unallocated_departments").items()}
     for code in unallocated:
         if code in departments:
-            problems.append(f"{_settings_where(path, 'data', 'unallocated_departments', code)} : "
-                            f"data.unallocated_departments contient « {code} », qui est un vrai département ; retirez-le")
+            problems.append(
+                f"{_settings_where(path, 'data', 'unallocated_departments', code)} : "
+                f"data.unallocated_departments contient « {code} », qui est un vrai département ; retirez-le"
+            )
     products = {}
     for code, entry in section("extra_products").items():
         if isinstance(entry, dict):
@@ -476,7 +492,12 @@ def _read_reference(reference_dir: Path, config_dir: Path) -> Reference:
     problems: list[str] = []
     tables = _read_tables(reference_dir, problems)
     regions, departments, products, countries, territoires = (
-        tables.regions, tables.departments, tables.products, dict(tables.countries), tables.territoires)
+        tables.regions,
+        tables.departments,
+        tables.products,
+        dict(tables.countries),
+        tables.territoires,
+    )
     department_codes = {code for code, *_ in departments}
     unallocated, extra_products, extra_countries = _settings_codes(config_dir, department_codes, problems)
     _raise_if_any(problems)

@@ -37,11 +37,11 @@ import tempfile
 import threading
 import time
 import unicodedata
-from functools import partial
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import NamedTuple
@@ -190,8 +190,8 @@ class SheetDrawer:
     def web_page(self, ind, synthetic: bool, charts, pdf_path: Path) -> str:
         """The sheet's web page (render --html), from the same content and charts as its PDF."""
         from .content import build_content
-        from .html import font_css, sheet_html
         from .fonts import font_files
+        from .html import font_css, sheet_html
 
         year_texts, _ = self.edition(ind.year)
         content = build_content(ind, charts, year_texts, synthetic)
@@ -229,8 +229,9 @@ class SheetDrawer:
 class SheetRenderer(SheetDrawer):
     """A SheetDrawer plus the data: loads and validates it and computes the indicators of `codes`."""
 
-    def __init__(self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions(),
-                 history: bool = True):
+    def __init__(
+        self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions(), history: bool = True
+    ):
         """`history`: read every year up to the sheet's (the evolution series, the annexes), else only its year."""
         from .reference import load_reference
         from .validate import load_year_data
@@ -251,14 +252,15 @@ class SheetRenderer(SheetDrawer):
 
         new = [code for code in dict.fromkeys(codes) if code not in self.indicators]
         if new:
-            self.indicators.update(compute_all(self._trade, self.reference, self.settings, self.year, new,
-                                               self.coverage))
+            self.indicators.update(compute_all(self._trade, self.reference, self.settings, self.year, new, self.coverage))
 
     def coverage_notes(self, codes: Sequence[str]) -> list[str]:
         """Why the sheets of `codes` leave France or their region out (one line each), if they do."""
         regions = [self.reference.department(code)[2] for code in codes]
-        notes = [self.coverage.nation_note(), self.coverage.region_note(
-            [region for region in regions if len(self.coverage.regions.get(region, ())) > 1])]
+        notes = [
+            self.coverage.nation_note(),
+            self.coverage.region_note([region for region in regions if len(self.coverage.regions.get(region, ())) > 1]),
+        ]
         return [note for note in notes if note]
 
     def no_history_note(self) -> str:
@@ -350,9 +352,7 @@ class _SharedAreas:
         for payload in (task.region, task.nation):
             if payload not in self._unpacked:
                 self._unpacked[payload] = pickle.loads(payload)
-        return dataclasses.replace(
-            task.local, region_flows=self._unpacked[task.region], nation_flows=self._unpacked[task.nation]
-        )
+        return dataclasses.replace(task.local, region_flows=self._unpacked[task.region], nation_flows=self._unpacked[task.nation])
 
 
 class _Claims:
@@ -409,6 +409,7 @@ def _end_with_parent(parent_pid: int) -> None:
     On Linux the kernel sends SIGTERM when the parent dies (PR_SET_PDEATHSIG); a thread
     watching the parent's pid does the same elsewhere, and covers a parent gone already.
     """
+
     def on_term(signum, frame):
         if _helper_busy:
             raise _ParentGone()
@@ -435,8 +436,7 @@ def _end_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="factsheets-parent-watch", daemon=True).start()
 
 
-def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None,
-                 options: SheetOptions = SheetOptions()) -> None:
+def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None, options: SheetOptions = SheetOptions()) -> None:
     """Load config, texts and fonts once. Never raises: a failure is reported with each sheet."""
     global _helper, _helper_error, _helper_claims
     _helper_claims = claims
@@ -465,8 +465,12 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None,
 
 
 # What drawing an evolution chart imports: matplotlib costs ~0.5 s of start-up per process.
-_EVOLUTION_MODULES = ("matplotlib.figure", "matplotlib.ticker", "factsheets.charts.matplotlib_drawing",
-                      "factsheets.charts.evolution")
+_EVOLUTION_MODULES = (
+    "matplotlib.figure",
+    "matplotlib.ticker",
+    "factsheets.charts.matplotlib_drawing",
+    "factsheets.charts.evolution",
+)
 
 
 def _helper_ready() -> int:
@@ -474,8 +478,7 @@ def _helper_ready() -> int:
     return os.getpid()
 
 
-def _render_in_helper(index: int, task: _HelperTask, synthetic: bool,
-                      out_dir: Path) -> tuple[str, str | None, str | None] | None:
+def _render_in_helper(index: int, task: _HelperTask, synthetic: bool, out_dir: Path) -> tuple[str, str | None, str | None] | None:
     """The outcome of sheet `index`, or None if the main process claimed it first."""
     if _helper_claims is not None and not _helper_claims.claim_front(index):
         return None
@@ -508,8 +511,7 @@ def _start_helpers(count: int, options: SheetOptions) -> tuple[ProcessPoolExecut
         return None, None
     context = _helper_context()
     claims = _Claims(context)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper,
-                               initargs=(claims, os.getpid(), options))
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper, initargs=(claims, os.getpid(), options))
     try:
         for _ in range(count):
             pool.submit(_helper_ready)
@@ -567,10 +569,15 @@ def render_departments(
         ordered = sorted(codes, key=lambda code: (reference.department(code)[2], code))
         # With helpers, the first departments' indicators are computed alone, so that the
         # helpers start drawing while this process computes the others.
-        first = ordered[:FIRST_BATCH * helpers] if pool is not None else ordered
+        first = ordered[: FIRST_BATCH * helpers] if pool is not None else ordered
         renderer.add(first)
-        report = RenderReport(year=renderer.year, codes=codes + list(failures), failures=failures, absent=absent,
-                              without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)])
+        report = RenderReport(
+            year=renderer.year,
+            codes=codes + list(failures),
+            failures=failures,
+            absent=absent,
+            without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)],
+        )
         report.notes += renderer.coverage_notes(codes)
         if options.evolution and first and not renderer.indicators[first[0]].evolution.has_history:
             report.notes.append(renderer.no_history_note())
@@ -590,18 +597,21 @@ def render_departments(
         try:
             report.summaries = write_summary(report, renderer.indicators, renderer.texts, out_dir)
         except OSError as error:
-            report.notes.append(f"{out_dir} : synthèse non écrite, {write_failure(out_dir, error)} ; "
-                                "les fiches écrites sont complètes")
+            report.notes.append(
+                f"{out_dir} : synthèse non écrite, {write_failure(out_dir, error)} ; les fiches écrites sont complètes"
+            )
         if options.html:
             try:
                 report.summaries.append(write_index(report, renderer, out_dir))
             except OSError as error:
-                report.notes.append(f"{out_dir} : index.html non écrit ({error.strerror or type(error).__name__}) ; "
-                                    "les fiches écrites sont complètes")
+                report.notes.append(
+                    f"{out_dir} : index.html non écrit ({error.strerror or type(error).__name__}) ; "
+                    "les fiches écrites sont complètes"
+                )
     return report
 
 
-def write_index(report: RenderReport, renderer: "SheetRenderer", out_dir: Path) -> Path:
+def write_index(report: RenderReport, renderer: SheetRenderer, out_dir: Path) -> Path:
     """index.html of a campaign: every department written, in code order, with its figures and links."""
     from .fonts import font_files
     from .html import font_css, index_html, sheet_html_name
@@ -611,16 +621,23 @@ def write_index(report: RenderReport, renderer: "SheetRenderer", out_dir: Path) 
     for code in sorted(report.written):
         ind, path = renderer.indicators[code], report.written[code]
         exports, imports = ind.export_shares.total_eur, ind.import_shares.total_eur
-        rows.append({
-            "code": code, "name": ind.department.name, "region": ind.region.name,
-            "exports": format_millions(exports), "imports": format_millions(imports),
-            "balance": format_millions(exports - imports),
-            "pdf": path.name, "html": sheet_html_name(path.name),
-            "annex": path.with_suffix("." + renderer.options.annex).name if renderer.options.annex else None,
-        })
+        rows.append(
+            {
+                "code": code,
+                "name": ind.department.name,
+                "region": ind.region.name,
+                "exports": format_millions(exports),
+                "imports": format_millions(imports),
+                "balance": format_millions(exports - imports),
+                "pdf": path.name,
+                "html": sheet_html_name(path.name),
+                "annex": path.with_suffix("." + renderer.options.annex).name if renderer.options.annex else None,
+            }
+        )
     texts, _ = renderer.edition(report.year)
-    page = index_html(rows, texts, font_css(font_files(renderer.settings), renderer.fonts.family), report.year,
-                      renderer.synthetic)
+    page = index_html(
+        rows, texts, font_css(font_files(renderer.settings), renderer.fonts.family), report.year, renderer.synthetic
+    )
     target = Path(out_dir) / "index.html"
     write_atomically(target, page.encode("utf-8"))
     return target
@@ -640,7 +657,9 @@ def _announcing(report: RenderReport, on_done, on_written):
     return done
 
 
-def _with_data(codes: list[str], every_department: bool, renderer: SheetRenderer, data: Path) -> tuple[list[str], list[str], dict[str, str]]:
+def _with_data(
+    codes: list[str], every_department: bool, renderer: SheetRenderer, data: Path
+) -> tuple[list[str], list[str], dict[str, str]]:
     """(departments to render, absent ones left out of --all, failures of absent ones asked for).
 
     A department without any row in the year would get an empty sheet: with --all it is
@@ -658,13 +677,24 @@ def _with_data(codes: list[str], every_department: bool, renderer: SheetRenderer
     message = f"aucune donnée pour ce département en {renderer.year} dans {data} ; vérifiez le code, --year ou --data"
     if not kept:
         names = ", ".join(absent)
-        raise FactsheetsError(f"{names} : aucune donnée pour {'ce département' if len(absent) == 1 else 'ces départements'} "
-                              f"en {renderer.year} dans {data} ; vérifiez le code, --year ou --data")
+        raise FactsheetsError(
+            f"{names} : aucune donnée pour {'ce département' if len(absent) == 1 else 'ces départements'} "
+            f"en {renderer.year} dans {data} ; vérifiez le code, --year ou --data"
+        )
     return kept, [], {code: message for code in absent}
 
 
-def _render_shared(renderer: SheetRenderer, pool: ProcessPoolExecutor, claims: _Claims, ordered: list[str],
-                   ready: int, out_dir: Path, report: RenderReport, progress: "_Progress", on_done) -> None:
+def _render_shared(
+    renderer: SheetRenderer,
+    pool: ProcessPoolExecutor,
+    claims: _Claims,
+    ordered: list[str],
+    ready: int,
+    out_dir: Path,
+    report: RenderReport,
+    progress: _Progress,
+    on_done,
+) -> None:
     """Helpers take the departments from the front, this process from the back (see _Claims).
 
     The indicators of the first `ready` departments are computed already; they are handed
@@ -707,7 +737,7 @@ def _render_shared(renderer: SheetRenderer, pool: ProcessPoolExecutor, claims: _
             _record(report, _render_one(renderer, code, out_dir), progress, on_done)
 
 
-def _record(report: RenderReport, result, progress: "_Progress", on_done) -> None:
+def _record(report: RenderReport, result, progress: _Progress, on_done) -> None:
     code, path, message = result
     if path is not None:
         report.written[code] = Path(path)
@@ -738,9 +768,15 @@ class _Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._progress = Progress(
-                TextColumn("fiches"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                TextColumn("{task.description}"), console=Console(stderr=True), transient=False,
-                redirect_stdout=False, redirect_stderr=False,
+                TextColumn("fiches"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=Console(stderr=True),
+                transient=False,
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
             self._progress.__enter__()
             self._task = self._progress.add_task("", total=self.total)

@@ -76,7 +76,13 @@ def _cleaned(raw: pl.DataFrame, column: str, clean: Callable[[pl.Expr], pl.Expr]
 
 
 def report_bad_rows(
-    problems: Problems, raw: pl.DataFrame, mask: pl.Series, where: pl.Expr, column: str, problem: str, fix: str,
+    problems: Problems,
+    raw: pl.DataFrame,
+    mask: pl.Series,
+    where: pl.Expr,
+    column: str,
+    problem: str,
+    fix: str,
     shown: Callable[[object], str] = shown_value,
 ) -> None:
     """One kind of bad row (`mask`) added to `problems`: "where : colonne C : <shown value> problem ; fix"."""
@@ -124,11 +130,20 @@ def check_rows(raw: pl.DataFrame, reference: Reference, problems: Problems, wher
     )
     check(masks["year_bad"], "year", "n'est pas une année de quatre chiffres", "écrivez l'année en chiffres, par ex. 2024")
     check(unknown("flow"), "flow", "n'est pas un flux", "utilisez « export » ou « import »")
-    check(masks["value_nan"], "value_eur", "n'est pas un nombre", "écrivez les montants en euros avec « . » comme séparateur décimal")
+    check(
+        masks["value_nan"],
+        "value_eur",
+        "n'est pas un nombre",
+        "écrivez les montants en euros avec « . » comme séparateur décimal",
+    )
     check(masks["value_inf"], "value_eur", "n'est pas un nombre fini", "écrivez les montants en euros")
     check(masks["value_negative"], "value_eur", "est négatif", "les montants sont en euros, 0 ou plus")
-    check(masks["value_huge"].fill_null(False), "value_eur", f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
-          "vérifiez l'unité (euros, pas centimes) et la valeur")
+    check(
+        masks["value_huge"].fill_null(False),
+        "value_eur",
+        f"dépasse {MAX_ROW_VALUE_TEXT}, le plafond plausible d'une ligne",
+        "vérifiez l'unité (euros, pas centimes) et la valeur",
+    )
 
     for column, kind, fix in (
         (
@@ -137,7 +152,11 @@ def check_rows(raw: pl.DataFrame, reference: Reference, problems: Problems, wher
             "utilisez un code INSEE (01…95, 2A, 2B, 971…976) ou ajoutez-le sous data.unallocated_departments dans config/settings.yaml",
         ),
         ("product", "produit", "utilisez un code A129 ou ajoutez-le sous data.extra_products dans config/settings.yaml"),
-        ("country", "pays", "utilisez un code ISO alpha-2 ou douanier, ou ajoutez-le sous data.extra_countries dans config/settings.yaml"),
+        (
+            "country",
+            "pays",
+            "utilisez un code ISO alpha-2 ou douanier, ou ajoutez-le sous data.extra_countries dans config/settings.yaml",
+        ),
     ):
         check(unknown(column), column, f"n'est pas un code {kind} connu", fix)
     return frame
@@ -171,7 +190,14 @@ def check_duplicates(frame: pl.DataFrame, key: list[str], problems: Problems, wh
     problems.add_kind(repeated.height, occurrences, describe)
 
 
-_KEY_NAMES = {"year": "année", "flow": "flux", "department": "département", "product": "produit", "country": "pays", PERIOD_COLUMN: "période"}
+_KEY_NAMES = {
+    "year": "année",
+    "flow": "flux",
+    "department": "département",
+    "product": "produit",
+    "country": "pays",
+    PERIOD_COLUMN: "période",
+}
 
 DUPLICATE_FIX = "gardez une seule ligne par clé ; un même fichier ou un même extrait a-t-il été donné deux fois ?"
 
@@ -262,8 +288,9 @@ def load_year_data(path: Path, reference: Reference, year: int | None, history: 
     if years is None:
         frame = validate(raw, path, reference)
         chosen = choose_year(frame, year, path)
-        return YearData(frame.filter(pl.col("year") <= chosen if history else pl.col("year") == chosen), chosen,
-                        available_years(frame))
+        return YearData(
+            frame.filter(pl.col("year") <= chosen if history else pl.col("year") == chosen), chosen, available_years(frame)
+        )
     if raw.height or not years:
         frame = validate(raw, path, reference)  # bad rows first (no row at all: that message), as a full read
     chosen = choose_year_in(years, year, path)
@@ -278,13 +305,21 @@ HISTORY_BATCH_ROWS = 2_000_000
 """Rows of the older years validated at once: the bound on a run's memory with the series."""
 
 
-def _older_totals(scan: pl.LazyFrame, dtype: pl.DataType, older: list[int], path: Path, reference: Reference) -> list[pl.DataFrame]:
+def _older_totals(
+    scan: pl.LazyFrame, dtype: pl.DataType, older: list[int], path: Path, reference: Reference
+) -> list[pl.DataFrame]:
     """The years before the sheet's year minus one, validated a batch of years at a time and
     kept as yearly totals per flow and department (product and country empty): all that the
     evolution series reads of them. The totals are exact sums of the euro amounts (whole
     numbers), so the series are the same as summed from the rows."""
-    counts = dict(scan.select(_typed_year(dtype).alias("year")).filter(pl.col("year").is_in(older))
-                  .group_by("year").len().collect(engine="streaming").iter_rows())
+    counts = dict(
+        scan.select(_typed_year(dtype).alias("year"))
+        .filter(pl.col("year").is_in(older))
+        .group_by("year")
+        .len()
+        .collect(engine="streaming")
+        .iter_rows()
+    )
     batches, batch, rows = [], [], 0
     for year in older:
         if batch and rows + counts.get(year, 0) > HISTORY_BATCH_ROWS:
@@ -300,9 +335,16 @@ def _older_totals(scan: pl.LazyFrame, dtype: pl.DataType, older: list[int], path
             continue
         typed_rows = validate(raw, path, reference)
         totals.append(
-            typed_rows.group_by("year", "flow", "department", maintain_order=True).agg(pl.col("value_eur").sum())
-            .select(pl.col("year"), pl.col("flow"), pl.col("department"), pl.lit(None, pl.String).alias("product"),
-                    pl.lit(None, pl.String).alias("country"), pl.col("value_eur"))
+            typed_rows.group_by("year", "flow", "department", maintain_order=True)
+            .agg(pl.col("value_eur").sum())
+            .select(
+                pl.col("year"),
+                pl.col("flow"),
+                pl.col("department"),
+                pl.lit(None, pl.String).alias("product"),
+                pl.lit(None, pl.String).alias("country"),
+                pl.col("value_eur"),
+            )
         )
     return totals
 

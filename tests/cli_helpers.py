@@ -20,7 +20,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def run_cli(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "factsheets", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd or PROJECT_ROOT, timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=cwd or PROJECT_ROOT,
+        timeout=timeout,
     )
 
 

@@ -139,12 +139,20 @@ def big_department(seed: int = 7) -> tuple[FlowSummary, FlowSummary]:
 def small_department() -> tuple[FlowSummary, FlowSummary]:
     """(exports, imports) with 3 products and 4 countries: no "Autres" node anywhere."""
     exports = {
-        ("C21Z", "DE"): 12.5e6, ("C21Z", "US"): 4.2e6, ("C21Z", "BE"): 1.1e6,
-        ("C11Z", "DE"): 2.0e6, ("C11Z", "GB"): 0.8e6,
-        ("A01Z", "BE"): 3.3e6, ("A01Z", "GB"): 0.4e6, ("A01Z", "US"): 0.05e6,
+        ("C21Z", "DE"): 12.5e6,
+        ("C21Z", "US"): 4.2e6,
+        ("C21Z", "BE"): 1.1e6,
+        ("C11Z", "DE"): 2.0e6,
+        ("C11Z", "GB"): 0.8e6,
+        ("A01Z", "BE"): 3.3e6,
+        ("A01Z", "GB"): 0.4e6,
+        ("A01Z", "US"): 0.05e6,
     }
     imports = {
-        ("C21Z", "DE"): 5.0e6, ("C11Z", "US"): 1.5e6, ("A01Z", "BE"): 2.2e6, ("A01Z", "GB"): 0.3e6,
+        ("C21Z", "DE"): 5.0e6,
+        ("C11Z", "US"): 1.5e6,
+        ("A01Z", "BE"): 2.2e6,
+        ("A01Z", "GB"): 0.3e6,
     }
     return flow_summary("export", exports), flow_summary("import", imports)
 

@@ -100,13 +100,16 @@ def glyphs(path: Path) -> Iterator[Glyph]:
                     x, y = (item.x0 + item.x1) / 2, (item.y0 + item.y1) / 2
                     beneath = WHITE
                     for shape in reversed(fills):
-                        if shape.x0 <= x <= shape.x1 and shape.y0 <= y <= shape.y1 and (
-                            isinstance(shape, LTRect) or _inside(x, y, shape.pts)
+                        if (
+                            shape.x0 <= x <= shape.x1
+                            and shape.y0 <= y <= shape.y1
+                            and (isinstance(shape, LTRect) or _inside(x, y, shape.pts))
                         ):
                             beneath = as_rgb(shape.non_stroking_color)
                             break
-                    yield Glyph(number, item.get_text(), item.size, "Bold" in item.fontname,
-                                as_rgb(item.graphicstate.ncolor), beneath)
+                    yield Glyph(
+                        number, item.get_text(), item.size, "Bold" in item.fontname, as_rgb(item.graphicstate.ncolor), beneath
+                    )
 
 
 @dataclass(frozen=True)
@@ -150,5 +153,12 @@ def body_lines(path: Path, size: float, space_em: float, right: float, tolerance
                 if len(words) < 3 or abs(words[-1][-1]["x1"] - right) > tolerance:
                     continue
                 gaps = tuple(b[0]["x0"] - a[-1]["x1"] for a, b in zip(words, words[1:]))
-                yield TextLine(number, " ".join("".join(c["text"] for c in w) for w in words), size,
-                               words[0][0]["x0"], words[-1][-1]["x1"], gaps, space_em * size)
+                yield TextLine(
+                    number,
+                    " ".join("".join(c["text"] for c in w) for w in words),
+                    size,
+                    words[0][0]["x0"],
+                    words[-1][-1]["x1"],
+                    gaps,
+                    space_em * size,
+                )

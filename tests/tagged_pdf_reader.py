@@ -42,7 +42,7 @@ def elements(pdf: pikepdf.Pdf) -> list[Element]:
         found.append(elem)
         page = pages.get(obj["/Pg"].objgen) if "/Pg" in obj else None
         kids = obj.get("/K")
-        for kid in (list(kids) if isinstance(kids, pikepdf.Array) else [kids]):
+        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
             if isinstance(kid, int):
                 elem.mcids.append((page, int(kid)))
             elif isinstance(kid, pikepdf.Dictionary):
@@ -129,8 +129,10 @@ def check(path: Path) -> list[str]:
         if len(in_streams) != sum(len(m) for m in by_page.values()):
             problems.append("an MCID used twice on a page")
         if set(in_tree) != in_streams:
-            problems.append(f"MCIDs only in the tree: {sorted(set(in_tree) - in_streams)[:5]}, "
-                            f"only in the streams: {sorted(in_streams - set(in_tree))[:5]}")
+            problems.append(
+                f"MCIDs only in the tree: {sorted(set(in_tree) - in_streams)[:5]}, "
+                f"only in the streams: {sorted(in_streams - set(in_tree))[:5]}"
+            )
         for index, page in enumerate(pdf.pages):
             key = page.obj.get("/StructParents")
             if key is None:
@@ -148,10 +150,16 @@ def check(path: Path) -> list[str]:
                 if not str(annotation.get("/Contents", "")):
                     problems.append(f"page {index + 1}: link annotation without /Contents")
                 link = parents.get(int(annotation.get("/StructParent", -1)))
-                if link is None or link.get("/S") != "/Link" or not any(
-                        isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR"
+                if (
+                    link is None
+                    or link.get("/S") != "/Link"
+                    or not any(
+                        isinstance(kid, pikepdf.Dictionary)
+                        and kid.get("/Type") == "/OBJR"
                         and kid["/Obj"].objgen == annotation.objgen
-                        for kid in _kids(link)):
+                        for kid in _kids(link)
+                    )
+                ):
                     problems.append(f"page {index + 1}: annotation not in a Link element with its OBJR")
         for elem in tree:
             if elem.role == "Figure" and not (elem.alt or "").strip():

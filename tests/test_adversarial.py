@@ -20,7 +20,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from cli_helpers import PROJECT_ROOT
 
 FONT = PROJECT_ROOT / "fonts" / "OpenSans-Regular.ttf"
@@ -82,8 +81,9 @@ def one_french_line(err: str, *needles: str) -> str:
 
 def final_names(folder: Path) -> list[str]:
     """Files under a final name (not a hidden temporary one) anywhere under `folder`."""
-    return sorted(str(path.relative_to(folder)) for path in Path(folder).rglob("*")
-                  if path.is_file() and not path.name.startswith("."))
+    return sorted(
+        str(path.relative_to(folder)) for path in Path(folder).rglob("*") if path.is_file() and not path.name.startswith(".")
+    )
 
 
 @pytest.fixture
@@ -97,8 +97,12 @@ def config(tmp_path):
 def canonical_csv(path: Path, codes=("02", "60")) -> Path:
     rows = [HEADER.strip()]
     for index, code in enumerate(codes):
-        rows += [f"{YEAR},export,{code},C10A,DE,{1_000_000 + index}", f"{YEAR},export,{code},C21Z,BE,{250_000 + index}",
-                 f"{YEAR},import,{code},C21Z,CN,{500_000 + index}", f"{YEAR},import,{code},C10A,ES,{125_000 + index}"]
+        rows += [
+            f"{YEAR},export,{code},C10A,DE,{1_000_000 + index}",
+            f"{YEAR},export,{code},C21Z,BE,{250_000 + index}",
+            f"{YEAR},import,{code},C21Z,CN,{500_000 + index}",
+            f"{YEAR},import,{code},C10A,ES,{125_000 + index}",
+        ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 
@@ -143,8 +147,9 @@ def test_alias_bombs_are_refused_quickly(cli, config, rotation):
     paths = []
     for index, file_name in enumerate(BOMB_FILES):
         path = config / file_name
-        path.write_text(path.read_text(encoding="utf-8") + "\n" + BOMBS[shapes[(index + rotation * 2) % len(shapes)]],
-                        encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8") + "\n" + BOMBS[shapes[(index + rotation * 2) % len(shapes)]], encoding="utf-8"
+        )
         paths.append(path)
     code, _, err = cli("--config", config, "check")
     assert code == 2
@@ -244,7 +249,9 @@ def test_text_settings_holding_numbers_fail_in_check_as_in_render(cli, config, t
     code, _, err = cli("--config", config, "check")
     assert code == 2
     lines = problem_lines(err)
-    assert len(lines) == 2 and any("pdf.language" in line for line in lines) and any("fonts.regular" in line for line in lines), err
+    assert len(lines) == 2 and any("pdf.language" in line for line in lines) and any("fonts.regular" in line for line in lines), (
+        err
+    )
     out = tmp_path / "out"
     code, _, err = cli("--config", config, "render", "--dept", "02", "--out", out, "--workers", "1")
     assert code == 2 and len(problem_lines(err)) == 2, err
@@ -479,16 +486,19 @@ def workbook(tmp_path_factory) -> Path:
     return _xlsx(tmp_path_factory.mktemp("xlsx") / "bon.xlsx", GOOD_ROWS)
 
 
-@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/_rels/workbook.xml.rels",
-                                  "xl/sharedStrings.xml"])
+@pytest.mark.parametrize(
+    "part", ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml"]
+)
 def test_workbook_with_a_missing_part(cli, tmp_path, workbook, part):
     broken = tmp_path / "abime.xlsx"
     with zipfile.ZipFile(workbook) as source, zipfile.ZipFile(broken, "w") as target:
         for name in source.namelist():
             if name != part:
                 target.writestr(name, source.read(name))
-    for args in (("ingest", "--inspect", broken, "--profile", "canonical"),
-                 ("ingest", broken, "--profile", "canonical", "--out", tmp_path / "sortie.parquet")):
+    for args in (
+        ("ingest", "--inspect", broken, "--profile", "canonical"),
+        ("ingest", broken, "--profile", "canonical", "--out", tmp_path / "sortie.parquet"),
+    ):
         code, _, err = cli(*args)
         assert code == 2, err
         one_french_line(err, str(broken))
@@ -519,8 +529,10 @@ def _archive_cases(folder: Path) -> dict[str, tuple[Path, str]]:
 
 def test_archives_over_the_limits_or_leaving_the_archive(cli, tmp_path):
     for case, (path, needle) in _archive_cases(tmp_path).items():
-        for args in (("ingest", path, "--profile", "canonical", "--out", tmp_path / "sortie.parquet"),
-                     ("ingest", "--inspect", path, "--profile", "canonical")):
+        for args in (
+            ("ingest", path, "--profile", "canonical", "--out", tmp_path / "sortie.parquet"),
+            ("ingest", "--inspect", path, "--profile", "canonical"),
+        ):
             code, _, err = cli(*args)
             assert code == 2, (case, err)
             one_french_line(err, str(path), needle)
@@ -594,8 +606,9 @@ def test_minus_zero_is_zero(cli, tmp_path, zero):
     import polars as pl
 
     source = tmp_path / "zero.csv"
-    source.write_text(HEADER + f"{YEAR},export,02,C10A,DE,5\n{YEAR},export,02,C10B,DE,{zero}\n{YEAR},import,02,C10A,DE,3\n",
-                      encoding="utf-8")
+    source.write_text(
+        HEADER + f"{YEAR},export,02,C10A,DE,5\n{YEAR},export,02,C10B,DE,{zero}\n{YEAR},import,02,C10A,DE,3\n", encoding="utf-8"
+    )
     out = tmp_path / "canonique.parquet"
     code, _, err = cli("-q", "ingest", source, "--profile", "canonical", "--out", out)
     assert code == 0, err
@@ -618,7 +631,9 @@ def test_full_disk_while_writing_sheets_is_named(cli, full_disk):
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_full_disk_while_ingesting_is_named(cli, tmp_path, full_disk, suffix):
     codes = [f"{code:02d}" for code in range(1, 96) if code != 20]
-    rows = HEADER + "".join(f"{YEAR},{flow},{code},C10A,DE,{index}\n" for index, code in enumerate(codes) for flow in ("export", "import"))
+    rows = HEADER + "".join(
+        f"{YEAR},{flow},{code},C10A,DE,{index}\n" for index, code in enumerate(codes) for flow in ("export", "import")
+    )
     source = tmp_path / "source.csv"
     source.write_text(rows, encoding="utf-8")
     (full_disk / "bouche-trou").write_bytes(b"\0" * (62 * 1024))
@@ -635,16 +650,26 @@ def test_full_disk_while_writing_previews_is_named(cli, tmp_path, full_disk):
     recipients.write_text('departments:\n  "02":\n    to: ["Jean Dupont <jean@example.org>"]\n', encoding="utf-8")
     # Fill the disk but for a few bytes, so the preview (the sheet inside) cannot fit.
     (full_disk / "bouche-trou").write_bytes(b"\0" * (60 * 1024))
-    code, _, err = cli("mail", "--recipients", recipients, "--data", data, "--year", YEAR, "--out", tmp_path / "out",
-                       "--preview", full_disk)
+    code, _, err = cli(
+        "mail", "--recipients", recipients, "--data", data, "--year", YEAR, "--out", tmp_path / "out", "--preview", full_disk
+    )
     assert code != 0
     one_french_line(err, "disque plein", str(full_disk))
     assert final_names(full_disk) == ["bouche-trou"]
 
 
 # -- 7. recipients: names quoted or refused, internationalised addresses --------------------------------
-NAMES = ["Dupont: Jean", "Jean;Paul", "Dupont, Jean", 'Jean "le chef" Dupont', "O'Hara (DREETS)", "Élise Ünal",
-         "a\\b", "<Jean>", "=cmd|' /C calc'!A0"]
+NAMES = [
+    "Dupont: Jean",
+    "Jean;Paul",
+    "Dupont, Jean",
+    'Jean "le chef" Dupont',
+    "O'Hara (DREETS)",
+    "Élise Ünal",
+    "a\\b",
+    "<Jean>",
+    "=cmd|' /C calc'!A0",
+]
 
 
 def test_display_names_with_specials_are_quoted_in_dry_run_previews(cli, tmp_path):
@@ -656,13 +681,13 @@ def test_display_names_with_specials_are_quoted_in_dry_run_previews(cli, tmp_pat
         rows.append(f"02,personne{index}@example.org,{'to' if index % 2 == 0 else 'cc'},{quoted}")
     recipients.write_text("\n".join(rows) + "\n", encoding="utf-8")
     previews = tmp_path / "apercus"
-    code, out, err = cli("mail", "--recipients", recipients, "--data", data, "--year", YEAR, "--out", tmp_path / "out",
-                         "--preview", previews)
+    code, out, err = cli(
+        "mail", "--recipients", recipients, "--data", data, "--year", YEAR, "--out", tmp_path / "out", "--preview", previews
+    )
     assert code == 0, err
     [eml] = list(previews.glob("*.eml"))
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
-    shown = {address.addr_spec: address.display_name
-             for key in ("To", "Cc") for address in message[key].addresses}
+    shown = {address.addr_spec: address.display_name for key in ("To", "Cc") for address in message[key].addresses}
     expected = {f"personne{index}@example.org": name for index, name in enumerate(NAMES)}
     assert shown == expected
 
@@ -688,8 +713,9 @@ class _Server:
         self.messages: list[tuple[str, list[str], list[str], bytes]] = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), list(envelope.mail_options),
-                              bytes(envelope.original_content)))
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), list(envelope.mail_options), bytes(envelope.original_content))
+        )
         return "250 2.0.0 Accepted"
 
 
@@ -713,10 +739,26 @@ def smtp_server():
 def test_internationalised_domain_is_sent_once_in_ascii(cli, tmp_path, smtp_server):
     data = canonical_csv(tmp_path / "donnees.csv", ("02",))
     recipients = tmp_path / "destinataires.yaml"
-    recipients.write_text('departments:\n  "02":\n    to: ["Dupont; Jean <jean@exämple.fr>"]\n    cc: [contact@préfecture.gouv.fr]\n',
-                          encoding="utf-8")
-    args = ("mail", "--recipients", recipients, "--data", data, "--year", YEAR, "--out", tmp_path / "out",
-            "--smtp-port", smtp_server.port, "--send", "--from", "Préfecture de l'Aisne <envoi@préfecture.gouv.fr>")
+    recipients.write_text(
+        'departments:\n  "02":\n    to: ["Dupont; Jean <jean@exämple.fr>"]\n    cc: [contact@préfecture.gouv.fr]\n',
+        encoding="utf-8",
+    )
+    args = (
+        "mail",
+        "--recipients",
+        recipients,
+        "--data",
+        data,
+        "--year",
+        YEAR,
+        "--out",
+        tmp_path / "out",
+        "--smtp-port",
+        smtp_server.port,
+        "--send",
+        "--from",
+        "Préfecture de l'Aisne <envoi@préfecture.gouv.fr>",
+    )
     code, _, err = cli(*args)
     assert code == 0, err
     assert len(smtp_server.messages) == 1
@@ -728,7 +770,9 @@ def test_internationalised_domain_is_sent_once_in_ascii(cli, tmp_path, smtp_serv
     assert sender == f"envoi@{prefecture}"
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] == [("Dupont; Jean", "jean@xn--exmple-cua.fr")]
-    assert [(a.display_name, a.addr_spec) for a in message["From"].addresses] == [("Préfecture de l'Aisne", f"envoi@{prefecture}")]
+    assert [(a.display_name, a.addr_spec) for a in message["From"].addresses] == [
+        ("Préfecture de l'Aisne", f"envoi@{prefecture}")
+    ]
     code, _, err = cli(*args)
     assert code == 0, err
     assert len(smtp_server.messages) == 1  # never twice
@@ -744,7 +788,9 @@ def test_non_ascii_local_part_needs_smtputf8(smtp_server, offered, monkeypatch):
 
     if not offered:
         real = smtplib.SMTP.has_extn
-        monkeypatch.setattr(smtplib.SMTP, "has_extn", lambda self, name: False if name.lower() == "smtputf8" else real(self, name))
+        monkeypatch.setattr(
+            smtplib.SMTP, "has_extn", lambda self, name: False if name.lower() == "smtputf8" else real(self, name)
+        )
     session = SmtpSession("127.0.0.1", smtp_server.port, timeout=5, require_tls=False, credentials=None)
     message = "From: a@example.org\r\nTo: jéan@example.fr\r\nSubject: t\r\n\r\nbonjour\r\n".encode()
     try:

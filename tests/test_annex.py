@@ -15,8 +15,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from cli_helpers import run_cli
+
 from factsheets import annex
 from factsheets.paths import SAMPLE_DATA
 
@@ -74,8 +74,7 @@ def through_write_row(monkeypatch, make_bytes):
             number = 1
             for _, values, _ in segments:
                 for row in values():
-                    self.write_row(number, 0, [annex.cell_text(value) if isinstance(value, str) else value
-                                               for value in row])
+                    self.write_row(number, 0, [annex.cell_text(value) if isinstance(value, str) else value for value in row])
                     number += 1
 
     monkeypatch.setattr(annex, "_prepared_rows_worksheet", lambda: PlainRows)
@@ -124,8 +123,9 @@ def test_the_region_and_france_blocks_are_shared_not_copied(renderer):
 
 def test_annex_of_one_department_is_the_same_alone_or_after_its_region(tmp_path):
     """The region's rows, made for Aisne, serve Oise unchanged: the same bytes as Oise alone."""
-    together = run_cli("render", "--dept", "02", "--dept", "60", "--annexe", "xlsx", "--workers", "1",
-                       "--out", tmp_path / "together")
+    together = run_cli(
+        "render", "--dept", "02", "--dept", "60", "--annexe", "xlsx", "--workers", "1", "--out", tmp_path / "together"
+    )
     alone = run_cli("render", "--dept", "60", "--annexe", "xlsx", "--out", tmp_path / "alone")
     assert together.returncode == 0 and alone.returncode == 0, together.stderr + alone.stderr
     name = "commerce-exterieur-2024-60-oise.xlsx"
@@ -294,8 +294,7 @@ def test_products_carry_the_charts_short_label_beside_the_full_one(renderer, ren
 
     from factsheets.charts import sankey, treemap
 
-    reference = {row["code"]: (row["label"], row["short_label"])
-                 for row in renderer.reference.products.iter_rows(named=True)}
+    reference = {row["code"]: (row["label"], row["short_label"]) for row in renderer.reference.products.iter_rows(named=True)}
     workbook = openpyxl.load_workbook(annex_file(rendered / "a" / "xlsx", code, "xlsx"))
     ind = renderer.indicators[code]
     for name in ("Produits", "Flux", "Variations"):
@@ -313,9 +312,13 @@ def test_products_carry_the_charts_short_label_beside_the_full_one(renderer, ren
     # The very labels the charts print, department by department, flow by flow.
     sheet = workbook["Produits"]
     header = [cell.value for cell in sheet[1]]
-    annexed = {(row[header.index("Flux")], row[header.index("Code produit")] or None): row[header.index(
-        "Produit (libellé des graphiques)")] for row in sheet.iter_rows(min_row=2, values_only=True)
-        if row[0] == "Département"}
+    annexed = {
+        (row[header.index("Flux")], row[header.index("Code produit")] or None): row[
+            header.index("Produit (libellé des graphiques)")
+        ]
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        if row[0] == "Département"
+    }
     for flow, summary in (("Exportations", ind.local.exports), ("Importations", ind.local.imports)):
         side = "left" if flow == "Exportations" else "right"
         for item in summary.sankey.products:
@@ -345,12 +348,16 @@ def test_csv_annex_says_the_same_and_stays_one_table(rendered, code):
     header = [cell.value for cell in sheet[1]]
     xlsx_rows = [row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0] == "Département"]
     assert totals["Part de la France (fraction\u00a0: 0,05 = 5 %)"].to_list()[:2] == pytest.approx(
-        [row[header.index("Part de la France")] for row in xlsx_rows[:2]], rel=1e-15)
+        [row[header.index("Part de la France")] for row in xlsx_rows[:2]], rel=1e-15
+    )
     # A negative balance stays a number (no apostrophe): "-" only guarded in text.
     balance = totals.filter(pl.col("Flux") == "Solde")["Valeur (€)"][0]
     assert balance == xlsx_rows[2][header.index("Valeur (€)")]
-    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) or (cell.startswith("-") and not _number(cell))
-                   for row in rows for cell in row)
+    assert not any(
+        cell.startswith(("=", "+", "@", "\t", "\r")) or (cell.startswith("-") and not _number(cell))
+        for row in rows
+        for cell in row
+    )
 
 
 def _number(cell: str) -> bool:
@@ -361,15 +368,16 @@ def _number(cell: str) -> bool:
         return False
 
 
-FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3+4", "@SUM(A1)", "\tTab", "\rCR"]
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+2", "-3+4", "@SUM(A1)", "\tTab", "\rCR"]
 
 
 def test_text_that_would_start_a_formula_gets_an_apostrophe(tmp_path):
     import openpyxl
 
     rows = [[text, -5.5] for text in FORMULAS] + [["ok", -7], ["-", 0]]
-    content = annex.xlsx_bytes([("T", ["a", "value_eur"], ["=en-tête", "Valeur"], [(None, lambda: rows, len(rows))])],
-                               "t", {"value_eur": "#,##0"})
+    content = annex.xlsx_bytes(
+        [("T", ["a", "value_eur"], ["=en-tête", "Valeur"], [(None, lambda: rows, len(rows))])], "t", {"value_eur": "#,##0"}
+    )
     path = tmp_path / "t.xlsx"
     path.write_bytes(content)
     sheet = openpyxl.load_workbook(path)["T"]
@@ -406,8 +414,9 @@ def test_configuration_text_starting_a_formula_is_neutralised_in_both_formats(re
     assert sheet["B1"].value == "'+Territoire" and sheet["A2"].value == "'=Département"
     values = [cell.value for row in workbook.worksheets for line in row.iter_rows() for cell in line]
     assert not any(isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") for value in values)
-    rows = list(csv.reader(io.StringIO(annex.Annexes(texts, "csv").content(ind, synthetic=True).decode("utf-8-sig")),
-                           delimiter=";"))
+    rows = list(
+        csv.reader(io.StringIO(annex.Annexes(texts, "csv").content(ind, synthetic=True).decode("utf-8-sig")), delimiter=";")
+    )
     assert rows[0][2] == "'+Territoire"
     assert ["'@Totaux", "'=Département"] == rows[[row[0] for row in rows].index("'@Totaux")][:2]
     assert "'-Données synthétiques" in [row[1] for row in rows]

@@ -86,7 +86,16 @@ def test_the_rule_holds_for_all_101_departments(reference):
 
 def test_every_code_of_the_cog_list():
     assert [name_after_de("X", tncc)[:-1] for tncc in range(9)] == [
-        "de ", "d’", "du ", "de la ", "des ", "de l’", "des ", "de las ", "de los "]
+        "de ",
+        "d’",
+        "du ",
+        "de la ",
+        "des ",
+        "de l’",
+        "des ",
+        "de las ",
+        "de los ",
+    ]
 
 
 @pytest.mark.parametrize("value", ["", "tncc: 9, ", "tncc: deux, ", "tncc: true, "])

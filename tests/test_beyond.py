@@ -14,10 +14,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from pypdf import PdfReader
-
 from cli_helpers import PROJECT_ROOT, run_cli, run_in_process
+from pypdf import PdfReader
 from test_render import font_problems, raster_images
+
 from factsheets.paths import SAMPLE_DATA
 from factsheets.reference import load_reference
 
@@ -59,7 +59,10 @@ def test_oise_with_evolution_has_nine_pages_the_years_and_the_changes(oise):
 
     exports = data["exports"]["total"]
     assert f"{format_millions(exports['previous_eur']).replace(NBSP, ' ')}" in evolution
-    assert f"les exportations s’élèvent à 9 114.8 millions d’euros ({format_change(exports['change_ratio'])} par rapport à 2023)" in evolution
+    assert (
+        f"les exportations s’élèvent à 9 114.8 millions d’euros ({format_change(exports['change_ratio'])} par rapport à 2023)"
+        in evolution
+    )
     for item in data["exports"]["top_products"][:5]:
         assert format_change(item["change_ratio"]) in evolution
     for item in data["imports"]["top_countries"][:5]:
@@ -112,11 +115,20 @@ def test_csv_annex_is_one_file_for_a_french_spreadsheet(tmp_path):
     raw = path.read_bytes()
     assert raw.startswith("\ufeff".encode("utf-8"))
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert {row["Tableau"] for row in rows} == {"À propos", "Totaux", "Produits", "Pays", "Flux", "Balance", "Évolution",
-                                                "Variations"}
+    assert {row["Tableau"] for row in rows} == {
+        "À propos",
+        "Totaux",
+        "Produits",
+        "Pays",
+        "Flux",
+        "Balance",
+        "Évolution",
+        "Variations",
+    }
     data = indicators_json("976")
-    exports = next(row for row in rows if row["Tableau"] == "Totaux" and row["Niveau"] == "Département"
-                   and row["Flux"] == "Exportations")
+    exports = next(
+        row for row in rows if row["Tableau"] == "Totaux" and row["Niveau"] == "Département" and row["Flux"] == "Exportations"
+    )
     assert float(exports["Valeur (€)"].replace(",", ".")) == data["exports"]["total_eur"]
     assert "," in exports["Valeur (M€)"] or exports["Valeur (M€)"].isdigit()  # French decimal mark
     # Without --evolution the annex still carries the years (the figures, not the page).
@@ -145,7 +157,10 @@ def test_bad_annex_format_is_one_clear_line(tmp_path):
 def test_paths_reach_stdout_while_the_run_goes_on(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "factsheets", "render", "--all", "--workers", "1", "--out", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=PROJECT_ROOT,
     )
     try:
         first = process.stdout.readline().strip()
@@ -164,8 +179,7 @@ def all_twice(tmp_path_factory) -> tuple[Path, Path, str]:
     runs = []
     for name in ("first", "second"):
         out = tmp_path_factory.mktemp(name)
-        result = run_cli("render", "--all", "--evolution", "--annexe", "xlsx", "--workers", "2", "--out", out,
-                         timeout=900)
+        result = run_cli("render", "--all", "--evolution", "--annexe", "xlsx", "--workers", "2", "--out", out, timeout=900)
         assert result.returncode == 0, result.stderr
         runs.append((out, result.stdout))
     return runs[0][0], runs[1][0], runs[0][1]
@@ -218,26 +232,32 @@ def test_summary_has_every_department_and_the_json_totals(all_twice):
     assert [float(row["Exportations (€)"].replace(",", ".")) for row in rows] == summary["Exportations (€)"].to_list()
 
 
-
 def test_every_annex_has_the_three_levels_flows_adding_up_to_the_sample(all_twice):
     """All 101 annexes: each level's totals, and its Sankey ribbons summed, equal a group-by of the sample."""
     first, _, _ = all_twice
     departments = load_reference().departments
     sample = pl.read_parquet(SAMPLE_DATA).filter(pl.col("year") == 2024)
-    by_department = {(row[0], row[1]): row[2] for row in
-                     sample.group_by("department", "flow").agg(pl.col("value_eur").sum()).iter_rows()}
-    by_region = {(row[0], row[1]): row[2] for row in
-                 sample.join(departments.select(pl.col("code").alias("department"), "region"), on="department")
-                 .group_by("region", "flow").agg(pl.col("value_eur").sum()).iter_rows()}
+    by_department = {
+        (row[0], row[1]): row[2] for row in sample.group_by("department", "flow").agg(pl.col("value_eur").sum()).iter_rows()
+    }
+    by_region = {
+        (row[0], row[1]): row[2]
+        for row in sample.join(departments.select(pl.col("code").alias("department"), "region"), on="department")
+        .group_by("region", "flow")
+        .agg(pl.col("value_eur").sum())
+        .iter_rows()
+    }
     by_nation = {row[0]: row[1] for row in sample.group_by("flow").agg(pl.col("value_eur").sum()).iter_rows()}
     single = {region for region, count in departments.group_by("region").len().iter_rows() if count == 1}
     flows = {"Exportations": "export", "Importations": "import"}
     for code, region in departments.select("code", "region").iter_rows():
         path = next(first.glob(f"commerce-exterieur-2024-{code.lower()}-*.xlsx"))
         sheets = pl.read_excel(path, sheet_name=["Totaux", "Flux"])
-        expected = {"Département": lambda flow: by_department[(code, flow)],
-                    "Région": lambda flow: by_region[(region, flow)],
-                    "France": lambda flow: by_nation[flow]}
+        expected = {
+            "Département": lambda flow: by_department[(code, flow)],
+            "Région": lambda flow: by_region[(region, flow)],
+            "France": lambda flow: by_nation[flow],
+        }
         if region in single:  # 971-976: no region of its own in the annex, as on the sheet
             del expected["Région"]
         assert set(sheets["Flux"]["Niveau"]) == set(expected), code
@@ -248,6 +268,7 @@ def test_every_annex_has_the_three_levels_flows_adding_up_to_the_sample(all_twic
                 ribbons = sheets["Flux"].filter((pl.col("Niveau") == level) & (pl.col("Flux") == label))
                 assert ribbons["Valeur (€)"].sum() == pytest.approx(total(flow), rel=1e-12), (code, level, label)
 
+
 def test_annex_carries_no_date_of_the_run(oise):
     import zipfile
 
@@ -255,7 +276,7 @@ def test_annex_carries_no_date_of_the_run(oise):
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         core = archive.read("docProps/core.xml").decode("utf-8")
     # The edition's publication date (texts.yaml editions.2024), not the run's.
-    assert "<dcterms:created xsi:type=\"dcterms:W3CDTF\">2025-07-01T12:00:00Z" in core
+    assert '<dcterms:created xsi:type="dcterms:W3CDTF">2025-07-01T12:00:00Z' in core
     assert "<dc:title>Oise (2024)</dc:title>" in core
 
 

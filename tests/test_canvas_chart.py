@@ -51,8 +51,7 @@ def _page(draw, width: float, height: float, font: str):
 def _multiply(m, n):
     a, b, c, d, e, f = m
     a2, b2, c2, d2, e2, f2 = n
-    return (a * a2 + b * c2, a * b2 + b * d2, c * a2 + d * c2, c * b2 + d * d2,
-            e * a2 + f * c2 + e2, e * b2 + f * d2 + f2)
+    return (a * a2 + b * c2, a * b2 + b * d2, c * a2 + d * c2, c * b2 + d * d2, e * a2 + f * c2 + e2, e * b2 + f * d2 + f2)
 
 
 def painted(page) -> tuple[list, list]:
@@ -141,4 +140,5 @@ def test_a_region_chart_reused_by_later_sheets_leaves_their_bytes_unchanged(rend
     assert later["48"] == SheetDrawer().draw(renderer.indicators["48"], renderer.synthetic)
     renderer.add(["02"])
     assert shared.draw(renderer.indicators["02"], renderer.synthetic) == SheetDrawer().draw(
-        renderer.indicators["02"], renderer.synthetic)
+        renderer.indicators["02"], renderer.synthetic
+    )

@@ -11,12 +11,6 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from pypdf import PdfReader
-from reportlab.graphics import renderPDF
-from reportlab.graphics.shapes import Line, String
-from reportlab.lib.colors import HexColor
-from reportlab.pdfgen.canvas import Canvas
-
 from factories import (
     balance_countries,
     big_department,
@@ -24,6 +18,12 @@ from factories import (
     random_matrix,
     small_department,
 )
+from pypdf import PdfReader
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Line, String
+from reportlab.lib.colors import HexColor
+from reportlab.pdfgen.canvas import Canvas
+
 from factsheets.charts import (
     balance_chart,
     balance_rows,
@@ -53,8 +53,8 @@ from factsheets.config import settings as load_settings
 from factsheets.errors import FactsheetsError
 from factsheets.fonts import FontNames, register_fonts
 from factsheets.indicators import compute_all
-from factsheets.numbers import format_millions
 from factsheets.model import OTHER_CODE, BalanceCountry, FlowSummary, Item, Link, Sankey
+from factsheets.numbers import format_millions
 from factsheets.paths import SAMPLE_DATA
 from factsheets.reference import load_reference
 from factsheets.render import SheetRenderer
@@ -168,8 +168,7 @@ def test_treemap_without_imports(settings):
     assert "Exportations\u00a0: 24.4 M€" in texts
 
 
-@pytest.mark.parametrize("size", [(10, 10), (22, 40), (40, 18), (45, 40), (60, 20), (90, 30), (120, 60), (30, 200),
-                                  (300, 14)])
+@pytest.mark.parametrize("size", [(10, 10), (22, 40), (40, 18), (45, 40), (60, 20), (90, 30), (120, 60), (30, 200), (300, 14)])
 def test_treemap_labels_never_overflow_their_cell_and_name_in_full(settings, size):
     fonts = label_fonts(settings)
     width, height = size
@@ -202,8 +201,11 @@ def test_treemap_names_every_product_in_its_tile_or_in_the_key(settings, big):
             shown.append((tile.cell.item.code, " ".join(tile.label.name_lines), tile.label.value))
     for entry in plan.key:
         shown.append((entry.item.code, " ".join(entry.lines), entry.value))
-    expected = [(item.code, item.short_label, f"{format_millions(item.value_eur)} {unit}")
-                for summary in (imports, exports) for item in summary.products_with_other]
+    expected = [
+        (item.code, item.short_label, f"{format_millions(item.value_eur)} {unit}")
+        for summary in (imports, exports)
+        for item in summary.products_with_other
+    ]
     assert sorted(shown) == sorted(expected)
     numbers = [tile.number for tile in plan.tiles if tile.number is not None]
     assert numbers == [entry.number for entry in plan.key] == list(range(1, len(plan.key) + 1))
@@ -265,9 +267,7 @@ def test_sankey_ribbons_and_nodes_are_proportional(settings, big, flow_index, si
             assert lower[1] == pytest.approx(upper[0])
     for side in ("left", "right"):
         nodes = [n for n in layout.nodes if n.side == side]
-        assert [n.item.code for n in nodes] == [
-            i.code for i in (summary.sankey.left if side == "left" else summary.sankey.right)
-        ]
+        assert [n.item.code for n in nodes] == [i.code for i in (summary.sankey.left if side == "left" else summary.sankey.right)]
         assert nodes[-1].item.code == OTHER_CODE
         for upper, lower in zip(nodes, nodes[1:]):
             assert upper.y0 - lower.y1 == pytest.approx(settings["charts"]["sankey"]["node_gap"])
@@ -280,14 +280,13 @@ def test_sankey_highlights_exactly_the_five_largest_named_links(settings, big):
     boosted = Link(exports.sankey.links[0].source, OTHER_CODE, 10 * exports.sankey.links[0].value_eur)
     links = tuple(l for l in exports.sankey.links if (l.source, l.target) != (boosted.source, boosted.target)) + (boosted,)
     sankey = Sankey("export", exports.sankey.left, exports.sankey.right, links)
-    left = tuple(
-        Item(i.code, i.label, i.short_label, sum(l.value_eur for l in links if l.source == i.code)) for i in sankey.left
-    )
+    left = tuple(Item(i.code, i.label, i.short_label, sum(l.value_eur for l in links if l.source == i.code)) for i in sankey.left)
     right = tuple(
         Item(i.code, i.label, i.short_label, sum(l.value_eur for l in links if l.target == i.code)) for i in sankey.right
     )
-    summary = FlowSummary("export", exports.total_eur, exports.top_products, exports.top_countries,
-                          Sankey("export", left, right, links))
+    summary = FlowSummary(
+        "export", exports.total_eur, exports.top_products, exports.top_countries, Sankey("export", left, right, links)
+    )
     layout = sankey_layout(summary, settings)
     red = {r.link for r in layout.ribbons if r.highlighted}
     named = sorted((l for l in links if OTHER_CODE not in (l.source, l.target)), key=lambda l: -l.value_eur)
@@ -410,7 +409,10 @@ def test_printed_balance_is_printed_exports_minus_printed_imports(settings):
     assert printed_balance(aisne_germany) == Decimal("-553.4")
     rows = balance_rows((aisne_germany, lozere_belgium, nil), settings).rows
     assert [(row.export_label, row.import_label, row.balance_label) for row in rows] == [
-        ("322.2", "875.6", "\u2212553.4"), ("23.2", "6", "+17.2"), ("0.1", "0.1", "0")]
+        ("322.2", "875.6", "\u2212553.4"),
+        ("23.2", "6", "+17.2"),
+        ("0.1", "0.1", "0"),
+    ]
     assert rows[2].balance_colour == "balance_positive"
 
 
@@ -501,7 +503,7 @@ def sample(settings) -> dict:
     return compute_all(trade, reference, settings, choose_year(trade, None, SAMPLE_DATA))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def figure_ink(font_name: str) -> tuple[float, float]:
     """(lowest, highest) ink of the figures 0-9 in em, read from the embedded face's glyphs."""
     from fontTools.ttLib import TTFont
@@ -564,7 +566,12 @@ def assert_every_number_is_attached_to_its_tile(drawing, plan) -> None:
         assert len(drawn) == 1, (tile.number, [(s.x, s.y) for s in drawn])
         left, bottom, right, top = ink_box(drawn[0])
         cell = tile.cell
-        if cell.x - 1e-6 <= left and right <= cell.x + cell.w + 1e-6 and cell.y - 1e-6 <= bottom and top <= cell.y + cell.h + 1e-6:
+        if (
+            cell.x - 1e-6 <= left
+            and right <= cell.x + cell.w + 1e-6
+            and cell.y - 1e-6 <= bottom
+            and top <= cell.y + cell.h + 1e-6
+        ):
             continue
         assert not any(overlap(_Box(left, bottom, right - left, top - bottom), c) > 1e-6 for c in cells), tile.number
         beside = [outer for outer in leaders if left - 4.0 <= outer[0] <= left and bottom - 1 <= outer[1] <= top + 1]
@@ -577,8 +584,13 @@ def assert_every_number_is_attached_to_its_tile(drawing, plan) -> None:
             for step in range(101):
                 point = (x0 + (x1 - x0) * step / 100, y0 + (y1 - y0) * step / 100)
                 assert all(c == cell or not inside(point, c) for c in cells), f"number {tile.number}'s leader crosses a tile"
-    outside = [ink_box(s) for s in strings(drawing) if s.y <= plot_top_of(plan) and ink_box(s)[0] < plan.key_x - 1e-6
-               and not any(c.x <= ink_box(s)[0] <= c.x + c.w and c.y <= s.y <= c.y + c.h for c in cells)]
+    outside = [
+        ink_box(s)
+        for s in strings(drawing)
+        if s.y <= plot_top_of(plan)
+        and ink_box(s)[0] < plan.key_x - 1e-6
+        and not any(c.x <= ink_box(s)[0] <= c.x + c.w and c.y <= s.y <= c.y + c.h for c in cells)
+    ]
     for a, b in itertools.combinations(outside, 2):  # callout numbers never overlap
         assert min(a[2], b[2]) <= max(a[0], b[0]) + 1e-6 or min(a[3], b[3]) <= max(a[1], b[1]) + 1e-6, (a, b)
 
@@ -665,7 +677,7 @@ def test_every_chart_of_every_sample_department_draws_cleanly(settings, sample):
     drawings = []
     areas = {}
     called_out = 0
-    for code, ind in sample.items():
+    for _code, ind in sample.items():
         local = ind.local
         balance = balance_chart(ind.balance_countries, settings)
         assert len(balance_rows(ind.balance_countries, settings).rows) == len(ind.balance_countries) > 0
@@ -719,13 +731,22 @@ def test_a_department_with_few_partners_draws_cleanly(settings, tmp_path):
     reference = load_reference()
     products = ["A01Z", "C10A", "C11Z", "C13Z", "C14Z", "C15Z", "C16Z", "C17A", "C19Z", "C20A", "C21Z", "C22A"]
     countries = ["DE", "BE", "ES", "IT", "GB", "NL", "US", "CN", "CH", "PL", "SE", "AT"]
-    rows = [("export", "48", "C21Z", "DE", 5e6), ("export", "48", "C11Z", "BE", 1.5e6),
-            ("export", "48", "C21Z", "BE", 0.5e6), ("import", "48", "C21Z", "DE", 2e6)]
-    rows += [(flow, "59", product, country, 1e6 * (i + 1) * (j + 1)) for flow in ("export", "import")
-             for i, product in enumerate(products) for j, country in enumerate(countries)]
+    rows = [
+        ("export", "48", "C21Z", "DE", 5e6),
+        ("export", "48", "C11Z", "BE", 1.5e6),
+        ("export", "48", "C21Z", "BE", 0.5e6),
+        ("import", "48", "C21Z", "DE", 2e6),
+    ]
+    rows += [
+        (flow, "59", product, country, 1e6 * (i + 1) * (j + 1))
+        for flow in ("export", "import")
+        for i, product in enumerate(products)
+        for j, country in enumerate(countries)
+    ]
     data = tmp_path / "few.csv"
-    pl.DataFrame([(2024, *row) for row in rows], orient="row",
-                 schema=["year", "flow", "department", "product", "country", "value_eur"]).write_csv(data)
+    pl.DataFrame(
+        [(2024, *row) for row in rows], orient="row", schema=["year", "flow", "department", "product", "country", "value_eur"]
+    ).write_csv(data)
     trade = load_trade_data(data, reference)
     ind = compute_all(trade, reference, settings, 2024, ["48"])["48"]
     assert sorted(c.code for c in ind.balance_countries) == ["BE", "DE"]
@@ -753,8 +774,12 @@ def test_the_sheet_keeps_chart_labels_as_text_in_embedded_fonts_without_images(s
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).replace(NBSP, " ").split())
     ind = renderer.indicators["59"]
     expected = {country.name for country in ind.balance_countries}
-    for summary, size in ((ind.local.exports, "department"), (ind.local.imports, "department"),
-                          (ind.region_flows.exports, "region"), (ind.nation_flows.imports, "region")):
+    for summary, size in (
+        (ind.local.exports, "department"),
+        (ind.local.imports, "department"),
+        (ind.region_flows.exports, "region"),
+        (ind.nation_flows.imports, "region"),
+    ):
         layout = sankey_layout(summary, settings, size)
         expected |= {label.name for label in layout.labels} | set(layout.headers)
         expected |= {label.value.replace(NBSP, " ") for label in layout.labels}

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from cli_helpers import one_error_line, run_cli, run_in_process
 
 ERROR_PREFIX = "factsheets : erreur : "
@@ -74,8 +73,11 @@ def logo_path(c: Path):
 
 
 def unknown_placeholder(c: Path):
-    line = replace_in(c / "texts.yaml", 'subtitle: "Territoires d’industrie - {department}"',
-                      'subtitle: "Territoires d’industrie - {departement}"')
+    line = replace_in(
+        c / "texts.yaml",
+        'subtitle: "Territoires d’industrie - {department}"',
+        'subtitle: "Territoires d’industrie - {departement}"',
+    )
     return f"texts.yaml:{line}", ["cover.subtitle", "{departement}", "{department}"]
 
 
@@ -85,8 +87,7 @@ def missing_text_key(c: Path):
 
 
 def broken_yaml(c: Path):
-    line = replace_in(c / "texts.yaml", '  heading: "Balance commerciale territoriale"',
-                      '  heading: "Balance commerciale territoriale')
+    replace_in(c / "texts.yaml", '  heading: "Balance commerciale territoriale"', '  heading: "Balance commerciale territoriale')
     return "texts.yaml:", ["YAML invalide"]
 
 
@@ -102,7 +103,8 @@ def reference_row(c: Path):
     assert match, "department 02 not found in the expected form"
     line = text[: match.start()].count("\n") + 1
     (c / "reference" / "departments.yaml").write_text(
-        text[: match.start()] + match.group(0).replace('region: "32"', 'region: "99"') + text[match.end():], encoding="utf-8")
+        text[: match.start()] + match.group(0).replace('region: "32"', 'region: "99"') + text[match.end() :], encoding="utf-8"
+    )
     return f"departments.yaml:{line}", ["02", "« 99 »"]
 
 
@@ -126,8 +128,21 @@ def mail_template(c: Path):
     return "mail.yaml:", ["subject", "{annee}"]
 
 
-BREAKAGES = [colour, size, font_file, logo_path, unknown_placeholder, missing_text_key, broken_yaml,
-             unknown_setting, reference_row, profile, edition, edition_key, mail_template]
+BREAKAGES = [
+    colour,
+    size,
+    font_file,
+    logo_path,
+    unknown_placeholder,
+    missing_text_key,
+    broken_yaml,
+    unknown_setting,
+    reference_row,
+    profile,
+    edition,
+    edition_key,
+    mail_template,
+]
 
 
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda f: f.__name__)
@@ -171,7 +186,10 @@ def test_several_mistakes_are_listed_together(config):
     checked = run_in_process("--config", config, "check")
     assert checked.returncode == 2
     lines = checked.stdout.splitlines()
-    assert len(lines) == 3 and [("settings.yaml" in lines[0]), ("texts.yaml" in lines[1]), ("departments.yaml" in lines[2])] == [True] * 3
+    assert (
+        len(lines) == 3
+        and [("settings.yaml" in lines[0]), ("texts.yaml" in lines[1]), ("departments.yaml" in lines[2])] == [True] * 3
+    )
 
 
 def test_pristine_configuration_passes_and_a_year_without_edition_is_a_warning(config):
@@ -228,7 +246,7 @@ def replace_line(path: Path, old: str, new: str | None) -> None:
     """Replace the one line equal to `old` (None: delete it)."""
     lines = path.read_text(encoding="utf-8").split("\n")
     index = lines.index(old)
-    lines[index: index + 1] = [] if new is None else [new]
+    lines[index : index + 1] = [] if new is None else [new]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -243,16 +261,22 @@ def break_reference_tables(config: Path) -> list[str]:
     """Five mistakes in departments.yaml, one in products.yaml, one cross-table in
     territoires_industrie.yaml; the exact lines `check` must print, in that order."""
     reference = config / "reference"
-    departments, products, territoires = (reference / name for name in
-                                          ("departments.yaml", "products.yaml", "territoires_industrie.yaml"))
+    departments, products, territoires = (
+        reference / name for name in ("departments.yaml", "products.yaml", "territoires_industrie.yaml")
+    )
     replace_line(departments, '"02": {name: Aisne, region: "32", tncc: 5}', '"02": {name: Aisne, region: "99", tncc: 5}')
     replace_line(departments, '"03": {name: Allier, region: "84", tncc: 5}', '"03": {name: Allier, regoin: "84", tncc: 5}')
-    replace_line(departments, '"05": {name: Hautes-Alpes, region: "93", tncc: 4}', '05: {name: Hautes-Alpes, region: "93", tncc: 4}')
+    replace_line(
+        departments, '"05": {name: Hautes-Alpes, region: "93", tncc: 4}', '05: {name: Hautes-Alpes, region: "93", tncc: 4}'
+    )
     replace_line(departments, '"08": {name: Ardennes, region: "44", tncc: 4}', '"01": {name: Ardennes, region: "44", tncc: 4}')
     replace_line(departments, '"60": {name: Oise, region: "32", tncc: 5}', None)  # its Territoires d'industrie remain
-    replace_line(departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 2}', '"62": {name: Pas-de-Calais, region: "32", tncc: 9}')
-    replace_line(products, "  label: \"Produits de l’agriculture et de la chasse\"",
-                 "  lable: \"Produits de l’agriculture et de la chasse\"")
+    replace_line(
+        departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 2}', '"62": {name: Pas-de-Calais, region: "32", tncc: 9}'
+    )
+    replace_line(
+        products, '  label: "Produits de l’agriculture et de la chasse"', '  lable: "Produits de l’agriculture et de la chasse"'
+    )
 
     def at(path: Path, text: str) -> str:
         return f"{path}:{line_of(path, text)} : "
@@ -270,7 +294,7 @@ def break_reference_tables(config: Path) -> list[str]:
         + f"le code « 01 » figure deux fois (d'abord à la ligne {first_01}) ; gardez une seule entrée par code",
         at(departments, '"62": {name: Pas-de-Calais, region: "32", tncc: 9}')
         + "le département 62 doit avoir « tncc », le type de nom en clair du COG (un entier de 0 à 8, ex. 5 pour « l'Aisne ») ; trouvé : « 9 »",
-        at(products, "  lable: \"Produits de l’agriculture et de la chasse\"")
+        at(products, '  lable: "Produits de l’agriculture et de la chasse"')
         + "clé inconnue « lable » pour le produit A01Z ; vouliez-vous dire « label » ?",
         at(territoires, '"60":') + "le département 60 ne figure pas dans departments.yaml ; "
         "corrigez le code, ou ajoutez le département à departments.yaml",
@@ -303,5 +327,7 @@ def test_reference_tables_are_checked_even_when_settings_yaml_is_broken(config):
     assert lines[0].startswith(f"{config / 'settings.yaml'}:") and "YAML invalide" in lines[0]
     regions = config / "reference" / "regions.yaml"
     line = line_of(regions, '"32": ""')
-    assert lines[1] == (f"{regions}:{line} : le nom de la région 32 doit être un texte non vide ; "
-                        "écrivez-le, entre guillemets s'il contient « : » ou « # »")
+    assert lines[1] == (
+        f"{regions}:{line} : le nom de la région 32 doit être un texte non vide ; "
+        "écrivez-le, entre guillemets s'il contient « : » ou « # »"
+    )

@@ -4,8 +4,7 @@ import json
 
 import polars as pl
 import pytest
-
-from cli_helpers import one_error_line, run_cli, run_in_process
+from cli_helpers import one_error_line, run_in_process
 
 HEADER = "year,flow,department,product,country,value_eur\n"
 GOOD = "2024,export,02,C10A,DE,1000\n2024,import,02,C21Z,CN,500\n"
@@ -77,8 +76,16 @@ def test_good_small_file_gives_json(tmp_path):
 
 def test_parquet_rows_are_named_by_row(tmp_path):
     path = tmp_path / "data.parquet"
-    pl.DataFrame({"year": [2024, 2024], "flow": ["export", "export"], "department": ["02", "02"],
-                  "product": ["C10A", "C10A"], "country": ["DE", "BE"], "value_eur": [1.0, -2.0]}).write_parquet(path)
+    pl.DataFrame(
+        {
+            "year": [2024, 2024],
+            "flow": ["export", "export"],
+            "department": ["02", "02"],
+            "product": ["C10A", "C10A"],
+            "country": ["DE", "BE"],
+            "value_eur": [1.0, -2.0],
+        }
+    ).write_parquet(path)
     line = one_error_line(run_in_process("indicators", "--dept", "02", "--json", "--data", path))
     assert "ligne 2" in line and "négatif" in line
 
@@ -96,8 +103,12 @@ def test_broken_yaml_config_is_named_with_its_line(tmp_path):
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "factsheets", "indicators", "--dept", "02", "--json"],
-                            capture_output=True, text=True, env={**os.environ, "FACTSHEETS_HOME": str(home)})
+    result = subprocess.run(
+        [sys.executable, "-m", "factsheets", "indicators", "--dept", "02", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FACTSHEETS_HOME": str(home)},
+    )
     line = one_error_line(result)
     assert "settings.yaml" in line and "YAML invalide" in line
 
@@ -105,16 +116,24 @@ def test_broken_yaml_config_is_named_with_its_line(tmp_path):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["render", "--dept", "02", "--workers", "abc"],
-         "valeur invalide pour l'option --workers : un nombre entier est attendu ; voir « factsheets render --help »"),
-        (["render", "--dept", "02", "--workers", "0"],
-         "valeur invalide pour l'option --workers : un nombre supérieur ou égal à 1 est attendu ; voir « factsheets render --help »"),
-        (["indicators", "--json", "--dept", "02", "--year", "2O24"],
-         "valeur invalide pour l'option --year : un nombre entier est attendu ; voir « factsheets indicators --help »"),
+        (
+            ["render", "--dept", "02", "--workers", "abc"],
+            "valeur invalide pour l'option --workers : un nombre entier est attendu ; voir « factsheets render --help »",
+        ),
+        (
+            ["render", "--dept", "02", "--workers", "0"],
+            "valeur invalide pour l'option --workers : un nombre supérieur ou égal à 1 est attendu ; voir « factsheets render --help »",
+        ),
+        (
+            ["indicators", "--json", "--dept", "02", "--year", "2O24"],
+            "valeur invalide pour l'option --year : un nombre entier est attendu ; voir « factsheets indicators --help »",
+        ),
         (["mail"], "option --recipients manquante ; voir « factsheets mail --help »"),
         (["ingest", "--profile", "dgddi", "--out", "x.csv"], "argument SOURCES manquant ; voir « factsheets ingest --help »"),
-        (["render", "--dept", "02", "--outt", "x"],
-         "option inconnue : --outt (vouliez-vous dire --out ?) ; voir « factsheets render --help »"),
+        (
+            ["render", "--dept", "02", "--outt", "x"],
+            "option inconnue : --outt (vouliez-vous dire --out ?) ; voir « factsheets render --help »",
+        ),
         (["rendre"], "commande inconnue : rendre (vouliez-vous dire render ?) ; voir « factsheets --help »"),
         (["render", "--dept", "02", "en-trop"], "argument(s) en trop : en-trop ; voir « factsheets render --help »"),
         (["render", "--dept"], "l'option --dept attend une valeur"),
@@ -137,10 +156,13 @@ def test_help_still_shows():
 
 # -- codes cleaned on their distinct values (validate._cleaned) ---------------------------
 def test_codes_with_spaces_and_other_case_are_read_as_the_clean_codes(tmp_path):
-    """" Export ", " 02 ", "c10a", "de " are the same rows as the clean ones: same indicators."""
+    """ " Export ", " 02 ", "c10a", "de " are the same rows as the clean ones: same indicators."""
     clean = write(tmp_path, HEADER + GOOD + "2024,export,02,C21Z,FR,250\n", name="clean.csv")
-    messy = write(tmp_path, HEADER + "2024, Export , 02 ,c10a,de ,1000\n2024,IMPORT,02,C21Z, cn,500\n2024,export,02 ,c21z,FR,250\n",
-                  name="messy.csv")
+    messy = write(
+        tmp_path,
+        HEADER + "2024, Export , 02 ,c10a,de ,1000\n2024,IMPORT,02,C21Z, cn,500\n2024,export,02 ,c21z,FR,250\n",
+        name="messy.csv",
+    )
     results = [run_in_process("indicators", "--dept", "02", "--json", "--data", path) for path in (clean, messy)]
     assert all(result.returncode == 0 for result in results), results[1].stderr
     first, second = (json.loads(result.stdout) for result in results)

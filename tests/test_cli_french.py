@@ -7,14 +7,33 @@ import json
 import re
 
 import pytest
-
 from cli_helpers import one_error_line, run_in_process
+
 from factsheets import __version__
 
 COMMANDS = ["render", "indicators", "ingest", "mail", "check", "init", "departements"]
-ENGLISH_LEFTOVERS = ["Usage:", "Show this message", "[default", "[required]", "Options:", "Arguments:", "Commands:",
-                     "TEXT", "INTEGER", "PATH", "BOOLEAN", "<list", "<int", "<path", "<str", "range", "x>=", "Required",
-                     "Default", "exit."]
+ENGLISH_LEFTOVERS = [
+    "Usage:",
+    "Show this message",
+    "[default",
+    "[required]",
+    "Options:",
+    "Arguments:",
+    "Commands:",
+    "TEXT",
+    "INTEGER",
+    "PATH",
+    "BOOLEAN",
+    "<list",
+    "<int",
+    "<path",
+    "<str",
+    "range",
+    "x>=",
+    "Required",
+    "Default",
+    "exit.",
+]
 
 
 def help_pages() -> dict[str, str]:

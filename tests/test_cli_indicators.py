@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from cli_helpers import run_cli
+
 from factsheets.numbers import format_millions, format_share_of_nation, format_share_of_region
 
-FLOW_KEYS = {"total_eur", "region_total_eur", "nation_total_eur", "share_of_region", "share_of_nation",
-             "top_products", "top_countries", "flows"}
+FLOW_KEYS = {
+    "total_eur",
+    "region_total_eur",
+    "nation_total_eur",
+    "share_of_region",
+    "share_of_nation",
+    "top_products",
+    "top_countries",
+    "flows",
+}
 
 
 def indicators(*args: str) -> dict:
@@ -21,8 +29,11 @@ def indicators(*args: str) -> dict:
 
 def printed(flow: dict) -> tuple[str, str, str]:
     """The three figures as the sheet prints them (plain spaces for comparison)."""
-    return (format_millions(flow["total_eur"]).replace("\u00a0", " "),
-            format_share_of_region(flow["share_of_region"]), format_share_of_nation(flow["share_of_nation"]))
+    return (
+        format_millions(flow["total_eur"]).replace("\u00a0", " "),
+        format_share_of_region(flow["share_of_region"]),
+        format_share_of_nation(flow["share_of_nation"]),
+    )
 
 
 def test_oise_as_published():

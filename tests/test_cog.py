@@ -32,8 +32,10 @@ def _cog_file(name: str) -> list[dict[str, str]]:
 def cog():
     regions = _cog_file("regions.csv.lzma")
     region_code = {row["id"]: row["code"] for row in regions}
-    departments = {row["code"]: (row["nom"], region_code[row["region_id"]], int(row["type_nom"]))
-                   for row in _cog_file("departements.csv.lzma")}
+    departments = {
+        row["code"]: (row["nom"], region_code[row["region_id"]], int(row["type_nom"]))
+        for row in _cog_file("departements.csv.lzma")
+    }
     return departments, {row["code"]: row["nom"] for row in regions}
 
 
@@ -52,8 +54,10 @@ def as_in_the_cog(name: str) -> str:
 def test_every_department_equals_the_cog(cog):
     departments, _ = cog
     reference = load_reference()
-    ours = {code: (as_in_the_cog(name), region, reference.department_tncc[code])
-            for code, name, region in reference.departments.iter_rows()}
+    ours = {
+        code: (as_in_the_cog(name), region, reference.department_tncc[code])
+        for code, name, region in reference.departments.iter_rows()
+    }
     assert set(ours) == set(departments)
     different = {code: (ours[code], departments[code]) for code in departments if ours[code] != departments[code]}
     assert different == {}
@@ -65,11 +69,20 @@ def test_every_region_equals_the_cog(cog):
     assert {code: as_in_the_cog(name) for code, name in reference.regions.iter_rows()} == regions
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("28", "d'Eure-et-Loir"), ("71", "de Saône-et-Loire"), ("90", "du Territoire de Belfort"),
-    ("35", "d'Ille-et-Vilaine"), ("37", "d'Indre-et-Loire"), ("49", "de Maine-et-Loire"),
-    ("54", "de Meurthe-et-Moselle"), ("77", "de Seine-et-Marne"), ("41", "du Loir-et-Cher"),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("28", "d'Eure-et-Loir"),
+        ("71", "de Saône-et-Loire"),
+        ("90", "du Territoire de Belfort"),
+        ("35", "d'Ille-et-Vilaine"),
+        ("37", "d'Indre-et-Loire"),
+        ("49", "de Maine-et-Loire"),
+        ("54", "de Meurthe-et-Moselle"),
+        ("77", "de Seine-et-Marne"),
+        ("41", "du Loir-et-Cher"),
+    ],
+)
 def test_the_article_follows_the_cog(code, expected):
     assert as_in_the_cog(load_reference().department_after_de(code)) == expected
 

@@ -12,11 +12,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from pdf_measure import WHITE, as_rgb, contrast, glyphs
 from reportlab.lib.colors import HexColor
 
 from factsheets.charts import treemap
 from factsheets.config import settings as load_settings
-from pdf_measure import WHITE, as_rgb, contrast, glyphs
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def sheets(plain_render_all) -> list[Path]:
 
 def rgb(hex_colour: str) -> tuple[float, float, float]:
     value = hex_colour.lstrip("#")
-    return tuple(int(value[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return tuple(int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
 
 
 def test_the_formula_gives_wcag_reference_values():
@@ -56,8 +56,14 @@ def test_every_glyph_of_every_sheet_contrasts_with_what_lies_beneath_it(measured
             if worst is None or glyph.ratio < worst[0].ratio:
                 worst = (glyph, name)
             if glyph.ratio < glyph.required:
-                key = (name, glyph.page, glyph.size, tuple(round(c, 3) for c in glyph.ink),
-                       tuple(round(c, 3) for c in glyph.beneath), round(glyph.ratio, 2))
+                key = (
+                    name,
+                    glyph.page,
+                    glyph.size,
+                    tuple(round(c, 3) for c in glyph.ink),
+                    tuple(round(c, 3) for c in glyph.beneath),
+                    round(glyph.ratio, 2),
+                )
                 failing[key] += 1
     assert count > 101 * 3000  # the whole text of the sheets was read, not an empty layer
     glyph, name = worst
@@ -68,8 +74,9 @@ def test_every_glyph_of_every_sheet_contrasts_with_what_lies_beneath_it(measured
 def test_no_text_is_printed_under_6_5_points(measured):
     """Spec 11: chart text never below 6.5 pt at its printed size (a chart the page shrinks to
     fit, e.g. the comparison pages' Sankey diagrams, shrinks its labels with it)."""
-    small = Counter((name, glyph.page, round(glyph.size, 2)) for name, found in measured for glyph in found
-                    if glyph.size < 6.5 - 0.005)
+    small = Counter(
+        (name, glyph.page, round(glyph.size, 2)) for name, found in measured for glyph in found if glyph.size < 6.5 - 0.005
+    )
     assert not small, f"{sum(small.values())} glyphs under 6.5 pt, e.g. {small.most_common(5)}"
 
 
@@ -78,8 +85,9 @@ def test_the_treemap_tiles_of_a_block_share_one_label_colour_that_passes_on_all_
     for flow in ("imports", "exports"):
         base, label = HexColor(settings["colors"][flow]), HexColor(settings["colors"][f"{flow}_label"])
         ink = treemap.block_ink(base, label)
-        shades = [ink.shade(treemap.DARKEST_TINT + (treemap.LIGHTEST_TINT - treemap.DARKEST_TINT) * i / 9)
-                  for i in range(10)] + [ink.shade(treemap.OTHER_TINT)]
+        shades = [ink.shade(treemap.DARKEST_TINT + (treemap.LIGHTEST_TINT - treemap.DARKEST_TINT) * i / 9) for i in range(10)] + [
+            ink.shade(treemap.OTHER_TINT)
+        ]
         for shade in shades:
             assert contrast((shade.red, shade.green, shade.blue), (label.red, label.green, label.blue)) >= 4.5
         # the darkest shade is as dark as the rule allows: one step darker would fail

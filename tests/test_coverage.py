@@ -13,8 +13,8 @@ import subprocess
 
 import polars as pl
 import pytest
-
 from cli_helpers import run_cli
+
 from factsheets.paths import SAMPLE_DATA
 
 HAUTS_DE_FRANCE = ["02", "59", "60", "62", "80"]
@@ -90,10 +90,18 @@ def test_indicators_json_has_coverage_and_nulls(tmp_path, sample):
             assert found[flow][key] is None
     assert found["evolution"]["nation"] == [] and found["evolution"]["region"] == []
     full = json.loads(run_cli("indicators", "--dept", "59", "--json").stdout)
-    assert full["coverage"] == {"year": 2024, "departments_present": 101, "departments_total": 101, "nation": True,
-                                "region": True, "national_source": False, "region_missing": []}
+    assert full["coverage"] == {
+        "year": 2024,
+        "departments_present": 101,
+        "departments_total": 101,
+        "nation": True,
+        "region": True,
+        "national_source": False,
+        "region_missing": [],
+    }
     assert full["exports"]["nation_total_eur"] == pytest.approx(
-        sample.filter((pl.col("year") == 2024) & (pl.col("flow") == "export"))["value_eur"].sum(), abs=0.5)
+        sample.filter((pl.col("year") == 2024) & (pl.col("flow") == "export"))["value_eur"].sum(), abs=0.5
+    )
 
 
 def _national(sample: pl.DataFrame, extra: dict[tuple[str, str, str], float]) -> pl.DataFrame:
@@ -103,7 +111,9 @@ def _national(sample: pl.DataFrame, extra: dict[tuple[str, str, str], float]) ->
     nation = sample.group_by("year", "flow", "product", "country").agg(pl.col("value_eur").sum())
     for (flow, product, country), amount in extra.items():
         hit = (pl.col("flow") == flow) & (pl.col("product") == product) & (pl.col("country") == country)
-        nation = nation.with_columns(pl.when(hit).then(pl.col("value_eur") + amount).otherwise(pl.col("value_eur")).alias("value_eur"))
+        nation = nation.with_columns(
+            pl.when(hit).then(pl.col("value_eur") + amount).otherwise(pl.col("value_eur")).alias("value_eur")
+        )
     return nation.sort("year", "flow", "product", "country")
 
 
@@ -138,7 +148,9 @@ def test_national_file_gives_france_to_the_euro(tmp_path, sample):
         label = "exportations" if flow == "export" else "importations"
         assert f"{title} (en valeur, 2024)" in text
         assert f"Total des {label} : {' '.join(format_millions(france).split())} millions d'euros" in text
-        nord = sum(sample.filter((pl.col("year") == 2024) & (pl.col("flow") == flow) & (pl.col("department") == "59"))["value_eur"])
+        nord = sum(
+            sample.filter((pl.col("year") == 2024) & (pl.col("flow") == flow) & (pl.col("department") == "59"))["value_eur"]
+        )
         verb = "exportée" if flow == "export" else "importée"
         assert f"de la valeur {verb} au niveau national" in text
         shares = json.loads(run_cli("indicators", "--dept", "59", "--json", "--data", out).stdout)
@@ -156,14 +168,25 @@ def test_national_file_below_the_departments_is_an_error_naming_the_key(tmp_path
     small_product, small_country = nord_2024.sort("value_eur", descending=True).row(1)[3:5]
 
     def lower(frame, product_, country_, by):
-        hit = (pl.col("year") == 2024) & (pl.col("flow") == "export") & (pl.col("product") == product_) & (pl.col("country") == country_)
+        hit = (
+            (pl.col("year") == 2024)
+            & (pl.col("flow") == "export")
+            & (pl.col("product") == product_)
+            & (pl.col("country") == country_)
+        )
         return frame.with_columns(pl.when(hit).then(pl.col("value_eur") - by).otherwise(pl.col("value_eur")).alias("value_eur"))
 
     # Far below (the national value minus the whole of France's other departments plus 5 000 €) on one key.
-    france_key = nation.filter((pl.col("year") == 2024) & (pl.col("flow") == "export") & (pl.col("product") == product)
-                               & (pl.col("country") == country))["value_eur"][0]
-    hdf_key = sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE) & (pl.col("year") == 2024) & (pl.col("flow") == "export")
-                            & (pl.col("product") == product) & (pl.col("country") == country))["value_eur"].sum()
+    france_key = nation.filter(
+        (pl.col("year") == 2024) & (pl.col("flow") == "export") & (pl.col("product") == product) & (pl.col("country") == country)
+    )["value_eur"][0]
+    hdf_key = sample.filter(
+        pl.col("department").is_in(HAUTS_DE_FRANCE)
+        & (pl.col("year") == 2024)
+        & (pl.col("flow") == "export")
+        & (pl.col("product") == product)
+        & (pl.col("country") == country)
+    )["value_eur"].sum()
     bad = lower(nation, product, country, france_key - hdf_key + 5000.0)
     national = tmp_path / "france.csv"
     bad.write_csv(national)
@@ -174,16 +197,33 @@ def test_national_file_below_the_departments_is_an_error_naming_the_key(tmp_path
     assert not out.exists()
 
     # 500 € below on a key: clipped to zero, no error.
-    small_france = nation.filter((pl.col("year") == 2024) & (pl.col("flow") == "export") & (pl.col("product") == small_product)
-                                 & (pl.col("country") == small_country))["value_eur"][0]
-    small_hdf = sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE) & (pl.col("year") == 2024) & (pl.col("flow") == "export")
-                              & (pl.col("product") == small_product) & (pl.col("country") == small_country))["value_eur"].sum()
+    small_france = nation.filter(
+        (pl.col("year") == 2024)
+        & (pl.col("flow") == "export")
+        & (pl.col("product") == small_product)
+        & (pl.col("country") == small_country)
+    )["value_eur"][0]
+    small_hdf = sample.filter(
+        pl.col("department").is_in(HAUTS_DE_FRANCE)
+        & (pl.col("year") == 2024)
+        & (pl.col("flow") == "export")
+        & (pl.col("product") == small_product)
+        & (pl.col("country") == small_country)
+    )["value_eur"].sum()
     lower(nation, small_product, small_country, small_france - small_hdf + 500.0).write_csv(national)
     result = run_cli("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
     assert result.returncode == 0, result.stderr
     written = pl.read_parquet(out)
-    assert written.filter((pl.col("department") == "00") & (pl.col("year") == 2024) & (pl.col("flow") == "export")
-                          & (pl.col("product") == small_product) & (pl.col("country") == small_country)).height == 0
+    assert (
+        written.filter(
+            (pl.col("department") == "00")
+            & (pl.col("year") == 2024)
+            & (pl.col("flow") == "export")
+            & (pl.col("product") == small_product)
+            & (pl.col("country") == small_country)
+        ).height
+        == 0
+    )
 
 
 def test_national_needs_a_parquet_output(tmp_path, sample):
@@ -206,17 +246,21 @@ def test_national_file_through_its_own_profile_and_check_reads_the_coverage(tmp_
     nation = _national(sample, {("export", "C29A", "DE"): 2_500_000.0}).filter(pl.col("year") == 2024)
     lines = ["Année;Flux;Produit;Pays;Valeur (k€)"] + [
         f"{year};{'E' if flow == 'export' else 'I'};{product};{country};{value / 1000:.3f}".replace(".", ",")
-        for year, flow, product, country, value in nation.iter_rows()]
+        for year, flow, product, country, value in nation.iter_rows()
+    ]
     national = tmp_path / "national.csv"
     national.write_bytes("\n".join(lines).encode("cp1252"))
     profile = tmp_path / "national.yaml"
     profile.write_text(
         'format: csv\nseparator: ";"\ndecimal: ","\nencoding: cp1252\nunit: thousands_eur\nheader: true\n'
         'columns:\n  year: "Année"\n  flow: Flux\n  product: Produit\n  country: Pays\n  value: "Valeur (k€)"\n'
-        'flow_codes:\n  E: export\n  I: import\n', encoding="utf-8")
+        "flow_codes:\n  E: export\n  I: import\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out.parquet"
-    result = run_cli("ingest", departments, "--profile", "canonical", "--national", national,
-                     "--national-profile", profile, "--out", out)
+    result = run_cli(
+        "ingest", departments, "--profile", "canonical", "--national", national, "--national-profile", profile, "--out", out
+    )
     assert result.returncode == 0, result.stderr
     assert "fichier national" in result.stderr and "années couvertes : 2024" in result.stderr
     written = pl.read_parquet(out).filter(pl.col("year") == 2024)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
-from pypdf import PdfReader
-
 from cli_helpers import run_cli
+from pypdf import PdfReader
 
 TARIFF_SENTENCE = "la montée en puissance des menaces de surtaxes"
 
@@ -17,8 +16,13 @@ def render_one(tmp_path, *args, env=None):
 
     from cli_helpers import PROJECT_ROOT
 
-    result = subprocess.run([sys.executable, "-m", "factsheets", "render", "--dept", "02", "--out", str(tmp_path), *args],
-                            capture_output=True, text=True, cwd=PROJECT_ROOT, env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--out", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+    )
     assert result.returncode == 0, result.stderr
     path = result.stdout.strip()
     reader = PdfReader(path)
@@ -49,11 +53,16 @@ def test_an_edition_in_a_user_configuration(tmp_path):
     config = tmp_path / "config"
     assert run_cli("init", config).returncode == 0
     texts = config / "texts.yaml"
-    texts.write_text(texts.read_text(encoding="utf-8") + (
-        "  2023:\n"
-        "    publication_date: 2024-09-15\n"
-        "    context:\n"
-        "      method_intro: \"Édition {year} : une introduction propre à cette année.\"\n"), encoding="utf-8")
+    texts.write_text(
+        texts.read_text(encoding="utf-8")
+        + (
+            "  2023:\n"
+            "    publication_date: 2024-09-15\n"
+            "    context:\n"
+            '      method_intro: "Édition {year} : une introduction propre à cette année."\n'
+        ),
+        encoding="utf-8",
+    )
     assert run_cli("--config", config, "check", "--year", "2023").stdout == ""
     _, reader, text = render_one(tmp_path / "out", "--year", "2023", env={"FACTSHEETS_CONFIG": str(config)})
     assert "Édition 2023 : une introduction propre à cette année." in text

@@ -11,8 +11,8 @@ from collections import defaultdict
 
 import polars as pl
 import pytest
-
 from cli_helpers import run_cli
+
 from factsheets.paths import SAMPLE_DATA
 from factsheets.reference import load_reference
 
@@ -185,7 +185,6 @@ def test_renderer_refuses_raster_images():
 def test_a_chart_does_not_depend_on_the_one_drawn_before(tmp_path):
     """The figure is reused within a process: 60 drawn after 976 is 60 drawn first."""
     import factsheets.layout  # noqa: F401  (invariant PDF output)
-
     from factsheets.charts import evolution as module
     from factsheets.config import settings
     from factsheets.fonts import register_pdf_fonts

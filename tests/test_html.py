@@ -20,7 +20,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from cli_helpers import PROJECT_ROOT, run_cli
 from conftest import run_once_per_test_run
 
@@ -38,7 +37,10 @@ def ensure_chromium() -> Path:
 
 
 def ensure_node_packages() -> None:
-    if not (BROWSER_DIR / "node_modules" / "axe-core").is_dir() or not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
+    if (
+        not (BROWSER_DIR / "node_modules" / "axe-core").is_dir()
+        or not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir()
+    ):
         subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=BROWSER_DIR, check=True, capture_output=True)
 
 
@@ -48,16 +50,18 @@ def audit(pages: list[Path], width: int = 1280, axe: bool = True) -> list[dict]:
     ensure_chromium()
     ensure_node_packages()
     environment = {**os.environ, "CHROMIUM": str(CHROMIUM), "VIEWPORT_WIDTH": str(width), "AXE": "1" if axe else "0"}
-    result = subprocess.run(["node", str(BROWSER_DIR / "audit.mjs"), *map(str, pages)], capture_output=True, text=True,
-                            timeout=600, env=environment)
+    result = subprocess.run(
+        ["node", str(BROWSER_DIR / "audit.mjs"), *map(str, pages)], capture_output=True, text=True, timeout=600, env=environment
+    )
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 @pytest.fixture(scope="session")
 def html_all(tmp_path_factory):
-    result, out = run_once_per_test_run(tmp_path_factory, "render-all-html", "render", "--all", "--html", "--annexe", "xlsx",
-                                        "--workers", "2")
+    result, out = run_once_per_test_run(
+        tmp_path_factory, "render-all-html", "render", "--all", "--html", "--annexe", "xlsx", "--workers", "2"
+    )
     assert result.returncode == 0, result.stderr
     return result, out
 
@@ -158,11 +162,13 @@ def test_every_figure_of_the_pdf_is_on_its_page(html_all):
 def test_each_chart_is_svg_with_title_desc_and_its_data_table(html_all):
     _, out = html_all
     page = (out / "commerce-exterieur-2024-02-aisne.html").read_text(encoding="utf-8")
-    charts = re.findall(r'<svg [^>]*role="img" aria-labelledby="([^"]+)"[^>]*><title id="[^"]+">([^<]+)</title><desc id="[^"]+">([^<]+)</desc>',
-                        page)
+    charts = re.findall(
+        r'<svg [^>]*role="img" aria-labelledby="([^"]+)"[^>]*><title id="[^"]+">([^<]+)</title><desc id="[^"]+">([^<]+)</desc>',
+        page,
+    )
     assert len(charts) == 8  # balance, treemap, three Sankeys for exports, three for imports
     assert all(title.strip() and len(desc) > 60 for _, title, desc in charts)
-    assert page.count("<details>") == 8 and page.count('<table>') == 8
+    assert page.count("<details>") == 8 and page.count("<table>") == 8
     assert 'lang="fr"' in page and 'href="#contenu"' in page and '<main id="contenu"' in page
     headings = [int(level) for level in re.findall(r"<h([1-6])", page)]
     assert headings[0] == 1 and headings.count(1) == 1
@@ -184,8 +190,11 @@ def test_single_department_region_page_compares_with_france_only(html_all):
 def test_index_lists_every_sheet_with_the_summary_figures(html_all):
     _, out = html_all
     index = (out / "index.html").read_text(encoding="utf-8")
-    rows = re.findall(r"<tr><td>([^<]+)</td><th scope=\"row\">([^<]+)</th><td>([^<]+)</td>"
-                      r'<td class="number">([^<]+)</td><td class="number">([^<]+)</td><td class="number">([^<]+)</td>', index)
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><th scope=\"row\">([^<]+)</th><td>([^<]+)</td>"
+        r'<td class="number">([^<]+)</td><td class="number">([^<]+)</td><td class="number">([^<]+)</td>',
+        index,
+    )
     assert len(rows) == 101
     import polars as pl
 
@@ -206,4 +215,6 @@ def test_html_is_byte_identical_across_runs(tmp_path, html_all):
     assert again.returncode == 0, again.stderr
     for name in ("commerce-exterieur-2024-02-aisne.html", "commerce-exterieur-2024-976-mayotte.html"):
         assert hashlib.sha256((tmp_path / name).read_bytes()).digest() == hashlib.sha256((out / name).read_bytes()).digest()
-    assert sorted(path.name for path in (tmp_path / "polices").iterdir()) == sorted(path.name for path in (out / "polices").iterdir())
+    assert sorted(path.name for path in (tmp_path / "polices").iterdir()) == sorted(
+        path.name for path in (out / "polices").iterdir()
+    )

@@ -25,8 +25,16 @@ def sample(reference):
 
 def frame(rows):
     return pl.DataFrame(
-        rows, schema={"year": pl.Int32, "flow": pl.String, "department": pl.String, "product": pl.String,
-                      "country": pl.String, "value_eur": pl.Float64}, orient="row",
+        rows,
+        schema={
+            "year": pl.Int32,
+            "flow": pl.String,
+            "department": pl.String,
+            "product": pl.String,
+            "country": pl.String,
+            "value_eur": pl.Float64,
+        },
+        orient="row",
     )
 
 
@@ -51,8 +59,7 @@ def test_published_figures_on_the_bundled_sample(sample, reference):
     aisne = compute_indicators(sample, reference, settings(), "02", 2024)
     assert aisne.export_shares.total_eur == pytest.approx(3_517_500_000, abs=0.5)
     assert aisne.region.name == "Hauts-de-France"
-    assert aisne.territoires_industrie == ("Haute-Picardie", "Soissonnais – Valois", "Sud Aisne",
-                                           "Thiérache et Pays de la Serre")
+    assert aisne.territoires_industrie == ("Haute-Picardie", "Soissonnais – Valois", "Sud Aisne", "Thiérache et Pays de la Serre")
 
 
 @pytest.mark.parametrize("department", ["02", "60", "2A", "2B", "971", "48"])
@@ -61,8 +68,10 @@ def test_totals_and_top_lists_match_a_plain_group_by(sample, reference, departme
     result = compute_indicators(sample, reference, settings(), department, 2024)
     region_code = reference.department(department)[2]
     region_departments = set(reference.departments.filter(pl.col("region") == region_code)["code"])
-    for flow, summary, shares in (("export", result.local.exports, result.export_shares),
-                                  ("import", result.local.imports, result.import_shares)):
+    for flow, summary, shares in (
+        ("export", result.local.exports, result.export_shares),
+        ("import", result.local.imports, result.import_shares),
+    ):
         total = sum(r["value_eur"] for r in rows if r["department"] == department and r["flow"] == flow)
         region_total = sum(r["value_eur"] for r in rows if r["department"] in region_departments and r["flow"] == flow)
         nation_total = sum(r["value_eur"] for r in rows if r["flow"] == flow)
@@ -85,8 +94,10 @@ def test_sankey_matrix_buckets_everything_beyond_the_top_ten(sample, reference):
     expected = defaultdict(float)
     for r in rows:
         if r["department"] == "59" and r["flow"] == "export":
-            key = (r["product"] if r["product"] in top_products else OTHER_CODE,
-                   r["country"] if r["country"] in top_countries else OTHER_CODE)
+            key = (
+                r["product"] if r["product"] in top_products else OTHER_CODE,
+                r["country"] if r["country"] in top_countries else OTHER_CODE,
+            )
             expected[key] += r["value_eur"]
     sankey = result.local.exports.sankey
     got = {(link.source, link.target): link.value_eur for link in sankey.links}

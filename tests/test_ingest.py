@@ -72,28 +72,38 @@ def canonical() -> Profile:
 
 
 def test_dgddi_latin1_files_are_converted_and_concatenated(tmp_path, dgddi):
-    first = dgddi_file(tmp_path, [
-        "2024;E;2;Véhicules automobiles;C29A;DE;1 234,567",
-        f"2024;I;60;Produits pharmaceutiques de base;C21Z;US;12{NBSP}345,5",
-        "2024;E;60;Céréales, légumineuses;A01Z;BE;0,001",
-    ], "export_import_1.csv")
-    second = dgddi_file(tmp_path, [
-        "2024;i;2A;Matériel ferroviaire roulant;c30c;it;7",
-        "2024;E;02;Véhicules automobiles;C29A;BE;0,5",
-        "2024;I;971;Pêche;A03Z;CN;0",
-    ], "export_import_2.csv")
+    first = dgddi_file(
+        tmp_path,
+        [
+            "2024;E;2;Véhicules automobiles;C29A;DE;1 234,567",
+            f"2024;I;60;Produits pharmaceutiques de base;C21Z;US;12{NBSP}345,5",
+            "2024;E;60;Céréales, légumineuses;A01Z;BE;0,001",
+        ],
+        "export_import_1.csv",
+    )
+    second = dgddi_file(
+        tmp_path,
+        [
+            "2024;i;2A;Matériel ferroviaire roulant;c30c;it;7",
+            "2024;E;02;Véhicules automobiles;C29A;BE;0,5",
+            "2024;I;971;Pêche;A03Z;CN;0",
+        ],
+        "export_import_2.csv",
+    )
     assert "é".encode("latin-1") in first.read_bytes()  # really Latin-1, not UTF-8
 
     frame = ingest([first, second], dgddi)
 
-    expected = canonical_frame([
-        (2024, "export", "02", "C29A", "BE", 500.0),
-        (2024, "export", "02", "C29A", "DE", 1_234_567.0),
-        (2024, "export", "60", "A01Z", "BE", 1.0),
-        (2024, "import", "2A", "C30C", "IT", 7_000.0),
-        (2024, "import", "60", "C21Z", "US", 12_345_500.0),
-        (2024, "import", "971", "A03Z", "CN", 0.0),
-    ])
+    expected = canonical_frame(
+        [
+            (2024, "export", "02", "C29A", "BE", 500.0),
+            (2024, "export", "02", "C29A", "DE", 1_234_567.0),
+            (2024, "export", "60", "A01Z", "BE", 1.0),
+            (2024, "import", "2A", "C30C", "IT", 7_000.0),
+            (2024, "import", "60", "C21Z", "US", 12_345_500.0),
+            (2024, "import", "971", "A03Z", "CN", 0.0),
+        ]
+    )
     assert_frame_equal(frame, expected, check_exact=True)
     # The order of the files does not change the result.
     assert_frame_equal(ingest([second, first], dgddi), expected, check_exact=True)
@@ -129,10 +139,12 @@ def test_profile_without_header_year_from_file_name(tmp_path):
     profile = load_profile(str(profile_path))
     source = tmp_path / "douane_2023_t4.txt"
     source.write_text("X|59|C20B|NL|10.25\nm|59|C20B|NL|3\n", encoding="utf-8")
-    expected = canonical_frame([
-        (2023, "export", "59", "C20B", "NL", 10.25),
-        (2023, "import", "59", "C20B", "NL", 3.0),
-    ])
+    expected = canonical_frame(
+        [
+            (2023, "export", "59", "C20B", "NL", 10.25),
+            (2023, "import", "59", "C20B", "NL", 3.0),
+        ]
+    )
     assert_frame_equal(ingest([source], profile), expected, check_exact=True)
 
     other = tmp_path / "sans_annee.txt"
@@ -161,14 +173,16 @@ AWKWARD_VALUES = [0.1 + 0.2, 1e-7, 9.999e12, 1_234_567.0, 0.0, 9_114_800_000.0]
 
 
 def awkward_frame() -> pl.DataFrame:
-    return canonical_frame([
-        (2024, "import", "60", "C21Z", "US", AWKWARD_VALUES[0]),
-        (2023, "export", "02", "C29A", "DE", AWKWARD_VALUES[1]),
-        (2024, "export", "2A", "C30C", "BE", AWKWARD_VALUES[2]),
-        (2024, "export", "00", "C30C", "QU", AWKWARD_VALUES[3]),
-        (2024, "export", "971", "A01Z", "XX", AWKWARD_VALUES[4]),
-        (2024, "import", "59", "C20B", "CN", AWKWARD_VALUES[5]),
-    ])
+    return canonical_frame(
+        [
+            (2024, "import", "60", "C21Z", "US", AWKWARD_VALUES[0]),
+            (2023, "export", "02", "C29A", "DE", AWKWARD_VALUES[1]),
+            (2024, "export", "2A", "C30C", "BE", AWKWARD_VALUES[2]),
+            (2024, "export", "00", "C30C", "QU", AWKWARD_VALUES[3]),
+            (2024, "export", "971", "A01Z", "XX", AWKWARD_VALUES[4]),
+            (2024, "import", "59", "C20B", "CN", AWKWARD_VALUES[5]),
+        ]
+    )
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -186,7 +200,9 @@ def test_canonical_csv_and_parquet_files_mix(tmp_path, canonical):
     frame = awkward_frame()
     csv_part = write_canonical(frame.head(3), tmp_path / "a.csv")
     parquet_part = write_canonical(frame.tail(3), tmp_path / "b.parquet")
-    assert_frame_equal(ingest([parquet_part, csv_part], canonical), ingest([write_canonical(frame, tmp_path / "all.parquet")], canonical))
+    assert_frame_equal(
+        ingest([parquet_part, csv_part], canonical), ingest([write_canonical(frame, tmp_path / "all.parquet")], canonical)
+    )
     assert csv_part.read_text(encoding="utf-8").splitlines()[0] == "year,flow,department,product,country,value_eur"
 
 
@@ -213,7 +229,10 @@ def test_unknown_profile_lists_the_available_ones():
 
 def test_profile_file_not_found(tmp_path):
     missing = tmp_path / "absent.yaml"
-    assert error_of(load_profile, str(missing)) == f"{missing} : fichier de profil introuvable ; indiquez un profil YAML existant ou un nom de profil"
+    assert (
+        error_of(load_profile, str(missing))
+        == f"{missing} : fichier de profil introuvable ; indiquez un profil YAML existant ou un nom de profil"
+    )
 
 
 def test_broken_yaml_profile_names_file_and_line(tmp_path):
@@ -228,7 +247,11 @@ PERIOD_COLUMNS = "{period: T, flow: F, department: D, product: P, country: C, va
 
 def profile_text(**changes: str | None) -> str:
     keys = {
-        "format": "csv", "separator": "';'", "decimal": "','", "encoding": "latin-1", "unit": "thousands_eur",
+        "format": "csv",
+        "separator": "';'",
+        "decimal": "','",
+        "encoding": "latin-1",
+        "unit": "thousands_eur",
         "columns": "{year: A, flow: F, department: D, product: P, country: C, value: V}",
         "flow_codes": "{E: export, I: import}",
     }
@@ -250,12 +273,23 @@ def profile_text(**changes: str | None) -> str:
         ({"flow_codes": "{E: exports}"}, "clé « flow_codes.E » : « exports » n'est ni export ni import"),
         ({"year_value": "2024"}, "clé « columns.year » : l'année vient de year_value ou de year_from_filename"),
         ({"department_pad": "five"}, "clé « department_pad » : « five » n'est pas une largeur comprise entre 1 et 3"),
-        ({"columns": PERIOD_COLUMNS, "period": "{kind: week}"}, "clé « period.kind » : « week » n'est pas l'une des valeurs year, quarter, month"),
-        ({"columns": PERIOD_COLUMNS, "period": "{kind: quarter, pattern: '(\\d{4})'}"},
-         "clé « period.pattern » : l'expression doit nommer ses groupes (?P<year>…) et (?P<part>…)"),
-        ({"columns": PERIOD_COLUMNS, "period": "{kind: month, pattern: '(?P<year>[0-9'}"}, "clé « period.pattern » : expression régulière invalide"),
+        (
+            {"columns": PERIOD_COLUMNS, "period": "{kind: week}"},
+            "clé « period.kind » : « week » n'est pas l'une des valeurs year, quarter, month",
+        ),
+        (
+            {"columns": PERIOD_COLUMNS, "period": "{kind: quarter, pattern: '(\\d{4})'}"},
+            "clé « period.pattern » : l'expression doit nommer ses groupes (?P<year>…) et (?P<part>…)",
+        ),
+        (
+            {"columns": PERIOD_COLUMNS, "period": "{kind: month, pattern: '(?P<year>[0-9'}"},
+            "clé « period.pattern » : expression régulière invalide",
+        ),
         ({"period": "{kind: quarter}"}, "clé « period » : indiquez aussi la colonne de la période dans columns.period"),
-        ({"columns": "{period: T, year: A, flow: F, department: D, product: P, country: C, value: V}"}, "clé « columns.year » : l'année vient de columns.period"),
+        (
+            {"columns": "{period: T, year: A, flow: F, department: D, product: P, country: C, value: V}"},
+            "clé « columns.year » : l'année vient de columns.period",
+        ),
         ({"flow_from_filename": "{export: exp}"}, "clé « columns.flow » : le flux vient de flow_from_filename"),
         ({"flow_from_filename": "{sortie: exp}"}, "clé « flow_from_filename » : attendu : une expression régulière par flux"),
         ({"members": "[]"}, "clé « members » : « [] » n'est pas un motif de noms"),
@@ -284,7 +318,9 @@ def test_same_source_twice(tmp_path, dgddi):
 
 
 def test_missing_raw_column_lists_what_is_there(tmp_path, dgddi):
-    path = write_latin1(tmp_path / "court.csv", ["Annee;Flux;Code département;Code A129;Code Pays;Montant", "2024;E;02;C29A;DE;1"])
+    path = write_latin1(
+        tmp_path / "court.csv", ["Annee;Flux;Code département;Code A129;Code Pays;Montant", "2024;E;02;C29A;DE;1"]
+    )
     message = error_of(ingest, [path], dgddi)
     assert message.startswith(
         f"{path}:1 : colonne(s) manquante(s) « Valeur » (columns.value) requise(s) par le profil dgddi ; "
@@ -303,7 +339,9 @@ def test_quarterly_duplicate_names_the_period_in_french(tmp_path):
     profile.write_text(profile_text(columns=PERIOD_COLUMNS, period="{kind: quarter}"), encoding="utf-8")
     raw = write_latin1(tmp_path / "t.csv", ["T;F;D;P;C;V", "2024-T1;E;02;C10A;IT;1", "2024-T1;E;02;C10A;IT;2"])
     [line] = error_lines(ingest, [raw], load_profile(str(profile)))
-    assert line.startswith(f"{raw}:3 : ligne en double de {raw}:2 (même année, période, flux, département, produit, pays : "), line
+    assert line.startswith(f"{raw}:3 : ligne en double de {raw}:2 (même année, période, flux, département, produit, pays : "), (
+        line
+    )
     assert "__period" not in line
 
 
@@ -330,7 +368,10 @@ def test_other_values_that_are_not_numbers(tmp_path, dgddi, raw, shown):
 
 def test_negative_value(tmp_path, dgddi):
     path = dgddi_file(tmp_path, ["2024;E;02;x;C29A;DE;1", "2024;I;60;x;C21Z;US;-3,5"])
-    assert error_of(ingest, [path], dgddi) == f"{path}:3 : colonne Valeur : « -3,5 » est négatif ; les montants sont positifs ou nuls"
+    assert (
+        error_of(ingest, [path], dgddi)
+        == f"{path}:3 : colonne Valeur : « -3,5 » est négatif ; les montants sont positifs ou nuls"
+    )
 
 
 def test_unknown_flow_code(tmp_path, dgddi):
@@ -422,7 +463,9 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch
 
 
 def test_write_rejects_unknown_extension_and_folders(tmp_path):
-    assert error_of(write_canonical, awkward_frame(), tmp_path / "out.xlsx").endswith("nommez le fichier de sortie en .csv ou .parquet")
+    assert error_of(write_canonical, awkward_frame(), tmp_path / "out.xlsx").endswith(
+        "nommez le fichier de sortie en .csv ou .parquet"
+    )
     folder = tmp_path / "dossier.csv"
     folder.mkdir()
     assert error_of(write_canonical, awkward_frame(), folder).startswith(f"{folder} : c'est un dossier")
@@ -460,7 +503,9 @@ def two_sheets(tmp_path) -> Path:
     path = tmp_path / "classeur.xlsx"
     workbook = xlsxwriter.Workbook(str(path))
     for name, value in (("Notes", 1.0), ("Données", 2.0)):
-        pl.DataFrame({"A": ["2024"], "F": ["E"], "D": ["2"], "P": ["C10A"], "C": ["DE"], "V": [value]}).write_excel(workbook, worksheet=name)
+        pl.DataFrame({"A": ["2024"], "F": ["E"], "D": ["2"], "P": ["C10A"], "C": ["DE"], "V": [value]}).write_excel(
+            workbook, worksheet=name
+        )
     workbook.close()
     return path
 
@@ -471,10 +516,17 @@ def test_excel_sheet_by_rank_or_name(two_sheets, tmp_path, sheet):
     assert frame.row(0) == (2024, "export", "2", "C10A", "DE", 2.0)
 
 
-@pytest.mark.parametrize(("sheet", "expected"), [("3", "pas de feuille n° 3, le classeur en a 2 (Notes, Données)"),
-                                                 ("Export", "feuille « Export » introuvable ; feuilles du classeur : Notes, Données")])
+@pytest.mark.parametrize(
+    ("sheet", "expected"),
+    [
+        ("3", "pas de feuille n° 3, le classeur en a 2 (Notes, Données)"),
+        ("Export", "feuille « Export » introuvable ; feuilles du classeur : Notes, Données"),
+    ],
+)
 def test_excel_missing_sheet_lists_the_sheets(two_sheets, tmp_path, sheet, expected):
-    assert error_of(ingest, [two_sheets], excel_profile(tmp_path, sheet)).startswith(f"{two_sheets} : {expected} ; corrigez « sheet »")
+    assert error_of(ingest, [two_sheets], excel_profile(tmp_path, sheet)).startswith(
+        f"{two_sheets} : {expected} ; corrigez « sheet »"
+    )
 
 
 def test_zip_of_csv_members_with_flow_and_department_in_their_names(tmp_path):
@@ -517,7 +569,9 @@ def test_inspect_shows_every_sheet_even_without_the_profiles_one(two_sheets, tmp
 
     lines, problems = inspect_sources([two_sheets], excel_profile(tmp_path, "Export"))
     # No sheet of that name: every field is missing, which the exit code says too (SPEC 14).
-    assert len(problems.lines) == 1 and problems.lines[0].startswith(f"{two_sheets} : feuille « Export » introuvable ; corrigez « sheet »")
+    assert len(problems.lines) == 1 and problems.lines[0].startswith(
+        f"{two_sheets} : feuille « Export » introuvable ; corrigez « sheet »"
+    )
     assert lines[0] == f"{two_sheets} : la feuille « Export » du profil n'existe pas ; feuilles : Notes, Données"
     assert [line for line in lines if line.startswith("==")] == [
         f"== {two_sheets} (feuille « Notes ») : 1 ligne(s) de données ==",

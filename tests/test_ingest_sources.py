@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 import xlsxwriter
 import xlwt
-
 from cli_helpers import PROJECT_ROOT, one_error_line, run_cli, run_in_process
+
 from factsheets.paths import SAMPLE_DATA
 
 DEPARTMENTS = ["02", "60", "2A", "976"]
@@ -42,10 +42,9 @@ def sample_2024() -> pl.DataFrame:
 
 def split_in_parts(frame: pl.DataFrame, parts: int) -> pl.DataFrame:
     """Each row as `parts` rows (column `part`) in whole euros summing exactly to the row's value."""
-    share = (pl.col("value_eur") // parts)
-    return (
-        frame.join(pl.DataFrame({"part": list(range(1, parts + 1))}), how="cross")
-        .with_columns(value_eur=pl.when(pl.col("part") == parts).then(pl.col("value_eur") - share * (parts - 1)).otherwise(share))
+    share = pl.col("value_eur") // parts
+    return frame.join(pl.DataFrame({"part": list(range(1, parts + 1))}), how="cross").with_columns(
+        value_eur=pl.when(pl.col("part") == parts).then(pl.col("value_eur") - share * (parts - 1)).otherwise(share)
     )
 
 
@@ -142,7 +141,10 @@ def test_summary_says_rows_years_departments_totals(kiosque_like, sample_2024):
     stderr = kiosque_like["result"].stderr
     archive = kiosque_like["archive"]
     exports = sample_2024.filter(pl.col("flow") == "export").height
-    assert f"factsheets : lu : {archive} › donnees/export_trimestres.xlsx (feuille « Données ») : {exports * 4 + exports * 2} ligne(s)" in stderr
+    assert (
+        f"factsheets : lu : {archive} › donnees/export_trimestres.xlsx (feuille « Données ») : {exports * 4 + exports * 2} ligne(s)"
+        in stderr
+    )
     assert "factsheets : années retenues : 2024 ; écartées : 2025" in stderr
     assert "factsheets : départements présents : 4 sur 101 ; absents : 01, 03," in stderr
     from factsheets.numbers import format_millions
@@ -153,8 +155,15 @@ def test_summary_says_rows_years_departments_totals(kiosque_like, sample_2024):
 
 def test_no_complete_year_is_an_error(kiosque_like, tmp_path):
     only_2025 = tmp_path / "export_2025.xlsx"
-    table = pl.DataFrame({"Trimestre": ["2025-T1", "2025-T2"], "Département": ["02", "02"], "Code produit": ["C10A", "C10A"],
-                          "Code pays": ["DE", "DE"], "Valeur (k€)": [1.0, 2.0]})
+    table = pl.DataFrame(
+        {
+            "Trimestre": ["2025-T1", "2025-T2"],
+            "Département": ["02", "02"],
+            "Code produit": ["C10A", "C10A"],
+            "Code pays": ["DE", "DE"],
+            "Valeur (k€)": [1.0, 2.0],
+        }
+    )
     only_2025.write_bytes(xlsx_bytes(table, "Données", "titre"))
     line = one_error_line(run_in_process("ingest", only_2025, "--profile", kiosque_like["profile"], "--out", tmp_path / "x.csv"))
     assert "aucune année complète" in line and "2025T1, 2025T2" in line
@@ -210,8 +219,15 @@ def test_missing_month_leaves_the_year_out(monthly_xls, tmp_path):
 
 def test_inspect_names_the_closest_columns_and_writes_nothing(kiosque_like, tmp_path):
     odd = tmp_path / "export_odd.xlsx"
-    table = pl.DataFrame({"Trimestre": ["2024-T1"] * 4, "Dept.": ["2", "60", "2A", "976"], "Code produits": ["C10A"] * 4,
-                          "Pays partenaire": ["DE"] * 4, "Valeur k€": [1.5, 2.0, 3.0, 4.0]})
+    table = pl.DataFrame(
+        {
+            "Trimestre": ["2024-T1"] * 4,
+            "Dept.": ["2", "60", "2A", "976"],
+            "Code produits": ["C10A"] * 4,
+            "Pays partenaire": ["DE"] * 4,
+            "Valeur k€": [1.5, 2.0, 3.0, 4.0],
+        }
+    )
     odd.write_bytes(xlsx_bytes(table, "Données", "titre"))
     before = sorted(os.listdir(tmp_path))
     result = run_in_process("ingest", "--inspect", odd, "--profile", kiosque_like["profile"])
@@ -220,10 +236,14 @@ def test_inspect_names_the_closest_columns_and_writes_nothing(kiosque_like, tmp_
     assert result.stderr.splitlines() == [
         f"factsheets : erreur : {odd} (feuille « Données ») : colonne(s) du profil introuvable(s) : « Département » (department), "
         f"« Code produit » (product), « Code pays » (country), « Valeur (k€) » (value) ; corrigez « columns » dans {kiosque_like['profile']} "
-        "(les colonnes les plus proches sont montrées ci-dessus)"]
+        "(les colonnes les plus proches sont montrées ci-dessus)"
+    ]
     lines = result.stdout.splitlines()
     assert lines[0] == f"== {odd} (feuille « Données ») : 4 ligne(s) de données =="
-    assert lines[1] == f"en-tête ({odd} (feuille « Données », ligne 3)) : Trimestre | Dept. | Code produits | Pays partenaire | Valeur k€"
+    assert (
+        lines[1]
+        == f"en-tête ({odd} (feuille « Données », ligne 3)) : Trimestre | Dept. | Code produits | Pays partenaire | Valeur k€"
+    )
     assert lines[2] == f"  {odd} (feuille « Données », ligne 4) : 2024-T1 | 2 | C10A | DE | 1.5"
     assert len([line for line in lines if "(feuille « Données », ligne" in line]) == 4  # header + 3 sample rows
     assert "  period     ← « Trimestre »" in lines
@@ -238,7 +258,10 @@ def test_inspect_shows_every_member_of_an_archive(kiosque_like):
     result = run_in_process("ingest", "--inspect", kiosque_like["archive"], "--profile", kiosque_like["profile"])
     assert result.returncode == 0, result.stderr
     heads = [line for line in result.stdout.splitlines() if line.startswith("== ")]
-    assert [head.split(" › ")[1].split(" (")[0] for head in heads] == ["donnees/export_trimestres.xlsx", "donnees/import_trimestres.xlsx"]
+    assert [head.split(" › ")[1].split(" (")[0] for head in heads] == [
+        "donnees/export_trimestres.xlsx",
+        "donnees/import_trimestres.xlsx",
+    ]
     assert "introuvable" not in result.stdout
 
 
@@ -273,7 +296,9 @@ def test_aisne_rows_appended_again_are_refused_naming_both_lines(sample_csv, tmp
     problems = error_lines(result)
     assert len(problems) == 3  # the first few, the last one with the count of the others
     assert problems[0].startswith(f"factsheets : erreur : {doubled}:{first_copy} : ligne en double de {doubled}:{original} ")
-    assert problems[-1].endswith("; gardez une seule ligne par clé ; un même fichier ou un même extrait a-t-il été donné deux fois ?")
+    assert problems[-1].endswith(
+        "; gardez une seule ligne par clé ; un même fichier ou un même extrait a-t-il été donné deux fois ?"
+    )
     assert f"(et {len(aisne) - 3} autre(s) ligne(s) dans ce cas)" in problems[-1]
     assert result.stdout == ""
 
@@ -293,12 +318,25 @@ def test_duplicates_across_ingested_files_name_both_files(tmp_path):
 
 def test_list_typed_parquet_value(tmp_path):
     path = tmp_path / "listes.parquet"
-    pl.DataFrame({"year": [2024], "flow": ["export"], "department": ["02"], "product": ["C10A"], "country": ["DE"],
-                  "value_eur": [[1.0, 2.0]]}).write_parquet(path)
-    for args in (["indicators", "--dept", "02", "--json", "--data", path],
-                 ["ingest", path, "--profile", "canonical", "--out", tmp_path / "out.csv"]):
+    pl.DataFrame(
+        {
+            "year": [2024],
+            "flow": ["export"],
+            "department": ["02"],
+            "product": ["C10A"],
+            "country": ["DE"],
+            "value_eur": [[1.0, 2.0]],
+        }
+    ).write_parquet(path)
+    for args in (
+        ["indicators", "--dept", "02", "--json", "--data", path],
+        ["ingest", path, "--profile", "canonical", "--out", tmp_path / "out.csv"],
+    ):
         line = one_error_line(run_in_process(*args))
-        assert f"{path} (ligne 1) : colonne value_eur : une liste ou une structure (type List(Float64))" in line and "valeur simple" in line
+        assert (
+            f"{path} (ligne 1) : colonne value_eur : une liste ou une structure (type List(Float64))" in line
+            and "valeur simple" in line
+        )
     assert os.listdir(tmp_path) == ["listes.parquet"]
 
 
@@ -323,11 +361,18 @@ def test_unreadable_data_file(tmp_path):
     path = tmp_path / "verrou.csv"
     path.write_text(HEADER + "2024,export,02,C10A,DE,5\n", encoding="utf-8")
     path.chmod(0)
-    result = subprocess.run(["unshare", "--user", sys.executable, "-m", "factsheets", "indicators", "--dept", "02", "--json",
-                             "--data", str(path)], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    result = subprocess.run(
+        ["unshare", "--user", sys.executable, "-m", "factsheets", "indicators", "--dept", "02", "--json", "--data", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
     line = one_error_line(result)
-    assert line == (f"factsheets : erreur : {path} : fichier de données illisible (permission refusée) ; "
-                    "donnez le droit de lecture sur ce fichier ou indiquez un fichier CSV ou Parquet lisible avec --data")
+    assert line == (
+        f"factsheets : erreur : {path} : fichier de données illisible (permission refusée) ; "
+        "donnez le droit de lecture sur ce fichier ou indiquez un fichier CSV ou Parquet lisible avec --data"
+    )
     assert result.returncode == 2
 
 
@@ -335,7 +380,9 @@ def test_full_disk_is_one_line(full_disk):
     result = run_cli("render", "--dept", "02", "--dept", "60", "--dept", "59", "--out", full_disk, "--workers", "1")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("factsheets")]
-    assert len(errors) == 1 and errors[0].startswith(f"factsheets : erreur : 3 fiche(s) sur 3 en échec : disque plein ({full_disk}, ")
+    assert len(errors) == 1 and errors[0].startswith(
+        f"factsheets : erreur : 3 fiche(s) sur 3 en échec : disque plein ({full_disk}, "
+    )
     assert errors[0].endswith(f"en écrivant dans {full_disk} ; libérez de la place ou choisissez un autre dossier (--out)")
     assert os.listdir(full_disk) == []
     out = full_disk / "tout.csv"
@@ -348,8 +395,10 @@ def test_zip_renamed_csv_shows_no_binary(tmp_path):
     path = tmp_path / "donnees.csv"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("x.csv", HEADER + "2024,export,02,C10A,DE,5\n")
-    for args in (["indicators", "--dept", "02", "--json", "--data", path],
-                 ["ingest", path, "--profile", "dgddi", "--out", tmp_path / "out.csv"]):
+    for args in (
+        ["indicators", "--dept", "02", "--json", "--data", path],
+        ["ingest", path, "--profile", "dgddi", "--out", tmp_path / "out.csv"],
+    ):
         line = one_error_line(run_in_process(*args))
         assert f"{path} : ce fichier" in line and "une archive ZIP" in line
         assert line.isprintable() and "PK" not in line
@@ -387,7 +436,9 @@ def test_ingest_errors_name_the_source_line_never_the_output(tmp_path):
     source.write_text(HEADER + "2024,export,99,C10A,DE,5\n", encoding="utf-8")
     out = tmp_path / "out.parquet"
     line = one_error_line(run_in_process("ingest", source, "--profile", "canonical", "--out", out))
-    assert line.startswith(f"factsheets : erreur : {source}:2 : colonne department : « 99 » n'est pas un code de département connu")
+    assert line.startswith(
+        f"factsheets : erreur : {source}:2 : colonne department : « 99 » n'est pas un code de département connu"
+    )
     assert "out.parquet" not in line and not out.exists()
 
 
@@ -400,8 +451,12 @@ def test_all_problems_of_all_files_are_listed_together(tmp_path):
     lines = error_lines(run_in_process("ingest", first, second, missing, "--profile", "canonical", "--out", tmp_path / "o.csv"))
     assert len(lines) == 4, lines
     text = "\n".join(lines)
-    for fragment in (f"{first}:2 : colonne value_eur : « abc » n'est pas un nombre", f"{second}:2 : colonne value_eur : « -1 » est négatif",
-                     f"{missing} : fichier source introuvable", f"{first}:3 : colonne department : « 99 »"):
+    for fragment in (
+        f"{first}:2 : colonne value_eur : « abc » n'est pas un nombre",
+        f"{second}:2 : colonne value_eur : « -1 » est négatif",
+        f"{missing} : fichier source introuvable",
+        f"{first}:3 : colonne department : « 99 »",
+    ):
         assert fragment in text
     assert sorted(os.listdir(tmp_path)) == ["a.csv", "b.csv"]
 
@@ -411,7 +466,9 @@ def test_all_problems_of_all_files_are_listed_together(tmp_path):
 
 def test_render_all_renders_only_the_departments_in_the_data(tmp_path):
     data = tmp_path / "trois.csv"
-    data.write_text(HEADER + "2024,export,02,C10A,DE,1000\n2024,import,60,C21Z,CN,500\n2024,export,2A,C10A,IT,5\n", encoding="utf-8")
+    data.write_text(
+        HEADER + "2024,export,02,C10A,DE,1000\n2024,import,60,C21Z,CN,500\n2024,export,2A,C10A,IT,5\n", encoding="utf-8"
+    )
     out = tmp_path / "fiches"
     result = run_cli("render", "--all", "--data", data, "--out", out, "--workers", "1")
     assert result.returncode == 0, result.stderr
@@ -419,19 +476,29 @@ def test_render_all_renders_only_the_departments_in_the_data(tmp_path):
     assert sorted(path.name for path in out.glob("synthese-*")) == ["synthese-2024.csv", "synthese-2024.xlsx"]
     assert len(result.stdout.splitlines()) == 3
     warnings = [line for line in result.stderr.splitlines() if "sans donnée" in line]
-    assert len(warnings) == 1 and warnings[0].startswith("factsheets : attention : 98 département(s) sans donnée en 2024, aucune fiche : 01, 03,")
+    assert len(warnings) == 1 and warnings[0].startswith(
+        "factsheets : attention : 98 département(s) sans donnée en 2024, aucune fiche : 01, 03,"
+    )
     assert "976" in warnings[0] and ", 02," not in warnings[0]
 
     line = one_error_line(run_in_process("render", "--dept", "48", "--data", data, "--out", tmp_path / "autre"))
-    assert line == f"factsheets : erreur : 48 : aucune donnée pour ce département en 2024 dans {data} ; vérifiez le code, --year ou --data"
+    assert (
+        line
+        == f"factsheets : erreur : 48 : aucune donnée pour ce département en 2024 dans {data} ; vérifiez le code, --year ou --data"
+    )
     assert not (tmp_path / "autre").exists() or not list((tmp_path / "autre").iterdir())
 
 
 @pytest.mark.parametrize("value", ["1e300", "1234567890123456789012345678901234567890", "10 000 000 001"])
 def test_ingest_refuses_implausible_thousands(value, tmp_path):
     source = tmp_path / "dgddi.csv"
-    source.write_bytes(("Annee;Flux;Code département;Code A129;Code Pays;Valeur\r\n"
-                        f"2024;E;02;C10A;DE;1,5\r\n2024;E;02;C10A;BE;{value}\r\n").encode("latin-1"))
+    source.write_bytes(
+        (
+            f"Annee;Flux;Code département;Code A129;Code Pays;Valeur\r\n2024;E;02;C10A;DE;1,5\r\n2024;E;02;C10A;BE;{value}\r\n"
+        ).encode("latin-1")
+    )
     line = one_error_line(run_in_process("ingest", source, "--profile", "dgddi", "--out", tmp_path / "out.parquet"))
-    assert line.startswith(f"factsheets : erreur : {source}:3 : colonne Valeur : « {value} » dépasse 10^13 € (10 000 milliards d'euros)")
+    assert line.startswith(
+        f"factsheets : erreur : {source}:3 : colonne Valeur : « {value} » dépasse 10^13 € (10 000 milliards d'euros)"
+    )
     assert os.listdir(tmp_path) == ["dgddi.csv"]

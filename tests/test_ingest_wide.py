@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
 from cli_helpers import run_cli
+
 from factsheets.paths import SAMPLE_DATA
 
 PROFILE = """format: csv

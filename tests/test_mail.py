@@ -17,14 +17,14 @@ import ssl
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-
 from cli_helpers import run_cli
+
 from factsheets.errors import FactsheetsError
 from factsheets.mail import (
     MAIL_CONFIG,
@@ -182,13 +182,38 @@ class PremadeSheets:
         return path.read_bytes()
 
 
-def mail(recipients, out, port, *, send, resend=False, codes=None, on_sent=None, config=FAST,
-         year=YEAR, data=None, host="127.0.0.1", sender=None, **options):
+def mail(
+    recipients,
+    out,
+    port,
+    *,
+    send,
+    resend=False,
+    codes=None,
+    on_sent=None,
+    config=FAST,
+    year=YEAR,
+    data=None,
+    host="127.0.0.1",
+    sender=None,
+    **options,
+):
     logs, shown = [], []
     report = run_mail(
-        recipients=recipients, codes=codes, year=year, out_dir=out,
-        data=data or out.parent / "no-data-needed.csv", sender=sender, smtp_host=host, smtp_port=port,
-        send=send, resend=resend, log=logs.append, show=shown.append, config=config, on_sent=on_sent,
+        recipients=recipients,
+        codes=codes,
+        year=year,
+        out_dir=out,
+        data=data or out.parent / "no-data-needed.csv",
+        sender=sender,
+        smtp_host=host,
+        smtp_port=port,
+        send=send,
+        resend=resend,
+        log=logs.append,
+        show=shown.append,
+        config=config,
+        on_sent=on_sent,
         **{"sheets": None if data else PremadeSheets(out), **options},
     )
     return report, shown, logs
@@ -422,15 +447,15 @@ def test_every_problem_is_reported_together_and_nothing_is_sent(tmp_path, server
     make_sheet(out, "02")
     recipients = tmp_path / "recipients.yaml"
     recipients.write_text(
-        'departments:\n'
+        "departments:\n"
         '  "02":\n'
         '    to: [contact-aisne@example.org, "pas une adresse"]\n'
         '  "99":\n'
-        '    to: [x@example.org]\n'
+        "    to: [x@example.org]\n"
         '  "60":\n'
-        '    to: [contact-oise@example]\n'
+        "    to: [contact-oise@example]\n"
         '  "80":\n'
-        '    to: [contact-somme@example.org]\n',
+        "    to: [contact-somme@example.org]\n",
         encoding="utf-8",
     )
     with pytest.raises(MailValidationError) as caught:
@@ -519,15 +544,15 @@ def test_a_journal_that_cannot_be_written_before_sending_sends_nothing(setup, se
     ("content", "expected"),
     [
         (None, ["recipients.yaml", "introuvable"]),
-        ("departments:\n  \"02\": [a@b.fr\n", ["recipients.yaml:", "YAML invalide"]),
+        ('departments:\n  "02": [a@b.fr\n', ["recipients.yaml:", "YAML invalide"]),
         ("", ["recipients.yaml", "fichier vide"]),
         ("- a@b.fr\n", ["recipients.yaml:1", "« departments »"]),
         ("destinataires: {}\n", ["recipients.yaml:1", "clé inconnue « destinataires »"]),
         ("departments: [a@b.fr]\n", ["recipients.yaml:1", "« departments »", "codes de département"]),
-        ("departments:\n  \"02\": a@b.fr\n", ["recipients.yaml:2", "« departments.02 »", "« to »"]),
-        ("departments:\n  \"02\":\n    cc: [a@b.fr]\n", ["recipients.yaml:2", "clé « departments.02.to » manquante"]),
-        ("departments:\n  \"02\":\n    to: [a@b.fr]\n    too: [c@d.fr]\n", ["recipients.yaml:4", "« departments.02.too »"]),
-        ("departments:\n  \"02\":\n    to: {a: b}\n", ["recipients.yaml:3", "« departments.02.to »", "liste"]),
+        ('departments:\n  "02": a@b.fr\n', ["recipients.yaml:2", "« departments.02 »", "« to »"]),
+        ('departments:\n  "02":\n    cc: [a@b.fr]\n', ["recipients.yaml:2", "clé « departments.02.to » manquante"]),
+        ('departments:\n  "02":\n    to: [a@b.fr]\n    too: [c@d.fr]\n', ["recipients.yaml:4", "« departments.02.too »"]),
+        ('departments:\n  "02":\n    to: {a: b}\n', ["recipients.yaml:3", "« departments.02.to »", "liste"]),
     ],
 )
 def test_a_broken_recipients_file_names_file_and_key(tmp_path, content, expected):
@@ -554,8 +579,18 @@ def test_addresses_and_hosts():
     assert parse_mailbox("contact@example.org").address == "contact@example.org"
     named = parse_mailbox("Mairie d’Amiens <mairie@amiens.fr>")
     assert (named.name, named.address) == ("Mairie d’Amiens", "mairie@amiens.fr")
-    for bad in ("contact", "contact@", "@example.org", "contact@example", "a b@example.org", "a@b@example.org",
-                "contact@example..org", "Nom <contact@example>", "a@example.org\nBcc: x@y.fr", ".a@example.org"):
+    for bad in (
+        "contact",
+        "contact@",
+        "@example.org",
+        "contact@example",
+        "a b@example.org",
+        "a@b@example.org",
+        "contact@example..org",
+        "Nom <contact@example>",
+        "a@example.org\nBcc: x@y.fr",
+        ".a@example.org",
+    ):
         assert parse_mailbox(bad) is None, bad
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and is_loopback("127.0.0.2")
     assert not is_loopback("smtp.example.org") and not is_loopback("192.168.1.10") and not is_loopback("10.0.0.1")
@@ -586,8 +621,9 @@ def test_the_journal_is_replaced_atomically(tmp_path, monkeypatch):
     first = {"year": YEAR, "department": "02", "address": "a@example.org", "sha256": "a" * 64, "message_id": "<1@x>"}
     renames, syncs = [], []
     real_replace, real_fsync = os.replace, os.fsync
-    monkeypatch.setattr(os, "replace", lambda source, target: (renames.append((Path(source), Path(target))),
-                                                               real_replace(source, target)))
+    monkeypatch.setattr(
+        os, "replace", lambda source, target: (renames.append((Path(source), Path(target))), real_replace(source, target))
+    )
     monkeypatch.setattr(os, "fsync", lambda descriptor: (syncs.append(descriptor), real_fsync(descriptor)))
     journal.begin([first])
     ((source, target),) = renames
@@ -616,12 +652,41 @@ def test_journal_states_per_address_and_matching_dates(tmp_path):
     path = tmp_path / ".mail-journal.json"
     old, new = "a" * 64, "b" * 64
     entry = {"year": YEAR, "department": "02", "role": "to"}
-    path.write_text(json.dumps({"format": 2, "entries": [
-        {**entry, "address": "x@example.org", "sha256": old, "state": "sent", "intent_at": "2024-01-01", "sent_at": "2024-01-01"},
-        {**entry, "address": "x@example.org", "sha256": new, "state": "sent", "intent_at": "2024-02-01", "sent_at": "2024-02-01"},
-        {**entry, "address": "y@example.org", "sha256": old, "state": "sent", "intent_at": "2024-01-01", "sent_at": "2024-01-01"},
-        {**entry, "address": "z@example.org", "sha256": new, "state": "failed", "intent_at": "2024-02-01"},
-    ]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "format": 2,
+                "entries": [
+                    {
+                        **entry,
+                        "address": "x@example.org",
+                        "sha256": old,
+                        "state": "sent",
+                        "intent_at": "2024-01-01",
+                        "sent_at": "2024-01-01",
+                    },
+                    {
+                        **entry,
+                        "address": "x@example.org",
+                        "sha256": new,
+                        "state": "sent",
+                        "intent_at": "2024-02-01",
+                        "sent_at": "2024-02-01",
+                    },
+                    {
+                        **entry,
+                        "address": "y@example.org",
+                        "sha256": old,
+                        "state": "sent",
+                        "intent_at": "2024-01-01",
+                        "sent_at": "2024-01-01",
+                    },
+                    {**entry, "address": "z@example.org", "sha256": new, "state": "failed", "intent_at": "2024-02-01"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     journal = Journal.load(path)
     # "déjà envoyé le …" is the date of the entry with this content, not of the latest one.
     assert journal.state(YEAR, "02", "x@example.org", old).date == "2024-01-01"
@@ -653,13 +718,30 @@ def test_a_malformed_journal_entry_names_the_file_and_the_entry(tmp_path, entry,
 
 def test_a_journal_of_the_previous_format_is_read_per_address(tmp_path):
     path = tmp_path / ".mail-journal.json"
-    path.write_text(json.dumps({"format": 1, "sent": [{"year": YEAR, "department": "02", "sha256": "a" * 64,
-                                                        "to": ["x@example.org"], "cc": ["y@example.org"], "bcc": [],
-                                                        "sent_at": "2024-05-01T10:00:00+00:00"}]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "sent": [
+                    {
+                        "year": YEAR,
+                        "department": "02",
+                        "sha256": "a" * 64,
+                        "to": ["x@example.org"],
+                        "cc": ["y@example.org"],
+                        "bcc": [],
+                        "sent_at": "2024-05-01T10:00:00+00:00",
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     journal = Journal.load(path)
     assert [(e["address"], e["state"]) for e in journal.entries] == [("x@example.org", "sent"), ("y@example.org", "sent")]
-    path.write_text(json.dumps({"sent": [{"year": YEAR, "department": "02", "sha256": "a" * 64, "to": ["x@example.org"]}]}),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"sent": [{"year": YEAR, "department": "02", "sha256": "a" * 64, "to": ["x@example.org"]}]}), encoding="utf-8"
+    )
     with pytest.raises(FactsheetsError, match="entrée n° 1 du journal : champ « sent_at » manquant"):
         Journal.load(path)
 
@@ -698,11 +780,15 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "factsheets test SMTP")])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(hours=1))
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(True, False, False, False, False, True, False, False, False), critical=True)
@@ -711,8 +797,9 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -728,8 +815,15 @@ def test_starttls_then_login_with_environment_credentials(setup, tmp_path, monke
         return AuthResult(success=auth_data.password == b"s3cret", handled=False)
 
     recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), tls_context=server_context,
-                            require_starttls=True, authenticator=authenticator, auth_required=True)
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=server_context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+    )
     controller.start()
     try:
         monkeypatch.setattr("factsheets.mail.campaign.is_loopback", lambda host: False)
@@ -808,8 +902,16 @@ def test_the_xlsx_annex_goes_with_the_sheet_when_mail_yaml_asks(tmp_path, server
     recipients = tmp_path / "recipients.yaml"
     recipients.write_text(RECIPIENTS, encoding="utf-8")
     out = tmp_path / "out"
-    report, shown, _ = mail(recipients, out, server.port, send=True, codes=["60", "02"],
-                            config=replace(FAST, annex="xlsx"), data=SAMPLE_DATA, allow_synthetic=True)
+    report, shown, _ = mail(
+        recipients,
+        out,
+        server.port,
+        send=True,
+        codes=["60", "02"],
+        config=replace(FAST, annex="xlsx"),
+        data=SAMPLE_DATA,
+        allow_synthetic=True,
+    )
     assert report.failures == {} and sorted(report.sent) == ["02", "60"]
     assert all("annexe commerce-exterieur-2024-" in line for line in shown)
     rendered = tmp_path / "rendered"

@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from email.parser import BytesParser
 from pathlib import Path
 
-
 from cli_helpers import PROJECT_ROOT, one_error_line, run_cli
 from test_mail import attachment, journal_path, server  # noqa: F401  (server is a fixture)
 
@@ -56,8 +55,7 @@ def recipients_yaml(path: Path, addresses: dict[str, dict[str, list[str]]]) -> P
 
 
 def mail_args(recipients: Path, out: Path, port: int, data: Path, *extra) -> list[str]:
-    return [str(item) for item in
-            ("mail", "--recipients", recipients, "--data", data, "--out", out, "--smtp-port", port, *extra)]
+    return [str(item) for item in ("mail", "--recipients", recipients, "--data", data, "--out", out, "--smtp-port", port, *extra)]
 
 
 def department_lines(stdout: str) -> dict[str, str]:
@@ -70,8 +68,9 @@ def status(line: str) -> str:
 
 
 def received(server, address: str) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes(raw, policy=email.policy.default)
-            for _, rcpts, raw in list(server.messages) if address in rcpts]
+    return [
+        email.message_from_bytes(raw, policy=email.policy.default) for _, rcpts, raw in list(server.messages) if address in rcpts
+    ]
 
 
 def fresh_render(tmp_path: Path, code: str, data: Path) -> bytes:
@@ -97,8 +96,9 @@ def _trial(number: int, kill: signal.Signals, delay: float, template: Path, data
     recipients = recipients_yaml(root / f"recipients-{number}.yaml", addresses)
     args = [sys.executable, "-m", "factsheets", *mail_args(recipients, out, server.port, data, "--send")]
     env = {**os.environ, "FACTSHEETS_STATE": str(root / f"state-{number}")}  # campaigns side by side: a journal each
-    process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True, env=env)
+    process = subprocess.Popen(
+        args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env
+    )
     try:
         suffix = f"-t{number}@example.org"
         deadline = time.monotonic() + 60
@@ -116,8 +116,7 @@ def _trial(number: int, kill: signal.Signals, delay: float, template: Path, data
     assert "Traceback" not in stderr, stderr
     again = subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert "Traceback" not in again.stderr, again.stderr
-    return {"number": number, "kill": kill, "first": (process.returncode, stdout, stderr), "again": again,
-            "addresses": addresses}
+    return {"number": number, "kill": kill, "first": (process.returncode, stdout, stderr), "again": again, "addresses": addresses}
 
 
 def test_interrupted_campaigns_never_send_twice(tmp_path, server):
@@ -132,8 +131,10 @@ def test_interrupted_campaigns_never_send_twice(tmp_path, server):
     assert result.returncode == 0 and (template / ".mail-sheets.json").is_file(), result.stderr
     rng = random.Random(20241129)
     # A message takes the server's time plus about half as much again on the client's side.
-    plan = [(number, signal.SIGINT if number % 2 else signal.SIGKILL, rng.uniform(0, len(CAMPAIGN) * 1.5 * MESSAGE_SECONDS))
-            for number in range(20)]
+    plan = [
+        (number, signal.SIGINT if number % 2 else signal.SIGKILL, rng.uniform(0, len(CAMPAIGN) * 1.5 * MESSAGE_SECONDS))
+        for number in range(20)
+    ]
     with ThreadPoolExecutor(3) as pool:  # three campaigns at a time, each with its own folder and addresses
         trials = list(pool.map(lambda args: _trial(*args, template, data, tmp_path, server), plan))
 
@@ -144,7 +145,9 @@ def test_interrupted_campaigns_never_send_twice(tmp_path, server):
         lines = department_lines(again.stdout)
         assert sorted(lines) == sorted(CAMPAIGN), again.stdout
         uncertain = {code for code, line in lines.items() if "incertain" in line}
-        context = f"trial {trial['number']} ({trial['kill'].name}):\n{stdout_first}\n{stderr_first}\n{again.stdout}\n{again.stderr}"
+        context = (
+            f"trial {trial['number']} ({trial['kill'].name}):\n{stdout_first}\n{stderr_first}\n{again.stdout}\n{again.stderr}"
+        )
         if trial["kill"] == signal.SIGINT:
             # Ctrl-C lets the message in flight finish and be journalled: nothing is left unknown.
             assert code_first in (-signal.SIGINT, 130, 0), context
@@ -198,8 +201,9 @@ def test_ctrl_c_waits_for_the_message_in_flight(tmp_path, server):
     recipients = recipients_yaml(tmp_path / "recipients.yaml", {code: {"to": [f"d{code}@example.org"]} for code in CODES[:4]})
     server.data_delay = 1.0
     args = [sys.executable, "-m", "factsheets", *mail_args(recipients, out, server.port, data, "--send")]
-    process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 60
         while not server.rcpt_seen:
@@ -260,22 +264,36 @@ def test_a_sheet_checked_earlier_is_drawn_again_when_the_configuration_changes(t
     path = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"]}})
 
     def mail(*extra):
-        return subprocess.run([sys.executable, "-m", "factsheets", *mail_args(path, out, server.port, data, *extra)],
-                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "factsheets", *mail_args(path, out, server.port, data, *extra)],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
 
     assert "fiche produite" in mail().stdout
     assert "fiche" not in mail().stdout.split("pièce jointe")[1]  # checked already: nothing to say
     texts = home / "config" / "texts.yaml"
-    texts.write_text(texts.read_text(encoding="utf-8").replace(
-        'title: "Les indicateurs clés\u00a0: commerce extérieur"', 'title: "Les indicateurs clés du commerce extérieur"'),
-        encoding="utf-8")
+    texts.write_text(
+        texts.read_text(encoding="utf-8").replace(
+            'title: "Les indicateurs clés\u00a0: commerce extérieur"', 'title: "Les indicateurs clés du commerce extérieur"'
+        ),
+        encoding="utf-8",
+    )
     dry = mail()
     assert "fiche recalculée" in dry.stdout, dry.stdout + dry.stderr
     sent = mail("--send")
     assert sent.returncode == 0, sent.stderr
     (message,) = received(server, "d02@example.org")
-    rendered = subprocess.run([sys.executable, "-m", "factsheets", "render", "--dept", "02", "--data", str(data),
-                               "--out", str(tmp_path / "render")], cwd=PROJECT_ROOT, capture_output=True, text=True, env=env)
+    rendered = subprocess.run(
+        [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--data", str(data), "--out", str(tmp_path / "render")],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert attachment(message)[2] == Path(rendered.stdout.strip()).read_bytes()
     import io
 
@@ -310,8 +328,13 @@ def test_an_address_added_later_gets_the_sheet_alone(tmp_path, server):
     first = run_cli(*mail_args(path, out, server.port, data, "--send"))
     assert first.returncode == 0 and len(server.messages) == 2
 
-    recipients_yaml(path, {"02": {"to": ["d02@example.org", "nouveau@example.org"], "cc": ["copie@example.org"]},
-                           "60": {"to": ["d60@example.org"]}})
+    recipients_yaml(
+        path,
+        {
+            "02": {"to": ["d02@example.org", "nouveau@example.org"], "cc": ["copie@example.org"]},
+            "60": {"to": ["d60@example.org"]},
+        },
+    )
     second = run_cli(*mail_args(path, out, server.port, data, "--send"))
     assert second.returncode == 0, second.stderr
     assert len(server.messages) == 3
@@ -379,8 +402,13 @@ def test_csv_and_xlsx_recipients(tmp_path, server):
     xlsx_path = tmp_path / "destinataires.xlsx"
     workbook = xlsxwriter.Workbook(xlsx_path)
     sheet = workbook.add_worksheet()
-    for row, values in enumerate([("departement", "email", "role", "nom"), ("80", "d80@example.org", "to", "Somme"),
-                                  ("Somme", "archive@example.org", "bcc", "")]):
+    for row, values in enumerate(
+        [
+            ("departement", "email", "role", "nom"),
+            ("80", "d80@example.org", "to", "Somme"),
+            ("Somme", "archive@example.org", "bcc", ""),
+        ]
+    ):
         sheet.write_row(row, 0, values)
     workbook.close()
     result = run_cli(*mail_args(xlsx_path, tmp_path / "out-xlsx", server.port, data, "--send"))
@@ -394,9 +422,16 @@ def test_bad_spreadsheet_rows_are_listed_together(tmp_path, server):
     xlsx_path = tmp_path / "destinataires.xlsx"
     workbook = xlsxwriter.Workbook(xlsx_path)
     sheet = workbook.add_worksheet()
-    for row, values in enumerate([("departement", "email", "role"), ("02", "ok@example.org", "to"),
-                                  ("Atlantide", "x@example.org", "to"), ("60", "a@example.org\r\nBcc: z@y.fr", "to"),
-                                  (), ("80", "somme@example.org", "lecture")]):
+    for row, values in enumerate(
+        [
+            ("departement", "email", "role"),
+            ("02", "ok@example.org", "to"),
+            ("Atlantide", "x@example.org", "to"),
+            ("60", "a@example.org\r\nBcc: z@y.fr", "to"),
+            (),
+            ("80", "somme@example.org", "lecture"),
+        ]
+    ):
         sheet.write_row(row, 0, values)  # row 5 is left blank: later rows keep their Excel numbers
     workbook.close()
     data = canonical_csv(tmp_path / "data.csv", ("02", "60", "80"))
@@ -414,8 +449,13 @@ def test_bad_spreadsheet_rows_are_listed_together(tmp_path, server):
 def test_preview_writes_one_eml_per_message_and_connects_nowhere(tmp_path, server):
     data = canonical_csv(tmp_path / "data.csv", ("02", "80"))
     out = tmp_path / "out"
-    path = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"], "cc": ["copie@example.org"]},
-                                                          "80": {"to": ["d80@example.org"], "bcc": ["archive@example.org"]}})
+    path = recipients_yaml(
+        tmp_path / "recipients.yaml",
+        {
+            "02": {"to": ["d02@example.org"], "cc": ["copie@example.org"]},
+            "80": {"to": ["d80@example.org"], "bcc": ["archive@example.org"]},
+        },
+    )
     previews = tmp_path / "apercu"
     result = run_cli(*mail_args(path, out, server.port, data, "--preview", previews))
     assert result.returncode == 0, result.stderr

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from cli_helpers import PROJECT_ROOT, one_error_line, run_cli
 from test_mail import (  # noqa: F401  (server is a fixture)
     ENVELOPES,
@@ -96,7 +95,7 @@ def test_dry_run_shows_the_plan_and_nothing_reaches_the_server(setup):
     assert statuses(result.stdout) == ["à envoyer"] * 3
     aisne, oise, somme = lines
     assert aisne.startswith("à envoyer : 02 Aisne : à contact-aisne@example.org ; cc copie@example.org ;")
-    assert f'objet « Les indicateurs clés\u00a0: commerce extérieur – Aisne (02) – {YEAR} »' in aisne
+    assert f"objet « Les indicateurs clés\u00a0: commerce extérieur – Aisne (02) – {YEAR} »" in aisne
     pdf = sheet_path(out, "02")
     size = f"{round(pdf.stat().st_size / 1000, 1):g}".replace(".", ",")
     assert f"pièce jointe {pdf.name} ({size} ko)" in aisne
@@ -170,8 +169,7 @@ def test_server_down_tries_once_then_stops_and_records_nothing(setup, tmp_path):
     recipients, out = setup
     started = time.monotonic()
     args = [sys.executable, "-m", "factsheets", *map(str, mail_args(recipients, out, free_port(), "--send"))]
-    result = subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
-                            env=fast_retry_env(tmp_path))
+    result = subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, env=fast_retry_env(tmp_path))
     assert result.returncode == 1
     no_traceback(result)
     assert statuses(result.stdout) == ["échec", "non tenté", "non tenté"]
@@ -181,7 +179,9 @@ def test_server_down_tries_once_then_stops_and_records_nothing(setup, tmp_path):
     assert result.stderr.count("nouvel essai") == 2
     assert "2 département(s) non tenté(s) : le serveur n'a pas pu ouvrir de session" in result.stderr
     assert "1 message(s) sur 1 en échec" in result.stderr
-    assert "0 message(s) envoyé(s), 0 déjà envoyé(s) auparavant, 0 retenu(s) (modifiés), 1 en échec, 2 non tenté(s)" in result.stderr
+    assert (
+        "0 message(s) envoyé(s), 0 déjà envoyé(s) auparavant, 0 retenu(s) (modifiés), 1 en échec, 2 non tenté(s)" in result.stderr
+    )
     assert journal_entries() == [] and not journal_path().exists()
     assert time.monotonic() - started < 15
 
@@ -190,18 +190,31 @@ def test_server_down_tries_once_then_stops_and_records_nothing(setup, tmp_path):
 @pytest.mark.parametrize(
     ("content", "extra", "expected"),
     [
-        ('departments:\n  "02":\n    to: [contact-aisne@example]\n', [],
-         ["recipients.yaml:3", "« contact-aisne@example » n'est pas une adresse e-mail valide"]),
-        ('departments:\n  "99":\n    to: [a@example.org]\n', [],
-         ["recipients.yaml:2", "« 99 »", "n'est pas un code de département connu"]),
+        (
+            'departments:\n  "02":\n    to: [contact-aisne@example]\n',
+            [],
+            ["recipients.yaml:3", "« contact-aisne@example » n'est pas une adresse e-mail valide"],
+        ),
+        (
+            'departments:\n  "99":\n    to: [a@example.org]\n',
+            [],
+            ["recipients.yaml:2", "« 99 »", "n'est pas un code de département connu"],
+        ),
         ('departments:\n  "02": [a@example.org\n', [], ["recipients.yaml:", "YAML invalide"]),
         (None, [], ["recipients.yaml", "fichier introuvable"]),
         ('departments:\n  "02":\n    to: [a@example.org]\n', ["--dept", "60"], ["--dept 60", "n'a pas d'entrée"]),
         ('departments:\n  "02":\n    to: [a@example.org]\n', ["--from", "personne"], ["--from", "« personne »"]),
         ('departments:\n  "02":\n    to: [a@example.org]\n', ["--dept", "99"], ["« 99 »", "département"]),
     ],
-    ids=["malformed-address", "unknown-department", "broken-yaml", "missing-file", "dept-not-in-file",
-         "bad-sender", "unknown-dept-option"],
+    ids=[
+        "malformed-address",
+        "unknown-department",
+        "broken-yaml",
+        "missing-file",
+        "dept-not-in-file",
+        "bad-sender",
+        "unknown-dept-option",
+    ],
 )
 def test_bad_input_is_one_line_and_nothing_is_sent(setup, server, content, extra, expected):
     recipients, out = setup
@@ -221,11 +234,11 @@ def test_bad_input_is_one_line_and_nothing_is_sent(setup, server, content, extra
 def test_several_problems_are_listed_together(setup, server):
     recipients, out = setup
     recipients.write_text(
-        'departments:\n'
+        "departments:\n"
         '  "02":\n    to: [contact-aisne@example.org, "pas une adresse"]\n'
         '  "99":\n    to: [x@example.org]\n'
         '  "60":\n    to: [contact-oise@example.org]\n'
-        '    cc: [copie@@example.org]\n',
+        "    cc: [copie@@example.org]\n",
         encoding="utf-8",
     )
     result = run_cli(*mail_args(recipients, out, server.port, "--send"))

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from cli_helpers import PROJECT_ROOT
 from test_mail import server  # noqa: F401  (server is a fixture)
 from test_mail_campaign import CODES, canonical_csv, mail_args, recipients_yaml, status
@@ -41,8 +40,11 @@ def _sent_entries(*folders: Path) -> list[dict]:
 
 def _syn_sent_to(port: int) -> int:
     """How many connections to 127.0.0.1:port wait for the server's SYN-ACK (state SYN_SENT)."""
-    return sum(1 for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
-               if line.split()[2].endswith(f":{port:04X}") and line.split()[3] == "02")
+    return sum(
+        1
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if line.split()[2].endswith(f":{port:04X}") and line.split()[3] == "02"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +55,28 @@ def campaign(tmp_path_factory):
     recipients = recipients_yaml(root / "recipients.yaml", {code: {"to": [f"d{code}@example.org"]} for code in CODES[:3]})
     template = root / "template"
     env = {**os.environ, "FACTSHEETS_STATE": str(root / "state-dry")}
-    result = subprocess.run([sys.executable, "-m", "factsheets", *mail_args(recipients, template, 1, data)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "factsheets", *mail_args(recipients, template, 1, data)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return root, data, recipients, template
 
 
-def _interrupt(tmp_path: Path, campaign, port: int, ready, delay: float, host: str = "127.0.0.1",
-               env: dict | None = None, launcher: list[str] | None = None) -> tuple[float, subprocess.Popen, str, str, Path]:
+def _interrupt(
+    tmp_path: Path,
+    campaign,
+    port: int,
+    ready,
+    delay: float,
+    host: str = "127.0.0.1",
+    env: dict | None = None,
+    launcher: list[str] | None = None,
+) -> tuple[float, subprocess.Popen, str, str, Path]:
     """Start `mail --send`, wait until `ready()`, then `delay` s, SIGINT; (seconds to the end, …)."""
     root, data, recipients, template = campaign
     out = tmp_path / "out"
@@ -70,10 +86,13 @@ def _interrupt(tmp_path: Path, campaign, port: int, ready, delay: float, host: s
             (out / sheet.name).write_bytes(sheet.read_bytes())
     state = tmp_path / "state"
     env = {**(env or os.environ), "FACTSHEETS_STATE": str(state)}
-    args = [*(launcher or [sys.executable, "-m", "factsheets"]),
-            *mail_args(recipients, out, port, data, "--send", "--allow-synthetic", "--smtp-host", host)]
-    process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=env, start_new_session=True)
+    args = [
+        *(launcher or [sys.executable, "-m", "factsheets"]),
+        *mail_args(recipients, out, port, data, "--send", "--allow-synthetic", "--smtp-host", host),
+    ]
+    process = subprocess.Popen(
+        args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 120
         while not ready():
@@ -157,7 +176,7 @@ class _Accepting:
         self.accepted.append(connection)
         return True
 
-    def __enter__(self) -> "_Accepting":
+    def __enter__(self) -> _Accepting:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -176,14 +195,18 @@ def test_ctrl_c_while_the_server_never_greets(tmp_path, campaign, delay):
 
 # The command with SIGINT blocked in its main thread but not in a helper thread started
 # before: the kernel then hands Ctrl-C to the helper, as it may to a Polars thread.
-OTHER_THREAD_GETS_SIGINT = [sys.executable, "-c", (
-    "import signal, sys, threading, time\n"
-    "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n"
-    "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n"
-    "sys.argv[0] = 'factsheets'\n"
-    "from factsheets.cli import main\n"
-    "main()\n"
-)]
+OTHER_THREAD_GETS_SIGINT = [
+    sys.executable,
+    "-c",
+    (
+        "import signal, sys, threading, time\n"
+        "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n"
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n"
+        "sys.argv[0] = 'factsheets'\n"
+        "from factsheets.cli import main\n"
+        "main()\n"
+    ),
+]
 
 
 def test_ctrl_c_reaching_another_thread_while_the_server_never_greets(tmp_path, campaign):
@@ -218,7 +241,6 @@ def test_ctrl_c_while_waiting_to_retry(tmp_path, campaign):
     settings["smtp"].update(retries=1, backoff_seconds=30)
     mail_yaml.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     with _Accepting(hang_up=True) as silent:
-        outcome = _interrupt(tmp_path, campaign, silent.port, silent.ready, 0.5,
-                             env={**os.environ, "FACTSHEETS_HOME": str(home)})
+        outcome = _interrupt(tmp_path, campaign, silent.port, silent.ready, 0.5, env={**os.environ, "FACTSHEETS_HOME": str(home)})
     assert "nouvel essai dans 30 s" in outcome[3]
     _assert_nothing_sent(tmp_path, outcome, "waiting 30 s to retry, Ctrl-C after 0.5 s")

@@ -18,19 +18,20 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from cli_helpers import PROJECT_ROOT, one_error_line
-from factsheets import paths
 from test_mail import journal_path, server  # noqa: F401  (server is a fixture)
 from test_mail_campaign import CODES, canonical_csv, department_lines, recipients_yaml, status
+
+from factsheets import paths
 
 DEPARTMENTS = CODES[:2]
 ADDRESSES = {"01": {"to": ["d01@example.org"], "cc": ["c01@example.org"]}, "02": {"to": ["d02@example.org"]}}
 
 
 def run(*args, cwd: Path = PROJECT_ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "factsheets", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "factsheets", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300, env=env
+    )
 
 
 def copies(server) -> Counter:
@@ -168,9 +169,26 @@ def test_two_runs_side_by_side_with_two_out_folders_send_once(tmp_path, campaign
         assert run("mail", "--recipients", recipients, "--data", data, "--out", tmp_path / out).returncode == 0
     server.data_delay = 3.0
     first = subprocess.Popen(
-        [sys.executable, "-m", "factsheets", "mail", "--recipients", str(recipients), "--data", str(data),
-         "--smtp-port", str(server.port), "--send", "--out", str(tmp_path / "out-a")],
-        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "factsheets",
+            "mail",
+            "--recipients",
+            str(recipients),
+            "--data",
+            str(data),
+            "--smtp-port",
+            str(server.port),
+            "--send",
+            "--out",
+            str(tmp_path / "out-a"),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not server.rcpt_seen:

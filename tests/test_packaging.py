@@ -19,9 +19,8 @@ import venv
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
-
 from cli_helpers import PROJECT_ROOT
+from pypdf import PdfReader
 
 IGNORED = shutil.ignore_patterns(".git", "output", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".venv")
 
@@ -36,8 +35,14 @@ def installed(tmp_path_factory) -> Path:
     venv.EnvBuilder(with_pip=False).create(environment)
     bin_dir = environment / "bin"
     python = bin_dir / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "_test_dependencies.pth").write_text(f"{installed_dependencies(root / 'dependencies')}\n", encoding="utf-8")
     pip = [sys.executable, "-m", "pip", "--python", str(python)]  # this environment's pip, acting on the new venv
     result = subprocess.run([*pip, "install", "-q", "--no-deps", str(source)], capture_output=True, text=True, timeout=900)
@@ -62,8 +67,14 @@ def installed_dependencies(folder: Path) -> Path:
 
 
 def run(bin_dir: Path, *args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(bin_dir / "factsheets"), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+    return subprocess.run(
+        [str(bin_dir / "factsheets"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+    )
 
 
 def page_streams(path: Path) -> bytes:

@@ -20,8 +20,18 @@ from factsheets.fonts import FontNames
 
 def test_the_peer_draws_the_sheet_with_its_charts_as_text_in_the_embedded_fonts(tmp_path):
     peer = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "peer_matplotlib.py"), "--dept", "60", "--out", str(tmp_path / "peer")],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "benchmarks" / "peer_matplotlib.py"),
+            "--dept",
+            "60",
+            "--out",
+            str(tmp_path / "peer"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
     )
     assert peer.returncode == 0, peer.stderr
     report = json.loads(peer.stdout.strip().splitlines()[-1])

@@ -12,15 +12,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
-
 from cli_helpers import run_cli
+from pypdf import PdfReader
+from test_render import SHEET_PAGES, as_printed, link_targets, page_text
+
 from factsheets.config import settings as load_settings
 from factsheets.indicators import compute_all
 from factsheets.paths import SAMPLE_DATA, TERRITOIRES_INDUSTRIE_FILE
 from factsheets.reference import load_reference
 from factsheets.validate import choose_year, load_trade_data
-from test_render import SHEET_PAGES, as_printed, link_targets, page_text
 
 SINGLE_DEPARTMENT_REGIONS = {"971", "972", "973", "974", "976"}  # 975 is not a department
 MM = 72 / 25.4
@@ -82,8 +82,9 @@ def test_no_placeholder_on_any_sheet(sheets):
 
 
 def _page_links(page) -> list[str]:
-    return [str(ref.get_object()["/A"]["/URI"]) for ref in page.get("/Annots", []) or []
-            if "/URI" in ref.get_object().get("/A", {})]
+    return [
+        str(ref.get_object()["/A"]["/URI"]) for ref in page.get("/Annots", []) or [] if "/URI" in ref.get_object().get("/A", {})
+    ]
 
 
 def test_cover_lists_territoires_only_when_configured(sheets):
@@ -163,14 +164,16 @@ def test_the_comparison_sentence_opens_pages_5_and_7(sheets):
 def test_cover_title_lines_are_balanced(sheets):
     reader = sheets["02"][2]
     lines = [line.strip() for line in reader.pages[0].extract_text().splitlines()]
-    assert "Les indicateurs clés :" in [" ".join(line.replace("\u00a0", " ").split()) for line in lines] and "commerce extérieur" in lines
+    assert (
+        "Les indicateurs clés :" in [" ".join(line.replace("\u00a0", " ").split()) for line in lines]
+        and "commerce extérieur" in lines
+    )
 
 
 def test_each_embedded_font_has_its_own_stable_subset_tag(sheets, tmp_path):
     for code in ("02", "973", "2A"):
         reader = sheets[code][2]
-        names = {str(font.get_object()["/BaseFont"]) for page in reader.pages
-                 for font in page["/Resources"]["/Font"].values()}
+        names = {str(font.get_object()["/BaseFont"]) for page in reader.pages for font in page["/Resources"]["/Font"].values()}
         tags = [name[1:7] for name in names]
         assert len(names) >= 4 and len(set(tags)) == len(tags), names
         assert all(re.fullmatch(r"[A-Z]{6}", tag) and name[7] == "+" for tag, name in zip(tags, names))
@@ -203,8 +206,11 @@ def test_footer_stays_10_mm_from_the_edge(sheets):
 def test_links_without_address_are_left_out(sheets):
     path = sheets["60"][3]
     targets = link_targets(path)
-    assert targets == {"https://anct.gouv.fr/actualites", "https://www.entreprises.gouv.fr/la-dge/actualites",
-                       "mailto:territoires-industrie@anct.gouv.fr"}
+    assert targets == {
+        "https://anct.gouv.fr/actualites",
+        "https://www.entreprises.gouv.fr/la-dge/actualites",
+        "mailto:territoires-industrie@anct.gouv.fr",
+    }
     practical = sheets["60"][1][7]
     assert "Portraits socio-économiques des Territoires d'Industrie" not in practical
     assert "Dossier de presse de la dernière Assemblée générale" not in practical

@@ -30,15 +30,17 @@ ROWS = [
     ("reunion", "Benoît Hoarau", "b.hoarau@reunion.fr", ""),
 ]
 EXPECTED = {
-    "02": {"to": [("elodie.brule@aisne.fr", "Élodie Brûlé")], "cc": [("eco@aisne.fr", "Service économie")],
-           "bcc": [("archives@aisne.fr", "")]},
+    "02": {
+        "to": [("elodie.brule@aisne.fr", "Élodie Brûlé")],
+        "cc": [("eco@aisne.fr", "Service économie")],
+        "bcc": [("archives@aisne.fr", "")],
+    },
     "60": {"to": [("g.lefevre@oise.fr", "Gaëlle Lefèvre")], "cc": [], "bcc": [("dg@oise.fr", "")]},
     "974": {"to": [("b.hoarau@reunion.fr", "Benoît Hoarau")], "cc": [], "bcc": []},
 }
 
 
-def excel_csv(path: Path, header: tuple[str, ...], rows, *, encoding: str, separator: str = ";",
-              newline: str = "\r\n") -> Path:
+def excel_csv(path: Path, header: tuple[str, ...], rows, *, encoding: str, separator: str = ";", newline: str = "\r\n") -> Path:
     """A CSV as Excel writes it: the given encoding ('utf-8-sig': Excel's "CSV UTF-8"), CRLF."""
     lines = [separator.join(header)] + [separator.join(row) for row in rows]
     path.write_bytes((newline.join(lines) + newline).encode(encoding))
@@ -46,15 +48,21 @@ def excel_csv(path: Path, header: tuple[str, ...], rows, *, encoding: str, separ
 
 
 def parsed(book) -> dict:
-    return {entry.code: {role: [(box.address, box.name) for box in getattr(entry, role)] for role in ("to", "cc", "bcc")}
-            for entry in book.entries}
+    return {
+        entry.code: {role: [(box.address, box.name) for box in getattr(entry, role)] for role in ("to", "cc", "bcc")}
+        for entry in book.entries
+    }
 
 
 def data_file(path: Path, codes=("02", "60")) -> Path:
     rows = ["year,flow,department,product,country,value_eur"]
     for index, code in enumerate(codes):
-        rows += [f"{YEAR},export,{code},C10A,DE,{1_000_000 + index}", f"{YEAR},export,{code},C21Z,BE,{250_000 + index}",
-                 f"{YEAR},import,{code},C21Z,CN,{500_000 + index}", f"{YEAR},import,{code},C10A,ES,{125_000 + index}"]
+        rows += [
+            f"{YEAR},export,{code},C10A,DE,{1_000_000 + index}",
+            f"{YEAR},export,{code},C21Z,BE,{250_000 + index}",
+            f"{YEAR},import,{code},C21Z,CN,{500_000 + index}",
+            f"{YEAR},import,{code},C10A,ES,{125_000 + index}",
+        ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 
@@ -65,8 +73,9 @@ def config(tmp_path, monkeypatch):
     folder = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
     mail_yaml = folder / "mail.yaml"
-    mail_yaml.write_text(mail_yaml.read_text(encoding="utf-8").replace("no-reply@example.org", "stats@anct.gouv.fr"),
-                         encoding="utf-8")
+    mail_yaml.write_text(
+        mail_yaml.read_text(encoding="utf-8").replace("no-reply@example.org", "stats@anct.gouv.fr"), encoding="utf-8"
+    )
     monkeypatch.setenv(CONFIG_VARIABLE, str(folder))
     return folder
 
@@ -76,14 +85,17 @@ def invoke(*args):
 
 
 # -- the files Excel writes ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("header", "encoding", "separator"), [
-    (("Département", "Nom", "E-mail", "Rôle"), "cp1252", ";"),  # Excel FR, "CSV (séparateur : point-virgule)"
-    (("Département", "Nom", "E-mail", "Rôle"), "utf-8-sig", ";"),  # Excel, "CSV UTF-8"
-    (("departement", "nom", "courriel", "role"), "utf-8", ","),  # a text editor, lower case, commas
-    ((" DÉPARTEMENT ", "NOM", "Adresse", "RÔLE"), "utf-8", ";"),  # upper case, stray spaces
-    (("Departement", "Nom", "Adresse e-mail", "Role"), "cp1252", ","),
-    (("Département", "Nom", "E-mail", "Rôle"), "utf-16", "\t"),  # Excel, "Texte Unicode"
-])
+@pytest.mark.parametrize(
+    ("header", "encoding", "separator"),
+    [
+        (("Département", "Nom", "E-mail", "Rôle"), "cp1252", ";"),  # Excel FR, "CSV (séparateur : point-virgule)"
+        (("Département", "Nom", "E-mail", "Rôle"), "utf-8-sig", ";"),  # Excel, "CSV UTF-8"
+        (("departement", "nom", "courriel", "role"), "utf-8", ","),  # a text editor, lower case, commas
+        ((" DÉPARTEMENT ", "NOM", "Adresse", "RÔLE"), "utf-8", ";"),  # upper case, stray spaces
+        (("Departement", "Nom", "Adresse e-mail", "Role"), "cp1252", ","),
+        (("Département", "Nom", "E-mail", "Rôle"), "utf-16", "\t"),  # Excel, "Texte Unicode"
+    ],
+)
 def test_every_excel_csv_reads_the_same(tmp_path, header, encoding, separator):
     path = excel_csv(tmp_path / "destinataires.csv", header, ROWS, encoding=encoding, separator=separator)
     if encoding == "cp1252":
@@ -118,13 +130,16 @@ def test_department_names_match_exactly_as_dept_does(tmp_path):
     """Every name of the reference, typed as people type it, gives the code --dept gives."""
     reference = load_reference()
     names = [name for _, name, _ in reference.departments.iter_rows()]
-    typed = [name.lower() for name in names] + [name.upper().replace("'", "’") for name in names] + [
-        "reunion", "la reunion", "cotes d armor", "Côte d’Or", "territoire-de-belfort", "2", "2a", "971"]
+    typed = (
+        [name.lower() for name in names]
+        + [name.upper().replace("'", "’") for name in names]
+        + ["reunion", "la reunion", "cotes d armor", "Côte d’Or", "territoire-de-belfort", "2", "2a", "971"]
+    )
     rows = [(text, f"d{index}@example.fr", "cc" if index else "to") for index, text in enumerate(typed)]
     rows.append(("Atlantide", "x@example.fr", "to"))
     path = excel_csv(tmp_path / "d.csv", ("Département", "E-mail", "Rôle"), rows, encoding="cp1252")
     book = load_recipients(path)
-    codes = {int(box.address[1:-len("@example.fr")]): entry.code for entry in book.entries for _, box in entry.roles()}
+    codes = {int(box.address[1 : -len("@example.fr")]): entry.code for entry in book.entries for _, box in entry.roles()}
     for index, text in enumerate(typed):
         assert codes.get(index) == reference.resolve_department(text), text
     (problem, *others) = book.problems
@@ -135,11 +150,18 @@ def test_department_names_match_exactly_as_dept_does(tmp_path):
 
 def test_bad_headings_and_roles_are_one_line_each(tmp_path):
     path = excel_csv(tmp_path / "d.csv", ("Département", "E-mail", "Fonction"), [("02", "a@b.fr", "x")], encoding="cp1252")
-    with pytest.raises(FactsheetsError, match=rf"^{re.escape(str(path))}:1 : colonne\(s\) inconnue\(s\) : Fonction ; "
-                                              "colonnes attendues : Département, E-mail"):
+    with pytest.raises(
+        FactsheetsError,
+        match=rf"^{re.escape(str(path))}:1 : colonne\(s\) inconnue\(s\) : Fonction ; "
+        "colonnes attendues : Département, E-mail",
+    ):
         load_recipients(path)
-    path = excel_csv(tmp_path / "e.csv", ("Département", "E-mail", "Rôle"),
-                     [("02", "a@b.fr", "lecture"), ("02", "b@b.fr", "à")], encoding="cp1252")
+    path = excel_csv(
+        tmp_path / "e.csv",
+        ("Département", "E-mail", "Rôle"),
+        [("02", "a@b.fr", "lecture"), ("02", "b@b.fr", "à")],
+        encoding="cp1252",
+    )
     (line,) = load_recipients(path).problems
     assert line.startswith(f"{path}:2 : rôle « lecture » inconnu ; utilisez to (ou à, destinataire), cc (ou copie)")
     path = tmp_path / "f.csv"
@@ -152,13 +174,16 @@ def test_bad_headings_and_roles_are_one_line_each(tmp_path):
 def test_mail_dry_run_with_an_excel_csv(tmp_path, config):
     recipients = excel_csv(tmp_path / "destinataires.csv", ("Département", "Nom", "E-mail", "Rôle"), ROWS, encoding="cp1252")
     data = data_file(tmp_path / "data.csv")
-    result = invoke("mail", "--recipients", recipients, "--dept", "aisne", "--dept", "Oise", "--data", data,
-                    "--out", tmp_path / "out")
+    result = invoke(
+        "mail", "--recipients", recipients, "--dept", "aisne", "--dept", "Oise", "--data", data, "--out", tmp_path / "out"
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("à envoyer : 02 Aisne : à Élodie Brûlé <elodie.brule@aisne.fr> ; "
-                               "cc Service économie <eco@aisne.fr> ; cci archives@aisne.fr ; ")
+    assert lines[0].startswith(
+        "à envoyer : 02 Aisne : à Élodie Brûlé <elodie.brule@aisne.fr> ; "
+        "cc Service économie <eco@aisne.fr> ; cci archives@aisne.fr ; "
+    )
     assert lines[1].startswith("à envoyer : 60 Oise : à Gaëlle Lefèvre <g.lefevre@oise.fr> ; cci dg@oise.fr ; ")
     assert "via 127.0.0.1:25" in result.stderr and "rien n'a été envoyé" in result.stderr
 
@@ -170,23 +195,26 @@ def test_check_recipients_warns_of_a_department_absent_from_the_data(tmp_path, c
     assert result.exit_code == 0, result.output
     # Other warnings (the data's coverage of France and the region, the example sender) come too.
     (line,) = [line for line in result.stdout.splitlines() if line.startswith(f"attention : {recipients}")]
-    assert line.startswith(f"attention : {recipients}:7 : le département 974 (La Réunion) n'a aucune donnée en 2024 "
-                           f"dans {data}")
+    assert line.startswith(f"attention : {recipients}:7 : le département 974 (La Réunion) n'a aucune donnée en 2024 dans {data}")
     assert "avertissement(s)" in result.stderr
 
 
 def test_check_recipients_flags_the_example_sender(tmp_path, config):
     mail_yaml = config / "mail.yaml"
-    mail_yaml.write_text(mail_yaml.read_text(encoding="utf-8").replace("stats@anct.gouv.fr", "no-reply@example.org"),
-                         encoding="utf-8")
-    line_number = next(number for number, line in enumerate(mail_yaml.read_text(encoding="utf-8").splitlines(), 1)
-                       if line.startswith("sender:"))
+    mail_yaml.write_text(
+        mail_yaml.read_text(encoding="utf-8").replace("stats@anct.gouv.fr", "no-reply@example.org"), encoding="utf-8"
+    )
+    line_number = next(
+        number for number, line in enumerate(mail_yaml.read_text(encoding="utf-8").splitlines(), 1) if line.startswith("sender:")
+    )
     recipients = excel_csv(tmp_path / "d.csv", ("Département", "E-mail"), [("02", "a@aisne.fr")], encoding="utf-8-sig")
     result = invoke("check", "--recipients", recipients)
     assert result.exit_code == 0, result.output
     (line,) = result.stdout.splitlines()
-    assert line.startswith(f"attention : {mail_yaml}:{line_number} : l'adresse d'expédition "
-                           "« Indicateurs clés commerce extérieur <no-reply@example.org> » est celle de l'exemple")
+    assert line.startswith(
+        f"attention : {mail_yaml}:{line_number} : l'adresse d'expédition "
+        "« Indicateurs clés commerce extérieur <no-reply@example.org> » est celle de l'exemple"
+    )
     assert line.endswith("mettez votre adresse réelle dans « sender », ou donnez-la avec --from")
     assert invoke("check").stdout == ""  # without --recipients: no mailing is being checked
 
@@ -215,14 +243,21 @@ def test_smtp_host_and_port_from_mail_yaml_and_the_options_win(tmp_path, config)
     assert "via 127.0.0.1:1025" in result.stderr
 
 
-@pytest.mark.parametrize(("host", "port", "key", "found"), [
-    ("smtp.anct.gouv.fr", "70000", "port", "70000"), ("smtp.anct.gouv.fr", '"587"', "port", "587"),
-    ('"smtp anct"', "25", "host", "smtp anct"),
-])
+@pytest.mark.parametrize(
+    ("host", "port", "key", "found"),
+    [
+        ("smtp.anct.gouv.fr", "70000", "port", "70000"),
+        ("smtp.anct.gouv.fr", '"587"', "port", "587"),
+        ('"smtp anct"', "25", "host", "smtp anct"),
+    ],
+)
 def test_a_bad_smtp_server_in_mail_yaml_is_one_line_with_its_line(tmp_path, config, host, port, key, found):
     mail_yaml = set_smtp(config, host, port)
-    line_number = next(number for number, line in enumerate(mail_yaml.read_text(encoding="utf-8").splitlines(), 1)
-                       if line.startswith(f"  {key}: "))
+    line_number = next(
+        number
+        for number, line in enumerate(mail_yaml.read_text(encoding="utf-8").splitlines(), 1)
+        if line.startswith(f"  {key}: ")
+    )
     result = invoke("check")
     assert result.exit_code == 2
     (line,) = result.stdout.splitlines()

@@ -122,7 +122,10 @@ def test_products(reference):
 
 def test_territoires_industrie(reference):
     assert reference.territoires_industrie["02"] == (
-        "Haute-Picardie", "Soissonnais \u2013 Valois", "Sud Aisne", "Thiérache et Pays de la Serre",
+        "Haute-Picardie",
+        "Soissonnais \u2013 Valois",
+        "Sud Aisne",
+        "Thiérache et Pays de la Serre",
     )
     assert reference.territoires_industrie["60"] == ("Beauvaisis", "Pays Compiégnois", "Sud Oise")
     assert set(reference.territoires_industrie) <= set(reference.departments["code"])
@@ -144,9 +147,9 @@ def test_settings_extra_codes_are_merged(tmp_path):
     config.mkdir()
     (config / "settings.yaml").write_text(
         "data:\n"
-        "  unallocated_departments: {\"00\": Non ventilé, \"99\": Autre}\n"
+        '  unallocated_departments: {"00": Non ventilé, "99": Autre}\n'
         "  extra_products: {Z99Z: Produits confidentiels regroupés pour le secret statistique}\n"
-        "  extra_countries: {\"QT\": Code de test}\n",
+        '  extra_countries: {"QT": Code de test}\n',
         encoding="utf-8",
     )
     reference = load_reference(REFERENCE_DIR, config)
@@ -215,7 +218,9 @@ def test_missing_table_is_reported(reference_copy):
 def test_territoire_for_unknown_department(reference_copy):
     path = reference_copy / "territoires_industrie.yaml"
     line = replace_line(path, '"60":', '"20":')
-    with pytest.raises(FactsheetsError, match=rf"^{re.escape(str(path))}:{line} : « 20 » n'est pas un code de département valide"):
+    with pytest.raises(
+        FactsheetsError, match=rf"^{re.escape(str(path))}:{line} : « 20 » n'est pas un code de département valide"
+    ):
         load_reference(reference_copy, CONFIG_DIR)
 
 

@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
-from typer.testing import CliRunner
-
 from cli_helpers import one_error_line, run_cli, run_in_process
+from pypdf import PdfReader
 from test_texts import extraction_units, read_extraction
+from typer.testing import CliRunner
 
 SHEET_PAGES = 8
 NBSP = "\u00a0"
@@ -31,8 +30,7 @@ def two_sheets(tmp_path_factory) -> dict[str, Path]:
     assert result.returncode == 0, result.stderr
     # Paths come as the sheets are written (whichever process finishes first).
     paths = sorted(Path(line) for line in result.stdout.splitlines())
-    assert [path.name for path in paths] == [
-        "commerce-exterieur-2024-02-aisne.pdf", "commerce-exterieur-2024-60-oise.pdf"]
+    assert [path.name for path in paths] == ["commerce-exterieur-2024-02-aisne.pdf", "commerce-exterieur-2024-60-oise.pdf"]
     return {"oise": paths[1], "aisne": paths[0]}
 
 
@@ -67,8 +65,12 @@ def unlinked_link_texts() -> set[str]:
     from factsheets.config import texts
 
     links = [block["link"] for block in texts()["practical"]["blocks"] if "link" in block and not block["link"].get("url")]
-    return {as_printed(sentence) for link in links
-            for sentence in [*re.split(r"(?<=[.!?])\s+", link.get("paragraph", "")), link["text"]] if sentence}
+    return {
+        as_printed(sentence)
+        for link in links
+        for sentence in [*re.split(r"(?<=[.!?])\s+", link.get("paragraph", "")), link["text"]]
+        if sentence
+    }
 
 
 def as_printed(text: str) -> str:
@@ -171,12 +173,23 @@ def test_oise_figures_and_list_as_printed(two_sheets):
 
 def test_the_order_of_sections_is_the_published_one(two_sheets):
     text = pdf_text(two_sheets["aisne"])
-    headings = ["Les indicateurs clés : commerce extérieur", "Introduction", "Territoires d'Industrie du département",
-                "Contexte et méthodologie", "Précisions méthodologiques", "Balance commerciale territoriale",
-                "Clé de lecture", "Exportations Pour aller plus loin", "Flux à l'export, Hauts-de-France",
-                "Flux à l'export, France entière", "Importations De manière similaire", "Flux à l'import, Hauts-de-France",
-                "Flux à l'import, France entière",
-                "Informations pratiques", "Pour aller plus loin :"]
+    headings = [
+        "Les indicateurs clés : commerce extérieur",
+        "Introduction",
+        "Territoires d'Industrie du département",
+        "Contexte et méthodologie",
+        "Précisions méthodologiques",
+        "Balance commerciale territoriale",
+        "Clé de lecture",
+        "Exportations Pour aller plus loin",
+        "Flux à l'export, Hauts-de-France",
+        "Flux à l'export, France entière",
+        "Importations De manière similaire",
+        "Flux à l'import, Hauts-de-France",
+        "Flux à l'import, France entière",
+        "Informations pratiques",
+        "Pour aller plus loin :",
+    ]
     positions = [text.index(heading) for heading in headings]
     assert positions == sorted(positions)
 
@@ -184,9 +197,16 @@ def test_the_order_of_sections_is_the_published_one(two_sheets):
 def test_pages_start_where_the_published_sheet_turns_them(two_sheets):
     pages = [page_text(page) for page in PdfReader(two_sheets["oise"]).pages]
     assert len(pages) == SHEET_PAGES
-    starts = ["Les indicateurs clés", "Contexte et méthodologie", "Balance commerciale territoriale", "Exportations",
-              "Flux à l'export, Hauts-de-France", "Importations", "Flux à l'import, Hauts-de-France",
-              "Informations pratiques"]
+    starts = [
+        "Les indicateurs clés",
+        "Contexte et méthodologie",
+        "Balance commerciale territoriale",
+        "Exportations",
+        "Flux à l'export, Hauts-de-France",
+        "Importations",
+        "Flux à l'import, Hauts-de-France",
+        "Informations pratiques",
+    ]
     for number, (page, start) in enumerate(zip(pages, starts), start=1):
         assert start in page, f"page {number} should hold {start!r}"
 
@@ -202,8 +222,11 @@ def test_chart_labels_are_text_and_fonts_embedded_and_no_raster(two_sheets):
 
 def test_links_are_live(two_sheets):
     targets = link_targets(two_sheets["oise"])
-    assert {"https://anct.gouv.fr/actualites", "https://www.entreprises.gouv.fr/la-dge/actualites",
-            "mailto:territoires-industrie@anct.gouv.fr"} <= targets
+    assert {
+        "https://anct.gouv.fr/actualites",
+        "https://www.entreprises.gouv.fr/la-dge/actualites",
+        "mailto:territoires-industrie@anct.gouv.fr",
+    } <= targets
 
 
 def test_metadata(two_sheets):
@@ -247,8 +270,9 @@ def test_bytes_are_the_same_alone_in_bulk_and_with_one_worker(all_sheets, two_sh
 def test_render_all_twice_gives_identical_bytes(all_sheets, tmp_path):
     result = run_cli("render", "--all", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
-    different = [path.name for path in sorted(all_sheets.glob("*.pdf"))
-                 if path.read_bytes() != (tmp_path / path.name).read_bytes()]
+    different = [
+        path.name for path in sorted(all_sheets.glob("*.pdf")) if path.read_bytes() != (tmp_path / path.name).read_bytes()
+    ]
     assert different == []
 
 
@@ -263,6 +287,7 @@ def test_year_option_selects_the_data_year(tmp_path):
 
 
 # -- bad input: one line, non-zero exit, nothing on disk ------------------------------------
+
 
 def test_unknown_department_is_one_line_and_writes_nothing(tmp_path):
     line = one_error_line(run_in_process("render", "--dept", "02", "--dept", "99", "--out", tmp_path / "out"))
@@ -314,11 +339,15 @@ def test_one_failing_sheet_does_not_stop_the_others(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["render", "--dept", "02", "--dept", "60", "--workers", "1", "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert [Path(line).name for line in result.stdout.splitlines() if line.endswith(".pdf")] == [
-        "commerce-exterieur-2024-60-oise.pdf"]
+        "commerce-exterieur-2024-60-oise.pdf"
+    ]
     assert re.search(r"échec : 02 : .*chart exploded", result.stderr)
     assert "1 fiche(s) sur 2 en échec" in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "commerce-exterieur-2024-60-oise.pdf", "synthese-2024.csv", "synthese-2024.xlsx"]
+        "commerce-exterieur-2024-60-oise.pdf",
+        "synthese-2024.csv",
+        "synthese-2024.xlsx",
+    ]
 
 
 def test_configured_logos_replace_the_text_block(tmp_path):
@@ -344,7 +373,9 @@ def test_ctrl_c_stops_cleanly_and_leaves_only_complete_sheets(tmp_path):
     """Interrupted in the middle of `--all` with a helper: one line, exit 130, no partial file."""
     process = subprocess.Popen(
         [sys.executable, "-m", "factsheets", "render", "--all", "--workers", "2", "--out", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
     )
     deadline = time.monotonic() + 60

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cli_helpers import PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
@@ -31,7 +30,7 @@ def children(pid: int) -> set[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[1]) == pid and fields[0] != "Z":
             found.add(int(entry.name))
     return found
@@ -42,7 +41,7 @@ def alive(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
 
 
 def is_helper(pid: int) -> bool:
@@ -57,7 +56,10 @@ def is_helper(pid: int) -> bool:
 def start_render(out: Path, workers: int, output=subprocess.PIPE) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "factsheets", "-q", "render", "--all", "--workers", str(workers), "--out", str(out)],
-        cwd=PROJECT_ROOT, stdout=output, stderr=output, text=True,
+        cwd=PROJECT_ROOT,
+        stdout=output,
+        stderr=output,
+        text=True,
     )
 
 
@@ -82,7 +84,9 @@ def test_a_thousand_workers_start_no_more_helpers_than_cores(tmp_path):
     assert two.returncode == 0, two.stderr
     # Same work with the same processes: about the same time (loose bound: a shared machine).
     assert many_time < 2 * two_time + 5, (many_time, two_time)
-    assert sorted(path.name for path in (tmp_path / "many").iterdir()) == sorted(path.name for path in (tmp_path / "two").iterdir())
+    assert sorted(path.name for path in (tmp_path / "many").iterdir()) == sorted(
+        path.name for path in (tmp_path / "two").iterdir()
+    )
 
 
 @pytest.mark.parametrize("ending", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
@@ -127,12 +131,26 @@ def test_interrupted_many_times_every_file_with_its_name_is_complete(tmp_path):
 
     chance = random.Random(14)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "factsheets", "-q", "render", "--all", "--workers", "2", "--evolution",
-               "--annexe", "xlsx", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "factsheets",
+        "-q",
+        "render",
+        "--all",
+        "--workers",
+        "2",
+        "--evolution",
+        "--annexe",
+        "xlsx",
+        "--out",
+        str(out),
+    ]
     checked: set[str] = set()
     for run in range(10):
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                   text=True, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True
+        )
         target, written = chance.randint(1, 90), 0  # render prints each path once its PDF is written
         while written < target and process.stdout.readline():
             written += 1

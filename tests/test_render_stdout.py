@@ -39,10 +39,13 @@ def _render_with_terminal_stderr(tmp_path: Path, stdout_is_terminal: bool) -> tu
         env.pop(name, None)
     with open(listing, "wb") as stdout:
         process = subprocess.run(
-            [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--dept", "60", "--workers", "1",
-             "--out", str(out)],
-            cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=out_slave if stdout_is_terminal else stdout,
-            stderr=slave, env=env, timeout=300,
+            [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--dept", "60", "--workers", "1", "--out", str(out)],
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=out_slave if stdout_is_terminal else stdout,
+            stderr=slave,
+            env=env,
+            timeout=300,
         )
     os.close(slave)
     if out_slave is not None:
@@ -63,8 +66,10 @@ def test_paths_reach_a_file_when_stderr_is_a_terminal(tmp_path):
     stdout, stderr, code = _render_with_terminal_stderr(tmp_path, stdout_is_terminal=False)
     assert code == 0, stderr
     out = tmp_path / "fiches"
-    assert stdout.splitlines() == [str(out / "commerce-exterieur-2024-02-aisne.pdf"),
-                                   str(out / "commerce-exterieur-2024-60-oise.pdf")]
+    assert stdout.splitlines() == [
+        str(out / "commerce-exterieur-2024-02-aisne.pdf"),
+        str(out / "commerce-exterieur-2024-60-oise.pdf"),
+    ]
     assert "fiches" in stderr and "2/2" in stderr  # the live bar was on the terminal
     assert ".pdf" not in stderr  # and the paths went to stdout only
 
@@ -73,6 +78,5 @@ def test_paths_on_a_terminal_stdout_each_on_its_own_line(tmp_path):
     stdout, stderr, code = _render_with_terminal_stderr(tmp_path, stdout_is_terminal=True)
     assert code == 0, stderr
     lines = [line for line in stdout.replace("\r\n", "\n").split("\n") if line]
-    assert [Path(line).name for line in lines] == ["commerce-exterieur-2024-02-aisne.pdf",
-                                                   "commerce-exterieur-2024-60-oise.pdf"]
+    assert [Path(line).name for line in lines] == ["commerce-exterieur-2024-02-aisne.pdf", "commerce-exterieur-2024-60-oise.pdf"]
     assert ".pdf" not in stderr and "2/2" in stderr

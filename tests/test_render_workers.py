@@ -35,13 +35,14 @@ def test_two_workers_write_the_same_bytes_as_one(tmp_path):
     assert rendered_bytes(one) == rendered_bytes(two)
     assert rendered_bytes(alone)["60"] == rendered_bytes(one)["60"]
     assert {path.name for path in (tmp_path / "two").iterdir()} == {path.name for path in one.written.values()} | {
-        "synthese-2024.csv", "synthese-2024.xlsx"}
+        "synthese-2024.csv",
+        "synthese-2024.xlsx",
+    }
 
 
 def test_progress_counts_every_sheet_once(tmp_path):
     done: list[str] = []
-    report = render.render_departments(CODES, year=None, data=SAMPLE_DATA, out_dir=tmp_path, workers=2,
-                                       on_done=done.append)
+    report = render.render_departments(CODES, year=None, data=SAMPLE_DATA, out_dir=tmp_path, workers=2, on_done=done.append)
     assert sorted(done) == sorted(CODES) and len(report.written) == len(CODES)
 
 
@@ -91,7 +92,9 @@ def test_the_cli_starts_its_helpers_before_importing_polars(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[(1, False)]"
     assert sorted(path.name for path in tmp_path.glob("*.pdf")) == [
-        "commerce-exterieur-2024-2a-corse-du-sud.pdf", "commerce-exterieur-2024-971-guadeloupe.pdf"]
+        "commerce-exterieur-2024-2a-corse-du-sud.pdf",
+        "commerce-exterieur-2024-971-guadeloupe.pdf",
+    ]
 
 
 def test_a_helper_that_could_not_start_reports_each_sheet(monkeypatch, tmp_path):
@@ -113,8 +116,7 @@ def test_a_failing_sheet_in_a_helper_is_one_failure(monkeypatch, tmp_path):
 
     monkeypatch.setattr(render, "_helper", Exploding())
     task = render._SharedAreas().pack(renderer.indicators["02"])
-    assert render._render_in_helper(0, task, True, tmp_path) == (
-        "02", None, "ValueError: chart exploded")
+    assert render._render_in_helper(0, task, True, tmp_path) == ("02", None, "ValueError: chart exploded")
 
 
 def test_shared_areas_travel_once_and_come_back_equal():

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from factsheets.numbers import format_millions
 from factsheets.paths import SAMPLE_DATA
 from factsheets.reference import load_reference
-from factsheets.numbers import format_millions
 from factsheets.sample import BIG_DEPARTMENTS, YEARS, _split, main
 
 SPECIAL_PARTNERS = {"QP", "QQ", "QR", "QS", "QU", "QV", "QW", "QX", "QY", "QZ"}
@@ -89,7 +89,9 @@ def test_national_paths_dip_in_2020_and_imports_surge_in_2022(totals):
 def test_energy_imports_surge_in_2022(sample):
     energy = (
         sample.filter((pl.col("flow") == "import") & pl.col("product").is_in(["B06Z", "C19Z"]))
-        .group_by("year").agg(pl.col("value_eur").sum()).sort("year")
+        .group_by("year")
+        .agg(pl.col("value_eur").sum())
+        .sort("year")
     )
     by_year = dict(zip(energy["year"], energy["value_eur"]))
     assert by_year[2022] > 1.6 * by_year[2021]
@@ -107,8 +109,14 @@ def test_every_department_prints_its_own_total_every_year(totals, reference):
 
 def test_shape_and_types(sample):
     assert sample.schema == pl.Schema(
-        {"year": pl.Int32, "flow": pl.String, "department": pl.String, "product": pl.String,
-         "country": pl.String, "value_eur": pl.Float64}
+        {
+            "year": pl.Int32,
+            "flow": pl.String,
+            "department": pl.String,
+            "product": pl.String,
+            "country": pl.String,
+            "value_eur": pl.Float64,
+        }
     )
     assert sorted(sample["year"].unique().to_list()) == [2019, 2020, 2021, 2022, 2023, 2024]
     assert sorted(sample["flow"].unique().to_list()) == ["export", "import"]
@@ -127,8 +135,7 @@ def test_breadth_of_every_department(sample, reference):
         .group_by("year", "flow", "department")
         .agg(countries=pl.col("country").n_unique(), products=pl.col("product").n_unique())
     )
-    expected = {(year, flow, code) for year in YEARS for flow in ("export", "import")
-                for code in reference.departments["code"]}
+    expected = {(year, flow, code) for year in YEARS for flow in ("export", "import") for code in reference.departments["code"]}
     found = {(row["year"], row["flow"], row["department"]): row for row in breadth.iter_rows(named=True)}
     assert expected <= set(found)
     for key in expected:
@@ -167,7 +174,8 @@ def test_specialities_show(sample):
 def test_a_small_department_has_two_products_with_equal_totals(sample):
     lozere = (
         sample.filter((pl.col("year") == 2024) & (pl.col("department") == "48") & (pl.col("flow") == "export"))
-        .group_by("product").agg(pl.col("value_eur").sum())
+        .group_by("product")
+        .agg(pl.col("value_eur").sum())
         .sort(["value_eur", "product"], descending=[True, False])
         .head(10)
     )

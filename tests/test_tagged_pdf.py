@@ -12,15 +12,19 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-
 import tagged_pdf_reader as reader
 from cli_helpers import run_cli
 
 JS = Path(__file__).parent / "js"
 AISNE = "commerce-exterieur-2024-02-aisne.pdf"
 MAYOTTE = "commerce-exterieur-2024-976-mayotte.pdf"
-SECTIONS = ["Contexte et méthodologie", "Balance commerciale territoriale", "Exportations", "Importations",
-            "Informations pratiques"]
+SECTIONS = [
+    "Contexte et méthodologie",
+    "Balance commerciale territoriale",
+    "Exportations",
+    "Importations",
+    "Informations pratiques",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +34,7 @@ def sheets(tmp_path_factory) -> dict[str, Path]:
     assert result.returncode == 0, result.stderr
     result = run_cli("render", "--dept", "02", "--evolution", "--workers", "1", "--out", out / "evolution")
     assert result.returncode == 0, result.stderr
-    return {"aisne": out / "plain" / AISNE, "mayotte": out / "plain" / MAYOTTE,
-            "evolution": out / "evolution" / AISNE}
+    return {"aisne": out / "plain" / AISNE, "mayotte": out / "plain" / MAYOTTE, "evolution": out / "evolution" / AISNE}
 
 
 def pdfjs_read(paths: list[Path]) -> dict[str, list[dict]]:
@@ -40,8 +43,9 @@ def pdfjs_read(paths: list[Path]) -> dict[str, list[dict]]:
     assert node, "node is needed to read the sheets with PDF.js"
     if not (JS / "node_modules" / "pdfjs-dist").is_dir():
         subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=JS, check=True, timeout=600)
-    done = subprocess.run([node, str(JS / "structtree.mjs"), *map(str, paths)], capture_output=True, text=True,
-                          check=True, timeout=600)
+    done = subprocess.run(
+        [node, str(JS / "structtree.mjs"), *map(str, paths)], capture_output=True, text=True, check=True, timeout=600
+    )
     return json.loads(done.stdout)
 
 
@@ -92,8 +96,7 @@ def reading_sequence(pages: list[dict]) -> list[tuple[str, str, str | None]]:
         def walk(node):
             contents = [child for child in node.get("children", []) if child.get("type") == "content"]
             if contents:
-                sequence.append((node["role"], " ".join(texts.get(c["id"], "") for c in contents).strip(),
-                                 node.get("alt")))
+                sequence.append((node["role"], " ".join(texts.get(c["id"], "") for c in contents).strip(), node.get("alt")))
             for child in node.get("children", []):
                 if "role" in child:
                     walk(child)
@@ -103,6 +106,7 @@ def reading_sequence(pages: list[dict]) -> list[tuple[str, str, str | None]]:
 
 
 # -- pikepdf: what every tagged sheet must hold ------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["aisne", "mayotte", "evolution"])
 def test_structure_tree_marked_contents_and_catalog(sheets, name):
@@ -145,7 +149,7 @@ def test_tables_of_the_evolution_page(sheets):
         assert len(tables) == 3  # the years, the top products, the top countries
         for index in tables:
             rows = []
-            for elem in tree[index + 1:]:
+            for elem in tree[index + 1 :]:
                 if elem.depth <= tree[index].depth:
                     break
                 if elem.role == "TR":
@@ -173,6 +177,7 @@ def test_xmp_metadata(sheets):
 
 
 # -- PDF.js: what a reader's software gets ------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def pdfjs(sheets) -> dict[str, list[dict]]:
@@ -253,13 +258,24 @@ def test_a_paragraph_that_is_a_link_reads_as_the_link(tmp_path):
     path = tmp_path / "links.pdf"
     SimpleDocTemplate(str(path), invariant=1, displayDocTitle=1).build(
         [sentence, pdf_tags.TaggedList([ListItem(body, value="•")], tree, [label], bulletType="bullet", start="•")],
-        canvasmaker=pdf_tags.tagged_canvas(pdf_tags.Canvas, tree, "fr-FR", pdf_tags.xmp_metadata("t", "c", "s", "fr-FR", "p", None)))
+        canvasmaker=pdf_tags.tagged_canvas(
+            pdf_tags.Canvas, tree, "fr-FR", pdf_tags.xmp_metadata("t", "c", "s", "fr-FR", "p", None)
+        ),
+    )
     problems = [p for p in reader.check(path) if "bookmarks" not in p and "H1" not in p]
     assert problems == []
     with pikepdf.open(path) as pdf:
         roles = [(e.role, len(e.mcids), len(e.annotations)) for e in reader.elements(pdf)]
-        assert roles == [("Document", 0, 0), ("P", 1, 0), ("Link", 0, 1), ("L", 0, 0), ("LI", 0, 0),
-                         ("Lbl", 1, 0), ("LBody", 0, 0), ("Link", 1, 1)]
+        assert roles == [
+            ("Document", 0, 0),
+            ("P", 1, 0),
+            ("Link", 0, 1),
+            ("L", 0, 0),
+            ("LI", 0, 0),
+            ("Lbl", 1, 0),
+            ("LBody", 0, 0),
+            ("Link", 1, 1),
+        ]
         contents = sorted(str(annotation["/Contents"]) for annotation in pdf.pages[0].obj["/Annots"])
         assert contents == ["Lien vers a@example.org", "Lien vers https://example.org/"]
 

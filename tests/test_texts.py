@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from reportlab.lib.styles import ParagraphStyle
@@ -23,39 +24,108 @@ TEXTS_PATH = CONFIG_DIR / "texts.yaml"
 PUBLISHED_DIR = Path(__file__).parent / "published"  # copies of shared/spec/published-sheet-*.md
 
 DOCUMENTED_PLACEHOLDERS = {
-    "department", "de_department", "code", "region", "year", "next_year", "total", "share_region", "share_nation", "email", "page",
+    "department",
+    "de_department",
+    "code",
+    "region",
+    "year",
+    "next_year",
+    "total",
+    "share_region",
+    "share_nation",
+    "email",
+    "page",
 }
-TOP_LEVEL_KEYS = {"cover", "context", "balance", "exports", "imports", "single_department_region", "partial_coverage",
-                  "practical", "further", "footer", "metadata"}
+TOP_LEVEL_KEYS = {
+    "cover",
+    "context",
+    "balance",
+    "exports",
+    "imports",
+    "single_department_region",
+    "partial_coverage",
+    "practical",
+    "further",
+    "footer",
+    "metadata",
+}
 # Beyond the published sheet (issue 14): our own texts, each section with its own placeholders
 # (documented in the comment above it in texts.yaml).
 EXTRA_SECTIONS = {
-    "evolution": {"first_year", "previous_year", "exports", "imports", "exports_change", "imports_change",
-                  "balance", "balance_previous"},
+    "evolution": {
+        "first_year",
+        "previous_year",
+        "exports",
+        "imports",
+        "exports_change",
+        "imports_change",
+        "balance",
+        "balance_previous",
+    },
     "annex": {"source", "date"},
     "summary": {"message"},
     # The charts' alternative texts and data tables (content.py), the web page's own words (html.py).
     "figures": {"area", "flow"},
     "html": {"count"},
     # The tagged PDF's alternative texts of the charts and link texts (alt_texts.py, pdf_tags.py).
-    "accessibility": {"items", "area", "total", "exports", "imports", "products", "countries", "first_year",
-                      "export_items", "import_items", "name", "value", "share", "balance", "item_year", "target"},
+    "accessibility": {
+        "items",
+        "area",
+        "total",
+        "exports",
+        "imports",
+        "products",
+        "countries",
+        "first_year",
+        "export_items",
+        "import_items",
+        "name",
+        "value",
+        "share",
+        "balance",
+        "item_year",
+        "target",
+    },
 }
-FLOW_KEYS = {"heading", "intro", "chart_title", "total", "share_region", "share_nation", "reading", "comparison",
-             "region_title", "nation_title"}
+FLOW_KEYS = {
+    "heading",
+    "intro",
+    "chart_title",
+    "total",
+    "share_region",
+    "share_nation",
+    "reading",
+    "comparison",
+    "region_title",
+    "nation_title",
+}
 
 # Per published sheet: the common values, then per flow the totals printed on it (department,
 # region, France) and the department's shares. Numbers use plain spaces, as in the extraction.
 # The Territoires d'industrie lists are reference data, not texts: they are known data here.
 SHEETS: dict[str, dict[str, Any]] = {
     "oise": {
-        "values": {"department": "Oise", "de_department": "de l'Oise", "code": "60", "region": "Hauts-de-France", "year": 2024, "next_year": 2025},
+        "values": {
+            "department": "Oise",
+            "de_department": "de l'Oise",
+            "code": "60",
+            "region": "Hauts-de-France",
+            "year": 2024,
+            "next_year": 2025,
+        },
         "exports": {"totals": ["9 114.8", "68 021", "580 354.5"], "share_region": "13.4%", "share_nation": "1.57%"},
         "imports": {"totals": ["11 319", "85 786.3", "684 776.3"], "share_region": "13.2%", "share_nation": "1.65%"},
         "data": ["Beauvaisis", "Pays Compiégnois", "Sud Oise"],
     },
     "aisne": {
-        "values": {"department": "Aisne", "de_department": "de l'Aisne", "code": "02", "region": "Hauts-de-France", "year": 2024, "next_year": 2025},
+        "values": {
+            "department": "Aisne",
+            "de_department": "de l'Aisne",
+            "code": "02",
+            "region": "Hauts-de-France",
+            "year": 2024,
+            "next_year": 2025,
+        },
         "exports": {"totals": ["3 517.5", "68 021", "580 354.5"], "share_region": "5.2%", "share_nation": "0.61%"},
         "imports": {"totals": ["85 786.3", "684 776.3"], "share_region": None, "share_nation": None},
         "data": ["Haute-Picardie", "Soissonnais – Valois", "Sud Aisne", "Thiérache et Pays de la Serre"],
@@ -114,9 +184,14 @@ def render(texts: dict[str, Any], sheet: dict[str, Any]) -> list[tuple[tuple[str
         section = sheet.get(path[0]) if path[0] in ("exports", "imports") else None
         totals = section["totals"] if section and "total" in placeholders(template) else [None]
         for total in totals:
-            values = {**sheet["values"], "email": email, "page": 1, "total": total,
-                      "share_region": section and section["share_region"],
-                      "share_nation": section and section["share_nation"]}
+            values = {
+                **sheet["values"],
+                "email": email,
+                "page": 1,
+                "total": total,
+                "share_region": section and section["share_region"],
+                "share_nation": section and section["share_nation"],
+            }
             out.append((path, strip_tags(template.format(**values))))
     # A "further" link reads as its prefix followed by its URL.
     out += [(("further", "links"), as_extracted(link["prefix"] + link["url"])) for link in texts["further"]["links"]]
@@ -151,11 +226,9 @@ def test_top_level_structure(texts):
     assert len(texts["context"]["context"]) == 4
     assert len(texts["context"]["method_bullets"]) == 3
     assert texts["cover"]["motto"] == ["Liberté", "Égalité", "Fraternité"]
-    assert [list(block)[0] for block in texts["practical"]["blocks"]] == [
-        "paragraph", "link", "link", "paragraph"]
+    assert [list(block)[0] for block in texts["practical"]["blocks"]] == ["paragraph", "link", "link", "paragraph"]
     # A link block carries the paragraph introducing it: both are printed, or neither.
-    assert all(set(block["link"]) == {"paragraph", "text", "url"} for block in texts["practical"]["blocks"]
-               if "link" in block)
+    assert all(set(block["link"]) == {"paragraph", "text", "url"} for block in texts["practical"]["blocks"] if "link" in block)
     assert texts["practical"]["blocks"][-1]["email"] == "territoires-industrie@anct.gouv.fr"
 
 

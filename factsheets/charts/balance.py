@@ -33,7 +33,7 @@ def printed_balance(country: BalanceCountry) -> Decimal:
 
 
 def balance_text(balance_millions: Decimal) -> str:
-    """"+1 234.5", "−567.2" (U+2212), or "0", from the printed balance in M€."""
+    """ "+1 234.5", "−567.2" (U+2212), or "0", from the printed balance in M€."""
     return ("+" if balance_millions > 0 else "") + format_rounded_millions(balance_millions)
 
 
@@ -115,7 +115,8 @@ def balance_rows(countries: Sequence[BalanceCountry], settings: dict) -> Balance
 
     rows = []
     for index, (country, balance, shown, (import_label, export_label)) in enumerate(
-            zip(countries, balances, printed, value_labels)):
+        zip(countries, balances, printed, value_labels)
+    ):
         centre_y = height - HEADER_HEIGHT - (index + 0.5) * row_height
         import_width = country.import_eur * scale
         export_width = country.export_eur * scale
@@ -162,8 +163,16 @@ def balance_chart(countries: Sequence[BalanceCountry], settings: dict) -> Drawin
     shapes.append(v.text(centre_x, header_y, label(settings, "balance_header"), fonts.header, muted, "middle"))
 
     if not layout.rows:
-        shapes.append(v.text(centre_x, layout.height - HEADER_HEIGHT - layout.row_height / 2 - 3,
-                             label(settings, "no_data"), fonts.value, muted, "middle"))
+        shapes.append(
+            v.text(
+                centre_x,
+                layout.height - HEADER_HEIGHT - layout.row_height / 2 - 3,
+                label(settings, "no_data"),
+                fonts.value,
+                muted,
+                "middle",
+            )
+        )
         return v.drawing(layout.width, layout.height, shapes, fonts.value)
 
     # Bar origins: two thin rules framing the central column.
@@ -181,13 +190,19 @@ def balance_chart(countries: Sequence[BalanceCountry], settings: dict) -> Drawin
         if row.export_width > 0:
             shapes.append(v.rect(row.export_x, bar_y, row.export_width, bar_height, export_fill))
         shapes.append(v.text(row.import_x - LABEL_GAP, value_y, row.import_label, fonts.value, text_colour, "end"))
-        shapes.append(v.text(row.export_x + row.export_width + LABEL_GAP, value_y, row.export_label, fonts.value,
-                             text_colour))
+        shapes.append(v.text(row.export_x + row.export_width + LABEL_GAP, value_y, row.export_label, fonts.value, text_colour))
         # Name and balance stacked, the pair centred on the row.
         block = fonts.name.cap_height + 3.2 + fonts.balance.cap_height
         name_y = row.centre_y + block / 2 - fonts.name.cap_height
         shapes.append(v.text(centre_x, name_y, row.name, fonts.name, text_colour, "middle"))
-        shapes.append(v.text(centre_x, row.centre_y - block / 2, row.balance_label, fonts.balance,
-                             colour(settings, row.balance_colour), "middle"))
+        shapes.append(
+            v.text(
+                centre_x,
+                row.centre_y - block / 2,
+                row.balance_label,
+                fonts.balance,
+                colour(settings, row.balance_colour),
+                "middle",
+            )
+        )
     return v.drawing(layout.width, layout.height, shapes, fonts.value)
-

@@ -50,7 +50,7 @@ def evolution_series(evolution: Evolution) -> tuple[list[int], list[float], list
     return years, exports, imports
 
 
-def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> "FigureChart":
+def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> FigureChart:
     from .matplotlib_drawing import figure_chart
 
     years, exports, imports = evolution_series(evolution)
@@ -63,10 +63,10 @@ def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> "
 # process and per set of years, then only its data changes from sheet to sheet. Every
 # data-dependent artist is reset by `show`, so a chart never depends on the one before
 # (tests/test_evolution.py draws one after another and compares).
-_CHARTS: dict[tuple, "_EvolutionFigure"] = {}
+_CHARTS: dict[tuple, _EvolutionFigure] = {}
 
 
-def _chart(settings: dict, years: tuple[int, ...]) -> "_EvolutionFigure":
+def _chart(settings: dict, years: tuple[int, ...]) -> _EvolutionFigure:
     values = tuple(number(settings, f"charts.evolution.{key}") for key in ("width", "height", "font_size", "line_width"))
     colours = tuple(_hex(settings, key) for key in ("text", "muted", "rule", "bar_exports", "bar_imports"))
     words = tuple(label(settings, key) for key in ("exports", "imports", "unit_millions"))
@@ -77,8 +77,16 @@ def _chart(settings: dict, years: tuple[int, ...]) -> "_EvolutionFigure":
 
 
 class _EvolutionFigure:
-    def __init__(self, width: float, height: float, size: float, line_width: float,
-                 colours: tuple[str, ...], words: tuple[str, ...], years: tuple[int, ...]):
+    def __init__(
+        self,
+        width: float,
+        height: float,
+        size: float,
+        line_width: float,
+        colours: tuple[str, ...],
+        words: tuple[str, ...],
+        years: tuple[int, ...],
+    ):
         # matplotlib is imported here: a run without --evolution never pays for it.
         from matplotlib.figure import Figure
         from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
@@ -91,12 +99,20 @@ class _EvolutionFigure:
         self.axes_height = height - BOTTOM - TOP
         self.figure = Figure(figsize=(width / POINTS_PER_INCH, height / POINTS_PER_INCH), dpi=POINTS_PER_INCH)
         self.figure.patch.set_visible(False)
-        axes = self.figure.add_axes((LEFT / width, BOTTOM / height, 1 - (LEFT + RIGHT) / width,
-                                     1 - (BOTTOM + TOP) / height))
+        axes = self.figure.add_axes((LEFT / width, BOTTOM / height, 1 - (LEFT + RIGHT) / width, 1 - (BOTTOM + TOP) / height))
         axes.patch.set_visible(False)
         self.lines = [
-            axes.plot(self.years, [0.0] * len(years), color=tint, linewidth=line_width, marker="o", markersize=3.2,
-                      label=word, solid_joinstyle="round", solid_capstyle="round")[0]
+            axes.plot(
+                self.years,
+                [0.0] * len(years),
+                color=tint,
+                linewidth=line_width,
+                marker="o",
+                markersize=3.2,
+                label=word,
+                solid_joinstyle="round",
+                solid_capstyle="round",
+            )[0]
             for tint, word in ((export_colour, words[0]), (import_colour, words[1]))
         ]
         axes.set_xlim(years[0] - 0.3, years[-1] + 0.3)
@@ -113,12 +129,28 @@ class _EvolutionFigure:
         axes.spines["bottom"].set_linewidth(0.5)
         axes.set_ylabel(words[2], fontsize=size, color=text_colour)
         axes.yaxis.set_label_coords(UNIT_LABEL_X / (width - LEFT - RIGHT), 0.5)
-        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False, fontsize=size,
-                    borderaxespad=0.3, handlelength=1.8, labelcolor=text_colour)
+        axes.legend(
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncols=2,
+            frameon=False,
+            fontsize=size,
+            borderaxespad=0.3,
+            handlelength=1.8,
+            labelcolor=text_colour,
+        )
         # The last year's values next to their points: the figures the page's text talks about.
         self.labels = [
-            axes.annotate("", (years[-1], 0.0), xytext=(5, 0), textcoords="offset points", va="center", ha="left",
-                          fontsize=size * 0.95, color=tint)
+            axes.annotate(
+                "",
+                (years[-1], 0.0),
+                xytext=(5, 0),
+                textcoords="offset points",
+                va="center",
+                ha="left",
+                fontsize=size * 0.95,
+                color=tint,
+            )
             for tint in (export_colour, import_colour)
         ]
         self.axes = axes

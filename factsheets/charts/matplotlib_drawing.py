@@ -66,9 +66,22 @@ class TextMark(NamedTuple):
 
 
 def _weight_number(weight) -> int:
-    names = {"ultralight": 200, "light": 300, "normal": 400, "regular": 400, "book": 400, "medium": 500,
-             "roman": 400, "semibold": 600, "demibold": 600, "demi": 600, "bold": 700, "heavy": 800,
-             "extra bold": 800, "black": 900}
+    names = {
+        "ultralight": 200,
+        "light": 300,
+        "normal": 400,
+        "regular": 400,
+        "book": 400,
+        "medium": 500,
+        "roman": 400,
+        "semibold": 600,
+        "demibold": 600,
+        "demi": 600,
+        "bold": 700,
+        "heavy": 800,
+        "extra bold": 800,
+        "black": 900,
+    }
     return int(weight) if isinstance(weight, (int, float)) else names.get(str(weight).lower(), 400)
 
 
@@ -122,8 +135,17 @@ class MarksRenderer(RendererBase):
         if not s:
             return
         red, green, blue, alpha = gc.get_rgb()
-        self.marks.append(TextMark(float(x), float(y), float(angle or 0.0), s, self.face(prop),
-                                   prop.get_size_in_points(), Color(red, green, blue, alpha)))
+        self.marks.append(
+            TextMark(
+                float(x),
+                float(y),
+                float(angle or 0.0),
+                s,
+                self.face(prop),
+                prop.get_size_in_points(),
+                Color(red, green, blue, alpha),
+            )
+        )
 
     def draw_markers(self, gc, marker_path, marker_trans, path, trans, rgbFace=None):
         """All the markers of a line as one path (one mark, not one per point: cheaper to draw)."""
@@ -157,7 +179,9 @@ class MarksRenderer(RendererBase):
         if stroke is None and fill is None:
             return
         offset, dashes = gc.get_dashes()
-        dashed = (offset or 0, tuple(float(d) for d in dashes)) if stroke is not None and dashes is not None and len(dashes) else None
+        dashed = (
+            (offset or 0, tuple(float(d) for d in dashes)) if stroke is not None and dashes is not None and len(dashes) else None
+        )
         segments = []
         last = (0.0, 0.0)
         for vertices, code in path.iter_segments(transform, remove_nans=True, simplify=False):
@@ -168,17 +192,29 @@ class MarksRenderer(RendererBase):
             elif code == MplPath.CURVE3:  # quadratic: the equivalent cubic
                 (cx, cy), (ex, ey) = vertices[:2], vertices[2:]
                 x0, y0 = last
-                segments.append(("c", (x0 + 2 / 3 * (cx - x0), y0 + 2 / 3 * (cy - y0),
-                                       ex + 2 / 3 * (cx - ex), ey + 2 / 3 * (cy - ey), ex, ey)))
+                segments.append(
+                    (
+                        "c",
+                        (x0 + 2 / 3 * (cx - x0), y0 + 2 / 3 * (cy - y0), ex + 2 / 3 * (cx - ex), ey + 2 / 3 * (cy - ey), ex, ey),
+                    )
+                )
             elif code == MplPath.CURVE4:
                 segments.append(("c", tuple(vertices[:6])))
             elif code == MplPath.CLOSEPOLY:
                 segments.append(("h", ()))
                 continue
             last = (vertices[-2], vertices[-1])
-        self.marks.append(PathMark(tuple((op, tuple(float(v) for v in coordinates)) for op, coordinates in segments),
-                                   fill, stroke, stroke_width if stroke else 0.0, _CAPS.get(gc.get_capstyle(), 0),
-                                   _JOINS.get(gc.get_joinstyle(), 0), dashed))
+        self.marks.append(
+            PathMark(
+                tuple((op, tuple(float(v) for v in coordinates)) for op, coordinates in segments),
+                fill,
+                stroke,
+                stroke_width if stroke else 0.0,
+                _CAPS.get(gc.get_capstyle(), 0),
+                _JOINS.get(gc.get_joinstyle(), 0),
+                dashed,
+            )
+        )
 
 
 class FigureChart:
@@ -230,8 +266,13 @@ class FigureChart:
                     group.rotate(mark.angle)
                 shapes.append(group)
                 continue
-            shape = Path(fillColor=mark.fill, strokeColor=mark.stroke, strokeWidth=mark.width,
-                         strokeLineCap=mark.cap, strokeLineJoin=mark.join)
+            shape = Path(
+                fillColor=mark.fill,
+                strokeColor=mark.stroke,
+                strokeWidth=mark.width,
+                strokeLineCap=mark.cap,
+                strokeLineJoin=mark.join,
+            )
             if mark.dashes is not None:
                 shape.strokeDashArray = [mark.dashes[0], list(mark.dashes[1])]
             draw = {"m": shape.moveTo, "l": shape.lineTo, "c": shape.curveTo}
@@ -270,6 +311,7 @@ class StaticMarks:
                     self._marks[key] = renderer.marks[start:]
                 else:
                     renderer.marks.extend(self._marks[key])
+
             return draw_or_replay
 
         for index, artist in enumerate(self.artists):

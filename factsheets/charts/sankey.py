@@ -151,7 +151,7 @@ def spread_labels(desired: Sequence[float], pitch: float, low: float, high: floa
             if previous[2] + previous[1] * pitch <= last[2] + 1e-9:
                 break
             start, count = int(previous[0]), int(previous[1] + last[1])
-            mean = sum(desired[start:start + count]) / count
+            mean = sum(desired[start : start + count]) / count
             groups[-2:] = [[start, count, clamp(mean - (count - 1) * pitch / 2, count)]]
     positions: list[float] = []
     for _, count, first in groups:
@@ -253,8 +253,7 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
                 ends[link] = (top - width, top)
                 top -= width
     ribbons = tuple(
-        Ribbon(link, link.value_eur * scale, source_end[link], target_end[link], link in highlighted)
-        for link in links
+        Ribbon(link, link.value_eur * scale, source_end[link], target_end[link], link in highlighted) for link in links
     )
 
     labels: list[NodeLabel] = []
@@ -262,8 +261,9 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
     half = value_font.cap_height / 2
     for nodes, pairs in ((left_nodes, left_texts), (right_nodes, right_texts)):
         wishes = [plot_top - node.centre for node in nodes]  # top-down, from the headers' band
-        positions = spread_labels(wishes, pitch, half + value_font.top - value_font.cap_height,
-                                  plot_top - half - value_font.bottom - 1)
+        positions = spread_labels(
+            wishes, pitch, half + value_font.top - value_font.cap_height, plot_top - half - value_font.bottom - 1
+        )
         moved = [abs(position - wish) > MOVED for position, wish in zip(positions, wishes)]
         gap = LEADER_GAP if any(moved) else LABEL_GAP
         for node, (name, value), position, is_moved in zip(nodes, pairs, positions, moved):
@@ -300,8 +300,16 @@ def sankey_marks(summary: FlowSummary, settings: dict, size: Size = "department"
 
     if not layout.ribbons:
         # Nothing traded: a one-line note instead of a tall empty frame.
-        marks.append(v.text_mark(layout.width / 2, EMPTY_HEIGHT / 2 - name_font.cap_height / 2,
-                                 label(settings, "no_data"), name_font, muted, "middle"))
+        marks.append(
+            v.text_mark(
+                layout.width / 2,
+                EMPTY_HEIGHT / 2 - name_font.cap_height / 2,
+                label(settings, "no_data"),
+                name_font,
+                muted,
+                "middle",
+            )
+        )
         return v.CanvasChart(layout.width, EMPTY_HEIGHT, marks, name_font)
 
     link_fill = colour(settings, "sankey_link")
@@ -316,8 +324,7 @@ def sankey_marks(summary: FlowSummary, settings: dict, size: Size = "department"
     node_fill = colour(settings, "sankey_node")
     other_fill = colour(settings, "sankey_other_node")
     for node in layout.nodes:
-        marks.append(v.RectMark(node.x, node.y0, layout.node_width, node.height,
-                                other_fill if node.item.is_other else node_fill))
+        marks.append(v.RectMark(node.x, node.y0, layout.node_width, node.height, other_fill if node.item.is_other else node_fill))
 
     space = name_font.width(" ")
     for item in layout.labels:
@@ -328,15 +335,15 @@ def sankey_marks(summary: FlowSummary, settings: dict, size: Size = "department"
             edge = node.x
             end = edge - gap
             marks.append(v.text_mark(end, baseline, item.value, value_font, text_colour, "end"))
-            marks.append(v.text_mark(end - value_font.width(item.value) - space, baseline, item.name, name_font,
-                                     text_colour, "end"))
+            marks.append(
+                v.text_mark(end - value_font.width(item.value) - space, baseline, item.name, name_font, text_colour, "end")
+            )
             leader = (edge - 1.0, end + 1.0)
         else:
             edge = node.x + layout.node_width
             start = edge + gap
             marks.append(v.text_mark(start, baseline, item.name, name_font, text_colour))
-            marks.append(v.text_mark(start + name_font.width(item.name) + space, baseline, item.value, value_font,
-                                     text_colour))
+            marks.append(v.text_mark(start + name_font.width(item.name) + space, baseline, item.value, value_font, text_colour))
             leader = (edge + 1.0, start - 1.0)
         if item.moved:
             marks.append(v.LineMark(leader[0], node.centre, leader[1], item.centre_y, muted, 0.4))

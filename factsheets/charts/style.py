@@ -33,8 +33,10 @@ def number(settings: dict, dotted: str) -> float:
     """A chart size: finite, 0 to MAX_SIZE_POINTS (the bounds `check` applies, held at render too)."""
     value = setting(settings, dotted)
     if not in_range(value, 0, MAX_SIZE_POINTS):
-        raise FactsheetsError(f"{SOURCE} : « {dotted} » doit être un nombre de points entre 0 et {MAX_SIZE_POINTS}, pas « {value} » ; "
-                              "corrigez-le (factsheets check le signale aussi)")
+        raise FactsheetsError(
+            f"{SOURCE} : « {dotted} » doit être un nombre de points entre 0 et {MAX_SIZE_POINTS}, pas « {value} » ; "
+            "corrigez-le (factsheets check le signale aussi)"
+        )
     return float(value)
 
 
@@ -43,7 +45,7 @@ def colour(settings: dict, key: str) -> Color:
     try:
         return color(str(value))
     except ValueError:
-        raise FactsheetsError(f"{SOURCE} : « colors.{key} » n'est pas une couleur (« {value} ») ; utilisez \"#RRGGBB\"") from None
+        raise FactsheetsError(f'{SOURCE} : « colors.{key} » n\'est pas une couleur (« {value} ») ; utilisez "#RRGGBB"') from None
 
 
 def label(settings: dict, key: str) -> str:
@@ -57,7 +59,7 @@ class ChartFonts:
     names: FontNames
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "ChartFonts":
+    def from_settings(cls, settings: dict) -> ChartFonts:
         names = FontNames.from_settings(settings)
         if not names.is_registered():
             raise FactsheetsError(

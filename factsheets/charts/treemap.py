@@ -25,9 +25,9 @@ import squarify
 from reportlab.graphics.shapes import Circle, Drawing
 from reportlab.lib.colors import Color
 
+from ..errors import FactsheetsError
 from ..model import FlowSummary, Item
 from ..numbers import format_millions
-from ..errors import FactsheetsError
 from . import vector as v
 from .sankey import spread_labels
 from .style import SOURCE, ChartFonts, colour, label, number, setting
@@ -225,13 +225,15 @@ def squarified_cells(items: Sequence[Item], area: Rect, corner_count: int = 0) -
     if not named or named_area.h <= 0:
         return cells
     corner_count = min(corner_count, len(named)) if corner_count >= 2 else 0
-    squared, corner = named[:len(named) - corner_count], named[len(named) - corner_count:]
+    squared, corner = named[: len(named) - corner_count], named[len(named) - corner_count :]
     values = [item.value_eur for item in squared] + ([sum(item.value_eur for item in corner)] if corner else [])
     sizes = squarify.normalize_sizes(values, named_area.w, named_area.h)
     # squarify works top-down from (0, 0); flip each rectangle into ReportLab coordinates.
     top = named_area.y + named_area.h
-    rects = [Rect(named_area.x + r["x"], top - r["y"] - r["dy"], r["dx"], r["dy"])
-             for r in squarify.squarify(sizes, 0.0, 0.0, named_area.w, named_area.h)]
+    rects = [
+        Rect(named_area.x + r["x"], top - r["y"] - r["dy"], r["dx"], r["dy"])
+        for r in squarify.squarify(sizes, 0.0, 0.0, named_area.w, named_area.h)
+    ]
     cells += [Cell(r.x, r.y, r.w, r.h, item, rank) for rank, (item, r) in enumerate(zip(squared, rects))]
     if corner:  # squarify leaves its last rectangle in the bottom-right corner
         last = rects[-1]
@@ -243,8 +245,9 @@ def squarified_cells(items: Sequence[Item], area: Rect, corner_count: int = 0) -
     return cells
 
 
-def block_rects(import_total: float, export_total: float, width: float, height: float,
-                min_width: float = 0.0, gap: float = BLOCK_GAP) -> tuple[Rect, Rect]:
+def block_rects(
+    import_total: float, export_total: float, width: float, height: float, min_width: float = 0.0, gap: float = BLOCK_GAP
+) -> tuple[Rect, Rect]:
     """The import block (left) and export block (right), tops at `height`, areas in the totals' ratio.
 
     Same height and widths in proportion, unless the smaller block would then be narrower
@@ -273,8 +276,7 @@ def block_rects(import_total: float, export_total: float, width: float, height: 
     large = (large_w, height)
     import_w, import_h = small if import_total <= export_total else large
     export_w, export_h = large if import_total <= export_total else small
-    return (Rect(0.0, height - import_h, import_w, import_h),
-            Rect(width - export_w, height - export_h, export_w, export_h))
+    return (Rect(0.0, height - import_h, import_w, import_h), Rect(width - export_w, height - export_h, export_w, export_h))
 
 
 def _name(item: Item) -> str:
@@ -314,8 +316,10 @@ def cell_label(cell: Cell, fonts: LabelFonts, value_text: str) -> CellLabel | No
 
 def number_fits(cell: Cell, fonts: LabelFonts, text: str) -> bool:
     """A key number fits by its figures' ink: no accent above, no descender below."""
-    return (fonts.name.width(text) <= cell.w - 2 * NUMBER_PADDING + v.FIT_TOLERANCE
-            and _figure_height(fonts) <= cell.h - 2 * NUMBER_PADDING + v.FIT_TOLERANCE)
+    return (
+        fonts.name.width(text) <= cell.w - 2 * NUMBER_PADDING + v.FIT_TOLERANCE
+        and _figure_height(fonts) <= cell.h - 2 * NUMBER_PADDING + v.FIT_TOLERANCE
+    )
 
 
 def _figure_top(fonts: LabelFonts) -> float:
@@ -334,8 +338,9 @@ def _caption_lines(settings: dict, flow_word: str, total_eur: float, unit: str) 
     """The caption on one line, and on two lines for a narrow block."""
     value = format_millions(total_eur)
     one = label(settings, "treemap_caption").format(flow=flow_word, value=value, unit=unit)
-    two = tuple(str(line).format(flow=flow_word, value=value, unit=unit)
-                for line in _setting_list(settings, "treemap_caption_narrow"))
+    two = tuple(
+        str(line).format(flow=flow_word, value=value, unit=unit) for line in _setting_list(settings, "treemap_caption_narrow")
+    )
     return (one,), two
 
 
@@ -369,8 +374,7 @@ def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, hei
         plot_h = EMPTY_HEIGHT
         blocks = (Block("import", Rect(0, plot_h, 0, 0), 0.0, ()), Block("export", Rect(width, plot_h, 0, 0), 0.0, ()))
         captions = _captions(blocks, caption_options, caption_font, width)
-        return TreemapPlan(width, plot_h + _caption_height(captions), blocks, (), (), width, captions, fonts,
-                           caption_font)
+        return TreemapPlan(width, plot_h + _caption_height(captions), blocks, (), (), width, captions, fonts, caption_font)
 
     gutter = _callout_gutter(fonts, sum(len(summary.products_with_other) for summary in summaries.values()))
 
@@ -378,16 +382,24 @@ def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, hei
         plot_h = height - CAPTION_LINE - CAPTION_BELOW
         for _ in range(2):  # a two-line caption takes room from the blocks: lay them out again
             rects = block_rects(imports.total_eur, exports.total_eur, blocks_width, plot_h, narrowest, gap)
-            blocks = tuple(Block(flow, rect, summaries[flow].total_eur,
-                                 tuple(squarified_cells(summaries[flow].products_with_other, rect,
-                                                        corner_counts.get(flow, 0))))
-                           for flow, rect in zip(("import", "export"), rects))
+            blocks = tuple(
+                Block(
+                    flow,
+                    rect,
+                    summaries[flow].total_eur,
+                    tuple(squarified_cells(summaries[flow].products_with_other, rect, corner_counts.get(flow, 0))),
+                )
+                for flow, rect in zip(("import", "export"), rects)
+            )
             captions = _captions(blocks, caption_options, caption_font, width, overhang)
             if height - _caption_height(captions) == plot_h:
                 break
             plot_h = height - _caption_height(captions)
-        tiles = tuple(Tile(cell, block.flow, cell_label(cell, fonts, _value_text(cell.item, unit)))
-                      for block in blocks for cell in _reading_order(block.cells))
+        tiles = tuple(
+            Tile(cell, block.flow, cell_label(cell, fonts, _value_text(cell.item, unit)))
+            for block in blocks
+            for cell in _reading_order(block.cells)
+        )
         return plot_h, blocks, captions, tiles
 
     def attempt(blocks_width: float, gutters: frozenset[str] = frozenset(), corner_counts: dict[str, int] | None = None):
@@ -408,8 +420,7 @@ def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, hei
         overhang = {"import": gap - BLOCK_GAP}
         if not extra:
             return (*layout(blocks_width, gap, corner_counts, overhang), 0.0)
-        narrower = layout(blocks_width - extra, gap, corner_counts,
-                          {**overhang, rightmost: gutter - CALLOUT_AFTER})
+        narrower = layout(blocks_width - extra, gap, corner_counts, {**overhang, rightmost: gutter - CALLOUT_AFTER})
         full = layout(blocks_width, gap, corner_counts, overhang)
         if narrower[0] < full[0]:
             key_text_width = width - (blocks_width + KEY_GAP + extra) - _chip_size(fonts) - KEY_CHIP_GAP
@@ -484,8 +495,10 @@ def _callouts(blocks: Sequence[Block], tiles: Sequence[Tile], fonts: LabelFonts,
         if not outside:
             continue
         edge = block.rect.x + block.rect.w
-        anchors = [(max(tile.cell.x + tile.cell.w / 2, tile.cell.x + tile.cell.w - CALLOUT_INSET),
-                    tile.cell.y + tile.cell.h / 2) for tile in outside]
+        anchors = [
+            (max(tile.cell.x + tile.cell.w / 2, tile.cell.x + tile.cell.w - CALLOUT_INSET), tile.cell.y + tile.cell.h / 2)
+            for tile in outside
+        ]
         order = sorted(range(len(outside)), key=lambda i: (-anchors[i][1], outside[i].number))
         # spread_labels works top-down: distance from the plot's top to each number's centre.
         wishes = [plot_h - anchors[i][1] for i in order]
@@ -493,10 +506,16 @@ def _callouts(blocks: Sequence[Block], tiles: Sequence[Tile], fonts: LabelFonts,
         for i, centre in zip(order, centres):
             tile, anchor = outside[i], anchors[i]
             label_y = plot_h - centre
-            callouts.append(Callout(
-                number=tile.number, flow=tile.flow, anchor=anchor, elbow=(edge + CALLOUT_ELBOW, anchor[1]),
-                end=(edge + CALLOUT_RUN - CALLOUT_TEXT_GAP, label_y),
-                baseline=(edge + CALLOUT_RUN, label_y - figure_h / 2 + FIGURE_BOTTOM * fonts.name.size)))
+            callouts.append(
+                Callout(
+                    number=tile.number,
+                    flow=tile.flow,
+                    anchor=anchor,
+                    elbow=(edge + CALLOUT_ELBOW, anchor[1]),
+                    end=(edge + CALLOUT_RUN - CALLOUT_TEXT_GAP, label_y),
+                    baseline=(edge + CALLOUT_RUN, label_y - figure_h / 2 + FIGURE_BOTTOM * fonts.name.size),
+                )
+            )
     return tuple(sorted(callouts, key=lambda callout: callout.number))
 
 
@@ -505,8 +524,9 @@ def _reading_order(cells: Sequence[Cell]) -> list[Cell]:
     return sorted(cells, key=lambda cell: (cell.rank < 0, cell.rank))
 
 
-def _captions(blocks: Sequence[Block], options: dict, font: v.Font, width: float,
-              overhang: dict[str, float] | None = None) -> tuple[Caption, ...]:
+def _captions(
+    blocks: Sequence[Block], options: dict, font: v.Font, width: float, overhang: dict[str, float] | None = None
+) -> tuple[Caption, ...]:
     """Each caption over its own block, on one line when it fits the block's width (plus its
     `overhang`: the callout gutter right of the block, empty at the caption's height), else two.
 
@@ -515,8 +535,7 @@ def _captions(blocks: Sequence[Block], options: dict, font: v.Font, width: float
     """
     import_block, export_block = blocks
     if import_block.rect.w <= 0 or export_block.rect.w <= 0:
-        return (Caption("import", options["import"][0], 0.0, "start"),
-                Caption("export", options["export"][0], width, "end"))
+        return (Caption("import", options["import"][0], 0.0, "start"), Caption("export", options["export"][0], width, "end"))
     captions = []
     for block in blocks:
         one, two = options[block.flow]
@@ -557,8 +576,7 @@ def _entry_height(entry: KeyEntry, fonts: LabelFonts) -> float:
     return max(_chip_size(fonts), _first_baseline(fonts) + (lines - 1) * fonts.line_height + fonts.name.bottom)
 
 
-def _key_entries(tiles: Sequence[Tile], fonts: LabelFonts, text_width: float, top: float,
-                 unit: str) -> tuple[KeyEntry, ...]:
+def _key_entries(tiles: Sequence[Tile], fonts: LabelFonts, text_width: float, top: float, unit: str) -> tuple[KeyEntry, ...]:
     entries = []
     previous_flow = None
     for tile in tiles:
@@ -583,8 +601,7 @@ def _lifted(blocks, tiles, key, lift: float):
     def cell_up(cell: Cell) -> Cell:
         return replace(cell, y=cell.y + lift)
 
-    blocks = tuple(replace(b, rect=replace(b.rect, y=b.rect.y + lift), cells=tuple(cell_up(c) for c in b.cells))
-                   for b in blocks)
+    blocks = tuple(replace(b, rect=replace(b.rect, y=b.rect.y + lift), cells=tuple(cell_up(c) for c in b.cells)) for b in blocks)
     tiles = tuple(replace(t, cell=cell_up(t.cell)) for t in tiles)
     key = tuple(replace(e, top=e.top + lift) for e in key)
     return blocks, tiles, key
@@ -656,8 +673,15 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, he
         if tile.label is not None:
             shapes.extend(_label_shapes(cell, tile.label, ink))
         elif tile.number_fits:
-            shapes.append(v.text(cell.x + NUMBER_PADDING, cell.y + cell.h - NUMBER_PADDING - _figure_top(fonts),
-                                 str(tile.number), fonts.name, ink))
+            shapes.append(
+                v.text(
+                    cell.x + NUMBER_PADDING,
+                    cell.y + cell.h - NUMBER_PADDING - _figure_top(fonts),
+                    str(tile.number),
+                    fonts.name,
+                    ink,
+                )
+            )
     for callout in plan.callouts:
         shapes.extend(_callout_shapes(callout, fonts, text_colour))
     shapes.extend(_key_shapes(plan, inks, text_colour))
@@ -669,12 +693,21 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, he
         left = caption.x if caption.anchor == "start" else caption.x - text_w - SWATCH - SWATCH_GAP
         shapes.append(v.rect(left, baseline - 0.5, SWATCH, SWATCH, swatch_colour))
         for index, line in enumerate(caption.lines):
-            shapes.append(v.text(left + SWATCH + SWATCH_GAP, baseline - index * CAPTION_LINE, line, plan.caption_font,
-                                 text_colour))
+            shapes.append(
+                v.text(left + SWATCH + SWATCH_GAP, baseline - index * CAPTION_LINE, line, plan.caption_font, text_colour)
+            )
     if not plan.tiles:
         note_font = fonts.value
-        shapes.append(v.text(plan.width / 2, EMPTY_HEIGHT / 2 - note_font.cap_height / 2, label(settings, "no_data"),
-                             note_font, colour(settings, "muted"), "middle"))
+        shapes.append(
+            v.text(
+                plan.width / 2,
+                EMPTY_HEIGHT / 2 - note_font.cap_height / 2,
+                label(settings, "no_data"),
+                note_font,
+                colour(settings, "muted"),
+                "middle",
+            )
+        )
     return v.drawing(plan.width, plan.height, shapes, fonts.value)
 
 
@@ -700,15 +733,15 @@ def _key_shapes(plan: TreemapPlan, inks: dict[str, BlockInk], text_colour: Color
         ink = inks[entry.flow]
         shapes.append(v.rect(plan.key_x, entry.top - chip, chip, chip, ink.darkest))
         y = entry.top - _first_baseline(fonts)  # the number and the first line, centred on the chip
-        shapes.append(v.text(plan.key_x + chip / 2, y, str(entry.number), fonts.name, ink.label,
-                             "middle"))
+        shapes.append(v.text(plan.key_x + chip / 2, y, str(entry.number), fonts.name, ink.label, "middle"))
         for line in entry.lines:
             shapes.append(v.text(text_x, y, line, fonts.name, text_colour))
             y -= fonts.line_height
         if entry.value_inline:
             last = y + fonts.line_height
-            shapes.append(v.text(text_x + fonts.name.width(entry.lines[-1] + INLINE_GAP), last, entry.value,
-                                 fonts.value, text_colour))
+            shapes.append(
+                v.text(text_x + fonts.name.width(entry.lines[-1] + INLINE_GAP), last, entry.value, fonts.value, text_colour)
+            )
         else:
             shapes.append(v.text(text_x, y, entry.value, fonts.value, text_colour))
     return shapes
@@ -725,8 +758,7 @@ def _label_shapes(cell: Cell, found: CellLabel, ink: Color) -> list:
         y -= fonts.line_height
     if found.inline:  # right after the name, so the pair reads as one label even in a wide strip
         baseline = cell.y + cell.h - PADDING - fonts.top
-        shapes.append(v.text(x + fonts.name.width(found.name_lines[0] + INLINE_GAP), baseline, found.value,
-                             fonts.value, ink))
+        shapes.append(v.text(x + fonts.name.width(found.name_lines[0] + INLINE_GAP), baseline, found.value, fonts.value, ink))
     else:
         shapes.append(v.text(x, y, found.value, fonts.value, ink))
     return shapes

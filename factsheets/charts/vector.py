@@ -169,8 +169,16 @@ def text(x: float, y: float, value: str, font: Font, fill: Color, anchor: str = 
     return String(x, y, value, fontName=font.name, fontSize=font.size, fillColor=fill, textAnchor=anchor)
 
 
-def rect(x: float, y: float, width: float, height: float, fill: Color, stroke: Color | None = None,
-         stroke_width: float = 0.0, opacity: float | None = None) -> Rect:
+def rect(
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    fill: Color,
+    stroke: Color | None = None,
+    stroke_width: float = 0.0,
+    opacity: float | None = None,
+) -> Rect:
     shape = Rect(x, y, width, height, fillColor=fill, strokeColor=stroke, strokeWidth=stroke_width)
     if opacity is not None:
         shape.fillOpacity = opacity
@@ -181,8 +189,7 @@ def line(x1: float, y1: float, x2: float, y2: float, stroke: Color, width: float
     return Line(x1, y1, x2, y2, strokeColor=stroke, strokeWidth=width)
 
 
-def ribbon(x0: float, x1: float, source: tuple[float, float], target: tuple[float, float],
-           fill: Color, opacity: float) -> Path:
+def ribbon(x0: float, x1: float, source: tuple[float, float], target: tuple[float, float], fill: Color, opacity: float) -> Path:
     """A filled band from the vertical span `source` at x0 to `target` at x1.
 
     Both edges are cubic Beziers with horizontal tangents at the ends (control points at the
@@ -277,8 +284,10 @@ def to_drawing(width: float, height: float, marks: Sequence, font: Font) -> Draw
 def _ribbon_ops(mark: RibbonMark) -> str:
     mid = (mark.x0 + mark.x1) / 2
     (s_low, s_high), (t_low, t_high) = mark.source, mark.target
-    return (f"{fp_str(mark.x0, s_high)} m {fp_str(mid, s_high, mid, t_high, mark.x1, t_high)} c "
-            f"{fp_str(mark.x1, t_low)} l {fp_str(mid, t_low, mid, s_low, mark.x0, s_low)} c h f*")
+    return (
+        f"{fp_str(mark.x0, s_high)} m {fp_str(mid, s_high, mid, t_high, mark.x1, t_high)} c "
+        f"{fp_str(mark.x1, t_low)} l {fp_str(mid, t_low, mid, s_low, mark.x0, s_low)} c h f*"
+    )
 
 
 class CanvasChart:
@@ -313,7 +322,10 @@ class CanvasChart:
                 elif isinstance(mark, RectMark):
                     state, ops = ("fill", mark.fill, 1.0), f"{fp_str(mark.x, mark.y, mark.width, mark.height)} re f*"
                 elif isinstance(mark, LineMark):
-                    state, ops = ("stroke", mark.stroke, mark.width), f"{fp_str(mark.x1, mark.y1)} m {fp_str(mark.x2, mark.y2)} l S"
+                    state, ops = (
+                        ("stroke", mark.stroke, mark.width),
+                        f"{fp_str(mark.x1, mark.y1)} m {fp_str(mark.x2, mark.y2)} l S",
+                    )
                 else:
                     continue
                 if runs and runs[-1][0] == state:

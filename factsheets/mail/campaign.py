@@ -45,8 +45,17 @@ from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
 from .recipients import ROLES, Mailbox, RecipientBook, Recipients, load_recipients, parse_mailbox, printable
 from .sheets import ANNEX_TYPES, Sheet, fresh_annexes, fresh_sheets, refresh
-from .smtp import (OutcomeUnknown, Permanent, SmtpSession, decimal, describe_failure, is_loopback, is_permanent, sleep_in_slices,
-                   smtp_credentials)
+from .smtp import (
+    OutcomeUnknown,
+    Permanent,
+    SmtpSession,
+    decimal,
+    describe_failure,
+    is_loopback,
+    is_permanent,
+    sleep_in_slices,
+    smtp_credentials,
+)
 
 Log = Callable[[str], None]
 SENDABLE = ("would-send", "would-resend")
@@ -121,7 +130,9 @@ class MailValidationError(FactsheetsError):
         if len(problems) == 1:
             super().__init__(problems[0])
         else:
-            super().__init__(f"{source} : {len(problems)} problèmes (listés ci-dessus) ; rien n'a été envoyé ; corrigez-les et relancez")
+            super().__init__(
+                f"{source} : {len(problems)} problèmes (listés ci-dessus) ; rien n'a été envoyé ; corrigez-les et relancez"
+            )
 
 
 def _stdout(line: str) -> None:
@@ -170,7 +181,9 @@ def run_mail(
     from_box = parse_mailbox(sender if sender is not None else config.sender)
     if from_box is None:
         origin = "--from" if sender is not None else f"{paths.mail_config()} : clé « sender »"
-        problems.append(f"{origin} : « {printable(sender if sender is not None else config.sender)} » n'est pas une adresse e-mail valide")
+        problems.append(
+            f"{origin} : « {printable(sender if sender is not None else config.sender)} » n'est pas une adresse e-mail valide"
+        )
     credentials = None
     try:
         credentials = smtp_credentials()
@@ -180,7 +193,9 @@ def run_mail(
         problems.append(f"--smtp-port : {smtp_port} n'est pas un numéro de port (1-65535)")
     if not smtp_host.strip() or any(char.isspace() for char in smtp_host):
         # smtplib would silently skip connecting to an empty host and fail later, obscurely.
-        problems.append(f"--smtp-host : « {printable(smtp_host)} » n'est pas un nom de serveur ; indiquez-en un comme smtp.example.org ou 127.0.0.1")
+        problems.append(
+            f"--smtp-host : « {printable(smtp_host)} » n'est pas un nom de serveur ; indiquez-en un comme smtp.example.org ou 127.0.0.1"
+        )
     if send and preview is not None:
         problems.append("--preview écrit les messages sans les envoyer : ne le combinez pas avec --send")
     journal_path = _journal_path(journal, config, problems)
@@ -203,8 +218,10 @@ def run_mail(
         if delivery.sheet.disk_note():
             log(f"factsheets : {delivery.code} : {delivery.sheet.disk_note()} : {delivery.pdf}")
     if synthetic:
-        log("factsheets : attention : fiches faites avec l'échantillon SYNTHÉTIQUE fourni (chiffres illustratifs, à ne pas diffuser)"
-            + ("" if allow_synthetic else " ; --send les refusera sans --allow-synthetic"))
+        log(
+            "factsheets : attention : fiches faites avec l'échantillon SYNTHÉTIQUE fourni (chiffres illustratifs, à ne pas diffuser)"
+            + ("" if allow_synthetic else " ; --send les refusera sans --allow-synthetic")
+        )
 
     report = MailReport(year=year, dry_run=not send, deliveries=deliveries)
     legacy = out_dir / config.journal  # where earlier versions kept the journal
@@ -230,18 +247,23 @@ def run_mail(
         if preview is not None:
             log(f"factsheets : aperçu : {len(report.previews)} message(s) écrit(s) dans {preview} ; rien n'a été envoyé")
         else:
-            log(f"factsheets : simulation : {count} message(s) à envoyer via {_describe_server(smtp_host, smtp_port, credentials)} ; "
-                f"rien n'a été envoyé ; ajoutez --send pour les envoyer ; journal des envois : {journal_path}")
+            log(
+                f"factsheets : simulation : {count} message(s) à envoyer via {_describe_server(smtp_host, smtp_port, credentials)} ; "
+                f"rien n'a été envoyé ; ajoutez --send pour les envoyer ; journal des envois : {journal_path}"
+            )
         _log_uncertain(report, log)
         return report
 
-    session = SmtpSession(smtp_host, smtp_port, timeout=config.timeout_seconds,
-                          require_tls=not is_loopback(smtp_host), credentials=credentials)
+    session = SmtpSession(
+        smtp_host, smtp_port, timeout=config.timeout_seconds, require_tls=not is_loopback(smtp_host), credentials=credentials
+    )
     try:
         journal_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise FactsheetsError(f"{journal_path.parent} : impossible de créer le dossier du journal d'envoi ({error.strerror or error}) ; "
-                              f"rien n'a été envoyé ; indiquez-en un autre avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER") from None
+        raise FactsheetsError(
+            f"{journal_path.parent} : impossible de créer le dossier du journal d'envoi ({error.strerror or error}) ; "
+            f"rien n'a été envoyé ; indiquez-en un autre avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER"
+        ) from None
     with journal_lock(journal_path):
         journal = _open_journal(journal_path, legacy, log, save=True)
         _plan(deliveries, journal, year, resend, resend_uncertain, report)
@@ -255,31 +277,40 @@ def run_mail(
                     delivery.status, delivery.note = "not-attempted", f"serveur inutilisable : {unusable}"
                     report.failures[delivery.code] = delivery.note
                     emit(delivery)
-                elif not _send_one(delivery, from_box, session, journal, year, config, log, report,
-                                   smtp_host, smtp_port, emit):
+                elif not _send_one(delivery, from_box, session, journal, year, config, log, report, smtp_host, smtp_port, emit):
                     unusable = delivery.note
                 if delivery.status == "sent" and on_sent is not None:
                     on_sent(delivery.code)
         except KeyboardInterrupt:
             session.close(quick=True)  # no waiting for a slow server's answer to QUIT
-            log(f"factsheets : envoi interrompu après le message en cours ; {len(report.sent)} message(s) envoyé(s) "
-                "et inscrit(s) au journal ; relancez la commande pour envoyer les autres")
+            log(
+                f"factsheets : envoi interrompu après le message en cours ; {len(report.sent)} message(s) envoyé(s) "
+                "et inscrit(s) au journal ; relancez la commande pour envoyer les autres"
+            )
             raise
         finally:
             session.close()
     skipped = _count(deliveries, "not-attempted")
     if skipped:
-        log(f"factsheets : {skipped} département(s) non tenté(s) : le serveur n'a pas pu ouvrir de session "
-            f"({unusable}) ; relancez la commande quand il répondra")
+        log(
+            f"factsheets : {skipped} département(s) non tenté(s) : le serveur n'a pas pu ouvrir de session "
+            f"({unusable}) ; relancez la commande quand il répondra"
+        )
     failed = _count(deliveries, "failed")
     if failed:
-        log(f"factsheets : {failed} message(s) sur {len(report.sent) + failed} en échec ; relancez la commande pour réessayer "
-            "(les messages déjà acceptés ne sont pas envoyés deux fois)")
+        log(
+            f"factsheets : {failed} message(s) sur {len(report.sent) + failed} en échec ; relancez la commande pour réessayer "
+            "(les messages déjà acceptés ne sont pas envoyés deux fois)"
+        )
     _log_uncertain(report, log)
     uncertain = len(report.uncertain)
-    log(f"factsheets : {len(report.sent)} message(s) envoyé(s), {len(report.already_sent)} déjà envoyé(s) auparavant, "
-        f"{len(report.changed)} retenu(s) (modifiés), {failed} en échec" + (f", {skipped} non tenté(s)" if skipped else "")
-        + (f", {uncertain} incertain(s)" if uncertain else "") + f" ; journal des envois : {journal_path}")
+    log(
+        f"factsheets : {len(report.sent)} message(s) envoyé(s), {len(report.already_sent)} déjà envoyé(s) auparavant, "
+        f"{len(report.changed)} retenu(s) (modifiés), {failed} en échec"
+        + (f", {skipped} non tenté(s)" if skipped else "")
+        + (f", {uncertain} incertain(s)" if uncertain else "")
+        + f" ; journal des envois : {journal_path}"
+    )
     return report
 
 
@@ -293,8 +324,10 @@ def _journal_path(journal: Path | None, config: MailConfig, problems: list[str])
         path = (Path(journal).expanduser() if journal is not None else journal_file(config)).resolve()
     except RuntimeError:  # no home folder, or ~user unknown
         where = f"--journal {journal}" if journal is not None else "journal d'envoi"
-        problems.append(f"{where} : dossier personnel introuvable (HOME absent ou utilisateur inconnu) ; indiquez le journal "
-                        f"avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER")
+        problems.append(
+            f"{where} : dossier personnel introuvable (HOME absent ou utilisateur inconnu) ; indiquez le journal "
+            f"avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER"
+        )
         return Path(config.journal)
     if path.is_dir():
         where = "--journal" if journal is not None else "journal d'envoi"
@@ -311,15 +344,21 @@ def _open_journal(path: Path, legacy: Path, log: Log, *, save: bool) -> Journal:
     if added is None:
         return journal
     if not save:
-        log(f"factsheets : ancien journal d'envoi {legacy} pris en compte ; il sera fusionné dans {path} au premier envoi (--send)")
+        log(
+            f"factsheets : ancien journal d'envoi {legacy} pris en compte ; il sera fusionné dans {path} au premier envoi (--send)"
+        )
         return journal
     try:
         journal.save()
     except OSError as error:
-        raise FactsheetsError(f"{path} : le journal d'envoi n'a pas pu être écrit ({error.strerror or error}) ; rien n'a été envoyé ; "
-                              f"réparez le dossier (place, droits) ou indiquez-en un autre avec {paths.STATE_VARIABLE} ou --journal") from None
-    log(f"factsheets : ancien journal d'envoi {legacy} fusionné dans {path} ({added} entrée(s) ajoutée(s)) ; le journal est "
-        "désormais tenu là, quels que soient --out et le dossier courant ; l'ancien fichier peut être supprimé")
+        raise FactsheetsError(
+            f"{path} : le journal d'envoi n'a pas pu être écrit ({error.strerror or error}) ; rien n'a été envoyé ; "
+            f"réparez le dossier (place, droits) ou indiquez-en un autre avec {paths.STATE_VARIABLE} ou --journal"
+        ) from None
+    log(
+        f"factsheets : ancien journal d'envoi {legacy} fusionné dans {path} ({added} entrée(s) ajoutée(s)) ; le journal est "
+        "désormais tenu là, quels que soient --out et le dossier courant ; l'ancien fichier peut être supprimé"
+    )
     return journal
 
 
@@ -352,8 +391,16 @@ def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str
     return selected
 
 
-def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: Path, config: MailConfig,
-             sheets, synthetic: bool, problems: list[str]) -> tuple[list[Delivery], int]:
+def _prepare(
+    entries: list[Recipients],
+    year: int | None,
+    data: Path,
+    out_dir: Path,
+    config: MailConfig,
+    sheets,
+    synthetic: bool,
+    problems: list[str],
+) -> tuple[list[Delivery], int]:
     """Render each sheet afresh and build its message text; collect what cannot be done."""
     from ..reference import load_reference
 
@@ -372,21 +419,33 @@ def _prepare(entries: list[Recipients], year: int | None, data: Path, out_dir: P
     annexes = {}
     if config.annex and fresh:
         try:
-            annexes = fresh_annexes(data, year, [code for code in codes if code in fresh], names, out_dir,
-                                    config.annex, problems, renderer)
+            annexes = fresh_annexes(
+                data, year, [code for code in codes if code in fresh], names, out_dir, config.annex, problems, renderer
+            )
         except FactsheetsError as error:
             problems.append(f"impossible de produire les annexes chiffrées : {error}")
     deliveries = []
     for entry in entries:
         if entry.code not in fresh:
             continue  # reported by refresh
-        values = {"department": names[entry.code], "de_department": reference.department_after_de(entry.code),
-                  "code": entry.code, "year": year}
-        deliveries.append(Delivery(
-            code=entry.code, name=names[entry.code], recipients=entry, sheet=fresh[entry.code],
-            subject=config.subject.format(**values), body=config.body.format(**values), synthetic=synthetic,
-            annex=_annex_attachment(annexes.get(entry.code)),
-        ))
+        values = {
+            "department": names[entry.code],
+            "de_department": reference.department_after_de(entry.code),
+            "code": entry.code,
+            "year": year,
+        }
+        deliveries.append(
+            Delivery(
+                code=entry.code,
+                name=names[entry.code],
+                recipients=entry,
+                sheet=fresh[entry.code],
+                subject=config.subject.format(**values),
+                body=config.body.format(**values),
+                synthetic=synthetic,
+                annex=_annex_attachment(annexes.get(entry.code)),
+            )
+        )
     return deliveries, year
 
 
@@ -398,8 +457,9 @@ def _annex_attachment(annex: tuple[Path, bytes] | None) -> Attachment | None:
     return Attachment(path.name, content, maintype, subtype)
 
 
-def _plan(deliveries: list[Delivery], journal: Journal, year: int, resend: bool, resend_uncertain: bool,
-          report: MailReport) -> None:
+def _plan(
+    deliveries: list[Delivery], journal: Journal, year: int, resend: bool, resend_uncertain: bool, report: MailReport
+) -> None:
     """Who gets each department's sheet now, address by address."""
     for delivery in deliveries:
         chosen: dict[str, list[Mailbox]] = {role: [] for role in ROLES}
@@ -438,10 +498,14 @@ def _held_note(delivery: Delivery) -> str:
         if kind == "sent":
             parts.append(f"déjà envoyé le {date} avec le même contenu à {addresses} ; pas d'envoi en double")
         elif kind == "changed":
-            parts.append(f"{delivery.pdf.name} modifié depuis l'envoi du {date} à {addresses} ; utilisez --resend pour l'envoyer à nouveau")
+            parts.append(
+                f"{delivery.pdf.name} modifié depuis l'envoi du {date} à {addresses} ; utilisez --resend pour l'envoyer à nouveau"
+            )
         else:
-            parts.append(f"envoi à {addresses} commencé le {date} sans confirmation du serveur (incertain : le message a pu "
-                         "arriver) ; vérifiez auprès des destinataires, puis relancez avec --resend-uncertain pour l'envoyer à nouveau")
+            parts.append(
+                f"envoi à {addresses} commencé le {date} sans confirmation du serveur (incertain : le message a pu "
+                "arriver) ; vérifiez auprès des destinataires, puis relancez avec --resend-uncertain pour l'envoyer à nouveau"
+            )
     return " ; ".join(parts)
 
 
@@ -479,16 +543,37 @@ def _interrupts_held(in_flight: Callable[[], bool]) -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal: Journal, year: int,
-              config: MailConfig, log: Log, report: MailReport, host: str, port: int, emit: Log) -> bool:
+def _send_one(
+    delivery: Delivery,
+    sender: Mailbox,
+    session: SmtpSession,
+    journal: Journal,
+    year: int,
+    config: MailConfig,
+    log: Log,
+    report: MailReport,
+    host: str,
+    port: int,
+    emit: Log,
+) -> bool:
     """Send with retries, journalled. False if it finally failed because no session could be opened."""
     message = _message(delivery, sender)
     payload = message_bytes(message)
     message_id = message["Message-ID"]
     roles = {box.address: role for role in ROLES for box in getattr(delivery.send_to, role)}
-    intents = [{"year": year, "department": delivery.code, "address": address, "role": role, "sha256": delivery.sha256,
-                "file": delivery.pdf.name, "message_id": message_id, "server": f"{host}:{port}"}
-               for address, role in roles.items()]
+    intents = [
+        {
+            "year": year,
+            "department": delivery.code,
+            "address": address,
+            "role": role,
+            "sha256": delivery.sha256,
+            "file": delivery.pdf.name,
+            "message_id": message_id,
+            "server": f"{host}:{port}",
+        }
+        for address, role in roles.items()
+    ]
     attempts = config.retries + 1
     for attempt in range(1, attempts + 1):
         began = []
@@ -506,8 +591,10 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
                 # Maybe stored: never retried in this run; the intent entries stay "incertain".
                 reason = describe_failure(error, host, port, config.timeout_seconds)
                 delivery.status = "uncertain"
-                delivery.note = (f"{reason} ; le serveur a pu enregistrer le message : pas de nouvel essai ; "
-                                 "vérifiez auprès des destinataires, puis relancez avec --resend-uncertain pour l'envoyer à nouveau")
+                delivery.note = (
+                    f"{reason} ; le serveur a pu enregistrer le message : pas de nouvel essai ; "
+                    "vérifiez auprès des destinataires, puis relancez avec --resend-uncertain pour l'envoyer à nouveau"
+                )
                 report.uncertain.append(delivery.code)
                 report.uncertain_now.append(delivery.code)
                 log(f"factsheets : incertain : {delivery.code} : {reason}")
@@ -517,8 +604,9 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
                 session.close()
                 reason = describe_failure(error, host, port, config.timeout_seconds)
                 if began:  # refused after the intent: not delivered
-                    _journal_write(delivery.code, False,
-                                   lambda: journal.finish(message_id, "failed", failed_at=now(), reason=reason))
+                    _journal_write(
+                        delivery.code, False, lambda: journal.finish(message_id, "failed", failed_at=now(), reason=reason)
+                    )
                 if is_permanent(error) or attempt == attempts:
                     tries = f" (après {attempt} tentatives)" if attempt > 1 else ""
                     delivery.status, delivery.note = "failed", reason + tries
@@ -533,7 +621,9 @@ def _send_one(delivery: Delivery, sender: Mailbox, session: SmtpSession, journal
                 emit(delivery)
                 return True
         delay = config.delay(attempt)
-        log(f"factsheets : {delivery.code} : tentative {attempt} sur {attempts} en échec ({reason}) ; nouvel essai dans {decimal(delay)} s")
+        log(
+            f"factsheets : {delivery.code} : tentative {attempt} sur {attempts} en échec ({reason}) ; nouvel essai dans {decimal(delay)} s"
+        )
         sleep_in_slices(delay)
     return True
 
@@ -557,9 +647,11 @@ def _journal_write(code: str, sent: bool, write: Callable[[], None]) -> None:
 
 def _log_uncertain(report: MailReport, log: Log) -> None:
     if report.uncertain:
-        log(f"factsheets : {len(report.uncertain)} envoi(s) incertain(s) ({', '.join(report.uncertain)}) : le serveur a pu les "
+        log(
+            f"factsheets : {len(report.uncertain)} envoi(s) incertain(s) ({', '.join(report.uncertain)}) : le serveur a pu les "
             "recevoir ; ils ne sont pas renvoyés ; vérifiez auprès des destinataires, puis relancez avec --resend-uncertain "
-            "pour les envoyer à nouveau")
+            "pour les envoyer à nouveau"
+        )
 
 
 STATUS_LABELS = {

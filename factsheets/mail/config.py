@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import paths
 from ..annex import ANNEX_FORMATS
 from ..config import in_range, load_mapping, read_source, require
-from .. import paths
 from ..errors import FactsheetsError, printable
 
 # The file at import time (tests read the shipped one through it); load_mail_config() and
@@ -59,7 +59,9 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
     raw = load_mapping(path)
     smtp = require(raw, "smtp", path)
     if not isinstance(smtp, dict):
-        raise FactsheetsError(f"{path} : la clé « smtp » doit contenir des paires clé: valeur (host, port, timeout_seconds, retries, backoff_seconds, backoff_factor)")
+        raise FactsheetsError(
+            f"{path} : la clé « smtp » doit contenir des paires clé: valeur (host, port, timeout_seconds, retries, backoff_seconds, backoff_factor)"
+        )
 
     def text(key: str) -> str:
         value = require(raw, key, path)
@@ -72,8 +74,10 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
         maximum = SMTP_MAXIMA[key]
         if not in_range(value, minimum, maximum, integer=integer):
             kind = "un nombre entier" if integer else "un nombre"
-            raise FactsheetsError(f"{path} : la clé « smtp.{key} » doit être {kind} entre {minimum:g} et {maximum:g} "
-                                  f"(trouvé : « {printable(value)} ») ; corrigez-la dans mail.yaml")
+            raise FactsheetsError(
+                f"{path} : la clé « smtp.{key} » doit être {kind} entre {minimum:g} et {maximum:g} "
+                f"(trouvé : « {printable(value)} ») ; corrigez-la dans mail.yaml"
+            )
         return value
 
     def where(*keys: str) -> str:
@@ -84,12 +88,16 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
 
     host = smtp.get("host", DEFAULT_SMTP_HOST)
     if not isinstance(host, str) or not host.strip() or any(char.isspace() for char in host.strip()):
-        raise FactsheetsError(f"{where('smtp', 'host')} : la clé « smtp.host » vaut « {host} », qui n'est pas un nom de serveur ; "
-                              "indiquez-en un comme smtp.example.org ou 127.0.0.1 (ou supprimez la clé : 127.0.0.1)")
+        raise FactsheetsError(
+            f"{where('smtp', 'host')} : la clé « smtp.host » vaut « {host} », qui n'est pas un nom de serveur ; "
+            "indiquez-en un comme smtp.example.org ou 127.0.0.1 (ou supprimez la clé : 127.0.0.1)"
+        )
     port = smtp.get("port", DEFAULT_SMTP_PORT)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise FactsheetsError(f"{where('smtp', 'port')} : la clé « smtp.port » vaut « {port} », qui n'est pas un numéro de port ; "
-                              "indiquez un entier de 1 à 65535, par ex. 25, 465 ou 587 (ou supprimez la clé : 25)")
+        raise FactsheetsError(
+            f"{where('smtp', 'port')} : la clé « smtp.port » vaut « {port} », qui n'est pas un numéro de port ; "
+            "indiquez un entier de 1 à 65535, par ex. 25, 465 ou 587 (ou supprimez la clé : 25)"
+        )
     subject, body = text("subject"), text("body")
     for key, template in (("subject", subject), ("body", body)):
         _check_template(template, path, key)
@@ -100,8 +108,10 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
         raise FactsheetsError(f"{path} : la clé « journal » doit être un simple nom de fichier, comme .mail-journal.json")
     annex = raw.get("annexe")
     if annex is not None and annex not in ANNEX_FORMATS:
-        raise FactsheetsError(f"{path} : la clé « annexe » vaut « {annex} » ; indiquez xlsx (ou csv) pour joindre "
-                              "l'annexe chiffrée, ou supprimez la clé")
+        raise FactsheetsError(
+            f"{path} : la clé « annexe » vaut « {annex} » ; indiquez xlsx (ou csv) pour joindre "
+            "l'annexe chiffrée, ou supprimez la clé"
+        )
     return MailConfig(
         annex=annex,
         sender=text("sender").strip(),
@@ -124,7 +134,9 @@ def _check_template(template: str, path: Path, key: str) -> None:
         allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
         raise FactsheetsError(f"{path} : clé « {key} » : variable inconnue {{{error.args[0]}}} ; utilisez {allowed}") from None
     except (ValueError, IndexError) as error:
-        raise FactsheetsError(f"{path} : clé « {key} » : modèle mal formé ({error}) ; écrivez les accolades littérales {{{{ et }}}}") from None
+        raise FactsheetsError(
+            f"{path} : clé « {key} » : modèle mal formé ({error}) ; écrivez les accolades littérales {{{{ et }}}}"
+        ) from None
 
 
 def example_sender(address: str) -> bool:

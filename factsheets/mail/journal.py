@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ _FIX = "restaurez-le, ou supprimez-le pour oublier tous les envois passés (tout
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Journal:
         self.merged = merged if merged is not None else []  # [{path, sha256, merged_at, entries}]
 
     @classmethod
-    def load(cls, path: Path) -> "Journal":
+    def load(cls, path: Path) -> Journal:
         if not path.exists():
             return cls(path, [])
         try:
@@ -72,7 +72,7 @@ class Journal:
             entries = _from_format_1(path, payload["sent"])
         else:
             raise FactsheetsError(
-                f"{path} : ce n'est pas un journal d'envoi (attendu : \"format\": {JOURNAL_FORMAT}, \"entries\": [...]) ; {_FIX}"
+                f'{path} : ce n\'est pas un journal d\'envoi (attendu : "format": {JOURNAL_FORMAT}, "entries": [...]) ; {_FIX}'
             )
         for number, entry in enumerate(entries, start=1):
             _check_entry(path, number, entry)
@@ -100,9 +100,14 @@ class Journal:
         return len(added)
 
     def state(self, year: int, code: str, address: str, sha256: str) -> AddressState:
-        mine = [entry for entry in self.entries
-                if entry["year"] == year and entry["department"] == code and entry["address"].lower() == address.lower()
-                and entry["state"] != "failed"]
+        mine = [
+            entry
+            for entry in self.entries
+            if entry["year"] == year
+            and entry["department"] == code
+            and entry["address"].lower() == address.lower()
+            and entry["state"] != "failed"
+        ]
         same = [entry for entry in mine if entry["sha256"] == sha256]
         sent = [entry["sent_at"] for entry in same if entry["state"] == "sent"]
         if sent:
@@ -144,11 +149,20 @@ def _from_format_1(path: Path, entries: list) -> list[dict[str, Any]]:
             raise FactsheetsError(f"{path} : entrée n° {number} du journal : liste « to » manquante ; {_FIX}")
         for role in ("to", "cc", "bcc"):
             for address in entry.get(role) or []:
-                converted.append({
-                    "year": entry.get("year"), "department": entry.get("department"), "address": address,
-                    "role": role, "sha256": entry.get("sha256"), "state": "sent", "file": entry.get("file"),
-                    "message_id": entry.get("message_id"), "intent_at": entry.get("sent_at"), "sent_at": entry.get("sent_at"),
-                })
+                converted.append(
+                    {
+                        "year": entry.get("year"),
+                        "department": entry.get("department"),
+                        "address": address,
+                        "role": role,
+                        "sha256": entry.get("sha256"),
+                        "state": "sent",
+                        "file": entry.get("file"),
+                        "message_id": entry.get("message_id"),
+                        "intent_at": entry.get("sent_at"),
+                        "sent_at": entry.get("sent_at"),
+                    }
+                )
         if not isinstance(entry.get("sent_at"), str):  # a converted entry without addresses is still checked
             raise FactsheetsError(f"{path} : entrée n° {number} du journal : champ « sent_at » manquant ; {_FIX}")
     return converted

@@ -36,8 +36,9 @@ class Addressees:
         return [box.address for box in (*self.to, *self.cc, *self.bcc)]
 
 
-def build_message(sender: Mailbox, addressees: Addressees, subject: str, body: str,
-                  attachments: list[Attachment], date: str | None = None) -> EmailMessage:
+def build_message(
+    sender: Mailbox, addressees: Addressees, subject: str, body: str, attachments: list[Attachment], date: str | None = None
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender.header()
     if addressees.to:
@@ -52,16 +53,18 @@ def build_message(sender: Mailbox, addressees: Addressees, subject: str, body: s
     message["Message-ID"] = make_msgid(domain=ascii_domain(sender.address).rpartition("@")[2])
     message.set_content(body, charset="utf-8", cte="quoted-printable")
     for attachment in attachments:
-        message.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
-                               filename=attachment.filename)
+        message.add_attachment(
+            attachment.content, maintype=attachment.maintype, subtype=attachment.subtype, filename=attachment.filename
+        )
     return message
 
 
 def message_bytes(message: EmailMessage) -> bytes:
     """The message as it goes over SMTP (CRLF line ends); in UTF-8 headers (SMTPUTF8, which
     the session then asks of the server) only when an address has non-ASCII before its @."""
-    addresses = [address.addr_spec for key in ("From", "To", "Cc", "Bcc")
-                 for address in getattr(message.get(key), "addresses", ())]
+    addresses = [
+        address.addr_spec for key in ("From", "To", "Cc", "Bcc") for address in getattr(message.get(key), "addresses", ())
+    ]
     international = any(needs_smtputf8(address) for address in addresses)
     return message.as_bytes(policy=SMTPUTF8_POLICY if international else SMTP_POLICY)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import yaml
 from email_validator import EmailNotValidError, validate_email
 
-from ..config import compose_nodes, load_yaml
 from .. import errors
+from ..config import compose_nodes, load_yaml
 from ..errors import FactsheetsError
 
 ROLES = ("to", "cc", "bcc")
@@ -113,7 +113,9 @@ def load_recipients(path: Path) -> RecipientBook:
 # -- YAML ------------------------------------------------------------------------------------
 def _load_yaml(path: Path) -> RecipientBook:
     if load_yaml(path) is None:  # also turns missing file / bad YAML into one clear line
-        raise FactsheetsError(f"{path} : fichier vide ; attendu : une clé « departments » (voir examples/recipients.example.yaml)")
+        raise FactsheetsError(
+            f"{path} : fichier vide ; attendu : une clé « departments » (voir examples/recipients.example.yaml)"
+        )
     # Walk the node tree rather than the loaded values: keys keep their written text (an
     # unquoted 01 would load as the number 1) and every problem can name its line.
     root = compose_nodes(path, path.read_text(encoding="utf-8"))  # the bounded loader of every YAML file
@@ -126,14 +128,16 @@ def _load_yaml(path: Path) -> RecipientBook:
     top = _mapping_items(root, path, "top level")
     unknown = [key for key in top if key != "departments"]
     if unknown:
-        raise FactsheetsError(f"{where(top[unknown[0]][0])} : clé inconnue « {unknown[0]} » ; le fichier n'a qu'une clé, « departments »")
+        raise FactsheetsError(
+            f"{where(top[unknown[0]][0])} : clé inconnue « {unknown[0]} » ; le fichier n'a qu'une clé, « departments »"
+        )
     if "departments" not in top:
         raise FactsheetsError(f"{path} : clé « departments » manquante (code du département -> adresses to/cc)")
     key_node, departments = top["departments"]
     if not isinstance(departments, yaml.MappingNode) or not departments.value:
         raise FactsheetsError(
             f"{where(key_node)} : la clé « departments » doit associer des codes de département à des destinataires, "
-            "par ex. \"02\": {to: [contact@example.org]}"
+            'par ex. "02": {to: [contact@example.org]}'
         )
     from ..reference import load_reference
 
@@ -156,10 +160,12 @@ def _load_yaml(path: Path) -> RecipientBook:
         if code is None:
             book.problems.append(
                 f"{path}:{line} : « {printable(raw_code)} » sous « departments » n'est pas un code de département connu ; "
-                "utilisez un code INSEE comme \"02\", \"2A\" ou \"971\", ou un nom (Aisne) ; la liste : factsheets departements"
+                'utilisez un code INSEE comme "02", "2A" ou "971", ou un nom (Aisne) ; la liste : factsheets departements'
             )
         elif code in book.first_line:
-            book.problems.append(f"{path}:{line} : le département {code} figure deux fois (aussi ligne {book.first_line[code]}) ; gardez une seule entrée")
+            book.problems.append(
+                f"{path}:{line} : le département {code} figure deux fois (aussi ligne {book.first_line[code]}) ; gardez une seule entrée"
+            )
             code = None
         else:
             book.first_line[code] = line
@@ -196,7 +202,9 @@ def _yaml_addresses(node: yaml.Node, path: Path, label: str, problems: list[str]
     boxes = []
     for item in items:
         if not isinstance(item, yaml.ScalarNode):
-            raise FactsheetsError(f"{path}:{item.start_mark.line + 1} : la clé « {label} » doit lister les adresses sous forme de texte")
+            raise FactsheetsError(
+                f"{path}:{item.start_mark.line + 1} : la clé « {label} » doit lister les adresses sous forme de texte"
+            )
         box = parse_mailbox(item.value)
         if box is None:
             problems.append(f"{path}:{item.start_mark.line + 1} : clé « {label} » : {_bad_address(item.value)}")
@@ -206,18 +214,37 @@ def _yaml_addresses(node: yaml.Node, path: Path, label: str, problems: list[str]
 
 
 def _bad_address(text: str) -> str:
-    return (f"« {printable(text)} » n'est pas une adresse e-mail valide ; "
-            "écrivez-la sous la forme nom@domaine.fr ou \"Nom <nom@domaine.fr>\"")
+    return (
+        f"« {printable(text)} » n'est pas une adresse e-mail valide ; "
+        'écrivez-la sous la forme nom@domaine.fr ou "Nom <nom@domaine.fr>"'
+    )
 
 
 # -- CSV and XLSX ----------------------------------------------------------------------------
 # Headers and roles are matched by their key: accents, case, spaces and signs ignored
 # ("Rôle" -> "role", "E-mail" -> "email", "Copie cachée" -> "copiecachee").
 HEADERS = {
-    "departement": ("departement", "department", "dept", "dep", "codedepartement", "codedudepartement",
-                    "numerodepartement", "numerodudepartement"),
-    "email": ("email", "mail", "courriel", "adresse", "adresseemail", "adressemail", "adressecourriel",
-              "adresseelectronique", "emailaddress"),
+    "departement": (
+        "departement",
+        "department",
+        "dept",
+        "dep",
+        "codedepartement",
+        "codedudepartement",
+        "numerodepartement",
+        "numerodudepartement",
+    ),
+    "email": (
+        "email",
+        "mail",
+        "courriel",
+        "adresse",
+        "adresseemail",
+        "adressemail",
+        "adressecourriel",
+        "adresseelectronique",
+        "emailaddress",
+    ),
     "role": ("role",),
     "nom": ("nom", "name", "nomcomplet", "prenomnom", "nomprenom"),
 }
@@ -249,9 +276,10 @@ def _decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("cp1252")
     except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise FactsheetsError(f"{path}:{line} : encodage inconnu (ni UTF-8 ni Windows-1252) ; "
-                              "enregistrez le fichier en « CSV UTF-8 » depuis Excel") from None
+        line = raw[: error.start].count(b"\n") + 1
+        raise FactsheetsError(
+            f"{path}:{line} : encodage inconnu (ni UTF-8 ni Windows-1252) ; enregistrez le fichier en « CSV UTF-8 » depuis Excel"
+        ) from None
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -273,8 +301,9 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
             rows.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as error:
-        raise FactsheetsError(f"{path}:{reader.line_num} : ligne CSV mal formée ({error}) ; "
-                              "vérifiez les guillemets de cette ligne") from None
+        raise FactsheetsError(
+            f"{path}:{reader.line_num} : ligne CSV mal formée ({error}) ; vérifiez les guillemets de cette ligne"
+        ) from None
     return rows
 
 
@@ -286,7 +315,9 @@ def _sheet_rows(path: Path) -> list[tuple[int, list[str]]]:
         frame = pl.read_excel(path, engine="calamine", has_header=False, infer_schema_length=0, drop_empty_rows=False)
     except Exception as error:  # polars and fastexcel raise many kinds for an unreadable file
         reason = " ".join(str(error).split())[:200]
-        raise FactsheetsError(f"{path} : fichier de destinataires illisible ({reason}) ; enregistrez-le en CSV UTF-8 ou en XLSX") from None
+        raise FactsheetsError(
+            f"{path} : fichier de destinataires illisible ({reason}) ; enregistrez-le en CSV UTF-8 ou en XLSX"
+        ) from None
     return [(index + 1, ["" if cell is None else cell for cell in cells]) for index, cells in enumerate(frame.rows())]
 
 
@@ -301,15 +332,20 @@ def _columns(path: Path, line: int, header: list[str]) -> dict[str, int]:
         if column is None:
             unknown.append(str(title).strip())
         elif column in columns:
-            raise FactsheetsError(f"{path}:{line} : deux colonnes « {column} » (« {printable(header[columns[column]].strip())} » "
-                                  f"et « {printable(str(title).strip())} ») ; gardez-en une seule")
+            raise FactsheetsError(
+                f"{path}:{line} : deux colonnes « {column} » (« {printable(header[columns[column]].strip())} » "
+                f"et « {printable(str(title).strip())} ») ; gardez-en une seule"
+            )
         else:
             columns[column] = index
     missing = [column for column in ("departement", "email") if column not in columns]
     if unknown or missing:
         found = ", ".join(printable(str(title).strip()) for title in header if str(title).strip()) or "aucune"
-        what = (f"colonne(s) inconnue(s) : {', '.join(printable(name) for name in unknown)}" if unknown
-                else f"colonne(s) manquante(s) : {', '.join(missing)}")
+        what = (
+            f"colonne(s) inconnue(s) : {', '.join(printable(name) for name in unknown)}"
+            if unknown
+            else f"colonne(s) manquante(s) : {', '.join(missing)}"
+        )
         raise FactsheetsError(
             f"{path}:{line} : {what} ; colonnes attendues : Département, E-mail (ou Courriel, Adresse), "
             f"Rôle (facultative), Nom (facultative) ; trouvées : {found}"
@@ -342,11 +378,14 @@ def _load_table(path: Path) -> RecipientBook:
             row_problems.append(
                 f"département « {printable(department)} » inconnu ; indiquez un code INSEE (02, 2A, 971) ou un nom (Aisne), "
                 "la liste : factsheets departements"
-                if department else "colonne Département vide ; indiquez un code INSEE ou un nom de département"
+                if department
+                else "colonne Département vide ; indiquez un code INSEE ou un nom de département"
             )
         if role is None:
-            row_problems.append(f"rôle « {printable(row['role'])} » inconnu ; utilisez to (ou à, destinataire), "
-                                "cc (ou copie), bcc (ou cci, copie cachée) ; vide : to")
+            row_problems.append(
+                f"rôle « {printable(row['role'])} » inconnu ; utilisez to (ou à, destinataire), "
+                "cc (ou copie), bcc (ou cci, copie cachée) ; vide : to"
+            )
         box = parse_mailbox(email, name) if email else None
         if box is None:
             row_problems.append(_bad_address(email) if email else "colonne E-mail vide ; indiquez une adresse")
@@ -357,7 +396,9 @@ def _load_table(path: Path) -> RecipientBook:
         book.add(code, line, role, box)
     for code, line in book.first_line.items():
         if not book.roles[code]["to"]:
-            book.problems.append(f"{path}:{line} : le département {code} n'a aucune adresse de rôle « to » ; donnez ce rôle à au moins une adresse")
+            book.problems.append(
+                f"{path}:{line} : le département {code} n'a aucune adresse de rôle « to » ; donnez ce rôle à au moins une adresse"
+            )
     if not book.first_line and not book.problems:
         raise FactsheetsError(f"{path} : aucun destinataire ; une ligne par adresse : Département;E-mail;Rôle;Nom")
     return book.build()

@@ -64,13 +64,14 @@ class FreshSheets:
 
     def sheet_bytes(self, code: str) -> bytes:
         if code not in self._present:
-            raise FactsheetsError(f"aucune donnée pour ce département en {self.year} dans {self.data} ; "
-                                  "vérifiez --data et --year, ou retirez-le du fichier des destinataires")
+            raise FactsheetsError(
+                f"aucune donnée pour ce département en {self.year} dans {self.data} ; "
+                "vérifiez --data et --year, ou retirez-le du fichier des destinataires"
+            )
         return self.renderer.sheet_bytes(code)
 
 
-def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path,
-            problems: list[str]) -> dict[str, Sheet]:
+def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path, problems: list[str]) -> dict[str, Sheet]:
     """The fresh sheet of each department; the file on disk made equal to it."""
     from ..render import prepare_output_dir, sheet_filename
 
@@ -151,8 +152,12 @@ class CheckedSheets:
             payload = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return  # none yet, or unreadable: every sheet is rendered
-        if isinstance(payload, dict) and payload.get("inputs") == inputs and isinstance(payload.get("sheets"), dict) \
-                and isinstance(payload.get("year"), int):
+        if (
+            isinstance(payload, dict)
+            and payload.get("inputs") == inputs
+            and isinstance(payload.get("sheets"), dict)
+            and isinstance(payload.get("year"), int)
+        ):
             self.year, self.sheets = payload["year"], payload["sheets"]
 
     def sheet(self, code: str, path: Path) -> Sheet | None:
@@ -179,8 +184,9 @@ class CheckedSheets:
             pass  # only a shortcut for the next run: without it, that run renders again
 
 
-def fresh_sheets(data: Path, year: int | None, codes: Sequence[str], names: dict[str, str], out_dir: Path,
-                 problems: list[str]) -> tuple[dict[str, Sheet], int, SheetRenderer | None]:
+def fresh_sheets(
+    data: Path, year: int | None, codes: Sequence[str], names: dict[str, str], out_dir: Path, problems: list[str]
+) -> tuple[dict[str, Sheet], int, SheetRenderer | None]:
     """(code -> sheet, year, renderer): each sheet checked for these very inputs, or rendered
     now by `renderer` (None when every sheet was the checked one: nothing was loaded)."""
     from ..render import sheet_filename
@@ -212,8 +218,16 @@ def fresh_sheets(data: Path, year: int | None, codes: Sequence[str], names: dict
 ANNEX_TYPES = {"xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"), "csv": ("text", "csv")}
 
 
-def fresh_annexes(data: Path, year: int, codes: Sequence[str], names: dict[str, str], out_dir: Path, kind: str,
-                  problems: list[str], renderer: SheetRenderer | None = None) -> dict[str, tuple[Path, bytes]]:
+def fresh_annexes(
+    data: Path,
+    year: int,
+    codes: Sequence[str],
+    names: dict[str, str],
+    out_dir: Path,
+    kind: str,
+    problems: list[str],
+    renderer: SheetRenderer | None = None,
+) -> dict[str, tuple[Path, bytes]]:
     """(path, bytes) of each department's data annex, computed now from `data` as `render
     --annexe` makes it; the file next to the sheet is (re)written when it differs.
 

@@ -54,7 +54,9 @@ def smtp_credentials(environ: Mapping[str, str] = os.environ) -> tuple[str, str]
     user, password = environ.get(USER_VARIABLE, ""), environ.get(PASSWORD_VARIABLE, "")
     if bool(user) != bool(password):
         missing = PASSWORD_VARIABLE if user else USER_VARIABLE
-        raise FactsheetsError(f"environnement : {missing} n'est pas défini ; définissez à la fois {USER_VARIABLE} et {PASSWORD_VARIABLE}, ou aucun des deux")
+        raise FactsheetsError(
+            f"environnement : {missing} n'est pas défini ; définissez à la fois {USER_VARIABLE} et {PASSWORD_VARIABLE}, ou aucun des deux"
+        )
     return (user, password) if user else None
 
 
@@ -73,7 +75,9 @@ def _wait(sock: socket.socket, readable: bool, deadline: float | None) -> None:
             poller.register(sock, select.POLLIN if readable else select.POLLOUT)
             ready = bool(poller.poll(left * 1000))
         else:
-            ready = bool((select.select([sock], [], [], left) if readable else select.select([], [sock], [], left))[0 if readable else 1])
+            ready = bool(
+                (select.select([sock], [], [], left) if readable else select.select([], [sock], [], left))[0 if readable else 1]
+            )
         if ready:
             return
         if left <= 0:  # looked once more at the deadline: nothing came
@@ -198,8 +202,16 @@ def needs_smtputf8(address: str) -> bool:
 class SmtpSession:
     """One SMTP connection, opened on first use and reused; closed after any error."""
 
-    def __init__(self, host: str, port: int, *, timeout: float, require_tls: bool,
-                 credentials: tuple[str, str] | None, tls_context: ssl.SSLContext | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float,
+        require_tls: bool,
+        credentials: tuple[str, str] | None,
+        tls_context: ssl.SSLContext | None = None,
+    ):
         self.host, self.port, self.timeout = host, port, timeout
         self.require_tls = require_tls
         self.credentials = credentials
@@ -223,15 +235,16 @@ class SmtpSession:
                 smtp.ehlo()
             if self.credentials:
                 if not smtp.has_extn("auth"):
-                    raise Permanent(f"{self.host}:{self.port} n'accepte pas d'authentification (pas d'AUTH) alors que {USER_VARIABLE} est défini")
+                    raise Permanent(
+                        f"{self.host}:{self.port} n'accepte pas d'authentification (pas d'AUTH) alors que {USER_VARIABLE} est défini"
+                    )
                 smtp.login(*self.credentials)
         except BaseException:
             smtp.close()
             raise
         return smtp
 
-    def send(self, sender: str, recipients: Sequence[str], message: bytes,
-             before_data: Callable[[], None] | None = None) -> None:
+    def send(self, sender: str, recipients: Sequence[str], message: bytes, before_data: Callable[[], None] | None = None) -> None:
         """All or nothing: if any recipient is refused the message is not sent to the others.
 
         `before_data` is called once the recipients are accepted, just before the message
@@ -249,8 +262,10 @@ class SmtpSession:
         options: list[str] = []
         if international:
             if not smtp.has_extn("smtputf8"):
-                raise Permanent(f"adresse internationalisée « {international[0]} » : le serveur {self.host}:{self.port} "
-                                "n'accepte pas SMTPUTF8 ; écrivez l'adresse en ASCII ou passez par un serveur qui l'accepte")
+                raise Permanent(
+                    f"adresse internationalisée « {international[0]} » : le serveur {self.host}:{self.port} "
+                    "n'accepte pas SMTPUTF8 ; écrivez l'adresse en ASCII ou passez par un serveur qui l'accepte"
+                )
             options = ["SMTPUTF8"]  # smtplib then writes the commands in UTF-8
         code, answer = smtp.mail(sender, options)
         if code != 250:

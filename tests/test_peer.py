@@ -62,3 +62,32 @@ def test_the_peer_draws_the_sheet_with_its_charts_as_text_in_the_embedded_fonts(
             if labels[key] in our_text:
                 assert labels[key] in peer_text
         assert peer_text.count("Allemagne") >= 1 and our_text.count("Allemagne") >= 1
+
+
+def test_the_typst_peer_draws_the_same_eight_pages_in_the_embedded_open_sans(tmp_path):
+    """benchmarks/peer_typst.py: same page count, fonts, chart texts and comparable paint operators."""
+    sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
+    from bench_typst import operator_counts
+
+    peer = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "peer_typst.py"), "--dept", "60", "--out", str(tmp_path / "typst")],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+    )
+    assert peer.returncode == 0, peer.stderr
+    assert json.loads(peer.stdout.strip().splitlines()[-1])["sheets"] == 1
+    ours = run_cli("render", "--dept", "60", "--out", tmp_path / "ours")
+    assert ours.returncode == 0, ours.stderr
+    (typst_pdf,) = (tmp_path / "typst").glob("*.pdf")
+    (our_pdf,) = (tmp_path / "ours").glob("*.pdf")
+    assert typst_pdf.name == our_pdf.name
+    typst_pages, our_pages = PdfReader(typst_pdf).pages, PdfReader(our_pdf).pages
+    assert len(typst_pages) == len(our_pages) == 8
+    fonts = {str(font.get_object()["/BaseFont"]).split("+")[-1] for page in typst_pages
+             for font in page["/Resources"].get("/Font", {}).values()}
+    assert fonts and all(name.startswith("OpenSans") for name in fonts)
+    for page_index in (3, 5):
+        assert "Allemagne" in typst_pages[page_index].extract_text()
+    # The same shapes: the chart pages paint as many times in both (a fill per mark).
+    typst_counts, our_counts = operator_counts(typst_pdf), operator_counts(our_pdf)
+    for page_index in (2, 3, 4, 5, 6):
+        assert abs(typst_counts[page_index]["paint"] - our_counts[page_index]["paint"]) <= 2

@@ -71,7 +71,10 @@ def test_the_typst_peer_draws_the_same_eight_pages_in_the_embedded_open_sans(tmp
 
     peer = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "benchmarks" / "peer_typst.py"), "--dept", "60", "--out", str(tmp_path / "typst")],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
     )
     assert peer.returncode == 0, peer.stderr
     assert json.loads(peer.stdout.strip().splitlines()[-1])["sheets"] == 1
@@ -82,8 +85,11 @@ def test_the_typst_peer_draws_the_same_eight_pages_in_the_embedded_open_sans(tmp
     assert typst_pdf.name == our_pdf.name
     typst_pages, our_pages = PdfReader(typst_pdf).pages, PdfReader(our_pdf).pages
     assert len(typst_pages) == len(our_pages) == 8
-    fonts = {str(font.get_object()["/BaseFont"]).split("+")[-1] for page in typst_pages
-             for font in page["/Resources"].get("/Font", {}).values()}
+    fonts = {
+        str(font.get_object()["/BaseFont"]).split("+")[-1]
+        for page in typst_pages
+        for font in page["/Resources"].get("/Font", {}).values()
+    }
     assert fonts and all(name.startswith("OpenSans") for name in fonts)
     for page_index in (3, 5):
         assert "Allemagne" in typst_pages[page_index].extract_text()

@@ -203,7 +203,7 @@ def test_pdfjs_reads_every_sheet_of_render_all(plain_render_all):
 
 def test_pdfjs_reading_order(pdfjs):
     sequence = reading_sequence(pdfjs["aisne"])
-    assert sequence[0][:2] == ("H1", "Les indicateurs clés\u00a0: commerce extérieur")
+    assert sequence[0][:2] == ("H1", "Les indicateurs clés : commerce extérieur")
     figures = [index for index, (role, _, _) in enumerate(sequence) if role == "Figure"]
     assert len(figures) == 8
     for index in figures:

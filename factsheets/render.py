@@ -27,6 +27,7 @@ process renders it, alone or in bulk.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pickle
@@ -370,8 +371,23 @@ class _Claims:
         self._front = context.RawValue("q", 0)  # sheets before this index are the helpers'
         self._back = context.RawValue("q", 0)  # sheets from this index on are this process's
 
+    @contextlib.contextmanager
+    def _held(self):
+        """The lock, with Ctrl-C held back until it is released: a KeyboardInterrupt raised
+        between taking the lock and entering the block would leave it taken for ever, and
+        the helpers waiting for it (and this process waiting for them) would hang."""
+        main_thread = threading.current_thread() is threading.main_thread()
+        if main_thread:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            with self._lock:
+                yield
+        finally:
+            if main_thread:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
     def open(self, count: int) -> None:
-        with self._lock:
+        with self._held():
             self._front.value, self._back.value = 0, count
 
     def claim_front(self, index: int) -> bool:
@@ -384,7 +400,7 @@ class _Claims:
 
     def claim_back(self) -> int | None:
         """This process takes the last sheet no one has taken yet, if any."""
-        with self._lock:
+        with self._held():
             if self._back.value <= self._front.value:
                 return None
             self._back.value -= 1

@@ -135,6 +135,7 @@ class SheetDrawer:
         self._area_charts: dict[tuple[str, str, str], tuple] = {}
         self._annexes = None  # annex.Annexes of this run, made at the first annex
         self._editions: dict[int, tuple] = {}
+        self._fonts_css: str | None = None
 
     def edition(self, year: int) -> tuple[dict, object]:
         """The texts of `year`'s sheets and their PDF creation date (see config.sheet_texts)."""
@@ -191,14 +192,21 @@ class SheetDrawer:
     def web_page(self, ind, synthetic: bool, charts, pdf_path: Path) -> str:
         """The sheet's web page (render --html), from the same content and charts as its PDF."""
         from .content import build_content
-        from .fonts import font_files
-        from .html import font_css, sheet_html
+        from .html import sheet_html
 
         year_texts, _ = self.edition(ind.year)
         content = build_content(ind, charts, year_texts, synthetic)
         annex_name = pdf_path.with_suffix("." + self.options.annex).name if self.options.annex else None
-        css = font_css(font_files(self.settings), self.fonts.family)
-        return sheet_html(content, year_texts, css, pdf_path.name, annex_name)
+        return sheet_html(content, year_texts, self.fonts_css(), pdf_path.name, annex_name)
+
+    def fonts_css(self) -> str:
+        """The pages' @font-face rules, looked up once per process (the same for every page)."""
+        if self._fonts_css is None:
+            from .fonts import font_files
+            from .html import font_css
+
+            self._fonts_css = font_css(font_files(self.settings), self.fonts.family)
+        return self._fonts_css
 
     def _evolution_chart(self, ind):
         """The evolution page's chart, or None when the page is not asked for or has one year."""
@@ -629,8 +637,7 @@ def render_departments(
 
 def write_index(report: RenderReport, renderer: SheetRenderer, out_dir: Path) -> Path:
     """index.html of a campaign: every department written, in code order, with its figures and links."""
-    from .fonts import font_files
-    from .html import font_css, index_html, sheet_html_name
+    from .html import index_html, sheet_html_name
     from .numbers import format_millions
 
     rows = []
@@ -651,9 +658,7 @@ def write_index(report: RenderReport, renderer: SheetRenderer, out_dir: Path) ->
             }
         )
     texts, _ = renderer.edition(report.year)
-    page = index_html(
-        rows, texts, font_css(font_files(renderer.settings), renderer.fonts.family), report.year, renderer.synthetic
-    )
+    page = index_html(rows, texts, renderer.fonts_css(), report.year, renderer.synthetic)
     target = Path(out_dir) / "index.html"
     write_atomically(target, page.encode("utf-8"))
     return target

@@ -242,9 +242,7 @@ class Annexes:
             rank = 0
             for item in sankey.products if table == "products" else sankey.countries:
                 rank += 0 if item.is_other else 1
-                code, label, short = (
-                    ("", t["other"], t["other"]) if item.is_other else (item.code, item.label, item.short_label or item.label)
-                )
+                code, label, short = self._labels(item)
                 fields = (
                     {"product_code": code, "product": label, "product_short": short}
                     if table == "products"
@@ -264,17 +262,18 @@ class Annexes:
                 )
         return rows
 
+    def _labels(self, item) -> tuple[str, str, str]:
+        """(code, full label, chart label) of a product or country row; "Autres" has no code."""
+        if item.is_other:
+            return "", self.t["other"], self.t["other"]
+        return item.code, item.label, item.short_label or item.label
+
     def _flows(self, table: str, level: str, area: AreaFlows, year: int) -> list[Row]:
         t = self.t
         rows = []
         for flow in ("export", "import"):
             sankey = self._summary(area, flow).sankey
-            names = {
-                item.code: (
-                    ("", t["other"], t["other"]) if item.is_other else (item.code, item.label, item.short_label or item.label)
-                )
-                for item in (*sankey.left, *sankey.right)
-            }
+            names = {item.code: self._labels(item) for item in (*sankey.left, *sankey.right)}
             for link in sankey.links:
                 product, country = (link.source, link.target) if flow == "export" else (link.target, link.source)
                 (product_code, product_label, product_short), (country_code, country_label, _) = names[product], names[country]

@@ -407,7 +407,7 @@ def ingest(
             f"{out} : avec --national, la sortie doit être un fichier .parquet (la couverture des données est "
             "enregistrée dans ses métadonnées) ; nommez --out en .parquet"
         )
-    from .national import coverage_metadata, france_note, ingest_with_national
+    from .ingest.national import coverage_metadata, france_note, ingest_with_national
 
     reference = load_reference()
     # Checked in full (codes included) before writing, so a bad file never produces output.

@@ -540,10 +540,10 @@ def test_archives_over_the_limits_or_leaving_the_archive(cli, tmp_path):
 
 
 def test_member_over_the_size_limit(cli, tmp_path, monkeypatch):
-    from factsheets import ingest
+    from factsheets.ingest import sources
 
-    monkeypatch.setattr(ingest, "MAX_MEMBER_BYTES", 64 * 1024)
-    monkeypatch.setattr(ingest, "MAX_ZIP_RATIO", 10**9)  # the size limit alone
+    monkeypatch.setattr(sources, "MAX_MEMBER_BYTES", 64 * 1024)
+    monkeypatch.setattr(sources, "MAX_ZIP_RATIO", 10**9)  # the size limit alone
     rows = HEADER.encode() + ROW * 10_000  # about 250 kB expanded
     path = _zip(tmp_path / "gros.zip", {"data.csv": rows})
     code, _, err = cli("ingest", path, "--profile", "canonical", "--out", tmp_path / "sortie.parquet")

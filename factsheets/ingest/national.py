@@ -16,11 +16,12 @@ from pathlib import Path
 
 import polars as pl
 
-from .coverage import METADATA_DEPARTMENTS, METADATA_NATIONAL, national_metadata
-from .errors import FactsheetsError, Problems
-from .ingest import IngestResult, Profile, ingest_sources
-from .load import CANONICAL_COLUMNS
-from .validate import CANONICAL_SCHEMA, KEY_COLUMNS
+from ..coverage import METADATA_DEPARTMENTS, METADATA_NATIONAL, national_metadata
+from ..errors import FactsheetsError, Problems
+from ..load import CANONICAL_COLUMNS
+from ..validate import CANONICAL_SCHEMA, KEY_COLUMNS
+from .pipeline import IngestResult, ingest_sources
+from .profile import Profile
 
 NEGATIVE_TOLERANCE_EUR = 1000.0
 KEY = ["year", "flow", "product", "country"]
@@ -44,7 +45,7 @@ def unallocated_code(reference) -> str:
 
 
 def _euros(value: float) -> str:
-    from .numbers import format_millions
+    from ..numbers import format_millions
 
     return f"{value:,.0f} €".replace(",", " ") if abs(value) < 1e6 else f"{format_millions(value)} M€"
 

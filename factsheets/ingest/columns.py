@@ -9,14 +9,53 @@ import polars as pl
 
 from ..errors import FactsheetsError
 from ..load import LINE_COLUMN, printable
+from ..reference import name_key
 from .profile import Profile
 from .sources import Source
 
+# Words of a unit, and little words, left out when header names are compared: "Valeur (k€)",
+# "VALEUR_EUROS", "Valeur en milliers d'euros" and "valeur" are the same name.
+UNIT_WORDS = frozenset(
+    {"k", "ke", "keur", "keuros", "eur", "euro", "euros", "millier", "milliers", "mille", "million", "millions"}
+    | {"m", "meur", "md", "mds", "milliard", "milliards"}
+)
+LITTLE_WORDS = frozenset({"en", "d", "de", "des", "du", "l", "la", "le", "les"})
+CLOSEST = 3  # names proposed at most
+CLOSEST_CUTOFF = 0.5  # similarity (difflib ratio of the compared names) below which a name is not proposed
+CLOSEST_SPREAD = 0.2  # ... and how much less similar than the closest one a name may be
+
+
+def column_key(name: str) -> str:
+    """A header name as it is compared: no accents, case, punctuation or unit ("Valeur (k€)" -> "valeur")."""
+    words = name_key(str(name).replace("€", " eur ")).split()
+    kept = [word for word in words if word not in UNIT_WORDS and word not in LITTLE_WORDS]
+    return " ".join(kept or words)
+
+
+def column_unit(name: str) -> str | None:
+    """The unit a header name states: 'thousands_eur' ("Valeur (k€)", "milliers d'euros"), 'eur' ("Valeur €"), or None."""
+    words = set(name_key(str(name).replace("€", " eur ")).split())
+    if words & {"k", "ke", "keur", "keuros", "millier", "milliers", "mille"}:
+        return "thousands_eur"
+    if words & {"eur", "euro", "euros"}:
+        return "eur"
+    return None
+
+
+def similarity(wanted: str, name: str) -> float:
+    """How close two header names are, from 0 to 1 (1: the same name but for accents, case, units)."""
+    return difflib.SequenceMatcher(None, column_key(wanted), column_key(name)).ratio()
+
 
 def closest_columns(wanted: str, found: Sequence[str]) -> list[str]:
-    """The header names nearest to `wanted` (ignoring case), best first."""
-    lowered = {name.lower(): name for name in found}
-    return [lowered[name] for name in difflib.get_close_matches(wanted.lower(), list(lowered), n=3, cutoff=0.5)]
+    """The header names nearest to `wanted` (accents, case, punctuation and units ignored), best first."""
+    scored = []
+    for rank, name in enumerate(found):
+        score = similarity(wanted, name)
+        if score >= CLOSEST_CUTOFF:
+            scored.append((-score, rank, name))
+    best = min(scored)[0] if scored else 0.0
+    return [name for score, _rank, name in sorted(scored)[:CLOSEST] if score <= best + CLOSEST_SPREAD]
 
 
 def header_where(source: Source, profile: Profile) -> str:

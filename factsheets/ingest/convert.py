@@ -9,7 +9,7 @@ import polars as pl
 from ..errors import FactsheetsError, Problems
 from ..load import LINE_COLUMN, PERIOD_COLUMN, WHERE_COLUMN, printable
 from ..validate import MAX_ROW_VALUE_EUR, MAX_ROW_VALUE_TEXT, report_bad_rows
-from .periods import PERIOD_NAMES, PERIOD_PARTS
+from .periods import PERIOD_NAMES, PERIOD_PARTS, QUARTER_EXAMPLES, period_fields
 from .profile import Profile
 from .sources import Source
 
@@ -103,19 +103,22 @@ def convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Probl
     year_text = pl.col("__year_text")
     if "period" in col:
         assert profile.period_kind is not None and profile.period_pattern is not None
-        groups = pl.col(col["period"]).str.strip_chars().str.extract_groups(profile.period_pattern)
-        derived["__year_text"] = groups.struct.field("year")
+        period_year, period_part = period_fields(
+            pl.col(col["period"]).str.strip_chars(), profile.period_kind, profile.period_pattern
+        )
+        derived["__year_text"] = period_year
+        labels = f" ni une étiquette de trimestre comme {QUARTER_EXAMPLES}" if profile.period_kind == "quarter" else ""
         checks.append(
             (
                 year_text.is_null() | ~year_text.str.contains(YEAR_PATTERN),
                 col["period"],
-                f"n'est pas une période reconnue (année de quatre chiffres) par le motif « {profile.period_pattern} »",
+                f"n'est pas une période reconnue (année de quatre chiffres) par le motif « {profile.period_pattern} »{labels}",
                 f"corrigez la valeur ou « period.pattern » dans {profile.path}",
             )
         )
         if profile.period_kind != "year":
             parts = PERIOD_PARTS[profile.period_kind]
-            derived["__part"] = groups.struct.field("part").cast(pl.Int32, strict=False)
+            derived["__part"] = period_part
             part = pl.col("__part")
             checks.append(
                 (

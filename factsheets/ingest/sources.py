@@ -189,7 +189,51 @@ def _table_source(path: Path, name: str, data: bytes, profile: Profile, member: 
     return Source(path, fmt, data, member)
 
 
-def _zip_members(path: Path, data: bytes, profile: Profile, any_sheet: bool = False) -> list[Source]:
+def member_left_out(name: str, profile: Profile) -> str | None:
+    """Why `profile` does not read the archive member `name` (None: it reads it)."""
+    if profile.members:
+        names = (name.lower(), PurePosixPath(name).name.lower())
+        if any(fnmatch.fnmatch(candidate, glob.lower()) for glob in profile.members for candidate in names):
+            return None
+        globs = ", ".join(f"« {glob} »" for glob in profile.members)
+        return f"le nom ne correspond à aucun des motifs {globs} (members de {profile.path})"
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix == ".zip":
+        return "archive dans l'archive (décompressez-la d'abord)"
+    if suffix not in EXTENSIONS:
+        return f"extension « {printable(suffix) or '(aucune)'} » non lue (formats lus : .csv, .txt, .parquet, .xlsx, .xlsm, .xls)"
+    return None
+
+
+def archive_member_names(path: Path) -> list[str]:
+    """The names of the files in the ZIP archive `path` (none if it is not a readable archive)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [info.filename for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return []
+
+
+def proposed_members(names: Sequence[str], profile: Profile) -> list[str]:
+    """`members` globs that read the tables of an archive that the profile's globs leave out:
+    each glob with the extension of the archive's tables ("*exp*.xls" -> "*exp*.xlsx"), or
+    else one glob per extension ("*.xlsx")."""
+    readable = {suffix for suffix, fmt in EXTENSIONS.items() if fmt != "zip" and profile.format in (fmt, "auto")}
+    suffixes = sorted({PurePosixPath(name).suffix.lower() for name in names} & readable)
+    lowered = [candidate for name in names for candidate in (name.lower(), PurePosixPath(name).name.lower())]
+    globs: list[str] = []
+    for glob in profile.members or ():
+        stem = glob[: -len(PurePosixPath(glob).suffix)] if PurePosixPath(glob).suffix else glob
+        for suffix in suffixes:
+            candidate = stem + suffix
+            if candidate not in globs and any(fnmatch.fnmatch(name, candidate.lower()) for name in lowered):
+                globs.append(candidate)
+    return globs or [f"*{suffix}" for suffix in suffixes]
+
+
+def _zip_members(
+    path: Path, data: bytes, profile: Profile, any_sheet: bool = False, left_out: list[str] | None = None
+) -> list[Source]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
@@ -197,13 +241,10 @@ def _zip_members(path: Path, data: bytes, profile: Profile, any_sheet: bool = Fa
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise FactsheetsError(f"{path} : archive ZIP illisible ({printable(error, 120)}) ; téléchargez-la de nouveau") from None
 
-    def wanted(name: str) -> bool:
-        if profile.members:
-            names = (name.lower(), PurePosixPath(name).name.lower())
-            return any(fnmatch.fnmatch(candidate, glob.lower()) for glob in profile.members for candidate in names)
-        return PurePosixPath(name).suffix.lower() in EXTENSIONS and not name.lower().endswith(".zip")
-
-    chosen = sorted(name for name in names if wanted(name))
+    reasons = {name: member_left_out(name, profile) for name in names}
+    if left_out is not None:
+        left_out.extend(f"{path} › {printable(name, 80)} : non lu, {reason}" for name, reason in reasons.items() if reason)
+    chosen = sorted(name for name in names if reasons[name] is None)
     if not chosen:
         listed = ", ".join(printable(name) for name in names[:8]) + (" …" if len(names) > 8 else "")
         rule = (
@@ -238,10 +279,17 @@ def _zip_members(path: Path, data: bytes, profile: Profile, any_sheet: bool = Fa
     return sources
 
 
-def expand_sources(paths_given: Sequence[Path], profile: Profile, problems: Problems, any_sheet: bool = False) -> list[Source]:
+def expand_sources(
+    paths_given: Sequence[Path],
+    profile: Profile,
+    problems: Problems,
+    any_sheet: bool = False,
+    left_out: list[str] | None = None,
+) -> list[Source]:
     """Every table to read (files, archive members), in order; unreadable ones go to `problems`.
 
-    With any_sheet (inspecting), a workbook without the profile's sheet is kept too.
+    With any_sheet (inspecting), a workbook without the profile's sheet is kept too. The
+    archive members the profile does not read go to `left_out`, one line each with the reason.
     """
     if not paths_given:
         raise FactsheetsError("aucun fichier source indiqué ; indiquez un ou plusieurs fichiers bruts à convertir")
@@ -262,7 +310,7 @@ def expand_sources(paths_given: Sequence[Path], profile: Profile, problems: Prob
                 raise FactsheetsError(f"{path} : ce n'est pas un fichier ; indiquez les fichiers de données brutes à convertir")
             data = read_bytes(path, "fichier source", "indiquez un autre fichier")
             if _format_of(path.name, profile, data, str(path)) == "zip":
-                sources.extend(_zip_members(path, data, profile, any_sheet))
+                sources.extend(_zip_members(path, data, profile, any_sheet, left_out))
             else:
                 sources.append(_table_source(path, path.name, data, profile, None, any_sheet))
         except FactsheetsError as error:

@@ -108,6 +108,25 @@ def test_quarter_labels_with_the_shipped_kiosque_profile(tmp_path, sample, style
     assert written.drop("year").sort(KEY).equals(sample.drop("year").sort(KEY))
 
 
+def test_inspect_of_a_download_as_the_profile_expects_it(tmp_path, sample):
+    """Nothing to change; the product series and the "LisezMoi" listed as left out, with why."""
+    archive = kiosque_zip(tmp_path / "region_76.zip", sample, LABELS["1er trimestre 2024"])
+    result = run_in_process("ingest", "--inspect", archive, "--profile", "kiosque")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    kiosque = PROFILES_DIR / "kiosque.yaml"
+    heads = [line.split(" › ")[1].split(" (")[0] for line in lines if line.startswith("== ")]
+    assert heads == [f"{d}/{d}_{flow}_pays_produits.xls" for d in sorted(DEPARTMENTS) for flow in ("exp", "imp")]
+    because = f"le nom ne correspond à aucun des motifs « *exp*.xls », « *imp*.xls » (members de {kiosque})"
+    assert lines[-5:] == [
+        "non lus par le profil kiosque (3) :",
+        f"  {archive} › 48/48_series_produits.xls : non lu, {because}",
+        f"  {archive} › 2A/2A_series_produits.xls : non lu, {because}",
+        f"  {archive} › LisezMoi.txt : non lu, {because}",
+        f"profil kiosque : rien à changer ({kiosque})",
+    ]
+
+
 def test_a_label_that_is_no_quarter_is_one_line_naming_it(tmp_path, sample):
     def label(quarter):
         return "5e trimestre 2024" if quarter == 2 else f"T{quarter} 2024"

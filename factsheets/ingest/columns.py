@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Sequence
 
 import polars as pl
@@ -25,6 +26,7 @@ CLOSEST_CUTOFF = 0.5  # similarity (difflib ratio of the compared names) below w
 CLOSEST_SPREAD = 0.2  # ... and how much less similar than the closest one a name may be
 
 
+@functools.lru_cache(maxsize=4096)  # --inspect compares every cell of the first rows with every profile column
 def column_key(name: str) -> str:
     """A header name as it is compared: no accents, case, punctuation or unit ("Valeur (k€)" -> "valeur")."""
     words = name_key(str(name).replace("€", " eur ")).split()

@@ -389,3 +389,40 @@ def test_header_unit_differing_from_the_profile_is_proposed(tmp_path, sample):
     result = run_in_process("ingest", source, "--profile", pasted(profile, block, tmp_path / "k.yaml"), "--out", out)
     assert result.returncode == 0, result.stderr
     assert totals(pl.read_parquet(out)) == totals(sample.filter(pl.col("department") == "2A", pl.col("flow") == "export"))
+
+
+def test_national_file_in_quarter_labels_gives_france_to_the_euro(tmp_path, sample):
+    """One region's kiosque download plus the national file, both in "T1 2024" quarters: the
+    France totals of the output equal the national file's, computed here from its rows."""
+    archive = kiosque_zip(tmp_path / "region_76.zip", sample, LABELS["T1 2024"])
+    france = pl.read_parquet(SAMPLE_DATA).filter(pl.col("year") == 2024)
+    # France on the keys the two departments trade (a national file of every key is slow to build).
+    traded = france.join(sample.select("flow", "product", "country").unique(), on=["flow", "product", "country"])
+    national = quarters(traded.group_by("year", "flow", "product", "country").agg(pl.col("value_eur").sum()))
+    national_zip = tmp_path / "france.zip"
+    header = ["Trimestre", "Code A129", "Code pays", "Valeur"]
+    with zipfile.ZipFile(national_zip, "w") as zipped:
+        for flow, name in (("export", "exp"), ("import", "imp")):
+            rows = national.filter(pl.col("flow") == flow).with_columns(department=pl.lit(None, pl.String))
+            workbook = xlwt.Workbook()
+            sheet = workbook.add_sheet("Feuil1")
+            for column, title in enumerate(header):
+                sheet.write(0, column, title)
+            for line, (quarter, product, country, value) in enumerate(
+                rows.select("quarter", "product", "country", "value_eur").iter_rows(), start=1
+            ):
+                for column, cell in enumerate([f"T{quarter} 2024", product, country, value / 1000]):
+                    sheet.write(line, column, cell)
+            buffer = io.BytesIO()
+            workbook.save(buffer)
+            zipped.writestr(f"france_{name}.xls", buffer.getvalue())
+    out = tmp_path / "donnees.parquet"
+    result = run_in_process("ingest", archive, "--profile", "kiosque", "--national", national_zip, "--out", out)
+    assert result.returncode == 0, result.stderr
+    written = pl.read_parquet(out)
+    for flow in ("export", "import"):
+        expected = national.filter(pl.col("flow") == flow)["value_eur"].sum()
+        assert written.filter(pl.col("flow") == flow)["value_eur"].sum() == pytest.approx(expected, abs=1.0)
+    # The departments' own rows are the sample's, to the euro.
+    assert totals(written.filter(pl.col("department").is_in(DEPARTMENTS))) == totals(sample)
+    assert pl.read_parquet_metadata(out)["factsheets.departments"] == "2A,48"  # in the COG's order

@@ -426,3 +426,17 @@ def test_national_file_in_quarter_labels_gives_france_to_the_euro(tmp_path, samp
     # The departments' own rows are the sample's, to the euro.
     assert totals(written.filter(pl.col("department").is_in(DEPARTMENTS))) == totals(sample)
     assert pl.read_parquet_metadata(out)["factsheets.departments"] == "2A,48"  # in the COG's order
+
+
+def test_files_that_disagree_keep_the_first_and_say_the_other(tmp_path, sample):
+    first = dgddi_csv(
+        tmp_path / "a.csv", sample.head(3), ["Annee", "Flux", "Code département", "Code A129", "Code Pays", "VALEUR_EUROS"]
+    )
+    second = dgddi_csv(
+        tmp_path / "b.csv", sample.tail(3), ["Annee", "Flux", "Code département", "Code A129", "Code Pays", "Montant"]
+    )
+    result = run_in_process("ingest", "--inspect", first, second, "--profile", "dgddi")
+    assert result.returncode == 2
+    lines = result.stdout.splitlines()
+    assert '  value: "VALEUR_EUROS"  # au lieu de « Valeur » ; un autre fichier a "Montant"' in lines
+    assert "unit: eur  # d'après l'en-tête « VALEUR_EUROS » ; thousands_eur avant" in lines

@@ -176,14 +176,24 @@ class Proposal:
     notes: dict[str, str] = field(default_factory=dict)  # key or "columns.FIELD" -> why
 
     def set(self, key: str, value: Any, note: str) -> None:
-        if key not in self.values and value != getattr(self.profile, key, None):
+        if key in self.values:
+            self._other(key, self.values[key], value)
+        elif value != getattr(self.profile, key, None):
             self.values[key] = value
             self.notes[key] = note
 
     def column(self, field_: str, raw: str | None, note: str) -> None:
-        if field_ not in self.columns:
+        if field_ in self.columns:
+            self._other(f"columns.{field_}", self.columns[field_], raw)
+        else:
             self.columns[field_] = raw
             self.notes[f"columns.{field_}"] = note
+
+    def _other(self, key: str, kept: Any, value: Any) -> None:
+        """Another file wants another value: the first is kept, the note says the other."""
+        other = f"un autre fichier a {'une autre valeur' if value is None else _yaml(value)}"
+        if value != kept and other not in self.notes[key]:
+            self.notes[key] += f" ; {other}"
 
     def lines(self) -> list[str]:
         """A YAML block to paste over the profile's keys of the same names (`columns` whole)."""

@@ -8,6 +8,7 @@ turn raw bytes into a frame (decoding, binary files, ragged CSV lines) are share
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 from pathlib import Path
@@ -52,10 +53,31 @@ def read_bytes(path: Path, what: str, fix: str) -> bytes:
         raise FactsheetsError(f"{path} : {what} illisible ({error.strerror or error}) ; {fix}") from None
 
 
+def _cp1252_c1() -> dict[int, str]:
+    """The C1 control characters (U+0080–U+009F) that Windows-1252 gives a letter or sign to."""
+    table = {}
+    for byte in range(0x80, 0xA0):
+        try:
+            table[byte] = bytes([byte]).decode("cp1252")
+        except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined stay as they are
+            pass
+    return table
+
+
+CP1252_C1 = _cp1252_c1()
+
+
 def decode_text(label: str, data: bytes, encoding: str, fix: str) -> str:
-    """`data` as text; an undecodable byte is reported with its line ("label:3")."""
+    """`data` as text; an undecodable byte is reported with its line ("label:3").
+
+    Latin-1 is read as browsers read it (WHATWG Encoding): bytes 0x80–0x9F, control characters
+    no real text holds, take their Windows-1252 meaning, so the "€" or "’" of a CSV saved by
+    Excel under a latin-1 profile arrives as written.
+    """
     try:
         text = data.decode(encoding)
+        if codecs.lookup(encoding).name == "iso8859-1":
+            text = text.translate(CP1252_C1)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise FactsheetsError(f"{label}:{line} : texte {encoding} invalide (octet 0x{data[error.start]:02x}) ; {fix}") from None

@@ -440,3 +440,21 @@ def test_files_that_disagree_keep_the_first_and_say_the_other(tmp_path, sample):
     lines = result.stdout.splitlines()
     assert '  value: "VALEUR_EUROS"  # au lieu de « Valeur » ; un autre fichier a "Montant"' in lines
     assert "unit: eur  # d'après l'en-tête « VALEUR_EUROS » ; thousands_eur avant" in lines
+
+
+def test_a_cp1252_header_read_under_the_latin1_profile_keeps_its_euro_sign(tmp_path, sample):
+    """Excel saves "€" as byte 0x80, a control character in Latin-1: read as browsers read
+    Latin-1 (Windows-1252), the header shows its "€" and its unit is recognised."""
+    header = ["Annee", "Flux", "Code département", "Code A129", "Code Pays", "VALEUR (€)"]
+    source = dgddi_csv(tmp_path / "export_2024.csv", sample, header)
+    assert b"\x80" in source.read_bytes()
+    result = run_in_process("ingest", "--inspect", source, "--profile", "dgddi")
+    assert "\x80" not in result.stdout
+    block = proposed_block(result.stdout)
+    assert block["unit"] == "eur" and block["columns"]["value"] == "VALEUR (€)"
+    out = tmp_path / "donnees.parquet"
+    result = run_in_process(
+        "ingest", source, "--profile", pasted(PROFILES_DIR / "dgddi.yaml", block, tmp_path / "p.yaml"), "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    assert totals(pl.read_parquet(out)) == totals(sample)

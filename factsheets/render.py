@@ -47,6 +47,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import NamedTuple
 
+from .dataset import Dataset
 from .errors import FactsheetsError, write_failure
 from .files import write_atomically
 
@@ -95,18 +96,6 @@ def prepare_output_dir(out_dir: Path) -> Path:
     except OSError as error:
         raise FactsheetsError(f"{out_dir} : dossier de sortie inutilisable, {write_failure(out_dir, error)} (--out)") from None
     return out_dir
-
-
-def is_synthetic(data: Path) -> bool:
-    """The bundled sample says it is synthetic in its Parquet metadata."""
-    if Path(data).suffix.lower() != ".parquet":
-        return False
-    import polars as pl
-
-    try:
-        return pl.read_parquet_metadata(data).get("factsheets.synthetic") == "true"
-    except Exception:  # unreadable metadata: the loader reports the real problem
-        return False
 
 
 def default_workers() -> int:
@@ -242,18 +231,32 @@ class SheetRenderer(SheetDrawer):
         self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions(), history: bool = True
     ):
         """`history`: read every year up to the sheet's (the evolution series, the annexes), else only its year."""
-        from .reference import load_reference
-        from .validate import load_year_data
+        from .dataset import open_dataset
 
         super().__init__(options)
-        self.reference = load_reference()
-        self._trade, self.year, self.years = load_year_data(data, self.reference, year, history)
-        from .coverage import Coverage
-
-        self.coverage = Coverage.of(self._trade, self.reference, self.year, data)
-        self.synthetic = is_synthetic(data)
+        self.dataset: Dataset = open_dataset(data, year, rows="history" if history else "year")
         self.indicators = {}
         self.add(codes)
+
+    @property
+    def reference(self):
+        return self.dataset.reference
+
+    @property
+    def year(self) -> int:
+        return self.dataset.year
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return self.dataset.years
+
+    @property
+    def coverage(self):
+        return self.dataset.coverage
+
+    @property
+    def synthetic(self) -> bool:
+        return self.dataset.synthetic
 
     def add(self, codes: Sequence[str]) -> None:
         """Compute the indicators of more departments (the same as if computed with the first)."""
@@ -261,7 +264,8 @@ class SheetRenderer(SheetDrawer):
 
         new = [code for code in dict.fromkeys(codes) if code not in self.indicators]
         if new:
-            self.indicators.update(compute_all(self._trade, self.reference, self.settings, self.year, new, self.coverage))
+            data = self.dataset
+            self.indicators.update(compute_all(data.trade, data.reference, self.settings, data.year, new, data.coverage))
 
     def coverage_notes(self, codes: Sequence[str]) -> list[str]:
         """Why the sheets of `codes` leave France or their region out (one line each), if they do."""
@@ -686,9 +690,7 @@ def _with_data(
     A department without any row in the year would get an empty sheet: with --all it is
     skipped (and listed in one warning), asked for by name it is a failure.
     """
-    from .validate import departments_present
-
-    present = departments_present(renderer._trade, renderer.year)
+    present = renderer.dataset.departments
     absent = [code for code in codes if code not in present]
     if not absent:
         return codes, [], {}

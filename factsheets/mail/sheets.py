@@ -52,15 +52,14 @@ class FreshSheets:
 
     def __init__(self, data: Path, year: int | None, codes: Sequence[str]):
         from ..render import SheetRenderer
-        from ..validate import departments_present
 
         self.data = data
         self.renderer = SheetRenderer(data, year, codes)  # fresh_annexes reuses it
         self.year: int = self.renderer.year
         self.synthetic: bool = self.renderer.synthetic
         # `render --dept` refuses a department without any row in the year (it would be an
-        # empty sheet): so does mail. (render.py asks the renderer's data the same way.)
-        self._present = departments_present(self.renderer._trade, self.year)
+        # empty sheet): so does mail, from the same dataset.departments.
+        self._present = self.renderer.dataset.departments
 
     def sheet_bytes(self, code: str) -> bytes:
         if code not in self._present:

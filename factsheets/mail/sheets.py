@@ -100,7 +100,7 @@ def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path, 
 
 # -- sheets checked earlier ----------------------------------------------------------------------
 # A sheet is a pure function of the data, the year asked, the configuration, the fonts and
-# assets, the code and its drawing libraries (render.py: same input, same bytes). So a sheet
+# assets, the code and its drawing libraries (render/: same input, same bytes). So a sheet
 # this module rendered and checked before, for the very same inputs, need not be drawn again
 # while the file still has the bytes recorded for it. Anything else is rendered afresh.
 MANIFEST = ".mail-sheets.json"

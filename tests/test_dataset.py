@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -64,3 +65,32 @@ def test_a_year_the_file_lacks_is_named(tmp_path):
     for rows in ("year", "history", "file"):
         with pytest.raises(FactsheetsError, match="2021.*2023"):
             open_dataset(data, 2021, rows=rows)
+
+
+@pytest.mark.parametrize(
+    "command, rows",
+    [
+        (["render", "--dept", "02", "--dept", "oise", "--workers", "1", "--annexe", "csv"], "history"),
+        (["render", "--dept", "02", "--workers", "1"], "year"),
+        (["indicators", "--dept", "60", "--json"], "history"),
+        (["check"], "file"),
+        (["departements"], "file"),
+    ],
+)
+def test_each_command_opens_the_data_once(monkeypatch, tmp_path, command, rows):
+    from cli_helpers import run_in_process
+
+    import factsheets.dataset
+
+    opened = []
+    original = factsheets.dataset.open_dataset
+
+    def counting(path, year=None, **kwargs):
+        opened.append((Path(path), year, kwargs.get("rows", "year")))
+        return original(path, year, **kwargs)
+
+    monkeypatch.setattr(factsheets.dataset, "open_dataset", counting)
+    out = ["--out", str(tmp_path)] if command[0] == "render" else []
+    result = run_in_process(*command, *out)
+    assert result.returncode == 0, result.stderr
+    assert opened == [(SAMPLE_DATA, None, rows)]

@@ -75,6 +75,7 @@ def test_a_year_the_file_lacks_is_named(tmp_path):
         (["indicators", "--dept", "60", "--json"], "history"),
         (["check"], "file"),
         (["departements"], "file"),
+        (["mail", "--recipients", "examples/recipients.example.yaml", "--preview", "{tmp}/preview"], "history"),
     ],
 )
 def test_each_command_opens_the_data_once(monkeypatch, tmp_path, command, rows):
@@ -90,7 +91,8 @@ def test_each_command_opens_the_data_once(monkeypatch, tmp_path, command, rows):
         return original(path, year, **kwargs)
 
     monkeypatch.setattr(factsheets.dataset, "open_dataset", counting)
-    out = ["--out", str(tmp_path)] if command[0] == "render" else []
-    result = run_in_process(*command, *out)
+    monkeypatch.setenv("FACTSHEETS_STATE", str(tmp_path / "state"))  # mail's journal
+    out = ["--out", str(tmp_path)] if command[0] in ("render", "mail") else []
+    result = run_in_process(*(arg.format(tmp=tmp_path) for arg in command), *out)
     assert result.returncode == 0, result.stderr
     assert opened == [(SAMPLE_DATA, None, rows)]

@@ -22,7 +22,6 @@ import datetime
 import re
 import string
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from .config import (
     neutral_texts,
     read_source,
 )
+from .dataset import Dataset
 from .errors import ConfigurationError, FactsheetsError, Problem, did_you_mean, error_detail, near_key, printable
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -539,16 +539,7 @@ def check_profiles(folder: Path, problems: list[Problem]) -> None:
         _collect(lambda: load_profile(str(path)), problems)
 
 
-@dataclass(frozen=True)
-class DataCoverage:
-    """What the data given to `check` has: the departments with rows in `year`."""
-
-    data: Path
-    year: int
-    departments: frozenset[str]
-
-
-def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, coverage: DataCoverage | None = None) -> None:
+def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, dataset: Dataset | None = None) -> None:
     """mail.yaml; with a recipients file, also its rows, the departments it names that the data
     lacks (no sheet for them: a warning) and a sender still at the example's domain."""
     from .mail.config import example_sender, load_mail_config
@@ -571,17 +562,15 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, c
     if book is None:
         return
     problems.extend(Problem(line) for line in book.problems)
-    if coverage is not None:
-        from .reference import load_reference
-
-        reference = load_reference()
+    if dataset is not None:
+        reference = dataset.reference
         for entry in book.entries:
-            if entry.code not in coverage.departments:
+            if entry.code not in dataset.departments:
                 problems.append(
                     _warning(
                         f"{book.path}:{entry.line}",
                         f"le département {entry.code} ({reference.department(entry.code)[1]}) n'a aucune donnée en "
-                        f"{coverage.year} dans {coverage.data} : pas de fiche pour lui, et « mail » sans --dept refusera l'envoi",
+                        f"{dataset.year} dans {dataset.path} : pas de fiche pour lui, et « mail » sans --dept refusera l'envoi",
                         "vérifiez le code du département, --data ou --year ; sinon retirez ses lignes, "
                         "ou choisissez les départements à envoyer avec --dept",
                     )
@@ -589,10 +578,10 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, c
 
 
 def check_configuration(
-    *, year: int | None = None, recipients: Path | None = None, coverage: DataCoverage | None = None
+    *, year: int | None = None, recipients: Path | None = None, dataset: Dataset | None = None
 ) -> list[Problem]:
     """Every problem of the configuration in use, errors and warnings, in file order
-    (`coverage`: the data's departments, against which the recipients are checked)."""
+    (`dataset`: the data, whose departments the recipients are checked against)."""
     folder = paths.config_dir()
     problems: list[Problem] = []
     if not folder.is_dir():
@@ -608,7 +597,7 @@ def check_configuration(
     # The reference tables also read the data codes of settings.yaml: without them when it is broken.
     check_reference(folder, problems, with_settings=settings_ok)
     check_profiles(folder, problems)
-    check_mail(folder, problems, recipients, coverage)
+    check_mail(folder, problems, recipients, dataset)
     return list(dict.fromkeys(problems))
 
 

@@ -216,19 +216,16 @@ def indicators(
 ) -> None:
     """Calcule les indicateurs d'un département (totaux, parts, classements, flux) et les affiche en JSON."""
     from .config import settings
+    from .dataset import open_dataset
     from .indicators import compute_indicators
     from .reference import load_reference
-    from .validate import load_year_data
 
     if not as_json:
         _fail("seule la sortie JSON existe pour l'instant ; ajoutez --json", 2)
-    reference = load_reference()
-    (code,) = reference.department_codes([dept])
+    (code,) = load_reference().department_codes([dept])  # an unknown department before the data
     # Every year up to the chosen one (the JSON has the evolution series), none after it.
-    trade, chosen, _ = load_year_data(data, reference, year, history=True)
-    from .coverage import Coverage
-
-    result = compute_indicators(trade, reference, settings(), code, chosen, Coverage.of(trade, reference, chosen, data))
+    dataset = open_dataset(data, year, rows="history")
+    result = compute_indicators(dataset.trade, dataset.reference, settings(), code, dataset.year, dataset.coverage)
     typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
 
 
@@ -563,29 +560,22 @@ def check(
     et, si indiqués, les données et les destinataires. Code de sortie 2 s'il y a au moins une
     erreur, 0 s'il n'y a que des avertissements.
     """
-    from .check import DataCoverage, check_configuration
+    from .check import check_configuration
 
     problems = []
-    coverage = None
+    dataset = None
     try:
-        from .reference import load_reference
-        from .validate import choose_year, departments_present, load_trade_data
-
-        reference = load_reference()
-        trade = load_trade_data(data, reference)
-        year = choose_year(trade, year, data)
-        coverage = DataCoverage(data, year, frozenset(departments_present(trade, year)))
-        from .coverage import Coverage
+        from .dataset import open_dataset
         from .errors import Problem
 
-        problems += [
-            Problem(f"{data} : {note}", warning=True) for note in Coverage.of(trade, reference, year, data).partial_notes()
-        ]
+        dataset = open_dataset(data, year, rows="file")  # every row checked, whatever its year
+        year = dataset.year
+        problems += [Problem(f"{data} : {note}", warning=True) for note in dataset.coverage.partial_notes()]
     except FactsheetsError as error:
         from .check import problems_of
 
         problems.extend(problems_of(error))  # several problems reported together: one each
-    problems = list(dict.fromkeys(check_configuration(year=year, recipients=recipients, coverage=coverage) + problems))
+    problems = list(dict.fromkeys(check_configuration(year=year, recipients=recipients, dataset=dataset) + problems))
     for problem in problems:
         typer.echo(problem.line())
     errors = sum(not problem.warning for problem in problems)
@@ -642,13 +632,10 @@ def departements(
     year: YearOption = None,
 ) -> None:
     """Liste les départements : code, nom, région, présence dans les données, liste de Territoires d'industrie."""
-    from .reference import load_reference
-    from .validate import choose_year, departments_present, load_trade_data
+    from .dataset import open_dataset
 
-    reference = load_reference()
-    trade = load_trade_data(data, reference)
-    chosen = choose_year(trade, year, data)
-    present = departments_present(trade, chosen)
+    dataset = open_dataset(data, year, rows="file")
+    reference, chosen, present = dataset.reference, dataset.year, dataset.departments
     rows = [("code", "nom", "région", f"données {chosen}", "Territoires d'industrie")]
     for code, name, region in reference.departments.iter_rows():
         listed = reference.territoires_industrie.get(code, ())

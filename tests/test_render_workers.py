@@ -6,6 +6,7 @@ No timing here: benchmarks/bench_render.py measures the speed.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 
 from factsheets import render
 from factsheets.paths import SAMPLE_DATA
+from factsheets.render import pool
 
 # Two regions, overseas first in region order: helpers and this process both get work.
 CODES = ["971", "972", "02", "60", "80", "2A"]
@@ -50,9 +52,9 @@ def test_a_helper_process_loads_no_data_library():
     """Helpers start fast because they import neither Polars nor matplotlib, and read no data."""
     script = (
         "import sys\n"
-        "from factsheets import render\n"
-        "render._init_helper()\n"
-        "assert render._helper is not None, render._helper_error\n"
+        "from factsheets.render import pool\n"
+        "pool._init_helper()\n"
+        "assert pool._helper is not None, pool._helper_error\n"
         "print(sorted(m for m in ('polars', 'matplotlib', 'svglib') if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
@@ -76,14 +78,14 @@ def test_the_cli_starts_its_helpers_before_importing_polars(tmp_path):
     """`render` hands the codes as typed to render_departments, which starts helpers first."""
     script = (
         "import sys\n"
-        "from factsheets import render\n"
+        "from factsheets.render import pool\n"
         "from factsheets.cli import app\n"
         "seen = []\n"
-        "start = render._start_helpers\n"
+        "start = pool._start_helpers\n"
         "def spy(count, *options):\n"
         "    seen.append((count, 'polars' in sys.modules))\n"
         "    return start(count, *options)\n"
-        "render._start_helpers = spy\n"
+        "pool._start_helpers = spy\n"
         f"app(['render', '--dept', '2a', '--dept', '971', '--workers', '2', '--out', {str(tmp_path)!r}],"
         " standalone_mode=False)\n"
         "print(seen)\n"
@@ -99,8 +101,8 @@ def test_the_cli_starts_its_helpers_before_importing_polars(tmp_path):
 
 def test_a_helper_that_could_not_start_reports_each_sheet(monkeypatch, tmp_path):
     renderer = render.SheetRenderer(SAMPLE_DATA, None, ["02"])
-    monkeypatch.setattr(render, "_helper", None)
-    monkeypatch.setattr(render, "_helper_error", "fonts/OpenSans-Regular.ttf : fichier de police introuvable")
+    monkeypatch.setattr(pool, "_helper", None)
+    monkeypatch.setattr(pool, "_helper_error", "fonts/OpenSans-Regular.ttf : fichier de police introuvable")
     task = render._SharedAreas().pack(renderer.indicators["02"])
     code, path, message = render._render_in_helper(0, task, True, tmp_path)
     assert (code, path) == ("02", None)
@@ -114,7 +116,7 @@ def test_a_failing_sheet_in_a_helper_is_one_failure(monkeypatch, tmp_path):
         def write(self, ind, synthetic, out_dir):
             raise ValueError("chart exploded")
 
-    monkeypatch.setattr(render, "_helper", Exploding())
+    monkeypatch.setattr(pool, "_helper", Exploding())
     task = render._SharedAreas().pack(renderer.indicators["02"])
     assert render._render_in_helper(0, task, True, tmp_path) == ("02", None, "ValueError: chart exploded")
 
@@ -198,5 +200,5 @@ def test_claims_hold_between_two_processes():
 
 def test_default_workers_is_the_number_of_usable_cores():
     assert render.default_workers() >= 1
-    if hasattr(render.os, "sched_getaffinity"):
-        assert render.default_workers() == len(render.os.sched_getaffinity(0))
+    if hasattr(os, "sched_getaffinity"):
+        assert render.default_workers() == len(os.sched_getaffinity(0))

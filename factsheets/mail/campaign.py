@@ -363,7 +363,7 @@ def _open_journal(path: Path, legacy: Path, log: Log, *, save: bool) -> Journal:
 
 
 def _is_synthetic(data: Path) -> bool:
-    from ..render import is_synthetic
+    from ..dataset import is_synthetic
 
     return is_synthetic(data)
 

@@ -52,15 +52,14 @@ class FreshSheets:
 
     def __init__(self, data: Path, year: int | None, codes: Sequence[str]):
         from ..render import SheetRenderer
-        from ..validate import departments_present
 
         self.data = data
         self.renderer = SheetRenderer(data, year, codes)  # fresh_annexes reuses it
         self.year: int = self.renderer.year
         self.synthetic: bool = self.renderer.synthetic
         # `render --dept` refuses a department without any row in the year (it would be an
-        # empty sheet): so does mail. (render.py asks the renderer's data the same way.)
-        self._present = departments_present(self.renderer._trade, self.year)
+        # empty sheet): so does mail, from the same dataset.departments.
+        self._present = self.renderer.dataset.departments
 
     def sheet_bytes(self, code: str) -> bytes:
         if code not in self._present:
@@ -101,7 +100,7 @@ def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path, 
 
 # -- sheets checked earlier ----------------------------------------------------------------------
 # A sheet is a pure function of the data, the year asked, the configuration, the fonts and
-# assets, the code and its drawing libraries (render.py: same input, same bytes). So a sheet
+# assets, the code and its drawing libraries (render/: same input, same bytes). So a sheet
 # this module rendered and checked before, for the very same inputs, need not be drawn again
 # while the file still has the bytes recorded for it. Anything else is rendered afresh.
 MANIFEST = ".mail-sheets.json"

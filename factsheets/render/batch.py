@@ -1,0 +1,257 @@
+"""A run of `render`: the sheets of many departments, this process and its helpers, the report, the summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import FactsheetsError, write_failure
+from ..files import write_atomically
+from . import pool as helper_pool
+from .drawer import SheetOptions, SheetRenderer, _outcome
+from .naming import prepare_output_dir
+from .pool import FIRST_BATCH, _Claims, _render_in_helper, _SharedAreas, default_workers
+from .progress import _Progress
+
+
+@dataclass
+class RenderReport:
+    year: int
+    codes: list[str] = field(default_factory=list)  # the requested departments, normalised, in the order asked
+    written: dict[str, Path] = field(default_factory=dict)  # department code -> PDF path
+    failures: dict[str, str] = field(default_factory=dict)  # department code -> one-line message
+    # Requested departments with no configured Territoires d'industrie list (no list on their cover).
+    without_territoires: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # --all: departments without data in the year, not rendered
+    notes: list[str] = field(default_factory=list)  # one-line remarks for stderr (said once per run)
+    summaries: list[Path] = field(default_factory=list)  # synthese-{year}.csv / .xlsx, several departments
+
+
+def _render_one(renderer: SheetRenderer, code: str, out_dir: Path) -> tuple[str, str | None, str | None]:
+    return _outcome(code, lambda: renderer.render_to(code, out_dir), out_dir)
+
+
+def render_departments(
+    codes: Sequence[str] | None,
+    *,
+    year: int | None,
+    data: Path,
+    out_dir: Path,
+    workers: int = 1,
+    show_progress: bool = False,
+    on_done: Callable[[str], None] | None = None,
+    on_written: Callable[[Path], None] | None = None,
+    options: SheetOptions = SheetOptions(),
+) -> RenderReport:
+    """Render the sheets of `codes` (department codes as typed; None: all departments).
+
+    Failures of single sheets are collected in the report, not raised; bad input (an
+    unknown code, unreadable data, an unwritable folder) raises FactsheetsError before any
+    sheet is written. `workers` processes render: this one and `workers - 1` helpers.
+    `on_written` gets each PDF's path as soon as it is on disk. With several departments,
+    the campaign summary (synthese-{year}.csv and .xlsx) is written at the end.
+    """
+    out_dir = prepare_output_dir(out_dir)
+    # Helpers are started before anything imports Polars (see _helper_context), never more
+    # processes than cores nor than sheets (counted on the codes as typed: normalising needs
+    # the reference): more would only compete for the same cores and memory.
+    most_sheets = len(set(codes)) if codes is not None else workers
+    helpers = max(0, min(workers, most_sheets, default_workers()) - 1)
+    pool, claims = helper_pool._start_helpers(helpers, options)
+    try:
+        from ..check import preflight
+
+        preflight()  # a configuration mistake: one line, before any sheet (helpers start meanwhile)
+        from ..reference import load_reference  # imports Polars
+
+        reference = load_reference()
+        every_department = codes is None
+        codes = reference.department_codes(codes)
+        # Loading here validates the data and the year before any sheet is drawn.
+        # Only the sheet's year is read, unless the evolution page or the annexes need the series.
+        renderer = SheetRenderer(data, year, [], options, history=options.evolution or options.annex is not None)
+        if options.html:  # the pages' fonts, next to them, before any page
+            from ..fonts import font_files
+            from ..html import write_fonts
+
+            write_fonts(font_files(renderer.settings), out_dir)
+        codes, absent, failures = _with_data(codes, every_department, renderer, data)
+        # By region, so that each process meets a region's charts in a row.
+        ordered = sorted(codes, key=lambda code: (reference.department(code)[2], code))
+        # With helpers, the first departments' indicators are computed alone, so that the
+        # helpers start drawing while this process computes the others.
+        first = ordered[: FIRST_BATCH * helpers] if pool is not None else ordered
+        renderer.add(first)
+        report = RenderReport(
+            year=renderer.year,
+            codes=codes + list(failures),
+            failures=failures,
+            absent=absent,
+            without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)],
+        )
+        report.notes += renderer.coverage_notes(codes)
+        if options.evolution and first and not renderer.indicators[first[0]].evolution.has_history:
+            report.notes.append(renderer.no_history_note())
+        with _Progress(len(codes), show_progress) as progress:
+            on_done = _announcing(report, on_done, progress.above(on_written))
+            if pool is None:
+                for code in ordered:
+                    _record(report, _render_one(renderer, code, out_dir), progress, on_done)
+            else:
+                _render_shared(renderer, pool, claims, ordered, len(first), out_dir, report, progress, on_done)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    if len(report.codes) > 1 and report.written:  # a run that wrote nothing has nothing to sum up
+        from ..annex import write_summary
+
+        try:
+            report.summaries = write_summary(report, renderer.indicators, renderer.texts, out_dir)
+        except OSError as error:
+            report.notes.append(
+                f"{out_dir} : synthèse non écrite, {write_failure(out_dir, error)} ; les fiches écrites sont complètes"
+            )
+        if options.html:
+            try:
+                report.summaries.append(write_index(report, renderer, out_dir))
+            except OSError as error:
+                report.notes.append(
+                    f"{out_dir} : index.html non écrit ({error.strerror or type(error).__name__}) ; "
+                    "les fiches écrites sont complètes"
+                )
+    return report
+
+
+def write_index(report: RenderReport, renderer: SheetRenderer, out_dir: Path) -> Path:
+    """index.html of a campaign: every department written, in code order, with its figures and links."""
+    from ..html import index_html, sheet_html_name
+    from ..numbers import format_millions
+
+    rows = []
+    for code in sorted(report.written):
+        ind, path = renderer.indicators[code], report.written[code]
+        exports, imports = ind.export_shares.total_eur, ind.import_shares.total_eur
+        rows.append(
+            {
+                "code": code,
+                "name": ind.department.name,
+                "region": ind.region.name,
+                "exports": format_millions(exports),
+                "imports": format_millions(imports),
+                "balance": format_millions(exports - imports),
+                "pdf": path.name,
+                "html": sheet_html_name(path.name),
+                "annex": path.with_suffix("." + renderer.options.annex).name if renderer.options.annex else None,
+            }
+        )
+    texts, _ = renderer.edition(report.year)
+    page = index_html(rows, texts, renderer.fonts_css(), report.year, renderer.synthetic)
+    target = Path(out_dir) / "index.html"
+    write_atomically(target, page.encode("utf-8"))
+    return target
+
+
+def _announcing(report: RenderReport, on_done, on_written):
+    """`on_done`, preceded by `on_written(path)` for a sheet that was written."""
+    if on_written is None:
+        return on_done
+
+    def done(code: str) -> None:
+        if code in report.written:
+            on_written(report.written[code])
+        if on_done:
+            on_done(code)
+
+    return done
+
+
+def _with_data(
+    codes: list[str], every_department: bool, renderer: SheetRenderer, data: Path
+) -> tuple[list[str], list[str], dict[str, str]]:
+    """(departments to render, absent ones left out of --all, failures of absent ones asked for).
+
+    A department without any row in the year would get an empty sheet: with --all it is
+    skipped (and listed in one warning), asked for by name it is a failure.
+    """
+    present = renderer.dataset.departments
+    absent = [code for code in codes if code not in present]
+    if not absent:
+        return codes, [], {}
+    kept = [code for code in codes if code in present]
+    if every_department:
+        return kept, absent, {}
+    message = f"aucune donnée pour ce département en {renderer.year} dans {data} ; vérifiez le code, --year ou --data"
+    if not kept:
+        names = ", ".join(absent)
+        raise FactsheetsError(
+            f"{names} : aucune donnée pour {'ce département' if len(absent) == 1 else 'ces départements'} "
+            f"en {renderer.year} dans {data} ; vérifiez le code, --year ou --data"
+        )
+    return kept, [], {code: message for code in absent}
+
+
+def _render_shared(
+    renderer: SheetRenderer,
+    pool: ProcessPoolExecutor,
+    claims: _Claims,
+    ordered: list[str],
+    ready: int,
+    out_dir: Path,
+    report: RenderReport,
+    progress: _Progress,
+    on_done,
+) -> None:
+    """Helpers take the departments from the front, this process from the back (see _Claims).
+
+    The indicators of the first `ready` departments are computed already; they are handed
+    out before the others are computed. A department left undone because its helper died
+    (killed, out of memory) is rendered here at the end.
+    """
+    futures: list[Future] = []
+    shared = _SharedAreas()
+    claims.open(len(ordered))
+    try:
+        for batch in (range(ready), range(ready, len(ordered))):
+            renderer.add([ordered[index] for index in batch])
+            for index in batch:
+                task = shared.pack(renderer.indicators[ordered[index]])
+                futures.append(pool.submit(_render_in_helper, index, task, renderer.synthetic, out_dir))
+    except BrokenProcessPool:  # a helper died already: what it did not take is drawn here
+        renderer.add(ordered)
+    pending = set(futures)
+
+    def collect(done) -> None:
+        for future in done:
+            pending.discard(future)
+            try:
+                result = future.result()
+            except Exception:  # the helper died, or the task could not reach it: drawn here at the end
+                continue
+            if result is not None:  # None: this process claimed that sheet
+                _record(report, result, progress, on_done)
+
+    while (index := claims.claim_back()) is not None:
+        if index < len(futures) and futures[index].cancel():  # not yet sent: spare the helper the task
+            pending.discard(futures[index])
+        _record(report, _render_one(renderer, ordered[index], out_dir), progress, on_done)
+        collect([future for future in pending if future.done()])
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        collect(done)
+    for code in ordered:
+        if code not in report.written and code not in report.failures:
+            _record(report, _render_one(renderer, code, out_dir), progress, on_done)
+
+
+def _record(report: RenderReport, result, progress: _Progress, on_done) -> None:
+    code, path, message = result
+    if path is not None:
+        report.written[code] = Path(path)
+    else:
+        report.failures[code] = message
+    progress.advance(code)
+    if on_done:
+        on_done(code)

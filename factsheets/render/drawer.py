@@ -1,0 +1,235 @@
+"""Drawing and writing one sheet: SheetDrawer (config, texts, fonts, no data) and SheetRenderer (plus the data).
+
+# Nothing at module level imports Polars: helper processes import this module and must stay
+# light (Polars costs ~0.3 s of start-up and ~100 MB per process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import NamedTuple
+
+from ..dataset import Dataset
+from ..errors import FactsheetsError, write_failure
+from ..files import write_atomically
+from .naming import sheet_filename
+
+
+class SheetOptions(NamedTuple):
+    """What goes beyond the published sheet (render --evolution, --annexe)."""
+
+    evolution: bool = False  # the evolution page, when the data has more than one year
+    annex: str | None = None  # "xlsx" or "csv": the figures next to each PDF
+    html: bool = False  # the sheet as a web page next to each PDF, and index.html for several
+
+
+class SheetDrawer:
+    """What drawing a sheet needs, loaded once per process: config, texts, fonts, logos.
+
+    No data and no Polars: helper processes hold only this and receive the indicators.
+    """
+
+    def __init__(self, options: SheetOptions = SheetOptions()):
+        from ..config import settings, texts
+        from ..fonts import register_pdf_fonts
+
+        self.options = options
+        self.settings = settings()
+        self.texts = texts()
+        self.fonts = register_pdf_fonts(self.settings)
+        self.logos = _find_logos(self.settings)
+        self._area_charts: dict[tuple[str, str, str], tuple] = {}
+        self._annexes = None  # annex.Annexes of this run, made at the first annex
+        self._editions: dict[int, tuple] = {}
+        self._fonts_css: str | None = None
+
+    def edition(self, year: int) -> tuple[dict, object]:
+        """The texts of `year`'s sheets and their PDF creation date (see config.sheet_texts)."""
+        if year not in self._editions:
+            from ..config import edition_of, pdf_timestamp, sheet_texts
+
+            self._editions[year] = (sheet_texts(year, self.texts), pdf_timestamp(edition_of(self.texts, year)))
+        return self._editions[year]
+
+    def _shared_sankeys(self, area, size: str = "region") -> tuple:
+        """Export and import Sankeys of a region or the nation, drawn once per process and size."""
+        from ..charts import sankey_marks
+
+        key = (area.level, area.territory.code, size)
+        if key not in self._area_charts:
+            self._area_charts[key] = (
+                sankey_marks(area.exports, self.settings, size=size),
+                sankey_marks(area.imports, self.settings, size=size),
+            )
+        return self._area_charts[key]
+
+    def draw(self, ind, synthetic: bool) -> bytes:
+        """The PDF bytes of one sheet."""
+        return self._draw(ind, synthetic)[0]
+
+    def _draw(self, ind, synthetic: bool):
+        """The PDF bytes of one sheet and the charts drawn for it."""
+        from ..charts import balance_chart, sankey_marks, treemap_chart
+        from ..layout import SheetCharts, build_sheet
+
+        # Alone on its comparison page (a single-department region, or data that covers only
+        # one of the two areas), France or the region is drawn as large as the department's own
+        # chart; an area the data does not cover is not drawn (the sheet leaves it out).
+        shows_region, shows_nation = ind.shows_region, ind.nation_covered
+        region_size = "region" if shows_nation else "department"
+        region_export, region_import = self._shared_sankeys(ind.region_flows, region_size) if shows_region else (None, None)
+        nation_size = "region" if shows_region else "department"
+        nation_export, nation_import = self._shared_sankeys(ind.nation_flows, nation_size) if shows_nation else (None, None)
+        charts = SheetCharts(
+            balance=balance_chart(ind.balance_countries, self.settings),
+            treemap=treemap_chart(ind.local.imports, ind.local.exports, self.settings),
+            treemap_at_height=partial(treemap_chart, ind.local.imports, ind.local.exports, self.settings),
+            export_sankey=sankey_marks(ind.local.exports, self.settings),
+            import_sankey=sankey_marks(ind.local.imports, self.settings),
+            region_export_sankey=region_export,
+            region_import_sankey=region_import,
+            nation_export_sankey=nation_export,
+            nation_import_sankey=nation_import,
+            evolution=self._evolution_chart(ind),
+        )
+        year_texts, created = self.edition(ind.year)
+        return build_sheet(ind, charts, year_texts, self.fonts, self.settings, self.logos, synthetic, created), charts
+
+    def web_page(self, ind, synthetic: bool, charts, pdf_path: Path) -> str:
+        """The sheet's web page (render --html), from the same content and charts as its PDF."""
+        from ..content import build_content
+        from ..html import sheet_html
+
+        year_texts, _ = self.edition(ind.year)
+        content = build_content(ind, charts, year_texts, synthetic)
+        annex_name = pdf_path.with_suffix("." + self.options.annex).name if self.options.annex else None
+        return sheet_html(content, year_texts, self.fonts_css(), pdf_path.name, annex_name)
+
+    def fonts_css(self) -> str:
+        """The pages' @font-face rules, looked up once per process (the same for every page)."""
+        if self._fonts_css is None:
+            from ..fonts import font_files
+            from ..html import font_css
+
+            self._fonts_css = font_css(font_files(self.settings), self.fonts.family)
+        return self._fonts_css
+
+    def _evolution_chart(self, ind):
+        """The evolution page's chart, or None when the page is not asked for or has one year."""
+        if not self.options.evolution or ind.evolution is None or not ind.evolution.has_history:
+            return None
+        from ..charts.evolution import evolution_chart
+
+        return evolution_chart(ind.evolution, self.settings, self.fonts)
+
+    def write(self, ind, synthetic: bool, out_dir: Path) -> Path:
+        """Write the sheet (and its annex when asked); the PDF's path."""
+        path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
+        sheet, charts = self._draw(ind, synthetic)  # first: a sheet that cannot be drawn leaves no annex behind
+        page = self.web_page(ind, synthetic, charts, path) if self.options.html else None
+        if self.options.annex:
+            if self._annexes is None:
+                from ..annex import Annexes
+
+                self._annexes = Annexes(self.texts, self.options.annex)
+            self._annexes.write(ind, path, synthetic)
+        if page is not None:
+            from ..html import sheet_html_name
+
+            write_atomically(path.with_name(sheet_html_name(path.name)), page.encode("utf-8"))
+        write_atomically(path, sheet)
+        return path
+
+
+class SheetRenderer(SheetDrawer):
+    """A SheetDrawer plus the data: loads and validates it and computes the indicators of `codes`."""
+
+    def __init__(
+        self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions(), history: bool = True
+    ):
+        """`history`: read every year up to the sheet's (the evolution series, the annexes), else only its year."""
+        from ..dataset import open_dataset
+
+        super().__init__(options)
+        self.dataset: Dataset = open_dataset(data, year, rows="history" if history else "year")
+        self.indicators = {}
+        self.add(codes)
+
+    @property
+    def reference(self):
+        return self.dataset.reference
+
+    @property
+    def year(self) -> int:
+        return self.dataset.year
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return self.dataset.years
+
+    @property
+    def coverage(self):
+        return self.dataset.coverage
+
+    @property
+    def synthetic(self) -> bool:
+        return self.dataset.synthetic
+
+    def add(self, codes: Sequence[str]) -> None:
+        """Compute the indicators of more departments (the same as if computed with the first)."""
+        from ..indicators import compute_all
+
+        new = [code for code in dict.fromkeys(codes) if code not in self.indicators]
+        if new:
+            data = self.dataset
+            self.indicators.update(compute_all(data.trade, data.reference, self.settings, data.year, new, data.coverage))
+
+    def coverage_notes(self, codes: Sequence[str]) -> list[str]:
+        """Why the sheets of `codes` leave France or their region out (one line each), if they do."""
+        regions = [self.reference.department(code)[2] for code in codes]
+        notes = [
+            self.coverage.nation_note(),
+            self.coverage.region_note([region for region in regions if len(self.coverage.regions.get(region, ())) > 1]),
+        ]
+        return [note for note in notes if note]
+
+    def no_history_note(self) -> str:
+        """Why the evolution page is left out: one year only, or none before the sheet's."""
+        years = self.years
+        if len(years) == 1:
+            return f"une seule année ({self.year}) dans les données : la page « Évolution » est omise"
+        return f"aucune année avant {self.year} dans les données : la page « Évolution » est omise"
+
+    def sheet_bytes(self, code: str) -> bytes:
+        return self.draw(self.indicators[code], self.synthetic)
+
+    def render_to(self, code: str, out_dir: Path) -> Path:
+        return self.write(self.indicators[code], self.synthetic, out_dir)
+
+
+def _find_logos(settings: dict):
+    """The logo files of settings.yaml `logos:` (`factsheets check` has made sure they exist)."""
+    from ..layout import Logos
+    from ..paths import logo_path
+
+    configured = settings.get("logos") or {}
+    found = {}
+    for key in ("government", "agency"):
+        path = logo_path(configured.get(key))
+        found[key] = path if path is not None and path.is_file() else None
+    return Logos(**found)
+
+
+def _outcome(code: str, attempt: Callable[[], Path], out_dir: Path | None = None) -> tuple[str, str | None, str | None]:
+    """(code, path, None) on success, (code, None, message) on failure: one sheet never stops the rest."""
+    try:
+        return code, str(attempt()), None
+    except FactsheetsError as error:
+        return code, None, str(error)
+    except OSError as error:  # a full disk fails every sheet the same way: one message for all
+        folder = Path(error.filename).parent if error.filename else out_dir or "le dossier de sortie"
+        return code, None, f"{write_failure(folder, error)} (--out)"
+    except Exception as error:  # a bug in one sheet must not lose the others
+        return code, None, f"{type(error).__name__}: {error}"

@@ -12,6 +12,7 @@ import email.policy
 import ipaddress
 import json
 import os
+import shutil
 import socket
 import ssl
 import threading
@@ -763,10 +764,10 @@ def test_one_sending_run_per_journal(setup, server):
 
 
 # -- TLS and login -------------------------------------------------------------------------------
-def test_a_remote_host_without_starttls_is_refused(setup, server, monkeypatch):
+def test_a_server_without_starttls_is_refused_when_tls_is_required(setup, server):
     recipients, out = setup
-    monkeypatch.setattr("factsheets.mail.campaign.is_loopback", lambda host: False)  # as if the server were remote
-    report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"])
+    tls_even_here = replace(FAST, starttls="always")  # as a server elsewhere would be treated
+    report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"], config=tls_even_here)
     assert "ne propose pas STARTTLS" in report.failures["02"]
     assert not any("nouvel essai" in line for line in logs)  # a policy refusal is not retried
     assert server.rcpt_seen == [] and journal_entries() == []
@@ -826,17 +827,17 @@ def test_starttls_then_login_with_environment_credentials(setup, tmp_path, monke
     )
     controller.start()
     try:
-        monkeypatch.setattr("factsheets.mail.campaign.is_loopback", lambda host: False)
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the default context trusts our test certificate
         monkeypatch.setenv("FACTSHEETS_SMTP_USER", "robot")
         monkeypatch.setenv("FACTSHEETS_SMTP_PASSWORD", "s3cret")
-        report, _, _ = mail(recipients, out, controller.port, send=True)
+        tls_even_here = replace(FAST, starttls="always")
+        report, _, _ = mail(recipients, out, controller.port, send=True, config=tls_even_here)
         assert report.failures == {} and len(recorder.messages) == 3
         assert logins == [(b"robot", b"s3cret", True)]  # one connection, logged in over TLS
 
         monkeypatch.setenv("FACTSHEETS_SMTP_PASSWORD", "wrong")
         make_sheet(out, "02", extra=b"v2")
-        report, _, logs = mail(recipients, out, controller.port, send=True, resend=True)
+        report, _, logs = mail(recipients, out, controller.port, send=True, resend=True, config=tls_even_here)
         assert "authentification refusée" in report.failures["02"] and not any("nouvel essai" in line for line in logs)
 
         monkeypatch.delenv("SSL_CERT_FILE")  # system CAs only: the test certificate is not trusted
@@ -846,6 +847,76 @@ def test_starttls_then_login_with_environment_credentials(setup, tmp_path, monke
     finally:
         controller.stop()
     assert len(recorder.messages) == 3
+
+
+def _starttls_server(tmp_path: Path) -> tuple[Controller, Recorder, Path]:
+    """An aiosmtpd server on 127.0.0.1 that refuses any mail before STARTTLS; its certificate."""
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), tls_context=server_context, require_starttls=True)
+    controller.start()
+    return controller, recorder, cert
+
+
+def test_smtp_starttls_always_requires_tls_on_this_machine_too(tmp_path, monkeypatch):
+    """mail.yaml `smtp.starttls: always`, through the CLI: TLS with a server on 127.0.0.1
+    (which refuses mail in clear); without the key, the same server gets the mail in clear
+    and refuses it."""
+    from cli_helpers import run_in_process
+    from test_mail_campaign import canonical_csv
+
+    data = canonical_csv(tmp_path / "data.csv", ("02",))
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text('departments:\n  "02":\n    to: [contact-aisne@example.org]\n', encoding="utf-8")
+    config = tmp_path / "ma-config"
+    shutil.copytree(Path(MAIL_CONFIG).parent, config)
+    controller, recorder, cert = _starttls_server(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the default context trusts the test certificate
+    args = ["mail", "--recipients", recipients, "--data", data, "--out", tmp_path / "out", "--smtp-port", controller.port]
+    try:
+        result = run_in_process("--config", config, *args, "--send", "--allow-synthetic")
+        assert result.returncode == 1 and recorder.messages == [], result.stderr  # in clear: refused by the server
+        assert "530" in result.stderr and "STARTTLS" in result.stderr, result.stderr
+
+        mail_yaml = config / "mail.yaml"
+        mail_yaml.write_text(mail_yaml.read_text(encoding="utf-8").replace("# starttls: always", "starttls: always"))
+        dry = run_in_process("--config", config, *args)
+        assert dry.returncode == 0 and f"127.0.0.1:{controller.port} (STARTTLS obligatoire, sans authentification)" in dry.stderr
+        result = run_in_process("--config", config, *args, "--send", "--allow-synthetic")
+        assert result.returncode == 0, result.stderr
+        assert [rcpts for _, rcpts, _ in recorder.messages] == [["contact-aisne@example.org"]]
+    finally:
+        controller.stop()
+
+
+def test_smtp_starttls_always_against_a_server_without_starttls(tmp_path, server):
+    from cli_helpers import run_in_process
+    from test_mail_campaign import canonical_csv
+
+    data = canonical_csv(tmp_path / "data.csv", ("02",))
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text('departments:\n  "02":\n    to: [contact-aisne@example.org]\n', encoding="utf-8")
+    config = tmp_path / "ma-config"
+    shutil.copytree(Path(MAIL_CONFIG).parent, config)
+    mail_yaml = config / "mail.yaml"
+    mail_yaml.write_text(mail_yaml.read_text(encoding="utf-8").replace("# starttls: always", "starttls: always"))
+    args = ["mail", "--recipients", recipients, "--data", data, "--out", tmp_path / "out", "--smtp-port", server.port]
+    result = run_in_process("--config", config, *args, "--send", "--allow-synthetic")
+    assert result.returncode == 1 and server.messages == [] and server.rcpt_seen == []
+    assert (
+        f"127.0.0.1:{server.port} ne propose pas STARTTLS (exigé même sur cette machine par smtp.starttls: always "
+        "de mail.yaml) ; envoi en clair refusé" in result.stderr
+    ), result.stderr
+    assert "nouvel essai" not in result.stderr  # a policy refusal is not retried
+
+    text = mail_yaml.read_text(encoding="utf-8")
+    mail_yaml.write_text(text.replace("starttls: always", "starttls: toujours"), encoding="utf-8")
+    line = next(number for number, row in enumerate(text.splitlines(), 1) if row.strip() == "starttls: always")
+    result = run_in_process("--config", config, "check")
+    assert result.returncode == 2
+    assert f"{mail_yaml}:{line} : la clé « smtp.starttls » vaut « toujours » ; indiquez always" in result.stdout, result
 
 
 # -- end to end, with real rendering -------------------------------------------------------------------

@@ -51,7 +51,6 @@ from .smtp import (
     SmtpSession,
     decimal,
     describe_failure,
-    is_loopback,
     is_permanent,
     sleep_in_slices,
     smtp_credentials,
@@ -248,14 +247,14 @@ def run_mail(
             log(f"factsheets : aperçu : {len(report.previews)} message(s) écrit(s) dans {preview} ; rien n'a été envoyé")
         else:
             log(
-                f"factsheets : simulation : {count} message(s) à envoyer via {_describe_server(smtp_host, smtp_port, credentials)} ; "
+                f"factsheets : simulation : {count} message(s) à envoyer via {_describe_server(smtp_host, smtp_port, credentials, config.requires_tls(smtp_host))} ; "
                 f"rien n'a été envoyé ; ajoutez --send pour les envoyer ; journal des envois : {journal_path}"
             )
         _log_uncertain(report, log)
         return report
 
     session = SmtpSession(
-        smtp_host, smtp_port, timeout=config.timeout_seconds, require_tls=not is_loopback(smtp_host), credentials=credentials
+        smtp_host, smtp_port, timeout=config.timeout_seconds, require_tls=config.requires_tls(smtp_host), credentials=credentials
     )
     try:
         journal_path.parent.mkdir(parents=True, exist_ok=True)
@@ -676,9 +675,9 @@ def _line(delivery: Delivery) -> str:
     return f"{STATUS_LABELS[delivery.status]} : {delivery.code} {delivery.name} : {' ; '.join(d for d in details if d)}"
 
 
-def _describe_server(host: str, port: int, credentials: tuple[str, str] | None) -> str:
+def _describe_server(host: str, port: int, credentials: tuple[str, str] | None, tls: bool) -> str:
     """How --send would talk to the server, so a dry run shows it before anything leaves."""
-    security = "en clair, cette machine uniquement" if is_loopback(host) else "STARTTLS obligatoire"
+    security = "STARTTLS obligatoire" if tls else "en clair, cette machine uniquement"
     login = f", authentification en tant que {credentials[0]}" if credentials else ", sans authentification"
     return f"{host}:{port} ({security}{login})"
 

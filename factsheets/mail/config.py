@@ -10,6 +10,7 @@ from .. import paths
 from ..annex import ANNEX_FORMATS
 from ..config import in_range, load_mapping, read_source, require
 from ..errors import FactsheetsError, printable
+from .smtp import is_loopback
 
 # The file at import time (tests read the shipped one through it); load_mail_config() and
 # messages use paths.mail_config(), which follows --config even when set after import.
@@ -27,6 +28,10 @@ EXAMPLE_DOMAINS = re.compile(r"(^|\.)(example\.(org|com|net)|example|test|invali
 SMTP_MAXIMA = {"timeout_seconds": 600, "retries": 100, "backoff_seconds": 3600, "backoff_factor": 10}
 MAX_DELAY_SECONDS = 3600
 """The longest wait between two attempts, whatever the backoff factor and the attempt."""
+# smtp.starttls: "remote" (the default) requires STARTTLS with every server but this machine;
+# "always" requires it with this machine too (a tunnel or port forward on 127.0.0.1 to a
+# server that wants TLS before the login, or a local relay that must not be spoken to in clear).
+STARTTLS_POLICIES = ("remote", "always")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,11 @@ class MailConfig:
     annex: str | None = None  # "xlsx" (or "csv"): the sheet's data annex goes with it (render --annexe)
     smtp_host: str = DEFAULT_SMTP_HOST  # smtp.host; --smtp-host wins
     smtp_port: int = DEFAULT_SMTP_PORT  # smtp.port; --smtp-port wins
+    starttls: str = "remote"  # smtp.starttls: one of STARTTLS_POLICIES
+
+    def requires_tls(self, host: str) -> bool:
+        """Whether a session with `host` must go through STARTTLS (never in clear)."""
+        return self.starttls == "always" or not is_loopback(host)
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
@@ -60,7 +70,7 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
     smtp = require(raw, "smtp", path)
     if not isinstance(smtp, dict):
         raise FactsheetsError(
-            f"{path} : la clé « smtp » doit contenir des paires clé: valeur (host, port, timeout_seconds, retries, backoff_seconds, backoff_factor)"
+            f"{path} : la clé « smtp » doit contenir des paires clé: valeur (host, port, starttls, timeout_seconds, retries, backoff_seconds, backoff_factor)"
         )
 
     def text(key: str) -> str:
@@ -98,6 +108,13 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
             f"{where('smtp', 'port')} : la clé « smtp.port » vaut « {port} », qui n'est pas un numéro de port ; "
             "indiquez un entier de 1 à 65535, par ex. 25, 465 ou 587 (ou supprimez la clé : 25)"
         )
+    starttls = smtp.get("starttls", "remote")
+    if starttls not in STARTTLS_POLICIES:
+        raise FactsheetsError(
+            f"{where('smtp', 'starttls')} : la clé « smtp.starttls » vaut « {printable(starttls)} » ; indiquez always "
+            "(STARTTLS exigé même avec un serveur sur cette machine) ou remote (exigé sauf sur cette machine), "
+            "ou supprimez la clé (remote)"
+        )
     subject, body = text("subject"), text("body")
     for key, template in (("subject", subject), ("body", body)):
         _check_template(template, path, key)
@@ -124,6 +141,7 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
         journal=journal,
         smtp_host=host.strip(),
         smtp_port=port,
+        starttls=starttls,
     )
 
 

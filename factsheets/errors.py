@@ -113,9 +113,16 @@ def _mount_point(folder: object) -> str:
     return str(path)
 
 
-def write_failure(folder: object, error: OSError) -> str:
+def write_failure(folder: object, error: OSError, fix: str | None = None) -> str:
     """Why writing into `folder` failed, in French, the disk named when it is full: the
-    middle of a line « what ; how to fix » (SPEC 14: a full disk is a failure, named)."""
+    middle of a line « what ; how to fix » (SPEC 14: a full disk is a failure, named).
+    `fix` replaces the usual advice (which may be to choose another folder)."""
+    what, usual = write_problem(folder, error)
+    return f"{what} ; {fix or usual}"
+
+
+def write_problem(folder: object, error: OSError) -> tuple[str, str]:
+    """(what went wrong, how to fix it) when writing into `folder` failed: see write_failure."""
     import errno
     import re
     import shutil
@@ -130,9 +137,9 @@ def write_failure(folder: object, error: OSError) -> str:
             free = f", {shutil.disk_usage(disk).free // 1024} ko libres"
         except OSError:
             free = ""
-        return f"disque plein ({disk}{free}) en écrivant dans {folder} ; libérez de la place ou choisissez un autre dossier"
+        return f"disque plein ({disk}{free}) en écrivant dans {folder}", "libérez de la place ou choisissez un autre dossier"
     if code == errno.EROFS:
-        return f"disque en lecture seule ({_mount_point(folder)}) pour {folder} ; choisissez un autre dossier"
+        return f"disque en lecture seule ({_mount_point(folder)}) pour {folder}", "choisissez un autre dossier"
     if code in (errno.EACCES, errno.EPERM):
-        return f"droits insuffisants pour écrire dans {folder} ; choisissez un autre dossier ou corrigez les droits"
-    return f"écriture impossible dans {folder} ({error.strerror or error_detail(error)}) ; vérifiez le dossier"
+        return f"droits insuffisants pour écrire dans {folder}", "choisissez un autre dossier ou corrigez les droits"
+    return f"écriture impossible dans {folder} ({error.strerror or error_detail(error)})", "vérifiez le dossier"

@@ -520,7 +520,9 @@ def test_a_journal_that_cannot_be_written_stops_the_run(setup, server, monkeypat
         write_atomically(path, data, **options)
 
     monkeypatch.setattr("factsheets.mail.journal.write_atomically", disk_full_after_the_intent)
-    with pytest.raises(FactsheetsError, match="accepté par le serveur mais le journal n'a pas pu être écrit.*« incertain »"):
+    with pytest.raises(
+        FactsheetsError, match="journal d'envoi non écrit, disque plein.*a pourtant été accepté par le serveur.*« incertain »"
+    ):
         mail(recipients, out, server.port, send=True)
     assert len(server.messages) == 1  # stopped at once: nothing else sent without a record
     monkeypatch.undo()

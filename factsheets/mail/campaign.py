@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import paths
-from ..errors import FactsheetsError
+from ..errors import FactsheetsError, write_problem
 from .config import MailConfig, load_mail_config
 from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
@@ -259,8 +259,9 @@ def run_mail(
     try:
         journal_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
+        what, _ = write_problem(journal_path.parent, error)
         raise FactsheetsError(
-            f"{journal_path.parent} : impossible de créer le dossier du journal d'envoi ({error.strerror or error}) ; "
+            f"{journal_path.parent} : impossible de créer le dossier du journal d'envoi, {what} ; "
             f"rien n'a été envoyé ; indiquez-en un autre avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER"
         ) from None
     with journal_lock(journal_path):
@@ -350,10 +351,7 @@ def _open_journal(path: Path, legacy: Path, log: Log, *, save: bool) -> Journal:
     try:
         journal.save()
     except OSError as error:
-        raise FactsheetsError(
-            f"{path} : le journal d'envoi n'a pas pu être écrit ({error.strerror or error}) ; rien n'a été envoyé ; "
-            f"réparez le dossier (place, droits) ou indiquez-en un autre avec {paths.STATE_VARIABLE} ou --journal"
-        ) from None
+        raise FactsheetsError(f"{journal_write_failure(path, error)} ; rien n'a été envoyé ; {JOURNAL_FIX}") from None
     log(
         f"factsheets : ancien journal d'envoi {legacy} fusionné dans {path} ({added} entrée(s) ajoutée(s)) ; le journal est "
         "désormais tenu là, quels que soient --out et le dossier courant ; l'ancien fichier peut être supprimé"
@@ -580,7 +578,7 @@ def _send_one(
 
         def begin() -> None:  # recipients accepted: the intent is made durable before the data goes
             in_flight.append(True)  # before the write: a Ctrl-C now waits for the outcome of the message
-            _journal_write(delivery.code, False, lambda: journal.begin(intents))
+            _journal_write(journal, delivery.code, False, lambda: journal.begin(intents))
             began.append(True)
 
         with _interrupts_held(lambda: bool(in_flight)):  # the intent, the transaction and its outcome go together
@@ -604,7 +602,10 @@ def _send_one(
                 reason = describe_failure(error, host, port, config.timeout_seconds)
                 if began:  # refused after the intent: not delivered
                     _journal_write(
-                        delivery.code, False, lambda: journal.finish(message_id, "failed", failed_at=now(), reason=reason)
+                        journal,
+                        delivery.code,
+                        False,
+                        lambda: journal.finish(message_id, "failed", failed_at=now(), reason=reason),
                     )
                 if is_permanent(error) or attempt == attempts:
                     tries = f" (après {attempt} tentatives)" if attempt > 1 else ""
@@ -614,7 +615,7 @@ def _send_one(
                     emit(delivery)
                     return not session.failed_to_connect
             else:
-                _journal_write(delivery.code, True, lambda: journal.finish(message_id, "sent", sent_at=now()))
+                _journal_write(journal, delivery.code, True, lambda: journal.finish(message_id, "sent", sent_at=now()))
                 delivery.status = "sent"
                 report.sent.append(delivery.code)
                 emit(delivery)
@@ -627,20 +628,29 @@ def _send_one(
     return True
 
 
-def _journal_write(code: str, sent: bool, write: Callable[[], None]) -> None:
+# Never "choose another folder" for the journal: a new, empty journal would send everything again.
+JOURNAL_FIX = "libérez de la place (ou corrigez les droits) sur ce disque, puis relancez la commande avec le même journal"
+
+
+def journal_write_failure(journal: Path, error: OSError) -> str:
+    """« {journal} : journal d'envoi non écrit, <why, the disk named when full> »."""
+    what, _ = write_problem(journal.parent, error)
+    return f"{journal} : journal d'envoi non écrit, {what}"
+
+
+def _journal_write(journal: Journal, code: str, sent: bool, write: Callable[[], None]) -> None:
     """A journal write; if it fails, stop the run: going on could send a message twice later."""
     try:
         write()
     except OSError as error:
-        reason = error.strerror or str(error)
+        failure = journal_write_failure(journal.path, error)
         if sent:
             raise FactsheetsError(
-                f"le message du département {code} a été accepté par le serveur mais le journal n'a pas pu être écrit "
-                f"({reason}) ; il sera signalé « incertain » à la prochaine exécution ; réparez le dossier avant de relancer"
+                f"{failure} ; le message du département {code} a pourtant été accepté par le serveur : il sera signalé "
+                f"« incertain » et ne sera pas renvoyé ; {JOURNAL_FIX}"
             ) from None
         raise FactsheetsError(
-            f"le journal d'envoi n'a pas pu être écrit ({reason}) ; rien n'a été envoyé pour le département {code} ; "
-            "réparez le dossier (place, droits) avant de relancer"
+            f"{failure} ; rien n'a été envoyé pour le département {code} (les envois précédents sont au journal) ; {JOURNAL_FIX}"
         ) from None
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import re
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,12 +49,18 @@ _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _DEEP = 12  # key lines recorded this deep
 
 
-def _error(where: str, what: str, fix: str) -> Problem:
-    return Problem(f"{where} : {what} ; {fix}")
+Place = tuple[str, int | None]
+"""(file, line) of a problem: Source.place(*keys)."""
 
 
-def _warning(where: str, what: str, fix: str) -> Problem:
-    return Problem(f"{where} : {what} ; {fix}", warning=True)
+def _error(where: Place | Path | str, what: str, fix: str, *, warning: bool = False) -> Problem:
+    """A problem at `where`: a (file, line) from Source.place, or a file (or folder) as a whole."""
+    path, line = where if isinstance(where, tuple) else (str(where), None)
+    return Problem(path, line, what, fix, warning)
+
+
+def _warning(where: Place | Path | str, what: str, fix: str) -> Problem:
+    return _error(where, what, fix, warning=True)
 
 
 def _dotted(keys: tuple) -> str:
@@ -62,44 +68,20 @@ def _dotted(keys: tuple) -> str:
 
 
 def _collect(action: Callable[[], Any], problems: list[Problem]) -> Any:
-    """Run a loader; the FactsheetsError it raises becomes its problems, one per line (None returned)."""
+    """Run a loader; the FactsheetsError it raises becomes its problems (None returned)."""
     try:
         return action()
     except FactsheetsError as error:
-        problems.extend(problems_of(error))
+        problems.extend(error.problems)
         return None
 
 
-def problems_of(error: FactsheetsError) -> list[Problem]:
-    """The problems an error carries: its Problems, else one per line of its message."""
-    listed = getattr(error, "problems", None)
-    if listed and all(isinstance(item, Problem) for item in listed):
-        return list(listed)
-    return [Problem(_with_line(line)) for line in _lines(error)]
-
-
-_FILE_AND_KEY = re.compile(r"^(?P<path>[^:]+\.ya?ml) : (?:la )?clé « (?P<key>[^»]+) »")
-
-
-def _with_line(text: str) -> str:
-    """'file : clé « a.b » …' from a loader that names the key but not its line: add the line."""
-    match = _FILE_AND_KEY.match(text)
-    if match is None:
-        return text
-    try:
-        source = read_source(Path(match["path"]), depth=_DEEP)
-    except (FactsheetsError, OSError):
-        return text
-    keys = tuple(int(key) if key.isdigit() else key for key in match["key"].split("."))
-    where = source.where(*keys)
-    return text if where == match["path"] else where + text[len(match["path"]) :]
-
-
-def _lines(error: FactsheetsError) -> list[str]:
-    listed = getattr(error, "problems", None)  # mail.MailValidationError: one line per problem
-    if listed and all(isinstance(item, str) for item in listed):
-        return list(listed)
-    return str(error).splitlines() or [""]  # several problems reported together: one line each
+def unique(problems: Iterable[Problem]) -> list[Problem]:
+    """`problems` in order, each line once (two loaders may report the same thing)."""
+    first: dict[str, Problem] = {}
+    for problem in problems:
+        first.setdefault(problem.shown(), problem)
+    return list(first.values())
 
 
 def _source(path: Path, problems: list[Problem]) -> Source | None:
@@ -149,7 +131,7 @@ def _compare(
     if _kind(value) != _kind(default) and not (default is None or value is None):
         problems.append(
             _error(
-                source.where(*keys),
+                source.place(*keys),
                 f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(default)]}",
                 "reprenez la forme du fichier par défaut (factsheets init)",
             )
@@ -165,7 +147,7 @@ def _compare(
         if str(key) not in misspelt:  # a misspelt key is reported once, as unknown with its right name
             problems.append(
                 _error(
-                    source.where(*keys),
+                    source.place(*keys),
                     f"clé « {_dotted(keys + (key,))} » manquante",
                     "copiez-la depuis le fichier par défaut (factsheets init DOSSIER en écrit une copie)",
                 )
@@ -182,7 +164,7 @@ def _compare(
         fix = did_you_mean(near) if near is not None else f"clés possibles ici : {', '.join(known)}"
         make = _error if unknown_is_error else _warning
         what = f"clé inconnue « {_dotted(keys + (key,))} »" + ("" if unknown_is_error else " (ignorée)")
-        problems.append(make(source.where(*keys, key), what, fix))
+        problems.append(make(source.place(*keys, key), what, fix))
 
 
 # -- settings.yaml ---------------------------------------------------------------------------------
@@ -210,7 +192,7 @@ def _check_pdf(source: Source, problems: list[Problem]) -> None:
         if not isinstance(value, str) or not value.strip():
             problems.append(
                 _error(
-                    source.where("pdf", key),
+                    source.place("pdf", key),
                     f"« pdf.{key} » vaut « {printable(value)} »",
                     'indiquez un texte entre guillemets, par ex. "fr" pour la langue',
                 )
@@ -227,7 +209,7 @@ def _check_colours(source: Source, problems: list[Problem]) -> None:
         if not isinstance(value, str) or not HEX_COLOUR.match(value.strip()):
             problems.append(
                 _error(
-                    source.where("colors", key),
+                    source.place("colors", key),
                     f"couleur « colors.{key} » invalide : « {value} »",
                     'écrivez-la en hexadécimal entre guillemets, par ex. "#18753C"',
                 )
@@ -239,7 +221,7 @@ def _check_sizes(source: Source, problems: list[Problem]) -> None:
         if not in_range(value, 1, MAX_TOP, integer=True):
             problems.append(
                 _error(
-                    source.where("indicators", key),
+                    source.place("indicators", key),
                     f"« indicators.{key} » vaut « {value} »",
                     f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10",
                 )
@@ -253,7 +235,7 @@ def _check_sizes(source: Source, problems: list[Problem]) -> None:
                 if not in_range(value, 0, 1, low_open=True):
                     problems.append(
                         _error(
-                            source.where(*keys),
+                            source.place(*keys),
                             f"opacité « {_dotted(keys)} » invalide : « {value} »",
                             "indiquez un nombre entre 0 et 1, par ex. 0.55",
                         )
@@ -261,7 +243,7 @@ def _check_sizes(source: Source, problems: list[Problem]) -> None:
             elif not in_range(value, 0, MAX_SIZE_POINTS, low_open=True):
                 problems.append(
                     _error(
-                        source.where(*keys),
+                        source.place(*keys),
                         f"taille « {_dotted(keys)} » invalide : « {value} »",
                         f"indiquez un nombre positif de points (1/72 de pouce) jusqu'à {MAX_SIZE_POINTS}, par ex. 480",
                     )
@@ -288,7 +270,7 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         if not isinstance(name, str) or not name.strip():
             problems.append(
                 _error(
-                    source.where("fonts", face),
+                    source.place("fonts", face),
                     f"« fonts.{face} » vaut « {printable(name)} »",
                     "indiquez le nom d'un fichier .ttf, par ex. OpenSans-Regular.ttf",
                 )
@@ -299,7 +281,7 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         if found is None:
             problems.append(
                 _error(
-                    source.where("fonts", face),
+                    source.place("fonts", face),
                     f"fichier de police « {name} » (fonts.{face}) introuvable dans {folders}",
                     "corrigez le nom ou placez le fichier TTF dans le dossier fonts/ de la configuration",
                 )
@@ -307,14 +289,14 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         elif not _has_magic(found, _FONT_MAGIC):
             problems.append(
                 _error(
-                    source.where("fonts", face),
+                    source.place("fonts", face),
                     f"« {found} » (fonts.{face}) n'est pas une police TrueType",
                     "indiquez un fichier .ttf",
                 )
             )
         elif (problem := font_problem(found)) is not None:  # opened, as a sheet will: truncated, damaged
             what, _, fix = problem.removeprefix(f"{found} : ").rpartition(" ; ")
-            problems.append(_error(source.where("fonts", face), f"« {found} » (fonts.{face}) : {what}", fix))
+            problems.append(_error(source.place("fonts", face), f"« {found} » (fonts.{face}) : {what}", fix))
 
 
 MAX_LOGO_PIXELS = 50_000_000
@@ -342,7 +324,7 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
         return
     if not isinstance(logos, dict):
         problems.append(
-            _error(source.where("logos"), "« logos » doit contenir government et agency", "écrivez par ex. « government: null »")
+            _error(source.place("logos"), "« logos » doit contenir government et agency", "écrivez par ex. « government: null »")
         )
         return
     for key, value in logos.items():
@@ -351,7 +333,7 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
         path = paths.logo_path(value)
         if path is None:
             continue
-        where = source.where("logos", key)
+        where = source.place("logos", key)
         if not path.is_file():
             problems.append(
                 _error(
@@ -388,7 +370,7 @@ def _pattern_path(keys: tuple) -> str:
 def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple, problems: list[Problem]) -> None:
     """`keys`: where the text is in the file; `text_keys`: which sheet text it is (an edition's
     text is the text it replaces)."""
-    where = source.where(*keys)
+    where = source.place(*keys)
     name = _dotted(keys)
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
@@ -437,7 +419,7 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
     if not isinstance(editions, dict):
         problems.append(
             _error(
-                source.where(EDITIONS_KEY),
+                source.place(EDITIONS_KEY),
                 "« editions » doit associer des années à leurs textes",
                 "écrivez par ex. « 2024: {publication_date: 2025-07-01, …} »",
             )
@@ -445,7 +427,7 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
         return
     for edition_year, edition in editions.items():
         keys = (EDITIONS_KEY, edition_year)
-        where = source.where(*keys)
+        where = source.place(*keys)
         if not isinstance(edition_year, int) or isinstance(edition_year, bool) or not 1900 <= edition_year <= 2200:
             problems.append(
                 _error(
@@ -473,7 +455,7 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
         if not valid:
             problems.append(
                 _error(
-                    source.where(*keys, PUBLICATION_DATE_KEY),
+                    source.place(*keys, PUBLICATION_DATE_KEY),
                     f"« editions.{edition_year}.publication_date » manquante ou invalide : « {date} »",
                     "indiquez la date de publication sous la forme AAAA-MM-JJ, par ex. 2025-07-01",
                 )
@@ -491,7 +473,7 @@ def _missing_edition(source: Source, editions: dict, year: int | None) -> Proble
         return None
     known = ", ".join(str(key) for key in editions) or "aucune"
     return _warning(
-        source.where(EDITIONS_KEY) if editions else str(source.path),
+        source.place(EDITIONS_KEY) if editions else source.path,
         f"pas d'édition {year} (éditions : {known}) : les fiches {year} prennent les textes neutres et la date par défaut",
         f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année",
     )
@@ -504,14 +486,14 @@ def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text
             if key not in neutral:
                 near = near_key(key, list(neutral))
                 fix = did_you_mean(near) if near is not None else "une édition ne remplace que des textes existants"
-                problems.append(_error(source.where(*keys, key), f"clé inconnue « {_dotted(keys + (key,))} »", fix))
+                problems.append(_error(source.place(*keys, key), f"clé inconnue « {_dotted(keys + (key,))} »", fix))
             else:
                 _compare_edition(source, item, neutral[key], keys + (key,), text_keys + (key,), problems)
         return
     if _kind(value) != _kind(neutral):
         problems.append(
             _error(
-                source.where(*keys),
+                source.place(*keys),
                 f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(neutral)]}, comme le texte qu'elle remplace",
                 "reprenez la forme du texte neutre",
             )
@@ -536,7 +518,25 @@ def check_profiles(folder: Path, problems: list[Problem]) -> None:
     from .ingest import load_profile
 
     for path in sorted((folder / "profiles").glob("*.yaml")):
-        _collect(lambda: load_profile(str(path)), problems)
+        try:
+            load_profile(str(path))
+        except FactsheetsError as error:
+            problems.extend(_at_its_line(problem, path) for problem in error.problems)
+
+
+def _at_its_line(problem: Problem, path: Path) -> Problem:
+    """The profile loader (ingest) still says « PATH : clé « a.b » : … » in plain text: the
+    problem put at that key's line. To go once the loader raises Problem(path, line, …) itself."""
+    head = f"{path} : clé « "
+    if problem.path or not problem.what.startswith(head):
+        return problem
+    key, _, rest = problem.what[len(head) :].partition(" »")
+    try:
+        source = read_source(path, depth=_DEEP)
+    except FactsheetsError:
+        return problem
+    keys = tuple(int(part) if part.isdigit() else part for part in key.split("."))
+    return Problem(str(path), source.line(*keys), f"clé « {key} »{rest}")
 
 
 @dataclass(frozen=True)
@@ -558,10 +558,10 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, c
     if recipients is None:
         return
     if config is not None and example_sender(config.sender):
-        where = _collect(lambda: read_source(folder / "mail.yaml", depth=1).where("sender"), problems) or folder / "mail.yaml"
+        where = _collect(lambda: read_source(folder / "mail.yaml", depth=1).place("sender"), problems) or folder / "mail.yaml"
         problems.append(
             _warning(
-                str(where),
+                where,
                 f"l'adresse d'expédition « {config.sender} » est celle de l'exemple "
                 "(domaine réservé aux exemples : les serveurs refusent souvent un tel expéditeur)",
                 "mettez votre adresse réelle dans « sender », ou donnez-la avec --from",
@@ -570,7 +570,7 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, c
     book = _collect(lambda: load_recipients(recipients), problems)
     if book is None:
         return
-    problems.extend(Problem(line) for line in book.problems)
+    problems.extend(Problem(what=line) for line in book.problems)  # lines already « file:line : what ; fix »
     if coverage is not None:
         from .reference import load_reference
 
@@ -579,7 +579,7 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, c
             if entry.code not in coverage.departments:
                 problems.append(
                     _warning(
-                        f"{book.path}:{entry.line}",
+                        (str(book.path), entry.line),
                         f"le département {entry.code} ({reference.department(entry.code)[1]}) n'a aucune donnée en "
                         f"{coverage.year} dans {coverage.data} : pas de fiche pour lui, et « mail » sans --dept refusera l'envoi",
                         "vérifiez le code du département, --data ou --year ; sinon retirez ses lignes, "
@@ -609,7 +609,7 @@ def check_configuration(
     check_reference(folder, problems, with_settings=settings_ok)
     check_profiles(folder, problems)
     check_mail(folder, problems, recipients, coverage)
-    return list(dict.fromkeys(problems))
+    return unique(problems)
 
 
 _checked: set[Path] = set()
@@ -630,7 +630,7 @@ def preflight(*, recipients: Path | None = None, log: Callable[[str], None] | No
     info(f"configuration : {folder}")
     write = log or warn
     for problem in problems:
-        write(problem.line())
+        write(problem.shown())
     _checked.add(folder)
 
 
@@ -647,4 +647,4 @@ def edition_warning(year: int) -> str | None:
     if not isinstance(editions, dict):
         return None  # an error `check` reports
     missing = _missing_edition(source, editions, year)
-    return missing.line() if missing is not None else None
+    return missing.shown() if missing is not None else None

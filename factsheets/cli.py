@@ -13,6 +13,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,7 +22,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .console import info, notice, set_verbosity, warn
-from .errors import FactsheetsError
+from .errors import FactsheetsError, Problem
 from .paths import DEFAULT_OUTPUT_DIR, SAMPLE_DATA
 
 SAMPLE_NOTE = (
@@ -563,7 +564,7 @@ def check(
     et, si indiqués, les données et les destinataires. Code de sortie 2 s'il y a au moins une
     erreur, 0 s'il n'y a que des avertissements.
     """
-    from .check import DataCoverage, check_configuration
+    from .check import DataCoverage, check_configuration, unique
 
     problems = []
     coverage = None
@@ -576,18 +577,15 @@ def check(
         year = choose_year(trade, year, data)
         coverage = DataCoverage(data, year, frozenset(departments_present(trade, year)))
         from .coverage import Coverage
-        from .errors import Problem
 
         problems += [
-            Problem(f"{data} : {note}", warning=True) for note in Coverage.of(trade, reference, year, data).partial_notes()
+            Problem(str(data), what=note, warning=True) for note in Coverage.of(trade, reference, year, data).partial_notes()
         ]
     except FactsheetsError as error:
-        from .check import problems_of
-
-        problems.extend(problems_of(error))  # several problems reported together: one each
-    problems = list(dict.fromkeys(check_configuration(year=year, recipients=recipients, coverage=coverage) + problems))
+        problems.extend(error.problems)  # several problems reported together: one each
+    problems = unique(check_configuration(year=year, recipients=recipients, coverage=coverage) + problems)
     for problem in problems:
-        typer.echo(problem.line())
+        typer.echo(problem.shown())
     errors = sum(not problem.warning for problem in problems)
     warnings = len(problems) - errors
     from .paths import config_dir
@@ -697,8 +695,7 @@ def _run(args: list[str] | None = None, prog_name: str | None = None) -> int:
         # English over several lines.
         code = app(args=args, prog_name=prog_name, standalone_mode=False)
     except FactsheetsError as error:
-        for line in str(error).splitlines() or [""]:  # several problems reported together: one line each
-            print(f"factsheets : erreur : {line}", file=sys.stderr)
+        report_problems(error.problems)
         return 2
     except Exception as error:
         if not _is_click_error(error, "UsageError"):
@@ -709,6 +706,12 @@ def _run(args: list[str] | None = None, prog_name: str | None = None) -> int:
             print(f"factsheets : erreur : {usage_error_line(error)}", file=sys.stderr)
         return error.exit_code
     return code if isinstance(code, int) else 0
+
+
+def report_problems(problems: Iterable[Problem]) -> None:
+    """The one place where problems become lines on stderr: `factsheets : erreur : path:line : what ; fix`."""
+    for problem in problems:
+        print(f"factsheets : erreur : {problem.shown()}", file=sys.stderr)
 
 
 def _is_click_error(error: BaseException, name: str) -> bool:

@@ -61,7 +61,9 @@ class FontNames:
 def _fonts_section(settings: dict) -> dict:
     section = settings.get("fonts")
     if not isinstance(section, dict):
-        raise FactsheetsError("config/settings.yaml : section « fonts: » manquante (family et les noms des cinq fichiers TTF)")
+        raise FactsheetsError(
+            f"{paths.config_dir() / 'settings.yaml'} : section « fonts: » manquante (family et les noms des cinq fichiers TTF)"
+        )
     return section
 
 
@@ -74,7 +76,9 @@ def font_files(settings: dict, fonts_dir: Path | None = None) -> dict[str, Path]
     for key in FACES:
         name = section.get(key)
         if not name:
-            raise FactsheetsError(f"config/settings.yaml : clé « fonts.{key} » manquante (le nom du fichier TTF de ce style)")
+            raise FactsheetsError(
+                f"{paths.config_dir() / 'settings.yaml'} : clé « fonts.{key} » manquante (le nom du fichier TTF de ce style)"
+            )
         found, candidates = find_font(str(name), folders)
         files[key] = found if found is not None else candidates[-1]
     return files
@@ -123,7 +127,7 @@ def register_pdf_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNam
         if not path.is_file():
             raise FactsheetsError(
                 f"{path} : fichier de police introuvable ; placez les fichiers TTF {names.family} dans {path.parent} "
-                f"ou corrigez « fonts.{face} » dans config/settings.yaml"
+                f"ou corrigez « fonts.{face} » dans {paths.config_dir() / 'settings.yaml'}"
             )
     for face in FACES:
         _register_reportlab_face(names.face(face), files[face])

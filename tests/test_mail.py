@@ -461,8 +461,9 @@ def test_every_problem_is_reported_together_and_nothing_is_sent(tmp_path, server
     )
     with pytest.raises(MailValidationError) as caught:
         mail(recipients, out, server.port, send=True, data=tmp_path / "absent.csv", sender="pas-valide")
-    problems = caught.value.problems
+    *problems, summary = [problem.text() for problem in caught.value.problems]
     assert len(problems) == 5, problems
+    assert summary == f"{recipients} : 5 problèmes (listés ci-dessus) ; rien n'a été envoyé ; corrigez-les et relancez"
     assert any("recipients.yaml:3" in p and "« pas une adresse »" in p for p in problems)
     assert any("recipients.yaml:4" in p and "« 99 »" in p and "département" in p for p in problems)
     assert any("recipients.yaml:7" in p and "contact-oise@example" in p for p in problems)
@@ -607,7 +608,7 @@ def test_bad_templates_and_journal_are_reported(tmp_path, setup, server):
     config = MAIL_CONFIG.read_text(encoding="utf-8")
     broken = tmp_path / "mail.yaml"
     broken.write_text(config.replace("({code})", "({departement})", 1), encoding="utf-8")
-    with pytest.raises(FactsheetsError, match=r"mail.yaml : clé « subject » : variable inconnue \{departement\}"):
+    with pytest.raises(FactsheetsError, match=r"mail.yaml:\d+ : clé « subject » : variable inconnue \{departement\}"):
         load_mail_config(broken)
     recipients, out = setup
     (out / ".mail-journal.json").write_text("{not json", encoding="utf-8")
@@ -1007,7 +1008,7 @@ def test_the_xlsx_annex_goes_with_the_sheet_when_mail_yaml_asks(tmp_path, server
 def test_an_unknown_annex_format_in_mail_yaml_is_named(tmp_path):
     broken = tmp_path / "mail.yaml"
     broken.write_text(MAIL_CONFIG.read_text(encoding="utf-8") + "\nannexe: ods\n", encoding="utf-8")
-    with pytest.raises(FactsheetsError, match=r"mail.yaml : la clé « annexe » vaut « ods » ; indiquez xlsx"):
+    with pytest.raises(FactsheetsError, match=r"mail.yaml:\d+ : la clé « annexe » vaut « ods » ; indiquez xlsx"):
         load_mail_config(broken)
 
 

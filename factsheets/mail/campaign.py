@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import paths
-from ..errors import FactsheetsError, write_problem
+from ..errors import FactsheetsError, Problem, write_problem
 from .config import MailConfig, load_mail_config
 from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
@@ -122,16 +122,23 @@ class MailReport:
 
 
 class MailValidationError(FactsheetsError):
-    """Every problem found before sending, one line each; nothing was sent."""
+    """Every problem found before sending, one line each, then (when there are several) a line
+    that counts them; nothing was sent."""
 
-    def __init__(self, problems: list[str], source: Path):
-        self.problems = problems
-        if len(problems) == 1:
-            super().__init__(problems[0])
-        else:
-            super().__init__(
-                f"{source} : {len(problems)} problèmes (listés ci-dessus) ; rien n'a été envoyé ; corrigez-les et relancez"
+    def __init__(self, problems: Sequence[str] | str, source: Path | None = None):
+        if isinstance(problems, str):  # one message (or unpickled)
+            super().__init__(problems)
+            return
+        found = [Problem(what=line) for line in problems]  # lines already « where : what ; fix »
+        if len(found) > 1:
+            found.append(
+                Problem(
+                    str(source),
+                    what=f"{len(found)} problèmes (listés ci-dessus)",
+                    fix="rien n'a été envoyé ; corrigez-les et relancez",
+                )
             )
+        super().__init__(found)
 
 
 def _stdout(line: str) -> None:
@@ -209,9 +216,6 @@ def run_mail(
     if not (synthetic and send and not allow_synthetic):  # refused anyway: spare the rendering
         deliveries, year = _prepare(entries, year, data, out_dir, config, sheets, synthetic, problems)
     if problems:
-        if len(problems) > 1:
-            for problem in problems:
-                log(f"factsheets : erreur : {problem}")
         raise MailValidationError(problems, book.path)
     for delivery in deliveries:
         if delivery.sheet.disk_note():

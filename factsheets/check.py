@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import re
 import string
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from .config import (
     neutral_texts,
     read_source,
 )
-from .errors import ConfigurationError, FactsheetsError, Problem, did_you_mean, error_detail, near_key, printable
+from .errors import ConfigurationError, FactsheetsError, Problem, Problems, did_you_mean, error_detail, near_key, printable
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # settings.yaml sections whose keys are free (codes), not names from the defaults.
@@ -67,7 +67,7 @@ def _dotted(keys: tuple) -> str:
     return ".".join(str(key) for key in keys)
 
 
-def _collect(action: Callable[[], Any], problems: list[Problem]) -> Any:
+def _collect(action: Callable[[], Any], problems: Problems) -> Any:
     """Run a loader; the FactsheetsError it raises becomes its problems (None returned)."""
     try:
         return action()
@@ -76,18 +76,10 @@ def _collect(action: Callable[[], Any], problems: list[Problem]) -> Any:
         return None
 
 
-def unique(problems: Iterable[Problem]) -> list[Problem]:
-    """`problems` in order, each line once (two loaders may report the same thing)."""
-    first: dict[str, Problem] = {}
-    for problem in problems:
-        first.setdefault(problem.shown(), problem)
-    return list(first.values())
-
-
-def _source(path: Path, problems: list[Problem]) -> Source | None:
+def _source(path: Path, problems: Problems) -> Source | None:
     source = _collect(lambda: read_source(path, depth=_DEEP), problems)
     if source is not None and not isinstance(source.data, dict):
-        problems.append(
+        problems.add(
             _error(
                 str(path),
                 "le fichier doit être une suite de paires clé: valeur",
@@ -119,7 +111,7 @@ def _compare(
     value: Any,
     default: Any,
     keys: tuple,
-    problems: list[Problem],
+    problems: Problems,
     *,
     unknown_is_error: bool,
     free: set[tuple] = frozenset(),
@@ -129,7 +121,7 @@ def _compare(
     if keys in free or keys in skip:
         return
     if _kind(value) != _kind(default) and not (default is None or value is None):
-        problems.append(
+        problems.add(
             _error(
                 source.place(*keys),
                 f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(default)]}",
@@ -145,7 +137,7 @@ def _compare(
     misspelt = {near for near in nearest.values() if near is not None}
     for key in missing:
         if str(key) not in misspelt:  # a misspelt key is reported once, as unknown with its right name
-            problems.append(
+            problems.add(
                 _error(
                     source.place(*keys),
                     f"clé « {_dotted(keys + (key,))} » manquante",
@@ -164,11 +156,11 @@ def _compare(
         fix = did_you_mean(near) if near is not None else f"clés possibles ici : {', '.join(known)}"
         make = _error if unknown_is_error else _warning
         what = f"clé inconnue « {_dotted(keys + (key,))} »" + ("" if unknown_is_error else " (ignorée)")
-        problems.append(make(source.place(*keys, key), what, fix))
+        problems.add(make(source.place(*keys, key), what, fix))
 
 
 # -- settings.yaml ---------------------------------------------------------------------------------
-def check_settings(folder: Path, problems: list[Problem]) -> dict | None:
+def check_settings(folder: Path, problems: Problems) -> dict | None:
     path = folder / "settings.yaml"
     source = _source(path, problems)
     if source is None:
@@ -186,11 +178,11 @@ def check_settings(folder: Path, problems: list[Problem]) -> dict | None:
     return data
 
 
-def _check_pdf(source: Source, problems: list[Problem]) -> None:
+def _check_pdf(source: Source, problems: Problems) -> None:
     """The PDF metadata (author, creator, language) is text: a number or a list cannot be written."""
     for key, value in _section(source, "pdf").items():
         if not isinstance(value, str) or not value.strip():
-            problems.append(
+            problems.add(
                 _error(
                     source.place("pdf", key),
                     f"« pdf.{key} » vaut « {printable(value)} »",
@@ -204,10 +196,10 @@ def _section(source: Source, key: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _check_colours(source: Source, problems: list[Problem]) -> None:
+def _check_colours(source: Source, problems: Problems) -> None:
     for key, value in _section(source, "colors").items():
         if not isinstance(value, str) or not HEX_COLOUR.match(value.strip()):
-            problems.append(
+            problems.add(
                 _error(
                     source.place("colors", key),
                     f"couleur « colors.{key} » invalide : « {value} »",
@@ -216,10 +208,10 @@ def _check_colours(source: Source, problems: list[Problem]) -> None:
             )
 
 
-def _check_sizes(source: Source, problems: list[Problem]) -> None:
+def _check_sizes(source: Source, problems: Problems) -> None:
     for key, value in _section(source, "indicators").items():
         if not in_range(value, 1, MAX_TOP, integer=True):
-            problems.append(
+            problems.add(
                 _error(
                     source.place("indicators", key),
                     f"« indicators.{key} » vaut « {value} »",
@@ -233,7 +225,7 @@ def _check_sizes(source: Source, problems: list[Problem]) -> None:
             keys = ("charts", chart, key)
             if str(key).endswith("alpha"):
                 if not in_range(value, 0, 1, low_open=True):
-                    problems.append(
+                    problems.add(
                         _error(
                             source.place(*keys),
                             f"opacité « {_dotted(keys)} » invalide : « {value} »",
@@ -241,7 +233,7 @@ def _check_sizes(source: Source, problems: list[Problem]) -> None:
                         )
                     )
             elif not in_range(value, 0, MAX_SIZE_POINTS, low_open=True):
-                problems.append(
+                problems.add(
                     _error(
                         source.place(*keys),
                         f"taille « {_dotted(keys)} » invalide : « {value} »",
@@ -259,7 +251,7 @@ def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:
     return head.startswith(magics)
 
 
-def _check_fonts(source: Source, problems: list[Problem]) -> None:
+def _check_fonts(source: Source, problems: Problems) -> None:
     from .fonts import FACES, find_font, font_problem
 
     fonts = _section(source, "fonts")
@@ -268,7 +260,7 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         if face not in fonts:
             continue  # reported as a missing key
         if not isinstance(name, str) or not name.strip():
-            problems.append(
+            problems.add(
                 _error(
                     source.place("fonts", face),
                     f"« fonts.{face} » vaut « {printable(name)} »",
@@ -279,7 +271,7 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         found, candidates = find_font(name)
         folders = " ou ".join(str(candidate.parent) for candidate in candidates)
         if found is None:
-            problems.append(
+            problems.add(
                 _error(
                     source.place("fonts", face),
                     f"fichier de police « {name} » (fonts.{face}) introuvable dans {folders}",
@@ -287,7 +279,7 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
                 )
             )
         elif not _has_magic(found, _FONT_MAGIC):
-            problems.append(
+            problems.add(
                 _error(
                     source.place("fonts", face),
                     f"« {found} » (fonts.{face}) n'est pas une police TrueType",
@@ -296,7 +288,7 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
             )
         elif (problem := font_problem(found)) is not None:  # opened, as a sheet will: truncated, damaged
             what, _, fix = problem.removeprefix(f"{found} : ").rpartition(" ; ")
-            problems.append(_error(source.place("fonts", face), f"« {found} » (fonts.{face}) : {what}", fix))
+            problems.add(_error(source.place("fonts", face), f"« {found} » (fonts.{face}) : {what}", fix))
 
 
 MAX_LOGO_PIXELS = 50_000_000
@@ -318,12 +310,12 @@ def image_problem(path: Path) -> str | None:
     return None
 
 
-def _check_logos(source: Source, problems: list[Problem]) -> None:
+def _check_logos(source: Source, problems: Problems) -> None:
     logos = source.data.get("logos")
     if logos is None:
         return
     if not isinstance(logos, dict):
-        problems.append(
+        problems.add(
             _error(source.place("logos"), "« logos » doit contenir government et agency", "écrivez par ex. « government: null »")
         )
         return
@@ -335,7 +327,7 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
             continue
         where = source.place("logos", key)
         if not path.is_file():
-            problems.append(
+            problems.add(
                 _error(
                     where,
                     f"logo « logos.{key} » introuvable : {path}",
@@ -343,11 +335,9 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
                 )
             )
         elif not _has_magic(path, _IMAGE_MAGIC):
-            problems.append(_error(where, f"logo « logos.{key} » : {path} n'est ni un PNG ni un JPEG", "convertissez-le en PNG"))
+            problems.add(_error(where, f"logo « logos.{key} » : {path} n'est ni un PNG ni un JPEG", "convertissez-le en PNG"))
         elif (problem := image_problem(path)) is not None:  # opened, as the cover will
-            problems.append(
-                _error(where, f"logo « logos.{key} » : {path} {problem}", "remplacez-le par un PNG ou un JPEG complet")
-            )
+            problems.add(_error(where, f"logo « logos.{key} » : {path} {problem}", "remplacez-le par un PNG ou un JPEG complet"))
 
 
 # -- texts.yaml ------------------------------------------------------------------------------------
@@ -367,7 +357,7 @@ def _pattern_path(keys: tuple) -> str:
     return ".".join("*" if isinstance(key, int) else str(key) for key in keys)
 
 
-def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple, problems: list[Problem]) -> None:
+def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple, problems: Problems) -> None:
     """`keys`: where the text is in the file; `text_keys`: which sheet text it is (an edition's
     text is the text it replaces)."""
     where = source.place(*keys)
@@ -375,7 +365,7 @@ def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
     except ValueError:
-        problems.append(
+        problems.add(
             _error(
                 where,
                 f"accolade seule dans « {name} »",
@@ -388,12 +378,10 @@ def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple
         base = re.split(r"[.\[!:]", field, maxsplit=1)[0]
         if base not in allowed or base != field:
             listed = ", ".join("{" + item + "}" for item in sorted(allowed))
-            problems.append(
-                _error(where, f"variable inconnue {{{field}}} dans « {name} »", f"variables possibles ici : {listed}")
-            )
+            problems.add(_error(where, f"variable inconnue {{{field}}} dans « {name} »", f"variables possibles ici : {listed}"))
 
 
-def check_texts(folder: Path, problems: list[Problem], year: int | None = None) -> dict | None:
+def check_texts(folder: Path, problems: Problems, year: int | None = None) -> dict | None:
     path = folder / "texts.yaml"
     source = _source(path, problems)
     if source is None:
@@ -412,12 +400,12 @@ def check_texts(folder: Path, problems: list[Problem], year: int | None = None) 
     return data
 
 
-def _check_editions(source: Source, neutral: dict, problems: list[Problem], year: int | None) -> None:
+def _check_editions(source: Source, neutral: dict, problems: Problems, year: int | None) -> None:
     editions = source.data.get(EDITIONS_KEY)
     if editions is None:
         editions = {}
     if not isinstance(editions, dict):
-        problems.append(
+        problems.add(
             _error(
                 source.place(EDITIONS_KEY),
                 "« editions » doit associer des années à leurs textes",
@@ -429,14 +417,14 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
         keys = (EDITIONS_KEY, edition_year)
         where = source.place(*keys)
         if not isinstance(edition_year, int) or isinstance(edition_year, bool) or not 1900 <= edition_year <= 2200:
-            problems.append(
+            problems.add(
                 _error(
                     where, f"édition « {edition_year} » : une année est attendue", "écrivez l'année sans guillemets, par ex. 2024"
                 )
             )
             continue
         if not isinstance(edition, dict):
-            problems.append(
+            problems.add(
                 _error(
                     where,
                     f"l'édition {edition_year} doit contenir publication_date et ses textes",
@@ -453,7 +441,7 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
             except ValueError:
                 valid = False
         if not valid:
-            problems.append(
+            problems.add(
                 _error(
                     source.place(*keys, PUBLICATION_DATE_KEY),
                     f"« editions.{edition_year}.publication_date » manquante ou invalide : « {date} »",
@@ -464,7 +452,7 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
         _compare_edition(source, texts_part, neutral, keys, (), problems)
     missing = _missing_edition(source, editions, year)
     if missing is not None:
-        problems.append(missing)
+        problems.add(missing)
 
 
 def _missing_edition(source: Source, editions: dict, year: int | None) -> Problem | None:
@@ -479,19 +467,19 @@ def _missing_edition(source: Source, editions: dict, year: int | None) -> Proble
     )
 
 
-def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple, problems: list[Problem]) -> None:
+def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple, problems: Problems) -> None:
     """An edition's texts replace existing texts: same keys, same kind; placeholders as theirs."""
     if isinstance(value, dict) and isinstance(neutral, dict):
         for key, item in value.items():
             if key not in neutral:
                 near = near_key(key, list(neutral))
                 fix = did_you_mean(near) if near is not None else "une édition ne remplace que des textes existants"
-                problems.append(_error(source.place(*keys, key), f"clé inconnue « {_dotted(keys + (key,))} »", fix))
+                problems.add(_error(source.place(*keys, key), f"clé inconnue « {_dotted(keys + (key,))} »", fix))
             else:
                 _compare_edition(source, item, neutral[key], keys + (key,), text_keys + (key,), problems)
         return
     if _kind(value) != _kind(neutral):
-        problems.append(
+        problems.add(
             _error(
                 source.place(*keys),
                 f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(neutral)]}, comme le texte qu'elle remplace",
@@ -504,7 +492,7 @@ def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text
 
 
 # -- the other files -------------------------------------------------------------------------------
-def check_reference(folder: Path, problems: list[Problem], *, with_settings: bool = True) -> None:
+def check_reference(folder: Path, problems: Problems, *, with_settings: bool = True) -> None:
     """The reference tables; with the codes of settings.yaml `data` only when that file is readable."""
     from .reference import load_reference, read_tables
 
@@ -514,7 +502,7 @@ def check_reference(folder: Path, problems: list[Problem], *, with_settings: boo
         _collect(lambda: read_tables(folder / "reference"), problems)
 
 
-def check_profiles(folder: Path, problems: list[Problem]) -> None:
+def check_profiles(folder: Path, problems: Problems) -> None:
     from .ingest import load_profile
 
     for path in sorted((folder / "profiles").glob("*.yaml")):
@@ -548,7 +536,7 @@ class DataCoverage:
     departments: frozenset[str]
 
 
-def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, coverage: DataCoverage | None = None) -> None:
+def check_mail(folder: Path, problems: Problems, recipients: Path | None, coverage: DataCoverage | None = None) -> None:
     """mail.yaml; with a recipients file, also its rows, the departments it names that the data
     lacks (no sheet for them: a warning) and a sender still at the example's domain."""
     from .mail.config import example_sender, load_mail_config
@@ -559,7 +547,7 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, c
         return
     if config is not None and example_sender(config.sender):
         where = _collect(lambda: read_source(folder / "mail.yaml", depth=1).place("sender"), problems) or folder / "mail.yaml"
-        problems.append(
+        problems.add(
             _warning(
                 where,
                 f"l'adresse d'expédition « {config.sender} » est celle de l'exemple "
@@ -577,7 +565,7 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, c
         reference = load_reference()
         for entry in book.entries:
             if entry.code not in coverage.departments:
-                problems.append(
+                problems.add(
                     _warning(
                         (str(book.path), entry.line),
                         f"le département {entry.code} ({reference.department(entry.code)[1]}) n'a aucune donnée en "
@@ -594,7 +582,7 @@ def check_configuration(
     """Every problem of the configuration in use, errors and warnings, in file order
     (`coverage`: the data's departments, against which the recipients are checked)."""
     folder = paths.config_dir()
-    problems: list[Problem] = []
+    problems = Problems()
     if not folder.is_dir():
         return [
             _error(
@@ -609,7 +597,7 @@ def check_configuration(
     check_reference(folder, problems, with_settings=settings_ok)
     check_profiles(folder, problems)
     check_mail(folder, problems, recipients, coverage)
-    return unique(problems)
+    return problems.distinct()
 
 
 _checked: set[Path] = set()
@@ -637,7 +625,7 @@ def preflight(*, recipients: Path | None = None, log: Callable[[str], None] | No
 def edition_warning(year: int) -> str | None:
     """The warning line for sheets of a year without its edition in texts.yaml, or None."""
     folder = paths.config_dir()
-    problems: list[Problem] = []
+    problems = Problems()
     source = _source(folder / "texts.yaml", problems)
     if source is None:
         return None

@@ -22,7 +22,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .console import info, notice, set_verbosity, warn
-from .errors import FactsheetsError, Problem
+from .errors import FactsheetsError, Problem, Problems
 from .paths import DEFAULT_OUTPUT_DIR, SAMPLE_DATA
 
 SAMPLE_NOTE = (
@@ -564,9 +564,9 @@ def check(
     et, si indiqués, les données et les destinataires. Code de sortie 2 s'il y a au moins une
     erreur, 0 s'il n'y a que des avertissements.
     """
-    from .check import DataCoverage, check_configuration, unique
+    from .check import DataCoverage, check_configuration
 
-    problems = []
+    problems = Problems()  # those of the data; the configuration's come first
     coverage = None
     try:
         from .reference import load_reference
@@ -578,12 +578,15 @@ def check(
         coverage = DataCoverage(data, year, frozenset(departments_present(trade, year)))
         from .coverage import Coverage
 
-        problems += [
+        problems.extend(
             Problem(str(data), what=note, warning=True) for note in Coverage.of(trade, reference, year, data).partial_notes()
-        ]
+        )
     except FactsheetsError as error:
         problems.extend(error.problems)  # several problems reported together: one each
-    problems = unique(check_configuration(year=year, recipients=recipients, coverage=coverage) + problems)
+    found = Problems()
+    found.extend(check_configuration(year=year, recipients=recipients, coverage=coverage))
+    found.extend(problems)
+    problems = found.distinct()
     for problem in problems:
         typer.echo(problem.shown())
     errors = sum(not problem.warning for problem in problems)

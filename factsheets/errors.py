@@ -110,11 +110,17 @@ class Problems:
     def lines(self) -> list[str]:
         return [problem.shown() for problem in self.problems]
 
+    def distinct(self) -> list[Problem]:
+        """In order, each line once (two loaders may report the same thing)."""
+        first: dict[str, Problem] = {}
+        for problem in self.problems:
+            first.setdefault(problem.shown(), problem)
+        return list(first.values())
+
     def by_place(self) -> list[Problem]:
         """Without repeats, file by file (in the order the files first appear), each file's in line order."""
         files: dict[str, int] = {}
-        unique = list(dict.fromkeys(self.problems))
-        return sorted(unique, key=lambda problem: (files.setdefault(problem.path, len(files)), problem.line or 0))
+        return sorted(self.distinct(), key=lambda problem: (files.setdefault(problem.path, len(files)), problem.line or 0))
 
     def __bool__(self) -> bool:
         return bool(self.problems)

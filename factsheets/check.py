@@ -558,7 +558,7 @@ def check_mail(folder: Path, problems: Problems, recipients: Path | None, covera
     book = _collect(lambda: load_recipients(recipients), problems)
     if book is None:
         return
-    problems.extend(Problem(what=line) for line in book.problems)  # lines already « file:line : what ; fix »
+    problems.extend(book.problems)
     if coverage is not None:
         from .reference import load_reference
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import paths
-from ..errors import FactsheetsError, Problem, write_problem
+from ..errors import FactsheetsError, Problem, Problems, write_problem
 from .config import MailConfig, load_mail_config
 from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
@@ -125,11 +125,14 @@ class MailValidationError(FactsheetsError):
     """Every problem found before sending, one line each, then (when there are several) a line
     that counts them; nothing was sent."""
 
-    def __init__(self, problems: Sequence[str] | str, source: Path | None = None):
+    def __init__(self, problems: Sequence[Problem | str] | str, source: Path | None = None):
         if isinstance(problems, str):  # one message (or unpickled)
             super().__init__(problems)
             return
-        found = [Problem(what=line) for line in problems]  # lines already « where : what ; fix »
+        collected = Problems()
+        for problem in problems:  # a message is already « where : what ; fix »
+            collected.add(problem)
+        found = list(collected)
         if len(found) > 1:
             found.append(
                 Problem(
@@ -182,7 +185,7 @@ def run_mail(
     smtp_port = config.smtp_port if smtp_port is None else smtp_port
     out_dir = Path(out_dir)
     book = load_recipients(recipients)
-    problems = list(book.problems)
+    problems: list[Problem | str] = list(book.problems)  # mail.sheets adds its own lines
 
     from_box = parse_mailbox(sender if sender is not None else config.sender)
     if from_box is None:
@@ -323,7 +326,7 @@ def journal_file(config: MailConfig) -> Path:
     return paths.state_dir() / config.journal
 
 
-def _journal_path(journal: Path | None, config: MailConfig, problems: list[str]) -> Path:
+def _journal_path(journal: Path | None, config: MailConfig, problems: list[Problem | str]) -> Path:
     try:
         path = (Path(journal).expanduser() if journal is not None else journal_file(config)).resolve()
     except RuntimeError:  # no home folder, or ~user unknown
@@ -369,7 +372,7 @@ def _is_synthetic(data: Path) -> bool:
     return is_synthetic(data)
 
 
-def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str]) -> list[Recipients]:
+def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[Problem | str]) -> list[Recipients]:
     """The departments to mail, in the order asked (or the file's order)."""
     if not codes:
         return book.entries
@@ -400,7 +403,7 @@ def _prepare(
     config: MailConfig,
     sheets,
     synthetic: bool,
-    problems: list[str],
+    problems: list[Problem | str],
 ) -> tuple[list[Delivery], int]:
     """Render each sheet afresh and build its message text; collect what cannot be done."""
     from ..reference import load_reference

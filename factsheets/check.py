@@ -287,8 +287,7 @@ def _check_fonts(source: Source, problems: Problems) -> None:
                 )
             )
         elif (problem := font_problem(found)) is not None:  # opened, as a sheet will: truncated, damaged
-            what, _, fix = problem.removeprefix(f"{found} : ").rpartition(" ; ")
-            problems.add(_error(source.place("fonts", face), f"« {found} » (fonts.{face}) : {what}", fix))
+            problems.add(_error(source.place("fonts", face), f"« {found} » (fonts.{face}) : {problem.what}", problem.fix))
 
 
 MAX_LOGO_PIXELS = 50_000_000

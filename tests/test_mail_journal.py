@@ -265,3 +265,37 @@ def test_a_full_disk_while_the_journal_is_written(tmp_path, server, full_disk, m
             f"{free_pages} page(s) free: {'accepted, then' if accepted else 'before a message:'} disk full; second run: {dict(statuses)}"
         )
     assert kinds["before the message"] >= 2 and kinds["after the server accepted"] >= 2, kinds
+
+
+def test_a_full_disk_while_an_old_journal_is_merged(tmp_path, server, full_disk, monkeypatch):
+    """The journal an earlier version left in --out is merged into the state folder's before
+    anything is sent: with that disk full, nothing is sent and the line names the disk; once
+    it is freed, the merged entries keep what was sent from being sent again."""
+    from cli_helpers import run_in_process
+    from test_adversarial import problem_lines
+
+    data = canonical_csv(tmp_path / "data.csv", DEPARTMENTS)
+    recipients = recipients_yaml(tmp_path / "recipients.yaml", ADDRESSES)
+    out = tmp_path / "out"
+    args = ["mail", "--recipients", recipients, "--data", data, "--out", out, "--smtp-port", server.port, "--send"]
+    old = run_in_process(*args, "--dept", "01", "--journal", out / ".mail-journal.json")  # where earlier versions kept it
+    assert old.returncode == 0, old.stderr
+    assert copies(server) == {"d01@example.org": 1, "c01@example.org": 1}
+    state = full_disk / "state"
+    monkeypatch.setenv("FACTSHEETS_STATE", str(state))
+    filler = full_disk / "bouche-trou"
+    filler.write_bytes(b"\0" * shutil.disk_usage(full_disk).free)
+    full = run_in_process(*args)
+    assert full.returncode == 2 and "Traceback" not in full.stderr
+    (line,) = problem_lines(full.stderr)
+    assert line.startswith(
+        f"factsheets : erreur : {state / '.mail-journal.json'} : journal d'envoi non écrit, disque plein ({full_disk}, "
+    )
+    assert f"en écrivant dans {state} ; rien n'a été envoyé ; libérez de la place" in line  # at the merge, before any message
+    assert copies(server) == {"d01@example.org": 1, "c01@example.org": 1}
+    filler.unlink()
+    freed = run_in_process(*args)
+    assert freed.returncode == 0, freed.stderr
+    assert f"ancien journal d'envoi {out / '.mail-journal.json'} fusionné dans {state / '.mail-journal.json'}" in freed.stderr
+    assert [status(line) for line in department_lines(freed.stdout).values()] == ["déjà envoyé", "envoyé"]
+    assert copies(server) == EVERY_ADDRESS_ONCE

@@ -36,6 +36,7 @@ from .config import (
     allowed_placeholders,
     in_range,
     neutral_texts,
+    problem_at,
     read_source,
 )
 from .errors import ConfigurationError, FactsheetsError, Problem, Problems, did_you_mean, error_detail, near_key, printable
@@ -518,12 +519,8 @@ def _at_its_line(problem: Problem, path: Path) -> Problem:
     if problem.path or not problem.what.startswith(head):
         return problem
     key, _, rest = problem.what[len(head) :].partition(" »")
-    try:
-        source = read_source(path, depth=_DEEP)
-    except FactsheetsError:
-        return problem
     keys = tuple(int(part) if part.isdigit() else part for part in key.split("."))
-    return Problem(str(path), source.line(*keys), f"clé « {key} »{rest}")
+    return problem_at(path, *keys, what=f"clé « {key} »{rest}")
 
 
 @dataclass(frozen=True)

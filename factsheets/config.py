@@ -305,6 +305,16 @@ def read_source(
     return Source(path, data, lines)
 
 
+def problem_at(path: Path, *keys: Any, what: str, fix: str = "", warning: bool = False) -> Problem:
+    """A problem at the line of `keys` in the YAML file `path` (read again for its lines, only
+    to report it), or at the file when that line cannot be found."""
+    try:
+        line = read_source(path, depth=max(len(keys), 1)).line(*keys)
+    except FactsheetsError:
+        line = None
+    return Problem(str(path), line, what, fix, warning)
+
+
 # -- settings and texts ------------------------------------------------------------------------
 def _folder(config_dir: Path | None) -> Path:
     return Path(config_dir) if config_dir is not None else paths.config_dir()

@@ -28,7 +28,7 @@ import pycountry
 
 from . import paths
 from .config import Source as _Source
-from .config import read_source, settings
+from .config import problem_at, read_source, settings
 from .errors import ConfigurationError, FactsheetsError, Problem, Problems
 
 if TYPE_CHECKING:
@@ -309,15 +309,6 @@ def _short(name: str) -> str:
     return name if len(name) <= SHORT_LABEL_MAX else name[: SHORT_LABEL_MAX - 1].rstrip() + "…"
 
 
-def _settings_problem(path: Path, *keys: Any, what: str, fix: str = "") -> Problem:
-    """A problem at a key of settings.yaml: the file is read again with its lines only to report it."""
-    try:
-        line = read_source(path, depth=len(keys)).line(*keys)
-    except FactsheetsError:
-        line = None
-    return Problem(str(path), line, what, fix)
-
-
 def _settings_codes(config_dir: Path, departments: set[str], problems: Problems) -> tuple[dict[str, str], dict, dict[str, str]]:
     """data.unallocated_departments, data.extra_products, data.extra_countries from settings.yaml."""
     path = Path(config_dir) / "settings.yaml"
@@ -327,18 +318,18 @@ def _settings_codes(config_dir: Path, departments: set[str], problems: Problems)
         problems.extend(error.problems)
         return {}, {}, {}
     if not isinstance(data, dict):
-        problems.add(_settings_problem(path, "data", what="« data » doit contenir des paires clé: valeur"))
+        problems.add(problem_at(path, "data", what="« data » doit contenir des paires clé: valeur"))
         return {}, {}, {}
 
     def section(key: str) -> dict:
         value = data.get(key) or {}
         if not isinstance(value, dict):
-            problems.add(_settings_problem(path, "data", key, what=f"data.{key} doit associer des codes à des noms (code: nom)"))
+            problems.add(problem_at(path, "data", key, what=f"data.{key} doit associer des codes à des noms (code: nom)"))
             return {}
         for code in value:
             if not isinstance(code, str) or not code.strip():
                 problems.add(
-                    _settings_problem(
+                    problem_at(
                         path,
                         "data",
                         key,
@@ -353,7 +344,7 @@ def _settings_codes(config_dir: Path, departments: set[str], problems: Problems)
     for code in unallocated:
         if code in departments:
             problems.add(
-                _settings_problem(
+                problem_at(
                     path,
                     "data",
                     "unallocated_departments",

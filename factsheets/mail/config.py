@@ -8,8 +8,8 @@ from pathlib import Path
 
 from .. import paths
 from ..annex import ANNEX_FORMATS
-from ..config import in_range, load_mapping, read_source, require
-from ..errors import FactsheetsError, Problem, printable
+from ..config import in_range, load_mapping, problem_at, require
+from ..errors import FactsheetsError, printable
 from .smtp import is_loopback
 
 # The file at import time (tests read the shipped one through it); load_mail_config() and
@@ -70,11 +70,7 @@ def load_mail_config(path: Path | None = None) -> MailConfig:
 
     def problem(*keys: str, what: str, fix: str = "") -> FactsheetsError:
         """The error of a value, at its line in mail.yaml."""
-        try:
-            line = read_source(path, depth=len(keys)).line(*keys)
-        except FactsheetsError:
-            line = None
-        return FactsheetsError(Problem(str(path), line, what, fix))
+        return FactsheetsError(problem_at(path, *keys, what=what, fix=fix))
 
     smtp = require(raw, "smtp", path)
     if not isinstance(smtp, dict):

@@ -202,7 +202,7 @@ DeptOption = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"factsheets : erreur : {message}", err=True)
+    report_problems([Problem(what=message)])
     raise typer.Exit(code)
 
 

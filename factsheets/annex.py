@@ -43,6 +43,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import paths
 from .errors import FactsheetsError
 from .files import write_atomically
 from .model import AreaFlows, DepartmentIndicators, FlowSummary
@@ -111,7 +112,8 @@ def annex_path(pdf_path: Path, kind: str) -> Path:
 def _section(texts: dict, key: str) -> dict:
     section = texts.get(key)
     if not isinstance(section, dict):
-        raise FactsheetsError(f"config/texts.yaml : section « {key}: » manquante ; reprenez-la du texts.yaml fourni")
+        texts_file = paths.config_dir() / "texts.yaml"
+        raise FactsheetsError(f"{texts_file} : section « {key}: » manquante ; reprenez-la du texts.yaml fourni")
     return section
 
 

@@ -35,10 +35,11 @@ from .config import (
     allowed_placeholders,
     in_range,
     neutral_texts,
+    problem_at,
     read_source,
 )
 from .dataset import Dataset
-from .errors import ConfigurationError, FactsheetsError, Problem, did_you_mean, error_detail, near_key, printable
+from .errors import ConfigurationError, FactsheetsError, Problem, Problems, did_you_mean, error_detail, near_key, printable
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # settings.yaml sections whose keys are free (codes), not names from the defaults.
@@ -49,63 +50,37 @@ _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _DEEP = 12  # key lines recorded this deep
 
 
-def _error(where: str, what: str, fix: str) -> Problem:
-    return Problem(f"{where} : {what} ; {fix}")
+Place = tuple[str, int | None]
+"""(file, line) of a problem: Source.place(*keys)."""
 
 
-def _warning(where: str, what: str, fix: str) -> Problem:
-    return Problem(f"{where} : {what} ; {fix}", warning=True)
+def _error(where: Place | Path | str, what: str, fix: str, *, warning: bool = False) -> Problem:
+    """A problem at `where`: a (file, line) from Source.place, or a file (or folder) as a whole."""
+    path, line = where if isinstance(where, tuple) else (str(where), None)
+    return Problem(path, line, what, fix, warning)
+
+
+def _warning(where: Place | Path | str, what: str, fix: str) -> Problem:
+    return _error(where, what, fix, warning=True)
 
 
 def _dotted(keys: tuple) -> str:
     return ".".join(str(key) for key in keys)
 
 
-def _collect(action: Callable[[], Any], problems: list[Problem]) -> Any:
-    """Run a loader; the FactsheetsError it raises becomes its problems, one per line (None returned)."""
+def _collect(action: Callable[[], Any], problems: Problems) -> Any:
+    """Run a loader; the FactsheetsError it raises becomes its problems (None returned)."""
     try:
         return action()
     except FactsheetsError as error:
-        problems.extend(problems_of(error))
+        problems.extend(error.problems)
         return None
 
 
-def problems_of(error: FactsheetsError) -> list[Problem]:
-    """The problems an error carries: its Problems, else one per line of its message."""
-    listed = getattr(error, "problems", None)
-    if listed and all(isinstance(item, Problem) for item in listed):
-        return list(listed)
-    return [Problem(_with_line(line)) for line in _lines(error)]
-
-
-_FILE_AND_KEY = re.compile(r"^(?P<path>[^:]+\.ya?ml) : (?:la )?clé « (?P<key>[^»]+) »")
-
-
-def _with_line(text: str) -> str:
-    """'file : clé « a.b » …' from a loader that names the key but not its line: add the line."""
-    match = _FILE_AND_KEY.match(text)
-    if match is None:
-        return text
-    try:
-        source = read_source(Path(match["path"]), depth=_DEEP)
-    except (FactsheetsError, OSError):
-        return text
-    keys = tuple(int(key) if key.isdigit() else key for key in match["key"].split("."))
-    where = source.where(*keys)
-    return text if where == match["path"] else where + text[len(match["path"]) :]
-
-
-def _lines(error: FactsheetsError) -> list[str]:
-    listed = getattr(error, "problems", None)  # mail.MailValidationError: one line per problem
-    if listed and all(isinstance(item, str) for item in listed):
-        return list(listed)
-    return str(error).splitlines() or [""]  # several problems reported together: one line each
-
-
-def _source(path: Path, problems: list[Problem]) -> Source | None:
+def _source(path: Path, problems: Problems) -> Source | None:
     source = _collect(lambda: read_source(path, depth=_DEEP), problems)
     if source is not None and not isinstance(source.data, dict):
-        problems.append(
+        problems.add(
             _error(
                 str(path),
                 "le fichier doit être une suite de paires clé: valeur",
@@ -137,7 +112,7 @@ def _compare(
     value: Any,
     default: Any,
     keys: tuple,
-    problems: list[Problem],
+    problems: Problems,
     *,
     unknown_is_error: bool,
     free: set[tuple] = frozenset(),
@@ -147,9 +122,9 @@ def _compare(
     if keys in free or keys in skip:
         return
     if _kind(value) != _kind(default) and not (default is None or value is None):
-        problems.append(
+        problems.add(
             _error(
-                source.where(*keys),
+                source.place(*keys),
                 f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(default)]}",
                 "reprenez la forme du fichier par défaut (factsheets init)",
             )
@@ -163,9 +138,9 @@ def _compare(
     misspelt = {near for near in nearest.values() if near is not None}
     for key in missing:
         if str(key) not in misspelt:  # a misspelt key is reported once, as unknown with its right name
-            problems.append(
+            problems.add(
                 _error(
-                    source.where(*keys),
+                    source.place(*keys),
                     f"clé « {_dotted(keys + (key,))} » manquante",
                     "copiez-la depuis le fichier par défaut (factsheets init DOSSIER en écrit une copie)",
                 )
@@ -182,11 +157,11 @@ def _compare(
         fix = did_you_mean(near) if near is not None else f"clés possibles ici : {', '.join(known)}"
         make = _error if unknown_is_error else _warning
         what = f"clé inconnue « {_dotted(keys + (key,))} »" + ("" if unknown_is_error else " (ignorée)")
-        problems.append(make(source.where(*keys, key), what, fix))
+        problems.add(make(source.place(*keys, key), what, fix))
 
 
 # -- settings.yaml ---------------------------------------------------------------------------------
-def check_settings(folder: Path, problems: list[Problem]) -> dict | None:
+def check_settings(folder: Path, problems: Problems) -> dict | None:
     path = folder / "settings.yaml"
     source = _source(path, problems)
     if source is None:
@@ -204,13 +179,13 @@ def check_settings(folder: Path, problems: list[Problem]) -> dict | None:
     return data
 
 
-def _check_pdf(source: Source, problems: list[Problem]) -> None:
+def _check_pdf(source: Source, problems: Problems) -> None:
     """The PDF metadata (author, creator, language) is text: a number or a list cannot be written."""
     for key, value in _section(source, "pdf").items():
         if not isinstance(value, str) or not value.strip():
-            problems.append(
+            problems.add(
                 _error(
-                    source.where("pdf", key),
+                    source.place("pdf", key),
                     f"« pdf.{key} » vaut « {printable(value)} »",
                     'indiquez un texte entre guillemets, par ex. "fr" pour la langue',
                 )
@@ -222,24 +197,24 @@ def _section(source: Source, key: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _check_colours(source: Source, problems: list[Problem]) -> None:
+def _check_colours(source: Source, problems: Problems) -> None:
     for key, value in _section(source, "colors").items():
         if not isinstance(value, str) or not HEX_COLOUR.match(value.strip()):
-            problems.append(
+            problems.add(
                 _error(
-                    source.where("colors", key),
+                    source.place("colors", key),
                     f"couleur « colors.{key} » invalide : « {value} »",
                     'écrivez-la en hexadécimal entre guillemets, par ex. "#18753C"',
                 )
             )
 
 
-def _check_sizes(source: Source, problems: list[Problem]) -> None:
+def _check_sizes(source: Source, problems: Problems) -> None:
     for key, value in _section(source, "indicators").items():
         if not in_range(value, 1, MAX_TOP, integer=True):
-            problems.append(
+            problems.add(
                 _error(
-                    source.where("indicators", key),
+                    source.place("indicators", key),
                     f"« indicators.{key} » vaut « {value} »",
                     f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10",
                 )
@@ -251,17 +226,17 @@ def _check_sizes(source: Source, problems: list[Problem]) -> None:
             keys = ("charts", chart, key)
             if str(key).endswith("alpha"):
                 if not in_range(value, 0, 1, low_open=True):
-                    problems.append(
+                    problems.add(
                         _error(
-                            source.where(*keys),
+                            source.place(*keys),
                             f"opacité « {_dotted(keys)} » invalide : « {value} »",
                             "indiquez un nombre entre 0 et 1, par ex. 0.55",
                         )
                     )
             elif not in_range(value, 0, MAX_SIZE_POINTS, low_open=True):
-                problems.append(
+                problems.add(
                     _error(
-                        source.where(*keys),
+                        source.place(*keys),
                         f"taille « {_dotted(keys)} » invalide : « {value} »",
                         f"indiquez un nombre positif de points (1/72 de pouce) jusqu'à {MAX_SIZE_POINTS}, par ex. 480",
                     )
@@ -277,7 +252,7 @@ def _has_magic(path: Path, magics: tuple[bytes, ...]) -> bool:
     return head.startswith(magics)
 
 
-def _check_fonts(source: Source, problems: list[Problem]) -> None:
+def _check_fonts(source: Source, problems: Problems) -> None:
     from .fonts import FACES, find_font, font_problem
 
     fonts = _section(source, "fonts")
@@ -286,9 +261,9 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         if face not in fonts:
             continue  # reported as a missing key
         if not isinstance(name, str) or not name.strip():
-            problems.append(
+            problems.add(
                 _error(
-                    source.where("fonts", face),
+                    source.place("fonts", face),
                     f"« fonts.{face} » vaut « {printable(name)} »",
                     "indiquez le nom d'un fichier .ttf, par ex. OpenSans-Regular.ttf",
                 )
@@ -297,24 +272,23 @@ def _check_fonts(source: Source, problems: list[Problem]) -> None:
         found, candidates = find_font(name)
         folders = " ou ".join(str(candidate.parent) for candidate in candidates)
         if found is None:
-            problems.append(
+            problems.add(
                 _error(
-                    source.where("fonts", face),
+                    source.place("fonts", face),
                     f"fichier de police « {name} » (fonts.{face}) introuvable dans {folders}",
                     "corrigez le nom ou placez le fichier TTF dans le dossier fonts/ de la configuration",
                 )
             )
         elif not _has_magic(found, _FONT_MAGIC):
-            problems.append(
+            problems.add(
                 _error(
-                    source.where("fonts", face),
+                    source.place("fonts", face),
                     f"« {found} » (fonts.{face}) n'est pas une police TrueType",
                     "indiquez un fichier .ttf",
                 )
             )
         elif (problem := font_problem(found)) is not None:  # opened, as a sheet will: truncated, damaged
-            what, _, fix = problem.removeprefix(f"{found} : ").rpartition(" ; ")
-            problems.append(_error(source.where("fonts", face), f"« {found} » (fonts.{face}) : {what}", fix))
+            problems.add(_error(source.place("fonts", face), f"« {found} » (fonts.{face}) : {problem.what}", problem.fix))
 
 
 MAX_LOGO_PIXELS = 50_000_000
@@ -336,13 +310,13 @@ def image_problem(path: Path) -> str | None:
     return None
 
 
-def _check_logos(source: Source, problems: list[Problem]) -> None:
+def _check_logos(source: Source, problems: Problems) -> None:
     logos = source.data.get("logos")
     if logos is None:
         return
     if not isinstance(logos, dict):
-        problems.append(
-            _error(source.where("logos"), "« logos » doit contenir government et agency", "écrivez par ex. « government: null »")
+        problems.add(
+            _error(source.place("logos"), "« logos » doit contenir government et agency", "écrivez par ex. « government: null »")
         )
         return
     for key, value in logos.items():
@@ -351,9 +325,9 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
         path = paths.logo_path(value)
         if path is None:
             continue
-        where = source.where("logos", key)
+        where = source.place("logos", key)
         if not path.is_file():
-            problems.append(
+            problems.add(
                 _error(
                     where,
                     f"logo « logos.{key} » introuvable : {path}",
@@ -361,11 +335,9 @@ def _check_logos(source: Source, problems: list[Problem]) -> None:
                 )
             )
         elif not _has_magic(path, _IMAGE_MAGIC):
-            problems.append(_error(where, f"logo « logos.{key} » : {path} n'est ni un PNG ni un JPEG", "convertissez-le en PNG"))
+            problems.add(_error(where, f"logo « logos.{key} » : {path} n'est ni un PNG ni un JPEG", "convertissez-le en PNG"))
         elif (problem := image_problem(path)) is not None:  # opened, as the cover will
-            problems.append(
-                _error(where, f"logo « logos.{key} » : {path} {problem}", "remplacez-le par un PNG ou un JPEG complet")
-            )
+            problems.add(_error(where, f"logo « logos.{key} » : {path} {problem}", "remplacez-le par un PNG ou un JPEG complet"))
 
 
 # -- texts.yaml ------------------------------------------------------------------------------------
@@ -385,15 +357,15 @@ def _pattern_path(keys: tuple) -> str:
     return ".".join("*" if isinstance(key, int) else str(key) for key in keys)
 
 
-def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple, problems: list[Problem]) -> None:
+def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple, problems: Problems) -> None:
     """`keys`: where the text is in the file; `text_keys`: which sheet text it is (an edition's
     text is the text it replaces)."""
-    where = source.where(*keys)
+    where = source.place(*keys)
     name = _dotted(keys)
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
     except ValueError:
-        problems.append(
+        problems.add(
             _error(
                 where,
                 f"accolade seule dans « {name} »",
@@ -406,12 +378,10 @@ def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple
         base = re.split(r"[.\[!:]", field, maxsplit=1)[0]
         if base not in allowed or base != field:
             listed = ", ".join("{" + item + "}" for item in sorted(allowed))
-            problems.append(
-                _error(where, f"variable inconnue {{{field}}} dans « {name} »", f"variables possibles ici : {listed}")
-            )
+            problems.add(_error(where, f"variable inconnue {{{field}}} dans « {name} »", f"variables possibles ici : {listed}"))
 
 
-def check_texts(folder: Path, problems: list[Problem], year: int | None = None) -> dict | None:
+def check_texts(folder: Path, problems: Problems, year: int | None = None) -> dict | None:
     path = folder / "texts.yaml"
     source = _source(path, problems)
     if source is None:
@@ -430,14 +400,14 @@ def check_texts(folder: Path, problems: list[Problem], year: int | None = None) 
     return data
 
 
-def _check_editions(source: Source, neutral: dict, problems: list[Problem], year: int | None) -> None:
+def _check_editions(source: Source, neutral: dict, problems: Problems, year: int | None) -> None:
     editions = source.data.get(EDITIONS_KEY)
     if editions is None:
         editions = {}
     if not isinstance(editions, dict):
-        problems.append(
+        problems.add(
             _error(
-                source.where(EDITIONS_KEY),
+                source.place(EDITIONS_KEY),
                 "« editions » doit associer des années à leurs textes",
                 "écrivez par ex. « 2024: {publication_date: 2025-07-01, …} »",
             )
@@ -445,16 +415,16 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
         return
     for edition_year, edition in editions.items():
         keys = (EDITIONS_KEY, edition_year)
-        where = source.where(*keys)
+        where = source.place(*keys)
         if not isinstance(edition_year, int) or isinstance(edition_year, bool) or not 1900 <= edition_year <= 2200:
-            problems.append(
+            problems.add(
                 _error(
                     where, f"édition « {edition_year} » : une année est attendue", "écrivez l'année sans guillemets, par ex. 2024"
                 )
             )
             continue
         if not isinstance(edition, dict):
-            problems.append(
+            problems.add(
                 _error(
                     where,
                     f"l'édition {edition_year} doit contenir publication_date et ses textes",
@@ -471,9 +441,9 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
             except ValueError:
                 valid = False
         if not valid:
-            problems.append(
+            problems.add(
                 _error(
-                    source.where(*keys, PUBLICATION_DATE_KEY),
+                    source.place(*keys, PUBLICATION_DATE_KEY),
                     f"« editions.{edition_year}.publication_date » manquante ou invalide : « {date} »",
                     "indiquez la date de publication sous la forme AAAA-MM-JJ, par ex. 2025-07-01",
                 )
@@ -482,7 +452,7 @@ def _check_editions(source: Source, neutral: dict, problems: list[Problem], year
         _compare_edition(source, texts_part, neutral, keys, (), problems)
     missing = _missing_edition(source, editions, year)
     if missing is not None:
-        problems.append(missing)
+        problems.add(missing)
 
 
 def _missing_edition(source: Source, editions: dict, year: int | None) -> Problem | None:
@@ -491,27 +461,27 @@ def _missing_edition(source: Source, editions: dict, year: int | None) -> Proble
         return None
     known = ", ".join(str(key) for key in editions) or "aucune"
     return _warning(
-        source.where(EDITIONS_KEY) if editions else str(source.path),
+        source.place(EDITIONS_KEY) if editions else source.path,
         f"pas d'édition {year} (éditions : {known}) : les fiches {year} prennent les textes neutres et la date par défaut",
         f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année",
     )
 
 
-def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple, problems: list[Problem]) -> None:
+def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple, problems: Problems) -> None:
     """An edition's texts replace existing texts: same keys, same kind; placeholders as theirs."""
     if isinstance(value, dict) and isinstance(neutral, dict):
         for key, item in value.items():
             if key not in neutral:
                 near = near_key(key, list(neutral))
                 fix = did_you_mean(near) if near is not None else "une édition ne remplace que des textes existants"
-                problems.append(_error(source.where(*keys, key), f"clé inconnue « {_dotted(keys + (key,))} »", fix))
+                problems.add(_error(source.place(*keys, key), f"clé inconnue « {_dotted(keys + (key,))} »", fix))
             else:
                 _compare_edition(source, item, neutral[key], keys + (key,), text_keys + (key,), problems)
         return
     if _kind(value) != _kind(neutral):
-        problems.append(
+        problems.add(
             _error(
-                source.where(*keys),
+                source.place(*keys),
                 f"« {_dotted(keys)} » doit être {_KIND_WORDS[_kind(neutral)]}, comme le texte qu'elle remplace",
                 "reprenez la forme du texte neutre",
             )
@@ -522,7 +492,7 @@ def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text
 
 
 # -- the other files -------------------------------------------------------------------------------
-def check_reference(folder: Path, problems: list[Problem], *, with_settings: bool = True) -> None:
+def check_reference(folder: Path, problems: Problems, *, with_settings: bool = True) -> None:
     """The reference tables; with the codes of settings.yaml `data` only when that file is readable."""
     from .reference import load_reference, read_tables
 
@@ -532,14 +502,28 @@ def check_reference(folder: Path, problems: list[Problem], *, with_settings: boo
         _collect(lambda: read_tables(folder / "reference"), problems)
 
 
-def check_profiles(folder: Path, problems: list[Problem]) -> None:
+def check_profiles(folder: Path, problems: Problems) -> None:
     from .ingest import load_profile
 
     for path in sorted((folder / "profiles").glob("*.yaml")):
-        _collect(lambda: load_profile(str(path)), problems)
+        try:
+            load_profile(str(path))
+        except FactsheetsError as error:
+            problems.extend(_at_its_line(problem, path) for problem in error.problems)
 
 
-def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, dataset: Dataset | None = None) -> None:
+def _at_its_line(problem: Problem, path: Path) -> Problem:
+    """The profile loader (ingest) still says « PATH : clé « a.b » : … » in plain text: the
+    problem put at that key's line. To go once the loader raises Problem(path, line, …) itself."""
+    head = f"{path} : clé « "
+    if problem.path or not problem.what.startswith(head):
+        return problem
+    key, _, rest = problem.what[len(head) :].partition(" »")
+    keys = tuple(int(part) if part.isdigit() else part for part in key.split("."))
+    return problem_at(path, *keys, what=f"clé « {key} »{rest}")
+
+
+def check_mail(folder: Path, problems: Problems, recipients: Path | None, dataset: Dataset | None = None) -> None:
     """mail.yaml; with a recipients file, also its rows, the departments it names that the data
     lacks (no sheet for them: a warning) and a sender still at the example's domain."""
     from .mail.config import example_sender, load_mail_config
@@ -549,10 +533,10 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, d
     if recipients is None:
         return
     if config is not None and example_sender(config.sender):
-        where = _collect(lambda: read_source(folder / "mail.yaml", depth=1).where("sender"), problems) or folder / "mail.yaml"
-        problems.append(
+        where = _collect(lambda: read_source(folder / "mail.yaml", depth=1).place("sender"), problems) or folder / "mail.yaml"
+        problems.add(
             _warning(
-                str(where),
+                where,
                 f"l'adresse d'expédition « {config.sender} » est celle de l'exemple "
                 "(domaine réservé aux exemples : les serveurs refusent souvent un tel expéditeur)",
                 "mettez votre adresse réelle dans « sender », ou donnez-la avec --from",
@@ -561,14 +545,14 @@ def check_mail(folder: Path, problems: list[Problem], recipients: Path | None, d
     book = _collect(lambda: load_recipients(recipients), problems)
     if book is None:
         return
-    problems.extend(Problem(line) for line in book.problems)
+    problems.extend(book.problems)
     if dataset is not None:
         reference = dataset.reference
         for entry in book.entries:
             if entry.code not in dataset.departments:
-                problems.append(
+                problems.add(
                     _warning(
-                        f"{book.path}:{entry.line}",
+                        (str(book.path), entry.line),
                         f"le département {entry.code} ({reference.department(entry.code)[1]}) n'a aucune donnée en "
                         f"{dataset.year} dans {dataset.path} : pas de fiche pour lui, et « mail » sans --dept refusera l'envoi",
                         "vérifiez le code du département, --data ou --year ; sinon retirez ses lignes, "
@@ -583,7 +567,7 @@ def check_configuration(
     """Every problem of the configuration in use, errors and warnings, in file order
     (`dataset`: the data, whose departments the recipients are checked against)."""
     folder = paths.config_dir()
-    problems: list[Problem] = []
+    problems = Problems()
     if not folder.is_dir():
         return [
             _error(
@@ -598,7 +582,7 @@ def check_configuration(
     check_reference(folder, problems, with_settings=settings_ok)
     check_profiles(folder, problems)
     check_mail(folder, problems, recipients, dataset)
-    return list(dict.fromkeys(problems))
+    return problems.distinct()
 
 
 _checked: set[Path] = set()
@@ -619,14 +603,14 @@ def preflight(*, recipients: Path | None = None, log: Callable[[str], None] | No
     info(f"configuration : {folder}")
     write = log or warn
     for problem in problems:
-        write(problem.line())
+        write(problem.shown())
     _checked.add(folder)
 
 
 def edition_warning(year: int) -> str | None:
     """The warning line for sheets of a year without its edition in texts.yaml, or None."""
     folder = paths.config_dir()
-    problems: list[Problem] = []
+    problems = Problems()
     source = _source(folder / "texts.yaml", problems)
     if source is None:
         return None
@@ -636,4 +620,4 @@ def edition_warning(year: int) -> str | None:
     if not isinstance(editions, dict):
         return None  # an error `check` reports
     missing = _missing_edition(source, editions, year)
-    return missing.line() if missing is not None else None
+    return missing.shown() if missing is not None else None

@@ -13,6 +13,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,7 +22,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .console import info, notice, set_verbosity, warn
-from .errors import FactsheetsError
+from .errors import FactsheetsError, Problem, Problems
 from .paths import DEFAULT_OUTPUT_DIR, SAMPLE_DATA
 
 SAMPLE_NOTE = (
@@ -201,7 +202,7 @@ DeptOption = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"factsheets : erreur : {message}", err=True)
+    report_problems([Problem(what=message)])
     raise typer.Exit(code)
 
 
@@ -562,22 +563,22 @@ def check(
     """
     from .check import check_configuration
 
-    problems = []
+    problems = Problems()  # those of the data; the configuration's come first
     dataset = None
     try:
         from .dataset import open_dataset
-        from .errors import Problem
 
         dataset = open_dataset(data, year, rows="file")  # every row checked, whatever its year
         year = dataset.year
-        problems += [Problem(f"{data} : {note}", warning=True) for note in dataset.coverage.partial_notes()]
+        problems.extend(Problem(str(data), what=note, warning=True) for note in dataset.coverage.partial_notes())
     except FactsheetsError as error:
-        from .check import problems_of
-
-        problems.extend(problems_of(error))  # several problems reported together: one each
-    problems = list(dict.fromkeys(check_configuration(year=year, recipients=recipients, dataset=dataset) + problems))
+        problems.extend(error.problems)  # several problems reported together: one each
+    found = Problems()
+    found.extend(check_configuration(year=year, recipients=recipients, dataset=dataset))
+    found.extend(problems)
+    problems = found.distinct()
     for problem in problems:
-        typer.echo(problem.line())
+        typer.echo(problem.shown())
     errors = sum(not problem.warning for problem in problems)
     warnings = len(problems) - errors
     from .paths import config_dir
@@ -684,8 +685,7 @@ def _run(args: list[str] | None = None, prog_name: str | None = None) -> int:
         # English over several lines.
         code = app(args=args, prog_name=prog_name, standalone_mode=False)
     except FactsheetsError as error:
-        for line in str(error).splitlines() or [""]:  # several problems reported together: one line each
-            print(f"factsheets : erreur : {line}", file=sys.stderr)
+        report_problems(error.problems)
         return 2
     except Exception as error:
         if not _is_click_error(error, "UsageError"):
@@ -696,6 +696,12 @@ def _run(args: list[str] | None = None, prog_name: str | None = None) -> int:
             print(f"factsheets : erreur : {usage_error_line(error)}", file=sys.stderr)
         return error.exit_code
     return code if isinstance(code, int) else 0
+
+
+def report_problems(problems: Iterable[Problem]) -> None:
+    """The one place where problems become lines on stderr: `factsheets : erreur : path:line : what ; fix`."""
+    for problem in problems:
+        print(f"factsheets : erreur : {problem.shown()}", file=sys.stderr)
 
 
 def _is_click_error(error: BaseException, name: str) -> bool:

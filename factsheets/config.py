@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from . import paths
-from .errors import FactsheetsError
+from .errors import FactsheetsError, Problem
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -58,31 +58,40 @@ def _read_text(path: Path, missing: str) -> str:
             raw = stream.read(MAX_YAML_BYTES + 1)  # never more: a huge file (or a device) is not read whole
         if len(raw) > MAX_YAML_BYTES:
             raise FactsheetsError(
-                f"{path} : fichier YAML trop gros (plus de {MAX_YAML_BYTES // 1024 // 1024} Mo) ; "
-                "un fichier de configuration tient en quelques dizaines de ko"
+                Problem(
+                    str(path),
+                    what=f"fichier YAML trop gros (plus de {MAX_YAML_BYTES // 1024 // 1024} Mo)",
+                    fix="un fichier de configuration tient en quelques dizaines de ko",
+                )
             )
         return raw.decode("utf-8")
     except FileNotFoundError:
-        raise FactsheetsError(f"{path} : {missing}") from None
+        raise FactsheetsError(Problem(str(path), what=missing)) from None
     except UnicodeDecodeError as error:
         raise FactsheetsError(
-            f"{path} : texte non UTF-8 ({error.reason} à l'octet {error.start}) ; enregistrez-le en UTF-8"
+            Problem(str(path), what=f"texte non UTF-8 ({error.reason} à l'octet {error.start})", fix="enregistrez-le en UTF-8")
         ) from None
     except IsADirectoryError:
-        raise FactsheetsError(f"{path} : c'est un dossier, un fichier YAML est attendu") from None
+        raise FactsheetsError(Problem(str(path), what="c'est un dossier, un fichier YAML est attendu")) from None
     except OSError as error:
-        raise FactsheetsError(f"{path} : lecture impossible ({error.strerror})") from None
+        raise FactsheetsError(Problem(str(path), what=f"lecture impossible ({error.strerror})")) from None
 
 
 def _syntax_error(path: Path, error: yaml.YAMLError) -> FactsheetsError:
     mark = getattr(error, "problem_mark", None)
-    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    return FactsheetsError(f"{where} : YAML invalide ({problem}) ; corrigez la syntaxe à cette ligne")
+    return FactsheetsError(
+        Problem(
+            str(path),
+            mark.line + 1 if mark is not None else None,
+            f"YAML invalide ({problem})",
+            "corrigez la syntaxe à cette ligne",
+        )
+    )
 
 
 def _too_deep(path: Path) -> FactsheetsError:
-    return FactsheetsError(f"{path} : YAML imbriqué trop profondément ; simplifiez la structure du fichier")
+    return FactsheetsError(Problem(str(path), what="YAML imbriqué trop profondément", fix="simplifiez la structure du fichier"))
 
 
 def _expanded_size_error(path: Path, node: yaml.Node | None) -> FactsheetsError | None:
@@ -95,11 +104,13 @@ def _expanded_size_error(path: Path, node: yaml.Node | None) -> FactsheetsError 
         current = stack.pop()
         count += 1
         if count > MAX_YAML_NODES:
-            line = current.start_mark.line + 1 if current.start_mark is not None else None
-            where = f"{path}:{line}" if line is not None else str(path)
             return FactsheetsError(
-                f"{where} : YAML trop grand une fois ses alias (*nom) développés (plus de {MAX_YAML_NODES} valeurs) ; "
-                "retirez les alias imbriqués (« billion laughs ») ou écrivez les valeurs en clair"
+                Problem(
+                    str(path),
+                    current.start_mark.line + 1 if current.start_mark is not None else None,
+                    f"YAML trop grand une fois ses alias (*nom) développés (plus de {MAX_YAML_NODES} valeurs)",
+                    "retirez les alias imbriqués (« billion laughs ») ou écrivez les valeurs en clair",
+                )
             )
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
@@ -155,14 +166,14 @@ def load_yaml(path: Path) -> Any:
 def load_mapping(path: Path) -> dict[str, Any]:
     data = load_yaml(path)
     if not isinstance(data, dict):
-        raise FactsheetsError(f"{path} : le premier niveau du YAML doit être une suite de paires clé: valeur")
+        raise FactsheetsError(Problem(str(path), what="le premier niveau du YAML doit être une suite de paires clé: valeur"))
     return data
 
 
 def require(mapping: dict[str, Any], key: str, source: Path | str) -> Any:
     """A key the program cannot do without: its absence is a config error naming file and key."""
     if key not in mapping:
-        raise FactsheetsError(f"{source} : clé « {key} » manquante")
+        raise FactsheetsError(Problem(str(source), what=f"clé « {key} » manquante"))
     return mapping[key]
 
 
@@ -215,13 +226,25 @@ class Source:
     data: Any
     lines: dict[tuple, int]
 
-    def where(self, *keys: Any) -> str:
-        """'file:line' of the deepest of `keys` whose line is known, else 'file'."""
+    def line(self, *keys: Any) -> int | None:
+        """The line of the deepest of `keys` whose line is known, else None."""
         for depth in range(len(keys), 0, -1):
             line = self.lines.get(tuple(keys[:depth]))
             if line is not None:
-                return f"{self.path}:{line}"
-        return str(self.path)
+                return line
+        return None
+
+    def place(self, *keys: Any) -> tuple[str, int | None]:
+        """(file, line) of `keys` (see `line`): where a problem with them is."""
+        return str(self.path), self.line(*keys)
+
+    def where(self, *keys: Any) -> str:
+        """'file:line' of the deepest of `keys` whose line is known, else 'file'."""
+        return Problem(str(self.path), self.line(*keys)).where
+
+    def problem(self, *keys: Any, what: str, fix: str = "", warning: bool = False) -> Problem:
+        """A problem at the line of `keys` (see `line`) in this file."""
+        return Problem(str(self.path), self.line(*keys), what, fix, warning)
 
 
 def _index_lines(node: yaml.Node, data: Any, prefix: tuple, lines: dict[tuple, int], depth: int) -> None:
@@ -237,10 +260,12 @@ def _index_lines(node: yaml.Node, data: Any, prefix: tuple, lines: dict[tuple, i
             _index_lines(item_node, item, prefix + (index,), lines, depth - 1)
 
 
-def _duplicate_line(path: Path, duplicate: _DuplicateKey, what: str) -> str:
-    return (
-        f"{path}:{duplicate.line} : {what} « {duplicate.key} » figure deux fois (d'abord à la ligne "
-        f"{duplicate.first_line}) ; gardez une seule entrée{' par code' if what == 'le code' else ''}"
+def _duplicate_line(path: Path, duplicate: _DuplicateKey, what: str) -> Problem:
+    return Problem(
+        str(path),
+        duplicate.line,
+        f"{what} « {duplicate.key} » figure deux fois (d'abord à la ligne {duplicate.first_line})",
+        f"gardez une seule entrée{' par code' if what == 'le code' else ''}",
     )
 
 
@@ -250,11 +275,11 @@ def read_source(
     depth: int = 2,
     missing: str = "fichier introuvable",
     duplicate_what: str = "la clé",
-    duplicates: list[str] | None = None,
+    duplicates: list[Problem] | None = None,
 ) -> Source:
     """Parse `path` strictly, recording key lines `depth` levels deep.
 
-    A key given twice in one mapping raises, unless `duplicates` is a list: then one line per
+    A key given twice in one mapping raises, unless `duplicates` is a list: then one problem per
     duplicate is appended to it and the file is read to its end (the first value kept).
     """
     path = Path(path)
@@ -278,6 +303,16 @@ def read_source(
     if node is not None:
         _index_lines(node, data, (), lines, depth)
     return Source(path, data, lines)
+
+
+def problem_at(path: Path, *keys: Any, what: str, fix: str = "", warning: bool = False) -> Problem:
+    """A problem at the line of `keys` in the YAML file `path` (read again for its lines, only
+    to report it), or at the file when that line cannot be found."""
+    try:
+        line = read_source(path, depth=max(len(keys), 1)).line(*keys)
+    except FactsheetsError:
+        line = None
+    return Problem(str(path), line, what, fix, warning)
 
 
 # -- settings and texts ------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""The one exception type the CLI turns into clear lines on stderr, and a collector of problems."""
+"""The one problem type, its collector, and the one exception type the CLI turns into clear lines on stderr."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 
@@ -18,30 +18,55 @@ def error_detail(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-class FactsheetsError(Exception):
-    """Bad input or environment: the message says what, where and how to fix it.
-
-    Usually one line; when several problems are reported together (Problems), one line each.
-    """
-
-
 @dataclass(frozen=True)
 class Problem:
-    """One configuration problem: `file:line : what ; how to fix`."""
+    """One problem in the input: `path:line : what ; fix`, each part left out when empty.
 
-    text: str
+    `path`: the file (or folder, or option) it is in, as the user should read it; `line`:
+    its line in that file when known; `what`: what is wrong; `fix`: how to fix it;
+    `warning`: the work goes on anyway. A message from code that still raises plain text
+    is a Problem with only `what`."""
+
+    path: str = ""
+    line: int | None = None
+    what: str = ""
+    fix: str = ""
     warning: bool = False
 
-    def line(self) -> str:
-        return f"attention : {self.text}" if self.warning else self.text
+    @property
+    def where(self) -> str:
+        """'path:line', 'path', or '' when the problem is in no file."""
+        return f"{self.path}:{self.line}" if self.path and self.line is not None else self.path
+
+    def text(self) -> str:
+        """`where : what ; fix`."""
+        said = f"{self.where} : {self.what}" if self.where else self.what
+        return f"{said} ; {self.fix}" if self.fix else said
+
+    def shown(self) -> str:
+        """The line written for it: a warning says so first."""
+        return f"attention : {self.text()}" if self.warning else self.text()
+
+
+class FactsheetsError(Exception):
+    """Bad input or environment: each of its `problems` says what, where and how to fix it.
+
+    Raised with problems (one or several, reported together: the CLI writes one line each),
+    or with a message, which becomes one problem per line.
+    """
+
+    def __init__(self, problems: str | Problem | Iterable[Problem] = ""):
+        if isinstance(problems, str):
+            message = problems
+            self.problems = [Problem(what=line) for line in message.splitlines()] or [Problem()]
+        else:
+            self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+            message = "\n".join(problem.shown() for problem in self.problems)
+        super().__init__(message)
 
 
 class ConfigurationError(FactsheetsError):
     """The configuration has errors: every one of them, one line each."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(problem.line() for problem in problems))
 
 
 SHOWN_PER_KIND = 3
@@ -49,17 +74,25 @@ SHOWN_PER_KIND = 3
 
 
 class Problems:
-    """Problems found in input files, collected so that all of them are reported together.
+    """The collector: problems found in input files, gathered so that all of them are reported
+    together (`raise_if_any`).
 
     Each kind of problem (a bad value in one column of one file, a duplicate…) shows its
     first few occurrences, one line each, the last one saying how many more there are.
     """
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
+        self.problems: list[Problem] = []
 
-    def add(self, line: str) -> None:
-        self.lines.append(line)
+    def add(self, problem: Problem | str) -> None:
+        """A Problem, or a message (one problem per line)."""
+        if isinstance(problem, Problem):
+            self.problems.append(problem)
+        else:
+            self.problems.extend(FactsheetsError(problem).problems)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
 
     def add_kind(self, count: int, occurrences: Sequence[tuple[str, str]], describe: Callable[[str], tuple[str, str]]) -> None:
         """`occurrences`: (where, value) of the first rows of a kind; `count`: how many in all.
@@ -71,14 +104,36 @@ class Problems:
             more = count - len(shown)
             suffix = f" (et {more} autre(s) ligne(s) dans ce cas)" if more > 0 and index == len(shown) - 1 else ""
             problem, fix = describe(value)
-            self.lines.append(f"{where} : {problem}{suffix} ; {fix}")
+            self.problems.append(Problem(path=where, what=f"{problem}{suffix}", fix=fix))
+
+    @property
+    def lines(self) -> list[str]:
+        return [problem.shown() for problem in self.problems]
+
+    def distinct(self) -> list[Problem]:
+        """In order, each line once (two loaders may report the same thing)."""
+        first: dict[str, Problem] = {}
+        for problem in self.problems:
+            first.setdefault(problem.shown(), problem)
+        return list(first.values())
+
+    def by_place(self) -> list[Problem]:
+        """Without repeats, file by file (in the order the files first appear), each file's in line order."""
+        files: dict[str, int] = {}
+        return sorted(self.distinct(), key=lambda problem: (files.setdefault(problem.path, len(files)), problem.line or 0))
 
     def __bool__(self) -> bool:
-        return bool(self.lines)
+        return bool(self.problems)
 
-    def raise_if_any(self) -> None:
-        if self.lines:
-            raise FactsheetsError("\n".join(self.lines))
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.problems)
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def raise_if_any(self, error: type[FactsheetsError] = FactsheetsError) -> None:
+        if self.problems:
+            raise error(self.problems)
 
 
 # -- "vouliez-vous dire ?" for a misspelt key (check, reference) --------------------------------
@@ -113,9 +168,16 @@ def _mount_point(folder: object) -> str:
     return str(path)
 
 
-def write_failure(folder: object, error: OSError) -> str:
+def write_failure(folder: object, error: OSError, fix: str | None = None) -> str:
     """Why writing into `folder` failed, in French, the disk named when it is full: the
-    middle of a line « what ; how to fix » (SPEC 14: a full disk is a failure, named)."""
+    middle of a line « what ; how to fix » (SPEC 14: a full disk is a failure, named).
+    `fix` replaces the usual advice (which may be to choose another folder)."""
+    what, usual = write_problem(folder, error)
+    return f"{what} ; {fix or usual}"
+
+
+def write_problem(folder: object, error: OSError) -> tuple[str, str]:
+    """(what went wrong, how to fix it) when writing into `folder` failed: see write_failure."""
     import errno
     import re
     import shutil
@@ -130,9 +192,9 @@ def write_failure(folder: object, error: OSError) -> str:
             free = f", {shutil.disk_usage(disk).free // 1024} ko libres"
         except OSError:
             free = ""
-        return f"disque plein ({disk}{free}) en écrivant dans {folder} ; libérez de la place ou choisissez un autre dossier"
+        return f"disque plein ({disk}{free}) en écrivant dans {folder}", "libérez de la place ou choisissez un autre dossier"
     if code == errno.EROFS:
-        return f"disque en lecture seule ({_mount_point(folder)}) pour {folder} ; choisissez un autre dossier"
+        return f"disque en lecture seule ({_mount_point(folder)}) pour {folder}", "choisissez un autre dossier"
     if code in (errno.EACCES, errno.EPERM):
-        return f"droits insuffisants pour écrire dans {folder} ; choisissez un autre dossier ou corrigez les droits"
-    return f"écriture impossible dans {folder} ({error.strerror or error_detail(error)}) ; vérifiez le dossier"
+        return f"droits insuffisants pour écrire dans {folder}", "choisissez un autre dossier ou corrigez les droits"
+    return f"écriture impossible dans {folder} ({error.strerror or error_detail(error)})", "vérifiez le dossier"

@@ -19,7 +19,7 @@ from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 from . import paths
-from .errors import FactsheetsError, error_detail, printable
+from .errors import FactsheetsError, Problem, error_detail, printable
 
 # settings.yaml `fonts:` keys of the five faces, in registration order.
 FACES = ("regular", "bold", "italic", "bold_italic", "semibold")
@@ -61,7 +61,9 @@ class FontNames:
 def _fonts_section(settings: dict) -> dict:
     section = settings.get("fonts")
     if not isinstance(section, dict):
-        raise FactsheetsError("config/settings.yaml : section « fonts: » manquante (family et les noms des cinq fichiers TTF)")
+        raise FactsheetsError(
+            f"{paths.config_dir() / 'settings.yaml'} : section « fonts: » manquante (family et les noms des cinq fichiers TTF)"
+        )
     return section
 
 
@@ -74,7 +76,9 @@ def font_files(settings: dict, fonts_dir: Path | None = None) -> dict[str, Path]
     for key in FACES:
         name = section.get(key)
         if not name:
-            raise FactsheetsError(f"config/settings.yaml : clé « fonts.{key} » manquante (le nom du fichier TTF de ce style)")
+            raise FactsheetsError(
+                f"{paths.config_dir() / 'settings.yaml'} : clé « fonts.{key} » manquante (le nom du fichier TTF de ce style)"
+            )
         found, candidates = find_font(str(name), folders)
         files[key] = found if found is not None else candidates[-1]
     return files
@@ -123,7 +127,7 @@ def register_pdf_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNam
         if not path.is_file():
             raise FactsheetsError(
                 f"{path} : fichier de police introuvable ; placez les fichiers TTF {names.family} dans {path.parent} "
-                f"ou corrigez « fonts.{face} » dans config/settings.yaml"
+                f"ou corrigez « fonts.{face} » dans {paths.config_dir() / 'settings.yaml'}"
             )
     for face in FACES:
         _register_reportlab_face(names.face(face), files[face])
@@ -190,26 +194,37 @@ def _opened_face(name: str, path: Path) -> TaggedTTFont:
         cut = [tag for tag, entry in tables.items() if entry["offset"] + entry["length"] > size]
     except OSError as error:
         raise FactsheetsError(
-            f"{path} : police TrueType illisible ({error.strerror or error_detail(error)}) ; vérifiez le fichier et ses droits"
+            Problem(
+                str(path),
+                what=f"police TrueType illisible ({error.strerror or error_detail(error)})",
+                fix="vérifiez le fichier et ses droits",
+            )
         ) from None
     except Exception:  # noqa: BLE001 (TTFError, struct.error, IndexError…: a damaged file, whatever the parser says)
         raise FactsheetsError(
-            f"{path} : police TrueType illisible, fichier tronqué ou abîmé ; remplacez-le par une copie complète du fichier .ttf"
+            Problem(
+                str(path),
+                what="police TrueType illisible, fichier tronqué ou abîmé",
+                fix="remplacez-le par une copie complète du fichier .ttf",
+            )
         ) from None
     if cut:
         raise FactsheetsError(
-            f"{path} : police TrueType tronquée (table {printable(cut[0])} hors du fichier) ; "
-            "remplacez-la par une copie complète du fichier .ttf"
+            Problem(
+                str(path),
+                what=f"police TrueType tronquée (table {printable(cut[0])} hors du fichier)",
+                fix="remplacez-la par une copie complète du fichier .ttf",
+            )
         )
     return font
 
 
-def font_problem(path: Path) -> str | None:
-    """Why the TrueType file `path` cannot be used (its error line), or None: `check` opens it."""
+def font_problem(path: Path) -> Problem | None:
+    """Why the TrueType file `path` cannot be used, or None: `check` opens it."""
     try:
         _opened_face("factsheets-check", path)
     except FactsheetsError as error:
-        return str(error)
+        return error.problems[0]
     return None
 
 

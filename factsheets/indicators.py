@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from . import paths
 from .config import MAX_TOP, in_range
 from .coverage import Coverage
 from .errors import FactsheetsError, printable
@@ -57,7 +58,7 @@ class TopSizes:
             value = section.get(key, default)
             if not in_range(value, 1, MAX_TOP, integer=True):  # the bounds `check` applies, held here too
                 raise FactsheetsError(
-                    f"config/settings.yaml : « indicators.{key} » vaut « {printable(value)} » ; "
+                    f"{paths.config_dir() / 'settings.yaml'} : « indicators.{key} » vaut « {printable(value)} » ; "
                     f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10"
                 )
             return value

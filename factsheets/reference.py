@@ -28,8 +28,8 @@ import pycountry
 
 from . import paths
 from .config import Source as _Source
-from .config import read_source, settings
-from .errors import ConfigurationError, FactsheetsError, Problem
+from .config import problem_at, read_source, settings
+from .errors import ConfigurationError, FactsheetsError, Problem, Problems
 
 if TYPE_CHECKING:
     import polars as pl
@@ -45,34 +45,34 @@ DEPARTMENT_KEYS = ("name", "region", "tncc")
 PRODUCT_KEYS = ("label", "short_label")
 COUNTRY_SECTIONS = ("overrides", "extra", "special")
 
-# Every loader below appends each problem it finds to `problems` (one line: `file:line : what ;
+# Every loader below appends each problem it finds to `problems` (a Problem: `file:line : what ;
 # how to fix`) and goes on with the next entry, so that one run lists all of them; an entry
 # with a problem is left out of the result. Only a file that cannot be read as a whole
 # (missing, YAML syntax, not `code: value` pairs) is a single problem.
 
 
-def _read_table(path: Path, problems: list[str]) -> _Source | None:
+def _read_table(path: Path, problems: Problems) -> _Source | None:
     """The parsed table, its duplicate codes listed; None when the file cannot be read."""
-    duplicates: list[str] = []
+    duplicates: list[Problem] = []
     try:
         source = read_source(path, depth=2, missing=_MISSING_TABLE, duplicate_what="le code", duplicates=duplicates)
     except FactsheetsError as error:
-        problems.append(str(error))
+        problems.extend(error.problems)
         return None
     problems.extend(duplicates)
     return source
 
 
-def _mapping(source: _Source, value: Any, *keys: Any, what: str, problems: list[str]) -> dict | None:
+def _mapping(source: _Source, value: Any, *keys: Any, what: str, problems: Problems) -> dict | None:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        problems.append(f"{source.where(*keys)} : {what} doit associer des codes à des valeurs (code: valeur)")
+        problems.add(source.problem(*keys, what=f"{what} doit associer des codes à des valeurs (code: valeur)"))
         return None
     return value
 
 
-def _table(path: Path, problems: list[str], empty: str | None = None) -> tuple[_Source, dict] | tuple[None, None]:
+def _table(path: Path, problems: Problems, empty: str | None = None) -> tuple[_Source, dict] | tuple[None, None]:
     """A table's source and its `code: value` entries, or (None, None) when the file is unusable
     (`empty`, when given, is the problem of a file without entries)."""
     source = _read_table(path, problems)
@@ -80,38 +80,42 @@ def _table(path: Path, problems: list[str], empty: str | None = None) -> tuple[_
     if entries is None:
         return None, None
     if not entries and empty is not None:
-        problems.append(f"{path} : {empty}")
+        problems.add(Problem(str(path), what=empty))
         return None, None
     return source, entries
 
 
 def _checked_code(
-    source: _Source, key: Any, pattern: re.Pattern, kind: str, example: str, *parents: Any, problems: list[str]
+    source: _Source, key: Any, pattern: re.Pattern, kind: str, example: str, *parents: Any, problems: Problems
 ) -> str | None:
-    where = source.where(*parents, key)
     if not isinstance(key, str):
-        problems.append(
-            f"{where} : le code {kind} {key!r} a été lu comme {type(key).__name__} et non comme du texte ; "
-            f'écrivez-le entre guillemets, par ex. "{example}"'
+        problems.add(
+            source.problem(
+                *parents,
+                key,
+                what=f"le code {kind} {key!r} a été lu comme {type(key).__name__} et non comme du texte",
+                fix=f'écrivez-le entre guillemets, par ex. "{example}"',
+            )
         )
         return None
     if not pattern.match(key):
-        problems.append(f"{where} : « {key} » n'est pas un code {kind} valide (par ex. {example})")
+        problems.add(source.problem(*parents, key, what=f"« {key} » n'est pas un code {kind} valide (par ex. {example})"))
         return None
     return key
 
 
-def _text(source: _Source, value: Any, what: str, *keys: Any, problems: list[str]) -> str | None:
+def _text(source: _Source, value: Any, what: str, *keys: Any, problems: Problems) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        problems.append(
-            f"{source.where(*keys)} : {what} doit être un texte non vide ; "
-            "écrivez-le, entre guillemets s'il contient « : » ou « # »"
+        problems.add(
+            source.problem(
+                *keys, what=f"{what} doit être un texte non vide", fix="écrivez-le, entre guillemets s'il contient « : » ou « # »"
+            )
         )
         return None
     return value.strip()
 
 
-def _unknown_keys(source: _Source, key: Any, entry: dict, known: tuple[str, ...], what: str, problems: list[str]) -> set[str]:
+def _unknown_keys(source: _Source, key: Any, entry: dict, known: tuple[str, ...], what: str, problems: Problems) -> set[str]:
     """Each key of an entry that the table does not have is a problem, with the known key it
     probably stands for; those known keys are returned, so that their absence is not reported
     a second time."""
@@ -124,13 +128,13 @@ def _unknown_keys(source: _Source, key: Any, entry: dict, known: tuple[str, ...]
         absent = [item for item in known if item not in entry]
         near = near_key(name, absent or list(known))
         fix = did_you_mean(near) if near is not None else f"clés possibles : {', '.join(known)}"
-        problems.append(f"{source.where(key, name)} : clé inconnue « {name} » pour {what} ; {fix}")
+        problems.add(source.problem(key, name, what=f"clé inconnue « {name} » pour {what}", fix=fix))
         if near is not None and near not in entry:
             stands_for.add(near)
     return stands_for
 
 
-def _load_regions(path: Path, problems: list[str]) -> tuple[dict[str, str], set[str] | None]:
+def _load_regions(path: Path, problems: Problems) -> tuple[dict[str, str], set[str] | None]:
     """Region names by code, and every valid code (None when the file is unusable: nothing can
     then be said of the regions the departments point to)."""
     source, entries = _table(path, problems, "aucune région ; le fichier doit lister les régions INSEE")
@@ -148,7 +152,7 @@ def _load_regions(path: Path, problems: list[str]) -> tuple[dict[str, str], set[
 
 
 def _load_departments(
-    path: Path, regions: set[str] | None, problems: list[str]
+    path: Path, regions: set[str] | None, problems: Problems
 ) -> tuple[list[tuple[str, str, str, int]], set[str] | None]:
     """Department rows, and every valid code (None when the file is unusable)."""
     source, entries = _table(path, problems, "aucun département ; le fichier doit lister les départements INSEE")
@@ -160,9 +164,12 @@ def _load_departments(
         if code is not None:
             codes.add(code)
         if not isinstance(entry, dict):
-            problems.append(
-                f"{source.where(key)} : le département {key} doit avoir « name », « region » et « tncc » ; "
-                'écrivez par ex. {name: Aisne, region: "32", tncc: 5}'
+            problems.add(
+                source.problem(
+                    key,
+                    what=f"le département {key} doit avoir « name », « region » et « tncc »",
+                    fix='écrivez par ex. {name: Aisne, region: "32", tncc: 5}',
+                )
             )
             continue
         misspelt = _unknown_keys(source, key, entry, DEPARTMENT_KEYS, f"le département {key}", problems)
@@ -172,16 +179,23 @@ def _load_departments(
         region = entry.get("region")
         region_ok = isinstance(region, str) and (regions is None or region in regions)
         if not region_ok and "region" not in misspelt:
-            problems.append(
-                f"{source.where(key)} : le département {key} renvoie à la région « {region} », absente de "
-                f'{path.parent / "regions.yaml"} ; utilisez un code de région entre guillemets, par ex. "32"'
+            problems.add(
+                source.problem(
+                    key,
+                    what=f"le département {key} renvoie à la région « {region} », absente de {path.parent / 'regions.yaml'}",
+                    fix='utilisez un code de région entre guillemets, par ex. "32"',
+                )
             )
         tncc = entry.get("tncc")
         tncc_ok = not isinstance(tncc, bool) and tncc in TNCC_ARTICLES
         if not tncc_ok and "tncc" not in misspelt:
-            problems.append(
-                f"{source.where(key)} : le département {key} doit avoir « tncc », le type de nom en clair du COG "
-                f"(un entier de 0 à 8, ex. 5 pour « l'Aisne ») ; trouvé : « {tncc} »"
+            problems.add(
+                source.problem(
+                    key,
+                    what=f"le département {key} doit avoir « tncc », le type de nom en clair du COG "
+                    "(un entier de 0 à 8, ex. 5 pour « l'Aisne »)",
+                    fix=f"trouvé : « {tncc} »",
+                )
             )
         if code is not None and isinstance(name, str) and region_ok and tncc_ok:
             rows.append((code, name, region, tncc))
@@ -199,7 +213,7 @@ def name_after_de(name: str, tncc: int) -> str:
     return TNCC_ARTICLES[tncc] + name
 
 
-def _load_products(path: Path, problems: list[str]) -> list[tuple[str, str, str]]:
+def _load_products(path: Path, problems: Problems) -> list[tuple[str, str, str]]:
     source, entries = _table(path, problems, "aucun produit ; le fichier doit lister les codes produits A129")
     if entries is None:
         return []
@@ -207,9 +221,12 @@ def _load_products(path: Path, problems: list[str]) -> list[tuple[str, str, str]
     for key, entry in entries.items():
         code = _checked_code(source, key, PRODUCT_CODE, "produit A129", "C30C", problems=problems)
         if not isinstance(entry, dict):
-            problems.append(
-                f"{source.where(key)} : le produit {key} doit avoir « label » et « short_label » ; "
-                "écrivez-les en retrait sous le code, une ligne chacun"
+            problems.add(
+                source.problem(
+                    key,
+                    what=f"le produit {key} doit avoir « label » et « short_label »",
+                    fix="écrivez-les en retrait sous le code, une ligne chacun",
+                )
             )
             continue
         misspelt = _unknown_keys(source, key, entry, PRODUCT_KEYS, f"le produit {key}", problems)
@@ -232,13 +249,15 @@ def _iso_country_names() -> dict[str, str]:
     return {country.alpha_2: translate(country.name) for country in pycountry.countries}
 
 
-def _load_countries(path: Path, problems: list[str]) -> dict[str, str]:
+def _load_countries(path: Path, problems: Problems) -> dict[str, str]:
     source, sections = _table(path, problems)
     if sections is None:
         return {}
     for section in sections:
         if section not in COUNTRY_SECTIONS:
-            problems.append(f"{source.where(section)} : section inconnue « {section} » ; utilisez overrides, extra ou special")
+            problems.add(
+                source.problem(section, what=f"section inconnue « {section} »", fix="utilisez overrides, extra ou special")
+            )
     names = _iso_country_names()
     for section in COUNTRY_SECTIONS:
         entries = _mapping(source, sections.get(section), section, what=f"la section « {section} »", problems=problems)
@@ -250,7 +269,7 @@ def _load_countries(path: Path, problems: list[str]) -> dict[str, str]:
     return names
 
 
-def _load_territoires(path: Path, departments: set[str] | None, problems: list[str]) -> dict[str, tuple[str, ...]]:
+def _load_territoires(path: Path, departments: set[str] | None, problems: Problems) -> dict[str, tuple[str, ...]]:
     """Territoires d'industrie by department; `departments`: the valid codes of departments.yaml
     (None when that file is unusable: the codes are then only checked for their form)."""
     source, entries = _table(path, problems)
@@ -260,15 +279,21 @@ def _load_territoires(path: Path, departments: set[str] | None, problems: list[s
     for key, names in entries.items():
         code = _checked_code(source, key, DEPARTMENT_CODE, "de département", "02", problems=problems)
         if code is not None and departments is not None and code not in departments:
-            problems.append(
-                f"{source.where(key)} : le département {key} ne figure pas dans departments.yaml ; "
-                "corrigez le code, ou ajoutez le département à departments.yaml"
+            problems.add(
+                source.problem(
+                    key,
+                    what=f"le département {key} ne figure pas dans departments.yaml",
+                    fix="corrigez le code, ou ajoutez le département à departments.yaml",
+                )
             )
             code = None
         if not isinstance(names, list) or not names:
-            problems.append(
-                f"{source.where(key)} : le département {key} doit avoir une liste de Territoires d'industrie ; "
-                "écrivez un nom par ligne sous le code, précédé de « - »"
+            problems.add(
+                source.problem(
+                    key,
+                    what=f"le département {key} doit avoir une liste de Territoires d'industrie",
+                    fix="écrivez un nom par ligne sous le code, précédé de « - »",
+                )
             )
             continue
         texts = [
@@ -284,45 +309,49 @@ def _short(name: str) -> str:
     return name if len(name) <= SHORT_LABEL_MAX else name[: SHORT_LABEL_MAX - 1].rstrip() + "…"
 
 
-def _settings_where(path: Path, *keys: Any) -> str:
-    """'settings.yaml:line' of a key: the file is read again with its lines only to report a problem."""
-    try:
-        return read_source(path, depth=len(keys)).where(*keys)
-    except FactsheetsError:
-        return str(path)
-
-
-def _settings_codes(config_dir: Path, departments: set[str], problems: list[str]) -> tuple[dict[str, str], dict, dict[str, str]]:
+def _settings_codes(config_dir: Path, departments: set[str], problems: Problems) -> tuple[dict[str, str], dict, dict[str, str]]:
     """data.unallocated_departments, data.extra_products, data.extra_countries from settings.yaml."""
     path = Path(config_dir) / "settings.yaml"
     try:
         data = settings(Path(config_dir)).get("data") or {}
     except FactsheetsError as error:
-        problems.extend(str(error).splitlines())
+        problems.extend(error.problems)
         return {}, {}, {}
     if not isinstance(data, dict):
-        problems.append(f"{_settings_where(path, 'data')} : « data » doit contenir des paires clé: valeur")
+        problems.add(problem_at(path, "data", what="« data » doit contenir des paires clé: valeur"))
         return {}, {}, {}
 
     def section(key: str) -> dict:
         value = data.get(key) or {}
         if not isinstance(value, dict):
-            problems.append(f"{_settings_where(path, 'data', key)} : data.{key} doit associer des codes à des noms (code: nom)")
+            problems.add(problem_at(path, "data", key, what=f"data.{key} doit associer des codes à des noms (code: nom)"))
             return {}
         for code in value:
             if not isinstance(code, str) or not code.strip():
-                problems.append(
-                    f"{_settings_where(path, 'data', key, code)} : data.{key} : le code « {code} » doit être "
-                    'du texte ; écrivez-le entre guillemets, par ex. "00"'
+                problems.add(
+                    problem_at(
+                        path,
+                        "data",
+                        key,
+                        code,
+                        what=f"data.{key} : le code « {code} » doit être du texte",
+                        fix='écrivez-le entre guillemets, par ex. "00"',
+                    )
                 )
         return {code: entry for code, entry in value.items() if isinstance(code, str) and code.strip()}
 
     unallocated = {code: str(label) for code, label in section("unallocated_departments").items()}
     for code in unallocated:
         if code in departments:
-            problems.append(
-                f"{_settings_where(path, 'data', 'unallocated_departments', code)} : "
-                f"data.unallocated_departments contient « {code} », qui est un vrai département ; retirez-le"
+            problems.add(
+                problem_at(
+                    path,
+                    "data",
+                    "unallocated_departments",
+                    code,
+                    what=f"data.unallocated_departments contient « {code} », qui est un vrai département",
+                    fix="retirez-le",
+                )
             )
     products = {}
     for code, entry in section("extra_products").items():
@@ -448,25 +477,13 @@ class ReferenceTables:
     territoires: dict[str, tuple[str, ...]]
 
 
-_WHERE = re.compile(r"^(?P<path>.+?)(?::(?P<line>\d+))? : ")
-
-
-def _raise_if_any(problems: list[str]) -> None:
+def _raise_if_any(problems: Problems) -> None:
     """One ConfigurationError listing every problem, file by file, each file's in line order."""
-    if not problems:
-        return
-    files: dict[str, int] = {}
-
-    def place(line: str) -> tuple[int, int]:
-        match = _WHERE.match(line)
-        path, number = (match["path"], int(match["line"] or 0)) if match else (line, 0)
-        return files.setdefault(path, len(files)), number
-
-    ordered = sorted(dict.fromkeys(problems), key=place)
-    raise ConfigurationError([Problem(line) for line in ordered])
+    if problems:
+        raise ConfigurationError(problems.by_place())
 
 
-def _read_tables(reference_dir: Path, problems: list[str]) -> ReferenceTables:
+def _read_tables(reference_dir: Path, problems: Problems) -> ReferenceTables:
     regions, region_codes = _load_regions(reference_dir / "regions.yaml", problems)
     departments, department_codes = _load_departments(reference_dir / "departments.yaml", region_codes, problems)
     return ReferenceTables(
@@ -482,14 +499,14 @@ def read_tables(reference_dir: Path | None = None) -> ReferenceTables:
     """Read and check the reference tables (no Polars: `factsheets check` uses this); every
     problem of every table is raised together, one line each."""
     reference_dir = Path(reference_dir) if reference_dir is not None else paths.reference_dir()
-    problems: list[str] = []
+    problems = Problems()
     tables = _read_tables(reference_dir, problems)
     _raise_if_any(problems)
     return tables
 
 
 def _read_reference(reference_dir: Path, config_dir: Path) -> Reference:
-    problems: list[str] = []
+    problems = Problems()
     tables = _read_tables(reference_dir, problems)
     regions, departments, products, countries, territoires = (
         tables.regions,

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from . import paths
 from .errors import SHOWN_PER_KIND, FactsheetsError, Problems
 from .load import PERIOD_COLUMN, WHERE_COLUMN, read_canonical, scan_canonical, where_expression
 from .reference import Reference
@@ -145,17 +146,18 @@ def check_rows(raw: pl.DataFrame, reference: Reference, problems: Problems, wher
         "vérifiez l'unité (euros, pas centimes) et la valeur",
     )
 
+    settings_file = paths.config_dir() / "settings.yaml"  # the one in use (--config)
     for column, kind, fix in (
         (
             "department",
             "de département",
-            "utilisez un code INSEE (01…95, 2A, 2B, 971…976) ou ajoutez-le sous data.unallocated_departments dans config/settings.yaml",
+            f"utilisez un code INSEE (01…95, 2A, 2B, 971…976) ou ajoutez-le sous data.unallocated_departments dans {settings_file}",
         ),
-        ("product", "produit", "utilisez un code A129 ou ajoutez-le sous data.extra_products dans config/settings.yaml"),
+        ("product", "produit", f"utilisez un code A129 ou ajoutez-le sous data.extra_products dans {settings_file}"),
         (
             "country",
             "pays",
-            "utilisez un code ISO alpha-2 ou douanier, ou ajoutez-le sous data.extra_countries dans config/settings.yaml",
+            f"utilisez un code ISO alpha-2 ou douanier, ou ajoutez-le sous data.extra_countries dans {settings_file}",
         ),
     ):
         check(unknown(column), column, f"n'est pas un code {kind} connu", fix)

@@ -358,7 +358,7 @@ def test_damaged_font_is_refused_when_opened(tmp_path, case):
     path = tmp_path / "police.ttf"
     path.write_bytes(FONT_CASES[case])
     problem = font_problem(path)
-    assert problem is not None and problem.startswith(f"{path} : police TrueType") and " ; " in problem
+    assert problem is not None and problem.text().startswith(f"{path} : police TrueType") and problem.fix
     assert font_problem(FONT) is None
 
 

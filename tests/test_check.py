@@ -331,3 +331,40 @@ def test_reference_tables_are_checked_even_when_settings_yaml_is_broken(config):
         f"{regions}:{line} : le nom de la région 32 doit être un texte non vide ; "
         "écrivez-le, entre guillemets s'il contient « : » ou « # »"
     )
+
+
+def test_messages_name_the_configuration_folder_in_use(pristine, tmp_path):
+    """With --config, a data code that the configuration does not know is reported by check
+    and by render naming that folder's settings.yaml (where the code is to be added), not the
+    shipped config/settings.yaml."""
+    import shutil
+
+    folder = tmp_path / "reglages-oise"
+    shutil.copytree(pristine, folder)
+    data = tmp_path / "donnees.csv"
+    data.write_text(
+        "year,flow,department,product,country,value_eur\n2024,export,60,C10A,ZZ,100\n2024,import,60,C10A,DE,50\n",
+        encoding="utf-8",
+    )
+    expected = (
+        f"{data}:2 : colonne country : « ZZ » n'est pas un code pays connu ; utilisez un code ISO alpha-2 ou douanier, "
+        f"ou ajoutez-le sous data.extra_countries dans {folder / 'settings.yaml'}"
+    )
+    checked = run_in_process("--config", folder, "check", "--data", data)
+    assert checked.returncode == 2 and checked.stdout.splitlines() == [expected], checked
+    rendered = run_in_process("--config", folder, "render", "--dept", "60", "--data", data, "--out", tmp_path / "out")
+    assert rendered.returncode == 2 and one_error_line(rendered) == ERROR_PREFIX + expected
+
+
+def test_a_mail_yaml_problem_names_its_line_in_check_and_in_mail(config, tmp_path):
+    line = replace_in(config / "mail.yaml", "  retries: 3", "  retries: .inf")
+    expected = (
+        f"{config / 'mail.yaml'}:{line} : la clé « smtp.retries » doit être un nombre entier entre 0 et 100 "
+        "(trouvé : « inf ») ; corrigez-la dans mail.yaml"
+    )
+    checked = run_in_process("--config", config, "check")
+    assert checked.returncode == 2 and checked.stdout.splitlines() == [expected], checked
+    recipients = tmp_path / "destinataires.yaml"
+    recipients.write_text('departments:\n  "02":\n    to: [jean@example.org]\n', encoding="utf-8")
+    mailed = run_in_process("--config", config, "mail", "--recipients", recipients, "--out", tmp_path / "out")
+    assert one_error_line(mailed) == ERROR_PREFIX + expected

@@ -12,6 +12,7 @@ import email.policy
 import ipaddress
 import json
 import os
+import shutil
 import socket
 import ssl
 import threading
@@ -460,8 +461,9 @@ def test_every_problem_is_reported_together_and_nothing_is_sent(tmp_path, server
     )
     with pytest.raises(MailValidationError) as caught:
         mail(recipients, out, server.port, send=True, data=tmp_path / "absent.csv", sender="pas-valide")
-    problems = caught.value.problems
+    *problems, summary = [problem.text() for problem in caught.value.problems]
     assert len(problems) == 5, problems
+    assert summary == f"{recipients} : 5 problèmes (listés ci-dessus) ; rien n'a été envoyé ; corrigez-les et relancez"
     assert any("recipients.yaml:3" in p and "« pas une adresse »" in p for p in problems)
     assert any("recipients.yaml:4" in p and "« 99 »" in p and "département" in p for p in problems)
     assert any("recipients.yaml:7" in p and "contact-oise@example" in p for p in problems)
@@ -519,7 +521,9 @@ def test_a_journal_that_cannot_be_written_stops_the_run(setup, server, monkeypat
         write_atomically(path, data, **options)
 
     monkeypatch.setattr("factsheets.mail.journal.write_atomically", disk_full_after_the_intent)
-    with pytest.raises(FactsheetsError, match="accepté par le serveur mais le journal n'a pas pu être écrit.*« incertain »"):
+    with pytest.raises(
+        FactsheetsError, match="journal d'envoi non écrit, disque plein.*a pourtant été accepté par le serveur.*« incertain »"
+    ):
         mail(recipients, out, server.port, send=True)
     assert len(server.messages) == 1  # stopped at once: nothing else sent without a record
     monkeypatch.undo()
@@ -604,7 +608,7 @@ def test_bad_templates_and_journal_are_reported(tmp_path, setup, server):
     config = MAIL_CONFIG.read_text(encoding="utf-8")
     broken = tmp_path / "mail.yaml"
     broken.write_text(config.replace("({code})", "({departement})", 1), encoding="utf-8")
-    with pytest.raises(FactsheetsError, match=r"mail.yaml : clé « subject » : variable inconnue \{departement\}"):
+    with pytest.raises(FactsheetsError, match=r"mail.yaml:\d+ : clé « subject » : variable inconnue \{departement\}"):
         load_mail_config(broken)
     recipients, out = setup
     (out / ".mail-journal.json").write_text("{not json", encoding="utf-8")
@@ -763,10 +767,10 @@ def test_one_sending_run_per_journal(setup, server):
 
 
 # -- TLS and login -------------------------------------------------------------------------------
-def test_a_remote_host_without_starttls_is_refused(setup, server, monkeypatch):
+def test_a_server_without_starttls_is_refused_when_tls_is_required(setup, server):
     recipients, out = setup
-    monkeypatch.setattr("factsheets.mail.campaign.is_loopback", lambda host: False)  # as if the server were remote
-    report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"])
+    tls_even_here = replace(FAST, starttls="always")  # as a server elsewhere would be treated
+    report, _, logs = mail(recipients, out, server.port, send=True, codes=["02"], config=tls_even_here)
     assert "ne propose pas STARTTLS" in report.failures["02"]
     assert not any("nouvel essai" in line for line in logs)  # a policy refusal is not retried
     assert server.rcpt_seen == [] and journal_entries() == []
@@ -826,17 +830,17 @@ def test_starttls_then_login_with_environment_credentials(setup, tmp_path, monke
     )
     controller.start()
     try:
-        monkeypatch.setattr("factsheets.mail.campaign.is_loopback", lambda host: False)
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the default context trusts our test certificate
         monkeypatch.setenv("FACTSHEETS_SMTP_USER", "robot")
         monkeypatch.setenv("FACTSHEETS_SMTP_PASSWORD", "s3cret")
-        report, _, _ = mail(recipients, out, controller.port, send=True)
+        tls_even_here = replace(FAST, starttls="always")
+        report, _, _ = mail(recipients, out, controller.port, send=True, config=tls_even_here)
         assert report.failures == {} and len(recorder.messages) == 3
         assert logins == [(b"robot", b"s3cret", True)]  # one connection, logged in over TLS
 
         monkeypatch.setenv("FACTSHEETS_SMTP_PASSWORD", "wrong")
         make_sheet(out, "02", extra=b"v2")
-        report, _, logs = mail(recipients, out, controller.port, send=True, resend=True)
+        report, _, logs = mail(recipients, out, controller.port, send=True, resend=True, config=tls_even_here)
         assert "authentification refusée" in report.failures["02"] and not any("nouvel essai" in line for line in logs)
 
         monkeypatch.delenv("SSL_CERT_FILE")  # system CAs only: the test certificate is not trusted
@@ -846,6 +850,76 @@ def test_starttls_then_login_with_environment_credentials(setup, tmp_path, monke
     finally:
         controller.stop()
     assert len(recorder.messages) == 3
+
+
+def _starttls_server(tmp_path: Path) -> tuple[Controller, Recorder, Path]:
+    """An aiosmtpd server on 127.0.0.1 that refuses any mail before STARTTLS; its certificate."""
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), tls_context=server_context, require_starttls=True)
+    controller.start()
+    return controller, recorder, cert
+
+
+def test_smtp_starttls_always_requires_tls_on_this_machine_too(tmp_path, monkeypatch):
+    """mail.yaml `smtp.starttls: always`, through the CLI: TLS with a server on 127.0.0.1
+    (which refuses mail in clear); without the key, the same server gets the mail in clear
+    and refuses it."""
+    from cli_helpers import run_in_process
+    from test_mail_campaign import canonical_csv
+
+    data = canonical_csv(tmp_path / "data.csv", ("02",))
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text('departments:\n  "02":\n    to: [contact-aisne@example.org]\n', encoding="utf-8")
+    config = tmp_path / "ma-config"
+    shutil.copytree(Path(MAIL_CONFIG).parent, config)
+    controller, recorder, cert = _starttls_server(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the default context trusts the test certificate
+    args = ["mail", "--recipients", recipients, "--data", data, "--out", tmp_path / "out", "--smtp-port", controller.port]
+    try:
+        result = run_in_process("--config", config, *args, "--send", "--allow-synthetic")
+        assert result.returncode == 1 and recorder.messages == [], result.stderr  # in clear: refused by the server
+        assert "530" in result.stderr and "STARTTLS" in result.stderr, result.stderr
+
+        mail_yaml = config / "mail.yaml"
+        mail_yaml.write_text(mail_yaml.read_text(encoding="utf-8").replace("# starttls: always", "starttls: always"))
+        dry = run_in_process("--config", config, *args)
+        assert dry.returncode == 0 and f"127.0.0.1:{controller.port} (STARTTLS obligatoire, sans authentification)" in dry.stderr
+        result = run_in_process("--config", config, *args, "--send", "--allow-synthetic")
+        assert result.returncode == 0, result.stderr
+        assert [rcpts for _, rcpts, _ in recorder.messages] == [["contact-aisne@example.org"]]
+    finally:
+        controller.stop()
+
+
+def test_smtp_starttls_always_against_a_server_without_starttls(tmp_path, server):
+    from cli_helpers import run_in_process
+    from test_mail_campaign import canonical_csv
+
+    data = canonical_csv(tmp_path / "data.csv", ("02",))
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text('departments:\n  "02":\n    to: [contact-aisne@example.org]\n', encoding="utf-8")
+    config = tmp_path / "ma-config"
+    shutil.copytree(Path(MAIL_CONFIG).parent, config)
+    mail_yaml = config / "mail.yaml"
+    mail_yaml.write_text(mail_yaml.read_text(encoding="utf-8").replace("# starttls: always", "starttls: always"))
+    args = ["mail", "--recipients", recipients, "--data", data, "--out", tmp_path / "out", "--smtp-port", server.port]
+    result = run_in_process("--config", config, *args, "--send", "--allow-synthetic")
+    assert result.returncode == 1 and server.messages == [] and server.rcpt_seen == []
+    assert (
+        f"127.0.0.1:{server.port} ne propose pas STARTTLS (exigé même sur cette machine par smtp.starttls: always "
+        "de mail.yaml) ; envoi en clair refusé" in result.stderr
+    ), result.stderr
+    assert "nouvel essai" not in result.stderr  # a policy refusal is not retried
+
+    text = mail_yaml.read_text(encoding="utf-8")
+    mail_yaml.write_text(text.replace("starttls: always", "starttls: toujours"), encoding="utf-8")
+    line = next(number for number, row in enumerate(text.splitlines(), 1) if row.strip() == "starttls: always")
+    result = run_in_process("--config", config, "check")
+    assert result.returncode == 2
+    assert f"{mail_yaml}:{line} : la clé « smtp.starttls » vaut « toujours » ; indiquez always" in result.stdout, result
 
 
 # -- end to end, with real rendering -------------------------------------------------------------------
@@ -934,7 +1008,7 @@ def test_the_xlsx_annex_goes_with_the_sheet_when_mail_yaml_asks(tmp_path, server
 def test_an_unknown_annex_format_in_mail_yaml_is_named(tmp_path):
     broken = tmp_path / "mail.yaml"
     broken.write_text(MAIL_CONFIG.read_text(encoding="utf-8") + "\nannexe: ods\n", encoding="utf-8")
-    with pytest.raises(FactsheetsError, match=r"mail.yaml : la clé « annexe » vaut « ods » ; indiquez xlsx"):
+    with pytest.raises(FactsheetsError, match=r"mail.yaml:\d+ : la clé « annexe » vaut « ods » ; indiquez xlsx"):
         load_mail_config(broken)
 
 

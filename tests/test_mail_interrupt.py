@@ -2,9 +2,10 @@
 
 Real processes (signals need them) against servers on 127.0.0.1 that stall: one whose
 accept queue is full (the connection itself hangs), one that accepts and never greets,
-and the aiosmtpd server of test_mail.py holding the command that follows the first message
-(between two messages). Each fault is caused at several moments. (A stalled TLS handshake
-needs a server the CLI treats as remote, so off the loopback range: tests send nothing there.)
+one that answers STARTTLS and then never finishes the TLS handshake (mail.yaml's
+`smtp.starttls: always` makes the CLI require TLS on this machine too: no test talks to
+any other address), and the aiosmtpd server of test_mail.py holding the command that
+follows the first message (between two messages). Each fault is caused at several moments.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 from cli_helpers import PROJECT_ROOT
-from test_mail import server  # noqa: F401  (server is a fixture)
+from test_mail import _self_signed, server  # noqa: F401  (server is a fixture)
 from test_mail_campaign import CODES, canonical_csv, mail_args, recipients_yaml, status
 
 LIMIT_SECONDS = 2.0
@@ -231,16 +234,112 @@ def test_ctrl_c_between_two_messages_with_a_slow_server(tmp_path, campaign, serv
     print(f"between messages, Ctrl-C after {delay} s: ended in {elapsed:.2f} s")
 
 
-def test_ctrl_c_while_waiting_to_retry(tmp_path, campaign):
-    """The server hangs up at once; mail.yaml makes the run wait 30 s before trying again."""
+def _home_with(tmp_path: Path, **smtp) -> dict[str, str]:
+    """The environment of a run whose configuration is the shipped one with these smtp keys."""
     home = tmp_path / "home"
     for folder in ("config", "fonts", "assets"):
         shutil.copytree(PROJECT_ROOT / folder, home / folder)
     mail_yaml = home / "config" / "mail.yaml"
     settings = yaml.safe_load(mail_yaml.read_text(encoding="utf-8"))
-    settings["smtp"].update(retries=1, backoff_seconds=30)
+    settings["smtp"].update(smtp)
     mail_yaml.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    return {**os.environ, "FACTSHEETS_HOME": str(home)}
+
+
+def test_ctrl_c_while_waiting_to_retry(tmp_path, campaign):
+    """The server hangs up at once; mail.yaml makes the run wait 30 s before trying again."""
+    env = _home_with(tmp_path, retries=1, backoff_seconds=30)
     with _Accepting(hang_up=True) as silent:
-        outcome = _interrupt(tmp_path, campaign, silent.port, silent.ready, 0.5, env={**os.environ, "FACTSHEETS_HOME": str(home)})
+        outcome = _interrupt(tmp_path, campaign, silent.port, silent.ready, 0.5, env=env)
     assert "nouvel essai dans 30 s" in outcome[3]
     _assert_nothing_sent(tmp_path, outcome, "waiting 30 s to retry, Ctrl-C after 0.5 s")
+
+
+class _StallingTls:
+    """An SMTP server on 127.0.0.1 that offers STARTTLS, answers it with 220, then stalls the
+    TLS handshake: `silent` never answers the client's hello; `half` sends the first half of
+    its real answer (a TLS server's first flight, made by the ssl module with a self-signed
+    certificate) and then nothing. `ready()` is true once the client is in the handshake."""
+
+    def __init__(self, tmp_path: Path, mode: str):
+        self.mode = mode
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(5)
+        self.port = self.listener.getsockname()[1]
+        self.in_handshake = threading.Event()
+        self.connections: list[socket.socket] = []
+        cert, key = _self_signed(tmp_path)
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def ready(self) -> bool:
+        return self.in_handshake.is_set()
+
+    def _serve(self) -> None:
+        try:
+            connection = self.listener.accept()[0]
+        except OSError:  # closed before any client came
+            return
+        self.connections.append(connection)
+        reader = connection.makefile("rb")
+        connection.sendall(b"220 stalling.example ESMTP\r\n")
+        for line in reader:
+            if line.upper().startswith((b"EHLO", b"HELO")):
+                connection.sendall(b"250-stalling.example\r\n250 STARTTLS\r\n")
+            elif line.upper().startswith(b"STARTTLS"):
+                connection.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+                break
+        else:
+            return
+        hello = connection.recv(65536)  # the client's hello: the client is in the handshake
+        assert hello[:1] == b"\x16", hello[:16]  # a TLS handshake record
+        if self.mode == "half":
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = self.context.wrap_bio(incoming, outgoing, server_side=True)
+            incoming.write(hello)
+            try:
+                tls.do_handshake()
+            except ssl.SSLWantReadError:  # it waits for the client's next flight
+                pass
+            answer = outgoing.read()
+            assert len(answer) > 100, len(answer)
+            connection.sendall(answer[: len(answer) // 2])
+        self.in_handshake.set()  # and the rest never comes
+
+    def __enter__(self) -> _StallingTls:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for connection in self.connections:
+            connection.close()
+        self.listener.close()
+
+
+TLS_STALLS = [
+    ("silent", 0.0, None),
+    ("silent", 0.4, None),
+    ("silent", 1.5, None),
+    ("half", 0.0, None),
+    ("half", 0.7, None),
+    ("half", 1.5, None),
+    ("silent", 0.3, OTHER_THREAD_GETS_SIGINT),
+    ("half", 0.3, OTHER_THREAD_GETS_SIGINT),
+]
+
+
+@pytest.mark.parametrize(
+    ("mode", "delay", "launcher"),
+    TLS_STALLS,
+    ids=[f"{mode}-{delay}s{'-other-thread' if launcher else ''}" for mode, delay, launcher in TLS_STALLS],
+)
+def test_ctrl_c_while_the_tls_handshake_hangs(tmp_path, campaign, mode, delay, launcher):
+    """STARTTLS required on this machine (smtp.starttls: always), the server answers
+    STARTTLS, then the handshake stalls (the mail.yaml timeout is 30 s)."""
+    env = _home_with(tmp_path, starttls="always")
+    with _StallingTls(tmp_path, mode) as stalling:
+        outcome = _interrupt(tmp_path, campaign, stalling.port, stalling.ready, delay, env=env, launcher=launcher)
+    assert stalling.connections, "the run never connected"
+    _assert_nothing_sent(tmp_path, outcome, f"TLS handshake stalled ({mode}), Ctrl-C after {delay} s")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -202,4 +203,99 @@ def test_two_runs_side_by_side_with_two_out_folders_send_once(tmp_path, campaign
             first.kill()
             first.wait()
     assert first.returncode == 0, stderr
+    assert copies(server) == EVERY_ADDRESS_ONCE
+
+
+# -- a full disk while the journal is written --------------------------------------------------------
+FULL_DISK_CODES = CODES[:6]
+FOUR_EACH = {code: {"to": [f"d{code}-{n}@example.org" for n in range(4)]} for code in FULL_DISK_CODES}
+
+
+def test_a_full_disk_while_the_journal_is_written(tmp_path, server, full_disk, monkeypatch):
+    """The state folder on a small tmpfs, filled so that 0 to 5 pages of 4 KiB stay free: the
+    journal (rewritten whole before and after each message, and growing with each) runs out of
+    room at another write each time, before a message (nothing sent for it) or after the
+    server accepted one. Each run ends with one French line naming the disk, exit 2, no
+    traceback, the journal whole; then the disk is freed and a second run, with the same
+    journal, completes the campaign: every address receives its sheet exactly once in all."""
+    from cli_helpers import run_in_process
+    from test_adversarial import problem_lines
+
+    from factsheets.mail import Journal
+
+    data = canonical_csv(tmp_path / "data.csv", FULL_DISK_CODES)
+    recipients = recipients_yaml(tmp_path / "recipients.yaml", FOUR_EACH)
+    every_address = {address for roles in FOUR_EACH.values() for address in roles["to"]}
+    out = tmp_path / "out"
+    args = ["mail", "--recipients", recipients, "--data", data, "--out", out, "--smtp-port", server.port]
+    assert run_in_process(*args).returncode == 0  # the sheets, rendered once (a dry run)
+    state = full_disk / "state"
+    monkeypatch.setenv("FACTSHEETS_STATE", str(state))
+    filler = full_disk / "bouche-trou"
+    kinds = Counter()
+    for free_pages in range(6):
+        server.messages.clear()
+        filler.write_bytes(b"\0" * (shutil.disk_usage(full_disk).free - free_pages * 4096))
+        first = run_in_process(*args, "--send")
+        assert first.returncode == 2, (free_pages, first.stdout, first.stderr)
+        assert "Traceback" not in first.stderr
+        (line,) = problem_lines(first.stderr)
+        assert line.startswith(
+            f"factsheets : erreur : {state / '.mail-journal.json'} : journal d'envoi non écrit, disque plein ({full_disk}, "
+        )
+        assert "puis relancez la commande avec le même journal" in line
+        accepted = "a pourtant été accepté par le serveur" in line  # else: nothing sent for that department
+        kinds["after the server accepted" if accepted else "before the message"] += 1
+        leftovers = [path.name for path in state.iterdir() if path.name not in (".mail-journal.json", ".mail-journal.json.lock")]
+        assert leftovers == []  # no temporary file left behind
+        journal = Journal.load(state / ".mail-journal.json")  # whole: it parses and every entry is valid
+        before = copies(server)
+        assert all(count == 1 for count in before.values())
+        assert {entry["address"] for entry in journal.entries if entry["state"] == "sent"} <= set(before)
+
+        filler.unlink()
+        second = run_in_process(*args, "--send")
+        assert second.returncode == 0, second.stderr
+        assert "Traceback" not in second.stderr
+        assert copies(server) == dict.fromkeys(every_address, 1), (free_pages, copies(server))  # counted at the server
+        statuses = Counter(status(line) for line in department_lines(second.stdout).values())
+        assert statuses["incertain"] == (1 if accepted else 0)  # accepted, not journalled: never sent again
+        shutil.rmtree(state)
+        print(
+            f"{free_pages} page(s) free: {'accepted, then' if accepted else 'before a message:'} disk full; second run: {dict(statuses)}"
+        )
+    assert kinds["before the message"] >= 2 and kinds["after the server accepted"] >= 2, kinds
+
+
+def test_a_full_disk_while_an_old_journal_is_merged(tmp_path, server, full_disk, monkeypatch):
+    """The journal an earlier version left in --out is merged into the state folder's before
+    anything is sent: with that disk full, nothing is sent and the line names the disk; once
+    it is freed, the merged entries keep what was sent from being sent again."""
+    from cli_helpers import run_in_process
+    from test_adversarial import problem_lines
+
+    data = canonical_csv(tmp_path / "data.csv", DEPARTMENTS)
+    recipients = recipients_yaml(tmp_path / "recipients.yaml", ADDRESSES)
+    out = tmp_path / "out"
+    args = ["mail", "--recipients", recipients, "--data", data, "--out", out, "--smtp-port", server.port, "--send"]
+    old = run_in_process(*args, "--dept", "01", "--journal", out / ".mail-journal.json")  # where earlier versions kept it
+    assert old.returncode == 0, old.stderr
+    assert copies(server) == {"d01@example.org": 1, "c01@example.org": 1}
+    state = full_disk / "state"
+    monkeypatch.setenv("FACTSHEETS_STATE", str(state))
+    filler = full_disk / "bouche-trou"
+    filler.write_bytes(b"\0" * shutil.disk_usage(full_disk).free)
+    full = run_in_process(*args)
+    assert full.returncode == 2 and "Traceback" not in full.stderr
+    (line,) = problem_lines(full.stderr)
+    assert line.startswith(
+        f"factsheets : erreur : {state / '.mail-journal.json'} : journal d'envoi non écrit, disque plein ({full_disk}, "
+    )
+    assert f"en écrivant dans {state} ; rien n'a été envoyé ; libérez de la place" in line  # at the merge, before any message
+    assert copies(server) == {"d01@example.org": 1, "c01@example.org": 1}
+    filler.unlink()
+    freed = run_in_process(*args)
+    assert freed.returncode == 0, freed.stderr
+    assert f"ancien journal d'envoi {out / '.mail-journal.json'} fusionné dans {state / '.mail-journal.json'}" in freed.stderr
+    assert [status(line) for line in department_lines(freed.stdout).values()] == ["déjà envoyé", "envoyé"]
     assert copies(server) == EVERY_ADDRESS_ONCE

@@ -142,7 +142,7 @@ def test_department_names_match_exactly_as_dept_does(tmp_path):
     codes = {int(box.address[1 : -len("@example.fr")]): entry.code for entry in book.entries for _, box in entry.roles()}
     for index, text in enumerate(typed):
         assert codes.get(index) == reference.resolve_department(text), text
-    (problem, *others) = book.problems
+    (problem, *others) = [problem.text() for problem in book.problems]
     assert problem.startswith(f"{path}:{len(rows) + 1} : département « Atlantide » inconnu")
     # the departments with only cc addresses are told to have a "to" one: nothing else is wrong
     assert all("aucune adresse de rôle « to »" in line for line in others)
@@ -162,7 +162,7 @@ def test_bad_headings_and_roles_are_one_line_each(tmp_path):
         [("02", "a@b.fr", "lecture"), ("02", "b@b.fr", "à")],
         encoding="cp1252",
     )
-    (line,) = load_recipients(path).problems
+    (line,) = [problem.text() for problem in load_recipients(path).problems]
     assert line.startswith(f"{path}:2 : rôle « lecture » inconnu ; utilisez to (ou à, destinataire), cc (ou copie)")
     path = tmp_path / "f.csv"
     path.write_bytes(b"D\xe9partement;E-mail\r\n02;a\x81@b.fr\r\n")  # 0x81: neither UTF-8 nor Windows-1252

@@ -238,7 +238,7 @@ def problem_lines(reference_copy: Path) -> list[str]:
     with pytest.raises(ConfigurationError) as caught:
         load_reference(reference_copy, CONFIG_DIR)
     lines = str(caught.value).split("\n")
-    assert lines == [problem.line() for problem in caught.value.problems]
+    assert lines == [problem.shown() for problem in caught.value.problems]
     return lines
 
 

@@ -7,16 +7,21 @@ config/settings.yaml, never from Python. A missing key is a FactsheetsError nami
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from reportlab.lib.colors import Color
 
+from .. import paths
 from ..config import MAX_SIZE_POINTS, in_range
 from ..errors import FactsheetsError
 from ..fonts import FontNames
 from .vector import color
 
-SOURCE = "config/settings.yaml"
+
+def settings_file() -> Path:
+    """The settings.yaml in use (--config), which messages name."""
+    return paths.config_dir() / "settings.yaml"
 
 
 def setting(settings: dict, dotted: str) -> Any:
@@ -24,7 +29,7 @@ def setting(settings: dict, dotted: str) -> Any:
     node: Any = settings
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
-            raise FactsheetsError(f"{SOURCE} : clé « {dotted} » manquante ; ajoutez-la (voir le settings.yaml fourni)")
+            raise FactsheetsError(f"{settings_file()} : clé « {dotted} » manquante ; ajoutez-la (voir le settings.yaml fourni)")
         node = node[part]
     return node
 
@@ -34,7 +39,7 @@ def number(settings: dict, dotted: str) -> float:
     value = setting(settings, dotted)
     if not in_range(value, 0, MAX_SIZE_POINTS):
         raise FactsheetsError(
-            f"{SOURCE} : « {dotted} » doit être un nombre de points entre 0 et {MAX_SIZE_POINTS}, pas « {value} » ; "
+            f"{settings_file()} : « {dotted} » doit être un nombre de points entre 0 et {MAX_SIZE_POINTS}, pas « {value} » ; "
             "corrigez-le (factsheets check le signale aussi)"
         )
     return float(value)
@@ -45,7 +50,9 @@ def colour(settings: dict, key: str) -> Color:
     try:
         return color(str(value))
     except ValueError:
-        raise FactsheetsError(f'{SOURCE} : « colors.{key} » n\'est pas une couleur (« {value} ») ; utilisez "#RRGGBB"') from None
+        raise FactsheetsError(
+            f'{settings_file()} : « colors.{key} » n\'est pas une couleur (« {value} ») ; utilisez "#RRGGBB"'
+        ) from None
 
 
 def label(settings: dict, key: str) -> str:

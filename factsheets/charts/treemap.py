@@ -30,7 +30,7 @@ from ..model import FlowSummary, Item
 from ..numbers import format_millions
 from . import vector as v
 from .sankey import spread_labels
-from .style import SOURCE, ChartFonts, colour, label, number, setting
+from .style import ChartFonts, colour, label, number, setting, settings_file
 
 CAPTION_LINE = 11.0  # caption line height
 CAPTION_BELOW = 7.0  # from the caption's last baseline down to the blocks
@@ -630,7 +630,7 @@ def block_ink(base: Color, label_colour: Color) -> BlockInk:
     lighter shade of the block then passes too."""
     if v.luminance(label_colour) >= v.luminance(base):
         raise FactsheetsError(
-            f"{SOURCE} : la couleur de libellé « #{label_colour.hexval()[2:]} » doit être plus sombre que la couleur "
+            f"{settings_file()} : la couleur de libellé « #{label_colour.hexval()[2:]} » doit être plus sombre que la couleur "
             f"de bloc « #{base.hexval()[2:]} » (les cases sont des teintes plus claires du bloc)"
         )
     for step in range(101):
@@ -638,7 +638,7 @@ def block_ink(base: Color, label_colour: Color) -> BlockInk:
         if v.contrast(shade, label_colour) >= LABEL_CONTRAST:
             return BlockInk(shade, label_colour)
     raise FactsheetsError(
-        f"{SOURCE} : aucune teinte de « #{base.hexval()[2:]} » n'offre un contraste de {LABEL_CONTRAST}:1 avec la "
+        f"{settings_file()} : aucune teinte de « #{base.hexval()[2:]} » n'offre un contraste de {LABEL_CONTRAST}:1 avec la "
         f"couleur de libellé « #{label_colour.hexval()[2:]} » ; choisissez une couleur de libellé plus sombre"
     )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from .. import paths
 from ..coverage import METADATA_DEPARTMENTS, METADATA_NATIONAL, national_metadata
 from ..errors import FactsheetsError, Problems
 from ..load import CANONICAL_COLUMNS
@@ -38,7 +39,7 @@ def unallocated_code(reference) -> str:
     codes = list(reference.unallocated_departments)
     if not codes:
         raise FactsheetsError(
-            "--national : aucun code de département non ventilé dans config/settings.yaml ; "
+            f"--national : aucun code de département non ventilé dans {paths.config_dir() / 'settings.yaml'} ; "
             'ajoutez-en un sous data.unallocated_departments (par ex. "00": "Non ventilé")'
         )
     return codes[0]

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import paths
-from ..errors import FactsheetsError
+from ..errors import FactsheetsError, Problem, Problems, write_problem
 from .config import MailConfig, load_mail_config
 from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
@@ -51,7 +51,6 @@ from .smtp import (
     SmtpSession,
     decimal,
     describe_failure,
-    is_loopback,
     is_permanent,
     sleep_in_slices,
     smtp_credentials,
@@ -123,16 +122,26 @@ class MailReport:
 
 
 class MailValidationError(FactsheetsError):
-    """Every problem found before sending, one line each; nothing was sent."""
+    """Every problem found before sending, one line each, then (when there are several) a line
+    that counts them; nothing was sent."""
 
-    def __init__(self, problems: list[str], source: Path):
-        self.problems = problems
-        if len(problems) == 1:
-            super().__init__(problems[0])
-        else:
-            super().__init__(
-                f"{source} : {len(problems)} problèmes (listés ci-dessus) ; rien n'a été envoyé ; corrigez-les et relancez"
+    def __init__(self, problems: Sequence[Problem | str] | str, source: Path | None = None):
+        if isinstance(problems, str):  # one message (or unpickled)
+            super().__init__(problems)
+            return
+        collected = Problems()
+        for problem in problems:  # a message is already « where : what ; fix »
+            collected.add(problem)
+        found = list(collected)
+        if len(found) > 1:
+            found.append(
+                Problem(
+                    str(source),
+                    what=f"{len(found)} problèmes (listés ci-dessus)",
+                    fix="rien n'a été envoyé ; corrigez-les et relancez",
+                )
             )
+        super().__init__(found)
 
 
 def _stdout(line: str) -> None:
@@ -176,7 +185,7 @@ def run_mail(
     smtp_port = config.smtp_port if smtp_port is None else smtp_port
     out_dir = Path(out_dir)
     book = load_recipients(recipients)
-    problems = list(book.problems)
+    problems: list[Problem | str] = list(book.problems)  # mail.sheets adds its own lines
 
     from_box = parse_mailbox(sender if sender is not None else config.sender)
     if from_box is None:
@@ -210,9 +219,6 @@ def run_mail(
     if not (synthetic and send and not allow_synthetic):  # refused anyway: spare the rendering
         deliveries, year = _prepare(entries, year, data, out_dir, config, sheets, synthetic, problems)
     if problems:
-        if len(problems) > 1:
-            for problem in problems:
-                log(f"factsheets : erreur : {problem}")
         raise MailValidationError(problems, book.path)
     for delivery in deliveries:
         if delivery.sheet.disk_note():
@@ -248,20 +254,21 @@ def run_mail(
             log(f"factsheets : aperçu : {len(report.previews)} message(s) écrit(s) dans {preview} ; rien n'a été envoyé")
         else:
             log(
-                f"factsheets : simulation : {count} message(s) à envoyer via {_describe_server(smtp_host, smtp_port, credentials)} ; "
+                f"factsheets : simulation : {count} message(s) à envoyer via {_describe_server(smtp_host, smtp_port, credentials, config.requires_tls(smtp_host))} ; "
                 f"rien n'a été envoyé ; ajoutez --send pour les envoyer ; journal des envois : {journal_path}"
             )
         _log_uncertain(report, log)
         return report
 
     session = SmtpSession(
-        smtp_host, smtp_port, timeout=config.timeout_seconds, require_tls=not is_loopback(smtp_host), credentials=credentials
+        smtp_host, smtp_port, timeout=config.timeout_seconds, require_tls=config.requires_tls(smtp_host), credentials=credentials
     )
     try:
         journal_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
+        what, _ = write_problem(journal_path.parent, error)
         raise FactsheetsError(
-            f"{journal_path.parent} : impossible de créer le dossier du journal d'envoi ({error.strerror or error}) ; "
+            f"{journal_path.parent} : impossible de créer le dossier du journal d'envoi, {what} ; "
             f"rien n'a été envoyé ; indiquez-en un autre avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER"
         ) from None
     with journal_lock(journal_path):
@@ -319,7 +326,7 @@ def journal_file(config: MailConfig) -> Path:
     return paths.state_dir() / config.journal
 
 
-def _journal_path(journal: Path | None, config: MailConfig, problems: list[str]) -> Path:
+def _journal_path(journal: Path | None, config: MailConfig, problems: list[Problem | str]) -> Path:
     try:
         path = (Path(journal).expanduser() if journal is not None else journal_file(config)).resolve()
     except RuntimeError:  # no home folder, or ~user unknown
@@ -351,10 +358,7 @@ def _open_journal(path: Path, legacy: Path, log: Log, *, save: bool) -> Journal:
     try:
         journal.save()
     except OSError as error:
-        raise FactsheetsError(
-            f"{path} : le journal d'envoi n'a pas pu être écrit ({error.strerror or error}) ; rien n'a été envoyé ; "
-            f"réparez le dossier (place, droits) ou indiquez-en un autre avec {paths.STATE_VARIABLE} ou --journal"
-        ) from None
+        raise FactsheetsError(f"{journal_write_failure(path, error)} ; rien n'a été envoyé ; {JOURNAL_FIX}") from None
     log(
         f"factsheets : ancien journal d'envoi {legacy} fusionné dans {path} ({added} entrée(s) ajoutée(s)) ; le journal est "
         "désormais tenu là, quels que soient --out et le dossier courant ; l'ancien fichier peut être supprimé"
@@ -368,7 +372,7 @@ def _is_synthetic(data: Path) -> bool:
     return is_synthetic(data)
 
 
-def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[str]) -> list[Recipients]:
+def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[Problem | str]) -> list[Recipients]:
     """The departments to mail, in the order asked (or the file's order)."""
     if not codes:
         return book.entries
@@ -399,7 +403,7 @@ def _prepare(
     config: MailConfig,
     sheets,
     synthetic: bool,
-    problems: list[str],
+    problems: list[Problem | str],
 ) -> tuple[list[Delivery], int]:
     """Render each sheet afresh and build its message text; collect what cannot be done."""
     from ..reference import load_reference
@@ -581,7 +585,7 @@ def _send_one(
 
         def begin() -> None:  # recipients accepted: the intent is made durable before the data goes
             in_flight.append(True)  # before the write: a Ctrl-C now waits for the outcome of the message
-            _journal_write(delivery.code, False, lambda: journal.begin(intents))
+            _journal_write(journal, delivery.code, False, lambda: journal.begin(intents))
             began.append(True)
 
         with _interrupts_held(lambda: bool(in_flight)):  # the intent, the transaction and its outcome go together
@@ -605,7 +609,10 @@ def _send_one(
                 reason = describe_failure(error, host, port, config.timeout_seconds)
                 if began:  # refused after the intent: not delivered
                     _journal_write(
-                        delivery.code, False, lambda: journal.finish(message_id, "failed", failed_at=now(), reason=reason)
+                        journal,
+                        delivery.code,
+                        False,
+                        lambda: journal.finish(message_id, "failed", failed_at=now(), reason=reason),
                     )
                 if is_permanent(error) or attempt == attempts:
                     tries = f" (après {attempt} tentatives)" if attempt > 1 else ""
@@ -615,7 +622,7 @@ def _send_one(
                     emit(delivery)
                     return not session.failed_to_connect
             else:
-                _journal_write(delivery.code, True, lambda: journal.finish(message_id, "sent", sent_at=now()))
+                _journal_write(journal, delivery.code, True, lambda: journal.finish(message_id, "sent", sent_at=now()))
                 delivery.status = "sent"
                 report.sent.append(delivery.code)
                 emit(delivery)
@@ -628,20 +635,29 @@ def _send_one(
     return True
 
 
-def _journal_write(code: str, sent: bool, write: Callable[[], None]) -> None:
+# Never "choose another folder" for the journal: a new, empty journal would send everything again.
+JOURNAL_FIX = "libérez de la place (ou corrigez les droits) sur ce disque, puis relancez la commande avec le même journal"
+
+
+def journal_write_failure(journal: Path, error: OSError) -> str:
+    """« {journal} : journal d'envoi non écrit, <why, the disk named when full> »."""
+    what, _ = write_problem(journal.parent, error)
+    return f"{journal} : journal d'envoi non écrit, {what}"
+
+
+def _journal_write(journal: Journal, code: str, sent: bool, write: Callable[[], None]) -> None:
     """A journal write; if it fails, stop the run: going on could send a message twice later."""
     try:
         write()
     except OSError as error:
-        reason = error.strerror or str(error)
+        failure = journal_write_failure(journal.path, error)
         if sent:
             raise FactsheetsError(
-                f"le message du département {code} a été accepté par le serveur mais le journal n'a pas pu être écrit "
-                f"({reason}) ; il sera signalé « incertain » à la prochaine exécution ; réparez le dossier avant de relancer"
+                f"{failure} ; le message du département {code} a pourtant été accepté par le serveur : il sera signalé "
+                f"« incertain » et ne sera pas renvoyé ; {JOURNAL_FIX}"
             ) from None
         raise FactsheetsError(
-            f"le journal d'envoi n'a pas pu être écrit ({reason}) ; rien n'a été envoyé pour le département {code} ; "
-            "réparez le dossier (place, droits) avant de relancer"
+            f"{failure} ; rien n'a été envoyé pour le département {code} (les envois précédents sont au journal) ; {JOURNAL_FIX}"
         ) from None
 
 
@@ -676,9 +692,9 @@ def _line(delivery: Delivery) -> str:
     return f"{STATUS_LABELS[delivery.status]} : {delivery.code} {delivery.name} : {' ; '.join(d for d in details if d)}"
 
 
-def _describe_server(host: str, port: int, credentials: tuple[str, str] | None) -> str:
+def _describe_server(host: str, port: int, credentials: tuple[str, str] | None, tls: bool) -> str:
     """How --send would talk to the server, so a dry run shows it before anything leaves."""
-    security = "en clair, cette machine uniquement" if is_loopback(host) else "STARTTLS obligatoire"
+    security = "STARTTLS obligatoire" if tls else "en clair, cette machine uniquement"
     login = f", authentification en tant que {credentials[0]}" if credentials else ", sans authentification"
     return f"{host}:{port} ({security}{login})"
 

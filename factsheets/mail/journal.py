@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import FactsheetsError
+from ..errors import FactsheetsError, write_problem
 from ..files import write_atomically
 
 JOURNAL_FORMAT = 2
@@ -199,7 +199,15 @@ def journal_lock(journal: Path) -> Iterator[None]:
         yield
         return
     lock_path = journal.with_name(journal.name + ".lock")
-    with open(lock_path, "a+b") as handle:
+    try:
+        handle = open(lock_path, "a+b")  # noqa: SIM115 (closed by the with below)
+    except OSError as error:
+        what, _ = write_problem(lock_path.parent, error)
+        raise FactsheetsError(
+            f"{lock_path} : verrou du journal d'envoi non créé, {what} ; rien n'a été envoyé ; "
+            "libérez de la place (ou corrigez les droits) sur ce disque, puis relancez la commande"
+        ) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -24,7 +24,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from .. import errors
 from ..config import compose_nodes, load_yaml
-from ..errors import FactsheetsError
+from ..errors import FactsheetsError, Problem
 
 ROLES = ("to", "cc", "bcc")
 NAMED_ADDRESS = re.compile(r"(?P<name>[^<>@\r\n\"]*?)\s*<(?P<address>[^<>\s]+)>")
@@ -96,7 +96,7 @@ class Recipients:
 class RecipientBook:
     path: Path
     entries: list[Recipients]
-    problems: list[str]  # content problems (addresses, codes), reported together later
+    problems: list[Problem]  # content problems (addresses, codes), reported together later
 
 
 def load_recipients(path: Path) -> RecipientBook:
@@ -159,12 +159,21 @@ def _load_yaml(path: Path) -> RecipientBook:
         code = reference.find_department(raw_code)
         if code is None:
             book.problems.append(
-                f"{path}:{line} : « {printable(raw_code)} » sous « departments » n'est pas un code de département connu ; "
-                'utilisez un code INSEE comme "02", "2A" ou "971", ou un nom (Aisne) ; la liste : factsheets departements'
+                Problem(
+                    str(path),
+                    line,
+                    f"« {printable(raw_code)} » sous « departments » n'est pas un code de département connu",
+                    'utilisez un code INSEE comme "02", "2A" ou "971", ou un nom (Aisne) ; la liste : factsheets departements',
+                )
             )
         elif code in book.first_line:
             book.problems.append(
-                f"{path}:{line} : le département {code} figure deux fois (aussi ligne {book.first_line[code]}) ; gardez une seule entrée"
+                Problem(
+                    str(path),
+                    line,
+                    f"le département {code} figure deux fois (aussi ligne {book.first_line[code]})",
+                    "gardez une seule entrée",
+                )
             )
             code = None
         else:
@@ -172,7 +181,11 @@ def _load_yaml(path: Path) -> RecipientBook:
         boxes = {key: _yaml_addresses(fields[key][1], path, f"{label}.{key}", book.problems) for key in fields}
         to_node = fields["to"][1]
         if not to_node.value or (isinstance(to_node, yaml.ScalarNode) and not to_node.value.strip()):
-            book.problems.append(f"{where(to_node)} : la clé « {label}.to » est vide ; indiquez au moins une adresse")
+            book.problems.append(
+                Problem(
+                    str(path), to_node.start_mark.line + 1, f"la clé « {label}.to » est vide", "indiquez au moins une adresse"
+                )
+            )
         if code is not None:
             for role in ROLES:
                 for box in boxes.get(role, ()):
@@ -191,7 +204,7 @@ def _mapping_items(node: yaml.MappingNode, path: Path, label: str) -> dict[str, 
     return items
 
 
-def _yaml_addresses(node: yaml.Node, path: Path, label: str, problems: list[str]) -> tuple[Mailbox, ...]:
+def _yaml_addresses(node: yaml.Node, path: Path, label: str, problems: list[Problem]) -> tuple[Mailbox, ...]:
     where = f"{path}:{node.start_mark.line + 1}"
     if isinstance(node, yaml.ScalarNode):
         items = [node] if node.value.strip() else []  # one address written without brackets
@@ -207,7 +220,7 @@ def _yaml_addresses(node: yaml.Node, path: Path, label: str, problems: list[str]
             )
         box = parse_mailbox(item.value)
         if box is None:
-            problems.append(f"{path}:{item.start_mark.line + 1} : clé « {label} » : {_bad_address(item.value)}")
+            problems.append(Problem(str(path), item.start_mark.line + 1, f"clé « {label} » : {_bad_address(item.value)}"))
         else:
             boxes.append(box)
     return tuple(boxes)
@@ -390,14 +403,19 @@ def _load_table(path: Path) -> RecipientBook:
         if box is None:
             row_problems.append(_bad_address(email) if email else "colonne E-mail vide ; indiquez une adresse")
         if row_problems:
-            book.problems.append(f"{path}:{line} : {' ; '.join(row_problems)}")
+            book.problems.append(Problem(str(path), line, " ; ".join(row_problems)))
             continue
         book.first_line.setdefault(code, line)
         book.add(code, line, role, box)
     for code, line in book.first_line.items():
         if not book.roles[code]["to"]:
             book.problems.append(
-                f"{path}:{line} : le département {code} n'a aucune adresse de rôle « to » ; donnez ce rôle à au moins une adresse"
+                Problem(
+                    str(path),
+                    line,
+                    f"le département {code} n'a aucune adresse de rôle « to »",
+                    "donnez ce rôle à au moins une adresse",
+                )
             )
     if not book.first_line and not book.problems:
         raise FactsheetsError(f"{path} : aucun destinataire ; une ligne par adresse : Département;E-mail;Rôle;Nom")
@@ -410,7 +428,7 @@ class _BookBuilder:
 
     def __init__(self, path: Path):
         self.path = path
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.first_line: dict[str, int] = {}
         self.roles: dict[str, dict[str, list[Mailbox]]] = {}
         self._lines: dict[tuple[str, str], int] = {}
@@ -419,8 +437,12 @@ class _BookBuilder:
         key = (code, box.address.lower())
         if key in self._lines:
             self.problems.append(
-                f"{self.path}:{line} : l'adresse {box.address} figure deux fois pour le département {code} "
-                f"(aussi ligne {self._lines[key]}) ; gardez-en une seule"
+                Problem(
+                    str(self.path),
+                    line,
+                    f"l'adresse {box.address} figure deux fois pour le département {code} (aussi ligne {self._lines[key]})",
+                    "gardez-en une seule",
+                )
             )
             return
         self._lines[key] = line

@@ -227,10 +227,12 @@ class SmtpSession:
             smtp.ehlo()
             if self.require_tls:
                 if not smtp.has_extn("starttls"):
-                    raise Permanent(
-                        f"{self.host}:{self.port} ne propose pas STARTTLS ; envoi en clair refusé vers un serveur "
-                        "autre que cette machine"
+                    why = (
+                        "exigé même sur cette machine par smtp.starttls: always de mail.yaml"
+                        if is_loopback(self.host)
+                        else "exigé avec un serveur autre que cette machine"
                     )
+                    raise Permanent(f"{self.host}:{self.port} ne propose pas STARTTLS ({why}) ; envoi en clair refusé")
                 smtp.starttls(context=self.tls_context or ssl.create_default_context())
                 smtp.ehlo()
             if self.credentials:

@@ -553,7 +553,7 @@ def check_mail(folder: Path, problems: Problems, recipients: Path | None, datase
                 problems.add(
                     _warning(
                         (str(book.path), entry.line),
-                        f"le département {entry.code} ({reference.department(entry.code)[1]}) n'a aucune donnée en "
+                        f"le département {entry.code} ({reference.department(entry.code).name}) n'a aucune donnée en "
                         f"{dataset.year} dans {dataset.path} : pas de fiche pour lui, et « mail » sans --dept refusera l'envoi",
                         "vérifiez le code du département, --data ou --year ; sinon retirez ses lignes, "
                         "ou choisissez les départements à envoyer avec --dept",

@@ -138,22 +138,21 @@ def _aggregate(rows: pl.LazyFrame, sizes: TopSizes) -> _Aggregates:
 
 
 class _Labels:
-    """Reference labels as plain dicts: built once, read for each of the few named items."""
+    """The few named items of a sheet, "Autres" included, labelled from the reference."""
 
     def __init__(self, reference: Reference):
-        self.products = {row["code"]: (row["label"], row["short_label"]) for row in reference.products.iter_rows(named=True)}
-        self.countries = dict(zip(reference.countries["code"], reference.countries["name"]))
+        self.reference = reference
 
     def product(self, code: str, value: float) -> Item:
         if code == OTHER_CODE:
             return Item(OTHER_CODE, OTHER_LABEL, OTHER_LABEL, value)
-        label, short = self.products.get(code, (code, code))
+        label, short = self.reference.product_labels(code)
         return Item(code, label, short, value)
 
     def country(self, code: str, value: float) -> Item:
         if code == OTHER_CODE:
             return Item(OTHER_CODE, OTHER_LABEL, OTHER_LABEL, value)
-        name = self.countries.get(code, code)
+        name = self.reference.country_name(code)
         return Item(code, name, name, value)
 
 
@@ -239,7 +238,7 @@ def _history(
     `year` with their value the year before. One pass of Polars queries for every department."""
     upto = trade.lazy().filter(pl.col("year") <= year)
     region_of = reference.departments.lazy().select(department="code", region="region")
-    regions = sorted({reference.department(code)[2] for code in codes})
+    regions = sorted({reference.department(code).region for code in codes})
     per_department = upto.group_by("year", "flow", "department").agg(value_eur=pl.col("value_eur").sum())
     allocated = per_department.join(region_of, on="department", how="inner")
     columns = ["level", "area", "year", "flow", "value_eur"]
@@ -379,7 +378,8 @@ def compute_all(
     region_sizes = dict(reference.departments.group_by("region").len().iter_rows())
     results = {}
     for code in codes:
-        _, name, region_code = reference.department(code)
+        department = reference.department(code)
+        name, region_code = department.name, department.region
         if region_code not in regions:
             regions[region_code] = area_flows("region", Territory(region_code, reference.region_name(region_code)))
         region = regions[region_code]

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pycountry
 
@@ -365,6 +365,21 @@ def _settings_codes(config_dir: Path, departments: set[str], problems: Problems)
     return unallocated, products, countries
 
 
+class Department(NamedTuple):
+    """A department of the reference: INSEE code, name (COG), region code."""
+
+    code: str
+    name: str
+    region: str
+
+
+class ProductLabels(NamedTuple):
+    """A product's full A129 label and the shorter one the charts print."""
+
+    label: str
+    short_label: str
+
+
 @dataclass(frozen=True, eq=False)
 class Reference:
     """The reference tables, as small Polars frames plus dict lookups for single codes."""
@@ -376,15 +391,21 @@ class Reference:
     territoires_industrie: dict[str, tuple[str, ...]]
     unallocated_departments: dict[str, str]
     department_tncc: dict[str, int] = field(default_factory=dict)  # code -> COG "type de nom en clair"
-    _departments: dict[str, tuple[str, str, str]] = field(init=False, repr=False, compare=False)
+    _departments: dict[str, Department] = field(init=False, repr=False, compare=False)
     _regions: dict[str, str] = field(init=False, repr=False, compare=False)
+    _products: dict[str, ProductLabels] = field(init=False, repr=False, compare=False)
+    _countries: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_departments", {row[0]: row for row in self.departments.iter_rows()})
+        departments = {row[0]: Department(*row) for row in self.departments.select("code", "name", "region").iter_rows()}
+        object.__setattr__(self, "_departments", departments)
         object.__setattr__(self, "_regions", dict(self.regions.iter_rows()))
+        products = self.products.select("code", "label", "short_label").iter_rows()
+        object.__setattr__(self, "_products", {code: ProductLabels(label, short) for code, label, short in products})
+        object.__setattr__(self, "_countries", dict(self.countries.select("code", "name").iter_rows()))
 
-    def department(self, code: str) -> tuple[str, str, str]:
-        """(code, name, region code) of an INSEE department code such as '02' or '2A'."""
+    def department(self, code: str) -> Department:
+        """The department of an INSEE department code such as '02' or '2A'."""
         try:
             return self._departments[code]
         except (KeyError, TypeError):
@@ -392,8 +413,7 @@ class Reference:
 
     def department_after_de(self, code: str) -> str:
         """The department's name after "de", with its article: "de l'Aisne", "du Nord"."""
-        _, name, _ = self.department(code)
-        return name_after_de(name, self.department_tncc[code])
+        return name_after_de(self.department(code).name, self.department_tncc[code])
 
     def department_codes(self, typed: Iterable[str] | None = None) -> list[str]:
         """Codes as a user typed them, normalised and checked, duplicates dropped, in the order
@@ -433,6 +453,14 @@ class Reference:
                 by_name_keys.setdefault(re.sub(r"^(la|le|les|l) ", "", key), code)  # "Réunion" for "La Réunion"
             object.__setattr__(self, "_by_name", by_name_keys)
         return self._by_name.get(name_key(text))
+
+    def product_labels(self, code: str) -> ProductLabels:
+        """The labels of an A129 product code; a code the tables lack is its own label."""
+        return self._products.get(code) or ProductLabels(code, code)
+
+    def country_name(self, code: str) -> str:
+        """The French name of a country code; a code the tables lack is its own name."""
+        return self._countries.get(code, code)
 
     def region_name(self, code: str) -> str:
         try:

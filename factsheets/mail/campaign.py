@@ -410,7 +410,7 @@ def _prepare(
 
     reference = load_reference()
     codes = [entry.code for entry in entries]
-    names = {code: reference.department(code)[1] for code in codes}
+    names = {code: reference.department(code).name for code in codes}
     renderer = None
     if sheets is None:
         try:

@@ -80,7 +80,7 @@ def render_departments(
             write_fonts(font_files(renderer.settings), out_dir)
         codes, absent, failures = _with_data(codes, every_department, renderer, data)
         # By region, so that each process meets a region's charts in a row.
-        ordered = sorted(codes, key=lambda code: (reference.department(code)[2], code))
+        ordered = sorted(codes, key=lambda code: (reference.department(code).region, code))
         # With helpers, the first departments' indicators are computed alone, so that the
         # helpers start drawing while this process computes the others.
         first = ordered[: FIRST_BATCH * helpers] if pool is not None else ordered

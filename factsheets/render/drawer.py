@@ -188,7 +188,7 @@ class SheetRenderer(SheetDrawer):
 
     def coverage_notes(self, codes: Sequence[str]) -> list[str]:
         """Why the sheets of `codes` leave France or their region out (one line each), if they do."""
-        regions = [self.reference.department(code)[2] for code in codes]
+        regions = [self.reference.department(code).region for code in codes]
         notes = [
             self.coverage.nation_note(),
             self.coverage.region_note([region for region in regions if len(self.coverage.regions.get(region, ())) > 1]),

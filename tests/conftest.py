@@ -1,9 +1,11 @@
 """Fixtures shared by several test files.
 
 `render --all` of the bundled sample takes the longest of any single command here; the
-plain sheets (8 pages, no evolution page, no annex) are rendered once per test run and read
-by every test that only needs them (test_print_rules.py, test_render.py). Tests that render
-again on purpose (same bytes twice, other workers, --evolution) still run their own command.
+sheets (8 pages, no evolution page) with their web pages and annexes are rendered once per
+test run and read by every test that only needs them (test_print_rules.py, test_render.py,
+test_html.py, ...), and so are the pdfplumber measures of the sheets (test_contrast.py,
+test_justified_lines.py). Tests that render again on purpose (same bytes twice, other
+workers, --evolution) still run their own command.
 """
 
 from __future__ import annotations
@@ -42,12 +44,23 @@ def run_once_per_test_run(tmp_path_factory, name: str, *args) -> tuple[subproces
     return subprocess.CompletedProcess(command, code, stdout, stderr), out
 
 
+def render_all_once(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`render --all --html --annexe xlsx --workers 2` of the sample, once for the whole test
+    run: the 101 sheets with their web pages, annexes, index and summary. Two workers whatever
+    the machine: the CLI forks a helper (see test_render_workers.py). Tests must not write into
+    its folder (others read it)."""
+    return run_once_per_test_run(
+        tmp_path_factory, "render-all", "render", "--all", "--html", "--annexe", "xlsx", "--workers", "2"
+    )
+
+
 @pytest.fixture(scope="session")
 def plain_render_all(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    """`render --all --workers 2` of the sample: the plain sheets of the 101 departments.
-    Two workers whatever the machine: the CLI forks a helper (see test_render_workers.py).
-    Tests must not write into its folder (others read it)."""
-    return run_once_per_test_run(tmp_path_factory, "render-all-plain", "render", "--all", "--workers", "2")
+    """The 101 plain sheets of the sample, as `render --all` writes them: the PDFs of
+    render_all_once, which --html and --annexe leave byte for byte as they are
+    (test_render.py::test_render_all_twice_gives_identical_bytes renders a plain `render --all`
+    and compares). Its stdout lists the 101 PDFs."""
+    return render_all_once(tmp_path_factory)
 
 
 def measured_once_per_test_run(tmp_path_factory, name: str, measure, paths: list[Path]) -> dict[Path, object]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import PROJECT_ROOT, run_cli
-from conftest import run_once_per_test_run
+from conftest import render_all_once
 
 BROWSER_DIR = PROJECT_ROOT / "tests" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,9 +59,7 @@ def audit(pages: list[Path], width: int = 1280, axe: bool = True) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def html_all(tmp_path_factory):
-    result, out = run_once_per_test_run(
-        tmp_path_factory, "render-all-html", "render", "--all", "--html", "--annexe", "xlsx", "--workers", "2"
-    )
+    result, out = render_all_once(tmp_path_factory)  # shared with the PDF tests (see conftest.py)
     assert result.returncode == 0, result.stderr
     return result, out
 

@@ -36,7 +36,7 @@ def two_sheets(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def all_sheets(plain_render_all) -> Path:
-    result, out = plain_render_all  # `render --all --workers 2`, shared with test_print_rules.py
+    result, out = plain_render_all  # `render --all --workers 2 ...`, shared (see conftest.py)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 101
     return out
@@ -268,6 +268,8 @@ def test_bytes_are_the_same_alone_in_bulk_and_with_one_worker(all_sheets, two_sh
 
 
 def test_render_all_twice_gives_identical_bytes(all_sheets, tmp_path):
+    """A plain `render --all` writes the very sheets of the shared run (which had --html and
+    --annexe xlsx besides: they change no PDF)."""
     result = run_cli("render", "--all", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     different = [

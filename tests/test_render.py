@@ -261,7 +261,7 @@ def test_render_all_writes_101_valid_sheets(all_sheets):
 def test_bytes_are_the_same_alone_in_bulk_and_with_one_worker(all_sheets, two_sheets, tmp_path):
     for name, path in two_sheets.items():
         assert path.read_bytes() == (all_sheets / path.name).read_bytes(), name
-    result = run_cli("render", "--dept", "2A", "--dept", "971", "--dept", "59", "--workers", "1", "--out", tmp_path)
+    result = run_in_process("render", "--dept", "2A", "--dept", "971", "--dept", "59", "--workers", "1", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     for line in result.stdout.splitlines():
         assert Path(line).read_bytes() == (all_sheets / Path(line).name).read_bytes(), line

@@ -6,6 +6,7 @@ The contrast formula is WCAG 2.1's, written here again rather than imported from
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ from factsheets.paths import FONTS_DIR
 WHITE = (1.0, 1.0, 1.0)
 
 
+# Cached: a sheet has a few dozen colours and some 11,000 glyphs, each compared to the
+# colour beneath it (colours are tuples of floats, looked up as they are).
+@functools.cache
 def luminance(rgb: tuple[float, float, float]) -> float:
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -28,6 +32,7 @@ def luminance(rgb: tuple[float, float, float]) -> float:
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
+@functools.cache
 def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
     light, dark = sorted((luminance(a), luminance(b)), reverse=True)
     return (light + 0.05) / (dark + 0.05)

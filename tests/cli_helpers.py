@@ -27,10 +27,11 @@ def run_cli(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
     )
 
 
-def run_in_process(*args, cwd=None) -> subprocess.CompletedProcess:
+def run_in_process(*args, cwd=None, env: dict | None = None) -> subprocess.CompletedProcess:
     """`factsheets *args` through the CLI's entry point in this process, with what a fresh
     process would have: the caches of configuration files emptied, the environment, the
-    working directory and argv restored afterwards (--config sets an environment variable)."""
+    working directory and argv restored afterwards (--config sets an environment variable).
+    `env`, if given, is the whole environment of the command (as subprocess.run's)."""
     from factsheets import cli, config, reference
 
     argv = ["factsheets", *map(str, args)]
@@ -40,6 +41,9 @@ def run_in_process(*args, cwd=None) -> subprocess.CompletedProcess:
     stdout, stderr = io.StringIO(), io.StringIO()
     try:
         os.chdir(cwd or PROJECT_ROOT)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
         sys.argv = argv
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:

@@ -1,9 +1,11 @@
 """Fixtures shared by several test files.
 
 `render --all` of the bundled sample takes the longest of any single command here; the
-plain sheets (8 pages, no evolution page, no annex) are rendered once per test run and read
-by every test that only needs them (test_print_rules.py, test_render.py). Tests that render
-again on purpose (same bytes twice, other workers, --evolution) still run their own command.
+sheets (8 pages, no evolution page) with their web pages and annexes are rendered once per
+test run and read by every test that only needs them (test_print_rules.py, test_render.py,
+test_html.py, ...), and so are the pdfplumber measures of the sheets (test_contrast.py,
+test_justified_lines.py). Tests that render again on purpose (same bytes twice, other
+workers, --evolution) still run their own command.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import subprocess
 from pathlib import Path
 
@@ -18,14 +21,19 @@ import pytest
 from cli_helpers import run_cli
 
 
+def shared_folder(tmp_path_factory) -> Path:
+    """The test run's temporary folder, the same for every pytest-xdist worker."""
+    base = tmp_path_factory.getbasetemp()
+    # Under pytest-xdist each worker has its own base folder inside the run's one.
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 def run_once_per_test_run(tmp_path_factory, name: str, *args) -> tuple[subprocess.CompletedProcess, Path]:
     """`factsheets *args --out <folder>` run once for the whole test run, pytest-xdist workers
     included (the first to ask runs it under a lock, the others wait and read its result).
 
     Returns the finished command (exit code, stdout, stderr) and its output folder."""
-    base = tmp_path_factory.getbasetemp()
-    # Under pytest-xdist each worker has its own base folder inside the run's one.
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared = shared_folder(tmp_path_factory)
     out, record = shared / name, shared / f"{name}.json"
     with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -36,12 +44,70 @@ def run_once_per_test_run(tmp_path_factory, name: str, *args) -> tuple[subproces
     return subprocess.CompletedProcess(command, code, stdout, stderr), out
 
 
+def render_all_once(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`render --all --html --annexe xlsx --workers 2` of the sample, once for the whole test
+    run: the 101 sheets with their web pages, annexes, index and summary. Two workers whatever
+    the machine: the CLI forks a helper (see test_render_workers.py). Tests must not write into
+    its folder (others read it)."""
+    return run_once_per_test_run(
+        tmp_path_factory, "render-all", "render", "--all", "--html", "--annexe", "xlsx", "--workers", "2"
+    )
+
+
 @pytest.fixture(scope="session")
 def plain_render_all(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    """`render --all --workers 2` of the sample: the plain sheets of the 101 departments.
-    Two workers whatever the machine: the CLI forks a helper (see test_render_workers.py).
-    Tests must not write into its folder (others read it)."""
-    return run_once_per_test_run(tmp_path_factory, "render-all-plain", "render", "--all", "--workers", "2")
+    """The 101 plain sheets of the sample, as `render --all` writes them: the PDFs of
+    render_all_once, which --html and --annexe leave byte for byte as they are
+    (test_render.py::test_render_all_twice_gives_identical_bytes renders a plain `render --all`
+    and compares). Its stdout lists the 101 PDFs."""
+    return render_all_once(tmp_path_factory)
+
+
+def measured_once_per_test_run(tmp_path_factory, name: str, measure, paths: list[Path]) -> dict[Path, object]:
+    """`measure(path)` of every path, computed once for the whole test run: each result is
+    pickled under the run's shared folder, and the pytest-xdist workers that need the same
+    measures at the same time share the work (each takes the paths no one has taken yet,
+    then waits for the others' results)."""
+    folder = shared_folder(tmp_path_factory) / name
+    folder.mkdir(exist_ok=True)
+
+    def result_of(path: Path, wait: bool) -> bool:
+        record = folder / f"{path.name}.pickle"
+        with open(folder / f"{path.name}.lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                return False  # another worker is measuring it
+            if not record.is_file():
+                partial = record.with_suffix(".partial")
+                partial.write_bytes(pickle.dumps(measure(path), protocol=pickle.HIGHEST_PROTOCOL))
+                partial.replace(record)
+        return True
+
+    left = [path for path in paths if not result_of(path, wait=False)]
+    for path in left:
+        result_of(path, wait=True)
+    return {path: pickle.loads((folder / f"{path.name}.pickle").read_bytes()) for path in paths}
+
+
+@pytest.fixture(scope="session")
+def plain_sheets(plain_render_all) -> list[Path]:
+    """The 101 PDFs of plain_render_all, in the order render printed them."""
+    result, _ = plain_render_all
+    assert result.returncode == 0, result.stderr
+    paths = [Path(line) for line in result.stdout.splitlines()]
+    assert len(paths) == 101
+    return paths
+
+
+@pytest.fixture(scope="session")
+def plain_sheet_measures(tmp_path_factory, plain_sheets) -> dict[Path, object]:
+    """tests/pdf_measure.measure_sheet of each plain sheet (every glyph with what lies beneath
+    it, the justified body lines): one pdfplumber parse of each sheet for the whole run,
+    read by test_contrast.py and test_justified_lines.py."""
+    from pdf_measure import measure_sheet
+
+    return measured_once_per_test_run(tmp_path_factory, "plain-sheet-measures", measure_sheet, plain_sheets)
 
 
 @pytest.fixture(autouse=True)

@@ -6,16 +6,24 @@ The contrast formula is WCAG 2.1's, written here again rather than imported from
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pdfplumber
 from pdfminer.layout import LTChar, LTContainer, LTCurve, LTLine, LTRect
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase.ttfonts import TTFont
+
+from factsheets.paths import FONTS_DIR
 
 WHITE = (1.0, 1.0, 1.0)
 
 
+# Cached: a sheet has a few dozen colours and some 11,000 glyphs, each compared to the
+# colour beneath it (colours are tuples of floats, looked up as they are).
+@functools.cache
 def luminance(rgb: tuple[float, float, float]) -> float:
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -24,6 +32,7 @@ def luminance(rgb: tuple[float, float, float]) -> float:
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
+@functools.cache
 def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
     light, dark = sorted((luminance(a), luminance(b)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
@@ -86,30 +95,33 @@ class Glyph:
         return 3.0 if self.large else 4.5
 
 
+def _page_glyphs(number: int, page) -> Iterator[Glyph]:
+    """The visible glyphs of one pdfplumber page (see glyphs)."""
+    fills: list = []
+    for item in _drawn(page.layout):
+        if isinstance(item, (LTRect, LTCurve)) and not isinstance(item, LTLine):
+            if item.fill:
+                fills.append(item)
+        elif isinstance(item, LTChar) and item.get_text().strip():
+            x, y = (item.x0 + item.x1) / 2, (item.y0 + item.y1) / 2
+            beneath = WHITE
+            for shape in reversed(fills):
+                if (
+                    shape.x0 <= x <= shape.x1
+                    and shape.y0 <= y <= shape.y1
+                    and (isinstance(shape, LTRect) or _inside(x, y, shape.pts))
+                ):
+                    beneath = as_rgb(shape.non_stroking_color)
+                    break
+            yield Glyph(number, item.get_text(), item.size, "Bold" in item.fontname, as_rgb(item.graphicstate.ncolor), beneath)
+
+
 def glyphs(path: Path) -> Iterator[Glyph]:
     """Every visible glyph, with the fill colour of the topmost filled shape painted before it
     under its centre (a rectangle, or a path tested by its outline), or the white page."""
     with pdfplumber.open(path) as pdf:
         for number, page in enumerate(pdf.pages, 1):
-            fills: list = []
-            for item in _drawn(page.layout):
-                if isinstance(item, (LTRect, LTCurve)) and not isinstance(item, LTLine):
-                    if item.fill:
-                        fills.append(item)
-                elif isinstance(item, LTChar) and item.get_text().strip():
-                    x, y = (item.x0 + item.x1) / 2, (item.y0 + item.y1) / 2
-                    beneath = WHITE
-                    for shape in reversed(fills):
-                        if (
-                            shape.x0 <= x <= shape.x1
-                            and shape.y0 <= y <= shape.y1
-                            and (isinstance(shape, LTRect) or _inside(x, y, shape.pts))
-                        ):
-                            beneath = as_rgb(shape.non_stroking_color)
-                            break
-                    yield Glyph(
-                        number, item.get_text(), item.size, "Bold" in item.fontname, as_rgb(item.graphicstate.ncolor), beneath
-                    )
+            yield from _page_glyphs(number, page)
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,53 @@ class TextLine:
         return max(self.gaps) / self.space if self.gaps else 1.0
 
 
+def _page_chars(page) -> list[dict]:
+    """The page's characters as pdfplumber's `page.chars` gives them (the keys body_lines
+    reads), taken from the layout that glyphs reads too: one parse of the page for both."""
+    mb_x0, mb_top = page.mediabox[:2]
+    return [
+        {
+            "text": item.get_text(),
+            "size": item.size,
+            "upright": item.upright,
+            "x0": item.x0 + mb_x0,
+            "x1": item.x1 + mb_x0,
+            "bottom": (page.height - item.y0) + mb_top,
+        }
+        for item in _drawn(page.layout)
+        if isinstance(item, LTChar)
+    ]
+
+
+def _page_body_lines(number: int, chars, size: float, space_em: float, right: float, tolerance: float) -> Iterator[TextLine]:
+    rows: dict[float, list] = {}
+    for char in chars:
+        if abs(char["size"] - size) < 0.01 and char["upright"]:
+            rows.setdefault(round(char["bottom"], 1), []).append(char)
+    for chars in rows.values():
+        chars.sort(key=lambda c: c["x0"])
+        words: list[list] = [[]]
+        for char in chars:
+            if char["text"] == " ":
+                if words[-1]:
+                    words.append([])
+            else:
+                words[-1].append(char)
+        words = [word for word in words if word]
+        if len(words) < 3 or abs(words[-1][-1]["x1"] - right) > tolerance:
+            continue
+        gaps = tuple(b[0]["x0"] - a[-1]["x1"] for a, b in zip(words, words[1:]))
+        yield TextLine(
+            number,
+            " ".join("".join(c["text"] for c in w) for w in words),
+            size,
+            words[0][0]["x0"],
+            words[-1][-1]["x1"],
+            gaps,
+            space_em * size,
+        )
+
+
 def body_lines(path: Path, size: float, space_em: float, right: float, tolerance: float = 0.6) -> Iterator[TextLine]:
     """The text lines set at `size` points that reach the right margin `right` (x, points):
     the justified lines of the body text, and the few last lines that happen to be full.
@@ -136,29 +195,34 @@ def body_lines(path: Path, size: float, space_em: float, right: float, tolerance
     advance in em (Open Sans: 0.26)."""
     with pdfplumber.open(path) as pdf:
         for number, page in enumerate(pdf.pages, 1):
-            rows: dict[float, list] = {}
-            for char in page.chars:
-                if abs(char["size"] - size) < 0.01 and char["upright"]:
-                    rows.setdefault(round(char["bottom"], 1), []).append(char)
-            for chars in rows.values():
-                chars.sort(key=lambda c: c["x0"])
-                words: list[list] = [[]]
-                for char in chars:
-                    if char["text"] == " ":
-                        if words[-1]:
-                            words.append([])
-                    else:
-                        words[-1].append(char)
-                words = [word for word in words if word]
-                if len(words) < 3 or abs(words[-1][-1]["x1"] - right) > tolerance:
-                    continue
-                gaps = tuple(b[0]["x0"] - a[-1]["x1"] for a, b in zip(words, words[1:]))
-                yield TextLine(
-                    number,
-                    " ".join("".join(c["text"] for c in w) for w in words),
-                    size,
-                    words[0][0]["x0"],
-                    words[-1][-1]["x1"],
-                    gaps,
-                    space_em * size,
-                )
+            yield from _page_body_lines(number, page.chars, size, space_em, right, tolerance)
+
+
+# The body text of the sheets (spec 11): 10 pt Open Sans, justified to the right margin.
+BODY_SIZE = 10.0
+RIGHT_MARGIN = A4[0] - 20 * 72 / 25.4
+
+
+def space_em() -> float:
+    """Open Sans's space advance in em, from the font file."""
+    return TTFont("measure-space", str(FONTS_DIR / "OpenSans-Regular.ttf")).stringWidth(" ", 1)
+
+
+@dataclass(frozen=True)
+class SheetMeasures:
+    """What test_contrast.py and test_justified_lines.py read of one sheet, from one parse."""
+
+    glyphs: list[Glyph]
+    body_lines: list[TextLine]
+
+
+def measure_sheet(path: Path) -> SheetMeasures:
+    """glyphs(path) and body_lines(path, BODY_SIZE, space_em(), RIGHT_MARGIN), each page
+    parsed once for both."""
+    em = space_em()
+    found, lines = [], []
+    with pdfplumber.open(path) as pdf:
+        for number, page in enumerate(pdf.pages, 1):
+            found.extend(_page_glyphs(number, page))
+            lines.extend(_page_body_lines(number, _page_chars(page), BODY_SIZE, em, RIGHT_MARGIN, 0.6))
+    return SheetMeasures(found, lines)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_cli, run_in_process
 
 from factsheets import annex
 from factsheets.paths import SAMPLE_DATA
@@ -126,7 +126,7 @@ def test_annex_of_one_department_is_the_same_alone_or_after_its_region(tmp_path)
     together = run_cli(
         "render", "--dept", "02", "--dept", "60", "--annexe", "xlsx", "--workers", "1", "--out", tmp_path / "together"
     )
-    alone = run_cli("render", "--dept", "60", "--annexe", "xlsx", "--out", tmp_path / "alone")
+    alone = run_in_process("render", "--dept", "60", "--annexe", "xlsx", "--out", tmp_path / "alone")
     assert together.returncode == 0 and alone.returncode == 0, together.stderr + alone.stderr
     name = "commerce-exterieur-2024-60-oise.xlsx"
     assert (tmp_path / "together" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
@@ -135,9 +135,9 @@ def test_annex_of_one_department_is_the_same_alone_or_after_its_region(tmp_path)
 def test_region_and_france_sankey_flows_add_up_to_their_totals(tmp_path):
     import json
 
-    result = run_cli("render", "--dept", "60", "--annexe", "xlsx", "--out", tmp_path)
+    result = run_in_process("render", "--dept", "60", "--annexe", "xlsx", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
-    data = json.loads(run_cli("indicators", "--dept", "60", "--json").stdout)
+    data = json.loads(run_in_process("indicators", "--dept", "60", "--json").stdout)
     sheets = pl.read_excel(tmp_path / "commerce-exterieur-2024-60-oise.xlsx", sheet_id=0)
     flows, products = sheets["Flux"], sheets["Produits"]
     for level, suffix in (("Région", "region_total_eur"), ("France", "nation_total_eur")):
@@ -215,7 +215,7 @@ def rendered(tmp_path_factory):
     codes = [arg for code in AWKWARD for arg in ("--dept", code)]
     for run in ("a", "b"):
         for kind in ("xlsx", "csv"):
-            result = run_cli("render", *codes, "--annexe", kind, "--workers", "1", "--out", out / run / kind)
+            result = run_in_process("render", *codes, "--annexe", kind, "--workers", "1", "--out", out / run / kind)
             assert result.returncode == 0, result.stderr
     return out
 
@@ -267,7 +267,7 @@ def test_shares_are_fractions_with_a_percent_format(rendered, code):
 
     import openpyxl
 
-    data = json.loads(run_cli("indicators", "--dept", code, "--json").stdout)
+    data = json.loads(run_in_process("indicators", "--dept", code, "--json").stdout)
     sheet = openpyxl.load_workbook(annex_file(rendered / "a" / "xlsx", code, "xlsx"))["Totaux"]
     header = [cell.value for cell in sheet[1]]
     rows = {(row[0].value, row[2].value): row for row in sheet.iter_rows(min_row=2)}

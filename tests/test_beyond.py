@@ -39,7 +39,7 @@ def indicators_json(code: str) -> dict:
 @pytest.fixture(scope="module")
 def oise(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("oise")
-    result = run_cli("render", "--dept", "60", "--evolution", "--annexe", "xlsx", "--out", out)
+    result = run_in_process("render", "--dept", "60", "--evolution", "--annexe", "xlsx", "--out", out)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str(out / f"{OISE}.pdf")]
     return out
@@ -109,7 +109,7 @@ def test_oise_annex_gives_the_json_totals_to_the_euro(oise):
 
 
 def test_csv_annex_is_one_file_for_a_french_spreadsheet(tmp_path):
-    result = run_cli("render", "--dept", "976", "--annexe", "csv", "--out", tmp_path)
+    result = run_in_process("render", "--dept", "976", "--annexe", "csv", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     path = tmp_path / "commerce-exterieur-2024-976-mayotte.csv"
     raw = path.read_bytes()
@@ -284,20 +284,22 @@ def test_years_with_a_gap_draw_the_chart_without_the_comparison(tmp_path):
     """2019, 2020 and 2024 only: the page has the years but no N / N-1 tables; --year 2019 has no page."""
     gapped = tmp_path / "gapped.parquet"
     pl.read_parquet(SAMPLE_DATA).filter(pl.col("year").is_in([2019, 2020, 2024])).write_parquet(gapped)
-    result = run_cli("render", "--dept", "48", "--evolution", "--data", gapped, "--out", tmp_path / "a")
+    result = run_in_process("render", "--dept", "48", "--evolution", "--data", gapped, "--out", tmp_path / "a")
     assert result.returncode == 0, result.stderr
     pages = page_texts(Path(result.stdout.strip()))
     assert len(pages) == 9
     assert "de 2019 à 2024, en valeur." in pages[7] and "Cinq premiers" not in pages[7]
     assert all(year in pages[7] for year in ("2019", "2020", "2024")) and "2022" not in pages[7]
-    earliest = run_cli("render", "--dept", "48", "--evolution", "--year", "2019", "--data", gapped, "--out", tmp_path / "b")
+    earliest = run_in_process(
+        "render", "--dept", "48", "--evolution", "--year", "2019", "--data", gapped, "--out", tmp_path / "b"
+    )
     assert earliest.returncode == 0, earliest.stderr
     assert "aucune année avant 2019 dans les données : la page « Évolution » est omise" in earliest.stderr
     assert len(PdfReader(earliest.stdout.strip()).pages) == 8
 
 
 def test_annex_of_an_overseas_department_has_no_region_of_its_own(tmp_path):
-    result = run_cli("render", "--dept", "976", "--annexe", "xlsx", "--out", tmp_path)
+    result = run_in_process("render", "--dept", "976", "--annexe", "xlsx", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     sheets = pl.read_excel(tmp_path / "commerce-exterieur-2024-976-mayotte.xlsx", sheet_id=0)
     assert list(sheets)[0] == "À propos"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_in_process
 
 from factsheets.numbers import format_millions, format_share_of_nation, format_share_of_region
 
@@ -22,7 +22,7 @@ FLOW_KEYS = {
 
 
 def indicators(*args: str) -> dict:
-    result = run_cli("indicators", *args, "--json")
+    result = run_in_process("indicators", *args, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

@@ -3,7 +3,7 @@ beneath it (3:1 for 14 pt bold or 18 pt and above), WCAG 2.1 relative luminance;
 colour per treemap block; the balance sign printed, not only coloured.
 
 The sheets are the plain `render --all` of the sample (one run, shared: see conftest.py),
-read back with pdfplumber (tests/pdf_measure.py): each glyph's fill colour against the
+read back once with pdfplumber (tests/pdf_measure.py): each glyph's fill colour against the
 topmost filled shape under its centre, or the white page."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from pdf_measure import WHITE, as_rgb, contrast, glyphs
+from pdf_measure import WHITE, as_rgb, contrast
 from reportlab.lib.colors import HexColor
 
 from factsheets.charts import treemap
@@ -20,12 +20,8 @@ from factsheets.config import settings as load_settings
 
 
 @pytest.fixture(scope="module")
-def sheets(plain_render_all) -> list[Path]:
-    result, _ = plain_render_all
-    assert result.returncode == 0, result.stderr
-    paths = [Path(line) for line in result.stdout.splitlines()]
-    assert len(paths) == 101
-    return paths
+def sheets(plain_sheets) -> list[Path]:
+    return plain_sheets
 
 
 def rgb(hex_colour: str) -> tuple[float, float, float]:
@@ -41,9 +37,9 @@ def test_the_formula_gives_wcag_reference_values():
 
 
 @pytest.fixture(scope="module")
-def measured(sheets) -> list[tuple[str, list]]:
-    """Every glyph of every sheet, read once for the tests below."""
-    return [(path.name, list(glyphs(path))) for path in sheets]
+def measured(sheets, plain_sheet_measures) -> list[tuple[str, list]]:
+    """Every glyph of every sheet (pdf_measure.glyphs), read once for the whole run (see conftest.py)."""
+    return [(path.name, plain_sheet_measures[path].glyphs) for path in sheets]
 
 
 def test_every_glyph_of_every_sheet_contrasts_with_what_lies_beneath_it(measured):

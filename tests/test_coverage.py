@@ -13,7 +13,7 @@ import subprocess
 
 import polars as pl
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_in_process
 
 from factsheets.paths import SAMPLE_DATA
 
@@ -35,7 +35,7 @@ def sample() -> pl.DataFrame:
 
 def _render(tmp_path, data, *extra):
     out = tmp_path / "out"
-    result = run_cli("render", "--dept", "59", "--data", data, "--workers", "1", "--out", out, *extra)
+    result = run_in_process("render", "--dept", "59", "--data", data, "--workers", "1", "--out", out, *extra)
     assert result.returncode == 0, result.stderr
     (pdf,) = out.glob("*.pdf")
     return result, " ".join(pdf_text(pdf).split()), out
@@ -79,7 +79,7 @@ def test_region_with_a_missing_department_leaves_out_every_comparison(tmp_path, 
 def test_indicators_json_has_coverage_and_nulls(tmp_path, sample):
     data = tmp_path / "hdf4.parquet"
     sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE[:-1])).write_parquet(data)
-    result = run_cli("indicators", "--dept", "59", "--json", "--data", data)
+    result = run_in_process("indicators", "--dept", "59", "--json", "--data", data)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     assert found["coverage"]["departments_present"] == 4
@@ -89,7 +89,7 @@ def test_indicators_json_has_coverage_and_nulls(tmp_path, sample):
         for key in ("region_total_eur", "nation_total_eur", "share_of_region", "share_of_nation"):
             assert found[flow][key] is None
     assert found["evolution"]["nation"] == [] and found["evolution"]["region"] == []
-    full = json.loads(run_cli("indicators", "--dept", "59", "--json").stdout)
+    full = json.loads(run_in_process("indicators", "--dept", "59", "--json").stdout)
     assert full["coverage"] == {
         "year": 2024,
         "departments_present": 101,
@@ -126,7 +126,7 @@ def test_national_file_gives_france_to_the_euro(tmp_path, sample):
     nation = _national(sample, {("export", "C29A", "DE"): 12_345_678.0, ("import", "C21Z", "US"): 1_000_000.0})
     nation.write_csv(national)
     out = tmp_path / "canonique.parquet"
-    ingested = run_cli("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
+    ingested = run_in_process("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
     assert ingested.returncode == 0, ingested.stderr
     metadata = pl.read_parquet_metadata(out)
     assert metadata["factsheets.departments"] == ",".join(HAUTS_DE_FRANCE)
@@ -153,7 +153,7 @@ def test_national_file_gives_france_to_the_euro(tmp_path, sample):
         )
         verb = "exportée" if flow == "export" else "importée"
         assert f"de la valeur {verb} au niveau national" in text
-        shares = json.loads(run_cli("indicators", "--dept", "59", "--json", "--data", out).stdout)
+        shares = json.loads(run_in_process("indicators", "--dept", "59", "--json", "--data", out).stdout)
         assert shares["coverage"]["national_source"] is True and shares["coverage"]["nation"] is True
         assert shares[f"{flow}s"]["nation_total_eur"] == pytest.approx(france, abs=1.0)
         assert shares[f"{flow}s"]["share_of_nation"] == pytest.approx(nord / france, rel=1e-9)
@@ -191,7 +191,7 @@ def test_national_file_below_the_departments_is_an_error_naming_the_key(tmp_path
     national = tmp_path / "france.csv"
     bad.write_csv(national)
     out = tmp_path / "x.parquet"
-    result = run_cli("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
+    result = run_in_process("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"2024, export, produit {product}, pays {country}" in result.stderr
     assert not out.exists()
@@ -211,7 +211,7 @@ def test_national_file_below_the_departments_is_an_error_naming_the_key(tmp_path
         & (pl.col("country") == small_country)
     )["value_eur"].sum()
     lower(nation, small_product, small_country, small_france - small_hdf + 500.0).write_csv(national)
-    result = run_cli("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
+    result = run_in_process("ingest", departments, "--profile", "canonical", "--national", national, "--out", out)
     assert result.returncode == 0, result.stderr
     written = pl.read_parquet(out)
     assert (
@@ -229,7 +229,9 @@ def test_national_file_below_the_departments_is_an_error_naming_the_key(tmp_path
 def test_national_needs_a_parquet_output(tmp_path, sample):
     departments = tmp_path / "hdf.csv"
     sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE)).head(100).write_csv(departments)
-    result = run_cli("ingest", departments, "--profile", "canonical", "--national", departments, "--out", tmp_path / "x.csv")
+    result = run_in_process(
+        "ingest", departments, "--profile", "canonical", "--national", departments, "--out", tmp_path / "x.csv"
+    )
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and ".parquet" in lines[0] and "Traceback" not in result.stderr
@@ -238,7 +240,7 @@ def test_national_needs_a_parquet_output(tmp_path, sample):
 def test_national_file_through_its_own_profile_and_check_reads_the_coverage(tmp_path, sample):
     departments = tmp_path / "hdf.parquet"
     sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE)).write_parquet(departments)
-    check = run_cli("check", "--data", departments)
+    check = run_in_process("check", "--data", departments)
     assert check.returncode == 0, check.stdout + check.stderr
     assert [line for line in check.stdout.splitlines() if "France entière absente" in line and line.startswith("attention")]
     # The national file as the customs give it: thousands of euros with a comma, ";", cp1252
@@ -258,7 +260,7 @@ def test_national_file_through_its_own_profile_and_check_reads_the_coverage(tmp_
         encoding="utf-8",
     )
     out = tmp_path / "out.parquet"
-    result = run_cli(
+    result = run_in_process(
         "ingest", departments, "--profile", "canonical", "--national", national, "--national-profile", profile, "--out", out
     )
     assert result.returncode == 0, result.stderr
@@ -267,7 +269,7 @@ def test_national_file_through_its_own_profile_and_check_reads_the_coverage(tmp_
     for flow in ("export", "import"):
         expected = sum(round(value / 1000, 3) * 1000 for value in nation.filter(pl.col("flow") == flow)["value_eur"])
         assert abs(written.filter(pl.col("flow") == flow)["value_eur"].sum() - expected) < 1.0
-    check = run_cli("check", "--data", out)
+    check = run_in_process("check", "--data", out)
     assert "France entière absente" not in check.stdout  # 2024 is covered by the national file
 
 
@@ -275,7 +277,7 @@ def test_campaign_summary_leaves_uncovered_shares_empty(tmp_path, sample):
     data = tmp_path / "hdf.parquet"
     sample.filter(pl.col("department").is_in(HAUTS_DE_FRANCE)).write_parquet(data)
     out = tmp_path / "out"
-    result = run_cli("render", "--dept", "59", "--dept", "60", "--data", data, "--workers", "1", "--out", out)
+    result = run_in_process("render", "--dept", "59", "--dept", "60", "--data", data, "--workers", "1", "--out", out)
     assert result.returncode == 0, result.stderr
     assert sum("France entière absente" in line for line in result.stderr.splitlines()) == 1
     summary = (out / "synthese-2024.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -293,9 +295,9 @@ def test_national_file_with_an_incomplete_region_keeps_france_only(tmp_path, sam
     national = tmp_path / "france.csv"
     _national(sample, {}).write_csv(national)
     out = tmp_path / "canonique.parquet"
-    plain = run_cli("ingest", departments, "--profile", "canonical", "--out", tmp_path / "plain.csv")
+    plain = run_in_process("ingest", departments, "--profile", "canonical", "--out", tmp_path / "plain.csv")
     assert "sans fichier national" in plain.stderr and "97 département(s)" in plain.stderr
-    assert run_cli("ingest", departments, "--profile", "canonical", "--national", national, "--out", out).returncode == 0
+    assert run_in_process("ingest", departments, "--profile", "canonical", "--national", national, "--out", out).returncode == 0
     result, text, _ = _render(tmp_path, out)
     assert "Flux à l'export, France entière (en valeur, 2024)" in text
     assert "comparée à celle du pays :" in text

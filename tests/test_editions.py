@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from cli_helpers import run_cli
+from cli_helpers import run_in_process
 from pypdf import PdfReader
 
 TARIFF_SENTENCE = "la montée en puissance des menaces de surtaxes"
@@ -51,7 +51,7 @@ def test_source_date_epoch_wins(tmp_path):
 
 def test_an_edition_in_a_user_configuration(tmp_path):
     config = tmp_path / "config"
-    assert run_cli("init", config).returncode == 0
+    assert run_in_process("init", config).returncode == 0
     texts = config / "texts.yaml"
     texts.write_text(
         texts.read_text(encoding="utf-8")
@@ -63,7 +63,7 @@ def test_an_edition_in_a_user_configuration(tmp_path):
         ),
         encoding="utf-8",
     )
-    assert run_cli("--config", config, "check", "--year", "2023").stdout == ""
+    assert run_in_process("--config", config, "check", "--year", "2023").stdout == ""
     _, reader, text = render_one(tmp_path / "out", "--year", "2023", env={"FACTSHEETS_CONFIG": str(config)})
     assert "Édition 2023 : une introduction propre à cette année." in text
     assert reader.metadata["/CreationDate"].startswith("D:20240915")

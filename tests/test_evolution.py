@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import polars as pl
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_in_process
 
 from factsheets.paths import SAMPLE_DATA
 from factsheets.reference import load_reference
@@ -39,7 +39,7 @@ def plain():
 
 
 def indicators(code: str, *extra: str) -> dict:
-    result = run_cli("indicators", "--dept", code, "--json", *extra)
+    result = run_in_process("indicators", "--dept", code, "--json", *extra)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

@@ -20,8 +20,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from cli_helpers import PROJECT_ROOT, run_cli
-from conftest import run_once_per_test_run
+from cli_helpers import PROJECT_ROOT, run_in_process
+from conftest import render_all_once
 
 BROWSER_DIR = PROJECT_ROOT / "tests" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,9 +59,7 @@ def audit(pages: list[Path], width: int = 1280, axe: bool = True) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def html_all(tmp_path_factory):
-    result, out = run_once_per_test_run(
-        tmp_path_factory, "render-all-html", "render", "--all", "--html", "--annexe", "xlsx", "--workers", "2"
-    )
+    result, out = render_all_once(tmp_path_factory)  # shared with the PDF tests (see conftest.py)
     assert result.returncode == 0, result.stderr
     return result, out
 
@@ -211,7 +209,9 @@ def test_index_lists_every_sheet_with_the_summary_figures(html_all):
 
 def test_html_is_byte_identical_across_runs(tmp_path, html_all):
     _, out = html_all
-    again = run_cli("render", "--dept", "02", "--dept", "976", "--html", "--annexe", "xlsx", "--workers", "1", "--out", tmp_path)
+    again = run_in_process(
+        "render", "--dept", "02", "--dept", "976", "--html", "--annexe", "xlsx", "--workers", "1", "--out", tmp_path
+    )
     assert again.returncode == 0, again.stderr
     for name in ("commerce-exterieur-2024-02-aisne.html", "commerce-exterieur-2024-976-mayotte.html"):
         assert hashlib.sha256((tmp_path / name).read_bytes()).digest() == hashlib.sha256((out / name).read_bytes()).digest()

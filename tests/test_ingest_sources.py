@@ -470,7 +470,7 @@ def test_render_all_renders_only_the_departments_in_the_data(tmp_path):
         HEADER + "2024,export,02,C10A,DE,1000\n2024,import,60,C21Z,CN,500\n2024,export,2A,C10A,IT,5\n", encoding="utf-8"
     )
     out = tmp_path / "fiches"
-    result = run_cli("render", "--all", "--data", data, "--out", out, "--workers", "1")
+    result = run_in_process("render", "--all", "--data", data, "--out", out, "--workers", "1")
     assert result.returncode == 0, result.stderr
     assert sorted(path.name.split("-")[3] for path in out.glob("*.pdf")) == ["02", "2a", "60"]
     assert sorted(path.name for path in out.glob("synthese-*")) == ["synthese-2024.csv", "synthese-2024.xlsx"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_in_process
 
 from factsheets.paths import SAMPLE_DATA
 
@@ -54,7 +54,7 @@ def test_cross_table_gives_the_long_rows(tmp_path, oise, wide, other):
     profile = tmp_path / "croise.yaml"
     profile.write_text(PROFILE.format(wide=f"wide: {wide}", named=f"  {other}: {label}"), encoding="utf-8")
     out = tmp_path / "out.csv"
-    result = run_cli("ingest", source, "--profile", profile, "--out", out)
+    result = run_in_process("ingest", source, "--profile", profile, "--out", out)
     assert result.returncode == 0, result.stderr
     got = pl.read_csv(out, schema_overrides={"department": pl.String}).sort("flow", "product", "country")
     expected = oise.filter(pl.col("k_eur") > 0).sort("flow", "product", "country")
@@ -73,12 +73,12 @@ def test_inspect_recognises_a_cross_table_and_proposes_the_key(tmp_path, oise):
     codes = _cross_table(oise, "country", "product", source)
     profile = tmp_path / "long.yaml"
     profile.write_text(PROFILE.format(wide="", named="  product: Produit\n  country: Pays\n  value: Valeur"), encoding="utf-8")
-    result = run_cli("ingest", "--inspect", source, "--profile", profile)
+    result = run_in_process("ingest", "--inspect", source, "--profile", profile)
     proposal = [line for line in result.stdout.splitlines() if line.startswith("tableau croisé")]
     assert len(proposal) == 1 and "wide: country" in proposal[0] and f"{len(codes)} colonne(s)" in proposal[0]
     wide_profile = tmp_path / "wide.yaml"
     wide_profile.write_text(PROFILE.format(wide="wide: country", named="  product: Produit"), encoding="utf-8")
-    result = run_cli("ingest", "--inspect", source, "--profile", wide_profile)
+    result = run_in_process("ingest", "--inspect", source, "--profile", wide_profile)
     assert "tableau croisé" not in result.stdout
     assert f"country    ← en-têtes des {len(codes)} colonne(s)" in result.stdout
 
@@ -88,9 +88,9 @@ def test_cross_table_bad_cell_and_bad_profile(tmp_path):
     source.write_text("Année;Flux;Département;Produit;DE;US\n2024;E;60;C29A;1x;2\n", encoding="cp1252")
     profile = tmp_path / "wide.yaml"
     profile.write_text(PROFILE.format(wide="wide: country", named="  product: Produit"), encoding="utf-8")
-    result = run_cli("ingest", source, "--profile", profile, "--out", tmp_path / "o.csv")
+    result = run_in_process("ingest", source, "--profile", profile, "--out", tmp_path / "o.csv")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{source}:2" in result.stderr and "« 1x » n'est pas un nombre" in result.stderr
     profile.write_text(PROFILE.format(wide="wide: pays", named="  product: Produit"), encoding="utf-8")
-    result = run_cli("ingest", source, "--profile", profile, "--out", tmp_path / "o.csv")
+    result = run_in_process("ingest", source, "--profile", profile, "--out", tmp_path / "o.csv")
     assert result.returncode == 2 and "wide" in result.stderr and "Traceback" not in result.stderr

@@ -1,6 +1,6 @@
 """Word spacing of the justified body text (spec 11: no justified line whose word spaces
 exceed 1.6× the normal space), measured on the 101 plain sheets of one `render --all`
-(shared, see conftest.py) from the glyph positions pdfplumber reads back.
+(shared, see conftest.py) from the glyph positions pdfplumber reads back (tests/pdf_measure.py).
 
 A body line is a line of 10 pt text that reaches the right margin; its widest gap between
 two words is compared with Open Sans's space (0.26 em, from the font file)."""
@@ -8,34 +8,19 @@ two words is compared with Open Sans's space (0.26 em, from the font file)."""
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from pdf_measure import body_lines
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase.ttfonts import TTFont
 
-from factsheets.paths import FONTS_DIR
-
-BODY_SIZE = 10.0
-RIGHT_MARGIN = A4[0] - 20 * 72 / 25.4
 LIMIT = 1.6
 # Measured on the 101 sheets: what still needs the page layout (layout.py), see the xfail.
 KNOWN_LOOSE_PER_SHEET = 3
 
 
-def space_em() -> float:
-    return TTFont("measure-space", str(FONTS_DIR / "OpenSans-Regular.ttf")).stringWidth(" ", 1)
-
-
 @pytest.fixture(scope="module")
-def lines(plain_render_all) -> list:
-    result, _ = plain_render_all
-    assert result.returncode == 0, result.stderr
-    paths = [Path(line) for line in result.stdout.splitlines()]
-    assert len(paths) == 101
-    em = space_em()
-    return [(path.name, line) for path in paths for line in body_lines(path, BODY_SIZE, em, RIGHT_MARGIN)]
+def lines(plain_sheets, plain_sheet_measures) -> list:
+    """pdf_measure.body_lines(sheet, BODY_SIZE, space_em(), RIGHT_MARGIN) of every sheet, read
+    once for the whole run with the glyphs of test_contrast.py (see conftest.py)."""
+    return [(path.name, line) for path in plain_sheets for line in plain_sheet_measures[path].body_lines]
 
 
 def test_the_measure_reads_the_body_text(lines):

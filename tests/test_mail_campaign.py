@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from email.parser import BytesParser
 from pathlib import Path
 
-from cli_helpers import PROJECT_ROOT, one_error_line, run_cli
+from cli_helpers import PROJECT_ROOT, one_error_line, run_cli, run_in_process
 from test_mail import attachment, journal_path, server  # noqa: F401  (server is a fixture)
 
 YEAR = 2024
@@ -76,7 +76,7 @@ def received(server, address: str) -> list[email.message.EmailMessage]:
 def fresh_render(tmp_path: Path, code: str, data: Path) -> bytes:
     """What `factsheets render` makes now from `data`, in a folder of its own."""
     out = tmp_path / f"render-{data.stem}-{code}"
-    result = run_cli("render", "--dept", code, "--data", data, "--out", out)
+    result = run_in_process("render", "--dept", code, "--data", data, "--out", out)
     assert result.returncode == 0, result.stderr
     (path,) = [Path(line) for line in result.stdout.splitlines()]
     return path.read_bytes()
@@ -127,7 +127,7 @@ def test_interrupted_campaigns_never_send_twice(tmp_path, server):
     data = canonical_csv(tmp_path / "data.csv", CAMPAIGN)
     template = tmp_path / "template"
     recipients = recipients_yaml(tmp_path / "all.yaml", {code: {"to": [f"d{code}@example.org"]} for code in CAMPAIGN})
-    result = run_cli(*mail_args(recipients, template, server.port, data))  # a dry run renders and checks every sheet
+    result = run_in_process(*mail_args(recipients, template, server.port, data))  # a dry run renders and checks every sheet
     assert result.returncode == 0 and (template / ".mail-sheets.json").is_file(), result.stderr
     rng = random.Random(20241129)
     # A message takes the server's time plus about half as much again on the client's side.
@@ -174,7 +174,7 @@ def test_a_message_stored_then_cut_off_is_uncertain_and_never_sent_twice(tmp_pat
     recipients = recipients_yaml(tmp_path / "recipients.yaml", addresses)
     server.drop_after_store = 1  # the first message is stored, then the server hangs up without "250"
 
-    first = run_cli(*mail_args(recipients, out, server.port, data, "--send"))
+    first = run_in_process(*mail_args(recipients, out, server.port, data, "--send"))
     assert first.returncode == 1 and "Traceback" not in first.stderr
     lines = department_lines(first.stdout)
     assert status(lines["01"]) == "incertain" and "--resend-uncertain" in lines["01"]
@@ -182,13 +182,13 @@ def test_a_message_stored_then_cut_off_is_uncertain_and_never_sent_twice(tmp_pat
     assert "nouvel essai" not in first.stderr  # not retried in the same run
     assert [len(received(server, f"d{code}@example.org")) for code in CODES[:3]] == [1, 1, 1]
 
-    again = run_cli(*mail_args(recipients, out, server.port, data, "--send"))
+    again = run_in_process(*mail_args(recipients, out, server.port, data, "--send"))
     lines = department_lines(again.stdout)
     assert status(lines["01"]) == "incertain" and status(lines["02"]) == "déjà envoyé"
     assert "1 envoi(s) incertain(s) (01)" in again.stderr
     assert len(server.messages) == 3  # never sent twice
 
-    forced = run_cli(*mail_args(recipients, out, server.port, data, "--send", "--resend-uncertain"))
+    forced = run_in_process(*mail_args(recipients, out, server.port, data, "--send", "--resend-uncertain"))
     assert forced.returncode == 0, forced.stderr
     assert status(department_lines(forced.stdout)["01"]) == "envoyé" and len(server.messages) == 4
 
@@ -219,7 +219,7 @@ def test_ctrl_c_waits_for_the_message_in_flight(tmp_path, server):
     assert [status(line) for line in stdout.splitlines()] == ["envoyé"]
     assert "envoi interrompu après le message en cours" in stderr
     server.data_delay = 0
-    again = run_cli(*mail_args(recipients, out, server.port, data, "--send"))
+    again = run_in_process(*mail_args(recipients, out, server.port, data, "--send"))
     assert [status(line) for line in again.stdout.splitlines()] == ["déjà envoyé", "envoyé", "envoyé", "envoyé"]
     assert len(server.messages) == 4
 
@@ -235,10 +235,10 @@ def test_the_attachment_is_a_fresh_render_of_the_given_data(tmp_path, server):
     oise = next(out.glob("*-60-oise.pdf"))
     oise.write_bytes(oise.read_bytes()[:5000])  # a truncated sheet on disk
 
-    dry = run_cli(*mail_args(recipients, out, server.port, new))
+    dry = run_in_process(*mail_args(recipients, out, server.port, new))
     assert dry.returncode == 0, dry.stderr
     assert all("fiche recalculée" in line for line in dry.stdout.splitlines()), dry.stdout
-    sent = run_cli(*mail_args(recipients, out, server.port, new, "--send"))
+    sent = run_in_process(*mail_args(recipients, out, server.port, new, "--send"))
     assert sent.returncode == 0, sent.stderr
     assert "fiche recalculée" not in sent.stdout  # the dry run already made the files right
     expected = {code: fresh_render(tmp_path, code, new) for code in codes}
@@ -307,14 +307,14 @@ def test_the_synthetic_sample_is_not_sent_without_consent(tmp_path, server):
     recipients = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"]}})
     out = tmp_path / "out"
     args = ["mail", "--recipients", recipients, "--out", out, "--smtp-port", server.port]
-    refused = run_cli(*args, "--send")
+    refused = run_in_process(*args, "--send")
     line = one_error_line(refused)
     assert refused.returncode == 2 and "SYNTHÉTIQUE" in line and "--allow-synthetic" in line
     assert server.ehlo_seen == 0 and server.messages == [] and refused.stdout == ""
 
-    dry = run_cli(*args)
+    dry = run_in_process(*args)
     assert dry.returncode == 0 and "SYNTHÉTIQUE" in dry.stdout and "--allow-synthetic" in dry.stderr
-    allowed = run_cli(*args, "--send", "--allow-synthetic")
+    allowed = run_in_process(*args, "--send", "--allow-synthetic")
     assert allowed.returncode == 0, allowed.stderr
     assert len(server.messages) == 1
 
@@ -325,7 +325,7 @@ def test_an_address_added_later_gets_the_sheet_alone(tmp_path, server):
     out = tmp_path / "out"
     path = tmp_path / "recipients.yaml"
     recipients_yaml(path, {"02": {"to": ["d02@example.org"], "cc": ["copie@example.org"]}, "60": {"to": ["d60@example.org"]}})
-    first = run_cli(*mail_args(path, out, server.port, data, "--send"))
+    first = run_in_process(*mail_args(path, out, server.port, data, "--send"))
     assert first.returncode == 0 and len(server.messages) == 2
 
     recipients_yaml(
@@ -335,7 +335,7 @@ def test_an_address_added_later_gets_the_sheet_alone(tmp_path, server):
             "60": {"to": ["d60@example.org"]},
         },
     )
-    second = run_cli(*mail_args(path, out, server.port, data, "--send"))
+    second = run_in_process(*mail_args(path, out, server.port, data, "--send"))
     assert second.returncode == 0, second.stderr
     assert len(server.messages) == 3
     mail_from, rcpts, raw = server.messages[-1]
@@ -346,7 +346,7 @@ def test_an_address_added_later_gets_the_sheet_alone(tmp_path, server):
     assert status(lines["02"]) == "envoyé" and "déjà envoyé le" in lines["02"]
     assert status(lines["60"]) == "déjà envoyé"
 
-    third = run_cli(*mail_args(path, out, server.port, data, "--send"))
+    third = run_in_process(*mail_args(path, out, server.port, data, "--send"))
     assert [status(line) for line in third.stdout.splitlines()] == ["déjà envoyé", "déjà envoyé"]
     assert len(server.messages) == 3
 
@@ -354,11 +354,11 @@ def test_an_address_added_later_gets_the_sheet_alone(tmp_path, server):
 def test_resend_sends_a_changed_sheet_to_every_address(tmp_path, server):
     out = tmp_path / "out"
     path = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"], "bcc": ["archive@example.org"]}})
-    run_cli(*mail_args(path, out, server.port, canonical_csv(tmp_path / "v1.csv", ("02",)), "--send"))
+    run_in_process(*mail_args(path, out, server.port, canonical_csv(tmp_path / "v1.csv", ("02",)), "--send"))
     changed = canonical_csv(tmp_path / "v2.csv", ("02",), scale=2)
-    held = run_cli(*mail_args(path, out, server.port, changed, "--send"))
+    held = run_in_process(*mail_args(path, out, server.port, changed, "--send"))
     assert status(held.stdout) == "modifié" and "--resend" in held.stdout and len(server.messages) == 1
-    again = run_cli(*mail_args(path, out, server.port, changed, "--send", "--resend"))
+    again = run_in_process(*mail_args(path, out, server.port, changed, "--send", "--resend"))
     assert status(again.stdout) == "envoyé" and len(server.messages) == 2
     assert sorted(server.messages[-1][1]) == ["archive@example.org", "d02@example.org"]
 
@@ -369,13 +369,13 @@ def test_a_malformed_journal_entry_is_one_line(tmp_path, server):
     data = canonical_csv(tmp_path / "data.csv", ("02",))
     out = tmp_path / "out"
     path = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"]}})
-    assert run_cli(*mail_args(path, out, server.port, data, "--send")).returncode == 0
+    assert run_in_process(*mail_args(path, out, server.port, data, "--send")).returncode == 0
     journal = journal_path()
     payload = json.loads(journal.read_text(encoding="utf-8"))
     assert [entry["state"] for entry in payload["entries"]] == ["sent"]
     del payload["entries"][0]["sent_at"]
     journal.write_text(json.dumps(payload), encoding="utf-8")
-    line = one_error_line(run_cli(*mail_args(path, out, server.port, data)))
+    line = one_error_line(run_in_process(*mail_args(path, out, server.port, data)))
     assert str(journal) in line and "entrée n° 1" in line and "« sent_at » manquant" in line
 
 
@@ -392,7 +392,7 @@ def test_csv_and_xlsx_recipients(tmp_path, server):
         "nord;d59@example.org;to;\n",
         encoding="utf-8",
     )
-    result = run_cli(*mail_args(csv_path, tmp_path / "out-csv", server.port, data, "--send"))
+    result = run_in_process(*mail_args(csv_path, tmp_path / "out-csv", server.port, data, "--send"))
     assert result.returncode == 0, result.stderr
     by_rcpts = {tuple(sorted(rcpts)): raw for _, rcpts, raw in server.messages}
     assert sorted(by_rcpts) == [("contact-aisne@example.org", "copie@example.org"), ("d59@example.org",)]
@@ -411,7 +411,7 @@ def test_csv_and_xlsx_recipients(tmp_path, server):
     ):
         sheet.write_row(row, 0, values)
     workbook.close()
-    result = run_cli(*mail_args(xlsx_path, tmp_path / "out-xlsx", server.port, data, "--send"))
+    result = run_in_process(*mail_args(xlsx_path, tmp_path / "out-xlsx", server.port, data, "--send"))
     assert result.returncode == 0, result.stderr
     assert sorted(server.messages[-1][1]) == ["archive@example.org", "d80@example.org"] and len(server.messages) == 3
 
@@ -435,7 +435,7 @@ def test_bad_spreadsheet_rows_are_listed_together(tmp_path, server):
         sheet.write_row(row, 0, values)  # row 5 is left blank: later rows keep their Excel numbers
     workbook.close()
     data = canonical_csv(tmp_path / "data.csv", ("02", "60", "80"))
-    result = run_cli(*mail_args(xlsx_path, tmp_path / "out", server.port, data, "--send"))
+    result = run_in_process(*mail_args(xlsx_path, tmp_path / "out", server.port, data, "--send"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 4, result.stderr  # three rows, one line each, and the summary
@@ -457,7 +457,7 @@ def test_preview_writes_one_eml_per_message_and_connects_nowhere(tmp_path, serve
         },
     )
     previews = tmp_path / "apercu"
-    result = run_cli(*mail_args(path, out, server.port, data, "--preview", previews))
+    result = run_in_process(*mail_args(path, out, server.port, data, "--preview", previews))
     assert result.returncode == 0, result.stderr
     assert server.ehlo_seen == 0 and not journal_path().exists()
     files = sorted(previews.glob("*.eml"))
@@ -473,8 +473,8 @@ def test_preview_writes_one_eml_per_message_and_connects_nowhere(tmp_path, serve
     assert "du département de la Somme (80)" in somme.get_body(("plain",)).get_content()
     assert somme["Bcc"].addresses[0].addr_spec == "archive@example.org"
 
-    run_cli(*mail_args(path, out, server.port, data, "--send"))
-    again = run_cli(*mail_args(path, out, server.port, data, "--preview", tmp_path / "apercu-2"))
+    run_in_process(*mail_args(path, out, server.port, data, "--send"))
+    again = run_in_process(*mail_args(path, out, server.port, data, "--preview", tmp_path / "apercu-2"))
     assert not list((tmp_path / "apercu-2").glob("*.eml"))  # nothing would go out any more
     assert Counter(status(line) for line in again.stdout.splitlines()) == {"déjà envoyé": 2}
 
@@ -482,6 +482,6 @@ def test_preview_writes_one_eml_per_message_and_connects_nowhere(tmp_path, serve
 def test_a_department_without_data_is_not_mailed_an_empty_sheet(tmp_path, server):
     data = canonical_csv(tmp_path / "data.csv", ("02",))
     path = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"]}, "75": {"to": ["p@example.org"]}})
-    line = one_error_line(run_cli(*mail_args(path, tmp_path / "out", server.port, data, "--send")))
+    line = one_error_line(run_in_process(*mail_args(path, tmp_path / "out", server.port, data, "--send")))
     assert "département 75" in line and "aucune donnée" in line and "data.csv" in line
     assert server.ehlo_seen == 0 and not list((tmp_path / "out").glob("*-75-*.pdf"))

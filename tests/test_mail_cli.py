@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_helpers import PROJECT_ROOT, one_error_line, run_cli
+from cli_helpers import PROJECT_ROOT, one_error_line, run_in_process
 from test_mail import (  # noqa: F401  (server is a fixture)
     ENVELOPES,
     RECIPIENTS,
@@ -85,7 +85,7 @@ def test_dry_run_shows_the_plan_and_nothing_reaches_the_server(setup):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
-        result = run_cli(*mail_args(recipients, out, listener.getsockname()[1]))
+        result = run_in_process(*mail_args(recipients, out, listener.getsockname()[1]))
         listener.setblocking(False)
         with pytest.raises(BlockingIOError):
             listener.accept()
@@ -109,7 +109,7 @@ def test_dry_run_shows_the_plan_and_nothing_reaches_the_server(setup):
 # -- sending ---------------------------------------------------------------------------------------
 def test_send_then_run_again(setup, server):
     recipients, out = setup
-    result = run_cli(*mail_args(recipients, out, server.port, "--send", "--from", "Fiches <fiches@example.fr>"))
+    result = run_in_process(*mail_args(recipients, out, server.port, "--send", "--from", "Fiches <fiches@example.fr>"))
     assert result.returncode == 0, result.stderr
     no_traceback(result)
     assert statuses(result.stdout) == ["envoyé"] * 3
@@ -127,7 +127,7 @@ def test_send_then_run_again(setup, server):
         assert f"du département {of} ({code})" in message.get_body(("plain",)).get_content()
     assert sorted(entry["department"] for entry in journal_entries()) == list(CODES)
 
-    again = run_cli(*mail_args(recipients, out, server.port, "--send"))
+    again = run_in_process(*mail_args(recipients, out, server.port, "--send"))
     assert again.returncode == 0, again.stderr
     assert statuses(again.stdout) == ["déjà envoyé"] * 3 and len(server.messages) == 3
     assert "0 message(s) envoyé(s), 3 déjà envoyé(s) auparavant" in again.stderr
@@ -153,7 +153,7 @@ def test_killed_after_the_first_of_three_then_run_again_delivers_three(setup, se
     assert statuses(stdout) == ["envoyé"]
     assert not list(journal_path().parent.glob(".mail-journal.json.*.tmp"))
 
-    result = run_cli(*mail_args(recipients, out, server.port, "--send"))
+    result = run_in_process(*mail_args(recipients, out, server.port, "--send"))
     assert result.returncode == 0, result.stderr
     assert statuses(result.stdout) == ["déjà envoyé", "envoyé", "envoyé"]
     assert len(server.messages) == 3  # exactly three in total
@@ -222,7 +222,7 @@ def test_bad_input_is_one_line_and_nothing_is_sent(setup, server, content, extra
         recipients.unlink()
     else:
         recipients.write_text(content, encoding="utf-8")
-    result = run_cli(*mail_args(recipients, out, server.port, "--send", *extra))
+    result = run_in_process(*mail_args(recipients, out, server.port, "--send", *extra))
     line = one_error_line(result)
     assert line.startswith("factsheets : erreur : ")
     for fragment in expected:
@@ -241,7 +241,7 @@ def test_several_problems_are_listed_together(setup, server):
         "    cc: [copie@@example.org]\n",
         encoding="utf-8",
     )
-    result = run_cli(*mail_args(recipients, out, server.port, "--send"))
+    result = run_in_process(*mail_args(recipients, out, server.port, "--send"))
     assert result.returncode == 2
     no_traceback(result)
     lines = result.stderr.splitlines()

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from cli_helpers import PROJECT_ROOT, one_error_line
+from cli_helpers import PROJECT_ROOT, one_error_line, run_in_process
 from test_mail import journal_path, server  # noqa: F401  (server is a fixture)
 from test_mail_campaign import CODES, canonical_csv, department_lines, recipients_yaml, status
 
@@ -30,9 +30,9 @@ ADDRESSES = {"01": {"to": ["d01@example.org"], "cc": ["c01@example.org"]}, "02":
 
 
 def run(*args, cwd: Path = PROJECT_ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "factsheets", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300, env=env
-    )
+    """`factsheets *args` in this process (the journal is a file: what one run leaves, the
+    next reads from disk); the run that must be a process of its own is started below."""
+    return run_in_process(*args, cwd=cwd, env=env)
 
 
 def copies(server) -> Counter:

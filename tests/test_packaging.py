@@ -22,7 +22,9 @@ import pytest
 from cli_helpers import PROJECT_ROOT
 from pypdf import PdfReader
 
-IGNORED = shutil.ignore_patterns(".git", "output", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".venv")
+IGNORED = shutil.ignore_patterns(
+    ".git", "output", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".venv", "node_modules"
+)
 
 
 @pytest.fixture(scope="session")

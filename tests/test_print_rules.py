@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_cli, run_in_process
 from pypdf import PdfReader
 from test_render import SHEET_PAGES, as_printed, link_targets, page_text
 
@@ -178,7 +178,7 @@ def test_each_embedded_font_has_its_own_stable_subset_tag(sheets, tmp_path):
         assert len(names) >= 4 and len(set(tags)) == len(tags), names
         assert all(re.fullmatch(r"[A-Z]{6}", tag) and name[7] == "+" for tag, name in zip(tags, names))
         assert "AAAAAA" not in tags
-    again = run_cli("render", "--dept", "02", "--out", tmp_path)
+    again = run_in_process("render", "--dept", "02", "--out", tmp_path)
     assert Path(again.stdout.strip()).read_bytes() == sheets["02"][3].read_bytes()
 
 

@@ -36,7 +36,7 @@ def two_sheets(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def all_sheets(plain_render_all) -> Path:
-    result, out = plain_render_all  # `render --all --workers 2`, shared with test_print_rules.py
+    result, out = plain_render_all  # `render --all --workers 2 ...`, shared (see conftest.py)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 101
     return out
@@ -261,13 +261,15 @@ def test_render_all_writes_101_valid_sheets(all_sheets):
 def test_bytes_are_the_same_alone_in_bulk_and_with_one_worker(all_sheets, two_sheets, tmp_path):
     for name, path in two_sheets.items():
         assert path.read_bytes() == (all_sheets / path.name).read_bytes(), name
-    result = run_cli("render", "--dept", "2A", "--dept", "971", "--dept", "59", "--workers", "1", "--out", tmp_path)
+    result = run_in_process("render", "--dept", "2A", "--dept", "971", "--dept", "59", "--workers", "1", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     for line in result.stdout.splitlines():
         assert Path(line).read_bytes() == (all_sheets / Path(line).name).read_bytes(), line
 
 
 def test_render_all_twice_gives_identical_bytes(all_sheets, tmp_path):
+    """A plain `render --all` writes the very sheets of the shared run (which had --html and
+    --annexe xlsx besides: they change no PDF)."""
     result = run_cli("render", "--all", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     different = [

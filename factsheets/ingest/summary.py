@@ -13,15 +13,16 @@ def summary_lines(result: IngestResult, reference, out: Path) -> list[str]:
     """What was read and written, for stderr: rows per file, years, departments, totals."""
     from ..numbers import format_millions, format_percent
 
-    frame = result.frame
-    lines = [f"{out} : {frame.height} ligne(s) écrite(s)"]
+    frame = result.lazy
+    height = frame.select(pl.len()).collect().item()
+    lines = [f"{out} : {height} ligne(s) écrite(s)"]
     lines += [f"lu : {where} : {count} ligne(s)" for where, count in result.rows_per_source.items()]
-    years = sorted(frame["year"].unique().to_list())
+    years = sorted(frame.select(pl.col("year").unique()).collect()["year"].to_list())
     kept = ", ".join(map(str, years))
     left = ", ".join(map(str, result.years_left_out)) or "aucune"
     lines.append(f"années retenues : {kept} ; écartées : {left}")
     all_codes = reference.departments["code"].to_list()
-    present = set(frame["department"].unique().to_list())
+    present = set(frame.select(pl.col("department").unique()).collect()["department"].to_list())
     missing = [code for code in all_codes if code not in present]
     shown = ", ".join(missing[:30]) + (" …" if len(missing) > 30 else "")
     lines.append(
@@ -36,6 +37,7 @@ def summary_lines(result: IngestResult, reference, out: Path) -> list[str]:
             unallocated=pl.col("value_eur").filter(pl.col("department").is_in(unallocated)).sum(),
         )
         .sort("year", "flow")
+        .collect()
     )
     for year, flow, total, not_allocated in totals.iter_rows():
         share = format_percent(not_allocated / total, 1) if total else "—"

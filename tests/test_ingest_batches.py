@@ -150,3 +150,36 @@ def test_quarters_of_a_year_spread_over_batches(tmp_path, monkeypatch, sample_ro
     }
     assert frame["year"].unique().to_list() == [2024]
     assert {row[1:5]: row[5] for row in frame.rows()} == pytest.approx(expected)
+
+
+def test_no_temporary_part_left_after_an_error_or_ctrl_c(tmp_path, monkeypatch, sample_rows):
+    import tempfile
+
+    from factsheets.ingest import load_profile, pipeline
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    lines = [dgddi_line(row) for row in sample_rows]
+    lines[2000] = lines[2000].rsplit(";", 1)[0] + ";abc"
+    source = tmp_path / "dgddi.csv"
+    write_dgddi(source, lines)
+    result = ingest(monkeypatch, TINY, source, "--profile", "dgddi", "--out", tmp_path / "x.parquet")
+    assert result.returncode == 2 and f"{source}:2002 : colonne Valeur" in result.stderr
+    assert list(temporary.iterdir()) == [] and not (tmp_path / "x.parquet").exists()
+
+    # Ctrl-C in the middle of the file, once parts have been written: they are removed too.
+    write_dgddi(source, [dgddi_line(row) for row in sample_rows])
+    real_convert, calls = pipeline.convert, []
+
+    def interrupted(*args):
+        calls.append(len(list(temporary.glob("*/years/*/*.parquet"))))
+        if len(calls) == 40:
+            raise KeyboardInterrupt
+        return real_convert(*args)
+
+    monkeypatch.setattr(pipeline, "convert", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.ingest_sources([source], load_profile("dgddi"))
+    assert calls[-1] > 0  # parts had been written
+    assert list(temporary.iterdir()) == []

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ..errors import FactsheetsError, Problems
+from ..errors import FactsheetsError, Problems, write_failure
 from ..load import CANONICAL_COLUMNS, LINE_COLUMN, PERIOD_COLUMN, WHERE_COLUMN
 from ..validate import CANONICAL_SCHEMA, DUPLICATE_FIX, KEY_COLUMNS, check_duplicates, check_rows
 from .columns import check_columns
@@ -72,6 +72,23 @@ class IngestResult:
         self.close()
 
 
+class WorkspaceError(FactsheetsError):
+    """The temporary parts could not be written (a full disk): the whole run fails, not one source."""
+
+
+def write_part(frame: pl.DataFrame, path: Path) -> None:
+    """One temporary part (fast to write and read back; removed at the end)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(path, compression="lz4", statistics=False)
+    except (OSError, pl.exceptions.PolarsError) as error:
+        failure = error if isinstance(error, OSError) else OSError(str(error))
+        raise WorkspaceError(
+            f"fichiers temporaires de l'import non écrits, {write_failure(path.parent, failure)} "
+            "(dossier temporaire : variable d'environnement TMPDIR)"
+        ) from None
+
+
 class _Parts:
     """Temporary Parquet parts in `folder`: one subfolder per year, files in the order written."""
 
@@ -79,15 +96,10 @@ class _Parts:
         self.folder = folder
         self.written = 0
 
-    def write(self, frame: pl.DataFrame) -> list[Path]:
-        paths = []
+    def write(self, frame: pl.DataFrame) -> None:
         for (year,), rows in frame.partition_by("year", as_dict=True, maintain_order=True).items():
-            path = self.folder / "years" / str(year) / f"{self.written:08d}.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            rows.write_parquet(path, compression="lz4", statistics=False)
+            write_part(rows, self.folder / "years" / str(year) / f"{self.written:08d}.parquet")
             self.written += 1
-            paths.append(path)
-        return paths
 
     def years(self) -> list[int]:
         folder = self.folder / "years"
@@ -184,6 +196,8 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
             try:
                 # Read under the rank the source will have among those read (the parts hold it).
                 height = _read_source(source, len(read), profile, reference, parts, found, found_rows)
+            except WorkspaceError:
+                raise
             except FactsheetsError as error:
                 # A source that fails says only why (as if read whole): its batches are forgotten.
                 for path in parts.folder.glob("years/*/*.parquet"):
@@ -206,8 +220,7 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
             left_out += year_left_out
             if frame.height:
                 path = workspace / "sorted" / f"{year}.parquet"
-                path.parent.mkdir(exist_ok=True)
-                frame.write_parquet(path, compression="lz4", statistics=False)
+                write_part(frame, path)
                 sorted_parts.append(path)
             shutil.rmtree(workspace / "years" / str(year))
         duplicates.flush_into(problems)

@@ -99,7 +99,9 @@ def run(args: list[str]) -> dict:
     """One fresh `factsheets` process: wall time, peak RSS, other load; fails loudly if it fails."""
     busy0, total0 = _cpu_jiffies()
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "factsheets", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe: the summary of 600 years would fill a pipe read at the end.
+    errors = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, "-m", "factsheets", *args], stdout=subprocess.DEVNULL, stderr=errors)
     peak = 0
     while True:
         peak = max(peak, _hwm(process.pid))
@@ -109,7 +111,9 @@ def run(args: list[str]) -> dict:
         time.sleep(0.05)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    stderr = process.stderr.read().decode() if process.stderr else ""
+    errors.seek(0)
+    stderr = errors.read().decode()
+    errors.close()
     busy1, total1 = _cpu_jiffies()
     own = usage.ru_utime + usage.ru_stime
     ticks = os.sysconf("SC_CLK_TCK")

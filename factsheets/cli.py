@@ -418,13 +418,13 @@ def ingest(
             sources, chosen, national, load_profile(national_profile or profile, national=True), reference
         )
     with result:  # the temporary parts of a big input are removed whatever happens
-        write_canonical(result.data, out, coverage_metadata(result.data, reference, national, national_years))
+        write_canonical(result.data, out, coverage_metadata(result.totals, reference, national, national_years))
         typer.echo(str(out))
         for warning in result.warnings:
             warn(f"attention : {warning}")
         for line in summary_lines(result, reference, out):
             notice(line)
-        if national is None and (note := france_note(result.data, reference)):
+        if national is None and (note := france_note(result.totals, reference)):
             notice(note)
     if national is not None:
         notice(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,10 +49,19 @@ class IngestResult:
     warnings: list[str]
     years_left_out: list[int]
     workspace: Path | None = field(default=None, repr=False)
+    by_department: pl.DataFrame | None = field(default=None, repr=False)
 
     @property
     def lazy(self) -> pl.LazyFrame:
         return self.data.lazy()
+
+    @property
+    def totals(self) -> pl.DataFrame:
+        """Rows and euros per year, flow and department: what the summary and the coverage
+        read (computed year by year while the rows are sorted, so not read again)."""
+        if self.by_department is None:
+            self.by_department = department_totals(self.data)
+        return self.by_department
 
     @property
     def frame(self) -> pl.DataFrame:
@@ -62,7 +72,7 @@ class IngestResult:
 
     def close(self) -> None:
         if self.workspace is not None:
-            shutil.rmtree(self.workspace, ignore_errors=True)
+            remove_workspace(self.workspace)
             self.workspace = None
 
     def __enter__(self) -> IngestResult:
@@ -70,6 +80,27 @@ class IngestResult:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+
+def department_totals(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Rows and euros per year, flow and department, sorted."""
+    return (
+        frame.lazy()
+        .group_by("year", "flow", "department")
+        .agg(rows=pl.len(), value_eur=pl.col("value_eur").sum())
+        .sort("year", "flow", "department")
+        .collect()
+    )
+
+
+def remove_workspace(folder: Path) -> None:
+    """Remove the temporary parts; again if a write interrupted by Ctrl-C was still ending
+    in a Polars thread while the folder was emptied."""
+    for attempt in range(5):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.1 * (attempt + 1))
 
 
 class WorkspaceError(FactsheetsError):
@@ -213,7 +244,7 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
             problems.raise_if_any()
         rows.flush_into(problems)
 
-        duplicates, warnings, left_out, sorted_parts = Kinds(), [], [], []
+        duplicates, warnings, left_out, sorted_parts, totals = Kinds(), [], [], [], []
         for year in parts.years():
             frame, year_warnings, year_left_out = _one_year(parts.year(year), profile, read, duplicates, keep_origin)
             warnings += year_warnings
@@ -222,6 +253,7 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
                 path = workspace / "sorted" / f"{year}.parquet"
                 write_part(frame, path)
                 sorted_parts.append(path)
+                totals.append(department_totals(frame))
             shutil.rmtree(workspace / "years" / str(year))
         duplicates.flush_into(problems)
         problems.raise_if_any()
@@ -233,9 +265,10 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
                 + str(profile.path)
             )
     except BaseException:
-        shutil.rmtree(workspace, ignore_errors=True)
+        remove_workspace(workspace)
         raise
-    return IngestResult(pl.scan_parquet(sorted_parts), rows_per_source, warnings, left_out, workspace)
+    scan = pl.scan_parquet(sorted_parts)
+    return IngestResult(scan, rows_per_source, warnings, left_out, workspace, pl.concat(totals))
 
 
 def ingest(sources: Sequence[Path], profile: Profile, *, keep_origin: bool = False) -> pl.DataFrame:

@@ -24,6 +24,19 @@ deleted at the end (the CSVs as soon as they are read).
 
 The figures are for whatever `factsheets` package Python imports (printed first): set
 PYTHONPATH to a checkout to measure that one.
+
+Measured on 2026-12-03 (2 shared CPUs, load average 6.7 before, 8.0 after; other processes
+kept 54-72% of the CPUs busy during the runs):
+
+    run                                                      wall      CPU   peak RSS
+    ingest 1× dgddi (21 MB CSV)                              6.0s     3.4s    0.44 GB
+    ingest 10× dgddi (212 MB CSV)                           25.5s    17.8s    0.78 GB
+    ingest 100× dgddi (2,116 MB CSV)                       171.0s   146.7s    0.83 GB   < 2 GB PASS
+    ingest 100× canonical (2,598 MB CSV)                   214.6s   132.1s    0.73 GB   < 2 GB PASS
+    render --dept 02 (100×, 84,339,600 rows)                 1.8s     1.5s    0.34 GB   < 1.5 GB PASS
+    indicators --dept 02 --json (100×)                      23.1s    18.5s    0.76 GB   < 1.5 GB PASS
+
+Before the batches, `ingest` of the 10× dgddi CSV peaked at 3.35 GB (16× the file).
 """
 
 from __future__ import annotations

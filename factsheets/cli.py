@@ -415,14 +415,15 @@ def ingest(
         result, national_years = ingest_with_national(
             sources, chosen, national, load_profile(national_profile or profile, national=True), reference
         )
-    write_canonical(result.frame, out, coverage_metadata(result.frame, reference, national, national_years))
-    typer.echo(str(out))
-    for warning in result.warnings:
-        warn(f"attention : {warning}")
-    for line in summary_lines(result, reference, out):
-        notice(line)
-    if national is None and (note := france_note(result.frame, reference)):
-        notice(note)
+    with result:  # the temporary parts of a big input are removed whatever happens
+        write_canonical(result.data, out, coverage_metadata(result.totals, reference, national, national_years))
+        typer.echo(str(out))
+        for warning in result.warnings:
+            warn(f"attention : {warning}")
+        for line in summary_lines(result, reference, out):
+            notice(line)
+        if national is None and (note := france_note(result.totals, reference)):
+            notice(note)
     if national is not None:
         notice(
             f"fichier national : {national} ; années couvertes : {', '.join(map(str, national_years)) or 'aucune'} "

@@ -41,9 +41,13 @@ def binary_kind(data: bytes) -> str | None:
     return "un fichier binaire" if b"\x00" in data[:4096] else None
 
 
-def read_bytes(path: Path, what: str, fix: str) -> bytes:
-    """The file's bytes, or one French line saying why it cannot be read (callers refuse a folder first)."""
+def read_bytes(path: Path, what: str, fix: str, limit: int | None = None) -> bytes:
+    """The file's bytes (its first `limit` ones), or one French line saying why it cannot be
+    read (callers refuse a folder first)."""
     try:
+        if limit is not None:
+            with path.open("rb") as stream:
+                return stream.read(limit)
         return path.read_bytes()
     except PermissionError:
         raise FactsheetsError(
@@ -67,8 +71,10 @@ def _cp1252_c1() -> dict[int, str]:
 CP1252_C1 = _cp1252_c1()
 
 
-def decode_text(label: str, data: bytes, encoding: str, fix: str) -> str:
+def decode_text(label: str, data: bytes, encoding: str, fix: str, line_offset: int = 0) -> str:
     """`data` as text; an undecodable byte is reported with its line ("label:3").
+
+    `line_offset`: the lines of the file before `data` (a file read in batches of lines).
 
     Latin-1 is read as browsers read it (WHATWG Encoding): bytes 0x80–0x9F, control characters
     no real text holds, take their Windows-1252 meaning, so the "€" or "’" of a CSV saved by
@@ -79,7 +85,7 @@ def decode_text(label: str, data: bytes, encoding: str, fix: str) -> str:
         if codecs.lookup(encoding).name == "iso8859-1":
             text = text.translate(CP1252_C1)
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
+        line = data[: error.start].count(b"\n") + 1 + line_offset
         raise FactsheetsError(f"{label}:{line} : texte {encoding} invalide (octet 0x{data[error.start]:02x}) ; {fix}") from None
     return text.removeprefix("\ufeff")
 
@@ -95,10 +101,14 @@ def ragged_line(text: str, separator: str, fields: int, first_line: int = 1) -> 
     return rows["line"][0] if rows.height else None
 
 
-def read_csv_text(label: str, text: str, *, separator: str = ",", header: bool = True, skip_rows: int = 0) -> pl.DataFrame:
+def read_csv_text(
+    label: str, text: str, *, separator: str = ",", header: bool = True, skip_rows: int = 0, line_offset: int = 0
+) -> pl.DataFrame:
     """Every column as text, plus LINE_COLUMN (the line in the file); blank lines dropped.
 
-    A line with more fields than the header is reported with its number.
+    A line with more fields than the header is reported with its number. `line_offset`: for
+    a batch of a file's lines (after a copy of the lines above them and the header), how many
+    of the file's data lines come before the batch's first line.
     """
     try:
         frame = pl.read_csv(
@@ -117,7 +127,7 @@ def read_csv_text(label: str, text: str, *, separator: str = ",", header: bool =
         line = ragged_line(text, separator, fields, skip_rows + 1) if "field" in detail else None
         if line is not None:
             raise FactsheetsError(
-                f"{label}:{line} : plus de champs que l'en-tête (qui en a {fields}, séparés par « {separator} ») ; "
+                f"{label}:{line + line_offset} : plus de champs que l'en-tête (qui en a {fields}, séparés par « {separator} ») ; "
                 "retirez le champ en trop ou mettez entre guillemets la valeur qui contient le séparateur"
             ) from None
         raise FactsheetsError(
@@ -127,7 +137,7 @@ def read_csv_text(label: str, text: str, *, separator: str = ",", header: bool =
         frame = frame.rename({name: name.strip() for name in frame.columns})
     else:
         frame = frame.rename({name: str(index) for index, name in enumerate(frame.columns, start=1)})
-    first_line = skip_rows + (2 if header else 1)
+    first_line = skip_rows + (2 if header else 1) + line_offset
     frame = frame.with_row_index(LINE_COLUMN, offset=first_line)
     # A blank line comes back as a row of nulls: drop it, keeping the line numbers of the rest.
     return frame.filter(~pl.all_horizontal(pl.exclude(LINE_COLUMN).is_null()))

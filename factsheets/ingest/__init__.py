@@ -14,12 +14,15 @@ One module per stage:
 
 - `profile`: the YAML profile, parsed and checked (`load_profile`, `Profile`);
 - `sources`: files, ZIP members and Excel sheets to read, with bounded expansion (`Source`);
-- `readers`: one table as text columns with its line numbers (CSV, Parquet, Excel);
+- `readers`: one table as text columns with its line numbers (CSV, Parquet, Excel), a CSV
+  in batches of lines (bounded memory);
 - `columns`: the header against the profile's columns, and the closest names;
 - `reshape`: cross-tables (`wide:`) as long rows;
 - `convert`: raw rows to the canonical layout, every value checked;
 - `periods`: quarters and months, and the complete years kept;
-- `pipeline`: `ingest_sources`, every stage in order (`IngestResult`);
+- `pipeline`: `ingest_sources`, every stage in order, batch by batch then year by year
+  through temporary Parquet parts (`IngestResult`);
+- `kinds`: the problems of the batches merged, as if the whole input had been checked at once;
 - `inspect`: `--inspect`, how a profile sees the files;
 - `summary`: what was read and written, for stderr;
 - `write`: the canonical file written atomically;

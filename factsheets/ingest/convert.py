@@ -6,9 +6,10 @@ import re
 
 import polars as pl
 
-from ..errors import FactsheetsError, Problems
-from ..load import LINE_COLUMN, PERIOD_COLUMN, WHERE_COLUMN, printable
+from ..errors import FactsheetsError
+from ..load import LINE_COLUMN, PERIOD_COLUMN, printable
 from ..validate import MAX_ROW_VALUE_EUR, MAX_ROW_VALUE_TEXT, report_bad_rows
+from .kinds import Kinds
 from .periods import PERIOD_NAMES, PERIOD_PARTS, QUARTER_EXAMPLES, period_fields
 from .profile import Profile
 from .sources import Source
@@ -82,8 +83,12 @@ def _shown(value: str | None) -> str:
     return "valeur vide" if value is None or not str(value).strip() else f"« {printable(value)} »"
 
 
-def convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Problems) -> pl.DataFrame:
-    """The source's good rows in the canonical layout (+ period, origin); bad rows to `problems`."""
+def convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Kinds) -> pl.DataFrame:
+    """The source's good rows in the canonical layout (+ period, line); bad rows to `problems`.
+
+    `raw` may be one batch of the source's rows: each kind of bad row goes to `problems`
+    under the rank of its check, so that a kind's occurrences add up over the batches.
+    """
     col = profile.columns
     decimal = profile.decimal if source.fmt == "csv" else "."  # Parquet and Excel numbers come as text with '.'
     decimal_name = "la virgule" if decimal == "," else "le point"
@@ -222,7 +227,7 @@ def convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Probl
     for index, (_mask, column, problem, fix) in enumerate(checks):
         mask = masks[f"check{index}"]
         if mask.any():
-            report_bad_rows(problems, raw, mask, source.where_expression(), column, problem, fix, _shown)
+            report_bad_rows(problems.ranked(index), raw, mask, source.where_expression(), column, problem, fix, _shown)
 
     bad_rows = masks.select(pl.any_horizontal(pl.all())).to_series()
     return frame.filter(~bad_rows).select(
@@ -233,7 +238,5 @@ def convert(raw: pl.DataFrame, source: Source, profile: Profile, problems: Probl
         codes["country"].alias("country"),
         pl.when(value == 0).then(0.0).otherwise(value).alias("value_eur"),  # no -0.0
         part.alias(PERIOD_COLUMN),
-        pl.lit(source.label).alias(SOURCE_COLUMN),
         pl.col(LINE_COLUMN),
-        source.where_expression().alias(WHERE_COLUMN),
     )

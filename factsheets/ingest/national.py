@@ -107,20 +107,26 @@ def with_national(
     return result, national_years
 
 
-def coverage_metadata(frame: pl.DataFrame, reference, national_file: Path | None, national_years: list[int]) -> dict[str, str]:
+def _departments(frame: pl.DataFrame | pl.LazyFrame) -> set[str]:
+    return set(frame.lazy().select(pl.col("department").unique()).collect()["department"].to_list())
+
+
+def coverage_metadata(
+    frame: pl.DataFrame | pl.LazyFrame, reference, national_file: Path | None, national_years: list[int]
+) -> dict[str, str]:
     """What the output covers, for its Parquet metadata (read back by coverage.Coverage)."""
     codes = reference.departments["code"].to_list()
-    present = set(frame["department"].unique().to_list())
+    present = _departments(frame)
     return {
         METADATA_DEPARTMENTS: ",".join(code for code in codes if code in present),
         METADATA_NATIONAL: national_metadata(national_file.name, national_years) if national_file is not None else "",
     }
 
 
-def france_note(frame: pl.DataFrame, reference) -> str | None:
+def france_note(frame: pl.DataFrame | pl.LazyFrame, reference) -> str | None:
     """`ingest` without a national file: a line when the output will print no France figure."""
     codes = reference.departments["code"].to_list()
-    missing = len(codes) - frame.filter(pl.col("department").is_in(codes))["department"].n_unique()
+    missing = len(set(codes) - _departments(frame))
     if not missing:
         return None
     return (
@@ -133,6 +139,8 @@ def ingest_with_national(
     sources, profile: Profile, national_file: Path, national_profile_given: Profile | None, reference
 ) -> tuple[IngestResult, list[int]]:
     code = unallocated_code(reference)
-    departments = ingest_sources(sources, profile, reference)
-    national = ingest_sources([national_file], national_profile(national_profile_given or profile, code), reference)
+    with ingest_sources(sources, profile, reference) as departments:
+        departments.frame  # noqa: B018 - read into memory before the temporary parts are removed
+    with ingest_sources([national_file], national_profile(national_profile_given or profile, code), reference) as national:
+        national.frame  # noqa: B018
     return with_national(departments, national, national_file, code)

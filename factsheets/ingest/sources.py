@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import polars as pl
 
@@ -37,6 +38,8 @@ MAX_ZIP_RATIO = 200
 """The largest expanded/compressed ratio of a member (CSV compresses about 10 to 1)."""
 RATIO_FROM_BYTES = 1024**2
 """Members smaller than this expanded are not held to the ratio (tiny files compress well)."""
+HEAD_BYTES = 64 * 1024
+"""A CSV file given on the command line is not read whole: its first bytes tell its format."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,15 @@ class Source:
 
     path: Path  # the file given on the command line
     fmt: str  # 'csv', 'parquet' or 'excel'
-    data: bytes = field(repr=False)
+    data: bytes = field(repr=False)  # the table's bytes (a CSV file on disk: its first HEAD_BYTES)
     member: str | None = None  # the member's name inside the archive `path`
     sheet: str | None = None  # Excel: the sheet read
     sheets: tuple[str, ...] = ()  # Excel: every sheet of the workbook
+    on_disk: bool = False  # a CSV file read from `path` in batches (`data` is its beginning only)
+
+    def open(self) -> BinaryIO:
+        """The table's bytes as a stream: the file on disk, or `data` (an archive member)."""
+        return self.path.open("rb") if self.on_disk else io.BytesIO(self.data)
 
     @property
     def name(self) -> str:
@@ -308,8 +316,14 @@ def expand_sources(
                 raise FactsheetsError(f"{path} : fichier source introuvable ; vérifiez le chemin")
             if not path.is_file():
                 raise FactsheetsError(f"{path} : ce n'est pas un fichier ; indiquez les fichiers de données brutes à convertir")
-            data = read_bytes(path, "fichier source", "indiquez un autre fichier")
-            if _format_of(path.name, profile, data, str(path)) == "zip":
+            fix = "indiquez un autre fichier"
+            head = read_bytes(path, "fichier source", fix, limit=HEAD_BYTES)
+            fmt = _format_of(path.name, profile, head, str(path))
+            if fmt == "csv":  # read in batches of lines by readers.csv_batches (big files, bounded memory)
+                sources.append(Source(path, "csv", head, on_disk=True))
+                continue
+            data = read_bytes(path, "fichier source", fix)
+            if fmt == "zip":
                 sources.extend(_zip_members(path, data, profile, any_sheet, left_out))
             else:
                 sources.append(_table_source(path, path.name, data, profile, None, any_sheet))

@@ -11,9 +11,16 @@ from ..files import atomic_file
 from ..load import CANONICAL_COLUMNS
 from ..validate import CANONICAL_SCHEMA
 
+IN_MEMORY_ROWS = 4_000_000
+"""A lazy frame of at most this many rows is collected and written in one piece; a larger one
+is streamed into the file (sink_parquet, sink_csv) in bounded memory."""
 
-def write_canonical(frame: pl.DataFrame, out: Path, metadata: dict[str, str] | None = None) -> Path:
+
+def write_canonical(frame: pl.DataFrame | pl.LazyFrame, out: Path, metadata: dict[str, str] | None = None) -> Path:
     """Write `frame` as CSV or Parquet (by the extension of `out`), atomically.
+
+    A lazy `frame` (ingest's result: a scan of temporary parts) is written in one piece when
+    it is small (the same bytes as the frame collected), streamed otherwise.
 
     `metadata`: key-value pairs stored in the Parquet file's metadata (coverage.py); a CSV
     file cannot hold them.
@@ -27,7 +34,8 @@ def write_canonical(frame: pl.DataFrame, out: Path, metadata: dict[str, str] | N
         raise FactsheetsError(
             f"{out} : format de sortie inconnu « {suffix or '(aucun)'} » ; nommez le fichier de sortie en .csv ou .parquet"
         )
-    missing = [name for name in CANONICAL_COLUMNS if name not in frame.columns]
+    columns = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    missing = [name for name in CANONICAL_COLUMNS if name not in columns]
     if missing:
         raise FactsheetsError(f"{out} : rien n'a été écrit, il manque la ou les colonnes {', '.join(missing)}")
     folder = out.parent
@@ -37,11 +45,18 @@ def write_canonical(frame: pl.DataFrame, out: Path, metadata: dict[str, str] | N
         what = "n'est pas un dossier" if folder.exists() else "n'existe pas"
         raise FactsheetsError(f"{folder} : le dossier de sortie {what} ; créez-le ou choisissez un autre --out")
     data = frame.select(CANONICAL_COLUMNS).cast(CANONICAL_SCHEMA)
+    if isinstance(data, pl.LazyFrame) and data.select(pl.len()).collect().item() <= IN_MEMORY_ROWS:
+        data = data.collect().rechunk()
     opened = False  # a failure before that is the folder's, after it the writing's
     try:
         with atomic_file(out, durable=True, temporary_suffix=".part") as stream:
             opened = True
-            if suffix == ".csv":
+            if isinstance(data, pl.LazyFrame):
+                if suffix == ".csv":
+                    data.sink_csv(stream)
+                else:
+                    data.sink_parquet(stream, metadata=metadata)
+            elif suffix == ".csv":
                 data.write_csv(stream)
             else:
                 data.write_parquet(stream, metadata=metadata)

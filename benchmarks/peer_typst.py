@@ -434,45 +434,44 @@ class TypstSheets:
             )
         return "#set page(footer-descent: 0pt, footer: context {\n" + "\n".join(parts) + "\n})"
 
-    def _area_charts(self, area, size: str) -> tuple:
-        """A region's or France's two Sankeys with their Typst text, made once per area and size."""
+    def _area_chart(self, spec, ind) -> tuple:
+        """A region's or France's Sankey with its Typst text, made once per area, flow and size."""
         from factsheets.charts import sankey_marks
+        from factsheets.charts.registry import area_flows
 
-        key = (area.level, area.territory.code, size)
+        size = spec.size(ind)
+        key = (spec.level, area_flows(ind, spec.level).territory.code, spec.flow, size)
         if key not in self._area:
-            charts = (sankey_marks(area.exports, self.settings, size=size), sankey_marks(area.imports, self.settings, size=size))
-            self._area[key] = tuple((chart, self.charts.marks(chart, min(1.0, FRAME_WIDTH / chart.width))) for chart in charts)
+            chart = sankey_marks(spec.summary(ind), self.settings, size=size)
+            self._area[key] = (chart, self.charts.marks(chart, min(1.0, FRAME_WIDTH / chart.width)))
         return self._area[key]
 
     def source_text(self, ind, synthetic: bool, year_texts: dict) -> str:
         from factsheets.charts import balance_chart, sankey_marks, treemap_chart
+        from factsheets.charts.registry import SHEET_CHARTS, SheetCharts
         from factsheets.content import build_content
-        from factsheets.layout import SheetCharts
 
-        # As the project: an area alone on its comparison page is as large as the department's chart.
-        shows_region, shows_nation = ind.shows_region, ind.nation_covered
-        absent = ((None, ""), (None, ""))
-        region = self._area_charts(ind.region_flows, "region" if shows_nation else "department") if shows_region else absent
-        nation = self._area_charts(ind.nation_flows, "region" if shows_region else "department") if shows_nation else absent
-        balance = balance_chart(ind.balance_countries, self.settings)
-        treemap = treemap_chart(ind.local.imports, ind.local.exports, self.settings)
+        # The sheet's charts from the project's registry (the peer has no evolution page).
+        drawn, areas = {}, {}
+        for spec in SHEET_CHARTS:
+            if spec.kind == "evolution" or not spec.shown(ind):
+                continue
+            if spec.kind == "balance":
+                drawn[spec.key] = balance_chart(ind.balance_countries, self.settings)
+            elif spec.kind == "treemap":
+                drawn[spec.key] = treemap_chart(ind.local.imports, ind.local.exports, self.settings)
+            elif spec.level == "department":
+                drawn[spec.key] = sankey_marks(spec.summary(ind), self.settings)
+            else:
+                areas[spec.key] = self._area_chart(spec, ind)
+                drawn[spec.key] = areas[spec.key][0]
+        balance, treemap = drawn["balance"], drawn["treemap"]
         room = FRAME_HEIGHT - BALANCE_TEXTS - balance.height
         if treemap.height > room:  # redrawn lower, as the sheet's HeightFittedChart does
-            treemap = treemap_chart(
+            treemap = drawn["treemap"] = treemap_chart(
                 ind.local.imports, ind.local.exports, self.settings, height=max(room, treemap.height * TREEMAP_MIN_HEIGHT_SHARE)
             )
-        export_sankey = sankey_marks(ind.local.exports, self.settings)
-        import_sankey = sankey_marks(ind.local.imports, self.settings)
-        charts = SheetCharts(
-            balance=balance,
-            treemap=treemap,
-            export_sankey=export_sankey,
-            import_sankey=import_sankey,
-            region_export_sankey=region[0][0],
-            region_import_sankey=region[1][0],
-            nation_export_sankey=nation[0][0],
-            nation_import_sankey=nation[1][0],
-        )
+        charts = SheetCharts(**drawn)
         sheet = build_content(ind, charts, year_texts, synthetic)
         texts = {
             "balance": self.charts.drawing(balance, min(1.0, FRAME_WIDTH / balance.width)),
@@ -480,11 +479,14 @@ class TypstSheets:
                 treemap, min(1.0, FRAME_WIDTH / treemap.width, (FRAME_HEIGHT - BALANCE_TEXTS - balance.height) / treemap.height)
             ),
         }
-        for index, (flow, local) in enumerate((("export", export_sankey), ("import", import_sankey))):
+        for flow in ("export", "import"):
+            local = drawn[f"{flow}_sankey"]
             texts[f"{flow}_sankey"] = self.charts.marks(
                 local, min(1.0, FRAME_WIDTH / local.width, (FRAME_HEIGHT - LOCAL_TEXTS) / local.height)
             )
-            texts[f"region_{flow}_sankey"], texts[f"nation_{flow}_sankey"] = self._compared(region[index], nation[index])
+            absent = (None, "")
+            compared = self._compared(areas.get(f"region_{flow}_sankey", absent), areas.get(f"nation_{flow}_sankey", absent))
+            texts[f"region_{flow}_sankey"], texts[f"nation_{flow}_sankey"] = compared
         parts = [
             self.preamble,
             f"#set document(title: {string(sheet.title)}, description: {string(sheet.subject)})",

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import alt_texts
+from .charts.registry import CHART_KEYS
 from .model import Change, DepartmentIndicators, Evolution, FlowSummary, Sankey
 from .numbers import format_change, format_millions, format_rounded_millions, format_share_of_nation, format_share_of_region
 
@@ -80,8 +81,8 @@ class DataTable:
 
 @dataclass(frozen=True)
 class Figure:
-    """A chart: `key` names it in the chart registry (CHART_KEYS), `chart` is what the
-    charts stage drew (marks or a drawing), `alt` says in words what it shows with its main
+    """A chart: `key` names it in the chart registry (charts.registry), `chart` is what the
+    charts stage drew (a charts.registry.Chart), `alt` says in words what it shows with its main
     figures, `table` holds the figures behind it; `at_height`, when given, draws the chart
     again at another height (a writer with less room than `chart` needs)."""
 
@@ -114,20 +115,6 @@ class SheetContent:
 
     def figures(self) -> list[Figure]:
         return [block for page in self.pages for block in page.blocks if isinstance(block, Figure)]
-
-
-# The charts of a sheet, in reading order: the registry the writers and the annex follow.
-CHART_KEYS = (
-    "balance",
-    "treemap",
-    "export_sankey",
-    "region_export_sankey",
-    "nation_export_sankey",
-    "import_sankey",
-    "region_import_sankey",
-    "nation_import_sankey",
-    "evolution",
-)
 
 
 def plain(spans: Sequence[Span]) -> str:
@@ -250,7 +237,7 @@ class _Builder:
         alt = alt_texts.sankey_alt(summary, alt_area or area, self.alt, self.fill.values)
         caption = self.fill.text(t["sankey_table"], area=area, flow=t["exports" if exports else "imports"])
         table = _sankey_table(caption, summary.sankey, left, right, t["value"])
-        return Figure(key, title, getattr(self.charts, key), alt, table)
+        return Figure(key, title, self.charts[key], alt, table)
 
     def totals(self, section: dict[str, Any], total_eur: float, shares=None) -> list[Paragraph]:
         blocks = [self.para(section["total"], "total", total=format_millions(total_eur))]
@@ -312,7 +299,7 @@ class _Builder:
         balance_figure = Figure(
             "balance",
             self.fill.spans(t["chart_title"]),
-            self.charts.balance,
+            self.charts["balance"],
             alt_texts.balance_alt(ind, self.alt, self.fill.values),
             DataTable(
                 self.fill.text(f["balance_table"]),
@@ -332,7 +319,7 @@ class _Builder:
         treemap_figure = Figure(
             "treemap",
             self.fill.spans(t["treemap_title"]),
-            self.charts.treemap,
+            self.charts["treemap"],
             alt_texts.treemap_alt(ind, self.alt, self.fill.values),
             DataTable(
                 self.fill.text(f["treemap_table"]),
@@ -340,7 +327,7 @@ class _Builder:
                 tuple(treemap_rows),
                 (False, False, True, True),
             ),
-            getattr(self.charts, "treemap_at_height", None),
+            self.charts.treemap_at_height,
         )
         return Page(
             "balance",
@@ -403,7 +390,7 @@ class _Builder:
 
     def evolution(self) -> list[Page]:
         evolution = self.ind.evolution
-        if getattr(self.charts, "evolution", None) is None or evolution is None:
+        if self.charts["evolution"] is None or evolution is None:
             return []
         t = self.texts["evolution"]
         values = evolution_values(evolution, t)
@@ -421,7 +408,7 @@ class _Builder:
         figure = Figure(
             "evolution",
             self.fill.spans(t["chart_title"], **values),
-            self.charts.evolution,
+            self.charts["evolution"],
             alt_texts.evolution_alt(self.ind, self.alt, self.fill.values),
             years_table,
         )
@@ -517,7 +504,7 @@ def _new_address(url: str | None, shown: set[str]) -> bool:
 
 def build_content(ind: DepartmentIndicators, charts, texts: dict[str, Any], synthetic: bool = False) -> SheetContent:
     """The whole sheet as content: pages of blocks, every text filled, every number formatted.
-    `charts` carries the drawn charts by name (layout.SheetCharts)."""
+    `charts` carries the drawn charts by key (charts.registry.SheetCharts)."""
     return _Builder(ind, charts, texts, synthetic).build()
 
 

@@ -19,7 +19,6 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -42,6 +41,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Paragraph as PlatypusParagraph
 
+from .charts.registry import CHARTS_BY_KEY, Chart, SheetCharts
 from .content import BulletList, DataTable, Figure, Heading, Page, Paragraph, SheetContent, Span, build_content
 from .fonts import FontNames
 from .model import DepartmentIndicators
@@ -94,23 +94,6 @@ FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
 # TREEMAP_MIN_SCALE, below which its labels would be too small to read.
 TREEMAP_MIN_HEIGHT_SHARE = 0.6
 TREEMAP_MIN_SCALE = 0.7
-
-
-@dataclass(frozen=True)
-class SheetCharts:
-    """The eight drawings of one sheet; region and nation ones are shared between sheets."""
-
-    balance: Drawing
-    treemap: Drawing
-    export_sankey: Drawing
-    import_sankey: Drawing
-    region_export_sankey: Drawing
-    region_import_sankey: Drawing
-    nation_export_sankey: Drawing
-    nation_import_sankey: Drawing
-    # The treemap drawn at a given height, when the page has less room than `treemap` needs.
-    treemap_at_height: Callable[[float], Drawing] | None = None
-    evolution: Drawing | None = None  # render --evolution: the page before "Informations pratiques"
 
 
 @dataclass(frozen=True)
@@ -179,7 +162,7 @@ class FittedDrawing(Flowable):
     on the page, so a long balance chart does not push the treemap onto a page of its own.
     """
 
-    def __init__(self, drawing: Drawing, max_width: float = FRAME_WIDTH, min_scale: float = 1.0):
+    def __init__(self, drawing: Chart, max_width: float = FRAME_WIDTH, min_scale: float = 1.0):
         super().__init__()
         self.drawing = drawing
         self.width_scale = min(1.0, max_width / drawing.width)
@@ -200,15 +183,10 @@ class FittedDrawing(Flowable):
         return available_width, self.height
 
     def draw(self):
-        from reportlab.graphics import renderPDF
-
         self.canv.saveState()
         self.canv.translate(self._offset, 0)
         self.canv.scale(self.scale, self.scale)
-        if hasattr(self.drawing, "draw_on"):  # a CanvasChart writes itself onto the canvas
-            self.drawing.draw_on(self.canv)
-        else:
-            renderPDF.draw(self.drawing, self.canv, 0, 0, showBoundary=False)
+        self.drawing.draw_on(self.canv)
         self.canv.restoreState()
 
 
@@ -216,13 +194,13 @@ class HeightFittedChart(Flowable):
     """A chart drawn again at the height left on the page rather than scaled down, so its
     text keeps its printed size; still too tall (or below `min_height`), it is scaled."""
 
-    def __init__(self, drawing: Drawing, redraw: Callable[[float], Drawing], min_height: float, min_scale: float):
+    def __init__(self, drawing: Chart, redraw: Callable[[float], Chart], min_height: float, min_scale: float):
         super().__init__()
         self.natural = drawing
         self.redraw = redraw
         self.min_height = min_height
         self.min_scale = min_scale
-        self._redrawn: dict[float, Drawing] = {}
+        self._redrawn: dict[float, Chart] = {}
         self.fitted = FittedDrawing(drawing, min_scale=min_scale)
 
     def wrap(self, available_width, available_height):
@@ -365,11 +343,6 @@ GAPS = {
     ("flow", "share", "body"): 10,
     ("comparison", "total", "heading"): 14,  # between the region's total and France
 }
-# Charts that shrink, or are drawn again lower, to the room left under their title, kept
-# with it as one block (the treemap under a long balance chart).
-FITTED_TO_ROOM = frozenset({"treemap"})
-# Charts whose table of figures is printed under them (the evolution's yearly totals).
-TABLE_PRINTED = frozenset({"evolution"})
 TABLE_FONT_SIZE = 8.5
 FIGURE_TABLE_LABEL_WIDTH = 118  # a printed figure table: the label column, the others share the rest
 TABLE_NUMBER_WIDTH = 76  # any other table: each column of numbers, the label column the rest
@@ -480,13 +453,14 @@ class _Story:
     def figure(self, figure: Figure) -> list[Flowable]:
         """The chart's title, the chart as a Figure element with its alternative text, and
         for some charts the table of its figures."""
+        spec = CHARTS_BY_KEY[figure.key]
         title = self.paragraph(figure.title, "chart_title") if figure.title else None
-        if figure.key in FITTED_TO_ROOM:
+        if spec.fitted_to_room:
             chart = self._tagged_chart(self._fitted_to_room(figure), figure)
             return [TitledChart(title, chart)] if title is not None else [chart]
         flowables: list[Flowable] = [title] if title is not None else []
         flowables.append(self._tagged_chart(FittedDrawing(figure.chart), figure))
-        if figure.key in TABLE_PRINTED:
+        if spec.table_printed:
             flowables += [Spacer(1, 6), self.table(figure.table, printed_figure=True), Spacer(1, 8)]
         return flowables
 

@@ -425,8 +425,9 @@ class _Story:
             return self.figure(block)
         raise TypeError(f"no PDF for the block {type(block).__name__}")
 
-    def heading(self, heading: Heading, page_key: str) -> TaggedParagraph:
-        style = (COVER_HEADING_STYLES if page_key == "cover" else HEADING_STYLES)[heading.level]
+    def heading(self, heading: Heading, page_key: str, style: str | None = None) -> TaggedParagraph:
+        """A heading at its level's style, or in `style` (a heading that titles a chart)."""
+        style = style or (COVER_HEADING_STYLES if page_key == "cover" else HEADING_STYLES)[heading.level]
         kind = BalancedParagraph if heading.level == 1 else TaggedParagraph  # the title: even lines
         return self.tagged(kind(self.markup(heading.spans), self.styles[style]), f"H{heading.level}")
 
@@ -524,6 +525,11 @@ class _Story:
             if isinstance(block, Heading) and isinstance(following, DataTable):
                 flowables.append(KeepTogether([self.heading(block, page.key), self.table(following)]))
                 previous, index = following, index + 2
+                continue
+            if isinstance(block, Heading) and isinstance(following, Figure) and following.title is None:
+                # The heading titles the chart under it: printed as every chart title is (SPEC 11).
+                flowables.append(self.heading(block, page.key, "chart_title"))
+                previous, index = block, index + 1
                 continue
             flowables += self.block(block, page.key)
             previous, index = block, index + 1

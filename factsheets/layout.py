@@ -88,6 +88,9 @@ MARGIN_BOTTOM = 22 * mm
 FOOTER_LOWEST_BASELINE = 11.5 * mm
 FOOTER_LINE_GAP = 3.8 * mm
 FOOTER_RULE_ABOVE = 3.2 * mm
+# Nothing of the page (a chart, a total, a line of text) comes closer to the footer rule than
+# this (SPEC 11): the frame ends there.
+FOOTER_CLEARANCE = 8 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
 # Under a long balance chart the treemap is drawn again shorter (its labels keep their
 # printed size), down to this share of its height; beyond, it is scaled, down to
@@ -593,7 +596,7 @@ class _Story:
         canvas.setLineWidth(0.5)
         # Lines from the bottom up, the lowest at FOOTER_LOWEST_BASELINE whatever their number.
         source_y = FOOTER_LOWEST_BASELINE + (FOOTER_LINE_GAP if synthetic else 0.0)
-        rule_y = source_y + FOOTER_RULE_ABOVE
+        rule_y = footer_rule_y(synthetic)
         canvas.line(MARGIN_X, rule_y, PAGE_WIDTH - MARGIN_X, rule_y)
         canvas.setFillColor(muted)
         canvas.setFont(self.fonts.regular, 7.5)
@@ -604,6 +607,13 @@ class _Story:
             canvas.drawString(MARGIN_X, FOOTER_LOWEST_BASELINE, content.synthetic_notice)
         canvas.restoreState()
         end_artifact(canvas)
+
+
+def footer_rule_y(synthetic: bool) -> float:
+    """The footer rule's height from the bottom edge: above the source line, and above the
+    synthetic-data notice when there is one (the lowest line stays at FOOTER_LOWEST_BASELINE)."""
+    source_y = FOOTER_LOWEST_BASELINE + (FOOTER_LINE_GAP if synthetic else 0.0)
+    return source_y + FOOTER_RULE_ABOVE
 
 
 def _pdf_lang(language: str) -> str:
@@ -657,11 +667,12 @@ def write_sheet(
         initialFontName=fonts.regular,
         initialFontSize=10,
     )
+    bottom = max(MARGIN_BOTTOM, footer_rule_y(content.synthetic_notice is not None) + FOOTER_CLEARANCE)
     frame = Frame(
         MARGIN_X,
-        MARGIN_BOTTOM,
+        bottom,
         FRAME_WIDTH,
-        PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM,
+        PAGE_HEIGHT - MARGIN_TOP - bottom,
         id="body",
         leftPadding=0,
         rightPadding=0,

@@ -102,7 +102,6 @@ def footer_rule(lines, width: float) -> float | None:
     return min(rules) if rules else None
 
 
-@pytest.mark.xfail(strict=True, reason="the frame ends 3.5 mm above the footer rule of a synthetic sheet")
 def test_everything_above_the_footer_rule_keeps_8_mm_from_it(measured):
     closest = [(gap, str(path), number) for path, sheet in measured.items() for gap, number in sheet.gaps]
     assert len(closest) == sum(sheet.pages for sheet in measured.values())

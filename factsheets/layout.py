@@ -24,6 +24,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -349,6 +350,7 @@ GAPS = {
 TABLE_FONT_SIZE = 8.5
 FIGURE_TABLE_LABEL_WIDTH = 118  # a printed figure table: the label column, the others share the rest
 TABLE_NUMBER_WIDTH = 76  # any other table: each column of numbers, the label column the rest
+TABLE_PADDING = 3
 
 
 def _page_kind(key: str) -> str:
@@ -506,12 +508,32 @@ class _Story:
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                     ("TOPPADDING", (0, 0), (-1, -1), 2),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                    ("LEFTPADDING", (0, 0), (-1, -1), TABLE_PADDING),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), TABLE_PADDING),
+                    *self._decimal_alignment(table),
                 ]
             )
         )
         return result
+
+    def _decimal_alignment(self, table: DataTable) -> list[tuple]:
+        """Numbers aligned on the decimal mark (SPEC 11): in each numeric column the "." at one
+        place, a number without decimals ending where the decimals begin, the longest decimal
+        part ending where the right-aligned header does (ReportLab's DECIMAL alignment puts
+        the mark's centre at the cell's right padding)."""
+        font, size = self.fonts.regular, TABLE_FONT_SIZE
+        half_mark = stringWidth(".", font, size) / 2
+        commands = []
+        for column, numeric in enumerate(table.numeric):
+            if not numeric or column == 0:
+                continue
+            cells = [row[column] for row in table.rows]
+            decimals = max((stringWidth(cell[cell.index(".") :], font, size) for cell in cells if "." in cell), default=0.0)
+            commands += [
+                ("ALIGN", (column, 1), (column, -1), "DECIMAL"),
+                ("RIGHTPADDING", (column, 1), (column, -1), TABLE_PADDING + decimals - half_mark),
+            ]
+        return commands
 
     # -- pages ----------------------------------------------------------------------------
     def page(self, page: Page) -> list[Flowable]:

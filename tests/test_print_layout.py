@@ -210,7 +210,6 @@ def _table_pivots(chars, columns: dict[tuple[int, int], list[float]]) -> None:
                 columns[(len(cells), index)].append(_pivot(cell))
 
 
-@pytest.mark.xfail(strict=True, reason="numbers right-aligned: 400 under 3 517.5 ends where the decimals do")
 def test_the_evolution_tables_align_their_numbers_on_the_decimal_mark(measured):
     checked = 0
     for path, sheet in measured.items():

@@ -222,7 +222,6 @@ def test_the_evolution_tables_align_their_numbers_on_the_decimal_mark(measured):
     assert checked >= 101 * 4
 
 
-@pytest.mark.xfail(strict=True, reason="each Sankey's columns follow its widest labels")
 def test_the_sankey_node_columns_stand_at_one_place_on_every_page(measured):
     """Four Sankey pages a sheet (two of them with two charts): the nodes' left edges take two
     values only, the left column's and the right column's, the same on every sheet."""

@@ -63,9 +63,10 @@ def stages() -> dict:
     from reportlab.pdfgen.canvas import Canvas
 
     from factsheets.charts import balance_chart, sankey_chart, treemap_chart
+    from factsheets.charts.registry import SHEET_CHARTS, SheetCharts
     from factsheets.config import settings, texts
     from factsheets.indicators import compute_all
-    from factsheets.layout import Logos, SheetCharts, build_sheet
+    from factsheets.layout import Logos, build_sheet
     from factsheets.paths import SAMPLE_DATA
     from factsheets.reference import load_reference
     from factsheets.validate import choose_year, load_trade_data
@@ -107,21 +108,28 @@ def stages() -> dict:
         draw.setdefault(kind, []).append(to_canvas(drawing))
         return drawing
 
+    kinds = {"balance": "balance bars", "treemap": "treemap"}
+    levels = {"department": "department Sankey", "region": "region Sankey", "nation": "France Sankey"}
     for code in sorted(indicators, key=lambda c: (reference.department(c)[2], c)):
         ind = indicators[code]
-        charts = {
-            "balance": record("balance bars", *timed(balance_chart, ind.balance_countries, config)),
-            "treemap": record("treemap", *timed(treemap_chart, ind.local.imports, ind.local.exports, config)),
-            "export_sankey": record("department Sankey", *timed(sankey_chart, ind.local.exports, config)),
-            "import_sankey": record("department Sankey", *timed(sankey_chart, ind.local.imports, config)),
-        }
-        for prefix, area, kind in (("region", ind.region_flows, "region Sankey"), ("nation", ind.nation_flows, "France Sankey")):
-            key = (area.level, area.territory.code)
-            if key not in area_charts:  # drawn once per area, as the renderer does
-                area_charts[key] = tuple(
-                    record(kind, *timed(sankey_chart, flows, config, size="region")) for flows in (area.exports, area.imports)
-                )
-            charts[f"{prefix}_export_sankey"], charts[f"{prefix}_import_sankey"] = area_charts[key]
+        charts = {}
+        for spec in SHEET_CHARTS:  # the sheet's charts, from the project's registry (no evolution page here)
+            if spec.kind == "evolution" or not spec.shown(ind):
+                continue
+            if spec.kind == "balance":
+                charts[spec.key] = record(kinds["balance"], *timed(balance_chart, ind.balance_countries, config))
+            elif spec.kind == "treemap":
+                charts[spec.key] = record(kinds["treemap"], *timed(treemap_chart, ind.local.imports, ind.local.exports, config))
+            elif spec.level == "department":
+                charts[spec.key] = record(levels["department"], *timed(sankey_chart, spec.summary(ind), config))
+            else:
+                area = ind.region_flows if spec.level == "region" else ind.nation_flows
+                key = (area.level, area.territory.code, spec.flow, spec.size(ind))
+                if key not in area_charts:  # drawn once per area, as the renderer does
+                    area_charts[key] = record(
+                        levels[spec.level], *timed(sankey_chart, spec.summary(ind), config, size=spec.size(ind))
+                    )
+                charts[spec.key] = area_charts[key]
         _, seconds = timed(build_sheet, ind, SheetCharts(**charts), words, fonts, config, Logos(), True)
         sheets.append(seconds)
     return {

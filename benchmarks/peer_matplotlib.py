@@ -338,23 +338,26 @@ class PeerRenderer:
         return self.charts.to_drawing(chart.figure)
 
     def sheet(self, ind, synthetic: bool, evolution: bool = False) -> bytes:
-        from factsheets.layout import Logos, SheetCharts, build_sheet
+        from factsheets.charts.registry import SHEET_CHARTS, SheetCharts
+        from factsheets.layout import Logos, build_sheet
 
-        region_export, region_import = self._area(ind.region_flows)
-        # As the project: alone on its comparison page, France is as large as the department's chart.
-        nation_size = "department" if ind.single_department_region else "region"
-        nation_export, nation_import = self._area(ind.nation_flows, nation_size)
-        charts = SheetCharts(
-            balance=self.charts.balance(ind.balance_countries),
-            treemap=self.charts.treemap(ind.local.imports, ind.local.exports),
-            export_sankey=self.charts.sankey(ind.local.exports),
-            import_sankey=self.charts.sankey(ind.local.imports),
-            region_export_sankey=region_export,
-            region_import_sankey=region_import,
-            nation_export_sankey=nation_export,
-            nation_import_sankey=nation_import,
-            evolution=self.evolution(ind) if evolution else None,
-        )
+        # The sheet's charts from the project's registry: the same ones, at the same sizes.
+        drawn = {}
+        for spec in SHEET_CHARTS:
+            if not spec.shown(ind, evolution):
+                continue
+            if spec.kind == "balance":
+                drawn[spec.key] = self.charts.balance(ind.balance_countries)
+            elif spec.kind == "treemap":
+                drawn[spec.key] = self.charts.treemap(ind.local.imports, ind.local.exports)
+            elif spec.kind == "sankey" and spec.level == "department":
+                drawn[spec.key] = self.charts.sankey(spec.summary(ind))
+            elif spec.kind == "sankey":
+                exports, imports = self._area(ind.region_flows if spec.level == "region" else ind.nation_flows, spec.size(ind))
+                drawn[spec.key] = exports if spec.flow == "export" else imports
+            else:
+                drawn[spec.key] = self.evolution(ind)
+        charts = SheetCharts(**drawn)
         return build_sheet(ind, charts, self.texts, self.fonts, self.settings, Logos(), synthetic)
 
 

@@ -4,8 +4,9 @@ The second peer of benchmarks/bench_peer.py (issue 24, SPEC section 15), the one
 would most likely take. For each department it writes a Typst source of the sheet and
 compiles it to PDF with the `typst` Python package (Typst itself, in Rust):
 
-- the same texts (config/texts.yaml, the edition of the sheet's year, filled with the same
-  values by the project's SheetBuilder.fill), the same page order and breaks (cover,
+- the same texts, pages and breaks: the project's content model of the sheet
+  (factsheets.content: config/texts.yaml, the edition of the sheet's year, every value
+  filled), mapped block by block as factsheets.layout maps it, with its spacing (cover,
   context, balance and treemap, exports, comparison, imports, comparison, practical
   information), the same styles (sizes, weights, colours, leading, justified body text
   hyphenated in French), the same footer on every page (rule, source, page number);
@@ -323,12 +324,27 @@ class TypstSheets:
             ]
         )
 
-    # -- text blocks ----------------------------------------------------------------------
-    def para(self, builder, template: str, style: str = "body", **extra) -> str:
+    # -- blocks: the sheet's content model (factsheets.content), mapped as layout.py maps it --
+    def spans(self, spans) -> str:
+        """Typst content of spans: plain, bold or a link (underlined, in the title colour)."""
+        out = []
+        for span in spans:
+            text = f"#{string(span.text)}" if span.text else ""
+            if span.bold:
+                text = f"#text(weight: 700)[{text}]"
+            if span.url:
+                text = f"#link({string(span.url)})[#text(fill: {rgb(self.palette['title'])})[#underline[{text}]]]"
+            out.append(text)
+        return "".join(out)
+
+    def para(self, spans, style: str = "body") -> str:
+        return self._block(self.spans(spans), style)
+
+    def _block(self, body: str, style: str) -> str:
         c = self.palette
-        body = content(builder.fill(template, **extra))
         styles = {
             "body": "",
+            "bullet": "",
             "title": f"#set text(size: 26pt, weight: 700, fill: {rgb(c['title'])}, hyphenate: false); "
             "#set par(justify: false, leading: 5pt)",
             "subtitle": "#set text(size: 16pt, weight: 600, hyphenate: false); #set par(justify: false, leading: 4pt)",
@@ -352,167 +368,50 @@ class TypstSheets:
         sticky = "sticky: true, " if style in ("h1", "h2", "chart_title") else ""
         return f"#block({spacing}{sticky}width: 100%)[{styles[style]}\n{body}]"
 
-    def bullets(self, builder, items: list[str]) -> str:
-        return "\n".join(f"- {content(builder.fill(item))}" for item in items)
+    def block(self, block, page_key: str, charts: dict[str, str]) -> list[str]:
+        from factsheets.content import BulletList, Figure, Heading, Paragraph
+        from factsheets.layout import COVER_HEADING_STYLES, HEADING_STYLES, PARAGRAPH_STYLES
 
-    def totals(self, builder, section, flow_shares, with_shares: bool) -> list[str]:
-        from factsheets.numbers import format_millions, format_share_of_nation, format_share_of_region
+        if isinstance(block, Heading):
+            styles = COVER_HEADING_STYLES if page_key == "cover" else HEADING_STYLES
+            return [self.para(block.spans, styles[block.level])]
+        if isinstance(block, Paragraph):
+            return [self.para(block.spans, PARAGRAPH_STYLES[block.role])]
+        if isinstance(block, BulletList):
+            return ["\n".join(f"- {self.spans(item)}" for item in block.items)]
+        if isinstance(block, Figure):
+            return [*([self.para(block.title, "chart_title")] if block.title else []), charts[block.key]]
+        raise TypeError(f"no Typst for the block {type(block).__name__}")
 
-        out = [self.para(builder, section["total"], "total", total=format_millions(flow_shares.total_eur))]
-        if with_shares:
-            if not builder.ind.single_department_region:
-                out.append(
-                    self.para(
-                        builder,
-                        section["share_region"],
-                        "share",
-                        share_region=format_share_of_region(flow_shares.share_of_region),
-                    )
-                )
-            out.append(
-                self.para(
-                    builder, section["share_nation"], "share", share_nation=format_share_of_nation(flow_shares.share_of_nation)
-                )
-            )
+    def page(self, page, charts: dict[str, str]) -> list[str]:
+        """The page's blocks with the sheet's own space between them (layout.GAPS)."""
+        from factsheets.layout import _gap
+
+        out = self.letterhead() if page.key == "cover" else []
+        previous = None
+        for block in page.blocks:
+            gap = _gap(page.key, previous, block)
+            if gap:
+                out.append(f"#v({pt(gap)})")
+            out += self.block(block, page.key, charts)
+            previous = block
         return out
 
-    # -- pages ------------------------------------------------------------------------------
-    def cover(self, b) -> list[str]:
-        t = b.texts["cover"]
+    def letterhead(self) -> list[str]:
         from xml.sax.saxutils import escape
 
+        t = self.texts["cover"]
         government = (
-            self.para(b, escape(t["government"]), "government")
+            self._block(content(escape(t["government"])), "government")
             + "\n#v(3pt)\n"
-            + self.para(b, "<br/>".join(escape(line) for line in t["motto"]), "motto")
+            + self._block(content("<br/>".join(escape(line) for line in t["motto"])), "motto")
         )
-        agency = self.para(b, "<br/>".join(escape(line) for line in t["agency"]), "agency")
-        out = [
-            f"#grid(columns: (1fr, 1fr), [{government}], [{agency}])",
-            f"#v({pt(40 * MM)})",
-            self.para(b, t["title"], "title"),
-            self.para(b, t["subtitle"], "subtitle"),
-            self.para(b, t["introduction_heading"], "h2"),
-            *[self.para(b, p) for p in t["introduction"]],
-        ]
-        territoires = list(b.ind.territoires_industrie)
-        if territoires:
-            out += [
-                "#v(8pt)",
-                self.para(b, t["territoires_heading"], "h2"),
-                self.bullets(b, [escape(name).replace("{", "{{").replace("}", "}}") for name in territoires]),
-            ]
-        return out
+        agency = self._block(content("<br/>".join(escape(line) for line in t["agency"])), "agency")
+        return [f"#grid(columns: (1fr, 1fr), [{government}], [{agency}])", f"#v({pt(40 * MM)})"]
 
-    def context(self, b) -> list[str]:
-        t = b.texts["context"]
-        return [
-            self.para(b, t["heading"], "h1"),
-            self.para(b, t["context_heading"], "h2"),
-            *[self.para(b, p) for p in t["context"]],
-            self.para(b, t["method_heading"], "h2"),
-            self.para(b, t["method_intro"]),
-            self.bullets(b, t["method_bullets"]),
-            "#v(6pt)",
-            self.para(b, t["method_source"]),
-        ]
-
-    def balance(self, b, balance, treemap) -> list[str]:
-        t = b.texts["balance"]
-        fit = min(1.0, FRAME_WIDTH / balance.width)
-        return [
-            self.para(b, t["heading"], "h1"),
-            self.para(b, t["intro"]),
-            self.para(b, t["chart_title"], "chart_title"),
-            self.charts.drawing(balance, fit),
-            "#v(4pt)",
-            self.para(b, t["reading_key"]),
-            self.para(b, t["treemap_intro"]),
-            self.para(b, t["treemap_title"], "chart_title"),
-            self.charts.drawing(
-                treemap, min(1.0, FRAME_WIDTH / treemap.width, (FRAME_HEIGHT - BALANCE_TEXTS - balance.height) / treemap.height)
-            ),
-        ]
-
-    def flow_pages(
-        self, b, key: str, local, region_text: str, nation_text: str, region_height: float, nation_height: float
-    ) -> list[str]:
-        from factsheets.layout import _TotalOnly
-
-        t = b.texts[key]
-        exports = key == "exports"
-        ind = b.ind
-        shares = ind.export_shares if exports else ind.import_shares
-        region_flows = ind.region_flows.exports if exports else ind.region_flows.imports
-        nation_flows = ind.nation_flows.exports if exports else ind.nation_flows.imports
-        single = ind.single_department_region
-        comparison = b.texts["single_department_region"][f"{key}_comparison"] if single else t["comparison"]
-        total_only = {"total": t["total"]}
-        compared = [self.para(b, comparison)]
-        if not single:
-            compared += [
-                self.para(b, t["region_title"], "h2"),
-                region_text,
-                *self.totals(b, total_only, _TotalOnly(region_flows.total_eur), False),
-                "#v(14pt)",
-            ]
-        compared += [
-            self.para(b, t["nation_title"], "h2"),
-            nation_text,
-            *self.totals(b, total_only, _TotalOnly(nation_flows.total_eur), False),
-        ]
-        return [
-            self.para(b, t["heading"], "h1"),
-            self.para(b, t["intro"]),
-            self.para(b, t["chart_title"], "chart_title"),
-            self.charts.marks(local, min(1.0, FRAME_WIDTH / local.width, (FRAME_HEIGHT - LOCAL_TEXTS) / local.height)),
-            "#v(6pt)",
-            *self.totals(b, t, shares, True),
-            "#v(10pt)",
-            self.para(b, t["reading"]),
-            "#pagebreak()",
-            *compared,
-        ]
-
-    def practical(self, b) -> list[str]:
-        from xml.sax.saxutils import escape
-
-        t = b.texts["practical"]
-        out = [self.para(b, t["heading"], "h1")]
-        shown: set[str] = set()
-        title = self.palette["title"]
-
-        def anchor(url, text):
-            markup = f'<a href="{escape(url)}" color="{title}"><u>{escape(text)}</u></a>'
-            return markup.replace("{", "{{").replace("}", "}}")
-
-        def paragraph(text, email=None):
-            link = f'<a href="mailto:{escape(email)}" color="{title}"><u>{escape(email)}</u></a>' if email else ""
-            filled = b.fill(text, email="{email}").replace("{email}", link)
-            return f"#block(width: 100%)[{content(filled)}]"
-
-        for block in t["blocks"]:
-            if "paragraph" in block:
-                out.append(paragraph(block["paragraph"], block.get("email")))
-            elif "link" in block:
-                link = block["link"]
-                if b._new_address(link.get("url"), shown):
-                    if link.get("paragraph"):
-                        out.append(paragraph(link["paragraph"]))
-                    out += [self.bullets(b, [anchor(link["url"], link["text"])]), "#v(6pt)"]
-        f = b.texts["further"]
-        further = [
-            escape(item["prefix"]) + anchor(item["url"], item["url"])
-            for item in f["links"]
-            if b._new_address(item.get("url"), shown)
-        ]
-        if further:
-            out += ["#v(10pt)", self.para(b, f["heading"], "h2"), self.bullets(b, further)]
-        return out
-
-    def footer(self, b, synthetic: bool) -> str:
-        footer = b.texts["footer"]
+    def footer(self, sheet) -> str:
         c = self.palette
+        synthetic = sheet.synthetic_notice is not None
         source_y = FOOTER_LOWEST_BASELINE + (FOOTER_LINE_GAP if synthetic else 0.0)
         rule_y = source_y + FOOTER_RULE_ABOVE
 
@@ -520,83 +419,93 @@ class TypstSheets:
         def dy(y):
             return pt(MARGIN_BOTTOM - y)
 
-        values = b.values
-        page = footer["page"].replace("{page}", "\x00").format(**values)
-        before, _, after = page.partition("\x00")
+        before, _, after = sheet.footer_page.partition("{page}")
         parts = [
             f"place(dy: {dy(rule_y)}, line(length: 100%, stroke: 0.5pt + {rgb(c['rule'])}))",
             f'place(dy: {dy(source_y)}, {{set text(size: 7.5pt, fill: {rgb(c["muted"])}, top-edge: "baseline"); '
-            f"{string(footer['source'].format(**values))}}})",
+            f"{string(sheet.footer_source)}}})",
             f'place(right, dy: {dy(source_y)}, {{set text(size: 7.5pt, fill: {rgb(c["muted"])}, top-edge: "baseline"); '
             f"[#{string(before)}#counter(page).display()#{string(after)}]}})",
         ]
         if synthetic:
             parts.append(
                 f"place(dy: {dy(FOOTER_LOWEST_BASELINE)}, {{set text(size: 7.5pt, fill: {rgb(c['accent'])}, "
-                f'top-edge: "baseline"); {string(footer["synthetic"].format(**values))}}})'
+                f'top-edge: "baseline"); {string(sheet.synthetic_notice)}}})'
             )
         return "#set page(footer-descent: 0pt, footer: context {\n" + "\n".join(parts) + "\n})"
 
-    def _area_charts(self, area, size: str) -> tuple:
-        """The Typst text of a region's or France's two Sankeys, made once per area and size."""
+    def _area_chart(self, spec, ind) -> tuple:
+        """A region's or France's Sankey with its Typst text, made once per area, flow and size."""
         from factsheets.charts import sankey_marks
+        from factsheets.charts.registry import area_flows
 
-        key = (area.level, area.territory.code, size)
+        size = spec.size(ind)
+        key = (spec.level, area_flows(ind, spec.level).territory.code, spec.flow, size)
         if key not in self._area:
-            charts = (sankey_marks(area.exports, self.settings, size=size), sankey_marks(area.imports, self.settings, size=size))
-            self._area[key] = tuple((chart, self.charts.marks(chart, min(1.0, FRAME_WIDTH / chart.width))) for chart in charts)
+            chart = sankey_marks(spec.summary(ind), self.settings, size=size)
+            self._area[key] = (chart, self.charts.marks(chart, min(1.0, FRAME_WIDTH / chart.width)))
         return self._area[key]
 
     def source_text(self, ind, synthetic: bool, year_texts: dict) -> str:
         from factsheets.charts import balance_chart, sankey_marks, treemap_chart
-        from factsheets.layout import Logos, SheetBuilder
+        from factsheets.charts.registry import SHEET_CHARTS, SheetCharts
+        from factsheets.content import build_content
 
-        b = SheetBuilder(ind, None, year_texts, self.fonts, self.settings, Logos(), synthetic)
-        (region_export, region_export_text), (region_import, region_import_text) = self._area_charts(ind.region_flows, "region")
-        nation_size = "department" if ind.single_department_region else "region"
-        (nation_export, nation_export_text), (nation_import, nation_import_text) = self._area_charts(
-            ind.nation_flows, nation_size
-        )
-        balance = balance_chart(ind.balance_countries, self.settings)
-        treemap = treemap_chart(ind.local.imports, ind.local.exports, self.settings)
+        # The sheet's charts from the project's registry (the peer has no evolution page).
+        drawn, areas = {}, {}
+        for spec in SHEET_CHARTS:
+            if spec.kind == "evolution" or not spec.shown(ind):
+                continue
+            if spec.kind == "balance":
+                drawn[spec.key] = balance_chart(ind.balance_countries, self.settings)
+            elif spec.kind == "treemap":
+                drawn[spec.key] = treemap_chart(ind.local.imports, ind.local.exports, self.settings)
+            elif spec.level == "department":
+                drawn[spec.key] = sankey_marks(spec.summary(ind), self.settings)
+            else:
+                areas[spec.key] = self._area_chart(spec, ind)
+                drawn[spec.key] = areas[spec.key][0]
+        balance, treemap = drawn["balance"], drawn["treemap"]
         room = FRAME_HEIGHT - BALANCE_TEXTS - balance.height
         if treemap.height > room:  # redrawn lower, as the sheet's HeightFittedChart does
-            treemap = treemap_chart(
+            treemap = drawn["treemap"] = treemap_chart(
                 ind.local.imports, ind.local.exports, self.settings, height=max(room, treemap.height * TREEMAP_MIN_HEIGHT_SHARE)
             )
-        export_sankey = sankey_marks(ind.local.exports, self.settings)
-        import_sankey = sankey_marks(ind.local.imports, self.settings)
-        metadata = year_texts["metadata"]
+        charts = SheetCharts(**drawn)
+        sheet = build_content(ind, charts, year_texts, synthetic)
+        texts = {
+            "balance": self.charts.drawing(balance, min(1.0, FRAME_WIDTH / balance.width)),
+            "treemap": self.charts.drawing(
+                treemap, min(1.0, FRAME_WIDTH / treemap.width, (FRAME_HEIGHT - BALANCE_TEXTS - balance.height) / treemap.height)
+            ),
+        }
+        for flow in ("export", "import"):
+            local = drawn[f"{flow}_sankey"]
+            texts[f"{flow}_sankey"] = self.charts.marks(
+                local, min(1.0, FRAME_WIDTH / local.width, (FRAME_HEIGHT - LOCAL_TEXTS) / local.height)
+            )
+            absent = (None, "")
+            compared = self._compared(areas.get(f"region_{flow}_sankey", absent), areas.get(f"nation_{flow}_sankey", absent))
+            texts[f"region_{flow}_sankey"], texts[f"nation_{flow}_sankey"] = compared
         parts = [
             self.preamble,
-            f"#set document(title: {string(b.fill(metadata['title']))}, description: {string(b.fill(metadata['subject']))})",
-            self.footer(b, synthetic),
-            *self.cover(b),
-            "#pagebreak()",
-            *self.context(b),
-            "#pagebreak()",
-            *self.balance(b, balance, treemap),
-            "#pagebreak()",
-            *self.flow_pages(
-                b, "exports", export_sankey, *self._compared(region_export_text, nation_export_text, region_export, nation_export)
-            ),
-            "#pagebreak()",
-            *self.flow_pages(
-                b, "imports", import_sankey, *self._compared(region_import_text, nation_import_text, region_import, nation_import)
-            ),
-            "#pagebreak()",
-            *self.practical(b),
+            f"#set document(title: {string(sheet.title)}, description: {string(sheet.subject)})",
+            self.footer(sheet),
         ]
+        for index, page in enumerate(sheet.pages):
+            if index:
+                parts.append("#pagebreak()")
+            parts += self.page(page, texts)
         return "\n".join(parts) + "\n"
 
-    def _compared(self, region_text, nation_text, region, nation):
-        """The comparison page's two charts, shrunk together to fit the page as FittedStack does."""
+    def _compared(self, *areas) -> list[str]:
+        """The comparison page's charts (the region's, France's), shrunk together to fit the page as FittedStack does."""
+        shown = [chart for chart, _ in areas if chart is not None]
+        if not shown:
+            return ["" for _ in areas]
         room = FRAME_HEIGHT - COMPARED_TEXTS
-        scale = min(1.0, FRAME_WIDTH / region.width, room / (region.height + nation.height))
-        if scale < 1.0:
-            region_text = self.charts.marks(region, scale)
-            nation_text = self.charts.marks(nation, scale)
-        return region_text, nation_text, region.height * scale, nation.height * scale
+        scale = min(1.0, *(FRAME_WIDTH / chart.width for chart in shown), room / sum(chart.height for chart in shown))
+        return ["" if chart is None else self.charts.marks(chart, scale) if scale < 1.0 else text for chart, text in areas]
 
     def sheet(self, ind, synthetic: bool, year_texts: dict) -> bytes:
         self.source.write_text(self.source_text(ind, synthetic, year_texts), encoding="utf-8")

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import paths
+from .charts.registry import AREA_LEVELS, area_flows, area_shown
 from .errors import FactsheetsError
 from .files import write_atomically
 from .model import AreaFlows, DepartmentIndicators, FlowSummary
@@ -152,17 +153,9 @@ class Annexes:
     def blocks(self, ind: DepartmentIndicators) -> list[Block]:
         """Every row of the annex in blocks, table after table, in the order of the sheet's charts."""
         year = ind.year
-        # A region of one department (971-976) has no chart or share of its own on the sheet.
-        areas: list[tuple[str, AreaFlows]] = [
-            ("department", ind.local),
-            ("region", ind.region_flows),
-            ("nation", ind.nation_flows),
-        ]
-        # Nor an area the data does not cover (coverage.py): its rows are left out.
-        if not ind.shows_region:
-            areas = [area for area in areas if area[0] != "region"]
-        if not ind.nation_covered:
-            areas = [area for area in areas if area[0] != "nation"]
+        # The areas whose charts the sheet shows (charts.registry): not a region of one
+        # department (971-976), nor an area the data does not cover; their rows are left out.
+        areas: list[tuple[str, AreaFlows]] = [(level, area_flows(ind, level)) for level in AREA_LEVELS if area_shown(ind, level)]
         # Totals and shares (pages 4 to 7), the balance of each area.
         blocks = [Block("totals", self._department_totals(ind))]
         blocks += [
@@ -185,7 +178,7 @@ class Annexes:
                 ("region", evolution.region, ind.region.name),
                 ("nation", evolution.nation, ind.nation_flows.territory.name),
             ):
-                if (level == "region" and not ind.shows_region) or (level == "nation" and not ind.nation_covered):
+                if not area_shown(ind, level):
                     continue
                 blocks.append(self._shared("evolution", level, territory, year, partial(self._years, level, territory, series)))
             blocks.append(Block("changes", self._changes(ind)))

@@ -395,7 +395,7 @@ def pdf_timestamp(edition: Edition) -> datetime.datetime | None:
 
 
 # -- placeholders ------------------------------------------------------------------------------
-# Placeholders every sheet text may use (filled by layout.SheetBuilder for every sheet).
+# Placeholders every sheet text may use (filled by content.build_content for every sheet).
 SHEET_PLACEHOLDERS = frozenset({"department", "de_department", "code", "region", "year", "next_year"})
 
 # Further placeholders by text key: a dotted path in texts.yaml, list items as `*`, shell-style
@@ -407,7 +407,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "*.share_nation": frozenset({"share_nation"}),
     "practical.blocks.*.paragraph": frozenset({"email"}),
     "footer.page": frozenset({"page"}),
-    # render --evolution (evolution_page.py) and the campaign summary (annex.py).
+    # render --evolution (content.evolution_values) and the campaign summary (annex.py).
     "evolution.*": frozenset(
         {"first_year", "previous_year", "exports", "imports", "exports_change", "imports_change", "balance", "balance_previous"}
     ),

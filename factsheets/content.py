@@ -3,9 +3,9 @@
 `build_content` turns one department's indicators, its charts (already drawn as marks or
 drawings) and the edition's texts into pages of headings, paragraphs, lists, figures (a
 chart with its title, alternative text and the table of figures behind it), totals and
-tables, every text filled and every number formatted. Writers (factsheets.html, and the
-PDF layout as it moves onto this model) only map these blocks to their own format: what the
-sheet says, and which content rules apply, is decided here once.
+tables, every text filled and every number formatted. The writers (factsheets.html for the
+web page, factsheets.layout for the PDF) only map these blocks to their own format: what
+the sheet says, and which content rules apply, is decided here once.
 
 Content rules that live here:
 - a single-department region (971-976) has no share of the region and no region chart;
@@ -20,13 +20,14 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import alt_texts
-from .model import DepartmentIndicators, FlowSummary, Sankey
-from .numbers import format_millions, format_rounded_millions, format_share_of_nation, format_share_of_region
+from .charts.registry import CHART_KEYS
+from .model import Change, DepartmentIndicators, Evolution, FlowSummary, Sankey
+from .numbers import format_change, format_millions, format_rounded_millions, format_share_of_nation, format_share_of_region
 
 TextRole = Literal["body", "total", "share", "reading_key", "subtitle", "intro"]
 
@@ -80,15 +81,17 @@ class DataTable:
 
 @dataclass(frozen=True)
 class Figure:
-    """A chart: `key` names it in the chart registry (CHART_KEYS), `chart` is what the
-    charts stage drew (marks or a drawing), `alt` says in words what it shows with its main
-    figures, `table` holds the figures behind it."""
+    """A chart: `key` names it in the chart registry (charts.registry), `chart` is what the
+    charts stage drew (a charts.registry.Chart), `alt` says in words what it shows with its main
+    figures, `table` holds the figures behind it; `at_height`, when given, draws the chart
+    again at another height (a writer with less room than `chart` needs)."""
 
     key: str
     title: tuple[Span, ...] | None
     chart: Any = field(compare=False)
     alt: str
     table: DataTable
+    at_height: Callable[[float], Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -107,24 +110,11 @@ class SheetContent:
     year: int
     pages: tuple[Page, ...]
     footer_source: str
+    footer_page: str  # the page number's text, "{page}" standing for the number
     synthetic_notice: str | None  # printed on every page when the bundled sample was used
 
     def figures(self) -> list[Figure]:
         return [block for page in self.pages for block in page.blocks if isinstance(block, Figure)]
-
-
-# The charts of a sheet, in reading order: the registry the writers and the annex follow.
-CHART_KEYS = (
-    "balance",
-    "treemap",
-    "export_sankey",
-    "region_export_sankey",
-    "nation_export_sankey",
-    "import_sankey",
-    "region_import_sankey",
-    "nation_import_sankey",
-    "evolution",
-)
 
 
 def plain(spans: Sequence[Span]) -> str:
@@ -176,6 +166,32 @@ class _Filler:
         return plain(self.spans(template, **extra))
 
 
+EVOLUTION_TOP_ROWS = 5  # products and countries in each N / N-1 table of the evolution page
+
+
+def change_text(change: Change, new_word: str) -> str:
+    """ "+3.2%", or the word for "new" when the year before had nothing to compare with."""
+    ratio = change.change_ratio
+    return new_word if ratio is None else format_change(ratio)
+
+
+def evolution_values(evolution: Evolution, texts: dict) -> dict[str, str]:
+    """The placeholders of the evolution page's texts (years, totals and their changes)."""
+    first, last = evolution.years[0], evolution.years[-1]
+    values = {"first_year": str(first), "previous_year": str(evolution.previous_year or last)}
+    if evolution.exports is not None and evolution.imports is not None and evolution.balance is not None:
+        new = texts["new"]
+        values.update(
+            exports=format_millions(evolution.exports.total.value_eur),
+            imports=format_millions(evolution.imports.total.value_eur),
+            exports_change=change_text(evolution.exports.total, new),
+            imports_change=change_text(evolution.imports.total, new),
+            balance=format_millions(evolution.balance.value_eur),
+            balance_previous=format_millions(evolution.balance.previous_eur),
+        )
+    return values
+
+
 def _millions_column(values: Sequence[float]) -> list[str]:
     return [format_millions(value) for value in values]
 
@@ -211,14 +227,17 @@ class _Builder:
     def bullets(self, templates: Sequence[str]) -> BulletList:
         return BulletList(tuple(self.fill.spans(template) for template in templates))
 
-    def sankey_figure(self, key: str, summary: FlowSummary, title: tuple[Span, ...] | None, area: str) -> Figure:
+    def sankey_figure(
+        self, key: str, summary: FlowSummary, title: tuple[Span, ...] | None, area: str, alt_area: str | None = None
+    ) -> Figure:
+        """`area` names the area in the table's caption, `alt_area` (default: the same) in the alternative text."""
         t = self.figure_texts
         exports = summary.flow == "export"
         left, right = (t["product"], t["country"]) if exports else (t["country"], t["product"])
-        alt = alt_texts.sankey_alt(summary, area, self.alt, self.fill.values)
+        alt = alt_texts.sankey_alt(summary, alt_area or area, self.alt, self.fill.values)
         caption = self.fill.text(t["sankey_table"], area=area, flow=t["exports" if exports else "imports"])
         table = _sankey_table(caption, summary.sankey, left, right, t["value"])
-        return Figure(key, title, getattr(self.charts, key), alt, table)
+        return Figure(key, title, self.charts[key], alt, table)
 
     def totals(self, section: dict[str, Any], total_eur: float, shares=None) -> list[Paragraph]:
         blocks = [self.para(section["total"], "total", total=format_millions(total_eur))]
@@ -280,7 +299,7 @@ class _Builder:
         balance_figure = Figure(
             "balance",
             self.fill.spans(t["chart_title"]),
-            self.charts.balance,
+            self.charts["balance"],
             alt_texts.balance_alt(ind, self.alt, self.fill.values),
             DataTable(
                 self.fill.text(f["balance_table"]),
@@ -300,7 +319,7 @@ class _Builder:
         treemap_figure = Figure(
             "treemap",
             self.fill.spans(t["treemap_title"]),
-            self.charts.treemap,
+            self.charts["treemap"],
             alt_texts.treemap_alt(ind, self.alt, self.fill.values),
             DataTable(
                 self.fill.text(f["treemap_table"]),
@@ -308,6 +327,7 @@ class _Builder:
                 tuple(treemap_rows),
                 (False, False, True, True),
             ),
+            self.charts.treemap_at_height,
         )
         return Page(
             "balance",
@@ -363,18 +383,16 @@ class _Builder:
         if with_nation:
             blocks += [
                 self.heading(3, t["nation_title"]),
-                self.sankey_figure(f"nation_{chart_key}", nation, None, self.figure_texts["nation"]),
+                self.sankey_figure(f"nation_{chart_key}", nation, None, self.figure_texts["nation"], self.alt["france"]),
                 *self.totals({"total": t["total"]}, nation.total_eur),
             ]
         return [department_page, Page(f"{key}_comparison", self.fill.text(t["heading"]), tuple(blocks))]
 
     def evolution(self) -> list[Page]:
         evolution = self.ind.evolution
-        if getattr(self.charts, "evolution", None) is None or evolution is None:
+        if self.charts["evolution"] is None or evolution is None:
             return []
         t = self.texts["evolution"]
-        from .evolution_page import change_text, evolution_values
-
         values = evolution_values(evolution, t)
         years_table = DataTable(
             self.fill.text(t["chart_title"], **values),
@@ -390,7 +408,7 @@ class _Builder:
         figure = Figure(
             "evolution",
             self.fill.spans(t["chart_title"], **values),
-            self.charts.evolution,
+            self.charts["evolution"],
             alt_texts.evolution_alt(self.ind, self.alt, self.fill.values),
             years_table,
         )
@@ -414,7 +432,7 @@ class _Builder:
                         format_millions(item.previous_eur),
                         change_text(item, t["new"]),
                     )
-                    for item in items[:5]
+                    for item in items[:EVOLUTION_TOP_ROWS]
                 )
                 blocks += [
                     Heading(3, (Span(title),)),
@@ -471,6 +489,7 @@ class _Builder:
             year=self.ind.year,
             pages=tuple(pages),
             footer_source=footer["source"].format(**self.fill.values),
+            footer_page=footer["page"].format(**{**self.fill.values, "page": "{page}"}),
             synthetic_notice=footer["synthetic"].format(**self.fill.values) if self.synthetic else None,
         )
 
@@ -485,7 +504,7 @@ def _new_address(url: str | None, shown: set[str]) -> bool:
 
 def build_content(ind: DepartmentIndicators, charts, texts: dict[str, Any], synthetic: bool = False) -> SheetContent:
     """The whole sheet as content: pages of blocks, every text filled, every number formatted.
-    `charts` carries the drawn charts by name (layout.SheetCharts)."""
+    `charts` carries the drawn charts by key (charts.registry.SheetCharts)."""
     return _Builder(ind, charts, texts, synthetic).build()
 
 

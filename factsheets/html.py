@@ -19,12 +19,13 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
+from reportlab.graphics.shapes import Circle, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.graphics.shapes import Path as ShapePath
 from reportlab.lib.colors import Color
 from reportlab.lib.rl_accel import fp_str
 
 from .charts import vector
+from .charts.registry import DrawingChart, as_chart
 from .content import BulletList, DataTable, Figure, Heading, Paragraph, SheetContent, Span
 from .files import write_atomically
 
@@ -198,10 +199,12 @@ class _Svg:
         self.parts.append(f'<path d="{" ".join(commands)}" fill="{_colour(fill)}"{extra}/>')
 
 
-def _vector_marks(svg: _Svg, marks: Sequence) -> None:
-    """charts.vector marks, in CanvasChart's order: shapes first, then the texts."""
+def _marks(svg: _Svg, marks: Iterable) -> None:
+    """A chart's marks (charts.vector), in the order the chart draws them."""
     for mark in marks:
-        if isinstance(mark, vector.RibbonMark):
+        if isinstance(mark, vector.TextMark):
+            svg.text(mark.x, mark.y, mark.text, mark.font.name, mark.font.size, mark.fill, mark.angle)
+        elif isinstance(mark, vector.RibbonMark):
             mid = (mark.x0 + mark.x1) / 2
             (s_low, s_high), (t_low, t_high) = mark.source, mark.target
             svg.path(
@@ -220,20 +223,7 @@ def _vector_marks(svg: _Svg, marks: Sequence) -> None:
             svg.rect(mark.x, mark.y, mark.width, mark.height, mark.fill)
         elif isinstance(mark, vector.LineMark):
             svg.line(mark.x1, mark.y1, mark.x2, mark.y2, mark.stroke, mark.width)
-    for mark in marks:
-        if isinstance(mark, vector.TextMark):
-            svg.text(mark.x, mark.y, mark.text, mark.font.name, mark.font.size, mark.fill)
-
-
-def _figure_marks(svg: _Svg, marks: Sequence) -> None:
-    """The matplotlib figure's marks (charts.matplotlib_drawing), in matplotlib's order."""
-    from .charts.matplotlib_drawing import PathMark
-    from .charts.matplotlib_drawing import TextMark as FigureText
-
-    for mark in marks:
-        if isinstance(mark, FigureText):
-            svg.text(mark.x, mark.y, mark.text, mark.font, mark.size, mark.fill, mark.angle)
-        elif isinstance(mark, PathMark):
+        elif isinstance(mark, vector.PathMark):
             svg.path(mark.segments, mark.fill, mark.stroke, mark.width, dashes=mark.dashes[1] if mark.dashes else None)
 
 
@@ -323,18 +313,15 @@ _svg_bodies: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def chart_elements(chart) -> str:
     """The SVG elements of a chart's marks (or of a drawing's shapes), in drawing order."""
+    chart = as_chart(chart)
     cached = _svg_bodies.get(chart) if isinstance(chart, vector.CanvasChart) else None
     if cached is not None:
         return cached
     svg = _Svg(chart.height)
-    if isinstance(chart, vector.CanvasChart):
-        _vector_marks(svg, chart.marks)
-    elif isinstance(chart, Drawing):
-        _drawing_shapes(svg, chart.contents)
-    elif type(chart).__name__ == "FigureChart":  # by name: matplotlib is imported only with --evolution
-        _figure_marks(svg, chart.marks)
-    else:
-        raise TypeError(f"no SVG for the chart {type(chart).__name__}")
+    if isinstance(chart, DrawingChart):
+        _drawing_shapes(svg, chart.drawing.contents)
+    else:  # a chart drawn as marks: the Sankeys' CanvasChart, the evolution's FigureChart
+        _marks(svg, chart.drawn_marks())
     body = "".join(svg.parts)
     if isinstance(chart, vector.CanvasChart):
         _svg_bodies[chart] = body
@@ -343,6 +330,7 @@ def chart_elements(chart) -> str:
 
 def chart_svg(chart, title: str, description: str, ident: str) -> str:
     """One chart as an inline SVG image with its title and description."""
+    chart = as_chart(chart)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_num(chart.width)} {_num(chart.height)}"'
         f' width="{_num(chart.width)}" height="{_num(chart.height)}" role="img" aria-labelledby="{ident}-t {ident}-d"'

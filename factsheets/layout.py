@@ -1,14 +1,17 @@
-"""The sheet's page layout with ReportLab platypus: styles, page templates and the story.
+"""The sheet as a PDF with ReportLab platypus: the content model mapped to flowables.
 
-`build_sheet` takes the indicators, the charts already drawn and the texts, and returns
-the PDF bytes. Nothing here computes a number or draws a chart: it places them.
+`write_sheet` maps a factsheets.content.SheetContent block by block, as html.py does for the
+web page: headings, paragraphs, lists, figures and tables become flowables, tagged in
+reading order (pdf_tags), on pages with their footer. Nothing here computes a number,
+draws a chart or decides what the sheet says: styles, spacing and fitting are decided
+here, content rules in content.py. `build_sheet` builds the content and writes it.
 """
 
 from __future__ import annotations
 
 import datetime
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,41 +19,42 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
     Image,
+    KeepTogether,
     ListFlowable,
     ListItem,
     NextPageTemplate,
     PageBreak,
     PageTemplate,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
 )
+from reportlab.platypus import Paragraph as PlatypusParagraph
 
-from . import alt_texts
+from .charts.registry import CHARTS_BY_KEY, Chart, SheetCharts
+from .content import BulletList, DataTable, Figure, Heading, Page, Paragraph, SheetContent, Span, build_content
 from .fonts import FontNames
 from .model import DepartmentIndicators
-from .numbers import format_millions, format_share_of_nation, format_share_of_region
 from .pdf_tags import (
     StructElem,
     StructTree,
+    TableTags,
     TaggedList,
     TaggedParagraph,
     artifact_flowable,
     begin_artifact,
     end_artifact,
-    role_of_style,
     tag_flowable,
     tagged_canvas,
     xmp_metadata,
@@ -85,29 +89,15 @@ MARGIN_BOTTOM = 22 * mm
 FOOTER_LOWEST_BASELINE = 11.5 * mm
 FOOTER_LINE_GAP = 3.8 * mm
 FOOTER_RULE_ABOVE = 3.2 * mm
+# Nothing of the page (a chart, a total, a line of text) comes closer to the footer rule than
+# this (SPEC 11): the frame ends there.
+FOOTER_CLEARANCE = 8 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
 # Under a long balance chart the treemap is drawn again shorter (its labels keep their
 # printed size), down to this share of its height; beyond, it is scaled, down to
 # TREEMAP_MIN_SCALE, below which its labels would be too small to read.
 TREEMAP_MIN_HEIGHT_SHARE = 0.6
 TREEMAP_MIN_SCALE = 0.7
-
-
-@dataclass(frozen=True)
-class SheetCharts:
-    """The eight drawings of one sheet; region and nation ones are shared between sheets."""
-
-    balance: Drawing
-    treemap: Drawing
-    export_sankey: Drawing
-    import_sankey: Drawing
-    region_export_sankey: Drawing
-    region_import_sankey: Drawing
-    nation_export_sankey: Drawing
-    nation_import_sankey: Drawing
-    # The treemap drawn at a given height, when the page has less room than `treemap` needs.
-    treemap_at_height: Callable[[float], Drawing] | None = None
-    evolution: Drawing | None = None  # render --evolution: the page before "Informations pratiques"
 
 
 @dataclass(frozen=True)
@@ -176,7 +166,7 @@ class FittedDrawing(Flowable):
     on the page, so a long balance chart does not push the treemap onto a page of its own.
     """
 
-    def __init__(self, drawing: Drawing, max_width: float = FRAME_WIDTH, min_scale: float = 1.0):
+    def __init__(self, drawing: Chart, max_width: float = FRAME_WIDTH, min_scale: float = 1.0):
         super().__init__()
         self.drawing = drawing
         self.width_scale = min(1.0, max_width / drawing.width)
@@ -197,15 +187,10 @@ class FittedDrawing(Flowable):
         return available_width, self.height
 
     def draw(self):
-        from reportlab.graphics import renderPDF
-
         self.canv.saveState()
         self.canv.translate(self._offset, 0)
         self.canv.scale(self.scale, self.scale)
-        if hasattr(self.drawing, "draw_on"):  # a CanvasChart writes itself onto the canvas
-            self.drawing.draw_on(self.canv)
-        else:
-            renderPDF.draw(self.drawing, self.canv, 0, 0, showBoundary=False)
+        self.drawing.draw_on(self.canv)
         self.canv.restoreState()
 
 
@@ -213,13 +198,13 @@ class HeightFittedChart(Flowable):
     """A chart drawn again at the height left on the page rather than scaled down, so its
     text keeps its printed size; still too tall (or below `min_height`), it is scaled."""
 
-    def __init__(self, drawing: Drawing, redraw: Callable[[float], Drawing], min_height: float, min_scale: float):
+    def __init__(self, drawing: Chart, redraw: Callable[[float], Chart], min_height: float, min_scale: float):
         super().__init__()
         self.natural = drawing
         self.redraw = redraw
         self.min_height = min_height
         self.min_scale = min_scale
-        self._redrawn: dict[float, Drawing] = {}
+        self._redrawn: dict[float, Chart] = {}
         self.fitted = FittedDrawing(drawing, min_scale=min_scale)
 
     def wrap(self, available_width, available_height):
@@ -246,7 +231,7 @@ class TitledChart(Flowable):
     this block gives the drawing the height left under its title instead.
     """
 
-    def __init__(self, title: Paragraph, chart: Flowable):
+    def __init__(self, title: PlatypusParagraph, chart: Flowable):
         super().__init__()
         self.title = title
         self.chart = chart
@@ -329,57 +314,98 @@ class FittedStack(Flowable):
             top -= item.getSpaceAfter()
 
 
-class SheetBuilder:
-    """Turns texts + indicators + charts into the story; one instance per sheet."""
+# -- the content model, mapped to flowables ------------------------------------------------
+# The PDF's counterpart of html.py: one function per kind of block (markup of spans, heading,
+# paragraph, list, figure, table), the page, the story. What the sheet says and which
+# content rules apply were decided by factsheets.content; what is decided here is how it
+# looks on paper: styles, the space between blocks, which blocks stay together.
 
-    def __init__(
-        self,
-        indicators: DepartmentIndicators,
-        charts: SheetCharts,
-        texts: dict[str, Any],
-        fonts: FontNames,
-        settings: dict[str, Any],
-        logos: Logos,
-        synthetic: bool,
-        tags: StructTree | None = None,
-    ):
-        self.ind = indicators
-        self.charts = charts
+# Heading level -> paragraph style; on the cover, under the title, sections are a size smaller.
+HEADING_STYLES = {1: "title", 2: "h1", 3: "h2"}
+COVER_HEADING_STYLES = {1: "title", 2: "h2", 3: "h2"}
+# A paragraph's role (content.TextRole) -> its style.
+PARAGRAPH_STYLES = {
+    "body": "body",
+    "intro": "body",
+    "reading_key": "body",
+    "subtitle": "subtitle",
+    "total": "total",
+    "share": "share",
+}
+# Space (pt) before a block, by page, the block before it and its own kind (see _kind): the
+# PDF's margins between blocks, as html.STYLE holds the web page's. Page "*": any page;
+# "flow": exports and imports; "comparison": their comparison pages.
+GAPS = {
+    ("cover", "body", "heading"): 8,  # the Territoires d'industrie after the introduction
+    ("*", "list", "body"): 6,
+    ("*", "list", "list"): 6,
+    ("practical", "list", "heading"): 6 + 10,
+    ("practical", "body", "heading"): 10,  # "Pour aller plus loin"
+    ("balance", "figure", "reading_key"): 4,
+    ("flow", "figure", "total"): 6,
+    ("flow", "total", "body"): 10,
+    ("flow", "share", "body"): 10,
+    ("comparison", "total", "heading"): 14,  # between the region's total and France
+}
+TABLE_FONT_SIZE = 8.5
+FIGURE_TABLE_LABEL_WIDTH = 118  # a printed figure table: the label column, the others share the rest
+TABLE_NUMBER_WIDTH = 76  # any other table: each column of numbers, the label column the rest
+TABLE_PADDING = 3
+
+
+def _page_kind(key: str) -> str:
+    if key.endswith("_comparison"):
+        return "comparison"
+    return "flow" if key in ("exports", "imports") else key
+
+
+def _kind(block) -> str:
+    if isinstance(block, Heading):
+        return "heading"
+    if isinstance(block, Paragraph):
+        return block.role
+    if isinstance(block, BulletList):
+        return "list"
+    return "figure" if isinstance(block, Figure) else "table"
+
+
+def _gap(page_key: str, previous, block) -> float:
+    if previous is None:
+        return 0.0
+    kinds = (_kind(previous), _kind(block))
+    return GAPS.get((_page_kind(page_key), *kinds), GAPS.get(("*", *kinds), 0.0))
+
+
+def _link_only(spans: Sequence[Span]) -> bool:
+    """A list item that is one link and nothing else: its text is the Link's (pdf_tags)."""
+    texts = [span for span in spans if span.text]
+    return len(texts) == 1 and texts[0].url is not None
+
+
+class _Story:
+    """The flowables of one sheet, and its structure elements made in reading order."""
+
+    def __init__(self, content: SheetContent, texts: dict[str, Any], fonts: FontNames, settings: dict[str, Any], logos: Logos):
+        self.content = content
         self.texts = texts
         self.fonts = fonts
-        self.settings = settings
+        self.palette = settings["colors"]
         self.logos = logos
-        self.synthetic = synthetic
-        self.styles = _styles(fonts, settings["colors"])
-        self.values = {
-            "department": indicators.department.name,
-            "code": indicators.department.code,
-            "region": indicators.region.name,
-            "year": indicators.year,
-            "next_year": indicators.year + 1,
-            # "de l'Aisne", "du Nord": the article from the COG (reference.department_after_de).
-            "de_department": indicators.department_after_de,
-        }
-        # The tagged PDF's structure, made in reading order as the story is built.
-        self.alt = texts["accessibility"]
-        self.tags = tags if tags is not None else StructTree(self.alt["link"])
+        self.styles = _styles(fonts, self.palette)
+        self.tags = StructTree(texts["accessibility"]["link"])
 
-    # -- text helpers -----------------------------------------------------------------
-    def fill(self, template: str, **extra: Any) -> str:
-        """A YAML template with its placeholders filled; values are escaped for markup."""
-        values = {key: escape(str(value)) for key, value in {**self.values, **extra}.items()}
-        return template.format(**values)
-
-    def para(
-        self, template: str, style: str = "body", role: str | None = "", parent: StructElem | None = None, **extra: Any
-    ) -> Paragraph:
-        """A paragraph of the story and its structure element: `role` (default: from the
-        style, see pdf_tags.role_of_style), None for text drawn inside an artifact."""
-        if role is None:
-            return Paragraph(self.fill(template, **extra), self.styles[style])
-        return self.tagged(
-            TaggedParagraph(self.fill(template, **extra), self.styles[style]), role or role_of_style(style), parent
-        )
+    # -- text -----------------------------------------------------------------------------
+    def markup(self, spans: Sequence[Span]) -> str:
+        """ReportLab's paragraph markup of spans (html._spans' counterpart)."""
+        out = []
+        for span in spans:
+            text = escape(span.text)
+            if span.bold:
+                text = f"<b>{text}</b>"
+            if span.url:
+                text = f'<a href="{escape(span.url)}" color="{self.palette["title"]}"><u>{text}</u></a>'
+            out.append(text)
+        return "".join(out)
 
     def tagged(self, paragraph: TaggedParagraph, role: str, parent: StructElem | None = None) -> TaggedParagraph:
         paragraph.struct = self.tags.add(role, parent)
@@ -387,20 +413,38 @@ class SheetBuilder:
             paragraph.struct.outline = paragraph.getPlainText()
         return paragraph
 
-    def figure(self, chart: Flowable, alt: str) -> Flowable:
-        """A chart as a Figure element with its alternative text."""
-        return tag_flowable(chart, self.tags, self.tags.add("Figure", alt=alt))
+    def paragraph(self, spans: Sequence[Span], style: str, role: str = "P", parent: StructElem | None = None):
+        return self.tagged(TaggedParagraph(self.markup(spans), self.styles[style]), role, parent)
 
-    def bullets(self, items: list[str]) -> ListFlowable:
+    # -- blocks ---------------------------------------------------------------------------
+    def block(self, block, page_key: str) -> list[Flowable]:
+        if isinstance(block, Heading):
+            return [self.heading(block, page_key)]
+        if isinstance(block, Paragraph):
+            return [self.paragraph(block.spans, PARAGRAPH_STYLES[block.role])]
+        if isinstance(block, BulletList):
+            return [self.bullets(block)]
+        if isinstance(block, DataTable):
+            return [self.table(block)]
+        if isinstance(block, Figure):
+            return self.figure(block)
+        raise TypeError(f"no PDF for the block {type(block).__name__}")
+
+    def heading(self, heading: Heading, page_key: str, style: str | None = None) -> TaggedParagraph:
+        """A heading at its level's style, or in `style` (a heading that titles a chart)."""
+        style = style or (COVER_HEADING_STYLES if page_key == "cover" else HEADING_STYLES)[heading.level]
+        kind = BalancedParagraph if heading.level == 1 else TaggedParagraph  # the title: even lines
+        return self.tagged(kind(self.markup(heading.spans), self.styles[style]), f"H{heading.level}")
+
+    def bullets(self, bullets: BulletList) -> ListFlowable:
         tags = self.tags
         lst = tags.add("L")
         labels, paragraphs = [], []
-        for item in items:
+        for item in bullets.items:
             li = tags.add("LI", lst)
             labels.append(tags.add("Lbl", li))
-            paragraphs.append(self.para(item, "bullet", role="LBody", parent=li))
-            # A bullet that is a link and nothing else: its text is the Link's (pdf_tags).
-            paragraphs[-1].struct.link_text = item.startswith("<a ") and item.endswith("</a>") and item.count("<a ") == 1
+            paragraphs.append(self.paragraph(item, "bullet", "LBody", li))
+            paragraphs[-1].struct.link_text = _link_only(item)
         return TaggedList(
             [ListItem(paragraph, leftIndent=14, value="•") for paragraph in paragraphs],
             tags,
@@ -412,36 +456,131 @@ class SheetBuilder:
             bulletFontSize=10,
         )
 
-    def totals(self, section: dict[str, Any], flow_shares, with_shares: bool) -> list[Flowable]:
-        story = [self.para(section["total"], "total", total=format_millions(flow_shares.total_eur))]
-        if with_shares:
-            # A single department is 100% of its region; None: the data does not cover the area.
-            if self.ind.shows_region and flow_shares.share_of_region is not None:
-                story.append(
-                    self.para(section["share_region"], "share", share_region=format_share_of_region(flow_shares.share_of_region))
-                )
-            if self.ind.nation_covered and flow_shares.share_of_nation is not None:
-                story.append(
-                    self.para(section["share_nation"], "share", share_nation=format_share_of_nation(flow_shares.share_of_nation))
-                )
-        return story
+    def figure(self, figure: Figure) -> list[Flowable]:
+        """The chart's title, the chart as a Figure element with its alternative text, and
+        for some charts the table of its figures."""
+        spec = CHARTS_BY_KEY[figure.key]
+        title = self.paragraph(figure.title, "chart_title") if figure.title else None
+        if spec.fitted_to_room:
+            chart = self._tagged_chart(self._fitted_to_room(figure), figure)
+            return [TitledChart(title, chart)] if title is not None else [chart]
+        flowables: list[Flowable] = [title] if title is not None else []
+        flowables.append(self._tagged_chart(FittedDrawing(figure.chart), figure))
+        if spec.table_printed:
+            flowables += [Spacer(1, 6), self.table(figure.table, printed_figure=True), Spacer(1, 8)]
+        return flowables
 
-    # -- pages --------------------------------------------------------------------------
-    def cover(self) -> list[Flowable]:
+    def _tagged_chart(self, chart: Flowable, figure: Figure) -> Flowable:
+        return tag_flowable(chart, self.tags, self.tags.add("Figure", alt=figure.alt))
+
+    @staticmethod
+    def _fitted_to_room(figure: Figure) -> Flowable:
+        if figure.at_height is None:
+            return FittedDrawing(figure.chart, min_scale=TREEMAP_MIN_SCALE)
+        return HeightFittedChart(
+            figure.chart, figure.at_height, figure.chart.height * TREEMAP_MIN_HEIGHT_SHARE, TREEMAP_MIN_SCALE
+        )
+
+    def table(self, table: DataTable, printed_figure: bool = False) -> Table:
+        """A table of figures, header row and label column as TH (html.data_table's counterpart).
+        Plain strings styled by the table (one line a cell): far cheaper than a Paragraph a cell."""
+        rows = [list(table.header), *(list(row) for row in table.rows)]
+        columns = len(table.header)
+        if printed_figure:
+            widths = [FIGURE_TABLE_LABEL_WIDTH] + [(FRAME_WIDTH - FIGURE_TABLE_LABEL_WIDTH) / (columns - 1)] * (columns - 1)
+        else:
+            widths = [FRAME_WIDTH - (columns - 1) * TABLE_NUMBER_WIDTH] + [TABLE_NUMBER_WIDTH] * (columns - 1)
+        # renderCB: each cell a TH or TD of the tagged PDF (header row and label column TH).
+        result = Table(rows, colWidths=widths, hAlign="CENTER", renderCB=TableTags(self.tags, len(rows), columns))
+        palette = self.palette
+        result.setStyle(
+            TableStyle(
+                [
+                    # FONTNAME: a table otherwise declares Helvetica, a font that would not be embedded.
+                    ("FONTNAME", (0, 0), (-1, -1), self.fonts.regular),
+                    ("FONTNAME", (0, 0), (-1, 0), self.fonts.bold),
+                    ("FONTSIZE", (0, 0), (-1, -1), TABLE_FONT_SIZE),
+                    ("LEADING", (0, 0), (-1, -1), TABLE_FONT_SIZE * 1.25),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), colors.HexColor(palette["text"])),
+                    ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor(palette["title"])),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor(palette["rule"])),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                    ("LEFTPADDING", (0, 0), (-1, -1), TABLE_PADDING),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), TABLE_PADDING),
+                    *self._decimal_alignment(table),
+                ]
+            )
+        )
+        return result
+
+    def _decimal_alignment(self, table: DataTable) -> list[tuple]:
+        """Numbers aligned on the decimal mark (SPEC 11): in each numeric column the "." at one
+        place, a number without decimals ending where the decimals begin, the longest decimal
+        part ending where the right-aligned header does (ReportLab's DECIMAL alignment puts
+        the mark's centre at the cell's right padding)."""
+        font, size = self.fonts.regular, TABLE_FONT_SIZE
+        half_mark = stringWidth(".", font, size) / 2
+        commands = []
+        for column, numeric in enumerate(table.numeric):
+            if not numeric or column == 0:
+                continue
+            cells = [row[column] for row in table.rows]
+            decimals = max((stringWidth(cell[cell.index(".") :], font, size) for cell in cells if "." in cell), default=0.0)
+            commands += [
+                ("ALIGN", (column, 1), (column, -1), "DECIMAL"),
+                ("RIGHTPADDING", (column, 1), (column, -1), TABLE_PADDING + decimals - half_mark),
+            ]
+        return commands
+
+    # -- pages ----------------------------------------------------------------------------
+    def page(self, page: Page) -> list[Flowable]:
+        """The page's blocks with the space between them; a heading stays with the table it
+        titles; a comparison page is one stack whose charts shrink alike to fit."""
+        flowables: list[Flowable] = []
+        blocks, index, previous = page.blocks, 0, None
+        while index < len(blocks):
+            block = blocks[index]
+            gap = _gap(page.key, previous, block)
+            if gap:
+                flowables.append(Spacer(1, gap))
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if isinstance(block, Heading) and isinstance(following, DataTable):
+                flowables.append(KeepTogether([self.heading(block, page.key), self.table(following)]))
+                previous, index = following, index + 2
+                continue
+            if isinstance(block, Heading) and isinstance(following, Figure) and following.title is None:
+                # The heading titles the chart under it: printed as every chart title is (SPEC 11).
+                flowables.append(self.heading(block, page.key, "chart_title"))
+                previous, index = block, index + 1
+                continue
+            flowables += self.block(block, page.key)
+            previous, index = block, index + 1
+        if page.key == "cover":
+            return [*self.letterhead(), *flowables]
+        if _page_kind(page.key) == "comparison":
+            return [FittedStack(flowables)]
+        return flowables
+
+    def letterhead(self) -> list[Flowable]:
+        """The cover's letterhead (logos, or the texts in their place): decoration, out of the
+        reading order; the title comes 40 mm below."""
         t = self.texts["cover"]
         government = (
             [Image(str(self.logos.government), width=38 * mm, height=30 * mm, kind="proportional")]
             if self.logos.government
             else [
-                self.para(escape(t["government"]), "government", role=None),
+                PlatypusParagraph(escape(t["government"]), self.styles["government"]),
                 Spacer(1, 3),
-                self.para("<br/>".join(escape(line) for line in t["motto"]), "motto", role=None),
+                PlatypusParagraph("<br/>".join(escape(line) for line in t["motto"]), self.styles["motto"]),
             ]
         )
         agency = (
             [Image(str(self.logos.agency), width=45 * mm, height=22 * mm, kind="proportional")]
             if self.logos.agency
-            else [self.para("<br/>".join(escape(line) for line in t["agency"]), "agency", role=None)]
+            else [PlatypusParagraph("<br/>".join(escape(line) for line in t["agency"]), self.styles["agency"])]
         )
         header = Table([[government, agency]], colWidths=[FRAME_WIDTH / 2] * 2)
         # FONTNAME: a table cell otherwise sets Helvetica, which would be a non-embedded font.
@@ -455,223 +594,53 @@ class SheetBuilder:
                 ]
             )
         )
-        territoires = list(self.ind.territoires_industrie)
-        story: list[Flowable] = [
-            artifact_flowable(header),  # the letterhead: decoration, out of the reading order
-            Spacer(1, 40 * mm),
-            self.tagged(BalancedParagraph(self.fill(t["title"]), self.styles["title"]), "H1"),
-            self.para(t["subtitle"], "subtitle"),
-            self.para(t["introduction_heading"], "h2", role="H2"),
-            *[self.para(p) for p in t["introduction"]],
-        ]
-        # No list configured: no block at all (never a placeholder); `render` names the
-        # departments concerned once, with the file to fill.
-        if territoires:
-            story += [
-                Spacer(1, 8),
-                self.para(t["territoires_heading"], "h2", role="H2"),
-                self.bullets([escape(name).replace("{", "{{").replace("}", "}}") for name in territoires]),
-            ]
-        return story
-
-    def context(self) -> list[Flowable]:
-        t = self.texts["context"]
-        return [
-            self.para(t["heading"], "h1"),
-            self.para(t["context_heading"], "h2"),
-            *[self.para(p) for p in t["context"]],
-            self.para(t["method_heading"], "h2"),
-            self.para(t["method_intro"]),
-            self.bullets(t["method_bullets"]),
-            Spacer(1, 6),
-            self.para(t["method_source"]),
-        ]
-
-    def balance(self) -> list[Flowable]:
-        t = self.texts["balance"]
-        return [
-            self.para(t["heading"], "h1"),
-            self.para(t["intro"]),
-            self.para(t["chart_title"], "chart_title"),
-            self.figure(FittedDrawing(self.charts.balance), alt_texts.balance_alt(self.ind, self.alt, self.values)),
-            Spacer(1, 4),
-            self.para(t["reading_key"]),
-            self.para(t["treemap_intro"]),
-            TitledChart(self.para(t["treemap_title"], "chart_title"), self._treemap()),
-        ]
-
-    def _treemap(self) -> Flowable:
-        charts = self.charts
-        alt = alt_texts.treemap_alt(self.ind, self.alt, self.values)
-        if charts.treemap_at_height is None:
-            return self.figure(FittedDrawing(charts.treemap, min_scale=TREEMAP_MIN_SCALE), alt)
-        return self.figure(
-            HeightFittedChart(
-                charts.treemap, charts.treemap_at_height, charts.treemap.height * TREEMAP_MIN_HEIGHT_SHARE, TREEMAP_MIN_SCALE
-            ),
-            alt,
-        )
-
-    def flow_pages(self, key: str) -> list[Flowable]:
-        t = self.texts[key]
-        exports = key == "exports"
-        shares = self.ind.export_shares if exports else self.ind.import_shares
-        region_flows = self.ind.region_flows.exports if exports else self.ind.region_flows.imports
-        nation_flows = self.ind.nation_flows.exports if exports else self.ind.nation_flows.imports
-        charts = self.charts
-        local_chart = charts.export_sankey if exports else charts.import_sankey
-        region_chart = charts.region_export_sankey if exports else charts.region_import_sankey
-        nation_chart = charts.nation_export_sankey if exports else charts.nation_import_sankey
-        total_only = {"total": t["total"]}
-        local_flows = self.ind.local.exports if exports else self.ind.local.imports
-        # This page first: structure elements are made in reading order (pdf_tags).
-        page: list[Flowable] = [
-            self.para(t["heading"], "h1"),
-            self.para(t["intro"]),
-            self.para(t["chart_title"], "chart_title"),
-            self.figure(
-                FittedDrawing(local_chart), alt_texts.sankey_alt(local_flows, self.ind.department.name, self.alt, self.values)
-            ),
-            Spacer(1, 6),
-            *self.totals(t, shares, with_shares=True),
-            Spacer(1, 10),
-            self.para(t["reading"]),
-        ]
-        # A region of one department would show this department's chart again; an area the
-        # data does not cover is never shown (coverage.py).
-        with_region, with_nation = self.ind.shows_region, self.ind.nation_covered
-        if not with_region and not with_nation:
-            return page
-        # The comparison sentence introduces the next page's charts, so it opens that page.
-        if not with_nation:
-            comparison = self.texts["partial_coverage"][f"{key}_comparison"]
-        elif not with_region:
-            comparison = self.texts["single_department_region"][f"{key}_comparison"]
-        else:
-            comparison = t["comparison"]
-        compared: list[Flowable] = [self.para(comparison)]
-        if with_region:
-            compared += [
-                self.para(t["region_title"], "h2"),
-                self.figure(
-                    FittedDrawing(region_chart), alt_texts.sankey_alt(region_flows, self.ind.region.name, self.alt, self.values)
-                ),
-                *self.totals(total_only, _TotalOnly(region_flows.total_eur), with_shares=False),
-            ]
-            if with_nation:
-                compared.append(Spacer(1, 14))
-        if with_nation:
-            compared += [
-                self.para(t["nation_title"], "h2"),
-                self.figure(
-                    FittedDrawing(nation_chart), alt_texts.sankey_alt(nation_flows, self.alt["france"], self.alt, self.values)
-                ),
-                *self.totals(total_only, _TotalOnly(nation_flows.total_eur), with_shares=False),
-            ]
-        return [*page, PageBreak(), FittedStack(compared)]
-
-    def evolution(self) -> list[Flowable]:
-        """The evolution page and its page break, when its chart was drawn (see evolution_page)."""
-        if self.charts.evolution is None:
-            return []
-        from .evolution_page import evolution_story
-
-        return [*evolution_story(self, self.charts.evolution), PageBreak()]
-
-    def practical(self) -> list[Flowable]:
-        t = self.texts["practical"]
-        story: list[Flowable] = [self.para(t["heading"], "h1")]
-        shown: set[str] = set()
-        for block in t["blocks"]:
-            if "paragraph" in block:
-                story.append(self._practical_paragraph(block["paragraph"], block.get("email")))
-            elif "link" in block:
-                # The paragraph introducing a link ends with "… :": printed with its bullet or not at all.
-                link = block["link"]
-                if self._new_address(link.get("url"), shown):
-                    if link.get("paragraph"):
-                        story.append(self._practical_paragraph(link["paragraph"]))
-                    story += [self.bullets([self._anchor(link["url"], link["text"])]), Spacer(1, 6)]
-        f = self.texts["further"]
-        further = [
-            escape(item["prefix"]) + self._anchor(item["url"], item["url"])
-            for item in f["links"]
-            if self._new_address(item.get("url"), shown)
-        ]
-        if further:
-            story += [Spacer(1, 10), self.para(f["heading"], "h2"), self.bullets(further)]
-        return story
-
-    def _practical_paragraph(self, text: str, email: str | None = None) -> Paragraph:
-        """A body paragraph of page 8; {email} becomes a mailto link to `email`."""
-        link = (
-            f'<a href="mailto:{escape(email)}" color="{self.settings["colors"]["title"]}"><u>{escape(email)}</u></a>'
-            if email
-            else ""
-        )
-        return self.tagged(TaggedParagraph(self.fill(text, email="{email}").replace("{email}", link), self.styles["body"]), "P")
-
-    @staticmethod
-    def _new_address(url: str | None, shown: set[str]) -> bool:
-        """A link is printed only with a configured address, and never twice to the same one."""
-        if not url or url in shown:
-            return False
-        shown.add(url)
-        return True
-
-    def _anchor(self, url: str, text: str) -> str:
-        # Braces doubled: the result goes through fill() again inside bullets().
-        markup = f'<a href="{escape(url)}" color="{self.settings["colors"]["title"]}"><u>{escape(text)}</u></a>'
-        return markup.replace("{", "{{").replace("}", "}}")
+        return [artifact_flowable(header), Spacer(1, 40 * mm)]
 
     def story(self) -> list[Flowable]:
-        return [
-            *self.cover(),
-            NextPageTemplate("body"),
-            PageBreak(),
-            *self.context(),
-            PageBreak(),
-            *self.balance(),
-            PageBreak(),
-            *self.flow_pages("exports"),
-            PageBreak(),
-            *self.flow_pages("imports"),
-            PageBreak(),
-            *self.evolution(),
-            *self.practical(),
-        ]
+        """Every page of the content on a page of its own, the cover on the cover template."""
+        story: list[Flowable] = []
+        for index, page in enumerate(self.content.pages):
+            if index == 1:
+                story.append(NextPageTemplate("body"))
+            if index:
+                story.append(PageBreak())
+            story += self.page(page)
+        return story
 
-    # -- page decoration ----------------------------------------------------------------
+    # -- page decoration --------------------------------------------------------------------
     def draw_footer(self, canvas, doc) -> None:
-        footer = self.texts["footer"]
+        content = self.content
+        synthetic = content.synthetic_notice is not None
         begin_artifact(canvas)  # footer, page number and rule: pagination, out of the tree
         canvas.saveState()
-        muted = colors.HexColor(self.settings["colors"]["muted"])
-        canvas.setStrokeColor(colors.HexColor(self.settings["colors"]["rule"]))
+        muted = colors.HexColor(self.palette["muted"])
+        canvas.setStrokeColor(colors.HexColor(self.palette["rule"]))
         canvas.setLineWidth(0.5)
         # Lines from the bottom up, the lowest at FOOTER_LOWEST_BASELINE whatever their number.
-        source_y = FOOTER_LOWEST_BASELINE + (FOOTER_LINE_GAP if self.synthetic else 0.0)
-        rule_y = source_y + FOOTER_RULE_ABOVE
+        source_y = FOOTER_LOWEST_BASELINE + (FOOTER_LINE_GAP if synthetic else 0.0)
+        rule_y = footer_rule_y(synthetic)
         canvas.line(MARGIN_X, rule_y, PAGE_WIDTH - MARGIN_X, rule_y)
         canvas.setFillColor(muted)
         canvas.setFont(self.fonts.regular, 7.5)
-        canvas.drawString(MARGIN_X, source_y, footer["source"].format(**self.values))
-        canvas.drawRightString(PAGE_WIDTH - MARGIN_X, source_y, footer["page"].format(page=canvas.getPageNumber(), **self.values))
-        if self.synthetic:
-            canvas.setFillColor(colors.HexColor(self.settings["colors"]["accent"]))
-            canvas.drawString(MARGIN_X, FOOTER_LOWEST_BASELINE, footer["synthetic"].format(**self.values))
+        canvas.drawString(MARGIN_X, source_y, content.footer_source)
+        canvas.drawRightString(PAGE_WIDTH - MARGIN_X, source_y, content.footer_page.format(page=canvas.getPageNumber()))
+        if synthetic:
+            canvas.setFillColor(colors.HexColor(self.palette["accent"]))
+            canvas.drawString(MARGIN_X, FOOTER_LOWEST_BASELINE, content.synthetic_notice)
         canvas.restoreState()
         end_artifact(canvas)
+
+
+def footer_rule_y(synthetic: bool) -> float:
+    """The footer rule's height from the bottom edge: above the source line, and above the
+    synthetic-data notice when there is one (the lowest line stays at FOOTER_LOWEST_BASELINE)."""
+    source_y = FOOTER_LOWEST_BASELINE + (FOOTER_LINE_GAP if synthetic else 0.0)
+    return source_y + FOOTER_RULE_ABOVE
 
 
 def _pdf_lang(language: str) -> str:
     """The PDF's /Lang and XMP dc:language: French of France for the settings' "fr"."""
     return {"fr": "fr-FR"}.get(language, language)
-
-
-@dataclass(frozen=True)
-class _TotalOnly:
-    total_eur: float
 
 
 def build_sheet(
@@ -686,8 +655,19 @@ def build_sheet(
 ) -> bytes:
     """The whole sheet as PDF bytes (deterministic for the same arguments); `created` is the
     date the PDF says it was made (the edition's publication date)."""
-    builder = SheetBuilder(indicators, charts, texts, fonts, settings, logos, synthetic)
-    metadata = texts["metadata"]
+    return write_sheet(build_content(indicators, charts, texts, synthetic), texts, fonts, settings, logos, created)
+
+
+def write_sheet(
+    content: SheetContent,
+    texts: dict[str, Any],
+    fonts: FontNames,
+    settings: dict[str, Any],
+    logos: Logos = Logos(),
+    created: datetime.datetime | None = None,
+) -> bytes:
+    """The content of one sheet as PDF bytes (html.sheet_html's counterpart)."""
+    story = _Story(content, texts, fonts, settings, logos)
     buffer = io.BytesIO()
     pdf = settings.get("pdf", {})
     doc = BaseDocTemplate(
@@ -697,8 +677,8 @@ def build_sheet(
         rightMargin=MARGIN_X,
         topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM,
-        title=builder.fill(metadata["title"]),
-        subject=builder.fill(metadata["subject"]),
+        title=content.title,
+        subject=content.subject,
         author=pdf.get("author", ""),
         creator=pdf.get("creator", "factsheets"),
         producer=pdf.get("creator", "factsheets"),
@@ -709,11 +689,12 @@ def build_sheet(
         initialFontName=fonts.regular,
         initialFontSize=10,
     )
+    bottom = max(MARGIN_BOTTOM, footer_rule_y(content.synthetic_notice is not None) + FOOTER_CLEARANCE)
     frame = Frame(
         MARGIN_X,
-        MARGIN_BOTTOM,
+        bottom,
         FRAME_WIDTH,
-        PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM,
+        PAGE_HEIGHT - MARGIN_TOP - bottom,
         id="body",
         leftPadding=0,
         rightPadding=0,
@@ -722,12 +703,12 @@ def build_sheet(
     )
     doc.addPageTemplates(
         [
-            PageTemplate(id="cover", frames=[frame], onPage=builder.draw_footer),
-            PageTemplate(id="body", frames=[frame], onPage=builder.draw_footer),
+            PageTemplate(id="cover", frames=[frame], onPage=story.draw_footer),
+            PageTemplate(id="body", frames=[frame], onPage=story.draw_footer),
         ]
     )
-    story = builder.story()
+    flowables = story.story()
     lang = _pdf_lang(pdf.get("language", "fr"))
     xmp = xmp_metadata(doc.title, doc.author, doc.subject, lang, doc.creator, created)
-    doc.build(story, canvasmaker=tagged_canvas(dated_canvas(created), builder.tags, lang, xmp))
+    doc.build(flowables, canvasmaker=tagged_canvas(dated_canvas(created), story.tags, lang, xmp))
     return buffer.getvalue()

@@ -7,7 +7,8 @@ for tests and checks. Why ReportLab shapes rather than matplotlib -> SVG -> svgl
 the docstring of `factsheets.charts.vector`. A Drawing placed with `renderPDF.draw` stays
 vector, and its strings are real PDF text in the embedded TrueType faces. The sheet draws
 its Sankeys from `sankey_marks` instead, straight onto the canvas (same marks, a fraction
-of the cost: see `factsheets.charts.vector.CanvasChart`).
+of the cost: see `factsheets.charts.vector.CanvasChart`). Which charts a sheet has, and
+what a drawn chart is to the writers, is declared once in `factsheets.charts.registry`.
 """
 
 from .balance import BalanceLayout, BalanceRow, balance_chart, balance_rows, balance_text

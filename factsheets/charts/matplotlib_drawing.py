@@ -22,47 +22,20 @@ is not replayed: the charts that use this renderer keep their marks inside the a
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
-from typing import NamedTuple
 
 from matplotlib.backend_bases import GraphicsContextBase, RendererBase
 from matplotlib.path import Path as MplPath
 from reportlab.graphics.shapes import Drawing, Group, Path, String
 from reportlab.lib.colors import Color
-from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 
 from ..errors import FactsheetsError
 from ..fonts import FontNames
+from .vector import Font, PathMark, TextMark
 
 POINTS_PER_INCH = 72
 _CAPS = {"butt": 0, "round": 1, "projecting": 2}
 _JOINS = {"miter": 0, "round": 1, "bevel": 2}
-
-
-class PathMark(NamedTuple):
-    segments: tuple  # ("m" | "l" | "c" | "h", coordinates) in order
-    fill: Color | None
-    stroke: Color | None
-    width: float
-    cap: int
-    join: int
-    dashes: tuple | None  # (phase, lengths) of a dashed stroke
-
-    def operators(self) -> str:
-        """The path's PDF operators, painted as its fill and stroke ask."""
-        parts = [f"{fp_str(*coordinates)} {op}" if coordinates else op for op, coordinates in self.segments]
-        paint = "B" if self.fill is not None and self.stroke is not None else "f" if self.fill is not None else "S"
-        return " ".join(parts) + f" {paint}"
-
-
-class TextMark(NamedTuple):
-    x: float
-    y: float
-    angle: float  # degrees, counter-clockwise, about (x, y)
-    text: str
-    font: str
-    size: float
-    fill: Color
 
 
 def _weight_number(weight) -> int:
@@ -139,11 +112,10 @@ class MarksRenderer(RendererBase):
             TextMark(
                 float(x),
                 float(y),
-                float(angle or 0.0),
                 s,
-                self.face(prop),
-                prop.get_size_in_points(),
+                Font(self.face(prop), prop.get_size_in_points()),
                 Color(red, green, blue, alpha),
+                float(angle or 0.0),
             )
         )
 
@@ -234,7 +206,7 @@ class FigureChart:
         for mark in self.marks:
             canvas.saveState()
             if isinstance(mark, TextMark):
-                canvas.setFont(mark.font, mark.size)
+                canvas.setFont(mark.font.name, mark.font.size)
                 canvas.setFillColor(mark.fill)
                 if mark.angle:
                     canvas.translate(mark.x, mark.y)
@@ -255,12 +227,16 @@ class FigureChart:
                 canvas.addLiteral(mark.operators())
             canvas.restoreState()
 
+    def drawn_marks(self) -> tuple:
+        """The marks in the order they are drawn: matplotlib's."""
+        return self.marks
+
     def to_drawing(self) -> Drawing:
         """The same marks as ReportLab shapes (for inspection: the sheet uses draw_on)."""
         shapes = []
         for mark in self.marks:
             if isinstance(mark, TextMark):
-                group = Group(String(0, 0, mark.text, fontName=mark.font, fontSize=mark.size, fillColor=mark.fill))
+                group = Group(String(0, 0, mark.text, fontName=mark.font.name, fontSize=mark.font.size, fillColor=mark.fill))
                 group.translate(mark.x, mark.y)
                 if mark.angle:
                     group.rotate(mark.angle)

@@ -221,12 +221,16 @@ def drawing(width: float, height: float, shapes: Sequence, font: Font) -> Drawin
 # Marks are plain tuples; `CanvasChart` writes them straight onto the pdfgen canvas (each
 # fill colour and opacity set once per run of marks), and `to_drawing` turns the same marks
 # into a Drawing for the tests and previews that inspect shapes.
+# The marks of every chart drawn as marks (the Sankeys here, the matplotlib figure in
+# charts/matplotlib_drawing.py), declared once: the PDF canvas, the web page's SVG
+# (html.py) and the Typst peer read the same tuples.
 class TextMark(NamedTuple):
     x: float  # where the text starts: the anchor is already applied
     y: float  # baseline
     text: str
     font: Font
     fill: Color
+    angle: float = 0.0  # degrees, counter-clockwise, about (x, y)
 
 
 class RectMark(NamedTuple):
@@ -253,6 +257,27 @@ class LineMark(NamedTuple):
     y2: float
     stroke: Color
     width: float
+
+
+class PathMark(NamedTuple):
+    """Any path: moves, lines, Beziers, closed or not, filled and/or stroked (a figure's)."""
+
+    segments: tuple  # ("m" | "l" | "c" | "h", coordinates) in order
+    fill: Color | None
+    stroke: Color | None
+    width: float
+    cap: int
+    join: int
+    dashes: tuple | None  # (phase, lengths) of a dashed stroke
+
+    def operators(self) -> str:
+        """The path's PDF operators, painted as its fill and stroke ask."""
+        parts = [f"{fp_str(*coordinates)} {op}" if coordinates else op for op, coordinates in self.segments]
+        paint = "B" if self.fill is not None and self.stroke is not None else "f" if self.fill is not None else "S"
+        return " ".join(parts) + f" {paint}"
+
+
+Mark = TextMark | RectMark | RibbonMark | LineMark | PathMark
 
 
 def text_mark(x: float, y: float, value: str, font: Font, fill: Color, anchor: str = "start") -> TextMark:
@@ -311,6 +336,10 @@ class CanvasChart:
 
     def to_drawing(self) -> Drawing:
         return to_drawing(self.width, self.height, self.marks, self.font)
+
+    def drawn_marks(self) -> list:
+        """The marks in the order they are drawn: shapes first, then the texts."""
+        return [mark for mark in self.marks if not isinstance(mark, TextMark)] + self._texts
 
     def _shape_runs(self) -> list[tuple[tuple, str]]:
         """(graphics state, operators) for each run of shapes drawn with the same state."""

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -40,7 +39,7 @@ class SheetDrawer:
         self.texts = texts()
         self.fonts = register_pdf_fonts(self.settings)
         self.logos = _find_logos(self.settings)
-        self._area_charts: dict[tuple[str, str, str], tuple] = {}
+        self._area_charts: dict[tuple, object] = {}  # a region's and France's Sankeys (charts.registry)
         self._annexes = None  # annex.Annexes of this run, made at the first annex
         self._editions: dict[int, tuple] = {}
         self._fonts_css: str | None = None
@@ -53,47 +52,17 @@ class SheetDrawer:
             self._editions[year] = (sheet_texts(year, self.texts), pdf_timestamp(edition_of(self.texts, year)))
         return self._editions[year]
 
-    def _shared_sankeys(self, area, size: str = "region") -> tuple:
-        """Export and import Sankeys of a region or the nation, drawn once per process and size."""
-        from ..charts import sankey_marks
-
-        key = (area.level, area.territory.code, size)
-        if key not in self._area_charts:
-            self._area_charts[key] = (
-                sankey_marks(area.exports, self.settings, size=size),
-                sankey_marks(area.imports, self.settings, size=size),
-            )
-        return self._area_charts[key]
-
     def draw(self, ind, synthetic: bool) -> bytes:
         """The PDF bytes of one sheet."""
         return self._draw(ind, synthetic)[0]
 
     def _draw(self, ind, synthetic: bool):
         """The PDF bytes of one sheet and the charts drawn for it."""
-        from ..charts import balance_chart, sankey_marks, treemap_chart
-        from ..layout import SheetCharts, build_sheet
+        from ..charts.registry import draw_charts
+        from ..layout import build_sheet
 
-        # Alone on its comparison page (a single-department region, or data that covers only
-        # one of the two areas), France or the region is drawn as large as the department's own
-        # chart; an area the data does not cover is not drawn (the sheet leaves it out).
-        shows_region, shows_nation = ind.shows_region, ind.nation_covered
-        region_size = "region" if shows_nation else "department"
-        region_export, region_import = self._shared_sankeys(ind.region_flows, region_size) if shows_region else (None, None)
-        nation_size = "region" if shows_region else "department"
-        nation_export, nation_import = self._shared_sankeys(ind.nation_flows, nation_size) if shows_nation else (None, None)
-        charts = SheetCharts(
-            balance=balance_chart(ind.balance_countries, self.settings),
-            treemap=treemap_chart(ind.local.imports, ind.local.exports, self.settings),
-            treemap_at_height=partial(treemap_chart, ind.local.imports, ind.local.exports, self.settings),
-            export_sankey=sankey_marks(ind.local.exports, self.settings),
-            import_sankey=sankey_marks(ind.local.imports, self.settings),
-            region_export_sankey=region_export,
-            region_import_sankey=region_import,
-            nation_export_sankey=nation_export,
-            nation_import_sankey=nation_import,
-            evolution=self._evolution_chart(ind),
-        )
+        # The charts the sheet shows (charts.registry); a region's and France's drawn once per process.
+        charts = draw_charts(ind, self.settings, self.fonts, evolution=self.options.evolution, shared=self._area_charts)
         year_texts, created = self.edition(ind.year)
         return build_sheet(ind, charts, year_texts, self.fonts, self.settings, self.logos, synthetic, created), charts
 
@@ -115,14 +84,6 @@ class SheetDrawer:
 
             self._fonts_css = font_css(font_files(self.settings), self.fonts.family)
         return self._fonts_css
-
-    def _evolution_chart(self, ind):
-        """The evolution page's chart, or None when the page is not asked for or has one year."""
-        if not self.options.evolution or ind.evolution is None or not ind.evolution.has_history:
-            return None
-        from ..charts.evolution import evolution_chart
-
-        return evolution_chart(ind.evolution, self.settings, self.fonts)
 
     def write(self, ind, synthetic: bool, out_dir: Path) -> Path:
         """Write the sheet (and its annex when asked); the PDF's path."""

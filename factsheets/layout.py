@@ -519,19 +519,21 @@ class _Story:
     def _decimal_alignment(self, table: DataTable) -> list[tuple]:
         """Numbers aligned on the decimal mark (SPEC 11): in each numeric column the "." at one
         place, a number without decimals ending where the decimals begin, the longest decimal
-        part ending where the right-aligned header does (ReportLab's DECIMAL alignment puts
-        the mark's centre at the cell's right padding)."""
+        part ending where the right-aligned header does. Each cell stays one right-aligned text
+        run, moved left by the decimals it lacks (ReportLab's DECIMAL alignment draws the two
+        halves of a number apart, and the text layer then reads "9 395 .1")."""
         font, size = self.fonts.regular, TABLE_FONT_SIZE
-        half_mark = stringWidth(".", font, size) / 2
         commands = []
         for column, numeric in enumerate(table.numeric):
             if not numeric or column == 0:
                 continue
             cells = [row[column] for row in table.rows]
-            decimals = max((stringWidth(cell[cell.index(".") :], font, size) for cell in cells if "." in cell), default=0.0)
+            tails = [stringWidth(cell[cell.index(".") :], font, size) if "." in cell else 0.0 for cell in cells]
+            longest = max(tails, default=0.0)
             commands += [
-                ("ALIGN", (column, 1), (column, -1), "DECIMAL"),
-                ("RIGHTPADDING", (column, 1), (column, -1), TABLE_PADDING + decimals - half_mark),
+                ("RIGHTPADDING", (column, row), (column, row), TABLE_PADDING + longest - tail)
+                for row, tail in enumerate(tails, start=1)
+                if tail != longest
             ]
         return commands
 

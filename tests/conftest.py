@@ -3,8 +3,8 @@
 `render --all` of the bundled sample takes the longest of any single command here; the
 sheets (8 pages, no evolution page) with their web pages and annexes are rendered once per
 test run and read by every test that only needs them (test_print_rules.py, test_render.py,
-test_html.py, ...), and so are the pdfplumber measures of the sheets (test_contrast.py,
-test_justified_lines.py). Tests that render again on purpose (same bytes twice, other
+test_html.py, ...), and so are the measures read back from the sheets (test_contrast.py,
+test_justified_lines.py, test_print_layout.py), plain and with --evolution. Tests that render again on purpose (same bytes twice, other
 workers, --evolution) still run their own command.
 """
 
@@ -90,10 +90,8 @@ def measured_once_per_test_run(tmp_path_factory, name: str, measure, paths: list
     return {path: pickle.loads((folder / f"{path.name}.pickle").read_bytes()) for path in paths}
 
 
-@pytest.fixture(scope="session")
-def plain_sheets(plain_render_all) -> list[Path]:
-    """The 101 PDFs of plain_render_all, in the order render printed them."""
-    result, _ = plain_render_all
+def the_101_sheets(result: subprocess.CompletedProcess) -> list[Path]:
+    """The PDFs a successful `render --all` printed, in its order."""
     assert result.returncode == 0, result.stderr
     paths = [Path(line) for line in result.stdout.splitlines()]
     assert len(paths) == 101
@@ -101,13 +99,38 @@ def plain_sheets(plain_render_all) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
+def plain_sheets(plain_render_all) -> list[Path]:
+    """The 101 PDFs of plain_render_all, in the order render printed them."""
+    return the_101_sheets(plain_render_all[0])
+
+
+@pytest.fixture(scope="session")
 def plain_sheet_measures(tmp_path_factory, plain_sheets) -> dict[Path, object]:
     """tests/pdf_measure.measure_sheet of each plain sheet (every glyph with what lies beneath
-    it, the justified body lines): one pdfplumber parse of each sheet for the whole run,
-    read by test_contrast.py and test_justified_lines.py."""
+    it, the justified body lines, the print layout): one reading of each sheet (PDFium) for
+    the whole run, read by test_contrast.py, test_justified_lines.py and test_print_layout.py."""
     from pdf_measure import measure_sheet
 
     return measured_once_per_test_run(tmp_path_factory, "plain-sheet-measures", measure_sheet, plain_sheets)
+
+
+@pytest.fixture(scope="session")
+def evolution_sheets(tmp_path_factory) -> list[Path]:
+    """The 101 sheets of `render --all --evolution` (9 pages), once for the whole run."""
+    result, _ = run_once_per_test_run(
+        tmp_path_factory, "render-all-evolution", "render", "--all", "--evolution", "--workers", "2"
+    )
+    return the_101_sheets(result)
+
+
+@pytest.fixture(scope="session")
+def evolution_sheet_measures(tmp_path_factory, evolution_sheets) -> dict[Path, object]:
+    """tests/pdf_measure.measure_evolution_sheet of each --evolution sheet, once for the run
+    (test_print_layout.py, and the evolution page's glyphs and lines in test_contrast.py and
+    test_justified_lines.py)."""
+    from pdf_measure import measure_evolution_sheet
+
+    return measured_once_per_test_run(tmp_path_factory, "evolution-sheet-measures", measure_evolution_sheet, evolution_sheets)
 
 
 @pytest.fixture(autouse=True)

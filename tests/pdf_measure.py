@@ -1,22 +1,26 @@
-"""Measurements of a rendered PDF, read back with pdfplumber (pdfminer), independent of the
-code that drew it: every glyph with its colour and the colour of what lies beneath it
-(contrast), and the words of each text line (word spacing of justified lines).
+"""Measurements of a rendered PDF, read back with PDFium (tests/pdf_marks.py), independent
+of the code that drew it: every glyph with its colour and the colour of what lies beneath it
+(contrast), the words of each text line (word spacing of justified lines), and what the
+print layout rules look at (the footer rule, the chart titles, the tables' decimal marks,
+the Sankeys' node columns).
 
 The contrast formula is WCAG 2.1's, written here again rather than imported from the charts."""
 
 from __future__ import annotations
 
 import functools
+import re
+from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import pdfplumber
-from pdfminer.layout import LTChar, LTContainer, LTCurve, LTLine, LTRect
+import yaml
+from pdf_marks import Char, PageMarks, Shape, read_pages
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.ttfonts import TTFont
 
-from factsheets.paths import FONTS_DIR
+from factsheets.paths import CONFIG_DIR, FONTS_DIR
 
 WHITE = (1.0, 1.0, 1.0)
 
@@ -63,15 +67,6 @@ def _inside(x: float, y: float, polygon) -> bool:
     return crossings
 
 
-def _drawn(container) -> Iterator:
-    """The page's marks in painting order, form XObjects and text boxes opened."""
-    for item in container:
-        if isinstance(item, LTContainer) and not isinstance(item, LTChar):
-            yield from _drawn(item)
-        else:
-            yield item
-
-
 @dataclass(frozen=True)
 class Glyph:
     page: int
@@ -95,33 +90,33 @@ class Glyph:
         return 3.0 if self.large else 4.5
 
 
-def _page_glyphs(number: int, page) -> Iterator[Glyph]:
-    """The visible glyphs of one pdfplumber page (see glyphs)."""
-    fills: list = []
-    for item in _drawn(page.layout):
-        if isinstance(item, (LTRect, LTCurve)) and not isinstance(item, LTLine):
-            if item.fill:
-                fills.append(item)
-        elif isinstance(item, LTChar) and item.get_text().strip():
-            x, y = (item.x0 + item.x1) / 2, (item.y0 + item.y1) / 2
-            beneath = WHITE
-            for shape in reversed(fills):
-                if (
-                    shape.x0 <= x <= shape.x1
-                    and shape.y0 <= y <= shape.y1
-                    and (isinstance(shape, LTRect) or _inside(x, y, shape.pts))
-                ):
-                    beneath = as_rgb(shape.non_stroking_color)
-                    break
-            yield Glyph(number, item.get_text(), item.size, "Bold" in item.fontname, as_rgb(item.graphicstate.ncolor), beneath)
+def _beneath(char: Char, fills: list[Shape]) -> tuple[float, float, float]:
+    """The fill colour of the topmost filled shape painted before the glyph under its centre
+    (a rectangle, or a path tested by its outline), or the white page."""
+    x, y = (char.x0 + char.x1) / 2, (char.y0 + char.y1) / 2
+    for shape in reversed(fills):
+        if (
+            shape.order < char.order
+            and shape.x0 <= x <= shape.x1
+            and shape.y0 <= y <= shape.y1
+            and (shape.kind == "rect" or _inside(x, y, shape.points))
+        ):
+            return shape.fill
+    return WHITE
+
+
+def _page_glyphs(page: PageMarks) -> Iterator[Glyph]:
+    """The visible glyphs of one page (see glyphs)."""
+    fills = [shape for shape in page.shapes if shape.filled and shape.kind != "line"]
+    for char in page.chars:
+        if char.text.strip():
+            yield Glyph(page.number, char.text, char.size, "Bold" in char.font, char.ink, _beneath(char, fills))
 
 
 def glyphs(path: Path) -> Iterator[Glyph]:
-    """Every visible glyph, with the fill colour of the topmost filled shape painted before it
-    under its centre (a rectangle, or a path tested by its outline), or the white page."""
-    with pdfplumber.open(path) as pdf:
-        for number, page in enumerate(pdf.pages, 1):
-            yield from _page_glyphs(number, page)
+    """Every visible glyph of the PDF, with the colour beneath it (see _beneath)."""
+    for page in read_pages(path):
+        yield from _page_glyphs(page)
 
 
 @dataclass(frozen=True)
@@ -139,48 +134,30 @@ class TextLine:
         return max(self.gaps) / self.space if self.gaps else 1.0
 
 
-def _page_chars(page) -> list[dict]:
-    """The page's characters as pdfplumber's `page.chars` gives them (the keys body_lines
-    reads), taken from the layout that glyphs reads too: one parse of the page for both."""
-    mb_x0, mb_top = page.mediabox[:2]
-    return [
-        {
-            "text": item.get_text(),
-            "size": item.size,
-            "upright": item.upright,
-            "x0": item.x0 + mb_x0,
-            "x1": item.x1 + mb_x0,
-            "bottom": (page.height - item.y0) + mb_top,
-        }
-        for item in _drawn(page.layout)
-        if isinstance(item, LTChar)
-    ]
-
-
-def _page_body_lines(number: int, chars, size: float, space_em: float, right: float, tolerance: float) -> Iterator[TextLine]:
-    rows: dict[float, list] = {}
-    for char in chars:
-        if abs(char["size"] - size) < 0.01 and char["upright"]:
-            rows.setdefault(round(char["bottom"], 1), []).append(char)
+def _page_body_lines(page: PageMarks, size: float, space_em: float, right: float, tolerance: float) -> Iterator[TextLine]:
+    rows: dict[float, list[Char]] = {}
+    for char in page.chars:
+        if abs(char.size - size) < 0.01:
+            rows.setdefault(round(char.y0, 1), []).append(char)
     for chars in rows.values():
-        chars.sort(key=lambda c: c["x0"])
-        words: list[list] = [[]]
+        chars.sort(key=lambda c: c.x0)
+        words: list[list[Char]] = [[]]
         for char in chars:
-            if char["text"] == " ":
+            if char.text == " ":
                 if words[-1]:
                     words.append([])
             else:
                 words[-1].append(char)
         words = [word for word in words if word]
-        if len(words) < 3 or abs(words[-1][-1]["x1"] - right) > tolerance:
+        if len(words) < 3 or abs(words[-1][-1].x1 - right) > tolerance:
             continue
-        gaps = tuple(b[0]["x0"] - a[-1]["x1"] for a, b in zip(words, words[1:]))
+        gaps = tuple(b[0].x0 - a[-1].x1 for a, b in zip(words, words[1:]))
         yield TextLine(
-            number,
-            " ".join("".join(c["text"] for c in w) for w in words),
+            page.number,
+            " ".join("".join(c.text for c in w) for w in words),
             size,
-            words[0][0]["x0"],
-            words[-1][-1]["x1"],
+            words[0][0].x0,
+            words[-1][-1].x1,
             gaps,
             space_em * size,
         )
@@ -193,9 +170,8 @@ def body_lines(path: Path, size: float, space_em: float, right: float, tolerance
     Words are split at ordinary spaces only (a no-break space stays inside its word), so a
     gap is what the justification put between two words. `space_em` is the font's space
     advance in em (Open Sans: 0.26)."""
-    with pdfplumber.open(path) as pdf:
-        for number, page in enumerate(pdf.pages, 1):
-            yield from _page_body_lines(number, page.chars, size, space_em, right, tolerance)
+    for page in read_pages(path):
+        yield from _page_body_lines(page, size, space_em, right, tolerance)
 
 
 # The body text of the sheets (spec 11): 10 pt Open Sans, justified to the right margin.
@@ -208,21 +184,157 @@ def space_em() -> float:
     return TTFont("measure-space", str(FONTS_DIR / "OpenSans-Regular.ttf")).stringWidth(" ", 1)
 
 
+MM = 72 / 25.4
+TABLE_FONT_SIZE = 8.5  # the evolution page's tables
+_SETTINGS = yaml.safe_load((CONFIG_DIR / "settings.yaml").read_text(encoding="utf-8"))
+NODE_COLOURS = {_SETTINGS["colors"]["sankey_node"].upper(), _SETTINGS["colors"]["sankey_other_node"].upper()}
+
+
+def hex_colour(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(channel * 255):02X}" for channel in rgb)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of text as a reader sees it: its characters side by side on one baseline."""
+
+    text: str  # no-break spaces read as spaces
+    styles: frozenset  # (face, size, colour) of its visible glyphs
+    x0: float  # the first and last visible glyphs' edges
+    x1: float
+
+
+@dataclass
+class SheetLayout:
+    """What the print layout rules read of one sheet (tests/test_print_layout.py)."""
+
+    pages: int
+    width: float = 0.0
+    gaps: list[tuple[float | None, int]] = field(default_factory=list)  # per page: rule to closest content above it
+    rows: list[list[Row]] = field(default_factory=list)  # per page, top to bottom
+    pivots: dict[tuple[int, int], list[float]] = field(default_factory=lambda: defaultdict(list))
+    node_columns: dict[int, set[float]] = field(default_factory=dict)  # per page: the x of the Sankey nodes
+
+
+def footer_rule(shapes: list[Shape], width: float) -> float | None:
+    """The height (from the bottom edge, points) of the footer rule: the lowest line or thin
+    rectangle across the frame's width in the bottom 30 mm."""
+    rules = [
+        shape.y0
+        for shape in shapes
+        if shape.kind in ("line", "rect")
+        and abs(shape.y0 - shape.y1) < 1
+        and shape.x1 - shape.x0 > width * 0.7
+        and shape.y0 < 30 * MM
+    ]
+    return min(rules) if rules else None
+
+
+def text_rows(chars: list[Char]) -> list[tuple[str, list[Char]]]:
+    """The page's characters grouped by baseline, top to bottom, each row left to right."""
+    rows: dict[float, list[Char]] = defaultdict(list)
+    for char in chars:
+        rows[round(char.y1, 1)].append(char)
+    lines = []
+    for top in sorted(rows, reverse=True):
+        row = sorted(rows[top], key=lambda c: c.x0)
+        lines.append(("".join(c.text for c in row).replace("\u00a0", " "), row))
+    return lines
+
+
+def _row(text: str, chars: list[Char]) -> Row | None:
+    visible = [c for c in chars if c.text.strip()]
+    if not visible:
+        return None
+    styles = frozenset((c.font, round(c.size, 2), hex_colour(c.ink)) for c in visible)
+    return Row(text, styles, visible[0].x0, visible[-1].x1)
+
+
+def _cells(row: list[Char]) -> list[list[Char]]:
+    """A table row's cells: runs of characters separated by more than 6 pt."""
+    cells: list[list[Char]] = [[row[0]]]
+    for previous, char in zip(row, row[1:]):
+        if char.x0 - previous.x1 > 6:
+            cells.append([])
+        cells[-1].append(char)
+    return cells
+
+
+def _pivot(cell: list[Char]) -> float:
+    """Where the decimal mark is, or would be: the "." itself, else the right edge of the last digit."""
+    for char in cell:
+        if char.text == ".":
+            return char.x0
+    digits = [char for char in cell if char.text.isdigit()]
+    return digits[-1].x1
+
+
+def _table_pivots(chars: list[Char], columns: dict[tuple[int, int], list[float]], number) -> None:
+    """The decimal marks' places in the numeric cells of the page's tables, by (cells in the row, column)."""
+    table = [c for c in chars if abs(c.size - TABLE_FONT_SIZE) < 0.01 and "Bold" not in c.font]
+    for _text, row in text_rows(table):
+        cells = _cells(row)
+        for index, cell in enumerate(cells):
+            if index and number.match("".join(c.text for c in cell).strip()):
+                columns[(len(cells), index)].append(_pivot(cell))
+
+
+def _layout_page(page: PageMarks, sheet: SheetLayout, pages: int, number) -> None:
+    rule = footer_rule(page.shapes, page.width)
+    bottoms = []
+    if rule is not None:
+        bottoms = [c.y0 for c in page.chars if c.text.strip() and c.y0 > rule]
+        bottoms += [shape.y0 for shape in page.shapes if shape.y0 > rule + 0.5]
+    sheet.gaps.append((min(bottoms) - rule if bottoms else None, page.number) if rule is not None else (None, page.number))
+    sheet.rows.append([row for text, chars in text_rows(page.chars) if (row := _row(text, chars))])
+    columns = {round(shape.x0, 1) for shape in page.rects if hex_colour(shape.fill) in NODE_COLOURS}
+    if columns:
+        sheet.node_columns[page.number] = columns
+    if pages == 9 and page.number == 8:  # the evolution page, before "Informations pratiques"
+        _table_pivots(page.chars, sheet.pivots, number)
+
+
 @dataclass(frozen=True)
 class SheetMeasures:
-    """What test_contrast.py and test_justified_lines.py read of one sheet, from one parse."""
+    """What test_contrast.py, test_justified_lines.py and test_print_layout.py read of one
+    sheet, from one reading of its pages."""
 
     glyphs: list[Glyph]
     body_lines: list[TextLine]
+    layout: SheetLayout
+
+
+def _measure(path: Path, glyph_pages, number) -> SheetMeasures:
+    em = space_em()
+    pages = list(read_pages(path))
+    layout = SheetLayout(len(pages), pages[0].width if pages else 0.0)
+    found, lines = [], []
+    for page in pages:
+        if glyph_pages is None or page.number in glyph_pages(len(pages)):
+            found.extend(_page_glyphs(page))
+        lines.extend(_page_body_lines(page, BODY_SIZE, em, RIGHT_MARGIN, 0.6))
+        _layout_page(page, layout, len(pages), number)
+    return SheetMeasures(found, lines, layout)
+
+
+# A number as the evolution tables print it: sign, digits grouped by (no-break) spaces, a
+# decimal part, a percent sign.
+NUMBER = re.compile(r"^[+\u2212-]?\d[\d\u00a0 ]*(\.\d+)?%?$")
 
 
 def measure_sheet(path: Path) -> SheetMeasures:
-    """glyphs(path) and body_lines(path, BODY_SIZE, space_em(), RIGHT_MARGIN), each page
-    parsed once for both."""
-    em = space_em()
-    found, lines = [], []
-    with pdfplumber.open(path) as pdf:
-        for number, page in enumerate(pdf.pages, 1):
-            found.extend(_page_glyphs(number, page))
-            lines.extend(_page_body_lines(number, _page_chars(page), BODY_SIZE, em, RIGHT_MARGIN, 0.6))
-    return SheetMeasures(found, lines)
+    """glyphs, body_lines(path, BODY_SIZE, space_em(), RIGHT_MARGIN) and the print layout of
+    one sheet, each page read once for all three."""
+    return _measure(path, None, NUMBER)
+
+
+def _evolution_page(pages: int) -> set[int]:
+    return {8} if pages == 9 else set()
+
+
+def measure_evolution_sheet(path: Path) -> SheetMeasures:
+    """The same for a sheet rendered with --evolution, but the glyphs of its evolution page
+    only: its other pages show the plain sheet's texts and charts, whose glyphs the plain
+    sheets' measures hold (keeping 13,000 glyphs of each of 202 sheets would not fit a
+    test worker's memory)."""
+    return _measure(path, _evolution_page, NUMBER)

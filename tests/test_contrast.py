@@ -3,8 +3,9 @@ beneath it (3:1 for 14 pt bold or 18 pt and above), WCAG 2.1 relative luminance;
 colour per treemap block; the balance sign printed, not only coloured.
 
 The sheets are the plain `render --all` of the sample (one run, shared: see conftest.py),
-read back once with pdfplumber (tests/pdf_measure.py): each glyph's fill colour against the
-topmost filled shape under its centre, or the white page."""
+read back once with PDFium (tests/pdf_measure.py): each glyph's fill colour against the
+topmost filled shape painted before it under its centre, or the white page. The evolution
+page of the `--evolution` sheets is read too."""
 
 from __future__ import annotations
 
@@ -37,9 +38,13 @@ def test_the_formula_gives_wcag_reference_values():
 
 
 @pytest.fixture(scope="module")
-def measured(sheets, plain_sheet_measures) -> list[tuple[str, list]]:
-    """Every glyph of every sheet (pdf_measure.glyphs), read once for the whole run (see conftest.py)."""
-    return [(path.name, plain_sheet_measures[path].glyphs) for path in sheets]
+def measured(sheets, plain_sheet_measures, evolution_sheet_measures) -> list[tuple[str, list]]:
+    """Every glyph of every sheet (pdf_measure.glyphs), and of the evolution page of every
+    --evolution sheet, read once for the whole run (see conftest.py)."""
+    found = [(path.name, plain_sheet_measures[path].glyphs) for path in sheets]
+    evolution = [(f"evolution/{path.name}", measures.glyphs) for path, measures in evolution_sheet_measures.items()]
+    assert len(evolution) == 101 and all(glyphs for _, glyphs in evolution)
+    return found + evolution
 
 
 def test_every_glyph_of_every_sheet_contrasts_with_what_lies_beneath_it(measured):

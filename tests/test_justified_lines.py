@@ -1,6 +1,7 @@
 """Word spacing of the justified body text (spec 11: no justified line whose word spaces
-exceed 1.6× the normal space), measured on the 101 plain sheets of one `render --all`
-(shared, see conftest.py) from the glyph positions pdfplumber reads back (tests/pdf_measure.py).
+exceed 1.6× the normal space), measured on the 101 sheets of one `render --all` and the
+101 of one `render --all --evolution` (shared, see conftest.py) from the glyph positions
+PDFium reads back (tests/pdf_measure.py).
 
 A body line is a line of 10 pt text that reaches the right margin; its widest gap between
 two words is compared with Open Sans's space (0.26 em, from the font file)."""
@@ -17,14 +18,18 @@ KNOWN_LOOSE_PER_SHEET = 3
 
 
 @pytest.fixture(scope="module")
-def lines(plain_sheets, plain_sheet_measures) -> list:
+def lines(plain_sheets, plain_sheet_measures, evolution_sheet_measures) -> list:
     """pdf_measure.body_lines(sheet, BODY_SIZE, space_em(), RIGHT_MARGIN) of every sheet, read
     once for the whole run with the glyphs of test_contrast.py (see conftest.py)."""
-    return [(path.name, line) for path in plain_sheets for line in plain_sheet_measures[path].body_lines]
+    plain = [(path.name, line) for path in plain_sheets for line in plain_sheet_measures[path].body_lines]
+    evolution = [
+        (f"evolution/{path.name}", line) for path, measures in evolution_sheet_measures.items() for line in measures.body_lines
+    ]
+    return plain + evolution
 
 
 def test_the_measure_reads_the_body_text(lines):
-    assert len({name for name, _ in lines}) == 101
+    assert len({name for name, _ in lines}) == 202
     assert len(lines) > 101 * 40  # every sheet's justified paragraphs, not a stray line
     ratios = sorted(line.widest_gap_ratio for _, line in lines)
     assert 0.95 < ratios[len(ratios) // 2] < 1.5  # a typical justified line is close to normal spacing

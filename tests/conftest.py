@@ -114,13 +114,19 @@ def plain_sheet_measures(tmp_path_factory, plain_sheets) -> dict[Path, object]:
     return measured_once_per_test_run(tmp_path_factory, "plain-sheet-measures", measure_sheet, plain_sheets)
 
 
+def render_all_evolution_once(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`render --all --evolution --annexe xlsx --workers 2` of the sample, once for the whole
+    run: the 101 sheets of 9 pages, their annexes and the summary. Tests must not write into
+    its folder."""
+    return run_once_per_test_run(
+        tmp_path_factory, "render-all-evolution", "render", "--all", "--evolution", "--annexe", "xlsx", "--workers", "2"
+    )
+
+
 @pytest.fixture(scope="session")
 def evolution_sheets(tmp_path_factory) -> list[Path]:
-    """The 101 sheets of `render --all --evolution` (9 pages), once for the whole run."""
-    result, _ = run_once_per_test_run(
-        tmp_path_factory, "render-all-evolution", "render", "--all", "--evolution", "--workers", "2"
-    )
-    return the_101_sheets(result)
+    """The 101 sheets of render_all_evolution_once, in the order render printed them."""
+    return the_101_sheets(render_all_evolution_once(tmp_path_factory)[0])
 
 
 @pytest.fixture(scope="session")

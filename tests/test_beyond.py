@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from cli_helpers import PROJECT_ROOT, run_cli, run_in_process
+from conftest import render_all_evolution_once
 from pypdf import PdfReader
 from test_render import font_problems, raster_images
 
@@ -176,13 +177,14 @@ def test_paths_reach_stdout_while_the_run_goes_on(tmp_path):
 # -- every department, twice -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def all_twice(tmp_path_factory) -> tuple[Path, Path, str]:
-    runs = []
-    for name in ("first", "second"):
-        out = tmp_path_factory.mktemp(name)
-        result = run_cli("render", "--all", "--evolution", "--annexe", "xlsx", "--workers", "2", "--out", out, timeout=900)
-        assert result.returncode == 0, result.stderr
-        runs.append((out, result.stdout))
-    return runs[0][0], runs[1][0], runs[0][1]
+    """`render --all --evolution --annexe xlsx` twice: the run's shared one (conftest.py) and
+    one more here."""
+    shared, first = render_all_evolution_once(tmp_path_factory)
+    assert shared.returncode == 0, shared.stderr
+    second = tmp_path_factory.mktemp("second")
+    result = run_cli("render", "--all", "--evolution", "--annexe", "xlsx", "--workers", "2", "--out", second, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return first, second, shared.stdout
 
 
 def test_all_departments_sheets_and_annexes_byte_identical(all_twice):

@@ -13,7 +13,6 @@ from pathlib import Path
 import pikepdf
 import pytest
 import tagged_pdf_reader as reader
-from cli_helpers import run_cli
 
 JS = Path(__file__).parent / "js"
 AISNE = "commerce-exterieur-2024-02-aisne.pdf"
@@ -28,13 +27,11 @@ SECTIONS = [
 
 
 @pytest.fixture(scope="module")
-def sheets(tmp_path_factory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("tagged")
-    result = run_cli("render", "--dept", "02", "--dept", "976", "--workers", "1", "--out", out / "plain")
-    assert result.returncode == 0, result.stderr
-    result = run_cli("render", "--dept", "02", "--evolution", "--workers", "1", "--out", out / "evolution")
-    assert result.returncode == 0, result.stderr
-    return {"aisne": out / "plain" / AISNE, "mayotte": out / "plain" / MAYOTTE, "evolution": out / "evolution" / AISNE}
+def sheets(plain_sheets, evolution_sheets) -> dict[str, Path]:
+    """Aisne and Mayotte from the run's shared `render --all`, Aisne from its `--evolution` one."""
+    plain = {path.name: path for path in plain_sheets}
+    evolution = {path.name: path for path in evolution_sheets}
+    return {"aisne": plain[AISNE], "mayotte": plain[MAYOTTE], "evolution": evolution[AISNE]}
 
 
 def pdfjs_read(paths: list[Path]) -> dict[str, list[dict]]:
@@ -113,10 +110,9 @@ def test_structure_tree_marked_contents_and_catalog(sheets, name):
     assert reader.check(sheets[name]) == []
 
 
-def test_every_sheet_of_render_all_is_tagged(plain_render_all):
-    result, out = plain_render_all
-    assert result.returncode == 0, result.stderr
-    paths = sorted(out.glob("*.pdf"))
+@pytest.mark.parametrize("kind", ["plain", "evolution"])
+def test_every_sheet_of_render_all_is_tagged(request, kind):
+    paths = request.getfixturevalue(f"{kind}_sheets")
     assert len(paths) == 101
     problems = {path.name: found for path in paths if (found := reader.check(path))}
     assert problems == {}
@@ -190,15 +186,17 @@ def test_pdfjs_reads_all_text_in_the_tree_or_artifacts(pdfjs, name):
     assert pdfjs_problems(pdfjs[name]) == []
 
 
-def test_pdfjs_reads_every_sheet_of_render_all(plain_render_all):
-    result, out = plain_render_all
-    assert result.returncode == 0, result.stderr
-    read = pdfjs_read(sorted(out.glob("*.pdf")))
+@pytest.mark.parametrize("kind", ["plain", "evolution"])
+def test_pdfjs_reads_every_sheet_of_render_all(request, kind):
+    paths = request.getfixturevalue(f"{kind}_sheets")
+    read = pdfjs_read(paths)
     assert len(read) == 101
     assert {name: found for name, pages in read.items() if (found := pdfjs_problems(pages))} == {}
     figures = [alt for pages in read.values() for role, _, alt in reading_sequence(pages) if role == "Figure"]
-    # Eight charts a sheet, six on the five sheets of a single-department region.
-    assert len(figures) == 96 * 8 + 5 * 6 and all(alt and any(c.isdigit() for c in alt) for alt in figures)
+    # Eight charts a sheet, six on the five sheets of a single-department region; and the
+    # evolution chart.
+    charts = 96 * 8 + 5 * 6 + (101 if kind == "evolution" else 0)
+    assert len(figures) == charts and all(alt and any(c.isdigit() for c in alt) for alt in figures)
 
 
 def test_pdfjs_reading_order(pdfjs):

@@ -65,6 +65,14 @@ class FactsheetsError(Exception):
         super().__init__(message)
 
 
+def prefixed(prefix: str, error: FactsheetsError) -> list[Problem]:
+    """The error's problems as lines, the first one after `prefix` (« --dept : », « impossible
+    de produire les fiches : »), for a caller that reports someone else's error in its own
+    terms."""
+    lines = [problem.shown() for problem in error.problems]
+    return [Problem(what=prefix + lines[0]), *(Problem(what=line) for line in lines[1:])]
+
+
 class ConfigurationError(FactsheetsError):
     """The configuration has errors: every one of them, one line each."""
 

@@ -183,7 +183,7 @@ def test_server_down_tries_once_then_stops_and_records_nothing(setup, tmp_path):
         "0 message(s) envoyé(s), 0 déjà envoyé(s) auparavant, 0 retenu(s) (modifiés), 1 en échec, 2 non tenté(s)" in result.stderr
     )
     assert journal_entries() == [] and not journal_path().exists()
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 30  # not 3 × the retries (generous: the machine may be loaded)
 
 
 # -- bad input: one clear line per problem, nothing sent ---------------------------------------------

@@ -33,13 +33,13 @@ import signal
 import smtplib
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import paths
-from ..errors import FactsheetsError, Problem, Problems, write_problem
+from ..errors import FactsheetsError, Problem, Problems, prefixed, write_problem
 from .config import MailConfig, load_mail_config
 from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
@@ -125,14 +125,11 @@ class MailValidationError(FactsheetsError):
     """Every problem found before sending, one line each, then (when there are several) a line
     that counts them; nothing was sent."""
 
-    def __init__(self, problems: Sequence[Problem | str] | str, source: Path | None = None):
+    def __init__(self, problems: Iterable[Problem] | str, source: Path | None = None):
         if isinstance(problems, str):  # one message (or unpickled)
             super().__init__(problems)
             return
-        collected = Problems()
-        for problem in problems:  # a message is already « where : what ; fix »
-            collected.add(problem)
-        found = list(collected)
+        found = list(problems)
         if len(found) > 1:
             found.append(
                 Problem(
@@ -185,35 +182,42 @@ def run_mail(
     smtp_port = config.smtp_port if smtp_port is None else smtp_port
     out_dir = Path(out_dir)
     book = load_recipients(recipients)
-    problems: list[Problem | str] = list(book.problems)  # mail.sheets adds its own lines
+    problems = Problems()  # the recipients file's, then this run's and mail.sheets' own
+    problems.extend(book.problems)
 
     from_box = parse_mailbox(sender if sender is not None else config.sender)
     if from_box is None:
         origin = "--from" if sender is not None else f"{paths.mail_config()} : clé « sender »"
-        problems.append(
-            f"{origin} : « {printable(sender if sender is not None else config.sender)} » n'est pas une adresse e-mail valide"
-        )
+        shown = printable(sender if sender is not None else config.sender)
+        problems.add(Problem(origin, what=f"« {shown} » n'est pas une adresse e-mail valide"))
     credentials = None
     try:
         credentials = smtp_credentials()
     except FactsheetsError as error:
-        problems.append(str(error))
+        problems.extend(error.problems)
     if not 0 < smtp_port < 65536:
-        problems.append(f"--smtp-port : {smtp_port} n'est pas un numéro de port (1-65535)")
+        problems.add(Problem("--smtp-port", what=f"{smtp_port} n'est pas un numéro de port (1-65535)"))
     if not smtp_host.strip() or any(char.isspace() for char in smtp_host):
         # smtplib would silently skip connecting to an empty host and fail later, obscurely.
-        problems.append(
-            f"--smtp-host : « {printable(smtp_host)} » n'est pas un nom de serveur ; indiquez-en un comme smtp.example.org ou 127.0.0.1"
+        problems.add(
+            Problem(
+                "--smtp-host",
+                what=f"« {printable(smtp_host)} » n'est pas un nom de serveur",
+                fix="indiquez-en un comme smtp.example.org ou 127.0.0.1",
+            )
         )
     if send and preview is not None:
-        problems.append("--preview écrit les messages sans les envoyer : ne le combinez pas avec --send")
+        problems.add(Problem("--preview", what="écrit les messages sans les envoyer", fix="ne le combinez pas avec --send"))
     journal_path = _journal_path(journal, config, problems)
     entries = _select(book, codes, problems)
     synthetic = sheets.synthetic if sheets is not None else _is_synthetic(data)
     if synthetic and send and not allow_synthetic:
-        problems.append(
-            f"--data : les fiches seraient faites avec l'échantillon SYNTHÉTIQUE fourni ({data}), à ne pas diffuser ; "
-            "indiquez vos données réelles avec --data, ou ajoutez --allow-synthetic pour un envoi d'essai"
+        problems.add(
+            Problem(
+                "--data",
+                what=f"les fiches seraient faites avec l'échantillon SYNTHÉTIQUE fourni ({data}), à ne pas diffuser",
+                fix="indiquez vos données réelles avec --data, ou ajoutez --allow-synthetic pour un envoi d'essai",
+            )
         )
     deliveries: list[Delivery] = []
     if not (synthetic and send and not allow_synthetic):  # refused anyway: spare the rendering
@@ -326,19 +330,22 @@ def journal_file(config: MailConfig) -> Path:
     return paths.state_dir() / config.journal
 
 
-def _journal_path(journal: Path | None, config: MailConfig, problems: list[Problem | str]) -> Path:
+def _journal_path(journal: Path | None, config: MailConfig, problems: Problems) -> Path:
     try:
         path = (Path(journal).expanduser() if journal is not None else journal_file(config)).resolve()
     except RuntimeError:  # no home folder, or ~user unknown
         where = f"--journal {journal}" if journal is not None else "journal d'envoi"
-        problems.append(
-            f"{where} : dossier personnel introuvable (HOME absent ou utilisateur inconnu) ; indiquez le journal "
-            f"avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER"
+        problems.add(
+            Problem(
+                where,
+                what="dossier personnel introuvable (HOME absent ou utilisateur inconnu)",
+                fix=f"indiquez le journal avec {paths.STATE_VARIABLE}=DOSSIER ou --journal FICHIER",
+            )
         )
         return Path(config.journal)
     if path.is_dir():
         where = "--journal" if journal is not None else "journal d'envoi"
-        problems.append(f"{where} : {path} est un dossier ; indiquez un fichier, comme {path / config.journal}")
+        problems.add(Problem(where, what=f"{path} est un dossier", fix=f"indiquez un fichier, comme {path / config.journal}"))
     return path
 
 
@@ -372,7 +379,7 @@ def _is_synthetic(data: Path) -> bool:
     return is_synthetic(data)
 
 
-def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[Problem | str]) -> list[Recipients]:
+def _select(book: RecipientBook, codes: Sequence[str] | None, problems: Problems) -> list[Recipients]:
     """The departments to mail, in the order asked (or the file's order)."""
     if not codes:
         return book.entries
@@ -385,13 +392,14 @@ def _select(book: RecipientBook, codes: Sequence[str] | None, problems: list[Pro
         try:
             code = reference.resolve_department(text)  # the matching of --dept and of the recipients files
         except FactsheetsError as error:
-            problems.append(f"--dept : {error}")
+            problems.extend(prefixed("--dept : ", error))
             continue
         if code in by_code:
             if by_code[code] not in selected:  # "2" and "02" are one department: one message
                 selected.append(by_code[code])
         else:
-            problems.append(f"--dept {printable(text)} : le département {code} n'a pas d'entrée dans {book.path} ; ajoutez-le")
+            where = f"--dept {printable(text)}"
+            problems.add(Problem(where, what=f"le département {code} n'a pas d'entrée dans {book.path}", fix="ajoutez-le"))
     return selected
 
 
@@ -403,7 +411,7 @@ def _prepare(
     config: MailConfig,
     sheets,
     synthetic: bool,
-    problems: list[Problem | str],
+    problems: Problems,
 ) -> tuple[list[Delivery], int]:
     """Render each sheet afresh and build its message text; collect what cannot be done."""
     from ..reference import load_reference
@@ -416,7 +424,7 @@ def _prepare(
         try:
             fresh, year, renderer = fresh_sheets(data, year, codes, names, out_dir, problems)
         except FactsheetsError as error:
-            problems.append(f"impossible de produire les fiches : {error}")
+            problems.extend(prefixed("impossible de produire les fiches : ", error))
             return [], 0
     else:
         fresh, year = refresh(sheets, codes, names, out_dir, problems), sheets.year
@@ -427,7 +435,7 @@ def _prepare(
                 data, year, [code for code in codes if code in fresh], names, out_dir, config.annex, problems, renderer
             )
         except FactsheetsError as error:
-            problems.append(f"impossible de produire les annexes chiffrées : {error}")
+            problems.extend(prefixed("impossible de produire les annexes chiffrées : ", error))
     deliveries = []
     for entry in entries:
         if entry.code not in fresh:

@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import FactsheetsError, write_failure
+from ..errors import FactsheetsError, Problem, Problems, prefixed, write_problem
 from ..files import write_atomically
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class FreshSheets:
         return self.renderer.sheet_bytes(code)
 
 
-def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path, problems: list[str]) -> dict[str, Sheet]:
+def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path, problems: Problems) -> dict[str, Sheet]:
     """The fresh sheet of each department; the file on disk made equal to it."""
     from ..render import prepare_output_dir, sheet_filename
 
@@ -81,7 +81,7 @@ def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path, 
         try:
             content = source.sheet_bytes(code)
         except FactsheetsError as error:
-            problems.append(f"{path} : impossible de produire la fiche du département {code} : {error}")
+            problems.extend(prefixed(f"{path} : impossible de produire la fiche du département {code} : ", error))
             continue
         try:
             on_disk = path.read_bytes() if path.is_file() else None
@@ -92,7 +92,8 @@ def refresh(source, codes: Sequence[str], names: dict[str, str], out_dir: Path, 
             try:
                 write_atomically(path, content)
             except OSError as error:
-                problems.append(f"{path} : fiche non écrite, {write_failure(path.parent, error)}")
+                what, fix = write_problem(path.parent, error)
+                problems.add(Problem(str(path), what=f"fiche non écrite, {what}", fix=fix))
                 continue
         sheets[code] = Sheet(code, path, content, disk)
     return sheets
@@ -184,7 +185,7 @@ class CheckedSheets:
 
 
 def fresh_sheets(
-    data: Path, year: int | None, codes: Sequence[str], names: dict[str, str], out_dir: Path, problems: list[str]
+    data: Path, year: int | None, codes: Sequence[str], names: dict[str, str], out_dir: Path, problems: Problems
 ) -> tuple[dict[str, Sheet], int, SheetRenderer | None]:
     """(code -> sheet, year, renderer): each sheet checked for these very inputs, or rendered
     now by `renderer` (None when every sheet was the checked one: nothing was loaded)."""
@@ -224,7 +225,7 @@ def fresh_annexes(
     names: dict[str, str],
     out_dir: Path,
     kind: str,
-    problems: list[str],
+    problems: Problems,
     renderer: SheetRenderer | None = None,
 ) -> dict[str, tuple[Path, bytes]]:
     """(path, bytes) of each department's data annex, computed now from `data` as `render
@@ -249,7 +250,8 @@ def fresh_annexes(
             if not path.is_file() or path.read_bytes() != content:
                 write_atomically(path, content)
         except OSError as error:
-            problems.append(f"{path} : annexe non écrite, {write_failure(path.parent, error)}")
+            what, fix = write_problem(path.parent, error)
+            problems.add(Problem(str(path), what=f"annexe non écrite, {what}", fix=fix))
             continue
         annexes[code] = (path, content)
     return annexes

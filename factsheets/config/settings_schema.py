@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import ConfigurationError, Problems, error_detail, printable
-from .yaml_files import Source, compare_keys, error_at, in_range, mapping_source
+from .yaml_files import Source, compare_keys, error_at, in_range, kind_of, mapping_source
 
 SETTINGS_FILE = "settings.yaml"
 MAX_SIZE_POINTS = 2000
@@ -284,22 +284,22 @@ class EvolutionSizes:
 
 @dataclass(frozen=True)
 class ChartLabels:
-    imports: str = _value("Importations", LABEL, "")
-    exports: str = _value("Exportations", LABEL, "")
-    unit_millions: str = _value("M€", LABEL, "")
-    balance_imports: str = _value("Importations (M€)", LABEL, "")
-    balance_exports: str = _value("Exportations (M€)", LABEL, "")
-    balance_header: str = _value("Solde (M€)", LABEL, "")
+    imports: str = _value("Importations", LABEL, "nom du flux des importations")
+    exports: str = _value("Exportations", LABEL, "nom du flux des exportations")
+    unit_millions: str = _value("M€", LABEL, "unité des montants")
+    balance_imports: str = _value("Importations (M€)", LABEL, "en-tête des barres d'importations du graphique 1")
+    balance_exports: str = _value("Exportations (M€)", LABEL, "en-tête des barres d'exportations du graphique 1")
+    balance_header: str = _value("Solde (M€)", LABEL, "en-tête de la colonne des soldes")
     treemap_caption: str = _value("{flow}\u00a0: {value} {unit}", LABEL, "légende d'un bloc du treemap")
     treemap_caption_narrow: tuple[str, ...] = _value(
         ("{flow}\u00a0:", "{value} {unit}"), LABEL_LINES, "la même sur deux lignes, au-dessus d'un bloc étroit"
     )
-    sankey_value: str = _value("{value}", LABEL, "")
-    sankey_export_left: str = _value("Produits exportés (M€)", LABEL, "")
-    sankey_export_right: str = _value("Pays de destination (M€)", LABEL, "")
-    sankey_import_left: str = _value("Pays d’origine (M€)", LABEL, "")
-    sankey_import_right: str = _value("Produits importés (M€)", LABEL, "")
-    no_data: str = _value("Aucun échange enregistré", LABEL, "")
+    sankey_value: str = _value("{value}", LABEL, "valeur d'un nœud des Sankey")
+    sankey_export_left: str = _value("Produits exportés (M€)", LABEL, "colonne de gauche du Sankey des exportations")
+    sankey_export_right: str = _value("Pays de destination (M€)", LABEL, "colonne de droite du Sankey des exportations")
+    sankey_import_left: str = _value("Pays d’origine (M€)", LABEL, "colonne de gauche du Sankey des importations")
+    sankey_import_right: str = _value("Produits importés (M€)", LABEL, "colonne de droite du Sankey des importations")
+    no_data: str = _value("Aucun échange enregistré", LABEL, "graphique sans donnée")
 
 
 @dataclass(frozen=True)
@@ -388,6 +388,9 @@ def _read(cls: type, raw: Any, keys: tuple, source: Source, problems: Problems, 
         if name not in section:
             continue  # missing: `compare_keys` says so; the declared default is kept
         value = section[name]
+        default = _plain(_default(item))
+        if default is not None and value is not None and kind_of(value) != kind_of(default):
+            continue  # a list for a number…: `compare_keys` says so, once; the declared default is kept
         kind: Kind = item.metadata["kind"]
         complaint = kind.complaint(value, ".".join(keys + (name,)))
         if complaint is not None:

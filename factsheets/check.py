@@ -12,39 +12,31 @@ What is checked, in the configuration folder in use (paths.config_dir()):
 - reference tables, ingest profiles, mail.yaml, and a recipients file when given (with the
   departments it names that the data lacks, and a sender still at the example's domain).
 
-settings.yaml is read and checked by the loader rendering uses (config.load_settings: the
-declared settings are its schema). The shipped texts.yaml is the schema of a user's one: a key
-the defaults have and the user's file lacks is missing; a key the defaults lack is unknown.
+settings.yaml and texts.yaml are read and checked by the loaders rendering uses
+(config.load_settings, whose declared settings are the schema of a user's file, and
+config.load_texts, for which the shipped texts.yaml is: a key the schema has and the user's
+file lacks is missing; a key it lacks is unknown).
 """
 
 from __future__ import annotations
 
-import datetime
-import re
-import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from . import paths
 from .config import (
     EDITIONS_KEY,
-    PUBLICATION_DATE_KEY,
     Settings,
-    Source,
-    allowed_placeholders,
+    Texts,
     load_settings,
-    neutral_texts,
+    load_texts,
+    missing_edition,
     problem_at,
     read_source,
 )
-from .config.yaml_files import KIND_WORDS, collect, compare_keys, dotted, error_at, kind_of, mapping_source, warning_at
+from .config.yaml_files import collect, error_at, mapping_source, warning_at
 from .dataset import Dataset
-from .errors import ConfigurationError, FactsheetsError, Problem, Problems, did_you_mean, near_key
-
-
-def _is_user_folder(folder: Path) -> bool:
-    return folder.resolve() != paths.DEFAULT_CONFIG_DIR.resolve()
+from .errors import ConfigurationError, FactsheetsError, Problem, Problems
 
 
 # -- settings.yaml ---------------------------------------------------------------------------------
@@ -56,154 +48,11 @@ def check_settings(folder: Path, problems: Problems) -> Settings | None:
 
 
 # -- texts.yaml ------------------------------------------------------------------------------------
-def _strings(value: Any, keys: tuple) -> Iterator[tuple[tuple, str]]:
-    if isinstance(value, str):
-        yield keys, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, keys + (key,))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, keys + (index,))
-
-
-def _pattern_path(keys: tuple) -> str:
-    """'practical.blocks.*.paragraph' for ('practical', 'blocks', 3, 'paragraph')."""
-    return ".".join("*" if isinstance(key, int) else str(key) for key in keys)
-
-
-def _check_placeholders(source: Source, keys: tuple, text: str, text_keys: tuple, problems: Problems) -> None:
-    """`keys`: where the text is in the file; `text_keys`: which sheet text it is (an edition's
-    text is the text it replaces)."""
-    where = source.place(*keys)
-    name = dotted(keys)
-    try:
-        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
-    except ValueError:
-        problems.add(
-            error_at(
-                where,
-                f"accolade seule dans « {name} »",
-                "les accolades entourent une variable ({department}) ; retirez l'accolade isolée",
-            )
-        )
-        return
-    allowed = allowed_placeholders(_pattern_path(text_keys))
-    for field in fields:
-        base = re.split(r"[.\[!:]", field, maxsplit=1)[0]
-        if base not in allowed or base != field:
-            listed = ", ".join("{" + item + "}" for item in sorted(allowed))
-            problems.add(error_at(where, f"variable inconnue {{{field}}} dans « {name} »", f"variables possibles ici : {listed}"))
-
-
-def check_texts(folder: Path, problems: Problems, year: int | None = None) -> dict | None:
-    path = folder / "texts.yaml"
-    source = mapping_source(path, problems)
-    if source is None:
-        return None
-    data = source.data
-    neutral = neutral_texts(data)
-    if _is_user_folder(folder):
-        defaults = collect(lambda: read_source(paths.DEFAULT_CONFIG_DIR / "texts.yaml", depth=1).data, problems)
-        if isinstance(defaults, dict):
-            defaults = neutral_texts(defaults)
-            # Lists of texts (paragraphs, blocks) may have any length: only their kind is compared.
-            compare_keys(source, neutral, defaults, (), problems, unknown_is_error=False)
-    for keys, text in _strings(neutral, ()):
-        _check_placeholders(source, keys, text, keys, problems)
-    _check_editions(source, neutral, problems, year)
-    return data
-
-
-def _check_editions(source: Source, neutral: dict, problems: Problems, year: int | None) -> None:
-    editions = source.data.get(EDITIONS_KEY)
-    if editions is None:
-        editions = {}
-    if not isinstance(editions, dict):
-        problems.add(
-            error_at(
-                source.place(EDITIONS_KEY),
-                "« editions » doit associer des années à leurs textes",
-                "écrivez par ex. « 2024: {publication_date: 2025-07-01, …} »",
-            )
-        )
-        return
-    for edition_year, edition in editions.items():
-        keys = (EDITIONS_KEY, edition_year)
-        where = source.place(*keys)
-        if not isinstance(edition_year, int) or isinstance(edition_year, bool) or not 1900 <= edition_year <= 2200:
-            problems.add(
-                error_at(
-                    where, f"édition « {edition_year} » : une année est attendue", "écrivez l'année sans guillemets, par ex. 2024"
-                )
-            )
-            continue
-        if not isinstance(edition, dict):
-            problems.add(
-                error_at(
-                    where,
-                    f"l'édition {edition_year} doit contenir publication_date et ses textes",
-                    "écrivez par ex. « publication_date: 2025-07-01 »",
-                )
-            )
-            continue
-        date = edition.get(PUBLICATION_DATE_KEY)
-        valid = isinstance(date, datetime.date) and not isinstance(date, datetime.datetime)
-        if isinstance(date, str):
-            try:
-                datetime.date.fromisoformat(date)
-                valid = True
-            except ValueError:
-                valid = False
-        if not valid:
-            problems.add(
-                error_at(
-                    source.place(*keys, PUBLICATION_DATE_KEY),
-                    f"« editions.{edition_year}.publication_date » manquante ou invalide : « {date} »",
-                    "indiquez la date de publication sous la forme AAAA-MM-JJ, par ex. 2025-07-01",
-                )
-            )
-        texts_part = {key: value for key, value in edition.items() if key != PUBLICATION_DATE_KEY}
-        _compare_edition(source, texts_part, neutral, keys, (), problems)
-    missing = _missing_edition(source, editions, year)
-    if missing is not None:
-        problems.add(missing)
-
-
-def _missing_edition(source: Source, editions: dict, year: int | None) -> Problem | None:
-    """The warning for sheets of `year` when texts.yaml has no edition for it, else None."""
-    if year is None or year in editions:
-        return None
-    known = ", ".join(str(key) for key in editions) or "aucune"
-    return warning_at(
-        source.place(EDITIONS_KEY) if editions else source.path,
-        f"pas d'édition {year} (éditions : {known}) : les fiches {year} prennent les textes neutres et la date par défaut",
-        f"ajoutez « editions: {year}: » avec publication_date et les textes propres à cette année",
-    )
-
-
-def _compare_edition(source: Source, value: Any, neutral: Any, keys: tuple, text_keys: tuple, problems: Problems) -> None:
-    """An edition's texts replace existing texts: same keys, same kind; placeholders as theirs."""
-    if isinstance(value, dict) and isinstance(neutral, dict):
-        for key, item in value.items():
-            if key not in neutral:
-                near = near_key(key, list(neutral))
-                fix = did_you_mean(near) if near is not None else "une édition ne remplace que des textes existants"
-                problems.add(error_at(source.place(*keys, key), f"clé inconnue « {dotted(keys + (key,))} »", fix))
-            else:
-                _compare_edition(source, item, neutral[key], keys + (key,), text_keys + (key,), problems)
-        return
-    if kind_of(value) != kind_of(neutral):
-        problems.add(
-            error_at(
-                source.place(*keys),
-                f"« {dotted(keys)} » doit être {KIND_WORDS[kind_of(neutral)]}, comme le texte qu'elle remplace",
-                "reprenez la forme du texte neutre",
-            )
-        )
-        return
-    for inner, text in _strings(value, ()):
-        _check_placeholders(source, keys + inner, text, text_keys + inner, problems)
+def check_texts(folder: Path, problems: Problems, year: int | None = None) -> Texts | None:
+    """texts.yaml, read and checked by the loader rendering uses (config.load_texts)."""
+    loaded, found = load_texts(folder, year)
+    problems.extend(found)
+    return loaded
 
 
 # -- the other files -------------------------------------------------------------------------------
@@ -334,5 +183,5 @@ def edition_warning(year: int) -> str | None:
         editions = {}
     if not isinstance(editions, dict):
         return None  # an error `check` reports
-    missing = _missing_edition(source, editions, year)
+    missing = missing_edition(source, editions, year)
     return missing.shown() if missing is not None else None

@@ -1,9 +1,11 @@
-"""settings.yaml typed and frozen (SPEC 16): one loader for `check` and rendering, each value
+"""settings.yaml typed and frozen, texts.yaml read-only (SPEC 16): one loader for `check` and rendering, each value
 checked once where it is read, at its file and line, and every default declared once."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import datetime
 import shutil
 from pathlib import Path
 
@@ -12,7 +14,17 @@ import yaml
 from cli_helpers import run_in_process
 
 from factsheets import paths
-from factsheets.config import Settings, TreemapSizes, load_settings, schema, settings
+from factsheets.config import (
+    Settings,
+    TreemapSizes,
+    load_settings,
+    load_texts,
+    loaded_texts,
+    schema,
+    settings,
+    sheet_texts,
+    texts,
+)
 from factsheets.errors import ConfigurationError
 
 
@@ -146,3 +158,47 @@ def test_every_setting_declares_its_kind_and_help():
     for item in items:
         assert ("kind" in item.metadata) != ("section" in item.metadata), item.name
         assert isinstance(item.metadata.get("help"), str) and item.metadata["help"].strip(), item.name
+
+
+# -- texts.yaml: the same loader for check and rendering, read-only -----------------------------------
+def test_a_wrong_text_in_a_user_folder_is_one_line_at_that_files_line(folder):
+    path = folder / "texts.yaml"
+    line = replace_line(
+        path,
+        '  subtitle: "Territoires d’industrie - {department}"',
+        '  subtitle: "Territoires d’industrie - {departement}"',
+    )
+    loaded, problems = load_texts(folder)
+    assert [(problem.path, problem.line) for problem in problems] == [(str(path), line)]
+    assert "variable inconnue {departement} dans « cover.subtitle »" in problems.problems[0].what
+    result = run_in_process("--config", folder, "check")
+    assert result.returncode == 2
+    assert [text for text in result.stdout.splitlines() if text.strip()] == [problems.problems[0].text()]
+    with pytest.raises(ConfigurationError) as refused:  # rendering reads through the same loader
+        texts(folder)
+    assert [problem.text() for problem in refused.value.problems] == [problems.problems[0].text()]
+
+
+def test_texts_cannot_be_changed_and_a_deep_copy_can():
+    shipped = texts()
+    with pytest.raises(TypeError):
+        shipped["cover"]["title"] = "Autre titre"
+    with pytest.raises(TypeError):
+        shipped["cover"]["introduction"].append("Un paragraphe de plus")
+    with pytest.raises(TypeError):
+        sheet_texts(2024, shipped)["context"]["context"][0] = "Autre contexte"
+    changed = copy.deepcopy(shipped)
+    changed["cover"]["title"] = "Autre titre"
+    assert changed["cover"]["title"] == "Autre titre" != shipped["cover"]["title"]
+    assert changed == {**shipped, "cover": {**shipped["cover"], "title": "Autre titre"}}
+
+
+def test_editions_are_typed_as_the_texts_say():
+    loaded = loaded_texts()
+    raw = yaml.safe_load((paths.DEFAULT_CONFIG_DIR / "texts.yaml").read_text(encoding="utf-8"))["editions"]
+    assert sorted(loaded.editions) == sorted(raw)
+    for year, entry in raw.items():
+        assert loaded.edition(year).publication_date == entry["publication_date"]
+        assert isinstance(loaded.edition(year).publication_date, datetime.date)
+    assert loaded.edition(1999).publication_date is None
+    assert loaded.sheet_texts(2024) == sheet_texts(2024, loaded.all)

@@ -9,8 +9,9 @@ FACTSHEETS_CONFIG, or the shipped defaults); every problem names the file of tha
 - `settings_schema`: the declared settings (`Settings`, its sections, each value's type,
   default and help) and `load_settings(folder) -> (Settings, Problems)`, used by `check` and
   by rendering;
-- `texts_schema`: texts.yaml, its editions (`sheet_texts`, `edition_of`) and the
-  placeholders each text may use.
+- `texts_schema`: texts.yaml read-only (`FrozenTexts`) with its editions typed (`Texts`,
+  `Edition`), `load_texts(folder, year) -> (Texts, Problems)` for `check` and rendering alike,
+  `sheet_texts(year)`, and the placeholders each text may use.
 """
 
 from .settings_schema import (
@@ -44,10 +45,18 @@ from .texts_schema import (
     PLACEHOLDERS,
     PUBLICATION_DATE_KEY,
     SHEET_PLACEHOLDERS,
+    TEXTS_FILE,
     Edition,
+    FrozenList,
+    FrozenTexts,
+    Texts,
     allow_placeholders,
     allowed_placeholders,
     edition_of,
+    frozen_texts,
+    load_texts,
+    loaded_texts,
+    missing_edition,
     neutral_texts,
     pdf_timestamp,
     settings_mapping,
@@ -80,6 +89,8 @@ __all__ = [
     "EvolutionSizes",
     "FREE_SECTIONS",
     "Fonts",
+    "FrozenList",
+    "FrozenTexts",
     "HEX_COLOUR",
     "Indicators",
     "LogoFiles",
@@ -96,6 +107,8 @@ __all__ = [
     "SankeySizes",
     "Settings",
     "Source",
+    "TEXTS_FILE",
+    "Texts",
     "TreemapSizes",
     "_cached_mapping",
     "allow_placeholders",
@@ -103,11 +116,15 @@ __all__ = [
     "compose_nodes",
     "compose_yaml",
     "edition_of",
+    "frozen_texts",
     "image_problem",
     "in_range",
     "load_mapping",
     "load_settings",
+    "load_texts",
     "load_yaml",
+    "loaded_texts",
+    "missing_edition",
     "neutral_texts",
     "pdf_timestamp",
     "problem_at",

@@ -12,7 +12,6 @@ file actually read (the `--config` folder's, or the shipped one). Consumers read
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -21,8 +20,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import ConfigurationError, Problems, error_detail, printable
-from .yaml_files import Source, compare_keys, error_at, in_range, kind_of, mapping_source
+from ..errors import Problems, error_detail, printable
+from .yaml_files import LastRead, Source, compare_keys, error_at, file_stamp, in_range, kind_of, mapping_source
 
 SETTINGS_FILE = "settings.yaml"
 MAX_SIZE_POINTS = 2000
@@ -406,29 +405,18 @@ def load_settings(folder: Path) -> tuple[Settings | None, Problems]:
     None when the file cannot be read as a mapping. With problems, the Settings hold the
     declared default in place of each wrong or missing value (for `check` to go on)."""
     path = Path(folder) / SETTINGS_FILE
-    stamp = _stamp(path)
+    stamp = file_stamp(path)
     problems = Problems()
     source = mapping_source(path, problems)
     loaded = None
     if source is not None:
         compare_keys(source, source.data, schema(), (), problems, unknown_is_error=True, free=FREE_SECTIONS)
         loaded = _read(Settings, source.data, (), source, problems, _CHECK_ORDER)
-    _LOADED[path, stamp] = loaded, tuple(problems)
+    _LAST_READ.keep(path, stamp, loaded, problems)
     return loaded, problems
 
 
-# What load_settings last read of each file (as it then stood): rendering takes the settings
-# `check` (preflight) has just read and checked, instead of opening the fonts and logos again.
-_LOADED: dict[tuple[Path, tuple[int, int] | None], tuple[Settings | None, tuple]] = {}
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    """What tells an edited file from the one read before (a test, a long process)."""
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return status.st_mtime_ns, status.st_size
+_LAST_READ = LastRead()  # rendering takes what check read: the fonts and logos are not opened again
 
 
 def settings(config_dir: Path | None = None) -> Settings:
@@ -437,13 +425,7 @@ def settings(config_dir: Path | None = None) -> Settings:
     from .. import paths
 
     folder = Path(config_dir) if config_dir is not None else paths.config_dir()
-    path = folder / SETTINGS_FILE
-    known = _LOADED.get((path, _stamp(path)))
-    loaded, problems = known if known is not None else load_settings(folder)
-    errors = [problem for problem in problems if not problem.warning]
-    if loaded is None or errors:
-        raise ConfigurationError(errors or list(problems))
-    return loaded
+    return _LAST_READ.loaded(folder / SETTINGS_FILE, lambda: load_settings(folder))
 
 
 def settings_file() -> Path:

@@ -10,6 +10,7 @@ of the wrong kind.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -18,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import FactsheetsError, Problem, Problems, did_you_mean, near_key
+from ..errors import ConfigurationError, FactsheetsError, Problem, Problems, did_you_mean, near_key
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -307,6 +308,38 @@ def problem_at(path: Path, *keys: Any, what: str, fix: str = "", warning: bool =
     except FactsheetsError:
         line = None
     return Problem(str(path), line, what, fix, warning)
+
+
+# -- what a loader last read ------------------------------------------------------------------------
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """What tells an edited file from the one read before (a test, a long process)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+class LastRead:
+    """What a loader last read of each file, as the file then stood: rendering takes what
+    `check` (preflight) has just read and checked, instead of reading and checking it again."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple[Path, tuple[int, int] | None], tuple[Any, tuple[Problem, ...]]] = {}
+
+    def keep(self, path: Path, stamp: tuple[int, int] | None, loaded: Any, problems: Problems) -> None:
+        """`stamp`: the file's, taken before it was read."""
+        self._read[path, stamp] = loaded, tuple(problem for problem in problems if not problem.warning)
+
+    def loaded(self, path: Path, load: Callable[[], tuple[Any, Problems]]) -> Any:
+        """What was read of `path` if it has not changed since, else what `load()` reads; its
+        errors raise ConfigurationError, one line each."""
+        known = self._read.get((path, file_stamp(path)))
+        loaded, problems = known if known is not None else load()
+        errors = [problem for problem in problems if not problem.warning]
+        if loaded is None or errors:
+            raise ConfigurationError(errors or list(problems))
+        return loaded
 
 
 # -- a file against its schema ---------------------------------------------------------------------

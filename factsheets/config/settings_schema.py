@@ -175,7 +175,7 @@ FONT_FILE = Kind(_font_file)
 FAMILY = Kind(_text('"Open Sans"'))
 PDF_TEXT = Kind(_text('"fr" pour la langue'))
 LOGO = Kind(_logo_file)
-CODES = Kind(lambda value, name: None, _frozen)  # free codes, checked with the reference tables
+CODES = Kind(lambda value, name: None, lambda value: _frozen({} if value is None else value))  # checked with the reference tables
 
 
 def _value(default: Any, kind: Kind, help: str) -> Any:
@@ -185,8 +185,10 @@ def _value(default: Any, kind: Kind, help: str) -> Any:
     return field(default=default, metadata={"kind": kind, "help": help})
 
 
-def _section(cls: type, help: str) -> Any:
-    return field(default_factory=cls, metadata={"section": cls, "help": help})
+def _section(cls: type, help: str, not_mapping: tuple[str, str] | None = None) -> Any:
+    """A section of settings; `not_mapping`: (what, fix) when it is given as something else
+    than key: value pairs, beyond what `compare_keys` says."""
+    return field(default_factory=cls, metadata={"section": cls, "help": help, "not_mapping": not_mapping})
 
 
 # -- the declarations (the order of settings.yaml) -------------------------------------------------
@@ -334,7 +336,11 @@ class Settings:
     colors: Colours = _section(Colours, "couleurs")
     charts: Charts = _section(Charts, "graphiques")
     pdf: Pdf = _section(Pdf, "métadonnées du PDF")
-    logos: LogoFiles = _section(LogoFiles, "logos de la couverture")
+    logos: LogoFiles = _section(
+        LogoFiles,
+        "logos de la couverture",
+        ("« logos » doit contenir government et agency", "écrivez par ex. « government: null »"),
+    )
 
 
 FREE_SECTIONS = {("data", "unallocated_departments"), ("data", "extra_products"), ("data", "extra_countries")}
@@ -368,13 +374,19 @@ def _default(declared: Any) -> Any:
     return declared.default_factory() if callable(declared.default_factory) else declared.default
 
 
-def _read(cls: type, raw: Any, keys: tuple, source: Source, problems: Problems, order: tuple[str, ...] = ()) -> Any:
+def _read(
+    cls: type,
+    raw: Any,
+    keys: tuple,
+    source: Source,
+    problems: Problems,
+    order: tuple[str, ...] = (),
+    not_mapping: tuple[str, str] | None = None,
+) -> Any:
     """An instance of the section `cls` from its YAML value `raw`: each value checked (one
     problem at its line when wrong, the declared default kept then), missing ones defaulted."""
-    if keys == ("logos",) and raw is not None and not isinstance(raw, dict):
-        problems.add(
-            error_at(source.place(*keys), "« logos » doit contenir government et agency", "écrivez par ex. « government: null »")
-        )
+    if not_mapping is not None and raw is not None and not isinstance(raw, dict):
+        problems.add(error_at(source.place(*keys), *not_mapping))
     section = raw if isinstance(raw, dict) else {}
     declared = {item.name: item for item in fields(cls)}
     values = {}
@@ -382,7 +394,9 @@ def _read(cls: type, raw: Any, keys: tuple, source: Source, problems: Problems, 
         item = declared[name]
         sub = item.metadata.get("section")
         if sub is not None:
-            values[name] = _read(sub, section.get(name), keys + (name,), source, problems)
+            values[name] = _read(
+                sub, section.get(name), keys + (name,), source, problems, not_mapping=item.metadata["not_mapping"]
+            )
             continue
         if name not in section:
             continue  # missing: `compare_keys` says so; the declared default is kept

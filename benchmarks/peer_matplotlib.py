@@ -29,6 +29,7 @@ Needs the `bench` extra (svglib): pip install -e '.[bench]'.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import sys
@@ -56,7 +57,7 @@ SVG_STYLES = ("normal", "italic", "oblique")
 POINTS_PER_INCH = 72.0
 
 
-def register_peer_fonts(settings: dict):
+def register_peer_fonts(settings):
     """The project's faces for ReportLab, plus svglib's and matplotlib's mappings onto the same TTFs."""
     from matplotlib import font_manager, rcParams
     from reportlab.pdfbase import pdfmetrics
@@ -93,13 +94,13 @@ def register_peer_fonts(settings: dict):
 class PeerCharts:
     """The sheet's charts drawn with matplotlib, each turned into a ReportLab Drawing via SVG."""
 
-    def __init__(self, settings: dict):
+    def __init__(self, settings):
         from factsheets.fonts import FontNames
 
         self.settings = settings
-        self.hex = dict(settings["colors"])  # "#RRGGBB", as matplotlib takes them
+        self.hex = dataclasses.asdict(settings.colors)  # "#RRGGBB", as matplotlib takes them
         self.body_font = FontNames.from_settings(settings).regular
-        self.labels = settings["charts"]["labels"]
+        self.labels = dataclasses.asdict(settings.charts.labels)
 
     # -- the route ---------------------------------------------------------------------
     def figure(self, width: float, height: float):
@@ -128,7 +129,7 @@ class PeerCharts:
         from factsheets.charts.balance import balance_text
         from factsheets.numbers import format_millions
 
-        options = self.settings["charts"]["balance"]
+        options = dataclasses.asdict(self.settings.charts.balance)
         width, row, size = options["width"], options["row_height"], options["font_size"]
         header = 20.0
         height = header + row * max(len(countries), 1) + 2
@@ -198,7 +199,7 @@ class PeerCharts:
 
         from factsheets.numbers import format_millions
 
-        options = self.settings["charts"]["treemap"]
+        options = dataclasses.asdict(self.settings.charts.treemap)
         width, height, size = options["width"], options["height"], options["font_size"]
         figure, axes = self.figure(width, height)
         caption = 14.0
@@ -314,7 +315,7 @@ class PeerCharts:
 class PeerRenderer:
     """One sheet = eight matplotlib charts through SVG and svglib, laid out by the project's build_sheet."""
 
-    def __init__(self, settings: dict, texts: dict, fonts):
+    def __init__(self, settings, texts: dict, fonts):
         self.settings, self.texts, self.fonts = settings, texts, fonts
         self.charts = PeerCharts(settings)
         self._areas: dict[tuple[str, str], tuple] = {}

@@ -32,6 +32,7 @@ Prints one JSON line on stdout: {"sheets": n, "render_seconds": ..., "render_cpu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import html.parser
 import json
 import sys
@@ -290,7 +291,7 @@ class ChartWriter:
 class TypstSheets:
     """Typst sources of the sheets and their compilation by one reused compiler."""
 
-    def __init__(self, settings: dict, texts: dict, fonts, folder: Path):
+    def __init__(self, settings, texts: dict, fonts, folder: Path):
         import typst
 
         from factsheets.fonts import font_files
@@ -298,7 +299,7 @@ class TypstSheets:
         self.settings, self.texts, self.fonts = settings, texts, fonts
         self.faces = Faces(fonts)
         self.charts = ChartWriter(self.faces)
-        self.palette = dict(settings["colors"])
+        self.palette = dataclasses.asdict(settings.colors)
         self.folder = folder
         self.source = folder / "sheet.typ"
         self.source.write_text("", encoding="utf-8")
@@ -309,10 +310,10 @@ class TypstSheets:
 
     def _preamble(self) -> str:
         c = self.palette
-        pdf = self.settings.get("pdf", {})
+        pdf = self.settings.pdf
         return "\n".join(
             [
-                f"#set document(author: {string(pdf.get('author', '') or 'factsheets')})",
+                f"#set document(author: {string(pdf.author or 'factsheets')})",
                 f'#set page(paper: "a4", margin: (left: {pt(MARGIN_X)}, right: {pt(MARGIN_X)}, top: {pt(MARGIN_TOP)}, '
                 f"bottom: {pt(MARGIN_BOTTOM)}))",
                 # ReportLab's leading is baseline to baseline: a line box of 1 em plus the gap.

@@ -14,12 +14,16 @@ import hashlib
 import string
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 from . import paths
 from .errors import FactsheetsError, Problem, error_detail, printable
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 # settings.yaml `fonts:` keys of the five faces, in registration order.
 FACES = ("regular", "bold", "italic", "bold_italic", "semibold")
@@ -37,9 +41,9 @@ class FontNames:
     semibold: str
 
     @classmethod
-    def from_settings(cls, settings: dict) -> FontNames:
+    def from_settings(cls, settings: Settings) -> FontNames:
         """The names `register_fonts` gives, derived from `fonts.family` (pure: no registration)."""
-        family = str(_fonts_section(settings).get("family", "Open Sans"))
+        family = settings.fonts.family
         base = family.replace(" ", "")
         return cls(
             family=family,
@@ -58,28 +62,13 @@ class FontNames:
         return all(self.face(key) in registered for key in FACES)
 
 
-def _fonts_section(settings: dict) -> dict:
-    section = settings.get("fonts")
-    if not isinstance(section, dict):
-        raise FactsheetsError(
-            f"{paths.config_dir() / 'settings.yaml'} : section « fonts: » manquante (family et les noms des cinq fichiers TTF)"
-        )
-    return section
-
-
-def font_files(settings: dict, fonts_dir: Path | None = None) -> dict[str, Path]:
+def font_files(settings: Settings, fonts_dir: Path | None = None) -> dict[str, Path]:
     """Face key -> TTF path, from `fonts:` in settings.yaml: absolute, or a name looked up in
     the user's `fonts/` folder then the shipped fonts (paths.font_dirs), or in `fonts_dir`."""
-    section = _fonts_section(settings)
     folders = (Path(fonts_dir),) if fonts_dir is not None else paths.font_dirs()
     files = {}
     for key in FACES:
-        name = section.get(key)
-        if not name:
-            raise FactsheetsError(
-                f"{paths.config_dir() / 'settings.yaml'} : clé « fonts.{key} » manquante (le nom du fichier TTF de ce style)"
-            )
-        found, candidates = find_font(str(name), folders)
+        found, candidates = find_font(getattr(settings.fonts, key), folders)
         files[key] = found if found is not None else candidates[-1]
     return files
 
@@ -110,7 +99,7 @@ def _registration_key(names: FontNames, files: dict[str, Path]) -> tuple:
     return names, tuple(str(files[face]) for face in FACES)
 
 
-def register_pdf_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
+def register_pdf_fonts(settings: Settings, fonts_dir: Path | None = None) -> FontNames:
     """Register the font family for ReportLab only; idempotent per process.
 
     All a sheet needs (its charts are ReportLab drawings): render processes call this and
@@ -136,7 +125,7 @@ def register_pdf_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNam
     return names
 
 
-def register_fonts(settings: dict, fonts_dir: Path | None = None) -> FontNames:
+def register_fonts(settings: Settings, fonts_dir: Path | None = None) -> FontNames:
     """Register the font family for ReportLab and matplotlib; idempotent per process.
 
     A missing or unreadable TTF file is a FactsheetsError naming the path.

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from . import paths
-from .config import MAX_TOP, in_range
+from .config import Settings
 from .coverage import Coverage
-from .errors import FactsheetsError, printable
 from .model import (
     NATION_CODE,
     OTHER_CODE,
@@ -46,28 +44,16 @@ GROUP = ["level", "area", "flow"]
 
 @dataclass(frozen=True)
 class TopSizes:
-    products: int = 10
-    countries: int = 10
-    balance: int = 5
+    """How many products and countries are named (settings.yaml `indicators`)."""
+
+    products: int
+    countries: int
+    balance: int
 
     @classmethod
-    def from_settings(cls, settings: dict) -> TopSizes:
-        section = settings.get("indicators", {})
-
-        def count(key: str, default: int) -> int:
-            value = section.get(key, default)
-            if not in_range(value, 1, MAX_TOP, integer=True):  # the bounds `check` applies, held here too
-                raise FactsheetsError(
-                    f"{paths.config_dir() / 'settings.yaml'} : « indicators.{key} » vaut « {printable(value)} » ; "
-                    f"indiquez un nombre entier entre 1 et {MAX_TOP}, par ex. 10"
-                )
-            return value
-
-        return cls(
-            products=count("top_products", cls.products),
-            countries=count("top_countries", cls.countries),
-            balance=count("balance_top", cls.balance),
-        )
+    def from_settings(cls, settings: Settings) -> TopSizes:
+        section = settings.indicators
+        return cls(products=section.top_products, countries=section.top_countries, balance=section.balance_top)
 
 
 def _by_level(trade: pl.LazyFrame, reference: Reference, departments: Iterable[str] | None) -> pl.LazyFrame:
@@ -343,7 +329,7 @@ def _share(part: float, whole: float) -> float:
 def compute_all(
     trade: pl.DataFrame,
     reference: Reference,
-    settings: dict,
+    settings: Settings,
     year: int,
     departments: Sequence[str] | None = None,
     coverage: Coverage | None = None,
@@ -429,7 +415,7 @@ def compute_all(
 def compute_indicators(
     trade: pl.DataFrame,
     reference: Reference,
-    settings: dict,
+    settings: Settings,
     department: str,
     year: int,
     coverage: Coverage | None = None,

@@ -43,6 +43,7 @@ from reportlab.platypus import (
 from reportlab.platypus import Paragraph as PlatypusParagraph
 
 from .charts.registry import CHARTS_BY_KEY, Chart, SheetCharts
+from .config import Colours, Settings
 from .content import BulletList, DataTable, Figure, Heading, Page, Paragraph, SheetContent, Span, build_content
 from .fonts import FontNames
 from .model import DepartmentIndicators
@@ -108,10 +109,10 @@ class Logos:
     agency: Path | None = None
 
 
-def _styles(fonts: FontNames, palette: dict[str, str]) -> dict[str, ParagraphStyle]:
-    text = colors.HexColor(palette["text"])
-    title = colors.HexColor(palette["title"])
-    muted = colors.HexColor(palette["muted"])
+def _styles(fonts: FontNames, palette: Colours) -> dict[str, ParagraphStyle]:
+    text = colors.HexColor(palette.text)
+    title = colors.HexColor(palette.title)
+    muted = colors.HexColor(palette.muted)
     body = ParagraphStyle(
         "body",
         fontName=fonts.regular,
@@ -385,11 +386,11 @@ def _link_only(spans: Sequence[Span]) -> bool:
 class _Story:
     """The flowables of one sheet, and its structure elements made in reading order."""
 
-    def __init__(self, content: SheetContent, texts: dict[str, Any], fonts: FontNames, settings: dict[str, Any], logos: Logos):
+    def __init__(self, content: SheetContent, texts: dict[str, Any], fonts: FontNames, settings: Settings, logos: Logos):
         self.content = content
         self.texts = texts
         self.fonts = fonts
-        self.palette = settings["colors"]
+        self.palette = settings.colors
         self.logos = logos
         self.styles = _styles(fonts, self.palette)
         self.tags = StructTree(texts["accessibility"]["link"])
@@ -403,7 +404,7 @@ class _Story:
             if span.bold:
                 text = f"<b>{text}</b>"
             if span.url:
-                text = f'<a href="{escape(span.url)}" color="{self.palette["title"]}"><u>{text}</u></a>'
+                text = f'<a href="{escape(span.url)}" color="{self.palette.title}"><u>{text}</u></a>'
             out.append(text)
         return "".join(out)
 
@@ -501,10 +502,10 @@ class _Story:
                     ("FONTNAME", (0, 0), (-1, 0), self.fonts.bold),
                     ("FONTSIZE", (0, 0), (-1, -1), TABLE_FONT_SIZE),
                     ("LEADING", (0, 0), (-1, -1), TABLE_FONT_SIZE * 1.25),
-                    ("TEXTCOLOR", (0, 0), (-1, -1), colors.HexColor(palette["text"])),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), colors.HexColor(palette.text)),
                     ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-                    ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor(palette["title"])),
-                    ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor(palette["rule"])),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor(palette.title)),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor(palette.rule)),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                     ("TOPPADDING", (0, 0), (-1, -1), 2),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
@@ -615,8 +616,8 @@ class _Story:
         synthetic = content.synthetic_notice is not None
         begin_artifact(canvas)  # footer, page number and rule: pagination, out of the tree
         canvas.saveState()
-        muted = colors.HexColor(self.palette["muted"])
-        canvas.setStrokeColor(colors.HexColor(self.palette["rule"]))
+        muted = colors.HexColor(self.palette.muted)
+        canvas.setStrokeColor(colors.HexColor(self.palette.rule))
         canvas.setLineWidth(0.5)
         # Lines from the bottom up, the lowest at FOOTER_LOWEST_BASELINE whatever their number.
         source_y = FOOTER_LOWEST_BASELINE + (FOOTER_LINE_GAP if synthetic else 0.0)
@@ -627,7 +628,7 @@ class _Story:
         canvas.drawString(MARGIN_X, source_y, content.footer_source)
         canvas.drawRightString(PAGE_WIDTH - MARGIN_X, source_y, content.footer_page.format(page=canvas.getPageNumber()))
         if synthetic:
-            canvas.setFillColor(colors.HexColor(self.palette["accent"]))
+            canvas.setFillColor(colors.HexColor(self.palette.accent))
             canvas.drawString(MARGIN_X, FOOTER_LOWEST_BASELINE, content.synthetic_notice)
         canvas.restoreState()
         end_artifact(canvas)
@@ -650,7 +651,7 @@ def build_sheet(
     charts: SheetCharts,
     texts: dict[str, Any],
     fonts: FontNames,
-    settings: dict[str, Any],
+    settings: Settings,
     logos: Logos = Logos(),
     synthetic: bool = False,
     created: datetime.datetime | None = None,
@@ -664,14 +665,14 @@ def write_sheet(
     content: SheetContent,
     texts: dict[str, Any],
     fonts: FontNames,
-    settings: dict[str, Any],
+    settings: Settings,
     logos: Logos = Logos(),
     created: datetime.datetime | None = None,
 ) -> bytes:
     """The content of one sheet as PDF bytes (html.sheet_html's counterpart)."""
     story = _Story(content, texts, fonts, settings, logos)
     buffer = io.BytesIO()
-    pdf = settings.get("pdf", {})
+    pdf = settings.pdf
     doc = BaseDocTemplate(
         buffer,
         pagesize=A4,
@@ -681,10 +682,10 @@ def write_sheet(
         bottomMargin=MARGIN_BOTTOM,
         title=content.title,
         subject=content.subject,
-        author=pdf.get("author", ""),
-        creator=pdf.get("creator", "factsheets"),
-        producer=pdf.get("creator", "factsheets"),
-        lang=pdf.get("language", "fr"),
+        author=pdf.author,
+        creator=pdf.creator,
+        producer=pdf.creator,
+        lang=pdf.language,
         displayDocTitle=1,
         invariant=1,
         # Without this the canvas declares Helvetica on every page: a non-embedded font.
@@ -710,7 +711,7 @@ def write_sheet(
         ]
     )
     flowables = story.story()
-    lang = _pdf_lang(pdf.get("language", "fr"))
+    lang = _pdf_lang(pdf.language)
     xmp = xmp_metadata(doc.title, doc.author, doc.subject, lang, doc.creator, created)
     doc.build(flowables, canvasmaker=tagged_canvas(dated_canvas(created), story.tags, lang, xmp))
     return buffer.getvalue()

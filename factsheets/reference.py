@@ -28,7 +28,7 @@ import pycountry
 
 from . import paths
 from .config import Source as _Source
-from .config import problem_at, read_source, settings
+from .config import problem_at, read_source, settings_mapping
 from .errors import ConfigurationError, FactsheetsError, Problem, Problems
 
 if TYPE_CHECKING:
@@ -313,7 +313,7 @@ def _settings_codes(config_dir: Path, departments: set[str], problems: Problems)
     """data.unallocated_departments, data.extra_products, data.extra_countries from settings.yaml."""
     path = Path(config_dir) / "settings.yaml"
     try:
-        data = settings(Path(config_dir)).get("data") or {}
+        data = settings_mapping(Path(config_dir)).get("data") or {}
     except FactsheetsError as error:
         problems.extend(error.problems)
         return {}, {}, {}

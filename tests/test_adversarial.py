@@ -285,17 +285,25 @@ def test_every_absurd_smtp_number_is_refused(config):
 
 
 def test_chart_width_inf_is_refused_by_render_too(cli, config, tmp_path):
-    """The renderer holds the bounds itself (a settings dict that did not go through check)."""
-    from factsheets.charts.style import number
+    """Rendering reads settings through the loader `check` uses: the bounds hold there too."""
+    from factsheets.config import load_settings, settings
     from factsheets.errors import FactsheetsError
-    from factsheets.indicators import TopSizes
 
-    for value in (math.inf, math.nan, 1e308, -1.0):
-        with pytest.raises(FactsheetsError, match="charts.balance.width"):
-            number({"charts": {"balance": {"width": value}}}, "charts.balance.width")
-        with pytest.raises(FactsheetsError, match="indicators.top_products"):
-            TopSizes.from_settings({"indicators": {"top_products": value}})
     path = config / "settings.yaml"
+    original = path.read_text(encoding="utf-8")
+    for value in (".inf", ".nan", "1e308", "-1.0"):
+        path.write_text(original, encoding="utf-8")
+        _set_yaml_value(path, "width", value)
+        _set_yaml_value(path, "top_products", value)
+        loaded, problems = load_settings(config)
+        assert loaded.charts.balance.width == 480 and loaded.indicators.top_products == 10  # the declared defaults
+        assert [problem.what.split(" »")[0].split("« ")[-1] for problem in problems] == [
+            "indicators.top_products",
+            "charts.balance.width",
+        ]
+        with pytest.raises(FactsheetsError, match="charts.balance.width"):
+            settings(config)
+    path.write_text(original, encoding="utf-8")
     _set_yaml_value(path, "width", ".inf")
     out = tmp_path / "out"
     code, _, err = cli("--config", config, "render", "--dept", "02", "--out", out, "--workers", "1")

@@ -3,6 +3,7 @@ and the PDF they produce (real text, embedded TrueType only, no raster images)."
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import itertools
@@ -62,7 +63,7 @@ from factsheets.validate import choose_year, load_trade_data
 
 
 @pytest.fixture(scope="module")
-def settings() -> dict:
+def settings():
     loaded = load_settings()
     register_fonts(loaded)
     return loaded
@@ -141,7 +142,7 @@ def test_treemap_block_areas_follow_the_totals(settings, big):
     assert import_block.rect.x + import_block.rect.w < export_block.rect.x  # a gap, no overlap
     # Up to the chart's right edge, or up to the key when some product is named there.
     plan = treemap_plan(imports, exports, settings)
-    right = plan.key_x - 10.0 if plan.key else settings["charts"]["treemap"]["width"]
+    right = plan.key_x - 10.0 if plan.key else settings.charts.treemap.width
     assert export_block.rect.x + export_block.rect.w == pytest.approx(right)
 
 
@@ -162,7 +163,7 @@ def test_treemap_without_imports(settings):
     empty = FlowSummary("import", 0.0, (), (), Sankey("import", (), (), ()))
     import_block, export_block = treemap_layout(empty, exports, settings)
     assert import_block.rect.w == 0 and import_block.cells == ()
-    assert export_block.rect.w == pytest.approx(settings["charts"]["treemap"]["width"])
+    assert export_block.rect.w == pytest.approx(settings.charts.treemap.width)
     texts = [s.text for s in strings(treemap_chart(empty, exports, settings))]
     assert "Importations\u00a0: 0 M€" in texts
     assert "Exportations\u00a0: 24.4 M€" in texts
@@ -194,7 +195,7 @@ def test_treemap_labels_never_overflow_their_cell_and_name_in_full(settings, siz
 def test_treemap_names_every_product_in_its_tile_or_in_the_key(settings, big):
     exports, imports = big
     plan = treemap_plan(imports, exports, settings)
-    unit = settings["charts"]["labels"]["unit_millions"]
+    unit = settings.charts.labels.unit_millions
     shown = []
     for tile in plan.tiles:
         if tile.label is not None:
@@ -270,7 +271,7 @@ def test_sankey_ribbons_and_nodes_are_proportional(settings, big, flow_index, si
         assert [n.item.code for n in nodes] == [i.code for i in (summary.sankey.left if side == "left" else summary.sankey.right)]
         assert nodes[-1].item.code == OTHER_CODE
         for upper, lower in zip(nodes, nodes[1:]):
-            assert upper.y0 - lower.y1 == pytest.approx(settings["charts"]["sankey"]["node_gap"])
+            assert upper.y0 - lower.y1 == pytest.approx(settings.charts.sankey.node_gap)
         assert nodes[-1].y0 >= 0 and nodes[0].y1 <= layout.height
 
 
@@ -292,7 +293,7 @@ def test_sankey_highlights_exactly_the_five_largest_named_links(settings, big):
     named = sorted((l for l in links if OTHER_CODE not in (l.source, l.target)), key=lambda l: -l.value_eur)
     assert red == set(named[:5])
     assert boosted not in red
-    assert settings["indicators"]["highlighted_flows"] == 5
+    assert settings.indicators.highlighted_flows == 5
 
 
 def test_highlight_ties_break_by_codes():
@@ -346,7 +347,7 @@ def test_spread_labels_keeps_wishes_when_there_is_room_and_order_always():
 def test_sankey_without_links_draws_a_note(settings):
     empty = FlowSummary("export", 0.0, (), (), Sankey("export", (), (), ()))
     drawing = sankey_chart(empty, settings)
-    assert [s.text for s in strings(drawing)] == [settings["charts"]["labels"]["no_data"]]
+    assert [s.text for s in strings(drawing)] == [settings.charts.labels.no_data]
     assert drawing.height < 50  # a one-line note, not a tall empty frame
 
 
@@ -354,7 +355,7 @@ def test_sankey_size_region_is_smaller(settings, big):
     department = sankey_chart(big[0], settings)
     region = sankey_chart(big[0], settings, size="region")
     assert region.height < department.height
-    assert region.height == settings["charts"]["region_sankey"]["height"]
+    assert region.height == settings.charts.region_sankey.height
 
 
 # -- balance --------------------------------------------------------------------------------
@@ -372,9 +373,9 @@ def test_balance_labels_and_colours_follow_the_sign(settings):
     assert [row.balance_colour for row in layout.rows] == ["balance_positive", "balance_negative", "balance_positive"]
     drawing = balance_chart(countries, settings)
     by_text = {s.text: s for s in strings(drawing)}
-    assert by_text["+1\u00a0234.5"].fillColor == HexColor(settings["colors"]["balance_positive"])
-    assert by_text["\u2212567.2"].fillColor == HexColor(settings["colors"]["balance_negative"])
-    assert by_text["0"].fillColor == HexColor(settings["colors"]["balance_positive"])
+    assert by_text["+1\u00a0234.5"].fillColor == HexColor(settings.colors.balance_positive)
+    assert by_text["\u2212567.2"].fillColor == HexColor(settings.colors.balance_negative)
+    assert by_text["0"].fillColor == HexColor(settings.colors.balance_positive)
 
 
 def test_balance_bars_share_one_scale_and_grow_outwards(settings, big):
@@ -417,16 +418,9 @@ def test_printed_balance_is_printed_exports_minus_printed_imports(settings):
 
 
 def test_charts_refuse_unregistered_fonts(settings):
-    other = {**settings, "fonts": {**settings["fonts"], "family": "Not Registered Sans"}}
+    other = dataclasses.replace(settings, fonts=dataclasses.replace(settings.fonts, family="Not Registered Sans"))
     with pytest.raises(FactsheetsError, match="register_fonts"):
         balance_chart((), other)
-
-
-def test_missing_chart_setting_is_named(settings):
-    broken = {**settings, "charts": {k: v for k, v in settings["charts"].items() if k != "treemap"}}
-    exports, imports = small_department()
-    with pytest.raises(FactsheetsError, match="charts.treemap"):
-        treemap_chart(imports, exports, broken)
 
 
 # -- PDF ------------------------------------------------------------------------------------
@@ -807,11 +801,11 @@ def test_the_sheet_keeps_chart_labels_as_text_in_embedded_fonts_without_images(s
 
 def test_sankey_column_headers_come_from_config(settings, big):
     exports, imports = big
-    labels = settings["charts"]["labels"]
-    assert sankey_layout(exports, settings).headers == (labels["sankey_export_left"], labels["sankey_export_right"])
+    labels = settings.charts.labels
+    assert sankey_layout(exports, settings).headers == (labels.sankey_export_left, labels.sankey_export_right)
     layout = sankey_layout(imports, settings)
-    assert layout.headers == (labels["sankey_import_left"], labels["sankey_import_right"])
+    assert layout.headers == (labels.sankey_import_left, labels.sankey_import_right)
     # The nodes start below the headers' band.
     assert max(node.y1 for node in layout.nodes) <= layout.height - layout.header_height
     texts = [s.text for s in strings(sankey_chart(imports, settings))]
-    assert labels["sankey_import_left"] in texts and labels["sankey_import_right"] in texts
+    assert labels.sankey_import_left in texts and labels.sankey_import_right in texts

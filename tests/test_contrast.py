@@ -84,7 +84,7 @@ def test_no_text_is_printed_under_6_5_points(measured):
 def test_the_treemap_tiles_of_a_block_share_one_label_colour_that_passes_on_all_of_them():
     settings = load_settings()
     for flow in ("imports", "exports"):
-        base, label = HexColor(settings["colors"][flow]), HexColor(settings["colors"][f"{flow}_label"])
+        base, label = HexColor(getattr(settings.colors, flow)), HexColor(getattr(settings.colors, f"{flow}_label"))
         ink = treemap.block_ink(base, label)
         shades = [ink.shade(treemap.DARKEST_TINT + (treemap.LIGHTEST_TINT - treemap.DARKEST_TINT) * i / 9) for i in range(10)] + [
             ink.shade(treemap.OTHER_TINT)
@@ -110,7 +110,7 @@ def test_the_balance_sign_is_printed_not_only_coloured(sheets):
     import pdfplumber
 
     settings = load_settings()
-    positive, negative = rgb(settings["colors"]["balance_positive"]), rgb(settings["colors"]["balance_negative"])
+    positive, negative = rgb(settings.colors.balance_positive), rgb(settings.colors.balance_negative)
     seen = 0
     for path in sheets[::10]:
         with pdfplumber.open(path) as pdf:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -43,12 +44,6 @@ def test_missing_font_file_names_the_path(tmp_path):
     assert "\n" not in message
 
 
-def test_missing_fonts_key_is_named():
-    broken = {"fonts": {key: value for key, value in settings()["fonts"].items() if key != "semibold"}}
-    with pytest.raises(FactsheetsError, match="fonts.semibold"):
-        register_fonts(broken)
-
-
 def test_matplotlib_uses_the_same_files(fonts):
     from matplotlib import font_manager, rcParams
 
@@ -63,7 +58,7 @@ def test_font_given_from_home_is_found_by_check_and_render(tmp_path, monkeypatch
     monkeypatch.setenv("HOME", str(tmp_path))
     shipped = paths.FONTS_DIR / "OpenSans-Regular.ttf"
     (tmp_path / "r.ttf").write_bytes(shipped.read_bytes())
-    custom = {"fonts": {**settings()["fonts"], "regular": "~/r.ttf"}}
+    custom = dataclasses.replace(settings(), fonts=dataclasses.replace(settings().fonts, regular="~/r.ttf"))
     assert font_files(custom)["regular"] == tmp_path / "r.ttf"
     assert find_font("~/r.ttf") == (tmp_path / "r.ttf", [tmp_path / "r.ttf"])
     found, candidates = find_font("OpenSans-Bold.ttf")

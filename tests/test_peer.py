@@ -54,13 +54,13 @@ def test_the_peer_draws_the_sheet_with_its_charts_as_text_in_the_embedded_fonts(
             assert "/FontFile2" in font["/FontDescriptor"].get_object()  # embedded TrueType
 
     # The Sankey pages name the same column headers and the same top partners as ours.
-    labels = settings()["charts"]["labels"]
+    labels = settings().charts.labels
     for page_index in (3, 4, 5, 6):
         peer_text = peer_pages[page_index].extract_text()
         our_text = our_pages[page_index].extract_text()
         for key in ("sankey_export_left", "sankey_import_left"):
-            if labels[key] in our_text:
-                assert labels[key] in peer_text
+            if getattr(labels, key) in our_text:
+                assert getattr(labels, key) in peer_text
         assert peer_text.count("Allemagne") >= 1 and our_text.count("Allemagne") >= 1
 
 

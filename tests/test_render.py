@@ -355,15 +355,16 @@ def test_one_failing_sheet_does_not_stop_the_others(tmp_path, monkeypatch):
 def test_configured_logos_replace_the_text_block(tmp_path):
     from PIL import Image
 
+    from factsheets.config import LogoFiles, Settings
     from factsheets.paths import SAMPLE_DATA
     from factsheets.render import SheetRenderer, _find_logos
 
     government, agency = tmp_path / "government.png", tmp_path / "agency.png"
     Image.new("RGB", (120, 90), "navy").save(government)
     Image.new("RGB", (200, 90), "white").save(agency)
-    assert _find_logos({"logos": {"government": str(government), "agency": "assets/absent.png"}}).agency is None
+    assert _find_logos(Settings(logos=LogoFiles(government=str(government), agency="assets/absent.png"))).agency is None
     renderer = SheetRenderer(SAMPLE_DATA, 2024, ["02"])
-    renderer.logos = _find_logos({"logos": {"government": str(government), "agency": str(agency)}})
+    renderer.logos = _find_logos(Settings(logos=LogoFiles(government=str(government), agency=str(agency))))
     path = tmp_path / "sheet.pdf"
     path.write_bytes(renderer.sheet_bytes("02"))
     cover = PdfReader(path).pages[0]

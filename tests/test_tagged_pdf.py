@@ -285,6 +285,7 @@ def test_configured_link_blocks_and_logos_are_tagged(tmp_path):
 
     from PIL import Image
 
+    from factsheets.config import LogoFiles, Settings
     from factsheets.paths import SAMPLE_DATA
     from factsheets.render import SheetRenderer, _find_logos
 
@@ -295,7 +296,7 @@ def test_configured_link_blocks_and_logos_are_tagged(tmp_path):
     government, agency = tmp_path / "government.png", tmp_path / "agency.png"
     Image.new("RGB", (120, 90), "navy").save(government)
     Image.new("RGB", (200, 90), "white").save(agency)
-    renderer.logos = _find_logos({"logos": {"government": str(government), "agency": str(agency)}})
+    renderer.logos = _find_logos(Settings(logos=LogoFiles(government=str(government), agency=str(agency))))
     path = tmp_path / "sheet.pdf"
     path.write_bytes(renderer.sheet_bytes("60"))
     assert reader.check(path) == []

@@ -14,10 +14,11 @@ from decimal import Decimal
 
 from reportlab.graphics.shapes import Drawing
 
+from ..config import Settings
 from ..model import BalanceCountry
 from ..numbers import format_millions, format_rounded_millions
 from . import vector as v
-from .style import ChartFonts, colour, label, number
+from .style import ChartFonts
 
 HEADER_HEIGHT = 20.0
 BOTTOM_PAD = 2.0
@@ -76,9 +77,9 @@ class _Fonts:
     header: v.Font
 
 
-def _fonts(settings: dict) -> _Fonts:
+def _fonts(settings: Settings) -> _Fonts:
     faces = ChartFonts.from_settings(settings)
-    size = number(settings, "charts.balance.font_size")
+    size = settings.charts.balance.font_size
     return _Fonts(
         name=v.Font(faces.semibold, size),
         value=v.Font(faces.regular, size - 0.5),
@@ -87,16 +88,16 @@ def _fonts(settings: dict) -> _Fonts:
     )
 
 
-def balance_rows(countries: Sequence[BalanceCountry], settings: dict) -> BalanceLayout:
+def balance_rows(countries: Sequence[BalanceCountry], settings: Settings) -> BalanceLayout:
     """Geometry of the chart: the central column, the common bar scale and one row per country."""
     fonts = _fonts(settings)
-    width = number(settings, "charts.balance.width")
-    row_height = number(settings, "charts.balance.row_height")
+    width = settings.charts.balance.width
+    row_height = settings.charts.balance.row_height
     height = HEADER_HEIGHT + row_height * max(len(countries), 1) + BOTTOM_PAD
 
     printed = [printed_balance(c) for c in countries]
     balances = [balance_text(b) for b in printed]
-    headers = [label(settings, "balance_header")]
+    headers = [settings.charts.labels.balance_header]
     column = max(
         [fonts.name.width(c.name) for c in countries]
         + [fonts.balance.width(b) for b in balances]
@@ -139,35 +140,35 @@ def balance_rows(countries: Sequence[BalanceCountry], settings: dict) -> Balance
     return BalanceLayout(width, height, row_height, centre_left, centre_right, scale, tuple(rows))
 
 
-def balance_chart(countries: Sequence[BalanceCountry], settings: dict) -> Drawing:
+def balance_chart(countries: Sequence[BalanceCountry], settings: Settings) -> Drawing:
     layout = balance_rows(countries, settings)
     fonts = _fonts(settings)
-    text_colour = colour(settings, "text")
-    muted = colour(settings, "muted")
-    rule = colour(settings, "rule")
-    import_fill = colour(settings, "bar_imports")
-    export_fill = colour(settings, "bar_exports")
+    text_colour = v.color(settings.colors.text)
+    muted = v.color(settings.colors.muted)
+    rule = v.color(settings.colors.rule)
+    import_fill = v.color(settings.colors.bar_imports)
+    export_fill = v.color(settings.colors.bar_exports)
     shapes: list = []
 
     # Header: what each side is, and what the number under each country means.
     header_y = layout.height - HEADER_HEIGHT + 7
     centre_x = (layout.centre_left + layout.centre_right) / 2
-    imports_word = label(settings, "balance_imports")
-    exports_word = label(settings, "balance_exports")
+    imports_word = settings.charts.labels.balance_imports
+    exports_word = settings.charts.labels.balance_exports
     imports_end = layout.centre_left - 2
     shapes.append(v.rect(imports_end - SWATCH, header_y - 0.5, SWATCH, SWATCH, import_fill))
     shapes.append(v.text(imports_end - SWATCH - 4, header_y, imports_word, fonts.header, text_colour, "end"))
     exports_start = layout.centre_right + 2
     shapes.append(v.rect(exports_start, header_y - 0.5, SWATCH, SWATCH, export_fill))
     shapes.append(v.text(exports_start + SWATCH + 4, header_y, exports_word, fonts.header, text_colour))
-    shapes.append(v.text(centre_x, header_y, label(settings, "balance_header"), fonts.header, muted, "middle"))
+    shapes.append(v.text(centre_x, header_y, settings.charts.labels.balance_header, fonts.header, muted, "middle"))
 
     if not layout.rows:
         shapes.append(
             v.text(
                 centre_x,
                 layout.height - HEADER_HEIGHT - layout.row_height / 2 - 3,
-                label(settings, "no_data"),
+                settings.charts.labels.no_data,
                 fonts.value,
                 muted,
                 "middle",
@@ -201,7 +202,7 @@ def balance_chart(countries: Sequence[BalanceCountry], settings: dict) -> Drawin
                 row.centre_y - block / 2,
                 row.balance_label,
                 fonts.balance,
-                colour(settings, row.balance_colour),
+                v.color(getattr(settings.colors, row.balance_colour)),
                 "middle",
             )
         )

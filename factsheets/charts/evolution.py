@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from ..fonts import FontNames
 from ..model import Evolution
 from ..numbers import format_millions
-from .style import colour, label, number, setting
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from .matplotlib_drawing import FigureChart
 
 # Room around the axes, in points: tick labels on the left, years below, legend on top.
@@ -25,12 +25,6 @@ LEFT, RIGHT, BOTTOM, TOP = 52, 38, 22, 26
 # tick labels up to "100 000". A fixed place spares matplotlib measuring every tick label
 # of every sheet to put it there.
 UNIT_LABEL_X = -40
-
-
-def _hex(settings: dict, key: str) -> str:
-    """A colour of settings.yaml as matplotlib takes it ("#RRGGBB"), checked like every colour."""
-    colour(settings, key)
-    return str(setting(settings, f"colors.{key}"))
 
 
 def _label_offsets(first: float, second: float, top: float, axes_height: float, gap: float) -> tuple[float, float]:
@@ -50,7 +44,7 @@ def evolution_series(evolution: Evolution) -> tuple[list[int], list[float], list
     return years, exports, imports
 
 
-def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> FigureChart:
+def evolution_chart(evolution: Evolution, settings: Settings, fonts: FontNames) -> FigureChart:
     from .matplotlib_drawing import figure_chart
 
     years, exports, imports = evolution_series(evolution)
@@ -66,10 +60,17 @@ def evolution_chart(evolution: Evolution, settings: dict, fonts: FontNames) -> F
 _CHARTS: dict[tuple, _EvolutionFigure] = {}
 
 
-def _chart(settings: dict, years: tuple[int, ...]) -> _EvolutionFigure:
-    values = tuple(number(settings, f"charts.evolution.{key}") for key in ("width", "height", "font_size", "line_width"))
-    colours = tuple(_hex(settings, key) for key in ("text", "muted", "rule", "bar_exports", "bar_imports"))
-    words = tuple(label(settings, key) for key in ("exports", "imports", "unit_millions"))
+def _chart(settings: Settings, years: tuple[int, ...]) -> _EvolutionFigure:
+    sizes, palette, labels = settings.charts.evolution, settings.colors, settings.charts.labels
+    values = (sizes.width, sizes.height, sizes.font_size, sizes.line_width)
+    colours = (
+        palette.text,
+        palette.muted,
+        palette.rule,
+        palette.bar_exports,
+        palette.bar_imports,
+    )  # "#RRGGBB", as matplotlib takes them
+    words = (labels.exports, labels.imports, labels.unit_millions)
     key = (values, colours, words, years)
     if key not in _CHARTS:
         _CHARTS[key] = _EvolutionFigure(*values, colours, words, years)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from reportlab.graphics.shapes import Drawing
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..fonts import FontNames
     from ..model import AreaFlows, DepartmentIndicators, FlowSummary
 
@@ -154,7 +155,7 @@ class SheetCharts:
 
 def draw_charts(
     ind: DepartmentIndicators,
-    settings: dict,
+    settings: Settings,
     fonts: FontNames | None = None,
     *,
     evolution: bool = False,

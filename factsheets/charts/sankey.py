@@ -18,10 +18,11 @@ from typing import Literal
 
 from reportlab.graphics.shapes import Drawing
 
+from ..config import Settings
 from ..model import OTHER_CODE, FlowSummary, Item, Link, Sankey
 from ..numbers import format_millions
 from . import vector as v
-from .style import ChartFonts, colour, label, number, setting
+from .style import ChartFonts
 
 Side = Literal["left", "right"]
 Size = Literal["department", "region"]
@@ -103,25 +104,20 @@ class SankeySize:
     highlight_alpha: float
 
 
-def sankey_size(settings: dict, size: Size) -> SankeySize:
+def sankey_size(settings: Settings, size: Size) -> SankeySize:
     """charts.sankey, with charts.region_sankey overriding it for the smaller region/France charts."""
     if size not in ("department", "region"):
         raise ValueError(f"unknown Sankey size {size!r}: expected 'department' or 'region'")
-    base = setting(settings, "charts.sankey")
-    override = setting(settings, "charts.region_sankey") if size == "region" else {}
-    merged = {"charts": {"sankey": {**base, **override}}}
-
-    def get(key: str) -> float:
-        return number(merged, f"charts.sankey.{key}")
-
+    base = settings.charts.sankey
+    outer = settings.charts.region_sankey if size == "region" else base
     return SankeySize(
-        width=get("width"),
-        height=get("height"),
-        font_size=get("font_size"),
-        node_width=get("node_width"),
-        node_gap=get("node_gap"),
-        link_alpha=get("link_alpha"),
-        highlight_alpha=get("highlight_alpha"),
+        width=outer.width,
+        height=outer.height,
+        font_size=outer.font_size,
+        node_width=base.node_width,
+        node_gap=base.node_gap,
+        link_alpha=base.link_alpha,
+        highlight_alpha=base.highlight_alpha,
     )
 
 
@@ -182,14 +178,14 @@ def _display_name(item: Item, side: Side, flow: str) -> str:
     return (item.short_label or item.label) if is_product else item.label
 
 
-def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department") -> SankeyLayout:
+def sankey_layout(summary: FlowSummary, settings: Settings, size: Size = "department") -> SankeyLayout:
     """Node boxes, ribbon ends and label positions of one Sankey."""
     dims = sankey_size(settings, size)
     faces = ChartFonts.from_settings(settings)
     name_font = v.Font(faces.regular, dims.font_size)
     value_font = v.Font(faces.semibold, dims.font_size)
-    value_template = label(settings, "sankey_value")
-    unit = label(settings, "unit_millions")
+    value_template = settings.charts.labels.sankey_value
+    unit = settings.charts.labels.unit_millions
     sankey = summary.sankey
     left, right = _node_values(sankey)
     total = sum(link.value_eur for link in sankey.links if link.value_eur > 0)
@@ -201,7 +197,10 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
         ]
 
     left_texts, right_texts = texts(left, "left"), texts(right, "right")
-    headers = (label(settings, f"sankey_{sankey.flow}_left"), label(settings, f"sankey_{sankey.flow}_right"))
+    headers = (
+        getattr(settings.charts.labels, f"sankey_{sankey.flow}_left"),
+        getattr(settings.charts.labels, f"sankey_{sankey.flow}_right"),
+    )
     header_font = v.Font(faces.semibold, dims.font_size)
     header_height = header_font.top + header_font.bottom + HEADER_SPACE
     space = name_font.width(" ")
@@ -238,7 +237,7 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
     right_nodes = stack(right, "right", right_x)
     left_index = {node.item.code: i for i, node in enumerate(left_nodes)}
     right_index = {node.item.code: i for i, node in enumerate(right_nodes)}
-    highlighted = set(highlighted_links(sankey.links, int(number(settings, "indicators.highlighted_flows"))))
+    highlighted = set(highlighted_links(sankey.links, settings.indicators.highlighted_flows))
 
     links = [link for link in sankey.links if link.value_eur > 0]
     source_end: dict[Link, tuple[float, float]] = {}
@@ -291,15 +290,15 @@ def sankey_layout(summary: FlowSummary, settings: dict, size: Size = "department
     )
 
 
-def sankey_marks(summary: FlowSummary, settings: dict, size: Size = "department") -> v.CanvasChart:
+def sankey_marks(summary: FlowSummary, settings: Settings, size: Size = "department") -> v.CanvasChart:
     """The chart as marks, ready to be written onto a canvas (what the sheet draws)."""
     layout = sankey_layout(summary, settings, size)
     dims = sankey_size(settings, size)
     faces = ChartFonts.from_settings(settings)
     name_font = v.Font(faces.regular, layout.font_size)
     value_font = v.Font(faces.semibold, layout.font_size)
-    text_colour = colour(settings, "text")
-    muted = colour(settings, "muted")
+    text_colour = v.color(settings.colors.text)
+    muted = v.color(settings.colors.muted)
     marks: list = []
 
     if not layout.ribbons:
@@ -308,7 +307,7 @@ def sankey_marks(summary: FlowSummary, settings: dict, size: Size = "department"
             v.text_mark(
                 layout.width / 2,
                 EMPTY_HEIGHT / 2 - name_font.cap_height / 2,
-                label(settings, "no_data"),
+                settings.charts.labels.no_data,
                 name_font,
                 muted,
                 "middle",
@@ -316,8 +315,8 @@ def sankey_marks(summary: FlowSummary, settings: dict, size: Size = "department"
         )
         return v.CanvasChart(layout.width, EMPTY_HEIGHT, marks, name_font)
 
-    link_fill = colour(settings, "sankey_link")
-    highlight_fill = colour(settings, "sankey_highlight")
+    link_fill = v.color(settings.colors.sankey_link)
+    highlight_fill = v.color(settings.colors.sankey_highlight)
     x0, x1 = layout.left_x + layout.node_width, layout.right_x
     # Grey first, red on top; within each, smallest last so thin ribbons stay visible.
     ordered = sorted(layout.ribbons, key=lambda r: (r.highlighted, -r.width))
@@ -325,8 +324,8 @@ def sankey_marks(summary: FlowSummary, settings: dict, size: Size = "department"
         fill, alpha = (highlight_fill, dims.highlight_alpha) if ribbon.highlighted else (link_fill, dims.link_alpha)
         marks.append(v.RibbonMark(x0, x1, ribbon.source, ribbon.target, fill, alpha))
 
-    node_fill = colour(settings, "sankey_node")
-    other_fill = colour(settings, "sankey_other_node")
+    node_fill = v.color(settings.colors.sankey_node)
+    other_fill = v.color(settings.colors.sankey_other_node)
     for node in layout.nodes:
         marks.append(v.RectMark(node.x, node.y0, layout.node_width, node.height, other_fill if node.item.is_other else node_fill))
 
@@ -355,7 +354,7 @@ def sankey_marks(summary: FlowSummary, settings: dict, size: Size = "department"
     return v.CanvasChart(layout.width, layout.height, marks, name_font)
 
 
-def sankey_chart(summary: FlowSummary, settings: dict, size: Size = "department") -> Drawing:
+def sankey_chart(summary: FlowSummary, settings: Settings, size: Size = "department") -> Drawing:
     """The same chart as a ReportLab Drawing (tests, previews): the shapes of `sankey_marks`."""
     return sankey_marks(summary, settings, size).to_drawing()
 

@@ -25,12 +25,13 @@ import squarify
 from reportlab.graphics.shapes import Circle, Drawing
 from reportlab.lib.colors import Color
 
+from ..config import Settings, settings_file
 from ..errors import FactsheetsError
 from ..model import FlowSummary, Item
 from ..numbers import format_millions
 from . import vector as v
 from .sankey import spread_labels
-from .style import ChartFonts, colour, label, number, setting, settings_file
+from .style import ChartFonts
 
 CAPTION_LINE = 11.0  # caption line height
 CAPTION_BELOW = 7.0  # from the caption's last baseline down to the blocks
@@ -283,10 +284,10 @@ def _name(item: Item) -> str:
     return item.short_label or item.label
 
 
-def label_fonts(settings: dict) -> LabelFonts:
+def label_fonts(settings: Settings) -> LabelFonts:
     """The chart's single label size (charts.treemap.font_size): tiles, numbers and key."""
     faces = ChartFonts.from_settings(settings)
-    size = number(settings, "charts.treemap.font_size")
+    size = settings.charts.treemap.font_size
     return LabelFonts(v.Font(faces.semibold, size), v.Font(faces.regular, size))
 
 
@@ -334,39 +335,32 @@ def _value_text(item: Item, unit: str) -> str:
     return f"{format_millions(item.value_eur)} {unit}"
 
 
-def _caption_lines(settings: dict, flow_word: str, total_eur: float, unit: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _caption_lines(settings: Settings, flow_word: str, total_eur: float, unit: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The caption on one line, and on two lines for a narrow block."""
     value = format_millions(total_eur)
-    one = label(settings, "treemap_caption").format(flow=flow_word, value=value, unit=unit)
-    two = tuple(
-        str(line).format(flow=flow_word, value=value, unit=unit) for line in _setting_list(settings, "treemap_caption_narrow")
-    )
+    one = settings.charts.labels.treemap_caption.format(flow=flow_word, value=value, unit=unit)
+    two = tuple(line.format(flow=flow_word, value=value, unit=unit) for line in settings.charts.labels.treemap_caption_narrow)
     return (one,), two
-
-
-def _setting_list(settings: dict, key: str) -> list:
-    value = setting(settings, f"charts.labels.{key}")
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _caption_width(font: v.Font, lines: Sequence[str]) -> float:
     return SWATCH + SWATCH_GAP + max(font.width(line) for line in lines)
 
 
-def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: dict, height: float | None = None) -> TreemapPlan:
+def treemap_plan(imports: FlowSummary, exports: FlowSummary, settings: Settings, height: float | None = None) -> TreemapPlan:
     """Blocks, tiles, captions and key of the chart (see the module docstring).
 
     `height` (default charts.treemap.height) is the chart's height; a key longer than the
     blocks makes it taller.
     """
-    width = number(settings, "charts.treemap.width")
-    height = number(settings, "charts.treemap.height") if height is None else height
-    key_width = number(settings, "charts.treemap.key_width")
+    width = settings.charts.treemap.width
+    height = settings.charts.treemap.height if height is None else height
+    key_width = settings.charts.treemap.key_width
     fonts = label_fonts(settings)
     caption_font = v.Font(fonts.name.name, fonts.name.size + 1.5)
-    unit = label(settings, "unit_millions")
+    unit = settings.charts.labels.unit_millions
     summaries = {"import": imports, "export": exports}
-    words = {"import": label(settings, "imports"), "export": label(settings, "exports")}
+    words = {"import": settings.charts.labels.imports, "export": settings.charts.labels.exports}
     caption_options = {flow: _caption_lines(settings, words[flow], summaries[flow].total_eur, unit) for flow in summaries}
     narrowest = max(_caption_width(caption_font, options[1]) for options in caption_options.values())
 
@@ -607,7 +601,7 @@ def _lifted(blocks, tiles, key, lift: float):
     return blocks, tiles, key
 
 
-def treemap_layout(imports: FlowSummary, exports: FlowSummary, settings: dict) -> tuple[Block, Block]:
+def treemap_layout(imports: FlowSummary, exports: FlowSummary, settings: Settings) -> tuple[Block, Block]:
     """Both blocks with their cells (the items of `products_with_other`), as drawn."""
     return treemap_plan(imports, exports, settings).blocks
 
@@ -643,10 +637,10 @@ def block_ink(base: Color, label_colour: Color) -> BlockInk:
     )
 
 
-def block_inks(settings: dict) -> dict[str, BlockInk]:
+def block_inks(settings: Settings) -> dict[str, BlockInk]:
     return {
-        "import": block_ink(colour(settings, "imports"), colour(settings, "imports_label")),
-        "export": block_ink(colour(settings, "exports"), colour(settings, "exports_label")),
+        "import": block_ink(v.color(settings.colors.imports), v.color(settings.colors.imports_label)),
+        "export": block_ink(v.color(settings.colors.exports), v.color(settings.colors.exports_label)),
     }
 
 
@@ -657,11 +651,11 @@ def _shade(ink: BlockInk, cell: Cell, named_count: int) -> Color:
     return ink.shade(DARKEST_TINT + (LIGHTEST_TINT - DARKEST_TINT) * spread)
 
 
-def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, height: float | None = None) -> Drawing:
+def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: Settings, height: float | None = None) -> Drawing:
     """The chart at its configured height, or at `height` (the layout's room left on the page)."""
     plan = treemap_plan(imports, exports, settings, height)
     fonts = plan.fonts
-    text_colour = colour(settings, "text")
+    text_colour = v.color(settings.colors.text)
     inks = block_inks(settings)
     named_counts = {block.flow: sum(1 for cell in block.cells if cell.rank >= 0) for block in plan.blocks}
     shapes: list = []
@@ -702,9 +696,9 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: dict, he
             v.text(
                 plan.width / 2,
                 EMPTY_HEIGHT / 2 - note_font.cap_height / 2,
-                label(settings, "no_data"),
+                settings.charts.labels.no_data,
                 note_font,
-                colour(settings, "muted"),
+                v.color(settings.colors.muted),
                 "middle",
             )
         )

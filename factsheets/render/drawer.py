@@ -170,15 +170,14 @@ class SheetRenderer(SheetDrawer):
         return self.write(self.indicators[code], self.synthetic, out_dir)
 
 
-def _find_logos(settings: dict):
+def _find_logos(settings):
     """The logo files of settings.yaml `logos:` (`factsheets check` has made sure they exist)."""
     from ..layout import Logos
     from ..paths import logo_path
 
-    configured = settings.get("logos") or {}
     found = {}
     for key in ("government", "agency"):
-        path = logo_path(configured.get(key))
+        path = logo_path(getattr(settings.logos, key))
         found[key] = path if path is not None and path.is_file() else None
     return Logos(**found)
 

@@ -1,21 +1,17 @@
-"""YAML configuration: settings (colours, sizes, top-N, fonts, allowed codes), texts, editions.
+"""Reading a YAML configuration file: bounded, strict, with the line of every key.
 
 Every YAML file is read through `load_yaml` (or `read_source`, which also records the line
 of every key), which turns a missing file or a syntax error into one FactsheetsError line
-naming the file and the line. The folder read is the configuration in use
-(`paths.config_dir()`: `--config DIR`, FACTSHEETS_CONFIG, or the shipped defaults).
-
-Texts: `texts.yaml` holds the year-neutral texts; its `editions:` section holds, per year of
-the data, the texts bound to that edition (the context paragraphs…) and its publication
-date. `sheet_texts(year)` gives the texts of one year's sheets. Which `{placeholders}` a text
-may use is declared once, in PLACEHOLDERS (checked by `factsheets check`).
+naming the file and the line. `compare_keys` holds a file's keys against its schema (the
+declared settings, or the shipped texts): missing, unknown (with the nearest known key), or
+of the wrong kind.
 """
 
 from __future__ import annotations
 
-import datetime
-import fnmatch
 import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,8 +19,7 @@ from typing import Any
 
 import yaml
 
-from . import paths
-from .errors import FactsheetsError, Problem
+from ..errors import ConfigurationError, FactsheetsError, Problem, Problems, did_you_mean, near_key
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -34,12 +29,6 @@ MAX_YAML_BYTES = 4 * 1024 * 1024
 """The largest YAML file read (the shipped ones are under 20 kB)."""
 MAX_YAML_NODES = 200_000
 """The most values a YAML file may hold once its aliases (*name) and merges (<<) are expanded."""
-
-
-MAX_SIZE_POINTS = 2000
-"""The largest chart size of settings.yaml, in points (an A4 page is 595 wide)."""
-MAX_TOP = 500
-"""The largest count of settings.yaml `indicators` (top products, countries…)."""
 
 
 def in_range(value: Any, low: float, high: float, *, integer: bool = False, low_open: bool = False) -> bool:
@@ -168,6 +157,12 @@ def load_mapping(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise FactsheetsError(Problem(str(path), what="le premier niveau du YAML doit être une suite de paires clé: valeur"))
     return data
+
+
+@cache
+def _cached_mapping(path: Path) -> dict[str, Any]:
+    """A YAML mapping read once per process (tests empty the cache between runs)."""
+    return load_mapping(path)
 
 
 def require(mapping: dict[str, Any], key: str, source: Path | str) -> Any:
@@ -315,140 +310,145 @@ def problem_at(path: Path, *keys: Any, what: str, fix: str = "", warning: bool =
     return Problem(str(path), line, what, fix, warning)
 
 
-# -- settings and texts ------------------------------------------------------------------------
-def _folder(config_dir: Path | None) -> Path:
-    return Path(config_dir) if config_dir is not None else paths.config_dir()
-
-
-def settings(config_dir: Path | None = None) -> dict[str, Any]:
-    """settings.yaml of the configuration in use: colours, sizes, top-N, fonts, metadata, codes."""
-    return _cached_mapping(_folder(config_dir) / "settings.yaml")
-
-
-def texts(config_dir: Path | None = None) -> dict[str, Any]:
-    """texts.yaml of the configuration in use: every fixed French text of the sheet."""
-    return _cached_mapping(_folder(config_dir) / "texts.yaml")
-
-
-@cache
-def _cached_mapping(path: Path) -> dict[str, Any]:
-    return load_mapping(path)
-
-
-# -- editions ----------------------------------------------------------------------------------
-EDITIONS_KEY = "editions"
-PUBLICATION_DATE_KEY = "publication_date"
-
-
-@dataclass(frozen=True)
-class Edition:
-    year: int
-    publication_date: datetime.date | None  # None: no edition for that year (year-neutral texts)
-
-
-def edition_of(all_texts: dict[str, Any], year: int) -> Edition:
-    entry = (all_texts.get(EDITIONS_KEY) or {}).get(year)
-    date = entry.get(PUBLICATION_DATE_KEY) if isinstance(entry, dict) else None
-    if isinstance(date, str):
-        date = datetime.date.fromisoformat(date)
-    return Edition(year, date if isinstance(date, datetime.date) else None)
-
-
-def _overlay(base: Any, override: Any) -> Any:
-    """`override` laid over `base`: mappings merged key by key, anything else replaced."""
-    if isinstance(base, dict) and isinstance(override, dict):
-        merged = dict(base)
-        for key, value in override.items():
-            merged[key] = _overlay(base.get(key), value)
-        return merged
-    return override
-
-
-def neutral_texts(all_texts: dict[str, Any]) -> dict[str, Any]:
-    """The year-neutral texts of texts.yaml: everything but `editions:`."""
-    return {key: value for key, value in all_texts.items() if key != EDITIONS_KEY}
-
-
-def sheet_texts(year: int, all_texts: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The texts of the sheets of `year`: the year-neutral texts with that year's edition laid
-    over them (its texts replace the neutral ones key by key). Without an edition for `year`,
-    the year-neutral texts (`factsheets check` warns)."""
-    all_texts = texts() if all_texts is None else all_texts
-    edition = (all_texts.get(EDITIONS_KEY) or {}).get(year)
-    neutral = neutral_texts(all_texts)
-    if not isinstance(edition, dict):
-        return neutral
-    overrides = {key: value for key, value in edition.items() if key != PUBLICATION_DATE_KEY}
-    return _overlay(neutral, overrides)
-
-
-def pdf_timestamp(edition: Edition) -> datetime.datetime | None:
-    """The PDF creation date: the edition's publication date (noon UTC, so that the date
-    reads the same in every time zone); None leaves it to ReportLab (SOURCE_DATE_EPOCH or its
-    fixed date)."""
-    import os
-
-    if os.environ.get("SOURCE_DATE_EPOCH", "").strip() or edition.publication_date is None:
+# -- what a loader last read ------------------------------------------------------------------------
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """What tells an edited file from the one read before (a test, a long process)."""
+    try:
+        status = os.stat(path)
+    except OSError:
         return None
-    day = edition.publication_date
-    return datetime.datetime(day.year, day.month, day.day, 12, 0, 0, tzinfo=datetime.UTC)
+    return status.st_mtime_ns, status.st_size
 
 
-# -- placeholders ------------------------------------------------------------------------------
-# Placeholders every sheet text may use (filled by content.build_content for every sheet).
-SHEET_PLACEHOLDERS = frozenset({"department", "de_department", "code", "region", "year", "next_year"})
+class LastRead:
+    """What a loader last read of each file, as the file then stood: rendering takes what
+    `check` (preflight) has just read and checked, instead of reading and checking it again."""
 
-# Further placeholders by text key: a dotted path in texts.yaml, list items as `*`, shell-style
-# patterns allowed. A module that fills more values into its texts adds its entry here with
-# `allow_placeholders` (and `factsheets check` then accepts them).
-PLACEHOLDERS: dict[str, frozenset[str]] = {
-    "*.total": frozenset({"total"}),
-    "*.share_region": frozenset({"share_region"}),
-    "*.share_nation": frozenset({"share_nation"}),
-    "practical.blocks.*.paragraph": frozenset({"email"}),
-    "footer.page": frozenset({"page"}),
-    # render --evolution (content.evolution_values) and the campaign summary (annex.py).
-    "evolution.*": frozenset(
-        {"first_year", "previous_year", "exports", "imports", "exports_change", "imports_change", "balance", "balance_previous"}
-    ),
-    "summary.failed": frozenset({"message"}),
-    "html.index.*": frozenset({"count"}),
-    # The web page's data tables (content.py).
-    "figures.*": frozenset({"area", "flow"}),
-    "annex.about.edition": frozenset({"source", "date"}),
-    # The tagged PDF's alternative texts (alt_texts.py) and link texts (pdf_tags.py).
-    "accessibility.*": frozenset(
-        {
-            "items",
-            "area",
-            "total",
-            "exports",
-            "imports",
-            "products",
-            "countries",
-            "first_year",
-            "export_items",
-            "import_items",
-            "name",
-            "value",
-            "share",
-            "balance",
-            "item_year",
-            "target",
-        }
-    ),
-}
+    def __init__(self) -> None:
+        self._read: dict[tuple[Path, tuple[int, int] | None], tuple[Any, tuple[Problem, ...]]] = {}
+
+    def keep(self, path: Path, stamp: tuple[int, int] | None, loaded: Any, problems: Problems) -> None:
+        """`stamp`: the file's, taken before it was read."""
+        self._read[path, stamp] = loaded, tuple(problem for problem in problems if not problem.warning)
+
+    def loaded(self, path: Path, load: Callable[[], tuple[Any, Problems]]) -> Any:
+        """What was read of `path` if it has not changed since, else what `load()` reads; its
+        errors raise ConfigurationError, one line each."""
+        known = self._read.get((path, file_stamp(path)))
+        loaded, problems = known if known is not None else load()
+        errors = [problem for problem in problems if not problem.warning]
+        if loaded is None or errors:
+            raise ConfigurationError(errors or list(problems))
+        return loaded
 
 
-def allow_placeholders(pattern: str, names: set[str] | frozenset[str]) -> None:
-    """Declare that the texts matching `pattern` (e.g. 'evolution.*') may use `names`."""
-    PLACEHOLDERS[pattern] = PLACEHOLDERS.get(pattern, frozenset()) | frozenset(names)
+# -- a file against its schema ---------------------------------------------------------------------
+Place = tuple[str, int | None]
+"""(file, line) of a problem: Source.place(*keys)."""
 
 
-def allowed_placeholders(key_path: str) -> frozenset[str]:
-    """Placeholders the text at `key_path` ('exports.total', 'practical.blocks.*.paragraph') may use."""
-    allowed = set(SHEET_PLACEHOLDERS)
-    for pattern, names in PLACEHOLDERS.items():
-        if fnmatch.fnmatchcase(key_path, pattern):
-            allowed |= names
-    return frozenset(allowed)
+def error_at(where: Place | Path | str, what: str, fix: str, *, warning: bool = False) -> Problem:
+    """A problem at `where`: a (file, line) from Source.place, or a file (or folder) as a whole."""
+    path, line = where if isinstance(where, tuple) else (str(where), None)
+    return Problem(path, line, what, fix, warning)
+
+
+def warning_at(where: Place | Path | str, what: str, fix: str) -> Problem:
+    return error_at(where, what, fix, warning=True)
+
+
+def dotted(keys: tuple) -> str:
+    return ".".join(str(key) for key in keys)
+
+
+def collect(action: Callable[[], Any], problems: Problems) -> Any:
+    """Run a loader; the FactsheetsError it raises becomes its problems (None returned)."""
+    try:
+        return action()
+    except FactsheetsError as error:
+        problems.extend(error.problems)
+        return None
+
+
+DEEP = 12
+"""Key lines recorded this deep by `mapping_source`."""
+
+
+def mapping_source(path: Path, problems: Problems) -> Source | None:
+    """`path` read with the line of every key, or None (its problems added) when it cannot be
+    read or is not a mapping."""
+    source = collect(lambda: read_source(path, depth=DEEP), problems)
+    if source is not None and not isinstance(source.data, dict):
+        problems.add(
+            error_at(
+                str(path),
+                "le fichier doit être une suite de paires clé: valeur",
+                "repartez de la copie écrite par « factsheets init »",
+            )
+        )
+        return None
+    return source
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return "scalar"
+
+
+KIND_WORDS = {"mapping": "des paires clé: valeur", "list": "une liste", "scalar": "une valeur simple"}
+
+
+def compare_keys(
+    source: Source,
+    value: Any,
+    default: Any,
+    keys: tuple,
+    problems: Problems,
+    *,
+    unknown_is_error: bool,
+    free: set[tuple] = frozenset(),
+    skip: set[tuple] = frozenset(),
+) -> None:
+    """Keys of `value` against the schema `default`: missing, unknown (nearest known key), wrong kind."""
+    if keys in free or keys in skip:
+        return
+    if kind_of(value) != kind_of(default) and not (default is None or value is None):
+        problems.add(
+            error_at(
+                source.place(*keys),
+                f"« {dotted(keys)} » doit être {KIND_WORDS[kind_of(default)]}",
+                "reprenez la forme du fichier par défaut (factsheets init)",
+            )
+        )
+        return
+    if not isinstance(default, dict) or not isinstance(value, dict):
+        return
+    known = [str(key) for key in default]
+    missing = [key for key in default if key not in value and keys + (key,) not in skip]
+    nearest = {key: near_key(key, missing or known) for key in value if key not in default}
+    misspelt = {near for near in nearest.values() if near is not None}
+    for key in missing:
+        if str(key) not in misspelt:  # a misspelt key is reported once, as unknown with its right name
+            problems.add(
+                error_at(
+                    source.place(*keys),
+                    f"clé « {dotted(keys + (key,))} » manquante",
+                    "copiez-la depuis le fichier par défaut (factsheets init DOSSIER en écrit une copie)",
+                )
+            )
+    for key in value:
+        if key in default:
+            compare_keys(
+                source, value[key], default[key], keys + (key,), problems, unknown_is_error=unknown_is_error, free=free, skip=skip
+            )
+            continue
+        if keys + (key,) in skip:
+            continue
+        near = nearest[key] if nearest[key] is not None else near_key(key, known)
+        fix = did_you_mean(near) if near is not None else f"clés possibles ici : {', '.join(known)}"
+        make = error_at if unknown_is_error else warning_at
+        what = f"clé inconnue « {dotted(keys + (key,))} »" + ("" if unknown_is_error else " (ignorée)")
+        problems.add(make(source.place(*keys, key), what, fix))

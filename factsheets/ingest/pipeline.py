@@ -12,6 +12,8 @@ shows the first few occurrences of the whole input and counts the others.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import tempfile
 import time
@@ -93,14 +95,81 @@ def department_totals(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     )
 
 
+WORKSPACE_PREFIX = "factsheets-ingest-"
+WORKSPACE_LOCK = ".en-cours"
+"""In each workspace: a file the running ingest holds locked (flock) until it removes the
+workspace. The kernel drops the lock when the process dies, however it dies (SIGKILL, a
+crash, the machine's OOM killer): a workspace whose lock can be taken was abandoned."""
+UNLOCKED_GRACE = 3600.0
+"""Seconds after which a workspace without a lock file (from an older version, or made an
+instant ago by a run not yet holding its lock) counts as abandoned."""
+
+_held_locks: dict[Path, int] = {}
+
+
+def _abandoned(folder: Path) -> bool:
+    lock = folder / WORKSPACE_LOCK
+    try:
+        descriptor = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        try:
+            return time.time() - folder.stat().st_mtime > UNLOCKED_GRACE
+        except OSError:
+            return False
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False  # a running ingest holds it
+    finally:
+        os.close(descriptor)  # releases the lock taken just now
+
+
+def sweep_abandoned_workspaces(parent: Path | None = None) -> list[Path]:
+    """Remove the workspaces that killed ingests left in the temporary folder (SPEC 14):
+    the current user's, no longer locked. Returns those removed."""
+    parent = Path(parent or tempfile.gettempdir())
+    removed = []
+    try:
+        candidates = [path for path in parent.iterdir() if path.name.startswith(WORKSPACE_PREFIX)]
+    except OSError:
+        return removed
+    for folder in candidates:
+        try:
+            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if _abandoned(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def new_workspace() -> Path:
+    """A fresh workspace for the temporary parts, held locked until remove_workspace; the
+    abandoned ones of earlier runs are removed first."""
+    sweep_abandoned_workspaces()
+    folder = Path(tempfile.mkdtemp(prefix=WORKSPACE_PREFIX))
+    descriptor = os.open(folder / WORKSPACE_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    _held_locks[folder] = descriptor
+    return folder
+
+
 def remove_workspace(folder: Path) -> None:
     """Remove the temporary parts; again if a write interrupted by Ctrl-C was still ending
-    in a Polars thread while the folder was emptied."""
+    in a Polars thread while the folder was emptied. The lock goes last."""
     for attempt in range(5):
         shutil.rmtree(folder, ignore_errors=True)
         if not folder.exists():
-            return
+            break
         time.sleep(0.1 * (attempt + 1))
+    descriptor = _held_locks.pop(folder, None)
+    if descriptor is not None:
+        os.close(descriptor)
 
 
 class WorkspaceError(FactsheetsError):
@@ -218,7 +287,7 @@ def ingest_sources(sources: Sequence[Path], profile: Profile, reference=None, *,
     """
     problems = Problems()
     tables = expand_sources(sources, profile, problems)
-    workspace = Path(tempfile.mkdtemp(prefix="factsheets-ingest-"))
+    workspace = new_workspace()
     try:
         parts = _Parts(workspace)
         rows, rows_per_source, read = Kinds(), {}, []

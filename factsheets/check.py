@@ -31,7 +31,6 @@ from .config import (
     load_settings,
     load_texts,
     missing_edition,
-    problem_at,
     read_source,
 )
 from .config.yaml_files import collect, error_at, mapping_source, warning_at
@@ -73,18 +72,7 @@ def check_profiles(folder: Path, problems: Problems) -> None:
         try:
             load_profile(str(path))
         except FactsheetsError as error:
-            problems.extend(_at_its_line(problem, path) for problem in error.problems)
-
-
-def _at_its_line(problem: Problem, path: Path) -> Problem:
-    """The profile loader (ingest) still says « PATH : clé « a.b » : … » in plain text: the
-    problem put at that key's line. To go once the loader raises Problem(path, line, …) itself."""
-    head = f"{path} : clé « "
-    if problem.path or not problem.what.startswith(head):
-        return problem
-    key, _, rest = problem.what[len(head) :].partition(" »")
-    keys = tuple(int(part) if part.isdigit() else part for part in key.split("."))
-    return problem_at(path, *keys, what=f"clé « {key} »{rest}")
+            problems.extend(error.problems)  # each at its key's line (ingest.profile)
 
 
 def check_mail(folder: Path, problems: Problems, recipients: Path | None, dataset: Dataset | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 import polars as pl
@@ -301,7 +302,16 @@ def test_bad_profile_names_file_and_key(tmp_path, changes, expected):
     path = tmp_path / "profil.yaml"
     path.write_text(profile_text(**changes), encoding="utf-8")
     message = error_of(load_profile, str(path))
-    assert message.startswith(f"{path} : {expected}"), message
+    found = re.match(rf"^{re.escape(str(path))}(?::(\d+))? : (.*)$", message)
+    assert found and found[2].startswith(expected), message
+    keys = re.search(r"clé « ([^»]+) »", expected)[1].split(".")
+    if "manquante" not in expected or len(keys) > 1:
+        # At the line of the key, or of its parent for a missing one (a key absent from the
+        # file has no line of its own).
+        assert found[1], message
+        line = path.read_text(encoding="utf-8").splitlines()[int(found[1]) - 1]
+        named = keys[:-1] if "manquante" in expected else keys
+        assert f"{named[-1]}:" in line, (line, message)
 
 
 # --------------------------------------------------------------------------- bad raw files

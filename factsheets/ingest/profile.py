@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
-from ..config import load_mapping
+from ..config import load_mapping, problem_at
 from ..errors import FactsheetsError
 from ..validate import FLOWS
 from .periods import DEFAULT_PERIOD_PATTERNS, PERIOD_PARTS
@@ -116,7 +116,10 @@ def load_profile(name_or_path: str, profiles_dir: Path | None = None, *, nationa
 
 
 def _profile_error(path: Path, key: str, problem: str) -> FactsheetsError:
-    return FactsheetsError(f"{path} : clé « {key} » : {problem}")
+    """The problem at the line of `key` (dotted) in the profile file, as `check` reports a
+    setting's: `path:line : clé « key » : problem`."""
+    keys = tuple(int(part) if part.isdigit() else part for part in key.split("."))
+    return FactsheetsError(problem_at(path, *keys, what=f"clé « {key} » : {problem}"))
 
 
 def _required(data: Mapping[str, Any], key: str, path: Path) -> Any:
@@ -144,8 +147,9 @@ def _parse_columns(data: Mapping[str, Any], path: Path, header: bool, optional: 
         if name not in columns or columns[name] is None:
             if name in optional:
                 continue
+            what = f"clé « columns.{name} » manquante"
             raise FactsheetsError(
-                f"{path} : clé « columns.{name} » manquante ; indiquez la colonne brute qui contient le champ {name}"
+                problem_at(path, "columns", what=what, fix=f"indiquez la colonne brute qui contient le champ {name}")
             )
         raw = columns[name]
         if header and not (isinstance(raw, str) and raw.strip()):

@@ -126,8 +126,7 @@ class PeerCharts:
 
     # -- chart 1: balance bars -----------------------------------------------------------
     def balance(self, countries) -> object:
-        from factsheets.charts.balance import balance_text
-        from factsheets.numbers import format_millions
+        from factsheets.numbers import format_balance, format_millions
 
         options = dataclasses.asdict(self.settings.charts.balance)
         width, row, size = options["width"], options["row_height"], options["font_size"]
@@ -183,7 +182,7 @@ class PeerCharts:
             axes.text(
                 centre,
                 y - 2,
-                balance_text(country.balance_eur),
+                format_balance(country.balance_eur),
                 ha="center",
                 va="top",
                 fontsize=size,

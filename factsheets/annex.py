@@ -48,7 +48,7 @@ from .charts.registry import AREA_LEVELS, area_flows, area_shown
 from .errors import FactsheetsError
 from .files import write_atomically
 from .model import AreaFlows, DepartmentIndicators, FlowSummary
-from .numbers import rounded_millions
+from .numbers import format_spreadsheet_number, rounded_millions
 
 ANNEX_FORMATS = ("xlsx", "csv")
 COLUMNS = (
@@ -615,13 +615,6 @@ def _prepared_rows_worksheet():
     return _WORKSHEET_CLASS
 
 
-def _csv_number(value: float) -> str:
-    """French spreadsheet style: "," as decimal mark, no thousands separator, whole numbers bare."""
-    if float(value).is_integer():
-        return str(int(value))
-    return repr(float(value)).replace(".", ",")
-
-
 def csv_bytes(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -629,7 +622,7 @@ def csv_bytes(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
     for row in rows:
         writer.writerow(
             [
-                "" if value is None else _csv_number(value) if isinstance(value, (int, float)) else cell_text(value)
+                "" if value is None else format_spreadsheet_number(value) if isinstance(value, (int, float)) else cell_text(value)
                 for value in row
             ]
         )

@@ -70,3 +70,26 @@ def format_change(ratio: float) -> str:
     rounded = round_half_away(ratio * 100, 1)
     sign = "+" if rounded > 0 else (MINUS if rounded < 0 else "")
     return f"{sign}{abs(rounded):.1f}%"
+
+
+def format_balance(balance_millions: Decimal) -> str:
+    """A printed balance in M€: "+1 234.5", "−567.2" (U+2212), or "0"."""
+    return ("+" if balance_millions > 0 else "") + format_rounded_millions(balance_millions)
+
+
+def format_spreadsheet_number(value: float) -> str:
+    """A number for a French spreadsheet's CSV: "," as decimal mark, no thousands separator,
+    whole numbers bare."""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value)).replace(".", ",")
+
+
+def format_short_decimal(number: float) -> str:
+    """A number in a French sentence: decimal comma, no trailing zeros (0.2 -> "0,2")."""
+    return f"{number:g}".replace(".", ",")
+
+
+def format_euros(value: float) -> str:
+    """An amount in a message: whole euros under a million ("12 345 €"), millions above ("9 114.8 M€")."""
+    return f"{value:,.0f} €".replace(",", " ") if abs(value) < 1e6 else f"{format_millions(value)} M€"

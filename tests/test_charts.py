@@ -28,7 +28,6 @@ from reportlab.pdfgen.canvas import Canvas
 from factsheets.charts import (
     balance_chart,
     balance_rows,
-    balance_text,
     cell_label,
     highlighted_links,
     sankey_chart,
@@ -395,9 +394,11 @@ def test_balance_bars_share_one_scale_and_grow_outwards(settings, big):
 
 
 def test_balance_text_format():
-    assert balance_text(Decimal("1234.5")) == "+1\u00a0234.5"
-    assert balance_text(Decimal("-567.2")) == "\u2212567.2"
-    assert balance_text(Decimal("0.0")) == "0"
+    from factsheets.numbers import format_balance
+
+    assert format_balance(Decimal("1234.5")) == "+1\u00a0234.5"
+    assert format_balance(Decimal("-567.2")) == "\u2212567.2"
+    assert format_balance(Decimal("0.0")) == "0"
 
 
 def test_printed_balance_is_printed_exports_minus_printed_imports(settings):

@@ -11,7 +11,7 @@ of the cost: see `factsheets.charts.vector.CanvasChart`). Which charts a sheet h
 what a drawn chart is to the writers, is declared once in `factsheets.charts.registry`.
 """
 
-from .balance import BalanceLayout, BalanceRow, balance_chart, balance_rows, balance_text
+from .balance import BalanceLayout, BalanceRow, balance_chart, balance_rows
 from .sankey import Ribbon, SankeyLayout, SankeyNode, highlighted_links, sankey_chart, sankey_layout, sankey_marks
 from .treemap import Block, Cell, cell_label, squarified_cells, treemap_chart, treemap_layout, treemap_plan
 
@@ -25,7 +25,6 @@ __all__ = [
     "SankeyNode",
     "balance_chart",
     "balance_rows",
-    "balance_text",
     "cell_label",
     "highlighted_links",
     "sankey_chart",

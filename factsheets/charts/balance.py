@@ -16,7 +16,7 @@ from reportlab.graphics.shapes import Drawing
 
 from ..config import Settings
 from ..model import BalanceCountry
-from ..numbers import format_millions, format_rounded_millions
+from ..numbers import format_balance, format_millions
 from . import vector as v
 from .style import ChartFonts
 
@@ -31,11 +31,6 @@ SWATCH = 7.0
 def printed_balance(country: BalanceCountry) -> Decimal:
     """The balance the chart prints (see BalanceCountry.printed_balance_millions)."""
     return country.printed_balance_millions
-
-
-def balance_text(balance_millions: Decimal) -> str:
-    """ "+1 234.5", "−567.2" (U+2212), or "0", from the printed balance in M€."""
-    return ("+" if balance_millions > 0 else "") + format_rounded_millions(balance_millions)
 
 
 def balance_colour_key(balance_millions: Decimal) -> str:
@@ -96,7 +91,7 @@ def balance_rows(countries: Sequence[BalanceCountry], settings: Settings) -> Bal
     height = HEADER_HEIGHT + row_height * max(len(countries), 1) + BOTTOM_PAD
 
     printed = [printed_balance(c) for c in countries]
-    balances = [balance_text(b) for b in printed]
+    balances = [format_balance(b) for b in printed]
     headers = [settings.charts.labels.balance_header]
     column = max(
         [fonts.name.width(c.name) for c in countries]

@@ -20,6 +20,7 @@ from .. import paths
 from ..coverage import METADATA_DEPARTMENTS, METADATA_NATIONAL, national_metadata
 from ..errors import FactsheetsError, Problems
 from ..load import CANONICAL_COLUMNS
+from ..numbers import format_euros
 from ..validate import CANONICAL_SCHEMA, KEY_COLUMNS
 from .pipeline import IngestResult, ingest_sources
 from .profile import Profile
@@ -43,12 +44,6 @@ def unallocated_code(reference) -> str:
             'ajoutez-en un sous data.unallocated_departments (par ex. "00": "Non ventilé")'
         )
     return codes[0]
-
-
-def _euros(value: float) -> str:
-    from ..numbers import format_millions
-
-    return f"{value:,.0f} €".replace(",", " ") if abs(value) < 1e6 else f"{format_millions(value)} M€"
 
 
 def with_national(
@@ -83,8 +78,8 @@ def with_national(
         for year, flow, product, country, national_eur, departments_eur, gap in short.head(SHOWN_KEYS).iter_rows():
             problems.add(
                 f"{national_file} : {year}, {flow}, produit {product}, pays {country} : le fichier national "
-                f"({_euros(national_eur)}) est inférieur de {_euros(-gap)} à la somme des départements "
-                f"({_euros(departments_eur)}) ; vérifiez que le fichier national et les fichiers départementaux "
+                f"({format_euros(national_eur)}) est inférieur de {format_euros(-gap)} à la somme des départements "
+                f"({format_euros(departments_eur)}) ; vérifiez que le fichier national et les fichiers départementaux "
                 "portent sur les mêmes années, flux et unités"
             )
         if short.height > SHOWN_KEYS:

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import FactsheetsError, Problem, Problems, prefixed, write_problem
+from ..numbers import format_short_decimal
 from .config import MailConfig, load_mail_config
 from .journal import Journal, journal_lock, now
 from .messages import Addressees, Attachment, build_message, message_bytes, write_preview
@@ -49,7 +50,6 @@ from .smtp import (
     OutcomeUnknown,
     Permanent,
     SmtpSession,
-    decimal,
     describe_failure,
     is_permanent,
     sleep_in_slices,
@@ -637,7 +637,7 @@ def _send_one(
                 return True
         delay = config.delay(attempt)
         log(
-            f"factsheets : {delivery.code} : tentative {attempt} sur {attempts} en échec ({reason}) ; nouvel essai dans {decimal(delay)} s"
+            f"factsheets : {delivery.code} : tentative {attempt} sur {attempts} en échec ({reason}) ; nouvel essai dans {format_short_decimal(delay)} s"
         )
         sleep_in_slices(delay)
     return True
@@ -708,7 +708,7 @@ def _describe_server(host: str, port: int, credentials: tuple[str, str] | None, 
 
 
 def _size(size: int) -> str:
-    return f"{size} octets" if size < 1000 else f"{decimal(round(size / 1000, 1))} ko"
+    return f"{size} octets" if size < 1000 else f"{format_short_decimal(round(size / 1000, 1))} ko"
 
 
 def _count(deliveries: list[Delivery], *statuses: str) -> int:

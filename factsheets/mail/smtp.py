@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import FactsheetsError
+from ..numbers import format_short_decimal
 
 USER_VARIABLE = "FACTSHEETS_SMTP_USER"
 PASSWORD_VARIABLE = "FACTSHEETS_SMTP_PASSWORD"
@@ -321,11 +322,6 @@ class SmtpSession:
                 smtp.close()
 
 
-def decimal(number: float) -> str:
-    """A number as French text: decimal comma, no trailing zeros (0.2 -> '0,2')."""
-    return f"{number:g}".replace(".", ",")
-
-
 def describe_failure(error: BaseException, host: str, port: int, timeout: float) -> str:
     """One line saying what went wrong with the server."""
 
@@ -348,7 +344,7 @@ def describe_failure(error: BaseException, host: str, port: int, timeout: float)
         return f"{host}:{port} a répondu {answer(error.smtp_code, error.smtp_error)}"
     # smtplib reports a read timeout as a disconnection caused by the TimeoutError.
     if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
-        return f"aucune réponse de {host}:{port} en {decimal(timeout)} s"
+        return f"aucune réponse de {host}:{port} en {format_short_decimal(timeout)} s"
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return f"{host}:{port} a fermé la connexion"
     if isinstance(error, ConnectionRefusedError):

@@ -36,9 +36,9 @@ from .model import (
     YearTotals,
 )
 from .reference import Reference
+from .validate import FLOWS
 
 NATION_NAME = "France entière"
-FLOWS = ("export", "import")
 GROUP = ["level", "area", "flow"]
 
 

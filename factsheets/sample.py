@@ -45,11 +45,11 @@ import polars as pl
 from .errors import FactsheetsError, error_detail
 from .paths import SAMPLE_DATA
 from .reference import Reference, load_reference
+from .validate import FLOWS
 
 SEED = 20240517
 YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
 LATEST = YEARS[-1]
-FLOWS = ("export", "import")
 UNALLOCATED = "00"
 MIN_VALUE_EUR = 250
 

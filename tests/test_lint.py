@@ -18,3 +18,16 @@ def test_ruff_finds_nothing():
 def test_code_is_formatted():
     result = ruff("format", "--check", "--no-cache", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_readme_code_table_names_every_module():
+    """SPEC 16: a newcomer finds each stage by its name; the README's code table lists every
+    module of the package (package markers left out)."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| étape | module |") :]
+    table = table[: table.index("\n\n")]
+    package = PROJECT_ROOT / "factsheets"
+    modules = sorted(path.relative_to(package) for path in package.rglob("*.py") if path.name != "__init__.py")
+    assert len(modules) > 60
+    missing = [str(module) for module in modules if f"`{module.name}`" not in table and str(module) not in table]
+    assert missing == [], f"modules the README's code table does not name: {missing}"

@@ -28,6 +28,6 @@ def test_the_readme_code_table_names_every_module():
     table = table[: table.index("\n\n")]
     package = PROJECT_ROOT / "factsheets"
     modules = sorted(path.relative_to(package) for path in package.rglob("*.py") if path.name != "__init__.py")
-    assert len(modules) > 60
+    assert len(modules) > 40  # the package was found
     missing = [str(module) for module in modules if f"`{module.name}`" not in table and str(module) not in table]
     assert missing == [], f"modules the README's code table does not name: {missing}"

@@ -116,21 +116,20 @@ def _content(path: Path) -> bytes:
 
 
 def _named_files(settings: dict) -> Iterator[tuple[str, Path | None]]:
-    """The font and logo files settings.yaml names, found as the checks find them; ValueError
-    for a value the checks would refuse (then nothing is recorded)."""
-    from .fonts import FACES, find_font
-
+    """The font and logo files settings.yaml names, in every place the checks look for them
+    (fonts.find_font: an absolute path, else each font folder; fonts.py itself is not
+    imported, which would import ReportLab); ValueError for a value the checks would refuse
+    (then nothing is recorded)."""
     fonts = settings.get("fonts")
     logos = settings.get("logos")
     if not isinstance(fonts, dict) or not (logos is None or isinstance(logos, dict)):
         raise ValueError("settings.yaml: fonts or logos of an unexpected kind")
-    for face in FACES:
-        name = fonts.get(face)
+    for face, name in fonts.items():
         if not isinstance(name, str):
             raise ValueError(f"settings.yaml: fonts.{face}")
-        found, candidates = find_font(name)
-        # Not found: where it was looked for is part of the label (a missing font is an error anyway).
-        yield f"font {face} {name}" + ("" if found is not None else f" not in {candidates}"), found
+        path = Path(name).expanduser()
+        for candidate in [path] if path.is_absolute() else [Path(folder) / path for folder in paths.font_dirs()]:
+            yield f"font {face} {name}", candidate
     for key, value in (logos or {}).items():
         if value is not None and not isinstance(value, str):
             raise ValueError(f"settings.yaml: logos.{key}")

@@ -79,11 +79,12 @@ def check_mail(folder: Path, problems: Problems, recipients: Path | None, datase
     """mail.yaml; with a recipients file, also its rows, the departments it names that the data
     lacks (no sheet for them: a warning) and a sender still at the example's domain."""
     from .mail.config import example_sender, load_mail_config
-    from .mail.recipients import load_recipients
 
     config = collect(lambda: load_mail_config(folder / "mail.yaml"), problems)
     if recipients is None:
         return
+    from .mail.recipients import load_recipients  # here only: e-mail address checks cost a tenth of a second
+
     if config is not None and example_sender(config.sender):
         where = collect(lambda: read_source(folder / "mail.yaml", depth=1).place("sender"), problems) or folder / "mail.yaml"
         problems.add(
@@ -142,11 +143,17 @@ _checked: set[Path] = set()
 
 def preflight(*, recipients: Path | None = None, log: Callable[[str], None] | None = None) -> None:
     """The checks `render`, `mail` and `ingest` run first: errors raise ConfigurationError (one
-    line each, nothing written yet); warnings go to `log` (stderr). Once per process and folder."""
+    line each, nothing written yet); warnings go to `log` (stderr). Once per process and folder,
+    and not again on later runs while the configuration's files stay the same (check_cache)."""
     folder = paths.config_dir()
     if folder in _checked and recipients is None:
         return
-    problems = check_configuration(recipients=recipients)
+    if recipients is None:  # the same files as at the last pass: not checked again (check_cache)
+        from .check_cache import checked
+
+        problems = checked(check_configuration)
+    else:
+        problems = check_configuration(recipients=recipients)
     errors = [problem for problem in problems if not problem.warning]
     if errors:
         raise ConfigurationError(errors)

@@ -244,7 +244,8 @@ def render(
             min=1,
             metavar="N",
             help="Processus en parallèle (au moins 1). Par défaut : le nombre de cœurs ; "
-            "jamais plus que les cœurs ni que les fiches à produire.",
+            "jamais plus que les cœurs ni que les fiches à produire, sauf pour une fiche seule : "
+            "un processus lit alors les données pendant qu'un second prépare le dessin, puis dessine la fiche.",
         ),
     ] = None,
     evolution: Annotated[

@@ -368,3 +368,103 @@ def test_a_mail_yaml_problem_names_its_line_in_check_and_in_mail(config, tmp_pat
     recipients.write_text('departments:\n  "02":\n    to: [jean@example.org]\n', encoding="utf-8")
     mailed = run_in_process("--config", config, "mail", "--recipients", recipients, "--out", tmp_path / "out")
     assert one_error_line(mailed) == ERROR_PREFIX + expected
+
+
+# -- a pass recorded (check_cache): checked again whenever a file changes -------------------------
+def preflight_of(config: Path, monkeypatch) -> list[str]:
+    """`preflight` of `config` as a fresh process runs it (no cache of this process): its
+    warnings; a ConfigurationError for errors."""
+    from factsheets import check, reference
+    from factsheets import config as config_module
+
+    monkeypatch.setenv("FACTSHEETS_CONFIG", str(config))
+    check._checked.clear()
+    config_module._cached_mapping.cache_clear()
+    reference._cached_reference.cache_clear()
+    shown: list[str] = []
+    try:
+        check.preflight(log=shown.append)
+    finally:
+        check._checked.clear()
+        config_module._cached_mapping.cache_clear()
+        reference._cached_reference.cache_clear()
+    return shown
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda f: f.__name__)
+def test_a_recorded_pass_never_lets_a_changed_configuration_pass(config, monkeypatch, breakage):
+    from factsheets.errors import ConfigurationError
+
+    assert preflight_of(config, monkeypatch) == []
+    where, words = breakage(config)
+    with pytest.raises(ConfigurationError) as raised:
+        preflight_of(config, monkeypatch)
+    (line,) = [problem.shown() for problem in raised.value.problems]
+    assert where in line and all(word in line for word in words), line
+    with pytest.raises(ConfigurationError):  # and again: an error is never recorded as a pass
+        preflight_of(config, monkeypatch)
+
+
+def test_a_recorded_pass_is_used_and_shows_its_warnings_again(config, monkeypatch, state_folder):
+    from factsheets import check
+
+    replace_in(config / "texts.yaml", "  reading_key:", "  reading_kee: ignorée\n  reading_key:")
+    first = preflight_of(config, monkeypatch)
+    assert len(first) == 1 and "balance.reading_kee" in first[0] and first[0].startswith("attention : "), first
+    assert len(list(state_folder.glob("check-*.json"))) == 1
+
+    def not_again(**kwargs):
+        raise AssertionError("the configuration was checked again although no file changed")
+
+    monkeypatch.setattr(check, "check_configuration", not_again)
+    assert preflight_of(config, monkeypatch) == first
+
+
+def test_fonts_and_logos_outside_the_folder_are_part_of_the_record(config, tmp_path, monkeypatch):
+    import shutil
+
+    from PIL import Image
+
+    from factsheets.errors import ConfigurationError
+
+    font = tmp_path / "ailleurs" / "Gras.ttf"
+    font.parent.mkdir()
+    shutil.copyfile(_shipped_font("OpenSans-Bold.ttf"), font)
+    logo = tmp_path / "ailleurs" / "logo.png"
+    Image.new("RGB", (40, 20), "white").save(logo)
+    replace_in(config / "settings.yaml", "bold: OpenSans-Bold.ttf", f"bold: {font}")
+    replace_in(config / "settings.yaml", "government: null", f"government: {logo}")
+    assert preflight_of(config, monkeypatch) == []
+    font.write_bytes(font.read_bytes()[:5000])  # truncated: the sheet could not use it
+    with pytest.raises(ConfigurationError, match="fonts.bold"):
+        preflight_of(config, monkeypatch)
+    shutil.copyfile(_shipped_font("OpenSans-Bold.ttf"), font)
+    assert preflight_of(config, monkeypatch) == []
+    logo.write_bytes(logo.read_bytes()[:30])
+    with pytest.raises(ConfigurationError, match="logos.government"):
+        preflight_of(config, monkeypatch)
+
+
+def _shipped_font(name: str) -> Path:
+    from factsheets import paths
+
+    return paths.FONTS_DIR / name
+
+
+def test_a_damaged_record_is_ignored_and_the_code_is_part_of_the_fingerprint(config, tmp_path, monkeypatch, state_folder):
+    from factsheets import check, check_cache
+
+    assert preflight_of(config, monkeypatch) == []
+    (record,) = state_folder.glob("check-*.json")
+    record.write_bytes(record.read_bytes()[:40])  # cut short, as a record never is on disk (atomic)
+    calls = []
+    monkeypatch.setattr(check, "check_configuration", lambda **kwargs: calls.append(1) or [])
+    assert preflight_of(config, monkeypatch) == [] and calls == [1]
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "module.py").write_text("ANSWER = 1\n", encoding="utf-8")
+    monkeypatch.setattr(check_cache, "_PACKAGE_DIR", code)
+    before = check_cache.fingerprint()
+    (code / "module.py").write_text("ANSWER = 2\n", encoding="utf-8")
+    assert check_cache.fingerprint() != before

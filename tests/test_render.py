@@ -278,6 +278,26 @@ def test_render_all_twice_gives_identical_bytes(all_sheets, tmp_path):
     assert different == []
 
 
+def test_a_plain_render_imports_neither_mail_nor_annex_nor_ingest(tmp_path):
+    """A plain sheet loads what drawing it needs: no e-mail, annex, web page, ingest or
+    matplotlib module. Its configuration passed on an earlier run (the pass recorded by
+    check_cache, in this test's state folder, which the command inherits): not even the
+    modules the checks read."""
+    from factsheets import check, check_cache
+
+    assert check_cache.checked(check.check_configuration) == []
+    unneeded = ("factsheets.mail", "factsheets.annex", "factsheets.html", "factsheets.ingest", "email_validator", "matplotlib")
+    script = (
+        "import sys\n"
+        "from factsheets import cli\n"
+        f"code = cli._run(['render', '--dept', '02', '--out', {str(tmp_path)!r}])\n"
+        f"print(code, sorted(name for name in sys.modules if name.startswith({unneeded!r})))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "0 []", result.stdout + result.stderr
+    assert [path.name for path in tmp_path.glob("*.pdf")] == ["commerce-exterieur-2024-02-aisne.pdf"]
+
+
 def test_year_option_selects_the_data_year(tmp_path):
     result = run_in_process("render", "--dept", "60", "--year", "2023", "--out", tmp_path)
     assert result.returncode == 0, result.stderr

@@ -61,6 +61,30 @@ def test_a_helper_process_loads_no_data_library():
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.skipif(render.default_workers() < 2, reason="a helper needs a second core")
+def test_one_sheet_is_drawn_by_a_helper_while_this_process_reads_the_data(tmp_path):
+    """`render --dept 02` alone: a helper draws the sheet, this process never loads ReportLab
+    (its configuration passed before: the checks, which open the fonts, do not run), and the
+    bytes are those of a run without helper."""
+    from factsheets import check, check_cache
+
+    assert check_cache.checked(check.check_configuration) == []  # in this test's state folder, inherited
+    script = (
+        "import sys\n"
+        "from factsheets import cli\n"
+        "code = cli._run(['render', '--dept', '02', '--out', sys.argv[1], *sys.argv[2:]])\n"
+        "print(code, sorted({name for name in sys.modules if name.startswith(('reportlab.', 'factsheets.layout'))}))\n"
+    )
+    alone = subprocess.run([sys.executable, "-c", script, tmp_path / "two"], capture_output=True, text=True, check=True)
+    assert alone.stdout.splitlines()[-1] == "0 []", alone.stdout + alone.stderr
+    single = subprocess.run(
+        [sys.executable, "-c", script, tmp_path / "one", "--workers", "1"], capture_output=True, text=True, check=True
+    )
+    assert single.stdout.splitlines()[-1].startswith("0 ['factsheets.layout'"), single.stdout  # this process drew it
+    name = "commerce-exterieur-2024-02-aisne.pdf"
+    assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="helpers are forked only on Linux")
 def test_helpers_are_forked_only_before_polars_is_loaded():
     """The CLI forks its helpers (cheap start, quick exit); a process with Polars loaded spawns them."""

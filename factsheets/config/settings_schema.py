@@ -42,10 +42,12 @@ Complaint = tuple[str, str] | None
 # -- kinds of value: how one is checked, and what is kept of it ------------------------------------
 @dataclass(frozen=True)
 class Kind:
-    """`complaint(value, dotted name)`: what is wrong with a value; `convert`: the value kept."""
+    """`complaint(value, dotted name)`: what is wrong with a value; `convert`: the value kept.
+    `opens_files`: the complaint reads the file the value names (a font, a logo)."""
 
     complaint: Callable[[Any, str], Complaint]
     convert: Callable[[Any], Any] = lambda value: value
+    opens_files: bool = False
 
 
 def _colour(value: Any, name: str) -> Complaint:
@@ -171,10 +173,10 @@ SIZE = Kind(_size, float)
 OPACITY = Kind(_opacity, float)
 LABEL = Kind(_label)
 LABEL_LINES = Kind(_label_lines, lambda value: tuple(value) if isinstance(value, list) else (value,))
-FONT_FILE = Kind(_font_file)
+FONT_FILE = Kind(_font_file, opens_files=True)
 FAMILY = Kind(_text('"Open Sans"'))
 PDF_TEXT = Kind(_text('"fr" pour la langue'))
-LOGO = Kind(_logo_file)
+LOGO = Kind(_logo_file, opens_files=True)
 CODES = Kind(lambda value, name: None, lambda value: _frozen({} if value is None else value))  # checked with the reference tables
 
 
@@ -382,6 +384,7 @@ def _read(
     problems: Problems,
     order: tuple[str, ...] = (),
     not_mapping: tuple[str, str] | None = None,
+    files: bool = True,
 ) -> Any:
     """An instance of the section `cls` from its YAML value `raw`: each value checked (one
     problem at its line when wrong, the declared default kept then), missing ones defaulted."""
@@ -395,7 +398,7 @@ def _read(
         sub = item.metadata.get("section")
         if sub is not None:
             values[name] = _read(
-                sub, section.get(name), keys + (name,), source, problems, not_mapping=item.metadata["not_mapping"]
+                sub, section.get(name), keys + (name,), source, problems, not_mapping=item.metadata["not_mapping"], files=files
             )
             continue
         if name not in section:
@@ -405,7 +408,7 @@ def _read(
         if default is not None and value is not None and kind_of(value) != kind_of(default):
             continue  # a list for a number…: `compare_keys` says so, once; the declared default is kept
         kind: Kind = item.metadata["kind"]
-        complaint = kind.complaint(value, ".".join(keys + (name,)))
+        complaint = None if kind.opens_files and not files else kind.complaint(value, ".".join(keys + (name,)))
         if complaint is not None:
             problems.add(error_at(source.place(*keys, name), *complaint))
             continue
@@ -413,11 +416,13 @@ def _read(
     return cls(**values)
 
 
-def load_settings(folder: Path) -> tuple[Settings | None, Problems]:
+def load_settings(folder: Path, *, files: bool = True) -> tuple[Settings | None, Problems]:
     """settings.yaml of `folder`, typed, and its problems (one per wrong value, at its line).
 
     None when the file cannot be read as a mapping. With problems, the Settings hold the
-    declared default in place of each wrong or missing value (for `check` to go on)."""
+    declared default in place of each wrong or missing value (for `check` to go on).
+    `files=False` leaves the fonts and logos unopened (rendering, once check_cache knows
+    that this very configuration, files included, passed `check`)."""
     path = Path(folder) / SETTINGS_FILE
     stamp = file_stamp(path)
     problems = Problems()
@@ -425,7 +430,7 @@ def load_settings(folder: Path) -> tuple[Settings | None, Problems]:
     loaded = None
     if source is not None:
         compare_keys(source, source.data, schema(), (), problems, unknown_is_error=True, free=FREE_SECTIONS)
-        loaded = _read(Settings, source.data, (), source, problems, _CHECK_ORDER)
+        loaded = _read(Settings, source.data, (), source, problems, _CHECK_ORDER, files=files)
     _LAST_READ.keep(path, stamp, loaded, problems)
     return loaded, problems
 
@@ -439,7 +444,8 @@ def settings(config_dir: Path | None = None) -> Settings:
     from .. import paths
 
     folder = Path(config_dir) if config_dir is not None else paths.config_dir()
-    return _LAST_READ.loaded(folder / SETTINGS_FILE, lambda: load_settings(folder))
+    # Opened by check (the preflight, or its recorded pass: check_cache) before any rendering.
+    return _LAST_READ.loaded(folder / SETTINGS_FILE, lambda: load_settings(folder, files=False))
 
 
 def settings_file() -> Path:

@@ -6,7 +6,7 @@ sheets (fresh rendering), journal (who got which sheet), messages (e-mail buildi
 the sending loop).
 """
 
-import importlib
+from ..lazy import lazy_exports
 
 # Loaded on first use: `check`, which every render runs first, needs only the config and
 # recipients modules, not the SMTP and e-mail machinery of a campaign.
@@ -33,7 +33,4 @@ _MODULE_OF = {
 __all__ = sorted(_MODULE_OF)
 
 
-def __getattr__(name: str):
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_MODULE_OF[name]}", __name__), name)
+__getattr__ = lazy_exports(__name__, _MODULE_OF)

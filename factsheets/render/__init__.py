@@ -13,7 +13,9 @@ Who does what with `--workers N` (benchmarks/bench_render.py measures it):
 
 - The main process reads and validates the data and computes the indicators of every
   requested department, once (Polars). Bad input stops here, before any sheet is drawn.
-- It renders sheets itself, alongside N - 1 helper processes. The helpers are started
+- It renders sheets itself, alongside N - 1 helper processes (one sheet alone: one helper
+  draws it, having loaded ReportLab, the fonts and the hyphenation patterns while this
+  process read the data; this process never imports ReportLab then). The helpers are started
   first, before Polars is imported, so their start-up overlaps the loading; they never
   import Polars nor read the data: each sheet's task carries its DepartmentIndicators. On
   Linux they are forked at that moment (a single-threaded process without Polars, so fork

@@ -59,7 +59,10 @@ def render_departments(
     # processes than cores nor than sheets (counted on the codes as typed: normalising needs
     # the reference): more would only compete for the same cores and memory.
     most_sheets = len(set(codes)) if codes is not None else workers
-    helpers = max(0, min(workers, most_sheets, default_workers()) - 1)
+    # One sheet: a helper imports ReportLab, registers the fonts and draws it while this
+    # process loads the data and computes its indicators (it draws nothing itself).
+    helpers = max(0, min(workers, max(most_sheets, 2), default_workers()) - 1)
+    helper_draws_all = helpers > 0 and most_sheets == 1
     pool, claims = helper_pool._start_helpers(helpers, options)
     try:
         from ..check import preflight
@@ -72,7 +75,9 @@ def render_departments(
         codes = reference.department_codes(codes)
         # Loading here validates the data and the year before any sheet is drawn.
         # Only the sheet's year is read, unless the evolution page or the annexes need the series.
-        renderer = SheetRenderer(data, year, [], options, history=options.evolution or options.annex is not None)
+        renderer = SheetRenderer(
+            data, year, [], options, history=options.evolution or options.annex is not None, prepare=not helper_draws_all
+        )
         if options.html:  # the pages' fonts, next to them, before any page
             from ..fonts import font_files
             from ..html import write_fonts
@@ -101,7 +106,9 @@ def render_departments(
                 for code in ordered:
                     _record(report, _render_one(renderer, code, out_dir), progress, on_done)
             else:
-                _render_shared(renderer, pool, claims, ordered, len(first), out_dir, report, progress, on_done)
+                _render_shared(
+                    renderer, pool, claims, ordered, len(first), out_dir, report, progress, on_done, claim=not helper_draws_all
+                )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -203,8 +210,10 @@ def _render_shared(
     report: RenderReport,
     progress: _Progress,
     on_done,
+    claim: bool = True,
 ) -> None:
-    """Helpers take the departments from the front, this process from the back (see _Claims).
+    """Helpers take the departments from the front, this process from the back (see _Claims;
+    `claim` False: this process only waits for the helpers).
 
     The indicators of the first `ready` departments are computed already; they are handed
     out before the others are computed. A department left undone because its helper died
@@ -233,7 +242,7 @@ def _render_shared(
             if result is not None:  # None: this process claimed that sheet
                 _record(report, result, progress, on_done)
 
-    while (index := claims.claim_back()) is not None:
+    while claim and (index := claims.claim_back()) is not None:
         if index < len(futures) and futures[index].cancel():  # not yet sent: spare the helper the task
             pending.discard(futures[index])
         _record(report, _render_one(renderer, ordered[index], out_dir), progress, on_done)

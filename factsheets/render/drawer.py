@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,19 +31,34 @@ class SheetDrawer:
     No data and no Polars: helper processes hold only this and receive the indicators.
     """
 
-    def __init__(self, options: SheetOptions = SheetOptions()):
+    def __init__(self, options: SheetOptions = SheetOptions(), *, prepare: bool = True):
+        """`prepare`: register the fonts and find the logos now (their problems raised here),
+        else at the first sheet drawn (a process that leaves the drawing to a helper)."""
         from ..config import settings, texts
-        from ..fonts import register_pdf_fonts
 
         self.options = options
         self.settings = settings()
         self.texts = texts()
-        self.fonts = register_pdf_fonts(self.settings)
-        self.logos = _find_logos(self.settings)
+        if prepare:
+            self.prepare_drawing()
         self._area_charts: dict[tuple, object] = {}  # a region's and France's Sankeys (charts.registry)
         self._annexes = None  # annex.Annexes of this run, made at the first annex
         self._editions: dict[int, tuple] = {}
         self._fonts_css: str | None = None
+
+    @cached_property
+    def fonts(self):
+        from ..fonts import register_pdf_fonts
+
+        return register_pdf_fonts(self.settings)
+
+    @cached_property
+    def logos(self):
+        return _find_logos(self.settings)
+
+    def prepare_drawing(self) -> None:
+        """The fonts registered and the logos found (ReportLab imported): what drawing needs first."""
+        self.fonts, self.logos  # noqa: B018 (cached properties, computed here)
 
     def edition(self, year: int) -> tuple[dict, object]:
         """The texts of `year`'s sheets and their PDF creation date (see config.sheet_texts)."""
@@ -108,12 +124,20 @@ class SheetRenderer(SheetDrawer):
     """A SheetDrawer plus the data: loads and validates it and computes the indicators of `codes`."""
 
     def __init__(
-        self, data: Path, year: int | None, codes: Sequence[str], options: SheetOptions = SheetOptions(), history: bool = True
+        self,
+        data: Path,
+        year: int | None,
+        codes: Sequence[str],
+        options: SheetOptions = SheetOptions(),
+        history: bool = True,
+        *,
+        prepare: bool = True,
     ):
-        """`history`: read every year up to the sheet's (the evolution series, the annexes), else only its year."""
+        """`history`: read every year up to the sheet's (the evolution series, the annexes), else
+        only its year; `prepare`: as SheetDrawer's."""
         from ..dataset import open_dataset
 
-        super().__init__(options)
+        super().__init__(options, prepare=prepare)
         self.dataset: Dataset = open_dataset(data, year, rows="history" if history else "year")
         self.indicators = {}
         self.add(codes)

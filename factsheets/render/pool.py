@@ -194,6 +194,9 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None, o
         import importlib
 
         from .. import layout  # noqa: F401
+        from ..typography import hyphenation_points
+
+        hyphenation_points("exportations")  # pyphen's French patterns, read at the first hyphenated word
 
         if options.annex:
             from .. import annex  # noqa: F401

@@ -59,6 +59,7 @@ from .pdf_tags import (
     tagged_canvas,
     xmp_metadata,
 )
+from .pdf_text import TextCanvas
 from .pdfdate import dated_canvas
 
 # Fixed bytes for the same input: no creation date, no random document id.
@@ -712,5 +713,5 @@ def write_sheet(
     flowables = story.story()
     lang = _pdf_lang(pdf.get("language", "fr"))
     xmp = xmp_metadata(doc.title, doc.author, doc.subject, lang, doc.creator, created)
-    doc.build(flowables, canvasmaker=tagged_canvas(dated_canvas(created), story.tags, lang, xmp))
+    doc.build(flowables, canvasmaker=tagged_canvas(dated_canvas(created, TextCanvas), story.tags, lang, xmp))
     return buffer.getvalue()

@@ -43,7 +43,8 @@ class Chart(Protocol):
 
 
 class DrawingChart:
-    """A ReportLab Drawing as a Chart: drawn with renderPDF (its shapes: `drawing.contents`)."""
+    """A ReportLab Drawing as a Chart: drawn as renderPDF draws it (pdf_drawing; its shapes:
+    `drawing.contents`)."""
 
     def __init__(self, drawing: Drawing):
         self.drawing = drawing
@@ -51,9 +52,9 @@ class DrawingChart:
         self.height = drawing.height
 
     def draw_on(self, canvas) -> None:
-        from reportlab.graphics import renderPDF
+        from .pdf_drawing import draw_drawing
 
-        renderPDF.draw(self.drawing, canvas, 0, 0, showBoundary=False)
+        draw_drawing(self.drawing, canvas)
 
 
 def as_chart(chart: Any) -> Chart | None:

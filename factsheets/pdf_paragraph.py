@@ -28,24 +28,36 @@ from reportlab.platypus import Paragraph
 CACHE_LIMIT = 20_000
 _parsed: dict[Hashable, tuple] = {}
 _wrapped: dict[Hashable, tuple] = {}
+_style_keys: dict[int, tuple] = {}
 
 
 def _style_key(style) -> Hashable | None:
     """A style by its values (the sheets' styles are new objects, equal from sheet to sheet),
-    or None when one of them cannot be compared by value."""
-    items = []
-    for name, value in style.__dict__.items():
+    or None when one of them cannot be compared by value. Worked out once per style object,
+    again if any of its attributes has been set to another object since."""
+    items = tuple(style.__dict__.items())
+    known = _style_keys.get(id(style))
+    if known is not None and known[0] is style and len(known[1]) == len(items) and all(map(_same_item, known[1], items)):
+        return known[2]
+    values = []
+    for name, value in items:
         if name == "parent":  # its values are copied into the style itself
             continue
         if isinstance(value, Color):
-            value = (type(value).__name__, tuple(sorted(vars(value).items())))
+            value = (type(value).__name__, tuple(vars(value).items()))
         else:
             try:
                 hash(value)
             except TypeError:
                 return None
-        items.append((name, value))
-    return tuple(sorted(items, key=lambda item: item[0]))
+        values.append((name, value))
+    key = tuple(values)
+    _remember(_style_keys, id(style), (style, items, key))  # the style kept alive: its id stays its own
+    return key
+
+
+def _same_item(known: tuple, current: tuple) -> bool:
+    return known[0] == current[0] and known[1] is current[1]
 
 
 def _remember(cache: dict, key: Hashable, value: tuple) -> None:

@@ -90,3 +90,24 @@ def test_groups_transforms_and_other_shapes(renderer):
         ours = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: draw_drawing(d, canvas, 12, 34))
         theirs = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: renderPDF.draw(d, canvas, 12, 34, showBoundary=False))
         assert ours == theirs
+
+
+def test_unchecked_shapes_are_the_same_shapes_and_checking_comes_back(renderer):
+    from reportlab import rl_config
+
+    from factsheets.charts.pdf_drawing import unchecked_shapes
+
+    ind = renderer.indicators["75"]
+    checked = treemap_chart(ind.local.imports, ind.local.exports, renderer.settings)
+    with unchecked_shapes():
+        assert not rl_config.shapeChecking
+        unchecked = treemap_chart(ind.local.imports, ind.local.exports, renderer.settings)
+        Rect(0, 0, 1, 1).width = "not a number"  # not checked here...
+    assert rl_config.shapeChecking
+    with pytest.raises(AttributeError):
+        Rect(0, 0, 1, 1).width = "not a number"  # ...checked again
+
+    def drawn(drawing):
+        return pdf(Canvas, renderer.fonts, lambda canvas: renderPDF.draw(drawing, canvas, 0, 0, showBoundary=False))
+
+    assert drawn(unchecked) == drawn(checked)

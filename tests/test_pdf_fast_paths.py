@@ -85,8 +85,9 @@ def test_groups_transforms_and_other_shapes(renderer):
     )
     outer = Group(inner, String(0, 0, "à droite", fontName=font, fontSize=9, textAnchor="end"), transform=(2, 0, 0, 2, 5, 5))
     plain = Drawing(200, 100, outer, initialFontName=font, initialFontSize=9)
-    with_circle = Drawing(200, 100, Group(Rect(0, 0, 5, 5), Circle(10, 10, 4)), initialFontName=font)
-    for drawing in (plain, with_circle):
+    with_circle = Drawing(200, 100, Group(Rect(0, 0, 5, 5), Circle(10, 10, 4, fillColor=colors.blue)), initialFontName=font)
+    rounded = Drawing(200, 100, Group(Rect(0, 0, 50, 30, rx=4, ry=4)), initialFontName=font)  # left to renderPDF
+    for drawing in (plain, with_circle, rounded):
         ours = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: draw_drawing(d, canvas, 12, 34))
         theirs = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: renderPDF.draw(d, canvas, 12, 34, showBoundary=False))
         assert ours == theirs

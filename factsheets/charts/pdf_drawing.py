@@ -1,6 +1,6 @@
 """A chart's ReportLab Drawing written onto a pdfgen canvas: renderPDF's operators, at less cost.
 
-The balance bars and the treemap are Drawings of rectangles, lines and strings in groups.
+The balance bars and the treemap are Drawings of rectangles, lines, dots and strings in groups.
 `renderPDF.draw` walks them with a full state tracker: for every shape a copy of the whole
 graphics state, derived values looked up, the canvas and parent set on the shape and
 deleted again (each a validated attribute), a dispatch on its class. `draw_drawing` walks
@@ -25,12 +25,12 @@ from typing import Any
 from reportlab import rl_config
 from reportlab.graphics import renderPDF
 from reportlab.graphics.renderbase import STATE_DEFAULTS
-from reportlab.graphics.shapes import Drawing, Group, Line, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Rect, String
 from reportlab.lib.validators import DerivedValue
 
 # The state keys drawString reads from the combined state (renderPDF's tracker).
 _TEXT_STATE = ("textAnchor", "fontName", "fontSize")
-_SHAPES = (Rect, Line, String)
+_SHAPES = (Rect, Line, String, Circle)  # the treemap's callouts have a dot
 
 
 @contextmanager
@@ -133,6 +133,8 @@ def _draw_node(renderer, tracker: _State, node, inherited: dict) -> None:
         renderer.drawString(node)
     elif kind is Line:
         renderer.drawLine(node)
+    elif kind is Circle:
+        renderer.drawCircle(node)
     else:  # a Group or the Drawing
         combined = {key: delta.get(key, inherited[key]) for key in _TEXT_STATE}
         for child in node.contents:

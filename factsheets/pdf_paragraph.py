@@ -23,9 +23,9 @@ from collections.abc import Hashable
 from reportlab.lib.colors import Color
 from reportlab.platypus import Paragraph
 
-# Past this many entries (far beyond one run's distinct paragraphs) a cache starts afresh,
-# so a long-lived process cannot grow without bound.
-CACHE_LIMIT = 20_000
+# Past this many entries (a run of the 101 sheets makes about 1 500, some 6 MB) a cache starts
+# afresh, so a long-lived process cannot grow without bound.
+CACHE_LIMIT = 5_000
 _parsed: dict[Hashable, tuple] = {}
 _wrapped: dict[Hashable, tuple] = {}
 _style_keys: dict[int, tuple] = {}

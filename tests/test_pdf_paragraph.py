@@ -98,3 +98,11 @@ def test_a_style_that_differs_in_one_value_is_not_shared(fonts):
     assert three.blPara is one.blPara
     assert two.blPara is not one.blPara
     assert {line.fontSize for line in two.blPara.lines} == {11}
+
+
+def test_the_caches_stay_bounded(fonts, monkeypatch):
+    monkeypatch.setattr(pdf_paragraph, "CACHE_LIMIT", 3)
+    body, _ = styles(fonts)
+    for index in range(10):
+        SharedParagraph(f"{TEXT} {index}", body).wrap(200, 500)
+        assert len(pdf_paragraph._parsed) <= 3 and len(pdf_paragraph._wrapped) <= 3

@@ -40,13 +40,13 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from reportlab.platypus import Paragraph as PlatypusParagraph
 
 from .charts.registry import CHARTS_BY_KEY, Chart, SheetCharts
 from .config import Colours, Settings
 from .content import BulletList, DataTable, Figure, Heading, Page, Paragraph, SheetContent, Span, build_content
 from .fonts import FontNames
 from .model import DepartmentIndicators
+from .pdf_paragraph import SharedParagraph
 from .pdf_tags import (
     StructElem,
     StructTree,
@@ -60,6 +60,7 @@ from .pdf_tags import (
     tagged_canvas,
     xmp_metadata,
 )
+from .pdf_text import TextCanvas
 from .pdfdate import dated_canvas
 
 # Fixed bytes for the same input: no creation date, no random document id.
@@ -232,7 +233,7 @@ class TitledChart(Flowable):
     this block gives the drawing the height left under its title instead.
     """
 
-    def __init__(self, title: PlatypusParagraph, chart: Flowable):
+    def __init__(self, title: SharedParagraph, chart: Flowable):
         super().__init__()
         self.title = title
         self.chart = chart
@@ -575,15 +576,15 @@ class _Story:
             [Image(str(self.logos.government), width=38 * mm, height=30 * mm, kind="proportional")]
             if self.logos.government
             else [
-                PlatypusParagraph(escape(t["government"]), self.styles["government"]),
+                SharedParagraph(escape(t["government"]), self.styles["government"]),
                 Spacer(1, 3),
-                PlatypusParagraph("<br/>".join(escape(line) for line in t["motto"]), self.styles["motto"]),
+                SharedParagraph("<br/>".join(escape(line) for line in t["motto"]), self.styles["motto"]),
             ]
         )
         agency = (
             [Image(str(self.logos.agency), width=45 * mm, height=22 * mm, kind="proportional")]
             if self.logos.agency
-            else [PlatypusParagraph("<br/>".join(escape(line) for line in t["agency"]), self.styles["agency"])]
+            else [SharedParagraph("<br/>".join(escape(line) for line in t["agency"]), self.styles["agency"])]
         )
         header = Table([[government, agency]], colWidths=[FRAME_WIDTH / 2] * 2)
         # FONTNAME: a table cell otherwise sets Helvetica, which would be a non-embedded font.
@@ -713,5 +714,5 @@ def write_sheet(
     flowables = story.story()
     lang = _pdf_lang(pdf.language)
     xmp = xmp_metadata(doc.title, doc.author, doc.subject, lang, doc.creator, created)
-    doc.build(flowables, canvasmaker=tagged_canvas(dated_canvas(created), story.tags, lang, xmp))
+    doc.build(flowables, canvasmaker=tagged_canvas(dated_canvas(created, TextCanvas), story.tags, lang, xmp))
     return buffer.getvalue()

@@ -28,8 +28,10 @@ from reportlab.pdfbase.pdfdoc import (
     PDFString,
 )
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, ListFlowable, Paragraph
+from reportlab.platypus import Flowable, ListFlowable
 from reportlab.platypus.flowables import BulletDrawer, LIIndenter
+
+from .pdf_paragraph import SharedParagraph
 
 
 @dataclass(eq=False)
@@ -238,7 +240,7 @@ def _format_parent_tree(parents: list[tuple[int, Any]], document) -> bytes:
 # -- flowables and canvas ------------------------------------------------------------------
 
 
-class TaggedParagraph(Paragraph):
+class TaggedParagraph(SharedParagraph):
     """A paragraph drawn as one marked content of `struct` (each part when split)."""
 
     struct: StructElem | None = None

@@ -11,15 +11,15 @@ import datetime
 from reportlab.pdfgen.canvas import Canvas
 
 
-def dated_canvas(moment: datetime.datetime | None) -> type[Canvas]:
-    """A ReportLab canvas class whose PDF says it was created (and modified) at `moment`;
-    the plain Canvas when `moment` is None."""
+def dated_canvas(moment: datetime.datetime | None, base: type[Canvas] = Canvas) -> type[Canvas]:
+    """A ReportLab canvas class (derived from `base`) whose PDF says it was created (and
+    modified) at `moment`; `base` itself when `moment` is None."""
     if moment is None:
-        return Canvas
+        return base
     utc = moment.astimezone(datetime.UTC)
     stamp = f"D:{utc:%Y%m%d%H%M%S}+00'00'"
 
-    class DatedCanvas(Canvas):
+    class DatedCanvas(base):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.setDateFormatter(lambda *_: stamp)

@@ -44,7 +44,8 @@ class Chart(Protocol):
 
 
 class DrawingChart:
-    """A ReportLab Drawing as a Chart: drawn with renderPDF (its shapes: `drawing.contents`)."""
+    """A ReportLab Drawing as a Chart: drawn as renderPDF draws it (pdf_drawing; its shapes:
+    `drawing.contents`)."""
 
     def __init__(self, drawing: Drawing):
         self.drawing = drawing
@@ -52,9 +53,9 @@ class DrawingChart:
         self.height = drawing.height
 
     def draw_on(self, canvas) -> None:
-        from reportlab.graphics import renderPDF
+        from .pdf_drawing import draw_drawing
 
-        renderPDF.draw(self.drawing, canvas, 0, 0, showBoundary=False)
+        draw_drawing(self.drawing, canvas)
 
 
 def as_chart(chart: Any) -> Chart | None:
@@ -166,26 +167,29 @@ def draw_charts(
     `shared` keeps a region's and France's Sankeys between the sheets of a run (keyed by
     area, flow and size); `evolution` (render --evolution) needs `fonts`."""
     from . import balance_chart, sankey_marks, treemap_chart
+    from .pdf_drawing import unchecked, unchecked_shapes
 
     shared = {} if shared is None else shared
     charts: dict[str, Any] = {}
-    for spec in SHEET_CHARTS:
-        if not spec.shown(ind, evolution):
-            continue
-        if spec.kind == "balance":
-            charts[spec.key] = balance_chart(ind.balance_countries, settings)
-        elif spec.kind == "treemap":
-            charts[spec.key] = treemap_chart(ind.local.imports, ind.local.exports, settings)
-        elif spec.kind == "sankey" and spec.level == "department":
-            charts[spec.key] = sankey_marks(spec.summary(ind), settings)
-        elif spec.kind == "sankey":
-            area = area_flows(ind, spec.level)
-            key = (spec.level, area.territory.code, spec.flow, spec.size(ind))
-            if key not in shared:
-                shared[key] = sankey_marks(spec.summary(ind), settings, size=spec.size(ind))
-            charts[spec.key] = shared[key]
-        else:
-            from .evolution import evolution_chart
+    with unchecked_shapes():  # the shapes are the same, built unchecked (pdf_drawing)
+        for spec in SHEET_CHARTS:
+            if not spec.shown(ind, evolution):
+                continue
+            if spec.kind == "balance":
+                charts[spec.key] = balance_chart(ind.balance_countries, settings)
+            elif spec.kind == "treemap":
+                charts[spec.key] = treemap_chart(ind.local.imports, ind.local.exports, settings)
+            elif spec.kind == "sankey" and spec.level == "department":
+                charts[spec.key] = sankey_marks(spec.summary(ind), settings)
+            elif spec.kind == "sankey":
+                area = area_flows(ind, spec.level)
+                key = (spec.level, area.territory.code, spec.flow, spec.size(ind))
+                if key not in shared:
+                    shared[key] = sankey_marks(spec.summary(ind), settings, size=spec.size(ind))
+                charts[spec.key] = shared[key]
+            else:
+                from .evolution import evolution_chart
 
-            charts[spec.key] = evolution_chart(ind.evolution, settings, fonts)
-    return SheetCharts(treemap_at_height=partial(treemap_chart, ind.local.imports, ind.local.exports, settings), **charts)
+                charts[spec.key] = evolution_chart(ind.evolution, settings, fonts)
+    redraw = unchecked(partial(treemap_chart, ind.local.imports, ind.local.exports, settings))
+    return SheetCharts(treemap_at_height=redraw, **charts)

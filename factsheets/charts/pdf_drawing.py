@@ -1,0 +1,142 @@
+"""A chart's ReportLab Drawing written onto a pdfgen canvas: renderPDF's operators, at less cost.
+
+The balance bars and the treemap are Drawings of rectangles, lines, dots and strings in groups.
+`renderPDF.draw` walks them with a full state tracker: for every shape a copy of the whole
+graphics state, derived values looked up, the canvas and parent set on the shape and
+deleted again (each a validated attribute), a dispatch on its class. `draw_drawing` walks
+the same tree and makes the same calls on the canvas, in the same order and with the same
+values, through renderPDF's own `applyStateChanges`, `drawRect`, `drawLine` and
+`drawString`: so the page's bytes are renderPDF's. A Drawing with anything else in it
+(another kind of shape, a derived value, a user node, a background, a scale) goes to
+renderPDF itself.
+
+`unchecked_shapes` builds the sheet's Drawings without ReportLab checking each attribute
+as it is set (rl_config.shapeChecking, "a big help when developing"): the checks cost a
+few milliseconds a sheet and never change a shape. Tests that call the chart functions
+directly still run them checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from reportlab import rl_config
+from reportlab.graphics import renderPDF
+from reportlab.graphics.renderbase import STATE_DEFAULTS
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Rect, String
+from reportlab.lib.validators import DerivedValue
+
+# The state keys drawString reads from the combined state (renderPDF's tracker).
+_TEXT_STATE = ("textAnchor", "fontName", "fontSize")
+_SHAPES = (Rect, Line, String, Circle)  # the treemap's callouts have a dot
+
+
+@contextmanager
+def unchecked_shapes() -> Iterator[None]:
+    """Shapes made inside are not validated attribute by attribute (the same shapes)."""
+    checking = rl_config.shapeChecking
+    rl_config.shapeChecking = 0
+    try:
+        yield
+    finally:
+        rl_config.shapeChecking = checking
+
+
+def unchecked(build: Callable[..., Any]) -> Callable[..., Any]:
+    """`build` run inside unchecked_shapes."""
+
+    def unchecked_build(*args, **kwargs):
+        with unchecked_shapes():
+            return build(*args, **kwargs)
+
+    return unchecked_build
+
+
+def _plain(node) -> bool:
+    """Whether renderPDF would draw `node` (and its children) without anything beyond
+    what draw_drawing repeats."""
+    kind = type(node)
+    if kind is Group:
+        if getattr(node, "background", None):
+            return False
+        children = node.contents
+    elif kind in _SHAPES:
+        if kind is Rect and (node.rx or node.ry):
+            return False
+        if kind is String and getattr(node, "textRenderMode", 0):
+            return False
+        children = ()
+    else:
+        return False
+    if getattr(node, "_drawTimeCallback", None) is not None:
+        return False
+    if any(isinstance(value, DerivedValue) for value in node.__dict__.values()):
+        return False
+    return all(_plain(child) for child in children)
+
+
+class _State:
+    """What drawString asks of renderPDF's tracker: the combined state of the node drawn."""
+
+    def __init__(self):
+        self.current: dict = {}
+
+    def getState(self) -> dict:
+        return self.current
+
+
+def draw_drawing(drawing: Drawing, canvas, x: float = 0, y: float = 0) -> None:
+    """`renderPDF.draw(drawing, canvas, x, y, showBoundary=False)`, the same operators."""
+    if (
+        type(drawing) is not Drawing
+        or drawing.renderScale != 1.0
+        or getattr(drawing, "background", None)
+        or getattr(drawing, "_drawTimeCallback", None) is not None
+        or not all(_plain(child) for child in drawing.contents)
+        or any(isinstance(value, DerivedValue) for value in drawing.__dict__.values())
+    ):
+        renderPDF.draw(drawing, canvas, x, y, showBoundary=False)
+        return
+    renderer = renderPDF._PDFRenderer()
+    renderer._canvas = canvas
+    tracker = renderer._tracker = _State()
+    # The tracker's defaults: STATE_DEFAULTS, then the drawing's initial values.
+    state = STATE_DEFAULTS.copy()
+    for key in STATE_DEFAULTS:
+        attribute = "initial" + key[:1].upper() + key[1:]
+        if hasattr(drawing, attribute):
+            state[key] = getattr(drawing, attribute)
+    state["ctm"] = state["transform"]
+    state["transform"] = tuple(list(state["transform"])[:4]) + (x, y)
+    try:
+        canvas.saveState()
+        renderer.applyStateChanges(state, {})  # renderbase.Renderer.initState
+        _draw_node(renderer, tracker, drawing, {key: state[key] for key in _TEXT_STATE})
+        canvas.restoreState()
+    finally:
+        del renderer._canvas, renderer._tracker
+
+
+def _draw_node(renderer, tracker: _State, node, inherited: dict) -> None:
+    """renderPDF's drawNode: save, the node's own state, the node (or its children), restore."""
+    canvas = renderer._canvas
+    canvas.saveState()
+    delta = {key: value for key, value in node.__dict__.items() if key in STATE_DEFAULTS}
+    renderer.applyStateChanges(delta, {})
+    kind = type(node)
+    if kind is Rect:
+        renderer.drawRect(node)
+    elif kind is String:
+        tracker.current = {key: delta.get(key, inherited[key]) for key in _TEXT_STATE}
+        renderer.drawString(node)
+    elif kind is Line:
+        renderer.drawLine(node)
+    elif kind is Circle:
+        renderer.drawCircle(node)
+    else:  # a Group or the Drawing
+        combined = {key: delta.get(key, inherited[key]) for key in _TEXT_STATE}
+        for child in node.contents:
+            _draw_node(renderer, tracker, child, combined)
+    canvas.restoreState()

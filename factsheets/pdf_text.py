@@ -1,0 +1,71 @@
+"""Single-line strings written straight into the page: the labels of the charts, the footers,
+the table cells.
+
+`Canvas.drawString` makes a text object, measures the string (a width it then throws away),
+and joins the object's operators; a sheet draws some four hundred such strings. `TextCanvas`
+writes the same operators itself, in the same order and with the same numbers, for the case
+every sheet uses: a TrueType font of the project (subset per document), no render mode,
+character or word spacing, direction or shaping. The text still goes through the font's
+`splitString` with this document, so its glyphs are numbered in this document's subsets.
+Any other case is left to ReportLab.
+"""
+
+from __future__ import annotations
+
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+from reportlab.pdfgen import textobject
+from reportlab.pdfgen.canvas import Canvas
+
+
+class TextCanvas(Canvas):
+    """A canvas whose plain one-line strings cost less, in bytes the same as ReportLab's."""
+
+    def _plain_text(self, text, mode, charSpace, direction, wordSpace, shaping):
+        """The font when the string can be written directly, else None (ReportLab writes it)."""
+        if (
+            mode is not None
+            or charSpace
+            or direction is not None
+            or wordSpace
+            or shaping
+            or type(text) is not str
+            or not self.bottomup
+            or textobject.rtlSupport  # bidi reordering would change the string
+        ):
+            return None
+        font = getFont(self._fontname)
+        return font if getattr(font, "_dynamicFont", False) else None
+
+    def _write_line(self, font, x: float, y: float, text: str) -> None:
+        """The operators of beginText(x, y), textLine(text) and drawText, as ReportLab joins them."""
+        doc = self._doc
+        parts = []
+        current = -1
+        font_operators = None
+        for subset, chunk in font.splitString(text, doc):
+            if subset != current:
+                if font_operators is None:
+                    font_operators = f"{fp_str(self._fontsize)} Tf {fp_str(self._leading)} TL"
+                parts.append(f"{font.getSubsetInternalName(subset, doc)} {font_operators}")
+                current = subset
+            parts.append(f"({self._escape(chunk)}) Tj")
+        self._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {' '.join(parts)} T* ET")
+
+    def drawString(self, x, y, text, mode=None, charSpace=0, direction=None, wordSpace=None, shaping=False):
+        font = self._plain_text(text, mode, charSpace, direction, wordSpace, shaping)
+        if font is None:
+            return super().drawString(x, y, text, mode, charSpace, direction, wordSpace, shaping)
+        self._write_line(font, x, y, text)
+
+    def drawRightString(self, x, y, text, mode=None, charSpace=0, direction=None, wordSpace=None, shaping=False):
+        font = self._plain_text(text, mode, charSpace, direction, wordSpace, shaping)
+        if font is None:
+            return super().drawRightString(x, y, text, mode, charSpace, direction, wordSpace, shaping)
+        self._write_line(font, x - stringWidth(text, self._fontname, self._fontsize), y, text)
+
+    def drawCentredString(self, x, y, text, mode=None, charSpace=0, direction=None, wordSpace=None, shaping=False):
+        font = self._plain_text(text, mode, charSpace, direction, wordSpace, shaping)
+        if font is None:
+            return super().drawCentredString(x, y, text, mode, charSpace, direction, wordSpace, shaping)
+        self._write_line(font, x - 0.5 * stringWidth(text, self._fontname, self._fontsize), y, text)

@@ -1,0 +1,114 @@
+"""The sheet's cheaper ways to write strings (pdf_text.TextCanvas) and chart Drawings
+(charts.pdf_drawing.draw_drawing) write the very bytes ReportLab's own ways write."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Rect, String
+from reportlab.lib import colors
+from reportlab.pdfgen.canvas import Canvas
+
+from factsheets.charts import balance_chart, treemap_chart
+from factsheets.charts.pdf_drawing import draw_drawing
+from factsheets.pdf_text import TextCanvas
+from factsheets.render import SheetRenderer
+
+# Past the 224 glyphs of a first subset, so one string changes subsets midway.
+MANY_GLYPHS = "".join(chr(code) for code in range(0x21, 0x7F)) + "".join(chr(code) for code in range(0xC0, 0x17F))
+TEXTS = ["Exportations (M€)", "", "a\\b (c) d", "1\u00a0234,5\u202fM€", "Évolution", MANY_GLYPHS, "Zürich " * 3]
+
+
+@pytest.fixture(scope="module")
+def renderer() -> SheetRenderer:
+    from factsheets.paths import SAMPLE_DATA
+
+    return SheetRenderer(SAMPLE_DATA, None, ["02", "75", "976", "13"], history=False)
+
+
+def pdf(kind: type[Canvas], fonts, draw) -> bytes:
+    out = io.BytesIO()
+    canvas = kind(out, invariant=1, initialFontName=fonts.regular)
+    draw(canvas)
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def test_strings_are_written_as_reportlab_writes_them(renderer):
+    fonts = renderer.fonts
+
+    def strings(canvas):
+        for index, text in enumerate(TEXTS):
+            for font, size in ((fonts.regular, 7.5), (fonts.bold, 11), (fonts.italic, 9)):
+                canvas.setFont(font, size)
+                canvas.drawString(20 + index, 700 - 12 * index, text)
+                canvas.drawRightString(500.25, 400 - 11 * index, text)
+                canvas.drawCentredString(300, 200 + 7.3 * index, text)
+        canvas.setFont(fonts.regular, 10, leading=17)
+        canvas.drawString(10, 10, "une autre interligne")
+        # Cases left to ReportLab: a render mode, spacing.
+        canvas.drawString(10, 30, "contour", mode=1)
+        canvas.drawRightString(400, 30, "espacé", charSpace=1.5)
+        canvas.drawCentredString(300, 50, "mots espacés", wordSpace=2)
+
+    ours = pdf(TextCanvas, fonts, strings)
+    assert ours == pdf(Canvas, fonts, strings)
+    assert len(ours) > 20_000  # the fonts' subsets are in both
+
+
+def test_chart_drawings_are_written_as_render_pdf_writes_them(renderer):
+    settings = renderer.settings
+    for code in renderer.indicators:
+        ind = renderer.indicators[code]
+        for drawing in (
+            balance_chart(ind.balance_countries, settings),
+            treemap_chart(ind.local.imports, ind.local.exports, settings),
+            treemap_chart(ind.local.imports, ind.local.exports, settings, 150),
+        ):
+            ours = pdf(TextCanvas, renderer.fonts, lambda canvas, d=drawing: draw_drawing(d, canvas))
+            theirs = pdf(
+                TextCanvas, renderer.fonts, lambda canvas, d=drawing: renderPDF.draw(d, canvas, 0, 0, showBoundary=False)
+            )
+            assert ours == theirs, code
+
+
+def test_groups_transforms_and_other_shapes(renderer):
+    font = renderer.fonts.regular
+    inner = Group(
+        String(5, 5, "au milieu", fontName=font, fontSize=8, textAnchor="middle"),
+        Line(0, 0, 10, 10, strokeColor=None),
+        Rect(1, 2, 3, 4, fillColor=None, strokeColor=colors.red, strokeWidth=0.3, strokeDashArray=[2, 1]),
+        transform=(1, 0, 0, 1, 30, 40),
+    )
+    outer = Group(inner, String(0, 0, "à droite", fontName=font, fontSize=9, textAnchor="end"), transform=(2, 0, 0, 2, 5, 5))
+    plain = Drawing(200, 100, outer, initialFontName=font, initialFontSize=9)
+    with_circle = Drawing(200, 100, Group(Rect(0, 0, 5, 5), Circle(10, 10, 4, fillColor=colors.blue)), initialFontName=font)
+    rounded = Drawing(200, 100, Group(Rect(0, 0, 50, 30, rx=4, ry=4)), initialFontName=font)  # left to renderPDF
+    for drawing in (plain, with_circle, rounded):
+        ours = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: draw_drawing(d, canvas, 12, 34))
+        theirs = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: renderPDF.draw(d, canvas, 12, 34, showBoundary=False))
+        assert ours == theirs
+
+
+def test_unchecked_shapes_are_the_same_shapes_and_checking_comes_back(renderer):
+    from reportlab import rl_config
+
+    from factsheets.charts.pdf_drawing import unchecked_shapes
+
+    ind = renderer.indicators["75"]
+    checked = treemap_chart(ind.local.imports, ind.local.exports, renderer.settings)
+    with unchecked_shapes():
+        assert not rl_config.shapeChecking
+        unchecked = treemap_chart(ind.local.imports, ind.local.exports, renderer.settings)
+        Rect(0, 0, 1, 1).width = "not a number"  # not checked here...
+    assert rl_config.shapeChecking
+    with pytest.raises(AttributeError):
+        Rect(0, 0, 1, 1).width = "not a number"  # ...checked again
+
+    def drawn(drawing):
+        return pdf(Canvas, renderer.fonts, lambda canvas: renderPDF.draw(drawing, canvas, 0, 0, showBoundary=False))
+
+    assert drawn(unchecked) == drawn(checked)

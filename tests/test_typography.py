@@ -3,6 +3,8 @@ itself and against the lines ReportLab actually sets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyphen
 import pytest
 from reportlab.lib.enums import TA_JUSTIFY
@@ -59,25 +61,56 @@ def test_reportlab_breaks_an_elided_word_at_a_line_end():
     assert lines[0].endswith("l’incer-") and lines[1].startswith("titude"), lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ReportLab's TTFont.splitString maps U+00A0 to the space code 32, so the "
-    "text layer (ToUnicode) reads a plain space; needs the writer (own code for U+00A0, or ActualText)",
-)
-def test_no_break_spaces_survive_copy_paste(tmp_path):
-    """Spec 11: the no-break spaces of the texts (before « : », in numbers) come out of the
-    PDF's text layer as U+00A0 (or U+202F), as pdftotext reads it."""
-    import shutil
-    import subprocess
-
+@pytest.fixture(scope="module")
+def oise_sheet(tmp_path_factory):
     from cli_helpers import run_cli
 
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    result = run_cli("render", "--dept", "60", "--out", tmp_path)
+    out = tmp_path_factory.mktemp("oise")
+    result = run_cli("render", "--dept", "60", "--out", out)
     assert result.returncode == 0, result.stderr
-    text = subprocess.run(
-        ["pdftotext", "-f", "4", "-l", "4", result.stdout.strip(), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    assert "Total des exportations" in text
-    assert "exportations\u00a0: 9\u00a0114.8" in text, repr(text[text.index("Total des") :][:50])
+    return Path(result.stdout.strip())
+
+
+def test_no_break_spaces_survive_copy_paste(oise_sheet):
+    """Spec 11: the no-break spaces of the texts (before « : », inside « », in numbers) come
+    out of the PDF's text layer (its ToUnicode maps) as U+00A0, as pypdf and pdfminer read it.
+
+    (pdftotext and PDF.js read the same code as U+00A0 and then, by their own design, write
+    every Unicode space as a plain one: poppler breaks words at any whitespace character.)"""
+    import pdfplumber
+    import pypdf
+
+    pages = [page.extract_text() for page in pypdf.PdfReader(oise_sheet).pages]
+    assert "Total des exportations\u00a0: 9\u00a0114.8 millions d’euros" in pages[3], pages[3][:400]
+    assert "La catégorie «\u00a0autres\u00a0» comprend" in "".join(pages).replace("\n", " ")
+    with pdfplumber.open(oise_sheet) as pdf:
+        chars = "".join(char["text"] for char in pdf.pages[3].chars)
+    assert "exportations\u00a0:" in chars and "9\u00a0114.8" in chars
+
+
+def test_a_justified_line_with_no_break_spaces_still_reaches_the_margin(tmp_path):
+    """The no-break space has its own code (not the word-spacing code 32): ReportLab must not
+    count it among the stretched spaces, or such a line would end short of the margin."""
+    import pdfplumber
+    from reportlab.pdfgen.canvas import Canvas
+
+    names = register_fonts(load_settings())
+    style = ParagraphStyle("t", fontName=names.regular, fontSize=10, leading=12, alignment=TA_JUSTIFY)
+    text = "Total des exportations\u00a0: 9\u00a0114.8 millions d’euros, soit 13.4\u00a0% de la région\u00a0; " * 4
+    path = tmp_path / "nbsp.pdf"
+    canvas = Canvas(str(path))
+    paragraph = Paragraph(text, style)
+    left, width = 72, 300
+    _, height = paragraph.wrapOn(canvas, width, 1000)
+    paragraph.drawOn(canvas, left, 800 - height)
+    canvas.save()
+    right = left + width
+    with pdfplumber.open(path) as pdf:
+        rows: dict[float, list] = {}
+        for char in pdf.pages[0].chars:
+            rows.setdefault(round(char["top"], 1), []).append(char)
+    lines = [sorted(row, key=lambda c: c["x0"]) for _, row in sorted(rows.items())]
+    assert len(lines) >= 3
+    assert any("\u00a0" in "".join(c["text"] for c in line) for line in lines[:-1])
+    for line in lines[:-1]:  # every line but the last is justified to the margin
+        assert abs(line[-1]["x1"] - right) < 0.5, ("".join(c["text"] for c in line), line[-1]["x1"], right)

@@ -214,15 +214,102 @@ class SheetMeasures:
 
     glyphs: list[Glyph]
     body_lines: list[TextLine]
+    body_paragraphs: list[BodyParagraph]
 
 
 def measure_sheet(path: Path) -> SheetMeasures:
-    """glyphs(path) and body_lines(path, BODY_SIZE, space_em(), RIGHT_MARGIN), each page
-    parsed once for both."""
+    """glyphs(path), body_lines(path, BODY_SIZE, space_em(), RIGHT_MARGIN) and
+    body_paragraphs(path), each page parsed once for all three."""
     em = space_em()
-    found, lines = [], []
+    found, lines, paragraphs = [], [], []
     with pdfplumber.open(path) as pdf:
         for number, page in enumerate(pdf.pages, 1):
             found.extend(_page_glyphs(number, page))
-            lines.extend(_page_body_lines(number, _page_chars(page), BODY_SIZE, em, RIGHT_MARGIN, 0.6))
-    return SheetMeasures(found, lines)
+            chars = _page_chars(page)
+            lines.extend(_page_body_lines(number, chars, BODY_SIZE, em, RIGHT_MARGIN, 0.6))
+            paragraphs.extend(_page_body_paragraphs(number, chars, BODY_SIZE, BODY_LEADING, LEFT_MARGIN))
+    return SheetMeasures(found, lines, paragraphs)
+
+
+@dataclass(frozen=True)
+class BodyParagraph:
+    """The lines of one paragraph of body text (a bullet item is a paragraph), top to bottom."""
+
+    page: int
+    lines: tuple[str, ...]
+
+    @property
+    def hyphenated(self) -> tuple[bool, ...]:
+        """Each line, whether it ends on a hyphen (a word broken at the line end)."""
+        return tuple(line.endswith("-") for line in self.lines)
+
+    def longest_hyphen_run(self) -> int:
+        run = longest = 0
+        for hyphen in self.hyphenated:
+            run = run + 1 if hyphen else 0
+            longest = max(longest, run)
+        return longest
+
+    def ends_on_hyphenated_tail(self) -> bool:
+        """« destina- / tion. »: the last line is the tail of a word broken on the line above."""
+        return len(self.lines) > 1 and self.hyphenated[-2] and len(self.lines[-1].split(" ")) == 1
+
+    def ends_on_lone_short_word(self, shortest: int) -> bool:
+        """The last line is one word shorter than `shortest` characters (punctuation included)."""
+        last = self.lines[-1]
+        return len(self.lines) > 1 and len(last.split(" ")) == 1 and len(last) < shortest
+
+
+def _page_text_rows(chars, size: float) -> list[tuple[float, float, str]]:
+    """The (bottom, x0, text) of each line of `size`-point characters, top to bottom; words
+    split at ordinary spaces (a no-break space stays in its word) and joined by one space."""
+    rows: dict[float, list] = {}
+    for char in chars:
+        if abs(char["size"] - size) < 0.01 and char["upright"]:
+            rows.setdefault(round(char["bottom"], 1), []).append(char)
+    found = []
+    for bottom, row in sorted(rows.items()):
+        row.sort(key=lambda c: c["x0"])
+        text = "".join(c["text"] for c in row)
+        found.append((bottom, row[0]["x0"], " ".join(text.split(" ")).strip()))
+    return found
+
+
+def _page_body_paragraphs(number: int, chars, size: float, leading: float, left: float) -> list[BodyParagraph]:
+    paragraphs: list[BodyParagraph] = []
+    current: list[str] = []
+    previous = None
+    for bottom, x0, text in _page_text_rows(chars, size):
+        if abs(x0 - left) > 0.6:
+            continue
+        text = text.removeprefix("•").strip()
+        if previous is not None and abs(bottom - previous - leading) < 0.3:
+            current.append(text)
+        else:
+            if current:
+                paragraphs.append(BodyParagraph(number, tuple(current)))
+            current = [text]
+        previous = bottom
+    if current:
+        paragraphs.append(BodyParagraph(number, tuple(current)))
+    return paragraphs
+
+
+# The body text's leading (layout.py's body style) and left margin.
+BODY_LEADING = 14.2
+LEFT_MARGIN = 20 * 72 / 25.4
+
+
+def body_paragraphs(
+    path: Path, size: float = BODY_SIZE, leading: float = BODY_LEADING, left: float = LEFT_MARGIN
+) -> list[BodyParagraph]:
+    """The paragraphs of body text: lines set at `size` points that start at the left margin
+    `left` (or at a bullet there), one `leading` apart; a larger gap (a paragraph's or a list
+    item's space after) or a new page starts a new paragraph. Chart labels and centred lines
+    do not start at the margin and are left out."""
+    with pdfplumber.open(path) as pdf:
+        return [
+            paragraph
+            for number, page in enumerate(pdf.pages, 1)
+            for paragraph in _page_body_paragraphs(number, page.chars, size, leading, left)
+        ]

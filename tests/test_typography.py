@@ -9,6 +9,7 @@ import pyphen
 import pytest
 from reportlab.lib.enums import TA_JUSTIFY
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph
 
 from factsheets.config import settings as load_settings
@@ -114,3 +115,63 @@ def test_a_justified_line_with_no_break_spaces_still_reaches_the_margin(tmp_path
     assert any("\u00a0" in "".join(c["text"] for c in line) for line in lines[:-1])
     for line in lines[:-1]:  # every line but the last is justified to the margin
         assert abs(line[-1]["x1"] - right) < 0.5, ("".join(c["text"] for c in line), line[-1]["x1"], right)
+
+
+def _body_style():
+    from factsheets.layout import _styles
+
+    settings = load_settings()
+    return _styles(register_fonts(settings), settings["colors"])
+
+
+def _space_ratios(paragraph, space: float) -> list[float]:
+    """The word spaces of each justified line (all but the last), as multiples of `space`."""
+    from factsheets.typography import _lines
+
+    return [1 + line.extra_space / (line.words - 1) / space for line in _lines(paragraph)[:-1] if line.words > 1]
+
+
+def test_a_paragraph_whose_greedy_breaks_are_loose_is_broken_at_another_width():
+    """The bullet « Enfin, l’échelle… » at the column width: ReportLab's greedy breaks left
+    « acces- » at a line end with spaces 1.64× the normal one; broken a little narrower and
+    justified back to the column, no line is loose and the paragraph keeps the column's width."""
+    from reportlab.platypus import Paragraph as PlainParagraph
+
+    from factsheets.layout import FRAME_WIDTH
+    from factsheets.pdf_tags import TaggedParagraph
+    from factsheets.typography import JustifiedParagraph
+
+    style = _body_style()["bullet"]
+    width = FRAME_WIDTH - 14  # a list item's text, right of its bullet
+    text = (
+        "Enfin, l’échelle infra-départementale, notamment celle des Territoires d’industrie, n’est pas accessible "
+        "à ce jour. Pour les territoires interdépartementaux, il est recommandé de consulter les fiches des "
+        "différents départements concernés."
+    )
+    space = stringWidth(" ", style.fontName, style.fontSize)
+    greedy = PlainParagraph(text, style)
+    greedy.wrap(width, 1000)
+    assert max(_space_ratios(greedy, space)) > 1.6  # the case this test is about
+    better = JustifiedParagraph(text, style)
+    assert isinstance(better, TaggedParagraph)
+    assert better.wrap(width, 1000)[0] == width
+    assert better.chosen_offset != 0
+    assert all(0.8 <= ratio <= 1.6 for ratio in _space_ratios(better, space)), _space_ratios(better, space)
+
+
+def test_a_line_that_cannot_be_filled_is_set_flush_left_not_stretched():
+    """« … à l’adresse » before an e-mail address that cannot break: the line would need spaces
+    twice the normal one; it is drawn unjustified (no extra space) instead."""
+    from factsheets.layout import FRAME_WIDTH
+    from factsheets.typography import JustifiedParagraph, _lines
+
+    style = _body_style()["body"]
+    text = (
+        "Enfin, vous pouvez contacter le programme Territoires d’Industrie au niveau national à l’adresse "
+        '<a href="mailto:territoires-industrie@anct.gouv.fr">territoires-industrie@anct.gouv.fr</a>.'
+    )
+    paragraph = JustifiedParagraph(text, style)
+    paragraph.wrap(FRAME_WIDTH, 1000)
+    lines = _lines(paragraph)
+    assert len(lines) == 2 and lines[1].text == "territoires-industrie@anct.gouv.fr."
+    assert lines[0].extra_space == 0.0

@@ -155,6 +155,31 @@ class JustifiedParagraph(TaggedParagraph):
     def wrap(self, available_width, available_height):
         space = stringWidth(" ", self.style.fontName, self.style.fontSize)
         ends_paragraph = not getattr(self, "_JustifyLast", False)
+        # The same text at the same width breaks the same way: platypus wraps a paragraph
+        # several times, and most paragraphs come back on every sheet of a run.
+        key = (getattr(self, "text", None), self.style.name, available_width, ends_paragraph, self.break_offset)
+        offset = _chosen_offsets.get(key) if key[0] is not None else None
+        if offset is not None:
+            super().wrap(available_width - offset, available_height)
+        else:
+            offset = self._search_offset(available_width, available_height, space, ends_paragraph)
+            if key[0] is not None:
+                if len(_chosen_offsets) >= _CHOSEN_OFFSETS_KEPT:
+                    _chosen_offsets.clear()
+                _chosen_offsets[key] = offset
+        self.chosen_offset = offset
+        lines = _lines(self)
+        for index, line in enumerate(lines):
+            extra = line.extra_space + offset
+            last = index == len(lines) - 1 and ends_paragraph
+            loose = line.words > 1 and 1 + extra / (line.words - 1) / space > LOOSEST_SPACE
+            _set_extra_space(self, index, 0.0 if loose and not last else extra)
+        self.width = available_width
+        return self.width, self.height
+
+    def _search_offset(self, available_width: float, available_height: float, space: float, ends_paragraph: bool) -> float:
+        """The first of the offsets to try whose breaks have no fault, else the one with the
+        fewest; the paragraph is left wrapped at it."""
         offsets = BREAK_WIDTH_OFFSETS if self.break_offset is None else (self.break_offset,)
         best = wrapped = None
         for offset in offsets:
@@ -168,18 +193,14 @@ class JustifiedParagraph(TaggedParagraph):
         offset = best[1]
         if wrapped != offset:
             super().wrap(available_width - offset, available_height)
-        self.chosen_offset = offset
-        lines = _lines(self)
-        for index, line in enumerate(lines):
-            extra = line.extra_space + offset
-            last = index == len(lines) - 1 and ends_paragraph
-            loose = line.words > 1 and 1 + extra / (line.words - 1) / space > LOOSEST_SPACE
-            _set_extra_space(self, index, 0.0 if loose and not last else extra)
-        self.width = available_width
-        return self.width, self.height
+        return offset
 
     def split(self, available_width, available_height):
         parts = super().split(available_width, available_height)
         for part in parts:
             part.break_offset = self.chosen_offset
         return parts
+
+
+_CHOSEN_OFFSETS_KEPT = 4096
+_chosen_offsets: dict[tuple, float] = {}

@@ -81,3 +81,17 @@ def test_no_paragraph_ends_on_a_hyphenated_tail_or_a_lone_short_word(paragraphs)
         if paragraph.ends_on_hyphenated_tail() or paragraph.ends_on_lone_short_word(SHORTEST_LONE_LAST_WORD)
     )
     assert not endings, f"{sum(endings.values())} bad endings: {endings.most_common(5)}"
+
+
+# Measured on the 101 sheets: the three paragraphs of the xfail above, on every sheet.
+KNOWN_BAD_ENDINGS_PER_SHEET = 3
+
+
+def test_bad_endings_do_not_come_back(paragraphs):
+    """Until tracking fixes the last ones: never more than the measured count per sheet."""
+    per_sheet = Counter(
+        name
+        for name, paragraph in paragraphs
+        if paragraph.ends_on_hyphenated_tail() or paragraph.ends_on_lone_short_word(SHORTEST_LONE_LAST_WORD)
+    )
+    assert max(per_sheet.values(), default=0) <= KNOWN_BAD_ENDINGS_PER_SHEET, per_sheet.most_common(3)

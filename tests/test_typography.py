@@ -175,3 +175,38 @@ def test_a_line_that_cannot_be_filled_is_set_flush_left_not_stretched():
     lines = _lines(paragraph)
     assert len(lines) == 2 and lines[1].text == "territoires-industrie@anct.gouv.fr."
     assert lines[0].extra_space == 0.0
+
+
+def _hyphenated_words(pdf_path) -> list[tuple[str, str]]:
+    """(head, tail) of each word broken at a line end, as pypdf reads the glyphs (it does not
+    read /ActualText): « exporta- » at a line's end, « tions » at the next one's start."""
+    import pypdf
+
+    found = []
+    for page in pypdf.PdfReader(pdf_path).pages:
+        lines = [line.replace("\u00a0", " ").strip() for line in page.extract_text().splitlines()]
+        for line, following in zip(lines, lines[1:]):
+            head = line.split(" ")[-1]
+            if len(head) > 2 and head.endswith("-") and head[-2].isalpha() and following:
+                found.append((head, following.split(" ")[0]))
+    return found
+
+
+def test_words_hyphenated_at_a_line_end_are_read_whole(oise_sheet):
+    """SPEC 11: a word hyphenated at a line end is marked (/ActualText) so that extraction joins
+    it; poppler's pdftotext honours /ActualText (PDF.js's getTextContent, pdfminer and pypdf
+    read the glyphs): it reads « exportations » where the page shows « exporta- / tions ».
+    Read with -raw, the content order, where poppler does not join hyphenated lines itself."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    words = _hyphenated_words(oise_sheet)
+    assert len(words) >= 10, words  # the sheet hyphenates: the check below is not vacuous
+    text = subprocess.run(["pdftotext", "-raw", str(oise_sheet), "-"], capture_output=True, text=True, check=True).stdout
+    lines = [line.strip() for line in text.replace("\u00a0", " ").splitlines()]
+    for head, tail in words:
+        whole = head[:-1] + tail
+        assert any(whole in line.split(" ") for line in lines), (head, tail)
+        assert not any(line.endswith(head) for line in lines), head  # the hyphen no longer read

@@ -193,13 +193,15 @@ def evolution_values(evolution: Evolution, texts: dict) -> dict[str, str]:
 
 
 def _millions_column(values: Sequence[float]) -> list[str]:
-    return [format_millions(value) for value in values]
+    return [format_millions(value, in_table=True) for value in values]
 
 
 @functools.lru_cache(maxsize=64)  # a region's and France's tables serve every sheet of the run
 def _sankey_table(caption: str, sankey: Sankey, left_header: str, right_header: str, value_header: str) -> DataTable:
     names = {item.code: item.short_label or item.label for item in (*sankey.left, *sankey.right)}
-    rows = tuple((names[link.source], names[link.target], format_millions(link.value_eur)) for link in sankey.links)
+    rows = tuple(
+        (names[link.source], names[link.target], format_millions(link.value_eur, in_table=True)) for link in sankey.links
+    )
     return DataTable(caption, (left_header, right_header, value_header), rows, (False, False, True))
 
 
@@ -290,9 +292,9 @@ class _Builder:
         rows = tuple(
             (
                 c.name,
-                format_millions(c.import_eur),
-                format_millions(c.export_eur),
-                format_rounded_millions(c.printed_balance_millions),
+                format_millions(c.import_eur, in_table=True),
+                format_millions(c.export_eur, in_table=True),
+                format_rounded_millions(c.printed_balance_millions, in_table=True),
             )
             for c in countries
         )
@@ -314,7 +316,12 @@ class _Builder:
             for item in summary.products_with_other:
                 share = item.value_eur / summary.total_eur if summary.total_eur else 0.0
                 treemap_rows.append(
-                    (item.short_label or item.label, flow_word, format_millions(item.value_eur), format_share_of_region(share))
+                    (
+                        item.short_label or item.label,
+                        flow_word,
+                        format_millions(item.value_eur, in_table=True),
+                        format_share_of_region(share),
+                    )
                 )
         treemap_figure = Figure(
             "treemap",
@@ -428,8 +435,8 @@ class _Builder:
                 rows = tuple(
                     (
                         item.short_label or item.label,
-                        format_millions(item.value_eur),
-                        format_millions(item.previous_eur),
+                        format_millions(item.value_eur, in_table=True),
+                        format_millions(item.previous_eur, in_table=True),
                         change_text(item, t["new"]),
                     )
                     for item in items[:EVOLUTION_TOP_ROWS]

@@ -10,6 +10,7 @@ svglib route is only measured, in benchmarks/peer_matplotlib.py, which maps svgl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import string
 from dataclasses import dataclass
@@ -121,6 +122,7 @@ def register_pdf_fonts(settings: Settings, fonts_dir: Path | None = None) -> Fon
     for face in FACES:
         _register_reportlab_face(names.face(face), files[face])
     _register_family(names)
+    keep_no_break_spaces_unstretched()
     _pdf_registered[key] = names
     return names
 
@@ -151,8 +153,39 @@ def subset_tag(font_name: str, index: int, code_points: list[int]) -> bytes:
     return "".join(string.ascii_uppercase[byte % 26] for byte in digest[:6]).encode("ascii")
 
 
+NO_BREAK_SPACE = 0x00A0
+# A private-use code point that stands for U+00A0 inside ReportLab's subsetting (see splitString).
+_NO_BREAK_STAND_IN = 0xF8A0
+
+
 class TaggedTTFont(TTFont):
-    """A TrueType face whose embedded subsets carry distinct, deterministic tags (`subset_tag`)."""
+    """A TrueType face whose embedded subsets carry distinct, deterministic tags (`subset_tag`)
+    and whose no-break space keeps its own code, so the text layer reads U+00A0 (SPEC 11).
+
+    ReportLab's splitString writes U+00A0 with the space's code 32, so that the word spacing
+    of a justified line (Tw, which applies to code 32 only) stretches it too: a copied
+    « exportations : 9 114.8 » then held plain spaces. Here the no-break space goes through
+    ReportLab's subsetting as a private-use stand-in with the same glyph, and the subset
+    records U+00A0 for it (its ToUnicode entry). It is then a fixed space, as French
+    typography wants it; `keep_no_break_spaces_unstretched` tells the paragraphs so.
+    """
+
+    def __init__(self, name, filename, **kwargs):
+        super().__init__(name, filename, **kwargs)
+        glyphs = self.face.charToGlyph
+        if NO_BREAK_SPACE in glyphs:
+            glyphs[_NO_BREAK_STAND_IN] = glyphs[NO_BREAK_SPACE]
+
+    def splitString(self, text, doc, encoding="utf-8"):
+        if isinstance(text, bytes):
+            text = text.decode(encoding)
+        if chr(NO_BREAK_SPACE) not in text or _NO_BREAK_STAND_IN not in self.face.charToGlyph:
+            return super().splitString(text, doc, encoding)
+        chunks = super().splitString(text.replace(chr(NO_BREAK_SPACE), chr(_NO_BREAK_STAND_IN)), doc, encoding)
+        state = self.state[doc]
+        code = state.assignments[_NO_BREAK_STAND_IN]
+        state.subsets[code >> 8][code & 0xFF] = NO_BREAK_SPACE  # the subset's character for that code
+        return chunks
 
     def addObjects(self, doc):
         subsets = self.state[doc].subsets if doc in self.state else []
@@ -165,6 +198,20 @@ class TaggedTTFont(TTFont):
             super().addObjects(doc)
         finally:
             ttfonts.SUBSETN = numbered
+
+
+@functools.cache
+def keep_no_break_spaces_unstretched() -> None:
+    """Justified paragraphs share a line's extra space among its word spaces only.
+
+    ReportLab's paragraphs count each U+00A0 as one more stretched space (`_nbspCount`),
+    true of its own splitString, where the no-break space has the space's code; with
+    TaggedTTFont's own code the PDF does not stretch it, and counting it would end each
+    such line short of the margin. The count is replaced once, as typography.py widens
+    ReportLab's hyphenation test."""
+    from reportlab.platypus import paragraph
+
+    paragraph._nbspCount = lambda _text: 0
 
 
 def _register_family(names: FontNames) -> None:

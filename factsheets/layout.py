@@ -62,6 +62,7 @@ from .pdf_tags import (
 )
 from .pdf_text import TextCanvas
 from .pdfdate import dated_canvas
+from .typography import JustifiedParagraph
 
 # Fixed bytes for the same input: no creation date, no random document id.
 rl_config.invariant = 1
@@ -416,7 +417,8 @@ class _Story:
         return paragraph
 
     def paragraph(self, spans: Sequence[Span], style: str, role: str = "P", parent: StructElem | None = None):
-        return self.tagged(TaggedParagraph(self.markup(spans), self.styles[style]), role, parent)
+        kind = JustifiedParagraph if self.styles[style].alignment == TA_JUSTIFY else TaggedParagraph
+        return self.tagged(kind(self.markup(spans), self.styles[style]), role, parent)
 
     # -- blocks ---------------------------------------------------------------------------
     def block(self, block, page_key: str) -> list[Flowable]:

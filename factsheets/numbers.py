@@ -29,17 +29,18 @@ def rounded_millions(value_eur: float) -> Decimal:
     return round_half_away(value_eur / 1_000_000, 1)
 
 
-def format_millions(value_eur: float, separator: str = NO_BREAK_SPACE) -> str:
-    """Euros as millions, one decimal, thousands separated, trailing ".0" dropped: 3 517.5, 68 021."""
-    return format_rounded_millions(rounded_millions(value_eur), separator)
+def format_millions(value_eur: float, separator: str = NO_BREAK_SPACE, in_table: bool = False) -> str:
+    """Euros as millions, one decimal, thousands separated, trailing ".0" dropped: 3 517.5, 68 021;
+    `in_table`: the ".0" kept (68 021.0), so a column of figures aligns on its decimal mark (SPEC 11)."""
+    return format_rounded_millions(rounded_millions(value_eur), separator, in_table)
 
 
-def format_rounded_millions(rounded: Decimal, separator: str = NO_BREAK_SPACE) -> str:
+def format_rounded_millions(rounded: Decimal, separator: str = NO_BREAK_SPACE, in_table: bool = False) -> str:
     """Millions already rounded to one decimal (see `rounded_millions`), formatted as printed."""
     sign = MINUS if rounded < 0 else ""
     integer, _, fraction = f"{abs(rounded):.1f}".partition(".")
     text = _group_thousands(integer, separator)
-    if fraction != "0":
+    if fraction != "0" or in_table:
         text += "." + fraction
     return sign + text
 

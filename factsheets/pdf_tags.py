@@ -240,16 +240,67 @@ def _format_parent_tree(parents: list[tuple[int, Any]], document) -> bytes:
 # -- flowables and canvas ------------------------------------------------------------------
 
 
+def _line_words(paragraph: SharedParagraph) -> list[list[str]]:
+    """The words of each wrapped line of `paragraph` (split at ordinary spaces only)."""
+    if paragraph.blPara.kind == 0:
+        return [list(words) for _, words in paragraph.blPara.lines]
+    return ["".join(getattr(frag, "text", "") for frag in line.words).strip(" ").split(" ") for line in paragraph.blPara.lines]
+
+
+def _actual_text(text: str) -> str:
+    """`text` as the PDF text string of an /ActualText (UTF-16BE with its byte order mark)."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
 class TaggedParagraph(SharedParagraph):
-    """A paragraph drawn as one marked content of `struct` (each part when split)."""
+    """A paragraph drawn as one marked content of `struct` (each part when split).
+
+    A word hyphenated at a line end is read whole by the text extraction that honours
+    /ActualText (SPEC 11): the head « exporta- » is a /Span whose ActualText is the word
+    « exportations », the tail « tions » on the next line a /Span whose ActualText is empty.
+    Each span stays on its own line (and page, when the paragraph is split there)."""
 
     struct: StructElem | None = None
+    continued_tail: str | None = None  # a split part's first word ends a word hyphenated on the page before
+    next_tail: str | None = None  # a split part's last line ends on a head whose tail is on the next page
 
     def split(self, available_width, available_height):
+        lines = _line_words(self) if hasattr(self, "blPara") else []
         parts = super().split(available_width, available_height)
         for part in parts:
             part.struct = self.struct
+        if len(parts) == 2:
+            first, second = parts
+            first.continued_tail = self.continued_tail
+            second.next_tail = self.next_tail
+            cut = len(first.blPara.lines)
+            if 0 < cut < len(lines) and lines[cut - 1] and lines[cut - 1][-1].endswith("-"):
+                first.next_tail = lines[cut][0]
+                second.continued_tail = lines[cut][0]
         return parts
+
+    def _hyphen_spans(self) -> list[tuple[str, str, str]]:
+        """("head", head, whole word) and ("tail", tail, "") in the order they are drawn."""
+        lines = [words for words in _line_words(self)]
+        spans = []
+        if self.continued_tail is not None and lines and lines[0]:
+            spans.append(("tail", lines[0][0], ""))
+        for index, words in enumerate(lines):
+            if not words or not words[-1].endswith("-") or len(words[-1]) < 2:
+                continue
+            following = lines[index + 1][0] if index + 1 < len(lines) and lines[index + 1] else self.next_tail
+            if following:
+                spans.append(("head", words[-1], words[-1][:-1] + following))
+                if index + 1 < len(lines):
+                    spans.append(("tail", following, ""))
+        return spans
+
+    def beginText(self, x, y):
+        text_object = super().beginText(x, y)
+        spans = self._hyphen_spans() if getattr(self.canv, "struct_tree", None) is not None else []
+        if spans:
+            text_object._textOut = partial(_text_out_with_spans, text_object, text_object._textOut, spans)
+        return text_object
 
     def draw(self):
         tree = getattr(self.canv, "struct_tree", None)
@@ -258,6 +309,30 @@ class TaggedParagraph(SharedParagraph):
         tree.begin(self.canv, self.struct)
         super().draw()
         tree.end(self.canv)
+
+
+def _text_out_with_spans(text_object, text_out, spans: list[tuple[str, str, str]], text: str, TStar=0) -> None:  # noqa: N803 (ReportLab's name)
+    """ReportLab's `_textOut` for one run of a line, the next hyphenation span (see
+    TaggedParagraph) wrapped in its /Span when the run holds it: a head ends its line's
+    text, a tail begins the next line's (a line's one run may hold both)."""
+    if spans:
+        kind, word, actual = spans[0]
+        body = text.rstrip(" ") if kind == "head" else text.lstrip(" ")
+        start = len(body) - len(word) if kind == "head" else len(text) - len(body)
+        if (body.endswith(word) if kind == "head" else body.startswith(word)) and word:
+            del spans[0]
+            if start:
+                text_out(text[:start])
+            text_object._code.append(f"/Span <</ActualText {_actual_text(actual)}>> BDC")
+            text_out(word)
+            text_object._code.append("EMC")
+            rest = text[start + len(word) :]
+            if rest:  # a line whose tail begins it may end on a head: the same again
+                _text_out_with_spans(text_object, text_out, spans, rest, TStar)
+            elif TStar:
+                text_object._code.append("T*")
+            return
+    text_out(text, TStar)
 
 
 def tag_flowable(flowable: Flowable, tree: StructTree, elem: StructElem) -> Flowable:

@@ -15,6 +15,7 @@ back from the font's own /Widths, read with pikepdf, so that boxes are exact."""
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class Char:
     y0: float
     y1: float
     order: int  # index of its text object in the page's painting order
+    replaced: bool = False  # a character of an /ActualText, not a glyph drawn (see _page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,9 @@ def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
     # The text object being read and what is the same for all its characters; how far
     # PDFium's positions lag in it.
     run, font, size, ink, descent, order, behind = 0, "", 0.0, WHITE_INK, 0.0, -1, 0.0
-    last_y = last_right = float("nan")
+    last_y = last_right = last_x = float("nan")
+    last_address, last_box, last_increment = 0, (0.0, 0.0), 0.0
+    descents: dict[tuple[str, float], float] = {}  # by font and size, from glyphs drawn
     for index in range(raw.FPDFText_CountChars(text_page)):
         if raw.FPDFText_IsGenerated(text_page, index) == 1:
             continue  # a space or line break PDFium adds between text runs: not in the PDF
@@ -190,7 +194,7 @@ def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
         if address != run:
             # A text object that goes on from the previous one in the same BT block (a font
             # change within a line) inherits its lag; one placed anew starts exact.
-            goes_on = abs(y - last_y) < 0.01 and 0 <= x - last_right < 3
+            goes_on = abs(y - last_y) < 0.01 and abs(x - last_right) < 3  # a squeezed space: below 0
             run, behind = address, behind if goes_on else 0.0
             font, size = _base_font(text_object, fonts), raw.FPDFText_GetFontSize(text_page, index)
             ink, order = _colour(raw.FPDFPageObj_GetFillColor, text_object), orders.get(address, -1)
@@ -198,19 +202,35 @@ def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
             descent = box.bottom - y
         text = chr(raw.FPDFText_GetUnicode(text_page, index))
         text = "-" if text == "\x02" else text  # PDFium's mark for a hyphen ending a line
-        advance = widths.get((font, text))
+        # An /ActualText span (a word hyphenated at the line end, read whole): PDFium gives
+        # each character of the replacement text the span's origin and an even share of
+        # its width. The glyphs drawn are unknown: the characters keep those shares.
+        replaced = bool(chars) and x == last_x and address == last_address
+        if replaced:
+            # Its boxes are not a glyph's: the baseline's descent is the font's, as drawn.
+            descent = descents.get((font, size), descent)
+        if replaced and not chars[-1].replaced:
+            behind -= last_increment  # the first one was taken for a drawn glyph
+            chars[-1] = dataclasses.replace(
+                chars[-1], x0=x + behind, x1=last_box[1] + behind, y0=y + descent, y1=y + descent + size, replaced=True
+            )
+        advance = None if replaced else widths.get((font, text))
+        raw.FPDFText_GetLooseCharBox(text_page, index, box)
+        last_box, last_increment = (box.left, box.right), 0.0
         if advance is None:
-            raw.FPDFText_GetLooseCharBox(text_page, index, box)
             last_right = box.right
-            x0, x1 = x + behind, box.right + behind
+            x0, x1 = (box.left if replaced else x) + behind, box.right + behind
         else:
             last_right = x + int(advance) * size / 1000
             x0 = x + behind
             x1 = x0 + advance * size / 1000
-            behind += (advance - int(advance)) * size / 1000
-        last_y = y
+            last_increment = (advance - int(advance)) * size / 1000
+            behind += last_increment
+        last_y, last_x, last_address = y, x, address
+        if not replaced:
+            descents.setdefault((font, size), descent)
         # pdfminer's box: from the descent line, one em high
-        chars.append(Char(text, font, size, ink, x0, x1, y + descent, y + descent + size, order))
+        chars.append(Char(text, font, size, ink, x0, x1, y + descent, y + descent + size, order, replaced))
     text_page.close()
     width, height = page.get_size()
     return PageMarks(number, width, height, chars, shapes)

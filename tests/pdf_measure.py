@@ -302,19 +302,21 @@ class SheetMeasures:
     glyphs: list[Glyph]
     body_lines: list[TextLine]
     layout: SheetLayout
+    body_paragraphs: list[BodyParagraph]
 
 
 def _measure(path: Path, glyph_pages, number) -> SheetMeasures:
     em = space_em()
     pages = list(read_pages(path))
     layout = SheetLayout(len(pages), pages[0].width if pages else 0.0)
-    found, lines = [], []
+    found, lines, paragraphs = [], [], []
     for page in pages:
         if glyph_pages is None or page.number in glyph_pages(len(pages)):
             found.extend(_page_glyphs(page))
         lines.extend(_page_body_lines(page, BODY_SIZE, em, RIGHT_MARGIN, 0.6))
+        paragraphs.extend(_page_body_paragraphs(page, BODY_SIZE, BODY_LEADING, LEFT_MARGIN))
         _layout_page(page, layout, len(pages), number)
-    return SheetMeasures(found, lines, layout)
+    return SheetMeasures(found, lines, layout, paragraphs)
 
 
 # A number as the evolution tables print it: sign, digits grouped by (no-break) spaces, a
@@ -323,8 +325,8 @@ NUMBER = re.compile(r"^[+\u2212-]?\d[\d\u00a0 ]*(\.\d+)?%?$")
 
 
 def measure_sheet(path: Path) -> SheetMeasures:
-    """glyphs, body_lines(path, BODY_SIZE, space_em(), RIGHT_MARGIN) and the print layout of
-    one sheet, each page read once for all three."""
+    """glyphs, body_lines(path, BODY_SIZE, space_em(), RIGHT_MARGIN), the print layout and
+    body_paragraphs of one sheet, each page read once for all four."""
     return _measure(path, None, NUMBER)
 
 
@@ -338,3 +340,85 @@ def measure_evolution_sheet(path: Path) -> SheetMeasures:
     sheets' measures hold (keeping 13,000 glyphs of each of 202 sheets would not fit a
     test worker's memory)."""
     return _measure(path, _evolution_page, NUMBER)
+
+
+@dataclass(frozen=True)
+class BodyParagraph:
+    """The lines of one paragraph of body text (a bullet item is a paragraph), top to bottom."""
+
+    page: int
+    lines: tuple[str, ...]
+    # Each line, whether it ends on a word broken at the line end: a hyphen, or the head of
+    # a word the text layer gives whole (/ActualText, which PDFium reads: pdf_marks.Char.replaced).
+    hyphenated: tuple[bool, ...]
+
+    def longest_hyphen_run(self) -> int:
+        run = longest = 0
+        for hyphen in self.hyphenated:
+            run = run + 1 if hyphen else 0
+            longest = max(longest, run)
+        return longest
+
+    def ends_on_hyphenated_tail(self) -> bool:
+        """« destina- / tion. »: the last line is the tail of a word broken on the line above."""
+        return len(self.lines) > 1 and self.hyphenated[-2] and len(self.lines[-1].split(" ")) == 1
+
+    def ends_on_lone_short_word(self, shortest: int) -> bool:
+        """The last line is one word shorter than `shortest` characters (punctuation included)."""
+        last = self.lines[-1]
+        return len(self.lines) > 1 and len(last.split(" ")) == 1 and len(last) < shortest
+
+
+def _page_text_rows(page: PageMarks, size: float) -> list[tuple[float, float, str, bool]]:
+    """The (bottom, x0, text, ends on a broken word) of each line of `size`-point characters,
+    top to bottom (bottom: from the page's top edge); words split at ordinary spaces (a
+    no-break space stays in its word) and joined by one space."""
+    rows: dict[float, list[Char]] = {}
+    for char in page.chars:
+        if abs(char.size - size) < 0.01:
+            rows.setdefault(round(page.height - char.y0, 1), []).append(char)
+    found = []
+    for bottom, row in sorted(rows.items()):
+        row.sort(key=lambda c: c.x0)
+        text = " ".join("".join(c.text for c in row).split(" ")).strip()
+        visible = [c for c in row if c.text.strip()]
+        broken = text.endswith("-") or bool(visible and visible[-1].replaced)
+        found.append((bottom, row[0].x0, text, broken))
+    return found
+
+
+def _page_body_paragraphs(page: PageMarks, size: float, leading: float, left: float) -> list[BodyParagraph]:
+    paragraphs: list[BodyParagraph] = []
+    current: list[tuple[str, bool]] = []
+    previous = None
+
+    def close() -> None:
+        if current:
+            paragraphs.append(BodyParagraph(page.number, tuple(t for t, _ in current), tuple(b for _, b in current)))
+
+    for bottom, x0, text, broken in _page_text_rows(page, size):
+        if abs(x0 - left) > 0.6:
+            continue
+        text = text.removeprefix("•").strip()
+        if previous is None or abs(bottom - previous - leading) >= 0.3:
+            close()
+            current = []
+        current.append((text, broken))
+        previous = bottom
+    close()
+    return paragraphs
+
+
+# The body text's leading (layout.py's body style) and left margin.
+BODY_LEADING = 14.2
+LEFT_MARGIN = 20 * 72 / 25.4
+
+
+def body_paragraphs(
+    path: Path, size: float = BODY_SIZE, leading: float = BODY_LEADING, left: float = LEFT_MARGIN
+) -> list[BodyParagraph]:
+    """The paragraphs of body text: lines set at `size` points that start at the left margin
+    `left` (or at a bullet there), one `leading` apart; a larger gap (a paragraph's or a list
+    item's space after) or a new page starts a new paragraph. Chart labels and centred lines
+    do not start at the margin and are left out."""
+    return [paragraph for page in read_pages(path) for paragraph in _page_body_paragraphs(page, size, leading, left)]

@@ -207,3 +207,33 @@ def test_a_chart_does_not_depend_on_the_one_drawn_before(tmp_path):
     pdf("976")
     assert pdf("60") == first
     assert pdf("976") != first
+
+
+def _printed_millions(euros: float) -> str:
+    """Euros as a table prints them, written here again: one decimal kept (SPEC 11), half away
+    from zero, a no-break space between thousands, "−" for a negative value."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    rounded = Decimal(repr(euros / 1e6)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    text = f"{abs(rounded):,.1f}".replace(",", "\u00a0")
+    return ("\u2212" if rounded < 0 else "") + text
+
+
+def test_the_printed_evolution_tables_keep_their_zero_decimal(plain, tmp_path):
+    """The years table of the Aisne's evolution page, read back from the PDF: each figure with
+    its decimal, ".0" included (2022 imports: 3 727.0), as a plain computation gives it."""
+    import pypdf
+    from cli_helpers import run_cli
+
+    totals, _, _ = plain
+    result = run_cli("render", "--dept", "02", "--evolution", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = next(text for page in pypdf.PdfReader(result.stdout.strip()).pages if "Année\n" in (text := page.extract_text()))
+    lines = page.splitlines()  # pypdf reads the table one cell a line, the row header first
+    rows = {label: lines[lines.index(f"{label} (M€)") + 1 :][: len(YEARS)] for label in ("Exportations", "Importations", "Solde")}
+    for label, flow in (("Exportations", "export"), ("Importations", "import")):
+        expected = [_printed_millions(totals[(year, flow, "02")]) for year in YEARS]
+        assert rows[label] == expected, (label, rows[label], expected)
+    balances = [_printed_millions(totals[(year, "export", "02")] - totals[(year, "import", "02")]) for year in YEARS]
+    assert rows["Solde"] == balances
+    assert any(value.endswith(".0") for values in rows.values() for value in values)  # the case this test is about

@@ -61,3 +61,20 @@ def test_a_share_that_rounds_to_zero_prints_under_the_smallest_step_never_zero()
     assert format_share_of_region(0.000499) == "<\u00a00.1%"
     assert format_share_of_region(0.0005) == "0.1%"
     assert format_share_of_nation(0.0) == "0%"  # nothing at all is not "under 0.01%"
+
+
+@pytest.mark.parametrize(
+    ("euros", "printed"),
+    [(68_021_000_000, "68 021.0"), (999_950_000, "1 000.0"), (49_999, "0.0"), (3_517_500_000, "3 517.5")],
+)
+def test_a_table_keeps_the_zero_decimal(euros, printed):
+    """SPEC 11: a table column keeps its ".0", so its numbers align on the decimal mark."""
+    assert plain(format_millions(euros, in_table=True)) == printed
+
+
+def test_a_rounded_balance_in_a_table_keeps_its_sign_and_zero_decimal():
+    from decimal import Decimal
+
+    from factsheets.numbers import format_rounded_millions
+
+    assert plain(format_rounded_millions(Decimal("-1200.0"), in_table=True)) == "\u22121 200.0"

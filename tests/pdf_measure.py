@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,13 +134,21 @@ class TextLine:
         return max(self.gaps) / self.space if self.gaps else 1.0
 
 
+def rows_of(chars: Iterable[Char], height=lambda char: char.y0) -> list[tuple[float, list[Char]]]:
+    """`chars` grouped by `height` (rounded to 0.1 pt), the top of the page first: (that
+    height, the row's characters left to right)."""
+    rows: dict[float, list[Char]] = defaultdict(list)
+    for char in chars:
+        rows[round(height(char), 1)].append(char)
+    return [(level, sorted(rows[level], key=lambda c: c.x0)) for level in sorted(rows, reverse=True)]
+
+
+def _of_size(chars: Iterable[Char], size: float) -> Iterator[Char]:
+    return (char for char in chars if abs(char.size - size) < 0.01)
+
+
 def _page_body_lines(page: PageMarks, size: float, space_em: float, right: float, tolerance: float) -> Iterator[TextLine]:
-    rows: dict[float, list[Char]] = {}
-    for char in page.chars:
-        if abs(char.size - size) < 0.01:
-            rows.setdefault(round(char.y0, 1), []).append(char)
-    for chars in rows.values():
-        chars.sort(key=lambda c: c.x0)
+    for _, chars in rows_of(_of_size(page.chars, size)):
         words: list[list[Char]] = [[]]
         for char in chars:
             if char.text == " ":
@@ -231,15 +239,9 @@ def footer_rule(shapes: list[Shape], width: float) -> float | None:
 
 
 def text_rows(chars: list[Char]) -> list[tuple[str, list[Char]]]:
-    """The page's characters grouped by baseline, top to bottom, each row left to right."""
-    rows: dict[float, list[Char]] = defaultdict(list)
-    for char in chars:
-        rows[round(char.y1, 1)].append(char)
-    lines = []
-    for top in sorted(rows, reverse=True):
-        row = sorted(rows[top], key=lambda c: c.x0)
-        lines.append(("".join(c.text for c in row).replace("\u00a0", " "), row))
-    return lines
+    """The page's characters grouped by the top of their boxes, top to bottom, each row left
+    to right, with its text (no-break spaces read as spaces)."""
+    return [("".join(c.text for c in row).replace("\u00a0", " "), row) for _, row in rows_of(chars, lambda c: c.y1)]
 
 
 def _row(text: str, chars: list[Char]) -> Row | None:
@@ -373,13 +375,9 @@ def _page_text_rows(page: PageMarks, size: float) -> list[tuple[float, float, st
     """The (bottom, x0, text, ends on a broken word) of each line of `size`-point characters,
     top to bottom (bottom: from the page's top edge); words split at ordinary spaces (a
     no-break space stays in its word) and joined by one space."""
-    rows: dict[float, list[Char]] = {}
-    for char in page.chars:
-        if abs(char.size - size) < 0.01:
-            rows.setdefault(round(page.height - char.y0, 1), []).append(char)
     found = []
-    for bottom, row in sorted(rows.items()):
-        row.sort(key=lambda c: c.x0)
+    for level, row in rows_of(_of_size(page.chars, size)):
+        bottom = page.height - level
         text = " ".join("".join(c.text for c in row).split(" ")).strip()
         visible = [c for c in row if c.text.strip()]
         broken = text.endswith("-") or bool(visible and visible[-1].replaced)

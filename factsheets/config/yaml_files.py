@@ -142,6 +142,11 @@ def load_yaml(path: Path) -> Any:
     text = _read_text(path, "fichier introuvable")
     # The loader of read_source too: the same syntax error reads the same whichever reads it.
     loader, node = compose_yaml(path, text)
+    return _constructed(path, loader, node)
+
+
+def _constructed(path: Path, loader, node: yaml.Node | None) -> Any:
+    """The document of `node` built by `loader` (then disposed of); its errors as one line."""
     try:
         return loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
@@ -283,15 +288,9 @@ def read_source(
     if duplicates is not None:
         loader.duplicates = []
     try:
-        data = loader.construct_document(node) if node is not None else None
+        data = _constructed(path, loader, node)
     except _DuplicateKey as duplicate:
         raise FactsheetsError(_duplicate_line(path, duplicate, duplicate_what)) from None
-    except yaml.YAMLError as error:
-        raise _syntax_error(path, error) from None
-    except RecursionError:
-        raise _too_deep(path) from None
-    finally:
-        loader.dispose()
     if duplicates is not None:
         duplicates.extend(_duplicate_line(path, duplicate, duplicate_what) for duplicate in loader.duplicates)
     lines: dict[tuple, int] = {}

@@ -73,6 +73,9 @@ class SharedParagraph(Paragraph):
     # The key of the current fragments and lines, None when they are the paragraph's own
     # (given as fragments, a split part, or split itself).
     _shared_state: Hashable | None = None
+    # What, besides the width, decides where a subclass breaks the lines (a value by which a
+    # wrap is kept): typography.JustifiedParagraph's per-line widths.
+    break_variant: Hashable = ()
 
     def _setup(self, text, style, bulletText, frags, cleaner):
         style_key = _style_key(style) if frags is None and isinstance(text, str) else None
@@ -90,14 +93,14 @@ class SharedParagraph(Paragraph):
             self.text, self.frags, self.style, self.bulletText = parsed
             self.debug = 0
         self._source = (text, style, bulletText, cleaner)
-        self._widths: tuple[float, ...] = ()
+        self._widths: tuple[tuple[float, Hashable], ...] = ()
         self._shared_state = state
 
     def wrap(self, availWidth, availHeight):
         state = self._shared_state
         if state is None:
             return super().wrap(availWidth, availHeight)
-        key = (state, availWidth)
+        key = (state, availWidth, self.break_variant)
         wrapped = _wrapped.get(key)
         if wrapped is None:
             before = dict(self.__dict__)
@@ -109,7 +112,7 @@ class SharedParagraph(Paragraph):
             result, changes = wrapped
             self.__dict__.update(changes)
         self._shared_state = key
-        self._widths += (availWidth,)
+        self._widths += ((availWidth, self.break_variant),)
         return result
 
     def split(self, availWidth, availHeight):
@@ -120,8 +123,9 @@ class SharedParagraph(Paragraph):
     def _own_state(self) -> None:
         """Fragments and lines of its own, made as a plain Paragraph would have made them."""
         text, style, bulletText, cleaner = self._source
-        widths = self._widths
+        widths, variant = self._widths, self.break_variant
         self._shared_state = None
         Paragraph._setup(self, text, style, bulletText, None, cleaner)
-        for width in widths:
+        for width, self.break_variant in widths:
             Paragraph.wrap(self, width, 0)
+        self.break_variant = variant

@@ -17,6 +17,7 @@ with an optional elided head in front.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,23 @@ MOST_HYPHENS_IN_A_ROW = 2
 BREAK_WIDTH_OFFSETS = tuple(sign * step / 4 for step in range(0, 13) for sign in ((1,) if step == 0 else (1, -1)))
 
 
+# A line whose word spaces would still fall outside those limits may have its letters spaced
+# by up to this share of the font size to bring them back to the limit: 20/1000 em (a
+# typesetter's tracking of ±20, 0.2 pt at 10 pt), what a compositor allows to mend a
+# paragraph's ending; tried only where breaks alone leave a fault (« accessibles en / open
+# data. », « …à droite les pays de destination. » on one line).
+MOST_TRACKING_EM = 0.02
+# A tracked line's word spaces are set this much (a share of the normal space) inside the
+# limits, so the positions rounded in the PDF keep them within.
+TRACKED_SPACE_MARGIN = 0.01
+# A pushed line is broken this much (points) narrower than its natural width less the
+# shrinking ReportLab allows, so its last word no longer fits; a pulled line this much wider
+# than what it needs to take the next line's first word. Up to MOST_PUSHES lines of a
+# paragraph pushed or pulled, the PUSH_BEAM best sets kept at each depth.
+PUSH_MARGIN = 0.5
+MOST_PUSHES, PUSH_BEAM = 3, 8
+
+
 @dataclass(frozen=True)
 class _Line:
     """What the break rules read of one wrapped line (either kind of ReportLab line)."""
@@ -94,6 +112,9 @@ class _Line:
     words: int
     text: str
     extra_space: float
+    # Whether its letters may be spaced: ReportLab places a link's area, an underline or a
+    # background from the text's widths, which letter-spacing would leave behind.
+    trackable: bool = True
 
 
 def _lines(paragraph) -> list[_Line]:
@@ -104,8 +125,34 @@ def _lines(paragraph) -> list[_Line]:
             lines.append(_Line(len(words), " ".join(words).strip(), extra))
         else:
             text = "".join(getattr(frag, "text", "") for frag in line.words)
-            lines.append(_Line(line.wordCount, text.strip(), line.extraSpace))
+            lines.append(_Line(line.wordCount, text.strip(), line.extraSpace, not any(map(_placed_by_width, line.words))))
     return lines
+
+
+def _placed_by_width(frag) -> bool:
+    return bool(
+        getattr(frag, "link", None)
+        or getattr(frag, "underline", 0)
+        or getattr(frag, "strike", 0)
+        or getattr(frag, "backColor", None)
+    )
+
+
+def _first_word_width(paragraph, index: int) -> float:
+    """The width of line `index`'s first word, in the fonts it is set in."""
+    line = paragraph.blPara.lines[index]
+    if paragraph.blPara.kind == 0:
+        return stringWidth(line[1][0] if line[1] else "", paragraph.style.fontName, paragraph.style.fontSize)
+    width, started = 0.0, False
+    for frag in line.words:
+        text = getattr(frag, "text", "")
+        word = text.lstrip(" ") if not started else text
+        started = started or bool(word)
+        head = word.split(" ", 1)[0]
+        width += stringWidth(head, frag.fontName, frag.fontSize)
+        if " " in word:
+            break
+    return width
 
 
 def _own_lines(paragraph) -> None:
@@ -126,22 +173,49 @@ def _set_extra_space(paragraph, index: int, extra: float) -> None:
         lines[index].extraSpace = extra
 
 
-def line_faults(lines: Sequence[_Line], space: float, offset: float, ends_paragraph: bool) -> tuple[int, int, int]:
+def line_offsets(offset: float, narrowing: Sequence[float], count: int) -> list[float]:
+    """How much narrower than the column each of `count` lines was broken: `offset` for all,
+    plus line i's own `narrowing[i]` (see JustifiedParagraph)."""
+    return [offset + (narrowing[index] if index < len(narrowing) else 0.0) for index in range(count)]
+
+
+def line_tracking(line: _Line, extra: float, space: float, last: bool) -> float:
+    """The letter-spacing (points added after each character) that brings the word spaces of
+    `line`, justified with `extra` points to spare, back within TIGHTEST_SPACE..LOOSEST_SPACE
+    times `space`; 0 when they are within already. A paragraph's last line is only squeezed
+    (when wider than the column), never stretched."""
+    if line.words < 2 or len(line.text) < 2 or (last and extra >= 0):
+        return 0.0
+    ratio = 1 + extra / (line.words - 1) / space
+    if not line.trackable:
+        return 0.0 if TIGHTEST_SPACE <= ratio <= LOOSEST_SPACE or (last and ratio > 1) else math.inf
+    if ratio > LOOSEST_SPACE and not last:
+        target = LOOSEST_SPACE - TRACKED_SPACE_MARGIN
+    elif ratio < TIGHTEST_SPACE:
+        target = TIGHTEST_SPACE + TRACKED_SPACE_MARGIN
+    else:
+        return 0.0
+    # Seen between two words: the space, its share of `extra` and the spacing after two
+    # characters (the word's last one and the space itself).
+    spaces = line.words - 1
+    return (extra - (target - 1) * spaces * space) / (len(line.text) - 1 - 2 * spaces)
+
+
+def line_faults(
+    lines: Sequence[_Line], space: float, offsets: Sequence[float], ends_paragraph: bool, most_tracking: float = 0.0
+) -> tuple[int, int, int]:
     """(badly spaced lines, bad ending, hyphenated line ends beyond the second in a row) of
-    `lines` broken `offset` points narrower than the column they are justified to.
+    `lines`, line i broken `offsets[i]` points narrower than the column it is justified to.
 
     A line is badly spaced when justifying it would set its word spaces outside
-    TIGHTEST_SPACE..LOOSEST_SPACE times `space`; the last line of a paragraph is not
-    justified (unless wider than the column). A bad ending: the last line is the tail of a
-    word broken on the line above (« destina- / tion. ») or one short word."""
+    TIGHTEST_SPACE..LOOSEST_SPACE times `space` even with letters spaced by `most_tracking`
+    points at most; the last line of a paragraph is not justified (unless wider than the
+    column). A bad ending: the last line is the tail of a word broken on the line above
+    (« destina- / tion. ») or one short word."""
     spacing = 0
-    justified = lines if not ends_paragraph else lines[:-1]
-    for line in justified:
-        if line.words > 1:
-            ratio = 1 + (line.extra_space + offset) / (line.words - 1) / space
-            spacing += not TIGHTEST_SPACE <= ratio <= LOOSEST_SPACE
-    if ends_paragraph and lines and lines[-1].extra_space + offset < 0 and lines[-1].words > 1:
-        spacing += 1 + (lines[-1].extra_space + offset) / (lines[-1].words - 1) / space < TIGHTEST_SPACE
+    for index, line in enumerate(lines):
+        last = ends_paragraph and index == len(lines) - 1
+        spacing += abs(line_tracking(line, line.extra_space + offsets[index], space, last)) > most_tracking
     ending = 0
     if ends_paragraph and len(lines) > 1 and lines[-1].words == 1:
         last = lines[-1].text.strip()
@@ -158,64 +232,219 @@ class JustifiedParagraph(TaggedParagraph):
 
     ReportLab breaks lines greedily at the column width. A paragraph whose lines break badly
     there is broken again at slightly other widths (BREAK_WIDTH_OFFSETS), each line then
-    justified to the column: the first set of breaks with no fault is kept, else the one with
-    the fewest. A line still too loose even so (a long address that cannot break) is set flush
-    left rather than stretched. The parts of a paragraph split over two pages keep the offset
-    chosen for the whole."""
+    justified to the column: the first set of breaks with no fault is kept. If none is
+    faultless, single lines are broken narrower than the others, each just enough to send
+    its last word (or the head of it) to the next line, or wider, to take the next line's
+    first word, up to MOST_PUSHES lines, a line's letters spaced by up to MOST_TRACKING_EM
+    where its word spaces alone would be too loose or too tight — what a compositor does to
+    mend a paragraph's ending. The first faultless set is kept, else the one with the fewest
+    faults; a line still too loose even so (a long address that cannot break) is set flush
+    left rather than stretched. The parts of a paragraph split over two pages keep the
+    widths chosen for the whole."""
 
     break_offset: float | None = None  # given to the parts of a split paragraph
+    break_narrowing: tuple[float, ...] = ()  # given to the parts too: their lines' share
+    break_tracking: float = 0.0  # given to the parts too
     chosen_offset: float = 0.0
+    # Points each line is broken narrower than the column less the offset (line i; the lines
+    # beyond: none), a value of the wrap cache (pdf_paragraph.SharedParagraph).
+    break_variant: tuple[float, ...] = ()
+    # The most letter-spacing (points) the chosen breaks use, and each line's own.
+    chosen_tracking: float = 0.0
+    line_trackings: tuple[float, ...] = ()
+
+    def breakLines(self, width):  # noqa: N802 (ReportLab's name)
+        narrowing = self.break_variant
+        if narrowing:
+            first, later = width if isinstance(width, (list, tuple)) else (width, width)
+            width = [(first if index == 0 else later) - points for index, points in enumerate(narrowing)] + [later]
+        return super().breakLines(width)
 
     def wrap(self, available_width, available_height):
         space = stringWidth(" ", self.style.fontName, self.style.fontSize)
         ends_paragraph = not getattr(self, "_JustifyLast", False)
         # The same text at the same width breaks the same way: platypus wraps a paragraph
         # several times, and most paragraphs come back on every sheet of a run.
-        key = (getattr(self, "text", None), self.style.name, available_width, ends_paragraph, self.break_offset)
-        offset = _chosen_offsets.get(key) if key[0] is not None else None
-        if offset is not None:
+        key = (
+            getattr(self, "text", None),
+            self.style.name,
+            available_width,
+            ends_paragraph,
+            self.break_offset,
+            self.break_narrowing,
+            self.break_tracking,
+        )
+        chosen = _chosen_breaks.get(key) if key[0] is not None else None
+        if chosen is not None:
+            offset, self.break_variant, self.chosen_tracking = chosen
             super().wrap(available_width - offset, available_height)
         else:
-            offset = self._search_offset(available_width, available_height, space, ends_paragraph)
+            offset = self._search_breaks(available_width, available_height, space, ends_paragraph)
             if key[0] is not None:
-                if len(_chosen_offsets) >= _CHOSEN_OFFSETS_KEPT:
-                    _chosen_offsets.clear()
-                _chosen_offsets[key] = offset
+                if len(_chosen_breaks) >= _CHOSEN_OFFSETS_KEPT:
+                    _chosen_breaks.clear()
+                _chosen_breaks[key] = (offset, self.break_variant, self.chosen_tracking)
         self.chosen_offset = offset
         _own_lines(self)
         lines = _lines(self)
-        for index, line in enumerate(lines):
-            extra = line.extra_space + offset
+        trackings = []
+        for index, (line, line_offset) in enumerate(zip(lines, line_offsets(offset, self.break_variant, len(lines)))):
+            extra = line.extra_space + line_offset
             last = index == len(lines) - 1 and ends_paragraph
+            tracking = line_tracking(line, extra, space, last)
+            if tracking and abs(tracking) <= self.chosen_tracking + 1e-9:
+                extra -= tracking * (len(line.text) - 1)
+            else:
+                tracking = 0.0
+            trackings.append(tracking)
             loose = line.words > 1 and 1 + extra / (line.words - 1) / space > LOOSEST_SPACE
             _set_extra_space(self, index, 0.0 if loose and not last else extra)
+        self.line_trackings = tuple(trackings)
         self.width = available_width
         return self.width, self.height
 
-    def _search_offset(self, available_width: float, available_height: float, space: float, ends_paragraph: bool) -> float:
-        """The first of the offsets to try whose breaks have no fault, else the one with the
-        fewest; the paragraph is left wrapped at it."""
-        offsets = BREAK_WIDTH_OFFSETS if self.break_offset is None else (self.break_offset,)
-        best = wrapped = None
-        for offset in offsets:
+    def _faults(self, offset: float, space: float, ends_paragraph: bool, most_tracking: float) -> tuple[int, int, int]:
+        lines = _lines(self)
+        return line_faults(lines, space, line_offsets(offset, self.break_variant, len(lines)), ends_paragraph, most_tracking)
+
+    def _search_breaks(self, available_width: float, available_height: float, space: float, ends_paragraph: bool) -> float:
+        """The offset (and the lines' own narrowing, self.break_variant, and the tracking
+        they may use, self.chosen_tracking) of the first faultless set of breaks, else of
+        the one with the fewest faults; the paragraph is left wrapped with them."""
+        self.break_variant, self.chosen_tracking = self.break_narrowing, self.break_tracking
+        if self.break_offset is not None:  # a part of a split paragraph: the whole's widths
+            super().wrap(available_width - self.break_offset, available_height)
+            return self.break_offset
+        best = None
+        for offset in BREAK_WIDTH_OFFSETS:
             super().wrap(available_width - offset, available_height)
-            wrapped = offset
-            faults = line_faults(_lines(self), space, offset, ends_paragraph)
+            faults = self._faults(offset, space, ends_paragraph, 0.0)
             if best is None or faults < best[0]:
-                best = (faults, offset)
+                best = (faults, offset, (), 0.0)
             if not any(faults):
-                break
-        offset = best[1]
-        if wrapped != offset:
-            super().wrap(available_width - offset, available_height)
+                return offset
+        tracking = MOST_TRACKING_EM * self.style.fontSize
+        best = self._search_pushes(best, available_width, available_height, space, ends_paragraph, tracking)
+        _faults, offset, self.break_variant, self.chosen_tracking = best
+        super().wrap(available_width - offset, available_height)
         return offset
+
+    def _search_pushes(
+        self, best: tuple, available_width: float, available_height: float, space: float, ends_paragraph: bool, tracking: float
+    ) -> tuple:
+        """Breadth first over the lines pushed or pulled, from the last line up, letters
+        spaced by `tracking` points at most: (faults, offset, narrowing, tracking) of the
+        faultless set with the least letter-spacing among the fewest moves, else the best
+        met (`best` to start with)."""
+        offset = best[1]
+        candidates, seen = [()], {()}
+        for depth in range(MOST_PUSHES + 1):
+            met, faultless = [], []
+            for candidate in candidates:
+                self.break_variant = candidate
+                super().wrap(available_width - offset, available_height)
+                faults = self._faults(offset, space, ends_paragraph, tracking)
+                if not any(faults):
+                    faultless.append((self._most_tracking(offset, space, ends_paragraph), candidate))
+                met.append((faults, candidate))
+                if faults < best[0]:
+                    best = (faults, offset, candidate, tracking)
+            if faultless:
+                return (0, 0, 0), offset, min(faultless)[1], tracking
+            if depth == MOST_PUSHES:
+                break
+            met.sort()
+            candidates = []
+            for _faults, narrowing in met[:PUSH_BEAM]:
+                self.break_variant = narrowing
+                super().wrap(available_width - offset, available_height)
+                for moved in self._moves(narrowing, space, ends_paragraph):
+                    if moved not in seen:
+                        seen.add(moved)
+                        candidates.append(moved)
+        return best
+
+    def _most_tracking(self, offset: float, space: float, ends_paragraph: bool) -> float:
+        """The largest letter-spacing (points, either way) a line of the current breaks needs."""
+        lines = _lines(self)
+        offsets = line_offsets(offset, self.break_variant, len(lines))
+        return max(
+            abs(line_tracking(line, line.extra_space + offsets[index], space, ends_paragraph and index == len(lines) - 1))
+            for index, line in enumerate(lines)
+        )
+
+    def _moves(self, narrowing: tuple[float, ...], space: float, ends_paragraph: bool) -> list[tuple[float, ...]]:
+        """The narrowings one move away from `narrowing` (the paragraph wrapped with it): each
+        line but the last pushing its last word down, then each line but the last taking the
+        next line's first word, from the last line up."""
+        lines = _lines(self)
+        movable = range(len(lines) - 1 if ends_paragraph else len(lines))
+        moves = []
+        for pull in (False, True):
+            for index in reversed(movable):
+                if pull and index + 1 >= len(lines):
+                    continue
+                moved = list(narrowing) + [0.0] * (index + 1 - len(narrowing))
+                if pull:
+                    # the next line's first word, after a space or in place of this line's hyphen
+                    hyphenated = lines[index].text.endswith("-")
+                    wanted = _first_word_width(self, index + 1) - (
+                        stringWidth("-", self.style.fontName, self.style.fontSize) if hyphenated else -space
+                    )
+                    moved[index] = round(moved[index] + lines[index].extra_space - wanted - PUSH_MARGIN, 3)
+                else:
+                    # ReportLab lets a line's spaces shrink by style.spaceShrinkage to fit a word
+                    shrink = self.style.spaceShrinkage * space * max(lines[index].words - 1, 0)
+                    moved[index] = round(moved[index] + lines[index].extra_space + shrink + PUSH_MARGIN, 3)
+                moves.append(tuple(moved))
+        return moves
+
+    def beginText(self, x, y):  # noqa: N802 (ReportLab's name)
+        allow_line_tracking()
+        text_object = super().beginText(x, y)
+        text_object.line_trackings = iter(self.line_trackings)  # read by the lines drawn, in order
+        return text_object
 
     def split(self, available_width, available_height):
         parts = super().split(available_width, available_height)
-        for part in parts:
+        narrowing = self.break_variant
+        shares = [narrowing] * len(parts)
+        if len(parts) == 2 and narrowing:
+            cut = len(parts[0].blPara.lines)
+            shares = [narrowing[:cut], narrowing[cut:]]
+        for part, share in zip(parts, shares):
             part.break_offset = self.chosen_offset
+            part.break_narrowing = share
+            part.break_tracking = self.chosen_tracking
         return parts
 
 
+@lru_cache(maxsize=1)
+def allow_line_tracking() -> None:
+    """Let a justified line be drawn with its letters spaced (JustifiedParagraph.line_trackings).
+
+    ReportLab draws each line of a justified paragraph with a module-level function of
+    reportlab.platypus.paragraph, looked up when the paragraph is drawn; each is wrapped,
+    once, to set the line's character spacing (Tc) around it when its text object carries
+    the trackings of its lines."""
+    from reportlab.platypus import paragraph
+
+    def tracked(draw_line):
+        def draw_tracked_line(text_object, *args, **kwargs):
+            trackings = getattr(text_object, "line_trackings", None)
+            tracking = next(trackings, 0.0) if trackings is not None else 0.0
+            if tracking:
+                text_object.setCharSpace(tracking)
+            drawn = draw_line(text_object, *args, **kwargs)
+            if tracking:
+                text_object.setCharSpace(0)
+            return drawn
+
+        return draw_tracked_line
+
+    paragraph._justifyDrawParaLine = tracked(paragraph._justifyDrawParaLine)
+    paragraph._justifyDrawParaLineX = tracked(paragraph._justifyDrawParaLineX)
+
+
 _CHOSEN_OFFSETS_KEPT = 4096
-_chosen_offsets: dict[tuple, float] = {}
+_chosen_breaks: dict[tuple, tuple[float, tuple[float, ...]]] = {}

@@ -10,6 +10,7 @@ run of 10 pt lines from the left margin one leading apart."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -79,11 +80,6 @@ def test_at_most_two_hyphenated_line_ends_in_a_row(paragraphs):
     assert not runs, runs.most_common(5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="3 bad endings per sheet (« recompo-/sition. », « open/data. », « destina-/tion. »): no set of "
-    "breaks within the word-space limits avoids them; needs tracking (see the report)",
-)
 def test_no_paragraph_ends_on_a_hyphenated_tail_or_a_lone_short_word(paragraphs):
     endings = Counter(
         (paragraph.page, f"{paragraph.lines[-2][-30:]} / {paragraph.lines[-1]}")
@@ -93,15 +89,41 @@ def test_no_paragraph_ends_on_a_hyphenated_tail_or_a_lone_short_word(paragraphs)
     assert not endings, f"{sum(endings.values())} bad endings: {endings.most_common(5)}"
 
 
-# Measured on the 101 sheets: the three paragraphs of the xfail above, on every sheet.
-KNOWN_BAD_ENDINGS_PER_SHEET = 3
+# typography.MOST_TRACKING_EM, written again: the letter-spacing a line may get, in em.
+MOST_TRACKING_EM = 0.02
+_FONT = re.compile(rb"/(\S+) ([\d.]+) Tf")
+_TRACKING = re.compile(rb"(-?[\d.]+) Tc")
 
 
-def test_bad_endings_do_not_come_back(paragraphs):
-    """Until tracking fixes the last ones: never more than the measured count per sheet."""
-    per_sheet = Counter(
-        name
-        for name, paragraph in paragraphs
-        if paragraph.ends_on_hyphenated_tail() or paragraph.ends_on_lone_short_word(SHORTEST_LONE_LAST_WORD)
-    )
-    assert max(per_sheet.values(), default=0) <= KNOWN_BAD_ENDINGS_PER_SHEET, per_sheet.most_common(3)
+def _trackings(path) -> list[tuple[float, float]]:
+    """(Tc, font size in force) of every character spacing the sheet's pages set."""
+    import pikepdf
+
+    found = []
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            contents = page.obj.get("/Contents")
+            stream = b"".join(part.read_bytes() for part in (contents if isinstance(contents, pikepdf.Array) else [contents]))
+            size = None
+            for match in re.finditer(rb"/\S+ [\d.]+ Tf|-?[\d.]+ Tc", stream):
+                font = _FONT.fullmatch(match.group())
+                if font:
+                    size = float(font.group(2))
+                else:
+                    found.append((float(_TRACKING.fullmatch(match.group()).group(1)), size))
+    return found
+
+
+def test_letters_are_spaced_only_a_little_and_only_where_a_paragraph_needs_it(plain_sheets, evolution_sheets):
+    """Letter-spacing (Tc) mends the paragraphs no breaks can (« accessibles en / open data. »):
+    on every sheet it stays within ±20/1000 em of the font in force and each tracked line
+    sets it back to 0 after itself."""
+    per_sheet = Counter()
+    for path in [*plain_sheets, *evolution_sheets]:
+        trackings = _trackings(path)
+        assert all(size and abs(value) <= MOST_TRACKING_EM * size + 1e-3 for value, size in trackings), (path.name, trackings)
+        set_values = [value for value, _ in trackings if value]
+        assert len(set_values) * 2 == len(trackings), (path.name, trackings)  # each one undone by a "0 Tc"
+        per_sheet[len(set_values)] += 1
+    # a handful of lines per sheet, not a whole text letter-spaced
+    assert set(per_sheet) <= set(range(1, 11)), per_sheet

@@ -210,3 +210,70 @@ def test_words_hyphenated_at_a_line_end_are_read_whole(oise_sheet):
         whole = head[:-1] + tail
         assert any(whole in line.split(" ") for line in lines), (head, tail)
         assert not any(line.endswith(head) for line in lines), head  # the hyphen no longer read
+
+
+def _set(text: str):
+    from factsheets.layout import FRAME_WIDTH
+    from factsheets.typography import JustifiedParagraph
+
+    paragraph = JustifiedParagraph(text, _body_style()["body"])
+    paragraph.wrap(FRAME_WIDTH, 1000)
+    return paragraph
+
+
+def _seen_space_ratios(paragraph) -> list[float]:
+    """Each justified line's word space as a reader sees it (the space, its share of the
+    line's extra space, and the letter-spacing after the word's last letter and the space),
+    in normal spaces."""
+    from factsheets.typography import _lines
+
+    style = paragraph.style
+    space = stringWidth(" ", style.fontName, style.fontSize)
+    ratios = []
+    lines = _lines(paragraph)
+    for index, (line, tracking) in enumerate(zip(lines, paragraph.line_trackings)):
+        last_unjustified = index == len(lines) - 1 and line.extra_space >= 0
+        if line.words > 1 and line.extra_space and not last_unjustified:
+            ratios.append(1 + (line.extra_space / (line.words - 1) + 2 * tracking) / space)
+    return ratios
+
+
+def test_a_short_last_word_is_mended_by_spacing_the_letters_of_a_line_a_little():
+    """« …accessibles en open / data. » ends on a lone short word, and sending « open » down
+    leaves the line above a little too loose: its letters are spaced (under 20/1000 em)."""
+    from factsheets.typography import MOST_TRACKING_EM, _lines
+
+    paragraph = _set(
+        "Les infographies reposent sur les données départementales et régionales du commerce extérieur pour "
+        "l’année 2024, produites par la Direction générale des Douanes et Droits indirects et accessibles en open data."
+    )
+    lines = _lines(paragraph)
+    assert lines[-1].text == "open data."
+    assert any(paragraph.line_trackings)
+    assert all(abs(tracking) <= MOST_TRACKING_EM * 10 for tracking in paragraph.line_trackings)
+    assert all(0.8 <= ratio <= 1.6 for ratio in _seen_space_ratios(paragraph)), _seen_space_ratios(paragraph)
+
+
+def test_a_hyphenated_tail_is_mended_by_taking_it_back_on_a_tighter_line():
+    """« …à droite les pays de destina- / tion. »: the paragraph is set on one line, its word
+    spaces no tighter than 0.8 with its letters drawn a little closer."""
+    from factsheets.typography import _lines
+
+    paragraph = _set(
+        "Figurent à gauche <b>les principaux biens exportés</b> depuis le département, à droite <b>les pays de destination</b>."
+    )
+    (line,) = _lines(paragraph)
+    assert line.text.endswith("destination.")
+    assert paragraph.line_trackings[0] < 0
+    assert all(0.8 <= ratio <= 1.6 for ratio in _seen_space_ratios(paragraph))
+
+
+def test_a_line_with_a_link_is_never_letter_spaced():
+    """ReportLab places a link's area from the text's widths: letter-spacing would move the
+    words away from it, so a loose line holding a link stays loose for the other rules."""
+    from factsheets.typography import _Line, line_tracking
+
+    loose = dict(words=5, text="un lien vers la page", extra_space=30.0)
+    assert line_tracking(_Line(**loose), 30.0, 2.6, last=False) > 0
+    assert line_tracking(_Line(**loose, trackable=False), 30.0, 2.6, last=False) == float("inf")
+    assert line_tracking(_Line(**loose, trackable=False), 1.0, 2.6, last=False) == 0.0

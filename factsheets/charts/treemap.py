@@ -281,7 +281,7 @@ def block_rects(
 
 
 def _name(item: Item) -> str:
-    return item.short_label or item.label
+    return item.chart_label
 
 
 def label_fonts(settings: Settings) -> LabelFonts:

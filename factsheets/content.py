@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from . import alt_texts
@@ -165,7 +166,7 @@ class SheetContent:
     footer_page: str  # the page number's text, "{page}" standing for the number
     synthetic_notice: str | None  # printed on every page when the bundled sample was used
     numbers: SheetNumbers = field(compare=False)
-    values: dict[str, Any] = field(compare=False)  # the texts' placeholders, as the sheet fills them
+    values: Mapping[str, Any] = field(compare=False)  # the texts' placeholders, as the sheet fills them
 
     def figures(self) -> list[Figure]:
         return [block for page in self.pages for block in page.blocks if isinstance(block, Figure)]
@@ -581,7 +582,7 @@ class _Builder:
             footer_page=footer["page"].format(**{**self.fill.values, "page": "{page}"}),
             synthetic_notice=footer["synthetic"].format(**self.fill.values) if self.synthetic else None,
             numbers=self.numbers,
-            values=self.fill.values,
+            values=MappingProxyType(self.fill.values),
         )
 
 

@@ -534,10 +534,12 @@ def load_section(folder: Path, name: str) -> tuple[Any, Problems]:
     key's line. The rest of the file is not held against the schema (`check` does that).
     None when the file cannot be read as a mapping."""
     path = Path(folder) / SETTINGS_FILE
+    if _LAST_READ.known(path) is None:
+        load_settings(folder, files=False)  # kept: rendering's settings() then reads nothing again
     known = _LAST_READ.known(path)
     if known is not None and known[0] is not None and not known[1]:
-        return getattr(known[0], name), Problems()  # read and passed just now (check)
-    problems = Problems()
+        return getattr(known[0], name), Problems()  # the whole file passed
+    problems = Problems()  # the section alone, for its own problems at their lines
     source = mapping_source(path, problems)
     if source is None:
         return None, problems

@@ -3,12 +3,14 @@
 `build_content` turns one department's indicators, its charts (already drawn as marks or
 drawings) and the edition's texts into pages of headings, paragraphs, lists, figures (a
 chart with its title, alternative text and the table of figures behind it), totals and
-tables, every text filled and every number formatted. The writers (factsheets.html for the
-web page, factsheets.layout for the PDF) only map these blocks to their own format: what
+tables, every text filled and every number formatted, and the figures behind the charts as
+numbers (`SheetNumbers`). The writers (factsheets.html for the web page, factsheets.layout
+for the PDF, factsheets.annex for the data annex) only map these to their own format: what
 the sheet says, and which content rules apply, is decided here once.
 
 Content rules that live here:
-- a single-department region (971-976) has no share of the region and no region chart;
+- a single-department region (971-976) has no share of the region and no region chart
+  (nor region figures in the annex); an area the data does not cover has no share or chart;
 - no Territoires d'industrie block without a configured list;
 - a link without a configured address is left out with the paragraph introducing it, and
   no address is linked twice;
@@ -270,19 +272,14 @@ def sheet_numbers(ind: DepartmentIndicators) -> SheetNumbers:
             continue
         flows = area_flows(ind, level)
         exports, imports = flows.exports.total_eur, flows.imports.total_eur
-        if level == "department":
-            region_share = ind.shows_region
+        if level == "department":  # a department alone in its region is not a share of it
             flow_totals = tuple(
-                Total(flow, shares.total_eur, shares.share_of_region if region_share else None, shares.share_of_nation)
+                Total(flow, shares.total_eur, shares.share_of_region if ind.shows_region else None, shares.share_of_nation)
                 for flow, shares in (("export", ind.export_shares), ("import", ind.import_shares))
             )
         else:
             flow_totals = (Total("export", exports), Total("import", imports))
-        years = (
-            ()
-            if evolution is None
-            else {"department": evolution.department, "region": evolution.region, "nation": evolution.nation}[level]
-        )
+        years = () if evolution is None else getattr(evolution, level)  # Evolution's series are named by level
         areas.append(
             AreaNumbers(
                 level,

@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> None:
         path = args.out / sheet_filename(ind.year, ind.department.code, ind.department.name)
         path.write_bytes(renderer.sheet(ind, data.synthetic, args.evolution))
         if args.annexe:  # the annex is data, not drawing: the peer writes it with the project's own code
-            annexes.write(ind, path, data.synthetic)
+            annexes.write(data.sheet_content(ind, data.synthetic), path)
     render_seconds, render_cpu = time.perf_counter() - clock, time.process_time() - cpu
     print(
         json.dumps(

@@ -5,6 +5,10 @@ and countries (top 10 + "Autres") and the Sankey flows of the department, its re
 France, the balance countries, the years of the evolution and the N / N-1 changes. Values
 in euros (exact, as `indicators --json`) and in millions of euros (as printed).
 
+It is a writer of the content model, as layout.py and html.py are: it maps a sheet's
+content.SheetContent (its `numbers`, source line and synthetic notice); which areas,
+totals and shares a sheet gives is decided there, once.
+
 Formats, and why:
 - xlsx (xlsxwriter): a first sheet "À propos" (title, the source line with the edition's
   publication date, the synthetic-data notice when the bundled sample was used, how shares
@@ -44,10 +48,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import paths
-from .charts.registry import AREA_LEVELS, area_flows, area_shown
+from .content import AreaNumbers, SheetContent, SheetNumbers
 from .errors import FactsheetsError
 from .files import write_atomically
-from .model import AreaFlows, DepartmentIndicators, FlowSummary
+from .model import FLOWS, Change, DepartmentIndicators, Evolution, Item
 from .numbers import format_spreadsheet_number, rounded_millions
 
 ANNEX_FORMATS = ("xlsx", "csv")
@@ -130,7 +134,9 @@ class Block(NamedTuple):
 
 
 class Annexes:
-    """The annexes of one run: one set of texts, one format.
+    """The annexes of one run: one set of texts, one format. A writer of the content model:
+    each annex writes the numbers of one sheet's content (content.SheetNumbers) and its
+    source lines, as they are; which areas, totals and shares a sheet gives is decided there.
 
     A region's and France's tables (totals, products, countries, Sankey flows, years) are
     the same in the annex of every department they show: a third of the rows, and with the
@@ -145,166 +151,115 @@ class Annexes:
         self.kind = kind
         self.texts = texts
         self.t = _section(texts, "annex")
-        self._editions: dict[int, tuple[dict, str | None, dt.datetime]] = {}
+        self._editions: dict[int, tuple[str | None, dt.datetime]] = {}
         self._blocks: dict[tuple, Block] = {}
         self._xml: dict[tuple, list[str]] = {}  # row templates of shared blocks (see xlsx_bytes)
 
     # -- rows ---------------------------------------------------------------------------
-    def blocks(self, ind: DepartmentIndicators) -> list[Block]:
+    def blocks(self, sheet: SheetContent) -> list[Block]:
         """Every row of the annex in blocks, table after table, in the order of the sheet's charts."""
-        year = ind.year
-        # The areas whose charts the sheet shows (charts.registry): not a region of one
-        # department (971-976), nor an area the data does not cover; their rows are left out.
-        areas: list[tuple[str, AreaFlows]] = [(level, area_flows(ind, level)) for level in AREA_LEVELS if area_shown(ind, level)]
-        # Totals and shares (pages 4 to 7), the balance of each area.
-        blocks = [Block("totals", self._department_totals(ind))]
-        blocks += [
-            self._shared("totals", level, area.territory.code, year, partial(self._totals, level, area, year))
-            for level, area in areas[1:]
-        ]
-        # Products and countries (treemap cells and Sankey nodes, top 10 + "Autres"), then
-        # the Sankey ribbons: product -> country (exports), country -> product (imports).
-        for table, build in (("products", self._items), ("countries", self._items), ("flows", self._flows)):
-            for level, area in areas:
-                make = partial(build, table, level, area, year)
-                blocks.append(
-                    Block(table, make()) if level == "department" else self._shared(table, level, area.territory.code, year, make)
-                )
-        blocks.append(Block("balance", self._balance(ind)))
-        evolution = ind.evolution
-        if evolution is not None:
-            blocks.append(Block("evolution", self._years("department", ind.department.name, evolution.department)))
-            for level, series, territory in (
-                ("region", evolution.region, ind.region.name),
-                ("nation", evolution.nation, ind.nation_flows.territory.name),
-            ):
-                if not area_shown(ind, level):
-                    continue
-                blocks.append(self._shared("evolution", level, territory, year, partial(self._years, level, territory, series)))
-            blocks.append(Block("changes", self._changes(ind)))
+        numbers, year = sheet.numbers, sheet.year
+        # Totals and shares (pages 4 to 7), products and countries (treemap cells and Sankey
+        # nodes, top 10 + "Autres"), the Sankey ribbons: product -> country (exports), country
+        # -> product (imports); each of every area the sheet shows.
+        builds: tuple[tuple[str, Callable[[str, AreaNumbers, int], list[Row]]], ...] = (
+            ("totals", self._totals),
+            ("products", self._items),
+            ("countries", self._items),
+            ("flows", self._flows),
+        )
+        blocks = [self._area_block(table, area, year, build) for table, build in builds for area in numbers.areas]
+        blocks.append(Block("balance", self._balance(numbers, sheet.department_name, year)))
+        if numbers.evolution is not None:
+            blocks += [self._area_block("evolution", area, year, self._years) for area in numbers.areas]
+            blocks.append(Block("changes", self._changes(numbers.evolution, sheet.department_name, year)))
         return blocks
 
-    def _shared(self, table: str, level: str, code: str, year: int, build: Callable[[], list[Row]]) -> Block:
-        key = (table, level, code, year)
+    def _area_block(self, table: str, area: AreaNumbers, year: int, build: Callable[[str, AreaNumbers, int], list[Row]]) -> Block:
+        """The department's rows, or a region's or France's (shared by the run's annexes)."""
+        if area.level == "department":
+            return Block(table, build(table, area, year))
+        key = (table, area.level, area.code, year)
         if key not in self._blocks:
-            rows = build()
+            rows = build(table, area, year)
             self._blocks[key] = Block(table, rows, key, frozenset(_used_columns(rows)))
         return self._blocks[key]
 
-    @staticmethod
-    def _summary(area: AreaFlows, flow: str) -> FlowSummary:
-        return area.exports if flow == "export" else area.imports
+    def _row(self, table: str, level: str, territory: str, flow: str, year: int, **fields: Any) -> Row:
+        """A row with the annex's words for the area's level and the flow."""
+        return Row(table, self.t["levels"][level], territory, self.t["flows"][flow], year, **fields)
 
-    def _department_totals(self, ind: DepartmentIndicators) -> list[Row]:
-        """The department's totals with its shares of the region (none for 971-976) and of France."""
-        exports, imports, balance = self._totals("department", ind.local, ind.year)
-        single = not ind.shows_region  # one department, or a region the data does not cover
+    def _totals(self, table: str, area: AreaNumbers, year: int) -> list[Row]:
+        """Exports, imports and balance of the area, with the shares the sheet prints (the department's)."""
         return [
-            row._replace(share_region=None if single else shares.share_of_region, share_nation=shares.share_of_nation)
-            for row, shares in ((exports, ind.export_shares), (imports, ind.import_shares))
-        ] + [balance]
-
-    def _totals(self, level: str, area: AreaFlows, year: int) -> list[Row]:
-        t = self.t
-        rows = [
-            Row(
-                "totals",
-                t["levels"][level],
-                area.territory.name,
-                t["flows"][flow],
+            self._row(
+                table,
+                area.level,
+                area.name,
+                total.flow,
                 year,
-                value_eur=self._summary(area, flow).total_eur,
+                value_eur=total.value_eur,
+                share_region=total.share_region,
+                share_nation=total.share_nation,
             )
-            for flow in ("export", "import")
+            for total in area.totals
         ]
-        rows.append(
-            Row(
-                "totals",
-                t["levels"][level],
-                area.territory.name,
-                t["flows"]["balance"],
-                year,
-                value_eur=area.exports.total_eur - area.imports.total_eur,
-            )
-        )
-        return rows
 
-    def _items(self, table: str, level: str, area: AreaFlows, year: int) -> list[Row]:
-        t = self.t
+    def _items(self, table: str, area: AreaNumbers, year: int) -> list[Row]:
         rows = []
-        for flow in ("export", "import"):
-            sankey = self._summary(area, flow).sankey
+        for flow in FLOWS:
+            sankey = area.summary(flow).sankey
             rank = 0
             for item in sankey.products if table == "products" else sankey.countries:
                 rank += 0 if item.is_other else 1
-                code, label, short = self._labels(item)
-                fields = (
-                    {"product_code": code, "product": label, "product_short": short}
-                    if table == "products"
-                    else {"country_code": code, "country": label}
-                )
                 rows.append(
-                    Row(
+                    self._row(
                         table,
-                        t["levels"][level],
-                        area.territory.name,
-                        t["flows"][flow],
+                        area.level,
+                        area.name,
+                        flow,
                         year,
-                        None if item.is_other else rank,
+                        rank=None if item.is_other else rank,
                         value_eur=item.value_eur,
-                        **fields,
+                        **self._item_fields("product" if table == "products" else "country", item),
                     )
                 )
         return rows
 
-    def _labels(self, item) -> tuple[str, str, str]:
-        """(code, full label, chart label) of a product or country row; "Autres" has no code."""
-        if item.is_other:
-            return "", self.t["other"], self.t["other"]
-        return item.code, item.label, item.short_label or item.label
+    def _item_fields(self, kind: str, item: Item | Change) -> dict[str, str]:
+        """A product's code, full label and chart label, or a country's code and name; "Autres" has no code."""
+        other = isinstance(item, Item) and item.is_other
+        code, label, short = ("", self.t["other"], self.t["other"]) if other else (item.code, item.label, item.chart_label)
+        if kind == "product":
+            return {"product_code": code, "product": label, "product_short": short}
+        return {"country_code": code, "country": label}
 
-    def _flows(self, table: str, level: str, area: AreaFlows, year: int) -> list[Row]:
-        t = self.t
+    def _flows(self, table: str, area: AreaNumbers, year: int) -> list[Row]:
         rows = []
-        for flow in ("export", "import"):
-            sankey = self._summary(area, flow).sankey
-            names = {item.code: self._labels(item) for item in (*sankey.left, *sankey.right)}
+        for flow in FLOWS:
+            sankey = area.summary(flow).sankey
+            items = {item.code: item for item in (*sankey.left, *sankey.right)}
             for link in sankey.links:
                 product, country = (link.source, link.target) if flow == "export" else (link.target, link.source)
-                (product_code, product_label, product_short), (country_code, country_label, _) = names[product], names[country]
-                rows.append(
-                    Row(
-                        table,
-                        t["levels"][level],
-                        area.territory.name,
-                        t["flows"][flow],
-                        year,
-                        product_code=product_code,
-                        product=product_label,
-                        product_short=product_short,
-                        country_code=country_code,
-                        country=country_label,
-                        value_eur=link.value_eur,
-                    )
-                )
+                fields = {**self._item_fields("product", items[product]), **self._item_fields("country", items[country])}
+                rows.append(self._row(table, area.level, area.name, flow, year, value_eur=link.value_eur, **fields))
         return rows
 
-    def _balance(self, ind: DepartmentIndicators) -> list[Row]:
+    def _balance(self, numbers: SheetNumbers, department: str, year: int) -> list[Row]:
         """The balance bars of page 3; in M€ the balance printed there (printed exports minus imports)."""
-        t = self.t
         return [
-            Row(
+            self._row(
                 "balance",
-                t["levels"]["department"],
-                ind.department.name,
-                t["flows"][flow],
-                ind.year,
+                "department",
+                department,
+                flow,
+                year,
                 country_code=country.code,
                 country=country.name,
                 value_eur=value,
                 printed_millions=printed,
             )
-            for country in ind.balance_countries
+            for country in numbers.balance_countries
             for flow, value, printed in (
                 ("import", country.import_eur, None),
                 ("export", country.export_eur, None),
@@ -312,54 +267,37 @@ class Annexes:
             )
         ]
 
-    def _years(self, level: str, territory: str, series) -> list[Row]:
-        t = self.t
+    def _years(self, table: str, area: AreaNumbers, year: int) -> list[Row]:
         return [
-            Row("evolution", t["levels"][level], territory, t["flows"][flow], totals.year, value_eur=value)
-            for totals in series
+            self._row(table, area.level, area.name, flow, totals.year, value_eur=value)
+            for totals in area.years
             for flow, value in (("export", totals.exports_eur), ("import", totals.imports_eur), ("balance", totals.balance_eur))
         ]
 
-    def _changes(self, ind: DepartmentIndicators) -> list[Row]:
+    def _changes(self, evolution: Evolution, department: str, year: int) -> list[Row]:
         """The N / N-1 tables of the evolution page (none without the year before)."""
-        t, evolution, year = self.t, ind.evolution, ind.year
         if evolution.previous_year is None:
             return []
         rows = []
         for flow, changes in (("export", evolution.exports), ("import", evolution.imports)):
             for kind, items in (("product", changes.top_products), ("country", changes.top_countries)):
                 for rank, item in enumerate(items, start=1):
-                    fields = (
-                        {"product_code": item.code, "product": item.label, "product_short": item.short_label or item.label}
-                        if kind == "product"
-                        else {"country_code": item.code, "country": item.label}
-                    )
+                    fields = self._item_fields(kind, item)
                     for row_year, value in ((year, item.value_eur), (evolution.previous_year, item.previous_eur)):
                         rows.append(
-                            Row(
-                                "changes",
-                                t["levels"]["department"],
-                                ind.department.name,
-                                t["flows"][flow],
-                                row_year,
-                                rank,
-                                value_eur=value,
-                                **fields,
-                            )
+                            self._row("changes", "department", department, flow, row_year, rank=rank, value_eur=value, **fields)
                         )
         return rows
 
     # -- where the figures come from ----------------------------------------------------
-    def _edition(self, year: int) -> tuple[dict, str | None, dt.datetime]:
-        """`year`'s footer texts (footer.source and footer.synthetic of its edition, as the
-        sheet prints them), its publication date in French (None without one) and the
-        annex's creation date (that date; SOURCE_DATE_EPOCH wins)."""
+    def _edition(self, year: int) -> tuple[str | None, dt.datetime]:
+        """`year`'s edition: its publication date in French (None without one) and the annex's
+        creation date (that date; SOURCE_DATE_EPOCH wins)."""
         if year not in self._editions:
-            from .config import edition_of, sheet_texts
+            from .config import edition_of
 
-            footer = sheet_texts(year, self.texts)["footer"]
             day = edition_of(self.texts, year).publication_date
-            self._editions[year] = (footer, None if day is None else self._french_date(day), _creation_date(day))
+            self._editions[year] = (None if day is None else self._french_date(day), _creation_date(day))
         return self._editions[year]
 
     def _french_date(self, day: dt.date) -> str:
@@ -367,33 +305,29 @@ class Annexes:
         about = self.t["about"]
         return f"{about['first_day'] if day.day == 1 else day.day} {about['months'][day.month - 1]} {day.year}"
 
-    def about(self, ind: DepartmentIndicators, synthetic: bool) -> list[str]:
-        """The lines that say where the figures come from: title, source and edition, the
-        synthetic-data notice when the bundled sample was used, how shares and labels read.
-        The footer's texts are filled with the values the sheet's footer has (layout.py)."""
+    def about(self, sheet: SheetContent) -> list[str]:
+        """The lines that say where the figures come from: title, the sheet's source line and
+        edition, its synthetic-data notice when the bundled sample was used, how shares and
+        labels read."""
         about = self.t["about"]
-        footer, date, _ = self._edition(ind.year)
-        values = {
-            "department": ind.department.name,
-            "code": ind.department.code,
-            "region": ind.region.name,
-            "year": ind.year,
-            "next_year": ind.year + 1,
-        }
-        source = str(footer["source"]).format(**values)
-        lines = [about["title"].format(**values), source if date is None else about["edition"].format(source=source, date=date)]
-        if synthetic:
-            lines.append(str(footer["synthetic"]).format(**values))
+        date, _ = self._edition(sheet.year)
+        source = sheet.footer_source
+        lines = [
+            about["title"].format(**sheet.values),
+            source if date is None else about["edition"].format(source=source, date=date),
+        ]
+        if sheet.synthetic_notice is not None:
+            lines.append(sheet.synthetic_notice)
         lines += [about["shares_csv" if self.kind == "csv" else "shares"], about["labels"]]
         return lines
 
     # -- files --------------------------------------------------------------------------
-    def content(self, ind: DepartmentIndicators, synthetic: bool = False) -> bytes:
-        """The annex file's bytes; `synthetic`: made from the bundled sample (the notice is written)."""
+    def content(self, sheet: SheetContent) -> bytes:
+        """The annex file's bytes, from the sheet's content (content.build_content)."""
         t = self.t
         headers = t["columns"]
-        blocks = self.blocks(ind)
-        about = self.about(ind, synthetic)
+        blocks = self.blocks(sheet)
+        about = self.about(sheet)
         if self.kind == "csv":
             # The lines "À propos" first, under the header: one header row keeps the file
             # readable by any csv reader, and a filter on "Tableau" hides them.
@@ -418,13 +352,12 @@ class Annexes:
             keys = self._table_columns(table_blocks)
             segments = [(block.shared, partial(_cells, block.rows, keys), len(block.rows)) for block in table_blocks]
             sheets.append((t["tables"][table], keys, [headers[k] for k in keys], segments))
-        created = self._edition(ind.year)[2]
         return xlsx_bytes(
             sheets,
-            f"{ind.department.name} ({ind.year})",
+            f"{sheet.department_name} ({sheet.year})",
             EXCEL_FORMATS,
             self._xml,
-            created=created,
+            created=self._edition(sheet.year)[1],
             about=(t["about"]["sheet"], about),
         )
 
@@ -434,10 +367,10 @@ class Annexes:
         used = set().union(*(block.columns if block.shared is not None else _used_columns(block.rows) for block in blocks))
         return [column for column in COLUMNS[1:] if column in used]
 
-    def write(self, ind: DepartmentIndicators, pdf_path: Path, synthetic: bool = False) -> Path:
+    def write(self, sheet: SheetContent, pdf_path: Path) -> Path:
         """The annex next to the sheet `pdf_path`, written whole or not at all."""
         path = annex_path(pdf_path, self.kind)
-        write_atomically(path, self.content(ind, synthetic))
+        write_atomically(path, self.content(sheet))
         return path
 
 

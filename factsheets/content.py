@@ -3,12 +3,14 @@
 `build_content` turns one department's indicators, its charts (already drawn as marks or
 drawings) and the edition's texts into pages of headings, paragraphs, lists, figures (a
 chart with its title, alternative text and the table of figures behind it), totals and
-tables, every text filled and every number formatted. The writers (factsheets.html for the
-web page, factsheets.layout for the PDF) only map these blocks to their own format: what
+tables, every text filled and every number formatted, and the figures behind the charts as
+numbers (`SheetNumbers`). The writers (factsheets.html for the web page, factsheets.layout
+for the PDF, factsheets.annex for the data annex) only map these to their own format: what
 the sheet says, and which content rules apply, is decided here once.
 
 Content rules that live here:
-- a single-department region (971-976) has no share of the region and no region chart;
+- a single-department region (971-976) has no share of the region and no region chart
+  (nor region figures in the annex); an area the data does not cover has no share or chart;
 - no Territoires d'industrie block without a configured list;
 - a link without a configured address is left out with the paragraph introducing it, and
   no address is linked twice;
@@ -20,16 +22,19 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from . import alt_texts
-from .charts.registry import CHART_KEYS
-from .model import Change, DepartmentIndicators, Evolution, FlowSummary, Sankey
+from .charts.registry import AREA_LEVELS, CHART_KEYS, area_flows, area_shown
+from .model import BalanceCountry, Change, DepartmentIndicators, Evolution, Flow, FlowSummary, Level, Sankey, YearTotals
 from .numbers import format_change, format_millions, format_rounded_millions, format_share_of_nation, format_share_of_region
 
 TextRole = Literal["body", "total", "share", "reading_key", "subtitle", "intro"]
+TotalFlow = Literal["export", "import", "balance"]
+TOTAL_FLOWS: tuple[TotalFlow, ...] = ("export", "import", "balance")
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,56 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Total:
+    """One total of an area as numbers (exact euros, shares as fractions): the sheet prints it
+    formatted, the annex writes it as it is. A share is None where the sheet prints none."""
+
+    flow: TotalFlow
+    value_eur: float
+    share_region: float | None = None
+    share_nation: float | None = None
+
+
+@dataclass(frozen=True)
+class AreaNumbers:
+    """An area whose charts the sheet shows, as numbers: its flows (the Sankeys' nodes and
+    ribbons, the treemap's cells), its totals, and its years (the evolution series; empty
+    when the data was read for the sheet's year only)."""
+
+    level: Level
+    code: str
+    name: str
+    exports: FlowSummary
+    imports: FlowSummary
+    totals: tuple[Total, ...]  # in TOTAL_FLOWS order
+    years: tuple[YearTotals, ...]
+
+    def summary(self, flow: Flow) -> FlowSummary:
+        return self.exports if flow == "export" else self.imports
+
+    def total(self, flow: TotalFlow) -> Total:
+        return self.totals[TOTAL_FLOWS.index(flow)]
+
+
+@dataclass(frozen=True)
+class SheetNumbers:
+    """The figures behind the sheet's charts, as numbers: the pages' tables and totals print
+    them formatted, the annex writes them as they are. `areas`: the department, then its
+    region and France when the sheet shows them (charts.registry.area_shown)."""
+
+    areas: tuple[AreaNumbers, ...]
+    balance_countries: tuple[BalanceCountry, ...]
+    evolution: Evolution | None  # its N / N-1 changes; the series are the areas' `years`
+
+    @property
+    def department(self) -> AreaNumbers:
+        return self.areas[0]
+
+    def area(self, level: Level) -> AreaNumbers | None:
+        return next((area for area in self.areas if area.level == level), None)
+
+
+@dataclass(frozen=True)
 class SheetContent:
     title: str  # the document's title (PDF metadata, HTML <title>)
     subject: str
@@ -112,6 +167,8 @@ class SheetContent:
     footer_source: str
     footer_page: str  # the page number's text, "{page}" standing for the number
     synthetic_notice: str | None  # printed on every page when the bundled sample was used
+    numbers: SheetNumbers = field(compare=False)
+    values: Mapping[str, Any] = field(compare=False)  # the texts' placeholders, as the sheet fills them
 
     def figures(self) -> list[Figure]:
         return [block for page in self.pages for block in page.blocks if isinstance(block, Figure)]
@@ -198,20 +255,49 @@ def _millions_column(values: Sequence[float]) -> list[str]:
 
 @functools.lru_cache(maxsize=64)  # a region's and France's tables serve every sheet of the run
 def _sankey_table(caption: str, sankey: Sankey, left_header: str, right_header: str, value_header: str) -> DataTable:
-    names = {item.code: item.short_label or item.label for item in (*sankey.left, *sankey.right)}
+    names = {item.code: item.chart_label for item in (*sankey.left, *sankey.right)}
     rows = tuple(
         (names[link.source], names[link.target], format_millions(link.value_eur, in_table=True)) for link in sankey.links
     )
     return DataTable(caption, (left_header, right_header, value_header), rows, (False, False, True))
 
 
-def _top_names(items, count: int = 3) -> str:
-    return ", ".join(f"{item.short_label or item.label} ({format_millions(item.value_eur)} M€)" for item in items[:count])
+def sheet_numbers(ind: DepartmentIndicators) -> SheetNumbers:
+    """The figures behind the sheet's charts, of the areas it shows; the department's totals
+    carry its shares (none of a region it is alone in, none of an area the data does not cover)."""
+    evolution = ind.evolution
+    areas = []
+    for level in AREA_LEVELS:
+        if not area_shown(ind, level):
+            continue
+        flows = area_flows(ind, level)
+        exports, imports = flows.exports.total_eur, flows.imports.total_eur
+        if level == "department":  # a department alone in its region is not a share of it
+            flow_totals = tuple(
+                Total(flow, shares.total_eur, shares.share_of_region if ind.shows_region else None, shares.share_of_nation)
+                for flow, shares in (("export", ind.export_shares), ("import", ind.import_shares))
+            )
+        else:
+            flow_totals = (Total("export", exports), Total("import", imports))
+        years = () if evolution is None else getattr(evolution, level)  # Evolution's series are named by level
+        areas.append(
+            AreaNumbers(
+                level,
+                flows.territory.code,
+                flows.territory.name,
+                flows.exports,
+                flows.imports,
+                (*flow_totals, Total("balance", exports - imports)),
+                years,
+            )
+        )
+    return SheetNumbers(tuple(areas), ind.balance_countries, evolution)
 
 
 class _Builder:
     def __init__(self, ind: DepartmentIndicators, charts, texts: dict[str, Any], synthetic: bool):
         self.ind = ind
+        self.numbers = sheet_numbers(ind)
         self.charts = charts
         self.texts = texts
         self.synthetic = synthetic
@@ -241,18 +327,13 @@ class _Builder:
         table = _sankey_table(caption, summary.sankey, left, right, t["value"])
         return Figure(key, title, self.charts[key], alt, table)
 
-    def totals(self, section: dict[str, Any], total_eur: float, shares=None) -> list[Paragraph]:
-        blocks = [self.para(section["total"], "total", total=format_millions(total_eur))]
-        if shares is not None:
-            # A single department is 100% of its region; an area the data does not cover has no share.
-            if self.ind.shows_region and shares.share_of_region is not None:
-                blocks.append(
-                    self.para(section["share_region"], "share", share_region=format_share_of_region(shares.share_of_region))
-                )
-            if self.ind.nation_covered and shares.share_of_nation is not None:
-                blocks.append(
-                    self.para(section["share_nation"], "share", share_nation=format_share_of_nation(shares.share_of_nation))
-                )
+    def totals(self, section: dict[str, Any], total: Total) -> list[Paragraph]:
+        """The total's line, then its shares where the numbers have them (sheet_numbers)."""
+        blocks = [self.para(section["total"], "total", total=format_millions(total.value_eur))]
+        if total.share_region is not None:
+            blocks.append(self.para(section["share_region"], "share", share_region=format_share_of_region(total.share_region)))
+        if total.share_nation is not None:
+            blocks.append(self.para(section["share_nation"], "share", share_nation=format_share_of_nation(total.share_nation)))
         return blocks
 
     # -- pages ----------------------------------------------------------------------------
@@ -288,7 +369,7 @@ class _Builder:
     def balance(self) -> Page:
         t, f = self.texts["balance"], self.figure_texts
         ind = self.ind
-        countries = ind.balance_countries
+        countries = self.numbers.balance_countries
         rows = tuple(
             (
                 c.name,
@@ -310,14 +391,14 @@ class _Builder:
                 (False, True, True, True),
             ),
         )
-        local = ind.local
+        local = self.numbers.department
         treemap_rows = []
         for summary, flow_word in ((local.imports, f["imports"]), (local.exports, f["exports"])):
             for item in summary.products_with_other:
                 share = item.value_eur / summary.total_eur if summary.total_eur else 0.0
                 treemap_rows.append(
                     (
-                        item.short_label or item.label,
+                        item.chart_label,
                         flow_word,
                         format_millions(item.value_eur, in_table=True),
                         format_share_of_region(share),
@@ -351,27 +432,24 @@ class _Builder:
 
     def flow_pages(self, key: str) -> list[Page]:
         t = self.texts[key]
-        ind = self.ind
-        exports = key == "exports"
-        shares = ind.export_shares if exports else ind.import_shares
-        local = ind.local.exports if exports else ind.local.imports
-        region = ind.region_flows.exports if exports else ind.region_flows.imports
-        nation = ind.nation_flows.exports if exports else ind.nation_flows.imports
-        chart_key = "export_sankey" if exports else "import_sankey"
+        flow: Flow = "export" if key == "exports" else "import"
+        department = self.numbers.department
+        chart_key = f"{flow}_sankey"
         department_page = Page(
             key,
             self.fill.text(t["heading"]),
             (
                 self.heading(2, t["heading"]),
                 self.para(t["intro"]),
-                self.sankey_figure(chart_key, local, self.fill.spans(t["chart_title"]), ind.department.name),
-                *self.totals(t, shares.total_eur, shares),
+                self.sankey_figure(chart_key, department.summary(flow), self.fill.spans(t["chart_title"]), department.name),
+                *self.totals(t, department.total(flow)),
                 self.para(t["reading"]),
             ),
         )
-        # A region of one department would show this department's chart again; an area the
-        # data does not cover is never shown (coverage.py).
-        with_region, with_nation = ind.shows_region, ind.nation_covered
+        # Only the areas the sheet shows (sheet_numbers): never a region of one department,
+        # never an area the data does not cover (coverage.py).
+        region, nation = self.numbers.area("region"), self.numbers.area("nation")
+        with_region, with_nation = region is not None, nation is not None
         if not with_region and not with_nation:
             return [department_page]
         if not with_nation:
@@ -381,22 +459,24 @@ class _Builder:
         else:
             comparison = t["comparison"]
         blocks: list = [self.para(comparison)]
-        if with_region:
+        if region is not None:
             blocks += [
                 self.heading(3, t["region_title"]),
-                self.sankey_figure(f"region_{chart_key}", region, None, ind.region.name),
-                *self.totals({"total": t["total"]}, region.total_eur),
+                self.sankey_figure(f"region_{chart_key}", region.summary(flow), None, region.name),
+                *self.totals({"total": t["total"]}, region.total(flow)),
             ]
-        if with_nation:
+        if nation is not None:
             blocks += [
                 self.heading(3, t["nation_title"]),
-                self.sankey_figure(f"nation_{chart_key}", nation, None, self.figure_texts["nation"], self.alt["france"]),
-                *self.totals({"total": t["total"]}, nation.total_eur),
+                self.sankey_figure(
+                    f"nation_{chart_key}", nation.summary(flow), None, self.figure_texts["nation"], self.alt["france"]
+                ),
+                *self.totals({"total": t["total"]}, nation.total(flow)),
             ]
         return [department_page, Page(f"{key}_comparison", self.fill.text(t["heading"]), tuple(blocks))]
 
     def evolution(self) -> list[Page]:
-        evolution = self.ind.evolution
+        evolution = self.numbers.evolution
         if self.charts["evolution"] is None or evolution is None:
             return []
         t = self.texts["evolution"]
@@ -405,7 +485,7 @@ class _Builder:
             self.fill.text(t["chart_title"], **values),
             (t["years_header"], *(str(year) for year in evolution.years)),
             tuple(
-                (label, *_millions_column([pick(row) for row in evolution.department]))
+                (label, *_millions_column([pick(row) for row in self.numbers.department.years]))
                 for label, pick in zip(
                     t["years_rows"], (lambda r: r.exports_eur, lambda r: r.imports_eur, lambda r: r.balance_eur)
                 )
@@ -434,7 +514,7 @@ class _Builder:
                 title = self.fill.text(t[title_key], **values)
                 rows = tuple(
                     (
-                        item.short_label or item.label,
+                        item.chart_label,
                         format_millions(item.value_eur, in_table=True),
                         format_millions(item.previous_eur, in_table=True),
                         change_text(item, t["new"]),
@@ -498,6 +578,8 @@ class _Builder:
             footer_source=footer["source"].format(**self.fill.values),
             footer_page=footer["page"].format(**{**self.fill.values, "page": "{page}"}),
             synthetic_notice=footer["synthetic"].format(**self.fill.values) if self.synthetic else None,
+            numbers=self.numbers,
+            values=MappingProxyType(self.fill.values),
         )
 
 
@@ -517,6 +599,7 @@ def build_content(ind: DepartmentIndicators, charts, texts: dict[str, Any], synt
 
 __all__ = [
     "CHART_KEYS",
+    "AreaNumbers",
     "BulletList",
     "DataTable",
     "Figure",
@@ -524,8 +607,11 @@ __all__ = [
     "Page",
     "Paragraph",
     "SheetContent",
+    "SheetNumbers",
     "Span",
+    "Total",
     "build_content",
     "parse_markup",
     "plain",
+    "sheet_numbers",
 ]

@@ -17,6 +17,7 @@ OTHER_LABEL = "Autres"
 NATION_CODE = "FR"
 
 Flow = Literal["export", "import"]
+FLOWS: tuple[Flow, ...] = ("export", "import")
 Level = Literal["department", "region", "nation"]
 
 
@@ -38,6 +39,11 @@ class Item:
     @property
     def is_other(self) -> bool:
         return self.code == OTHER_CODE
+
+    @property
+    def chart_label(self) -> str:
+        """The label charts and tables print: the short one when there is one."""
+        return self.short_label or self.label
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,11 @@ class Change:
     value_eur: float
     previous_eur: float
     short_label: str = ""  # the table label (products: the short label)
+
+    @property
+    def chart_label(self) -> str:
+        """The label tables print: the short one when there is one."""
+        return self.short_label or self.label
 
     @property
     def change_eur(self) -> float:

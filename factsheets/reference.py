@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pycountry
 
 from . import paths
+from .config import SETTINGS_FILE, load_section, problem_at, read_source
 from .config import Source as _Source
-from .config import problem_at, read_source, settings_mapping
 from .errors import ConfigurationError, FactsheetsError, Problem, Problems
 
 if TYPE_CHECKING:
@@ -310,42 +310,19 @@ def _short(name: str) -> str:
 
 
 def _settings_codes(config_dir: Path, departments: set[str], problems: Problems) -> tuple[dict[str, str], dict, dict[str, str]]:
-    """data.unallocated_departments, data.extra_products, data.extra_countries from settings.yaml."""
-    path = Path(config_dir) / "settings.yaml"
-    try:
-        data = settings_mapping(Path(config_dir)).get("data") or {}
-    except FactsheetsError as error:
-        problems.extend(error.problems)
+    """data.unallocated_departments, data.extra_products, data.extra_countries: the typed `data`
+    section of settings.yaml (its problems at their lines), and whether an unallocated code is
+    a real department of the reference tables."""
+    data, found = load_section(Path(config_dir), "data")
+    problems.extend(found)
+    if data is None:
         return {}, {}, {}
-    if not isinstance(data, dict):
-        problems.add(problem_at(path, "data", what="« data » doit contenir des paires clé: valeur"))
-        return {}, {}, {}
-
-    def section(key: str) -> dict:
-        value = data.get(key) or {}
-        if not isinstance(value, dict):
-            problems.add(problem_at(path, "data", key, what=f"data.{key} doit associer des codes à des noms (code: nom)"))
-            return {}
-        for code in value:
-            if not isinstance(code, str) or not code.strip():
-                problems.add(
-                    problem_at(
-                        path,
-                        "data",
-                        key,
-                        code,
-                        what=f"data.{key} : le code « {code} » doit être du texte",
-                        fix='écrivez-le entre guillemets, par ex. "00"',
-                    )
-                )
-        return {code: entry for code, entry in value.items() if isinstance(code, str) and code.strip()}
-
-    unallocated = {code: str(label) for code, label in section("unallocated_departments").items()}
+    unallocated = dict(data.unallocated_departments)
     for code in unallocated:
         if code in departments:
             problems.add(
                 problem_at(
-                    path,
+                    Path(config_dir) / SETTINGS_FILE,
                     "data",
                     "unallocated_departments",
                     code,
@@ -353,16 +330,8 @@ def _settings_codes(config_dir: Path, departments: set[str], problems: Problems)
                     fix="retirez-le",
                 )
             )
-    products = {}
-    for code, entry in section("extra_products").items():
-        if isinstance(entry, dict):
-            label = str(entry.get("label") or code)
-            products[code] = (label, str(entry.get("short_label") or _short(label)))
-        else:
-            label = str(entry) if entry else code
-            products[code] = (label, _short(label))
-    countries = {code: str(name) if name else code for code, name in section("extra_countries").items()}
-    return unallocated, products, countries
+    products = {code: (name.label, name.short_label or _short(name.label)) for code, name in data.extra_products.items()}
+    return unallocated, products, dict(data.extra_countries)
 
 
 class Department(NamedTuple):

@@ -17,9 +17,9 @@ import polars as pl
 from . import paths
 from .errors import SHOWN_PER_KIND, FactsheetsError, Problems
 from .load import PERIOD_COLUMN, WHERE_COLUMN, read_canonical, scan_canonical, where_expression
+from .model import FLOWS
 from .reference import Reference
 
-FLOWS = ("export", "import")
 KEY_COLUMNS = ["year", "flow", "department", "product", "country"]
 MAX_ROW_VALUE_EUR = 1e13
 """Plausibility bound of one row: 10^13 € (10 000 milliards d'euros), above France's yearly trade."""

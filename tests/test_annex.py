@@ -31,6 +31,15 @@ def renderer():
     return SheetRenderer(SAMPLE_DATA, None, ["02", "60", "59", "976", "2A"], SheetOptions(evolution=True, annex="xlsx"))
 
 
+def sheet_of(ind, texts, synthetic: bool = False):
+    """The sheet's content model as render builds it, that the annex maps (no chart drawn: the annex needs none)."""
+    from factsheets.charts.registry import SheetCharts
+    from factsheets.config import sheet_texts
+    from factsheets.content import build_content
+
+    return build_content(ind, SheetCharts(), sheet_texts(ind.year, texts), synthetic)
+
+
 def cells(content: bytes) -> dict[str, dict[str, tuple[str, str, str]]]:
     """sheet name -> {cell reference: (type, value, number format)}, read from the xlsx's XML."""
     import io
@@ -85,9 +94,10 @@ def through_write_row(monkeypatch, make_bytes):
 def test_annex_cells_equal_those_written_by_xlsxwriter(renderer, monkeypatch, code):
     writer = annex.Annexes(renderer.texts, "xlsx")
     for other in ("59", "02"):  # region blocks made for other departments first: reused as they are
-        writer.content(renderer.indicators[other])
-    prepared = writer.content(renderer.indicators[code])
-    plain = through_write_row(monkeypatch, lambda: annex.Annexes(renderer.texts, "xlsx").content(renderer.indicators[code]))
+        writer.content(sheet_of(renderer.indicators[other], renderer.texts))
+    prepared = writer.content(sheet_of(renderer.indicators[code], renderer.texts))
+    sheet = sheet_of(renderer.indicators[code], renderer.texts)
+    plain = through_write_row(monkeypatch, lambda: annex.Annexes(renderer.texts, "xlsx").content(sheet))
     ours, theirs = cells(prepared), cells(plain)
     assert list(ours) == list(theirs)
     for name in ours:
@@ -114,7 +124,7 @@ def test_a_value_that_is_not_finite_is_refused():
 
 def test_the_region_and_france_blocks_are_shared_not_copied(renderer):
     writer = annex.Annexes(renderer.texts, "xlsx")
-    aisne, oise = (writer.blocks(renderer.indicators[code]) for code in ("02", "60"))
+    aisne, oise = (writer.blocks(sheet_of(renderer.indicators[code], renderer.texts)) for code in ("02", "60"))
     shared = [(a, b) for a, b in zip(aisne, oise) if a.shared is not None]
     assert shared and all(a is b for a, b in shared)
     assert {block.table for block, _ in shared} == {"totals", "products", "countries", "flows", "evolution"}
@@ -156,7 +166,7 @@ def test_openpyxl_reads_the_annex_as_calamine_does(renderer, tmp_path):
     import openpyxl
 
     path = tmp_path / "oise.xlsx"
-    path.write_bytes(annex.Annexes(renderer.texts, "xlsx").content(renderer.indicators["60"]))
+    path.write_bytes(annex.Annexes(renderer.texts, "xlsx").content(sheet_of(renderer.indicators["60"], renderer.texts)))
     workbook = openpyxl.load_workbook(path)
     frames = pl.read_excel(path, sheet_id=0)
     assert workbook.sheetnames == list(frames)
@@ -180,7 +190,9 @@ def test_balance_millions_are_those_the_chart_prints(renderer, code):
     from factsheets.numbers import rounded_millions
 
     ind = renderer.indicators[code]
-    workbook = pl.read_excel(io.BytesIO(annex.Annexes(renderer.texts, "xlsx").content(ind)), sheet_name="Balance")
+    workbook = pl.read_excel(
+        io.BytesIO(annex.Annexes(renderer.texts, "xlsx").content(sheet_of(ind, renderer.texts))), sheet_name="Balance"
+    )
     for country in ind.balance_countries:
         rows = {row["Flux"]: row for row in workbook.filter(pl.col("Code pays") == country.code).iter_rows(named=True)}
         assert rows["Solde"]["Valeur (M€)"] == float(printed_balance(country)), (code, country.code)
@@ -407,7 +419,7 @@ def test_configuration_text_starting_a_formula_is_neutralised_in_both_formats(re
     texts["footer"]["synthetic"] = "-Données synthétiques"
     ind = renderer.indicators["60"]
     path = tmp_path / "oise.xlsx"
-    path.write_bytes(annex.Annexes(texts, "xlsx").content(ind, synthetic=True))
+    path.write_bytes(annex.Annexes(texts, "xlsx").content(sheet_of(ind, texts, synthetic=True)))
     workbook = openpyxl.load_workbook(path)
     assert "'-Données synthétiques" in [row[0] for row in workbook[SOURCE_SHEET].iter_rows(values_only=True)]
     sheet = workbook["@Totaux"]  # a sheet's name is no cell
@@ -415,7 +427,10 @@ def test_configuration_text_starting_a_formula_is_neutralised_in_both_formats(re
     values = [cell.value for row in workbook.worksheets for line in row.iter_rows() for cell in line]
     assert not any(isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") for value in values)
     rows = list(
-        csv.reader(io.StringIO(annex.Annexes(texts, "csv").content(ind, synthetic=True).decode("utf-8-sig")), delimiter=";")
+        csv.reader(
+            io.StringIO(annex.Annexes(texts, "csv").content(sheet_of(ind, texts, synthetic=True)).decode("utf-8-sig")),
+            delimiter=";",
+        )
     )
     assert rows[0][2] == "'+Territoire"
     assert ["'@Totaux", "'=Département"] == rows[[row[0] for row in rows].index("'@Totaux")][:2]
@@ -426,7 +441,7 @@ def test_no_notice_without_the_sample(renderer):
     """Real data (synthetic False): the source line, and no synthetic-data notice."""
     import csv
 
-    content = annex.Annexes(renderer.texts, "csv").content(renderer.indicators["02"], synthetic=False)
+    content = annex.Annexes(renderer.texts, "csv").content(sheet_of(renderer.indicators["02"], renderer.texts))
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     about = [row[1] for row in rows if row[0] == SOURCE_SHEET]
     assert expected_source_line() in about
@@ -445,7 +460,9 @@ def test_every_sample_annex_names_its_source_and_the_notice():
     writer = annex.Annexes(everything.texts, "xlsx")
     notice, source = raw_texts()["footer"]["synthetic"], expected_source_line()
     for code, ind in everything.indicators.items():
-        workbook = openpyxl.load_workbook(io.BytesIO(writer.content(ind, everything.synthetic)), read_only=True)
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(writer.content(sheet_of(ind, everything.texts, everything.synthetic))), read_only=True
+        )
         lines = [row[0] for row in workbook[SOURCE_SHEET].iter_rows(values_only=True)]
         assert source in lines and notice in lines, code
 

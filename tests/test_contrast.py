@@ -98,10 +98,12 @@ def test_the_treemap_tiles_of_a_block_share_one_label_colour_that_passes_on_all_
 
 
 def test_a_label_colour_no_tile_shade_can_carry_is_refused():
-    from factsheets.errors import FactsheetsError
+    """The rule the settings' loader applies (tests/test_settings.py runs it through the CLI)."""
+    from factsheets.contrast import label_complaint
 
-    with pytest.raises(FactsheetsError, match="plus sombre"):
-        treemap.block_ink(HexColor("#3A6FB0"), HexColor("#FFFFFF"))
+    assert label_complaint("#3A6FB0", "#1E1E1E") is None
+    assert "plus sombre que la couleur de bloc" in label_complaint("#3A6FB0", "#FFFFFF")[0]
+    assert "aucune teinte de « #C0C0C0 »" in label_complaint("#C0C0C0", "#808080")[0]
 
 
 def test_the_balance_sign_is_printed_not_only_coloured(sheets):

@@ -90,6 +90,87 @@ def test_render_refuses_a_wrong_value_with_the_same_line_and_writes_nothing(fold
     assert not out.exists() or not list(out.glob("*.pdf"))
 
 
+BAD_LABEL_COLOURS = [
+    # (block colour line, label colour line as the user wrote them, the label key, what the line says)
+    (None, '  imports_label: "#FFFFFF"', "colors.imports_label", "doit être plus sombre que la couleur de bloc « #3A6FB0 »"),
+    (
+        '  exports: "#C0C0C0"',
+        '  exports_label: "#808080"',
+        "colors.exports_label",
+        "aucune teinte de « #C0C0C0 » n'offre un contraste de 4.6:1",
+    ),
+]
+
+
+def _with_label_colour(folder: Path, block: str | None, label: str) -> int:
+    """settings.yaml of `folder` with a treemap block colour and its label colour changed; the label's line."""
+    path = folder / "settings.yaml"
+    if block is not None:
+        key = block.split(":")[0]
+        shipped = next(line for line in path.read_text(encoding="utf-8").split("\n") if line.startswith(key + ":"))
+        replace_line(path, shipped, block)
+    key = label.split(":")[0]
+    return replace_line(path, f'{key}: "#1E1E1E"', label)
+
+
+@pytest.mark.parametrize(("block", "label", "key", "says"), BAD_LABEL_COLOURS, ids=[key for _, _, key, _ in BAD_LABEL_COLOURS])
+def test_check_refuses_a_treemap_label_colour_no_shade_carries_at_its_line(folder, block, label, key, says):
+    """Checked with the settings (SPEC 16), not when the treemap is drawn."""
+    line = _with_label_colour(folder, block, label)
+    result = run_in_process("--config", folder, "check")
+    assert result.returncode == 2, result.stdout
+    shown = [text for text in result.stdout.splitlines() if text.strip()]
+    assert len(shown) == 1 and "Traceback" not in result.stdout + result.stderr, shown
+    assert shown[0].startswith(f"{folder / 'settings.yaml'}:{line} : « {key} » : ") and says in shown[0], shown[0]
+
+
+@pytest.mark.parametrize(("block", "label", "key", "says"), BAD_LABEL_COLOURS, ids=[key for _, _, key, _ in BAD_LABEL_COLOURS])
+def test_render_refuses_a_treemap_label_colour_at_its_line_and_writes_nothing(folder, tmp_path, block, label, key, says):
+    line = _with_label_colour(folder, block, label)
+    out = tmp_path / "out"
+    result = run_in_process("--config", folder, "render", "--dept", "02", "--out", out, "--workers", "1")
+    assert result.returncode == 2
+    errors = [text for text in result.stderr.splitlines() if text.startswith("factsheets : erreur")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"{folder / 'settings.yaml'}:{line} : « {key} » : " in errors[0] and says in errors[0], errors[0]
+    assert not out.exists() or not list(out.iterdir())
+
+
+BAD_DATA_CODES = [
+    # (the data section as the user wrote it, [(line offset from "data:", what the line says)])
+    ("data: 5", [(0, "« data » doit être des paires clé: valeur")]),
+    (
+        "data:\n  unallocated_departments: 5\n  extra_products: {}\n  extra_countries: {}",
+        [(1, "data.unallocated_departments doit associer des codes à des noms")],
+    ),
+    (
+        'data:\n  unallocated_departments:\n    "00": Non ventilé\n    12: x\n  extra_products: {}\n  extra_countries: [QT]',
+        [(3, "data.unallocated_departments : le code « 12 » doit être du texte"), (5, "data.extra_countries doit associer")],
+    ),
+    (
+        'data:\n  unallocated_departments:\n    "00": Non ventilé\n    "02": Aisne\n  extra_products: {}\n  extra_countries: {}',
+        [(3, "data.unallocated_departments contient « 02 », qui est un vrai département")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("section", "expected"), BAD_DATA_CODES, ids=["not-a-mapping", "codes-not-a-mapping", "codes", "real"])
+def test_the_data_codes_are_typed_settings_checked_at_their_lines(folder, section, expected):
+    """settings.yaml `data` is read by the settings' loader (the reference tables take it typed): one line a problem."""
+    path = folder / "settings.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\ndata:\n") + 1
+    end = text.index("\nindicators:", start)
+    path.write_text(text[:start] + section + "\n" + text[end:], encoding="utf-8")
+    data_line = text[:start].count("\n") + 1
+    result = run_in_process("--config", folder, "check")
+    assert result.returncode == 2, result.stdout
+    shown = sorted(text for text in result.stdout.splitlines() if text.strip())
+    assert len(shown) == len(expected) and "Traceback" not in result.stdout + result.stderr, shown
+    for line, says in expected:
+        assert any(text.startswith(f"{path}:{data_line + line} : ") and says in text for text in shown), (line, says, shown)
+
+
 def test_a_setting_missing_from_a_user_file_is_an_error_and_reads_as_its_declared_default(folder):
     # As before the typed settings: `check` names the missing key (at its section's line) and
     # render refuses; the loader still gives the declared default, for `check` to go on.

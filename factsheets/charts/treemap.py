@@ -25,8 +25,8 @@ import squarify
 from reportlab.graphics.shapes import Circle, Drawing
 from reportlab.lib.colors import Color
 
-from ..config import Settings, settings_file
-from ..errors import FactsheetsError
+from ..config import Settings
+from ..contrast import RGB, darkest_label_tint
 from ..model import FlowSummary, Item
 from ..numbers import format_millions
 from . import vector as v
@@ -69,9 +69,6 @@ KEY_GROUP_GAP = 6.0  # between the import entries and the export entries
 # Tile shades, as fractions of the way from the block's darkest passing shade to white:
 # the largest product, the smallest named one, and "Autres".
 DARKEST_TINT, LIGHTEST_TINT, OTHER_TINT = 0.0, 0.45, 0.65
-# Every tile label reaches at least this contrast with its tile (WCAG 2.1 asks 4.5:1 for
-# text under 14 pt bold / 18 pt; the margin keeps rounding in the PDF's colours on the safe side).
-LABEL_CONTRAST = 4.6
 
 
 @dataclass(frozen=True)
@@ -281,7 +278,7 @@ def block_rects(
 
 
 def _name(item: Item) -> str:
-    return item.short_label or item.label
+    return item.chart_label
 
 
 def label_fonts(settings: Settings) -> LabelFonts:
@@ -620,21 +617,16 @@ class BlockInk:
 
 def block_ink(base: Color, label_colour: Color) -> BlockInk:
     """The block's darkest shade: `base` itself when `label_colour` (dark) reads on it at
-    LABEL_CONTRAST, else `base` moved towards white in small steps until it does; every
-    lighter shade of the block then passes too."""
-    if v.luminance(label_colour) >= v.luminance(base):
-        raise FactsheetsError(
-            f"{settings_file()} : la couleur de libellé « #{label_colour.hexval()[2:]} » doit être plus sombre que la couleur "
-            f"de bloc « #{base.hexval()[2:]} » (les cases sont des teintes plus claires du bloc)"
-        )
-    for step in range(101):
-        shade = v.tint(base, step / 100)
-        if v.contrast(shade, label_colour) >= LABEL_CONTRAST:
-            return BlockInk(shade, label_colour)
-    raise FactsheetsError(
-        f"{settings_file()} : aucune teinte de « #{base.hexval()[2:]} » n'offre un contraste de {LABEL_CONTRAST}:1 avec la "
-        f"couleur de libellé « #{label_colour.hexval()[2:]} » ; choisissez une couleur de libellé plus sombre"
-    )
+    contrast.LABEL_CONTRAST, else `base` moved towards white in small steps until it does; every
+    lighter shade of the block then passes too. The settings' loader has refused a label
+    colour no shade can carry (contrast.label_complaint); such a pair, from unchecked
+    colours, gets the palest shade."""
+    amount = darkest_label_tint(_rgb(base), _rgb(label_colour))
+    return BlockInk(v.tint(base, 1.0 if amount is None else amount), label_colour)
+
+
+def _rgb(colour: Color) -> RGB:
+    return colour.red, colour.green, colour.blue
 
 
 def block_inks(settings: Settings) -> dict[str, BlockInk]:

@@ -72,21 +72,6 @@ def tint(base: Color, amount: float) -> Color:
     return mix(base, white, amount)
 
 
-def luminance(value: Color) -> float:
-    """WCAG 2.1 relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
-
-    def channel(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    return 0.2126 * channel(value.red) + 0.7152 * channel(value.green) + 0.0722 * channel(value.blue)
-
-
-def contrast(a: Color, b: Color) -> float:
-    """WCAG 2.1 contrast ratio of two colours, 1 to 21."""
-    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
-
-
 @dataclass(frozen=True)
 class Font:
     """A registered ReportLab face at a size, with its measurements."""

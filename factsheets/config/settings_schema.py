@@ -21,7 +21,17 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import Problems, error_detail, printable
-from .yaml_files import LastRead, Source, compare_keys, error_at, file_stamp, in_range, kind_of, mapping_source
+from .yaml_files import (
+    LastRead,
+    Source,
+    compare_keys,
+    error_at,
+    file_stamp,
+    in_range,
+    kind_of,
+    mapping_source,
+    wrong_kind,
+)
 
 SETTINGS_FILE = "settings.yaml"
 MAX_SIZE_POINTS = 2000
@@ -43,11 +53,14 @@ Complaint = tuple[str, str] | None
 @dataclass(frozen=True)
 class Kind:
     """`complaint(value, dotted name)`: what is wrong with a value; `convert`: the value kept.
-    `opens_files`: the complaint reads the file the value names (a font, a logo)."""
+    `opens_files`: the complaint reads the file the value names (a font, a logo).
+    `entry_complaint(key, entry, dotted name)`: for a mapping of free keys (codes), what is
+    wrong with one entry, reported at its own line; a wrong entry is left out."""
 
     complaint: Callable[[Any, str], Complaint]
     convert: Callable[[Any], Any] = lambda value: value
     opens_files: bool = False
+    entry_complaint: Callable[[Any, Any, str], Complaint] | None = None
 
 
 def _colour(value: Any, name: str) -> Complaint:
@@ -158,6 +171,46 @@ def _logo_file(value: Any, name: str) -> Complaint:
     return None if problem is None else (f"logo « {name} » : {path} {problem}", "remplacez-le par un PNG ou un JPEG complet")
 
 
+def _code_mapping(value: Any, name: str) -> Complaint:
+    if value is None or isinstance(value, dict):
+        return None
+    return (
+        f"{name} doit associer des codes à des noms (code: nom)",
+        "écrivez une ligne « code: nom » par code, le code entre guillemets",
+    )
+
+
+def _code_key(code: Any, entry: Any, name: str) -> Complaint:
+    if isinstance(code, str) and code.strip():
+        return None
+    return f"{name} : le code « {code} » doit être du texte", 'écrivez-le entre guillemets, par ex. "00"'
+
+
+@dataclass(frozen=True)
+class ProductName:
+    """An extra product code's labels; `short_label` None: the reference's shortening of `label`."""
+
+    label: str
+    short_label: str | None = None
+
+
+def _code_names(value: Any) -> Mapping[str, str]:
+    """code: name (the code itself when the name is empty)."""
+    return MappingProxyType({code: str(name) if name else code for code, name in (value or {}).items()})
+
+
+def _product_names(value: Any) -> Mapping[str, ProductName]:
+    """code: label, or code: {label, short_label}."""
+    names = {}
+    for code, entry in (value or {}).items():
+        if isinstance(entry, dict):
+            short = entry.get("short_label")
+            names[code] = ProductName(str(entry.get("label") or code), str(short) if short else None)
+        else:
+            names[code] = ProductName(str(entry) if entry else code)
+    return MappingProxyType(names)
+
+
 def _frozen(value: Any) -> Any:
     """A YAML value that cannot be changed: mappings read-only, lists as tuples."""
     if isinstance(value, dict):
@@ -177,7 +230,9 @@ FONT_FILE = Kind(_font_file, opens_files=True)
 FAMILY = Kind(_text('"Open Sans"'))
 PDF_TEXT = Kind(_text('"fr" pour la langue'))
 LOGO = Kind(_logo_file, opens_files=True)
-CODES = Kind(lambda value, name: None, lambda value: _frozen({} if value is None else value))  # checked with the reference tables
+# Codes: their form here; whether a department code is a real department, with the reference tables.
+CODE_NAMES = Kind(_code_mapping, _code_names, entry_complaint=_code_key)
+PRODUCT_NAMES = Kind(_code_mapping, _product_names, entry_complaint=_code_key)
 
 
 def _value(default: Any, kind: Kind, help: str) -> Any:
@@ -196,11 +251,11 @@ def _section(cls: type, help: str, not_mapping: tuple[str, str] | None = None) -
 # -- the declarations (the order of settings.yaml) -------------------------------------------------
 @dataclass(frozen=True)
 class DataCodes:
-    unallocated_departments: Mapping[str, Any] = _value(
-        {"00": "Non ventilé"}, CODES, "codes département qui ne désignent aucun département (commerce non ventilé)"
+    unallocated_departments: Mapping[str, str] = _value(
+        {"00": "Non ventilé"}, CODE_NAMES, "codes département qui ne désignent aucun département (commerce non ventilé)"
     )
-    extra_products: Mapping[str, Any] = _value({}, CODES, "codes produit admis en plus des tables de référence")
-    extra_countries: Mapping[str, Any] = _value({}, CODES, "codes pays admis en plus des tables de référence")
+    extra_products: Mapping[str, ProductName] = _value({}, PRODUCT_NAMES, "codes produit admis en plus des tables de référence")
+    extra_countries: Mapping[str, str] = _value({}, CODE_NAMES, "codes pays admis en plus des tables de référence")
 
 
 @dataclass(frozen=True)
@@ -345,6 +400,22 @@ class Settings:
     )
 
 
+TREEMAP_LABELS = (("imports", "imports_label"), ("exports", "exports_label"))
+"""(block colour, colour of the labels printed on its tiles) of the treemap's two blocks."""
+
+
+def _check_treemap_labels(colours: Colours, source: Source, problems: Problems) -> None:
+    """Each treemap block's label colour must read on every shade of the block
+    (contrast.label_complaint): one problem at the label colour's line."""
+    from ..contrast import label_complaint
+
+    for block_key, label_key in TREEMAP_LABELS:
+        complaint = label_complaint(getattr(colours, block_key), getattr(colours, label_key))
+        if complaint is not None:
+            what, fix = complaint
+            problems.add(error_at(source.place("colors", label_key), f"« colors.{label_key} » : {what}", fix))
+
+
 FREE_SECTIONS = {("data", "unallocated_departments"), ("data", "extra_products"), ("data", "extra_countries")}
 """Sections whose keys are free (codes), not names from the declarations."""
 
@@ -405,15 +476,33 @@ def _read(
             continue  # missing: `compare_keys` says so; the declared default is kept
         value = section[name]
         default = _plain(_default(item))
-        if default is not None and value is not None and kind_of(value) != kind_of(default):
+        free = keys + (name,) in FREE_SECTIONS  # `compare_keys` leaves these to their kind
+        if not free and default is not None and value is not None and kind_of(value) != kind_of(default):
             continue  # a list for a number…: `compare_keys` says so, once; the declared default is kept
         kind: Kind = item.metadata["kind"]
-        complaint = None if kind.opens_files and not files else kind.complaint(value, ".".join(keys + (name,)))
+        dotted_name = ".".join(keys + (name,))
+        complaint = None if kind.opens_files and not files else kind.complaint(value, dotted_name)
         if complaint is not None:
             problems.add(error_at(source.place(*keys, name), *complaint))
             continue
+        if kind.entry_complaint is not None and isinstance(value, dict):
+            value = _checked_entries(kind.entry_complaint, value, keys + (name,), source, problems)
         values[name] = kind.convert(value)
     return cls(**values)
+
+
+def _checked_entries(
+    complaint: Callable[[Any, Any, str], Complaint], value: dict, keys: tuple, source: Source, problems: Problems
+) -> dict:
+    """The entries of `value` that pass `complaint`; each other one is a problem at its line."""
+    kept = {}
+    for key, entry in value.items():
+        wrong = complaint(key, entry, ".".join(keys))
+        if wrong is None:
+            kept[key] = entry
+        else:
+            problems.add(error_at(source.place(*keys, key), *wrong))
+    return kept
 
 
 def load_settings(folder: Path, *, files: bool = True) -> tuple[Settings | None, Problems]:
@@ -431,11 +520,36 @@ def load_settings(folder: Path, *, files: bool = True) -> tuple[Settings | None,
     if source is not None:
         compare_keys(source, source.data, schema(), (), problems, unknown_is_error=True, free=FREE_SECTIONS)
         loaded = _read(Settings, source.data, (), source, problems, _CHECK_ORDER, files=files)
+        _check_treemap_labels(loaded.colors, source, problems)
     _LAST_READ.keep(path, stamp, loaded, problems)
     return loaded, problems
 
 
 _LAST_READ = LastRead()  # rendering takes what check read: the fonts and logos are not opened again
+
+
+def load_section(folder: Path, name: str) -> tuple[Any, Problems]:
+    """One section of settings.yaml in `folder` (`data` for the reference tables), typed and
+    read by the same declarations and checks as load_settings, and its problems, each at its
+    key's line. The rest of the file is not held against the schema (`check` does that).
+    None when the file cannot be read as a mapping."""
+    path = Path(folder) / SETTINGS_FILE
+    if _LAST_READ.known(path) is None:
+        load_settings(folder, files=False)  # kept: rendering's settings() then reads nothing again
+    known = _LAST_READ.known(path)
+    if known is not None and known[0] is not None and not known[1]:
+        return getattr(known[0], name), Problems()  # the whole file passed
+    problems = Problems()  # the section alone, for its own problems at their lines
+    source = mapping_source(path, problems)
+    if source is None:
+        return None, problems
+    declared = next(item for item in fields(Settings) if item.name == name)
+    raw = source.data.get(name)
+    wrong = wrong_kind(source, (name,), raw, schema()[name])  # the same line as check's
+    if wrong is not None:
+        problems.add(wrong)
+    section = raw if isinstance(raw, dict) else None
+    return _read(declared.metadata["section"], section, (name,), source, problems, files=False), problems
 
 
 def settings(config_dir: Path | None = None) -> Settings:

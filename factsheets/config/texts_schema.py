@@ -57,8 +57,8 @@ def loaded_texts(config_dir: Path | None = None) -> Texts:
 
 
 def settings_mapping(config_dir: Path | None = None) -> dict[str, Any]:
-    """settings.yaml as YAML reads it, for the reference tables, which check its free `data`
-    codes themselves (everything else reads the typed `settings()`)."""
+    """settings.yaml as YAML reads it, for check_cache, which names the files it points to
+    without checking it (everything else reads the typed `settings()` or `load_section`)."""
     return _cached_mapping(_folder(config_dir) / "settings.yaml")
 
 

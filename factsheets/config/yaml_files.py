@@ -330,10 +330,14 @@ class LastRead:
         """`stamp`: the file's, taken before it was read."""
         self._read[path, stamp] = loaded, tuple(problem for problem in problems if not problem.warning)
 
+    def known(self, path: Path) -> tuple[Any, tuple[Problem, ...]] | None:
+        """What was read of `path` and its errors, if the file has not changed since; else None."""
+        return self._read.get((path, file_stamp(path)))
+
     def loaded(self, path: Path, load: Callable[[], tuple[Any, Problems]]) -> Any:
         """What was read of `path` if it has not changed since, else what `load()` reads; its
         errors raise ConfigurationError, one line each."""
-        known = self._read.get((path, file_stamp(path)))
+        known = self.known(path)
         loaded, problems = known if known is not None else load()
         errors = [problem for problem in problems if not problem.warning]
         if loaded is None or errors:
@@ -400,6 +404,17 @@ def kind_of(value: Any) -> str:
 KIND_WORDS = {"mapping": "des paires clé: valeur", "list": "une liste", "scalar": "une valeur simple"}
 
 
+def wrong_kind(source: Source, keys: tuple, value: Any, default: Any) -> Problem | None:
+    """The problem of a value of another kind than the schema's (a list for a mapping…), or None."""
+    if kind_of(value) == kind_of(default) or default is None or value is None:
+        return None
+    return error_at(
+        source.place(*keys),
+        f"« {dotted(keys)} » doit être {KIND_WORDS[kind_of(default)]}",
+        "reprenez la forme du fichier par défaut (factsheets init)",
+    )
+
+
 def compare_keys(
     source: Source,
     value: Any,
@@ -414,14 +429,9 @@ def compare_keys(
     """Keys of `value` against the schema `default`: missing, unknown (nearest known key), wrong kind."""
     if keys in free or keys in skip:
         return
-    if kind_of(value) != kind_of(default) and not (default is None or value is None):
-        problems.add(
-            error_at(
-                source.place(*keys),
-                f"« {dotted(keys)} » doit être {KIND_WORDS[kind_of(default)]}",
-                "reprenez la forme du fichier par défaut (factsheets init)",
-            )
-        )
+    wrong = wrong_kind(source, keys, value, default)
+    if wrong is not None:
+        problems.add(wrong)
         return
     if not isinstance(default, dict) or not isinstance(value, dict):
         return

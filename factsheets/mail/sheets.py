@@ -245,7 +245,7 @@ def fresh_annexes(
     annexes = {}
     for code in codes:
         path = annex_path(Path(out_dir) / sheet_filename(renderer.year, code, names[code]), kind)
-        content = writer.content(renderer.indicators[code], renderer.synthetic)
+        content = writer.content(renderer.sheet_content(renderer.indicators[code], renderer.synthetic))
         try:
             if not path.is_file() or path.read_bytes() != content:
                 write_atomically(path, content)

@@ -73,22 +73,31 @@ class SheetDrawer:
         return self._draw(ind, synthetic)[0]
 
     def _draw(self, ind, synthetic: bool):
-        """The PDF bytes of one sheet and the charts drawn for it."""
+        """The PDF bytes of one sheet and its content (content.SheetContent), which the web page
+        and the annex map too."""
         from ..charts.registry import draw_charts
-        from ..layout import build_sheet
+        from ..layout import write_sheet
 
         # The charts the sheet shows (charts.registry); a region's and France's drawn once per process.
         charts = draw_charts(ind, self.settings, self.fonts, evolution=self.options.evolution, shared=self._area_charts)
+        content = self.sheet_content(ind, synthetic, charts)
         year_texts, created = self.edition(ind.year)
-        return build_sheet(ind, charts, year_texts, self.fonts, self.settings, self.logos, synthetic, created), charts
+        return write_sheet(content, year_texts, self.fonts, self.settings, self.logos, created), content
 
-    def web_page(self, ind, synthetic: bool, charts, pdf_path: Path) -> str:
-        """The sheet's web page (render --html), from the same content and charts as its PDF."""
+    def sheet_content(self, ind, synthetic: bool, charts=None):
+        """What the sheet says (content.build_content), with `charts` drawn for it; without
+        them (an annex alone, as the mail campaign makes it) no chart is drawn."""
+        from ..charts.registry import SheetCharts
         from ..content import build_content
-        from ..html import sheet_html
 
         year_texts, _ = self.edition(ind.year)
-        content = build_content(ind, charts, year_texts, synthetic)
+        return build_content(ind, SheetCharts() if charts is None else charts, year_texts, synthetic)
+
+    def web_page(self, content, pdf_path: Path) -> str:
+        """The sheet's web page (render --html), from the same content and charts as its PDF."""
+        from ..html import sheet_html
+
+        year_texts, _ = self.edition(content.year)
         annex_name = pdf_path.with_suffix("." + self.options.annex).name if self.options.annex else None
         return sheet_html(content, year_texts, self.fonts_css(), pdf_path.name, annex_name)
 
@@ -104,14 +113,14 @@ class SheetDrawer:
     def write(self, ind, synthetic: bool, out_dir: Path) -> Path:
         """Write the sheet (and its annex when asked); the PDF's path."""
         path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
-        sheet, charts = self._draw(ind, synthetic)  # first: a sheet that cannot be drawn leaves no annex behind
-        page = self.web_page(ind, synthetic, charts, path) if self.options.html else None
+        sheet, content = self._draw(ind, synthetic)  # first: a sheet that cannot be drawn leaves no annex behind
+        page = self.web_page(content, path) if self.options.html else None
         if self.options.annex:
             if self._annexes is None:
                 from ..annex import Annexes
 
                 self._annexes = Annexes(self.texts, self.options.annex)
-            self._annexes.write(ind, path, synthetic)
+            self._annexes.write(content, path)
         if page is not None:
             from ..html import sheet_html_name
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import string
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -175,16 +178,33 @@ class TaggedTTFont(TTFont):
         glyphs = self.face.charToGlyph
         if NO_BREAK_SPACE in glyphs:
             glyphs[_NO_BREAK_STAND_IN] = glyphs[NO_BREAK_SPACE]
+        self.face.makeSubset = _remembering_subsets(self.face.makeSubset)
 
     def splitString(self, text, doc, encoding="utf-8"):
         if isinstance(text, bytes):
             text = text.decode(encoding)
         if chr(NO_BREAK_SPACE) not in text or _NO_BREAK_STAND_IN not in self.face.charToGlyph:
-            return super().splitString(text, doc, encoding)
-        chunks = super().splitString(text.replace(chr(NO_BREAK_SPACE), chr(_NO_BREAK_STAND_IN)), doc, encoding)
+            return self._encoded(text, doc)
+        chunks = self._encoded(text.replace(chr(NO_BREAK_SPACE), chr(_NO_BREAK_STAND_IN)), doc)
         state = self.state[doc]
         code = state.assignments[_NO_BREAK_STAND_IN]
         state.subsets[code >> 8][code & 0xFF] = NO_BREAK_SPACE  # the subset's character for that code
+        return chunks
+
+    def _encoded(self, text: str, doc) -> list[tuple[int, bytes]]:
+        """ReportLab's splitString, without its character-by-character loop when every
+        character of `text` already has its code in this document's first subset (most
+        strings of a sheet after its first page): then the whole text is one chunk of subset
+        0, its bytes those codes, as ReportLab would have made them."""
+        state = self.state.get(doc)
+        known = getattr(state, "first_subset_codes", None)
+        if known is not None and known.chars.issuperset(text):
+            return [(0, text.translate(known.table).encode("latin-1"))] if text else []
+        chunks = super().splitString(text, doc)
+        state = self.state[doc]
+        if known is None:
+            known = state.first_subset_codes = _FirstSubsetCodes()
+        known.update(state.assignments)
         return chunks
 
     def addObjects(self, doc):
@@ -198,6 +218,50 @@ class TaggedTTFont(TTFont):
             super().addObjects(doc)
         finally:
             ttfonts.SUBSETN = numbered
+
+
+# Font files of subsets remembered per face (least recently used dropped first): the bold,
+# semibold and italic faces show the same characters on most sheets, ~20 KB each.
+REMEMBERED_SUBSETS = 8
+
+
+def _remembering_subsets(make_subset: Callable[[list[int]], bytes]) -> Callable[[list[int]], bytes]:
+    """A face's `makeSubset` that builds the font file of a list of characters once: the
+    file depends on that list only, and a sheet embeds the same subsets as many others."""
+    made: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+
+    def makeSubset(subset: list[int]) -> bytes:
+        key = tuple(subset)
+        font_file = made.get(key)
+        if font_file is None:
+            font_file = made[key] = make_subset(subset)
+            if len(made) > REMEMBERED_SUBSETS:
+                made.popitem(last=False)
+        else:
+            made.move_to_end(key)
+        return font_file
+
+    return makeSubset
+
+
+class _FirstSubsetCodes:
+    """The characters a document's subsetting has numbered in its subset 0, and their codes
+    (a str.translate table), kept up to date with ReportLab's `assignments`, which only grow
+    (codes are never taken back, and a dict keeps the order they were given in)."""
+
+    def __init__(self) -> None:
+        self.chars: set[str] = set()
+        self.table: dict[int, int] = {}
+        self.seen = 0  # how many of the assignments have been looked at
+
+    def update(self, assignments: dict[int, int]) -> None:
+        if len(assignments) == self.seen:
+            return
+        for character, code in itertools.islice(assignments.items(), self.seen, None):
+            if code < 256:  # past 255, the character is in a later subset: ReportLab's loop
+                self.table[character] = code
+                self.chars.add(chr(character))
+        self.seen = len(assignments)
 
 
 @functools.cache

@@ -1,18 +1,25 @@
-"""The sheet's cheaper ways to write strings (pdf_text.TextCanvas) and chart Drawings
-(charts.pdf_drawing.draw_drawing) write the very bytes ReportLab's own ways write."""
+"""The sheet's cheaper ways to write strings (pdf_text.TextCanvas), chart Drawings
+(charts.pdf_drawing.draw_drawing), known characters into subsets (fonts.TaggedTTFont), font
+subsets and streams made before (pdf_streams) write the very bytes ReportLab's own ways write."""
 
 from __future__ import annotations
 
 import io
+import zlib
 
 import pytest
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfbase.pdfdoc import PDFDocument
+from reportlab.pdfbase.pdfmetrics import getFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from factsheets.charts import balance_chart, treemap_chart
 from factsheets.charts.pdf_drawing import draw_drawing
+from factsheets.pdf_streams import compressing_once
 from factsheets.pdf_text import TextCanvas
 from factsheets.render import SheetRenderer
 
@@ -112,3 +119,55 @@ def test_unchecked_shapes_are_the_same_shapes_and_checking_comes_back(renderer):
         return pdf(Canvas, renderer.fonts, lambda canvas: renderPDF.draw(drawing, canvas, 0, 0, showBoundary=False))
 
     assert drawn(unchecked) == drawn(checked)
+
+
+REPORTLAB_SPLIT = TTFont.splitString
+ZLIB_COMPRESS = zlib.compress
+
+
+def reportlab_split(font, text: str, doc) -> list[tuple[int, bytes]]:
+    """ReportLab's own character loop, with the project's stand-in for the no-break space."""
+    if "\u00a0" in text and 0xF8A0 in font.face.charToGlyph:
+        text = text.replace("\u00a0", "\uf8a0")
+    return REPORTLAB_SPLIT(font, text, doc)
+
+
+def test_known_characters_are_encoded_as_reportlab_encodes_them(renderer, monkeypatch):
+    font = getFont(renderer.fonts.regular)
+    ours, theirs = PDFDocument(invariant=1), PDFDocument(invariant=1)
+    # Twice over: the second time every character has its code (subset 0, and past it for
+    # MANY_GLYPHS), and a character the face lacks ("\u4e00") never gets one.
+    texts = [*TEXTS, "\u4e00 absent", "\u00a0"]
+    looped = []  # the texts ReportLab's loop encoded for `ours`
+    monkeypatch.setattr(
+        TTFont, "splitString", lambda self, text, doc, *rest: looped.append(text) or REPORTLAB_SPLIT(self, text, doc)
+    )
+    rounds = []
+    for _ in range(2):
+        looped.clear()
+        for text in texts:
+            assert font.splitString(text, ours) == reportlab_split(font, text, theirs), text
+        rounds.append(list(looped))
+    assert font.state[ours].assignments == font.state[theirs].assignments
+    second_round = rounds[1]
+    assert "Évolution" in rounds[0] and MANY_GLYPHS in second_round and "\u4e00 absent" in second_round
+    assert "Évolution" not in second_round and "Exportations (M€)" not in second_round  # known: no loop
+
+
+def test_font_subsets_and_streams_made_once_are_the_bytes_made_anew(renderer, monkeypatch):
+    fonts = renderer.fonts
+
+    def page(canvas):
+        canvas.setFont(fonts.bold, 12)
+        canvas.drawString(20, 700, "Les mêmes titres, la même page")
+
+    plain = pdf(Canvas, fonts, page)
+    compressed = []
+    monkeypatch.setattr(zlib, "compress", lambda data: compressed.append(data) or ZLIB_COMPRESS(data))
+    with compressing_once():
+        first = pdf(Canvas, fonts, page)
+        made = len(compressed)
+        again = pdf(Canvas, fonts, page)
+    assert first == again == plain
+    assert made >= 3 and len(compressed) == made  # the page, the subset and its map: not compressed again
+    assert type(pdfdoc.PDFZCompress) is pdfdoc.PDFStreamFilterZCompress  # ReportLab's filter back after the save

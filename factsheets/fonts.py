@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab import rl_config
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 from . import paths
@@ -208,8 +210,10 @@ class TaggedTTFont(TTFont):
         return chunks
 
     def addObjects(self, doc):
-        subsets = self.state[doc].subsets if doc in self.state else []
+        state = self.state.get(doc)
+        subsets = state.subsets if state is not None else []
         tags = [subset_tag(self.fontName, index, subset) for index, subset in enumerate(subsets)]
+        names = [f"{state.internalName}+{index}" for index in range(len(subsets))] if state is not None else []
         # ReportLab builds the tag with the module function SUBSETN(n) inside addObjects; it is
         # swapped for the time of this call only (rendering is single-threaded per process).
         numbered = ttfonts.SUBSETN
@@ -218,6 +222,22 @@ class TaggedTTFont(TTFont):
             super().addObjects(doc)
         finally:
             ttfonts.SUBSETN = numbered
+        fonts = doc.idToObject["BasicFonts"].dict
+        for name in names:  # each subset's font dictionary, made by ReportLab just now
+            fonts[name].Widths = _NumbersArray(fonts[name].Widths.sequence)
+
+
+class _NumbersArray(pdfdoc.PDFArray):
+    """A PDFArray of numbers only (a subset's glyph widths, up to 256 of them), in the bytes
+    PDFArray.format writes (ten to a line), from one fp_str call per ten numbers rather than
+    a trip through pdfdoc.format and the PDFDocEncoding codec for each."""
+
+    def format(self, document, IND=b"\n "):
+        if rl_config.pdfMultiLine:
+            return super().format(document, IND)
+        numbers = self.sequence
+        lines = (fp_str(*numbers[start : start + 10]).encode("ascii") for start in range(0, len(numbers), 10))
+        return b"[ " + b" \n  ".join(lines) + b" ]"
 
 
 # Font files of subsets remembered per face (least recently used dropped first): the bold,

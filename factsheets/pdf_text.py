@@ -12,10 +12,19 @@ Any other case is left to ReportLab.
 
 from __future__ import annotations
 
+import functools
+
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen import textobject
 from reportlab.pdfgen.canvas import Canvas
+
+
+@functools.lru_cache(maxsize=256)
+def _size_operators(size: float, leading: float) -> str:
+    """The "size Tf leading TL" of a string: a sheet writes some four hundred strings in a
+    dozen sizes."""
+    return f"{fp_str(size)} Tf {fp_str(leading)} TL"
 
 
 class TextCanvas(Canvas):
@@ -46,7 +55,7 @@ class TextCanvas(Canvas):
         for subset, chunk in font.splitString(text, doc):
             if subset != current:
                 if font_operators is None:
-                    font_operators = f"{fp_str(self._fontsize)} Tf {fp_str(self._leading)} TL"
+                    font_operators = _size_operators(self._fontsize, self._leading)
                 parts.append(f"{font.getSubsetInternalName(subset, doc)} {font_operators}")
                 current = subset
             parts.append(f"({self._escape(chunk)}) Tj")

@@ -19,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from factsheets.charts import balance_chart, treemap_chart
 from factsheets.charts.pdf_drawing import draw_drawing
+from factsheets.fonts import _NumbersArray
 from factsheets.pdf_streams import compressing_once
 from factsheets.pdf_text import TextCanvas
 from factsheets.render import SheetRenderer
@@ -171,3 +172,10 @@ def test_font_subsets_and_streams_made_once_are_the_bytes_made_anew(renderer, mo
     assert first == again == plain
     assert made >= 3 and len(compressed) == made  # the page, the subset and its map: not compressed again
     assert type(pdfdoc.PDFZCompress) is pdfdoc.PDFStreamFilterZCompress  # ReportLab's filter back after the save
+
+
+@pytest.mark.parametrize("count", [0, 1, 10, 11, 20, 21, 224])
+def test_subset_widths_are_formatted_as_a_pdf_array_formats_them(count):
+    widths = [(index * 37.5) % 1100 for index in range(count)]
+    document = PDFDocument(invariant=1)
+    assert _NumbersArray(widths).format(document) == pdfdoc.PDFArray(widths).format(document)

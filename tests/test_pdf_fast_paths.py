@@ -20,7 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 from factsheets.charts import balance_chart, treemap_chart
 from factsheets.charts.pdf_drawing import draw_drawing
 from factsheets.fonts import _NumbersArray
-from factsheets.pdf_streams import compressing_once
+from factsheets.pdf_streams import _pdfdoc_encoded, compressing_once
 from factsheets.pdf_text import TextCanvas
 from factsheets.render import SheetRenderer
 
@@ -124,6 +124,7 @@ def test_unchecked_shapes_are_the_same_shapes_and_checking_comes_back(renderer):
 
 REPORTLAB_SPLIT = TTFont.splitString
 ZLIB_COMPRESS = zlib.compress
+PDFDOC_ENCODE = pdfdoc.pdfdocEnc
 
 
 def reportlab_split(font, text: str, doc) -> list[tuple[int, bytes]]:
@@ -172,6 +173,7 @@ def test_font_subsets_and_streams_made_once_are_the_bytes_made_anew(renderer, mo
     assert first == again == plain
     assert made >= 3 and len(compressed) == made  # the page, the subset and its map: not compressed again
     assert type(pdfdoc.PDFZCompress) is pdfdoc.PDFStreamFilterZCompress  # ReportLab's filter back after the save
+    assert pdfdoc.pdfdocEnc is PDFDOC_ENCODE  # and its encoder
 
 
 @pytest.mark.parametrize("count", [0, 1, 10, 11, 20, 21, 224])
@@ -179,3 +181,17 @@ def test_subset_widths_are_formatted_as_a_pdf_array_formats_them(count):
     widths = [(index * 37.5) % 1100 for index in range(count)]
     document = PDFDocument(invariant=1)
     assert _NumbersArray(widths).format(document) == pdfdoc.PDFArray(widths).format(document)
+
+
+def test_ascii_strings_are_encoded_as_the_pdfdoc_codec_encodes_them():
+    encode = pdfdoc.pdfdocEnc
+    for text in [chr(code) for code in range(0x80)] + ["/Type /Page 12 0 R", "Évolution", "\u2212 3", "", b"(bytes)"]:
+        try:
+            expected = encode(text)
+        except UnicodeError as error:
+            with pytest.raises(type(error)):
+                _pdfdoc_encoded(text)
+        else:
+            assert _pdfdoc_encoded(text) == expected, repr(text)
+    with pytest.raises(UnicodeError):  # PDFDocEncoding gives 0x18-0x1F to accents
+        _pdfdoc_encoded("a\x1fb")

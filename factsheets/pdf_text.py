@@ -13,6 +13,7 @@ Any other case is left to ReportLab.
 from __future__ import annotations
 
 import functools
+import operator
 
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
@@ -27,8 +28,18 @@ def _size_operators(size: float, leading: float) -> str:
     return f"{fp_str(size)} Tf {fp_str(leading)} TL"
 
 
+# The attributes saveState keeps, read in one call (Canvas.push_state_stack reads them one
+# by one; a sheet saves the state some 330 times, once per chart shape among others).
+_STATE_VALUES = operator.itemgetter(*Canvas.STATE_ATTRIBUTES)
+
+
 class TextCanvas(Canvas):
     """A canvas whose plain one-line strings cost less, in bytes the same as ReportLab's."""
+
+    def push_state_stack(self):
+        """Canvas.push_state_stack: the same saved values, gathered at once."""
+        self.state_stack.append(dict(zip(self.STATE_ATTRIBUTES, _STATE_VALUES(self.__dict__))))
+        self._extgstate = self._extgstate.pushCopy()
 
     def _plain_text(self, text, mode, charSpace, direction, wordSpace, shaping):
         """The font when the string can be written directly, else None (ReportLab writes it)."""

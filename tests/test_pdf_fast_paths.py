@@ -195,3 +195,27 @@ def test_ascii_strings_are_encoded_as_the_pdfdoc_codec_encodes_them():
             assert _pdfdoc_encoded(text) == expected, repr(text)
     with pytest.raises(UnicodeError):  # PDFDocEncoding gives 0x18-0x1F to accents
         _pdfdoc_encoded("a\x1fb")
+
+
+def test_saved_states_come_back_as_reportlab_restores_them(renderer):
+    fonts = renderer.fonts
+
+    def nested(canvas):
+        canvas.setFont(fonts.regular, 9)
+        for depth in range(3):
+            canvas.saveState()
+            canvas.translate(10, 20)
+            canvas.setFillColor(colors.Color(0.1 * depth, 0.2, 0.3))
+            canvas.setFillAlpha(0.5 + 0.1 * depth)
+            canvas.setLineWidth(depth + 0.25)
+            canvas.setFont(fonts.bold, 10 + depth)
+            canvas.drawString(0, 0, f"niveau {depth}")
+        for depth in range(3):
+            canvas.restoreState()
+            canvas.drawString(5, 5, f"rendu {depth}")  # the font, colour and opacity of the level above
+            canvas.rect(0, 0, 10, 10, fill=1)
+
+    ours = TextCanvas(io.BytesIO(), invariant=1, initialFontName=fonts.regular)
+    nested(ours)
+    assert ours.state_stack == [] and ours._fontname == fonts.regular
+    assert pdf(TextCanvas, fonts, nested) == pdf(Canvas, fonts, nested)

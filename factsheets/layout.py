@@ -112,6 +112,9 @@ class Logos:
     agency: Path | None = None
 
 
+# One set of styles per process (nothing changes a style once made): a paragraph's style
+# then has the same identity on every sheet, which pdf_paragraph recognises at once.
+@lru_cache(maxsize=8)
 def _styles(fonts: FontNames, palette: Colours) -> dict[str, ParagraphStyle]:
     text = colors.HexColor(palette.text)
     title = colors.HexColor(palette.title)

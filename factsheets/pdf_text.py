@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from functools import cached_property
 
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
@@ -59,6 +60,22 @@ class TextCanvas(Canvas):
 
     def _write_line(self, font, x: float, y: float, text: str) -> None:
         """The operators of beginText(x, y), textLine(text) and drawText, as ReportLab joins them."""
+        # A string drawn again in the same face and size writes the same operators but its
+        # position (a sheet repeats about a quarter of its strings: footers, units, headers):
+        # its glyphs' codes and its subsets' names in this document never change once given.
+        key = (font.fontName, self._fontsize, self._leading, text)
+        shown = self._shown_strings.get(key)
+        if shown is None:
+            shown = self._shown_strings[key] = self._show_operators(font, text)
+        self._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {shown} T* ET")
+
+    @cached_property
+    def _shown_strings(self) -> dict[tuple, str]:
+        """(face, size, leading, text) -> the operators that show it, for this canvas's document."""
+        return {}
+
+    def _show_operators(self, font, text: str) -> str:
+        """The font selections and text-showing operators of `text`, encoded in this document's subsets."""
         doc = self._doc
         parts = []
         current = -1
@@ -70,7 +87,7 @@ class TextCanvas(Canvas):
                 parts.append(f"{font.getSubsetInternalName(subset, doc)} {font_operators}")
                 current = subset
             parts.append(f"({self._escape(chunk)}) Tj")
-        self._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {' '.join(parts)} T* ET")
+        return " ".join(parts)
 
     def drawString(self, x, y, text, mode=None, charSpace=0, direction=None, wordSpace=None, shaping=False):
         font = self._plain_text(text, mode, charSpace, direction, wordSpace, shaping)

@@ -21,9 +21,11 @@ Prints (issue 24, SPEC section 15):
      content streams and every text it encodes recorded. Timed: a bare ReportLab canvas
      replays them — every non-text operator line formatted again from its numbers
      (`fp_str`) and operator, every text encoded again into the subsets of the fresh
-     document (the same `splitString` + subset names the canvas uses, in the same order, so
-     the subsets are the sheet's), the text-showing lines themselves as recorded — then
-     `showPage` per page and `save` (font subsets built and embedded, streams compressed).
+     document (the same `splitString` of the project's fonts + subset names the canvas
+     uses, in the same order, so the subsets are the sheet's), the text-showing lines
+     themselves as recorded — then
+     `showPage` per page and `save` (font subsets built and embedded, streams compressed,
+     a stream or font subset met before not made again, as the project does).
      No layout, no chart geometry, no link annotations, no outline nor tags: what any
      ReportLab-based producer of these pages must pay at the least.
    The ratios Typst / factsheets (target >= 2) and factsheets / floor (target <= 1.3).
@@ -114,16 +116,20 @@ def floor_worker(codes: list[str]) -> None:
     import re
 
     from reportlab.lib.rl_accel import fp_str
-    from reportlab.pdfbase import pdfmetrics, ttfonts
+    from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen import canvas as canvas_module
 
+    from factsheets.fonts import TaggedTTFont
     from factsheets.paths import SAMPLE_DATA
+    from factsheets.pdf_streams import compressing_once
     from factsheets.render import SheetRenderer
 
     renderer = SheetRenderer(SAMPLE_DATA, None, codes, history=False)
     recorded: list[list[tuple[list, list, dict]]] = []  # per sheet, per page: (lines, texts, opacity states)
     state = {"page_texts": [], "pages": None}
-    original_split = ttfonts.TTFont.splitString
+    # The project's faces encode a text with its own splitString (a no-break space of its
+    # own, strings of known characters without ReportLab's loop): recorded and replayed there.
+    original_split = TaggedTTFont.splitString
     original_show = canvas_module.Canvas.showPage
 
     def split(self, text, doc, encoding="utf-8"):
@@ -138,7 +144,7 @@ def floor_worker(codes: list[str]) -> None:
             state["page_texts"] = []
         return original_show(self)
 
-    ttfonts.TTFont.splitString = split
+    TaggedTTFont.splitString = split
     canvas_module.Canvas.showPage = show
     try:
         for code in codes:
@@ -147,7 +153,7 @@ def floor_worker(codes: list[str]) -> None:
             recorded.append(state["pages"])
             state["pages"] = None
     finally:
-        ttfonts.TTFont.splitString = original_split
+        TaggedTTFont.splitString = original_split
         canvas_module.Canvas.showPage = original_show
 
     number = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
@@ -201,7 +207,8 @@ def floor_worker(codes: list[str]) -> None:
                     code.append(" ".join(f"{fp_str(*numbers)} {op}" if numbers else op for numbers, op in item))
             canv._extgstate._c.update(states)
             canv.showPage()
-        canv.save()
+        with compressing_once():  # as the sheets are saved: a stream met before not compressed again
+            canv.save()
         return out.getvalue()
 
     replay(prepared[0])  # warm: the fonts' tables parsed once, as in a run

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import string
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab import rl_config
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 from . import paths
@@ -175,21 +180,40 @@ class TaggedTTFont(TTFont):
         glyphs = self.face.charToGlyph
         if NO_BREAK_SPACE in glyphs:
             glyphs[_NO_BREAK_STAND_IN] = glyphs[NO_BREAK_SPACE]
+        self.face.makeSubset = _remembering_subsets(self.face.makeSubset)
 
     def splitString(self, text, doc, encoding="utf-8"):
         if isinstance(text, bytes):
             text = text.decode(encoding)
         if chr(NO_BREAK_SPACE) not in text or _NO_BREAK_STAND_IN not in self.face.charToGlyph:
-            return super().splitString(text, doc, encoding)
-        chunks = super().splitString(text.replace(chr(NO_BREAK_SPACE), chr(_NO_BREAK_STAND_IN)), doc, encoding)
+            return self._encoded(text, doc)
+        chunks = self._encoded(text.replace(chr(NO_BREAK_SPACE), chr(_NO_BREAK_STAND_IN)), doc)
         state = self.state[doc]
         code = state.assignments[_NO_BREAK_STAND_IN]
         state.subsets[code >> 8][code & 0xFF] = NO_BREAK_SPACE  # the subset's character for that code
         return chunks
 
+    def _encoded(self, text: str, doc) -> list[tuple[int, bytes]]:
+        """ReportLab's splitString, without its character-by-character loop when every
+        character of `text` already has its code in this document's first subset (most
+        strings of a sheet after its first page): then the whole text is one chunk of subset
+        0, its bytes those codes, as ReportLab would have made them."""
+        state = self.state.get(doc)
+        known = getattr(state, "first_subset_codes", None)
+        if known is not None and known.chars.issuperset(text):
+            return [(0, text.translate(known.table).encode("latin-1"))] if text else []
+        chunks = super().splitString(text, doc)
+        state = self.state[doc]
+        if known is None:
+            known = state.first_subset_codes = _FirstSubsetCodes()
+        known.update(state.assignments)
+        return chunks
+
     def addObjects(self, doc):
-        subsets = self.state[doc].subsets if doc in self.state else []
+        state = self.state.get(doc)
+        subsets = state.subsets if state is not None else []
         tags = [subset_tag(self.fontName, index, subset) for index, subset in enumerate(subsets)]
+        names = [f"{state.internalName}+{index}" for index in range(len(subsets))] if state is not None else []
         # ReportLab builds the tag with the module function SUBSETN(n) inside addObjects; it is
         # swapped for the time of this call only (rendering is single-threaded per process).
         numbered = ttfonts.SUBSETN
@@ -198,6 +222,66 @@ class TaggedTTFont(TTFont):
             super().addObjects(doc)
         finally:
             ttfonts.SUBSETN = numbered
+        fonts = doc.idToObject["BasicFonts"].dict
+        for name in names:  # each subset's font dictionary, made by ReportLab just now
+            fonts[name].Widths = _NumbersArray(fonts[name].Widths.sequence)
+
+
+class _NumbersArray(pdfdoc.PDFArray):
+    """A PDFArray of numbers only (a subset's glyph widths, up to 256 of them), in the bytes
+    PDFArray.format writes (ten to a line), from one fp_str call per ten numbers rather than
+    a trip through pdfdoc.format and the PDFDocEncoding codec for each."""
+
+    def format(self, document, IND=b"\n "):
+        if rl_config.pdfMultiLine:
+            return super().format(document, IND)
+        numbers = self.sequence
+        lines = (fp_str(*numbers[start : start + 10]).encode("ascii") for start in range(0, len(numbers), 10))
+        return b"[ " + b" \n  ".join(lines) + b" ]"
+
+
+# Font files of subsets remembered per face (least recently used dropped first): the bold,
+# semibold and italic faces show the same characters on most sheets, ~20 KB each.
+REMEMBERED_SUBSETS = 8
+
+
+def _remembering_subsets(make_subset: Callable[[list[int]], bytes]) -> Callable[[list[int]], bytes]:
+    """A face's `makeSubset` that builds the font file of a list of characters once: the
+    file depends on that list only, and a sheet embeds the same subsets as many others."""
+    made: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+
+    def makeSubset(subset: list[int]) -> bytes:
+        key = tuple(subset)
+        font_file = made.get(key)
+        if font_file is None:
+            font_file = made[key] = make_subset(subset)
+            if len(made) > REMEMBERED_SUBSETS:
+                made.popitem(last=False)
+        else:
+            made.move_to_end(key)
+        return font_file
+
+    return makeSubset
+
+
+class _FirstSubsetCodes:
+    """The characters a document's subsetting has numbered in its subset 0, and their codes
+    (a str.translate table), kept up to date with ReportLab's `assignments`, which only grow
+    (codes are never taken back, and a dict keeps the order they were given in)."""
+
+    def __init__(self) -> None:
+        self.chars: set[str] = set()
+        self.table: dict[int, int] = {}
+        self.seen = 0  # how many of the assignments have been looked at
+
+    def update(self, assignments: dict[int, int]) -> None:
+        if len(assignments) == self.seen:
+            return
+        for character, code in itertools.islice(assignments.items(), self.seen, None):
+            if code < 256:  # past 255, the character is in a later subset: ReportLab's loop
+                self.table[character] = code
+                self.chars.add(chr(character))
+        self.seen = len(assignments)
 
 
 @functools.cache

@@ -47,6 +47,7 @@ from .content import BulletList, DataTable, Figure, Heading, Page, Paragraph, Sh
 from .fonts import FontNames
 from .model import DepartmentIndicators
 from .pdf_paragraph import SharedParagraph
+from .pdf_streams import compressing_once
 from .pdf_tags import (
     StructElem,
     StructTree,
@@ -111,6 +112,9 @@ class Logos:
     agency: Path | None = None
 
 
+# One set of styles per process (nothing changes a style once made): a paragraph's style
+# then has the same identity on every sheet, which pdf_paragraph recognises at once.
+@lru_cache(maxsize=8)
 def _styles(fonts: FontNames, palette: Colours) -> dict[str, ParagraphStyle]:
     text = colors.HexColor(palette.text)
     title = colors.HexColor(palette.title)
@@ -716,5 +720,6 @@ def write_sheet(
     flowables = story.story()
     lang = _pdf_lang(pdf.language)
     xmp = xmp_metadata(doc.title, doc.author, doc.subject, lang, doc.creator, created)
-    doc.build(flowables, canvasmaker=tagged_canvas(dated_canvas(created, TextCanvas), story.tags, lang, xmp))
+    with compressing_once():  # the streams equal to an earlier sheet's not compressed again
+        doc.build(flowables, canvasmaker=tagged_canvas(dated_canvas(created, TextCanvas), story.tags, lang, xmp))
     return buffer.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 NO_BREAK_SPACE = "\u00a0"
@@ -29,6 +30,9 @@ def rounded_millions(value_eur: float) -> Decimal:
     return round_half_away(value_eur / 1_000_000, 1)
 
 
+# A sheet formats some 480 amounts, many of them its region's and France's, the same on
+# every sheet of the region: each (amount, separator, in_table) is formatted once per process.
+@functools.lru_cache(maxsize=8192)
 def format_millions(value_eur: float, separator: str = NO_BREAK_SPACE, in_table: bool = False) -> str:
     """Euros as millions, one decimal, thousands separated, trailing ".0" dropped: 3 517.5, 68 021;
     `in_table`: the ".0" kept (68 021.0), so a column of figures aligns on its decimal mark (SPEC 11)."""

@@ -19,6 +19,7 @@ must stay as they were made.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from operator import is_
 
 from reportlab.lib.colors import Color
 from reportlab.platypus import Paragraph
@@ -35,12 +36,13 @@ def _style_key(style) -> Hashable | None:
     """A style by its values (the sheets' styles are new objects, equal from sheet to sheet),
     or None when one of them cannot be compared by value. Worked out once per style object,
     again if any of its attributes has been set to another object since."""
-    items = tuple(style.__dict__.items())
+    attributes = style.__dict__
+    names, current = tuple(attributes), tuple(attributes.values())
     known = _style_keys.get(id(style))
-    if known is not None and known[0] is style and len(known[1]) == len(items) and all(map(_same_item, known[1], items)):
-        return known[2]
+    if known is not None and known[0] is style and known[1] == names and all(map(is_, known[2], current)):
+        return known[3]
     values = []
-    for name, value in items:
+    for name, value in attributes.items():
         if name == "parent":  # its values are copied into the style itself
             continue
         if isinstance(value, Color):
@@ -52,12 +54,8 @@ def _style_key(style) -> Hashable | None:
                 return None
         values.append((name, value))
     key = tuple(values)
-    _remember(_style_keys, id(style), (style, items, key))  # the style kept alive: its id stays its own
+    _remember(_style_keys, id(style), (style, names, current, key))  # the style kept alive: its id stays its own
     return key
-
-
-def _same_item(known: tuple, current: tuple) -> bool:
-    return known[0] == current[0] and known[1] is current[1]
 
 
 def _remember(cache: dict, key: Hashable, value: tuple) -> None:

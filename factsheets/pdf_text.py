@@ -12,14 +12,35 @@ Any other case is left to ReportLab.
 
 from __future__ import annotations
 
+import functools
+import operator
+from functools import cached_property
+
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen import textobject
 from reportlab.pdfgen.canvas import Canvas
 
 
+@functools.lru_cache(maxsize=256)
+def _size_operators(size: float, leading: float) -> str:
+    """The "size Tf leading TL" of a string: a sheet writes some four hundred strings in a
+    dozen sizes."""
+    return f"{fp_str(size)} Tf {fp_str(leading)} TL"
+
+
+# The attributes saveState keeps, read in one call (Canvas.push_state_stack reads them one
+# by one; a sheet saves the state some 330 times, once per chart shape among others).
+_STATE_VALUES = operator.itemgetter(*Canvas.STATE_ATTRIBUTES)
+
+
 class TextCanvas(Canvas):
     """A canvas whose plain one-line strings cost less, in bytes the same as ReportLab's."""
+
+    def push_state_stack(self):
+        """Canvas.push_state_stack: the same saved values, gathered at once."""
+        self.state_stack.append(dict(zip(self.STATE_ATTRIBUTES, _STATE_VALUES(self.__dict__))))
+        self._extgstate = self._extgstate.pushCopy()
 
     def _plain_text(self, text, mode, charSpace, direction, wordSpace, shaping):
         """The font when the string can be written directly, else None (ReportLab writes it)."""
@@ -39,6 +60,22 @@ class TextCanvas(Canvas):
 
     def _write_line(self, font, x: float, y: float, text: str) -> None:
         """The operators of beginText(x, y), textLine(text) and drawText, as ReportLab joins them."""
+        # A string drawn again in the same face and size writes the same operators but its
+        # position (a sheet repeats about a quarter of its strings: footers, units, headers):
+        # its glyphs' codes and its subsets' names in this document never change once given.
+        key = (font.fontName, self._fontsize, self._leading, text)
+        shown = self._shown_strings.get(key)
+        if shown is None:
+            shown = self._shown_strings[key] = self._show_operators(font, text)
+        self._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {shown} T* ET")
+
+    @cached_property
+    def _shown_strings(self) -> dict[tuple, str]:
+        """(face, size, leading, text) -> the operators that show it, for this canvas's document."""
+        return {}
+
+    def _show_operators(self, font, text: str) -> str:
+        """The font selections and text-showing operators of `text`, encoded in this document's subsets."""
         doc = self._doc
         parts = []
         current = -1
@@ -46,11 +83,11 @@ class TextCanvas(Canvas):
         for subset, chunk in font.splitString(text, doc):
             if subset != current:
                 if font_operators is None:
-                    font_operators = f"{fp_str(self._fontsize)} Tf {fp_str(self._leading)} TL"
+                    font_operators = _size_operators(self._fontsize, self._leading)
                 parts.append(f"{font.getSubsetInternalName(subset, doc)} {font_operators}")
                 current = subset
             parts.append(f"({self._escape(chunk)}) Tj")
-        self._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {' '.join(parts)} T* ET")
+        return " ".join(parts)
 
     def drawString(self, x, y, text, mode=None, charSpace=0, direction=None, wordSpace=None, shaping=False):
         font = self._plain_text(text, mode, charSpace, direction, wordSpace, shaping)

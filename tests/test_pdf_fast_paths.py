@@ -1,18 +1,26 @@
-"""The sheet's cheaper ways to write strings (pdf_text.TextCanvas) and chart Drawings
-(charts.pdf_drawing.draw_drawing) write the very bytes ReportLab's own ways write."""
+"""The sheet's cheaper ways to write strings (pdf_text.TextCanvas), chart Drawings
+(charts.pdf_drawing.draw_drawing), known characters into subsets (fonts.TaggedTTFont), font
+subsets and streams made before (pdf_streams) write the very bytes ReportLab's own ways write."""
 
 from __future__ import annotations
 
 import io
+import zlib
 
 import pytest
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfbase.pdfdoc import PDFDocument
+from reportlab.pdfbase.pdfmetrics import getFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from factsheets.charts import balance_chart, treemap_chart
 from factsheets.charts.pdf_drawing import draw_drawing
+from factsheets.fonts import _NumbersArray
+from factsheets.pdf_streams import _pdfdoc_encoded, compressing_once
 from factsheets.pdf_text import TextCanvas
 from factsheets.render import SheetRenderer
 
@@ -112,3 +120,102 @@ def test_unchecked_shapes_are_the_same_shapes_and_checking_comes_back(renderer):
         return pdf(Canvas, renderer.fonts, lambda canvas: renderPDF.draw(drawing, canvas, 0, 0, showBoundary=False))
 
     assert drawn(unchecked) == drawn(checked)
+
+
+REPORTLAB_SPLIT = TTFont.splitString
+ZLIB_COMPRESS = zlib.compress
+PDFDOC_ENCODE = pdfdoc.pdfdocEnc
+
+
+def reportlab_split(font, text: str, doc) -> list[tuple[int, bytes]]:
+    """ReportLab's own character loop, with the project's stand-in for the no-break space."""
+    if "\u00a0" in text and 0xF8A0 in font.face.charToGlyph:
+        text = text.replace("\u00a0", "\uf8a0")
+    return REPORTLAB_SPLIT(font, text, doc)
+
+
+def test_known_characters_are_encoded_as_reportlab_encodes_them(renderer, monkeypatch):
+    font = getFont(renderer.fonts.regular)
+    ours, theirs = PDFDocument(invariant=1), PDFDocument(invariant=1)
+    # Twice over: the second time every character has its code (subset 0, and past it for
+    # MANY_GLYPHS), and a character the face lacks ("\u4e00") never gets one.
+    texts = [*TEXTS, "\u4e00 absent", "\u00a0"]
+    looped = []  # the texts ReportLab's loop encoded for `ours`
+    monkeypatch.setattr(
+        TTFont, "splitString", lambda self, text, doc, *rest: looped.append(text) or REPORTLAB_SPLIT(self, text, doc)
+    )
+    rounds = []
+    for _ in range(2):
+        looped.clear()
+        for text in texts:
+            assert font.splitString(text, ours) == reportlab_split(font, text, theirs), text
+        rounds.append(list(looped))
+    assert font.state[ours].assignments == font.state[theirs].assignments
+    second_round = rounds[1]
+    assert "Évolution" in rounds[0] and MANY_GLYPHS in second_round and "\u4e00 absent" in second_round
+    assert "Évolution" not in second_round and "Exportations (M€)" not in second_round  # known: no loop
+
+
+def test_font_subsets_and_streams_made_once_are_the_bytes_made_anew(renderer, monkeypatch):
+    fonts = renderer.fonts
+
+    def page(canvas):
+        canvas.setFont(fonts.bold, 12)
+        canvas.drawString(20, 700, "Les mêmes titres, la même page")
+
+    plain = pdf(Canvas, fonts, page)
+    compressed = []
+    monkeypatch.setattr(zlib, "compress", lambda data: compressed.append(data) or ZLIB_COMPRESS(data))
+    with compressing_once():
+        first = pdf(Canvas, fonts, page)
+        made = len(compressed)
+        again = pdf(Canvas, fonts, page)
+    assert first == again == plain
+    assert made >= 3 and len(compressed) == made  # the page, the subset and its map: not compressed again
+    assert type(pdfdoc.PDFZCompress) is pdfdoc.PDFStreamFilterZCompress  # ReportLab's filter back after the save
+    assert pdfdoc.pdfdocEnc is PDFDOC_ENCODE  # and its encoder
+
+
+@pytest.mark.parametrize("count", [0, 1, 10, 11, 20, 21, 224])
+def test_subset_widths_are_formatted_as_a_pdf_array_formats_them(count):
+    widths = [(index * 37.5) % 1100 for index in range(count)]
+    document = PDFDocument(invariant=1)
+    assert _NumbersArray(widths).format(document) == pdfdoc.PDFArray(widths).format(document)
+
+
+def test_ascii_strings_are_encoded_as_the_pdfdoc_codec_encodes_them():
+    encode = pdfdoc.pdfdocEnc
+    for text in [chr(code) for code in range(0x80)] + ["/Type /Page 12 0 R", "Évolution", "\u2212 3", "", b"(bytes)"]:
+        try:
+            expected = encode(text)
+        except UnicodeError as error:
+            with pytest.raises(type(error)):
+                _pdfdoc_encoded(text)
+        else:
+            assert _pdfdoc_encoded(text) == expected, repr(text)
+    with pytest.raises(UnicodeError):  # PDFDocEncoding gives 0x18-0x1F to accents
+        _pdfdoc_encoded("a\x1fb")
+
+
+def test_saved_states_come_back_as_reportlab_restores_them(renderer):
+    fonts = renderer.fonts
+
+    def nested(canvas):
+        canvas.setFont(fonts.regular, 9)
+        for depth in range(3):
+            canvas.saveState()
+            canvas.translate(10, 20)
+            canvas.setFillColor(colors.Color(0.1 * depth, 0.2, 0.3))
+            canvas.setFillAlpha(0.5 + 0.1 * depth)
+            canvas.setLineWidth(depth + 0.25)
+            canvas.setFont(fonts.bold, 10 + depth)
+            canvas.drawString(0, 0, f"niveau {depth}")
+        for depth in range(3):
+            canvas.restoreState()
+            canvas.drawString(5, 5, f"rendu {depth}")  # the font, colour and opacity of the level above
+            canvas.rect(0, 0, 10, 10, fill=1)
+
+    ours = TextCanvas(io.BytesIO(), invariant=1, initialFontName=fonts.regular)
+    nested(ours)
+    assert ours.state_stack == [] and ours._fontname == fonts.regular
+    assert pdf(TextCanvas, fonts, nested) == pdf(Canvas, fonts, nested)

@@ -30,8 +30,8 @@ def fonts():
 
 def styles(fonts) -> list[ParagraphStyle]:
     """The sheet's body style and a smaller one, new objects each time (equal in value), as
-    each sheet makes its own."""
-    body = _styles(fonts, settings().colors)["body"]
+    another process or configuration makes its own (_styles keeps one set per process)."""
+    body = _styles.__wrapped__(fonts, settings().colors)["body"]
     return [body, ParagraphStyle("small", parent=body, fontSize=8, leading=10)]
 
 
@@ -98,6 +98,17 @@ def test_a_style_that_differs_in_one_value_is_not_shared(fonts):
     assert three.blPara is one.blPara
     assert two.blPara is not one.blPara
     assert {line.fontSize for line in two.blPara.lines} == {11}
+
+
+def test_a_style_changed_after_its_first_paragraph_gets_a_new_key(fonts):
+    body, _ = styles(fonts)
+    key = pdf_paragraph._style_key(body)
+    assert pdf_paragraph._style_key(body) is key  # recognised: the same object, unchanged
+    body.fontSize = 11
+    changed = pdf_paragraph._style_key(body)
+    assert changed != key and ("fontSize", 11) in changed
+    body.spaceShrinkage = 0.1  # a new attribute
+    assert pdf_paragraph._style_key(body) not in (key, changed)
 
 
 def test_the_caches_stay_bounded(fonts, monkeypatch):

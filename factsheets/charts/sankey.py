@@ -246,8 +246,11 @@ def sankey_layout(summary: FlowSummary, settings: Settings, size: Size = "depart
         (left_nodes, "source", right_index, source_end),
         (right_nodes, "target", left_index, target_end),
     ):
+        links_of: dict[str, list[Link]] = {}  # node code -> its links, in the links' order
+        for link in links:
+            links_of.setdefault(getattr(link, key), []).append(link)
         for node in nodes:
-            own = [link for link in links if getattr(link, key) == node.item.code]
+            own = links_of.get(node.item.code, [])
             other_key = "target" if key == "source" else "source"
             own.sort(key=lambda link: (other_index[getattr(link, other_key)], -link.value_eur))
             top = node.y1

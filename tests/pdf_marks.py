@@ -162,34 +162,41 @@ def _shapes(path_object, order: int) -> Iterator[Shape]:
         yield Shape(_kind(points, kinds), min(xs), min(ys), max(xs), max(ys), fill_mode.value != 0, fill, tuple(points), order)
 
 
-def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
-    handle = page.raw
-    orders: dict[int, int] = {}
-    shapes: list[Shape] = []
-    for index in range(raw.FPDFPage_CountObjects(handle)):
-        page_object = raw.FPDFPage_GetObject(handle, index)
-        kind = raw.FPDFPageObj_GetType(page_object)
-        if kind == raw.FPDF_PAGEOBJ_TEXT:
-            orders[ctypes.addressof(page_object.contents)] = index
-        elif kind == raw.FPDF_PAGEOBJ_PATH:
-            shapes.extend(_shapes(page_object, index))
-    text_page = page.get_textpage()
+def _page_text(text_page) -> str:
+    """Every character of the text page, PDFium's generated ones included, in one call
+    (the same as FPDFText_GetUnicode of each index: the sheets have no character beyond
+    the Basic Multilingual Plane, which would take two UTF-16 units)."""
+    count = raw.FPDFText_CountChars(text_page)
+    buffer = ctypes.create_string_buffer((count + 1) * 2)
+    raw.FPDFText_GetText(text_page, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+    text = buffer.raw[: count * 2].decode("utf-16-le")
+    assert len(text) == count, "a character beyond the BMP: read them one by one"
+    return text
+
+
+def _chars(text_page, orders: dict[int, int], widths: dict[tuple[str, str], float]) -> list[Char]:
+    """The characters of the text page (a raw FPDF_TEXTPAGE), as Char. A page has some
+    1,500 of them: PDFium is called as few times a character as the boxes need."""
+    get_origin, get_object, get_box = raw.FPDFText_GetCharOrigin, raw.FPDFText_GetTextObject, raw.FPDFText_GetLooseCharBox
     fonts: dict[int, str] = {}
     chars: list[Char] = []
     box = raw.FS_RECTF()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    box_ref, x_ref, y_ref = ctypes.byref(box), ctypes.byref(origin_x), ctypes.byref(origin_y)
     # The text object being read and what is the same for all its characters; how far
     # PDFium's positions lag in it.
     run, font, size, ink, descent, order, behind = 0, "", 0.0, WHITE_INK, 0.0, -1, 0.0
     last_y = last_right = last_x = float("nan")
     last_address, last_box, last_increment = 0, (0.0, 0.0), 0.0
     descents: dict[tuple[str, float], float] = {}  # by font and size, from glyphs drawn
-    for index in range(raw.FPDFText_CountChars(text_page)):
-        if raw.FPDFText_IsGenerated(text_page, index) == 1:
-            continue  # a space or line break PDFium adds between text runs: not in the PDF
-        raw.FPDFText_GetCharOrigin(text_page, index, origin_x, origin_y)
+    for index, text in enumerate(_page_text(text_page)):
+        # PDFium adds spaces and line breaks between text runs (not in the PDF): only
+        # those characters can be generated.
+        if text in " \r\n" and raw.FPDFText_IsGenerated(text_page, index) == 1:
+            continue
+        get_origin(text_page, index, x_ref, y_ref)
         x, y = origin_x.value, origin_y.value
-        text_object = raw.FPDFText_GetTextObject(text_page, index)
+        text_object = get_object(text_page, index)
         address = ctypes.addressof(text_object.contents)
         if address != run:
             # A text object that goes on from the previous one in the same BT block (a font
@@ -198,9 +205,8 @@ def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
             run, behind = address, behind if goes_on else 0.0
             font, size = _base_font(text_object, fonts), raw.FPDFText_GetFontSize(text_page, index)
             ink, order = _colour(raw.FPDFPageObj_GetFillColor, text_object), orders.get(address, -1)
-            raw.FPDFText_GetLooseCharBox(text_page, index, box)
+            get_box(text_page, index, box_ref)
             descent = box.bottom - y
-        text = chr(raw.FPDFText_GetUnicode(text_page, index))
         text = "-" if text == "\x02" else text  # PDFium's mark for a hyphen ending a line
         # An /ActualText span (a word hyphenated at the line end, read whole): PDFium gives
         # each character of the replacement text the span's origin and an even share of
@@ -215,7 +221,7 @@ def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
                 chars[-1], x0=x + behind, x1=last_box[1] + behind, y0=y + descent, y1=y + descent + size, replaced=True
             )
         advance = None if replaced else widths.get((font, text))
-        raw.FPDFText_GetLooseCharBox(text_page, index, box)
+        get_box(text_page, index, box_ref)
         last_box, last_increment = (box.left, box.right), 0.0
         if advance is None:
             last_right = box.right
@@ -231,6 +237,22 @@ def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
             descents.setdefault((font, size), descent)
         # pdfminer's box: from the descent line, one em high
         chars.append(Char(text, font, size, ink, x0, x1, y + descent, y + descent + size, order, replaced))
+    return chars
+
+
+def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
+    handle = page.raw
+    orders: dict[int, int] = {}
+    shapes: list[Shape] = []
+    for index in range(raw.FPDFPage_CountObjects(handle)):
+        page_object = raw.FPDFPage_GetObject(handle, index)
+        kind = raw.FPDFPageObj_GetType(page_object)
+        if kind == raw.FPDF_PAGEOBJ_TEXT:
+            orders[ctypes.addressof(page_object.contents)] = index
+        elif kind == raw.FPDF_PAGEOBJ_PATH:
+            shapes.extend(_shapes(page_object, index))
+    text_page = page.get_textpage()
+    chars = _chars(text_page.raw, orders, widths)
     text_page.close()
     width, height = page.get_size()
     return PageMarks(number, width, height, chars, shapes)

@@ -1,8 +1,11 @@
-// Loads each page given on the command line in Debian's Chromium (headless) and runs
-// axe-core on it at WCAG 2.1 A/AA. Prints one JSON object per page on stdout:
-// {page, violations: [{id, impact, nodes}], requests: [every URL the page asked for], title}.
+// Loads pages in Debian's Chromium (headless), one browser for all, and runs axe-core on
+// those asked at WCAG 2.1 A/AA. The pages come as JSON on stdin, a list of
+// {page: path, width: viewport width, axe: whether to run axe-core}; it prints one JSON
+// object per page on stdout, in the order given whatever order they finished loading in:
+// {page, width, violations: [{id, impact, nodes}], passes, requests: [every URL the page
+// asked for], title, lang, overflow, svgs}.
 // Used by tests/test_html.py; no browser is downloaded: Chromium is the system's.
-// The lines come in the order of the pages given, whatever order they finished loading in.
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
@@ -10,8 +13,7 @@ import { chromium } from "playwright-core";
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const width = Number(process.env.VIEWPORT_WIDTH || 1280);
-const withAxe = process.env.AXE !== "0"; // AXE=0: load and measure each page only
+const jobs = JSON.parse(readFileSync(0, "utf-8"));
 
 const browser = await chromium.launch({
   executablePath,
@@ -22,7 +24,7 @@ const browser = await chromium.launch({
 // waits (the browser's processes, the fonts), so several in flight use the cores better.
 const concurrency = Math.max(1, Number(process.env.CONCURRENCY || 4));
 
-async function report(context, file) {
+async function report(context, { page: file, width, axe: withAxe }) {
   const page = await context.newPage();
   const requests = [];
   page.on("request", (request) => requests.push(request.url()));
@@ -43,22 +45,24 @@ async function report(context, file) {
     };
   }, withAxe);
   await page.close();
-  return JSON.stringify({ page: file, requests, ...result });
+  return JSON.stringify({ page: file, width, requests, ...result });
 }
 
 try {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const files = process.argv.slice(2);
-  const lines = new Array(files.length);
+  // One context per viewport width, shared by the pages of that width.
+  const contexts = new Map();
+  for (const width of new Set(jobs.map((job) => job.width))) {
+    contexts.set(width, await browser.newContext({ viewport: { width, height: 900 } }));
+  }
+  const lines = new Array(jobs.length);
   let next = 0;
   async function worker() {
-    while (next < files.length) {
+    while (next < jobs.length) {
       const index = next++;
-      lines[index] = await report(context, files[index]);
+      lines[index] = await report(contexts.get(jobs[index].width), jobs[index]);
     }
   }
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-  // One line per page, in the order given.
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
   for (const line of lines) process.stdout.write(line + "\n");
 } finally {
   await browser.close();

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from email.parser import BytesParser
 from pathlib import Path
 
-from cli_helpers import PROJECT_ROOT, one_error_line, run_cli, run_in_process
+from cli_helpers import PROJECT_ROOT, one_error_line, run_in_process
 from test_mail import attachment, journal_path, server  # noqa: F401  (server is a fixture)
 
 YEAR = 2024
@@ -250,7 +250,7 @@ def test_the_attachment_is_a_fresh_render_of_the_given_data(tmp_path, server):
     new = canonical_csv(tmp_path / "new.csv", codes, scale=3)
     out = tmp_path / "out"
     recipients = recipients_yaml(tmp_path / "recipients.yaml", {code: {"to": [f"d{code}@example.org"]} for code in codes})
-    assert run_cli("render", "--dept", "02", "--dept", "60", "--data", old, "--out", out).returncode == 0
+    assert run_in_process("render", "--dept", "02", "--dept", "60", "--data", old, "--workers", "1", "--out", out).returncode == 0
     oise = next(out.glob("*-60-oise.pdf"))
     oise.write_bytes(oise.read_bytes()[:5000])  # a truncated sheet on disk
 

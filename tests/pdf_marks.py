@@ -174,15 +174,28 @@ def _page_text(text_page) -> str:
     return text
 
 
+def _by_address(function, restype, *argtypes):
+    """The same PDFium function taking and giving plain addresses (ints): ctypes then
+    builds no pointer object a call, which counts when called for each character."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_ADDRESS = ctypes.c_void_p
+# FPDFText_GetTextObject's text object, as the address that _page's `orders` are keyed by.
+_text_object_address = _by_address(raw.FPDFText_GetTextObject, _ADDRESS, _ADDRESS, ctypes.c_int)
+_char_origin = _by_address(raw.FPDFText_GetCharOrigin, ctypes.c_int, _ADDRESS, ctypes.c_int, _ADDRESS, _ADDRESS)
+_loose_char_box = _by_address(raw.FPDFText_GetLooseCharBox, ctypes.c_int, _ADDRESS, ctypes.c_int, _ADDRESS)
+
+
 def _chars(text_page, orders: dict[int, int], widths: dict[tuple[str, str], float]) -> list[Char]:
     """The characters of the text page (a raw FPDF_TEXTPAGE), as Char. A page has some
     1,500 of them: PDFium is called as few times a character as the boxes need."""
-    get_origin, get_object, get_box = raw.FPDFText_GetCharOrigin, raw.FPDFText_GetTextObject, raw.FPDFText_GetLooseCharBox
+    page_address = ctypes.cast(text_page, ctypes.c_void_p).value
     fonts: dict[int, str] = {}
     chars: list[Char] = []
     box = raw.FS_RECTF()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-    box_ref, x_ref, y_ref = ctypes.byref(box), ctypes.byref(origin_x), ctypes.byref(origin_y)
+    box_ref, x_ref, y_ref = (ctypes.addressof(value) for value in (box, origin_x, origin_y))
     # The text object being read and what is the same for all its characters; how far
     # PDFium's positions lag in it.
     run, font, size, ink, descent, order, behind = 0, "", 0.0, WHITE_INK, 0.0, -1, 0.0
@@ -194,18 +207,18 @@ def _chars(text_page, orders: dict[int, int], widths: dict[tuple[str, str], floa
         # those characters can be generated.
         if text in " \r\n" and raw.FPDFText_IsGenerated(text_page, index) == 1:
             continue
-        get_origin(text_page, index, x_ref, y_ref)
+        _char_origin(page_address, index, x_ref, y_ref)
         x, y = origin_x.value, origin_y.value
-        text_object = get_object(text_page, index)
-        address = ctypes.addressof(text_object.contents)
+        address = _text_object_address(page_address, index)
         if address != run:
+            text_object = raw.FPDFText_GetTextObject(text_page, index)
             # A text object that goes on from the previous one in the same BT block (a font
             # change within a line) inherits its lag; one placed anew starts exact.
             goes_on = abs(y - last_y) < 0.01 and abs(x - last_right) < 3  # a squeezed space: below 0
             run, behind = address, behind if goes_on else 0.0
             font, size = _base_font(text_object, fonts), raw.FPDFText_GetFontSize(text_page, index)
             ink, order = _colour(raw.FPDFPageObj_GetFillColor, text_object), orders.get(address, -1)
-            get_box(text_page, index, box_ref)
+            _loose_char_box(page_address, index, box_ref)
             descent = box.bottom - y
         text = "-" if text == "\x02" else text  # PDFium's mark for a hyphen ending a line
         # An /ActualText span (a word hyphenated at the line end, read whole): PDFium gives
@@ -221,7 +234,7 @@ def _chars(text_page, orders: dict[int, int], widths: dict[tuple[str, str], floa
                 chars[-1], x0=x + behind, x1=last_box[1] + behind, y0=y + descent, y1=y + descent + size, replaced=True
             )
         advance = None if replaced else widths.get((font, text))
-        get_box(text_page, index, box_ref)
+        _loose_char_box(page_address, index, box_ref)
         last_box, last_increment = (box.left, box.right), 0.0
         if advance is None:
             last_right = box.right

@@ -282,15 +282,8 @@ def test_a_sheet_checked_earlier_is_drawn_again_when_the_configuration_changes(t
     out = tmp_path / "out"
     path = recipients_yaml(tmp_path / "recipients.yaml", {"02": {"to": ["d02@example.org"]}})
 
-    def mail(*extra):
-        return subprocess.run(
-            [sys.executable, "-m", "factsheets", *mail_args(path, out, server.port, data, *extra)],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
+    def mail(*extra):  # in process: the configuration folder is read from the environment at each command
+        return run_in_process(*mail_args(path, out, server.port, data, *extra), env=env)
 
     assert "fiche produite" in mail().stdout
     assert "fiche" not in mail().stdout.split("pièce jointe")[1]  # checked already: nothing to say
@@ -306,13 +299,7 @@ def test_a_sheet_checked_earlier_is_drawn_again_when_the_configuration_changes(t
     sent = mail("--send")
     assert sent.returncode == 0, sent.stderr
     (message,) = received(server, "d02@example.org")
-    rendered = subprocess.run(
-        [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--data", str(data), "--out", str(tmp_path / "render")],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    rendered = run_in_process("render", "--dept", "02", "--data", data, "--out", tmp_path / "render", env=env)
     assert attachment(message)[2] == Path(rendered.stdout.strip()).read_bytes()
     import io
 

@@ -140,27 +140,33 @@ def evolution_sheet_measures(tmp_path_factory, evolution_sheets) -> dict[Path, o
     return measured_once_per_test_run(tmp_path_factory, "evolution-sheet-measures", measure_evolution_sheet, evolution_sheets)
 
 
-# The test files that take longest on one core, longest first (seconds measured on the
-# README's command at rest). pytest-xdist (--dist loadfile --no-loadscope-reorder) hands
-# files to its two workers in collection order, one at a time as each runs low: longest
-# first, the short ones fill the end and neither worker waits idle for the other. The two
-# first start the shared renders (which use both cores) and share the measures.
+# The test files that take longest on one core, longest first (the seconds of a full run of
+# the README's command with --durations=0, summed by file). pytest-xdist (--dist loadfile
+# --no-loadscope-reorder) hands files to its two workers in collection order, one at a time
+# as each runs low: longest first, the short ones fill the end and neither worker waits idle
+# for the other. The two first start the shared renders (which use both cores) and share
+# the measures.
 LONGEST_FILES = (
     "test_justified_lines.py",
     "test_contrast.py",
     "test_html.py",
-    "test_render_processes.py",
-    "test_tagged_pdf.py",
-    "test_mail_interrupt.py",
-    "test_print_rules.py",
     "test_beyond.py",
+    "test_render_processes.py",
     "test_render.py",
     "test_mail_campaign.py",
+    "test_mail_interrupt.py",
     "test_annex.py",
-    "test_mail_journal.py",
+    "test_print_rules.py",
+    "test_ingest_sources.py",
+    "test_render_workers.py",
+    "test_tagged_pdf.py",
+    "test_sample.py",
+    "test_charts.py",
     "test_ingest_killed.py",
+    "test_mail_journal.py",
     "test_packaging.py",
-    "test_peer.py",
+    "test_check.py",
+    "test_adversarial.py",
 )
 
 

@@ -119,24 +119,40 @@ def _base_font(text_object, cache: dict[int, str]) -> str:
     return cache[key]
 
 
+def _by_address(function, restype, *argtypes):
+    """The same PDFium function taking and giving plain addresses (ints): ctypes then
+    builds no pointer object a call, which counts when called for each character."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_ADDRESS = ctypes.c_void_p
+_path_segment = _by_address(raw.FPDFPath_GetPathSegment, _ADDRESS, _ADDRESS, ctypes.c_int)
+_segment_point = _by_address(raw.FPDFPathSegment_GetPoint, ctypes.c_int, _ADDRESS, _ADDRESS, _ADDRESS)
+_segment_type = _by_address(raw.FPDFPathSegment_GetType, ctypes.c_int, _ADDRESS)
+_segment_closes = _by_address(raw.FPDFPathSegment_GetClose, ctypes.c_int, _ADDRESS)
+_SEGMENT_KINDS = {raw.FPDF_SEGMENT_MOVETO: "m", raw.FPDF_SEGMENT_LINETO: "l"}
+
+
 def _subpaths(path_object) -> Iterator[tuple[list[tuple[float, float]], str, bool]]:
     """Each subpath's points in page space, its segment kinds ("m", "l", "c") and whether it is closed."""
     matrix = raw.FS_MATRIX()
     raw.FPDFPageObj_GetMatrix(path_object, matrix)
     a, b, c, d, e, f = matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f
     x, y = ctypes.c_float(), ctypes.c_float()
+    x_address, y_address = ctypes.addressof(x), ctypes.addressof(y)
+    path_address = ctypes.cast(path_object, ctypes.c_void_p).value
     points: list[tuple[float, float]] = []
     kinds, closed = "", False
     for index in range(raw.FPDFPath_CountSegments(path_object)):
-        segment = raw.FPDFPath_GetPathSegment(path_object, index)
-        raw.FPDFPathSegment_GetPoint(segment, x, y)
-        kind = raw.FPDFPathSegment_GetType(segment)
+        segment = _path_segment(path_address, index)
+        _segment_point(segment, x_address, y_address)
+        kind = _segment_type(segment)
         if kind == raw.FPDF_SEGMENT_MOVETO and points:
             yield points, kinds, closed
             points, kinds, closed = [], "", False
         points.append((a * x.value + c * y.value + e, b * x.value + d * y.value + f))
-        kinds += {raw.FPDF_SEGMENT_MOVETO: "m", raw.FPDF_SEGMENT_LINETO: "l"}.get(kind, "c")
-        closed = closed or bool(raw.FPDFPathSegment_GetClose(segment))
+        kinds += _SEGMENT_KINDS.get(kind, "c")
+        closed = closed or bool(_segment_closes(segment))
     if points:
         yield points, kinds, closed
 
@@ -174,13 +190,6 @@ def _page_text(text_page) -> str:
     return text
 
 
-def _by_address(function, restype, *argtypes):
-    """The same PDFium function taking and giving plain addresses (ints): ctypes then
-    builds no pointer object a call, which counts when called for each character."""
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
-
-
-_ADDRESS = ctypes.c_void_p
 # FPDFText_GetTextObject's text object, as the address that _page's `orders` are keyed by.
 _text_object_address = _by_address(raw.FPDFText_GetTextObject, _ADDRESS, _ADDRESS, ctypes.c_int)
 _char_origin = _by_address(raw.FPDFText_GetCharOrigin, ctypes.c_int, _ADDRESS, ctypes.c_int, _ADDRESS, _ADDRESS)

@@ -22,12 +22,15 @@ const browser = await chromium.launch({
 });
 // Pages are loaded CONCURRENCY at a time (default 4) in one browser: a page's load mostly
 // waits (the browser's processes, the fonts), so several in flight use the cores better.
+// Each of the CONCURRENCY workers loads its pages one after the other in one tab (a new
+// document each time, with its own requests and axe-core run): a new tab per page cost a
+// renderer process start each, nearly half of the browser's CPU.
 const concurrency = Math.max(1, Number(process.env.CONCURRENCY || 4));
 
-async function report(context, { page: file, width, axe: withAxe }) {
-  const page = await context.newPage();
+async function report(page, { page: file, width, axe: withAxe }) {
   const requests = [];
-  page.on("request", (request) => requests.push(request.url()));
+  const record = (request) => requests.push(request.url());
+  page.on("request", record);
   await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
   if (withAxe) await page.addScriptTag({ path: axePath });
   const result = await page.evaluate(async (withAxe) => {
@@ -44,7 +47,7 @@ async function report(context, { page: file, width, axe: withAxe }) {
       svgs: document.querySelectorAll("svg[role=img]").length,
     };
   }, withAxe);
-  await page.close();
+  page.off("request", record);
   return JSON.stringify({ page: file, width, requests, ...result });
 }
 
@@ -57,9 +60,12 @@ try {
   const lines = new Array(jobs.length);
   let next = 0;
   async function worker() {
+    const pages = new Map(); // one tab per width, each page loaded in it in turn
     while (next < jobs.length) {
       const index = next++;
-      lines[index] = await report(contexts.get(jobs[index].width), jobs[index]);
+      const { width } = jobs[index];
+      if (!pages.has(width)) pages.set(width, await contexts.get(width).newPage());
+      lines[index] = await report(pages.get(width), jobs[index]);
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));

@@ -15,6 +15,7 @@ import json
 import os
 import pickle
 import subprocess
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,51 @@ def evolution_sheet_measures(tmp_path_factory, evolution_sheets) -> dict[Path, o
     from pdf_measure import measure_evolution_sheet
 
     return measured_once_per_test_run(tmp_path_factory, "evolution-sheet-measures", measure_evolution_sheet, evolution_sheets)
+
+
+# The test files that take longest on one core, longest first (the seconds of a full run of
+# the README's command with --durations=0, summed by file). pytest-xdist (--dist loadfile
+# --no-loadscope-reorder) hands files to its two workers in collection order, one at a time
+# as each runs low: longest first, the short ones fill the end and neither worker waits idle
+# for the other. The two first start the shared renders (which use both cores) and share
+# the measures.
+LONGEST_FILES = (
+    "test_justified_lines.py",
+    "test_contrast.py",
+    "test_html.py",
+    "test_beyond.py",
+    "test_render_processes.py",
+    "test_render.py",
+    "test_mail_campaign.py",
+    "test_mail_interrupt.py",
+    "test_annex.py",
+    "test_print_rules.py",
+    "test_ingest_sources.py",
+    "test_render_workers.py",
+    "test_tagged_pdf.py",
+    "test_sample.py",
+    "test_charts.py",
+    "test_ingest_killed.py",
+    "test_mail_journal.py",
+    "test_packaging.py",
+    "test_check.py",
+    "test_adversarial.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """LONGEST_FILES first, in that order; then the other files, most tests first."""
+    tests_of: dict[str, int] = defaultdict(int)
+    for item in items:
+        tests_of[item.path.name] += 1
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        name = item.path.name
+        if name in LONGEST_FILES:
+            return (LONGEST_FILES.index(name), 0)
+        return (len(LONGEST_FILES), -tests_of[name])
+
+    items.sort(key=rank)  # stable: a file's tests keep their order, as do files of one rank
 
 
 @pytest.fixture(autouse=True)

@@ -119,24 +119,40 @@ def _base_font(text_object, cache: dict[int, str]) -> str:
     return cache[key]
 
 
+def _by_address(function, restype, *argtypes):
+    """The same PDFium function taking and giving plain addresses (ints): ctypes then
+    builds no pointer object a call, which counts when called for each character."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_ADDRESS = ctypes.c_void_p
+_path_segment = _by_address(raw.FPDFPath_GetPathSegment, _ADDRESS, _ADDRESS, ctypes.c_int)
+_segment_point = _by_address(raw.FPDFPathSegment_GetPoint, ctypes.c_int, _ADDRESS, _ADDRESS, _ADDRESS)
+_segment_type = _by_address(raw.FPDFPathSegment_GetType, ctypes.c_int, _ADDRESS)
+_segment_closes = _by_address(raw.FPDFPathSegment_GetClose, ctypes.c_int, _ADDRESS)
+_SEGMENT_KINDS = {raw.FPDF_SEGMENT_MOVETO: "m", raw.FPDF_SEGMENT_LINETO: "l"}
+
+
 def _subpaths(path_object) -> Iterator[tuple[list[tuple[float, float]], str, bool]]:
     """Each subpath's points in page space, its segment kinds ("m", "l", "c") and whether it is closed."""
     matrix = raw.FS_MATRIX()
     raw.FPDFPageObj_GetMatrix(path_object, matrix)
     a, b, c, d, e, f = matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f
     x, y = ctypes.c_float(), ctypes.c_float()
+    x_address, y_address = ctypes.addressof(x), ctypes.addressof(y)
+    path_address = ctypes.cast(path_object, ctypes.c_void_p).value
     points: list[tuple[float, float]] = []
     kinds, closed = "", False
     for index in range(raw.FPDFPath_CountSegments(path_object)):
-        segment = raw.FPDFPath_GetPathSegment(path_object, index)
-        raw.FPDFPathSegment_GetPoint(segment, x, y)
-        kind = raw.FPDFPathSegment_GetType(segment)
+        segment = _path_segment(path_address, index)
+        _segment_point(segment, x_address, y_address)
+        kind = _segment_type(segment)
         if kind == raw.FPDF_SEGMENT_MOVETO and points:
             yield points, kinds, closed
             points, kinds, closed = [], "", False
         points.append((a * x.value + c * y.value + e, b * x.value + d * y.value + f))
-        kinds += {raw.FPDF_SEGMENT_MOVETO: "m", raw.FPDF_SEGMENT_LINETO: "l"}.get(kind, "c")
-        closed = closed or bool(raw.FPDFPathSegment_GetClose(segment))
+        kinds += _SEGMENT_KINDS.get(kind, "c")
+        closed = closed or bool(_segment_closes(segment))
     if points:
         yield points, kinds, closed
 
@@ -162,45 +178,57 @@ def _shapes(path_object, order: int) -> Iterator[Shape]:
         yield Shape(_kind(points, kinds), min(xs), min(ys), max(xs), max(ys), fill_mode.value != 0, fill, tuple(points), order)
 
 
-def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
-    handle = page.raw
-    orders: dict[int, int] = {}
-    shapes: list[Shape] = []
-    for index in range(raw.FPDFPage_CountObjects(handle)):
-        page_object = raw.FPDFPage_GetObject(handle, index)
-        kind = raw.FPDFPageObj_GetType(page_object)
-        if kind == raw.FPDF_PAGEOBJ_TEXT:
-            orders[ctypes.addressof(page_object.contents)] = index
-        elif kind == raw.FPDF_PAGEOBJ_PATH:
-            shapes.extend(_shapes(page_object, index))
-    text_page = page.get_textpage()
+def _page_text(text_page) -> str:
+    """Every character of the text page, PDFium's generated ones included, in one call
+    (the same as FPDFText_GetUnicode of each index: the sheets have no character beyond
+    the Basic Multilingual Plane, which would take two UTF-16 units)."""
+    count = raw.FPDFText_CountChars(text_page)
+    buffer = ctypes.create_string_buffer((count + 1) * 2)
+    raw.FPDFText_GetText(text_page, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+    text = buffer.raw[: count * 2].decode("utf-16-le")
+    assert len(text) == count, "a character beyond the BMP: read them one by one"
+    return text
+
+
+# FPDFText_GetTextObject's text object, as the address that _page's `orders` are keyed by.
+_text_object_address = _by_address(raw.FPDFText_GetTextObject, _ADDRESS, _ADDRESS, ctypes.c_int)
+_char_origin = _by_address(raw.FPDFText_GetCharOrigin, ctypes.c_int, _ADDRESS, ctypes.c_int, _ADDRESS, _ADDRESS)
+_loose_char_box = _by_address(raw.FPDFText_GetLooseCharBox, ctypes.c_int, _ADDRESS, ctypes.c_int, _ADDRESS)
+
+
+def _chars(text_page, orders: dict[int, int], widths: dict[tuple[str, str], float]) -> list[Char]:
+    """The characters of the text page (a raw FPDF_TEXTPAGE), as Char. A page has some
+    1,500 of them: PDFium is called as few times a character as the boxes need."""
+    page_address = ctypes.cast(text_page, ctypes.c_void_p).value
     fonts: dict[int, str] = {}
     chars: list[Char] = []
     box = raw.FS_RECTF()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    box_ref, x_ref, y_ref = (ctypes.addressof(value) for value in (box, origin_x, origin_y))
     # The text object being read and what is the same for all its characters; how far
     # PDFium's positions lag in it.
     run, font, size, ink, descent, order, behind = 0, "", 0.0, WHITE_INK, 0.0, -1, 0.0
     last_y = last_right = last_x = float("nan")
     last_address, last_box, last_increment = 0, (0.0, 0.0), 0.0
     descents: dict[tuple[str, float], float] = {}  # by font and size, from glyphs drawn
-    for index in range(raw.FPDFText_CountChars(text_page)):
-        if raw.FPDFText_IsGenerated(text_page, index) == 1:
-            continue  # a space or line break PDFium adds between text runs: not in the PDF
-        raw.FPDFText_GetCharOrigin(text_page, index, origin_x, origin_y)
+    for index, text in enumerate(_page_text(text_page)):
+        # PDFium adds spaces and line breaks between text runs (not in the PDF): only
+        # those characters can be generated.
+        if text in " \r\n" and raw.FPDFText_IsGenerated(text_page, index) == 1:
+            continue
+        _char_origin(page_address, index, x_ref, y_ref)
         x, y = origin_x.value, origin_y.value
-        text_object = raw.FPDFText_GetTextObject(text_page, index)
-        address = ctypes.addressof(text_object.contents)
+        address = _text_object_address(page_address, index)
         if address != run:
+            text_object = raw.FPDFText_GetTextObject(text_page, index)
             # A text object that goes on from the previous one in the same BT block (a font
             # change within a line) inherits its lag; one placed anew starts exact.
             goes_on = abs(y - last_y) < 0.01 and abs(x - last_right) < 3  # a squeezed space: below 0
             run, behind = address, behind if goes_on else 0.0
             font, size = _base_font(text_object, fonts), raw.FPDFText_GetFontSize(text_page, index)
             ink, order = _colour(raw.FPDFPageObj_GetFillColor, text_object), orders.get(address, -1)
-            raw.FPDFText_GetLooseCharBox(text_page, index, box)
+            _loose_char_box(page_address, index, box_ref)
             descent = box.bottom - y
-        text = chr(raw.FPDFText_GetUnicode(text_page, index))
         text = "-" if text == "\x02" else text  # PDFium's mark for a hyphen ending a line
         # An /ActualText span (a word hyphenated at the line end, read whole): PDFium gives
         # each character of the replacement text the span's origin and an even share of
@@ -215,7 +243,7 @@ def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
                 chars[-1], x0=x + behind, x1=last_box[1] + behind, y0=y + descent, y1=y + descent + size, replaced=True
             )
         advance = None if replaced else widths.get((font, text))
-        raw.FPDFText_GetLooseCharBox(text_page, index, box)
+        _loose_char_box(page_address, index, box_ref)
         last_box, last_increment = (box.left, box.right), 0.0
         if advance is None:
             last_right = box.right
@@ -231,6 +259,22 @@ def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
             descents.setdefault((font, size), descent)
         # pdfminer's box: from the descent line, one em high
         chars.append(Char(text, font, size, ink, x0, x1, y + descent, y + descent + size, order, replaced))
+    return chars
+
+
+def _page(number: int, page, widths: dict[tuple[str, str], float]) -> PageMarks:
+    handle = page.raw
+    orders: dict[int, int] = {}
+    shapes: list[Shape] = []
+    for index in range(raw.FPDFPage_CountObjects(handle)):
+        page_object = raw.FPDFPage_GetObject(handle, index)
+        kind = raw.FPDFPageObj_GetType(page_object)
+        if kind == raw.FPDF_PAGEOBJ_TEXT:
+            orders[ctypes.addressof(page_object.contents)] = index
+        elif kind == raw.FPDF_PAGEOBJ_PATH:
+            shapes.extend(_shapes(page_object, index))
+    text_page = page.get_textpage()
+    chars = _chars(text_page.raw, orders, widths)
     text_page.close()
     width, height = page.get_size()
     return PageMarks(number, width, height, chars, shapes)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 from pdf_marks import Char, PageMarks, Shape, read_pages
 from reportlab.lib.pagesizes import A4
@@ -90,27 +91,52 @@ class Glyph:
         return 3.0 if self.large else 4.5
 
 
-def _beneath(char: Char, fills: list[Shape]) -> tuple[float, float, float]:
-    """The fill colour of the topmost filled shape painted before the glyph under its centre
-    (a rectangle, or a path tested by its outline), or the white page."""
-    x, y = (char.x0 + char.x1) / 2, (char.y0 + char.y1) / 2
-    for shape in reversed(fills):
-        if (
-            shape.order < char.order
-            and shape.x0 <= x <= shape.x1
-            and shape.y0 <= y <= shape.y1
-            and (shape.kind == "rect" or _inside(x, y, shape.points))
-        ):
-            return shape.fill
-    return WHITE
+def _beneath_all(chars: list[Char], fills: list[Shape]) -> list[tuple[float, float, float]]:
+    """For each glyph, the fill colour of the topmost filled shape painted before it under
+    its centre (a rectangle, or a path tested by its outline), or the white page.
+
+    A sheet has some 11,000 glyphs and a page a few hundred filled shapes: which shapes'
+    boxes hold which glyph's centre, painted before it, is one numpy comparison per page;
+    only the candidates that are paths go through the outline test, topmost first."""
+    if not fills:
+        return [WHITE] * len(chars)
+    centre_x = np.array([(char.x0 + char.x1) / 2 for char in chars])
+    centre_y = np.array([(char.y0 + char.y1) / 2 for char in chars])
+    char_order = np.array([char.order for char in chars])
+    x0, y0, x1, y1, order = (np.array([getattr(shape, name) for shape in fills]) for name in ("x0", "y0", "x1", "y1", "order"))
+    under = (
+        (order[None, :] < char_order[:, None])
+        & (x0[None, :] <= centre_x[:, None])
+        & (centre_x[:, None] <= x1[None, :])
+        & (y0[None, :] <= centre_y[:, None])
+        & (centre_y[:, None] <= y1[None, :])
+    )
+    # The topmost candidate of each glyph; none is the page, a rectangle there settles it.
+    topmost = len(fills) - 1 - np.argmax(under[:, ::-1], axis=1)
+    found = []
+    for index, (top, any_under) in enumerate(zip(topmost.tolist(), under.any(axis=1).tolist())):
+        if not any_under:
+            found.append(WHITE)
+            continue
+        if fills[top].kind == "rect":
+            found.append(fills[top].fill)
+            continue
+        colour, x, y = WHITE, float(centre_x[index]), float(centre_y[index])
+        for candidate in np.flatnonzero(under[index])[::-1].tolist():
+            shape = fills[candidate]
+            if shape.kind == "rect" or _inside(x, y, shape.points):
+                colour = shape.fill
+                break
+        found.append(colour)
+    return found
 
 
 def _page_glyphs(page: PageMarks) -> Iterator[Glyph]:
     """The visible glyphs of one page (see glyphs)."""
     fills = [shape for shape in page.shapes if shape.filled and shape.kind != "line"]
-    for char in page.chars:
-        if char.text.strip():
-            yield Glyph(page.number, char.text, char.size, "Bold" in char.font, char.ink, _beneath(char, fills))
+    visible = [char for char in page.chars if char.text.strip()]
+    for char, beneath in zip(visible, _beneath_all(visible, fills)):
+        yield Glyph(page.number, char.text, char.size, "Bold" in char.font, char.ink, beneath)
 
 
 def glyphs(path: Path) -> Iterator[Glyph]:
@@ -198,6 +224,7 @@ _SETTINGS = yaml.safe_load((CONFIG_DIR / "settings.yaml").read_text(encoding="ut
 NODE_COLOURS = {_SETTINGS["colors"]["sankey_node"].upper(), _SETTINGS["colors"]["sankey_other_node"].upper()}
 
 
+@functools.cache  # called for each visible glyph, with a few dozen colours
 def hex_colour(rgb: tuple[float, float, float]) -> str:
     return "#" + "".join(f"{round(channel * 255):02X}" for channel in rgb)
 

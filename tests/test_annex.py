@@ -448,23 +448,19 @@ def test_no_notice_without_the_sample(renderer):
     assert raw_texts()["footer"]["synthetic"] not in about
 
 
-def test_every_sample_annex_names_its_source_and_the_notice():
-    """All 101 departments of the sample, as render writes their annexes (without drawing the PDFs)."""
+def test_every_sample_annex_names_its_source_and_the_notice(plain_render_all):
+    """All 101 annexes of the sample (synthetic), as the run's shared `render --all --annexe xlsx` wrote them."""
     import openpyxl
 
-    from factsheets.render import SheetOptions, SheetRenderer
-
-    everything = SheetRenderer(SAMPLE_DATA, None, [], SheetOptions(annex="xlsx"))
-    everything.add(everything.reference.departments["code"].to_list())
-    assert everything.synthetic and len(everything.indicators) == 101
-    writer = annex.Annexes(everything.texts, "xlsx")
+    result, out = plain_render_all
+    assert result.returncode == 0, result.stderr
+    annexes = sorted(out.glob("commerce-exterieur-*.xlsx"))
+    assert len(annexes) == 101
     notice, source = raw_texts()["footer"]["synthetic"], expected_source_line()
-    for code, ind in everything.indicators.items():
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(writer.content(sheet_of(ind, everything.texts, everything.synthetic))), read_only=True
-        )
+    for path in annexes:
+        workbook = openpyxl.load_workbook(path, read_only=True)
         lines = [row[0] for row in workbook[SOURCE_SHEET].iter_rows(values_only=True)]
-        assert source in lines and notice in lines, code
+        assert source in lines and notice in lines, path.name
 
 
 def test_the_campaign_summary_has_the_edition_date_and_a_filter(rendered):

@@ -159,12 +159,29 @@ def test_one_mistake_is_one_line_in_check_and_stops_render_before_any_sheet(conf
         assert word in line, (word, line)
     assert "Traceback" not in checked.stderr
 
-    out = tmp_path / "out"
-    rendered = run_cli("--config", config, "render", "--all", "--out", out)
+    # The same line from render, through the CLI's entry point in process (one helper
+    # process or none makes no difference to the line: see the test below).
+    assert_render_stops_with(run_in_process, config, tmp_path / "out", line, "--workers", "1")
+
+
+def assert_render_stops_with(run, config: Path, out: Path, line: str, *options: str) -> None:
+    """`render --all` with the broken `config`, run by `run`: exit 2, `line` as its only
+    line, nothing on stdout, no PDF and no temporary file."""
+    rendered = run("--config", config, "render", "--all", *options, "--out", out)
     assert rendered.returncode == 2
     assert one_error_line(rendered) == ERROR_PREFIX + line
     assert rendered.stdout == ""
     assert not list(out.glob("*.pdf")) and not list(out.glob(".*"))
+
+
+def test_a_mistake_stops_a_real_render_and_its_helper_with_the_same_one_line(config, tmp_path):
+    """A real `render --all` process, its helper started before the check: still only the
+    check's line, from either process."""
+    colour(config)
+    checked = run_in_process("--config", config, "check")
+    assert checked.returncode == 2
+    (line,) = checked.stdout.splitlines()
+    assert_render_stops_with(run_cli, config, tmp_path / "out", line)
 
 
 def test_recipients_problems_in_check_and_mail(config, tmp_path):

@@ -100,15 +100,8 @@ def test_broken_yaml_config_is_named_with_its_line(tmp_path):
     shutil.copytree(PROJECT_ROOT / "data", home / "data")
     (home / "config" / "settings.yaml").write_text("data:\n  unallocated: [\n", encoding="utf-8")
     import os
-    import subprocess
-    import sys
 
-    result = subprocess.run(
-        [sys.executable, "-m", "factsheets", "indicators", "--dept", "02", "--json"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "FACTSHEETS_HOME": str(home)},
-    )
+    result = run_in_process("indicators", "--dept", "02", "--json", env={**os.environ, "FACTSHEETS_HOME": str(home)})
     line = one_error_line(result)
     assert "settings.yaml" in line and "YAML invalide" in line
 

@@ -11,18 +11,10 @@ TARIFF_SENTENCE = "la montée en puissance des menaces de surtaxes"
 
 
 def render_one(tmp_path, *args, env=None):
-    import subprocess
-    import sys
-
-    from cli_helpers import PROJECT_ROOT
-
-    result = subprocess.run(
-        [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--out", str(tmp_path), *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **(env or {})},
-    )
+    """`render --dept 02` with `env` added to the environment, through the CLI's entry point
+    in process (the creation date and the edition are read from the environment and the
+    configuration at each render, as a fresh process would)."""
+    result = run_in_process("render", "--dept", "02", "--out", tmp_path, *args, env={**os.environ, **(env or {})})
     assert result.returncode == 0, result.stderr
     path = result.stdout.strip()
     reader = PdfReader(path)

@@ -44,17 +44,25 @@ def ensure_node_packages() -> None:
         subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=BROWSER_DIR, check=True, capture_output=True)
 
 
-def audit(pages: list[Path], width: int = 1280, axe: bool = True) -> list[dict]:
-    """Chromium's reading of each page: axe-core's violations (unless `axe` is false), every URL
-    it requested, its title and language, whether it scrolls sideways, its SVG images."""
+def audit(jobs: list[tuple[Path, int, bool]]) -> dict[tuple[Path, int], dict]:
+    """Chromium's reading of each (page, viewport width, whether to run axe-core), all in one
+    browser: axe-core's violations and passes, every URL the page requested, its title and
+    language, whether it scrolls sideways, its SVG images; by (page, width)."""
     ensure_chromium()
     ensure_node_packages()
-    environment = {**os.environ, "CHROMIUM": str(CHROMIUM), "VIEWPORT_WIDTH": str(width), "AXE": "1" if axe else "0"}
+    request = json.dumps([{"page": str(page), "width": width, "axe": axe} for page, width, axe in jobs])
     result = subprocess.run(
-        ["node", str(BROWSER_DIR / "audit.mjs"), *map(str, pages)], capture_output=True, text=True, timeout=600, env=environment
+        ["node", str(BROWSER_DIR / "audit.mjs")],
+        input=request,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "CHROMIUM": str(CHROMIUM)},
     )
     assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(report["page"], report["width"]) for report in reports] == [(str(page), width) for page, width, _ in jobs]
+    return {(Path(report["page"]), report["width"]): report for report in reports}
 
 
 @pytest.fixture(scope="session")
@@ -112,13 +120,29 @@ def _pages(out: Path, codes) -> list[Path]:
     return [out / "index.html", *(next(out.glob(f"commerce-exterieur-2024-{code}-*.html")) for code in codes)]
 
 
-def test_every_page_and_the_index_load_with_no_external_request(html_all):
+WIDE, NARROW = 1280, 375
+NARROW_PAGES = ("02", "976", "2a")
+
+
+@pytest.fixture(scope="session")
+def browser_reports(html_all) -> dict[tuple[Path, int], dict]:
+    """Every page and the index loaded once at 1280 px (axe-core on the AWKWARD ones and the
+    index, on all with AXE_ALL=1), and the NARROW_PAGES and the index at 375 px with
+    axe-core: one browser for the three tests below, which only read what pages show."""
+    _, out = html_all
+    audited = set(_pages(out, AWKWARD))
+    everything = os.environ.get("AXE_ALL") == "1"
+    jobs = [(page, WIDE, everything or page in audited) for page in sorted(out.glob("*.html"))]
+    jobs += [(page, NARROW, True) for page in _pages(out, NARROW_PAGES)]
+    return audit(jobs)
+
+
+def test_every_page_and_the_index_load_with_no_external_request(html_all, browser_reports):
     _, out = html_all
     pages = sorted(out.glob("*.html"))
     assert len(pages) == 102 and (out / "index.html") in pages
-    reports = audit(pages, axe=os.environ.get("AXE_ALL") == "1")
-    assert len(reports) == len(pages)
-    for report in reports:
+    for page in pages:
+        report = browser_reports[(page, WIDE)]
         assert report["violations"] == [], (report["page"], report["violations"])
         assert report["lang"] == "fr" and report["title"]
         assert not report["overflow"], report["page"]
@@ -127,17 +151,18 @@ def test_every_page_and_the_index_load_with_no_external_request(html_all):
             assert url.startswith(f"file://{out}/"), (report["page"], url)
 
 
-def test_awkward_pages_and_the_index_pass_axe_at_wcag_21_aa(html_all):
+def test_awkward_pages_and_the_index_pass_axe_at_wcag_21_aa(html_all, browser_reports):
     _, out = html_all
-    reports = audit(_pages(out, AWKWARD))
-    for report in reports:
+    for page in _pages(out, AWKWARD):
+        report = browser_reports[(page, WIDE)]
         assert report["violations"] == [], (report["page"], report["violations"])
         assert report["passes"] > 10, report["page"]  # axe did run its rules
 
 
-def test_narrow_screens_read_without_horizontal_scrolling(html_all):
+def test_narrow_screens_read_without_horizontal_scrolling(html_all, browser_reports):
     _, out = html_all
-    for report in audit(_pages(out, ("02", "976", "2a")), width=375):
+    for page in _pages(out, NARROW_PAGES):
+        report = browser_reports[(page, NARROW)]
         assert report["violations"] == [], (report["page"], report["violations"])
         assert not report["overflow"], report["page"]
 

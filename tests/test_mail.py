@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from cli_helpers import run_cli
 
 from factsheets.errors import FactsheetsError
 from factsheets.mail import (
@@ -967,7 +966,7 @@ def test_the_yaml_and_csv_examples_say_the_same():
 
 
 # -- the data annex (issue 14) ----------------------------------------------------------------
-def test_the_xlsx_annex_goes_with_the_sheet_when_mail_yaml_asks(tmp_path, server):
+def test_the_xlsx_annex_goes_with_the_sheet_when_mail_yaml_asks(tmp_path, server, plain_render_all):
     """`annexe: xlsx` in mail.yaml: each message carries the sheet and its annex, as render makes them."""
     import polars as pl
 
@@ -988,8 +987,7 @@ def test_the_xlsx_annex_goes_with_the_sheet_when_mail_yaml_asks(tmp_path, server
     )
     assert report.failures == {} and sorted(report.sent) == ["02", "60"]
     assert all("annexe commerce-exterieur-2024-" in line for line in shown)
-    rendered = tmp_path / "rendered"
-    result = run_cli("render", "--dept", "60", "--dept", "02", "--annexe", "xlsx", "--out", rendered)
+    result, rendered = plain_render_all  # `render --all --annexe xlsx ...`: the same annexes as `render --dept …`
     assert result.returncode == 0, result.stderr
     messages = server.parsed()
     assert len(messages) == 2

@@ -168,8 +168,8 @@ def test_server_down_tries_once_then_stops_and_records_nothing(setup, tmp_path):
     not tried (each would wait through the same retries), and all are left to a re-run."""
     recipients, out = setup
     started = time.monotonic()
-    args = [sys.executable, "-m", "factsheets", *map(str, mail_args(recipients, out, free_port(), "--send"))]
-    result = subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, env=fast_retry_env(tmp_path))
+    # An error report, no signal: through the CLI's entry point in process.
+    result = run_in_process(*mail_args(recipients, out, free_port(), "--send"), env=fast_retry_env(tmp_path))
     assert result.returncode == 1
     no_traceback(result)
     assert statuses(result.stdout) == ["échec", "non tenté", "non tenté"]

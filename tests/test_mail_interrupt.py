@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_helpers import PROJECT_ROOT
+from cli_helpers import PROJECT_ROOT, run_in_process
 from test_mail import _self_signed, server  # noqa: F401  (server is a fixture)
 from test_mail_campaign import CODES, canonical_csv, mail_args, recipients_yaml, status
 
@@ -58,14 +58,7 @@ def campaign(tmp_path_factory):
     recipients = recipients_yaml(root / "recipients.yaml", {code: {"to": [f"d{code}@example.org"]} for code in CODES[:3]})
     template = root / "template"
     env = {**os.environ, "FACTSHEETS_STATE": str(root / "state-dry")}
-    result = subprocess.run(
-        [sys.executable, "-m", "factsheets", *mail_args(recipients, template, 1, data)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    result = run_in_process(*mail_args(recipients, template, 1, data), env=env)  # no signal here: in process
     assert result.returncode == 0, result.stderr
     return root, data, recipients, template
 

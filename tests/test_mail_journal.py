@@ -197,6 +197,7 @@ def test_two_runs_side_by_side_with_two_out_folders_send_once(tmp_path, campaign
             time.sleep(0.01)
         line = one_error_line(send(campaign, server.port, "--out", tmp_path / "out-b"))
         assert "une autre commande « factsheets mail --send » utilise le journal" in line and str(journal_path()) in line
+        server.data_delay = 0.0  # refused while the first message was in flight: the rest need not wait
         stdout, stderr = first.communicate(timeout=120)
     finally:
         if first.poll() is None:

@@ -10,15 +10,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-from cli_helpers import PROJECT_ROOT, run_cli
+from cli_helpers import PROJECT_ROOT
 from pypdf import PdfReader
 
 from factsheets.config import settings
 from factsheets.fonts import FontNames
 
 
-def test_the_peer_draws_the_sheet_with_its_charts_as_text_in_the_embedded_fonts(tmp_path):
+def our_oise(plain_sheets: list[Path]) -> Path:
+    """Our Oise sheet: the run's shared `render --all` (the same bytes as `render --dept 60`)."""
+    return next(path for path in plain_sheets if path.name == "commerce-exterieur-2024-60-oise.pdf")
+
+
+def test_the_peer_draws_the_sheet_with_its_charts_as_text_in_the_embedded_fonts(tmp_path, plain_sheets):
     peer = subprocess.run(
         [
             sys.executable,
@@ -36,11 +42,8 @@ def test_the_peer_draws_the_sheet_with_its_charts_as_text_in_the_embedded_fonts(
     assert peer.returncode == 0, peer.stderr
     report = json.loads(peer.stdout.strip().splitlines()[-1])
     assert report["sheets"] == 1 and report["render_seconds"] > 0
-    ours = run_cli("render", "--dept", "60", "--out", tmp_path / "ours")
-    assert ours.returncode == 0, ours.stderr
-
     (peer_pdf,) = (tmp_path / "peer").glob("*.pdf")
-    (our_pdf,) = (tmp_path / "ours").glob("*.pdf")
+    our_pdf = our_oise(plain_sheets)
     assert peer_pdf.name == our_pdf.name
     peer_pages, our_pages = PdfReader(peer_pdf).pages, PdfReader(our_pdf).pages
     assert len(peer_pages) == len(our_pages) == 8
@@ -64,7 +67,7 @@ def test_the_peer_draws_the_sheet_with_its_charts_as_text_in_the_embedded_fonts(
         assert peer_text.count("Allemagne") >= 1 and our_text.count("Allemagne") >= 1
 
 
-def test_the_typst_peer_draws_the_same_eight_pages_in_the_embedded_open_sans(tmp_path):
+def test_the_typst_peer_draws_the_same_eight_pages_in_the_embedded_open_sans(tmp_path, plain_sheets):
     """benchmarks/peer_typst.py: same page count, fonts, chart texts and comparable paint operators."""
     sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
     from bench_typst import operator_counts
@@ -78,10 +81,8 @@ def test_the_typst_peer_draws_the_same_eight_pages_in_the_embedded_open_sans(tmp
     )
     assert peer.returncode == 0, peer.stderr
     assert json.loads(peer.stdout.strip().splitlines()[-1])["sheets"] == 1
-    ours = run_cli("render", "--dept", "60", "--out", tmp_path / "ours")
-    assert ours.returncode == 0, ours.stderr
     (typst_pdf,) = (tmp_path / "typst").glob("*.pdf")
-    (our_pdf,) = (tmp_path / "ours").glob("*.pdf")
+    our_pdf = our_oise(plain_sheets)
     assert typst_pdf.name == our_pdf.name
     typst_pages, our_pages = PdfReader(typst_pdf).pages, PdfReader(our_pdf).pages
     assert len(typst_pages) == len(our_pages) == 8

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli, run_in_process
+from cli_helpers import run_in_process
 from pypdf import PdfReader
 from test_render import SHEET_PAGES, as_printed, link_targets, page_text
 
@@ -106,9 +106,9 @@ def test_render_names_once_the_departments_without_a_list(rendered, sheets, tmp_
     assert sorted(listed) == missing
     assert str(TERRITOIRES_INDUSTRIE_FILE) in lines[0]
     # Only the departments rendered, and no line when every one has its list.
-    two = run_cli("render", "--dept", "02", "--dept", "60", "--out", tmp_path / "with-lists")
+    two = run_in_process("render", "--dept", "02", "--dept", "60", "--workers", "1", "--out", tmp_path / "with-lists")
     assert two.returncode == 0 and "Territoires d'industrie" not in two.stderr
-    one = run_cli("render", "--dept", "02", "--dept", "48", "--out", tmp_path / "one-missing")
+    one = run_in_process("render", "--dept", "02", "--dept", "48", "--workers", "1", "--out", tmp_path / "one-missing")
     assert [line for line in one.stderr.splitlines() if "Territoires" in line][0].count("48") == 1
     assert "02," not in one.stderr and ": 48 ;" in one.stderr
 

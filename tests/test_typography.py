@@ -3,8 +3,6 @@ itself and against the lines ReportLab actually sets."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyphen
 import pytest
 from reportlab.lib.enums import TA_JUSTIFY
@@ -63,13 +61,9 @@ def test_reportlab_breaks_an_elided_word_at_a_line_end():
 
 
 @pytest.fixture(scope="module")
-def oise_sheet(tmp_path_factory):
-    from cli_helpers import run_cli
-
-    out = tmp_path_factory.mktemp("oise")
-    result = run_cli("render", "--dept", "60", "--out", out)
-    assert result.returncode == 0, result.stderr
-    return Path(result.stdout.strip())
+def oise_sheet(plain_sheets):
+    """The Oise sheet of the run's shared `render --all` (the same bytes as `render --dept 60`)."""
+    return next(path for path in plain_sheets if path.name == "commerce-exterieur-2024-60-oise.pdf")
 
 
 def test_no_break_spaces_survive_copy_paste(oise_sheet):

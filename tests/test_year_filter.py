@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from cli_helpers import one_error_line, run_cli
+from cli_helpers import one_error_line, run_in_process
 
 from factsheets.errors import FactsheetsError
 from factsheets.paths import SAMPLE_DATA
@@ -67,7 +67,9 @@ def test_a_row_whose_year_is_not_a_year_is_always_reported(small, reference):
 
 def test_a_year_absent_from_the_file_lists_every_year_of_it(small):
     _, path = small
-    line = one_error_line(run_cli("render", "--dept", "02", "--year", "2019", "--data", path, "--out", path.parent / "out"))
+    line = one_error_line(
+        run_in_process("render", "--dept", "02", "--year", "2019", "--data", path, "--out", path.parent / "out")
+    )
     assert "aucune donnée pour l'année 2019" in line and "2022, 2023, 2024" in line
 
 

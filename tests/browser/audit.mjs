@@ -1,8 +1,11 @@
-// Loads each page given on the command line in Debian's Chromium (headless) and runs
-// axe-core on it at WCAG 2.1 A/AA. Prints one JSON object per page on stdout:
-// {page, violations: [{id, impact, nodes}], requests: [every URL the page asked for], title}.
+// Loads pages in Debian's Chromium (headless), one browser for all, and runs axe-core on
+// those asked at WCAG 2.1 A/AA. The pages come as JSON on stdin, a list of
+// {page: path, width: viewport width, axe: whether to run axe-core}; it prints one JSON
+// object per page on stdout, in the order given whatever order they finished loading in:
+// {page, width, violations: [{id, impact, nodes}], passes, requests: [every URL the page
+// asked for], title, lang, overflow, svgs}.
 // Used by tests/test_html.py; no browser is downloaded: Chromium is the system's.
-// The lines come in the order of the pages given, whatever order they finished loading in.
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
@@ -10,8 +13,7 @@ import { chromium } from "playwright-core";
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const width = Number(process.env.VIEWPORT_WIDTH || 1280);
-const withAxe = process.env.AXE !== "0"; // AXE=0: load and measure each page only
+const jobs = JSON.parse(readFileSync(0, "utf-8"));
 
 const browser = await chromium.launch({
   executablePath,
@@ -20,12 +22,15 @@ const browser = await chromium.launch({
 });
 // Pages are loaded CONCURRENCY at a time (default 4) in one browser: a page's load mostly
 // waits (the browser's processes, the fonts), so several in flight use the cores better.
+// Each of the CONCURRENCY workers loads its pages one after the other in one tab (a new
+// document each time, with its own requests and axe-core run): a new tab per page cost a
+// renderer process start each, nearly half of the browser's CPU.
 const concurrency = Math.max(1, Number(process.env.CONCURRENCY || 4));
 
-async function report(context, file) {
-  const page = await context.newPage();
+async function report(page, { page: file, width, axe: withAxe }) {
   const requests = [];
-  page.on("request", (request) => requests.push(request.url()));
+  const record = (request) => requests.push(request.url());
+  page.on("request", record);
   await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
   if (withAxe) await page.addScriptTag({ path: axePath });
   const result = await page.evaluate(async (withAxe) => {
@@ -42,23 +47,28 @@ async function report(context, file) {
       svgs: document.querySelectorAll("svg[role=img]").length,
     };
   }, withAxe);
-  await page.close();
-  return JSON.stringify({ page: file, requests, ...result });
+  page.off("request", record);
+  return JSON.stringify({ page: file, width, requests, ...result });
 }
 
 try {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const files = process.argv.slice(2);
-  const lines = new Array(files.length);
+  // One context per viewport width, shared by the pages of that width.
+  const contexts = new Map();
+  for (const width of new Set(jobs.map((job) => job.width))) {
+    contexts.set(width, await browser.newContext({ viewport: { width, height: 900 } }));
+  }
+  const lines = new Array(jobs.length);
   let next = 0;
   async function worker() {
-    while (next < files.length) {
+    const pages = new Map(); // one tab per width, each page loaded in it in turn
+    while (next < jobs.length) {
       const index = next++;
-      lines[index] = await report(context, files[index]);
+      const { width } = jobs[index];
+      if (!pages.has(width)) pages.set(width, await contexts.get(width).newPage());
+      lines[index] = await report(pages.get(width), jobs[index]);
     }
   }
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-  // One line per page, in the order given.
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
   for (const line of lines) process.stdout.write(line + "\n");
 } finally {
   await browser.close();

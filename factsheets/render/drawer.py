@@ -129,6 +129,26 @@ class SheetDrawer:
         return path
 
 
+class PreparedSheets(SheetDrawer):
+    """A SheetDrawer with a run's indicators given, not computed (a run read back from its
+    record: render_cache); no data and no Polars."""
+
+    def __init__(self, options: SheetOptions, year: int, synthetic: bool, indicators: dict, *, prepare: bool = True):
+        super().__init__(options, prepare=prepare)
+        self.year = year
+        self.synthetic = synthetic
+        self.indicators = dict(indicators)
+
+    def add(self, codes: Sequence[str]) -> None:
+        """Every department's indicators are given already; one missing is a bug."""
+        missing = [code for code in codes if code not in self.indicators]
+        if missing:
+            raise KeyError(f"indicators not recorded: {missing}")
+
+    def render_to(self, code: str, out_dir: Path) -> Path:
+        return self.write(self.indicators[code], self.synthetic, out_dir)
+
+
 class SheetRenderer(SheetDrawer):
     """A SheetDrawer plus the data: loads and validates it and computes the indicators of `codes`."""
 

@@ -143,17 +143,9 @@ def _file_digest(path: Path) -> str | None:
 
 def _prune(kept: Path) -> None:
     """At most RECORDS_PER_DATA_FILE records of this data file: the most recent ones."""
-    data_prefix = kept.name[: len(_PREFIX) + 16]
-    records = []
-    for path in kept.parent.glob(f"{data_prefix}-*.json"):
-        try:
-            records.append((path.stat().st_mtime_ns, path.name, path))
-        except OSError:
-            continue
-    records.sort(reverse=True)
-    for _, _, path in records[RECORDS_PER_DATA_FILE:]:
-        if path != kept:
-            path.unlink(missing_ok=True)
+    from .files import keep_newest
+
+    keep_newest(kept.parent, f"{kept.name[: len(_PREFIX) + 16]}-*.json", RECORDS_PER_DATA_FILE)
 
 
 # -- the indicators as JSON -------------------------------------------------------------------

@@ -204,3 +204,59 @@ def test_every_department_reads_back_equal_with_its_history():
     encoded = json.loads(json.dumps(render_cache._encode_indicators(renderer.indicators)))
     assert render_cache._decode_indicators(encoded) == renderer.indicators
     assert all(renderer.indicators[code].evolution.has_history for code in codes)
+
+
+# -- the line breaks chosen by earlier runs (breaks_record) -----------------------------------
+
+COUNTING_SCRIPT = (
+    "import sys\n"
+    "from factsheets import cli, typography\n"
+    "searches = []\n"
+    "search = typography.JustifiedParagraph._search_breaks\n"
+    "def counted(self, *args):\n"
+    "    searches.append(1)\n"
+    "    return search(self, *args)\n"
+    "typography.JustifiedParagraph._search_breaks = counted\n"
+    "code = cli._run(['render', '--workers', '1', *sys.argv[1:]])\n"
+    "print(len(searches))\n"
+    "sys.exit(code)\n"
+)
+
+
+def searches_of_a_render(out: Path, *args) -> int:
+    """How many paragraphs `render --workers 1 *args` (this process draws) broke by searching."""
+    result = subprocess.run(
+        [sys.executable, "-c", COUNTING_SCRIPT, *map(str, args), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.splitlines()[-1])
+
+
+def test_a_new_process_takes_the_line_breaks_earlier_runs_chose(tmp_path, state_folder):
+    cold = searches_of_a_render(tmp_path / "first", "--dept", "02")
+    assert cold > 10
+    (record,) = state_folder.glob("breaks-*.json")
+    assert searches_of_a_render(tmp_path / "again", "--dept", "02") == 0
+    assert contents(tmp_path / "again") == contents(tmp_path / "first")
+    # Another department: only its own paragraphs are searched, the same bytes as without the record.
+    assert 0 < searches_of_a_render(tmp_path / "oise", "--dept", "60") < cold
+    for path in state_folder.glob("breaks-*.json"):
+        path.unlink()
+    assert searches_of_a_render(tmp_path / "oise-alone", "--dept", "60") > 0
+    assert contents(tmp_path / "oise") == contents(tmp_path / "oise-alone")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not-json", "wrong-kinds"])
+def test_a_damaged_line_break_record_is_ignored_and_written_again(tmp_path, state_folder, damage):
+    searched = searches_of_a_render(tmp_path / "first", "--dept", "02")
+    (record,) = state_folder.glob("breaks-*.json")
+    if damage == "wrong-kinds":
+        record.write_text(json.dumps({"version": 1, "choices": [[["texte", "style", "large", True, None, [], 0], [0, [], 0]]]}))
+    else:
+        DAMAGES[damage](record)
+    assert searches_of_a_render(tmp_path / "again", "--dept", "02") == searched
+    assert contents(tmp_path / "again") == contents(tmp_path / "first")
+    assert searches_of_a_render(tmp_path / "third", "--dept", "02") == 0  # written again

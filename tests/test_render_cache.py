@@ -260,3 +260,57 @@ def test_a_damaged_line_break_record_is_ignored_and_written_again(tmp_path, stat
     assert searches_of_a_render(tmp_path / "again", "--dept", "02") == searched
     assert contents(tmp_path / "again") == contents(tmp_path / "first")
     assert searches_of_a_render(tmp_path / "third", "--dept", "02") == 0  # written again
+
+
+# -- the helper started before the command line is parsed (render.pool.start_helper_early) ---
+
+
+def run_main(*args) -> subprocess.CompletedProcess:
+    """`python -m factsheets *args`: the real entry point, which may start a helper early."""
+    return subprocess.run([sys.executable, "-m", "factsheets", *map(str, args)], capture_output=True, text=True, cwd=PROJECT_ROOT)
+
+
+def test_a_sheet_drawn_by_the_early_helper_is_the_same(tmp_path):
+    from factsheets.render.pool import default_workers
+
+    if default_workers() < 2:
+        pytest.skip("one core: no helper")
+    for run in ("early", "again"):
+        result = run_main("render", "--dept", "02", "--evolution", "--annexe", "xlsx", "--out", tmp_path / run)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert render(tmp_path / "alone", "--dept", "02", "--evolution", "--annexe", "xlsx", "--workers", "1", cache=False)
+    assert contents(tmp_path / "early") == contents(tmp_path / "alone") == contents(tmp_path / "again")
+
+
+def test_an_early_helper_of_other_options_is_ended_and_the_sheet_is_the_same(tmp_path):
+    """The guess wrong (started for --evolution, the run is plain): the run starts its own."""
+    script = (
+        "import sys\n"
+        "from factsheets import cli\n"
+        "from factsheets.render import pool\n"
+        "from factsheets.render.drawer import SheetOptions\n"
+        "pool.start_helper_early(SheetOptions(evolution=True))\n"
+        "early = pool._early[0]\n"
+        "code = cli._run(sys.argv[1:])\n"
+        "print(pool._early is None, early._shutdown_thread)\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "render", "--dept", "02", "--out", tmp_path / "guessed"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "True True"  # ended, not adopted
+    assert render(tmp_path / "alone", "--dept", "02", "--workers", "1", cache=False)
+    assert contents(tmp_path / "guessed") == contents(tmp_path / "alone")
+
+
+def test_a_usage_error_ends_the_early_helper(tmp_path):
+    result = run_main("render", "--dept", "02", "--annexe", "pdf", "--out", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "factsheets : erreur : valeur invalide pour l'option --annexe : « pdf » ; utilisez xlsx ou csv"
+    ]
+    assert not list(tmp_path.glob("*.pdf"))

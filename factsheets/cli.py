@@ -659,14 +659,17 @@ def departements(
 def main() -> None:
     """Entry point: bad input ends with one line on stderr, never a traceback."""
     try:
-        early = _start_render_helper_early(sys.argv[1:])
+        if sys.argv[1:2] == ["render"]:  # python -m factsheets started it already (__main__.py)
+            from .render.early import start_helper_for
+
+            start_helper_for(sys.argv[1:])
         try:
             code = _run()
         finally:
-            if early:
-                from .render import pool
+            if "factsheets.render.pool" in sys.modules:
+                from .render.pool import end_early_helper
 
-                pool.end_early_helper()
+                end_early_helper()
     except KeyboardInterrupt:  # outside a command (typer turns it into exit code 130 within one)
         code = 130
     if code != 130:
@@ -679,40 +682,6 @@ def main() -> None:
     # imported), whatever the exit code asked: raising it here makes that the only ending.
     sys.excepthook = _quiet_interrupt
     raise KeyboardInterrupt
-
-
-def _start_render_helper_early(args: list[str]) -> bool:
-    """`render` typed plainly, on a machine where it would start one helper: start it now,
-    while typer parses the command line (see render.pool.start_helper_early); whether it
-    was tried."""
-    options = _plain_render_options(args)
-    if options is None:
-        return False
-    from .render import pool
-
-    pool.start_helper_early(options)
-    return True
-
-
-def _plain_render_options(args: list[str]):
-    """The sheet options of `render ARGS` when the run will most likely want one helper: no
-    global option (--config changes the configuration the helper reads), no --workers, two
-    cores or one sheet; else None. A wrong guess only ends the early helper (pool)."""
-    from .render.drawer import SheetOptions
-    from .render.pool import default_workers
-
-    if not args or args[0] != "render" or any(arg.startswith(("--workers", "--help", "-h")) for arg in args):
-        return None
-    one_sheet = args.count("--dept") == 1 and "--all" not in args
-    if default_workers() < 2 or (default_workers() > 2 and not one_sheet):
-        return None
-    annex = None
-    for index, arg in enumerate(args):
-        if arg == "--annexe" and index + 1 < len(args):
-            annex = args[index + 1].lower()
-        elif arg.startswith("--annexe="):
-            annex = arg.split("=", 1)[1].lower()
-    return SheetOptions(evolution="--evolution" in args, annex=annex, html="--html" in args)
 
 
 def _quiet_interrupt(kind, value, traceback) -> None:

@@ -43,12 +43,12 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 def checked(run_checks: Callable[[], list[Problem]]) -> list[Problem]:
     """The problems of the configuration in use: those recorded by its last pass if it has not
     changed since, else those of `run_checks()` (a pass without error is then recorded)."""
-    fingerprint = _fingerprint_or_none()
+    fingerprint = fingerprint_or_none()
     record = _record_path(fingerprint)
     if record is not None and (warnings := _recorded_warnings(record, fingerprint)) is not None:
         return warnings
     problems = run_checks()
-    if record is not None and not any(not problem.warning for problem in problems) and _fingerprint_or_none() == fingerprint:
+    if record is not None and not any(not problem.warning for problem in problems) and fingerprint_or_none() == fingerprint:
         _record(record, fingerprint, problems)
     return problems
 
@@ -80,7 +80,7 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _fingerprint_or_none() -> str | None:
+def fingerprint_or_none() -> str | None:
     from .errors import FactsheetsError
 
     try:

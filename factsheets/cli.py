@@ -659,7 +659,17 @@ def departements(
 def main() -> None:
     """Entry point: bad input ends with one line on stderr, never a traceback."""
     try:
-        code = _run()
+        if sys.argv[1:2] == ["render"]:  # python -m factsheets started it already (__main__.py)
+            from .render.early import start_helper_for
+
+            start_helper_for(sys.argv[1:])
+        try:
+            code = _run()
+        finally:
+            if "factsheets.render.pool" in sys.modules:
+                from .render.pool import end_early_helper
+
+                end_early_helper()
     except KeyboardInterrupt:  # outside a command (typer turns it into exit code 130 within one)
         code = 130
     if code != 130:

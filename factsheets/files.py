@@ -68,3 +68,20 @@ def _fsync_directory(directory: Path) -> None:
         pass  # some file systems refuse fsync on a folder; the rename is still atomic
     finally:
         os.close(descriptor)
+
+
+def keep_newest(folder: Path, pattern: str, count: int) -> None:
+    """Remove the files of `folder` matching `pattern` but the `count` most recently written
+    (a bounded cache); a file that vanishes meanwhile is skipped."""
+    found = []
+    for path in folder.glob(pattern):
+        try:
+            found.append((path.stat().st_mtime_ns, path.name, path))
+        except OSError:
+            continue
+    found.sort(reverse=True)
+    for _, _, path in found[count:]:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -8,10 +8,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import render_cache
 from ..errors import FactsheetsError, write_failure
 from ..files import write_atomically
 from . import pool as helper_pool
-from .drawer import SheetOptions, SheetRenderer, _outcome
+from .drawer import PreparedSheets, SheetOptions, SheetRenderer, _outcome
 from .naming import prepare_output_dir
 from .pool import FIRST_BATCH, _Claims, _render_in_helper, _SharedAreas, default_workers
 from .progress import _Progress
@@ -68,50 +69,49 @@ def render_departments(
         from ..check import preflight
 
         preflight()  # a configuration mistake: one line, before any sheet (helpers start meanwhile)
-        from ..reference import load_reference  # imports Polars
-
-        reference = load_reference()
-        every_department = codes is None
-        codes = reference.department_codes(codes)
-        # Loading here validates the data and the year before any sheet is drawn.
-        # Only the sheet's year is read, unless the evolution page or the annexes need the series.
-        renderer = SheetRenderer(
-            data, year, [], options, history=options.evolution or options.annex is not None, prepare=not helper_draws_all
-        )
-        if options.html:  # the pages' fonts, next to them, before any page
-            from ..fonts import font_files
-            from ..html import write_fonts
-
-            write_fonts(font_files(renderer.settings), out_dir)
-        codes, absent, failures = _with_data(codes, every_department, renderer, data)
-        # By region, so that each process meets a region's charts in a row.
-        ordered = sorted(codes, key=lambda code: (reference.department(code).region, code))
         # With helpers, the first departments' indicators are computed alone, so that the
-        # helpers start drawing while this process computes the others.
-        first = ordered[: FIRST_BATCH * helpers] if pool is not None else ordered
-        renderer.add(first)
+        # helpers start drawing while this process computes the others (None: all at once).
+        first_batch = FIRST_BATCH * helpers if pool is not None else None
+        record = render_cache.slot(codes, year, data, options)
+        recorded = render_cache.read(record) if record is not None else None
+        if recorded is not None:  # the same run before: no Polars, no row read
+            plan, indicators = recorded
+            renderer = PreparedSheets(options, plan.year, plan.synthetic, indicators, prepare=not helper_draws_all)
+            _write_page_fonts(renderer, out_dir)
+        else:
+            renderer, plan = _plan_from_data(codes, year, data, out_dir, options, helper_draws_all, first_batch)
+        ordered = plan.ordered
         report = RenderReport(
-            year=renderer.year,
-            codes=codes + list(failures),
-            failures=failures,
-            absent=absent,
-            without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)],
+            year=plan.year,
+            codes=plan.codes + list(plan.failures),
+            failures=dict(plan.failures),
+            absent=list(plan.absent),
+            without_territoires=list(plan.without_territoires),
+            notes=list(plan.notes),
         )
-        report.notes += renderer.coverage_notes(codes)
-        if options.evolution and first and not renderer.indicators[first[0]].evolution.has_history:
-            report.notes.append(renderer.no_history_note())
-        with _Progress(len(codes), show_progress) as progress:
+        with _Progress(len(plan.codes), show_progress) as progress:
             on_done = _announcing(report, on_done, progress.above(on_written))
             if pool is None:
                 for code in ordered:
                     _record(report, _render_one(renderer, code, out_dir), progress, on_done)
             else:
                 _render_shared(
-                    renderer, pool, claims, ordered, len(first), out_dir, report, progress, on_done, claim=not helper_draws_all
+                    renderer,
+                    pool,
+                    claims,
+                    ordered,
+                    len(ordered[:first_batch]),
+                    out_dir,
+                    report,
+                    progress,
+                    on_done,
+                    claim=not helper_draws_all,
                 )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    if record is not None and recorded is None and all(code in renderer.indicators for code in ordered):
+        render_cache.write(record, plan, renderer.indicators)
     if len(report.codes) > 1 and report.written:  # a run that wrote nothing has nothing to sum up
         from ..annex import write_summary
 
@@ -130,6 +130,58 @@ def render_departments(
                     "les fiches écrites sont complètes"
                 )
     return report
+
+
+def _plan_from_data(
+    codes: Sequence[str] | None,
+    year: int | None,
+    data: Path,
+    out_dir: Path,
+    options: SheetOptions,
+    helper_draws_all: bool,
+    first_batch: int | None,
+) -> tuple[SheetRenderer, render_cache.RunPlan]:
+    """The data read and validated (Polars), the departments checked, the first ones'
+    indicators computed: what the run draws. Bad input raises FactsheetsError here."""
+    from ..reference import load_reference  # imports Polars
+
+    reference = load_reference()
+    every_department = codes is None
+    codes = reference.department_codes(codes)
+    # Loading here validates the data and the year before any sheet is drawn.
+    # Only the sheet's year is read, unless the evolution page or the annexes need the series.
+    renderer = SheetRenderer(
+        data, year, [], options, history=options.evolution or options.annex is not None, prepare=not helper_draws_all
+    )
+    _write_page_fonts(renderer, out_dir)
+    codes, absent, failures = _with_data(codes, every_department, renderer, data)
+    # By region, so that each process meets a region's charts in a row.
+    ordered = sorted(codes, key=lambda code: (reference.department(code).region, code))
+    first = ordered[:first_batch]
+    renderer.add(first)
+    notes = renderer.coverage_notes(codes)
+    if options.evolution and first and not renderer.indicators[first[0]].evolution.has_history:
+        notes.append(renderer.no_history_note())
+    plan = render_cache.RunPlan(
+        year=renderer.year,
+        synthetic=renderer.synthetic,
+        codes=codes,
+        ordered=ordered,
+        absent=absent,
+        failures=failures,
+        without_territoires=[code for code in codes if not reference.territoires_industrie.get(code)],
+        notes=notes,
+    )
+    return renderer, plan
+
+
+def _write_page_fonts(renderer, out_dir: Path) -> None:
+    """--html: the pages' fonts, next to them, before any page."""
+    if renderer.options.html:
+        from ..fonts import font_files
+        from ..html import write_fonts
+
+        write_fonts(font_files(renderer.settings), out_dir)
 
 
 def write_index(report: RenderReport, renderer: SheetRenderer, out_dir: Path) -> Path:

@@ -57,8 +57,12 @@ class SheetDrawer:
         return _find_logos(self.settings)
 
     def prepare_drawing(self) -> None:
-        """The fonts registered and the logos found (ReportLab imported): what drawing needs first."""
+        """The fonts registered and the logos found (ReportLab imported), the line breaks
+        chosen by earlier runs read (breaks_record): what drawing needs first."""
+        from .. import breaks_record
+
         self.fonts, self.logos  # noqa: B018 (cached properties, computed here)
+        breaks_record.load()
 
     def edition(self, year: int) -> tuple[dict, object]:
         """The texts of `year`'s sheets and their PDF creation date (see config.sheet_texts)."""
@@ -82,7 +86,11 @@ class SheetDrawer:
         charts = draw_charts(ind, self.settings, self.fonts, evolution=self.options.evolution, shared=self._area_charts)
         content = self.sheet_content(ind, synthetic, charts)
         year_texts, created = self.edition(ind.year)
-        return write_sheet(content, year_texts, self.fonts, self.settings, self.logos, created), content
+        sheet = write_sheet(content, year_texts, self.fonts, self.settings, self.logos, created)
+        from .. import breaks_record
+
+        breaks_record.save()  # the paragraphs this sheet broke first, for the next runs
+        return sheet, content
 
     def sheet_content(self, ind, synthetic: bool, charts=None):
         """What the sheet says (content.build_content), with `charts` drawn for it; without
@@ -127,6 +135,26 @@ class SheetDrawer:
             write_atomically(path.with_name(sheet_html_name(path.name)), page.encode("utf-8"))
         write_atomically(path, sheet)
         return path
+
+
+class PreparedSheets(SheetDrawer):
+    """A SheetDrawer with a run's indicators given, not computed (a run read back from its
+    record: render_cache); no data and no Polars."""
+
+    def __init__(self, options: SheetOptions, year: int, synthetic: bool, indicators: dict, *, prepare: bool = True):
+        super().__init__(options, prepare=prepare)
+        self.year = year
+        self.synthetic = synthetic
+        self.indicators = dict(indicators)
+
+    def add(self, codes: Sequence[str]) -> None:
+        """Every department's indicators are given already; one missing is a bug."""
+        missing = [code for code in codes if code not in self.indicators]
+        if missing:
+            raise KeyError(f"indicators not recorded: {missing}")
+
+    def render_to(self, code: str, out_dir: Path) -> Path:
+        return self.write(self.indicators[code], self.synthetic, out_dir)
 
 
 class SheetRenderer(SheetDrawer):

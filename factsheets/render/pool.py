@@ -249,7 +249,50 @@ def _helper_context():
     return get_context("spawn")
 
 
+# A helper started before the command line is parsed (start_helper_early), until a run
+# adopts it or ends it: (pool, claims, the options it was started with).
+_early: tuple[ProcessPoolExecutor, _Claims, SheetOptions] | None = None
+
+
+def start_helper_early(options: SheetOptions) -> None:
+    """Fork one helper now, for a `render` that will most likely want one with `options`.
+
+    typer parses the command line in ~0.1 s (it imports pydantic) before `render` starts its
+    helpers; a helper forked first prepares the drawing meanwhile. The run adopts it if it
+    wants one helper with these very options, else it is ended (end_early_helper): a wrong
+    guess costs time, never a different sheet. Only where helpers are forked (_helper_context).
+    """
+    global _early
+    if _early is None and _helper_context().get_start_method() == "fork":
+        pool, claims = _start_helpers(1, options)
+        if pool is not None:
+            _early = (pool, claims, options)
+
+
+def end_early_helper() -> None:
+    """End the helper started early if no run adopted it (`render --help`, a usage error)."""
+    global _early
+    if _early is not None:
+        pool, _claims, _options = _early
+        _early = None
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _adopted_early_helper(count: int, options: SheetOptions) -> tuple[ProcessPoolExecutor, _Claims] | None:
+    """The helper started early if the run wants exactly it; else it is ended."""
+    if _early is None:
+        return None
+    pool, claims, early_options = _early
+    if count == 1 and early_options == options:
+        globals()["_early"] = None
+        return pool, claims
+    end_early_helper()
+    return None
+
+
 def _start_helpers(count: int, options: SheetOptions) -> tuple[ProcessPoolExecutor, _Claims] | tuple[None, None]:
+    if (adopted := _adopted_early_helper(count, options)) is not None:
+        return adopted
     if count < 1:
         return None, None
     context = _helper_context()

@@ -1,0 +1,113 @@
+"""The line breaks chosen for a sheet's paragraphs, kept from one process to the next.
+
+typography.JustifiedParagraph searches each paragraph's breaks for SPEC 11's rules and keeps
+its choice for the process (typography._chosen_breaks): a process's first sheet pays the
+search of every paragraph (~0.06 s, most of it for the texts every sheet has), the next
+ones almost nothing. This module keeps the choices between runs too, so that a new
+process's first sheet costs what a later one does:
+
+- `load()`, before a drawer's first sheet, fills the choices from the record;
+- `save()`, after each sheet, writes them back once, when that sheet added some.
+
+The record is JSON in the configuration's state folder (paths.state_dir()), named by the
+check_cache fingerprint (configuration, fonts, factsheets' code, ReportLab's version) and
+pyphen's version (the hyphenation patterns): anything a choice depends on besides its key
+(text, style, width). At most RECORDS_KEPT records, MOST_CHOICES choices each; written whole
+or not at all (files.write_atomically). A record that cannot be read or is not of this form
+is ignored (the search runs, as without it) and written again. A choice read back is the
+one the search makes: the same bytes (tests/test_render_cache.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from . import paths
+
+RECORD_VERSION = 1
+RECORDS_KEPT = 4
+MOST_CHOICES = 2048
+_PREFIX = "breaks-"
+# The record this process reads and writes (named by the drawer that loaded it last), and
+# how many choices the process had when it last read or wrote it.
+_state: dict = {"path": None, "saved_count": None}
+
+
+def load() -> None:
+    """The choices of the record, added to this process's (each drawer, once: see
+    render.SheetDrawer.prepare_drawing)."""
+    from . import typography
+
+    path = _record_path()
+    _state["path"], _state["saved_count"] = path, len(typography._chosen_breaks)
+    if path is None:
+        return
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("version") != RECORD_VERSION:
+            return
+        choices = dict(_choice(entry) for entry in data["choices"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return  # no record, or a damaged one: searched again, and written again
+    for key, value in choices.items():
+        typography._chosen_breaks.setdefault(key, value)
+    _state["saved_count"] = len(typography._chosen_breaks)
+
+
+def save() -> None:
+    """Write the choices back if the process made new ones since the last load or save."""
+    from . import typography
+    from .files import keep_newest, write_atomically
+
+    path = _state["path"]
+    choices = typography._chosen_breaks
+    if path is None or len(choices) == _state["saved_count"]:
+        return
+    _state["saved_count"] = len(choices)
+    kept = list(choices.items())[-MOST_CHOICES:]
+    data = {"version": RECORD_VERSION, "choices": [_entry(key, value) for key, value in kept]}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        keep_newest(path.parent, f"{_PREFIX}*.json", RECORDS_KEPT)
+    except (OSError, TypeError, ValueError):
+        pass  # a read-only state folder, or a choice JSON cannot hold: searched again next time
+
+
+def _record_path() -> Path | None:
+    from .check_cache import fingerprint_or_none
+
+    try:
+        import pyphen
+
+        fingerprint = fingerprint_or_none()
+        folder = paths.state_dir()
+    except (ImportError, RuntimeError):
+        return None
+    if fingerprint is None:
+        return None
+    digest = hashlib.sha256(f"{RECORD_VERSION} {fingerprint} pyphen {pyphen.__version__}".encode()).hexdigest()
+    return folder / f"{_PREFIX}{digest[:16]}.json"
+
+
+def _entry(key: tuple, value: tuple) -> list:
+    text, style, width, ends_paragraph, break_offset, break_narrowing, break_tracking = key
+    offset, variant, tracking = value
+    return [
+        [text, style, width, ends_paragraph, break_offset, list(break_narrowing), break_tracking],
+        [offset, list(variant), tracking],
+    ]
+
+
+def _choice(entry: list) -> tuple[tuple, tuple]:
+    """A choice as typography keeps it; TypeError for anything else."""
+    (text, style, width, ends_paragraph, break_offset, narrowing, break_tracking), (offset, variant, tracking) = entry
+    numbers = [width, break_tracking, offset, *narrowing, *variant] + ([] if break_offset is None else [break_offset])
+    if not (isinstance(text, str) and isinstance(style, str) and type(ends_paragraph) is bool):
+        raise TypeError("choice")
+    if not all(type(number) in (int, float) for number in numbers):
+        raise TypeError("choice")
+    key = (text, style, width, ends_paragraph, break_offset, tuple(narrowing), break_tracking)
+    return key, (offset, tuple(variant), tracking)

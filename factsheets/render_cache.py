@@ -1,0 +1,219 @@
+"""What a `render` run draws from, kept until its data, configuration, code or options change.
+
+Before drawing, a run reads and validates its data file with Polars and computes the
+indicators of the departments asked for: most of a one-sheet run's fixed cost. When the
+same run was made before, its record gives the same things back: the departments to draw
+(normalised, in region order, those without data), the year, the synthetic flag, the
+run's notes and every department's indicators. Polars is then not imported and no row is
+read.
+
+A record is found under a key, the SHA-256 of:
+
+- the content of the data file (its SHA-256) and the path given with --data (messages
+  name it);
+- the year and the departments as typed, and the sheet options (--evolution, --annexe,
+  --html);
+- the fingerprint of check_cache: the configuration's files, factsheets' own code, the
+  versions of Python and of the libraries.
+
+Any change to any of them misses, and the run computes from the data as always. Records
+are JSON (nothing in them can run code when read), in the configuration's state folder
+(paths.state_dir()), written whole or not at all (files.write_atomically), at most
+RECORDS_PER_DATA_FILE per data file (the oldest removed). A record that cannot be read,
+does not parse or is not of this key is ignored and written again. A record is written
+only if it reads back equal to what was computed. FACTSHEETS_RENDER_CACHE=0 turns it off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import model, paths
+
+RECORD_VERSION = 1
+DISABLE_VARIABLE = "FACTSHEETS_RENDER_CACHE"  # "0": records neither read nor written
+RECORDS_PER_DATA_FILE = 4
+_PREFIX = "render-"
+# The classes a record may hold: the indicator objects, nothing else.
+_CLASSES = {cls.__name__: cls for cls in vars(model).values() if isinstance(cls, type) and dataclasses.is_dataclass(cls)}
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run draws, decided from the data before any sheet (render.batch)."""
+
+    year: int
+    synthetic: bool
+    codes: list[str]  # the departments drawn, normalised, in the order asked
+    ordered: list[str]  # the same, in region order (the drawing order)
+    absent: list[str]  # --all: departments without data in the year
+    failures: dict[str, str]  # departments asked for without data -> message
+    without_territoires: list[str]
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class RecordSlot:
+    """Where the record of one run's key lives."""
+
+    path: Path
+    key: str
+
+
+def slot(typed_codes: Sequence[str] | None, year: int | None, data: Path, options: Sequence) -> RecordSlot | None:
+    """The record slot of this run, or None (cache turned off, data or configuration
+    unreadable, no state folder: the run computes from the data)."""
+    from .check_cache import fingerprint_or_none
+
+    if os.environ.get(DISABLE_VARIABLE, "").strip() == "0":
+        return None
+    data_digest = _file_digest(Path(data))
+    config_digest = fingerprint_or_none()
+    if data_digest is None or config_digest is None:
+        return None
+    try:
+        folder = paths.state_dir()
+    except RuntimeError:  # no home folder
+        return None
+    parts = {
+        "version": RECORD_VERSION,
+        "data": data_digest,
+        "path": str(data),
+        "year": year,
+        "codes": None if typed_codes is None else list(typed_codes),
+        "options": list(options),
+        "configuration": config_digest,
+    }
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8", "surrogateescape")).hexdigest()
+    return RecordSlot(folder / f"{_PREFIX}{data_digest[:16]}-{key[:16]}.json", key)
+
+
+def read(record: RecordSlot) -> tuple[RunPlan, dict[str, model.DepartmentIndicators]] | None:
+    """The plan and indicators recorded under this slot's key, or None (no record, or one
+    that is damaged or not of this key)."""
+    try:
+        data = json.loads(record.path.read_bytes())
+        if data.get("version") != RECORD_VERSION or data.get("key") != record.key:
+            return None
+        plan = RunPlan(**data["plan"])
+        indicators = _decode_indicators(data["indicators"])
+        if sorted(indicators) != sorted(plan.ordered):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return None
+    return plan, indicators
+
+
+def write(record: RecordSlot, plan: RunPlan, indicators: dict[str, model.DepartmentIndicators]) -> None:
+    """Record the run (only the departments it drew), unless it would not read back equal."""
+    from .files import write_atomically
+
+    drawn = {code: indicators[code] for code in plan.ordered}
+    try:
+        encoded = _encode_indicators(drawn)
+    except TypeError:  # a value of a kind the record does not hold: no record
+        return
+    if _decode_indicators(json.loads(json.dumps(encoded))) != drawn:  # e.g. a NaN, never equal to itself
+        return
+    data = {"version": RECORD_VERSION, "key": record.key, "plan": dataclasses.asdict(plan), "indicators": encoded}
+    try:
+        record.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(record.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        _prune(record.path)
+    except OSError:
+        pass  # a read-only state folder: the next run computes again
+
+
+def _file_digest(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None  # the loader reports the real problem
+    return digest.hexdigest()
+
+
+def _prune(kept: Path) -> None:
+    """At most RECORDS_PER_DATA_FILE records of this data file: the most recent ones."""
+    from .files import keep_newest
+
+    keep_newest(kept.parent, f"{kept.name[: len(_PREFIX) + 16]}-*.json", RECORDS_PER_DATA_FILE)
+
+
+# -- the indicators as JSON -------------------------------------------------------------------
+# A region's and France's flows are shared by many sheets: each is written once, in "areas",
+# and the sheets name it by its index.
+
+
+def _encode_indicators(indicators: dict[str, model.DepartmentIndicators]) -> dict:
+    areas: list = []
+    index_of: dict[int, int] = {}
+
+    def area_index(area: model.AreaFlows) -> int:
+        if id(area) not in index_of:
+            index_of[id(area)] = len(areas)
+            areas.append(_encode(area))
+        return index_of[id(area)]
+
+    sheets = {}
+    for code, ind in indicators.items():
+        local = dataclasses.replace(ind, region_flows=None, nation_flows=None)
+        sheets[code] = {"sheet": _encode(local), "region": area_index(ind.region_flows), "nation": area_index(ind.nation_flows)}
+    return {"areas": areas, "sheets": sheets}
+
+
+def _decode_indicators(data: dict) -> dict[str, model.DepartmentIndicators]:
+    areas = [_decode(area) for area in data["areas"]]
+    indicators = {}
+    for code, sheet in data["sheets"].items():
+        ind = _decode(sheet["sheet"])
+        if not isinstance(ind, model.DepartmentIndicators):
+            raise TypeError(code)
+        indicators[code] = dataclasses.replace(ind, region_flows=areas[sheet["region"]], nation_flows=areas[sheet["nation"]])
+    return indicators
+
+
+def _encode(value: object) -> object:
+    """A JSON value that _decode turns back into an equal `value`: a dataclass of model,
+    a tuple, a list, a dict (keys of any kind, order kept), or a JSON scalar."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value  # a float as its shortest repr: read back bit for bit
+    if type(value) is tuple:
+        return {"tuple": [_encode(item) for item in value]}
+    if type(value) is list:
+        return [_encode(item) for item in value]
+    if type(value) is dict:
+        return {"dict": [[_encode(key), _encode(item)] for key, item in value.items()]}
+    if type(value) in (frozenset, set):
+        return {type(value).__name__: sorted(_encode(item) for item in value)}
+    if dataclasses.is_dataclass(value) and _CLASSES.get(type(value).__name__) is type(value):
+        fields = {field.name: _encode(getattr(value, field.name)) for field in dataclasses.fields(value)}
+        return {"class": type(value).__name__, "fields": fields}
+    raise TypeError(f"{type(value).__name__} cannot be recorded")
+
+
+def _decode(value: object) -> object:
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "class" in value:
+        cls = _CLASSES[value["class"]]
+        return cls(**{name: _decode(item) for name, item in value["fields"].items()})
+    if "tuple" in value:
+        return tuple(_decode(item) for item in value["tuple"])
+    if "dict" in value:
+        return {_decode(key): _decode(item) for key, item in value["dict"]}
+    if "frozenset" in value:
+        return frozenset(_decode(item) for item in value["frozenset"])
+    if "set" in value:
+        return {_decode(item) for item in value["set"]}
+    raise ValueError(f"unknown kind {sorted(value)!r}")

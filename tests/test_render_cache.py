@@ -1,0 +1,316 @@
+"""A repeated `render` draws from its record (render_cache): the same bytes, no Polars, no row read.
+
+Each command runs in a fresh process, as a user's does, with this test's state folder
+(FACTSHEETS_STATE, set by conftest). Whether it read the data is seen in its modules: a run
+drawn from its record never imports Polars.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_helpers import PROJECT_ROOT
+
+from factsheets import render_cache
+from factsheets.paths import SAMPLE_DATA
+
+SCRIPT = "import sys\nfrom factsheets import cli\ncode = cli._run(sys.argv[1:])\nprint('polars' in sys.modules)\nsys.exit(code)\n"
+
+
+def render(out: Path, *args, cache: bool = True, config: Path | None = None) -> bool:
+    """`factsheets [--config config] render *args --out out` in a fresh process; whether it
+    imported Polars."""
+    env = dict(os.environ)
+    if not cache:
+        env[render_cache.DISABLE_VARIABLE] = "0"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SCRIPT,
+            *(["--config", str(config)] if config else []),
+            "render",
+            *map(str, args),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout.splitlines()[-1] == "True"
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def records(state: Path) -> list[Path]:
+    return sorted(state.glob("render-*.json"))
+
+
+RUNS = {
+    "plain": ["--dept", "02"],
+    "evolution-annex": ["--dept", "02", "--evolution", "--annexe", "xlsx"],
+    "several": ["--dept", "02", "--dept", "60", "--dept", "976", "--dept", "2A", "--evolution", "--annexe", "xlsx"],
+}
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_a_repeated_run_draws_the_same_bytes_from_its_record_without_polars(tmp_path, state_folder, run):
+    assert render(tmp_path / "first", *RUNS[run])  # computed from the data, and recorded
+    assert len(records(state_folder)) == 1
+    assert not render(tmp_path / "again", *RUNS[run])  # from the record
+    assert render(tmp_path / "uncached", *RUNS[run], cache=False)
+    first = contents(tmp_path / "first")
+    assert len([name for name in first if name.endswith(".pdf")]) == len(set(RUNS[run]) & {"02", "60", "976", "2A"})
+    assert contents(tmp_path / "again") == first
+    assert contents(tmp_path / "uncached") == first
+
+
+def test_other_options_or_year_miss_the_record(tmp_path, state_folder):
+    assert render(tmp_path / "plain", "--dept", "02")
+    assert render(tmp_path / "evolution", "--dept", "02", "--evolution")
+    assert render(tmp_path / "year", "--dept", "02", "--year", "2023")
+    assert render(tmp_path / "named", "--dept", "aisne")
+    assert len(records(state_folder)) == 4
+
+
+def test_a_changed_data_file_is_read_again(tmp_path):
+    import polars as pl
+
+    data = tmp_path / "donnees.parquet"
+    shutil.copyfile(SAMPLE_DATA, data)
+    assert render(tmp_path / "before", "--dept", "02", "--data", data)
+    os.utime(data, (1_000_000_000, 1_000_000_000))  # the same content, touched: still the record
+    assert not render(tmp_path / "touched", "--dept", "02", "--data", data)
+    rows = pl.read_parquet(data)
+    doubled = pl.when(pl.col("department") == "02").then(pl.col("value_eur") * 2).otherwise(pl.col("value_eur"))
+    rows.with_columns(doubled.alias("value_eur")).write_parquet(data)
+    assert render(tmp_path / "after", "--dept", "02", "--data", data)  # read again
+    assert render(tmp_path / "uncached", "--dept", "02", "--data", data, cache=False)
+    assert contents(tmp_path / "after") == contents(tmp_path / "uncached")
+    assert contents(tmp_path / "after") != contents(tmp_path / "before")
+
+
+def test_a_changed_colour_in_a_configuration_copy_is_drawn_from_the_data_again(tmp_path):
+    config = tmp_path / "ma-config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    assert render(tmp_path / "before", "--dept", "02", config=config)
+    assert not render(tmp_path / "again", "--dept", "02", config=config)
+    settings = config / "settings.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert 'title: "#000091"' in text
+    settings.write_text(text.replace('title: "#000091"', 'title: "#000080"'), encoding="utf-8")
+    assert render(tmp_path / "after", "--dept", "02", config=config)
+    assert render(tmp_path / "uncached", "--dept", "02", config=config, cache=False)
+    assert contents(tmp_path / "after") == contents(tmp_path / "uncached") != contents(tmp_path / "before")
+
+
+DAMAGES = {
+    "truncated": lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+    "empty": lambda path: path.write_bytes(b""),
+    "not-json": lambda path: path.write_bytes(b"\x00\xff garbage"),
+    "other-key": lambda path: path.write_text(json.dumps({**json.loads(path.read_text()), "key": "0" * 64})),
+    "wrong-kinds": lambda path: path.write_text(json.dumps({**json.loads(path.read_text()), "indicators": {"areas": 3}})),
+    "unknown-class": lambda path: path.write_text(path.read_text().replace('"class":"Territory"', '"class":"Popen"')),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_record_is_ignored_silently_and_written_again(tmp_path, state_folder, damage):
+    assert render(tmp_path / "first", "--dept", "02")
+    (record,) = records(state_folder)
+    DAMAGES[damage](record)
+    assert render(tmp_path / "again", "--dept", "02")  # computed again, no message beyond a plain run's
+    assert contents(tmp_path / "again") == contents(tmp_path / "first")
+    assert json.loads(record.read_bytes())["key"] != "0" * 64  # rewritten whole
+    assert not render(tmp_path / "third", "--dept", "02")
+    assert contents(tmp_path / "third") == contents(tmp_path / "first")
+
+
+def test_an_unreadable_record_is_ignored(tmp_path, state_folder):
+    assert render(tmp_path / "first", "--dept", "02")
+    (record,) = records(state_folder)
+    record.unlink()
+    record.mkdir()  # reading it fails (even as root), and so does writing over it
+    assert render(tmp_path / "again", "--dept", "02")
+    assert contents(tmp_path / "again") == contents(tmp_path / "first")
+
+
+def test_the_cache_can_be_turned_off(tmp_path, state_folder):
+    assert render(tmp_path / "first", "--dept", "02", cache=False)
+    assert render(tmp_path / "again", "--dept", "02", cache=False)
+    assert records(state_folder) == []
+
+
+# -- in this process: the key, the bound, the encoding ----------------------------------------
+
+
+def test_every_part_of_the_key_changes_the_slot(tmp_path, monkeypatch):
+    data = tmp_path / "donnees.parquet"
+    shutil.copyfile(SAMPLE_DATA, data)
+    base = render_cache.slot(["02"], None, data, (False, None, False))
+    variants = [
+        render_cache.slot(["60"], None, data, (False, None, False)),
+        render_cache.slot(["02", "60"], None, data, (False, None, False)),
+        render_cache.slot(None, None, data, (False, None, False)),
+        render_cache.slot(["02"], 2023, data, (False, None, False)),
+        render_cache.slot(["02"], None, data, (True, None, False)),
+        render_cache.slot(["02"], None, data, (False, "xlsx", False)),
+        render_cache.slot(["02"], None, data, (False, None, True)),
+        render_cache.slot(["02"], None, SAMPLE_DATA, (False, None, False)),  # same content, another path
+    ]
+    assert render_cache.slot(["02"], None, data, (False, None, False)) == base
+    assert len({slot.key for slot in variants} | {base.key}) == len(variants) + 1
+    with data.open("ab") as stream:
+        stream.write(b"\0")
+    assert render_cache.slot(["02"], None, data, (False, None, False)).key != base.key
+    monkeypatch.setattr("factsheets.check_cache.fingerprint_or_none", lambda: "0" * 64)  # code or configuration
+    assert render_cache.slot(["02"], None, data, (False, None, False)).key != base.key
+    monkeypatch.setattr("factsheets.check_cache.fingerprint_or_none", lambda: None)  # not fingerprinted: no cache
+    assert render_cache.slot(["02"], None, data, (False, None, False)) is None
+
+
+def test_a_data_file_keeps_a_few_records_at_most(tmp_path, state_folder):
+    plan = render_cache.RunPlan(2024, True, [], [], [], {}, [], [])
+    for year in range(2010, 2020):
+        record = render_cache.slot(["02"], year, SAMPLE_DATA, (False, None, False))
+        render_cache.write(record, plan, {})
+        os.utime(record.path, ns=(year * 10**9, year * 10**9))  # written in year order
+    kept = records(state_folder)
+    assert len(kept) == render_cache.RECORDS_PER_DATA_FILE
+    newest = render_cache.slot(["02"], 2019, SAMPLE_DATA, (False, None, False))
+    assert newest.path in kept and render_cache.read(newest) == (plan, {})
+
+
+def test_every_department_reads_back_equal_with_its_history():
+    """The record's encoding on all 101 departments, series and changes included."""
+    from factsheets.render import SheetRenderer
+
+    renderer = SheetRenderer(SAMPLE_DATA, None, [], history=True)
+    codes = renderer.reference.department_codes()
+    assert len(codes) == 101 and set(codes) <= renderer.dataset.departments
+    renderer.add(codes)
+    encoded = json.loads(json.dumps(render_cache._encode_indicators(renderer.indicators)))
+    assert render_cache._decode_indicators(encoded) == renderer.indicators
+    assert all(renderer.indicators[code].evolution.has_history for code in codes)
+
+
+# -- the line breaks chosen by earlier runs (breaks_record) -----------------------------------
+
+COUNTING_SCRIPT = (
+    "import sys\n"
+    "from factsheets import cli, typography\n"
+    "searches = []\n"
+    "search = typography.JustifiedParagraph._search_breaks\n"
+    "def counted(self, *args):\n"
+    "    searches.append(1)\n"
+    "    return search(self, *args)\n"
+    "typography.JustifiedParagraph._search_breaks = counted\n"
+    "code = cli._run(['render', '--workers', '1', *sys.argv[1:]])\n"
+    "print(len(searches))\n"
+    "sys.exit(code)\n"
+)
+
+
+def searches_of_a_render(out: Path, *args) -> int:
+    """How many paragraphs `render --workers 1 *args` (this process draws) broke by searching."""
+    result = subprocess.run(
+        [sys.executable, "-c", COUNTING_SCRIPT, *map(str, args), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.splitlines()[-1])
+
+
+def test_a_new_process_takes_the_line_breaks_earlier_runs_chose(tmp_path, state_folder):
+    cold = searches_of_a_render(tmp_path / "first", "--dept", "02")
+    assert cold > 10
+    (record,) = state_folder.glob("breaks-*.json")
+    assert searches_of_a_render(tmp_path / "again", "--dept", "02") == 0
+    assert contents(tmp_path / "again") == contents(tmp_path / "first")
+    # Another department: only its own paragraphs are searched, the same bytes as without the record.
+    assert 0 < searches_of_a_render(tmp_path / "oise", "--dept", "60") < cold
+    for path in state_folder.glob("breaks-*.json"):
+        path.unlink()
+    assert searches_of_a_render(tmp_path / "oise-alone", "--dept", "60") > 0
+    assert contents(tmp_path / "oise") == contents(tmp_path / "oise-alone")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not-json", "wrong-kinds"])
+def test_a_damaged_line_break_record_is_ignored_and_written_again(tmp_path, state_folder, damage):
+    searched = searches_of_a_render(tmp_path / "first", "--dept", "02")
+    (record,) = state_folder.glob("breaks-*.json")
+    if damage == "wrong-kinds":
+        record.write_text(json.dumps({"version": 1, "choices": [[["texte", "style", "large", True, None, [], 0], [0, [], 0]]]}))
+    else:
+        DAMAGES[damage](record)
+    assert searches_of_a_render(tmp_path / "again", "--dept", "02") == searched
+    assert contents(tmp_path / "again") == contents(tmp_path / "first")
+    assert searches_of_a_render(tmp_path / "third", "--dept", "02") == 0  # written again
+
+
+# -- the helper started before the command line is parsed (render.pool.start_helper_early) ---
+
+
+def run_main(*args) -> subprocess.CompletedProcess:
+    """`python -m factsheets *args`: the real entry point, which may start a helper early."""
+    return subprocess.run([sys.executable, "-m", "factsheets", *map(str, args)], capture_output=True, text=True, cwd=PROJECT_ROOT)
+
+
+def test_a_sheet_drawn_by_the_early_helper_is_the_same(tmp_path):
+    from factsheets.render.pool import default_workers
+
+    if default_workers() < 2:
+        pytest.skip("one core: no helper")
+    for run in ("early", "again"):
+        result = run_main("render", "--dept", "02", "--evolution", "--annexe", "xlsx", "--out", tmp_path / run)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert render(tmp_path / "alone", "--dept", "02", "--evolution", "--annexe", "xlsx", "--workers", "1", cache=False)
+    assert contents(tmp_path / "early") == contents(tmp_path / "alone") == contents(tmp_path / "again")
+
+
+def test_an_early_helper_of_other_options_is_ended_and_the_sheet_is_the_same(tmp_path):
+    """The guess wrong (started for --evolution, the run is plain): the run starts its own."""
+    script = (
+        "import sys\n"
+        "from factsheets import cli\n"
+        "from factsheets.render import pool\n"
+        "from factsheets.render.drawer import SheetOptions\n"
+        "pool.start_helper_early(SheetOptions(evolution=True))\n"
+        "early = pool._early[0]\n"
+        "code = cli._run(sys.argv[1:])\n"
+        "print(pool._early is None, early._shutdown_thread)\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "render", "--dept", "02", "--out", tmp_path / "guessed"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "True True"  # ended, not adopted
+    assert render(tmp_path / "alone", "--dept", "02", "--workers", "1", cache=False)
+    assert contents(tmp_path / "guessed") == contents(tmp_path / "alone")
+
+
+def test_a_usage_error_ends_the_early_helper(tmp_path):
+    result = run_main("render", "--dept", "02", "--annexe", "pdf", "--out", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "factsheets : erreur : valeur invalide pour l'option --annexe : « pdf » ; utilisez xlsx ou csv"
+    ]
+    assert not list(tmp_path.glob("*.pdf"))

@@ -187,3 +187,50 @@ def test_interrupted_many_times_every_file_with_its_name_is_complete(tmp_path):
     assert len([name for name in names if name.endswith(".pdf")]) == len(SOME)
     for name in names:
         assert (out / name).read_bytes() == (clean / name).read_bytes(), name
+
+
+def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_at_any_moment(tmp_path):
+    """`python -m factsheets render --dept 02`, typed plainly, forks its helper before typer
+    parses the command line (render/early.py). Eight runs, each cut after a random delay
+    (seeded) by SIGKILL or Ctrl-C of the main process alone, from the fork to the sheet
+    written: the helper never outlives the main process by 2 s, and a sheet under its final
+    name is whole."""
+    import random
+
+    from pypdf import PdfReader
+
+    if cores() < 2:
+        pytest.skip("one core: render starts no helper")
+    chance = random.Random(20)
+    seen_helpers = 0
+    for run in range(8):
+        out = tmp_path / f"out-{run}"
+        log = (tmp_path / f"render-{run}.log").open("w")  # a file: a helper left behind would hold a pipe open
+        process = subprocess.Popen(
+            [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--out", str(out)],
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=log,
+        )
+        helpers: set[int] = set()
+        try:
+            cut_at = time.monotonic() + chance.uniform(0.05, 0.8)
+            while time.monotonic() < cut_at and process.poll() is None:
+                helpers |= {pid for pid in children(process.pid) if is_helper(pid)}
+                time.sleep(0.01)
+            process.send_signal(signal.SIGKILL if run % 2 else signal.SIGINT)
+            process.wait(timeout=10)
+            gone_by = time.monotonic() + 2
+            while time.monotonic() < gone_by and any(alive(pid) for pid in helpers):
+                time.sleep(0.05)
+            assert not any(alive(pid) for pid in helpers), f"run {run}: a helper outlived the main process by 2 s"
+            seen_helpers += bool(helpers)
+            for sheet in out.glob("*.pdf"):
+                assert len(PdfReader(sheet).pages) == 8, (run, sheet.name)
+        finally:
+            for pid in [process.pid, *helpers]:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            log.close()
+    assert seen_helpers >= 4, "the runs were cut before their helper started: the test proves nothing"

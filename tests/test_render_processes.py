@@ -96,6 +96,20 @@ def test_a_thousand_workers_start_no_more_helpers_than_cores(tmp_path):
     )
 
 
+def assert_helpers_end_within_2_s(helpers: set[int], what: str) -> None:
+    gone_by = time.monotonic() + 2
+    while time.monotonic() < gone_by and any(alive(pid) for pid in helpers):
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in helpers), f"{what}: a helper outlived the main process by 2 s"
+
+
+def kill_what_is_left(process: subprocess.Popen, helpers: set[int]) -> None:
+    for pid in [process.pid, *helpers]:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
 @pytest.mark.parametrize("ending", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_helpers_end_when_the_main_process_is_killed(tmp_path, ending):
     if cores() < 2:
@@ -114,15 +128,9 @@ def test_helpers_end_when_the_main_process_is_killed(tmp_path, ending):
         assert helpers, "no helper process was seen"
         process.send_signal(ending)
         process.wait(timeout=10)
-        gone_by = time.monotonic() + 2
-        while time.monotonic() < gone_by and any(alive(pid) for pid in helpers):
-            time.sleep(0.05)
-        assert not any(alive(pid) for pid in helpers), "a helper outlived the main process by 2 s"
+        assert_helpers_end_within_2_s(helpers, ending.name)
     finally:
-        for pid in [process.pid, *helpers]:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        kill_what_is_left(process, helpers)
         log.close()
 
 
@@ -165,10 +173,7 @@ def test_interrupted_many_times_every_file_with_its_name_is_complete(tmp_path):
         helpers = {pid for pid in children(process.pid) if is_helper(pid)}
         os.killpg(process.pid, signal.SIGINT if run % 2 else signal.SIGKILL)
         process.communicate(timeout=60)
-        gone_by = time.monotonic() + 2
-        while time.monotonic() < gone_by and any(alive(pid) for pid in helpers):
-            time.sleep(0.05)
-        assert not any(alive(pid) for pid in helpers), f"run {run}: a helper outlived the cut"
+        assert_helpers_end_within_2_s(helpers, f"run {run}")
         for path in [*out.glob("*.pdf"), *out.glob("*.xlsx")]:
             if path.name in checked:
                 continue
@@ -220,17 +225,11 @@ def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_
                 time.sleep(0.01)
             process.send_signal(signal.SIGKILL if run % 2 else signal.SIGINT)
             process.wait(timeout=10)
-            gone_by = time.monotonic() + 2
-            while time.monotonic() < gone_by and any(alive(pid) for pid in helpers):
-                time.sleep(0.05)
-            assert not any(alive(pid) for pid in helpers), f"run {run}: a helper outlived the main process by 2 s"
+            assert_helpers_end_within_2_s(helpers, f"run {run}")
             seen_helpers += bool(helpers)
             for sheet in out.glob("*.pdf"):
                 assert len(PdfReader(sheet).pages) == 8, (run, sheet.name)
         finally:
-            for pid in [process.pid, *helpers]:
-                if alive(pid):
-                    os.kill(pid, signal.SIGKILL)
-            process.wait(timeout=10)
+            kill_what_is_left(process, helpers)
             log.close()
     assert seen_helpers >= 4, "the runs were cut before their helper started: the test proves nothing"

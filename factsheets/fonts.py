@@ -14,7 +14,6 @@ import functools
 import hashlib
 import itertools
 import string
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,20 +247,8 @@ REMEMBERED_SUBSETS = 8
 def _remembering_subsets(make_subset: Callable[[list[int]], bytes]) -> Callable[[list[int]], bytes]:
     """A face's `makeSubset` that builds the font file of a list of characters once: the
     file depends on that list only, and a sheet embeds the same subsets as many others."""
-    made: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
-
-    def makeSubset(subset: list[int]) -> bytes:
-        key = tuple(subset)
-        font_file = made.get(key)
-        if font_file is None:
-            font_file = made[key] = make_subset(subset)
-            if len(made) > REMEMBERED_SUBSETS:
-                made.popitem(last=False)
-        else:
-            made.move_to_end(key)
-        return font_file
-
-    return makeSubset
+    made = functools.lru_cache(maxsize=REMEMBERED_SUBSETS)(lambda characters: make_subset(list(characters)))
+    return lambda subset: made(tuple(subset))
 
 
 class _FirstSubsetCodes:

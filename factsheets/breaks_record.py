@@ -92,22 +92,29 @@ def _record_path() -> Path | None:
     return folder / f"{_PREFIX}{digest[:16]}.json"
 
 
-def _entry(key: tuple, value: tuple) -> list:
-    text, style, width, ends_paragraph, break_offset, break_narrowing, break_tracking = key
-    offset, variant, tracking = value
+def _entry(key, breaks) -> list:
+    """A choice (typography.BreaksKey, typography.Breaks) as JSON: [[text, style, width,
+    ends_paragraph, given offset or null, given narrowing, given tracking], [offset,
+    narrowing, tracking]]."""
+    given = key.given
+    given_fields = [None, [], 0.0] if given is None else [given.offset, list(given.narrowing), given.tracking]
     return [
-        [text, style, width, ends_paragraph, break_offset, list(break_narrowing), break_tracking],
-        [offset, list(variant), tracking],
+        [key.text, key.style, key.width, key.ends_paragraph, *given_fields],
+        [breaks.offset, list(breaks.narrowing), breaks.tracking],
     ]
 
 
-def _choice(entry: list) -> tuple[tuple, tuple]:
+def _choice(entry: list) -> tuple:
     """A choice as typography keeps it; TypeError for anything else."""
-    (text, style, width, ends_paragraph, break_offset, narrowing, break_tracking), (offset, variant, tracking) = entry
-    numbers = [width, break_tracking, offset, *narrowing, *variant] + ([] if break_offset is None else [break_offset])
+    from .typography import Breaks, BreaksKey
+
+    (text, style, width, ends_paragraph, given_offset, given_narrowing, given_tracking), (offset, narrowing, tracking) = entry
+    numbers = [width, given_tracking, offset, tracking, *given_narrowing, *narrowing] + (
+        [] if given_offset is None else [given_offset]
+    )
     if not (isinstance(text, str) and isinstance(style, str) and type(ends_paragraph) is bool):
         raise TypeError("choice")
     if not all(type(number) in (int, float) for number in numbers):
         raise TypeError("choice")
-    key = (text, style, width, ends_paragraph, break_offset, tuple(narrowing), break_tracking)
-    return key, (offset, tuple(variant), tracking)
+    given = None if given_offset is None else Breaks(given_offset, tuple(given_narrowing), given_tracking)
+    return BreaksKey(text, style, width, ends_paragraph, given), Breaks(offset, tuple(narrowing), tracking)

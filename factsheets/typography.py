@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -227,6 +228,26 @@ def line_faults(
     return spacing, ending, beyond
 
 
+class Breaks(NamedTuple):
+    """Where a justified paragraph's lines break: every line `offset` points narrower than
+    the column, line i `narrowing[i]` more (the lines beyond: none), letters spaced by
+    `tracking` points at most where a line needs it."""
+
+    offset: float = 0.0
+    narrowing: tuple[float, ...] = ()
+    tracking: float = 0.0
+
+
+class BreaksKey(NamedTuple):
+    """What a paragraph's breaks depend on: the same key, the same Breaks (_chosen_breaks)."""
+
+    text: str
+    style: str  # the style's name: its values are the configuration's, fixed for a process
+    width: float
+    ends_paragraph: bool
+    given: Breaks | None  # a split paragraph's part: the whole's breaks
+
+
 class JustifiedParagraph(TaggedParagraph):
     """A justified paragraph whose lines keep SPEC 11's rules (see line_faults).
 
@@ -242,16 +263,12 @@ class JustifiedParagraph(TaggedParagraph):
     left rather than stretched. The parts of a paragraph split over two pages keep the
     widths chosen for the whole."""
 
-    break_offset: float | None = None  # given to the parts of a split paragraph
-    break_narrowing: tuple[float, ...] = ()  # given to the parts too: their lines' share
-    break_tracking: float = 0.0  # given to the parts too
-    chosen_offset: float = 0.0
-    # Points each line is broken narrower than the column less the offset (line i; the lines
-    # beyond: none), a value of the wrap cache (pdf_paragraph.SharedParagraph).
+    given_breaks: Breaks | None = None  # given to the parts of a split paragraph (their lines' share)
+    breaks: Breaks = Breaks()  # the breaks chosen
+    # The narrowing of the lines being broken (Breaks.narrowing), a value of the wrap cache
+    # (pdf_paragraph.SharedParagraph).
     break_variant: tuple[float, ...] = ()
-    # The most letter-spacing (points) the chosen breaks use, and each line's own.
-    chosen_tracking: float = 0.0
-    line_trackings: tuple[float, ...] = ()
+    line_trackings: tuple[float, ...] = ()  # each line's letter-spacing, in points
 
     def breakLines(self, width):  # noqa: N802 (ReportLab's name)
         narrowing = self.break_variant
@@ -265,34 +282,27 @@ class JustifiedParagraph(TaggedParagraph):
         ends_paragraph = not getattr(self, "_JustifyLast", False)
         # The same text at the same width breaks the same way: platypus wraps a paragraph
         # several times, and most paragraphs come back on every sheet of a run.
-        key = (
-            getattr(self, "text", None),
-            self.style.name,
-            available_width,
-            ends_paragraph,
-            self.break_offset,
-            self.break_narrowing,
-            self.break_tracking,
-        )
-        chosen = _chosen_breaks.get(key) if key[0] is not None else None
-        if chosen is not None:
-            offset, self.break_variant, self.chosen_tracking = chosen
-            super().wrap(available_width - offset, available_height)
+        text = getattr(self, "text", None)
+        key = BreaksKey(text, self.style.name, available_width, ends_paragraph, self.given_breaks)
+        breaks = _chosen_breaks.get(key) if text is not None else None
+        if breaks is not None:
+            self.break_variant = breaks.narrowing
+            super().wrap(available_width - breaks.offset, available_height)
         else:
-            offset = self._search_breaks(available_width, available_height, space, ends_paragraph)
-            if key[0] is not None:
+            breaks = self._search_breaks(available_width, available_height, space, ends_paragraph)
+            if text is not None:
                 if len(_chosen_breaks) >= _CHOSEN_OFFSETS_KEPT:
                     _chosen_breaks.clear()
-                _chosen_breaks[key] = (offset, self.break_variant, self.chosen_tracking)
-        self.chosen_offset = offset
+                _chosen_breaks[key] = breaks
+        self.breaks = breaks
         _own_lines(self)
         lines = _lines(self)
         trackings = []
-        for index, (line, line_offset) in enumerate(zip(lines, line_offsets(offset, self.break_variant, len(lines)))):
+        for index, (line, line_offset) in enumerate(zip(lines, line_offsets(breaks.offset, breaks.narrowing, len(lines)))):
             extra = line.extra_space + line_offset
             last = index == len(lines) - 1 and ends_paragraph
             tracking = line_tracking(line, extra, space, last)
-            if tracking and abs(tracking) <= self.chosen_tracking + 1e-9:
+            if tracking and abs(tracking) <= breaks.tracking + 1e-9:
                 extra -= tracking * (len(line.text) - 1)
             else:
                 tracking = 0.0
@@ -307,14 +317,15 @@ class JustifiedParagraph(TaggedParagraph):
         lines = _lines(self)
         return line_faults(lines, space, line_offsets(offset, self.break_variant, len(lines)), ends_paragraph, most_tracking)
 
-    def _search_breaks(self, available_width: float, available_height: float, space: float, ends_paragraph: bool) -> float:
-        """The offset (and the lines' own narrowing, self.break_variant, and the tracking
-        they may use, self.chosen_tracking) of the first faultless set of breaks, else of
-        the one with the fewest faults; the paragraph is left wrapped with them."""
-        self.break_variant, self.chosen_tracking = self.break_narrowing, self.break_tracking
-        if self.break_offset is not None:  # a part of a split paragraph: the whole's widths
-            super().wrap(available_width - self.break_offset, available_height)
-            return self.break_offset
+    def _search_breaks(self, available_width: float, available_height: float, space: float, ends_paragraph: bool) -> Breaks:
+        """The first faultless breaks, else those with the fewest faults; the paragraph is
+        left wrapped with them."""
+        given = self.given_breaks
+        if given is not None:  # a part of a split paragraph: the whole's breaks
+            self.break_variant = given.narrowing
+            super().wrap(available_width - given.offset, available_height)
+            return given
+        self.break_variant = ()
         best = None
         for offset in BREAK_WIDTH_OFFSETS:
             super().wrap(available_width - offset, available_height)
@@ -322,12 +333,12 @@ class JustifiedParagraph(TaggedParagraph):
             if best is None or faults < best[0]:
                 best = (faults, offset, (), 0.0)
             if not any(faults):
-                return offset
+                return Breaks(offset)
         tracking = MOST_TRACKING_EM * self.style.fontSize
         best = self._search_pushes(best, available_width, available_height, space, ends_paragraph, tracking)
-        _faults, offset, self.break_variant, self.chosen_tracking = best
+        _faults, offset, self.break_variant, tracking = best
         super().wrap(available_width - offset, available_height)
-        return offset
+        return Breaks(offset, self.break_variant, tracking)
 
     def _search_pushes(
         self, best: tuple, available_width: float, available_height: float, space: float, ends_paragraph: bool, tracking: float
@@ -407,15 +418,13 @@ class JustifiedParagraph(TaggedParagraph):
 
     def split(self, available_width, available_height):
         parts = super().split(available_width, available_height)
-        narrowing = self.break_variant
-        shares = [narrowing] * len(parts)
-        if len(parts) == 2 and narrowing:
+        breaks = self.breaks
+        shares = [breaks.narrowing] * len(parts)
+        if len(parts) == 2 and breaks.narrowing:
             cut = len(parts[0].blPara.lines)
-            shares = [narrowing[:cut], narrowing[cut:]]
+            shares = [breaks.narrowing[:cut], breaks.narrowing[cut:]]
         for part, share in zip(parts, shares):
-            part.break_offset = self.chosen_offset
-            part.break_narrowing = share
-            part.break_tracking = self.chosen_tracking
+            part.given_breaks = breaks._replace(narrowing=share)
         return parts
 
 
@@ -447,4 +456,4 @@ def allow_line_tracking() -> None:
 
 
 _CHOSEN_OFFSETS_KEPT = 4096
-_chosen_breaks: dict[tuple, tuple[float, tuple[float, ...]]] = {}
+_chosen_breaks: dict[BreaksKey, Breaks] = {}

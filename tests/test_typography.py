@@ -149,7 +149,7 @@ def test_a_paragraph_whose_greedy_breaks_are_loose_is_broken_at_another_width():
     better = JustifiedParagraph(text, style)
     assert isinstance(better, TaggedParagraph)
     assert better.wrap(width, 1000)[0] == width
-    assert better.chosen_offset != 0
+    assert better.breaks.offset != 0
     assert all(0.8 <= ratio <= 1.6 for ratio in _space_ratios(better, space)), _space_ratios(better, space)
 
 

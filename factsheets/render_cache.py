@@ -16,7 +16,8 @@ A record is found under a key, the SHA-256 of:
 - the fingerprint of check_cache: the configuration's files, factsheets' own code, the
   versions of Python and of the libraries.
 
-Any change to any of them misses, and the run computes from the data as always. Records
+Any change to any of them misses, and the run computes from the data as always; a data
+file larger than MOST_HASHED_BYTES is never recorded. Records
 are JSON (nothing in them can run code when read), in the configuration's state folder
 (paths.state_dir()), written whole or not at all (files.write_atomically), at most
 RECORDS_PER_DATA_FILE per data file (the oldest removed). A record that cannot be read,
@@ -39,6 +40,7 @@ from . import model, paths
 RECORD_VERSION = 1
 DISABLE_VARIABLE = "FACTSHEETS_RENDER_CACHE"  # "0": records neither read nor written
 RECORDS_PER_DATA_FILE = 4
+MOST_HASHED_BYTES = 256 * 1024 * 1024  # a larger data file is read as without records (_file_digest)
 _PREFIX = "render-"
 # The classes a record may hold: the indicator objects, nothing else.
 _CLASSES = {cls.__name__: cls for cls in vars(model).values() if isinstance(cls, type) and dataclasses.is_dataclass(cls)}
@@ -131,8 +133,13 @@ def write(record: RecordSlot, plan: RunPlan, indicators: dict[str, model.Departm
 
 
 def _file_digest(path: Path) -> str | None:
+    """The SHA-256 of the file, or None when it cannot be read or is larger than
+    MOST_HASHED_BYTES: hashing a file of several GB costs seconds on every run, for a record
+    that spares little beside reading it (a render then reads only its year, pushed down)."""
     digest = hashlib.sha256()
     try:
+        if path.stat().st_size > MOST_HASHED_BYTES:
+            return None
         with path.open("rb") as stream:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)

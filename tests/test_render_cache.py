@@ -314,3 +314,9 @@ def test_a_usage_error_ends_the_early_helper(tmp_path):
         "factsheets : erreur : valeur invalide pour l'option --annexe : « pdf » ; utilisez xlsx ou csv"
     ]
     assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_a_data_file_too_large_to_hash_on_every_run_is_never_recorded(monkeypatch):
+    assert render_cache.slot(["02"], None, SAMPLE_DATA, []) is not None
+    monkeypatch.setattr(render_cache, "MOST_HASHED_BYTES", SAMPLE_DATA.stat().st_size - 1)
+    assert render_cache.slot(["02"], None, SAMPLE_DATA, []) is None

@@ -1,8 +1,11 @@
 """A repeated `render` draws from its record (render_cache): the same bytes, no Polars, no row read.
 
-Each command runs in a fresh process, as a user's does, with this test's state folder
-(FACTSHEETS_STATE, set by conftest). Whether it read the data is seen in its modules: a run
-drawn from its record never imports Polars.
+The runs that show what a user's next command does (no Polars imported, the line breaks of an
+earlier process taken, the early helper) run in a fresh process, with this test's state folder
+(FACTSHEETS_STATE, set by conftest). The others (which options miss the record, damaged
+records) run the same entry point in this process (`render_here`), which sees whether the run
+read the data by the calls it makes, with what a new process would hold: no line-break choice
+in memory.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import PROJECT_ROOT
+from cli_helpers import PROJECT_ROOT, run_in_process
 
 from factsheets import render_cache
 from factsheets.paths import SAMPLE_DATA
@@ -50,6 +53,33 @@ def render(out: Path, *args, cache: bool = True, config: Path | None = None) -> 
     return result.stdout.splitlines()[-1] == "True"
 
 
+def render_here(monkeypatch, out: Path, *args, cache: bool = True, config: Path | None = None) -> bool:
+    """`factsheets [--config config] render --workers 1 *args --out out` in this process, as a new
+    process would run it (no line-break choice in memory); whether it read the data."""
+    from factsheets import typography
+    from factsheets.render import batch
+
+    reads = []
+    plan_from_data = batch._plan_from_data
+
+    def counted(*arguments, **keywords):
+        reads.append(1)
+        return plan_from_data(*arguments, **keywords)
+
+    typography._chosen_breaks.clear()
+    env = dict(os.environ)
+    if not cache:
+        env[render_cache.DISABLE_VARIABLE] = "0"
+    with monkeypatch.context() as patch:
+        patch.setattr(batch, "_plan_from_data", counted)
+        result = run_in_process(
+            *(["--config", config] if config else []), "render", "--workers", "1", *args, "--out", out, env=env
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return bool(reads)
+
+
 def contents(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
 
@@ -66,53 +96,54 @@ RUNS = {
 
 
 @pytest.mark.parametrize("run", RUNS)
-def test_a_repeated_run_draws_the_same_bytes_from_its_record_without_polars(tmp_path, state_folder, run):
+def test_a_repeated_run_draws_the_same_bytes_from_its_record_without_polars(tmp_path, state_folder, monkeypatch, run):
     assert render(tmp_path / "first", *RUNS[run])  # computed from the data, and recorded
     assert len(records(state_folder)) == 1
     assert not render(tmp_path / "again", *RUNS[run])  # from the record
-    assert render(tmp_path / "uncached", *RUNS[run], cache=False)
+    assert render_here(monkeypatch, tmp_path / "uncached", *RUNS[run], cache=False)
     first = contents(tmp_path / "first")
     assert len([name for name in first if name.endswith(".pdf")]) == len(set(RUNS[run]) & {"02", "60", "976", "2A"})
     assert contents(tmp_path / "again") == first
     assert contents(tmp_path / "uncached") == first
 
 
-def test_other_options_or_year_miss_the_record(tmp_path, state_folder):
-    assert render(tmp_path / "plain", "--dept", "02")
-    assert render(tmp_path / "evolution", "--dept", "02", "--evolution")
-    assert render(tmp_path / "year", "--dept", "02", "--year", "2023")
-    assert render(tmp_path / "named", "--dept", "aisne")
+def test_other_options_or_year_miss_the_record(tmp_path, state_folder, monkeypatch):
+    assert render_here(monkeypatch, tmp_path / "plain", "--dept", "02")
+    assert render_here(monkeypatch, tmp_path / "evolution", "--dept", "02", "--evolution")
+    assert render_here(monkeypatch, tmp_path / "year", "--dept", "02", "--year", "2023")
+    assert render_here(monkeypatch, tmp_path / "named", "--dept", "aisne")
     assert len(records(state_folder)) == 4
+    assert not render_here(monkeypatch, tmp_path / "plain-again", "--dept", "02")
 
 
-def test_a_changed_data_file_is_read_again(tmp_path):
+def test_a_changed_data_file_is_read_again(tmp_path, monkeypatch):
     import polars as pl
 
     data = tmp_path / "donnees.parquet"
     shutil.copyfile(SAMPLE_DATA, data)
-    assert render(tmp_path / "before", "--dept", "02", "--data", data)
+    assert render_here(monkeypatch, tmp_path / "before", "--dept", "02", "--data", data)
     os.utime(data, (1_000_000_000, 1_000_000_000))  # the same content, touched: still the record
-    assert not render(tmp_path / "touched", "--dept", "02", "--data", data)
+    assert not render_here(monkeypatch, tmp_path / "touched", "--dept", "02", "--data", data)
     rows = pl.read_parquet(data)
     doubled = pl.when(pl.col("department") == "02").then(pl.col("value_eur") * 2).otherwise(pl.col("value_eur"))
     rows.with_columns(doubled.alias("value_eur")).write_parquet(data)
-    assert render(tmp_path / "after", "--dept", "02", "--data", data)  # read again
-    assert render(tmp_path / "uncached", "--dept", "02", "--data", data, cache=False)
+    assert render_here(monkeypatch, tmp_path / "after", "--dept", "02", "--data", data)  # read again
+    assert render_here(monkeypatch, tmp_path / "uncached", "--dept", "02", "--data", data, cache=False)
     assert contents(tmp_path / "after") == contents(tmp_path / "uncached")
     assert contents(tmp_path / "after") != contents(tmp_path / "before")
 
 
-def test_a_changed_colour_in_a_configuration_copy_is_drawn_from_the_data_again(tmp_path):
+def test_a_changed_colour_in_a_configuration_copy_is_drawn_from_the_data_again(tmp_path, monkeypatch):
     config = tmp_path / "ma-config"
     shutil.copytree(PROJECT_ROOT / "config", config)
-    assert render(tmp_path / "before", "--dept", "02", config=config)
-    assert not render(tmp_path / "again", "--dept", "02", config=config)
+    assert render_here(monkeypatch, tmp_path / "before", "--dept", "02", config=config)
+    assert not render_here(monkeypatch, tmp_path / "again", "--dept", "02", config=config)
     settings = config / "settings.yaml"
     text = settings.read_text(encoding="utf-8")
     assert 'title: "#000091"' in text
     settings.write_text(text.replace('title: "#000091"', 'title: "#000080"'), encoding="utf-8")
-    assert render(tmp_path / "after", "--dept", "02", config=config)
-    assert render(tmp_path / "uncached", "--dept", "02", config=config, cache=False)
+    assert render_here(monkeypatch, tmp_path / "after", "--dept", "02", config=config)
+    assert render_here(monkeypatch, tmp_path / "uncached", "--dept", "02", config=config, cache=False)
     assert contents(tmp_path / "after") == contents(tmp_path / "uncached") != contents(tmp_path / "before")
 
 
@@ -127,29 +158,29 @@ DAMAGES = {
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
-def test_a_damaged_record_is_ignored_silently_and_written_again(tmp_path, state_folder, damage):
-    assert render(tmp_path / "first", "--dept", "02")
+def test_a_damaged_record_is_ignored_silently_and_written_again(tmp_path, state_folder, damage, monkeypatch):
+    assert render_here(monkeypatch, tmp_path / "first", "--dept", "02")
     (record,) = records(state_folder)
     DAMAGES[damage](record)
-    assert render(tmp_path / "again", "--dept", "02")  # computed again, no message beyond a plain run's
+    assert render_here(monkeypatch, tmp_path / "again", "--dept", "02")  # computed again, no message beyond a plain run's
     assert contents(tmp_path / "again") == contents(tmp_path / "first")
     assert json.loads(record.read_bytes())["key"] != "0" * 64  # rewritten whole
-    assert not render(tmp_path / "third", "--dept", "02")
+    assert not render_here(monkeypatch, tmp_path / "third", "--dept", "02")
     assert contents(tmp_path / "third") == contents(tmp_path / "first")
 
 
-def test_an_unreadable_record_is_ignored(tmp_path, state_folder):
-    assert render(tmp_path / "first", "--dept", "02")
+def test_an_unreadable_record_is_ignored(tmp_path, state_folder, monkeypatch):
+    assert render_here(monkeypatch, tmp_path / "first", "--dept", "02")
     (record,) = records(state_folder)
     record.unlink()
     record.mkdir()  # reading it fails (even as root), and so does writing over it
-    assert render(tmp_path / "again", "--dept", "02")
+    assert render_here(monkeypatch, tmp_path / "again", "--dept", "02")
     assert contents(tmp_path / "again") == contents(tmp_path / "first")
 
 
-def test_the_cache_can_be_turned_off(tmp_path, state_folder):
-    assert render(tmp_path / "first", "--dept", "02", cache=False)
-    assert render(tmp_path / "again", "--dept", "02", cache=False)
+def test_the_cache_can_be_turned_off(tmp_path, state_folder, monkeypatch):
+    assert render_here(monkeypatch, tmp_path / "first", "--dept", "02", cache=False)
+    assert render_here(monkeypatch, tmp_path / "again", "--dept", "02", cache=False)
     assert records(state_folder) == []
 
 
@@ -235,6 +266,26 @@ def searches_of_a_render(out: Path, *args) -> int:
     return int(result.stdout.splitlines()[-1])
 
 
+def searches_here(monkeypatch, out: Path, *args) -> int:
+    """searches_of_a_render in this process, as a new process would run it (no line-break
+    choice in memory)."""
+    from factsheets import typography
+
+    searches = []
+    search = typography.JustifiedParagraph._search_breaks
+
+    def counted(self, *arguments):
+        searches.append(1)
+        return search(self, *arguments)
+
+    typography._chosen_breaks.clear()
+    with monkeypatch.context() as patch:
+        patch.setattr(typography.JustifiedParagraph, "_search_breaks", counted)
+        result = run_in_process("render", "--workers", "1", *args, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return len(searches)
+
+
 def test_a_new_process_takes_the_line_breaks_earlier_runs_chose(tmp_path, state_folder):
     cold = searches_of_a_render(tmp_path / "first", "--dept", "02")
     assert cold > 10
@@ -250,16 +301,16 @@ def test_a_new_process_takes_the_line_breaks_earlier_runs_chose(tmp_path, state_
 
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "not-json", "wrong-kinds"])
-def test_a_damaged_line_break_record_is_ignored_and_written_again(tmp_path, state_folder, damage):
-    searched = searches_of_a_render(tmp_path / "first", "--dept", "02")
+def test_a_damaged_line_break_record_is_ignored_and_written_again(tmp_path, state_folder, damage, monkeypatch):
+    searched = searches_here(monkeypatch, tmp_path / "first", "--dept", "02")
     (record,) = state_folder.glob("breaks-*.json")
     if damage == "wrong-kinds":
         record.write_text(json.dumps({"version": 1, "choices": [[["texte", "style", "large", True, None, [], 0], [0, [], 0]]]}))
     else:
         DAMAGES[damage](record)
-    assert searches_of_a_render(tmp_path / "again", "--dept", "02") == searched
+    assert searches_here(monkeypatch, tmp_path / "again", "--dept", "02") == searched
     assert contents(tmp_path / "again") == contents(tmp_path / "first")
-    assert searches_of_a_render(tmp_path / "third", "--dept", "02") == 0  # written again
+    assert searches_here(monkeypatch, tmp_path / "third", "--dept", "02") == 0  # written again
 
 
 # -- the helper started before the command line is parsed (render.pool.start_helper_early) ---

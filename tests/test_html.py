@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,18 +21,9 @@ from pathlib import Path
 import pytest
 from cli_helpers import PROJECT_ROOT, run_in_process
 from conftest import render_all_once
+from debian_tools import ensure_debian_program
 
 BROWSER_DIR = PROJECT_ROOT / "tests" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-def ensure_chromium() -> Path:
-    if not CHROMIUM.is_file() and shutil.which("apt-get") and os.geteuid() == 0:
-        environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=environment, capture_output=True)
-    assert CHROMIUM.is_file(), "Chromium manque : apt-get install chromium (paquet Debian)"
-    return CHROMIUM
 
 
 def ensure_node_packages() -> None:
@@ -48,7 +38,7 @@ def audit(jobs: list[tuple[Path, int, bool]]) -> dict[tuple[Path, int], dict]:
     """Chromium's reading of each (page, viewport width, whether to run axe-core), all in one
     browser: axe-core's violations and passes, every URL the page requested, its title and
     language, whether it scrolls sideways, its SVG images; by (page, width)."""
-    ensure_chromium()
+    chromium = ensure_debian_program("chromium", "chromium")
     ensure_node_packages()
     request = json.dumps([{"page": str(page), "width": width, "axe": axe} for page, width, axe in jobs])
     result = subprocess.run(
@@ -57,7 +47,7 @@ def audit(jobs: list[tuple[Path, int, bool]]) -> dict[tuple[Path, int], dict]:
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "CHROMIUM": str(CHROMIUM)},
+        env={**os.environ, "CHROMIUM": str(chromium)},
     )
     assert result.returncode == 0, result.stderr
     reports = [json.loads(line) for line in result.stdout.splitlines()]
@@ -107,7 +97,8 @@ def numbers(text: str) -> set[str]:
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    pdftotext = ensure_debian_program("pdftotext", "poppler-utils")
+    return subprocess.run([str(pdftotext), "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 # The departments whose pages differ in shape (single-department regions, long names, no

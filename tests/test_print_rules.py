@@ -1,20 +1,23 @@
 """Print rules of spec section 6, on every sheet of the bundled sample, read back from the PDFs.
 
 `render --all` runs once (real CLI, subprocess; shared with test_render.py, see conftest.py);
-each PDF is read once with pypdf. The expected figures come from the indicators computed independently in-process and
+each PDF's text is read once with poppler's pdftotext in content order (-raw: the same text
+as pypdf's, in a sixth of the time), its links, fonts and positions with pypdf. The expected figures come from the indicators computed independently in-process and
 formatted here with the test's own rounding, never from the layout's objects.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 from cli_helpers import run_in_process
+from debian_tools import ensure_debian_program
 from pypdf import PdfReader
-from test_render import SHEET_PAGES, as_printed, link_targets, page_text
+from test_render import HYPHENATED, NBSP, SHEET_PAGES, as_printed, link_targets
 
 from factsheets.config import settings as load_settings
 from factsheets.indicators import compute_all
@@ -43,18 +46,42 @@ def indicators():
     return compute_all(trade, reference, load_settings(), year)
 
 
+def code_of(path: Path) -> str:
+    return path.name.split("-")[3].upper()
+
+
 @pytest.fixture(scope="module")
-def sheets(rendered, indicators):
-    """Department code -> (its indicators, its pages' text, its PDF reader)."""
+def page_lines(rendered) -> dict[str, list[list[str]]]:
+    """Department code -> each page's lines, as pdftotext -raw reads them."""
+    _, paths = rendered
+    return {code_of(path): raw_pages(path) for path in paths}
+
+
+@pytest.fixture(scope="module")
+def sheets(rendered, indicators, page_lines):
+    """Department code -> (its indicators, its pages' text, its PDF reader, its path)."""
     _, paths = rendered
     by_code = {}
     for path in paths:
-        code = path.name.split("-")[3].upper()
+        code = code_of(path)
         reader = PdfReader(path)
-        assert len(reader.pages) == SHEET_PAGES, path.name
-        by_code[code] = (indicators[code], [page_text(page) for page in reader.pages], reader, path)
+        assert len(reader.pages) == len(page_lines[code]) == SHEET_PAGES, path.name
+        by_code[code] = (indicators[code], [one_line(lines) for lines in page_lines[code]], reader, path)
     assert set(by_code) == set(indicators)
     return by_code
+
+
+def raw_pages(path: Path) -> list[list[str]]:
+    """Each page's lines as pdftotext -raw reads them (content order, /ActualText honoured)."""
+    pdftotext = ensure_debian_program("pdftotext", "poppler-utils")
+    text = subprocess.run([str(pdftotext), "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True)
+    return [page.splitlines() for page in text.stdout.split("\f")[:-1]]
+
+
+def one_line(lines: list[str]) -> str:
+    """A page's text on one line, as test_render.page_text spells it: hyphenated words joined,
+    no-break spaces and line breaks as spaces, straight apostrophes."""
+    return " ".join(HYPHENATED.sub("", "\n".join(lines)).replace(NBSP, " ").replace("\u2019", "'").split())
 
 
 def millions(value_eur: float) -> Decimal:
@@ -203,7 +230,7 @@ def test_footer_stays_10_mm_from_the_edge(sheets):
             assert _lowest_ink(page) >= 10 * MM, (code, number)
 
 
-def test_links_without_address_are_left_out(sheets):
+def test_links_without_address_are_left_out(sheets, page_lines):
     path = sheets["60"][3]
     targets = link_targets(path)
     assert targets == {
@@ -216,8 +243,8 @@ def test_links_without_address_are_left_out(sheets):
     assert "Dossier de presse de la dernière Assemblée générale" not in practical
     # Nor the paragraphs introducing them: no sentence on page 8 announces a link that is not there.
     assert "à l'adresse suivante" not in practical and "pour l'année 2025" not in practical
-    for code, (_, _, reader, _) in sheets.items():
-        lines = [line.strip() for line in reader.pages[7].extract_text().splitlines()]
+    for code, pages in page_lines.items():
+        lines = [line.strip() for line in pages[7]]
         for number, line in enumerate(lines):
             if line.endswith(":"):
-                assert number + 1 < len(lines) and lines[number + 1] == "•", (code, line)
+                assert number + 1 < len(lines) and lines[number + 1].startswith("• "), (code, line)

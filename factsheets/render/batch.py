@@ -28,7 +28,8 @@ class RenderReport:
     codes: list[str] = field(default_factory=list)  # the requested departments, normalised, in the order asked
     written: dict[str, Path] = field(default_factory=dict)  # department code -> PDF path
     failures: dict[str, str] = field(default_factory=dict)  # department code -> one-line message
-    # Department code -> the totals its sheet printed (content.sheet_totals): the summary's figures.
+    # Department code -> the totals its sheet printed (content.sheet_totals), or, for a sheet that
+    # failed with its indicators computed, would have printed: the summary's figures.
     totals: dict[str, SheetTotals] = field(default_factory=dict)
     # Requested departments with no configured Territoires d'industrie list (no list on their cover).
     without_territoires: list[str] = field(default_factory=list)

@@ -48,10 +48,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import paths
-from .content import AreaNumbers, SheetContent, SheetNumbers
+from .content import TOTAL_FLOWS, AreaNumbers, SheetContent, SheetNumbers, SheetTotals
 from .errors import FactsheetsError
 from .files import write_atomically
-from .model import FLOWS, Change, DepartmentIndicators, Evolution, Item
+from .model import FLOWS, Change, Evolution, Item
 from .numbers import format_spreadsheet_number, rounded_millions
 
 ANNEX_FORMATS = ("xlsx", "csv")
@@ -607,7 +607,7 @@ SUMMARY_FORMATS = {
 
 
 def _percent(fraction: float | None) -> float | None:
-    """A share in percent; None (an empty cell) for an area the data does not cover."""
+    """A share in percent; None (an empty cell) where the sheet prints none (content.sheet_numbers)."""
     return None if fraction is None else fraction * 100
 
 
@@ -619,26 +619,35 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def summary_rows(report, indicators: dict[str, DepartmentIndicators], texts: dict) -> Iterator[list[Any]]:
-    """One row per requested department, in the order asked, failures included."""
+def _totals_cells(sheet: SheetTotals | None) -> list[Any]:
+    """The name, region, totals and shares of a row, as the department's sheet prints them;
+    empty cells for a department without figures (no data in the year)."""
+    if sheet is None:
+        return ["", "", None, None, None, None, None, None, None]
+    exports, imports, balance = (sheet.total(flow) for flow in TOTAL_FLOWS)
+    return [
+        sheet.name,
+        sheet.region,
+        exports.value_eur,
+        imports.value_eur,
+        balance.value_eur,
+        _percent(exports.share_region),
+        _percent(exports.share_nation),
+        _percent(imports.share_region),
+        _percent(imports.share_nation),
+    ]
+
+
+def summary_rows(report, texts: dict) -> Iterator[list[Any]]:
+    """One row per requested department, in the order asked, failures included: the totals
+    of `report.totals` (each sheet's, content.sheet_totals), the file and its status."""
     t = _section(texts, "summary")
     for code in report.codes:
-        ind = indicators.get(code)
         path = report.written.get(code)
         status = t["written"] if path is not None else t["failed"].format(message=report.failures.get(code, ""))
-        exports = ind.export_shares if ind else None
-        imports = ind.import_shares if ind else None
         yield [
             code,
-            ind.department.name if ind else "",
-            ind.region.name if ind else "",
-            exports.total_eur if ind else None,
-            imports.total_eur if ind else None,
-            exports.total_eur - imports.total_eur if ind else None,
-            _percent(exports.share_of_region) if ind else None,
-            _percent(exports.share_of_nation) if ind else None,
-            _percent(imports.share_of_region) if ind else None,
-            _percent(imports.share_of_nation) if ind else None,
+            *_totals_cells(report.totals.get(code)),
             path.name if path is not None else "",
             _sha256(path) if path is not None else "",
             status,
@@ -649,11 +658,11 @@ def summary_paths(out_dir: Path, year: int) -> list[Path]:
     return [Path(out_dir) / f"synthese-{year}.{kind}" for kind in ("csv", "xlsx")]
 
 
-def write_summary(report, indicators: dict[str, DepartmentIndicators], texts: dict, out_dir: Path) -> list[Path]:
+def write_summary(report, texts: dict, out_dir: Path) -> list[Path]:
     """synthese-{year}.csv and .xlsx in `out_dir`, each written whole or not at all."""
     t = _section(texts, "summary")
     headers = [t["columns"][key] for key in SUMMARY_COLUMNS]
-    rows = list(summary_rows(report, indicators, texts))
+    rows = list(summary_rows(report, texts))
     csv_path, xlsx_path = summary_paths(out_dir, report.year)
     write_atomically(csv_path, csv_bytes(headers, rows))
     from .config import edition_of

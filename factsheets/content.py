@@ -5,12 +5,14 @@ drawings) and the edition's texts into pages of headings, paragraphs, lists, fig
 chart with its title, alternative text and the table of figures behind it), totals and
 tables, every text filled and every number formatted, and the figures behind the charts as
 numbers (`SheetNumbers`). The writers (factsheets.html for the web page, factsheets.layout
-for the PDF, factsheets.annex for the data annex) only map these to their own format: what
-the sheet says, and which content rules apply, is decided here once.
+for the PDF, factsheets.annex for the data annex, and for the campaign summary the
+department's totals as `SheetTotals`) only map these to their own format: what the sheet
+says, and which content rules apply, is decided here once.
 
 Content rules that live here:
 - a single-department region (971-976) has no share of the region and no region chart
-  (nor region figures in the annex); an area the data does not cover has no share or chart;
+  (nor region figures in the annex, nor a share of the region in the summary); an area
+  the data does not cover has no share or chart;
 - no Territoires d'industrie block without a configured list;
 - a link without a configured address is left out with the paragraph introducing it, and
   no address is linked twice;
@@ -31,10 +33,9 @@ from . import alt_texts
 from .charts.registry import AREA_LEVELS, CHART_KEYS, area_flows, area_shown
 from .model import BalanceCountry, Change, DepartmentIndicators, Evolution, Flow, FlowSummary, Level, Sankey, YearTotals
 from .numbers import format_change, format_millions, format_rounded_millions, format_share_of_nation, format_share_of_region
+from .totals import TOTAL_FLOWS, SheetTotals, Total, TotalFlow
 
 TextRole = Literal["body", "total", "share", "reading_key", "subtitle", "intro"]
-TotalFlow = Literal["export", "import", "balance"]
-TOTAL_FLOWS: tuple[TotalFlow, ...] = ("export", "import", "balance")
 
 
 @dataclass(frozen=True)
@@ -104,17 +105,6 @@ class Page:
     key: str  # cover, context, balance, exports, exports_comparison, imports, ...
     bookmark: str  # the outline entry of the page's section
     blocks: tuple[Heading | Paragraph | BulletList | Figure | DataTable, ...]
-
-
-@dataclass(frozen=True)
-class Total:
-    """One total of an area as numbers (exact euros, shares as fractions): the sheet prints it
-    formatted, the annex writes it as it is. A share is None where the sheet prints none."""
-
-    flow: TotalFlow
-    value_eur: float
-    share_region: float | None = None
-    share_nation: float | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +282,11 @@ def sheet_numbers(ind: DepartmentIndicators) -> SheetNumbers:
             )
         )
     return SheetNumbers(tuple(areas), ind.balance_countries, evolution)
+
+
+def sheet_totals(ind: DepartmentIndicators, numbers: SheetNumbers) -> SheetTotals:
+    """The totals of the sheet whose figures are `numbers` (sheet_numbers(ind))."""
+    return SheetTotals(ind.department.code, ind.department.name, ind.region.name, numbers.department.totals)
 
 
 class _Builder:
@@ -608,10 +603,14 @@ __all__ = [
     "Paragraph",
     "SheetContent",
     "SheetNumbers",
+    "SheetTotals",
     "Span",
+    "TOTAL_FLOWS",
     "Total",
+    "TotalFlow",
     "build_content",
     "parse_markup",
     "plain",
     "sheet_numbers",
+    "sheet_totals",
 ]

@@ -472,3 +472,122 @@ def test_the_campaign_summary_has_the_edition_date_and_a_filter(rendered):
     assert workbook.properties.created == dt.datetime(2025, 7, 1, 12, 0, 0)
     sheet = workbook.worksheets[0]
     assert sheet.auto_filter.ref == sheet.dimensions and sheet.max_row == len(AWKWARD) + 1
+
+
+# -- the campaign summary: each sheet's totals, checked against the data --------------------------
+SUMMARY_FIGURES = tuple(annex.SUMMARY_FORMATS)  # the columns of numbers: totals, balance, shares
+
+
+def expected_summary(year: int) -> dict[str, dict]:
+    """Each department's row of the summary, computed here from the sample with Polars and the
+    reference YAML files (not through factsheets): its names, totals, balance and shares in
+    percent, as its sheet prints them: no share of a region it is alone in (971-976). France
+    counts every row (unallocated trade included), a region only its departments' rows."""
+    import yaml
+
+    from factsheets.paths import CONFIG_DIR
+
+    reference = Path(CONFIG_DIR) / "reference"
+    departments = yaml.safe_load((reference / "departments.yaml").read_text(encoding="utf-8"))
+    regions = yaml.safe_load((reference / "regions.yaml").read_text(encoding="utf-8"))
+    region_of = pl.DataFrame({"department": list(departments), "region": [d["region"] for d in departments.values()]})
+    sample = pl.read_parquet(SAMPLE_DATA).filter(pl.col("year") == year)
+    located = sample.join(region_of, on="department")
+
+    def sums(frame: pl.DataFrame, key: str) -> dict[tuple[str, str], float]:
+        totals = frame.group_by(key, "flow").agg(pl.col("value_eur").sum())
+        return {(row[key], row["flow"]): row["value_eur"] for row in totals.iter_rows(named=True)}
+
+    by_department, by_region = sums(located, "department"), sums(located, "region")
+    nation = {flow: total for (_, flow), total in sums(sample.with_columns(nation=pl.lit("FR")), "nation").items()}
+    sizes = region_of.group_by("region").len()
+    alone = set(sizes.filter(pl.col("len") == 1)["region"])
+    expected = {}
+    for code, department in departments.items():
+        region = department["region"]
+        row = {"name": department["name"], "region": regions[region]}
+        for flow, key in (("export", "exports"), ("import", "imports")):
+            total = by_department[(code, flow)]
+            row[key] = total
+            row[f"{flow}_share_region"] = None if region in alone else 100 * total / by_region[(region, flow)]
+            row[f"{flow}_share_nation"] = 100 * total / nation[flow]
+        row["balance"] = row["exports"] - row["imports"]
+        expected[code] = row
+    return expected
+
+
+def summary_headers() -> dict[str, str]:
+    """The summary's column header -> its key (annex.SUMMARY_COLUMNS), from config/texts.yaml read here."""
+    columns = raw_texts()["summary"]["columns"]
+    return {columns[key]: key for key in annex.SUMMARY_COLUMNS}
+
+
+def summary_from_xlsx(path: Path) -> list[dict]:
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+    keys = [summary_headers()[header] for header in rows[0]]
+    return [dict(zip(keys, row)) for row in rows[1:]]
+
+
+def summary_from_csv(path: Path) -> list[dict]:
+    import csv
+
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    keys = [summary_headers()[header] for header in rows[0]]
+    figures = set(SUMMARY_FIGURES)
+    return [
+        {key: (None if cell == "" else float(cell.replace(",", "."))) if key in figures else cell for key, cell in zip(keys, row)}
+        for row in rows[1:]
+    ]
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_the_summary_gives_every_sheets_totals_and_shares_as_the_data_has_them(plain_render_all, kind):
+    """All 101 rows of the shared `render --all` summary, read back with openpyxl and the csv
+    module, against a Polars computation over the sample: totals and balance exact, shares
+    to the last digits, and an empty cell where the sheet prints no share (a region of one
+    department)."""
+    result, out = plain_render_all
+    assert result.returncode == 0, result.stderr
+    read = summary_from_xlsx if kind == "xlsx" else summary_from_csv
+    rows = read(out / f"synthese-2024.{kind}")
+    expected = expected_summary(2024)
+    assert [row["code"] for row in rows] == sorted(expected)  # every department, in code order
+    assert sum(row["export_share_region"] is None for row in expected.values()) == 5  # 971-974 and 976
+    for row in rows:
+        code, want = row["code"], expected[row["code"]]
+        assert (row["name"], row["region"], row["status"]) == (want["name"], want["region"], "produite"), code
+        for key in SUMMARY_FIGURES:
+            if "share" not in key:  # euros: exact
+                assert row[key] == want[key], (code, key)
+            elif want[key] is None:
+                assert row[key] is None, (code, key)
+            else:
+                assert row[key] == pytest.approx(want[key], rel=1e-12), (code, key)
+
+
+def test_a_sheet_that_failed_keeps_its_figures_in_the_summary(tmp_path):
+    """A sheet that cannot be written (a folder in the way of its PDF) is a failure row with
+    the figures its sheet would have printed (the sheets' own rule: no share of a region of
+    one department); the sheet written beside it keeps its own."""
+    out = tmp_path / "out"
+    (out / "commerce-exterieur-2024-971-guadeloupe.pdf").mkdir(parents=True)
+    result = run_in_process("render", "--dept", "60", "--dept", "971", "--workers", "1", "--out", out)
+    assert result.returncode == 1 and "971 : écriture impossible" in result.stderr
+    expected = expected_summary(2024)
+    for read, kind in ((summary_from_csv, "csv"), (summary_from_xlsx, "xlsx")):
+        rows = {row["code"]: row for row in read(out / f"synthese-2024.{kind}")}
+        failed, written = rows["971"], rows["60"]
+        assert (
+            failed["status"].startswith("échec")
+            and "écriture impossible" in failed["status"]
+            and not failed["file"]
+            and written["status"] == "produite"
+        )
+        for code, row in (("971", failed), ("60", written)):
+            want = expected[code]
+            assert (row["name"], row["region"]) == (want["name"], want["region"]), (kind, code)
+            for key in SUMMARY_FIGURES:
+                assert row[key] == (None if want[key] is None else pytest.approx(want[key], rel=1e-12)), (kind, code, key)
+        assert failed["export_share_region"] is None and failed["export_share_nation"] is not None

@@ -7,15 +7,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import render_cache
 from ..errors import FactsheetsError, write_failure
 from ..files import write_atomically
 from . import pool as helper_pool
-from .drawer import PreparedSheets, SheetOptions, SheetRenderer, _outcome
+from .drawer import PreparedSheets, SheetOptions, SheetOutcome, SheetRenderer, _outcome
 from .naming import prepare_output_dir
 from .pool import FIRST_BATCH, _Claims, _render_in_helper, _SharedAreas, default_workers
 from .progress import _Progress
+
+if TYPE_CHECKING:
+    from ..totals import SheetTotals
 
 
 @dataclass
@@ -24,6 +28,9 @@ class RenderReport:
     codes: list[str] = field(default_factory=list)  # the requested departments, normalised, in the order asked
     written: dict[str, Path] = field(default_factory=dict)  # department code -> PDF path
     failures: dict[str, str] = field(default_factory=dict)  # department code -> one-line message
+    # Department code -> the totals its sheet printed (content.sheet_totals), or, for a sheet that
+    # failed with its indicators computed, would have printed: the summary's figures.
+    totals: dict[str, SheetTotals] = field(default_factory=dict)
     # Requested departments with no configured Territoires d'industrie list (no list on their cover).
     without_territoires: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # --all: departments without data in the year, not rendered
@@ -31,7 +38,7 @@ class RenderReport:
     summaries: list[Path] = field(default_factory=list)  # synthese-{year}.csv / .xlsx, several departments
 
 
-def _render_one(renderer: SheetRenderer, code: str, out_dir: Path) -> tuple[str, str | None, str | None]:
+def _render_one(renderer: SheetRenderer, code: str, out_dir: Path) -> SheetOutcome:
     return _outcome(code, lambda: renderer.render_to(code, out_dir), out_dir)
 
 
@@ -115,8 +122,9 @@ def render_departments(
     if len(report.codes) > 1 and report.written:  # a run that wrote nothing has nothing to sum up
         from ..annex import write_summary
 
+        _add_failed_sheets_totals(report, renderer.indicators)
         try:
-            report.summaries = write_summary(report, renderer.indicators, renderer.texts, out_dir)
+            report.summaries = write_summary(report, renderer.texts, out_dir)
         except OSError as error:
             report.notes.append(
                 f"{out_dir} : synthèse non écrite, {write_failure(out_dir, error)} ; les fiches écrites sont complètes"
@@ -130,6 +138,17 @@ def render_departments(
                     "les fiches écrites sont complètes"
                 )
     return report
+
+
+def _add_failed_sheets_totals(report: RenderReport, indicators: dict) -> None:
+    """The totals of the sheets that failed but whose indicators were computed, by the
+    sheets' own rule (content.sheet_numbers): their summary rows give the figures too."""
+    from ..content import sheet_numbers, sheet_totals
+
+    for code in report.failures:
+        if code not in report.totals and code in indicators:
+            ind = indicators[code]
+            report.totals[code] = sheet_totals(ind, sheet_numbers(ind))
 
 
 def _plan_from_data(
@@ -191,16 +210,15 @@ def write_index(report: RenderReport, renderer: SheetRenderer, out_dir: Path) ->
 
     rows = []
     for code in sorted(report.written):
-        ind, path = renderer.indicators[code], report.written[code]
-        exports, imports = ind.export_shares.total_eur, ind.import_shares.total_eur
+        sheet, path = report.totals[code], report.written[code]  # the figures as the sheet prints them
         rows.append(
             {
                 "code": code,
-                "name": ind.department.name,
-                "region": ind.region.name,
-                "exports": format_millions(exports),
-                "imports": format_millions(imports),
-                "balance": format_millions(exports - imports),
+                "name": sheet.name,
+                "region": sheet.region,
+                "exports": format_millions(sheet.total("export").value_eur),
+                "imports": format_millions(sheet.total("import").value_eur),
+                "balance": format_millions(sheet.total("balance").value_eur),
                 "pdf": path.name,
                 "html": sheet_html_name(path.name),
                 "annex": path.with_suffix("." + renderer.options.annex).name if renderer.options.annex else None,
@@ -307,12 +325,13 @@ def _render_shared(
             _record(report, _render_one(renderer, code, out_dir), progress, on_done)
 
 
-def _record(report: RenderReport, result, progress: _Progress, on_done) -> None:
-    code, path, message = result
-    if path is not None:
-        report.written[code] = Path(path)
+def _record(report: RenderReport, result: SheetOutcome, progress: _Progress, on_done) -> None:
+    code = result.code
+    if result.path is not None:
+        report.written[code] = Path(result.path)
+        report.totals[code] = result.totals
     else:
-        report.failures[code] = message
+        report.failures[code] = result.message
     progress.advance(code)
     if on_done:
         on_done(code)

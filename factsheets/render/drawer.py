@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..dataset import Dataset
 from ..errors import FactsheetsError, write_failure
 from ..files import write_atomically
 from .naming import sheet_filename
+
+if TYPE_CHECKING:
+    from ..totals import SheetTotals
 
 
 class SheetOptions(NamedTuple):
@@ -23,6 +26,20 @@ class SheetOptions(NamedTuple):
     evolution: bool = False  # the evolution page, when the data has more than one year
     annex: str | None = None  # "xlsx" or "csv": the figures next to each PDF
     html: bool = False  # the sheet as a web page next to each PDF, and index.html for several
+
+
+class WrittenSheet(NamedTuple):
+    path: Path  # the PDF
+    totals: SheetTotals  # the totals it printed (content.sheet_totals): its row of the campaign summary
+
+
+class SheetOutcome(NamedTuple):
+    """How one sheet of a run ended: written (its path, its totals) or failed (why, in one line)."""
+
+    code: str
+    path: str | None
+    message: str | None
+    totals: SheetTotals | None = None
 
 
 class SheetDrawer:
@@ -118,8 +135,8 @@ class SheetDrawer:
             self._fonts_css = font_css(font_files(self.settings), self.fonts.family)
         return self._fonts_css
 
-    def write(self, ind, synthetic: bool, out_dir: Path) -> Path:
-        """Write the sheet (and its annex when asked); the PDF's path."""
+    def write(self, ind, synthetic: bool, out_dir: Path) -> WrittenSheet:
+        """Write the sheet (and its annex when asked); the PDF's path and the totals it printed."""
         path = Path(out_dir) / sheet_filename(ind.year, ind.department.code, ind.department.name)
         sheet, content = self._draw(ind, synthetic)  # first: a sheet that cannot be drawn leaves no annex behind
         page = self.web_page(content, path) if self.options.html else None
@@ -134,7 +151,9 @@ class SheetDrawer:
 
             write_atomically(path.with_name(sheet_html_name(path.name)), page.encode("utf-8"))
         write_atomically(path, sheet)
-        return path
+        from ..content import sheet_totals
+
+        return WrittenSheet(path, sheet_totals(ind, content.numbers))
 
 
 class PreparedSheets(SheetDrawer):
@@ -153,7 +172,7 @@ class PreparedSheets(SheetDrawer):
         if missing:
             raise KeyError(f"indicators not recorded: {missing}")
 
-    def render_to(self, code: str, out_dir: Path) -> Path:
+    def render_to(self, code: str, out_dir: Path) -> WrittenSheet:
         return self.write(self.indicators[code], self.synthetic, out_dir)
 
 
@@ -227,7 +246,7 @@ class SheetRenderer(SheetDrawer):
     def sheet_bytes(self, code: str) -> bytes:
         return self.draw(self.indicators[code], self.synthetic)
 
-    def render_to(self, code: str, out_dir: Path) -> Path:
+    def render_to(self, code: str, out_dir: Path) -> WrittenSheet:
         return self.write(self.indicators[code], self.synthetic, out_dir)
 
 
@@ -243,14 +262,15 @@ def _find_logos(settings):
     return Logos(**found)
 
 
-def _outcome(code: str, attempt: Callable[[], Path], out_dir: Path | None = None) -> tuple[str, str | None, str | None]:
-    """(code, path, None) on success, (code, None, message) on failure: one sheet never stops the rest."""
+def _outcome(code: str, attempt: Callable[[], WrittenSheet], out_dir: Path | None = None) -> SheetOutcome:
+    """The sheet written, or why it failed: one sheet never stops the rest."""
     try:
-        return code, str(attempt()), None
+        written = attempt()
     except FactsheetsError as error:
-        return code, None, str(error)
+        return SheetOutcome(code, None, str(error))
     except OSError as error:  # a full disk fails every sheet the same way: one message for all
         folder = Path(error.filename).parent if error.filename else out_dir or "le dossier de sortie"
-        return code, None, f"{write_failure(folder, error)} (--out)"
+        return SheetOutcome(code, None, f"{write_failure(folder, error)} (--out)")
     except Exception as error:  # a bug in one sheet must not lose the others
-        return code, None, f"{type(error).__name__}: {error}"
+        return SheetOutcome(code, None, f"{type(error).__name__}: {error}")
+    return SheetOutcome(code, str(written.path), None, written.totals)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import FactsheetsError
-from .drawer import SheetDrawer, SheetOptions, _outcome
+from .drawer import SheetDrawer, SheetOptions, SheetOutcome, _outcome
 
 
 def default_workers() -> int:
@@ -221,13 +221,13 @@ def _helper_ready() -> int:
     return os.getpid()
 
 
-def _render_in_helper(index: int, task: _HelperTask, synthetic: bool, out_dir: Path) -> tuple[str, str | None, str | None] | None:
+def _render_in_helper(index: int, task: _HelperTask, synthetic: bool, out_dir: Path) -> SheetOutcome | None:
     """The outcome of sheet `index`, or None if the main process claimed it first."""
     if _helper_claims is not None and not _helper_claims.claim_front(index):
         return None
     code = task.local.department.code
     if _helper is None:
-        return code, None, f"le processus de rendu n'a pas pu démarrer : {_helper_error}"
+        return SheetOutcome(code, None, f"le processus de rendu n'a pas pu démarrer : {_helper_error}")
     global _helper_busy
     _helper_busy = True
     try:

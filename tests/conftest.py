@@ -15,6 +15,7 @@ import json
 import os
 import pickle
 import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -170,6 +171,10 @@ LONGEST_FILES = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cold_state: the test's state folder starts empty (no recorded configuration pass)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """LONGEST_FILES first, in that order; then the other files, most tests first."""
     tests_of: dict[str, int] = defaultdict(int)
@@ -185,12 +190,44 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: a file's tests keep their order, as do files of one rank
 
 
+def configuration_pass(tmp_path_factory) -> list[Path]:
+    """The shipped configuration's pass as check_cache records it (check-*.json), made once
+    for the whole test run by a real `render --dept 02` in a state folder of its own."""
+    shared = shared_folder(tmp_path_factory)
+    folder = shared / "configuration-pass"
+    with open(shared / "configuration-pass.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not folder.is_dir():
+            made = shared / "configuration-pass.partial"
+            environment = {**os.environ, "FACTSHEETS_STATE": str(made / "state")}
+            result = subprocess.run(
+                [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--workers", "1", "--out", str(made / "out")],
+                capture_output=True,
+                text=True,
+                cwd=Path(__file__).resolve().parent.parent,
+                env=environment,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stderr
+            made.replace(folder)
+    records = sorted((folder / "state").glob("check-*.json"))
+    assert len(records) == 1, records
+    return records
+
+
 @pytest.fixture(autouse=True)
-def state_folder(tmp_path_factory) -> Path:
+def state_folder(request, tmp_path_factory) -> Path:
     """Each test keeps its mail journal in a state folder of its own (FACTSHEETS_STATE, which
     the commands it runs inherit), never in the real ~/.local/state. A monkeypatch of its
-    own: a test's `monkeypatch.undo()` leaves it in place."""
+    own: a test's `monkeypatch.undo()` leaves it in place.
+
+    The folder holds what any earlier run leaves there: the shipped configuration's recorded
+    pass (check_cache), so that a test's commands do not all check the same configuration
+    again. A test marked `cold_state` (the records' own tests) starts from an empty folder."""
     folder = tmp_path_factory.mktemp("state")
+    if request.node.get_closest_marker("cold_state") is None:
+        for record in configuration_pass(tmp_path_factory):
+            (folder / record.name).write_bytes(record.read_bytes())
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FACTSHEETS_STATE", str(folder))
         yield folder

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from cli_helpers import one_error_line, run_cli, run_in_process
 
+pytestmark = pytest.mark.cold_state  # the records themselves are tested: every test starts with none
+
 ERROR_PREFIX = "factsheets : erreur : "
 
 

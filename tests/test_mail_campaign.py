@@ -96,8 +96,8 @@ def _interrupted(number: int, kill: signal.Signals, delay: float, template: Path
         addresses[code]["cc"] = [f"c{code}-t{number}@example.org"]
     recipients = recipients_yaml(root / f"recipients-{number}.yaml", addresses)
     args = mail_args(recipients, out, server.port, data, "--send")
-    # Campaigns side by side: a journal each, in a state folder that holds what the dry run
-    # left there besides (its configuration's recorded pass), as a user's next command finds it.
+    # Campaigns side by side: a journal each, in a state folder that holds what this test's
+    # holds besides (the configuration's recorded pass: see conftest.state_folder).
     state = root / f"state-{number}"
     state.mkdir()
     for record in Path(os.environ["FACTSHEETS_STATE"]).glob("check-*.json"):
@@ -137,7 +137,7 @@ def _interrupted(number: int, kill: signal.Signals, delay: float, template: Path
     }
 
 
-def test_interrupted_campaigns_never_send_twice(tmp_path, server, state_folder):
+def test_interrupted_campaigns_never_send_twice(tmp_path, server):
     """20 runs of `mail --send` over 10 departments, each interrupted at a random moment (10
     by Ctrl-C, 10 by SIGKILL of the process group), then run again: no address receives a
     sheet twice, and every department not reported "incertain" is received exactly once.
@@ -151,7 +151,6 @@ def test_interrupted_campaigns_never_send_twice(tmp_path, server, state_folder):
     recipients = recipients_yaml(tmp_path / "all.yaml", {code: {"to": [f"d{code}@example.org"]} for code in CAMPAIGN})
     result = run_in_process(*mail_args(recipients, template, server.port, data))  # a dry run renders and checks every sheet
     assert result.returncode == 0 and (template / ".mail-sheets.json").is_file(), result.stderr
-    assert list(state_folder.glob("check-*.json")), "the dry run recorded no configuration pass"
     rng = random.Random(20241129)
     # A message takes the server's time plus about half as much again on the client's side.
     plan = [

@@ -23,6 +23,8 @@ from cli_helpers import PROJECT_ROOT, run_in_process
 from factsheets import render_cache
 from factsheets.paths import SAMPLE_DATA
 
+pytestmark = pytest.mark.cold_state  # the records themselves are tested: every test starts with none
+
 SCRIPT = "import sys\nfrom factsheets import cli\ncode = cli._run(sys.argv[1:])\nprint('polars' in sys.modules)\nsys.exit(code)\n"
 
 
@@ -90,7 +92,6 @@ def records(state: Path) -> list[Path]:
 
 RUNS = {
     "plain": ["--dept", "02"],
-    "evolution-annex": ["--dept", "02", "--evolution", "--annexe", "xlsx"],
     "several": ["--dept", "02", "--dept", "60", "--dept", "976", "--dept", "2A", "--evolution", "--annexe", "xlsx"],
 }
 
@@ -286,17 +287,18 @@ def searches_here(monkeypatch, out: Path, *args) -> int:
     return len(searches)
 
 
-def test_a_new_process_takes_the_line_breaks_earlier_runs_chose(tmp_path, state_folder):
+def test_a_new_process_takes_the_line_breaks_earlier_runs_chose(tmp_path, state_folder, monkeypatch):
     cold = searches_of_a_render(tmp_path / "first", "--dept", "02")
     assert cold > 10
     (record,) = state_folder.glob("breaks-*.json")
     assert searches_of_a_render(tmp_path / "again", "--dept", "02") == 0
     assert contents(tmp_path / "again") == contents(tmp_path / "first")
-    # Another department: only its own paragraphs are searched, the same bytes as without the record.
-    assert 0 < searches_of_a_render(tmp_path / "oise", "--dept", "60") < cold
+    # Another department (here, as a new process would): only its own paragraphs are
+    # searched, the same bytes as without the record.
+    assert 0 < searches_here(monkeypatch, tmp_path / "oise", "--dept", "60") < cold
     for path in state_folder.glob("breaks-*.json"):
         path.unlink()
-    assert searches_of_a_render(tmp_path / "oise-alone", "--dept", "60") > 0
+    assert searches_here(monkeypatch, tmp_path / "oise-alone", "--dept", "60") > 0
     assert contents(tmp_path / "oise") == contents(tmp_path / "oise-alone")
 
 
@@ -321,7 +323,7 @@ def run_main(*args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "factsheets", *map(str, args)], capture_output=True, text=True, cwd=PROJECT_ROOT)
 
 
-def test_a_sheet_drawn_by_the_early_helper_is_the_same(tmp_path):
+def test_a_sheet_drawn_by_the_early_helper_is_the_same(tmp_path, monkeypatch):
     from factsheets.render.pool import default_workers
 
     if default_workers() < 2:
@@ -329,11 +331,11 @@ def test_a_sheet_drawn_by_the_early_helper_is_the_same(tmp_path):
     for run in ("early", "again"):
         result = run_main("render", "--dept", "02", "--evolution", "--annexe", "xlsx", "--out", tmp_path / run)
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    assert render(tmp_path / "alone", "--dept", "02", "--evolution", "--annexe", "xlsx", "--workers", "1", cache=False)
+    assert render_here(monkeypatch, tmp_path / "alone", "--dept", "02", "--evolution", "--annexe", "xlsx", cache=False)
     assert contents(tmp_path / "early") == contents(tmp_path / "alone") == contents(tmp_path / "again")
 
 
-def test_an_early_helper_of_other_options_is_ended_and_the_sheet_is_the_same(tmp_path):
+def test_an_early_helper_of_other_options_is_ended_and_the_sheet_is_the_same(tmp_path, monkeypatch):
     """The guess wrong (started for --evolution, the run is plain): the run starts its own."""
     script = (
         "import sys\n"
@@ -354,7 +356,7 @@ def test_an_early_helper_of_other_options_is_ended_and_the_sheet_is_the_same(tmp
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "True True"  # ended, not adopted
-    assert render(tmp_path / "alone", "--dept", "02", "--workers", "1", cache=False)
+    assert render_here(monkeypatch, tmp_path / "alone", "--dept", "02", cache=False)
     assert contents(tmp_path / "guessed") == contents(tmp_path / "alone")
 
 

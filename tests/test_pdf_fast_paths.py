@@ -95,7 +95,22 @@ def test_groups_transforms_and_other_shapes(renderer):
     plain = Drawing(200, 100, outer, initialFontName=font, initialFontSize=9)
     with_circle = Drawing(200, 100, Group(Rect(0, 0, 5, 5), Circle(10, 10, 4, fillColor=colors.blue)), initialFontName=font)
     rounded = Drawing(200, 100, Group(Rect(0, 0, 50, 30, rx=4, ry=4)), initialFontName=font)  # left to renderPDF
-    for drawing in (plain, with_circle, rounded):
+    # Leaves past draw_drawing's common case: opacities (named states), a standard font, a
+    # string after it, caps and joins, a leaf drawn after a see-through one.
+    see_through = Drawing(
+        200,
+        100,
+        Group(
+            Rect(0, 0, 5, 5, fillOpacity=0.5),
+            Rect(5, 5, 5, 5, fillColor=colors.Color(0, 0, 1, alpha=0.4), strokeColor=colors.Color(1, 0, 0, alpha=0.7)),
+            Rect(10, 10, 5, 5, fillColor=colors.green),
+            Line(0, 0, 20, 20, strokeLineCap=1, strokeLineJoin=2, strokeWidth=2),
+            String(0, 20, "Helvetica", fontName="Helvetica", fontSize=7),
+            String(0, 30, "après Helvetica", fontName=font, fontSize=6),
+        ),
+        initialFontName=font,
+    )
+    for drawing in (plain, with_circle, rounded, see_through):
         ours = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: draw_drawing(d, canvas, 12, 34))
         theirs = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: renderPDF.draw(d, canvas, 12, 34, showBoundary=False))
         assert ours == theirs

@@ -136,6 +136,18 @@ def test_unchecked_shapes_are_the_same_shapes_and_checking_comes_back(renderer):
 
     assert drawn(unchecked) == drawn(checked)
 
+    def shapes(node) -> list:
+        """Every node's class and attributes, in the order its constructor set them."""
+        children = [shape for child in getattr(node, "contents", ()) for shape in shapes(child)]
+        own = {key: value for key, value in node.__dict__.items() if key != "contents"}
+        return [(type(node), list(own.items()))] + children
+
+    balance_checked = balance_chart(ind.balance_countries, renderer.settings)
+    with unchecked_shapes():  # the shapes made from a copy of a constructor's attributes (charts.vector)
+        balance_unchecked = balance_chart(ind.balance_countries, renderer.settings)
+    assert shapes(unchecked) == shapes(checked)
+    assert shapes(balance_unchecked) == shapes(balance_checked)
+
 
 REPORTLAB_SPLIT = TTFont.splitString
 ZLIB_COMPRESS = zlib.compress

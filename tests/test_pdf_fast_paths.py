@@ -1,6 +1,7 @@
 """The sheet's cheaper ways to write strings (pdf_text.TextCanvas), chart Drawings
 (charts.pdf_drawing.draw_drawing), known characters into subsets (fonts.TaggedTTFont), font
-subsets and streams made before (pdf_streams) write the very bytes ReportLab's own ways write."""
+subsets and streams made before (pdf_streams) write the very bytes ReportLab's own ways write;
+a sheet drawn with fewer garbage collections (render.drawer) is the same sheet."""
 
 from __future__ import annotations
 
@@ -246,3 +247,18 @@ def test_saved_states_come_back_as_reportlab_restores_them(renderer):
     nested(ours)
     assert ours.state_stack == [] and ours._fontname == fonts.regular
     assert pdf(TextCanvas, fonts, nested) == pdf(Canvas, fonts, nested)
+
+
+def test_a_sheet_is_drawn_with_fewer_collections_and_the_threshold_comes_back(renderer):
+    import gc
+
+    from factsheets.render.drawer import DRAWING_GC_THRESHOLD, _fewer_collections
+
+    before = gc.get_threshold()
+    with _fewer_collections():
+        assert gc.get_threshold() == (max(before[0], DRAWING_GC_THRESHOLD), *before[1:])
+    assert gc.get_threshold() == before
+    first = renderer.sheet_bytes("13")
+    assert gc.get_threshold() == before
+    gc.collect()
+    assert renderer.sheet_bytes("13") == first  # the collector's pace changes no byte

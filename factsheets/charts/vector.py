@@ -415,10 +415,12 @@ class CanvasChart:
             canvas.saveState()
             font = fill = None
             for mark in self._texts:
-                if mark.font != font:
+                # The marks share a few Font and Color objects: the same object is the same
+                # value, without the dataclass's and Color's __eq__ (some 500 calls a sheet).
+                if mark.font is not font and mark.font != font:
                     font = mark.font
                     canvas.setFont(font.name, font.size)
-                if mark.fill != fill:
+                if mark.fill is not fill and mark.fill != fill:
                     fill = mark.fill
                     canvas.setFillColor(fill)
                 canvas.drawString(mark.x, mark.y, mark.text)

@@ -58,6 +58,12 @@ def unchecked(build: Callable[..., Any]) -> Callable[..., Any]:
     return unchecked_build
 
 
+def _has_derived_value(node) -> bool:
+    """Whether an attribute of `node` is a DerivedValue (renderPDF works it out at draw
+    time): asked of the attributes' few types rather than of each value."""
+    return any(issubclass(kind, DerivedValue) for kind in set(map(type, node.__dict__.values())))
+
+
 def _plain(node) -> bool:
     """Whether renderPDF would draw `node` (and its children) without anything beyond
     what draw_drawing repeats."""
@@ -76,7 +82,7 @@ def _plain(node) -> bool:
         return False
     if getattr(node, "_drawTimeCallback", None) is not None:
         return False
-    if any(isinstance(value, DerivedValue) for value in node.__dict__.values()):
+    if _has_derived_value(node):
         return False
     return all(_plain(child) for child in children)
 
@@ -99,7 +105,7 @@ def draw_drawing(drawing: Drawing, canvas, x: float = 0, y: float = 0) -> None:
         or getattr(drawing, "background", None)
         or getattr(drawing, "_drawTimeCallback", None) is not None
         or not all(_plain(child) for child in drawing.contents)
-        or any(isinstance(value, DerivedValue) for value in drawing.__dict__.values())
+        or _has_derived_value(drawing)
     ):
         renderPDF.draw(drawing, canvas, x, y, showBoundary=False)
         return

@@ -9,6 +9,7 @@ here, content rules in content.py. `build_sheet` builds the content and writes i
 
 from __future__ import annotations
 
+import copy
 import datetime
 import io
 from collections.abc import Callable, Sequence
@@ -641,6 +642,28 @@ class _Story:
         end_artifact(canvas)
 
 
+# The values copy.deepcopy gives back as they are.
+_ATOMIC = (str, int, float, bool, type(None))
+
+
+class BodyFrame(Frame):
+    """The pages' frame, deep-copied at less cost.
+
+    Platypus deep-copies the document's frame each time it measures a list or a block kept
+    together (flowables._listWrapOn, some 13 times a sheet), through the generic protocol:
+    __reduce_ex__ and a trip per attribute, some two dozen numbers and strings. This copy
+    is the one deepcopy makes (a new frame, its attributes in the same order, the numbers
+    and strings the same objects, anything else deep-copied), without the trips."""
+
+    def __deepcopy__(self, memo: dict) -> BodyFrame:
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        attributes = new.__dict__
+        for name, value in self.__dict__.items():
+            attributes[name] = value if type(value) in _ATOMIC else copy.deepcopy(value, memo)
+        return new
+
+
 def footer_rule_y(synthetic: bool) -> float:
     """The footer rule's height from the bottom edge: above the source line, and above the
     synthetic-data notice when there is one (the lowest line stays at FOOTER_LOWEST_BASELINE)."""
@@ -700,7 +723,7 @@ def write_sheet(
         initialFontSize=10,
     )
     bottom = max(MARGIN_BOTTOM, footer_rule_y(content.synthetic_notice is not None) + FOOTER_CLEARANCE)
-    frame = Frame(
+    frame = BodyFrame(
         MARGIN_X,
         bottom,
         FRAME_WIDTH,

@@ -1,6 +1,7 @@
 """The sheet's cheaper ways to write strings (pdf_text.TextCanvas), chart Drawings
 (charts.pdf_drawing.draw_drawing), known characters into subsets (fonts.TaggedTTFont), font
-subsets and streams made before (pdf_streams) write the very bytes ReportLab's own ways write."""
+subsets and streams made before (pdf_streams) write the very bytes ReportLab's own ways write;
+a sheet drawn with fewer garbage collections (render.drawer) is the same sheet."""
 
 from __future__ import annotations
 
@@ -95,7 +96,22 @@ def test_groups_transforms_and_other_shapes(renderer):
     plain = Drawing(200, 100, outer, initialFontName=font, initialFontSize=9)
     with_circle = Drawing(200, 100, Group(Rect(0, 0, 5, 5), Circle(10, 10, 4, fillColor=colors.blue)), initialFontName=font)
     rounded = Drawing(200, 100, Group(Rect(0, 0, 50, 30, rx=4, ry=4)), initialFontName=font)  # left to renderPDF
-    for drawing in (plain, with_circle, rounded):
+    # Leaves past draw_drawing's common case: opacities (named states), a standard font, a
+    # string after it, caps and joins, a leaf drawn after a see-through one.
+    see_through = Drawing(
+        200,
+        100,
+        Group(
+            Rect(0, 0, 5, 5, fillOpacity=0.5),
+            Rect(5, 5, 5, 5, fillColor=colors.Color(0, 0, 1, alpha=0.4), strokeColor=colors.Color(1, 0, 0, alpha=0.7)),
+            Rect(10, 10, 5, 5, fillColor=colors.green),
+            Line(0, 0, 20, 20, strokeLineCap=1, strokeLineJoin=2, strokeWidth=2),
+            String(0, 20, "Helvetica", fontName="Helvetica", fontSize=7),
+            String(0, 30, "après Helvetica", fontName=font, fontSize=6),
+        ),
+        initialFontName=font,
+    )
+    for drawing in (plain, with_circle, rounded, see_through):
         ours = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: draw_drawing(d, canvas, 12, 34))
         theirs = pdf(Canvas, renderer.fonts, lambda canvas, d=drawing: renderPDF.draw(d, canvas, 12, 34, showBoundary=False))
         assert ours == theirs
@@ -120,6 +136,18 @@ def test_unchecked_shapes_are_the_same_shapes_and_checking_comes_back(renderer):
         return pdf(Canvas, renderer.fonts, lambda canvas: renderPDF.draw(drawing, canvas, 0, 0, showBoundary=False))
 
     assert drawn(unchecked) == drawn(checked)
+
+    def shapes(node) -> list:
+        """Every node's class and attributes, in the order its constructor set them."""
+        children = [shape for child in getattr(node, "contents", ()) for shape in shapes(child)]
+        own = {key: value for key, value in node.__dict__.items() if key != "contents"}
+        return [(type(node), list(own.items()))] + children
+
+    balance_checked = balance_chart(ind.balance_countries, renderer.settings)
+    with unchecked_shapes():  # the shapes made from a copy of a constructor's attributes (charts.vector)
+        balance_unchecked = balance_chart(ind.balance_countries, renderer.settings)
+    assert shapes(unchecked) == shapes(checked)
+    assert shapes(balance_unchecked) == shapes(balance_checked)
 
 
 REPORTLAB_SPLIT = TTFont.splitString
@@ -219,3 +247,18 @@ def test_saved_states_come_back_as_reportlab_restores_them(renderer):
     nested(ours)
     assert ours.state_stack == [] and ours._fontname == fonts.regular
     assert pdf(TextCanvas, fonts, nested) == pdf(Canvas, fonts, nested)
+
+
+def test_a_sheet_is_drawn_with_fewer_collections_and_the_threshold_comes_back(renderer):
+    import gc
+
+    from factsheets.render.drawer import DRAWING_GC_THRESHOLD, _fewer_collections
+
+    before = gc.get_threshold()
+    with _fewer_collections():
+        assert gc.get_threshold() == (max(before[0], DRAWING_GC_THRESHOLD), *before[1:])
+    assert gc.get_threshold() == before
+    first = renderer.sheet_bytes("13")
+    assert gc.get_threshold() == before
+    gc.collect()
+    assert renderer.sheet_bytes("13") == first  # the collector's pace changes no byte

@@ -26,7 +26,11 @@ from reportlab import rl_config
 from reportlab.graphics import renderPDF
 from reportlab.graphics.renderbase import STATE_DEFAULTS
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Rect, String
+from reportlab.lib.colors import Color
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.validators import DerivedValue
+from reportlab.pdfbase.pdfmetrics import getFont
+from reportlab.pdfgen.canvas import PATH_OPS
 
 # The state keys drawString reads from the combined state (renderPDF's tracker).
 _TEXT_STATE = ("textAnchor", "fontName", "fontSize")
@@ -54,6 +58,12 @@ def unchecked(build: Callable[..., Any]) -> Callable[..., Any]:
     return unchecked_build
 
 
+def _has_derived_value(node) -> bool:
+    """Whether an attribute of `node` is a DerivedValue (renderPDF works it out at draw
+    time): asked of the attributes' few types rather than of each value."""
+    return any(issubclass(kind, DerivedValue) for kind in set(map(type, node.__dict__.values())))
+
+
 def _plain(node) -> bool:
     """Whether renderPDF would draw `node` (and its children) without anything beyond
     what draw_drawing repeats."""
@@ -72,7 +82,7 @@ def _plain(node) -> bool:
         return False
     if getattr(node, "_drawTimeCallback", None) is not None:
         return False
-    if any(isinstance(value, DerivedValue) for value in node.__dict__.values()):
+    if _has_derived_value(node):
         return False
     return all(_plain(child) for child in children)
 
@@ -95,7 +105,7 @@ def draw_drawing(drawing: Drawing, canvas, x: float = 0, y: float = 0) -> None:
         or getattr(drawing, "background", None)
         or getattr(drawing, "_drawTimeCallback", None) is not None
         or not all(_plain(child) for child in drawing.contents)
-        or any(isinstance(value, DerivedValue) for value in drawing.__dict__.values())
+        or _has_derived_value(drawing)
     ):
         renderPDF.draw(drawing, canvas, x, y, showBoundary=False)
         return
@@ -122,8 +132,10 @@ def draw_drawing(drawing: Drawing, canvas, x: float = 0, y: float = 0) -> None:
 def _draw_node(renderer, tracker: _State, node, inherited: dict) -> None:
     """renderPDF's drawNode: save, the node's own state, the node (or its children), restore."""
     canvas = renderer._canvas
-    canvas.saveState()
     delta = {key: value for key, value in node.__dict__.items() if key in STATE_DEFAULTS}
+    if type(node) in _LEAVES and _draw_leaf(renderer, tracker, node, delta, inherited):
+        return
+    canvas.saveState()
     renderer.applyStateChanges(delta, {})
     kind = type(node)
     if kind is Rect:
@@ -140,3 +152,92 @@ def _draw_node(renderer, tracker: _State, node, inherited: dict) -> None:
         for child in node.contents:
             _draw_node(renderer, tracker, child, combined)
     canvas.restoreState()
+
+
+_LEAVES = (Rect, Line, String)
+# A leaf's own state keys that `_draw_leaf` writes itself (any other goes the way above);
+# applyStateChanges writes nothing for the last two, nor for the opacities when None.
+_LEAF_KEYS = frozenset(
+    ("fillColor", "strokeColor", "strokeWidth", "strokeLineCap", "strokeLineJoin", "strokeDashArray", "fontName", "fontSize")
+    + ("fillOpacity", "strokeOpacity", "strokeMiterLimit", "textAnchor")
+)
+
+
+def _draw_leaf(renderer, tracker: _State, node, delta: dict, inherited: dict) -> bool:
+    """A rectangle, line or string written as `_draw_node` writes it, without the canvas's
+    save and restore of its whole state around it; False (nothing written) when the node
+    needs more than the common case.
+
+    Between its q and Q a leaf changes nothing the rest of the page reads: the canvas's
+    state is restored by Q (so it is never touched here, but for the font a string is
+    written in, put back after), only renderer._fill and _stroke outlive it, as they do in
+    renderPDF. The lines are those the canvas methods append, in applyStateChanges' order
+    (sorted under rl_config.invariant). An opacity change (a colour whose alpha is not the
+    current one: ExtGState.set would name a state) goes the canvas's way; the document's
+    version already allows transparency, since draw_drawing set the initial colours
+    through the canvas.
+    """
+    kind = type(node)
+    if not _LEAF_KEYS.issuperset(delta) or (kind is Rect and not node.rx == node.ry == 0):
+        return False
+    if delta.get("fillOpacity") is not None or delta.get("strokeOpacity") is not None:
+        return False
+    canvas = renderer._canvas
+    if canvas._enforceColorSpace is not None:
+        return False
+    opacities = canvas._extgstate._d
+    lines = ["q"]
+    fill, stroke = renderer._fill, renderer._stroke
+    font_name, font_size = canvas._fontname, canvas._fontsize
+    for key, value in sorted(delta.items()) if rl_config.invariant else delta.items():
+        if key == "fillColor" or key == "strokeColor":
+            if value is None:
+                if key == "fillColor":
+                    fill = 0
+                else:
+                    stroke = 0
+                continue
+            if type(value) is not Color or value.alpha != opacities.get("ca" if key == "fillColor" else "CA", 1):
+                return False
+            if key == "fillColor":
+                fill = 1
+            else:
+                stroke = 1
+            lines.append(f"{fp_str(value.red, value.green, value.blue)} {'rg' if key == 'fillColor' else 'RG'}")
+        elif key == "strokeWidth":
+            lines.append(f"{fp_str(value)} w")
+        elif key == "strokeLineCap" or key == "strokeLineJoin":
+            if value not in (0, 1, 2):
+                return False
+            lines.append("%d %s" % (value, "J" if key == "strokeLineCap" else "j"))  # noqa: UP031 (the canvas's %d)
+        elif key == "strokeDashArray":
+            if value:
+                return False
+            lines.append("[] 0 d")
+        elif key == "fontName":
+            font_name = value
+        elif key == "fontSize":
+            font_size = value
+    if ("fontName" in delta or "fontSize" in delta) and not getattr(getFont(font_name), "_dynamicFont", False):
+        return False  # Canvas.setFont writes a line for a standard font
+    code = canvas._code
+    renderer._fill, renderer._stroke = fill, stroke
+    if kind is Rect:
+        lines.append(f"n {fp_str(node.x, node.y, node.width, node.height)} re {PATH_OPS[stroke, fill, canvas._fillMode]}")
+        code.extend(lines)
+    elif kind is Line:
+        if stroke:
+            lines.append(f"n {fp_str(node.x1, node.y1)} m {fp_str(node.x2, node.y2)} l S")
+        code.extend(lines)
+    else:
+        code.extend(lines)
+        tracker.current = {key: delta.get(key, inherited[key]) for key in _TEXT_STATE}
+        saved = canvas._fontname, canvas._fontsize, canvas._leading
+        if "fontName" in delta or "fontSize" in delta:
+            canvas._fontname, canvas._fontsize, canvas._leading = font_name, font_size, font_size * 1.2
+        try:
+            renderer.drawString(node)
+        finally:
+            canvas._fontname, canvas._fontsize, canvas._leading = saved
+    code.append("Q")
+    return True

@@ -237,11 +237,14 @@ def sankey_layout(summary: FlowSummary, settings: Settings, size: Size = "depart
     right_nodes = stack(right, "right", right_x)
     left_index = {node.item.code: i for i, node in enumerate(left_nodes)}
     right_index = {node.item.code: i for i, node in enumerate(right_nodes)}
-    highlighted = set(highlighted_links(sankey.links, settings.indicators.highlighted_flows))
+    highlighted = {id(link) for link in highlighted_links(sankey.links, settings.indicators.highlighted_flows)}
 
     links = [link for link in sankey.links if link.value_eur > 0]
-    source_end: dict[Link, tuple[float, float]] = {}
-    target_end: dict[Link, tuple[float, float]] = {}
+    # Ribbon ends and highlights by the link object (id): a Link's dataclass hash hashes its
+    # three fields each time, some 2 500 times a sheet; the links of a Sankey are distinct
+    # (source, target), and highlighted_links gives some of these very objects.
+    source_end: dict[int, tuple[float, float]] = {}
+    target_end: dict[int, tuple[float, float]] = {}
     for nodes, key, other_index, ends in (
         (left_nodes, "source", right_index, source_end),
         (right_nodes, "target", left_index, target_end),
@@ -256,10 +259,11 @@ def sankey_layout(summary: FlowSummary, settings: Settings, size: Size = "depart
             top = node.y1
             for link in own:
                 width = link.value_eur * scale
-                ends[link] = (top - width, top)
+                ends[id(link)] = (top - width, top)
                 top -= width
     ribbons = tuple(
-        Ribbon(link, link.value_eur * scale, source_end[link], target_end[link], link in highlighted) for link in links
+        Ribbon(link, link.value_eur * scale, source_end[id(link)], target_end[id(link)], id(link) in highlighted)
+        for link in links
     )
 
     labels: list[NodeLabel] = []

@@ -37,14 +37,16 @@ Coordinates here are ReportLab's: points, origin bottom-left, y upwards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from reportlab import rl_config
 from reportlab.graphics.shapes import Drawing, Group, Line, Path, Rect, String
 from reportlab.lib.colors import Color, HexColor, white
 from reportlab.lib.rl_accel import fp_str
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.pdfmetrics import getFont
 
 ELLIPSIS = "\u2026"
 FIT_TOLERANCE = 1e-6  # points: widths computed from sums of the same widths must still "fit"
@@ -80,7 +82,7 @@ class Font:
     size: float
 
     def width(self, text: str) -> float:
-        return stringWidth(text, self.name, self.size)
+        return _measured(getFont(self.name), self.size, text)
 
     @property
     def top(self) -> float:
@@ -100,6 +102,15 @@ class Font:
     @property
     def line_height(self) -> float:
         return 1.2 * self.size
+
+
+# A sheet's charts measure some 800 labels, values and trial cuts, most of them measured on
+# earlier sheets (the same products, countries, headers): each is measured once per process,
+# by the face object registered under the name (a name registered again is measured anew).
+@functools.lru_cache(maxsize=16384)
+def _measured(face, size: float, text: str) -> float:
+    """pdfmetrics.stringWidth(text, name, size) for the face registered as that name."""
+    return face.stringWidth(text, size)
 
 
 def truncate(text: str, font: Font, max_width: float) -> str | None:
@@ -150,8 +161,43 @@ def wrap(text: str, font: Font, max_width: float, max_lines: int, shorten: bool 
     return lines if not words else None
 
 
+# The attributes a String, Rect or Line constructor sets, in the order it sets them (its
+# __dict__), from one shape made the plain way per process. Without rl_config.shapeChecking
+# (the sheets' charts, pdf_drawing.unchecked_shapes) a shape is that dictionary with its own
+# values put in: the same attributes in the same order, without the constructor's dozen
+# trips through Shape.__setattr__ (some 1 700 a sheet). With checking, the constructor runs.
+@functools.cache
+def _attributes_of(kind: type) -> dict:
+    made = {String: lambda: String(0, 0, ""), Rect: lambda: Rect(0, 0, 0, 0), Line: lambda: Line(0, 0, 0, 0)}[kind]()
+    return dict(made.__dict__)
+
+
+def _shape(kind: type, build, values: dict):
+    """A `kind` shape with `values` over its constructor's attributes (`build()` when checking)."""
+    if rl_config.shapeChecking:
+        return build()
+    shape = object.__new__(kind)
+    attributes = shape.__dict__
+    attributes.update(_attributes_of(kind))
+    attributes.update(values)
+    return shape
+
+
 def text(x: float, y: float, value: str, font: Font, fill: Color, anchor: str = "start") -> String:
-    return String(x, y, value, fontName=font.name, fontSize=font.size, fillColor=fill, textAnchor=anchor)
+    values = {
+        "x": x,
+        "y": y,
+        "text": value,
+        "textAnchor": anchor,
+        "fontName": font.name,
+        "fontSize": font.size,
+        "fillColor": fill,
+    }
+    return _shape(
+        String,
+        lambda: String(x, y, value, fontName=font.name, fontSize=font.size, fillColor=fill, textAnchor=anchor),
+        values,
+    )
 
 
 def rect(
@@ -164,14 +210,17 @@ def rect(
     stroke_width: float = 0.0,
     opacity: float | None = None,
 ) -> Rect:
-    shape = Rect(x, y, width, height, fillColor=fill, strokeColor=stroke, strokeWidth=stroke_width)
+    values = {"fillColor": fill, "strokeColor": stroke, "strokeWidth": stroke_width, "x": x, "y": y, "width": width}
+    values["height"] = height
+    shape = _shape(Rect, lambda: Rect(x, y, width, height, fillColor=fill, strokeColor=stroke, strokeWidth=stroke_width), values)
     if opacity is not None:
         shape.fillOpacity = opacity
     return shape
 
 
 def line(x1: float, y1: float, x2: float, y2: float, stroke: Color, width: float = 0.5) -> Line:
-    return Line(x1, y1, x2, y2, strokeColor=stroke, strokeWidth=width)
+    values = {"strokeColor": stroke, "strokeWidth": width, "x1": x1, "y1": y1, "x2": x2, "y2": y2}
+    return _shape(Line, lambda: Line(x1, y1, x2, y2, strokeColor=stroke, strokeWidth=width), values)
 
 
 def ribbon(x0: float, x1: float, source: tuple[float, float], target: tuple[float, float], fill: Color, opacity: float) -> Path:
@@ -366,10 +415,12 @@ class CanvasChart:
             canvas.saveState()
             font = fill = None
             for mark in self._texts:
-                if mark.font != font:
+                # The marks share a few Font and Color objects: the same object is the same
+                # value, without the dataclass's and Color's __eq__ (some 500 calls a sheet).
+                if mark.font is not font and mark.font != font:
                     font = mark.font
                     canvas.setFont(font.name, font.size)
-                if mark.fill != fill:
+                if mark.fill is not fill and mark.fill != fill:
                     fill = mark.fill
                     canvas.setFillColor(fill)
                 canvas.drawString(mark.x, mark.y, mark.text)

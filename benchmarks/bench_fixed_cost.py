@@ -2,6 +2,7 @@
 
 Run:   python3 benchmarks/bench_fixed_cost.py --before /tmp/fixedcost-before
        python3 benchmarks/bench_fixed_cost.py --before DIR --runs 21
+       python3 benchmarks/bench_fixed_cost.py --before DIR --cold
 
 Each checkout is measured with its own virtual environment (DIR/.venv/bin/python, made
 with `python3 -m venv .venv && .venv/bin/pip install -e .`): the runs of the two are
@@ -12,8 +13,11 @@ process and its helpers) of each, and the ratio before / after (SPEC 15: at leas
 Both are measured as an installed package runs: its modules byte-compiled (pip compiles
 them at install; an editable checkout under PYTHONDONTWRITEBYTECODE=1 would compile every
 module of the package on every run, ~0.2 s, on both sides alike). --no-compile measures
-without. Each side keeps its state folder (FACTSHEETS_STATE, where a configuration's pass is
-recorded) across its runs, as a user's does; one untimed run per side comes first.
+without. Each side keeps its state folder (FACTSHEETS_STATE, where a configuration's pass, a
+run's indicators and the paragraphs' line breaks are recorded) across its runs, as a user's
+does; one untimed run per side comes first. --cold gives every run a new, empty state folder
+instead: a first run, which checks the configuration, reads the data and searches every
+paragraph's line breaks.
 
 The machine is shared: before each run the script waits (up to --idle-wait seconds) for
 idle CPUs, and it prints how busy other processes kept the machine during the runs ("other
@@ -76,13 +80,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15, help="timed runs of each checkout (default 15)")
     parser.add_argument("--idle-wait", type=float, default=10.0, help="seconds to wait at most for idle CPUs before a run")
     parser.add_argument("--no-compile", action="store_true", help="do not byte-compile the two packages first")
+    parser.add_argument("--cold", action="store_true", help="a new, empty state folder for every run (a first run)")
     args = parser.parse_args()
     sides = {"before": args.before.resolve(), "after": args.after.resolve()}
     pythons = {name: python_of(checkout) for name, checkout in sides.items()}
     print(f"before: {sides['before']} ({_commit(sides['before'])})")
     print(f"after:  {sides['after']} ({_commit(sides['after'])})")
     print(
-        f"{os.cpu_count()} cores, {args.runs} interleaved runs each, medians; "
+        f"{os.cpu_count()} cores, {args.runs} interleaved runs each, medians, "
+        f"state folder {'new for every run (cold)' if args.cold else 'kept across runs (warm)'}; "
         f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     if not args.no_compile:
@@ -92,17 +98,14 @@ def main() -> None:
 
     results: dict[str, list[dict]] = {name: [] for name in sides}
     with tempfile.TemporaryDirectory(prefix="bench-fixed-cost-") as tmp:
-        envs = {}
-        for name in sides:
-            env = {key: value for key, value in os.environ.items() if not key.startswith("FACTSHEETS_")}
-            env["FACTSHEETS_STATE"] = str(Path(tmp) / f"state-{name}")
-            envs[name] = env
-            run_once(pythons[name], sides[name], Path(tmp) / f"warm-{name}", env, args.idle_wait)  # untimed
+        for name in sides:  # untimed: the files read from disk, and (warm) the state recorded
+            run_once(pythons[name], sides[name], Path(tmp) / f"first-{name}", _env(tmp, name, "kept"), args.idle_wait)
         for index in range(args.runs):
             order = list(sides) if index % 2 == 0 else list(reversed(sides))
             for name in order:
                 out = Path(tmp) / f"{name}-{index}"
-                results[name].append(run_once(pythons[name], sides[name], out, envs[name], args.idle_wait))
+                env = _env(tmp, name, str(index) if args.cold else "kept")
+                results[name].append(run_once(pythons[name], sides[name], out, env, args.idle_wait))
 
     medians = {}
     for name, runs in results.items():
@@ -122,6 +125,14 @@ def main() -> None:
     print(
         f"  {'met ' if wall_ratio >= TARGET_RATIO else 'MISS'} render --dept 02 from a fresh process >= {TARGET_RATIO:.0f}x faster"
     )
+
+
+def _env(tmp: str, side: str, state: str) -> dict:
+    """The environment of a run: no FACTSHEETS_ setting of the caller's, the state folder
+    `state` of `side` (a name not used before: a new, empty folder)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FACTSHEETS_")}
+    env["FACTSHEETS_STATE"] = str(Path(tmp) / f"state-{side}-{state}")
+    return env
 
 
 def _commit(checkout: Path) -> str:

@@ -6,6 +6,7 @@ FrenchCommand) instead of by click, whose headings, default and type hints are E
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -13,7 +14,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -693,9 +694,10 @@ def _run(args: list[str] | None = None, prog_name: str | None = None) -> int:
     """The command's exit code; its bad input reported in one line. `args` and `prog_name`
     default to the process's own (the tests pass theirs to run a command in process)."""
     try:
+        plain = _plain_call(sys.argv[1:] if args is None else list(args))
         # Not standalone: usage errors come back here instead of being printed by click in
         # English over several lines.
-        code = app(args=args, prog_name=prog_name, standalone_mode=False)
+        code = plain() if plain is not None else app(args=args, prog_name=prog_name, standalone_mode=False)
     except FactsheetsError as error:
         report_problems(error.problems)
         return 2
@@ -708,6 +710,45 @@ def _run(args: list[str] | None = None, prog_name: str | None = None) -> int:
             print(f"factsheets : erreur : {usage_error_line(error)}", file=sys.stderr)
         return error.exit_code
     return code if isinstance(code, int) else 0
+
+
+# The commands whose plain command lines are read without typer (plain_command: pydantic,
+# which typer coerces every option with, is not imported then).
+_PLAIN_COMMANDS = {"render": render}
+
+
+def _plain_call(args: list[str]) -> Callable[[], object] | None:
+    """The command `args` name, called with the arguments typer would give it, as typer
+    calls it (standalone_mode=False), when its command line is plain; else None."""
+    command = _PLAIN_COMMANDS.get(args[0]) if args else None
+    if command is None:
+        return None
+    from .plain_command import plain_arguments
+
+    arguments = plain_arguments(command, args[1:])
+    return None if arguments is None else lambda: _call_as_typer(command, arguments)
+
+
+def _call_as_typer(command: Callable, arguments: dict) -> object:
+    """`command(**arguments)` after the global options' defaults, its typer.Exit as the exit
+    code, Ctrl-C as 130 and a closed standard output as exit code 1, as typer's main does."""
+    try:
+        _global_options()
+        return command(**arguments)
+    except typer.Exit as stop:
+        return stop.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except EOFError as error:
+        typer.echo(err=True)
+        raise typer.Abort() from error
+    except OSError as error:
+        if error.errno != errno.EPIPE:
+            raise
+        from typer._click.utils import PacifyFlushWrapper  # what typer's main wraps them in
+
+        sys.stdout, sys.stderr = PacifyFlushWrapper(sys.stdout), PacifyFlushWrapper(sys.stderr)
+        sys.exit(1)
 
 
 def report_problems(problems: Iterable[Problem]) -> None:

@@ -16,6 +16,7 @@ with an optional elided head in front.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 import re
@@ -49,19 +50,27 @@ def hyphenation_points(word: str) -> list[tuple[str, str]]:
     "incertitude" -> [("incerti", "tude"), ("incer", "titude"), ("in", "certitude")];
     "l’incertitude" -> the same with "l’" in front of every head; a rest shorter than
     MIN_WORD letters is not broken."""
+    return list(_hyphenation_points(word))
+
+
+@lru_cache(maxsize=8192)
+def _hyphenation_points(word: str) -> tuple[tuple[str, str], ...]:
+    # Remembered: a paragraph's break search asks ReportLab to break it at many widths,
+    # and ReportLab asks again for the word each line ends on.
     found = ELIDED.match(word)
     if found is None:
-        return list(_pyphen().iterate(word)) if len(word) >= MIN_WORD else []
+        return tuple(_pyphen().iterate(word)) if len(word) >= MIN_WORD else ()
     elided, rest = found.groups()
     if len(rest) < MIN_WORD:
-        return []
-    return [(elided + head, tail) for head, tail in _pyphen().iterate(rest)]
+        return ()
+    return tuple((elided + head, tail) for head, tail in _pyphen().iterate(rest))
 
 
 def french_hyphenator() -> Callable[[str], Iterator[tuple[str, str]]]:
     """The callable ReportLab's `hyphenationLang` takes (it iterates (head, tail) pairs)."""
     allow_elided_words()
-    return lambda word: iter(hyphenation_points(word))
+    remember_string_widths()
+    return lambda word: iter(_hyphenation_points(word))
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +81,32 @@ def allow_elided_words() -> None:
     letters = paragraph._hy_letters_pat
     elided = re.compile(rf"^(?:[{_LETTERS}]+[{APOSTROPHES}])*(?:{letters.pattern.lstrip('^').rstrip('$')})$")
     paragraph._hy_letters_pat = elided
+
+
+# Widths of words in a face and size, remembered for ReportLab's line breaking.
+REMEMBERED_WIDTHS = 65536
+
+
+@lru_cache(maxsize=1)
+def remember_string_widths() -> None:
+    """Let ReportLab's line breaking measure each word once per face and size.
+
+    A paragraph's break search breaks it at many widths, and ReportLab measures every word
+    again each time (pdfmetrics.stringWidth, three calls deep for a TrueType face). Its
+    paragraphs look the function up in reportlab.platypus.paragraph, where it is replaced,
+    once, by one that remembers each width by the registered font object itself (a face
+    registered again under the same name is measured anew), the same number as measured."""
+    from reportlab.pdfbase.pdfmetrics import getFont
+    from reportlab.platypus import paragraph
+
+    @lru_cache(maxsize=REMEMBERED_WIDTHS)
+    def width_in(font, text: str, size: float, encoding: str) -> float:
+        return font.stringWidth(text, size, encoding=encoding)
+
+    def remembered_width(text: str, font_name: str, size: float, encoding: str = "utf8") -> float:
+        return width_in(getFont(font_name), text, size, encoding)
+
+    paragraph.stringWidth = remembered_width
 
 
 # -- justified paragraphs: where the lines break (SPEC 11 print typography) -------------------
@@ -139,11 +174,12 @@ def _placed_by_width(frag) -> bool:
     )
 
 
-def _first_word_width(paragraph, index: int) -> float:
-    """The width of line `index`'s first word, in the fonts it is set in."""
-    line = paragraph.blPara.lines[index]
-    if paragraph.blPara.kind == 0:
-        return stringWidth(line[1][0] if line[1] else "", paragraph.style.fontName, paragraph.style.fontSize)
+def _first_word_width(para, style, index: int) -> float:
+    """The width of line `index`'s first word, in the fonts it is set in (`para`: a
+    paragraph's ReportLab lines, blPara; `style`: its style)."""
+    line = para.lines[index]
+    if para.kind == 0:
+        return stringWidth(line[1][0] if line[1] else "", style.fontName, style.fontSize)
     width, started = 0.0, False
     for frag in line.words:
         text = getattr(frag, "text", "")
@@ -172,6 +208,19 @@ def _set_extra_space(paragraph, index: int, extra: float) -> None:
         lines[index] = (extra, lines[index][1])
     else:
         lines[index].extraSpace = extra
+
+
+def _faults_above(
+    lines: Sequence[_Line], index: int, offset: float, narrowing: Sequence[float], space: float, most_tracking: float
+) -> tuple[int, int, int]:
+    """The faults lines 0 to `index` - 1 of `lines` (none of them the last) bring to any set
+    of breaks that keeps them: a set moving line `index` has at least these (line_faults)."""
+    above = lines[:index]
+    offsets = line_offsets(offset, narrowing, len(above))
+    spacing = sum(
+        _badly_spaced(line, line.extra_space + offsets[row], space, False, most_tracking) for row, line in enumerate(above)
+    )
+    return spacing, 0, _hyphens_beyond(above)
 
 
 def line_offsets(offset: float, narrowing: Sequence[float], count: int) -> list[float]:
@@ -216,16 +265,106 @@ def line_faults(
     spacing = 0
     for index, line in enumerate(lines):
         last = ends_paragraph and index == len(lines) - 1
-        spacing += abs(line_tracking(line, line.extra_space + offsets[index], space, last)) > most_tracking
+        spacing += _badly_spaced(line, line.extra_space + offsets[index], space, last, most_tracking)
     ending = 0
     if ends_paragraph and len(lines) > 1 and lines[-1].words == 1:
         last = lines[-1].text.strip()
         ending = int(lines[-2].text.endswith("-") or len(last) < SHORTEST_LONE_LAST_WORD)
+    return spacing, ending, _hyphens_beyond(lines)
+
+
+def _badly_spaced(line: _Line, extra: float, space: float, last: bool, most_tracking: float) -> bool:
+    """Whether `line`, justified with `extra` points to spare, is badly spaced (line_faults)."""
+    return abs(line_tracking(line, extra, space, last)) > most_tracking
+
+
+def _hyphens_beyond(lines: Sequence[_Line]) -> int:
+    """How many of `lines` end hyphenated beyond the MOST_HYPHENS_IN_A_ROW-th in a row."""
     run = beyond = 0
     for line in lines:
         run = run + 1 if line.text.endswith("-") else 0
         beyond += run > MOST_HYPHENS_IN_A_ROW
-    return spacing, ending, beyond
+    return beyond
+
+
+# How far (points) the spare space of a line broken at one width may differ, through float
+# rounding, from that of the same line broken at another: the faults of breaks met at one
+# width are taken for another only when no line is this close to a spacing limit.
+WIDTH_ROUNDING = 1e-6
+
+
+def clear_of_limits(lines: Sequence[_Line], space: float, offsets: Sequence[float], ends_paragraph: bool) -> bool:
+    """Whether every line of `lines` (as line_faults reads them, no letter-spacing) is badly
+    spaced or not alike with WIDTH_ROUNDING points more or less to spare."""
+    for index, line in enumerate(lines):
+        last = ends_paragraph and index == len(lines) - 1
+        extra = line.extra_space + offsets[index]
+        if _badly_spaced(line, extra - WIDTH_ROUNDING, space, last, 0.0) != _badly_spaced(
+            line, extra + WIDTH_ROUNDING, space, last, 0.0
+        ):
+            return False
+    return True
+
+
+class _Trial(NamedTuple):
+    """One set of breaks tried: what the rules read of its lines, their faults, and
+    ReportLab's lines (a paragraph's blPara, which later wraps replace but never change)."""
+
+    lines: list[_Line]
+    faults: tuple[int, int, int]
+    para: object
+
+
+class _WidthTrials:
+    """A paragraph broken at each of BREAK_WIDTH_OFFSETS (all its lines that much narrower),
+    each asked for in turn, with as few wraps as it takes.
+
+    ReportLab breaks lines greedily: a line takes every word that fits, then the first head
+    of the next word that fits; each of these tests only passes more easily on a wider
+    line. So two widths that break a paragraph the same way break it that way at every
+    width between them too, with the same words on each line, hence the same faults (a
+    line's offset and its spare space add up to the same there). An offset between two
+    known ones broken alike is not wrapped; otherwise the middle of the unknown stretch
+    around it is (the first time, the widest and narrowest offsets): a bisection for where
+    the breaks change, a few wraps for a long run of widths that break alike. Faults are
+    taken from another width only where its lines are clear_of_limits."""
+
+    def __init__(self, paragraph: JustifiedParagraph, width: float, height: float, space: float, ends_paragraph: bool):
+        self.paragraph, self.width, self.height = paragraph, width, height
+        self.space, self.ends_paragraph = space, ends_paragraph
+        self.offsets = sorted(BREAK_WIDTH_OFFSETS)
+        self.tried: dict[int, tuple[tuple, tuple[int, int, int], bool]] = {}  # index -> (line texts, faults, clear)
+        self.wrapped_at: int | None = None
+
+    def faults(self, offset: float) -> tuple[int, int, int]:
+        index = self.offsets.index(offset)
+        while index not in self.tried:
+            below = max((known for known in self.tried if known < index), default=None)
+            above = min((known for known in self.tried if known > index), default=None)
+            if below is not None and above is not None:
+                texts, faults, clear = self.tried[below]
+                if clear and texts == self.tried[above][0]:
+                    return faults
+                self._wrap((below + above) // 2)
+            elif not self.tried:
+                self._wrap(index)
+            else:
+                self._wrap(0 if below is None else len(self.offsets) - 1)
+        return self.tried[index][1]
+
+    def leave_wrapped_at(self, offset: float) -> None:
+        """The paragraph wrapped with `offset`, as its search ends."""
+        index = self.offsets.index(offset)
+        if self.wrapped_at != index:
+            self._wrap(index)
+
+    def _wrap(self, index: int) -> None:
+        offset = self.offsets[index]
+        trial = self.paragraph._try(self.width - offset, self.height, offset, self.space, self.ends_paragraph, 0.0)
+        offsets = line_offsets(offset, (), len(trial.lines))
+        clear = clear_of_limits(trial.lines, self.space, offsets, self.ends_paragraph)
+        self.tried[index] = (tuple((line.words, line.text) for line in trial.lines), trial.faults, clear)
+        self.wrapped_at = index
 
 
 class Breaks(NamedTuple):
@@ -313,9 +452,15 @@ class JustifiedParagraph(TaggedParagraph):
         self.width = available_width
         return self.width, self.height
 
-    def _faults(self, offset: float, space: float, ends_paragraph: bool, most_tracking: float) -> tuple[int, int, int]:
+    def _try(
+        self, width: float, height: float, offset: float, space: float, ends_paragraph: bool, most_tracking: float
+    ) -> _Trial:
+        """The paragraph wrapped at `width` (`offset` narrower than the column, its lines
+        narrowed by break_variant), and its faults with letters spaced by `most_tracking`."""
+        super().wrap(width, height)
         lines = _lines(self)
-        return line_faults(lines, space, line_offsets(offset, self.break_variant, len(lines)), ends_paragraph, most_tracking)
+        offsets = line_offsets(offset, self.break_variant, len(lines))
+        return _Trial(lines, line_faults(lines, space, offsets, ends_paragraph, most_tracking), self.blPara)
 
     def _search_breaks(self, available_width: float, available_height: float, space: float, ends_paragraph: bool) -> Breaks:
         """The first faultless breaks, else those with the fewest faults; the paragraph is
@@ -326,13 +471,14 @@ class JustifiedParagraph(TaggedParagraph):
             super().wrap(available_width - given.offset, available_height)
             return given
         self.break_variant = ()
+        trials = _WidthTrials(self, available_width, available_height, space, ends_paragraph)
         best = None
         for offset in BREAK_WIDTH_OFFSETS:
-            super().wrap(available_width - offset, available_height)
-            faults = self._faults(offset, space, ends_paragraph, 0.0)
+            faults = trials.faults(offset)
             if best is None or faults < best[0]:
                 best = (faults, offset, (), 0.0)
             if not any(faults):
+                trials.leave_wrapped_at(offset)
                 return Breaks(offset)
         tracking = MOST_TRACKING_EM * self.style.fontSize
         best = self._search_pushes(best, available_width, available_height, space, ends_paragraph, tracking)
@@ -346,49 +492,68 @@ class JustifiedParagraph(TaggedParagraph):
         """Breadth first over the lines pushed or pulled, from the last line up, letters
         spaced by `tracking` points at most: (faults, offset, narrowing, tracking) of the
         faultless set with the least letter-spacing among the fewest moves, else the best
-        met (`best` to start with)."""
+        met (`best` to start with).
+
+        A move leaves the lines above the one it moves as they were, and their faults: a
+        set whose lines above already have more faults than the best met, and than the
+        PUSH_BEAM best of its depth, cannot be chosen nor lead to a choice, and is not
+        wrapped (nor, once a faultless set is met, one with any fault above)."""
         offset = best[1]
-        candidates, seen = [()], {()}
+        candidates, seen = [((), (0, 0, 0))], {()}  # (narrowing, the faults its unmoved lines have at least)
         for depth in range(MOST_PUSHES + 1):
-            met, faultless = [], []
-            for candidate in candidates:
+            met, ranked, faultless = [], [], []
+            for candidate, least in candidates:
+                if not self._may_count(least, candidate, best[0], ranked, bool(faultless), depth < MOST_PUSHES):
+                    continue
                 self.break_variant = candidate
-                super().wrap(available_width - offset, available_height)
-                faults = self._faults(offset, space, ends_paragraph, tracking)
-                if not any(faults):
-                    faultless.append((self._most_tracking(offset, space, ends_paragraph), candidate))
-                met.append((faults, candidate))
-                if faults < best[0]:
-                    best = (faults, offset, candidate, tracking)
+                trial = self._try(available_width - offset, available_height, offset, space, ends_paragraph, tracking)
+                if not any(trial.faults):
+                    faultless.append((self._most_tracking(trial.lines, offset, space, ends_paragraph), candidate))
+                met.append((trial.faults, candidate, trial))
+                bisect.insort(ranked, (trial.faults, candidate))
+                if trial.faults < best[0]:
+                    best = (trial.faults, offset, candidate, tracking)
             if faultless:
                 return (0, 0, 0), offset, min(faultless)[1], tracking
             if depth == MOST_PUSHES:
                 break
-            met.sort()
+            met.sort(key=lambda entry: entry[:2])
             candidates = []
-            for _faults, narrowing in met[:PUSH_BEAM]:
-                self.break_variant = narrowing
-                super().wrap(available_width - offset, available_height)
-                for moved in self._moves(narrowing, space, ends_paragraph):
+            for _faults, narrowing, trial in met[:PUSH_BEAM]:
+                for moved, index in self._moves(trial, narrowing, space, ends_paragraph):
                     if moved not in seen:
                         seen.add(moved)
-                        candidates.append(moved)
+                        candidates.append((moved, _faults_above(trial.lines, index, offset, narrowing, space, tracking)))
         return best
 
-    def _most_tracking(self, offset: float, space: float, ends_paragraph: bool) -> float:
-        """The largest letter-spacing (points, either way) a line of the current breaks needs."""
-        lines = _lines(self)
+    @staticmethod
+    def _may_count(
+        least: tuple[int, int, int], candidate: tuple, best: tuple, ranked: list, faultless_met: bool, for_next_depth: bool
+    ) -> bool:
+        """Whether a set with at least the faults `least` may be chosen, or kept for the next
+        depth's moves, given the best faults met, this depth's sets `ranked` so far, and
+        whether a faultless one is among them."""
+        if not any(least):
+            return True
+        if faultless_met:
+            return False
+        return least < best or (for_next_depth and bisect.bisect_left(ranked, (least, candidate)) < PUSH_BEAM)
+
+    def _most_tracking(self, lines: list[_Line], offset: float, space: float, ends_paragraph: bool) -> float:
+        """The largest letter-spacing (points, either way) a line of `lines` needs."""
         offsets = line_offsets(offset, self.break_variant, len(lines))
         return max(
             abs(line_tracking(line, line.extra_space + offsets[index], space, ends_paragraph and index == len(lines) - 1))
             for index, line in enumerate(lines)
         )
 
-    def _moves(self, narrowing: tuple[float, ...], space: float, ends_paragraph: bool) -> list[tuple[float, ...]]:
-        """The narrowings one move away from `narrowing` (the paragraph wrapped with it): each
-        line but the last pushing its last word down, then each line but the last taking the
-        next line's first word, from the last line up."""
-        lines = _lines(self)
+    def _moves(
+        self, trial: _Trial, narrowing: tuple[float, ...], space: float, ends_paragraph: bool
+    ) -> list[tuple[tuple[float, ...], int]]:
+        """The narrowings one move away from `narrowing` (whose breaks are `trial`), each with
+        the line it moves: each line but the last pushing its last word down, then each line
+        but the last taking the next line's first word, from the last line up."""
+        lines = trial.lines
         movable = range(len(lines) - 1 if ends_paragraph else len(lines))
         moves = []
         for pull in (False, True):
@@ -399,7 +564,7 @@ class JustifiedParagraph(TaggedParagraph):
                 if pull:
                     # the next line's first word, after a space or in place of this line's hyphen
                     hyphenated = lines[index].text.endswith("-")
-                    wanted = _first_word_width(self, index + 1) - (
+                    wanted = _first_word_width(trial.para, self.style, index + 1) - (
                         stringWidth("-", self.style.fontName, self.style.fontSize) if hyphenated else -space
                     )
                     moved[index] = round(moved[index] + lines[index].extra_space - wanted - PUSH_MARGIN, 3)
@@ -407,7 +572,7 @@ class JustifiedParagraph(TaggedParagraph):
                     # ReportLab lets a line's spaces shrink by style.spaceShrinkage to fit a word
                     shrink = self.style.spaceShrinkage * space * max(lines[index].words - 1, 0)
                     moved[index] = round(moved[index] + lines[index].extra_space + shrink + PUSH_MARGIN, 3)
-                moves.append(tuple(moved))
+                moves.append((tuple(moved), index))
         return moves
 
     def beginText(self, x, y):  # noqa: N802 (ReportLab's name)

@@ -9,7 +9,6 @@ from pathlib import Path
 from .. import paths
 from ..config import in_range, load_mapping, problem_at, require
 from ..errors import FactsheetsError, printable
-from .smtp import is_loopback
 
 # The file at import time (tests read the shipped one through it); load_mail_config() and
 # messages use paths.mail_config(), which follows --config even when set after import.
@@ -52,6 +51,8 @@ class MailConfig:
 
     def requires_tls(self, host: str) -> bool:
         """Whether a session with `host` must go through STARTTLS (never in clear)."""
+        from .smtp import is_loopback  # here: smtplib and ssl are a campaign's, not every check's (render runs one)
+
         return self.starttls == "always" or not is_loopback(host)
 
     def delay(self, attempt: int) -> float:

@@ -96,6 +96,13 @@ def render_departments(
             without_territoires=list(plan.without_territoires),
             notes=list(plan.notes),
         )
+        unrecorded = [record] if record is not None and recorded is None else []
+
+        def record_run() -> None:
+            """The run's record (render_cache), once, when every department's indicators are known."""
+            if unrecorded and all(code in renderer.indicators for code in ordered):
+                render_cache.write(unrecorded.pop(), plan, renderer.indicators)
+
         with _Progress(len(plan.codes), show_progress) as progress:
             on_done = _announcing(report, on_done, progress.above(on_written))
             if pool is None:
@@ -113,12 +120,14 @@ def render_departments(
                     progress,
                     on_done,
                     claim=not helper_draws_all,
+                    # One sheet: this process is idle while the helper draws it. (With more,
+                    # it draws too, and a record of many departments takes ~0.5 s.)
+                    meanwhile=record_run if helper_draws_all else None,
                 )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    if record is not None and recorded is None and all(code in renderer.indicators for code in ordered):
-        render_cache.write(record, plan, renderer.indicators)
+    record_run()
     if len(report.codes) > 1 and report.written:  # a run that wrote nothing has nothing to sum up
         from ..annex import write_summary
 
@@ -281,13 +290,16 @@ def _render_shared(
     progress: _Progress,
     on_done,
     claim: bool = True,
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Helpers take the departments from the front, this process from the back (see _Claims;
     `claim` False: this process only waits for the helpers).
 
     The indicators of the first `ready` departments are computed already; they are handed
-    out before the others are computed. A department left undone because its helper died
-    (killed, out of memory) is rendered here at the end.
+    out before the others are computed. `meanwhile` is called once every department is
+    handed out (the run's record written while the helpers draw, not after them). A
+    department left undone because its helper died (killed, out of memory) is rendered
+    here at the end.
     """
     futures: list[Future] = []
     shared = _SharedAreas()
@@ -300,6 +312,8 @@ def _render_shared(
                 futures.append(pool.submit(_render_in_helper, index, task, renderer.synthetic, out_dir))
     except BrokenProcessPool:  # a helper died already: what it did not take is drawn here
         renderer.add(ordered)
+    if meanwhile is not None:
+        meanwhile()
     pending = set(futures)
 
     def collect(done) -> None:

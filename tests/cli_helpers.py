@@ -31,10 +31,17 @@ def run_in_process(*args, cwd=None, env: dict | None = None) -> subprocess.Compl
     """`factsheets *args` through the CLI's entry point in this process, with what a fresh
     process would have: the caches of configuration files emptied, the environment, the
     working directory and argv restored afterwards (--config sets an environment variable).
-    `env`, if given, is the whole environment of the command (as subprocess.run's)."""
+    `env`, if given, is the whole environment of the command (as subprocess.run's).
+
+    A `render` given no --workers draws its sheets here (--workers 1): its helper would be a
+    new interpreter started from this one, what the tests of helpers (test_render_workers.py,
+    test_render_processes.py) do on purpose with a real process."""
     from factsheets import cli, config, reference
 
     argv = ["factsheets", *map(str, args)]
+    if "render" in argv and not {"--workers", "--help"} & set(argv):
+        argv.insert(argv.index("render") + 1, "--workers")
+        argv.insert(argv.index("render") + 2, "1")
     saved_argv, saved_env, saved_cwd = sys.argv, dict(os.environ), os.getcwd()
     config._cached_mapping.cache_clear()
     reference._cached_reference.cache_clear()

@@ -24,9 +24,11 @@ SHORTEST_LONE_LAST_WORD = 8
 
 
 @pytest.fixture(scope="module")
-def lines(plain_sheets, plain_sheet_measures, evolution_sheet_measures) -> list:
+def lines(evolution_sheet_measures, plain_sheets, plain_sheet_measures) -> list:
     """pdf_measure.body_lines(sheet, BODY_SIZE, space_em(), RIGHT_MARGIN) of every sheet, read
-    once for the whole run with the glyphs of test_contrast.py (see conftest.py)."""
+    once for the whole run with the glyphs of test_contrast.py (see conftest.py). The
+    --evolution sheets first: test_contrast.py, which the other pytest-xdist worker starts
+    with, renders and measures the plain ones meanwhile (each then helps with the other's)."""
     plain = [(path.name, line) for path in plain_sheets for line in plain_sheet_measures[path].body_lines]
     evolution = [
         (f"evolution/{path.name}", line) for path, measures in evolution_sheet_measures.items() for line in measures.body_lines
@@ -35,7 +37,7 @@ def lines(plain_sheets, plain_sheet_measures, evolution_sheet_measures) -> list:
 
 
 @pytest.fixture(scope="module")
-def paragraphs(plain_sheets, plain_sheet_measures, evolution_sheet_measures) -> list:
+def paragraphs(evolution_sheet_measures, plain_sheets, plain_sheet_measures) -> list:
     plain = [(path.name, paragraph) for path in plain_sheets for paragraph in plain_sheet_measures[path].body_paragraphs]
     evolution = [
         (f"evolution/{path.name}", paragraph)

@@ -116,7 +116,7 @@ def test_helpers_end_when_the_main_process_is_killed(tmp_path, ending):
         pytest.skip("one core: render starts no helper")
     # Output to a file, not a pipe: a helper left behind would keep a pipe open.
     log = (tmp_path / "render.log").open("w")
-    process = start_render(tmp_path / "out", 2, output=log)
+    process = start_render(tmp_path / "out", 2, output=log, departments=SOME_ARGS)
     helpers: set[int] = set()
     try:
         deadline = time.monotonic() + 60

@@ -17,13 +17,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
+def run_cli(*args, cwd=None, timeout=300, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m factsheets *args`; `env`: its whole environment, else this process's."""
     return subprocess.run(
         [sys.executable, "-m", "factsheets", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd or PROJECT_ROOT,
         timeout=timeout,
+        env=env,
     )
 
 

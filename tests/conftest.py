@@ -15,7 +15,6 @@ import json
 import os
 import pickle
 import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -30,9 +29,12 @@ def shared_folder(tmp_path_factory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def run_once_per_test_run(tmp_path_factory, name: str, *args) -> tuple[subprocess.CompletedProcess, Path]:
+def run_once_per_test_run(
+    tmp_path_factory, name: str, *args, env: dict | None = None
+) -> tuple[subprocess.CompletedProcess, Path]:
     """`factsheets *args --out <folder>` run once for the whole test run, pytest-xdist workers
-    included (the first to ask runs it under a lock, the others wait and read its result).
+    included (the first to ask runs it under a lock, the others wait and read its result);
+    `env`: its whole environment, else this process's.
 
     Returns the finished command (exit code, stdout, stderr) and its output folder."""
     shared = shared_folder(tmp_path_factory)
@@ -40,7 +42,7 @@ def run_once_per_test_run(tmp_path_factory, name: str, *args) -> tuple[subproces
     with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not record.is_file():
-            result = run_cli(*args, "--out", out, timeout=900)
+            result = run_cli(*args, "--out", out, timeout=900, env=env)
             record.write_text(json.dumps([result.args, result.returncode, result.stdout, result.stderr]), encoding="utf-8")
         command, code, stdout, stderr = json.loads(record.read_text(encoding="utf-8"))
     return subprocess.CompletedProcess(command, code, stdout, stderr), out
@@ -193,24 +195,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def configuration_pass(tmp_path_factory) -> list[Path]:
     """The shipped configuration's pass as check_cache records it (check-*.json), made once
     for the whole test run by a real `render --dept 02` in a state folder of its own."""
-    shared = shared_folder(tmp_path_factory)
-    folder = shared / "configuration-pass"
-    with open(shared / "configuration-pass.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not folder.is_dir():
-            made = shared / "configuration-pass.partial"
-            environment = {**os.environ, "FACTSHEETS_STATE": str(made / "state")}
-            result = subprocess.run(
-                [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--workers", "1", "--out", str(made / "out")],
-                capture_output=True,
-                text=True,
-                cwd=Path(__file__).resolve().parent.parent,
-                env=environment,
-                timeout=300,
-            )
-            assert result.returncode == 0, result.stderr
-            made.replace(folder)
-    records = sorted((folder / "state").glob("check-*.json"))
+    state = shared_folder(tmp_path_factory) / "configuration-pass-state"
+    result, _ = run_once_per_test_run(
+        tmp_path_factory,
+        "configuration-pass",
+        "render",
+        "--dept",
+        "02",
+        "--workers",
+        "1",
+        env={**os.environ, "FACTSHEETS_STATE": str(state)},
+    )
+    assert result.returncode == 0, result.stderr
+    records = sorted(state.glob("check-*.json"))
     assert len(records) == 1, records
     return records
 

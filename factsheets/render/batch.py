@@ -96,12 +96,14 @@ def render_departments(
             without_territoires=list(plan.without_territoires),
             notes=list(plan.notes),
         )
-        unrecorded = [record] if record is not None and recorded is None else []
+        unrecorded = record if recorded is None else None  # the run's record, until written
 
         def record_run() -> None:
             """The run's record (render_cache), once, when every department's indicators are known."""
-            if unrecorded and all(code in renderer.indicators for code in ordered):
-                render_cache.write(unrecorded.pop(), plan, renderer.indicators)
+            nonlocal unrecorded
+            if unrecorded is not None and all(code in renderer.indicators for code in ordered):
+                render_cache.write(unrecorded, plan, renderer.indicators)
+                unrecorded = None
 
         with _Progress(len(plan.codes), show_progress) as progress:
             on_done = _announcing(report, on_done, progress.above(on_written))

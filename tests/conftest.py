@@ -74,6 +74,7 @@ def measured_once_per_test_run(tmp_path_factory, name: str, measure, paths: list
     then waits for the others' results)."""
     folder = shared_folder(tmp_path_factory) / name
     folder.mkdir(exist_ok=True)
+    measured_here: dict[Path, object] = {}  # not read back from its pickle
 
     def result_of(path: Path, wait: bool) -> bool:
         record = folder / f"{path.name}.pickle"
@@ -83,15 +84,19 @@ def measured_once_per_test_run(tmp_path_factory, name: str, measure, paths: list
             except BlockingIOError:
                 return False  # another worker is measuring it
             if not record.is_file():
+                measured_here[path] = measure(path)
                 partial = record.with_suffix(".partial")
-                partial.write_bytes(pickle.dumps(measure(path), protocol=pickle.HIGHEST_PROTOCOL))
+                partial.write_bytes(pickle.dumps(measured_here[path], protocol=pickle.HIGHEST_PROTOCOL))
                 partial.replace(record)
         return True
 
     left = [path for path in paths if not result_of(path, wait=False)]
     for path in left:
         result_of(path, wait=True)
-    return {path: pickle.loads((folder / f"{path.name}.pickle").read_bytes()) for path in paths}
+    return {
+        path: measured_here[path] if path in measured_here else pickle.loads((folder / f"{path.name}.pickle").read_bytes())
+        for path in paths
+    }
 
 
 def the_101_sheets(result: subprocess.CompletedProcess) -> list[Path]:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import yaml
@@ -68,8 +69,10 @@ def _inside(x: float, y: float, polygon) -> bool:
     return crossings
 
 
-@dataclass(frozen=True)
-class Glyph:
+class Glyph(NamedTuple):
+    """A visible glyph and the colour beneath it. A tuple, not a dataclass: a sheet has some
+    11,000 of them, made, pickled and read back once for the run (conftest.py)."""
+
     page: int
     text: str
     size: float
@@ -213,6 +216,7 @@ BODY_SIZE = 10.0
 RIGHT_MARGIN = A4[0] - 20 * 72 / 25.4
 
 
+@functools.cache  # read by every sheet's measure
 def space_em() -> float:
     """Open Sans's space advance in em, from the font file."""
     return TTFont("measure-space", str(FONTS_DIR / "OpenSans-Regular.ttf")).stringWidth(" ", 1)

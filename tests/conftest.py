@@ -10,6 +10,7 @@ workers, --evolution) still run their own command.
 
 from __future__ import annotations
 
+import compileall
 import fcntl
 import json
 import os
@@ -19,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import PROJECT_ROOT, run_cli
 
 
 def shared_folder(tmp_path_factory) -> Path:
@@ -157,29 +158,34 @@ def evolution_sheet_measures(tmp_path_factory, evolution_sheets) -> dict[Path, o
 LONGEST_FILES = (
     "test_justified_lines.py",
     "test_contrast.py",
-    "test_html.py",
     "test_render_processes.py",
-    "test_beyond.py",
+    "test_html.py",
     "test_mail_interrupt.py",
     "test_render_cache.py",
     "test_mail_campaign.py",
-    "test_tagged_pdf.py",
     "test_annex.py",
-    "test_render.py",
+    "test_tagged_pdf.py",
+    "test_beyond.py",
     "test_ingest_killed.py",
+    "test_render.py",
     "test_packaging.py",
     "test_check.py",
     "test_adversarial.py",
+    "test_mail_journal.py",
     "test_render_workers.py",
     "test_ingest_sources.py",
-    "test_mail_journal.py",
+    "test_ingest_batches.py",
     "test_charts.py",
-    "test_sample.py",
 )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cold_state: the test's state folder starts empty (no recorded configuration pass)")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # once, before the workers start
+        # Some two hundred commands here are new interpreters, and an editable install is not
+        # byte-compiled: where PYTHONDONTWRITEBYTECODE is set (as on this project's machines),
+        # each would compile the modules of factsheets it imports again (~0.1 s each).
+        compileall.compile_dir(PROJECT_ROOT / "factsheets", quiet=1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -923,10 +923,6 @@ def test_smtp_starttls_always_against_a_server_without_starttls(tmp_path, server
 
 # -- end to end, with real rendering -------------------------------------------------------------------
 def test_missing_sheets_are_rendered_then_sent(tmp_path, server):
-    import factsheets.render as render
-
-    if not hasattr(render, "render_departments"):
-        pytest.skip("factsheets.render.render_departments does not exist yet")
     data = tmp_path / "data.csv"
     data.write_text(
         "year,flow,department,product,country,value_eur\n"

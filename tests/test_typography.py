@@ -191,14 +191,14 @@ def test_words_hyphenated_at_a_line_end_are_read_whole(oise_sheet):
     it; poppler's pdftotext honours /ActualText (PDF.js's getTextContent, pdfminer and pypdf
     read the glyphs): it reads « exportations » where the page shows « exporta- / tions ».
     Read with -raw, the content order, where poppler does not join hyphenated lines itself."""
-    import shutil
     import subprocess
 
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    from debian_tools import ensure_debian_program
+
+    pdftotext = ensure_debian_program("pdftotext", "poppler-utils")
     words = _hyphenated_words(oise_sheet)
     assert len(words) >= 10, words  # the sheet hyphenates: the check below is not vacuous
-    text = subprocess.run(["pdftotext", "-raw", str(oise_sheet), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run([pdftotext, "-raw", str(oise_sheet), "-"], capture_output=True, text=True, check=True).stdout
     lines = [line.strip() for line in text.replace("\u00a0", " ").splitlines()]
     for head, tail in words:
         whole = head[:-1] + tail

@@ -20,7 +20,6 @@ from factsheets.paths import SAMPLE_DATA
 HAUTS_DE_FRANCE = ["02", "59", "60", "62", "80"]
 
 
-
 def pdf_text(path) -> str:
     """The text layer, with the typographic apostrophe and no-break spaces read as ' and a space.
     (pdftotext is installed when missing, not skipped: a skip decided when the tests are

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -674,7 +674,7 @@ def main() -> None:
     except KeyboardInterrupt:  # outside a command (typer turns it into exit code 130 within one)
         code = 130
     if code != 130:
-        sys.exit(code)
+        _exit_without_teardown(code)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing now
     print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
     # End as an interrupted program does: killed by SIGINT once Python has shut down normally
@@ -683,6 +683,32 @@ def main() -> None:
     # imported), whatever the exit code asked: raising it here makes that the only ending.
     sys.excepthook = _quiet_interrupt
     raise KeyboardInterrupt
+
+
+def _exit_without_teardown(code: int) -> NoReturn:
+    """End the process once the command has returned, without the interpreter's teardown.
+
+    Freeing every object a run made, one by one (ReportLab's caches, the indicators and
+    content of 101 sheets, the modules), takes 0.06-0.13 s after `render --all`: a
+    twentieth of a 2-worker run, spent after its last file is written. Nothing is lost by
+    skipping it: every file is written and closed by then (files.write_atomically), the
+    helper processes are ended (render.batch), and what the interpreter would still do
+    before its teardown is done here: wait for the threads that are not daemons, run the
+    exit handlers (atexit), flush the standard streams.
+    """
+    import atexit
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`factsheets … | head`): nothing more to say
+            pass
+    os._exit(code)
 
 
 def _quiet_interrupt(kind, value, traceback) -> None:

@@ -17,12 +17,20 @@ A record is found under a key, the SHA-256 of:
   versions of Python and of the libraries.
 
 Any change to any of them misses, and the run computes from the data as always; a data
-file larger than MOST_HASHED_BYTES is never recorded. Records
-are JSON (nothing in them can run code when read), in the configuration's state folder
-(paths.state_dir()), written whole or not at all (files.write_atomically), at most
-RECORDS_PER_DATA_FILE per data file (the oldest removed). A record that cannot be read,
-does not parse or is not of this key is ignored and written again. A record is written
-only if it reads back equal to what was computed. FACTSHEETS_RENDER_CACHE=0 turns it off.
+file larger than MOST_HASHED_BYTES is never recorded. Records are JSON (nothing in them
+can run code when read), in the configuration's state folder (paths.state_dir()), written
+whole or not at all (files.write_atomically), at most RECORDS_PER_DATA_FILE per data file
+(the oldest removed). A record that cannot be read, does not parse, is not of this key or
+whose body is not the one written (its SHA-256, in the header) is ignored and written
+again. A record is written only if it reads back equal to what was computed.
+FACTSHEETS_RENDER_CACHE=0 turns it off.
+
+A record is JSON documents one per line: a header (the key, the plan, the body's digest,
+which line is whose), then each region's and France's flows (shared by many sheets), then
+each sheet's own indicators. Reading a record parses the header only; a sheet's line is
+decoded when the sheet is drawn, by the process that draws it (RecordedIndicators): the
+helpers get the lines as they are, and start drawing before this process has decoded the
+101 sheets (~0.11 s) and pickled them for the helpers.
 """
 
 from __future__ import annotations
@@ -31,13 +39,13 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import model, paths
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 DISABLE_VARIABLE = "FACTSHEETS_RENDER_CACHE"  # "0": records neither read nor written
 RECORDS_PER_DATA_FILE = 4
 MOST_HASHED_BYTES = 256 * 1024 * 1024  # a larger data file is read as without records (_file_digest)
@@ -96,15 +104,18 @@ def slot(typed_codes: Sequence[str] | None, year: int | None, data: Path, option
     return RecordSlot(folder / f"{_PREFIX}{data_digest[:16]}-{key[:16]}.json", key)
 
 
-def read(record: RecordSlot) -> tuple[RunPlan, dict[str, model.DepartmentIndicators]] | None:
+def read(record: RecordSlot) -> tuple[RunPlan, RecordedIndicators] | None:
     """The plan and indicators recorded under this slot's key, or None (no record, or one
     that is damaged or not of this key)."""
     try:
-        data = json.loads(record.path.read_bytes())
-        if data.get("version") != RECORD_VERSION or data.get("key") != record.key:
+        head, _, body = record.path.read_bytes().partition(b"\n")
+        header = json.loads(head)
+        if header.get("version") != RECORD_VERSION or header.get("key") != record.key:
             return None
-        plan = RunPlan(**data["plan"])
-        indicators = _decode_indicators(data["indicators"])
+        if hashlib.sha256(body).hexdigest() != header["body"]:
+            return None
+        plan = RunPlan(**header["plan"])
+        indicators = RecordedIndicators.from_lines(body.split(b"\n") if body else [], header["areas"], header["sheets"])
         if sorted(indicators) != sorted(plan.ordered):
             return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
@@ -112,24 +123,108 @@ def read(record: RecordSlot) -> tuple[RunPlan, dict[str, model.DepartmentIndicat
     return plan, indicators
 
 
-def write(record: RecordSlot, plan: RunPlan, indicators: dict[str, model.DepartmentIndicators]) -> None:
+def write(record: RecordSlot, plan: RunPlan, indicators: Mapping[str, model.DepartmentIndicators]) -> None:
     """Record the run (only the departments it drew), unless it would not read back equal."""
     from .files import write_atomically
 
     drawn = {code: indicators[code] for code in plan.ordered}
     try:
-        encoded = _encode_indicators(drawn)
+        areas, sheets = _encode_indicators(drawn)
     except TypeError:  # a value of a kind the record does not hold: no record
         return
-    if _decode_indicators(json.loads(json.dumps(encoded))) != drawn:  # e.g. a NaN, never equal to itself
+    lines = [_line(value) for value in areas] + [_line(sheet) for _code, sheet, _region, _nation in sheets]
+    entries = [[code, region, nation] for code, _sheet, region, nation in sheets]
+    try:
+        if dict(RecordedIndicators.from_lines(lines, len(areas), entries)) != drawn:  # e.g. a NaN, never equal to itself
+            return
+    except (ValueError, KeyError, TypeError):
         return
-    data = {"version": RECORD_VERSION, "key": record.key, "plan": dataclasses.asdict(plan), "indicators": encoded}
+    body = b"\n".join(lines)
+    header = {
+        "version": RECORD_VERSION,
+        "key": record.key,
+        "plan": dataclasses.asdict(plan),
+        "body": hashlib.sha256(body).hexdigest(),
+        "areas": len(areas),
+        "sheets": entries,
+    }
     try:
         record.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(record.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        write_atomically(record.path, _line(header) + b"\n" + body)
         _prune(record.path)
     except OSError:
         pass  # a read-only state folder: the next run computes again
+
+
+class RecordedIndicators(Mapping):
+    """A recorded run's indicators by department, each decoded from its line when first asked
+    for (a region's and France's flows once, shared by the sheets that name them)."""
+
+    def __init__(self, areas: list[bytes], sheets: dict[str, tuple[bytes, int, int]]):
+        self._areas = areas
+        self._sheets = sheets  # code -> (its line, the index of its region's and France's lines)
+        self._decoded_areas: dict[int, model.AreaFlows] = {}
+        self._decoded: dict[str, model.DepartmentIndicators] = {}
+
+    @classmethod
+    def from_lines(cls, lines: list[bytes], area_count: int, entries: list) -> RecordedIndicators:
+        """`lines`: the areas' then the sheets' (`entries`: [code, region, nation] each, in line order)."""
+        if len(lines) != area_count + len(entries):
+            raise ValueError("lines and entries disagree")
+        areas = lines[:area_count]
+        sheets = {}
+        for (code, region, nation), line in zip(entries, lines[area_count:], strict=True):
+            if not (isinstance(code, str) and 0 <= region < area_count and 0 <= nation < area_count):
+                raise ValueError(f"entry {code!r}")
+            sheets[code] = (line, region, nation)
+        return cls(areas, sheets)
+
+    def __getitem__(self, code: str) -> model.DepartmentIndicators:
+        if code not in self._decoded:
+            line, region, nation = self._sheets[code]
+            self._decoded[code] = decode_sheet(line, self._area(region), self._area(nation))
+        return self._decoded[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._sheets  # (Mapping's own decodes the sheet to find out)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sheets)
+
+    def __len__(self) -> int:
+        return len(self._sheets)
+
+    def lines(self, code: str) -> tuple[bytes, bytes, bytes]:
+        """The department's own line, its region's and France's, as recorded (for a helper
+        process, which decodes them itself: decode_area, decode_sheet)."""
+        line, region, nation = self._sheets[code]
+        return line, self._areas[region], self._areas[nation]
+
+    def _area(self, index: int) -> model.AreaFlows:
+        if index not in self._decoded_areas:
+            self._decoded_areas[index] = decode_area(self._areas[index])
+        return self._decoded_areas[index]
+
+
+def decode_area(line: bytes) -> model.AreaFlows:
+    """A region's or France's flows from their line of a record."""
+    area = _decode(json.loads(line))
+    if not isinstance(area, model.AreaFlows):
+        raise TypeError(type(area).__name__)
+    return area
+
+
+def decode_sheet(line: bytes, region: model.AreaFlows, nation: model.AreaFlows) -> model.DepartmentIndicators:
+    """A department's indicators from its line of a record and its region's and France's flows."""
+    local = _decode(json.loads(line))
+    if not isinstance(local, model.DepartmentIndicators):
+        raise TypeError(type(local).__name__)
+    return dataclasses.replace(local, region_flows=region, nation_flows=nation)
+
+
+def _line(value: object) -> bytes:
+    """One JSON document on one line (json.dumps escapes every newline inside a string)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _file_digest(path: Path) -> str | None:
@@ -156,11 +251,12 @@ def _prune(kept: Path) -> None:
 
 
 # -- the indicators as JSON -------------------------------------------------------------------
-# A region's and France's flows are shared by many sheets: each is written once, in "areas",
+# A region's and France's flows are shared by many sheets: each is written once, as an area,
 # and the sheets name it by its index.
 
 
-def _encode_indicators(indicators: dict[str, model.DepartmentIndicators]) -> dict:
+def _encode_indicators(indicators: dict[str, model.DepartmentIndicators]) -> tuple[list, list[tuple]]:
+    """(the areas encoded, (code, its own indicators encoded, region index, nation index) per sheet)."""
     areas: list = []
     index_of: dict[int, int] = {}
 
@@ -170,22 +266,11 @@ def _encode_indicators(indicators: dict[str, model.DepartmentIndicators]) -> dic
             areas.append(_encode(area))
         return index_of[id(area)]
 
-    sheets = {}
+    sheets = []
     for code, ind in indicators.items():
         local = dataclasses.replace(ind, region_flows=None, nation_flows=None)
-        sheets[code] = {"sheet": _encode(local), "region": area_index(ind.region_flows), "nation": area_index(ind.nation_flows)}
-    return {"areas": areas, "sheets": sheets}
-
-
-def _decode_indicators(data: dict) -> dict[str, model.DepartmentIndicators]:
-    areas = [_decode(area) for area in data["areas"]]
-    indicators = {}
-    for code, sheet in data["sheets"].items():
-        ind = _decode(sheet["sheet"])
-        if not isinstance(ind, model.DepartmentIndicators):
-            raise TypeError(code)
-        indicators[code] = dataclasses.replace(ind, region_flows=areas[sheet["region"]], nation_flows=areas[sheet["nation"]])
-    return indicators
+        sheets.append((code, _encode(local), area_index(ind.region_flows), area_index(ind.nation_flows)))
+    return areas, sheets
 
 
 def _encode(value: object) -> object:

@@ -148,12 +148,23 @@ def test_a_changed_colour_in_a_configuration_copy_is_drawn_from_the_data_again(t
     assert contents(tmp_path / "after") == contents(tmp_path / "uncached") != contents(tmp_path / "before")
 
 
+def header(path: Path) -> dict:
+    """A record's first line: its key, plan, body digest and which line is whose (render_cache)."""
+    return json.loads(path.read_bytes().partition(b"\n")[0])
+
+
+def with_header(path: Path, **changes) -> None:
+    head, newline, body = path.read_bytes().partition(b"\n")
+    path.write_bytes(json.dumps({**json.loads(head), **changes}).encode() + newline + body)
+
+
 DAMAGES = {
     "truncated": lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
     "empty": lambda path: path.write_bytes(b""),
     "not-json": lambda path: path.write_bytes(b"\x00\xff garbage"),
-    "other-key": lambda path: path.write_text(json.dumps({**json.loads(path.read_text()), "key": "0" * 64})),
-    "wrong-kinds": lambda path: path.write_text(json.dumps({**json.loads(path.read_text()), "indicators": {"areas": 3}})),
+    "other-key": lambda path: with_header(path, key="0" * 64),
+    "wrong-kinds": lambda path: with_header(path, sheets={"areas": 3}),
+    "lines-miscounted": lambda path: with_header(path, areas=header(path)["areas"] + 1),
     "unknown-class": lambda path: path.write_text(path.read_text().replace('"class":"Territory"', '"class":"Popen"')),
 }
 
@@ -165,7 +176,7 @@ def test_a_damaged_record_is_ignored_silently_and_written_again(tmp_path, state_
     DAMAGES[damage](record)
     assert render_here(monkeypatch, tmp_path / "again", "--dept", "02")  # computed again, no message beyond a plain run's
     assert contents(tmp_path / "again") == contents(tmp_path / "first")
-    assert json.loads(record.read_bytes())["key"] != "0" * 64  # rewritten whole
+    assert header(record)["key"] != "0" * 64  # rewritten whole
     assert not render_here(monkeypatch, tmp_path / "third", "--dept", "02")
     assert contents(tmp_path / "third") == contents(tmp_path / "first")
 
@@ -233,8 +244,10 @@ def test_every_department_reads_back_equal_with_its_history():
     codes = renderer.reference.department_codes()
     assert len(codes) == 101 and set(codes) <= renderer.dataset.departments
     renderer.add(codes)
-    encoded = json.loads(json.dumps(render_cache._encode_indicators(renderer.indicators)))
-    assert render_cache._decode_indicators(encoded) == renderer.indicators
+    areas, sheets = render_cache._encode_indicators(renderer.indicators)
+    lines = [json.dumps(value).encode() for value in areas] + [json.dumps(sheet).encode() for _, sheet, _, _ in sheets]
+    entries = [[code, region, nation] for code, _, region, nation in sheets]
+    assert dict(render_cache.RecordedIndicators.from_lines(lines, len(areas), entries)) == renderer.indicators
     assert all(renderer.indicators[code].evolution.has_history for code in codes)
 
 

@@ -127,7 +127,7 @@ def test_a_helper_that_could_not_start_reports_each_sheet(monkeypatch, tmp_path)
     renderer = render.SheetRenderer(SAMPLE_DATA, None, ["02"])
     monkeypatch.setattr(pool, "_helper", None)
     monkeypatch.setattr(pool, "_helper_error", "fonts/OpenSans-Regular.ttf : fichier de police introuvable")
-    task = render._SharedAreas().pack(renderer.indicators["02"])
+    task = render._SharedAreas().pack(renderer.indicators, "02")
     code, path, message, totals = render._render_in_helper(0, task, True, tmp_path)
     assert (code, path, totals) == ("02", None, None)
     assert message == "le processus de rendu n'a pas pu démarrer : fonts/OpenSans-Regular.ttf : fichier de police introuvable"
@@ -141,7 +141,7 @@ def test_a_failing_sheet_in_a_helper_is_one_failure(monkeypatch, tmp_path):
             raise ValueError("chart exploded")
 
     monkeypatch.setattr(pool, "_helper", Exploding())
-    task = render._SharedAreas().pack(renderer.indicators["02"])
+    task = render._SharedAreas().pack(renderer.indicators, "02")
     assert render._render_in_helper(0, task, True, tmp_path) == ("02", None, "ValueError: chart exploded", None)
 
 
@@ -149,11 +149,33 @@ def test_shared_areas_travel_once_and_come_back_equal():
     codes = ["02", "60", "80"]  # one region
     renderer = render.SheetRenderer(SAMPLE_DATA, None, codes)
     sender, receiver = render._SharedAreas(), render._SharedAreas()
-    tasks = [pickle.loads(pickle.dumps(sender.pack(renderer.indicators[code]))) for code in codes]
+    tasks = [pickle.loads(pickle.dumps(sender.pack(renderer.indicators, code))) for code in codes]
     assert len({task.region for task in tasks}) == 1 and tasks[0].local.region_flows is None
     received = [receiver.unpack(task) for task in tasks]
     assert received == [renderer.indicators[code] for code in codes]
     assert received[0].region_flows is received[2].region_flows  # unpickled once
+
+
+def test_recorded_sheets_travel_as_their_lines_and_come_back_equal(tmp_path, monkeypatch):
+    """A run read back from its record hands the helpers each sheet's lines as recorded: this
+    process decodes none of them, a helper decodes each area once."""
+    from factsheets import render_cache
+
+    codes = ["02", "60", "80"]  # one region
+    renderer = render.SheetRenderer(SAMPLE_DATA, None, codes)
+    monkeypatch.setenv("FACTSHEETS_STATE", str(tmp_path))
+    slot = render_cache.slot(codes, None, SAMPLE_DATA, (False, None, False))
+    plan = render_cache.RunPlan(renderer.year, renderer.synthetic, codes, codes, [], {}, [], [])
+    render_cache.write(slot, plan, renderer.indicators)
+    read_plan, recorded = render_cache.read(slot)
+    assert read_plan == plan
+    sender, receiver = render._SharedAreas(), render._SharedAreas()
+    tasks = [pickle.loads(pickle.dumps(sender.pack(recorded, code))) for code in codes]
+    assert all(code in recorded for code in codes) and "59" not in recorded
+    assert [type(task).__name__ for task in tasks] == ["_RecordedTask"] * 3 and not recorded._decoded
+    received = [receiver.unpack(task) for task in tasks]
+    assert received == [renderer.indicators[code] for code in codes] == [recorded[code] for code in codes]
+    assert received[0].region_flows is received[2].region_flows  # decoded once
 
 
 class DeadPool:

@@ -68,7 +68,8 @@ def render_departments(
     # the reference): more would only compete for the same cores and memory.
     most_sheets = len(set(codes)) if codes is not None else workers
     # One sheet: a helper imports ReportLab, registers the fonts and draws it while this
-    # process loads the data and computes its indicators (it draws nothing itself).
+    # process loads the data and computes its indicators (it draws nothing itself). With
+    # helpers, this process prepares its own drawing once they have their sheets (_render_shared).
     helpers = max(0, min(workers, max(most_sheets, 2), default_workers()) - 1)
     helper_draws_all = helpers > 0 and most_sheets == 1
     pool, claims = helper_pool._start_helpers(helpers, options)
@@ -83,10 +84,10 @@ def render_departments(
         recorded = render_cache.read(record) if record is not None else None
         if recorded is not None:  # the same run before: no Polars, no row read
             plan, indicators = recorded
-            renderer = PreparedSheets(options, plan.year, plan.synthetic, indicators, prepare=not helper_draws_all)
+            renderer = PreparedSheets(options, plan.year, plan.synthetic, indicators, prepare=pool is None)
             _write_page_fonts(renderer, out_dir)
         else:
-            renderer, plan = _plan_from_data(codes, year, data, out_dir, options, helper_draws_all, first_batch)
+            renderer, plan = _plan_from_data(codes, year, data, out_dir, options, pool is None, first_batch)
         ordered = plan.ordered
         report = RenderReport(
             year=plan.year,
@@ -168,11 +169,12 @@ def _plan_from_data(
     data: Path,
     out_dir: Path,
     options: SheetOptions,
-    helper_draws_all: bool,
+    prepare: bool,
     first_batch: int | None,
 ) -> tuple[SheetRenderer, render_cache.RunPlan]:
     """The data read and validated (Polars), the departments checked, the first ones'
-    indicators computed: what the run draws. Bad input raises FactsheetsError here."""
+    indicators computed: what the run draws (`prepare`: its drawing prepared first, see
+    SheetDrawer). Bad input raises FactsheetsError here."""
     from ..reference import load_reference  # imports Polars
 
     reference = load_reference()
@@ -180,9 +182,7 @@ def _plan_from_data(
     codes = reference.department_codes(codes)
     # Loading here validates the data and the year before any sheet is drawn.
     # Only the sheet's year is read, unless the evolution page or the annexes need the series.
-    renderer = SheetRenderer(
-        data, year, [], options, history=options.evolution or options.annex is not None, prepare=not helper_draws_all
-    )
+    renderer = SheetRenderer(data, year, [], options, history=options.evolution or options.annex is not None, prepare=prepare)
     _write_page_fonts(renderer, out_dir)
     codes, absent, failures = _with_data(codes, every_department, renderer, data)
     # By region, so that each process meets a region's charts in a row.
@@ -310,12 +310,17 @@ def _render_shared(
         for batch in (range(ready), range(ready, len(ordered))):
             renderer.add([ordered[index] for index in batch])
             for index in batch:
-                task = shared.pack(renderer.indicators[ordered[index]])
+                task = shared.pack(renderer.indicators, ordered[index])
                 futures.append(pool.submit(_render_in_helper, index, task, renderer.synthetic, out_dir))
     except BrokenProcessPool:  # a helper died already: what it did not take is drawn here
         renderer.add(ordered)
     if meanwhile is not None:
         meanwhile()
+    if claim:
+        # This process's drawing prepared only now (fonts, logos, line breaks: ~0.13 s), once
+        # the helpers have their sheets: they prepared theirs while it read the data, and
+        # would otherwise wait for it.
+        renderer.prepare_drawing()
     pending = set(futures)
 
     def collect(done) -> None:

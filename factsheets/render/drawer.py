@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -161,13 +161,13 @@ class SheetDrawer:
 
 class PreparedSheets(SheetDrawer):
     """A SheetDrawer with a run's indicators given, not computed (a run read back from its
-    record: render_cache); no data and no Polars."""
+    record: render_cache, each department's decoded when asked for); no data and no Polars."""
 
-    def __init__(self, options: SheetOptions, year: int, synthetic: bool, indicators: dict, *, prepare: bool = True):
+    def __init__(self, options: SheetOptions, year: int, synthetic: bool, indicators: Mapping, *, prepare: bool = True):
         super().__init__(options, prepare=prepare)
         self.year = year
         self.synthetic = synthetic
-        self.indicators = dict(indicators)
+        self.indicators = indicators
 
     def add(self, codes: Sequence[str]) -> None:
         """Every department's indicators are given already; one missing is a bug."""

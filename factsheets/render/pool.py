@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -48,6 +49,20 @@ class _HelperTask(NamedTuple):
     region: bytes
     nation: bytes
 
+    @property
+    def code(self) -> str:
+        return self.local.department.code
+
+
+class _RecordedTask(NamedTuple):
+    """One sheet of a run read back from its record: its lines as recorded, decoded by the
+    helper (render_cache.RecordedIndicators.lines), not by the busy main process."""
+
+    code: str
+    sheet: bytes
+    region: bytes
+    nation: bytes
+
 
 class _SharedAreas:
     """Region and nation flows sent to helpers as pickled bytes, pickled and unpickled once.
@@ -61,6 +76,7 @@ class _SharedAreas:
     def __init__(self):
         self._packed: dict[int, tuple[object, bytes]] = {}  # id(area) -> (area, its bytes)
         self._unpacked: dict[bytes, object] = {}
+        self._recorded: dict[bytes, object] = {}  # an area's line of a record -> the area
 
     def _bytes(self, area) -> bytes:
         # The area is kept alongside its bytes so that its id cannot be reused meanwhile.
@@ -68,12 +84,26 @@ class _SharedAreas:
             self._packed[id(area)] = (area, pickle.dumps(area, protocol=pickle.HIGHEST_PROTOCOL))
         return self._packed[id(area)][1]
 
-    def pack(self, ind) -> _HelperTask:
+    def pack(self, indicators: Mapping, code: str) -> _HelperTask | _RecordedTask:
+        """The task of department `code`: its lines when `indicators` were read back from a
+        record (nothing decoded or pickled here), else its indicators."""
+        from ..render_cache import RecordedIndicators
+
+        if isinstance(indicators, RecordedIndicators):
+            return _RecordedTask(code, *indicators.lines(code))
+        ind = indicators[code]
         local = dataclasses.replace(ind, region_flows=None, nation_flows=None)
         return _HelperTask(local, self._bytes(ind.region_flows), self._bytes(ind.nation_flows))
 
-    def unpack(self, task: _HelperTask):
+    def unpack(self, task: _HelperTask | _RecordedTask):
         """The full indicators again, equal to those `pack` was given."""
+        if isinstance(task, _RecordedTask):
+            from ..render_cache import decode_area, decode_sheet
+
+            for line in (task.region, task.nation):
+                if line not in self._recorded:
+                    self._recorded[line] = decode_area(line)
+            return decode_sheet(task.sheet, self._recorded[task.region], self._recorded[task.nation])
         for payload in (task.region, task.nation):
             if payload not in self._unpacked:
                 self._unpacked[payload] = pickle.loads(payload)
@@ -221,11 +251,11 @@ def _helper_ready() -> int:
     return os.getpid()
 
 
-def _render_in_helper(index: int, task: _HelperTask, synthetic: bool, out_dir: Path) -> SheetOutcome | None:
+def _render_in_helper(index: int, task: _HelperTask | _RecordedTask, synthetic: bool, out_dir: Path) -> SheetOutcome | None:
     """The outcome of sheet `index`, or None if the main process claimed it first."""
     if _helper_claims is not None and not _helper_claims.claim_front(index):
         return None
-    code = task.local.department.code
+    code = task.code
     if _helper is None:
         return SheetOutcome(code, None, f"le processus de rendu n'a pas pu démarrer : {_helper_error}")
     global _helper_busy

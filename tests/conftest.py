@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import PROJECT_ROOT, run_cli
+from debian_tools import start_installs
 
 
 def shared_folder(tmp_path_factory) -> Path:
@@ -186,6 +187,8 @@ def pytest_configure(config: pytest.Config) -> None:
         # byte-compiled: where PYTHONDONTWRITEBYTECODE is set (as on this project's machines),
         # each would compile the modules of factsheets it imports again (~0.1 s each).
         compileall.compile_dir(PROJECT_ROOT / "factsheets", quiet=1)
+        # Chromium, poppler and the node packages, where missing, installed meanwhile.
+        start_installs()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

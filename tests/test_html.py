@@ -21,17 +21,9 @@ from pathlib import Path
 import pytest
 from cli_helpers import PROJECT_ROOT, run_in_process
 from conftest import render_all_once
-from debian_tools import ensure_debian_program
+from debian_tools import ensure_debian_program, ensure_node_packages
 
 BROWSER_DIR = PROJECT_ROOT / "tests" / "browser"
-
-
-def ensure_node_packages() -> None:
-    if (
-        not (BROWSER_DIR / "node_modules" / "axe-core").is_dir()
-        or not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir()
-    ):
-        subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=BROWSER_DIR, check=True, capture_output=True)
 
 
 def audit(jobs: list[tuple[Path, int, bool]]) -> dict[tuple[Path, int], dict]:
@@ -39,7 +31,7 @@ def audit(jobs: list[tuple[Path, int, bool]]) -> dict[tuple[Path, int], dict]:
     browser: axe-core's violations and passes, every URL the page requested, its title and
     language, whether it scrolls sideways, its SVG images; by (page, width)."""
     chromium = ensure_debian_program("chromium", "chromium")
-    ensure_node_packages()
+    ensure_node_packages("browser")
     request = json.dumps([{"page": str(page), "width": width, "axe": axe} for page, width, axe in jobs])
     result = subprocess.run(
         ["node", str(BROWSER_DIR / "audit.mjs")],

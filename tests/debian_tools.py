@@ -46,7 +46,9 @@ def start_installs() -> None:
         packages = " ".join(missing)
         _in_background(
             "apt",
-            "apt-get update -qq {closed} && apt-get install -y -qq --no-install-recommends " + packages + " {closed}",
+            "apt-get update -qq {closed} && apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "
+            + packages
+            + " {closed}",
             env=_APT_ENV,
         )
     for name, (folder, modules) in NODE_FOLDERS.items():
@@ -94,11 +96,16 @@ def _in_background(name: str, script: str, **options) -> None:
 
     The lock is taken here, then handed to the shell (its file descriptor inherited), and
     released when the shell ends. The commands of `script` get it closed (`{closed}`): a
-    service that a package's install starts must not hold the lock for ever."""
+    service that a package's install starts must not hold the lock for ever. An install
+    of an earlier run still going (the run was cut short) holds it: none is started, the
+    tests wait for that one."""
     _LOCKS.mkdir(exist_ok=True)
-    lock = (_LOCKS / f"{name}.lock").open("w")
+    lock = (_LOCKS / f"{name}.lock").open("a")
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
         log = (_LOCKS / f"{name}.log").open("w")
         command = ["sh", "-c", script.format(closed=f"{lock.fileno()}>&-")]
         subprocess.Popen(

@@ -33,9 +33,9 @@ process, not the sum.)
 
 The machine is shared: before each end-to-end run the script waits (up to --idle-wait
 seconds) until the CPUs are idle, then keeps every core busy for half a second (a run
-started on idle cores is ~15% slower here: see wait_until_idle), and it prints how busy other processes kept the machine
-during each run and each pair of runs ("other load", % of all cores), so that a disturbed
-run can be recognised.
+started on idle cores is ~15% slower here: see wait_until_idle), and it prints how busy
+other processes kept the machine during each run and each pair of runs ("other load", %
+of all cores), so that a disturbed run can be recognised.
 
 The figures are for whatever `factsheets` package Python imports: set PYTHONPATH to a
 checkout to measure that one (the package path is printed).
@@ -167,6 +167,9 @@ def _cpu_jiffies() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
+WARM_UP_SECONDS = 0.5  # every core kept busy this long before a timed run (wait_until_idle)
+
+
 def wait_until_idle(limit: float) -> None:
     """Wait until other processes leave the CPUs alone (< 15% busy over 1 s), at most `limit`
     s, then keep every core busy for WARM_UP_SECONDS.
@@ -187,9 +190,6 @@ def wait_until_idle(limit: float) -> None:
     spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 1)]
     for spinner in spinners:
         spinner.wait()
-
-
-WARM_UP_SECONDS = 0.5
 
 
 def _children() -> dict[int, list[int]]:
@@ -268,7 +268,7 @@ def run_cli(args: list[str], idle_wait: float, sample: bool = True) -> dict:
         "peak_mb": sum(peaks.values()) / 2**20,
         "sampled_mb": sampled / 2**20,
         "largest_mb": max(peaks.values(), default=0) / 2**20,
-        "processes": len(peaks) or None,
+        "processes": len(peaks),
         "other_load": other,
         "paths": stdout.decode().split(),
     }

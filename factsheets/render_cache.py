@@ -129,13 +129,11 @@ def write(record: RecordSlot, plan: RunPlan, indicators: Mapping[str, model.Depa
 
     drawn = {code: indicators[code] for code in plan.ordered}
     try:
-        areas, sheets = _encode_indicators(drawn)
+        lines, area_count, entries = record_lines(drawn)
     except TypeError:  # a value of a kind the record does not hold: no record
         return
-    lines = [_line(value) for value in areas] + [_line(sheet) for _code, sheet, _region, _nation in sheets]
-    entries = [[code, region, nation] for code, _sheet, region, nation in sheets]
     try:
-        if dict(RecordedIndicators.from_lines(lines, len(areas), entries)) != drawn:  # e.g. a NaN, never equal to itself
+        if dict(RecordedIndicators.from_lines(lines, area_count, entries)) != drawn:  # e.g. a NaN, never equal to itself
             return
     except (ValueError, KeyError, TypeError):
         return
@@ -145,7 +143,7 @@ def write(record: RecordSlot, plan: RunPlan, indicators: Mapping[str, model.Depa
         "key": record.key,
         "plan": dataclasses.asdict(plan),
         "body": hashlib.sha256(body).hexdigest(),
-        "areas": len(areas),
+        "areas": area_count,
         "sheets": entries,
     }
     try:
@@ -253,6 +251,15 @@ def _prune(kept: Path) -> None:
 # -- the indicators as JSON -------------------------------------------------------------------
 # A region's and France's flows are shared by many sheets: each is written once, as an area,
 # and the sheets name it by its index.
+
+
+def record_lines(indicators: dict[str, model.DepartmentIndicators]) -> tuple[list[bytes], int, list[list]]:
+    """The body of a record of `indicators` (RecordedIndicators.from_lines reads it back):
+    its lines (the areas', then each sheet's own), the number of areas, and per sheet
+    [code, its region's area, France's]. TypeError: a value a record does not hold."""
+    areas, sheets = _encode_indicators(indicators)
+    lines = [_line(area) for area in areas] + [_line(sheet) for _code, sheet, _region, _nation in sheets]
+    return lines, len(areas), [[code, region, nation] for code, _sheet, region, nation in sheets]
 
 
 def _encode_indicators(indicators: dict[str, model.DepartmentIndicators]) -> tuple[list, list[tuple]]:

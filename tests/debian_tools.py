@@ -14,17 +14,21 @@ worker never sees one half done nor starts the same install beside it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from cli_helpers import PROJECT_ROOT
+
 # The programs tests read outputs with, and their Debian packages.
 DEBIAN_PROGRAMS = {"chromium": "chromium", "pdftotext": "poppler-utils"}
 # The folders whose node packages tests run (package-lock.json each), and a module each needs.
@@ -34,26 +38,24 @@ NODE_FOLDERS = {
 }
 _LOCKS = Path(tempfile.gettempdir()) / f"factsheets-tests-{hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:12]}"
 _APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-# Installed without the packages they only recommend: Chromium's are some ninety more
-# (Samba's client libraries, Perl modules, a notification daemon: 30 s of install instead
-# of 6 s beside the tests), none of which headless Chromium needs.
+_APT_UPDATE = ["apt-get", "update", "-qq"]
+# Without the packages they only recommend: Chromium's are some ninety more (Samba's client
+# libraries, Perl modules, a notification daemon: 30 s of install instead of 6 s beside the
+# tests), none of which headless Chromium needs. dpkg's lock is waited for (another clone's
+# tests installing at the same time).
+_APT_INSTALL = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=600"]
+_NPM_CI = ["npm", "ci", "--silent", "--no-audit", "--no-fund"]
+WAIT_SECONDS = 900  # an install that hangs fails the test that needs it, naming its log
 
 
 def start_installs() -> None:
     """Start, in the background, the installs this machine lacks (once, before the workers)."""
     missing = sorted({package for program, package in DEBIAN_PROGRAMS.items() if shutil.which(program) is None})
     if missing and shutil.which("apt-get") and os.geteuid() == 0:
-        packages = " ".join(missing)
-        _in_background(
-            "apt",
-            "apt-get update -qq {closed} && apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "
-            + packages
-            + " {closed}",
-            env=_APT_ENV,
-        )
+        _in_background("apt", [_APT_UPDATE, _APT_INSTALL + missing], env=_APT_ENV)
     for name, (folder, modules) in NODE_FOLDERS.items():
         if not _node_modules_present(folder, modules) and shutil.which("npm"):
-            _in_background(f"npm-{name}", "npm ci --silent --no-audit --no-fund {closed}", cwd=folder)
+            _in_background(f"npm-{name}", [_NPM_CI], cwd=folder)
 
 
 @cache
@@ -63,13 +65,8 @@ def ensure_debian_program(program: str, package: str) -> Path:
     if shutil.which(program) is None and shutil.which("apt-get") and os.geteuid() == 0:
         with _lock("apt"):  # one install at a time
             if shutil.which(program) is None:
-                subprocess.run(["apt-get", "update", "-qq"], check=True, env=_APT_ENV, capture_output=True)
-                subprocess.run(
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
-                    check=True,
-                    env=_APT_ENV,
-                    capture_output=True,
-                )
+                subprocess.run(_APT_UPDATE, check=True, env=_APT_ENV, capture_output=True)
+                subprocess.run([*_APT_INSTALL, package], check=True, env=_APT_ENV, capture_output=True)
     found = shutil.which(program)
     assert found, f"{program} manque : apt-get install {package} (paquet Debian)"
     return Path(found)
@@ -82,7 +79,7 @@ def ensure_node_packages(name: str) -> Path:
     if not _node_modules_present(folder, modules):
         with _lock(f"npm-{name}"):
             if not _node_modules_present(folder, modules):
-                subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=folder, check=True, timeout=600)
+                subprocess.run(_NPM_CI, cwd=folder, check=True, timeout=600)
     assert _node_modules_present(folder, modules), f"{folder} : npm ci n'a pas installé {', '.join(modules)}"
     return folder
 
@@ -91,14 +88,14 @@ def _node_modules_present(folder: Path, modules: tuple[str, ...]) -> bool:
     return all((folder / "node_modules" / module / "package.json").is_file() for module in modules)
 
 
-def _in_background(name: str, script: str, **options) -> None:
-    """Run the shell `script` in the background, holding the lock `name` until it ends.
+def _in_background(name: str, commands: list[list[str]], **options) -> None:
+    """Run `commands` one after the other in the background (stopping at the first that
+    fails), holding the lock `name` until they end.
 
-    The lock is taken here, then handed to the shell (its file descriptor inherited), and
-    released when the shell ends. The commands of `script` get it closed (`{closed}`): a
-    service that a package's install starts must not hold the lock for ever. An install
-    of an earlier run still going (the run was cut short) holds it: none is started, the
-    tests wait for that one."""
+    The lock is taken here, then handed to a shell (its file descriptor inherited), and
+    released when the shell ends. Each command gets it closed: a service that a package's
+    install starts must not hold the lock for ever. An install of an earlier run still
+    going (the run was cut short) holds it: none is started, the tests wait for that one."""
     _LOCKS.mkdir(exist_ok=True)
     lock = (_LOCKS / f"{name}.lock").open("a")
     try:
@@ -106,12 +103,16 @@ def _in_background(name: str, script: str, **options) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return
-        log = (_LOCKS / f"{name}.log").open("w")
-        command = ["sh", "-c", script.format(closed=f"{lock.fileno()}>&-")]
-        subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, pass_fds=(lock.fileno(),), **options
-        )
-        log.close()
+        script = " && ".join(f"{shlex.join(command)} {lock.fileno()}>&-" for command in commands)
+        with (_LOCKS / f"{name}.log").open("w") as log:
+            subprocess.Popen(
+                ["sh", "-c", script],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                pass_fds=(lock.fileno(),),
+                **options,
+            )
     finally:
         lock.close()  # this process's copy: the shell's keeps the lock
 
@@ -122,30 +123,22 @@ def _wait_for(name: str) -> None:
         pass
 
 
-class _lock:
-    """The lock file `name`, held exclusively while in the block (waiting for its holder at
-    most WAIT_SECONDS: an install that hangs fails the test that needs it, with its log)."""
-
-    WAIT_SECONDS = 900
-
-    def __init__(self, name: str):
-        self.path = _LOCKS / f"{name}.lock"
-
-    def __enter__(self):
-        _LOCKS.mkdir(exist_ok=True)
-        self.file = self.path.open("a")
-        deadline = time.monotonic() + self.WAIT_SECONDS
+@contextlib.contextmanager
+def _lock(name: str) -> Iterator[None]:
+    """The lock file `name`, held exclusively in the block (its holder waited for at most
+    WAIT_SECONDS)."""
+    path = _LOCKS / f"{name}.lock"
+    _LOCKS.mkdir(exist_ok=True)
+    with path.open("a") as file:
+        deadline = time.monotonic() + WAIT_SECONDS
         while True:
             try:
-                fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    self.file.close()
                     raise AssertionError(
-                        f"{self.path} : l'installation en cours ne finit pas ; voir {self.path.with_suffix('.log')}"
+                        f"{path} : l'installation en cours ne finit pas ; voir {path.with_suffix('.log')}"
                     ) from None
                 time.sleep(0.1)
-
-    def __exit__(self, *exc):
-        self.file.close()
+        yield

@@ -19,11 +19,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from cli_helpers import PROJECT_ROOT, run_in_process
+from cli_helpers import run_in_process
 from conftest import render_all_once
 from debian_tools import ensure_debian_program, ensure_node_packages
-
-BROWSER_DIR = PROJECT_ROOT / "tests" / "browser"
 
 
 def audit(jobs: list[tuple[Path, int, bool]]) -> dict[tuple[Path, int], dict]:
@@ -31,10 +29,10 @@ def audit(jobs: list[tuple[Path, int, bool]]) -> dict[tuple[Path, int], dict]:
     browser: axe-core's violations and passes, every URL the page requested, its title and
     language, whether it scrolls sideways, its SVG images; by (page, width)."""
     chromium = ensure_debian_program("chromium", "chromium")
-    ensure_node_packages("browser")
+    browser = ensure_node_packages("browser")
     request = json.dumps([{"page": str(page), "width": width, "axe": axe} for page, width, axe in jobs])
     result = subprocess.run(
-        ["node", str(BROWSER_DIR / "audit.mjs")],
+        ["node", str(browser / "audit.mjs")],
         input=request,
         capture_output=True,
         text=True,

@@ -244,10 +244,8 @@ def test_every_department_reads_back_equal_with_its_history():
     codes = renderer.reference.department_codes()
     assert len(codes) == 101 and set(codes) <= renderer.dataset.departments
     renderer.add(codes)
-    areas, sheets = render_cache._encode_indicators(renderer.indicators)
-    lines = [json.dumps(value).encode() for value in areas] + [json.dumps(sheet).encode() for _, sheet, _, _ in sheets]
-    entries = [[code, region, nation] for code, _, region, nation in sheets]
-    assert dict(render_cache.RecordedIndicators.from_lines(lines, len(areas), entries)) == renderer.indicators
+    lines, area_count, entries = render_cache.record_lines(renderer.indicators)
+    assert dict(render_cache.RecordedIndicators.from_lines(lines, area_count, entries)) == renderer.indicators
     assert all(renderer.indicators[code].evolution.has_history for code in codes)
 
 

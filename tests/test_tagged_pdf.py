@@ -15,7 +15,6 @@ import pytest
 import tagged_pdf_reader as reader
 from debian_tools import ensure_node_packages
 
-JS = Path(__file__).parent / "js"
 AISNE = "commerce-exterieur-2024-02-aisne.pdf"
 MAYOTTE = "commerce-exterieur-2024-976-mayotte.pdf"
 SECTIONS = [
@@ -39,9 +38,9 @@ def pdfjs_read(paths: list[Path]) -> dict[str, list[dict]]:
     """What PDF.js reads of each page of `paths`: structure tree and marked text items."""
     node = shutil.which("node")
     assert node, "node is needed to read the sheets with PDF.js"
-    ensure_node_packages("js")
+    js = ensure_node_packages("js")
     done = subprocess.run(
-        [node, str(JS / "structtree.mjs"), *map(str, paths)], capture_output=True, text=True, check=True, timeout=600
+        [node, str(js / "structtree.mjs"), *map(str, paths)], capture_output=True, text=True, check=True, timeout=600
     )
     return json.loads(done.stdout)
 

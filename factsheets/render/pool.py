@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import FactsheetsError
+from ..render_cache import RecordedIndicators, decode_area, decode_sheet
 from .drawer import SheetDrawer, SheetOptions, SheetOutcome, _outcome
 
 
@@ -87,8 +88,6 @@ class _SharedAreas:
     def pack(self, indicators: Mapping, code: str) -> _HelperTask | _RecordedTask:
         """The task of department `code`: its lines when `indicators` were read back from a
         record (nothing decoded or pickled here), else its indicators."""
-        from ..render_cache import RecordedIndicators
-
         if isinstance(indicators, RecordedIndicators):
             return _RecordedTask(code, *indicators.lines(code))
         ind = indicators[code]
@@ -98,8 +97,6 @@ class _SharedAreas:
     def unpack(self, task: _HelperTask | _RecordedTask):
         """The full indicators again, equal to those `pack` was given."""
         if isinstance(task, _RecordedTask):
-            from ..render_cache import decode_area, decode_sheet
-
             for line in (task.region, task.nation):
                 if line not in self._recorded:
                     self._recorded[line] = decode_area(line)

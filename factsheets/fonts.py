@@ -184,6 +184,9 @@ class TaggedTTFont(TTFont):
     def splitString(self, text, doc, encoding="utf-8"):
         if isinstance(text, bytes):
             text = text.decode(encoding)
+        recorder = getattr(doc, "page_recorder", None)  # a page being recorded (pdf_replay)
+        if recorder is not None:
+            recorder.text(self.fontName, text)
         if chr(NO_BREAK_SPACE) not in text or _NO_BREAK_STAND_IN not in self.face.charToGlyph:
             return self._encoded(text, doc)
         chunks = self._encoded(text.replace(chr(NO_BREAK_SPACE), chr(_NO_BREAK_STAND_IN)), doc)

@@ -48,6 +48,7 @@ from .content import BulletList, DataTable, Figure, Heading, Page, Paragraph, Sh
 from .fonts import FontNames
 from .model import DepartmentIndicators
 from .pdf_paragraph import SharedParagraph
+from .pdf_replay import ReplayablePage
 from .pdf_streams import compressing_once
 from .pdf_tags import (
     StructElem,
@@ -608,15 +609,33 @@ class _Story:
         return [artifact_flowable(header), Spacer(1, 40 * mm)]
 
     def story(self) -> list[Flowable]:
-        """Every page of the content on a page of its own, the cover on the cover template."""
+        """Every page of the content on a page of its own, the cover on the cover template; a
+        page that other sheets may have as it is, replayable (pdf_replay)."""
         story: list[Flowable] = []
         for index, page in enumerate(self.content.pages):
             if index == 1:
                 story.append(NextPageTemplate("body"))
             if index:
                 story.append(PageBreak())
-            story += self.page(page)
+            first_element = len(self.tags.elements)
+            flowables = self.page(page)
+            key = self.replay_key(page) if index else None
+            if key is not None:
+                flowables = [ReplayablePage(key, flowables, self.tags, self.tags.elements[first_element:])]
+            story += flowables
         return story
+
+    def replay_key(self, page: Page) -> tuple | None:
+        """What the page's drawing depends on, when other sheets may share it: its content, its
+        charts (a figure's chart is not part of its equality), the faces, colours and frame;
+        None for a page that shows a chart of the department's own, drawn for this sheet only."""
+        charts = []
+        for block in page.blocks:
+            if isinstance(block, Figure):
+                if CHARTS_BY_KEY[block.key].level == "department":
+                    return None
+                charts.append(block.chart)
+        return (page, tuple(charts), self.content.synthetic_notice, self.fonts, self.palette)
 
     # -- page decoration --------------------------------------------------------------------
     def draw_footer(self, canvas, doc) -> None:

@@ -77,16 +77,21 @@ class StructTree:
         self._open: list[StructElem] = []
         self._annotations: list[tuple[StructElem, AnnotationRef]] = []
         self._outline_count = 0
+        self.elements: list[StructElem] = []  # every element, in the order made
 
     # -- built by the layout, in reading order ----------------------------------------
     def add(self, role: str, parent: StructElem | None = None, **attributes: Any) -> StructElem:
         parent = parent or self.root
         elem = StructElem(role, parent, **attributes)
         parent.kids.append(elem)
+        self.elements.append(elem)
         return elem
 
     # -- while drawing ----------------------------------------------------------------
     def begin(self, canvas: Canvas, elem: StructElem) -> None:
+        recorder = getattr(canvas._doc, "page_recorder", None)  # a page being recorded (pdf_replay)
+        if recorder is not None:
+            recorder.begin(elem)
         page = canvas.getPageNumber() - 1
         elements = self._pages.setdefault(page, [])
         mcid = len(elements)
@@ -101,6 +106,9 @@ class StructTree:
         self._open.append(elem)
 
     def end(self, canvas: Canvas) -> None:
+        recorder = getattr(canvas._doc, "page_recorder", None)
+        if recorder is not None:
+            recorder.end()
         canvas.addLiteral("EMC")
         self._open.pop()
 
@@ -441,6 +449,9 @@ def tagged_canvas(base: type[Canvas], tree: StructTree, lang: str, xmp: bytes) -
         struct_tree = tree
 
         def _addAnnotation(self, annotation, name=None, addtopage=1):
+            recorder = getattr(self._doc, "page_recorder", None)  # a page being recorded (pdf_replay)
+            if recorder is not None:
+                recorder.link(annotation, name, addtopage)
             tree.annotation(self, annotation)
             super()._addAnnotation(annotation, name, addtopage)
 

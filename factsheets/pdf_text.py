@@ -67,6 +67,10 @@ class TextCanvas(Canvas):
         shown = self._shown_strings.get(key)
         if shown is None:
             shown = self._shown_strings[key] = self._show_operators(font, text)
+        else:
+            recorder = getattr(self._doc, "page_recorder", None)  # a page being recorded (pdf_replay)
+            if recorder is not None:
+                recorder.text(font.fontName, text)  # encoded on an earlier page: not in another document
         self._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {shown} T* ET")
 
     @cached_property

@@ -206,7 +206,7 @@ class RecordedIndicators(Mapping):
 
 def decode_area(line: bytes) -> model.AreaFlows:
     """A region's or France's flows from their line of a record."""
-    area = _decode(json.loads(line))
+    area = _decoded(line)
     if not isinstance(area, model.AreaFlows):
         raise TypeError(type(area).__name__)
     return area
@@ -214,7 +214,7 @@ def decode_area(line: bytes) -> model.AreaFlows:
 
 def decode_sheet(line: bytes, region: model.AreaFlows, nation: model.AreaFlows) -> model.DepartmentIndicators:
     """A department's indicators from its line of a record and its region's and France's flows."""
-    local = _decode(json.loads(line))
+    local = _decoded(line)
     if not isinstance(local, model.DepartmentIndicators):
         raise TypeError(type(local).__name__)
     return dataclasses.replace(local, region_flows=region, nation_flows=nation)
@@ -281,7 +281,7 @@ def _encode_indicators(indicators: dict[str, model.DepartmentIndicators]) -> tup
 
 
 def _encode(value: object) -> object:
-    """A JSON value that _decode turns back into an equal `value`: a dataclass of model,
+    """A JSON value that _decoded turns back into an equal `value`: a dataclass of model,
     a tuple, a list, a dict (keys of any kind, order kept), or a JSON scalar."""
     if value is None or type(value) in (str, int, float, bool):
         return value  # a float as its shortest repr: read back bit for bit
@@ -299,20 +299,31 @@ def _encode(value: object) -> object:
     raise TypeError(f"{type(value).__name__} cannot be recorded")
 
 
-def _decode(value: object) -> object:
-    if isinstance(value, list):
-        return [_decode(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "class" in value:
-        cls = _CLASSES[value["class"]]
-        return cls(**{name: _decode(item) for name, item in value["fields"].items()})
-    if "tuple" in value:
-        return tuple(_decode(item) for item in value["tuple"])
-    if "dict" in value:
-        return {_decode(key): _decode(item) for key, item in value["dict"]}
-    if "frozenset" in value:
-        return frozenset(_decode(item) for item in value["frozenset"])
-    if "set" in value:
-        return {_decode(item) for item in value["set"]}
-    raise ValueError(f"unknown kind {sorted(value)!r}")
+def _decoded(line: bytes) -> object:
+    """The value _encode wrote on a record's line. json calls `_object` on every JSON object,
+    innermost first, so the values are made in its C loop rather than by a walk in Python."""
+    return json.loads(line, object_hook=_object)
+
+
+# The kinds of objects _encode writes besides a dataclass's {"class", "fields"}; any other
+# object is a dataclass's fields (no field of model is named like a kind: test_render_cache).
+_KINDS = {
+    "tuple": tuple,
+    "dict": lambda pairs: {key: item for key, item in pairs},
+    "frozenset": frozenset,
+    "set": set,
+}
+
+
+def _object(value: dict) -> object:
+    if len(value) == 1:
+        ((kind, items),) = value.items()
+        make = _KINDS.get(kind)
+        return value if make is None else make(items)
+    if len(value) == 2 and "class" in value and "fields" in value:
+        # The fields as __init__ would set them: a record holds every field of its dataclass
+        # (and is written only when it reads back equal), and model's have no __post_init__.
+        made = object.__new__(_CLASSES[value["class"]])
+        made.__dict__.update(value["fields"])
+        return made
+    return value

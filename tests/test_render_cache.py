@@ -10,6 +10,7 @@ in memory.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -247,6 +248,15 @@ def test_every_department_reads_back_equal_with_its_history():
     lines, area_count, entries = render_cache.record_lines(renderer.indicators)
     assert dict(render_cache.RecordedIndicators.from_lines(lines, area_count, entries)) == renderer.indicators
     assert all(renderer.indicators[code].evolution.has_history for code in codes)
+
+
+def test_no_field_of_the_model_reads_as_a_kind_of_record_object():
+    """A record's JSON objects are told apart by their keys (render_cache._object): a
+    dataclass's fields must never look like a tuple, a dict or a set, nor like a dataclass."""
+    for cls in render_cache._CLASSES.values():
+        names = {field.name for field in dataclasses.fields(cls)}
+        assert not (len(names) == 1 and names <= set(render_cache._KINDS)), cls
+        assert names != {"class", "fields"}, cls
 
 
 # -- the line breaks chosen by earlier runs (breaks_record) -----------------------------------

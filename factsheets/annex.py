@@ -640,7 +640,8 @@ def _totals_cells(sheet: SheetTotals | None) -> list[Any]:
 
 def summary_rows(report, texts: dict) -> Iterator[list[Any]]:
     """One row per requested department, in the order asked, failures included: the totals
-    of `report.totals` (each sheet's, content.sheet_totals), the file and its status."""
+    of `report.totals` (each sheet's, content.sheet_totals), the file, its SHA-256 (as the
+    process that wrote it hashed its bytes, else read back) and its status."""
     t = _section(texts, "summary")
     for code in report.codes:
         path = report.written.get(code)
@@ -649,7 +650,7 @@ def summary_rows(report, texts: dict) -> Iterator[list[Any]]:
             code,
             *_totals_cells(report.totals.get(code)),
             path.name if path is not None else "",
-            _sha256(path) if path is not None else "",
+            (report.digests.get(code) or _sha256(path)) if path is not None else "",
             status,
         ]
 

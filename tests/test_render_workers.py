@@ -128,8 +128,8 @@ def test_a_helper_that_could_not_start_reports_each_sheet(monkeypatch, tmp_path)
     monkeypatch.setattr(pool, "_helper", None)
     monkeypatch.setattr(pool, "_helper_error", "fonts/OpenSans-Regular.ttf : fichier de police introuvable")
     task = render._SharedAreas().pack(renderer.indicators, "02")
-    code, path, message, totals = render._render_in_helper(0, task, True, tmp_path)
-    assert (code, path, totals) == ("02", None, None)
+    code, path, message, totals, digest = render._render_in_helper(0, task, True, tmp_path)
+    assert (code, path, totals, digest) == ("02", None, None, None)
     assert message == "le processus de rendu n'a pas pu démarrer : fonts/OpenSans-Regular.ttf : fichier de police introuvable"
 
 
@@ -142,7 +142,7 @@ def test_a_failing_sheet_in_a_helper_is_one_failure(monkeypatch, tmp_path):
 
     monkeypatch.setattr(pool, "_helper", Exploding())
     task = render._SharedAreas().pack(renderer.indicators, "02")
-    assert render._render_in_helper(0, task, True, tmp_path) == ("02", None, "ValueError: chart exploded", None)
+    assert render._render_in_helper(0, task, True, tmp_path) == ("02", None, "ValueError: chart exploded", None, None)
 
 
 def test_shared_areas_travel_once_and_come_back_equal():

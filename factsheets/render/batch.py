@@ -27,6 +27,7 @@ class RenderReport:
     year: int
     codes: list[str] = field(default_factory=list)  # the requested departments, normalised, in the order asked
     written: dict[str, Path] = field(default_factory=dict)  # department code -> PDF path
+    digests: dict[str, str] = field(default_factory=dict)  # department code -> its PDF's SHA-256, as written
     failures: dict[str, str] = field(default_factory=dict)  # department code -> one-line message
     # Department code -> the totals its sheet printed (content.sheet_totals), or, for a sheet that
     # failed with its indicators computed, would have printed: the summary's figures.
@@ -351,6 +352,8 @@ def _record(report: RenderReport, result: SheetOutcome, progress: _Progress, on_
     if result.path is not None:
         report.written[code] = Path(result.path)
         report.totals[code] = result.totals
+        if result.sha256 is not None:
+            report.digests[code] = result.sha256
     else:
         report.failures[code] = result.message
     progress.advance(code)

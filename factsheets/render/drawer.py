@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -33,6 +34,7 @@ class SheetOptions(NamedTuple):
 class WrittenSheet(NamedTuple):
     path: Path  # the PDF
     totals: SheetTotals  # the totals it printed (content.sheet_totals): its row of the campaign summary
+    sha256: str  # of the PDF's bytes, as written (the summary's column: not read back from disk)
 
 
 class SheetOutcome(NamedTuple):
@@ -42,6 +44,7 @@ class SheetOutcome(NamedTuple):
     path: str | None
     message: str | None
     totals: SheetTotals | None = None
+    sha256: str | None = None  # the PDF's, when written
 
 
 class SheetDrawer:
@@ -156,7 +159,7 @@ class SheetDrawer:
         write_atomically(path, sheet)
         from ..content import sheet_totals
 
-        return WrittenSheet(path, sheet_totals(ind, content.numbers))
+        return WrittenSheet(path, sheet_totals(ind, content.numbers), hashlib.sha256(sheet).hexdigest())
 
 
 class PreparedSheets(SheetDrawer):
@@ -297,4 +300,4 @@ def _outcome(code: str, attempt: Callable[[], WrittenSheet], out_dir: Path | Non
         return SheetOutcome(code, None, f"{write_failure(folder, error)} (--out)")
     except Exception as error:  # a bug in one sheet must not lose the others
         return SheetOutcome(code, None, f"{type(error).__name__}: {error}")
-    return SheetOutcome(code, str(written.path), None, written.totals)
+    return SheetOutcome(code, str(written.path), None, written.totals, written.sha256)

@@ -3,8 +3,8 @@
 Every sheet has pages whose content is the same as other sheets': the context and the
 practical pages on every sheet, the region's and France's comparison pages on every sheet of
 a region. Laying them out and drawing them again (some thirty paragraphs, four Sankeys) was
-a sixth of a sheet's cost. The first time such a page is drawn, the lines it adds to the
-page's content stream are recorded, with what drawing it did beyond them: the characters it
+a tenth of a sheet's cost (benchmarks/bench_replay.py). The first time such a page is drawn,
+the lines it adds to the page's content stream are recorded, with what drawing it did beyond them: the characters it
 encoded in each font, the structure elements it opened and closed, the links it made. When
 a later sheet has the same page (`ReplayablePage`, keyed by the page's content and charts),
 that sheet's own drawing state is checked to be the recorded one, and the page is written

@@ -4,16 +4,16 @@ Every sheet has pages whose content is the same as other sheets': the context an
 practical pages on every sheet, the region's and France's comparison pages on every sheet of
 a region. Laying them out and drawing them again (some thirty paragraphs, four Sankeys) was
 a tenth of a sheet's cost (benchmarks/bench_replay.py). The first time such a page is drawn,
-the lines it adds to the page's content stream are recorded, with what drawing it did beyond them: the characters it
-encoded in each font, the structure elements it opened and closed, the links it made. When
-a later sheet has the same page (`ReplayablePage`, keyed by the page's content and charts),
-that sheet's own drawing state is checked to be the recorded one, and the page is written
-from the recording with this document's own numbers: the characters encoded in this
-document's subsets in the order the page first used them (so every later page numbers its
-glyphs as if the page had been drawn), each text string's glyph codes and each face's
-internal name translated to this document's, the structure elements and links made through
-the tree (their MCIDs and keys are this document's). The bytes are those the drawing would
-have written, which tests/test_pdf_replay.py checks sheet by sheet.
+the lines it adds to the page's content stream are recorded, with what drawing it did beyond
+them: the characters it encoded in each font, the structure elements it opened and closed,
+the links it made. When a later sheet has the same page (`ReplayablePage`, keyed by the
+page's content and charts), that sheet's own drawing state is checked to be the recorded
+one, and the page is written from the recording with this document's own numbers: the
+characters encoded in this document's subsets in the order the page first used them (so
+every later page numbers its glyphs as if the page had been drawn), each text string's glyph
+codes and each face's internal name translated to this document's, the structure elements
+and links made through the tree (their MCIDs and keys are this document's). The bytes are
+those the drawing would have written, which tests/test_pdf_replay.py checks sheet by sheet.
 
 When the state differs, or a string falls outside its face's first subset (ReportLab's
 subsets hold 256 codes), the page is laid out and drawn as any other (`ReplayablePage.split`).

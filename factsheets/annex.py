@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -611,14 +610,6 @@ def _percent(fraction: float | None) -> float | None:
     return None if fraction is None else fraction * 100
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _totals_cells(sheet: SheetTotals | None) -> list[Any]:
     """The name, region, totals and shares of a row, as the department's sheet prints them;
     empty cells for a department without figures (no data in the year)."""
@@ -641,7 +632,7 @@ def _totals_cells(sheet: SheetTotals | None) -> list[Any]:
 def summary_rows(report, texts: dict) -> Iterator[list[Any]]:
     """One row per requested department, in the order asked, failures included: the totals
     of `report.totals` (each sheet's, content.sheet_totals), the file, its SHA-256 (as the
-    process that wrote it hashed its bytes, else read back) and its status."""
+    process that wrote it hashed its bytes) and its status."""
     t = _section(texts, "summary")
     for code in report.codes:
         path = report.written.get(code)
@@ -650,7 +641,7 @@ def summary_rows(report, texts: dict) -> Iterator[list[Any]]:
             code,
             *_totals_cells(report.totals.get(code)),
             path.name if path is not None else "",
-            (report.digests.get(code) or _sha256(path)) if path is not None else "",
+            report.digests[code] if path is not None else "",
             status,
         ]
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, NamedTuple
 
 from reportlab.pdfbase.pdfmetrics import getFont
@@ -108,10 +108,7 @@ class PageRecorder:
         self.valid = True
 
     def text(self, face_name: str, text: str) -> None:
-        chars = self.chars.get(face_name)
-        if chars is None:
-            chars = self.chars[face_name] = {}
-        chars.update(dict.fromkeys(text))
+        self.chars.setdefault(face_name, {}).update(dict.fromkeys(text))
 
     def begin(self, element) -> None:
         index = self.element_index.get(id(element))
@@ -143,12 +140,11 @@ class PageRecorder:
                 continue  # an empty string: nothing encoded, no face named
             font = getFont(face_name)
             text = "".join(chars)
-            chunks = font.splitString(text, doc)
-            if len(chunks) != 1 or chunks[0][0] != 0 or len(chunks[0][1]) != len(text):
-                return None  # beyond the first subset: not replayed
-            if font.state[doc].internalName is None:
-                return None  # encoded but never shown
-            faces.append(_Face(face_name, font, text, chunks[0][1], font.state[doc].internalName))
+            codes = _first_subset_codes(font, text, doc)
+            internal = font.state[doc].internalName
+            if codes is None or internal is None:
+                return None  # beyond the first subset, or encoded but never shown: not replayed
+            faces.append(_Face(face_name, font, text, codes, internal))
         lines = canvas._code[self.start :]
         # Each begin and end wrote one line (its BDC or EMC), written again by the tree.
         parts: list = []
@@ -177,6 +173,15 @@ class PageRecorder:
         )
 
 
+def _first_subset_codes(font, text: str, doc) -> bytes | None:
+    """The codes of `text`'s characters in `doc`'s first subset of `font` (encoding them
+    there if they have none yet), or None when some are in another subset."""
+    chunks = font.splitString(text, doc)
+    if len(chunks) != 1 or chunks[0][0] != 0 or len(chunks[0][1]) != len(text):
+        return None
+    return chunks[0][1]
+
+
 class _Translation(NamedTuple):
     """How the recorded lines become this document's: per recorded internal name, the new
     name and the table of glyph codes (None when every line stays as it is)."""
@@ -198,11 +203,10 @@ def _prepare(recording: PageRecording, canvas) -> _Translation | None:
     same = True
     faces = {}
     for face in recording.faces:
-        chunks = face.font.splitString(face.chars, doc)
+        codes = _first_subset_codes(face.font, face.chars, doc)
         face.font.getSubsetInternalName(0, doc)
-        if len(chunks) != 1 or chunks[0][0] != 0 or len(chunks[0][1]) != len(face.chars):
+        if codes is None:
             return None
-        codes = chunks[0][1]
         internal = face.font.state[doc].internalName
         faces[face.internal] = (internal, bytes.maketrans(face.codes, codes))
         same = same and codes == face.codes and internal == face.internal
@@ -210,14 +214,17 @@ def _prepare(recording: PageRecording, canvas) -> _Translation | None:
 
 
 def _translated(line: str, faces: dict[str, tuple[str, bytes]], escape) -> str:
-    current: list[tuple[str, bytes]] = []
+    """`line` with each face selection renamed and each shown string's codes translated, by
+    the face last selected before it on the line (finish made sure there is one)."""
+    table = b""
 
     def replace(match: re.Match) -> str:
+        nonlocal table
         if match.group(1) is not None:
-            current[:] = [faces[match.group(1)]]
-            return f"/{current[0][0]}+0 "
+            internal, table = faces[match.group(1)]
+            return f"/{internal}+0 "
         raw = _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)) if len(m.group(1)) == 3 else m.group(1), match.group(2))
-        return f"({escape(raw.encode('latin-1').translate(current[0][1]))}) Tj"
+        return f"({escape(raw.encode('latin-1').translate(table))}) Tj"
 
     return _FONT_OR_STRING.sub(replace, line)
 
@@ -245,40 +252,15 @@ def _replay(recording: PageRecording, translation: _Translation, canvas, tree, e
     canvas._extgstate._c.update(recording.added_gstates)
 
 
-class _StartRecording(ActionFlowable):
-    def __init__(self, page: ReplayablePage):
+class _Action(ActionFlowable):
+    """A step of the story that draws nothing: `act(doc)` when platypus reaches it."""
+
+    def __init__(self, act: Callable[[Any], None]):
         super().__init__()
-        self.page = page
+        self.act = act
 
     def apply(self, doc) -> None:
-        canvas = doc.canv
-        if getattr(canvas._doc, "page_recorder", None) is None:
-            canvas._doc.page_recorder = PageRecorder(canvas, self.page.elements)
-
-
-class _EndRecording(ActionFlowable):
-    def __init__(self, page: ReplayablePage):
-        super().__init__()
-        self.page = page
-
-    def apply(self, doc) -> None:
-        pdf = doc.canv._doc
-        recorder = getattr(pdf, "page_recorder", None)
-        if recorder is None:
-            return
-        pdf.page_recorder = None
-        recording = recorder.finish()
-        if recording is not None:
-            _recordings[self.page.key] = recording
-            while len(_recordings) > REMEMBERED_PAGES:
-                _recordings.popitem(last=False)
-
-
-class _Nothing(ActionFlowable):
-    """Put first in a split, so that platypus puts every flowable back in the story as it was."""
-
-    def apply(self, doc) -> None:
-        pass
+        self.act(doc)
 
 
 class ReplayablePage(Flowable):
@@ -291,21 +273,43 @@ class ReplayablePage(Flowable):
         self.flowables = flowables
         self.tree = tree
         self.elements = elements  # the structure elements the page's flowables were made with
-        self._translation: _Translation | None = None
+        self._replaying: tuple[PageRecording, _Translation] | None = None
 
     def wrap(self, available_width, available_height):
         recording = _recordings.get(self.key) if enabled else None
-        self._translation = None if recording is None else _prepare(recording, self.canv)
-        if self._translation is None:
+        translation = None if recording is None else _prepare(recording, self.canv)
+        if translation is None:
+            self._replaying = None
             return available_width, available_height + 1  # too tall: split into its flowables
+        self._replaying = recording, translation
         _recordings.move_to_end(self.key)
         return available_width, available_height
 
     def split(self, available_width, available_height):
+        """The page's flowables, recorded when no recording of the page is kept. The step put
+        first makes platypus put every flowable back in the story as it was."""
         if enabled and self.key not in _recordings:
-            return [_StartRecording(self), *self.flowables, _EndRecording(self)]
-        return [_Nothing(), *self.flowables]
+            return [_Action(self._start_recording), *self.flowables, _Action(self._end_recording)]
+        return [_Action(lambda doc: None), *self.flowables]
+
+    def _start_recording(self, doc) -> None:
+        pdf = doc.canv._doc
+        if getattr(pdf, "page_recorder", None) is None:
+            pdf.page_recorder = PageRecorder(doc.canv, self.elements)
+
+    def _end_recording(self, doc) -> None:
+        pdf = doc.canv._doc
+        recorder = getattr(pdf, "page_recorder", None)
+        if recorder is None:
+            return
+        pdf.page_recorder = None
+        recording = recorder.finish()
+        if recording is not None:
+            _recordings[self.key] = recording
+            while len(_recordings) > REMEMBERED_PAGES:
+                _recordings.popitem(last=False)
 
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802, N803 (platypus' names)
         """The recorded lines as they are, at no offset: not in a translated state of its own."""
-        _replay(_recordings[self.key], self._translation, canvas, self.tree, self.elements)
+        recording, translation = self._replaying
+        _replay(recording, translation, canvas, self.tree, self.elements)

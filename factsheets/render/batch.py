@@ -352,8 +352,7 @@ def _record(report: RenderReport, result: SheetOutcome, progress: _Progress, on_
     if result.path is not None:
         report.written[code] = Path(result.path)
         report.totals[code] = result.totals
-        if result.sha256 is not None:
-            report.digests[code] = result.sha256
+        report.digests[code] = result.sha256
     else:
         report.failures[code] = result.message
     progress.advance(code)

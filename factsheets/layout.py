@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -59,6 +58,7 @@ from .pdf_tags import (
     artifact_flowable,
     begin_artifact,
     end_artifact,
+    escape,
     tag_flowable,
     tagged_canvas,
     xmp_metadata,

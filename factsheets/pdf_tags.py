@@ -13,12 +13,12 @@ deterministic (no random id, the edition's date).
 from __future__ import annotations
 
 import datetime
+import html
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.pdfbase.pdfdoc import (
     PDFDictionary,
@@ -32,6 +32,13 @@ from reportlab.platypus import Flowable, ListFlowable
 from reportlab.platypus.flowables import BulletDrawer, LIIndenter
 
 from .pdf_paragraph import SharedParagraph
+
+
+def escape(text: str) -> str:
+    """`text` with &, < and > as entities, as xml.sax.saxutils.escape makes them (quotes
+    left as they are), for XML and Paragraph markup. Not saxutils itself: importing it
+    imports urllib.request, http.client and ssl, ~10 ms of every drawing process's start."""
+    return html.escape(text, quote=False)
 
 
 @dataclass(eq=False)

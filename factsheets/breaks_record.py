@@ -9,13 +9,17 @@ process's first sheet costs what a later one does:
 - `load()`, before a drawer's first sheet, fills the choices from the record;
 - `save()`, after each sheet, writes them back once, when that sheet added some.
 
+The words' hyphenation points go with them (typography._known_points): the few words a run
+asks pyphen about (27 for `render --all`), so that a process which finds them all here never
+reads pyphen's French patterns (10-14 ms of each drawing process's start).
+
 The record is JSON in the configuration's state folder (paths.state_dir()), named by the
 check_cache fingerprint (configuration, fonts, factsheets' code, ReportLab's version) and
-pyphen's version (the hyphenation patterns): anything a choice depends on besides its key
-(text, style, width). At most RECORDS_KEPT records, MOST_CHOICES choices each; written whole
-or not at all (files.write_atomically). A record that cannot be read or is not of this form
-is ignored (the search runs, as without it) and written again. A choice read back is the
-one the search makes: the same bytes (tests/test_render_cache.py).
+pyphen's version (its patterns): anything a choice or a word's points depend on besides its
+key (text, style, width; the word). At most RECORDS_KEPT records, MOST_CHOICES choices and MOST_WORDS words each; written
+whole or not at all (files.write_atomically). A record that cannot be read or is not of this
+form is ignored (the search runs, as without it) and written again. What is read back is
+what the search and pyphen give: the same bytes (tests/test_render_cache.py).
 """
 
 from __future__ import annotations
@@ -26,13 +30,18 @@ from pathlib import Path
 
 from . import paths
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 RECORDS_KEPT = 4
 MOST_CHOICES = 2048
+MOST_WORDS = 4096
 _PREFIX = "breaks-"
 # The record this process reads and writes (named by the drawer that loaded it last), and
-# how many choices the process had when it last read or wrote it.
+# how many choices and words the process had when it last read or wrote it.
 _state: dict = {"path": None, "saved_count": None}
+
+
+def _count(typography) -> tuple[int, int]:
+    return len(typography._chosen_breaks), len(typography._known_points)
 
 
 def load() -> None:
@@ -41,7 +50,7 @@ def load() -> None:
     from . import typography
 
     path = _record_path()
-    _state["path"], _state["saved_count"] = path, len(typography._chosen_breaks)
+    _state["path"], _state["saved_count"] = path, _count(typography)
     if path is None:
         return
     try:
@@ -49,11 +58,14 @@ def load() -> None:
         if data.get("version") != RECORD_VERSION:
             return
         choices = dict(_choice(entry) for entry in data["choices"])
+        words = dict(_word(entry) for entry in data["words"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return  # no record, or a damaged one: searched again, and written again
     for key, value in choices.items():
         typography._chosen_breaks.setdefault(key, value)
-    _state["saved_count"] = len(typography._chosen_breaks)
+    for word, points in words.items():
+        typography._known_points.setdefault(word, points)
+    _state["saved_count"] = _count(typography)
 
 
 def save() -> None:
@@ -62,12 +74,16 @@ def save() -> None:
     from .files import keep_newest, write_atomically
 
     path = _state["path"]
-    choices = typography._chosen_breaks
-    if path is None or len(choices) == _state["saved_count"]:
+    if path is None or _count(typography) == _state["saved_count"]:
         return
-    _state["saved_count"] = len(choices)
-    kept = list(choices.items())[-MOST_CHOICES:]
-    data = {"version": RECORD_VERSION, "choices": [_entry(key, value) for key, value in kept]}
+    _state["saved_count"] = _count(typography)
+    kept = list(typography._chosen_breaks.items())[-MOST_CHOICES:]
+    words = list(typography._known_points.items())[-MOST_WORDS:]
+    data = {
+        "version": RECORD_VERSION,
+        "choices": [_entry(key, value) for key, value in kept],
+        "words": [[word, [list(point) for point in points]] for word, points in words],
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -90,6 +106,15 @@ def _record_path() -> Path | None:
         return None
     digest = hashlib.sha256(f"{RECORD_VERSION} {fingerprint} pyphen {pyphen.__version__}".encode()).hexdigest()
     return folder / f"{_PREFIX}{digest[:16]}.json"
+
+
+def _word(entry: list) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A word's points as typography keeps them; TypeError for anything else."""
+    word, points = entry
+    points = tuple((head, tail) for head, tail in points)
+    if not isinstance(word, str) or not all(isinstance(part, str) for point in points for part in point):
+        raise TypeError("word")
+    return word, points
 
 
 def _entry(key, breaks) -> list:

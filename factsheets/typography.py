@@ -53,10 +53,25 @@ def hyphenation_points(word: str) -> list[tuple[str, str]]:
     return list(_hyphenation_points(word))
 
 
-@lru_cache(maxsize=8192)
+# Break points by word, as pyphen gave them or as breaks_record read them back from an earlier
+# run: a process whose words are all known never reads pyphen's French patterns (10-14 ms of a
+# drawing process's start). At most WORDS_KEPT, then started afresh.
+WORDS_KEPT = 8192
+_known_points: dict[str, tuple[tuple[str, str], ...]] = {}
+
+
 def _hyphenation_points(word: str) -> tuple[tuple[str, str], ...]:
     # Remembered: a paragraph's break search asks ReportLab to break it at many widths,
     # and ReportLab asks again for the word each line ends on.
+    points = _known_points.get(word)
+    if points is None:
+        if len(_known_points) >= WORDS_KEPT:
+            _known_points.clear()
+        points = _known_points[word] = _points_of(word)
+    return points
+
+
+def _points_of(word: str) -> tuple[tuple[str, str], ...]:
     found = ELIDED.match(word)
     if found is None:
         return tuple(_pyphen().iterate(word)) if len(word) >= MIN_WORD else ()
@@ -64,6 +79,13 @@ def _hyphenation_points(word: str) -> tuple[tuple[str, str], ...]:
     if len(rest) < MIN_WORD:
         return ()
     return tuple((elided + head, tail) for head, tail in _pyphen().iterate(rest))
+
+
+def prepare_hyphenation() -> None:
+    """pyphen's French patterns read now, unless earlier runs' break points are known
+    (breaks_record): then a word they do not know still loads them, when it is met."""
+    if not _known_points:
+        _pyphen()
 
 
 def french_hyphenator() -> Callable[[str], Iterator[tuple[str, str]]]:

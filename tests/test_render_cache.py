@@ -70,6 +70,7 @@ def render_here(monkeypatch, out: Path, *args, cache: bool = True, config: Path 
         return plan_from_data(*arguments, **keywords)
 
     typography._chosen_breaks.clear()
+    typography._known_points.clear()
     env = dict(os.environ)
     if not cache:
         env[render_cache.DISABLE_VARIABLE] = "0"
@@ -276,16 +277,19 @@ COUNTING_SCRIPT = (
 )
 
 
-def searches_of_a_render(out: Path, *args) -> int:
-    """How many paragraphs `render --workers 1 *args` (this process draws) broke by searching."""
+def printed_after_a_render(script: str, out: Path, *args) -> str:
+    """The last line `script` prints in a new process, given `*args --out out` (a `render
+    --workers 1`, which that process draws)."""
     result = subprocess.run(
-        [sys.executable, "-c", COUNTING_SCRIPT, *map(str, args), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
+        [sys.executable, "-c", script, *map(str, args), "--out", str(out)], capture_output=True, text=True, cwd=PROJECT_ROOT
     )
     assert result.returncode == 0, result.stderr
-    return int(result.stdout.splitlines()[-1])
+    return result.stdout.splitlines()[-1]
+
+
+def searches_of_a_render(out: Path, *args) -> int:
+    """How many paragraphs `render --workers 1 *args` (this process draws) broke by searching."""
+    return int(printed_after_a_render(COUNTING_SCRIPT, out, *args))
 
 
 def searches_here(monkeypatch, out: Path, *args) -> int:
@@ -301,6 +305,7 @@ def searches_here(monkeypatch, out: Path, *args) -> int:
         return search(self, *arguments)
 
     typography._chosen_breaks.clear()
+    typography._known_points.clear()
     with monkeypatch.context() as patch:
         patch.setattr(typography.JustifiedParagraph, "_search_breaks", counted)
         result = run_in_process("render", "--workers", "1", *args, "--out", out)
@@ -323,12 +328,50 @@ def test_a_new_process_takes_the_line_breaks_earlier_runs_chose(tmp_path, state_
     assert contents(tmp_path / "oise") == contents(tmp_path / "oise-alone")
 
 
-@pytest.mark.parametrize("damage", ["truncated", "empty", "not-json", "wrong-kinds"])
+PYPHEN_SCRIPT = (
+    "import sys\n"
+    "from factsheets import cli\n"
+    "code = cli._run(['render', '--workers', '1', *sys.argv[1:]])\n"
+    "import pyphen\n"
+    "print(bool(pyphen.hdcache))\n"
+    "sys.exit(code)\n"
+)
+
+
+def pyphen_loaded_by_a_render(out: Path, *args) -> bool:
+    """Whether `render --workers 1 *args` in a new process (which draws) read pyphen's patterns
+    (ReportLab imports pyphen itself, whether it hyphenates or not)."""
+    return printed_after_a_render(PYPHEN_SCRIPT, out, *args) == "True"
+
+
+def test_a_new_process_whose_words_are_recorded_never_reads_pyphens_patterns(tmp_path, state_folder):
+    assert pyphen_loaded_by_a_render(tmp_path / "first", "--dept", "02")
+    (record,) = state_folder.glob("breaks-*.json")
+    words = dict(json.loads(record.read_text())["words"])
+    assert len(words) > 10 and words["exportations"] == [["exporta", "tions"], ["expor", "tations"], ["ex", "portations"]]
+    assert not pyphen_loaded_by_a_render(tmp_path / "again", "--dept", "02")
+    assert contents(tmp_path / "again") == contents(tmp_path / "first")
+    # A word the record does not know has pyphen's patterns read for it: the same bytes.
+    data = json.loads(record.read_text())
+    data["words"] = [entry for entry in data["words"] if entry[0] != "exportations"]
+    record.write_text(json.dumps(data))
+    assert pyphen_loaded_by_a_render(tmp_path / "unknown-word", "--dept", "02")
+    assert contents(tmp_path / "unknown-word") == contents(tmp_path / "first")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not-json", "wrong-kinds", "wrong-words", "older-version"])
 def test_a_damaged_line_break_record_is_ignored_and_written_again(tmp_path, state_folder, damage, monkeypatch):
     searched = searches_here(monkeypatch, tmp_path / "first", "--dept", "02")
     (record,) = state_folder.glob("breaks-*.json")
+    data = json.loads(record.read_text())
     if damage == "wrong-kinds":
-        record.write_text(json.dumps({"version": 1, "choices": [[["texte", "style", "large", True, None, [], 0], [0, [], 0]]]}))
+        data["choices"].append([["texte", "style", "large", True, None, [], 0], [0, [], 0]])
+        record.write_text(json.dumps(data))
+    elif damage == "wrong-words":
+        data["words"].append(["exportations", [["export", 3]]])
+        record.write_text(json.dumps(data))
+    elif damage == "older-version":  # version 1 had no words
+        record.write_text(json.dumps({"version": 1, "choices": data["choices"]}))
     else:
         DAMAGES[damage](record)
     assert searches_here(monkeypatch, tmp_path / "again", "--dept", "02") == searched

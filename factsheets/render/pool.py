@@ -221,9 +221,9 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None, o
         import importlib
 
         from .. import layout  # noqa: F401
-        from ..typography import hyphenation_points
+        from ..typography import prepare_hyphenation
 
-        hyphenation_points("exportations")  # pyphen's French patterns, read at the first hyphenated word
+        prepare_hyphenation()  # else read at the first word to hyphenate, while this helper draws
 
         if options.annex:
             from .. import annex  # noqa: F401

@@ -458,6 +458,13 @@ def xlsx_bytes(
     return buffer.getvalue()
 
 
+def load_spreadsheet_writer() -> None:
+    """xlsxwriter imported now (~13 ms), for the summary a run writes after its last sheet:
+    by the main process while its helpers draw (render.batch), not once they are done and
+    only the summary is left to do."""
+    _prepared_rows_worksheet()
+
+
 _WORKSHEET_CLASS = None
 _ROW = "\0"  # stands for the row number in a row's XML template (never in the text: see _escape_control_characters)
 

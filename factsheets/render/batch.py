@@ -124,6 +124,7 @@ def render_departments(
                     progress,
                     on_done,
                     claim=not helper_draws_all,
+                    summary=len(report.codes) > 1,
                     # One sheet: this process is idle while the helper draws it. (With more,
                     # it draws too, and a record of many departments takes ~0.5 s.)
                     meanwhile=record_run if helper_draws_all else None,
@@ -294,13 +295,16 @@ def _render_shared(
     on_done,
     claim: bool = True,
     meanwhile: Callable[[], None] | None = None,
+    summary: bool = False,
 ) -> None:
     """Helpers take the departments from the front, this process from the back (see _Claims;
     `claim` False: this process only waits for the helpers).
 
     The indicators of the first `ready` departments are computed already; they are handed
     out before the others are computed. `meanwhile` is called once every department is
-    handed out (the run's record written while the helpers draw, not after them). A
+    handed out (the run's record written while the helpers draw, not after them); `summary`:
+    the run ends with one (annex.write_summary), whose writer this process loads while the
+    helpers draw rather than after the last sheet. A
     department left undone because its helper died (killed, out of memory) is rendered
     here at the end.
     """
@@ -322,6 +326,10 @@ def _render_shared(
         # the helpers have their sheets: they prepared theirs while it read the data, and
         # would otherwise wait for it.
         renderer.prepare_drawing()
+        if summary:
+            from ..annex import load_spreadsheet_writer
+
+            load_spreadsheet_writer()
     pending = set(futures)
 
     def collect(done) -> None:

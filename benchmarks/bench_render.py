@@ -38,7 +38,8 @@ other processes kept the machine during each run and each pair of runs ("other l
 of all cores), so that a disturbed run can be recognised.
 
 The figures are for whatever `factsheets` package Python imports: set PYTHONPATH to a
-checkout to measure that one (the package path is printed).
+checkout to measure that one (the package path is printed). Its modules are byte-compiled
+first, as an installed package's are (byte_compiled_package).
 """
 
 from __future__ import annotations
@@ -314,6 +315,22 @@ def digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def byte_compiled_package() -> Path:
+    """The folder of the factsheets package Python imports, its modules byte-compiled first,
+    as pip compiles an installed package's. Under PYTHONDONTWRITEBYTECODE=1 (set on these
+    machines) Python never writes a module's compiled form itself: a module edited since it
+    was last compiled is compiled again by every process that imports it (~20 ms for
+    layout.py), and a checkout never compiled (another tree measured through PYTHONPATH)
+    has all of its modules compiled by every run (~0.15 s), which is no run a user makes."""
+    import compileall
+
+    import factsheets
+
+    package = Path(factsheets.__file__).parent
+    compileall.compile_dir(package, quiet=1)
+    return package
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each measurement (default 3)")
@@ -335,9 +352,7 @@ def main() -> None:
         return
     repeat = 1 if args.quick else max(1, args.repeat)
 
-    import factsheets
-
-    print(f"factsheets from {Path(factsheets.__file__).parent}")
+    print(f"factsheets from {byte_compiled_package()} (its modules byte-compiled first)")
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} repetition(s), medians; "
         f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"

@@ -54,7 +54,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_render import run_cli, runs_text, wait_until_idle  # noqa: E402
+from bench_render import byte_compiled_package, run_cli, runs_text, wait_until_idle  # noqa: E402
 
 DEPARTMENTS = ["02", "60", "59", "48", "13", "31", "75", "2A", "974", "76"]
 HERE = Path(__file__).resolve().parent
@@ -306,6 +306,7 @@ def main() -> None:
         floor_worker(args.dept)
         return
     repeat = max(1, args.repeat)
+    print(f"factsheets from {byte_compiled_package()} (its modules byte-compiled first)")
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} interleaved repetition(s), medians; "
         f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"

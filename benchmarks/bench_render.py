@@ -431,6 +431,14 @@ def main() -> None:
                 f"(runs {runs_text(pairs_wall, '{:.2f}')}, other load {runs_text([100 * v for v in pairs_other], '{:.0f}%')}), "
                 f"a throughput of {ceiling:.2f}x one run; 2 workers reach {of_ceiling:.0%} of it"
             )
+            # The same share within each repetition, whose runs follow one another within a
+            # minute: a slow spell of the machine that lasts longer than that (±10% here over a
+            # quarter of an hour) moves both sides of a repetition's share alike.
+            rounds = [pair / (2 * two["wall"]) for pair, two in zip(pairs_wall, results["all_2"])]
+            print(
+                f"  repetition by repetition (two runs at once / twice the 2-worker run): "
+                f"{runs_text(rounds, '{:.0%}')}, median {median(rounds):.0%}"
+            )
 
     print("\n3. Output")
     one, two = results["all_1"][-1]["digests"], results["all_2"][-1]["digests"]

@@ -16,10 +16,11 @@ reads pyphen's French patterns (10-14 ms of each drawing process's start).
 The record is JSON in the configuration's state folder (paths.state_dir()), named by the
 check_cache fingerprint (configuration, fonts, factsheets' code, ReportLab's version) and
 pyphen's version (its patterns): anything a choice or a word's points depend on besides its
-key (text, style, width; the word). At most RECORDS_KEPT records, MOST_CHOICES choices and MOST_WORDS words each; written
-whole or not at all (files.write_atomically). A record that cannot be read or is not of this
-form is ignored (the search runs, as without it) and written again. What is read back is
-what the search and pyphen give: the same bytes (tests/test_render_cache.py).
+key (text, style, width; the word). At most RECORDS_KEPT records, MOST_CHOICES choices and
+MOST_WORDS words each; written whole or not at all (files.write_atomically). A record that
+cannot be read or is not of this form is ignored (the search runs, as without it) and
+written again. What is read back is what the search and pyphen give: the same bytes
+(tests/test_render_cache.py).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _count(typography) -> tuple[int, int]:
 
 
 def load() -> None:
-    """The choices of the record, added to this process's (each drawer, once: see
+    """The choices and words of the record, added to this process's (each drawer, once: see
     render.SheetDrawer.prepare_drawing)."""
     from . import typography
 
@@ -69,7 +70,7 @@ def load() -> None:
 
 
 def save() -> None:
-    """Write the choices back if the process made new ones since the last load or save."""
+    """Write the choices and words back if the process has new ones since the last load or save."""
     from . import typography
     from .files import keep_newest, write_atomically
 

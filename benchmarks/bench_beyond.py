@@ -77,9 +77,10 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=TARGET_RATIO, help="the ratio not to exceed")
     arguments = parser.parse_args()
     extra_options = arguments.extra.split()
-    import factsheets
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_render import byte_compiled_package
 
-    print(f"package: {Path(factsheets.__file__).parent}")
+    print(f"package: {byte_compiled_package()} (its modules byte-compiled first)")
     print(f"render --all --workers {arguments.workers}, with and without {' '.join(extra_options)}")
     plain, extended = [], []
     cpu = {"plain": [], "extended": []}

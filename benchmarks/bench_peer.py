@@ -46,7 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_render import digest, run_cli, runs_text, wait_until_idle  # noqa: E402
+from bench_render import byte_compiled_package, digest, run_cli, runs_text, wait_until_idle  # noqa: E402
 
 DEPARTMENTS = ["02", "60", "59", "48", "13", "31", "75", "2A", "974", "76"]
 PEER = Path(__file__).resolve().parent / "peer_matplotlib.py"
@@ -100,9 +100,7 @@ def main() -> None:
     extra = shlex.split(args.render_args)
     repeat = max(1, args.repeat)
 
-    import factsheets
-
-    print(f"factsheets from {Path(factsheets.__file__).parent}")
+    print(f"factsheets from {byte_compiled_package()} (its modules byte-compiled first)")
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} interleaved repetition(s), medians; "
         f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"

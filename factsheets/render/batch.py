@@ -99,6 +99,7 @@ def render_departments(
             notes=list(plan.notes),
         )
         unrecorded = record if recorded is None else None  # the run's record, until written
+        summarised = len(report.codes) > 1  # the run ends with the campaign summary (if it wrote any sheet)
 
         def record_run() -> None:
             """The run's record (render_cache), once, when every department's indicators are known."""
@@ -124,7 +125,7 @@ def render_departments(
                     progress,
                     on_done,
                     claim=not helper_draws_all,
-                    summary=len(report.codes) > 1,
+                    summary=summarised,
                     # One sheet: this process is idle while the helper draws it. (With more,
                     # it draws too, and a record of many departments takes ~0.5 s.)
                     meanwhile=record_run if helper_draws_all else None,
@@ -133,7 +134,7 @@ def render_departments(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     record_run()
-    if len(report.codes) > 1 and report.written:  # a run that wrote nothing has nothing to sum up
+    if summarised and report.written:  # a run that wrote nothing has nothing to sum up
         from ..annex import write_summary
 
         _add_failed_sheets_totals(report, renderer.indicators)

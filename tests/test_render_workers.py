@@ -210,6 +210,46 @@ def test_sheets_of_a_dead_helper_are_rendered_here(tmp_path, accept):
     assert all(Path(path).is_file() for path in report.written.values())
 
 
+class HandingOutPool:
+    """A pool that notes each task it is given; its helper draws none (each future's result
+    is None, as for a sheet this process claimed first), so this process draws them all."""
+
+    def __init__(self, events: list[str]):
+        self.events = events
+
+    def submit(self, function, index, task, synthetic, out_dir):
+        self.events.append(f"task {task.local.department.code}")
+        future = Future()
+        future.set_running_or_notify_cancel()
+        future.set_result(None)
+        return future
+
+
+class NotedProgress(render._Progress):
+    def __init__(self, total: int, events: list[str]):
+        super().__init__(total, enabled=False)
+        self.events = events
+
+    def start(self) -> None:
+        if not self.events or self.events[-1] != "bar":
+            self.events.append("bar")
+        super().start()
+
+
+def test_the_progress_bar_starts_once_the_helpers_have_their_first_sheets(tmp_path):
+    """Importing rich for the bar (~20 ms) comes after the first tasks are handed out, not
+    before: a helper would otherwise wait for it; the other departments' tasks follow it."""
+    codes = ["02", "60", "80"]
+    renderer = render.SheetRenderer(SAMPLE_DATA, None, codes[:1])
+    report = render.RenderReport(year=renderer.year)
+    events: list[str] = []
+    with NotedProgress(len(codes), events) as progress:
+        claims = render._Claims(multiprocessing.get_context("spawn"))
+        render._render_shared(renderer, HandingOutPool(events), claims, codes, 1, tmp_path, report, progress, None)
+    assert events[:4] == ["task 02", "bar", "task 60", "task 80"]
+    assert sorted(report.written) == sorted(codes) and not report.failures
+
+
 def test_claims_give_each_sheet_to_one_side():
     claims = render._Claims(multiprocessing.get_context("spawn"))
     claims.open(5)

@@ -111,6 +111,7 @@ def render_departments(
         with _Progress(len(plan.codes), show_progress) as progress:
             on_done = _announcing(report, on_done, progress.above(on_written))
             if pool is None:
+                progress.start()
                 for code in ordered:
                     _record(report, _render_one(renderer, code, out_dir), progress, on_done)
             else:
@@ -318,8 +319,10 @@ def _render_shared(
             for index in batch:
                 task = shared.pack(renderer.indicators, ordered[index])
                 futures.append(pool.submit(_render_in_helper, index, task, renderer.synthetic, out_dir))
+            progress.start()  # once the helpers have their first sheets (see _Progress.start)
     except BrokenProcessPool:  # a helper died already: what it did not take is drawn here
         renderer.add(ordered)
+    progress.start()
     if meanwhile is not None:
         meanwhile()
     if claim:

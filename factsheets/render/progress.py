@@ -22,7 +22,12 @@ class _Progress:
         self._progress = None
 
     def __enter__(self):
-        if self.enabled:
+        return self
+
+    def start(self) -> None:
+        """Show the bar (once). A run with helpers starts it once their first sheets are
+        handed out: importing rich takes ~20 ms, which the helpers would otherwise wait."""
+        if self.enabled and self._progress is None:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -39,17 +44,16 @@ class _Progress:
             )
             self._progress.__enter__()
             self._task = self._progress.add_task("", total=self.total)
-        return self
 
     def above(self, write: Callable[[Path], None] | None) -> Callable[[Path], None] | None:
         """`write` (a path to stdout), the bar's line cleared first when stdout is a terminal
         too, so that the path is not printed after the bar on the same line."""
-        if write is None or self._progress is None:
+        if write is None or not self.enabled:
             return write
-        live = self._progress.live
 
         def written(path: Path) -> None:
-            if not (live.is_started and live.console.is_terminal and sys.stdout.isatty()):
+            live = self._progress.live if self._progress is not None else None
+            if live is None or not (live.is_started and live.console.is_terminal and sys.stdout.isatty()):
                 write(path)
                 return
             with live._lock:  # the refresh thread waits: the bar is drawn again after the path
@@ -61,6 +65,7 @@ class _Progress:
         return written
 
     def advance(self, code: str) -> None:
+        self.start()
         if self._progress is not None:
             self._progress.update(self._task, advance=1, description=code)
 

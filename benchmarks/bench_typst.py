@@ -159,8 +159,7 @@ def floor_worker(codes: list[str]) -> None:
         TaggedTTFont.splitString = original_split
         canvas_module.Canvas.showPage = original_show
 
-    if not os.environ.get("BENCH_TYPST_FLOOR_KEEP_MADE"):
-        forget_made_once(renderer.fonts)
+    forget_made_once(renderer.fonts)
 
     number = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
     text_line = re.compile(r"\)\s*(Tj|TJ|'|\")\s*$|\]\s*TJ\s*$")

@@ -322,7 +322,6 @@ def _render_shared(
             progress.start()  # once the helpers have their first sheets (see _Progress.start)
     except BrokenProcessPool:  # a helper died already: what it did not take is drawn here
         renderer.add(ordered)
-    progress.start()
     if meanwhile is not None:
         meanwhile()
     if claim:

@@ -231,8 +231,8 @@ def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_
     sheet under its final name is whole.
 
     The moments are drawn within the time a whole run takes from its fork to its end, measured
-    on this machine by a run never cut (after a first one, which leaves the records a user's
-    later runs find): timed from the fork, the cut falls after it however slowly a busy machine
+    on this machine by the fastest of three runs never cut (after a first one, which leaves the
+    records a user's later runs find): timed from the fork, the cut falls after it however slowly a busy machine
     starts the interpreter, and before the end however fast the run is."""
     import random
 
@@ -240,11 +240,16 @@ def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_
 
     if cores() < 2:
         pytest.skip("one core: render starts no helper")
-    for run in ("first", "measured"):
+    spans = []
+    for run in ("first", "measured-1", "measured-2", "measured-3"):
         with (tmp_path / f"render-{run}.log").open("w") as log:
             process = start_plain_render(tmp_path / f"out-{run}", log)
             _, span = watch_from_the_fork(process, cut_after=60)
             assert process.wait(timeout=10) == 0, (tmp_path / f"render-{run}.log").read_text()
+            spans.append(span)
+    # The fastest of three: one run slowed by the other tests' load would draw cuts past the
+    # end of the runs that follow.
+    span = min(spans[1:])
     chance = random.Random(20)
     seen_helpers = cut_while_running = 0
     for run in range(8):

@@ -436,6 +436,65 @@ def test_an_early_helper_of_other_options_is_ended_and_the_sheet_is_the_same(tmp
     assert contents(tmp_path / "guessed") == contents(tmp_path / "alone")
 
 
+@pytest.mark.parametrize(
+    ("cores", "args", "early"),
+    [
+        (2, "--all", True),
+        (2, "--all --workers 2", True),
+        (2, "--all --workers=2", True),
+        (2, "--all --workers 3", True),  # never more processes than cores: one helper
+        (2, "--all --workers 1", False),
+        (2, "--all --workers 0", False),  # typer's error to report
+        (2, "--all --workers two", False),
+        (2, "--all --workers 2 --workers 1", False),
+        (4, "--all", False),  # three helpers wanted
+        (4, "--all --workers 2", True),
+        (4, "--dept 02", True),  # one sheet: one helper, whatever the cores
+        (4, "--dept 02 --workers 3", True),
+        (4, "--dept 02 --workers 1", False),
+        (1, "--all --workers 2", False),  # one core: no helper
+    ],
+)
+def test_the_early_helper_is_guessed_for_the_runs_that_want_one(monkeypatch, cores, args, early):
+    from factsheets.render import early as early_module
+
+    monkeypatch.setattr(early_module, "default_workers", lambda: cores)
+    assert (early_module.plain_render_options(["render", *args.split(), "--out", "x"]) is not None) is early
+
+
+def test_a_run_asking_for_2_workers_adopts_the_early_helper(tmp_path):
+    """`render --all --workers 2` (as the benchmarks type it) on two cores: the helper forked
+    before the command line is parsed is the run's."""
+    from factsheets.render.pool import default_workers
+
+    if default_workers() != 2:
+        pytest.skip("the guess is for two cores")
+    script = (
+        "import sys\n"
+        "from factsheets.render import early, pool\n"
+        "adopted = []\n"
+        "adopt = pool._adopted_early_helper\n"
+        "pool._adopted_early_helper = lambda *a: adopted.append(adopt(*a)) or adopted[-1]\n"
+        "early.start_helper_for(sys.argv[1:])\n"
+        "from factsheets import cli\n"
+        "code = cli._run(sys.argv[1:])\n"
+        "print(adopted[-1] is not None)\n"  # the first call: the early start's own, None
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "render", "--dept", "02", "--dept", "13", "--workers", "2", "--out", tmp_path / "two"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "True"
+    assert sorted(path.name for path in (tmp_path / "two").glob("*.pdf")) == [
+        "commerce-exterieur-2024-02-aisne.pdf",
+        "commerce-exterieur-2024-13-bouches-du-rhone.pdf",
+    ]
+
+
 def test_a_usage_error_ends_the_early_helper(tmp_path):
     result = run_main("render", "--dept", "02", "--annexe", "pdf", "--out", tmp_path)
     assert result.returncode == 2

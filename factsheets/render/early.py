@@ -31,12 +31,17 @@ def load_shared_modules() -> None:
 
 def plain_render_options(args: list[str]) -> SheetOptions | None:
     """The sheet options of `render ARGS` when the run will most likely want one helper: no
-    global option (--config changes the configuration the helper reads), no --workers, two
-    cores or one sheet; else None."""
-    if not args or args[0] != "render" or any(arg.startswith(("--workers", "--help", "-h")) for arg in args):
+    global option (--config changes the configuration the helper reads), and two processes
+    at most (--workers, by default the cores) on two cores or more, or one sheet; else None."""
+    if not args or args[0] != "render" or any(arg.startswith(("--help", "-h")) for arg in args):
         return None
     one_sheet = args.count("--dept") == 1 and "--all" not in args
-    if default_workers() < 2 or (default_workers() > 2 and not one_sheet):
+    workers = _typed_workers(args)
+    if workers is None or default_workers() < 2:
+        return None
+    # render_departments: one helper for one sheet as soon as 2 processes are allowed; else
+    # as many as the processes allowed, up to the cores, less this one.
+    if not (workers >= 2 if one_sheet else min(workers, default_workers()) == 2):
         return None
     annex = None
     for index, arg in enumerate(args):
@@ -45,3 +50,19 @@ def plain_render_options(args: list[str]) -> SheetOptions | None:
         elif arg.startswith("--annexe="):
             annex = arg.split("=", 1)[1].lower()
     return SheetOptions(evolution="--evolution" in args, annex=annex, html="--html" in args)
+
+
+def _typed_workers(args: list[str]) -> int | None:
+    """The processes `--workers N` asks for (the cores when not given), or None when the
+    option is given more than once (the run decides) or with anything but a number >= 1
+    (typer's to report)."""
+    values = [
+        args[index + 1] if arg == "--workers" and index + 1 < len(args) else arg.split("=", 1)[1] if "=" in arg else ""
+        for index, arg in enumerate(args)
+        if arg == "--workers" or arg.startswith("--workers=")
+    ]
+    if not values:
+        return default_workers()
+    if len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1:
+        return None
+    return int(values[0])

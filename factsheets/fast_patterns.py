@@ -8,9 +8,10 @@ module is imported, in every process that draws a sheet (a helper's start and a 
 run's included):
 - `reportlab.platypus.paragraph.uri_pat` (Django's URL validator, which ReportLab tries
   every hyphenation candidate against), IGNORECASE, 19 ms. URI_EQUIVALENT is the same pattern
-  without the flag: each class and letter lists the cases the flag would add (the capitals,
-  and the four other characters Python folds onto ASCII letters: İ ı ſ K), and the classes
-  that span the BMP are written as what they leave out, which compiles without the loop;
+  without the flag, each class and letter replaced (URI_ATOMS) by one that lists the cases
+  the flag would add (the capitals, and the four other characters Python folds onto ASCII
+  letters: İ ı ſ K); the classes that span the BMP are written as what they leave out, which
+  compiles without the loop;
 - `reportlab.lib.textsplit.rx` (the CJK characters, a line may break after any), 2.6 ms;
 - `yaml.reader.Reader.NON_PRINTABLE`, 3 ms, written as the characters it matches rather than
   those it leaves out.
@@ -46,14 +47,27 @@ TOP_LEVEL = "[^\\x00-,.-@\\[-`{-\\xa0\\U00010000-\\U0010ffff]"
 # [a-z0-9]: Python's IGNORECASE also folds İ (U+0130) and ı (U+0131) onto i, ſ (U+017F)
 # onto s and the Kelvin sign (U+212A) onto k.
 ASCII_ALNUM = "a-zA-Z0-9\\u0130\\u0131\\u017f\\u212a"
-URI_EQUIVALENT = (
-    "(^(?:[" + ASCII_ALNUM + "\\.\\-\\+]*)://)(?:\\S+(?::\\S*)?@)?(?:(?:25[0-5]|2[0-4]\\d|[0-1]?\\d?\\d)"
-    "(?:\\.(?:25[0-5]|2[0-4]\\d|[0-1]?\\d?\\d)){3}|\\[[0-9a-fA-F:\\.]+\\]|(" + LABEL + ""
-    "(?:" + LABEL_OR_HYPHEN + "{0,61}" + LABEL + ")?(?:\\.(?!-)" + LABEL_OR_HYPHEN + "{1,63}(?<!-))*"
-    "\\.(?!-)(?:" + TOP_LEVEL + "{2,63}|[xX][nN]--[" + ASCII_ALNUM + "]{1,59})(?<!-)\\.?"
-    "|[lL][oO][cC][aA][lL][hH][oO][sS\\u017f][tT]))"
-    "(?::\\d{2,5})?(?:[/?#][^\\s]*)?\\Z"
+# Every class and letter of URI (its only letters outside a class or an escape are those of
+# "xn--" and "localhost"), and what it matches under IGNORECASE.
+URI_ATOMS = (
+    ("[a-z\xa1-\uffff0-9]", LABEL),
+    ("[a-z\xa1-\uffff0-9-]", LABEL_OR_HYPHEN),
+    ("[a-z\xa1-\uffff-]", TOP_LEVEL),
+    ("[a-z0-9]", f"[{ASCII_ALNUM}]"),
+    ("[a-z0-9\\.\\-\\+]", f"[{ASCII_ALNUM}\\.\\-\\+]"),
+    ("[0-9a-f:\\.]", "[0-9a-fA-F:\\.]"),
+    ("xn--", "[xX][nN]--"),
+    ("localhost", "[lL][oO][cC][aA][lL][hH][oO][sS\\u017f][tT]"),
 )
+
+
+def _replaced(pattern: str, atoms: tuple[tuple[str, str], ...]) -> str:
+    for original, equivalent in atoms:
+        pattern = pattern.replace(original, equivalent)
+    return pattern
+
+
+URI_EQUIVALENT = _replaced(URI, URI_ATOMS)
 
 # reportlab.lib.textsplit: "([\u2e80-\uffff])", the BMP from U+2E80.
 CJK = "([\u2e80-\uffff])"

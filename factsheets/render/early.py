@@ -56,11 +56,12 @@ def _typed_workers(args: list[str]) -> int | None:
     """The processes `--workers N` asks for (the cores when not given), or None when the
     option is given more than once (the run decides) or with anything but a number >= 1
     (typer's to report)."""
-    values = [
-        args[index + 1] if arg == "--workers" and index + 1 < len(args) else arg.split("=", 1)[1] if "=" in arg else ""
-        for index, arg in enumerate(args)
-        if arg == "--workers" or arg.startswith("--workers=")
-    ]
+    values = []
+    for index, arg in enumerate(args):
+        if arg == "--workers":
+            values.append(args[index + 1] if index + 1 < len(args) else "")
+        elif arg.startswith("--workers="):
+            values.append(arg.split("=", 1)[1])
     if not values:
         return default_workers()
     if len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1:

@@ -241,7 +241,7 @@ def floor_worker(codes: list[str]) -> None:
 
 def forget_made_once(fonts) -> None:
     """Forget the compressed streams and the faces' subset files that the project makes once
-    per distinct content and remembers (pdf_streams._FlateOnce, fonts._remembering_subsets).
+    per distinct content and remembers (pdf_streams.forget_compressed, fonts._remembering_subsets).
 
     The floor's sheets are first drawn by the project, untimed: what that drawing made would
     otherwise be found made already by the timed replays, and the floor would count none of
@@ -253,11 +253,9 @@ def forget_made_once(fonts) -> None:
 
     from factsheets import pdf_streams
 
-    pdf_streams._FLATE_ONCE._compressed.clear()
+    pdf_streams.forget_compressed()
     for name in {fonts.regular, fonts.bold, fonts.italic, fonts.bold_italic, fonts.semibold}:
-        for cell in pdfmetrics.getFont(name).face.makeSubset.__closure__ or ():
-            if hasattr(cell.cell_contents, "cache_clear"):  # the lru_cache of made subsets
-                cell.cell_contents.cache_clear()
+        pdfmetrics.getFont(name).face.makeSubset.forget()
 
 
 def run_floor(codes: list[str], idle_wait: float) -> dict:

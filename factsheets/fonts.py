@@ -251,7 +251,12 @@ def _remembering_subsets(make_subset: Callable[[list[int]], bytes]) -> Callable[
     """A face's `makeSubset` that builds the font file of a list of characters once: the
     file depends on that list only, and a sheet embeds the same subsets as many others."""
     made = functools.lru_cache(maxsize=REMEMBERED_SUBSETS)(lambda characters: make_subset(list(characters)))
-    return lambda subset: made(tuple(subset))
+
+    def remembering(subset: list[int]) -> bytes:
+        return made(tuple(subset))
+
+    remembering.forget = made.cache_clear  # every file built so far made again when next asked for
+    return remembering
 
 
 class _FirstSubsetCodes:

@@ -49,6 +49,14 @@ class _FlateOnce(pdfdoc.PDFStreamFilterZCompress):
 
 
 _FLATE_ONCE = _FlateOnce()
+
+
+def forget_compressed() -> None:
+    """Forget every stream compressed so far: the next of each is compressed again (for a
+    benchmark that times compression after an untimed drawing of the same streams)."""
+    _FLATE_ONCE._compressed.clear()
+
+
 # The ASCII characters PDFDocEncoding does not give their own byte (the codec raises).
 _NOT_PDFDOC_ASCII = re.compile("[\x18-\x1f]")
 _PDFDOC_ENCODE = pdfdoc.pdfdocEnc

@@ -15,7 +15,7 @@ from ..files import write_atomically
 from . import pool as helper_pool
 from .drawer import PreparedSheets, SheetOptions, SheetOutcome, SheetRenderer, _outcome
 from .naming import prepare_output_dir
-from .pool import FIRST_BATCH, _Claims, _render_in_helper, _SharedAreas, default_workers
+from .pool import FIRST_BATCH, _Claims, _render_in_helper, _SharedAreas, default_workers, helper_count
 from .progress import _Progress
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def render_departments(
     # One sheet: a helper imports ReportLab, registers the fonts and draws it while this
     # process loads the data and computes its indicators (it draws nothing itself). With
     # helpers, this process prepares its own drawing once they have their sheets (_render_shared).
-    helpers = max(0, min(workers, max(most_sheets, 2), default_workers()) - 1)
+    helpers = helper_count(workers, most_sheets, default_workers())
     helper_draws_all = helpers > 0 and most_sheets == 1
     pool, claims = helper_pool._start_helpers(helpers, options)
     try:

@@ -9,7 +9,7 @@ the helper.
 from __future__ import annotations
 
 from .drawer import SheetOptions
-from .pool import default_workers, start_helper_early
+from .pool import default_workers, helper_count, start_helper_early
 
 
 def start_helper_for(args: list[str]) -> None:
@@ -30,40 +30,42 @@ def load_shared_modules() -> None:
 
 
 def plain_render_options(args: list[str]) -> SheetOptions | None:
-    """The sheet options of `render ARGS` when the run will most likely want one helper: no
-    global option (--config changes the configuration the helper reads), and two processes
-    at most (--workers, by default the cores) on two cores or more, or one sheet; else None."""
+    """The sheet options of `render ARGS` when the run will most likely want one helper
+    (pool.helper_count, on the departments and --workers as typed): no global option
+    (--config changes the configuration the helper reads); else None."""
     if not args or args[0] != "render" or any(arg.startswith(("--help", "-h")) for arg in args):
         return None
-    one_sheet = args.count("--dept") == 1 and "--all" not in args
-    workers = _typed_workers(args)
-    if workers is None or default_workers() < 2:
+    cores = default_workers()
+    workers = _typed_workers(args, cores)
+    if workers is None:
         return None
-    # render_departments: one helper for one sheet as soon as 2 processes are allowed; else
-    # as many as the processes allowed, up to the cores, less this one.
-    if not (workers >= 2 if one_sheet else min(workers, default_workers()) == 2):
+    # As render_departments counts them: the distinct codes typed, else (--all) the workers.
+    most_sheets = workers if "--all" in args else len(set(_values(args, "--dept")))
+    if helper_count(workers, most_sheets, cores) != 1:
         return None
-    annex = None
-    for index, arg in enumerate(args):
-        if arg == "--annexe" and index + 1 < len(args):
-            annex = args[index + 1].lower()
-        elif arg.startswith("--annexe="):
-            annex = arg.split("=", 1)[1].lower()
+    annexes = _values(args, "--annexe")
+    annex = annexes[-1].lower() if annexes else None
     return SheetOptions(evolution="--evolution" in args, annex=annex, html="--html" in args)
 
 
-def _typed_workers(args: list[str]) -> int | None:
-    """The processes `--workers N` asks for (the cores when not given), or None when the
+def _typed_workers(args: list[str], cores: int) -> int | None:
+    """The processes `--workers N` asks for (`cores` when not given), or None when the
     option is given more than once (the run decides) or with anything but a number >= 1
     (typer's to report)."""
-    values = []
-    for index, arg in enumerate(args):
-        if arg == "--workers":
-            values.append(args[index + 1] if index + 1 < len(args) else "")
-        elif arg.startswith("--workers="):
-            values.append(arg.split("=", 1)[1])
+    values = _values(args, "--workers")
     if not values:
-        return default_workers()
+        return cores
     if len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1:
         return None
     return int(values[0])
+
+
+def _values(args: list[str], option: str) -> list[str]:
+    """The values typed for `option`, as `OPTION VALUE` or `OPTION=VALUE` ("" when missing)."""
+    values = []
+    for index, arg in enumerate(args):
+        if arg == option:
+            values.append(args[index + 1] if index + 1 < len(args) else "")
+        elif arg.startswith(option + "="):
+            values.append(arg.split("=", 1)[1])
+    return values

@@ -34,6 +34,13 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def helper_count(workers: int, most_sheets: int, cores: int) -> int:
+    """The helpers a run of `workers` processes and at most `most_sheets` sheets starts on
+    `cores` cores: never more processes than cores nor than sheets, but one helper for one
+    sheet (it draws the sheet while this process loads the data and computes its indicators)."""
+    return max(0, min(workers, max(most_sheets, 2), cores) - 1)
+
+
 # -- helper processes ---------------------------------------------------------------------
 # Departments per helper whose indicators are computed (and handed out) before the others':
 # enough to keep a helper drawing while this process computes the rest (~0.1 s a sheet).

@@ -675,6 +675,16 @@ def main() -> None:
         code = 130
     if code != 130:
         _exit_without_teardown(code)
+    end_interrupted()
+
+
+def end_interrupted() -> NoReturn:
+    """End after a Ctrl-C: one line on stderr, no traceback, the early helper ended (also
+    called by __main__.py, for a Ctrl-C while that helper was being forked)."""
+    if "factsheets.render.pool" in sys.modules:
+        from .render.pool import end_early_helper
+
+        end_early_helper()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing now
     print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
     # End as an interrupted program does: killed by SIGINT once Python has shut down normally

@@ -199,9 +199,9 @@ def test_interrupted_many_times_every_file_with_its_name_is_complete(tmp_path):
         assert (out / name).read_bytes() == (clean / name).read_bytes(), name
 
 
-def start_plain_render(out: Path, log) -> subprocess.Popen:
+def start_plain_render(out: Path, log, args: tuple[str, ...] = ("--dept", "02")) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "factsheets", "render", "--dept", "02", "--out", str(out)],
+        [sys.executable, "-m", "factsheets", "render", *args, "--out", str(out)],
         cwd=PROJECT_ROOT,
         stdout=log,
         stderr=log,
@@ -223,9 +223,13 @@ def watch_from_the_fork(process: subprocess.Popen, cut_after: float) -> tuple[se
     return helpers, time.monotonic() - forked
 
 
-def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_at_any_moment(tmp_path):
+@pytest.mark.parametrize(
+    "args", [("--dept", "02"), ("--dept", "02", "--dept", "13", "--workers", "2")], ids=["plain", "workers-2"]
+)
+def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_at_any_moment(tmp_path, args):
     """`python -m factsheets render --dept 02`, typed plainly, forks its helper before typer
-    parses the command line (render/early.py). Eight runs, each cut by SIGKILL or Ctrl-C of
+    parses the command line (render/early.py), and so does a run of two sheets with
+    `--workers 2`, whose helper then draws beside this process. Eight runs of each, each cut by SIGKILL or Ctrl-C of
     the main process alone at a random moment (seeded) between the fork, seen as the helper
     appears, and the sheet written: the helper never outlives the main process by 2 s, and a
     sheet under its final name is whole.
@@ -243,7 +247,7 @@ def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_
     spans = []
     for run in ("first", "measured-1", "measured-2", "measured-3"):
         with (tmp_path / f"render-{run}.log").open("w") as log:
-            process = start_plain_render(tmp_path / f"out-{run}", log)
+            process = start_plain_render(tmp_path / f"out-{run}", log, args)
             _, span = watch_from_the_fork(process, cut_after=60)
             assert process.wait(timeout=10) == 0, (tmp_path / f"render-{run}.log").read_text()
             spans.append(span)
@@ -255,7 +259,7 @@ def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_
     for run in range(8):
         out = tmp_path / f"out-{run}"
         log = (tmp_path / f"render-{run}.log").open("w")  # a file: a helper left behind would hold a pipe open
-        process = start_plain_render(out, log)
+        process = start_plain_render(out, log, args)
         helpers: set[int] = set()
         try:
             helpers, _ = watch_from_the_fork(process, cut_after=chance.uniform(0.0, 0.8 * span))
@@ -271,3 +275,61 @@ def test_the_helper_forked_before_the_command_line_ends_with_a_main_process_cut_
             log.close()
     assert seen_helpers >= 6, "the runs ended before their helper was seen: the test proves nothing"
     assert cut_while_running >= 4, f"the runs ended before their cut (a whole run: {span:.2f} s): the test proves nothing"
+
+
+# Ctrl-C at the worst moment of a helper's start: once the helper is forked, before the pool's
+# thread that feeds and ends it runs (the SIGINT raised there, as a terminal would deliver it).
+_CTRL_C_AT_THE_FORK = """
+import runpy, signal, sys
+import concurrent.futures.process as futures_process
+
+spawn = futures_process.ProcessPoolExecutor._spawn_process
+pids_file = sys.argv[1]
+
+def spawn_then_ctrl_c(self):
+    spawn(self)
+    with open(pids_file, "a") as pids:
+        pids.writelines(f"{pid}\\n" for pid in self._processes)
+    signal.raise_signal(signal.SIGINT)
+
+futures_process.ProcessPoolExecutor._spawn_process = spawn_then_ctrl_c
+sys.argv = ["factsheets", *sys.argv[2:]]
+runpy.run_module("factsheets", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("render", "--dept", "02"), ("-q", "render", "--dept", "02")],
+    ids=["forked-before-the-command-line", "forked-by-the-run"],
+)
+def test_ctrl_c_as_the_helper_is_forked_ends_the_run_and_its_helper(tmp_path, args):
+    """`python -m factsheets …` interrupted between the helper's fork and its pool's thread
+    (a Ctrl-C there left a helper nothing would end, and the run waiting for it for ever):
+    the run ends as any interrupted one, one line and no traceback, its helper with it."""
+    if cores() < 2:
+        pytest.skip("one core: render starts no helper")
+    pids = tmp_path / "helpers.txt"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C_AT_THE_FORK, str(pids), *args, "--out", str(tmp_path / "out")],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    helpers = {int(line) for line in pids.read_text().split()}
+    try:
+        assert helpers, "no helper was started: the test proves nothing"
+        assert process.returncode == -signal.SIGINT, stderr
+        assert stderr.strip() == "factsheets : interrompu ; les fiches déjà écrites sont complètes"
+        assert_helpers_end_within_2_s(helpers, " ".join(args))
+        assert not list((tmp_path / "out").glob("*.pdf"))
+    finally:
+        for pid in helpers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -114,6 +114,19 @@ class _SharedAreas:
         return dataclasses.replace(task.local, region_flows=self._unpacked[task.region], nation_flows=self._unpacked[task.nation])
 
 
+@contextlib.contextmanager
+def _interrupts_held():
+    """Ctrl-C held back (in the main thread) until the block is done, then raised."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if main_thread:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 class _Claims:
     """Which sheets are taken: helpers claim them from the front, this process from the back.
 
@@ -134,15 +147,8 @@ class _Claims:
         """The lock, with Ctrl-C held back until it is released: a KeyboardInterrupt raised
         between taking the lock and entering the block would leave it taken for ever, and
         the helpers waiting for it (and this process waiting for them) would hang."""
-        main_thread = threading.current_thread() is threading.main_thread()
-        if main_thread:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            with self._lock:
-                yield
-        finally:
-            if main_thread:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        with _interrupts_held(), self._lock:
+            yield
 
     def open(self, count: int) -> None:
         with self._held():
@@ -219,6 +225,7 @@ def _init_helper(claims: _Claims | None = None, parent_pid: int | None = None, o
     # Ctrl-C is the main process's to handle: it stops handing out work and waits for the
     # sheets in progress (no traceback from the helpers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # forked while held back (_start_helpers)
     try:
         _helper = SheetDrawer(options)
         # The drawing modules too, matplotlib included: the helper has the time while the
@@ -331,10 +338,15 @@ def _start_helpers(count: int, options: SheetOptions) -> tuple[ProcessPoolExecut
         return None, None
     context = _helper_context()
     claims = _Claims(context)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper, initargs=(claims, os.getpid(), options))
-    try:
-        for _ in range(count):
-            pool.submit(_helper_ready)
-    except BrokenProcessPool:  # a helper died at once: this process renders everything
-        pass
+    # The pool forks its helpers, then starts the thread that feeds and ends them. A Ctrl-C
+    # between the two left helpers that nothing would ever end, and this process waiting
+    # for them at exit for ever: it is held back until the pool is whole, which then ends
+    # them as any interrupted run's does.
+    with _interrupts_held():
+        pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init_helper, initargs=(claims, os.getpid(), options))
+        try:
+            for _ in range(count):
+                pool.submit(_helper_ready)
+        except BrokenProcessPool:  # a helper died at once: this process renders everything
+            pass
     return pool, claims

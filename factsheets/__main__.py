@@ -1,6 +1,9 @@
 import sys
 
 if sys.argv[1:2] == ["render"]:  # its helper forked first, while the command line loads (render/early.py)
+    from .collector import hold
+
+    hold()  # no garbage collection until its first sheet (collector.py)
     from .render.early import start_helper_for
 
     try:

@@ -661,6 +661,9 @@ def main() -> None:
     """Entry point: bad input ends with one line on stderr, never a traceback."""
     try:
         if sys.argv[1:2] == ["render"]:  # python -m factsheets started it already (__main__.py)
+            from .collector import hold
+
+            hold()  # until its first sheet (collector.py)
             from .render.early import start_helper_for
 
             start_helper_for(sys.argv[1:])

@@ -102,8 +102,10 @@ class SheetDrawer:
         """The PDF bytes of one sheet and its content (content.SheetContent), which the web page
         and the annex map too."""
         from ..charts.registry import draw_charts
+        from ..collector import resume
         from ..layout import write_sheet
 
+        resume()  # held while the process started (collector.py)
         with _fewer_collections():
             # The charts the sheet shows (charts.registry); a region's and France's drawn once per process.
             charts = draw_charts(ind, self.settings, self.fonts, evolution=self.options.evolution, shared=self._area_charts)

@@ -1,0 +1,86 @@
+"""`render` holds Python's garbage collector while it starts, and freezes what it made (factsheets.collector)."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+
+import pytest
+from cli_helpers import PROJECT_ROOT
+
+from factsheets import collector
+from factsheets.render.pool import default_workers
+
+# `python -m factsheets ARGS`, each process writing, when its first sheet resumes the
+# collector: its pid, the collections made since the process started, then whether the
+# collector runs and how many objects it froze.
+_COUNTING_RUN = """
+import gc, os, runpy, sys
+import factsheets.collector as collector
+
+record, collections = sys.argv[1], [0]
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.__setitem__(0, collections[0] + 1))
+original_resume = collector.resume
+
+def resume():
+    before = collections[0]
+    original_resume()
+    with open(record, "a") as lines:
+        lines.write(f"{os.getpid()} {before} {gc.isenabled()} {gc.get_freeze_count()}\\n")
+
+collector.resume = resume
+sys.argv = ["factsheets", *sys.argv[2:]]
+runpy.run_module("factsheets", run_name="__main__", alter_sys=True)
+"""
+
+
+def _run_counting(tmp_path, *args: str) -> tuple[int, list[tuple[int, int, bool, int]]]:
+    record = tmp_path / "collections.txt"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _COUNTING_RUN, str(record), "render", *args, "--out", str(tmp_path / "out")],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    lines = [line.split() for line in record.read_text().splitlines()]
+    return process.pid, [(int(pid), int(before), enabled == "True", int(frozen)) for pid, before, enabled, frozen in lines]
+
+
+def test_render_collects_no_garbage_before_its_first_sheet(tmp_path):
+    """Drawn by the main process: no collection from the process's start to its first sheet
+    (without the hold, some hundred), then the collector runs, past the objects frozen."""
+    pid, resumed = _run_counting(tmp_path, "--dept", "02", "--workers", "1")
+    assert [(row[0], row[1], row[2]) for row in resumed] == [(pid, 0, True)]
+    assert resumed[0][3] > 50_000  # the modules, configuration, fonts and indicators, frozen
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == 1
+
+
+def test_the_helper_too_starts_without_collecting(tmp_path):
+    """A sheet drawn by the helper forked while the collector is held: the helper collects
+    nothing before its sheet either (its collections would write to the objects it shares
+    with the main process, copying their pages)."""
+    if default_workers() < 2:
+        pytest.skip("one core: render starts no helper")
+    pid, resumed = _run_counting(tmp_path, "--dept", "02")
+    assert len(resumed) == 1 and resumed[0][0] != pid, resumed  # the helper drew it, not the main process
+    assert resumed[0][1:3] == (0, True)
+
+
+def test_resume_without_hold_changes_nothing():
+    """A process that did not start `render` (the tests, a library user) keeps its collector
+    as it is: resume neither freezes anything nor turns the collector on."""
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    collector.resume()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    gc.disable()
+    try:
+        collector.hold()  # already off: not ours to turn back on
+        collector.resume()
+        assert not gc.isenabled() and gc.get_freeze_count() == frozen
+    finally:
+        gc.enable()

@@ -8,6 +8,7 @@ indicators (pure Polars) -> charts (pure functions of indicators) -> layout (Rep
 
 __version__ = "0.1.0"
 
-from . import fast_patterns
+from . import deferred_modules, fast_patterns
 
 fast_patterns.install()  # patterns ReportLab and PyYAML compile, 24 ms sooner (fast_patterns)
+deferred_modules.install()  # Pillow's image module, which ReportLab imports, run when first used

@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib.util
 import sys
 
+from .meta_path import spec_found_by_others
+
 DEFERRED = frozenset({"PIL.Image"})
 
 
@@ -26,13 +28,8 @@ class _DeferringFinder:
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in DEFERRED:
             return None
-        for finder in [finder for finder in sys.meta_path if finder is not self]:
-            spec = finder.find_spec(fullname, path, target) if hasattr(finder, "find_spec") else None
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+        spec = spec_found_by_others(self, fullname, path, target)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
         spec.loader = importlib.util.LazyLoader(spec.loader)
         return spec

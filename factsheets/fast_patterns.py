@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 import sys
 
+from .meta_path import spec_found_by_others
+
 # The pattern as ReportLab 4 writes it (paragraph.py, "derived from Django validator").
 URI = (
     "(^(?:[a-z0-9\\.\\-\\+]*)://)(?:\\S+(?::\\S*)?@)?(?:(?:25[0-5]|2[0-4]\\d|[0-1]?\\d?\\d)"
@@ -95,11 +97,8 @@ class _CompilingEquivalents:
         if fullname not in self.pending:
             return None
         self.pending.discard(fullname)
-        for finder in [finder for finder in sys.meta_path if finder is not self]:
-            spec = finder.find_spec(fullname, path, target) if hasattr(finder, "find_spec") else None
-            if spec is not None:
-                break
-        else:
+        spec = spec_found_by_others(self, fullname, path, target)
+        if spec is None:
             return None
         loader = spec.loader
         if loader is None or not hasattr(loader, "exec_module"):

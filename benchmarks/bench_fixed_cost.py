@@ -10,9 +10,11 @@ interleaved, round by round, the order swapped every round, so that a busy spell
 machine slows both alike. Figures: the median wall time and CPU time (user + system of the
 process and its helpers) of each, and the ratio before / after (SPEC 15: at least 2x).
 
-Both are measured as an installed package runs: its modules byte-compiled (pip compiles
-them at install; an editable checkout under PYTHONDONTWRITEBYTECODE=1 would compile every
-module of the package on every run, ~0.2 s, on both sides alike). --no-compile measures
+Both are measured as an installed package runs: its modules and its environment's
+byte-compiled (pip compiles them at install; an editable checkout under
+PYTHONDONTWRITEBYTECODE=1 would compile every module of the package on every run, ~0.2 s,
+on both sides alike, and an environment installed by uv without --compile-bytecode every
+module of ReportLab and Polars). --no-compile measures
 without. Each side keeps its state folder (FACTSHEETS_STATE, where a configuration's pass, a
 run's indicators and the paragraphs' line breaks are recorded) across its runs, as a user's
 does; one untimed run per side comes first. --cold gives every run a new, empty state folder
@@ -38,7 +40,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_render import _cpu_jiffies, runs_text, wait_until_idle  # noqa: E402
+from bench_render import _cpu_jiffies, compile_installed_packages, runs_text, wait_until_idle  # noqa: E402
 
 TARGET_RATIO = 2.0
 COMMAND = ["render", "--dept", "02"]
@@ -94,6 +96,7 @@ def main() -> None:
     if not args.no_compile:
         for name, checkout in sides.items():
             subprocess.run([str(pythons[name]), "-m", "compileall", "-q", str(checkout / "factsheets")], check=True)
+            compile_installed_packages(pythons[name])
     print(f"modules byte-compiled first: {'no' if args.no_compile else 'yes'}")
 
     results: dict[str, list[dict]] = {name: [] for name in sides}

@@ -487,3 +487,54 @@ def test_a_damaged_record_is_ignored_and_the_code_is_part_of_the_fingerprint(con
     before = check_cache.fingerprint()
     (code / "module.py").write_text("ANSWER = 2\n", encoding="utf-8")
     assert check_cache.fingerprint() != before
+
+
+def test_a_fingerprint_taken_again_reads_no_file_until_one_changes(tmp_path, monkeypatch):
+    """The fingerprint a run takes several times is given again from the files' state (no
+    file read) until one changes, even rewritten with the same size and modification time."""
+    import os
+    from pathlib import Path
+
+    from factsheets import check_cache
+
+    code = tmp_path / "code"
+    code.mkdir()
+    module = code / "module.py"
+    module.write_text("ANSWER = 1\n", encoding="utf-8")
+    monkeypatch.setattr(check_cache, "_PACKAGE_DIR", code)
+    monkeypatch.setattr(check_cache, "_last", None)
+    monkeypatch.setattr(check_cache, "RECENT_CHANGE_NS", 0)  # the files just written count as old
+    reads = []
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: reads.append(path) or read_bytes(path))
+
+    first = check_cache.fingerprint()
+    assert module in reads
+    reads.clear()
+    assert check_cache.fingerprint() == first and reads == []  # nothing changed: nothing read
+
+    modified = module.stat().st_mtime_ns
+    module.write_text("ANSWER = 2\n", encoding="utf-8")  # the same size
+    os.utime(module, ns=(modified, modified))  # and the same modification time
+    changed = check_cache.fingerprint()
+    assert changed != first and module in reads
+
+
+def test_files_changed_just_now_are_read_every_time(tmp_path, monkeypatch):
+    """A file changed less than RECENT_CHANGE_NS before the fingerprint is read again at the
+    next one: two writes closer than the file system's clock could share a change time."""
+    from pathlib import Path
+
+    from factsheets import check_cache
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "module.py").write_text("ANSWER = 1\n", encoding="utf-8")
+    monkeypatch.setattr(check_cache, "_PACKAGE_DIR", code)
+    monkeypatch.setattr(check_cache, "_last", None)
+    reads = []
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: reads.append(path) or read_bytes(path))
+    first = check_cache.fingerprint()
+    reads.clear()
+    assert check_cache.fingerprint() == first and code / "module.py" in reads

@@ -99,14 +99,14 @@ def fingerprint() -> str:
     for label, path in named:
         add(label, b"" if path is None else str(path).encode("utf-8", "surrogateescape") + b"\0" + _content(path))
     # The state taken before the reads: a file changed meanwhile is read again next time.
-    newest = max((entry[-1] for entry in state[2:] if len(entry) == 5), default=0)
+    newest = max((entry[4] for entry in state[2:] if len(entry) == 5), default=0)  # the latest change time
     _last = (state, digest.hexdigest()) if newest < time.time_ns() - RECENT_CHANGE_NS else None
     return digest.hexdigest()
 
 
 def _file_state(path: Path | None) -> tuple:
-    """What changes whenever a file's content may have: its inode, size, modification and
-    change times (None for a missing file or none named)."""
+    """What changes whenever a file's content may have: (path, inode, size, modification
+    time, change time); (path, None) for a missing file, (None,) where no file is named."""
     if path is None:
         return (None,)
     try:

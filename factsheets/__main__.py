@@ -1,18 +1,30 @@
+"""The command line's entry, for `python -m factsheets` and the `factsheets` script alike.
+
+A `render` holds the garbage collector (collector.py) and forks its helper (render/early.py)
+first, before the command line's own modules (typer) load: the helper prepares the drawing
+meanwhile, and this process's modules are not in the heap it forks.
+"""
+
 import sys
 
-if sys.argv[1:2] == ["render"]:  # its helper forked first, while the command line loads (render/early.py)
-    from .collector import hold
 
-    hold()  # no garbage collection until its first sheet (collector.py)
-    from .render.early import start_helper_for
+def main() -> None:
+    if sys.argv[1:2] == ["render"]:
+        from .collector import hold
 
-    try:
-        start_helper_for(sys.argv[1:])
-    except KeyboardInterrupt:  # Ctrl-C while the helper was forked: ended as within a command
-        from .cli import end_interrupted
+        hold()  # no garbage collection until its first sheet
+        from .render.early import start_helper_for
 
-        end_interrupted()
+        try:
+            start_helper_for(sys.argv[1:])
+        except KeyboardInterrupt:  # Ctrl-C while the helper was forked: ended as within a command
+            from .cli import end_interrupted
 
-from .cli import main  # noqa: E402
+            end_interrupted()
+    from .cli import main as run_command_line
 
-main()
+    run_command_line()
+
+
+if __name__ == "__main__":
+    main()

@@ -660,13 +660,6 @@ def departements(
 def main() -> None:
     """Entry point: bad input ends with one line on stderr, never a traceback."""
     try:
-        if sys.argv[1:2] == ["render"]:  # python -m factsheets started it already (__main__.py)
-            from .collector import hold
-
-            hold()  # until its first sheet (collector.py)
-            from .render.early import start_helper_for
-
-            start_helper_for(sys.argv[1:])
         try:
             code = _run()
         finally:
@@ -683,7 +676,7 @@ def main() -> None:
 
 def end_interrupted() -> NoReturn:
     """End after a Ctrl-C: one line on stderr, no traceback, the early helper ended (also
-    called by __main__.py, for a Ctrl-C while that helper was being forked)."""
+    called by __main__.main, for a Ctrl-C while that helper was being forked)."""
     if "factsheets.render.pool" in sys.modules:
         from .render.pool import end_early_helper
 

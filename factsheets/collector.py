@@ -3,10 +3,11 @@
 A `render` process starts by creating objects that live as long as it does: the modules it
 imports, the configuration, the fonts' tables, the reference, the indicators. Python's
 collector, run every 700 allocations, walks them again and again while they are made
-(~10 ms of a 0.23 s `render --dept 02 --workers 1`: 163 collections before its sheet) and never finds garbage among them. So `render`
-holds the collector from its first line (`hold`, in __main__.py and cli.main) until its
-first sheet is drawn (`resume`, render.drawer), then freezes what exists so far
-(gc.freeze: the collector never walks those objects again) and runs as usual.
+(~10 ms of a 0.23 s `render --dept 02 --workers 1`: 163 collections before its sheet) and
+never finds garbage among them. So `render` holds the collector from its first line
+(`hold`, in __main__.main) until its first sheet is drawn (`resume`, render.drawer), then
+freezes what exists so far (gc.freeze: the collector never walks those objects again) and
+runs as usual.
 
 The helpers are forked while it is held, as Python's documentation advises for processes
 that fork without exec: a helper's collections then never write to the objects it shares

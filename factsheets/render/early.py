@@ -1,8 +1,8 @@
 """A `render` helper forked before the command line is parsed (render.pool.start_helper_early).
 
-Imported by `python -m factsheets` (__main__.py) before the command line's modules, and by
-cli.main for the `factsheets` script: typer and the command's modules then load while the
-helper prepares the drawing. Only `render` typed plainly is guessed; a wrong guess only ends
+Imported by the command line's entry (__main__.main: `python -m factsheets` and the
+`factsheets` script) before the command line's modules: typer and the command's modules
+then load while the helper prepares the drawing. Only `render` typed plainly is guessed; a wrong guess only ends
 the helper.
 """
 

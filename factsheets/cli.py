@@ -663,10 +663,7 @@ def main() -> None:
         try:
             code = _run()
         finally:
-            if "factsheets.render.pool" in sys.modules:
-                from .render.pool import end_early_helper
-
-                end_early_helper()
+            _end_early_helper()
     except KeyboardInterrupt:  # outside a command (typer turns it into exit code 130 within one)
         code = 130
     if code != 130:
@@ -677,10 +674,7 @@ def main() -> None:
 def end_interrupted() -> NoReturn:
     """End after a Ctrl-C: one line on stderr, no traceback, the early helper ended (also
     called by __main__.main, for a Ctrl-C while that helper was being forked)."""
-    if "factsheets.render.pool" in sys.modules:
-        from .render.pool import end_early_helper
-
-        end_early_helper()
+    _end_early_helper()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing now
     print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
     # End as an interrupted program does: killed by SIGINT once Python has shut down normally
@@ -689,6 +683,15 @@ def end_interrupted() -> NoReturn:
     # imported), whatever the exit code asked: raising it here makes that the only ending.
     sys.excepthook = _quiet_interrupt
     raise KeyboardInterrupt
+
+
+def _end_early_helper() -> None:
+    """End the helper forked before the command line was read, if no run adopted it (the
+    pool module is imported only where one may have been forked)."""
+    if "factsheets.render.pool" in sys.modules:
+        from .render.pool import end_early_helper
+
+        end_early_helper()
 
 
 def _exit_without_teardown(code: int) -> NoReturn:

@@ -14,9 +14,8 @@ its loading moves; the module is the same.
 from __future__ import annotations
 
 import importlib.util
-import sys
 
-from .meta_path import spec_found_by_others
+from .meta_path import install_first, spec_found_by_others
 
 DEFERRED = frozenset({"PIL.Image"})
 
@@ -37,5 +36,4 @@ class _DeferringFinder:
 
 def install() -> None:
     """Defer the modules of DEFERRED that are not imported yet (once per process)."""
-    if not any(isinstance(finder, _DeferringFinder) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _DeferringFinder())
+    install_first(_DeferringFinder)

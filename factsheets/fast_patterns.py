@@ -26,9 +26,8 @@ compiles as usual.
 from __future__ import annotations
 
 import re
-import sys
 
-from .meta_path import spec_found_by_others
+from .meta_path import install_first, spec_found_by_others
 
 # The pattern as ReportLab 4 writes it (paragraph.py, "derived from Django validator").
 URI = (
@@ -126,5 +125,4 @@ class _CompilingEquivalents:
 def install() -> None:
     """Have the modules of EQUIVALENTS, when first imported, compile the equivalents (once
     per process; a module imported already keeps its patterns)."""
-    if not any(isinstance(finder, _CompilingEquivalents) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _CompilingEquivalents())  # inert once it has found them all
+    install_first(_CompilingEquivalents)  # inert once it has found them all

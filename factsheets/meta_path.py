@@ -13,3 +13,9 @@ def spec_found_by_others(finder, fullname, path=None, target=None):
             if spec is not None:
                 return spec
     return None
+
+
+def install_first(finder_class: type) -> None:
+    """An instance of `finder_class` first on sys.meta_path, unless one is there already."""
+    if not any(isinstance(finder, finder_class) for finder in sys.meta_path):
+        sys.meta_path.insert(0, finder_class())

@@ -2,8 +2,8 @@
 
 Imported by the command line's entry (__main__.main: `python -m factsheets` and the
 `factsheets` script) before the command line's modules: typer and the command's modules
-then load while the helper prepares the drawing. Only `render` typed plainly is guessed; a wrong guess only ends
-the helper.
+then load while the helper prepares the drawing. Only `render` typed plainly is guessed; a
+wrong guess only ends the helper.
 """
 
 from __future__ import annotations

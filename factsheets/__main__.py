@@ -2,27 +2,27 @@
 
 A `render` holds the garbage collector (collector.py) and forks its helper (render/early.py)
 first, before the command line's own modules (typer) load: the helper prepares the drawing
-meanwhile, and this process's modules are not in the heap it forks.
+meanwhile, and this process's modules are not in the heap it forks. A Ctrl-C while they
+load ends as one within a command does (interrupted.py).
 """
 
 import sys
 
+from .interrupted import end_interrupted
+
 
 def main() -> None:
-    if sys.argv[1:2] == ["render"]:
-        from .collector import hold
+    try:
+        if sys.argv[1:2] == ["render"]:
+            from .collector import hold
 
-        hold()  # no garbage collection until its first sheet
-        from .render.early import start_helper_for
+            hold()  # no garbage collection until its first sheet
+            from .render.early import start_helper_for
 
-        try:
             start_helper_for(sys.argv[1:])
-        except KeyboardInterrupt:  # Ctrl-C while the helper was forked: ended as within a command
-            from .cli import end_interrupted
-
-            end_interrupted()
-    from .cli import main as run_command_line
-
+        from .cli import main as run_command_line
+    except KeyboardInterrupt:  # while the helper is forked or the command line's modules load
+        end_interrupted()
     run_command_line()
 
 

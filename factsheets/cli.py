@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ from typer.core import TyperCommand, TyperGroup
 from . import __version__
 from .console import info, notice, set_verbosity, warn
 from .errors import FactsheetsError, Problem, Problems
+from .interrupted import end_early_helper_if_forked, end_interrupted
 from .paths import DEFAULT_OUTPUT_DIR, SAMPLE_DATA
 
 SAMPLE_NOTE = (
@@ -663,35 +663,12 @@ def main() -> None:
         try:
             code = _run()
         finally:
-            _end_early_helper()
+            end_early_helper_if_forked()
     except KeyboardInterrupt:  # outside a command (typer turns it into exit code 130 within one)
         code = 130
     if code != 130:
         _exit_without_teardown(code)
     end_interrupted()
-
-
-def end_interrupted() -> NoReturn:
-    """End after a Ctrl-C: one line on stderr, no traceback, the early helper ended (also
-    called by __main__.main, for a Ctrl-C while that helper was being forked)."""
-    _end_early_helper()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing now
-    print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
-    # End as an interrupted program does: killed by SIGINT once Python has shut down normally
-    # (a shell shows exit code 130). Python ends that way after an uncaught KeyboardInterrupt,
-    # and also whenever one was raised inside exec() (dataclasses do that while a module is
-    # imported), whatever the exit code asked: raising it here makes that the only ending.
-    sys.excepthook = _quiet_interrupt
-    raise KeyboardInterrupt
-
-
-def _end_early_helper() -> None:
-    """End the helper forked before the command line was read, if no run adopted it (the
-    pool module is imported only where one may have been forked)."""
-    if "factsheets.render.pool" in sys.modules:
-        from .render.pool import end_early_helper
-
-        end_early_helper()
 
 
 def _exit_without_teardown(code: int) -> NoReturn:
@@ -718,11 +695,6 @@ def _exit_without_teardown(code: int) -> NoReturn:
         except (OSError, ValueError):  # a closed pipe (`factsheets … | head`): nothing more to say
             pass
     os._exit(code)
-
-
-def _quiet_interrupt(kind, value, traceback) -> None:
-    if not issubclass(kind, KeyboardInterrupt):
-        sys.__excepthook__(kind, value, traceback)
 
 
 def _run(args: list[str] | None = None, prog_name: str | None = None) -> int:

@@ -333,3 +333,82 @@ def test_ctrl_c_as_the_helper_is_forked_ends_the_run_and_its_helper(tmp_path, ar
         for pid in helpers:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+# `factsheets ARGS` as the script pip writes for [project.scripts] runs it, which writes a
+# byte to the pipe given first once the entry is imported, just before its main() starts.
+_SCRIPT_SAYING_WHEN_IT_STARTS = """
+import os, sys
+from factsheets.__main__ import main
+os.write(int(sys.argv[1]), b".")
+sys.argv = ["factsheets", *sys.argv[2:]]
+sys.exit(main())
+"""
+
+INTERRUPTED_LINE = "factsheets : interrompu ; les fiches déjà écrites sont complètes"
+
+
+def start_saying_when_it_starts(out: Path, log) -> tuple[subprocess.Popen, float]:
+    """`factsheets render --dept 02 --dept 13 --workers 2` started; returns once its entry runs
+    (the process and that moment)."""
+    read, write = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SCRIPT_SAYING_WHEN_IT_STARTS, str(write), "render", "--dept", "02", "--dept", "13"]
+        + ["--workers", "2", "--out", str(out)],
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=log,
+        pass_fds=(write,),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )
+    os.close(write)
+    try:
+        os.read(read, 1)
+    finally:
+        os.close(read)
+    return process, time.monotonic()
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_never_a_traceback(tmp_path):
+    """Ctrl-C at random moments (seeded) from the first line of the command's entry on:
+    while the collector is held and the helper forked, while typer and the command's modules
+    load, while the sheets are drawn. Each run ends as an interrupted one (one line, killed by
+    SIGINT) or complete, never with a traceback, its helper with it, its sheets whole. (A
+    Ctrl-C within Python's own start, before the entry, is Python's to report.)"""
+    import random
+
+    from pypdf import PdfReader
+
+    spans = []
+    for run in ("first", "measured"):
+        with (tmp_path / f"render-{run}.log").open("w") as log:
+            process, started = start_saying_when_it_starts(tmp_path / f"out-{run}", log)
+            assert process.wait(timeout=60) == 0, (tmp_path / f"render-{run}.log").read_text()
+            spans.append(time.monotonic() - started)
+    chance = random.Random(8)
+    interrupted = 0
+    for run in range(16):
+        out, log_path = tmp_path / f"out-{run}", tmp_path / f"render-{run}.log"
+        helpers: set[int] = set()
+        with log_path.open("w") as log:  # a file: a helper left behind would hold a pipe open
+            process, started = start_saying_when_it_starts(out, log)
+            try:
+                cut = started + chance.uniform(0.0, 0.6 * spans[-1])  # the start is what the other tests cut least
+                while time.monotonic() < cut and process.poll() is None:
+                    helpers |= {pid for pid in children(process.pid) if is_helper(pid)}
+                    time.sleep(0.002)
+                process.send_signal(signal.SIGINT)
+                returncode = process.wait(timeout=20)
+                assert_helpers_end_within_2_s(helpers, f"run {run}")
+            finally:
+                kill_what_is_left(process, helpers)
+        said = log_path.read_text()
+        assert "Traceback" not in said, (run, said)
+        if returncode == -signal.SIGINT:
+            interrupted += 1
+            assert said.strip().splitlines()[-1] == INTERRUPTED_LINE, (run, said)
+        else:
+            assert returncode == 0, (run, returncode, said)
+        for sheet in out.glob("*.pdf"):
+            assert len(PdfReader(sheet).pages) == 8, (run, sheet.name)
+    assert interrupted >= 10, f"only {interrupted} of 16 runs were cut before their end: the test proves nothing"

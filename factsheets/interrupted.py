@@ -1,0 +1,42 @@
+"""How a command ends after Ctrl-C: one line on stderr, no traceback, its early helper ended.
+
+Light (signal and sys only), so that __main__ has it before anything else loads: a Ctrl-C
+while the command line's modules are still being imported ends the same way as one within
+a command (cli.main).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+TYPE_CHECKING = False  # typing itself not imported: this module loads before anything else
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+
+def end_early_helper_if_forked() -> None:
+    """End the helper forked before the command line was read, if no run adopted it (the
+    pool module is imported only where one may have been forked)."""
+    if "factsheets.render.pool" in sys.modules:
+        from .render.pool import end_early_helper
+
+        end_early_helper()
+
+
+def end_interrupted() -> NoReturn:
+    """End after a Ctrl-C: one line on stderr, no traceback, the early helper ended."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing now
+    end_early_helper_if_forked()
+    print("factsheets : interrompu ; les fiches déjà écrites sont complètes", file=sys.stderr)
+    # End as an interrupted program does: killed by SIGINT once Python has shut down normally
+    # (a shell shows exit code 130). Python ends that way after an uncaught KeyboardInterrupt,
+    # and also whenever one was raised inside exec() (dataclasses do that while a module is
+    # imported), whatever the exit code asked: raising it here makes that the only ending.
+    sys.excepthook = _quiet_interrupt
+    raise KeyboardInterrupt
+
+
+def _quiet_interrupt(kind, value, traceback) -> None:
+    if not issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, traceback)

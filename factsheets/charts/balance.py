@@ -9,8 +9,8 @@ scale, each with its value in millions of euros at its end.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from reportlab.graphics.shapes import Drawing
 
@@ -38,8 +38,7 @@ def balance_colour_key(balance_millions: Decimal) -> str:
     return "balance_positive" if balance_millions >= 0 else "balance_negative"
 
 
-@dataclass(frozen=True)
-class BalanceRow:
+class BalanceRow(NamedTuple):
     country: BalanceCountry
     name: str  # as printed (truncated with "…" only if it cannot fit the column)
     centre_y: float
@@ -53,8 +52,7 @@ class BalanceRow:
     balance_colour: str  # settings colors key
 
 
-@dataclass(frozen=True)
-class BalanceLayout:
+class BalanceLayout(NamedTuple):
     width: float
     height: float
     row_height: float
@@ -64,8 +62,7 @@ class BalanceLayout:
     rows: tuple[BalanceRow, ...]
 
 
-@dataclass(frozen=True)
-class _Fonts:
+class _Fonts(NamedTuple):
     name: v.Font
     value: v.Font
     balance: v.Font

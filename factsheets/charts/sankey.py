@@ -13,8 +13,7 @@ column says what it holds and gives the unit of the values (charts.labels.sankey
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from reportlab.graphics.shapes import Drawing
 
@@ -40,8 +39,7 @@ MAX_LABEL_SHARE = 0.25
 LINE_SPACING = 1.18  # label pitch, in font sizes
 
 
-@dataclass(frozen=True)
-class SankeyNode:
+class SankeyNode(NamedTuple):
     side: Side
     item: Item
     value_eur: float  # sum of the node's ribbons
@@ -58,8 +56,7 @@ class SankeyNode:
         return (self.y0 + self.y1) / 2
 
 
-@dataclass(frozen=True)
-class Ribbon:
+class Ribbon(NamedTuple):
     link: Link
     width: float
     source: tuple[float, float]  # (bottom, top) where it leaves the left node
@@ -67,8 +64,7 @@ class Ribbon:
     highlighted: bool
 
 
-@dataclass(frozen=True)
-class NodeLabel:
+class NodeLabel(NamedTuple):
     node: SankeyNode
     name: str
     value: str
@@ -77,8 +73,7 @@ class NodeLabel:
     gap: float  # between the node and the text; the same for every label of a side
 
 
-@dataclass(frozen=True)
-class SankeyLayout:
+class SankeyLayout(NamedTuple):
     width: float
     height: float
     node_width: float
@@ -93,8 +88,7 @@ class SankeyLayout:
     labels: tuple[NodeLabel, ...]
 
 
-@dataclass(frozen=True)
-class SankeySize:
+class SankeySize(NamedTuple):
     width: float
     height: float
     font_size: float

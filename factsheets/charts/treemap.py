@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import squarify
 from reportlab.graphics.shapes import Circle, Drawing
@@ -71,8 +71,7 @@ KEY_GROUP_GAP = 6.0  # between the import entries and the export entries
 DARKEST_TINT, LIGHTEST_TINT, OTHER_TINT = 0.0, 0.45, 0.65
 
 
-@dataclass(frozen=True)
-class Rect:
+class Rect(NamedTuple):
     x: float
     y: float  # bottom edge (ReportLab coordinates)
     w: float
@@ -83,8 +82,7 @@ class Rect:
         return self.w * self.h
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     x: float
     y: float
     w: float
@@ -97,16 +95,14 @@ class Cell:
         return self.w * self.h
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     flow: str  # "import" or "export"
     rect: Rect
     total_eur: float
     cells: tuple[Cell, ...]
 
 
-@dataclass(frozen=True)
-class LabelFonts:
+class LabelFonts(NamedTuple):
     """The name face (semibold) and value face (regular) of the chart's labels, at one size."""
 
     name: v.Font
@@ -125,8 +121,7 @@ class LabelFonts:
         return (lines - 1) * self.line_height + self.top + max(self.name.bottom, self.value.bottom)
 
 
-@dataclass(frozen=True)
-class CellLabel:
+class CellLabel(NamedTuple):
     """Lines to print in a cell, top-down: `name_lines`, then the value on its own line or inline."""
 
     fonts: LabelFonts
@@ -135,8 +130,7 @@ class CellLabel:
     inline: bool = False  # name and value on one line, INLINE_GAP apart
 
 
-@dataclass(frozen=True)
-class Tile:
+class Tile(NamedTuple):
     """What one cell shows: its full label, or the number of its key entry (None: too small)."""
 
     cell: Cell
@@ -146,8 +140,7 @@ class Tile:
     number_fits: bool = False
 
 
-@dataclass(frozen=True)
-class KeyEntry:
+class KeyEntry(NamedTuple):
     number: int
     flow: str
     item: Item
@@ -157,8 +150,7 @@ class KeyEntry:
     top: float  # y of the entry's top edge
 
 
-@dataclass(frozen=True)
-class Callout:
+class Callout(NamedTuple):
     """A key number drawn outside its block: the leader anchor -> elbow -> end, then the number."""
 
     number: int
@@ -169,16 +161,14 @@ class Callout:
     baseline: tuple[float, float]  # where the number's text starts
 
 
-@dataclass(frozen=True)
-class Caption:
+class Caption(NamedTuple):
     flow: str
     lines: tuple[str, ...]
     x: float
     anchor: str  # "start": swatch then text from x; "end": text ending at x
 
 
-@dataclass(frozen=True)
-class TreemapPlan:
+class TreemapPlan(NamedTuple):
     """Everything the drawing places, computed before drawing (and checked by the tests)."""
 
     width: float
@@ -590,11 +580,11 @@ def _lifted(blocks, tiles, key, lift: float):
     """Everything moved up by `lift` (the chart grows downwards to hold a long key)."""
 
     def cell_up(cell: Cell) -> Cell:
-        return replace(cell, y=cell.y + lift)
+        return cell._replace(y=cell.y + lift)
 
-    blocks = tuple(replace(b, rect=replace(b.rect, y=b.rect.y + lift), cells=tuple(cell_up(c) for c in b.cells)) for b in blocks)
-    tiles = tuple(replace(t, cell=cell_up(t.cell)) for t in tiles)
-    key = tuple(replace(e, top=e.top + lift) for e in key)
+    blocks = tuple(b._replace(rect=b.rect._replace(y=b.rect.y + lift), cells=tuple(cell_up(c) for c in b.cells)) for b in blocks)
+    tiles = tuple(t._replace(cell=cell_up(t.cell)) for t in tiles)
+    key = tuple(e._replace(top=e.top + lift) for e in key)
     return blocks, tiles, key
 
 
@@ -603,8 +593,7 @@ def treemap_layout(imports: FlowSummary, exports: FlowSummary, settings: Setting
     return treemap_plan(imports, exports, settings).blocks
 
 
-@dataclass(frozen=True)
-class BlockInk:
+class BlockInk(NamedTuple):
     """A block's colours: its darkest tile shade (also its caption swatch and key chips)
     and the one colour of every label printed on its tiles."""
 

@@ -9,7 +9,6 @@ Ranking rule everywhere: value descending, then code ascending (spec section 4).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -313,8 +312,7 @@ def _evolution(history: _History, code: str, region_code: str, labels: _Labels) 
             top_countries=items(history.previous_countries, labels.country),
         )
 
-    return dataclasses.replace(
-        evolution,
+    return evolution._replace(
         previous_year=history.previous_year,
         exports=changes("export", current.exports_eur, before.exports_eur),
         imports=changes("import", current.imports_eur, before.imports_eur),
@@ -387,8 +385,8 @@ def compute_all(
 
         evolution = _evolution(history, code, region_code, labels)
         if not (nation_covered and region_covered):
-            evolution = dataclasses.replace(
-                evolution, region=evolution.region if region_covered else (), nation=evolution.nation if nation_covered else ()
+            evolution = evolution._replace(
+                region=evolution.region if region_covered else (), nation=evolution.nation if nation_covered else ()
             )
 
         results[code] = DepartmentIndicators(

@@ -1,14 +1,15 @@
 """The indicator objects: what the indicators stage produces and charts and layout consume.
 
-Plain frozen dataclasses with no behaviour beyond derived views, so later stages depend on
-this module only, never on how the numbers were computed.
+Plain named tuples with no behaviour beyond derived views, so later stages depend on
+this module only, never on how the numbers were computed. Named tuples rather than frozen
+dataclasses: as immutable and compared by value, but made at import in ~0.05 ms each
+rather than ~0.35 (a dataclass compiles its methods), and every command imports this.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .numbers import rounded_millions
 
@@ -21,14 +22,12 @@ FLOWS: tuple[Flow, ...] = ("export", "import")
 Level = Literal["department", "region", "nation"]
 
 
-@dataclass(frozen=True)
-class Territory:
+class Territory(NamedTuple):
     code: str
     name: str
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """A product or a country with its value. `short_label` is the chart label."""
 
     code: str
@@ -46,8 +45,7 @@ class Item:
         return self.short_label or self.label
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """One ribbon of a Sankey: left node code -> right node code."""
 
     source: str
@@ -55,8 +53,7 @@ class Link:
     value_eur: float
 
 
-@dataclass(frozen=True)
-class Sankey:
+class Sankey(NamedTuple):
     """Nodes in display order (top to bottom, "Autres" last when present) and ribbons.
 
     Exports: left = products, right = countries. Imports: left = countries, right = products.
@@ -81,8 +78,7 @@ class Sankey:
         return self.right if self.flow == "export" else self.left
 
 
-@dataclass(frozen=True)
-class FlowSummary:
+class FlowSummary(NamedTuple):
     """One flow (exports or imports) of one area (department, region or France) in one year."""
 
     flow: Flow
@@ -97,8 +93,7 @@ class FlowSummary:
         return self.sankey.products
 
 
-@dataclass(frozen=True)
-class AreaFlows:
+class AreaFlows(NamedTuple):
     territory: Territory
     level: Level
     year: int
@@ -106,8 +101,7 @@ class AreaFlows:
     imports: FlowSummary
 
 
-@dataclass(frozen=True)
-class Shares:
+class Shares(NamedTuple):
     """None for the region's (the nation's) figures when the data does not cover it (coverage.py)."""
 
     total_eur: float
@@ -117,8 +111,7 @@ class Shares:
     share_of_nation: float | None
 
 
-@dataclass(frozen=True)
-class BalanceCountry:
+class BalanceCountry(NamedTuple):
     code: str
     name: str
     import_eur: float
@@ -135,8 +128,7 @@ class BalanceCountry:
         return rounded_millions(self.export_eur) - rounded_millions(self.import_eur)
 
 
-@dataclass(frozen=True)
-class YearTotals:
+class YearTotals(NamedTuple):
     """One area's exports and imports in one year."""
 
     year: int
@@ -148,8 +140,7 @@ class YearTotals:
         return self.exports_eur - self.imports_eur
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """A value in the sheet's year N and in N-1. `previous_eur` is 0 when absent in N-1."""
 
     code: str
@@ -183,8 +174,7 @@ class Change:
         }
 
 
-@dataclass(frozen=True)
-class FlowChanges:
+class FlowChanges(NamedTuple):
     """One flow of the department, year N against N-1: the total and the top items of year N."""
 
     total: Change
@@ -192,8 +182,7 @@ class FlowChanges:
     top_countries: tuple[Change, ...]
 
 
-@dataclass(frozen=True)
-class Evolution:
+class Evolution(NamedTuple):
     """The department over the years of the data up to the sheet's, with its region and France.
 
     Series are in year order and share `years` (a year missing for an area counts 0).
@@ -246,8 +235,7 @@ class Evolution:
         }
 
 
-@dataclass(frozen=True)
-class DepartmentIndicators:
+class DepartmentIndicators(NamedTuple):
     """Everything one sheet shows. `region_flows` and `nation_flows` are shared between sheets."""
 
     department: Territory
@@ -259,7 +247,7 @@ class DepartmentIndicators:
     nation_flows: AreaFlows
     export_shares: Shares
     import_shares: Shares
-    balance_countries: tuple[BalanceCountry, ...] = field(default=())
+    balance_countries: tuple[BalanceCountry, ...] = ()
     # The region has this department only (971-976): a share of the region or a region
     # chart would compare the department with itself, so the sheet leaves them out.
     single_department_region: bool = False
@@ -302,8 +290,8 @@ class DepartmentIndicators:
             }
 
         return {
-            "department": asdict(self.department),
-            "region": asdict(self.region),
+            "department": self.department._asdict(),
+            "region": self.region._asdict(),
             "year": self.year,
             "territoires_industrie": list(self.territoires_industrie),
             "exports": flow_json(self.local.exports, self.export_shares),

@@ -51,7 +51,11 @@ RECORDS_PER_DATA_FILE = 4
 MOST_HASHED_BYTES = 256 * 1024 * 1024  # a larger data file is read as without records (_file_digest)
 _PREFIX = "render-"
 # The classes a record may hold: the indicator objects, nothing else.
-_CLASSES = {cls.__name__: cls for cls in vars(model).values() if isinstance(cls, type) and dataclasses.is_dataclass(cls)}
+_CLASSES = {
+    cls.__name__: cls
+    for cls in vars(model).values()
+    if isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")
+}
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,7 @@ def decode_sheet(line: bytes, region: model.AreaFlows, nation: model.AreaFlows) 
     local = _decoded(line)
     if not isinstance(local, model.DepartmentIndicators):
         raise TypeError(type(local).__name__)
-    return dataclasses.replace(local, region_flows=region, nation_flows=nation)
+    return local._replace(region_flows=region, nation_flows=nation)
 
 
 def _line(value: object) -> bytes:
@@ -275,13 +279,13 @@ def _encode_indicators(indicators: dict[str, model.DepartmentIndicators]) -> tup
 
     sheets = []
     for code, ind in indicators.items():
-        local = dataclasses.replace(ind, region_flows=None, nation_flows=None)
+        local = ind._replace(region_flows=None, nation_flows=None)
         sheets.append((code, _encode(local), area_index(ind.region_flows), area_index(ind.nation_flows)))
     return areas, sheets
 
 
 def _encode(value: object) -> object:
-    """A JSON value that _decoded turns back into an equal `value`: a dataclass of model,
+    """A JSON value that _decoded turns back into an equal `value`: an object of model,
     a tuple, a list, a dict (keys of any kind, order kept), or a JSON scalar."""
     if value is None or type(value) in (str, int, float, bool):
         return value  # a float as its shortest repr: read back bit for bit
@@ -293,8 +297,8 @@ def _encode(value: object) -> object:
         return {"dict": [[_encode(key), _encode(item)] for key, item in value.items()]}
     if type(value) in (frozenset, set):
         return {type(value).__name__: sorted(_encode(item) for item in value)}
-    if dataclasses.is_dataclass(value) and _CLASSES.get(type(value).__name__) is type(value):
-        fields = {field.name: _encode(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if _CLASSES.get(type(value).__name__) is type(value):
+        fields = {name: _encode(item) for name, item in zip(value._fields, value)}
         return {"class": type(value).__name__, "fields": fields}
     raise TypeError(f"{type(value).__name__} cannot be recorded")
 
@@ -305,8 +309,8 @@ def _decoded(line: bytes) -> object:
     return json.loads(line, object_hook=_object)
 
 
-# The kinds of objects _encode writes besides a dataclass's {"class", "fields"}; any other
-# object is a dataclass's fields (no field of model is named like a kind: test_render_cache).
+# The kinds of objects _encode writes besides a model object's {"class", "fields"}; any other
+# object is such an object's fields (no field of model is named like a kind: test_render_cache).
 _KINDS = {
     "tuple": tuple,
     "dict": lambda pairs: {key: item for key, item in pairs},
@@ -321,9 +325,6 @@ def _object(value: dict) -> object:
         make = _KINDS.get(kind)
         return value if make is None else make(items)
     if len(value) == 2 and "class" in value and "fields" in value:
-        # The fields as __init__ would set them: a record holds every field of its dataclass
-        # (and is written only when it reads back equal), and model's have no __post_init__.
-        made = object.__new__(_CLASSES[value["class"]])
-        made.__dict__.update(value["fields"])
-        return made
+        # A record holds every field of its class (it is written only when it reads back equal).
+        return _CLASSES[value["class"]](**value["fields"])
     return value

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import pickle
 import signal
@@ -98,7 +97,7 @@ class _SharedAreas:
         if isinstance(indicators, RecordedIndicators):
             return _RecordedTask(code, *indicators.lines(code))
         ind = indicators[code]
-        local = dataclasses.replace(ind, region_flows=None, nation_flows=None)
+        local = ind._replace(region_flows=None, nation_flows=None)
         return _HelperTask(local, self._bytes(ind.region_flows), self._bytes(ind.nation_flows))
 
     def unpack(self, task: _HelperTask | _RecordedTask):
@@ -111,7 +110,7 @@ class _SharedAreas:
         for payload in (task.region, task.nation):
             if payload not in self._unpacked:
                 self._unpacked[payload] = pickle.loads(payload)
-        return dataclasses.replace(task.local, region_flows=self._unpacked[task.region], nation_flows=self._unpacked[task.nation])
+        return task.local._replace(region_flows=self._unpacked[task.region], nation_flows=self._unpacked[task.nation])
 
 
 @contextlib.contextmanager

@@ -15,9 +15,8 @@ import hashlib
 import itertools
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from reportlab import rl_config
 from reportlab.lib.rl_accel import fp_str
@@ -34,8 +33,7 @@ if TYPE_CHECKING:
 FACES = ("regular", "bold", "italic", "bold_italic", "semibold")
 
 
-@dataclass(frozen=True)
-class FontNames:
+class FontNames(NamedTuple):
     """ReportLab names of the registered faces, and the family name matplotlib uses."""
 
     family: str

@@ -13,10 +13,9 @@ import copy
 import datetime
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -106,8 +105,7 @@ TREEMAP_MIN_HEIGHT_SHARE = 0.6
 TREEMAP_MIN_SCALE = 0.7
 
 
-@dataclass(frozen=True)
-class Logos:
+class Logos(NamedTuple):
     """Optional logo files found in assets/ (None: the text block is drawn instead)."""
 
     government: Path | None = None

@@ -9,15 +9,13 @@ to a helper never loads).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 TotalFlow = Literal["export", "import", "balance"]
 TOTAL_FLOWS: tuple[TotalFlow, ...] = ("export", "import", "balance")
 
 
-@dataclass(frozen=True)
-class Total:
+class Total(NamedTuple):
     """One total of an area as numbers (exact euros, shares as fractions): the sheet prints it
     formatted, the annex writes it as it is. A share is None where the sheet prints none."""
 
@@ -27,8 +25,7 @@ class Total:
     share_nation: float | None = None
 
 
-@dataclass(frozen=True)
-class SheetTotals:
+class SheetTotals(NamedTuple):
     """A sheet's department, its region's name and its totals with their shares as the sheet
     prints them (SheetNumbers.department): what a run keeps of each sheet for its campaign
     summary, small enough to come back from a helper process with the sheet's outcome."""

@@ -21,7 +21,6 @@ import copy
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -163,8 +162,7 @@ PUSH_MARGIN = 0.5
 MOST_PUSHES, PUSH_BEAM = 3, 8
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     """What the break rules read of one wrapped line (either kind of ReportLab line)."""
 
     words: int

@@ -17,9 +17,8 @@ tells the kinds apart.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 from reportlab.graphics.shapes import Drawing
 
@@ -81,8 +80,7 @@ def area_flows(ind: DepartmentIndicators, level: Level) -> AreaFlows:
     return {"department": ind.local, "region": ind.region_flows, "nation": ind.nation_flows}[level]
 
 
-@dataclass(frozen=True)
-class ChartSpec:
+class ChartSpec(NamedTuple):
     """One chart of the sheet.
 
     `fitted_to_room`: on paper it shrinks, or is drawn again lower, to the room left under

@@ -5,15 +5,14 @@ settings (`settings.colors.text`, `settings.charts.treemap.font_size`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..config import Settings
 from ..errors import FactsheetsError
 from ..fonts import FontNames
 
 
-@dataclass(frozen=True)
-class ChartFonts:
+class ChartFonts(NamedTuple):
     """Registered face names; charts refuse to draw with faces ReportLab does not know."""
 
     names: FontNames

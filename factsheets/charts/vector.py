@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from reportlab import rl_config
@@ -74,8 +73,7 @@ def tint(base: Color, amount: float) -> Color:
     return mix(base, white, amount)
 
 
-@dataclass(frozen=True)
-class Font:
+class Font(NamedTuple):
     """A registered ReportLab face at a size, with its measurements."""
 
     name: str

@@ -253,6 +253,12 @@ def test_every_department_reads_back_equal_with_its_history():
 def test_no_field_of_the_model_reads_as_a_kind_of_record_object():
     """A record's JSON objects are told apart by their keys (render_cache._object): a
     model object's fields must never look like a tuple, a dict or a set, nor like a model object."""
+    from factsheets import model
+
+    assert {"DepartmentIndicators", "AreaFlows", "FlowSummary", "Sankey", "Item", "Link", "Evolution"} <= set(
+        render_cache._CLASSES
+    )
+    assert all(getattr(model, name) is cls for name, cls in render_cache._CLASSES.items())
     for cls in render_cache._CLASSES.values():
         names = set(cls._fields)
         assert not (len(names) == 1 and names <= set(render_cache._KINDS)), cls

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from . import alt_texts
 from .charts.registry import AREA_LEVELS, CHART_KEYS, area_flows, area_shown
@@ -38,8 +38,7 @@ from .totals import TOTAL_FLOWS, SheetTotals, Total, TotalFlow
 TextRole = Literal["body", "total", "share", "reading_key", "subtitle", "intro"]
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A run of text: plain, bold, or a link (`url`)."""
 
     text: str
@@ -47,8 +46,7 @@ class Span:
     url: str | None = None
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(NamedTuple):
     level: int  # 1: the sheet's title; 2: a page's heading; 3: a heading within a page
     spans: tuple[Span, ...]
 
@@ -57,8 +55,7 @@ class Heading:
         return plain(self.spans)
 
 
-@dataclass(frozen=True)
-class Paragraph:
+class Paragraph(NamedTuple):
     spans: tuple[Span, ...]
     role: TextRole = "body"
 
@@ -67,13 +64,11 @@ class Paragraph:
         return plain(self.spans)
 
 
-@dataclass(frozen=True)
-class BulletList:
+class BulletList(NamedTuple):
     items: tuple[tuple[Span, ...], ...]
 
 
-@dataclass(frozen=True)
-class DataTable:
+class DataTable(NamedTuple):
     """A table of figures: a caption, one header row, body rows of formatted text.
 
     `numeric[i]` says column i holds numbers (aligned on the decimal mark by writers); the
@@ -85,6 +80,9 @@ class DataTable:
     numeric: tuple[bool, ...]
 
 
+# Figure and SheetContent stay dataclasses: a figure's chart and a sheet's numbers are not
+# part of their equality (pdf_replay keys a page by its content, its charts apart); the other
+# records are named tuples, cheaper to create (at import, and by the thousand per sheet).
 @dataclass(frozen=True)
 class Figure:
     """A chart: `key` names it in the chart registry (charts.registry), `chart` is what the
@@ -100,15 +98,13 @@ class Figure:
     at_height: Callable[[float], Any] | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(NamedTuple):
     key: str  # cover, context, balance, exports, exports_comparison, imports, ...
     bookmark: str  # the outline entry of the page's section
     blocks: tuple[Heading | Paragraph | BulletList | Figure | DataTable, ...]
 
 
-@dataclass(frozen=True)
-class AreaNumbers:
+class AreaNumbers(NamedTuple):
     """An area whose charts the sheet shows, as numbers: its flows (the Sankeys' nodes and
     ribbons, the treemap's cells), its totals, and its years (the evolution series; empty
     when the data was read for the sheet's year only)."""
@@ -128,8 +124,7 @@ class AreaNumbers:
         return self.totals[TOTAL_FLOWS.index(flow)]
 
 
-@dataclass(frozen=True)
-class SheetNumbers:
+class SheetNumbers(NamedTuple):
     """The figures behind the sheet's charts, as numbers: the pages' tables and totals print
     them formatted, the annex writes them as they are. `areas`: the department, then its
     region and France when the sheet shows them (charts.registry.area_shown)."""

@@ -83,8 +83,8 @@ def _with_paragraph(content, text: str):
     index = next(i for i, page in enumerate(pages) if page.key == "context")
     blocks = list(pages[index].blocks)
     first = next(i for i, block in enumerate(blocks) if isinstance(block, Paragraph))
-    blocks[first] = dataclasses.replace(blocks[first], spans=(Span(text),))
-    pages[index] = dataclasses.replace(pages[index], blocks=tuple(blocks))
+    blocks[first] = blocks[first]._replace(spans=(Span(text),))
+    pages[index] = pages[index]._replace(blocks=tuple(blocks))
     return dataclasses.replace(content, pages=tuple(pages))
 
 

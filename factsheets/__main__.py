@@ -8,10 +8,11 @@ load ends as one within a command does (interrupted.py).
 
 import sys
 
-from .interrupted import end_interrupted
+from .interrupted import end_interrupted, interrupt_was_ignored, is_interrupt, keep_ignored_interrupts
 
 
 def main() -> None:
+    keep_ignored_interrupts()
     try:
         if sys.argv[1:2] == ["render"]:
             from .collector import hold
@@ -21,7 +22,11 @@ def main() -> None:
 
             start_helper_for(sys.argv[1:])
         from .cli import main as run_command_line
-    except KeyboardInterrupt:  # while the helper is forked or the command line's modules load
+    except BaseException as error:  # Ctrl-C while the helper is forked or the command line's modules load
+        if not is_interrupt(error):
+            raise
+        end_interrupted()
+    if interrupt_was_ignored():  # a Ctrl-C while a module loaded, where Python could not raise it
         end_interrupted()
     run_command_line()
 

@@ -23,7 +23,7 @@ from typer.core import TyperCommand, TyperGroup
 from . import __version__
 from .console import info, notice, set_verbosity, warn
 from .errors import FactsheetsError, Problem, Problems
-from .interrupted import end_early_helper_if_forked, end_interrupted
+from .interrupted import end_early_helper_if_forked, end_interrupted, interrupt_was_ignored, is_interrupt
 from .paths import DEFAULT_OUTPUT_DIR, SAMPLE_DATA
 
 SAMPLE_NOTE = (
@@ -664,7 +664,11 @@ def main() -> None:
             code = _run()
         finally:
             end_early_helper_if_forked()
-    except KeyboardInterrupt:  # outside a command (typer turns it into exit code 130 within one)
+    except BaseException as error:  # Ctrl-C outside a command (typer turns it into exit code 130 within one)
+        if not is_interrupt(error):
+            raise
+        code = 130
+    if interrupt_was_ignored():  # a Ctrl-C Python could not raise where it landed: the command went on
         code = 130
     if code != 130:
         _exit_without_teardown(code)
@@ -706,6 +710,8 @@ def _run(args: list[str] | None = None, prog_name: str | None = None) -> int:
         # English over several lines.
         code = plain() if plain is not None else app(args=args, prog_name=prog_name, standalone_mode=False)
     except FactsheetsError as error:
+        if is_interrupt(error):  # a Ctrl-C that a library turned into an error (a font "unreadable")
+            raise KeyboardInterrupt from error
         report_problems(error.problems)
         return 2
     except Exception as error:

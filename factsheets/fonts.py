@@ -25,6 +25,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 from . import paths
 from .errors import FactsheetsError, Problem, error_detail, printable
+from .interrupted import is_interrupt
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -313,7 +314,9 @@ def _opened_face(name: str, path: Path) -> TaggedTTFont:
                 fix="vérifiez le fichier et ses droits",
             )
         ) from None
-    except Exception:  # noqa: BLE001 (TTFError, struct.error, IndexError…: a damaged file, whatever the parser says)
+    except Exception as error:  # noqa: BLE001 (TTFError, struct.error, IndexError…: a damaged file, whatever the parser says)
+        if is_interrupt(error):  # a Ctrl-C, which the parser's bare excepts turn into a TTFError
+            raise KeyboardInterrupt from error
         raise FactsheetsError(
             Problem(
                 str(path),

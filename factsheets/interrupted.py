@@ -15,6 +15,47 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 
+def is_interrupt(error: BaseException) -> bool:
+    """A Ctrl-C, or an error made of one: raised while a class is being made (a dataclass's
+    fields, in __set_name__), a KeyboardInterrupt comes out of Python 3.11 as a RuntimeError
+    caused by it; within ReportLab's font parser, as a TTFError, which the font check reports
+    as a damaged file (a FactsheetsError raised while handling it)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+_interrupt_ignored = False
+
+
+def keep_ignored_interrupts() -> None:
+    """A Ctrl-C that Python cannot raise where it lands, inside a weak reference's callback
+    (the import system's module locks have one) or a __del__, is printed as an "Exception
+    ignored" traceback and dropped. Here it is kept instead, not printed: the entry ends as
+    interrupted once its modules are loaded, a command once it has returned (its files are
+    whole either way; see interrupt_was_ignored). Other such errors are printed as before."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        global _interrupt_ignored
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _interrupt_ignored = True
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+
+
+def interrupt_was_ignored() -> bool:
+    """Whether a Ctrl-C was dropped where Python could not raise it (keep_ignored_interrupts)."""
+    return _interrupt_ignored
+
+
 def end_early_helper_if_forked() -> None:
     """End the helper forked before the command line was read, if no run adopted it (the
     pool module is imported only where one may have been forked)."""

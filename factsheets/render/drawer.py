@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..dataset import Dataset
 from ..errors import FactsheetsError, write_failure
 from ..files import write_atomically
+from ..interrupted import is_interrupt
 from .naming import sheet_filename
 
 if TYPE_CHECKING:
@@ -295,11 +296,13 @@ def _outcome(code: str, attempt: Callable[[], WrittenSheet], out_dir: Path | Non
     """The sheet written, or why it failed: one sheet never stops the rest."""
     try:
         written = attempt()
-    except FactsheetsError as error:
-        return SheetOutcome(code, None, str(error))
-    except OSError as error:  # a full disk fails every sheet the same way: one message for all
-        folder = Path(error.filename).parent if error.filename else out_dir or "le dossier de sortie"
-        return SheetOutcome(code, None, f"{write_failure(folder, error)} (--out)")
-    except Exception as error:  # a bug in one sheet must not lose the others
-        return SheetOutcome(code, None, f"{type(error).__name__}: {error}")
+    except Exception as error:
+        if is_interrupt(error):  # a Ctrl-C that another error carries (interrupted.is_interrupt)
+            raise KeyboardInterrupt from error
+        if isinstance(error, FactsheetsError):
+            return SheetOutcome(code, None, str(error))
+        if isinstance(error, OSError):  # a full disk fails every sheet the same way: one message for all
+            folder = Path(error.filename).parent if error.filename else out_dir or "le dossier de sortie"
+            return SheetOutcome(code, None, f"{write_failure(folder, error)} (--out)")
+        return SheetOutcome(code, None, f"{type(error).__name__}: {error}")  # a bug in one sheet must not lose the others
     return SheetOutcome(code, str(written.path), None, written.totals, written.sha256)

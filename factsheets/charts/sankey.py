@@ -234,7 +234,7 @@ def sankey_layout(summary: FlowSummary, settings: Settings, size: Size = "depart
     highlighted = {id(link) for link in highlighted_links(sankey.links, settings.indicators.highlighted_flows)}
 
     links = [link for link in sankey.links if link.value_eur > 0]
-    # Ribbon ends and highlights by the link object (id): a Link's dataclass hash hashes its
+    # Ribbon ends and highlights by the link object (id): a Link's hash hashes its
     # three fields each time, some 2 500 times a sheet; the links of a Sankey are distinct
     # (source, target), and highlighted_links gives some of these very objects.
     source_end: dict[int, tuple[float, float]] = {}

@@ -414,7 +414,7 @@ class CanvasChart:
             font = fill = None
             for mark in self._texts:
                 # The marks share a few Font and Color objects: the same object is the same
-                # value, without the dataclass's and Color's __eq__ (some 500 calls a sheet).
+                # value, without comparing Font's fields and Color's __eq__ (some 500 calls a sheet).
                 if mark.font is not font and mark.font != font:
                     font = mark.font
                     canvas.setFont(font.name, font.size)

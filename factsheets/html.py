@@ -220,7 +220,9 @@ def _marks(svg: _Svg, marks: Iterable) -> None:
                 opacity=mark.opacity,
             )
         elif isinstance(mark, vector.RectMark):
-            svg.rect(mark.x, mark.y, mark.width, mark.height, mark.fill)
+            svg.rect(mark.x, mark.y, mark.width, mark.height, mark.fill, mark.stroke, mark.stroke_width)
+        elif isinstance(mark, vector.CircleMark):
+            svg.circle(mark.x, mark.y, mark.radius, mark.fill, None, 0.0)
         elif isinstance(mark, vector.LineMark):
             svg.line(mark.x1, mark.y1, mark.x2, mark.y2, mark.stroke, mark.width)
         elif isinstance(mark, vector.PathMark):
@@ -239,7 +241,7 @@ def _compose(outer: tuple, inner: tuple) -> tuple:
 
 
 def _drawing_shapes(svg: _Svg, shapes: Iterable, matrix: tuple = (1, 0, 0, 1, 0, 0)) -> None:
-    """The shapes of a ReportLab drawing (balance bars, treemap), translations and scales applied."""
+    """The shapes of a ReportLab drawing (a peer's or a test's chart), translations and scales applied."""
     for shape in shapes:
         if isinstance(shape, Group):
             _drawing_shapes(svg, shape.contents, _compose(matrix, tuple(shape.transform)))
@@ -320,7 +322,7 @@ def chart_elements(chart) -> str:
     svg = _Svg(chart.height)
     if isinstance(chart, DrawingChart):
         _drawing_shapes(svg, chart.drawing.contents)
-    else:  # a chart drawn as marks: the Sankeys' CanvasChart, the evolution's FigureChart
+    else:  # marks: the ShapeChart of the balance and treemap, the CanvasChart of the Sankeys, the FigureChart of the evolution
         _marks(svg, chart.drawn_marks())
     body = "".join(svg.parts)
     if isinstance(chart, vector.CanvasChart):

@@ -1,5 +1,5 @@
 """The sheet's cheaper ways to write strings (pdf_text.TextCanvas), chart Drawings
-(charts.pdf_drawing.draw_drawing), known characters into subsets (fonts.TaggedTTFont), font
+(charts.pdf_drawing.draw_drawing) and marks (draw_marks), known characters into subsets (fonts.TaggedTTFont), font
 subsets and streams made before (pdf_streams) write the very bytes ReportLab's own ways write;
 a sheet drawn with fewer garbage collections (render.drawer) is the same sheet."""
 
@@ -18,7 +18,7 @@ from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from factsheets.charts import balance_chart, treemap_chart
+from factsheets.charts import balance_chart, balance_marks, treemap_chart, treemap_marks, vector
 from factsheets.charts.pdf_drawing import draw_drawing
 from factsheets.fonts import _NumbersArray
 from factsheets.pdf_streams import _pdfdoc_encoded, compressing_once
@@ -117,37 +117,97 @@ def test_groups_transforms_and_other_shapes(renderer):
         assert ours == theirs
 
 
-def test_unchecked_shapes_are_the_same_shapes_and_checking_comes_back(renderer):
+@pytest.fixture(scope="module")
+def every_department(renderer) -> SheetRenderer:
+    from factsheets.paths import SAMPLE_DATA
+
+    codes = renderer.reference.departments["code"].to_list()
+    return SheetRenderer(SAMPLE_DATA, None, codes, history=False)
+
+
+def shape_charts(every_department):
+    """Each department's balance and treemap, and its treemap drawn again lower (the layout's
+    refit), as the sheet draws them: marks."""
+    settings = every_department.settings
+    for code, ind in every_department.indicators.items():
+        yield code, balance_marks(ind.balance_countries, settings)
+        yield code, treemap_marks(ind.local.imports, ind.local.exports, settings)
+        yield code, treemap_marks(ind.local.imports, ind.local.exports, settings, 150)
+
+
+def test_every_departments_balance_and_treemap_marks_are_written_as_render_pdf_writes_their_shapes(every_department):
+    """draw_marks writes, from the marks, the bytes renderPDF writes for the Drawing of their
+    shapes: on all 101 departments, with every kind of mark among them."""
+    fonts = every_department.fonts
+    kinds = set()
+    count = 0
+    for code, chart in shape_charts(every_department):
+        kinds |= {type(mark) for mark in chart.marks}
+        ours = pdf(TextCanvas, fonts, chart.draw_on)
+        theirs = pdf(TextCanvas, fonts, lambda canvas, c=chart: renderPDF.draw(c.to_drawing(), canvas, 0, 0, showBoundary=False))
+        assert ours == theirs, code
+        count += 1
+    assert count == 3 * 101
+    assert kinds == {vector.TextMark, vector.RectMark, vector.LineMark, vector.CircleMark}
+
+
+def test_marks_past_the_common_case_are_drawn_through_their_drawing(renderer, monkeypatch):
+    """A canvas with a see-through fill, a standard font, a stroked rectangle's opacity, an
+    unsorted state (rl_config.invariant off): the marks go the Drawing's way, the same bytes."""
     from reportlab import rl_config
 
-    from factsheets.charts.pdf_drawing import unchecked_shapes
+    fonts = renderer.fonts
+    font = vector.Font(fonts.regular, 8)
+    marks = [
+        vector.RectMark(0, 0, 10, 5, colors.Color(0, 0, 1, alpha=0.4), colors.white, 1.0),
+        vector.TextMark(3, 4, "Zürich", font, colors.black),
+        vector.CircleMark(20, 20, 1.5, colors.red),
+        vector.LineMark(0, 0, 30, 30, colors.green, 0.5),
+    ]
+    see_through = vector.ShapeChart(50, 50, marks, font)
+    standard_font = vector.ShapeChart(
+        50, 50, [vector.TextMark(1, 1, "Helvetica", vector.Font("Helvetica", 7), colors.black)], font
+    )
+    opaque = vector.ShapeChart(50, 50, [marks[0]._replace(fill=colors.blue), *marks[1:]], font)
 
-    ind = renderer.indicators["75"]
-    checked = treemap_chart(ind.local.imports, ind.local.exports, renderer.settings)
-    with unchecked_shapes():
-        assert not rl_config.shapeChecking
-        unchecked = treemap_chart(ind.local.imports, ind.local.exports, renderer.settings)
-        Rect(0, 0, 1, 1).width = "not a number"  # not checked here...
-    assert rl_config.shapeChecking
-    with pytest.raises(AttributeError):
-        Rect(0, 0, 1, 1).width = "not a number"  # ...checked again
+    def both(chart, before=lambda canvas: None):
+        def ours(canvas):
+            before(canvas)
+            chart.draw_on(canvas)
 
-    def drawn(drawing):
-        return pdf(Canvas, renderer.fonts, lambda canvas: renderPDF.draw(drawing, canvas, 0, 0, showBoundary=False))
+        def theirs(canvas):
+            before(canvas)
+            renderPDF.draw(chart.to_drawing(), canvas, 0, 0, showBoundary=False)
 
-    assert drawn(unchecked) == drawn(checked)
+        return pdf(Canvas, fonts, ours), pdf(Canvas, fonts, theirs)
 
-    def shapes(node) -> list:
-        """Every node's class and attributes, in the order its constructor set them."""
-        children = [shape for child in getattr(node, "contents", ()) for shape in shapes(child)]
-        own = {key: value for key, value in node.__dict__.items() if key != "contents"}
-        return [(type(node), list(own.items()))] + children
+    for chart, before in (
+        (see_through, lambda canvas: None),
+        (standard_font, lambda canvas: None),
+        (opaque, lambda canvas: canvas.setFillAlpha(0.5)),  # the canvas's opacity is not the colours'
+        (opaque, lambda canvas: None),
+    ):
+        ours, theirs = both(chart, before)
+        assert ours == theirs
+    monkeypatch.setattr(rl_config, "invariant", 0)
+    ours, theirs = both(opaque)
+    assert ours == theirs
 
-    balance_checked = balance_chart(ind.balance_countries, renderer.settings)
-    with unchecked_shapes():  # the shapes made from a copy of a constructor's attributes (charts.vector)
-        balance_unchecked = balance_chart(ind.balance_countries, renderer.settings)
-    assert shapes(unchecked) == shapes(checked)
-    assert shapes(balance_unchecked) == shapes(balance_checked)
+
+def test_every_departments_balance_and_treemap_are_the_same_svg_as_their_shapes(every_department):
+    """The web page draws a ShapeChart's marks as it draws the shapes of their Drawing."""
+    from factsheets.charts.registry import DrawingChart
+    from factsheets.html import chart_elements
+
+    for code, chart in shape_charts(every_department):
+        assert chart_elements(chart) == chart_elements(DrawingChart(chart.to_drawing())), code
+
+
+def test_a_canvas_chart_refuses_the_marks_it_cannot_draw(renderer):
+    font = vector.Font(renderer.fonts.regular, 8)
+    for mark in (vector.RectMark(0, 0, 1, 1, colors.blue, colors.white, 1.0), vector.CircleMark(1, 1, 1, colors.red)):
+        with pytest.raises(TypeError, match="ShapeChart"):
+            pdf(Canvas, renderer.fonts, vector.CanvasChart(10, 10, [mark], font).draw_on)
 
 
 REPORTLAB_SPLIT = TTFont.splitString

@@ -132,7 +132,9 @@ def balance_rows(countries: Sequence[BalanceCountry], settings: Settings) -> Bal
     return BalanceLayout(width, height, row_height, centre_left, centre_right, scale, tuple(rows))
 
 
-def balance_chart(countries: Sequence[BalanceCountry], settings: Settings) -> Drawing:
+def balance_marks(countries: Sequence[BalanceCountry], settings: Settings) -> v.ShapeChart:
+    """The chart's marks, in drawing order: the header, the two rules, then row by row the
+    bars, their values, the country's name and its balance."""
     layout = balance_rows(countries, settings)
     fonts = _fonts(settings)
     text_colour = v.color(settings.colors.text)
@@ -140,7 +142,7 @@ def balance_chart(countries: Sequence[BalanceCountry], settings: Settings) -> Dr
     rule = v.color(settings.colors.rule)
     import_fill = v.color(settings.colors.bar_imports)
     export_fill = v.color(settings.colors.bar_exports)
-    shapes: list = []
+    marks: list = []
 
     # Header: what each side is, and what the number under each country means.
     header_y = layout.height - HEADER_HEIGHT + 7
@@ -148,16 +150,16 @@ def balance_chart(countries: Sequence[BalanceCountry], settings: Settings) -> Dr
     imports_word = settings.charts.labels.balance_imports
     exports_word = settings.charts.labels.balance_exports
     imports_end = layout.centre_left - 2
-    shapes.append(v.rect(imports_end - SWATCH, header_y - 0.5, SWATCH, SWATCH, import_fill))
-    shapes.append(v.text(imports_end - SWATCH - 4, header_y, imports_word, fonts.header, text_colour, "end"))
+    marks.append(v.RectMark(imports_end - SWATCH, header_y - 0.5, SWATCH, SWATCH, import_fill))
+    marks.append(v.text_mark(imports_end - SWATCH - 4, header_y, imports_word, fonts.header, text_colour, "end"))
     exports_start = layout.centre_right + 2
-    shapes.append(v.rect(exports_start, header_y - 0.5, SWATCH, SWATCH, export_fill))
-    shapes.append(v.text(exports_start + SWATCH + 4, header_y, exports_word, fonts.header, text_colour))
-    shapes.append(v.text(centre_x, header_y, settings.charts.labels.balance_header, fonts.header, muted, "middle"))
+    marks.append(v.RectMark(exports_start, header_y - 0.5, SWATCH, SWATCH, export_fill))
+    marks.append(v.text_mark(exports_start + SWATCH + 4, header_y, exports_word, fonts.header, text_colour))
+    marks.append(v.text_mark(centre_x, header_y, settings.charts.labels.balance_header, fonts.header, muted, "middle"))
 
     if not layout.rows:
-        shapes.append(
-            v.text(
+        marks.append(
+            v.text_mark(
                 centre_x,
                 layout.height - HEADER_HEIGHT - layout.row_height / 2 - 3,
                 settings.charts.labels.no_data,
@@ -166,30 +168,32 @@ def balance_chart(countries: Sequence[BalanceCountry], settings: Settings) -> Dr
                 "middle",
             )
         )
-        return v.drawing(layout.width, layout.height, shapes, fonts.value)
+        return v.ShapeChart(layout.width, layout.height, marks, fonts.value)
 
     # Bar origins: two thin rules framing the central column.
     top = layout.height - HEADER_HEIGHT
     bottom = top - layout.row_height * len(layout.rows)
-    shapes.append(v.line(layout.centre_left, bottom, layout.centre_left, top, rule, 0.75))
-    shapes.append(v.line(layout.centre_right, bottom, layout.centre_right, top, rule, 0.75))
+    marks.append(v.LineMark(layout.centre_left, bottom, layout.centre_left, top, rule, 0.75))
+    marks.append(v.LineMark(layout.centre_right, bottom, layout.centre_right, top, rule, 0.75))
 
     bar_height = layout.row_height * BAR_FILL
     for row in layout.rows:
         bar_y = row.centre_y - bar_height / 2
         value_y = row.centre_y - fonts.value.cap_height / 2
         if row.import_width > 0:
-            shapes.append(v.rect(row.import_x, bar_y, row.import_width, bar_height, import_fill))
+            marks.append(v.RectMark(row.import_x, bar_y, row.import_width, bar_height, import_fill))
         if row.export_width > 0:
-            shapes.append(v.rect(row.export_x, bar_y, row.export_width, bar_height, export_fill))
-        shapes.append(v.text(row.import_x - LABEL_GAP, value_y, row.import_label, fonts.value, text_colour, "end"))
-        shapes.append(v.text(row.export_x + row.export_width + LABEL_GAP, value_y, row.export_label, fonts.value, text_colour))
+            marks.append(v.RectMark(row.export_x, bar_y, row.export_width, bar_height, export_fill))
+        marks.append(v.text_mark(row.import_x - LABEL_GAP, value_y, row.import_label, fonts.value, text_colour, "end"))
+        marks.append(
+            v.text_mark(row.export_x + row.export_width + LABEL_GAP, value_y, row.export_label, fonts.value, text_colour)
+        )
         # Name and balance stacked, the pair centred on the row.
         block = fonts.name.cap_height + 3.2 + fonts.balance.cap_height
         name_y = row.centre_y + block / 2 - fonts.name.cap_height
-        shapes.append(v.text(centre_x, name_y, row.name, fonts.name, text_colour, "middle"))
-        shapes.append(
-            v.text(
+        marks.append(v.text_mark(centre_x, name_y, row.name, fonts.name, text_colour, "middle"))
+        marks.append(
+            v.text_mark(
                 centre_x,
                 row.centre_y - block / 2,
                 row.balance_label,
@@ -198,4 +202,9 @@ def balance_chart(countries: Sequence[BalanceCountry], settings: Settings) -> Dr
                 "middle",
             )
         )
-    return v.drawing(layout.width, layout.height, shapes, fonts.value)
+    return v.ShapeChart(layout.width, layout.height, marks, fonts.value)
+
+
+def balance_chart(countries: Sequence[BalanceCountry], settings: Settings) -> Drawing:
+    """The chart as a ReportLab Drawing of the same marks (tests, previews, peers)."""
+    return balance_marks(countries, settings).to_drawing()

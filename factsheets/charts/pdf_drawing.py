@@ -1,6 +1,6 @@
 """A chart's ReportLab Drawing written onto a pdfgen canvas: renderPDF's operators, at less cost.
 
-The balance bars and the treemap are Drawings of rectangles, lines, dots and strings in groups.
+A chart Drawing is made of rectangles, lines, dots and strings in groups.
 `renderPDF.draw` walks them with a full state tracker: for every shape a copy of the whole
 graphics state, derived values looked up, the canvas and parent set on the shape and
 deleted again (each a validated attribute), a dispatch on its class. `draw_drawing` walks
@@ -10,17 +10,14 @@ values, through renderPDF's own `applyStateChanges`, `drawRect`, `drawLine` and
 (another kind of shape, a derived value, a user node, a background, a scale) goes to
 renderPDF itself.
 
-`unchecked_shapes` builds the sheet's Drawings without ReportLab checking each attribute
-as it is set (rl_config.shapeChecking, "a big help when developing"): the checks cost a
-few milliseconds a sheet and never change a shape. Tests that call the chart functions
-directly still run them checked.
+The sheet's balance bars and treemap are marks (vector.ShapeChart): `draw_marks` writes
+them as `draw_drawing` writes the Drawing of their shapes, without making the shapes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+import functools
+from typing import NamedTuple
 
 from reportlab import rl_config
 from reportlab.graphics import renderPDF
@@ -35,27 +32,6 @@ from reportlab.pdfgen.canvas import PATH_OPS
 # The state keys drawString reads from the combined state (renderPDF's tracker).
 _TEXT_STATE = ("textAnchor", "fontName", "fontSize")
 _SHAPES = (Rect, Line, String, Circle)  # the treemap's callouts have a dot
-
-
-@contextmanager
-def unchecked_shapes() -> Iterator[None]:
-    """Shapes made inside are not validated attribute by attribute (the same shapes)."""
-    checking = rl_config.shapeChecking
-    rl_config.shapeChecking = 0
-    try:
-        yield
-    finally:
-        rl_config.shapeChecking = checking
-
-
-def unchecked(build: Callable[..., Any]) -> Callable[..., Any]:
-    """`build` run inside unchecked_shapes."""
-
-    def unchecked_build(*args, **kwargs):
-        with unchecked_shapes():
-            return build(*args, **kwargs)
-
-    return unchecked_build
 
 
 def _has_derived_value(node) -> bool:
@@ -109,6 +85,12 @@ def draw_drawing(drawing: Drawing, canvas, x: float = 0, y: float = 0) -> None:
     ):
         renderPDF.draw(drawing, canvas, x, y, showBoundary=False)
         return
+    _walk(drawing, canvas, x, y)
+
+
+def _walk(drawing: Drawing, canvas, x: float, y: float, marks: tuple | None = None) -> None:
+    """draw_drawing's walk of a plain Drawing; `marks` drawn as the children of its one
+    empty Group (draw_marks)."""
     renderer = renderPDF._PDFRenderer()
     renderer._canvas = canvas
     tracker = renderer._tracker = _State()
@@ -123,13 +105,13 @@ def draw_drawing(drawing: Drawing, canvas, x: float = 0, y: float = 0) -> None:
     try:
         canvas.saveState()
         renderer.applyStateChanges(state, {})  # renderbase.Renderer.initState
-        _draw_node(renderer, tracker, drawing, {key: state[key] for key in _TEXT_STATE})
+        _draw_node(renderer, tracker, drawing, {key: state[key] for key in _TEXT_STATE}, marks)
         canvas.restoreState()
     finally:
         del renderer._canvas, renderer._tracker
 
 
-def _draw_node(renderer, tracker: _State, node, inherited: dict) -> None:
+def _draw_node(renderer, tracker: _State, node, inherited: dict, marks: tuple | None = None) -> None:
     """renderPDF's drawNode: save, the node's own state, the node (or its children), restore."""
     canvas = renderer._canvas
     delta = {key: value for key, value in node.__dict__.items() if key in STATE_DEFAULTS}
@@ -149,8 +131,10 @@ def _draw_node(renderer, tracker: _State, node, inherited: dict) -> None:
         renderer.drawCircle(node)
     else:  # a Group or the Drawing
         combined = {key: delta.get(key, inherited[key]) for key in _TEXT_STATE}
+        if marks is not None and not node.contents:
+            _draw_marks(renderer, tracker, marks, combined)
         for child in node.contents:
-            _draw_node(renderer, tracker, child, combined)
+            _draw_node(renderer, tracker, child, combined, marks)
     canvas.restoreState()
 
 
@@ -241,3 +225,154 @@ def _draw_leaf(renderer, tracker: _State, node, delta: dict, inherited: dict) ->
             canvas._fontname, canvas._fontsize, canvas._leading = saved
     code.append("Q")
     return True
+
+
+# -- a ShapeChart's marks, as draw_drawing draws the Drawing of their shapes -----------------
+def draw_marks(chart, canvas) -> None:
+    """`draw_drawing(chart.to_drawing(), canvas)`, the same operators, without the shapes.
+
+    `_draw_leaf` writes each shape of that Drawing from its attributes; here each mark writes
+    the same lines from its fields: the state keys its shape would carry (the constructor's
+    defaults with the mark's values, vector.text/rect/line), in the same sorted order. Texts
+    have their anchor applied already (vector.text_mark: the same subtraction renderPDF
+    makes), and go through the canvas as renderPDF sends them. When the canvas is not in
+    the common case `_draw_leaf` needs (see _marks_drawable), the Drawing is made and drawn.
+    """
+    if not rl_config.invariant or not _marks_drawable(chart.marks, canvas):
+        draw_drawing(chart.to_drawing(), canvas)
+        return
+    _walk(_shell(chart.width, chart.height, chart.font), canvas, 0, 0, chart.marks)
+
+
+def _shell(width: float, height: float, font) -> Drawing:
+    """The Drawing vector.drawing makes, with its Group empty."""
+    from .vector import drawing
+
+    return drawing(width, height, (), font)
+
+
+@functools.cache
+def _shape_lines(kind: type) -> tuple[str, ...]:
+    """The lines `_draw_leaf` writes for the line settings a `kind` shape's constructor
+    leaves as they are (dash, cap, join), in the sorted order they come between its stroke
+    colour and its line width."""
+    from .vector import _attributes_of
+
+    attributes = _attributes_of(kind)
+    if attributes.get("strokeDashArray") or attributes.get("strokeLineCap") not in (0, 1, 2):
+        raise ValueError(f"{kind.__name__}'s default line settings are not the common case")
+    if attributes.get("strokeLineJoin") not in (0, 1, 2):
+        raise ValueError(f"{kind.__name__}'s default line settings are not the common case")
+    return ("[] 0 d", "%d J" % attributes["strokeLineCap"], "%d j" % attributes["strokeLineJoin"])  # noqa: UP031
+
+
+def _marks_drawable(marks: tuple, canvas) -> bool:
+    """Whether `_draw_leaf` would write every mark's shape itself: no colour space enforced,
+    every colour opaque as the canvas's current opacities are, every font a TrueType one
+    (Canvas.setFont writes a line for a standard font), no default opacity on the shapes."""
+    from .vector import CircleMark, LineMark, RectMark, TextMark, _attributes_of
+
+    if canvas._enforceColorSpace is not None:
+        return False
+    for kind in (Rect, Line, String):
+        attributes = _attributes_of(kind)
+        if attributes.get("fillOpacity") is not None or attributes.get("strokeOpacity") is not None:
+            return False
+    opacities = canvas._extgstate._d
+    fill_alpha, stroke_alpha = opacities.get("ca", 1), opacities.get("CA", 1)
+    fonts = set()
+    for mark in marks:
+        kind = type(mark)
+        if kind is TextMark:
+            fonts.add(mark.font.name)
+            colours = ((mark.fill, fill_alpha),)
+        elif kind is RectMark:
+            colours = ((mark.fill, fill_alpha), (mark.stroke, stroke_alpha))
+        elif kind is LineMark:
+            colours = ((mark.stroke, stroke_alpha),)
+        elif kind is CircleMark:
+            continue  # drawn through the canvas, as _draw_node draws a Circle
+        else:
+            return False
+        for colour, alpha in colours:
+            if colour is not None and (type(colour) is not Color or colour.alpha != alpha):
+                return False
+        if kind is TextMark and mark.angle:
+            return False
+    return all(getattr(getFont(name), "_dynamicFont", False) for name in fonts)
+
+
+class _TextNode(NamedTuple):
+    """What renderPDF's drawString reads of a String."""
+
+    x: float
+    y: float
+    text: str
+    encoding: str = "utf8"
+
+
+def _colour_line(colour: Color, operator: str) -> str:
+    return f"{fp_str(colour.red, colour.green, colour.blue)} {operator}"
+
+
+def _draw_marks(renderer, tracker: _State, marks: tuple, inherited: dict) -> None:
+    """Each mark as `_draw_node` draws its shape in a Group whose inherited text state is
+    `inherited`."""
+    from .vector import CircleMark, LineMark, RectMark, TextMark
+
+    canvas = renderer._canvas
+    code = canvas._code
+    fill_mode = canvas._fillMode
+    rect_lines, line_lines = _shape_lines(Rect), _shape_lines(Line)
+    for mark in marks:
+        kind = type(mark)
+        if kind is RectMark:
+            # Sorted keys: fillColor, fillOpacity (None: no line), strokeColor, strokeDashArray,
+            # strokeLineCap, strokeLineJoin, strokeMiterLimit and strokeOpacity (none), strokeWidth.
+            lines = ["q"]
+            fill = 0 if mark.fill is None else 1
+            stroke = 0 if mark.stroke is None else 1
+            if fill:
+                lines.append(_colour_line(mark.fill, "rg"))
+            if stroke:
+                lines.append(_colour_line(mark.stroke, "RG"))
+            lines += rect_lines
+            lines.append(f"{fp_str(mark.stroke_width)} w")
+            lines.append(f"n {fp_str(mark.x, mark.y, mark.width, mark.height)} re {PATH_OPS[stroke, fill, fill_mode]}")
+            lines.append("Q")
+            code.extend(lines)
+            renderer._fill, renderer._stroke = fill, stroke
+        elif kind is LineMark:
+            lines = ["q"]
+            stroke = 0 if mark.stroke is None else 1
+            if stroke:
+                lines.append(_colour_line(mark.stroke, "RG"))
+            lines += line_lines
+            lines.append(f"{fp_str(mark.width)} w")
+            if stroke:
+                lines.append(f"n {fp_str(mark.x1, mark.y1)} m {fp_str(mark.x2, mark.y2)} l S")
+            lines.append("Q")
+            code.extend(lines)
+            renderer._stroke = stroke
+        elif kind is TextMark:
+            # Sorted keys: fillColor, fontName, fontSize (no line for a TrueType face), textAnchor.
+            if mark.fill is None:
+                code.extend(("q", "Q"))
+                renderer._fill = 0
+                continue
+            code.extend(("q", _colour_line(mark.fill, "rg")))
+            renderer._fill = 1
+            # vector.text makes the String anchored at its start: renderPDF shifts nothing.
+            tracker.current = {"textAnchor": "start", "fontName": mark.font.name, "fontSize": mark.font.size}
+            saved = canvas._fontname, canvas._fontsize, canvas._leading
+            canvas._fontname, canvas._fontsize, canvas._leading = mark.font.name, mark.font.size, mark.font.size * 1.2
+            try:
+                renderer.drawString(_TextNode(mark.x, mark.y, mark.text))
+            finally:
+                canvas._fontname, canvas._fontsize, canvas._leading = saved
+            code.append("Q")
+        elif kind is CircleMark:
+            circle = Circle(mark.x, mark.y, mark.radius, fillColor=mark.fill, strokeColor=None, strokeWidth=0)
+            _draw_node(renderer, tracker, circle, inherited)
+        else:
+            raise TypeError(f"no ShapeChart mark {kind.__name__}")

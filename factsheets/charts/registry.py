@@ -9,8 +9,9 @@ entry here plus its figure in content.py.
 
 A chart, whatever drew it, is a `Chart`: a size in points and `draw_on(canvas)`. The
 Sankeys (`vector.CanvasChart`) and the evolution figure (`matplotlib_drawing.FigureChart`)
-write their marks straight onto the canvas; a ReportLab Drawing (the balance bars, the
-treemap, a peer's charts) is wrapped as a `DrawingChart` by `as_chart`, the one place that
+write their marks straight onto the canvas, the balance bars and the treemap
+(`vector.ShapeChart`) one by one as renderPDF would their shapes; a ReportLab Drawing (a
+peer's charts, a test's) is wrapped as a `DrawingChart` by `as_chart`, the one place that
 tells the kinds apart.
 """
 
@@ -164,30 +165,28 @@ def draw_charts(
 
     `shared` keeps a region's and France's Sankeys between the sheets of a run (keyed by
     area, flow and size); `evolution` (render --evolution) needs `fonts`."""
-    from . import balance_chart, sankey_marks, treemap_chart
-    from .pdf_drawing import unchecked, unchecked_shapes
+    from . import balance_marks, sankey_marks, treemap_marks
 
     shared = {} if shared is None else shared
     charts: dict[str, Any] = {}
-    with unchecked_shapes():  # the shapes are the same, built unchecked (pdf_drawing)
-        for spec in SHEET_CHARTS:
-            if not spec.shown(ind, evolution):
-                continue
-            if spec.kind == "balance":
-                charts[spec.key] = balance_chart(ind.balance_countries, settings)
-            elif spec.kind == "treemap":
-                charts[spec.key] = treemap_chart(ind.local.imports, ind.local.exports, settings)
-            elif spec.kind == "sankey" and spec.level == "department":
-                charts[spec.key] = sankey_marks(spec.summary(ind), settings)
-            elif spec.kind == "sankey":
-                area = area_flows(ind, spec.level)
-                key = (spec.level, area.territory.code, spec.flow, spec.size(ind))
-                if key not in shared:
-                    shared[key] = sankey_marks(spec.summary(ind), settings, size=spec.size(ind))
-                charts[spec.key] = shared[key]
-            else:
-                from .evolution import evolution_chart
+    for spec in SHEET_CHARTS:
+        if not spec.shown(ind, evolution):
+            continue
+        if spec.kind == "balance":
+            charts[spec.key] = balance_marks(ind.balance_countries, settings)
+        elif spec.kind == "treemap":
+            charts[spec.key] = treemap_marks(ind.local.imports, ind.local.exports, settings)
+        elif spec.kind == "sankey" and spec.level == "department":
+            charts[spec.key] = sankey_marks(spec.summary(ind), settings)
+        elif spec.kind == "sankey":
+            area = area_flows(ind, spec.level)
+            key = (spec.level, area.territory.code, spec.flow, spec.size(ind))
+            if key not in shared:
+                shared[key] = sankey_marks(spec.summary(ind), settings, size=spec.size(ind))
+            charts[spec.key] = shared[key]
+        else:
+            from .evolution import evolution_chart
 
-                charts[spec.key] = evolution_chart(ind.evolution, settings, fonts)
-    redraw = unchecked(partial(treemap_chart, ind.local.imports, ind.local.exports, settings))
+            charts[spec.key] = evolution_chart(ind.evolution, settings, fonts)
+    redraw = partial(treemap_marks, ind.local.imports, ind.local.exports, settings)
     return SheetCharts(treemap_at_height=redraw, **charts)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import squarify
-from reportlab.graphics.shapes import Circle, Drawing
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.colors import Color
 
 from ..config import Settings
@@ -632,24 +632,25 @@ def _shade(ink: BlockInk, cell: Cell, named_count: int) -> Color:
     return ink.shade(DARKEST_TINT + (LIGHTEST_TINT - DARKEST_TINT) * spread)
 
 
-def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: Settings, height: float | None = None) -> Drawing:
-    """The chart at its configured height, or at `height` (the layout's room left on the page)."""
+def treemap_marks(imports: FlowSummary, exports: FlowSummary, settings: Settings, height: float | None = None) -> v.ShapeChart:
+    """The chart's marks at its configured height, or at `height` (the layout's room left on
+    the page), in drawing order: each tile and its label, the callouts, the key, the captions."""
     plan = treemap_plan(imports, exports, settings, height)
     fonts = plan.fonts
     text_colour = v.color(settings.colors.text)
     inks = block_inks(settings)
     named_counts = {block.flow: sum(1 for cell in block.cells if cell.rank >= 0) for block in plan.blocks}
-    shapes: list = []
+    marks: list = []
     for tile in plan.tiles:
         cell = tile.cell
         fill = _shade(inks[tile.flow], cell, named_counts[tile.flow])
-        shapes.append(v.rect(cell.x, cell.y, cell.w, cell.h, fill, v.color("#FFFFFF"), 1.0))
+        marks.append(v.RectMark(cell.x, cell.y, cell.w, cell.h, fill, v.color("#FFFFFF"), 1.0))
         ink = inks[tile.flow].label  # one label colour per block, whatever the tile's shade
         if tile.label is not None:
-            shapes.extend(_label_shapes(cell, tile.label, ink))
+            marks.extend(_label_marks(cell, tile.label, ink))
         elif tile.number_fits:
-            shapes.append(
-                v.text(
+            marks.append(
+                v.text_mark(
                     cell.x + NUMBER_PADDING,
                     cell.y + cell.h - NUMBER_PADDING - _figure_top(fonts),
                     str(tile.number),
@@ -658,23 +659,23 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: Settings
                 )
             )
     for callout in plan.callouts:
-        shapes.extend(_callout_shapes(callout, fonts, text_colour))
-    shapes.extend(_key_shapes(plan, inks, text_colour))
+        marks.extend(_callout_marks(callout, fonts, text_colour))
+    marks.extend(_key_marks(plan, inks, text_colour))
 
     baseline = plan.height - CAPTION_LINE + 2.5
     for caption in plan.captions:
         swatch_colour = inks[caption.flow].darkest
         text_w = max(plan.caption_font.width(line) for line in caption.lines)
         left = caption.x if caption.anchor == "start" else caption.x - text_w - SWATCH - SWATCH_GAP
-        shapes.append(v.rect(left, baseline - 0.5, SWATCH, SWATCH, swatch_colour))
+        marks.append(v.RectMark(left, baseline - 0.5, SWATCH, SWATCH, swatch_colour))
         for index, line in enumerate(caption.lines):
-            shapes.append(
-                v.text(left + SWATCH + SWATCH_GAP, baseline - index * CAPTION_LINE, line, plan.caption_font, text_colour)
+            marks.append(
+                v.text_mark(left + SWATCH + SWATCH_GAP, baseline - index * CAPTION_LINE, line, plan.caption_font, text_colour)
             )
     if not plan.tiles:
         note_font = fonts.value
-        shapes.append(
-            v.text(
+        marks.append(
+            v.text_mark(
                 plan.width / 2,
                 EMPTY_HEIGHT / 2 - note_font.cap_height / 2,
                 settings.charts.labels.no_data,
@@ -683,57 +684,62 @@ def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: Settings
                 "middle",
             )
         )
-    return v.drawing(plan.width, plan.height, shapes, fonts.value)
+    return v.ShapeChart(plan.width, plan.height, marks, fonts.value)
 
 
-def _callout_shapes(callout: Callout, fonts: LabelFonts, ink: Color) -> list:
+def treemap_chart(imports: FlowSummary, exports: FlowSummary, settings: Settings, height: float | None = None) -> Drawing:
+    """The chart as a ReportLab Drawing of the same marks (tests, previews, peers)."""
+    return treemap_marks(imports, exports, settings, height).to_drawing()
+
+
+def _callout_marks(callout: Callout, fonts: LabelFonts, ink: Color) -> list:
     """A dot in the tile, a thin leader out of the block, and the number in the text colour."""
     (ax, ay), (bx, by), (ex, ey) = callout.anchor, callout.elbow, callout.end
     return [
-        Circle(ax, ay, DOT_RADIUS, fillColor=ink, strokeColor=None, strokeWidth=0),
-        v.line(ax, ay, bx, by, ink, LEADER_WIDTH),
-        v.line(bx, by, ex, ey, ink, LEADER_WIDTH),
-        v.text(*callout.baseline, str(callout.number), fonts.name, ink),
+        v.CircleMark(ax, ay, DOT_RADIUS, ink),
+        v.LineMark(ax, ay, bx, by, ink, LEADER_WIDTH),
+        v.LineMark(bx, by, ex, ey, ink, LEADER_WIDTH),
+        v.text_mark(*callout.baseline, str(callout.number), fonts.name, ink),
     ]
 
 
-def _key_shapes(plan: TreemapPlan, inks: dict[str, BlockInk], text_colour: Color) -> list:
+def _key_marks(plan: TreemapPlan, inks: dict[str, BlockInk], text_colour: Color) -> list:
     """Each entry: a chip in its block's darkest shade with the number in the block's label
     colour, then the name and the value."""
     fonts = plan.fonts
     chip = _chip_size(fonts)
     text_x = plan.key_x + chip + KEY_CHIP_GAP
-    shapes = []
+    marks = []
     for entry in plan.key:
         ink = inks[entry.flow]
-        shapes.append(v.rect(plan.key_x, entry.top - chip, chip, chip, ink.darkest))
+        marks.append(v.RectMark(plan.key_x, entry.top - chip, chip, chip, ink.darkest))
         y = entry.top - _first_baseline(fonts)  # the number and the first line, centred on the chip
-        shapes.append(v.text(plan.key_x + chip / 2, y, str(entry.number), fonts.name, ink.label, "middle"))
+        marks.append(v.text_mark(plan.key_x + chip / 2, y, str(entry.number), fonts.name, ink.label, "middle"))
         for line in entry.lines:
-            shapes.append(v.text(text_x, y, line, fonts.name, text_colour))
+            marks.append(v.text_mark(text_x, y, line, fonts.name, text_colour))
             y -= fonts.line_height
         if entry.value_inline:
             last = y + fonts.line_height
-            shapes.append(
-                v.text(text_x + fonts.name.width(entry.lines[-1] + INLINE_GAP), last, entry.value, fonts.value, text_colour)
+            marks.append(
+                v.text_mark(text_x + fonts.name.width(entry.lines[-1] + INLINE_GAP), last, entry.value, fonts.value, text_colour)
             )
         else:
-            shapes.append(v.text(text_x, y, entry.value, fonts.value, text_colour))
-    return shapes
+            marks.append(v.text_mark(text_x, y, entry.value, fonts.value, text_colour))
+    return marks
 
 
-def _label_shapes(cell: Cell, found: CellLabel, ink: Color) -> list:
+def _label_marks(cell: Cell, found: CellLabel, ink: Color) -> list:
     """The label's strings, from the cell's top-left corner inwards."""
     fonts = found.fonts
     x = cell.x + PADDING
     y = cell.y + cell.h - PADDING - fonts.top
-    shapes = []
+    marks = []
     for name_line in found.name_lines:
-        shapes.append(v.text(x, y, name_line, fonts.name, ink))
+        marks.append(v.text_mark(x, y, name_line, fonts.name, ink))
         y -= fonts.line_height
     if found.inline:  # right after the name, so the pair reads as one label even in a wide strip
         baseline = cell.y + cell.h - PADDING - fonts.top
-        shapes.append(v.text(x + fonts.name.width(found.name_lines[0] + INLINE_GAP), baseline, found.value, fonts.value, ink))
+        marks.append(v.text_mark(x + fonts.name.width(found.name_lines[0] + INLINE_GAP), baseline, found.value, fonts.value, ink))
     else:
-        shapes.append(v.text(x, y, found.value, fonts.value, ink))
-    return shapes
+        marks.append(v.text_mark(x, y, found.value, fonts.value, ink))
+    return marks

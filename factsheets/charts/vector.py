@@ -41,8 +41,7 @@ import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from reportlab import rl_config
-from reportlab.graphics.shapes import Drawing, Group, Line, Path, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Path, Rect, String
 from reportlab.lib.colors import Color, HexColor, white
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfmetrics import getFont
@@ -159,43 +158,17 @@ def wrap(text: str, font: Font, max_width: float, max_lines: int, shorten: bool 
     return lines if not words else None
 
 
-# The attributes a String, Rect or Line constructor sets, in the order it sets them (its
-# __dict__), from one shape made the plain way per process. Without rl_config.shapeChecking
-# (the sheets' charts, pdf_drawing.unchecked_shapes) a shape is that dictionary with its own
-# values put in: the same attributes in the same order, without the constructor's dozen
-# trips through Shape.__setattr__ (some 1 700 a sheet). With checking, the constructor runs.
+# The attributes a String, Rect or Line constructor sets, with their defaults, in the order
+# it sets them (its __dict__), from one shape made per process: pdf_drawing.draw_marks writes
+# the lines a shape's defaults give.
 @functools.cache
 def _attributes_of(kind: type) -> dict:
     made = {String: lambda: String(0, 0, ""), Rect: lambda: Rect(0, 0, 0, 0), Line: lambda: Line(0, 0, 0, 0)}[kind]()
     return dict(made.__dict__)
 
 
-def _shape(kind: type, build, values: dict):
-    """A `kind` shape with `values` over its constructor's attributes (`build()` when checking)."""
-    if rl_config.shapeChecking:
-        return build()
-    shape = object.__new__(kind)
-    attributes = shape.__dict__
-    attributes.update(_attributes_of(kind))
-    attributes.update(values)
-    return shape
-
-
 def text(x: float, y: float, value: str, font: Font, fill: Color, anchor: str = "start") -> String:
-    values = {
-        "x": x,
-        "y": y,
-        "text": value,
-        "textAnchor": anchor,
-        "fontName": font.name,
-        "fontSize": font.size,
-        "fillColor": fill,
-    }
-    return _shape(
-        String,
-        lambda: String(x, y, value, fontName=font.name, fontSize=font.size, fillColor=fill, textAnchor=anchor),
-        values,
-    )
+    return String(x, y, value, fontName=font.name, fontSize=font.size, fillColor=fill, textAnchor=anchor)
 
 
 def rect(
@@ -208,17 +181,14 @@ def rect(
     stroke_width: float = 0.0,
     opacity: float | None = None,
 ) -> Rect:
-    values = {"fillColor": fill, "strokeColor": stroke, "strokeWidth": stroke_width, "x": x, "y": y, "width": width}
-    values["height"] = height
-    shape = _shape(Rect, lambda: Rect(x, y, width, height, fillColor=fill, strokeColor=stroke, strokeWidth=stroke_width), values)
+    shape = Rect(x, y, width, height, fillColor=fill, strokeColor=stroke, strokeWidth=stroke_width)
     if opacity is not None:
         shape.fillOpacity = opacity
     return shape
 
 
 def line(x1: float, y1: float, x2: float, y2: float, stroke: Color, width: float = 0.5) -> Line:
-    values = {"strokeColor": stroke, "strokeWidth": width, "x1": x1, "y1": y1, "x2": x2, "y2": y2}
-    return _shape(Line, lambda: Line(x1, y1, x2, y2, strokeColor=stroke, strokeWidth=width), values)
+    return Line(x1, y1, x2, y2, strokeColor=stroke, strokeWidth=width)
 
 
 def ribbon(x0: float, x1: float, source: tuple[float, float], target: tuple[float, float], fill: Color, opacity: float) -> Path:
@@ -271,6 +241,17 @@ class RectMark(NamedTuple):
     width: float
     height: float
     fill: Color
+    stroke: Color | None = None  # an outline (the treemap's tiles): ShapeChart only
+    stroke_width: float = 0.0
+
+
+class CircleMark(NamedTuple):
+    """A filled disc (the treemap's callout dots): ShapeChart only."""
+
+    x: float
+    y: float
+    radius: float
+    fill: Color
 
 
 class RibbonMark(NamedTuple):
@@ -309,7 +290,7 @@ class PathMark(NamedTuple):
         return " ".join(parts) + f" {paint}"
 
 
-Mark = TextMark | RectMark | RibbonMark | LineMark | PathMark
+Mark = TextMark | RectMark | RibbonMark | LineMark | PathMark | CircleMark
 
 
 def text_mark(x: float, y: float, value: str, font: Font, fill: Color, anchor: str = "start") -> TextMark:
@@ -330,9 +311,11 @@ def to_drawing(width: float, height: float, marks: Sequence, font: Font) -> Draw
         if isinstance(mark, TextMark):
             shapes.append(text(mark.x, mark.y, mark.text, mark.font, mark.fill))
         elif isinstance(mark, RectMark):
-            shapes.append(rect(mark.x, mark.y, mark.width, mark.height, mark.fill))
+            shapes.append(rect(mark.x, mark.y, mark.width, mark.height, mark.fill, mark.stroke, mark.stroke_width))
         elif isinstance(mark, RibbonMark):
             shapes.append(ribbon(mark.x0, mark.x1, mark.source, mark.target, mark.fill, mark.opacity))
+        elif isinstance(mark, CircleMark):
+            shapes.append(Circle(mark.x, mark.y, mark.radius, fillColor=mark.fill, strokeColor=None, strokeWidth=0))
         else:
             shapes.append(line(mark.x1, mark.y1, mark.x2, mark.y2, mark.stroke, mark.width))
     return drawing(width, height, shapes, font)
@@ -381,14 +364,18 @@ class CanvasChart:
                 if isinstance(mark, RibbonMark):
                     state, ops = ("fill", mark.fill, mark.opacity), _ribbon_ops(mark)
                 elif isinstance(mark, RectMark):
+                    if mark.stroke is not None:
+                        raise TypeError("a CanvasChart fills its rectangles: an outlined one is a ShapeChart's")
                     state, ops = ("fill", mark.fill, 1.0), f"{fp_str(mark.x, mark.y, mark.width, mark.height)} re f*"
                 elif isinstance(mark, LineMark):
                     state, ops = (
                         ("stroke", mark.stroke, mark.width),
                         f"{fp_str(mark.x1, mark.y1)} m {fp_str(mark.x2, mark.y2)} l S",
                     )
-                else:
+                elif isinstance(mark, TextMark):
                     continue
+                else:
+                    raise TypeError(f"a CanvasChart draws no {type(mark).__name__}: a ShapeChart does")
                 if runs and runs[-1][0] == state:
                     runs[-1][1].append(ops)
                 else:
@@ -423,3 +410,30 @@ class CanvasChart:
                     canvas.setFillColor(fill)
                 canvas.drawString(mark.x, mark.y, mark.text)
             canvas.restoreState()
+
+
+class ShapeChart:
+    """A chart whose marks are drawn one by one, in their order, as renderPDF draws a Drawing
+    of the same shapes (`to_drawing`): each mark inside its own saved graphics state, its
+    colours and line settings set anew. The balance bars and the treemap: their PDF
+    operators are those they had as Drawings (charts.pdf_drawing.draw_marks writes them
+    from the marks, without making the shapes), and the web page draws the same marks.
+    `width`, `height` and `draw_on(canvas)`, like CanvasChart."""
+
+    def __init__(self, width: float, height: float, marks: Sequence, font: Font):
+        self.width = width
+        self.height = height
+        self.marks = tuple(marks)
+        self.font = font  # the Drawing's initial font
+
+    def to_drawing(self) -> Drawing:
+        return to_drawing(self.width, self.height, self.marks, self.font)
+
+    def drawn_marks(self) -> tuple:
+        """The marks in the order they are drawn: their own."""
+        return self.marks
+
+    def draw_on(self, canvas) -> None:
+        from .pdf_drawing import draw_marks
+
+        draw_marks(self, canvas)

@@ -7,8 +7,8 @@ Run:   python3 benchmarks/bench_render.py            (3 repetitions, a few minut
 Prints plain figures, each the median of the repetitions (the individual runs follow):
 
 1. Stages, in a fresh Python process per repetition: import, load + validate, indicators
-   of the 101 departments; per chart kind the time to build the drawing and the time to
-   draw it into a PDF canvas; per sheet the assembly (`build_sheet`: layout, the charts'
+   of the 101 departments; per chart kind the time to build its marks (as the sheet does;
+   the Drawing of a commit before them) and the time to draw them into a PDF canvas; per sheet the assembly (`build_sheet`: layout, the charts'
    PDF operators, fonts, compression) given its charts.
 2. End to end, the real CLI in a subprocess (`python -m factsheets render ...`):
    `--all --workers 1`, `--all --workers 2` and `--dept 02` from a cold process: wall time
@@ -68,8 +68,14 @@ def stages() -> dict:
     from reportlab.graphics import renderPDF
     from reportlab.pdfgen.canvas import Canvas
 
-    from factsheets.charts import balance_chart, sankey_chart, treemap_chart
     from factsheets.charts.registry import SHEET_CHARTS, SheetCharts
+
+    try:  # the marks the sheet draws (older commits: the balance's and treemap's Drawings)
+        from factsheets.charts import balance_marks, sankey_marks, treemap_marks
+    except ImportError:
+        from factsheets.charts import balance_chart as balance_marks
+        from factsheets.charts import sankey_marks
+        from factsheets.charts import treemap_chart as treemap_marks
     from factsheets.config import settings, texts
     from factsheets.indicators import compute_all
     from factsheets.layout import Logos, build_sheet
@@ -98,10 +104,14 @@ def stages() -> dict:
         result = function(*args, **kwargs)
         return result, time.perf_counter() - start
 
-    def to_canvas(drawing) -> float:
-        canvas = Canvas(io.BytesIO(), initialFontName=fonts.regular)
+    def to_canvas(chart) -> float:
+        """Drawn as the sheet draws it: its own draw_on (a Drawing: renderPDF's way)."""
+        canvas = Canvas(io.BytesIO(), initialFontName=fonts.regular, invariant=1)
         start = time.perf_counter()
-        renderPDF.draw(drawing, canvas, 0, 0)
+        if hasattr(chart, "draw_on"):
+            chart.draw_on(canvas)
+        else:
+            renderPDF.draw(chart, canvas, 0, 0)
         return time.perf_counter() - start
 
     build: dict[str, list[float]] = {}
@@ -123,17 +133,17 @@ def stages() -> dict:
             if spec.kind == "evolution" or not spec.shown(ind):
                 continue
             if spec.kind == "balance":
-                charts[spec.key] = record(kinds["balance"], *timed(balance_chart, ind.balance_countries, config))
+                charts[spec.key] = record(kinds["balance"], *timed(balance_marks, ind.balance_countries, config))
             elif spec.kind == "treemap":
-                charts[spec.key] = record(kinds["treemap"], *timed(treemap_chart, ind.local.imports, ind.local.exports, config))
+                charts[spec.key] = record(kinds["treemap"], *timed(treemap_marks, ind.local.imports, ind.local.exports, config))
             elif spec.level == "department":
-                charts[spec.key] = record(levels["department"], *timed(sankey_chart, spec.summary(ind), config))
+                charts[spec.key] = record(levels["department"], *timed(sankey_marks, spec.summary(ind), config))
             else:
                 area = ind.region_flows if spec.level == "region" else ind.nation_flows
                 key = (area.level, area.territory.code, spec.flow, spec.size(ind))
                 if key not in area_charts:  # drawn once per area, as the renderer does
                     area_charts[key] = record(
-                        levels[spec.level], *timed(sankey_chart, spec.summary(ind), config, size=spec.size(ind))
+                        levels[spec.level], *timed(sankey_marks, spec.summary(ind), config, size=spec.size(ind))
                     )
                 charts[spec.key] = area_charts[key]
         _, seconds = timed(build_sheet, ind, SheetCharts(**charts), words, fonts, config, Logos(), True)

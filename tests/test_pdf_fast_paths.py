@@ -203,11 +203,16 @@ def test_every_departments_balance_and_treemap_are_the_same_svg_as_their_shapes(
         assert chart_elements(chart) == chart_elements(DrawingChart(chart.to_drawing())), code
 
 
-def test_a_canvas_chart_refuses_the_marks_it_cannot_draw(renderer):
+def test_each_kind_of_chart_refuses_the_marks_it_cannot_draw(renderer):
     font = vector.Font(renderer.fonts.regular, 8)
     for mark in (vector.RectMark(0, 0, 1, 1, colors.blue, colors.white, 1.0), vector.CircleMark(1, 1, 1, colors.red)):
         with pytest.raises(TypeError, match="ShapeChart"):
             pdf(Canvas, renderer.fonts, vector.CanvasChart(10, 10, [mark], font).draw_on)
+    ribbon = vector.RibbonMark(0, 10, (0, 1), (2, 3), colors.blue, 0.5)
+    turned = vector.TextMark(1, 1, "incliné", font, colors.black, 90.0)
+    for mark, message in ((ribbon, "no RibbonMark"), (turned, "no TextMark at an angle")):
+        with pytest.raises(TypeError, match=message):
+            vector.ShapeChart(10, 10, [mark], font)
 
 
 REPORTLAB_SPLIT = TTFont.splitString

@@ -29,6 +29,8 @@ from reportlab.lib.validators import DerivedValue
 from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import PATH_OPS
 
+from .vector import CircleMark, LineMark, RectMark, TextMark, _attributes_of, drawing
+
 # The state keys drawString reads from the combined state (renderPDF's tracker).
 _TEXT_STATE = ("textAnchor", "fontName", "fontSize")
 _SHAPES = (Rect, Line, String, Circle)  # the treemap's callouts have a dot
@@ -246,8 +248,6 @@ def draw_marks(chart, canvas) -> None:
 
 def _shell(width: float, height: float, font) -> Drawing:
     """The Drawing vector.drawing makes, with its Group empty."""
-    from .vector import drawing
-
     return drawing(width, height, (), font)
 
 
@@ -256,12 +256,8 @@ def _shape_lines(kind: type) -> tuple[str, ...]:
     """The lines `_draw_leaf` writes for the line settings a `kind` shape's constructor
     leaves as they are (dash, cap, join), in the sorted order they come between its stroke
     colour and its line width."""
-    from .vector import _attributes_of
-
     attributes = _attributes_of(kind)
-    if attributes.get("strokeDashArray") or attributes.get("strokeLineCap") not in (0, 1, 2):
-        raise ValueError(f"{kind.__name__}'s default line settings are not the common case")
-    if attributes.get("strokeLineJoin") not in (0, 1, 2):
+    if attributes.get("strokeDashArray") or not {attributes.get("strokeLineCap"), attributes.get("strokeLineJoin")} <= {0, 1, 2}:
         raise ValueError(f"{kind.__name__}'s default line settings are not the common case")
     return ("[] 0 d", "%d J" % attributes["strokeLineCap"], "%d j" % attributes["strokeLineJoin"])  # noqa: UP031
 
@@ -270,8 +266,6 @@ def _marks_drawable(marks: tuple, canvas) -> bool:
     """Whether `_draw_leaf` would write every mark's shape itself: no colour space enforced,
     every colour opaque as the canvas's current opacities are, every font a TrueType one
     (Canvas.setFont writes a line for a standard font), no default opacity on the shapes."""
-    from .vector import CircleMark, LineMark, RectMark, TextMark, _attributes_of
-
     if canvas._enforceColorSpace is not None:
         return False
     for kind in (Rect, Line, String):
@@ -290,15 +284,11 @@ def _marks_drawable(marks: tuple, canvas) -> bool:
             colours = ((mark.fill, fill_alpha), (mark.stroke, stroke_alpha))
         elif kind is LineMark:
             colours = ((mark.stroke, stroke_alpha),)
-        elif kind is CircleMark:
-            continue  # drawn through the canvas, as _draw_node draws a Circle
-        else:
-            return False
+        else:  # a CircleMark: drawn through the canvas, as _draw_node draws a Circle
+            continue
         for colour, alpha in colours:
             if colour is not None and (type(colour) is not Color or colour.alpha != alpha):
                 return False
-        if kind is TextMark and mark.angle:
-            return False
     return all(getattr(getFont(name), "_dynamicFont", False) for name in fonts)
 
 
@@ -318,8 +308,6 @@ def _colour_line(colour: Color, operator: str) -> str:
 def _draw_marks(renderer, tracker: _State, marks: tuple, inherited: dict) -> None:
     """Each mark as `_draw_node` draws its shape in a Group whose inherited text state is
     `inherited`."""
-    from .vector import CircleMark, LineMark, RectMark, TextMark
-
     canvas = renderer._canvas
     code = canvas._code
     fill_mode = canvas._fillMode

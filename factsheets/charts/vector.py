@@ -412,6 +412,9 @@ class CanvasChart:
             canvas.restoreState()
 
 
+_SHAPE_MARKS = (TextMark, RectMark, LineMark, CircleMark)
+
+
 class ShapeChart:
     """A chart whose marks are drawn one by one, in their order, as renderPDF draws a Drawing
     of the same shapes (`to_drawing`): each mark inside its own saved graphics state, its
@@ -425,6 +428,9 @@ class ShapeChart:
         self.height = height
         self.marks = tuple(marks)
         self.font = font  # the Drawing's initial font
+        for mark in self.marks:  # what a Drawing of shapes can say (a String has no angle)
+            if type(mark) not in _SHAPE_MARKS or (type(mark) is TextMark and mark.angle):
+                raise TypeError(f"a ShapeChart draws no {type(mark).__name__}{' at an angle' if type(mark) is TextMark else ''}")
 
     def to_drawing(self) -> Drawing:
         return to_drawing(self.width, self.height, self.marks, self.font)

@@ -68,14 +68,8 @@ def stages() -> dict:
     from reportlab.graphics import renderPDF
     from reportlab.pdfgen.canvas import Canvas
 
+    import factsheets.charts as chart_functions
     from factsheets.charts.registry import SHEET_CHARTS, SheetCharts
-
-    try:  # the marks the sheet draws (older commits: the balance's and treemap's Drawings)
-        from factsheets.charts import balance_marks, sankey_marks, treemap_marks
-    except ImportError:
-        from factsheets.charts import balance_chart as balance_marks
-        from factsheets.charts import sankey_marks
-        from factsheets.charts import treemap_chart as treemap_marks
     from factsheets.config import settings, texts
     from factsheets.indicators import compute_all
     from factsheets.layout import Logos, build_sheet
@@ -87,6 +81,10 @@ def stages() -> dict:
         from factsheets.fonts import register_pdf_fonts as register_fonts
     except ImportError:
         from factsheets.fonts import register_fonts
+    # The marks the sheet draws; an older commit's Drawings where it has no marks yet.
+    balance_marks = getattr(chart_functions, "balance_marks", None) or chart_functions.balance_chart
+    treemap_marks = getattr(chart_functions, "treemap_marks", None) or chart_functions.treemap_chart
+    sankey_marks = getattr(chart_functions, "sankey_marks", None) or chart_functions.sankey_chart
     imported = time.perf_counter()
     config, words = settings(), texts()
     reference = load_reference()

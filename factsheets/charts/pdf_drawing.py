@@ -29,7 +29,7 @@ from reportlab.lib.validators import DerivedValue
 from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import PATH_OPS
 
-from .vector import CircleMark, LineMark, RectMark, TextMark, _attributes_of, drawing
+from .vector import CircleMark, LineMark, RectMark, TextMark, _attributes_of, dot, drawing
 
 # The state keys drawString reads from the combined state (renderPDF's tracker).
 _TEXT_STATE = ("textAnchor", "fontName", "fontSize")
@@ -189,7 +189,7 @@ def _draw_leaf(renderer, tracker: _State, node, delta: dict, inherited: dict) ->
                 fill = 1
             else:
                 stroke = 1
-            lines.append(f"{fp_str(value.red, value.green, value.blue)} {'rg' if key == 'fillColor' else 'RG'}")
+            lines.append(_colour_line(value, "rg" if key == "fillColor" else "RG"))
         elif key == "strokeWidth":
             lines.append(f"{fp_str(value)} w")
         elif key == "strokeLineCap" or key == "strokeLineJoin":
@@ -209,24 +209,47 @@ def _draw_leaf(renderer, tracker: _State, node, delta: dict, inherited: dict) ->
     code = canvas._code
     renderer._fill, renderer._stroke = fill, stroke
     if kind is Rect:
-        lines.append(f"n {fp_str(node.x, node.y, node.width, node.height)} re {PATH_OPS[stroke, fill, canvas._fillMode]}")
+        lines.append(_rect_path(node.x, node.y, node.width, node.height, stroke, fill, canvas._fillMode))
         code.extend(lines)
     elif kind is Line:
         if stroke:
-            lines.append(f"n {fp_str(node.x1, node.y1)} m {fp_str(node.x2, node.y2)} l S")
+            lines.append(_line_path(node.x1, node.y1, node.x2, node.y2))
         code.extend(lines)
     else:
         code.extend(lines)
         tracker.current = {key: delta.get(key, inherited[key]) for key in _TEXT_STATE}
-        saved = canvas._fontname, canvas._fontsize, canvas._leading
-        if "fontName" in delta or "fontSize" in delta:
-            canvas._fontname, canvas._fontsize, canvas._leading = font_name, font_size, font_size * 1.2
-        try:
-            renderer.drawString(node)
-        finally:
-            canvas._fontname, canvas._fontsize, canvas._leading = saved
+        _draw_string(renderer, node, (font_name, font_size) if "fontName" in delta or "fontSize" in delta else None)
     code.append("Q")
     return True
+
+
+def _colour_line(colour: Color, operator: str) -> str:
+    """A fill ("rg") or stroke ("RG") colour, as Canvas.setFillColor and setStrokeColor write it."""
+    return f"{fp_str(colour.red, colour.green, colour.blue)} {operator}"
+
+
+def _rect_path(x: float, y: float, width: float, height: float, stroke: int, fill: int, fill_mode: int) -> str:
+    """A rectangle as Canvas.rect writes it."""
+    return f"n {fp_str(x, y, width, height)} re {PATH_OPS[stroke, fill, fill_mode]}"
+
+
+def _line_path(x1: float, y1: float, x2: float, y2: float) -> str:
+    """A stroked line as Canvas.line writes it."""
+    return f"n {fp_str(x1, y1)} m {fp_str(x2, y2)} l S"
+
+
+def _draw_string(renderer, node, font: tuple[str, float] | None) -> None:
+    """renderPDF's drawString of `node`, in `font` (name, size) when given: set on the canvas
+    for that string only, as Canvas.setFont sets a TrueType face (it writes no line for one)."""
+    canvas = renderer._canvas
+    saved = canvas._fontname, canvas._fontsize, canvas._leading
+    if font is not None:
+        name, size = font
+        canvas._fontname, canvas._fontsize, canvas._leading = name, size, size * 1.2
+    try:
+        renderer.drawString(node)
+    finally:
+        canvas._fontname, canvas._fontsize, canvas._leading = saved
 
 
 # -- a ShapeChart's marks, as draw_drawing draws the Drawing of their shapes -----------------
@@ -243,12 +266,8 @@ def draw_marks(chart, canvas) -> None:
     if not rl_config.invariant or not _marks_drawable(chart.marks, canvas):
         draw_drawing(chart.to_drawing(), canvas)
         return
-    _walk(_shell(chart.width, chart.height, chart.font), canvas, 0, 0, chart.marks)
-
-
-def _shell(width: float, height: float, font) -> Drawing:
-    """The Drawing vector.drawing makes, with its Group empty."""
-    return drawing(width, height, (), font)
+    shell = drawing(chart.width, chart.height, (), chart.font)  # the Drawing of the shapes, its Group empty
+    _walk(shell, canvas, 0, 0, chart.marks)
 
 
 @functools.cache
@@ -262,16 +281,22 @@ def _shape_lines(kind: type) -> tuple[str, ...]:
     return ("[] 0 d", "%d J" % attributes["strokeLineCap"], "%d j" % attributes["strokeLineJoin"])  # noqa: UP031
 
 
+@functools.cache
+def _shapes_opaque_by_default() -> bool:
+    """Whether the String, Rect and Line constructors leave the opacities unset (_draw_leaf
+    writes no shape with one)."""
+    return all(
+        _attributes_of(kind).get("fillOpacity") is None and _attributes_of(kind).get("strokeOpacity") is None
+        for kind in (Rect, Line, String)
+    )
+
+
 def _marks_drawable(marks: tuple, canvas) -> bool:
     """Whether `_draw_leaf` would write every mark's shape itself: no colour space enforced,
     every colour opaque as the canvas's current opacities are, every font a TrueType one
     (Canvas.setFont writes a line for a standard font), no default opacity on the shapes."""
-    if canvas._enforceColorSpace is not None:
+    if canvas._enforceColorSpace is not None or not _shapes_opaque_by_default():
         return False
-    for kind in (Rect, Line, String):
-        attributes = _attributes_of(kind)
-        if attributes.get("fillOpacity") is not None or attributes.get("strokeOpacity") is not None:
-            return False
     opacities = canvas._extgstate._d
     fill_alpha, stroke_alpha = opacities.get("ca", 1), opacities.get("CA", 1)
     fonts = set()
@@ -301,10 +326,6 @@ class _TextNode(NamedTuple):
     encoding: str = "utf8"
 
 
-def _colour_line(colour: Color, operator: str) -> str:
-    return f"{fp_str(colour.red, colour.green, colour.blue)} {operator}"
-
-
 def _draw_marks(renderer, tracker: _State, marks: tuple, inherited: dict) -> None:
     """Each mark as `_draw_node` draws its shape in a Group whose inherited text state is
     `inherited`."""
@@ -326,7 +347,7 @@ def _draw_marks(renderer, tracker: _State, marks: tuple, inherited: dict) -> Non
                 lines.append(_colour_line(mark.stroke, "RG"))
             lines += rect_lines
             lines.append(f"{fp_str(mark.stroke_width)} w")
-            lines.append(f"n {fp_str(mark.x, mark.y, mark.width, mark.height)} re {PATH_OPS[stroke, fill, fill_mode]}")
+            lines.append(_rect_path(mark.x, mark.y, mark.width, mark.height, stroke, fill, fill_mode))
             lines.append("Q")
             code.extend(lines)
             renderer._fill, renderer._stroke = fill, stroke
@@ -338,7 +359,7 @@ def _draw_marks(renderer, tracker: _State, marks: tuple, inherited: dict) -> Non
             lines += line_lines
             lines.append(f"{fp_str(mark.width)} w")
             if stroke:
-                lines.append(f"n {fp_str(mark.x1, mark.y1)} m {fp_str(mark.x2, mark.y2)} l S")
+                lines.append(_line_path(mark.x1, mark.y1, mark.x2, mark.y2))
             lines.append("Q")
             code.extend(lines)
             renderer._stroke = stroke
@@ -352,15 +373,9 @@ def _draw_marks(renderer, tracker: _State, marks: tuple, inherited: dict) -> Non
             renderer._fill = 1
             # vector.text makes the String anchored at its start: renderPDF shifts nothing.
             tracker.current = {"textAnchor": "start", "fontName": mark.font.name, "fontSize": mark.font.size}
-            saved = canvas._fontname, canvas._fontsize, canvas._leading
-            canvas._fontname, canvas._fontsize, canvas._leading = mark.font.name, mark.font.size, mark.font.size * 1.2
-            try:
-                renderer.drawString(_TextNode(mark.x, mark.y, mark.text))
-            finally:
-                canvas._fontname, canvas._fontsize, canvas._leading = saved
+            _draw_string(renderer, _TextNode(mark.x, mark.y, mark.text), mark.font)
             code.append("Q")
         elif kind is CircleMark:
-            circle = Circle(mark.x, mark.y, mark.radius, fillColor=mark.fill, strokeColor=None, strokeWidth=0)
-            _draw_node(renderer, tracker, circle, inherited)
+            _draw_node(renderer, tracker, dot(mark), inherited)
         else:
             raise TypeError(f"no ShapeChart mark {kind.__name__}")

@@ -191,6 +191,11 @@ def line(x1: float, y1: float, x2: float, y2: float, stroke: Color, width: float
     return Line(x1, y1, x2, y2, strokeColor=stroke, strokeWidth=width)
 
 
+def dot(mark: CircleMark) -> Circle:
+    """A CircleMark as a shape: filled, not stroked."""
+    return Circle(mark.x, mark.y, mark.radius, fillColor=mark.fill, strokeColor=None, strokeWidth=0)
+
+
 def ribbon(x0: float, x1: float, source: tuple[float, float], target: tuple[float, float], fill: Color, opacity: float) -> Path:
     """A filled band from the vertical span `source` at x0 to `target` at x1.
 
@@ -315,7 +320,7 @@ def to_drawing(width: float, height: float, marks: Sequence, font: Font) -> Draw
         elif isinstance(mark, RibbonMark):
             shapes.append(ribbon(mark.x0, mark.x1, mark.source, mark.target, mark.fill, mark.opacity))
         elif isinstance(mark, CircleMark):
-            shapes.append(Circle(mark.x, mark.y, mark.radius, fillColor=mark.fill, strokeColor=None, strokeWidth=0))
+            shapes.append(dot(mark))
         else:
             shapes.append(line(mark.x1, mark.y1, mark.x2, mark.y2, mark.stroke, mark.width))
     return drawing(width, height, shapes, font)
@@ -330,7 +335,21 @@ def _ribbon_ops(mark: RibbonMark) -> str:
     )
 
 
-class CanvasChart:
+class _MarksChart:
+    """A chart of marks: its size in points, its marks, the font its Drawing starts with
+    (`to_drawing`: the same marks as ReportLab shapes, for the tests and previews)."""
+
+    def __init__(self, width: float, height: float, marks: Sequence, font: Font):
+        self.width = width
+        self.height = height
+        self.marks = tuple(marks)
+        self.font = font
+
+    def to_drawing(self) -> Drawing:
+        return to_drawing(self.width, self.height, self.marks, self.font)
+
+
+class CanvasChart(_MarksChart):
     """A chart written straight onto a pdfgen canvas: `width`, `height` and `draw_on(canvas)`.
 
     Shapes first (ribbons, rectangles, lines, in their order), then the texts. The shapes' PDF operators depend on nothing but the marks, so they are
@@ -342,15 +361,9 @@ class CanvasChart:
     """
 
     def __init__(self, width: float, height: float, marks: Sequence, font: Font):
-        self.width = width
-        self.height = height
-        self.marks = tuple(marks)
-        self.font = font  # the Drawing's initial font, for `to_drawing`
+        super().__init__(width, height, marks, font)
         self._runs: list[tuple[tuple, str]] | None = None
         self._texts = [mark for mark in self.marks if isinstance(mark, TextMark)]
-
-    def to_drawing(self) -> Drawing:
-        return to_drawing(self.width, self.height, self.marks, self.font)
 
     def drawn_marks(self) -> list:
         """The marks in the order they are drawn: shapes first, then the texts."""
@@ -415,7 +428,7 @@ class CanvasChart:
 _SHAPE_MARKS = (TextMark, RectMark, LineMark, CircleMark)
 
 
-class ShapeChart:
+class ShapeChart(_MarksChart):
     """A chart whose marks are drawn one by one, in their order, as renderPDF draws a Drawing
     of the same shapes (`to_drawing`): each mark inside its own saved graphics state, its
     colours and line settings set anew. The balance bars and the treemap: their PDF
@@ -424,16 +437,10 @@ class ShapeChart:
     `width`, `height` and `draw_on(canvas)`, like CanvasChart."""
 
     def __init__(self, width: float, height: float, marks: Sequence, font: Font):
-        self.width = width
-        self.height = height
-        self.marks = tuple(marks)
-        self.font = font  # the Drawing's initial font
+        super().__init__(width, height, marks, font)
         for mark in self.marks:  # what a Drawing of shapes can say (a String has no angle)
             if type(mark) not in _SHAPE_MARKS or (type(mark) is TextMark and mark.angle):
                 raise TypeError(f"a ShapeChart draws no {type(mark).__name__}{' at an angle' if type(mark) is TextMark else ''}")
-
-    def to_drawing(self) -> Drawing:
-        return to_drawing(self.width, self.height, self.marks, self.font)
 
     def drawn_marks(self) -> tuple:
         """The marks in the order they are drawn: their own."""

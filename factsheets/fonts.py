@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 # settings.yaml `fonts:` keys of the five faces, in registration order.
 FACES = ("regular", "bold", "italic", "bold_italic", "semibold")
+# What each face's ReportLab name adds to the family's (FontNames.from_settings).
+FACE_SUFFIXES = {"regular": "", "bold": "-Bold", "italic": "-Italic", "bold_italic": "-BoldItalic", "semibold": "-Semibold"}
 
 
 class FontNames(NamedTuple):
@@ -49,14 +51,7 @@ class FontNames(NamedTuple):
         """The names `register_fonts` gives, derived from `fonts.family` (pure: no registration)."""
         family = settings.fonts.family
         base = family.replace(" ", "")
-        return cls(
-            family=family,
-            regular=base,
-            bold=f"{base}-Bold",
-            italic=f"{base}-Italic",
-            bold_italic=f"{base}-BoldItalic",
-            semibold=f"{base}-Semibold",
-        )
+        return cls(family=family, **{face: base + FACE_SUFFIXES[face] for face in FACES})
 
     def face(self, key: str) -> str:
         return getattr(self, key)

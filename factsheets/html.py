@@ -28,6 +28,7 @@ from .charts import vector
 from .charts.registry import DrawingChart, as_chart
 from .content import BulletList, DataTable, Figure, Heading, Paragraph, SheetContent, Span
 from .files import write_atomically
+from .fonts import FACE_SUFFIXES
 
 FONTS_FOLDER = "polices"
 NUMBER_CLASS = ' class="number"'
@@ -112,12 +113,17 @@ def _colour(value: Color | None) -> str:
     return f"#{red:02x}{green:02x}{blue:02x}"
 
 
+# Each face's weight and style in SVG text: the page's faces, and the bold italic it does not ship.
+_FACE_WEIGHTS = {**FONT_FACES, "bold_italic": ("700", "italic")}
+
+
+@functools.lru_cache(maxsize=16)
 def _font_attributes(font_name: str) -> str:
-    """SVG font attributes of a ReportLab face name (OpenSans-Bold, OpenSans-Semibold, …)."""
-    lowered = font_name.lower()
-    weight = "700" if "bold" in lowered else "600" if "semibold" in lowered else "400"
-    style = ' font-style="italic"' if "italic" in lowered else ""
-    return f'font-weight="{weight}"{style}'
+    """SVG font attributes of a face by its ReportLab name (fonts.FontNames: the family's name
+    and the face's suffix, OpenSans-Semibold): the weight and style of that face."""
+    face = next((face for face, suffix in FACE_SUFFIXES.items() if suffix and font_name.endswith(suffix)), "regular")
+    weight, style = _FACE_WEIGHTS[face]
+    return f'font-weight="{weight}"' + (f' font-style="{style}"' if style != "normal" else "")
 
 
 _SVG_COMMANDS = {"m": "M", "l": "L", "c": "C"}

@@ -132,6 +132,18 @@ def test_every_page_and_the_index_load_with_no_external_request(html_all, browse
             assert url.startswith(f"file://{out}/"), (report["page"], url)
 
 
+def test_every_pages_chart_labels_keep_a_space_between_them_in_the_browser(html_all, browser_reports):
+    """On every page, as Chromium lays the charts out in the page's fonts, a label ends at
+    least a point before the next on its line (a key's name and its value, a Sankey node's
+    name and its figure): each face's SVG weight is the PDF's, whose widths placed them."""
+    _, out = html_all
+    pages = sorted(out.glob("commerce-exterieur-*.html"))
+    assert len(pages) == 101
+    for page in pages:
+        report = browser_reports[(page, WIDE)]
+        assert report["cramped"] == [], (report["page"], report["cramped"][:3])
+
+
 def test_awkward_pages_and_the_index_pass_axe_at_wcag_21_aa(html_all, browser_reports):
     _, out = html_all
     for page in _pages(out, AWKWARD):
@@ -224,3 +236,21 @@ def test_html_is_byte_identical_across_runs(tmp_path, html_all):
     assert sorted(path.name for path in (tmp_path / "polices").iterdir()) == sorted(
         path.name for path in (out / "polices").iterdir()
     )
+
+
+def test_each_face_has_its_weight_and_style_in_the_charts_svg_text():
+    """The charts' SVG text names each face as the page's @font-face rules do: the semibold
+    labels at 600, not at the bold's 700 ("semibold" holds "bold")."""
+    from factsheets.config import settings
+    from factsheets.fonts import FontNames
+    from factsheets.html import _font_attributes
+
+    names = FontNames.from_settings(settings())
+    expected = {
+        "regular": 'font-weight="400"',
+        "semibold": 'font-weight="600"',
+        "bold": 'font-weight="700"',
+        "italic": 'font-weight="400" font-style="italic"',
+        "bold_italic": 'font-weight="700" font-style="italic"',
+    }
+    assert {face: _font_attributes(names.face(face)) for face in expected} == expected

@@ -3,7 +3,8 @@
 // {page: path, width: viewport width, axe: whether to run axe-core}; it prints one JSON
 // object per page on stdout, in the order given whatever order they finished loading in:
 // {page, width, violations: [{id, impact, nodes}], passes, requests: [every URL the page
-// asked for], title, lang, overflow, svgs}.
+// asked for], title, lang, overflow, svgs, cramped: chart labels with no visible space before
+// the next on their line}.
 // Used by tests/test_html.py; no browser is downloaded: Chromium is the system's.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -34,6 +35,28 @@ async function report(page, { page: file, width, axe: withAxe }) {
   await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
   if (withAxe) await page.addScriptTag({ path: axePath });
   const result = await page.evaluate(async (withAxe) => {
+    await document.fonts.ready;
+    // Chart labels that end less than LABEL_GAP before the next label on their line, as the
+    // browser lays them out in the page's fonts: [text, its end, the next text, its start],
+    // in the chart's units (points). The PDF keeps a space or more between them.
+    const LABEL_GAP = 1;
+    const cramped = [];
+    for (const svg of document.querySelectorAll("svg[role=img]")) {
+      const lines = new Map();
+      for (const text of svg.querySelectorAll("text")) {
+        if (text.hasAttribute("transform")) continue; // a turned label has no line
+        const x = parseFloat(text.getAttribute("x"));
+        const line = lines.get(text.getAttribute("y")) || [];
+        line.push([x, x + text.getComputedTextLength(), text.textContent]);
+        lines.set(text.getAttribute("y"), line);
+      }
+      for (const line of lines.values()) {
+        line.sort((a, b) => a[0] - b[0]);
+        for (let i = 1; i < line.length; i++) {
+          if (line[i][0] - line[i - 1][1] < LABEL_GAP) cramped.push([line[i - 1][2], line[i - 1][1], line[i][2], line[i][0]]);
+        }
+      }
+    }
     const report = withAxe
       ? await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
       : { violations: [], passes: [] };
@@ -45,6 +68,7 @@ async function report(page, { page: file, width, axe: withAxe }) {
       lang: document.documentElement.lang,
       overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
       svgs: document.querySelectorAll("svg[role=img]").length,
+      cramped,
     };
   }, withAxe);
   page.off("request", record);
